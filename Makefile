@@ -1,0 +1,134 @@
+# backbone - schema-to-backend compiler.
+#
+#   make            build ./backbone
+#   make run        generate the example blog project into out/ and test it
+#   make test       every test: unit, integration, sanitizers, end to end
+#   make asan       ASan + UBSan build and its test run
+#   make bench      benchmarks (prints figures)
+#   make fuzz       bounded libFuzzer runs (FUZZ_SECONDS each)
+#   make install PREFIX=/usr/local
+#   make format     clang-format the C sources
+#
+# Variants build into build/<variant>/: release (default) and asan.
+
+VARIANT ?= release
+B := build/$(VARIANT)
+PREFIX ?= /usr/local
+FUZZ_SECONDS ?= 30
+
+PKGS := libcjson libpcre2-8 libcurl libmicrohttpd openssl zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -g $(WARN) -Icompiler -Iagents -I$(B)/gen $(PKG_CFLAGS)
+ifeq ($(VARIANT),asan)
+CFLAGS_VARIANT := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDFLAGS_VARIANT := -fsanitize=address,undefined
+else
+CFLAGS_VARIANT := -O2
+LDFLAGS_VARIANT :=
+endif
+ALL_CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_VARIANT) $(CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS_VARIANT) $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lpthread -lm
+
+# Every .c under compiler/ and agents/ is part of the library but main.c.
+LIB_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c agents/*.c))
+# Templates are embedded in the binary (generated C source).
+TEMPLATES := $(shell find templates -type f -name '*.mustache' 2>/dev/null | LC_ALL=C sort)
+GEN_SRC := $(B)/gen/embedded_templates.c
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/embedded_templates.o
+LIB := $(B)/libbackbone.a
+BIN := $(B)/backbone
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+INTEGRATION := $(sort $(wildcard tests/integration/*.sh))
+
+.PHONY: all run test unit integration e2e asan bench fuzz install clean format deps deps-test check-format lint
+.DELETE_ON_ERROR:
+
+all: deps $(BIN)
+ifeq ($(VARIANT),release)
+	@ln -sf $(BIN) backbone
+endif
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GEN_SRC): scripts/embed_templates.sh $(TEMPLATES)
+	@mkdir -p $(dir $@)
+	scripts/embed_templates.sh templates > $@
+
+$(B)/gen/embedded_templates.o: $(GEN_SRC)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(B)/compiler/main.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(LIB) tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(CMOCKA_LIBS)
+
+# Unit tests: each cmocka binary runs from the repository root, so tests
+# read ../shared/ by that relative path.
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# Integration tests drive the real binary: BACKBONE names it.
+integration: $(BIN)
+	@set -e; for t in $(INTEGRATION); do echo "== $$t"; BACKBONE=$(CURDIR)/$(BIN) sh $$t; done
+
+# End to end: generate every example and run the generated projects' own
+# tests with /usr/bin/python3 against SQLite and a private PostgreSQL.
+e2e: $(BIN)
+	@BACKBONE=$(CURDIR)/$(BIN) sh tests/e2e/run.sh
+
+test: deps-test
+	$(MAKE) all
+	$(MAKE) unit integration
+	$(MAKE) VARIANT=asan unit integration
+	$(MAKE) e2e
+	@echo "backbone: all test suites passed"
+
+asan: deps-test
+	$(MAKE) VARIANT=asan all unit integration
+
+run: deps-test all
+	@sh scripts/run_example.sh
+
+bench: all
+	@scripts/deps.sh bench
+	@sh bench/run.sh
+
+fuzz: deps-test
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/backbone
+
+format:
+	clang-format -i compiler/*.c compiler/*.h agents/*.c agents/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c
+
+check-format:
+	clang-format --dry-run -Werror compiler/*.c compiler/*.h agents/*.c agents/*.h
+
+clean:
+	rm -rf build backbone out
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,115 @@
+/* cli.c - command dispatch, help and shared helpers of the commands. */
+#include "cli.h"
+
+#include "bb.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const bb_command commands[] = {
+    {"validate", "check schema files and report every problem", bb_cmd_validate},
+};
+
+static const size_t n_commands = sizeof(commands) / sizeof(commands[0]);
+
+void bb_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("backbone: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "backbone %s - compile a database schema (JSON) into a FastAPI + SQLAlchemy "
+                 "backend\n\n",
+            BB_VERSION);
+    fprintf(out, "usage: backbone COMMAND [options] [args]\n\ncommands:\n");
+    for (size_t i = 0; i < n_commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n  backbone COMMAND --help   options of one command\n"
+                 "  backbone --version\n\n"
+                 "exit codes: 0 ok, 1 invalid input or failed check, 2 usage or I/O error,\n"
+                 "            3 internal error\n"
+                 "docs: docs/cli.md, docs/schema.md, docs/diagnostics.md\n");
+}
+
+int bb_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return BB_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        print_usage(stdout);
+        return BB_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("backbone %s\n", BB_VERSION);
+        return BB_EXIT_OK;
+    }
+    for (size_t i = 0; i < n_commands; i++)
+        if (strcmp(commands[i].name, cmd) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    bb_cli_error("unknown command '%s' (see 'backbone --help')", cmd);
+    return BB_EXIT_USAGE;
+}
+
+int bb_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return BB_EIO;
+    size_t cap = 64 * 1024, n = 0;
+    char *data = bb_malloc(cap + 1);
+    int rc = data ? BB_OK : BB_ENOMEM;
+    while (rc == BB_OK) {
+        if (n == cap) {
+            if (n > max) {
+                rc = BB_ELIMIT;
+                break;
+            }
+            cap *= 2;
+            char *p = bb_realloc(data, cap + 1);
+            if (!p) {
+                rc = BB_ENOMEM;
+                break;
+            }
+            data = p;
+        }
+        size_t want = cap - n;
+        if (want > max + 1 - n && max + 1 > n)
+            want = max + 1 - n;
+        size_t got = fread(data + n, 1, want, f);
+        n += got;
+        if (n > max) {
+            rc = BB_ELIMIT;
+            break;
+        }
+        if (got < want) {
+            if (ferror(f))
+                rc = BB_EIO;
+            break;
+        }
+    }
+    int saved = errno;
+    if (f != stdin)
+        fclose(f);
+    if (rc) {
+        bb_free(data);
+        errno = saved;
+        return rc;
+    }
+    data[n] = '\0';
+    *out = data;
+    *len = n;
+    return BB_OK;
+}

@@ -1,0 +1,41 @@
+/*
+ * cli.h - the command line: `backbone COMMAND [options]`.
+ *
+ * Each command lives in its own cmd_<name>.c and has the signature of
+ * bb_cmd_fn: it gets the arguments after the command name (argv[0] is the
+ * command name) and returns the process exit code.
+ *
+ * Exit codes (docs/cli.md): 0 success, 1 the input is invalid or a check
+ * failed, 2 usage or I/O error, 3 internal error.
+ */
+#ifndef BB_CLI_H
+#define BB_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum { BB_EXIT_OK = 0, BB_EXIT_INVALID = 1, BB_EXIT_USAGE = 2, BB_EXIT_INTERNAL = 3 };
+
+typedef int (*bb_cmd_fn)(int argc, char **argv);
+
+typedef struct bb_command {
+    const char *name;
+    const char *summary;
+    bb_cmd_fn run;
+} bb_command;
+
+int bb_cli_main(int argc, char **argv);
+
+/* Reads a whole file ("-" is standard input) up to max bytes; one byte more
+ * than max is read so a caller can tell "too large" from "exactly max".
+ * *out is the caller's (bb_free); *len its length. Returns BB_OK, BB_EIO
+ * (errno kept) or BB_ELIMIT (the file holds more than max bytes). */
+int bb_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Prints "backbone: " and the message to stderr. */
+void bb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Commands. */
+int bb_cmd_validate(int argc, char **argv);
+
+#endif

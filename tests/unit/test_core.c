@@ -1,0 +1,161 @@
+/* test_core.c - the capped buffer, the arena and the diagnostics context. */
+#include "testutil.h"
+
+#include "arena.h"
+#include "buf.h"
+#include "diag.h"
+
+#include <cJSON.h>
+#include <string.h>
+
+static void buf_refuses_to_grow_past_its_cap(void **state)
+{
+    (void)state;
+    bb_buf b;
+    bb_buf_init(&b, 8);
+    assert_int_equal(bb_buf_puts(&b, "12345678"), BB_OK);
+    assert_int_equal(bb_buf_putc(&b, '9'), BB_ELIMIT);
+    assert_string_equal(bb_buf_str(&b), "12345678");
+    assert_int_equal(b.len, 8);
+    bb_buf_free(&b);
+}
+
+static void buf_printf_appends_formatted_text(void **state)
+{
+    (void)state;
+    bb_buf b;
+    bb_buf_init(&b, 1024);
+    assert_int_equal(bb_buf_printf(&b, "%s=%d", "x", 42), BB_OK);
+    assert_int_equal(bb_buf_printf(&b, ";%s", "y"), BB_OK);
+    size_t len;
+    char *s = bb_buf_take(&b, &len);
+    assert_string_equal(s, "x=42;y");
+    assert_int_equal(len, 6);
+    assert_null(b.data);
+    bb_free(s);
+}
+
+static void buf_survives_allocation_failure(void **state)
+{
+    (void)state;
+    bb_buf b;
+    bb_buf_init(&b, 1 << 20);
+    bb_alloc_fail_after(0);
+    assert_int_equal(bb_buf_puts(&b, "abc"), BB_ENOMEM);
+    bb_alloc_fail_after(-1);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(bb_buf_puts(&b, "abc"), BB_OK);
+    bb_buf_free(&b);
+}
+
+static void arena_hands_out_zeroed_aligned_memory_up_to_its_cap(void **state)
+{
+    (void)state;
+    bb_arena a;
+    bb_arena_init(&a, 64 * 1024);
+    char *p = bb_arena_alloc(&a, 3);
+    long long *q = bb_arena_alloc(&a, sizeof(long long));
+    assert_non_null(p);
+    assert_non_null(q);
+    assert_int_equal((uintptr_t)q % 16, 0);
+    assert_int_equal(*q, 0);
+    assert_string_equal(bb_arena_printf(&a, "%s-%d", "t", 7), "t-7");
+    assert_null(bb_arena_alloc(&a, 128 * 1024));
+    bb_arena_free(&a);
+}
+
+static void diag_position_counts_lines_and_utf8_columns(void **state)
+{
+    (void)state;
+    const char *src = "{\n  \"é\": 1,\n  \"x\": tru\n}";
+    bb_diags d;
+    bb_diags_init(&d, "t.json", src, strlen(src));
+    int line, col;
+    size_t off = (size_t)(strstr(src, "tru") - src);
+    bb_diags_position(&d, off, &line, &col);
+    assert_int_equal(line, 3);
+    assert_int_equal(col, 8);
+    off = (size_t)(strstr(src, "1") - src);
+    bb_diags_position(&d, off, &line, &col);
+    assert_int_equal(line, 2);
+    assert_int_equal(col, 8); /* "é" is one column, two bytes */
+    bb_diags_position(&d, BB_NO_OFFSET, &line, &col);
+    assert_int_equal(line, 0);
+    bb_diags_free(&d);
+}
+
+static void diag_json_has_stable_fields(void **state)
+{
+    (void)state;
+    const char *src = "{\"a\": 1}";
+    bb_diags d;
+    bb_diags_init(&d, "t.json", src, strlen(src));
+    assert_int_equal(bb_diag_add(&d, BB_ERROR, "BB9999", "/a", 6, "fix it", "bad %s", "a"),
+                     BB_OK);
+    cJSON *arr = bb_diags_to_json(&d);
+    assert_non_null(arr);
+    cJSON *o = cJSON_GetArrayItem(arr, 0);
+    assert_string_equal(cJSON_GetObjectItem(o, "code")->valuestring, "BB9999");
+    assert_string_equal(cJSON_GetObjectItem(o, "severity")->valuestring, "error");
+    assert_string_equal(cJSON_GetObjectItem(o, "pointer")->valuestring, "/a");
+    assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring, "bad a");
+    assert_string_equal(cJSON_GetObjectItem(o, "hint")->valuestring, "fix it");
+    assert_int_equal(cJSON_GetObjectItem(o, "line")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(o, "column")->valueint, 7);
+    cJSON_Delete(arr);
+    bb_diags_free(&d);
+}
+
+static void diag_strict_mode_turns_warnings_into_errors(void **state)
+{
+    (void)state;
+    bb_diags d;
+    bb_diags_init(&d, "t.json", NULL, 0);
+    d.warnings_as_errors = true;
+    assert_int_equal(bb_diag_add(&d, BB_WARNING, "BB9998", NULL, BB_NO_OFFSET, NULL, "w"),
+                     BB_OK);
+    assert_true(bb_diags_has_errors(&d));
+    assert_int_equal(d.n_warnings, 0);
+    bb_diags_free(&d);
+}
+
+static void diag_counts_but_does_not_store_past_its_cap(void **state)
+{
+    (void)state;
+    bb_diags d;
+    bb_diags_init(&d, "t.json", NULL, 0);
+    d.max = 2;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(bb_diag_add(&d, BB_ERROR, "BB9999", NULL, BB_NO_OFFSET, NULL, "%d", i),
+                         BB_OK);
+    assert_int_equal(d.n, 2);
+    assert_int_equal(d.dropped, 3);
+    assert_int_equal(d.n_errors, 5);
+    bb_diags_free(&d);
+}
+
+static void pointer_tokens_are_escaped(void **state)
+{
+    (void)state;
+    bb_buf b;
+    bb_buf_init(&b, 100);
+    assert_int_equal(bb_pointer_append(&b, "a/b~c"), BB_OK);
+    assert_string_equal(bb_buf_str(&b), "/a~1b~0c");
+    bb_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buf_refuses_to_grow_past_its_cap),
+        cmocka_unit_test(buf_printf_appends_formatted_text),
+        cmocka_unit_test(buf_survives_allocation_failure),
+        cmocka_unit_test(arena_hands_out_zeroed_aligned_memory_up_to_its_cap),
+        cmocka_unit_test(diag_position_counts_lines_and_utf8_columns),
+        cmocka_unit_test(diag_json_has_stable_fields),
+        cmocka_unit_test(diag_strict_mode_turns_warnings_into_errors),
+        cmocka_unit_test(diag_counts_but_does_not_store_past_its_cap),
+        cmocka_unit_test(pointer_tokens_are_escaped),
+    };
+    return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}

@@ -64,7 +64,8 @@ deps-test:
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(GEN_SRC): scripts/embed_templates.sh $(TEMPLATES)
 	@mkdir -p $(dir $@)

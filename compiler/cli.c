@@ -10,6 +10,12 @@
 
 static const bb_command commands[] = {
     {"validate", "check schema files and report every problem", bb_cmd_validate},
+    {"plan", "print the plan the architect makes of a schema", bb_cmd_plan},
+    {"generate", "generate the backend project from a schema", bb_cmd_generate},
+    {"migrate", "print the Alembic revision between two schemas", bb_cmd_migrate},
+    {"serve", "run the HTTP service", bb_cmd_serve},
+    {"keys", "manage API keys of the HTTP service", bb_cmd_keys},
+    {"draft", "let a language model draft a schema from a description", bb_cmd_draft},
 };
 
 static const size_t n_commands = sizeof(commands) / sizeof(commands[0]);

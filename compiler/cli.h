@@ -37,5 +37,11 @@ void bb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Commands. */
 int bb_cmd_validate(int argc, char **argv);
+int bb_cmd_plan(int argc, char **argv);
+int bb_cmd_generate(int argc, char **argv);
+int bb_cmd_migrate(int argc, char **argv);
+int bb_cmd_serve(int argc, char **argv);
+int bb_cmd_keys(int argc, char **argv);
+int bb_cmd_draft(int argc, char **argv);
 
 #endif

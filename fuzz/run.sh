@@ -1,0 +1,31 @@
+#!/bin/sh
+# fuzz/run.sh - builds every fuzz/fuzz_*.c as a libFuzzer target (clang-14,
+# ASan + UBSan) and runs each for FUZZ_SECONDS (default 30) on its seed
+# corpus in fuzz/seeds/<name>/ (if present). Fails on any crash.
+set -eu
+cd "$(dirname "$0")/.."
+secs=${FUZZ_SECONDS:-30}
+out=build/fuzz
+mkdir -p "$out"
+CC=${FUZZ_CC:-clang-14}
+pkgs="libcjson libpcre2-8 libcurl libmicrohttpd openssl zlib"
+cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Icompiler -Iagents -Ibuild/release/gen $(pkg-config --cflags $pkgs)"
+libs="$(pkg-config --libs $pkgs) -lpthread -lm"
+make -s build/release/gen/embedded_templates.c >/dev/null
+src=$(ls compiler/*.c agents/*.c 2>/dev/null | grep -v '^compiler/main.c$')
+for f in fuzz/fuzz_*.c; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .c)
+    echo "== $name: building"
+    # shellcheck disable=SC2086
+    $CC $cflags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -o "$out/$name" "$f" $src build/release/gen/embedded_templates.c $libs
+    corpus="$out/corpus-$name"
+    mkdir -p "$corpus"
+    seeds=""
+    [ -d "fuzz/seeds/$name" ] && seeds="fuzz/seeds/$name"
+    echo "== $name: running ${secs}s"
+    # shellcheck disable=SC2086
+    "$out/$name" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 "$corpus" $seeds
+done

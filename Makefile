@@ -12,7 +12,9 @@
 # Variants build into build/<variant>/: release (default) and asan.
 
 VARIANT ?= release
-B := build/$(VARIANT)
+# BUILD_DIR lets several builds of one tree run side by side.
+BUILD_DIR ?= build
+B := $(BUILD_DIR)/$(VARIANT)
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 30
 
@@ -52,7 +54,7 @@ INTEGRATION := $(sort $(wildcard tests/integration/*.sh))
 .DELETE_ON_ERROR:
 
 all: deps $(BIN)
-ifeq ($(VARIANT),release)
+ifeq ($(VARIANT)$(BUILD_DIR),releasebuild)
 	@ln -sf $(BIN) backbone
 endif
 
@@ -132,4 +134,4 @@ check-format:
 clean:
 	rm -rf build backbone out
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

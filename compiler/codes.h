@@ -16,6 +16,27 @@
 #define BB_CODES_H
 
 #define BB_CODE_LIST(X)                                                                            \
-    X(BB0101, ERROR, "json-syntax")
+    X(BB0101, ERROR, "json-syntax")                                                                \
+    X(BB0102, ERROR, "nul-byte")                                                                   \
+    X(BB0103, ERROR, "invalid-utf8")                                                               \
+    X(BB0104, ERROR, "empty-input")                                                                \
+    X(BB0105, ERROR, "nul-escape")                                                                 \
+    X(BB0201, ERROR, "root-not-object")                                                            \
+    X(BB0202, ERROR, "wrong-type")                                                                 \
+    X(BB0203, ERROR, "unknown-value")                                                              \
+    X(BB0204, ERROR, "missing-key")                                                                \
+    X(BB0205, WARNING, "unknown-key")                                                              \
+    X(BB0206, ERROR, "empty-array")                                                                \
+    X(BB0207, ERROR, "duplicate-key")                                                              \
+    X(BB0208, ERROR, "not-an-integer")                                                             \
+    X(BB0209, ERROR, "out-of-range")                                                               \
+    X(BB0210, WARNING, "nullable-primary-key")                                                     \
+    X(BB0211, ERROR, "bad-fk-target")                                                              \
+    X(BB0601, ERROR, "input-too-large")                                                            \
+    X(BB0602, ERROR, "too-deep")                                                                   \
+    X(BB0603, ERROR, "too-many-tables")                                                            \
+    X(BB0604, ERROR, "too-many-columns")                                                           \
+    X(BB0605, ERROR, "too-many-relationships")                                                     \
+    X(BB0606, ERROR, "string-too-long")
 
 #endif

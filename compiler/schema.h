@@ -13,6 +13,11 @@
  * source text is copied into the arena, so diagnostics can quote it after the
  * caller's buffer is gone.
  *
+ * Strings the format requires (project_name, db_type, table_name, class_name,
+ * a column's name and type, a relationship's target_table) are never NULL:
+ * "" when missing or of the wrong type (the loader has reported it). Optional
+ * strings are NULL when absent.
+ *
  * Every node carries `pointer` (its JSON Pointer, e.g. "/schema/2/columns/4")
  * and `offset` (byte offset of its value in the source), so a diagnostic about
  * any node names its place.
@@ -119,6 +124,10 @@ typedef struct bb_column {
     bool index;
     bb_value default_value;
     const char *server_default; /* extension: SQL expression, verbatim */
+    bool server_default_literal; /* a number/bool was given: server_default is
+                                    its JSON text ("0", "true"), not SQL */
+    bool timezone;               /* DateTime with time zone (the mixins) */
+    bool on_update_now;          /* set to now on every update (updated_at) */
     const char **enum_values;
     size_t n_enum_values;
     const char *description;
@@ -157,6 +166,7 @@ typedef struct bb_relationship {
     const char *target_table;
     const char *target_class;
     bb_rel_kind kind;
+    bool kind_known; /* false: "type" was missing or unknown (reported) */
     const char *back_populates;
     const char *foreign_key; /* the FK column (local for many_to_one) */
     const char *cascade;     /* extension: SQLAlchemy cascade string */

@@ -37,6 +37,18 @@
     X(BB0603, ERROR, "too-many-tables")                                                            \
     X(BB0604, ERROR, "too-many-columns")                                                           \
     X(BB0605, ERROR, "too-many-relationships")                                                     \
-    X(BB0606, ERROR, "string-too-long")
+    X(BB0606, ERROR, "string-too-long")                                                            \
+    X(BB0701, ERROR, "unclosed-tag")                                                               \
+    X(BB0702, ERROR, "unclosed-section")                                                           \
+    X(BB0703, ERROR, "mismatched-close")                                                           \
+    X(BB0704, ERROR, "bad-delimiters")                                                             \
+    X(BB0705, ERROR, "bad-tag-name")                                                               \
+    X(BB0706, ERROR, "template-too-complex")                                                       \
+    X(BB0707, ERROR, "unknown-partial")                                                            \
+    X(BB0708, ERROR, "template-recursion")                                                         \
+    X(BB0709, ERROR, "output-too-large")                                                           \
+    X(BB0710, ERROR, "render-too-deep")                                                            \
+    X(BB0711, ERROR, "unknown-name")                                                               \
+    X(BB0712, ERROR, "partial-load-failed")
 
 #endif

@@ -32,6 +32,56 @@
     X(BB0209, ERROR, "out-of-range")                                                               \
     X(BB0210, WARNING, "nullable-primary-key")                                                     \
     X(BB0211, ERROR, "bad-fk-target")                                                              \
+    X(BB0301, ERROR, "invalid-table-name")                                                         \
+    X(BB0302, ERROR, "invalid-class-name")                                                         \
+    X(BB0303, ERROR, "invalid-column-name")                                                        \
+    X(BB0304, ERROR, "invalid-attribute-name")                                                     \
+    X(BB0305, ERROR, "python-keyword")                                                             \
+    X(BB0306, WARNING, "python-soft-keyword")                                                      \
+    X(BB0307, WARNING, "shadows-type")                                                             \
+    X(BB0308, ERROR, "class-shadows-import")                                                       \
+    X(BB0309, WARNING, "sql-reserved-word")                                                        \
+    X(BB0310, ERROR, "orm-reserved-name")                                                          \
+    X(BB0311, ERROR, "duplicate-table")                                                            \
+    X(BB0312, ERROR, "duplicate-class")                                                            \
+    X(BB0313, ERROR, "duplicate-column")                                                           \
+    X(BB0314, ERROR, "duplicate-attribute")                                                        \
+    X(BB0315, ERROR, "name-too-long")                                                              \
+    X(BB0401, ERROR, "fk-unknown-table")                                                           \
+    X(BB0402, ERROR, "fk-unknown-column")                                                          \
+    X(BB0403, ERROR, "fk-target-not-unique")                                                       \
+    X(BB0404, ERROR, "no-primary-key")                                                             \
+    X(BB0405, ERROR, "bad-default")                                                                \
+    X(BB0406, ERROR, "default-too-long")                                                           \
+    X(BB0407, ERROR, "bad-length")                                                                 \
+    X(BB0408, ERROR, "bad-precision")                                                              \
+    X(BB0409, ERROR, "enum-without-values")                                                        \
+    X(BB0410, ERROR, "duplicate-enum-value")                                                       \
+    X(BB0411, ERROR, "bad-enum-value")                                                             \
+    X(BB0412, ERROR, "enum-default-not-a-value")                                                   \
+    X(BB0413, ERROR, "bad-autoincrement")                                                          \
+    X(BB0414, ERROR, "rel-unknown-table")                                                          \
+    X(BB0415, ERROR, "rel-class-mismatch")                                                         \
+    X(BB0416, ERROR, "back-populates-mismatch")                                                    \
+    X(BB0417, ERROR, "rel-no-foreign-key")                                                         \
+    X(BB0418, ERROR, "rel-ambiguous-foreign-key")                                                  \
+    X(BB0419, ERROR, "rel-bad-foreign-key")                                                        \
+    X(BB0420, ERROR, "rel-kind-mismatch")                                                          \
+    X(BB0421, ERROR, "rel-ambiguous")                                                              \
+    X(BB0422, ERROR, "through-unknown-table")                                                      \
+    X(BB0423, ERROR, "through-missing-fk")                                                         \
+    X(BB0424, ERROR, "association-name-taken")                                                     \
+    X(BB0425, ERROR, "self-many-to-many-needs-through")                                            \
+    X(BB0426, WARNING, "through-ignored")                                                          \
+    X(BB0427, ERROR, "mixin-column-clash")                                                         \
+    X(BB0428, WARNING, "fk-cycle-use-alter")                                                       \
+    X(BB0429, ERROR, "fk-cycle")                                                                   \
+    X(BB0430, ERROR, "constraint-unknown-column")                                                  \
+    X(BB0431, ERROR, "set-null-on-not-null")                                                       \
+    X(BB0432, ERROR, "bad-cascade")                                                                \
+    X(BB0501, ERROR, "sql-injection")                                                              \
+    X(BB0502, ERROR, "script-injection")                                                           \
+    X(BB0503, ERROR, "code-injection")                                                             \
     X(BB0601, ERROR, "input-too-large")                                                            \
     X(BB0602, ERROR, "too-deep")                                                                   \
     X(BB0603, ERROR, "too-many-tables")                                                            \

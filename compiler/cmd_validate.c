@@ -272,7 +272,7 @@ static void print_human(file_result *r, const validate_opts *o)
     }
     if (o->quiet)
         drop_non_errors(&r->diags);
-    (void)bb_diags_print(&r->diags, stderr, bb_use_color(stderr));
+    (void)bb_diags_print(&r->diags, stdout, bb_use_color(stdout));
     if (!o->quiet)
         print_summary(r, stdout);
 }

@@ -1,0 +1,583 @@
+/*
+ * test_llm_client.c - the LLM client against the fake server
+ * (tests/fake_llm/fake_llm.py) on loopback: normal answers of both APIs,
+ * retries and what is never retried, timeouts, caps, truncation, refusals,
+ * schema checks, the cache, the circuit breaker and the token budget.
+ *
+ * Each test starts its own fake server with a script and reads the server's
+ * request log to count what was really sent.
+ */
+#include "testutil.h"
+
+#include "llm.h"
+#include "llm_http.h"
+
+#include <cJSON.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct fake {
+    pid_t pid;
+    int port;
+    char dir[64];
+    char log[128];
+    char base_url[64];
+} fake;
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Starts the fake with a script (JSON text) and waits for its port. */
+static void fake_start(fake *fk, const char *script)
+{
+    memset(fk, 0, sizeof(*fk));
+    snprintf(fk->dir, sizeof(fk->dir), "/tmp/bb-llm-test-XXXXXX");
+    assert_non_null(mkdtemp(fk->dir));
+    char script_path[128], port_path[128];
+    snprintf(script_path, sizeof(script_path), "%s/script.json", fk->dir);
+    snprintf(port_path, sizeof(port_path), "%s/port", fk->dir);
+    snprintf(fk->log, sizeof(fk->log), "%s/log.jsonl", fk->dir);
+    write_text(script_path, script);
+    fk->pid = fork();
+    assert_true(fk->pid >= 0);
+    if (fk->pid == 0) {
+        execl("/usr/bin/python3", "python3", "tests/fake_llm/fake_llm.py", "--script", script_path,
+              "--log", fk->log, "--port-file", port_path, "--api-key", "sk-test-secret-123",
+              (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500 && fk->port == 0; i++) {
+        FILE *f = fopen(port_path, "r");
+        if (f) {
+            if (fscanf(f, "%d", &fk->port) != 1)
+                fk->port = 0;
+            fclose(f);
+        }
+        if (!fk->port)
+            usleep(10000);
+    }
+    assert_true(fk->port > 0);
+    snprintf(fk->base_url, sizeof(fk->base_url), "http://127.0.0.1:%d", fk->port);
+}
+
+static void fake_stop(fake *fk)
+{
+    kill(fk->pid, SIGTERM);
+    waitpid(fk->pid, NULL, 0);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fk->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The request log as a JSON array (one element per request received). */
+static cJSON *fake_requests(const fake *fk)
+{
+    cJSON *arr = cJSON_CreateArray();
+    FILE *f = fopen(fk->log, "r");
+    if (!f)
+        return arr;
+    char line[1 << 16];
+    while (fgets(line, sizeof(line), f))
+        cJSON_AddItemToArray(arr, cJSON_Parse(line));
+    fclose(f);
+    return arr;
+}
+
+static int fake_count(const fake *fk)
+{
+    cJSON *r = fake_requests(fk);
+    int n = cJSON_GetArraySize(r);
+    cJSON_Delete(r);
+    return n;
+}
+
+/* A client for the fake, with short waits so tests stay fast. */
+static void client_for(bb_llm_client *c, const fake *fk, const char *provider)
+{
+    bb_llm_config cfg;
+    char err[256];
+    bb_llm_options o = {0};
+    o.provider = provider;
+    o.base_url = fk->base_url;
+    o.model = "test-model";
+    o.cache_dir = "off";
+    setenv("OPENAI_API_KEY", "sk-test-secret-123", 1);
+    setenv("ANTHROPIC_API_KEY", "sk-test-secret-123", 1);
+    assert_int_equal(bb_llm_config_load(&cfg, &o, err, sizeof(err)), BB_OK);
+    cfg.http.base_delay_ms = 10;
+    cfg.http.max_delay_ms = 3000;
+    cfg.http.timeout_ms = 5000;
+    cfg.http.max_attempts = 4;
+    cfg.http.breaker_threshold = 0;
+    cfg.http.progress = false;
+    bb_llm_client_init(c, &cfg);
+}
+
+static cJSON *answer_schema(void)
+{
+    return cJSON_Parse("{\"type\":\"object\",\"additionalProperties\":false,"
+                       "\"required\":[\"answer\"],"
+                       "\"properties\":{\"answer\":{\"type\":\"string\",\"maxLength\":20}}}");
+}
+
+/* Asks one question; returns the rc, with reply and error filled. */
+static int ask(bb_llm_client *c, bb_llm_reply *reply, bb_llm_error *err)
+{
+    cJSON *schema = answer_schema();
+    bb_llm_msg m = {"user", "Say hello as JSON."};
+    bb_llm_request req = {"You answer in JSON.", &m, 1, "answer", schema};
+    int rc = bb_llm_complete(c, &req, reply, err);
+    cJSON_Delete(schema);
+    return rc;
+}
+
+#define OK_OPENAI "{\"content_json\":{\"answer\":\"hello\"}}"
+
+static void openai_answer_is_parsed_checked_and_counted(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"openai\":[{\"content_json\":{\"answer\":\"hello\"},"
+                    "\"usage\":{\"prompt\":11,\"completion\":7}}]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_equal(ask(&c, &r, &e), BB_OK);
+    assert_string_equal(cJSON_GetObjectItem(r.value, "answer")->valuestring, "hello");
+    assert_int_equal(c.stats.prompt_tokens, 11);
+    assert_int_equal(c.stats.completion_tokens, 7);
+    assert_int_equal(c.stats.http_attempts, 1);
+
+    cJSON *log = fake_requests(&fk);
+    assert_int_equal(cJSON_GetArraySize(log), 1);
+    cJSON *req0 = cJSON_GetArrayItem(log, 0);
+    cJSON *body = cJSON_GetObjectItem(req0, "body");
+    cJSON *js = cJSON_GetObjectItem(cJSON_GetObjectItem(body, "response_format"), "json_schema");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(js, "strict")));
+    assert_string_equal(cJSON_GetObjectItem(js, "name")->valuestring, "answer");
+    assert_string_equal(cJSON_GetObjectItem(body, "model")->valuestring, "test-model");
+    assert_int_equal(cJSON_GetObjectItem(req0, "status")->valueint, 200);
+    cJSON_Delete(log);
+    bb_llm_reply_free(&r);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void anthropic_answer_uses_output_config_and_joins_text(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"anthropic\":[{\"content_json\":{\"answer\":\"hi\"}}]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "anthropic");
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_equal(ask(&c, &r, &e), BB_OK);
+    assert_string_equal(cJSON_GetObjectItem(r.value, "answer")->valuestring, "hi");
+    cJSON *log = fake_requests(&fk);
+    cJSON *req0 = cJSON_GetArrayItem(log, 0);
+    cJSON *body = cJSON_GetObjectItem(req0, "body");
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(body, "output_config"), "format"));
+    assert_string_equal(cJSON_GetObjectItem(body, "system")->valuestring, "You answer in JSON.");
+    cJSON *headers = cJSON_GetObjectItem(req0, "headers");
+    assert_string_equal(cJSON_GetObjectItem(headers, "anthropic-version")->valuestring,
+                        "2023-06-01");
+    cJSON_Delete(log);
+    bb_llm_reply_free(&r);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void anthropic_forced_tool_answer_is_read_from_tool_use(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"anthropic\":[{\"content_json\":{\"answer\":\"tool\"}}]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "anthropic");
+    c.cfg.anthropic_tools = true;
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_equal(ask(&c, &r, &e), BB_OK);
+    assert_string_equal(cJSON_GetObjectItem(r.value, "answer")->valuestring, "tool");
+    cJSON *log = fake_requests(&fk);
+    cJSON *body = cJSON_GetObjectItem(cJSON_GetArrayItem(log, 0), "body");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(body, "tool_choice"), "name")->valuestring,
+        "answer");
+    cJSON_Delete(log);
+    bb_llm_reply_free(&r);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static long elapsed_ms(struct timespec a)
+{
+    struct timespec b;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+}
+
+static void rate_limit_is_retried_after_retry_after(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"openai\":[{\"status\":429,\"headers\":{\"Retry-After\":\"1\"},"
+                    "\"error\":{\"type\":\"requests\",\"code\":\"rate_limit_exceeded\","
+                    "\"message\":\"Rate limit reached\"}}," OK_OPENAI "]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    bb_llm_reply r;
+    bb_llm_error e;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(ask(&c, &r, &e), BB_OK);
+    assert_true(elapsed_ms(t0) >= 1000); /* base delay is 10 ms: only Retry-After waits 1 s */
+    assert_int_equal(fake_count(&fk), 2);
+    assert_int_equal(c.stats.http_attempts, 2);
+    bb_llm_reply_free(&r);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void overloaded_529_is_retried_until_success(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"anthropic\":[{\"status\":529,\"repeat\":2,\"error\":{\"type\":"
+                    "\"overloaded_error\",\"message\":\"Overloaded\"}},"
+                    "{\"content_json\":{\"answer\":\"ok\"}}]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "anthropic");
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_equal(ask(&c, &r, &e), BB_OK);
+    assert_int_equal(fake_count(&fk), 3);
+    bb_llm_reply_free(&r);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void server_error_then_success_takes_two_attempts(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"openai\":[{\"status\":500}," OK_OPENAI "]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_equal(ask(&c, &r, &e), BB_OK);
+    assert_int_equal(fake_count(&fk), 2);
+    bb_llm_reply_free(&r);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void retries_stop_after_max_attempts(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"openai\":[{\"status\":503,\"repeat\":9}]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    c.cfg.http.max_attempts = 3;
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_not_equal(ask(&c, &r, &e), BB_OK);
+    assert_int_equal(e.kind, BB_LLM_ERR_OVERLOAD);
+    assert_int_equal(e.status, 503);
+    assert_int_equal(fake_count(&fk), 3);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void slow_answer_times_out_and_is_retried(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk,
+               "{\"openai\":[{\"delay\":2,\"repeat\":2,\"content_json\":{\"answer\":\"x\"}}]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    c.cfg.http.timeout_ms = 300;
+    c.cfg.http.max_attempts = 2;
+    bb_llm_reply r;
+    bb_llm_error e;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(ask(&c, &r, &e), BB_ETIMEOUT);
+    assert_int_equal(e.kind, BB_LLM_ERR_TIMEOUT);
+    assert_true(elapsed_ms(t0) < 1900);
+    assert_int_equal(fake_count(&fk), 2);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+/* One scripted answer that must fail with kind, after exactly one request. */
+static void expect_failure_without_retry(const char *provider, const char *script,
+                                         bb_llm_error_kind kind)
+{
+    fake fk;
+    fake_start(&fk, script);
+    bb_llm_client c;
+    client_for(&c, &fk, provider);
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_not_equal(ask(&c, &r, &e), BB_OK);
+    assert_null(r.value);
+    if (e.kind != kind)
+        print_error("got %s: %s\n", bb_llm_error_name(e.kind), e.message);
+    assert_int_equal(e.kind, kind);
+    assert_int_equal(fake_count(&fk), 1);
+    assert_null(strstr(e.message, "sk-test-secret-123"));
+    assert_int_equal(c.stats.failures, 1);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void malformed_json_content_is_rejected(void **state)
+{
+    (void)state;
+    expect_failure_without_retry("openai", "{\"openai\":[{\"content\":\"{\\\"answer\\\": \"}]}",
+                                 BB_LLM_ERR_MALFORMED);
+}
+
+static void content_breaking_the_schema_is_rejected(void **state)
+{
+    (void)state;
+    expect_failure_without_retry(
+        "openai", "{\"openai\":[{\"content_json\":{\"answer\":\"hello\",\"extra\":1}}]}",
+        BB_LLM_ERR_SCHEMA);
+}
+
+static void truncated_openai_output_is_a_failure(void **state)
+{
+    (void)state;
+    expect_failure_without_retry(
+        "openai", "{\"openai\":[{\"content\":\"{\\\"answer\\\":\",\"finish_reason\":\"length\"}]}",
+        BB_LLM_ERR_TRUNCATED);
+}
+
+static void truncated_anthropic_output_is_a_failure(void **state)
+{
+    (void)state;
+    expect_failure_without_retry(
+        "anthropic",
+        "{\"anthropic\":[{\"content\":\"{\\\"answer\\\":\",\"stop_reason\":\"max_tokens\"}]}",
+        BB_LLM_ERR_TRUNCATED);
+}
+
+static void openai_refusal_is_a_failure(void **state)
+{
+    (void)state;
+    expect_failure_without_retry(
+        "openai", "{\"openai\":[{\"refusal\":\"I can't help with that.\"}]}", BB_LLM_ERR_REFUSAL);
+}
+
+static void content_filter_is_a_refusal(void **state)
+{
+    (void)state;
+    expect_failure_without_retry(
+        "openai", "{\"openai\":[{\"content\":\"\",\"finish_reason\":\"content_filter\"}]}",
+        BB_LLM_ERR_REFUSAL);
+}
+
+static void anthropic_refusal_is_a_failure(void **state)
+{
+    (void)state;
+    expect_failure_without_retry("anthropic",
+                                 "{\"anthropic\":[{\"content\":\"\",\"stop_reason\":\"refusal\"}]}",
+                                 BB_LLM_ERR_REFUSAL);
+}
+
+static void quota_exhaustion_is_never_retried(void **state)
+{
+    (void)state;
+    expect_failure_without_retry(
+        "openai",
+        "{\"openai\":[{\"status\":429,\"error\":{\"type\":\"insufficient_quota\",\"code\":"
+        "\"insufficient_quota\",\"message\":\"You exceeded your current quota.\"}}]}",
+        BB_LLM_ERR_QUOTA);
+}
+
+static void anthropic_spend_limit_is_never_retried(void **state)
+{
+    (void)state;
+    expect_failure_without_retry(
+        "anthropic",
+        "{\"anthropic\":[{\"status\":429,\"error\":{\"type\":\"rate_limit_error\",\"message\":"
+        "\"You have reached your specified workspace API spend limit.\"}}]}",
+        BB_LLM_ERR_QUOTA);
+}
+
+static void auth_error_is_never_retried_and_the_key_is_redacted(void **state)
+{
+    (void)state;
+    /* Like OpenAI, the script echoes the key in its message. */
+    expect_failure_without_retry(
+        "openai",
+        "{\"openai\":[{\"status\":401,\"error\":{\"type\":\"invalid_request_error\",\"code\":"
+        "\"invalid_api_key\",\"message\":\"Incorrect API key provided: sk-test-secret-123.\"}}]}",
+        BB_LLM_ERR_AUTH);
+}
+
+static void response_over_the_cap_is_rejected(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"openai\":[{\"content_size\":200000}]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    c.cfg.http.max_response_bytes = 16384;
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_equal(ask(&c, &r, &e), BB_ELIMIT);
+    assert_int_equal(e.kind, BB_LLM_ERR_TOO_LARGE);
+    assert_int_equal(fake_count(&fk), 1);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void cached_answer_is_identical_and_sends_nothing(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"openai\":[" OK_OPENAI "]}");
+    char cache[128];
+    snprintf(cache, sizeof(cache), "%s/cache", fk.dir);
+    bb_llm_reply r1, r2;
+    bb_llm_error e;
+    bb_llm_client c1, c2;
+    client_for(&c1, &fk, "openai");
+    c1.cfg.cache_dir = bb_strdup(cache);
+    assert_int_equal(ask(&c1, &r1, &e), BB_OK);
+    assert_false(r1.from_cache);
+    client_for(&c2, &fk, "openai");
+    c2.cfg.cache_dir = bb_strdup(cache);
+    assert_int_equal(ask(&c2, &r2, &e), BB_OK);
+    assert_true(r2.from_cache);
+    assert_string_equal(r1.text, r2.text);
+    assert_int_equal(fake_count(&fk), 1);
+    assert_int_equal(c2.stats.cache_hits, 1);
+    assert_int_equal(c2.stats.requests, 0);
+    bb_llm_reply_free(&r1);
+    bb_llm_reply_free(&r2);
+    bb_llm_client_free(&c1);
+    bb_llm_client_free(&c2);
+    fake_stop(&fk);
+}
+
+static void breaker_opens_after_failures_and_recovers(void **state)
+{
+    (void)state;
+    bb_llm_breakers_reset();
+    fake fk;
+    fake_start(&fk, "{\"openai\":[{\"status\":500,\"repeat\":2}," OK_OPENAI "]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    c.cfg.http.max_attempts = 1;
+    c.cfg.http.breaker_threshold = 2;
+    c.cfg.http.breaker_cooldown_ms = 300;
+    char key[128];
+    snprintf(key, sizeof(key), "openai %s", fk.base_url);
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_not_equal(ask(&c, &r, &e), BB_OK);
+    assert_int_equal(bb_llm_breaker_state(&c.cfg.http, key), BB_BREAKER_CLOSED);
+    assert_int_not_equal(ask(&c, &r, &e), BB_OK);
+    assert_int_equal(bb_llm_breaker_state(&c.cfg.http, key), BB_BREAKER_OPEN);
+    /* Open: the call fails at once and nothing reaches the server. */
+    assert_int_equal(ask(&c, &r, &e), BB_ESTATE);
+    assert_int_equal(e.kind, BB_LLM_ERR_BREAKER);
+    assert_int_equal(fake_count(&fk), 2);
+    usleep(350000);
+    assert_int_equal(bb_llm_breaker_state(&c.cfg.http, key), BB_BREAKER_HALF_OPEN);
+    assert_int_equal(ask(&c, &r, &e), BB_OK);
+    assert_int_equal(bb_llm_breaker_state(&c.cfg.http, key), BB_BREAKER_CLOSED);
+    assert_int_equal(fake_count(&fk), 3);
+    bb_llm_reply_free(&r);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void spent_budget_stops_requests(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"openai\":[{\"content_json\":{\"answer\":\"a\"},"
+                    "\"usage\":{\"prompt\":60,\"completion\":50}}," OK_OPENAI "]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    c.cfg.max_tokens = 100;
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_equal(ask(&c, &r, &e), BB_OK);
+    cJSON *log = fake_requests(&fk);
+    cJSON *body = cJSON_GetObjectItem(cJSON_GetArrayItem(log, 0), "body");
+    assert_int_equal(cJSON_GetObjectItem(body, "max_completion_tokens")->valueint, 100);
+    cJSON_Delete(log);
+    bb_llm_reply_free(&r);
+    assert_int_equal(ask(&c, &r, &e), BB_ELIMIT);
+    assert_int_equal(e.kind, BB_LLM_ERR_BUDGET);
+    assert_int_equal(fake_count(&fk), 1);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void connection_refused_is_a_network_error(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{}");
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    fake_stop(&fk); /* nobody listens on that port any more */
+    c.cfg.http.max_attempts = 2;
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_equal(ask(&c, &r, &e), BB_ENET);
+    assert_int_equal(e.kind, BB_LLM_ERR_NETWORK);
+    assert_int_equal(e.attempts, 2);
+    bb_llm_client_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(openai_answer_is_parsed_checked_and_counted),
+        cmocka_unit_test(anthropic_answer_uses_output_config_and_joins_text),
+        cmocka_unit_test(anthropic_forced_tool_answer_is_read_from_tool_use),
+        cmocka_unit_test(rate_limit_is_retried_after_retry_after),
+        cmocka_unit_test(overloaded_529_is_retried_until_success),
+        cmocka_unit_test(server_error_then_success_takes_two_attempts),
+        cmocka_unit_test(retries_stop_after_max_attempts),
+        cmocka_unit_test(slow_answer_times_out_and_is_retried),
+        cmocka_unit_test(malformed_json_content_is_rejected),
+        cmocka_unit_test(content_breaking_the_schema_is_rejected),
+        cmocka_unit_test(truncated_openai_output_is_a_failure),
+        cmocka_unit_test(truncated_anthropic_output_is_a_failure),
+        cmocka_unit_test(openai_refusal_is_a_failure),
+        cmocka_unit_test(content_filter_is_a_refusal),
+        cmocka_unit_test(anthropic_refusal_is_a_failure),
+        cmocka_unit_test(quota_exhaustion_is_never_retried),
+        cmocka_unit_test(anthropic_spend_limit_is_never_retried),
+        cmocka_unit_test(auth_error_is_never_retried_and_the_key_is_redacted),
+        cmocka_unit_test(response_over_the_cap_is_rejected),
+        cmocka_unit_test(cached_answer_is_identical_and_sends_nothing),
+        cmocka_unit_test(breaker_opens_after_failures_and_recovers),
+        cmocka_unit_test(spent_budget_stops_requests),
+        cmocka_unit_test(connection_refused_is_a_network_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

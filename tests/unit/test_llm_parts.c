@@ -1,0 +1,298 @@
+/*
+ * test_llm_parts.c - the LLM client's pieces that need no server: the JSON
+ * Schema checker, backoff with full jitter, options and configuration, key
+ * redaction and the cache key.
+ */
+#include "testutil.h"
+
+#include "jsoncheck.h"
+#include "llm.h"
+#include "llm_cache.h"
+#include "llm_http.h"
+
+#include <cJSON.h>
+#include <string.h>
+
+/* Checks text against schema text; returns rc and the offending pointer. */
+static int check(const char *schema, const char *value, char *where, size_t cap)
+{
+    cJSON *s = cJSON_Parse(schema), *v = cJSON_Parse(value);
+    assert_non_null(s);
+    assert_non_null(v);
+    bb_buf w, why;
+    bb_buf_init(&w, 1024);
+    bb_buf_init(&why, 1024);
+    int rc = bb_jsoncheck(s, v, &w, &why);
+    snprintf(where, cap, "%s", bb_buf_str(&w));
+    bb_buf_free(&w);
+    bb_buf_free(&why);
+    cJSON_Delete(s);
+    cJSON_Delete(v);
+    return rc;
+}
+
+#define PROPOSALS                                                                                  \
+    "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"items\"],"                \
+    "\"properties\":{\"items\":{\"type\":\"array\",\"maxItems\":2,\"items\":{\"type\":"            \
+    "\"object\",\"additionalProperties\":false,\"required\":[\"kind\",\"value\"],"                 \
+    "\"properties\":{\"kind\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]},"                       \
+    "\"value\":{\"type\":[\"string\",\"null\"],\"maxLength\":3}}}}}}"
+
+static void jsoncheck_accepts_a_conforming_value(void **state)
+{
+    (void)state;
+    char where[256];
+    assert_int_equal(check(PROPOSALS,
+                           "{\"items\":[{\"kind\":\"a\",\"value\":null},"
+                           "{\"kind\":\"b\",\"value\":\"\xc3\xa9t\xc3\xa9\"}]}",
+                           where, sizeof(where)),
+                     BB_OK);
+}
+
+static void jsoncheck_names_the_pointer_of_the_first_problem(void **state)
+{
+    (void)state;
+    char where[256];
+    assert_int_equal(check(PROPOSALS,
+                           "{\"items\":[{\"kind\":\"a\",\"value\":null},"
+                           "{\"kind\":\"c\",\"value\":null}]}",
+                           where, sizeof(where)),
+                     BB_EINVAL);
+    assert_string_equal(where, "/items/1/kind");
+}
+
+static void jsoncheck_rejects_missing_extra_and_long_values(void **state)
+{
+    (void)state;
+    char where[256];
+    assert_int_equal(check(PROPOSALS, "{}", where, sizeof(where)), BB_EINVAL);
+    assert_int_equal(check(PROPOSALS, "{\"items\":[],\"x\":1}", where, sizeof(where)), BB_EINVAL);
+    assert_int_equal(
+        check(PROPOSALS, "{\"items\":[{\"kind\":\"a\",\"value\":\"abcd\"}]}", where, sizeof(where)),
+        BB_EINVAL);
+    assert_string_equal(where, "/items/0/value");
+    assert_int_equal(
+        check(PROPOSALS, "{\"items\":[{\"kind\":\"a\",\"value\":1}]}", where, sizeof(where)),
+        BB_EINVAL);
+    assert_int_equal(check(PROPOSALS,
+                           "{\"items\":[{\"kind\":\"a\",\"value\":null},{\"kind\":\"a\",\"value\":"
+                           "null},{\"kind\":\"a\",\"value\":null}]}",
+                           where, sizeof(where)),
+                     BB_EINVAL);
+}
+
+static void jsoncheck_tells_integers_from_numbers(void **state)
+{
+    (void)state;
+    char where[64];
+    const char *s = "{\"type\":\"integer\",\"minimum\":1,\"maximum\":5}";
+    assert_int_equal(check(s, "3", where, sizeof(where)), BB_OK);
+    assert_int_equal(check(s, "3.5", where, sizeof(where)), BB_EINVAL);
+    assert_int_equal(check(s, "9", where, sizeof(where)), BB_EINVAL);
+}
+
+static void jsoncheck_escapes_pointer_tokens(void **state)
+{
+    (void)state;
+    char where[64];
+    const char *s = "{\"type\":\"object\",\"properties\":{\"a/b\":{\"type\":\"string\"}}}";
+    assert_int_equal(check(s, "{\"a/b\":1}", where, sizeof(where)), BB_EINVAL);
+    assert_string_equal(where, "/a~1b");
+}
+
+static void backoff_is_full_jitter_under_a_doubling_ceiling(void **state)
+{
+    (void)state;
+    bb_llm_http_opts o;
+    bb_llm_http_opts_default(&o);
+    o.base_delay_ms = 100;
+    o.max_delay_ms = 1000;
+    assert_int_equal(bb_llm_backoff_ms(&o, 1, -1, 0.0), 0);
+    assert_int_equal(bb_llm_backoff_ms(&o, 1, -1, 0.999999), 100);
+    assert_int_equal(bb_llm_backoff_ms(&o, 3, -1, 0.999999), 400);
+    assert_int_equal(bb_llm_backoff_ms(&o, 3, -1, 0.5), 200);
+    assert_int_equal(bb_llm_backoff_ms(&o, 30, -1, 0.999999), 1000);
+}
+
+static void backoff_honours_retry_after_up_to_the_cap(void **state)
+{
+    (void)state;
+    bb_llm_http_opts o;
+    bb_llm_http_opts_default(&o);
+    o.base_delay_ms = 100;
+    o.max_delay_ms = 5000;
+    assert_int_equal(bb_llm_backoff_ms(&o, 1, 2000, 0.3), 2000);
+    assert_int_equal(bb_llm_backoff_ms(&o, 1, 60000, 0.3), 5000);
+}
+
+static void only_https_or_loopback_http_is_allowed(void **state)
+{
+    (void)state;
+    assert_true(bb_llm_url_allowed("https://api.openai.com"));
+    assert_true(bb_llm_url_allowed("http://127.0.0.1:8080"));
+    assert_true(bb_llm_url_allowed("http://localhost:11434"));
+    assert_false(bb_llm_url_allowed("http://example.com"));
+    assert_false(bb_llm_url_allowed("ftp://127.0.0.1/"));
+    assert_false(bb_llm_url_allowed("file:///etc/passwd"));
+}
+
+static void llm_options_are_parsed_in_both_spellings(void **state)
+{
+    (void)state;
+    char *argv[] = {"plan",        "--llm", "advise",   "--llm-max-tokens=500",
+                    "--llm-cache", "dir",   "--strict", NULL};
+    int argc = 7;
+    bb_llm_options o = {0};
+    int i = 1;
+    assert_int_equal(bb_llm_parse_option(&o, argc, argv, &i), 1);
+    assert_int_equal(i, 2);
+    assert_int_equal(o.mode, 1);
+    i = 3;
+    assert_int_equal(bb_llm_parse_option(&o, argc, argv, &i), 1);
+    assert_int_equal(o.max_tokens, 500);
+    i = 4;
+    assert_int_equal(bb_llm_parse_option(&o, argc, argv, &i), 1);
+    assert_string_equal(o.cache_dir, "dir");
+    i = 6;
+    assert_int_equal(bb_llm_parse_option(&o, argc, argv, &i), 0);
+}
+
+static void bad_llm_option_values_are_usage_errors(void **state)
+{
+    (void)state;
+    char *argv[] = {"plan", "--llm", "maybe", "--llm-provider=foo", "--llm-max-tokens", NULL};
+    bb_llm_options o = {0};
+    int i = 1;
+    assert_int_equal(bb_llm_parse_option(&o, 5, argv, &i), -1);
+    i = 3;
+    assert_int_equal(bb_llm_parse_option(&o, 5, argv, &i), -1);
+    i = 4;
+    assert_int_equal(bb_llm_parse_option(&o, 5, argv, &i), -1);
+}
+
+static void config_comes_from_the_environment(void **state)
+{
+    (void)state;
+    setenv("BACKBONE_LLM_PROVIDER", "anthropic", 1);
+    setenv("BACKBONE_LLM_BASE_URL", "http://127.0.0.1:9/", 1);
+    setenv("BACKBONE_LLM_MODEL", "m1", 1);
+    setenv("BACKBONE_LLM_RETRY_BASE_MS", "7", 1);
+    unsetenv("ANTHROPIC_API_KEY");
+    unsetenv("CI");
+    unsetenv("BACKBONE_LLM_CACHE");
+    bb_llm_config cfg;
+    char err[256];
+    assert_int_equal(bb_llm_config_load(&cfg, NULL, err, sizeof(err)), BB_OK);
+    assert_string_equal(cfg.provider->name, "anthropic");
+    assert_string_equal(cfg.base_url, "http://127.0.0.1:9");
+    assert_string_equal(cfg.model, "m1");
+    assert_int_equal(cfg.http.base_delay_ms, 7);
+    assert_null(cfg.cache_dir);
+    bb_llm_config_free(&cfg);
+    unsetenv("BACKBONE_LLM_PROVIDER");
+    unsetenv("BACKBONE_LLM_BASE_URL");
+    unsetenv("BACKBONE_LLM_MODEL");
+    unsetenv("BACKBONE_LLM_RETRY_BASE_MS");
+}
+
+static void a_remote_provider_without_key_is_refused_without_echoing_secrets(void **state)
+{
+    (void)state;
+    unsetenv("OPENAI_API_KEY");
+    bb_llm_options o = {0};
+    o.provider = "openai";
+    bb_llm_config cfg;
+    char err[256];
+    assert_int_equal(bb_llm_config_load(&cfg, &o, err, sizeof(err)), BB_EUSAGE);
+    assert_non_null(strstr(err, "OPENAI_API_KEY"));
+}
+
+static void ci_mode_turns_the_cache_on(void **state)
+{
+    (void)state;
+    setenv("CI", "true", 1);
+    setenv("XDG_CACHE_HOME", "/tmp/xdg", 1);
+    setenv("BACKBONE_LLM_BASE_URL", "http://127.0.0.1:9", 1);
+    bb_llm_config cfg;
+    char err[256];
+    assert_int_equal(bb_llm_config_load(&cfg, NULL, err, sizeof(err)), BB_OK);
+    assert_string_equal(cfg.cache_dir, "/tmp/xdg/backbone/llm");
+    bb_llm_config_free(&cfg);
+    unsetenv("XDG_CACHE_HOME");
+    assert_int_equal(bb_llm_config_load(&cfg, NULL, err, sizeof(err)), BB_OK);
+    assert_string_equal(cfg.cache_dir, ".backbone/llm-cache");
+    bb_llm_config_free(&cfg);
+    unsetenv("CI");
+    unsetenv("BACKBONE_LLM_BASE_URL");
+}
+
+static void redaction_removes_every_copy_of_the_key(void **state)
+{
+    (void)state;
+    char out[128];
+    bb_llm_redact(out, sizeof(out), "key sk-abc123 bad, sk-abc123!", "sk-abc123");
+    assert_string_equal(out, "key [redacted] bad, [redacted]!");
+    bb_llm_redact(out, 8, "sk-abc123sk-abc123", "sk-abc123");
+    assert_null(strstr(out, "sk-abc123"));
+}
+
+static void cache_key_depends_on_provider_model_and_body(void **state)
+{
+    (void)state;
+    char a[65], b[65], c[65], d[65];
+    assert_int_equal(bb_llm_cache_key("openai", "m", "{}", 2, a), BB_OK);
+    assert_int_equal(bb_llm_cache_key("anthropic", "m", "{}", 2, b), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", "n", "{}", 2, c), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", "m", "{ }", 3, d), BB_OK);
+    assert_int_equal(strlen(a), 64);
+    assert_string_not_equal(a, b);
+    assert_string_not_equal(a, c);
+    assert_string_not_equal(a, d);
+    /* Moving a byte between parts changes the key too. */
+    assert_int_equal(bb_llm_cache_key("openaim", "", "{}", 2, b), BB_OK);
+    assert_string_not_equal(a, b);
+}
+
+static void cache_round_trips_an_entry(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/bb-cache-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[128];
+    snprintf(sub, sizeof(sub), "%s/a/b", dir);
+    char key[65];
+    assert_int_equal(bb_llm_cache_key("openai", "m", "x", 1, key), BB_OK);
+    bb_buf out;
+    bb_buf_init(&out, 1024);
+    assert_int_equal(bb_llm_cache_get(sub, key, &out), BB_ENOTFOUND);
+    assert_int_equal(bb_llm_cache_put(sub, key, "{\"a\":1}", 7), BB_OK);
+    assert_int_equal(bb_llm_cache_get(sub, key, &out), BB_OK);
+    assert_string_equal(bb_buf_str(&out), "{\"a\":1}");
+    bb_buf_free(&out);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(jsoncheck_accepts_a_conforming_value),
+        cmocka_unit_test(jsoncheck_names_the_pointer_of_the_first_problem),
+        cmocka_unit_test(jsoncheck_rejects_missing_extra_and_long_values),
+        cmocka_unit_test(jsoncheck_tells_integers_from_numbers),
+        cmocka_unit_test(jsoncheck_escapes_pointer_tokens),
+        cmocka_unit_test(backoff_is_full_jitter_under_a_doubling_ceiling),
+        cmocka_unit_test(backoff_honours_retry_after_up_to_the_cap),
+        cmocka_unit_test(only_https_or_loopback_http_is_allowed),
+        cmocka_unit_test(llm_options_are_parsed_in_both_spellings),
+        cmocka_unit_test(bad_llm_option_values_are_usage_errors),
+        cmocka_unit_test(config_comes_from_the_environment),
+        cmocka_unit_test(a_remote_provider_without_key_is_refused_without_echoing_secrets),
+        cmocka_unit_test(ci_mode_turns_the_cache_on),
+        cmocka_unit_test(redaction_removes_every_copy_of_the_key),
+        cmocka_unit_test(cache_key_depends_on_provider_model_and_body),
+        cmocka_unit_test(cache_round_trips_an_entry),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -99,6 +99,16 @@
     X(BB0709, ERROR, "output-too-large")                                                           \
     X(BB0710, ERROR, "render-too-deep")                                                            \
     X(BB0711, ERROR, "unknown-name")                                                               \
-    X(BB0712, ERROR, "partial-load-failed")
+    X(BB0712, ERROR, "partial-load-failed")                                                        \
+    X(BB0820, ERROR, "destructive-change")                                                         \
+    X(BB0821, ERROR, "not-null-without-default")                                                   \
+    X(BB0822, ERROR, "unsupported-change")                                                         \
+    X(BB0823, ERROR, "enum-value-removed")                                                         \
+    X(BB0824, ERROR, "rename-source-missing")                                                      \
+    X(BB0825, WARNING, "not-null-on-existing-rows")                                                \
+    X(BB0826, WARNING, "type-change")                                                              \
+    X(BB0827, ERROR, "bad-revision-id")                                                            \
+    X(BB0828, ERROR, "revision-file-missing")                                                      \
+    X(BB0829, ERROR, "migration-record-unreadable")
 
 #endif

@@ -1,0 +1,513 @@
+/*
+ * pylit.c - Python literals, docstrings, comments and identifiers from user
+ * strings, and Black-style wrapping of one logical line.
+ */
+#include "pylit.h"
+
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (1..4), 0 when invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n, i;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4;
+    else
+        return 0;
+    for (i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    /* Overlong forms, surrogates and code points past U+10FFFF. */
+    if (c == 0xE0 && s[1] < 0xA0)
+        return 0;
+    if (c == 0xED && s[1] >= 0xA0)
+        return 0;
+    if (c == 0xF0 && s[1] < 0x90)
+        return 0;
+    if (c == 0xF4 && s[1] >= 0x90)
+        return 0;
+    return n;
+}
+
+/*
+ * Appends the character at *p escaped for a string literal body (the quote
+ * escaping is the caller's) and advances *p. Control characters use the
+ * short escapes Python knows, else \xNN; invalid UTF-8 becomes U+FFFD.
+ */
+static int put_char_escaped(bb_buf *out, const char **p)
+{
+    const unsigned char *s = (const unsigned char *)*p;
+    size_t n;
+    if (*s == '\\') {
+        *p += 1;
+        return bb_buf_puts(out, "\\\\");
+    }
+    if (*s == '\n' || *s == '\t' || *s == '\r') {
+        *p += 1;
+        return bb_buf_puts(out, *s == '\n' ? "\\n" : *s == '\t' ? "\\t" : "\\r");
+    }
+    if (*s < 0x20 || *s == 0x7F) {
+        *p += 1;
+        return bb_buf_printf(out, "\\x%02x", *s);
+    }
+    n = utf8_len(s);
+    if (n == 0) {
+        *p += 1;
+        return bb_buf_puts(out, "\xEF\xBF\xBD");
+    }
+    *p += n;
+    return bb_buf_append(out, s, n);
+}
+
+int bb_pylit_str(bb_buf *out, const char *s)
+{
+    size_t n_double = 0, n_single = 0;
+    const char *p;
+    char q;
+    int rc;
+    if (!s)
+        s = "";
+    for (p = s; *p; p++) {
+        n_double += *p == '"';
+        n_single += *p == '\'';
+    }
+    /* Black keeps double quotes unless they need more escapes. */
+    q = n_double > n_single ? '\'' : '"';
+    if ((rc = bb_buf_putc(out, q)))
+        return rc;
+    for (p = s; *p;) {
+        if (*p == q) {
+            if ((rc = bb_buf_putc(out, '\\')) || (rc = bb_buf_putc(out, q)))
+                return rc;
+            p++;
+            continue;
+        }
+        if ((rc = put_char_escaped(out, &p)))
+            return rc;
+    }
+    return bb_buf_putc(out, q);
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+}
+
+/* One docstring line: escapes what could end or break the literal. */
+static int put_docstring_line(bb_buf *out, const char *s, size_t n, bool first, bool last)
+{
+    const char *p = s, *end = s + n;
+    int rc;
+    while (p < end) {
+        if (*p == '"') {
+            /* A quote followed by another one, opening or closing the
+             * docstring is escaped, so no three unescaped quotes ever meet
+             * and Black has no reason to pad the text. */
+            bool escape =
+                (p + 1 < end && p[1] == '"') || (last && p + 1 == end) || (first && p == s);
+            if ((rc = bb_buf_puts(out, escape ? "\\\"" : "\"")))
+                return rc;
+            p++;
+            continue;
+        }
+        if (*p == '\n' || *p == '\r') {
+            p++; /* cannot happen: lines are split on these */
+            continue;
+        }
+        /* Keep NULs and line ends out: put_char_escaped stops at NUL. */
+        if ((rc = put_char_escaped(out, &p)))
+            return rc;
+    }
+    if (last && n > 0 && end[-1] == '"')
+        return bb_buf_putc(out, ' '); /* as Black pads a trailing quote */
+    return BB_OK;
+}
+
+typedef struct line_span {
+    const char *s;
+    size_t n;
+} line_span;
+
+/* The next line of text at *p (without its line break), trimmed at the end. */
+static bool next_line(const char **p, line_span *ln)
+{
+    const char *s = *p, *e;
+    if (!*s)
+        return false;
+    e = s;
+    while (*e && *e != '\n' && *e != '\r')
+        e++;
+    ln->s = s;
+    ln->n = (size_t)(e - s);
+    while (ln->n > 0 && is_blank(ln->s[ln->n - 1]))
+        ln->n--;
+    if (*e == '\r' && e[1] == '\n')
+        e++;
+    *p = *e ? e + 1 : e;
+    return true;
+}
+
+static size_t leading_blanks(line_span ln)
+{
+    size_t i = 0;
+    while (i < ln.n && is_blank(ln.s[i]))
+        i++;
+    return i;
+}
+
+int bb_pylit_docstring(bb_buf *out, const char *s, int indent)
+{
+    const char *p;
+    line_span ln;
+    size_t n_lines = 0, first = (size_t)-1, last = 0, i, dedent = (size_t)-1;
+    int rc;
+    if (!s)
+        return BB_OK;
+    /* Count lines, find the first and last non-blank ones and the common
+     * indentation of the lines after the first (as inspect.cleandoc). */
+    for (p = s; next_line(&p, &ln); n_lines++) {
+        size_t lead = leading_blanks(ln);
+        if (lead == ln.n)
+            continue;
+        if (first == (size_t)-1)
+            first = n_lines;
+        else if (lead < dedent)
+            dedent = lead;
+        last = n_lines;
+    }
+    if (first == (size_t)-1)
+        return BB_OK;
+    if (dedent == (size_t)-1)
+        dedent = 0;
+    if ((rc = bb_buf_printf(out, "%*s\"\"\"", indent, "")))
+        return rc;
+    for (p = s, i = 0; next_line(&p, &ln); i++) {
+        size_t cut;
+        if (i < first || i > last)
+            continue;
+        cut = i == first ? leading_blanks(ln) : (dedent < ln.n ? dedent : ln.n);
+        if (i != first) {
+            if ((rc = bb_buf_putc(out, '\n')))
+                return rc;
+            if (ln.n > cut && (rc = bb_buf_printf(out, "%*s", indent, "")))
+                return rc;
+        }
+        if ((rc = put_docstring_line(out, ln.s + cut, ln.n - cut, i == first,
+                                     i == last && first == last)))
+            return rc;
+    }
+    if (first != last)
+        return bb_buf_printf(out, "\n%*s\"\"\"\n", indent, "");
+    return bb_buf_puts(out, "\"\"\"\n");
+}
+
+int bb_pylit_comment(bb_buf *out, const char *s)
+{
+    bool pending_space = false, any = false;
+    const char *p = s ? s : "";
+    int rc;
+    while (*p) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c == 0x7F) {
+            pending_space = any;
+            p++;
+            continue;
+        }
+        if (pending_space && (rc = bb_buf_putc(out, ' ')))
+            return rc;
+        pending_space = false;
+        any = true;
+        size_t n = utf8_len((const unsigned char *)p);
+        if (n == 0) {
+            if ((rc = bb_buf_puts(out, "\xEF\xBF\xBD")))
+                return rc;
+            p++;
+            continue;
+        }
+        if ((rc = bb_buf_append(out, p, n)))
+            return rc;
+        p += n;
+    }
+    return BB_OK;
+}
+
+static int is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+static int is_lower(char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+static int is_alnum(char c)
+{
+    return is_upper(c) || is_lower(c) || is_digit(c);
+}
+static char to_lower(char c)
+{
+    return is_upper(c) ? (char)(c - 'A' + 'a') : c;
+}
+static char to_upper(char c)
+{
+    return is_lower(c) ? (char)(c - 'a' + 'A') : c;
+}
+
+int bb_pylit_snake(bb_buf *out, const char *s)
+{
+    size_t i, n = s ? strlen(s) : 0;
+    bool sep = false; /* an underscore is owed before the next word */
+    size_t start = out->len;
+    int rc;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if (!is_alnum(c)) {
+            sep = out->len > start;
+            continue;
+        }
+        /* A word starts at an upper-case letter after a lower-case letter or
+         * digit, or before a lower-case one inside an acronym (HTTPServer). */
+        if (is_upper(c) && i > 0 && out->len > start &&
+            (is_lower(s[i - 1]) || is_digit(s[i - 1]) ||
+             (is_upper(s[i - 1]) && i + 1 < n && is_lower(s[i + 1]))))
+            sep = true;
+        if (sep && (rc = bb_buf_putc(out, '_')))
+            return rc;
+        sep = false;
+        if ((rc = bb_buf_putc(out, to_lower(c))))
+            return rc;
+    }
+    return BB_OK;
+}
+
+int bb_pylit_capwords(bb_buf *out, const char *s)
+{
+    bool up = true;
+    int rc;
+    for (; s && *s; s++) {
+        if (!is_alnum(*s)) {
+            up = true;
+            continue;
+        }
+        if ((rc = bb_buf_putc(out, up ? to_upper(*s) : *s)))
+            return rc;
+        up = false;
+    }
+    return BB_OK;
+}
+
+int bb_pylit_constant(bb_buf *out, const char *s)
+{
+    size_t start = out->len;
+    bool sep = false;
+    int rc;
+    for (; s && *s; s++) {
+        if (!is_alnum(*s)) {
+            sep = out->len > start;
+            continue;
+        }
+        if (out->len == start && is_digit(*s) && (rc = bb_buf_puts(out, "V_")))
+            return rc;
+        if (sep && (rc = bb_buf_putc(out, '_')))
+            return rc;
+        sep = false;
+        if ((rc = bb_buf_putc(out, to_upper(*s))))
+            return rc;
+    }
+    if (out->len == start)
+        return bb_buf_puts(out, "VALUE");
+    return BB_OK;
+}
+
+/* ---- Black-style wrapping of one logical line ---------------------------- */
+
+/* Skips the string literal starting at s[i] (a quote); returns the index
+ * just after it. Handles prefixes by being called at the quote itself. */
+static size_t skip_string(const char *s, size_t n, size_t i)
+{
+    char q = s[i];
+    bool triple = i + 2 < n && s[i + 1] == q && s[i + 2] == q;
+    i += triple ? 3 : 1;
+    while (i < n) {
+        if (s[i] == '\\') {
+            i += 2;
+            continue;
+        }
+        if (s[i] == q) {
+            if (!triple)
+                return i + 1;
+            if (i + 2 < n && s[i + 1] == q && s[i + 2] == q)
+                return i + 3;
+        }
+        i++;
+    }
+    return n;
+}
+
+static bool is_open(char c)
+{
+    return c == '(' || c == '[' || c == '{';
+}
+static bool is_close(char c)
+{
+    return c == ')' || c == ']' || c == '}';
+}
+
+/*
+ * Finds the bracket pair to split at: the last pair at depth 0 whose
+ * contents are not empty (Black moves past empty trailers like `.all()`).
+ * Returns false when the line has none.
+ */
+static bool find_split(const char *s, size_t n, size_t *open, size_t *close)
+{
+    size_t i = 0, depth = 0, cur_open = 0;
+    bool found = false;
+    while (i < n) {
+        char c = s[i];
+        if (c == '"' || c == '\'') {
+            i = skip_string(s, n, i);
+            continue;
+        }
+        if (is_open(c)) {
+            if (depth == 0)
+                cur_open = i;
+            depth++;
+        } else if (is_close(c) && depth > 0) {
+            depth--;
+            if (depth == 0 && i > cur_open + 1) {
+                *open = cur_open;
+                *close = i;
+                found = true;
+            }
+        }
+        i++;
+    }
+    return found;
+}
+
+/* Trims blanks at both ends of s[*a..*b). */
+static void trim(const char *s, size_t *a, size_t *b)
+{
+    while (*a < *b && s[*a] == ' ')
+        (*a)++;
+    while (*b > *a && s[*b - 1] == ' ')
+        (*b)--;
+}
+
+static int wrap_span(bb_buf *out, int indent, const char *s, size_t n, size_t trailer);
+
+/* Emits the items of s[a..b) (split at depth-0 commas) one per line. */
+static int wrap_items(bb_buf *out, int indent, const char *s, size_t a, size_t b)
+{
+    size_t i = a, depth = 0, start = a;
+    int rc;
+    while (i <= b) {
+        char c = i < b ? s[i] : ',';
+        if (i < b && (c == '"' || c == '\'')) {
+            i = skip_string(s, b, i);
+            continue;
+        }
+        if (is_open(c))
+            depth++;
+        else if (is_close(c) && depth > 0)
+            depth--;
+        else if (c == ',' && depth == 0) {
+            size_t x = start, y = i;
+            trim(s, &x, &y);
+            if (y > x) {
+                if ((rc = wrap_span(out, indent, s + x, y - x, 1)))
+                    return rc;
+                /* wrap_span ended the line: put the comma before it. */
+                out->len--;
+                if ((rc = bb_buf_puts(out, ",\n")))
+                    return rc;
+            }
+            start = i + 1;
+        }
+        i++;
+    }
+    return BB_OK;
+}
+
+/* Whether s[a..b) holds a comma at depth 0. */
+static bool has_top_comma(const char *s, size_t a, size_t b)
+{
+    size_t i = a, depth = 0;
+    while (i < b) {
+        char c = s[i];
+        if (c == '"' || c == '\'') {
+            i = skip_string(s, b, i);
+            continue;
+        }
+        if (is_open(c))
+            depth++;
+        else if (is_close(c) && depth > 0)
+            depth--;
+        else if (c == ',' && depth == 0)
+            return true;
+        i++;
+    }
+    return false;
+}
+
+/*
+ * Formats s[0..n) at indent; `trailer` more characters follow it on its
+ * last line (the comma of an item). Ends with a newline.
+ */
+static int wrap_span(bb_buf *out, int indent, const char *s, size_t n, size_t trailer)
+{
+    size_t open, close, a, b;
+    int rc;
+    if ((size_t)indent + n + trailer <= BB_PY_LINE || !find_split(s, n, &open, &close)) {
+        if ((rc = bb_buf_printf(out, "%*s", indent, "")) || (rc = bb_buf_append(out, s, n)))
+            return rc;
+        return bb_buf_putc(out, '\n');
+    }
+    if ((rc = bb_buf_printf(out, "%*s", indent, "")) || (rc = bb_buf_append(out, s, open + 1)) ||
+        (rc = bb_buf_putc(out, '\n')))
+        return rc;
+    a = open + 1;
+    b = close;
+    trim(s, &a, &b);
+    if (!has_top_comma(s, a, b)) {
+        /* One item: on its own line, split further if it must be. */
+        if ((rc = wrap_span(out, indent + 4, s + a, b - a, 0)))
+            return rc;
+    } else if ((size_t)indent + 4 + (b - a) <= BB_PY_LINE) {
+        if ((rc = bb_buf_printf(out, "%*s", indent + 4, "")) ||
+            (rc = bb_buf_append(out, s + a, b - a)) || (rc = bb_buf_putc(out, '\n')))
+            return rc;
+    } else if ((rc = wrap_items(out, indent + 4, s, a, b))) {
+        return rc;
+    }
+    if ((rc = bb_buf_printf(out, "%*s", indent, "")) ||
+        (rc = bb_buf_append(out, s + close, n - close)))
+        return rc;
+    return bb_buf_putc(out, '\n');
+}
+
+int bb_pylit_wrap(bb_buf *out, int indent, const char *line, bool import)
+{
+    const char *names;
+    size_t n = strlen(line);
+    int rc;
+    if (!import || (size_t)indent + n <= BB_PY_LINE || !(names = strstr(line, " import ")))
+        return wrap_span(out, indent, line, n, 0);
+    /* isort's black profile: the names in parentheses, one per line. */
+    names += strlen(" import ");
+    if ((rc = bb_buf_printf(out, "%*s", indent, "")) ||
+        (rc = bb_buf_append(out, line, (size_t)(names - line))) || (rc = bb_buf_puts(out, "(\n")) ||
+        (rc = wrap_items(out, indent + 4, line, (size_t)(names - line), n)))
+        return rc;
+    return bb_buf_printf(out, "%*s)\n", indent, "");
+}

@@ -1,0 +1,266 @@
+/* test_pylit.c - Python literals, docstrings, comments, names and wrapping. */
+#include "testutil.h"
+
+#include "pylit.h"
+
+#include <string.h>
+
+typedef int (*conv_fn)(bb_buf *, const char *);
+
+/* Runs f over s and compares the result with want. */
+static void check(conv_fn f, const char *s, const char *want)
+{
+    bb_buf b;
+    bb_buf_init(&b, 1 << 16);
+    assert_int_equal(f(&b, s), BB_OK);
+    assert_string_equal(bb_buf_str(&b), want);
+    bb_buf_free(&b);
+}
+
+static void check_doc(const char *s, int indent, const char *want)
+{
+    bb_buf b;
+    bb_buf_init(&b, 1 << 16);
+    assert_int_equal(bb_pylit_docstring(&b, s, indent), BB_OK);
+    assert_string_equal(bb_buf_str(&b), want);
+    bb_buf_free(&b);
+}
+
+static void check_wrap(int indent, const char *line, bool import, const char *want)
+{
+    bb_buf b;
+    bb_buf_init(&b, 1 << 16);
+    assert_int_equal(bb_pylit_wrap(&b, indent, line, import), BB_OK);
+    assert_string_equal(bb_buf_str(&b), want);
+    bb_buf_free(&b);
+}
+
+static void test_str_prefers_double_quotes(void **state)
+{
+    (void)state;
+    check(bb_pylit_str, "plain", "\"plain\"");
+    check(bb_pylit_str, "it's", "\"it's\"");
+    check(bb_pylit_str, "", "\"\"");
+}
+
+static void test_str_switches_quotes_when_fewer_escapes(void **state)
+{
+    (void)state;
+    check(bb_pylit_str, "say \"hi\"", "'say \"hi\"'");
+    check(bb_pylit_str, "both ' and \"\"", "'both \\' and \"\"'");
+    check(bb_pylit_str, "a \" ' b", "\"a \\\" ' b\"");
+}
+
+static void test_str_escapes_backslashes_and_triple_quotes(void **state)
+{
+    (void)state;
+    check(bb_pylit_str, "C:\\dir\\", "\"C:\\\\dir\\\\\"");
+    check(bb_pylit_str, "\"\"\"", "'\"\"\"'");
+    check(bb_pylit_str, "'''", "\"'''\"");
+}
+
+static void test_str_escapes_line_breaks_and_control_characters(void **state)
+{
+    (void)state;
+    check(bb_pylit_str, "a\nb\r\tc", "\"a\\nb\\r\\tc\"");
+    check(bb_pylit_str, "\x01\x1f\x7f", "\"\\x01\\x1f\\x7f\"");
+}
+
+static void test_str_keeps_utf8_and_replaces_invalid_bytes(void **state)
+{
+    (void)state;
+    check(bb_pylit_str, "caf\xC3\xA9 \xE4\xB8\xAD", "\"caf\xC3\xA9 \xE4\xB8\xAD\"");
+    check(bb_pylit_str,
+          "a\xFF"
+          "b",
+          "\"a\xEF\xBF\xBD"
+          "b\"");
+    check(bb_pylit_str, "\xED\xA0\x80", "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
+static void test_docstring_one_line(void **state)
+{
+    (void)state;
+    check_doc("  Blog posts.  ", 4, "    \"\"\"Blog posts.\"\"\"\n");
+}
+
+static void test_docstring_blank_gives_nothing(void **state)
+{
+    (void)state;
+    check_doc(" \n\t\n", 4, "");
+    check_doc(NULL, 4, "");
+}
+
+static void test_docstring_many_lines_close_on_their_own_line(void **state)
+{
+    (void)state;
+    check_doc("\nFirst.\n\n   Second\n     indented \n\n", 4,
+              "    \"\"\"First.\n\n    Second\n      indented\n    \"\"\"\n");
+}
+
+static void test_docstring_escapes_quotes_that_could_close_it(void **state)
+{
+    (void)state;
+    check_doc("a \"\"\" b", 0, "\"\"\"a \\\"\\\"\" b\"\"\"\n");
+    check_doc("ends with \"", 0, "\"\"\"ends with \\\" \"\"\"\n");
+    check_doc("\"starts", 0, "\"\"\"\\\"starts\"\"\"\n");
+}
+
+static void test_docstring_escapes_backslashes_and_control_characters(void **state)
+{
+    (void)state;
+    check_doc("a\\ b\\", 0, "\"\"\"a\\\\ b\\\\\"\"\"\n");
+    check_doc("tab\there\x01", 0, "\"\"\"tab\\there\\x01\"\"\"\n");
+}
+
+static void test_comment_is_one_line(void **state)
+{
+    (void)state;
+    check(bb_pylit_comment, "  two\nlines\r\n\tand  tabs ", "two lines and tabs");
+    check(bb_pylit_comment, "", "");
+}
+
+static void test_snake_case(void **state)
+{
+    (void)state;
+    check(bb_pylit_snake, "BlogBackend", "blog_backend");
+    check(bb_pylit_snake, "HTTPServer", "http_server");
+    check(bb_pylit_snake, "my-project 2", "my_project_2");
+    check(bb_pylit_snake, "OrderItem", "order_item");
+    check(bb_pylit_snake, "users", "users");
+}
+
+static void test_capwords(void **state)
+{
+    (void)state;
+    check(bb_pylit_capwords, "posts_status", "PostsStatus");
+    check(bb_pylit_capwords, "order-item", "OrderItem");
+}
+
+static void test_constant_names_for_enum_values(void **state)
+{
+    (void)state;
+    check(bb_pylit_constant, "in progress", "IN_PROGRESS");
+    check(bb_pylit_constant, "1st", "V_1ST");
+    check(bb_pylit_constant, "--", "VALUE");
+    check(bb_pylit_constant, "a\"b'c", "A_B_C");
+}
+
+static void test_wrap_keeps_short_lines(void **state)
+{
+    (void)state;
+    check_wrap(4, "x = Column(Integer, primary_key=True)", false,
+               "    x = Column(Integer, primary_key=True)\n");
+}
+
+static void test_wrap_puts_arguments_on_one_indented_line_when_they_fit(void **state)
+{
+    (void)state;
+    check_wrap(4,
+               "created_at = Column(DateTime(timezone=True), nullable=False, "
+               "server_default=func.now())",
+               false,
+               "    created_at = Column(\n"
+               "        DateTime(timezone=True), nullable=False, server_default=func.now()\n"
+               "    )\n");
+}
+
+static void test_wrap_explodes_with_trailing_commas(void **state)
+{
+    (void)state;
+    check_wrap(4,
+               "updated_at = Column(DateTime(timezone=True), nullable=False, "
+               "server_default=func.now(), onupdate=func.now())",
+               false,
+               "    updated_at = Column(\n"
+               "        DateTime(timezone=True),\n"
+               "        nullable=False,\n"
+               "        server_default=func.now(),\n"
+               "        onupdate=func.now(),\n"
+               "    )\n");
+}
+
+static void test_wrap_ignores_brackets_and_commas_in_strings(void **state)
+{
+    (void)state;
+    check_wrap(0,
+               "note = Column(Text, comment=\"a, b) c\", info={\"k\": \"(\"}, "
+               "doc=\"padding padding padding padding padding\")",
+               false,
+               "note = Column(\n"
+               "    Text,\n"
+               "    comment=\"a, b) c\",\n"
+               "    info={\"k\": \"(\"},\n"
+               "    doc=\"padding padding padding padding padding\",\n"
+               ")\n");
+}
+
+static void test_wrap_single_argument_splits_inside(void **state)
+{
+    (void)state;
+    check_wrap(4,
+               "status = Column(Enum(OrderStatusWithAVeryLongName, "
+               "name=\"orders_status_long\", values_callable=enum_values))",
+               false,
+               "    status = Column(\n"
+               "        Enum(\n"
+               "            OrderStatusWithAVeryLongName,\n"
+               "            name=\"orders_status_long\",\n"
+               "            values_callable=enum_values,\n"
+               "        )\n"
+               "    )\n");
+}
+
+static void test_wrap_import_one_name_per_line(void **state)
+{
+    (void)state;
+    check_wrap(0, "from a import b, c", true, "from a import b, c\n");
+    check_wrap(0,
+               "from app.api.crud import MAX_LIMIT, check_reference, commit_or_raise, "
+               "fetch_related, get_or_404",
+               true,
+               "from app.api.crud import (\n"
+               "    MAX_LIMIT,\n"
+               "    check_reference,\n"
+               "    commit_or_raise,\n"
+               "    fetch_related,\n"
+               "    get_or_404,\n"
+               ")\n");
+}
+
+static void test_wrap_fails_cleanly_over_the_cap(void **state)
+{
+    (void)state;
+    bb_buf b;
+    bb_buf_init(&b, 8);
+    assert_int_equal(bb_pylit_wrap(&b, 0, "x = f(aaaaaaaa, bbbbbbbbb)", false), BB_ELIMIT);
+    bb_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_str_prefers_double_quotes),
+        cmocka_unit_test(test_str_switches_quotes_when_fewer_escapes),
+        cmocka_unit_test(test_str_escapes_backslashes_and_triple_quotes),
+        cmocka_unit_test(test_str_escapes_line_breaks_and_control_characters),
+        cmocka_unit_test(test_str_keeps_utf8_and_replaces_invalid_bytes),
+        cmocka_unit_test(test_docstring_one_line),
+        cmocka_unit_test(test_docstring_blank_gives_nothing),
+        cmocka_unit_test(test_docstring_many_lines_close_on_their_own_line),
+        cmocka_unit_test(test_docstring_escapes_quotes_that_could_close_it),
+        cmocka_unit_test(test_docstring_escapes_backslashes_and_control_characters),
+        cmocka_unit_test(test_comment_is_one_line),
+        cmocka_unit_test(test_snake_case),
+        cmocka_unit_test(test_capwords),
+        cmocka_unit_test(test_constant_names_for_enum_values),
+        cmocka_unit_test(test_wrap_keeps_short_lines),
+        cmocka_unit_test(test_wrap_puts_arguments_on_one_indented_line_when_they_fit),
+        cmocka_unit_test(test_wrap_explodes_with_trailing_commas),
+        cmocka_unit_test(test_wrap_ignores_brackets_and_commas_in_strings),
+        cmocka_unit_test(test_wrap_single_argument_splits_inside),
+        cmocka_unit_test(test_wrap_import_one_name_per_line),
+        cmocka_unit_test(test_wrap_fails_cleanly_over_the_cap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -167,29 +167,39 @@ static void report(loader *L, bb_severity sev, const char *code, const cJSON *v,
         L->rc = BB_ENOMEM;
 }
 
-/* Pointer push/pop: push returns the length to restore. A pointer that
- * would exceed POINTER_MAX keeps its prefix (only hostile input gets there). */
+static void pop(loader *L, size_t saved)
+{
+    L->ptr.len = saved;
+    if (L->ptr.data)
+        L->ptr.data[saved] = '\0';
+}
+
+/* After a failed push the pointer stays as it was: cut short (only hostile
+ * input makes one longer than POINTER_MAX) or out of memory (loading stops). */
+static void push_failed(loader *L, size_t saved, int rc)
+{
+    pop(L, saved);
+    if (rc == BB_ENOMEM)
+        L->rc = BB_ENOMEM;
+}
+
+/* Pointer push/pop: push returns the length to give back to pop(). */
 static size_t push_key(loader *L, const char *key)
 {
     size_t saved = L->ptr.len;
-    if (bb_pointer_append(&L->ptr, key))
-        L->ptr.len = saved, L->ptr.data[saved] = '\0';
+    int rc = bb_pointer_append(&L->ptr, key);
+    if (rc)
+        push_failed(L, saved, rc);
     return saved;
 }
 
 static size_t push_index(loader *L, size_t i)
 {
     size_t saved = L->ptr.len;
-    if (bb_buf_printf(&L->ptr, "/%zu", i) && L->ptr.data)
-        L->ptr.len = saved, L->ptr.data[saved] = '\0';
+    int rc = bb_buf_printf(&L->ptr, "/%zu", i);
+    if (rc)
+        push_failed(L, saved, rc);
     return saved;
-}
-
-static void pop(loader *L, size_t saved)
-{
-    L->ptr.len = saved;
-    if (L->ptr.data)
-        L->ptr.data[saved] = '\0';
 }
 
 static const char *dup_pointer(loader *L)

@@ -100,6 +100,30 @@
     X(BB0710, ERROR, "render-too-deep")                                                            \
     X(BB0711, ERROR, "unknown-name")                                                               \
     X(BB0712, ERROR, "partial-load-failed")                                                        \
+    X(BB0720, ERROR, "template-missing")                                                           \
+    X(BB0722, ERROR, "generated-too-large")                                                        \
+    X(BB0723, ERROR, "bad-plan-file")                                                              \
+    X(BB0724, ERROR, "unsafe-output-path")                                                         \
+    X(BB0725, ERROR, "duplicate-output-path")                                                      \
+    X(BB0726, ERROR, "template-override-unreadable")                                               \
+    X(BB0730, ERROR, "write-failed")                                                               \
+    X(BB0731, ERROR, "output-not-generated")                                                       \
+    X(BB0732, ERROR, "output-not-a-directory")                                                     \
+    X(BB0733, ERROR, "bad-manifest")                                                               \
+    X(BB0734, ERROR, "path-blocked")                                                               \
+    X(BB0735, WARNING, "stale-file-kept")                                                          \
+    X(BB0740, ERROR, "generated-python-invalid")                                                   \
+    X(BB0741, ERROR, "generated-python-tokens")                                                    \
+    X(BB0742, ERROR, "generated-eval")                                                             \
+    X(BB0743, ERROR, "generated-pickle")                                                           \
+    X(BB0744, ERROR, "generated-shell")                                                            \
+    X(BB0745, ERROR, "generated-secret")                                                           \
+    X(BB0746, NOTE, "python-unavailable")                                                          \
+    X(BB0801, ERROR, "user-edited-file")                                                           \
+    X(BB0802, WARNING, "merged-beside-edit")                                                       \
+    X(BB0803, ERROR, "check-added")                                                                \
+    X(BB0804, ERROR, "check-changed")                                                              \
+    X(BB0805, ERROR, "check-removed")                                                              \
     X(BB0820, ERROR, "destructive-change")                                                         \
     X(BB0821, ERROR, "not-null-without-default")                                                   \
     X(BB0822, ERROR, "unsupported-change")                                                         \
@@ -109,6 +133,17 @@
     X(BB0826, WARNING, "type-change")                                                              \
     X(BB0827, ERROR, "bad-revision-id")                                                            \
     X(BB0828, ERROR, "revision-file-missing")                                                      \
-    X(BB0829, ERROR, "migration-record-unreadable")
+    X(BB0829, ERROR, "migration-record-unreadable")                                                \
+    X(BB0901, WARNING, "llm-unavailable")                                                          \
+    X(BB0902, WARNING, "llm-bad-answer")                                                           \
+    X(BB0903, NOTE, "llm-unknown-name")                                                            \
+    X(BB0904, NOTE, "llm-bad-index")                                                               \
+    X(BB0905, NOTE, "llm-unsafe-text")                                                             \
+    X(BB0906, NOTE, "llm-bad-proposal")                                                            \
+    X(BB0907, NOTE, "llm-advice-applied")                                                          \
+    X(BB0908, WARNING, "llm-design-review")                                                        \
+    X(BB0909, NOTE, "llm-bad-pointer")                                                             \
+    X(BB0910, ERROR, "draft-not-converged")                                                        \
+    X(BB0911, ERROR, "llm-config")
 
 #endif

@@ -1,0 +1,408 @@
+/* test_emit.c - writing a generated tree: atomic swap, refusals, path
+ * escapes, the user's files and edits, check mode and the line diff. */
+#include "testutil.h"
+
+#include "emit.h"
+#include "manifest.h"
+
+#include <dirent.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct fixture {
+    char root[64]; /* a private folder holding the output folder */
+    char out[128]; /* root/out */
+    bb_diags diags;
+    bb_emit_report report;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->root, sizeof(f->root), "/tmp/bb-test-emit-XXXXXX");
+    if (!f || !mkdtemp(f->root))
+        return -1;
+    snprintf(f->out, sizeof(f->out), "%s/out", f->root);
+    bb_diags_init(&f->diags, "schema.json", NULL, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    bb_emit_remove_tree(f->root);
+    bb_diags_free(&f->diags);
+    free(f);
+    return 0;
+}
+
+/* Writes files into f->out as a regeneration would: the manifest found
+ * there (if any) is the previous one. */
+static int emit(fixture *f, const bb_emit_file *files, size_t n, bb_emit_opts opts)
+{
+    bb_manifest *prev = NULL, *next = NULL;
+    int rc = bb_manifest_load(f->out, &f->diags, &prev);
+    if (rc != BB_OK && rc != BB_ENOTFOUND)
+        return rc;
+    rc = bb_manifest_successor(prev, &next);
+    if (rc == BB_OK)
+        rc = bb_emit_tree(f->out, files, n, prev, next, &opts, &f->diags, &f->report);
+    bb_manifest_free(prev);
+    bb_manifest_free(next);
+    return rc;
+}
+
+static char *read_out(fixture *f, const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", f->out, rel);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    fclose(fp);
+    return tu_read_file(path, NULL);
+}
+
+static void write_out(fixture *f, const char *rel, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", f->out, rel);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static bool has_code(const bb_diags *d, const char *code)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->items[i].code, code) == 0)
+            return true;
+    return false;
+}
+
+/* Number of entries in f->root: the output folder and any leftover. */
+static int entries_in_root(fixture *f)
+{
+    DIR *d = opendir(f->root);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static const bb_emit_file v1[] = {
+    {"app/main.py", "print('v1')\n", 12, false},
+    {"app/models/user.py", "class User: pass\n", 17, false},
+    {"README.md", "# v1\n", 5, false},
+};
+
+static const bb_emit_file v2[] = {
+    {"app/main.py", "print('v2')\n", 12, false},
+    {"app/models/user.py", "class User: pass\n", 17, false},
+    {"README.md", "# v2\n", 5, false},
+};
+
+static void writes_a_fresh_tree_and_its_manifest(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    char *main_py = read_out(f, "app/main.py");
+    assert_string_equal(main_py, "print('v1')\n");
+    free(main_py);
+    bb_manifest *m;
+    assert_int_equal(bb_manifest_load(f->out, &f->diags, &m), BB_OK);
+    char hex[65];
+    assert_int_equal(bb_sha256_hex("# v1\n", 5, hex), BB_OK);
+    assert_string_equal(bb_manifest_hash(m, "README.md"), hex);
+    bb_manifest_free(m);
+    assert_int_equal(entries_in_root(f), 1); /* no temporary folder left */
+}
+
+static void replaces_a_generated_tree_by_swapping_it_in(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    assert_int_equal(emit(f, v2, 3, (bb_emit_opts){0}), BB_OK);
+    char *readme = read_out(f, "README.md");
+    assert_string_equal(readme, "# v2\n");
+    free(readme);
+    assert_int_equal(f->report.n_written, 3);
+    assert_int_equal(entries_in_root(f), 1); /* the old tree is gone */
+}
+
+static void refuses_a_non_empty_directory_it_did_not_generate(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(mkdir(f->out, 0755), 0);
+    write_out(f, "notes.txt", "mine\n");
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0731"));
+    assert_null(read_out(f, "README.md"));
+}
+
+static void force_adopts_a_directory_but_never_overwrites_a_differing_file(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(mkdir(f->out, 0755), 0);
+    write_out(f, "README.md", "my own readme\n");
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){.force = true}), BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0801"));
+    char *readme = read_out(f, "README.md");
+    assert_string_equal(readme, "my own readme\n");
+    free(readme);
+}
+
+static void rejects_paths_that_leave_the_output_directory(void **state)
+{
+    fixture *f = *state;
+    static const char *bad[] = {"/etc/passwd", "../x.py", "a/../../x", "a//b", "./a", "", "a\\b"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        bb_emit_file one = {bad[i], "x", 1, false};
+        assert_int_equal(emit(f, &one, 1, (bb_emit_opts){0}), BB_EINVAL);
+    }
+    assert_true(has_code(&f->diags, "BB0724"));
+    assert_int_equal(entries_in_root(f), 0);
+    assert_true(bb_emit_path_is_safe("app/models/user.py"));
+}
+
+static void refuses_a_symbolic_link_in_the_way(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    char models[256];
+    snprintf(models, sizeof(models), "%s/app/models", f->out);
+    assert_int_equal(bb_emit_remove_tree(models), BB_OK);
+    assert_int_equal(symlink("/tmp", models), 0);
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0734"));
+    struct stat st;
+    assert_int_equal(lstat(models, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+}
+
+static void refuses_an_output_that_is_a_symbolic_link(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(symlink("/tmp", f->out), 0);
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0732"));
+}
+
+static void keeps_files_the_user_added(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    write_out(f, "app/extra.py", "mine = 1\n");
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/docs", f->out);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    write_out(f, "docs/notes.md", "notes\n");
+    assert_int_equal(emit(f, v2, 3, (bb_emit_opts){0}), BB_OK);
+    char *extra = read_out(f, "app/extra.py"), *notes = read_out(f, "docs/notes.md");
+    assert_string_equal(extra, "mine = 1\n");
+    assert_string_equal(notes, "notes\n");
+    free(extra);
+    free(notes);
+    assert_int_equal(f->report.n_kept, 2);
+}
+
+static void stops_on_an_edited_file_and_leaves_the_tree_as_it_was(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    write_out(f, "app/main.py", "print('edited')\n");
+    assert_int_equal(emit(f, v2, 3, (bb_emit_opts){0}), BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0801"));
+    char *main_py = read_out(f, "app/main.py"), *readme = read_out(f, "README.md");
+    assert_string_equal(main_py, "print('edited')\n");
+    assert_string_equal(readme, "# v1\n"); /* nothing else was written either */
+    free(main_py);
+    free(readme);
+    assert_int_equal(entries_in_root(f), 1);
+}
+
+static void merge_writes_the_new_version_beside_an_edited_file(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    write_out(f, "app/main.py", "print('edited')\n");
+    assert_int_equal(emit(f, v2, 3, (bb_emit_opts){.merge = true}), BB_OK);
+    char *main_py = read_out(f, "app/main.py"), *fresh = read_out(f, "app/main.py.new");
+    assert_string_equal(main_py, "print('edited')\n");
+    assert_string_equal(fresh, "print('v2')\n");
+    free(main_py);
+    free(fresh);
+    assert_int_equal(f->report.n_merged, 1);
+    assert_true(has_code(&f->diags, "BB0802"));
+}
+
+static void a_failure_midway_leaves_the_previous_tree_intact(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    int failed = 0;
+    for (long n = 0; n < 200; n++) {
+        bb_alloc_fail_after(n);
+        int rc = emit(f, v2, 3, (bb_emit_opts){0});
+        bb_alloc_fail_after(-1);
+        if (rc == BB_OK)
+            break;
+        failed++;
+        char *readme = read_out(f, "README.md");
+        assert_string_equal(readme, "# v1\n");
+        free(readme);
+        assert_int_equal(entries_in_root(f), 1);
+    }
+    assert_true(failed > 0);
+    char *readme = read_out(f, "README.md");
+    assert_string_equal(readme, "# v2\n");
+    free(readme);
+}
+
+static void drops_stale_files_but_keeps_edited_ones(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    write_out(f, "app/models/user.py", "class User: edited = True\n");
+    assert_int_equal(emit(f, v1, 1, (bb_emit_opts){0}), BB_OK); /* only app/main.py */
+    char *readme = read_out(f, "README.md"), *user = read_out(f, "app/models/user.py");
+    assert_null(readme);
+    assert_string_equal(user, "class User: edited = True\n");
+    free(user);
+    assert_true(has_code(&f->diags, "BB0735"));
+}
+
+static void user_owned_files_are_written_only_when_absent(void **state)
+{
+    fixture *f = *state;
+    bb_emit_file files[] = {{"app/custom.py", "# yours\n", 8, true}, v1[0]};
+    assert_int_equal(emit(f, files, 2, (bb_emit_opts){0}), BB_OK);
+    write_out(f, "app/custom.py", "# edited by the user\n");
+    assert_int_equal(emit(f, files, 2, (bb_emit_opts){0}), BB_OK);
+    char *custom = read_out(f, "app/custom.py");
+    assert_string_equal(custom, "# edited by the user\n");
+    free(custom);
+    bb_diags d;
+    bb_diags_init(&d, "m", NULL, 0);
+    bb_manifest *m;
+    assert_int_equal(bb_manifest_load(f->out, &d, &m), BB_OK);
+    assert_null(bb_manifest_hash(m, "app/custom.py"));
+    bb_manifest_free(m);
+    bb_diags_free(&d);
+}
+
+static void an_unchanged_tree_is_left_alone(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    struct stat before, after;
+    assert_int_equal(stat(f->out, &before), 0);
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    assert_int_equal(stat(f->out, &after), 0);
+    assert_true(f->report.up_to_date);
+    assert_int_equal(before.st_ino, after.st_ino);
+}
+
+static void check_passes_on_a_tree_that_is_up_to_date(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){.check = true}), BB_OK);
+    assert_int_equal(f->diags.n_errors, 0);
+}
+
+static void check_lists_added_changed_and_removed_files_and_writes_nothing(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 2, (bb_emit_opts){0}), BB_OK); /* main.py, user.py */
+    write_out(f, "app/main.py", "print('edited')\n");
+    bb_buf diff;
+    bb_buf_init(&diff, 1 << 20);
+    bb_emit_file next[] = {v1[0], v1[2]}; /* user.py removed, README added */
+    assert_int_equal(emit(f, next, 2, (bb_emit_opts){.check = true, .diff = &diff}), BB_EINVAL);
+    assert_int_equal(f->report.n_added, 1);
+    assert_int_equal(f->report.n_changed, 1);
+    assert_int_equal(f->report.n_removed, 1);
+    assert_true(has_code(&f->diags, "BB0803") && has_code(&f->diags, "BB0804") &&
+                has_code(&f->diags, "BB0805"));
+    assert_non_null(strstr(bb_buf_str(&diff), "-print('edited')\n+print('v1')\n"));
+    assert_non_null(strstr(bb_buf_str(&diff), "+++ /dev/null"));
+    assert_null(read_out(f, "README.md"));
+    bb_buf_free(&diff);
+}
+
+static void check_of_a_missing_directory_lists_every_file_as_added(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){.check = true}), BB_EINVAL);
+    assert_int_equal(f->report.n_added, 3);
+    assert_int_equal(entries_in_root(f), 0);
+}
+
+static void diff_shows_hunks_with_context(void **state)
+{
+    (void)state;
+    const char *a = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n";
+    const char *b = "1\n2\n3\n4\nfive\n6\n7\n8\n9\n10\n11\n";
+    bb_buf out;
+    bb_buf_init(&out, 1 << 16);
+    assert_int_equal(bb_emit_unified_diff("n.txt", a, strlen(a), b, strlen(b), &out), BB_OK);
+    assert_string_equal(bb_buf_str(&out), "--- a/n.txt\n+++ b/n.txt\n"
+                                          "@@ -2,9 +2,10 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n"
+                                          " 8\n 9\n 10\n+11\n");
+    bb_buf_free(&out);
+}
+
+static void diff_of_identical_texts_has_no_hunk(void **state)
+{
+    (void)state;
+    bb_buf out;
+    bb_buf_init(&out, 1 << 16);
+    assert_int_equal(bb_emit_unified_diff("x", "a\nb\n", 4, "a\nb\n", 4, &out), BB_OK);
+    assert_null(strstr(bb_buf_str(&out), "@@"));
+    bb_buf_free(&out);
+}
+
+static void diff_marks_a_missing_final_newline(void **state)
+{
+    (void)state;
+    bb_buf out;
+    bb_buf_init(&out, 1 << 16);
+    assert_int_equal(bb_emit_unified_diff("x", "a\n", 2, "a", 1, &out), BB_OK);
+    assert_non_null(strstr(bb_buf_str(&out), "+a\n\\ No newline at end of file\n"));
+    bb_buf_free(&out);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(writes_a_fresh_tree_and_its_manifest),
+        T(replaces_a_generated_tree_by_swapping_it_in),
+        T(refuses_a_non_empty_directory_it_did_not_generate),
+        T(force_adopts_a_directory_but_never_overwrites_a_differing_file),
+        T(rejects_paths_that_leave_the_output_directory),
+        T(refuses_a_symbolic_link_in_the_way),
+        T(refuses_an_output_that_is_a_symbolic_link),
+        T(keeps_files_the_user_added),
+        T(stops_on_an_edited_file_and_leaves_the_tree_as_it_was),
+        T(merge_writes_the_new_version_beside_an_edited_file),
+        T(a_failure_midway_leaves_the_previous_tree_intact),
+        T(drops_stale_files_but_keeps_edited_ones),
+        T(user_owned_files_are_written_only_when_absent),
+        T(an_unchanged_tree_is_left_alone),
+        T(check_passes_on_a_tree_that_is_up_to_date),
+        T(check_lists_added_changed_and_removed_files_and_writes_nothing),
+        T(check_of_a_missing_directory_lists_every_file_as_added),
+        cmocka_unit_test(diff_shows_hunks_with_context),
+        cmocka_unit_test(diff_of_identical_texts_has_no_hunk),
+        cmocka_unit_test(diff_marks_a_missing_final_newline),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

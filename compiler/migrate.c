@@ -1,0 +1,1543 @@
+/*
+ * migrate.c - Alembic revisions from two normalized schemas (migrate.h).
+ *
+ * One walk, diff(from, to), writes the body of a Python function; the
+ * upgrade is diff(old, new) and the downgrade diff(new, old), so the two are
+ * inverse by construction. The order of a walk:
+ *
+ *   1. PostgreSQL enum types that appear (or gain values)
+ *   2. table renames
+ *   3. new tables, dependencies first, then their cyclic (use_alter) FKs
+ *   4. changed tables, each in one batch: drop constraints, rename, add and
+ *      alter columns, create constraints, drop columns
+ *   5. dropped tables, dependents first
+ *   6. PostgreSQL enum types that disappear
+ *
+ * Refusals (destructive drops, NOT NULL without default, ...) are reported
+ * only while walking the upgrade; the downgrade softens what it cannot do.
+ */
+#include "migrate.h"
+
+#include "buf.h"
+#include "cli.h"
+#include "manifest.h"
+#include "normalize.h"
+#include "pylit.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SUMMARY_MAX 64 * 1024
+#define TEXT_SMALL 4096
+
+/* ---- reading the normalized JSON ---------------------------------------- */
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool jbool(const cJSON *o, const char *key)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static const cJSON *jget(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return v && !cJSON_IsNull(v) ? v : NULL;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static const cJSON *find_named(const cJSON *arr, const char *name)
+{
+    const cJSON *it;
+    if (!name)
+        return NULL;
+    cJSON_ArrayForEach(it, arr)
+    {
+        const char *n = jstr(it, "name");
+        if (n && strcmp(n, name) == 0)
+            return it;
+    }
+    return NULL;
+}
+
+/* ---- the walk's state ---------------------------------------------------- */
+
+typedef struct walk {
+    bb_buf *out;
+    bb_diags *diags;
+    const bb_schema *locate; /* for diagnostic positions; may be NULL */
+    bool upgrade;
+    bool initial; /* from the empty schema: renamed_from means nothing yet */
+    bool allow_destructive;
+    size_t n_ops;
+    bb_buf *summary; /* one line per operation (upgrade only) */
+    int rc;          /* first output failure */
+    size_t n_refused;
+} walk;
+
+static void outf(walk *w, const char *fmt, ...) BB_PRINTF(2, 3);
+
+static void outf(walk *w, const char *fmt, ...)
+{
+    if (w->rc)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    w->rc = bb_buf_vprintf(w->out, fmt, ap);
+    va_end(ap);
+}
+
+static void outq(walk *w, const char *s)
+{
+    if (!w->rc)
+        w->rc = bb_pylit_str(w->out, s ? s : "");
+}
+
+/* Records one operation for the message (upgrade walk only). */
+static void op_done(walk *w, const char *fmt, ...) BB_PRINTF(2, 3);
+
+static void op_done(walk *w, const char *fmt, ...)
+{
+    w->n_ops++;
+    if (!w->summary || w->rc)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    w->rc = bb_buf_vprintf(w->summary, fmt, ap);
+    va_end(ap);
+    if (!w->rc)
+        w->rc = bb_buf_putc(w->summary, '\n');
+}
+
+/* The JSON Pointer and offset of a table or column of the new schema. */
+static void locate(const walk *w, const char *table, const char *column, const char **pointer,
+                   size_t *offset)
+{
+    *pointer = NULL;
+    *offset = BB_NO_OFFSET;
+    if (!w->locate || !table)
+        return;
+    int ti = bb_schema_table_index(w->locate, table);
+    if (ti < 0)
+        return;
+    const bb_table *t = &w->locate->tables[ti];
+    *pointer = t->pointer;
+    *offset = t->offset;
+    int ci = column ? bb_table_column_index(t, column) : -1;
+    if (ci >= 0) {
+        *pointer = t->columns[ci].pointer;
+        *offset = t->columns[ci].offset;
+    }
+}
+
+static void refuse(walk *w, const char *code, const char *table, const char *column,
+                   const char *hint, const char *fmt, ...) BB_PRINTF(6, 7);
+
+static void refuse(walk *w, const char *code, const char *table, const char *column,
+                   const char *hint, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    const char *pointer;
+    size_t offset;
+    locate(w, table, column, &pointer, &offset);
+    w->n_refused++;
+    (void)bb_diag_add(w->diags, BB_ERROR, code, pointer, offset, hint, "%s", msg);
+}
+
+static void warn(walk *w, const char *code, const char *table, const char *column, const char *hint,
+                 const char *fmt, ...) BB_PRINTF(6, 7);
+
+static void warn(walk *w, const char *code, const char *table, const char *column, const char *hint,
+                 const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    const char *pointer;
+    size_t offset;
+    locate(w, table, column, &pointer, &offset);
+    (void)bb_diag_add(w->diags, BB_WARNING, code, pointer, offset, hint, "%s", msg);
+}
+
+/* ---- rendering columns as Python ------------------------------------------ */
+
+static int put_type(bb_buf *b, const cJSON *col)
+{
+    const char *type = jstr(col, "type");
+    const cJSON *len = jget(col, "length"), *prec = jget(col, "precision"),
+                *scale = jget(col, "scale");
+    if (!type)
+        type = "Integer";
+    if (strcmp(type, "String") == 0)
+        return len ? bb_buf_printf(b, "sa.String(length=%d)", len->valueint)
+                   : bb_buf_puts(b, "sa.String()");
+    if (strcmp(type, "Numeric") == 0) {
+        int rc = bb_buf_puts(b, "sa.Numeric(");
+        if (!rc && prec)
+            rc = bb_buf_printf(b, "precision=%d%s", prec->valueint, scale ? ", " : "");
+        if (!rc && scale)
+            rc = bb_buf_printf(b, "scale=%d", scale->valueint);
+        return rc ? rc : bb_buf_putc(b, ')');
+    }
+    if (strcmp(type, "DateTime") == 0)
+        return bb_buf_puts(b,
+                           jbool(col, "timezone") ? "sa.DateTime(timezone=True)" : "sa.DateTime()");
+    if (strcmp(type, "Enum") == 0) {
+        int rc = bb_buf_puts(b, "_enum(");
+        if (!rc)
+            rc = bb_pylit_str(b, jstr(col, "enum_name") ? jstr(col, "enum_name") : "");
+        const cJSON *v;
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(col, "values"))
+        {
+            if (!rc && cJSON_IsString(v))
+                rc = bb_buf_puts(b, ", ");
+            if (!rc && cJSON_IsString(v))
+                rc = bb_pylit_str(b, v->valuestring);
+        }
+        return rc ? rc : bb_buf_putc(b, ')');
+    }
+    if (strcmp(type, "UUID") == 0)
+        return bb_buf_puts(b, "sa.String(length=36).with_variant(postgresql.UUID(as_uuid=True), "
+                              "\"postgresql\")");
+    /* SQLite only autoincrements an INTEGER PRIMARY KEY. */
+    if (strcmp(type, "BigInteger") == 0 && jbool(col, "autoincrement"))
+        return bb_buf_puts(b, "sa.BigInteger().with_variant(sa.Integer(), \"sqlite\")");
+    return bb_buf_printf(b, "sa.%s()", type);
+}
+
+/* The Python of a column's server default, "" when it has none. */
+static int put_server_default(bb_buf *b, const cJSON *col)
+{
+    const char *sd = jstr(col, "server_default");
+    if (sd) {
+        int rc = bb_buf_puts(b, "sa.text(");
+        if (!rc)
+            rc = bb_pylit_str(b, sd);
+        return rc ? rc : bb_buf_putc(b, ')');
+    }
+    const cJSON *d = jget(col, "default");
+    if (!d)
+        return BB_OK;
+    if (cJSON_IsBool(d))
+        return bb_buf_puts(b, cJSON_IsTrue(d) ? "sa.true()" : "sa.false()");
+    if (cJSON_IsString(d))
+        return bb_pylit_str(b, d->valuestring);
+    if (cJSON_IsNumber(d) || cJSON_IsRaw(d)) {
+        char *num = cJSON_PrintUnformatted(d);
+        if (!num)
+            return BB_ENOMEM;
+        int rc = bb_buf_puts(b, "sa.text(");
+        if (!rc)
+            rc = bb_pylit_str(b, num);
+        cJSON_free(num);
+        return rc ? rc : bb_buf_putc(b, ')');
+    }
+    return BB_OK;
+}
+
+/* The Python value a NULL is replaced with before a column becomes NOT NULL. */
+static int put_fill_value(bb_buf *b, const cJSON *col)
+{
+    const char *sd = jstr(col, "server_default");
+    if (sd) {
+        int rc = bb_buf_puts(b, "sa.text(");
+        if (!rc)
+            rc = bb_pylit_str(b, sd);
+        return rc ? rc : bb_buf_putc(b, ')');
+    }
+    const cJSON *d = jget(col, "default");
+    if (cJSON_IsBool(d))
+        return bb_buf_puts(b, cJSON_IsTrue(d) ? "True" : "False");
+    if (cJSON_IsString(d))
+        return bb_pylit_str(b, d->valuestring);
+    char *num = cJSON_PrintUnformatted(d);
+    if (!num)
+        return BB_ENOMEM;
+    int rc = bb_buf_puts(b, num);
+    cJSON_free(num);
+    return rc;
+}
+
+static bool has_default(const cJSON *col)
+{
+    return jstr(col, "server_default") || jget(col, "default");
+}
+
+/* Renders into a small buffer, for comparing two columns' Python. */
+typedef int (*render_fn)(bb_buf *b, const cJSON *col);
+
+static bool rendered_equal(render_fn f, const cJSON *a, const cJSON *b, int *rc)
+{
+    bb_buf x, y;
+    bb_buf_init(&x, TEXT_SMALL * 16);
+    bb_buf_init(&y, TEXT_SMALL * 16);
+    int r = f(&x, a);
+    if (!r)
+        r = f(&y, b);
+    bool eq = strcmp(bb_buf_str(&x), bb_buf_str(&y)) == 0;
+    bb_buf_free(&x);
+    bb_buf_free(&y);
+    if (r && !*rc)
+        *rc = r;
+    return eq;
+}
+
+static void out_render(walk *w, render_fn f, const cJSON *col)
+{
+    if (!w->rc)
+        w->rc = f(w->out, col);
+}
+
+/* sa.Column("name", TYPE, nullable=..., ...) */
+static void out_column(walk *w, const cJSON *col, bool force_nullable)
+{
+    outf(w, "sa.Column(");
+    outq(w, jstr(col, "name"));
+    outf(w, ", ");
+    out_render(w, put_type, col);
+    bool pk = jbool(col, "primary_key");
+    const char *type = jstr(col, "type");
+    bool integer = type && (strcmp(type, "Integer") == 0 || strcmp(type, "BigInteger") == 0 ||
+                            strcmp(type, "SmallInteger") == 0);
+    if (pk && integer)
+        outf(w, ", autoincrement=%s", jbool(col, "autoincrement") ? "True" : "False");
+    outf(w, ", nullable=%s", jbool(col, "nullable") || force_nullable ? "True" : "False");
+    if (has_default(col)) {
+        outf(w, ", server_default=");
+        out_render(w, put_server_default, col);
+    }
+    if (jstr(col, "comment")) {
+        outf(w, ", comment=");
+        outq(w, jstr(col, "comment"));
+    }
+    outf(w, ")");
+}
+
+static void out_name_list(walk *w, const cJSON *names)
+{
+    outf(w, "[");
+    const cJSON *n;
+    bool first = true;
+    cJSON_ArrayForEach(n, names)
+    {
+        if (!cJSON_IsString(n))
+            continue;
+        outf(w, first ? "" : ", ");
+        outq(w, n->valuestring);
+        first = false;
+    }
+    outf(w, "]");
+}
+
+/* ---- constraints of a table ------------------------------------------------ */
+
+typedef enum { K_UNIQUE, K_INDEX, K_CHECK, K_FK } ckind;
+
+/* One constraint or index, from a table-level list or from a column flag. */
+typedef struct cons {
+    ckind kind;
+    const char *name;
+    const cJSON *columns; /* array of names, or NULL for a single column */
+    const char *column;   /* the single column */
+    bool unique;          /* index */
+    const char *expression;
+    const cJSON *fk; /* the column's foreign_key object */
+} cons;
+
+#define MAX_CONS 1024
+
+typedef struct cons_set {
+    cons items[MAX_CONS];
+    size_t n;
+} cons_set;
+
+static void cons_push(cons_set *s, cons c)
+{
+    if (s->n < MAX_CONS && c.name)
+        s->items[s->n++] = c;
+}
+
+/*
+ * Every constraint and index of a normalized table but the primary key.
+ * Column flags follow SQLAlchemy: index=True makes ix_<table>_<col> (unique
+ * when the column is unique too); unique alone makes uq_<table>_<col>.
+ */
+static int collect_cons(const cJSON *table, cons_set *s)
+{
+    const char *tname = jstr(table, "name");
+    const cJSON *col, *it;
+    s->n = 0;
+    cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(table, "columns"))
+    {
+        const char *cname = jstr(col, "name");
+        if (!cname)
+            continue;
+        /* Column-derived names live in a small side table owned by the cons
+         * array's user: they are rebuilt on demand (see cons_name). */
+        if (jbool(col, "index"))
+            cons_push(s, (cons){K_INDEX, "", NULL, cname, jbool(col, "unique"), NULL, NULL});
+        else if (jbool(col, "unique"))
+            cons_push(s, (cons){K_UNIQUE, "", NULL, cname, false, NULL, NULL});
+        const cJSON *fk = jget(col, "foreign_key");
+        if (fk && jstr(fk, "name"))
+            cons_push(s, (cons){K_FK, jstr(fk, "name"), NULL, cname, false, NULL, fk});
+    }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "uniques")) cons_push(
+        s, (cons){K_UNIQUE, jstr(it, "name"), cJSON_GetObjectItemCaseSensitive(it, "columns"), NULL,
+                  false, NULL, NULL});
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "indexes")) cons_push(
+        s, (cons){K_INDEX, jstr(it, "name"), cJSON_GetObjectItemCaseSensitive(it, "columns"), NULL,
+                  jbool(it, "unique"), NULL, NULL});
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "checks")) cons_push(
+        s, (cons){K_CHECK, jstr(it, "name"), NULL, NULL, false, jstr(it, "expression"), NULL});
+    (void)tname;
+    return BB_OK;
+}
+
+/* The name of a constraint; column-derived ones are made here. */
+static const char *cons_name(const cons *c, const char *table, char *buf, size_t size)
+{
+    if (c->name && *c->name)
+        return c->name;
+    snprintf(buf, size, "%s_%s_%s", c->kind == K_INDEX ? "ix" : "uq", table, c->column);
+    return buf;
+}
+
+/* A canonical description of what a constraint enforces, for comparing. */
+static int cons_def(const cons *c, bb_buf *b)
+{
+    int rc = bb_buf_printf(b, "%d|%d|", (int)c->kind, c->unique);
+    if (!rc && c->column)
+        rc = bb_buf_puts(b, c->column);
+    const cJSON *n;
+    cJSON_ArrayForEach(n, c->columns)
+    {
+        if (!rc && cJSON_IsString(n))
+            rc = bb_buf_printf(b, "%s,", n->valuestring);
+    }
+    if (!rc && c->expression)
+        rc = bb_buf_puts(b, c->expression);
+    if (!rc && c->fk)
+        rc = bb_buf_printf(b, "%s.%s|%s", jstr(c->fk, "table") ? jstr(c->fk, "table") : "",
+                           jstr(c->fk, "column") ? jstr(c->fk, "column") : "",
+                           jstr(c->fk, "on_delete") ? jstr(c->fk, "on_delete") : "");
+    return rc;
+}
+
+/* The constraint of set s with the same name and definition as c. */
+static bool cons_in(const cons *c, const char *c_table, const cons_set *s, const char *s_table,
+                    int *rc)
+{
+    char n1[512], n2[512];
+    const char *name = cons_name(c, c_table, n1, sizeof(n1));
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(cons_name(&s->items[i], s_table, n2, sizeof(n2)), name) != 0)
+            continue;
+        bb_buf a, b;
+        bb_buf_init(&a, TEXT_SMALL * 4);
+        bb_buf_init(&b, TEXT_SMALL * 4);
+        int r = cons_def(c, &a);
+        if (!r)
+            r = cons_def(&s->items[i], &b);
+        bool eq = strcmp(bb_buf_str(&a), bb_buf_str(&b)) == 0;
+        bb_buf_free(&a);
+        bb_buf_free(&b);
+        if (r && !*rc)
+            *rc = r;
+        return eq;
+    }
+    return false;
+}
+
+static void out_cons_columns(walk *w, const cons *c)
+{
+    if (c->columns)
+        out_name_list(w, c->columns);
+    else {
+        outf(w, "[");
+        outq(w, c->column);
+        outf(w, "]");
+    }
+}
+
+static const char *cons_type(ckind k)
+{
+    return k == K_UNIQUE ? "unique" : k == K_CHECK ? "check" : "foreignkey";
+}
+
+/* Inside a batch block: drop one constraint or index. */
+static void out_drop_cons(walk *w, const cons *c, const char *table)
+{
+    char buf[512];
+    const char *name = cons_name(c, table, buf, sizeof(buf));
+    if (c->kind == K_INDEX) {
+        outf(w, "        batch_op.drop_index(");
+        outq(w, name);
+        outf(w, ")\n");
+    } else {
+        outf(w, "        batch_op.drop_constraint(");
+        outq(w, name);
+        outf(w, ", type_=\"%s\")\n", cons_type(c->kind));
+    }
+    op_done(w, "drop %s %s", c->kind == K_INDEX ? "index" : "constraint", name);
+}
+
+static void out_fk_args(walk *w, const cJSON *fk, const char *column)
+{
+    outq(w, jstr(fk, "table"));
+    outf(w, ", [");
+    outq(w, column);
+    outf(w, "], [");
+    outq(w, jstr(fk, "column"));
+    outf(w, "]");
+    if (jstr(fk, "on_delete")) {
+        outf(w, ", ondelete=");
+        outq(w, jstr(fk, "on_delete"));
+    }
+}
+
+/* Inside a batch block: create one constraint or index. */
+static void out_create_cons(walk *w, const cons *c, const char *table)
+{
+    char buf[512];
+    const char *name = cons_name(c, table, buf, sizeof(buf));
+    switch (c->kind) {
+    case K_INDEX:
+        outf(w, "        batch_op.create_index(");
+        outq(w, name);
+        outf(w, ", ");
+        out_cons_columns(w, c);
+        outf(w, ", unique=%s)\n", c->unique ? "True" : "False");
+        break;
+    case K_UNIQUE:
+        outf(w, "        batch_op.create_unique_constraint(");
+        outq(w, name);
+        outf(w, ", ");
+        out_cons_columns(w, c);
+        outf(w, ")\n");
+        break;
+    case K_CHECK:
+        outf(w, "        batch_op.create_check_constraint(");
+        outq(w, name);
+        outf(w, ", sa.text(");
+        outq(w, c->expression);
+        outf(w, "))\n");
+        break;
+    case K_FK:
+        outf(w, "        batch_op.create_foreign_key(");
+        outq(w, name);
+        outf(w, ", ");
+        out_fk_args(w, c->fk, c->column);
+        outf(w, ")\n");
+        break;
+    }
+    op_done(w, "create %s %s", c->kind == K_INDEX ? "index" : "constraint", name);
+}
+
+/* ---- matching tables and columns across a rename ---------------------------- */
+
+/*
+ * The item of `from` that becomes `to_item`: the one with the same name, or
+ * the one it is renamed from. In the upgrade the new item names its old name
+ * (renamed_from); in the downgrade the roles swap, so the old item is found
+ * as the one whose renamed_from is this name.
+ */
+static const cJSON *counterpart(const walk *w, const cJSON *from_arr, const cJSON *to_arr,
+                                const cJSON *to_item, bool *renamed)
+{
+    *renamed = false;
+    const char *name = jstr(to_item, "name");
+    const cJSON *f = find_named(from_arr, name);
+    if (f || w->initial)
+        return f;
+    if (w->upgrade) {
+        const char *old = jstr(to_item, "renamed_from");
+        if (old && !find_named(to_arr, old) && (f = find_named(from_arr, old)) != NULL)
+            *renamed = true;
+        return f;
+    }
+    cJSON_ArrayForEach(f, from_arr)
+    {
+        const char *rf = jstr(f, "renamed_from");
+        if (rf && name && strcmp(rf, name) == 0 && !find_named(to_arr, jstr(f, "name"))) {
+            *renamed = true;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* True when some item of `to` maps onto from_item. */
+static bool is_matched(const walk *w, const cJSON *from_arr, const cJSON *to_arr,
+                       const cJSON *from_item)
+{
+    const cJSON *t;
+    bool renamed;
+    cJSON_ArrayForEach(t, to_arr)
+    {
+        if (counterpart(w, from_arr, to_arr, t, &renamed) == from_item)
+            return true;
+    }
+    return false;
+}
+
+/* An upgrade's renamed_from that names nothing recorded is a mistake. */
+static void check_rename_source(walk *w, const cJSON *from_arr, const cJSON *to_item,
+                                const char *table, const char *what)
+{
+    const char *old = jstr(to_item, "renamed_from");
+    const char *name = jstr(to_item, "name");
+    if (!w->upgrade || w->initial || !old || find_named(from_arr, name) ||
+        find_named(from_arr, old))
+        return;
+    refuse(w, "BB0824", table, strcmp(what, "table") == 0 ? NULL : name,
+           "fix renamed_from, or remove it to create a new, empty one",
+           "%s '%s' is renamed from '%s', which the recorded schema does not have", what, name,
+           old);
+}
+
+/* ---- enum types (PostgreSQL) ----------------------------------------------- */
+
+typedef struct enum_ref {
+    const char *name;
+    const cJSON *col; /* a column using it, for its values */
+} enum_ref;
+
+#define MAX_ENUMS 1024
+
+static size_t collect_enums(const cJSON *tables, enum_ref *out)
+{
+    size_t n = 0;
+    const cJSON *t, *c;
+    cJSON_ArrayForEach(t, tables)
+    {
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "columns"))
+        {
+            const char *en = jstr(c, "enum_name");
+            if (!en)
+                continue;
+            bool seen = false;
+            for (size_t i = 0; i < n && !seen; i++)
+                seen = strcmp(out[i].name, en) == 0;
+            if (!seen && n < MAX_ENUMS)
+                out[n++] = (enum_ref){en, c};
+        }
+    }
+    return n;
+}
+
+static const enum_ref *find_enum(const enum_ref *list, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i].name, name) == 0)
+            return &list[i];
+    return NULL;
+}
+
+static bool has_value(const cJSON *col, const char *v)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(col, "values"))
+    {
+        if (cJSON_IsString(x) && strcmp(x->valuestring, v) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void walk_enums_before(walk *w, const enum_ref *from, size_t nf, const enum_ref *to,
+                              size_t nt)
+{
+    for (size_t i = 0; i < nt; i++) {
+        const enum_ref *old = find_enum(from, nf, to[i].name);
+        const cJSON *v;
+        if (!old) {
+            outf(w, "    _create_enum(");
+            outq(w, to[i].name);
+            cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(to[i].col, "values"))
+            {
+                outf(w, ", ");
+                outq(w, cJSON_IsString(v) ? v->valuestring : "");
+            }
+            outf(w, ")\n");
+            op_done(w, "create enum type %s", to[i].name);
+            continue;
+        }
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(to[i].col, "values"))
+        {
+            if (!cJSON_IsString(v) || has_value(old->col, v->valuestring))
+                continue;
+            outf(w, "    if _dialect() == \"postgresql\":\n        op.execute(");
+            bb_buf sql;
+            bb_buf_init(&sql, TEXT_SMALL * 4);
+            int rc = bb_buf_printf(&sql, "ALTER TYPE \"%s\" ADD VALUE IF NOT EXISTS '", to[i].name);
+            for (const char *p = v->valuestring; *p && !rc; p++)
+                rc = *p == '\'' ? bb_buf_puts(&sql, "''") : bb_buf_putc(&sql, *p);
+            if (!rc)
+                rc = bb_buf_putc(&sql, '\'');
+            if (rc && !w->rc)
+                w->rc = rc;
+            outq(w, bb_buf_str(&sql));
+            bb_buf_free(&sql);
+            outf(w, ")\n");
+            op_done(w, "add value '%s' to enum type %s", v->valuestring, to[i].name);
+        }
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(old->col, "values"))
+        {
+            if (!cJSON_IsString(v) || has_value(to[i].col, v->valuestring))
+                continue;
+            if (w->upgrade)
+                refuse(w, "BB0823", NULL, NULL,
+                       "keep the value in the schema (PostgreSQL cannot drop an enum value), or "
+                       "migrate the rows and the type by hand",
+                       "enum value '%s' of type %s is removed", v->valuestring, to[i].name);
+            else
+                outf(w,
+                     "    # PostgreSQL keeps the value '%s' of %s: enum values cannot be "
+                     "dropped.\n",
+                     v->valuestring, to[i].name);
+        }
+    }
+}
+
+static void walk_enums_after(walk *w, const enum_ref *from, size_t nf, const enum_ref *to,
+                             size_t nt)
+{
+    for (size_t i = 0; i < nf; i++) {
+        if (find_enum(to, nt, from[i].name))
+            continue;
+        outf(w, "    _drop_enum(");
+        outq(w, from[i].name);
+        outf(w, ")\n");
+        op_done(w, "drop enum type %s", from[i].name);
+    }
+}
+
+/* ---- tables ---------------------------------------------------------------- */
+
+static void out_create_table(walk *w, const cJSON *t)
+{
+    const char *name = jstr(t, "name");
+    const cJSON *col;
+    outf(w, "    op.create_table(\n        ");
+    outq(w, name);
+    outf(w, ",\n");
+    cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(t, "columns"))
+    {
+        outf(w, "        ");
+        out_column(w, col, false);
+        outf(w, ",\n");
+    }
+    const cJSON *pk = jget(t, "primary_key");
+    if (pk && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pk, "columns")) > 0) {
+        outf(w, "        sa.PrimaryKeyConstraint(*");
+        out_name_list(w, cJSON_GetObjectItemCaseSensitive(pk, "columns"));
+        outf(w, ", name=");
+        outq(w, jstr(pk, "name"));
+        outf(w, "),\n");
+    }
+    cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(t, "columns"))
+    {
+        const cJSON *fk = jget(col, "foreign_key");
+        if (!fk)
+            continue;
+        /* A cyclic FK is added after the tables; SQLite cannot ALTER one
+         * in, but does not need the target to exist, so it gets it here. */
+        bool late = jbool(fk, "use_alter");
+        outf(w, late ? "        *_sqlite_only(sa.ForeignKeyConstraint(["
+                     : "        sa.ForeignKeyConstraint([");
+        outq(w, jstr(col, "name"));
+        outf(w, "], [");
+        bb_buf ref;
+        bb_buf_init(&ref, TEXT_SMALL);
+        int rc = bb_buf_printf(&ref, "%s.%s", jstr(fk, "table") ? jstr(fk, "table") : "",
+                               jstr(fk, "column") ? jstr(fk, "column") : "");
+        if (rc && !w->rc)
+            w->rc = rc;
+        outq(w, bb_buf_str(&ref));
+        bb_buf_free(&ref);
+        outf(w, "], name=");
+        outq(w, jstr(fk, "name"));
+        if (jstr(fk, "on_delete")) {
+            outf(w, ", ondelete=");
+            outq(w, jstr(fk, "on_delete"));
+        }
+        outf(w, late ? ")),\n" : "),\n");
+    }
+    cons_set *set = bb_malloc(sizeof(*set));
+    if (!set) {
+        w->rc = BB_ENOMEM;
+        return;
+    }
+    collect_cons(t, set);
+    char buf[512];
+    for (size_t i = 0; i < set->n; i++) {
+        const cons *c = &set->items[i];
+        if (c->kind == K_UNIQUE) {
+            outf(w, "        sa.UniqueConstraint(*");
+            out_cons_columns(w, c);
+            outf(w, ", name=");
+            outq(w, cons_name(c, name, buf, sizeof(buf)));
+            outf(w, "),\n");
+        } else if (c->kind == K_CHECK) {
+            outf(w, "        sa.CheckConstraint(");
+            outq(w, c->expression);
+            outf(w, ", name=");
+            outq(w, c->name);
+            outf(w, "),\n");
+        }
+    }
+    if (jstr(t, "comment")) {
+        outf(w, "        comment=");
+        outq(w, jstr(t, "comment"));
+        outf(w, ",\n");
+    }
+    outf(w, "    )\n");
+    op_done(w, "create table %s", name);
+    for (size_t i = 0; i < set->n; i++) {
+        const cons *c = &set->items[i];
+        if (c->kind != K_INDEX)
+            continue;
+        outf(w, "    op.create_index(");
+        outq(w, cons_name(c, name, buf, sizeof(buf)));
+        outf(w, ", ");
+        outq(w, name);
+        outf(w, ", ");
+        out_cons_columns(w, c);
+        outf(w, ", unique=%s)\n", c->unique ? "True" : "False");
+    }
+    bb_free(set);
+}
+
+/* The cyclic FKs of a created table, added once every table exists. */
+static void out_late_fks(walk *w, const cJSON *t)
+{
+    const cJSON *col;
+    cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(t, "columns"))
+    {
+        const cJSON *fk = jget(col, "foreign_key");
+        if (!fk || !jbool(fk, "use_alter"))
+            continue;
+        outf(w, "    if _dialect() != \"sqlite\":\n        op.create_foreign_key(");
+        outq(w, jstr(fk, "name"));
+        outf(w, ", ");
+        outq(w, jstr(t, "name"));
+        outf(w, ", ");
+        out_fk_args(w, fk, jstr(col, "name"));
+        outf(w, ")\n");
+    }
+}
+
+/* Before dropping tables: their cyclic FKs, which would block the drop. */
+static void out_drop_late_fks(walk *w, const cJSON *t)
+{
+    const cJSON *col;
+    cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(t, "columns"))
+    {
+        const cJSON *fk = jget(col, "foreign_key");
+        if (!fk || !jbool(fk, "use_alter"))
+            continue;
+        outf(w, "    if _dialect() != \"sqlite\":\n        op.drop_constraint(");
+        outq(w, jstr(fk, "name"));
+        outf(w, ", ");
+        outq(w, jstr(t, "name"));
+        outf(w, ", type_=\"foreignkey\")\n");
+    }
+}
+
+/* ---- one changed table ------------------------------------------------------ */
+
+/* Column changes: type, nullability, server default. */
+static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJSON *fc,
+                              const cJSON *tc)
+{
+    const char *name = jstr(tc, "name");
+    if (jbool(fc, "primary_key") != jbool(tc, "primary_key")) {
+        if (w->upgrade)
+            refuse(w, "BB0822", table, name,
+                   "primary keys cannot change in place: create a new table and copy the rows",
+                   "column %s.%s changes its primary key membership, which backbone does not "
+                   "migrate",
+                   table, name);
+        return;
+    }
+    int rc = BB_OK;
+    bool type_same = rendered_equal(put_type, fc, tc, &rc);
+    bool null_same = jbool(fc, "nullable") == jbool(tc, "nullable");
+    bool dflt_same = rendered_equal(put_server_default, fc, tc, &rc);
+    if (rc && !w->rc)
+        w->rc = rc;
+    if (type_same && null_same && dflt_same)
+        return;
+    bool enum_only = !type_same && same_str(jstr(fc, "type"), "Enum") &&
+                     same_str(jstr(tc, "type"), "Enum") &&
+                     same_str(jstr(fc, "enum_name"), jstr(tc, "enum_name"));
+    bool becomes_not_null = !null_same && !jbool(tc, "nullable");
+    if (becomes_not_null && has_default(tc)) {
+        /* Rows holding NULL get the default first, or the ALTER fails. */
+        bb_buf *keep = w->out;
+        w->out = pre;
+        outf(w, "    op.execute(sa.table(");
+        outq(w, table);
+        outf(w, ", sa.column(");
+        outq(w, name);
+        outf(w, ")).update().where(sa.column(");
+        outq(w, name);
+        outf(w, ").is_(None)).values({");
+        outq(w, name);
+        outf(w, ": ");
+        out_render(w, put_fill_value, tc);
+        outf(w, "}))\n");
+        w->out = keep;
+    } else if (becomes_not_null && w->upgrade) {
+        warn(w, "BB0825", table, name,
+             "give the column a default, or fill its NULLs before upgrading",
+             "column %s.%s becomes NOT NULL without a default: the upgrade fails if a row holds "
+             "NULL there",
+             table, name);
+    }
+    if (!type_same && !enum_only && w->upgrade)
+        warn(w, "BB0826", table, name, "check that every stored value converts to the new type",
+             "column %s.%s changes type: the database converts the stored values", table, name);
+    const char *indent = "        ";
+    if (enum_only && null_same && dflt_same) {
+        /* On PostgreSQL the enum type itself gained the values. */
+        outf(w, "        if _dialect() != \"postgresql\":\n");
+        indent = "            ";
+    }
+    outf(w, "%sbatch_op.alter_column(", indent);
+    outq(w, name);
+    outf(w, ", existing_type=");
+    out_render(w, put_type, fc);
+    if (!type_same) {
+        outf(w, ", type_=");
+        out_render(w, put_type, tc);
+    }
+    if (null_same)
+        outf(w, ", existing_nullable=%s", jbool(tc, "nullable") ? "True" : "False");
+    else
+        outf(w, ", nullable=%s", jbool(tc, "nullable") ? "True" : "False");
+    if (!dflt_same) {
+        outf(w, ", server_default=");
+        if (has_default(tc))
+            out_render(w, put_server_default, tc);
+        else
+            outf(w, "None");
+    } else if (has_default(tc)) {
+        outf(w, ", existing_server_default=");
+        out_render(w, put_server_default, tc);
+    }
+    outf(w, ")\n");
+    op_done(w, "alter column %s.%s", table, name);
+}
+
+static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
+{
+    const char *table = jstr(tt, "name");
+    const char *from_table = jstr(ft, "name");
+    const cJSON *fcols = cJSON_GetObjectItemCaseSensitive(ft, "columns");
+    const cJSON *tcols = cJSON_GetObjectItemCaseSensitive(tt, "columns");
+    cons_set *fs = bb_malloc(sizeof(*fs)), *ts = bb_malloc(sizeof(*ts));
+    bb_buf body, pre;
+    bb_buf_init(&body, BB_MIGRATE_MAX_OUTPUT);
+    bb_buf_init(&pre, BB_MIGRATE_MAX_OUTPUT);
+    if (!fs || !ts) {
+        w->rc = BB_ENOMEM;
+        goto done;
+    }
+    collect_cons(ft, fs);
+    collect_cons(tt, ts);
+    bb_buf *keep = w->out;
+    w->out = &body;
+    int rc = BB_OK;
+
+    for (size_t i = 0; i < fs->n; i++)
+        if (!cons_in(&fs->items[i], from_table, ts, table, &rc))
+            out_drop_cons(w, &fs->items[i], from_table);
+
+    const cJSON *tc, *fc;
+    bool renamed;
+    cJSON_ArrayForEach(tc, tcols)
+    {
+        check_rename_source(w, fcols, tc, table, "column");
+        fc = counterpart(w, fcols, tcols, tc, &renamed);
+        if (!fc || !renamed)
+            continue;
+        outf(w, "        batch_op.alter_column(");
+        outq(w, jstr(fc, "name"));
+        outf(w, ", new_column_name=");
+        outq(w, jstr(tc, "name"));
+        outf(w, ", existing_type=");
+        out_render(w, put_type, fc);
+        outf(w, ")\n");
+        op_done(w, "rename column %s.%s to %s", table, jstr(fc, "name"), jstr(tc, "name"));
+    }
+    cJSON_ArrayForEach(tc, tcols)
+    {
+        if (counterpart(w, fcols, tcols, tc, &renamed))
+            continue;
+        bool soften = false;
+        if (!jbool(tc, "nullable") && !has_default(tc)) {
+            if (w->upgrade)
+                refuse(w, "BB0821", table, jstr(tc, "name"),
+                       "give the column a \"default\" or \"server_default\", or make it nullable",
+                       "column %s.%s is added NOT NULL without a default: existing rows would "
+                       "have no value",
+                       table, jstr(tc, "name"));
+            else
+                soften = true; /* the downgrade brings it back nullable */
+        }
+        outf(w, "        batch_op.add_column(");
+        out_column(w, tc, soften);
+        outf(w, ")\n");
+        op_done(w, "add column %s.%s", table, jstr(tc, "name"));
+    }
+    cJSON_ArrayForEach(tc, tcols)
+    {
+        fc = counterpart(w, fcols, tcols, tc, &renamed);
+        if (fc)
+            walk_alter_column(w, &pre, table, fc, tc);
+    }
+    for (size_t i = 0; i < ts->n; i++)
+        if (!cons_in(&ts->items[i], table, fs, from_table, &rc))
+            out_create_cons(w, &ts->items[i], table);
+    for (int i = cJSON_GetArraySize(fcols) - 1; i >= 0; i--) {
+        fc = cJSON_GetArrayItem(fcols, i);
+        if (is_matched(w, fcols, tcols, fc))
+            continue;
+        if (w->upgrade && !w->allow_destructive)
+            refuse(w, "BB0820", table, NULL,
+                   "pass --allow-destructive to drop it, or keep the column (use renamed_from to "
+                   "rename it)",
+                   "column %s.%s would be dropped with its data", table, jstr(fc, "name"));
+        outf(w, "        batch_op.drop_column(");
+        outq(w, jstr(fc, "name"));
+        outf(w, ")\n");
+        op_done(w, "drop column %s.%s", table, jstr(fc, "name"));
+    }
+    if (rc && !w->rc)
+        w->rc = rc;
+    w->out = keep;
+    if (!w->rc && pre.len)
+        w->rc = bb_buf_append(w->out, pre.data, pre.len);
+    if (body.len) {
+        outf(w, "    with op.batch_alter_table(");
+        outq(w, table);
+        outf(w, ") as batch_op:\n");
+        if (!w->rc)
+            w->rc = bb_buf_append(w->out, body.data, body.len);
+    }
+done:
+    bb_free(fs);
+    bb_free(ts);
+    bb_buf_free(&body);
+    bb_buf_free(&pre);
+}
+
+/* ---- the whole walk ---------------------------------------------------------- */
+
+static void walk_schemas(walk *w, const cJSON *from, const cJSON *to)
+{
+    const cJSON *ft = cJSON_GetObjectItemCaseSensitive(from, "tables");
+    const cJSON *tt = cJSON_GetObjectItemCaseSensitive(to, "tables");
+    enum_ref *fe = bb_calloc(MAX_ENUMS, sizeof(*fe)), *te = bb_calloc(MAX_ENUMS, sizeof(*te));
+    if (!fe || !te) {
+        w->rc = BB_ENOMEM;
+        goto done;
+    }
+    size_t nfe = collect_enums(ft, fe), nte = collect_enums(tt, te);
+    walk_enums_before(w, fe, nfe, te, nte);
+
+    const cJSON *t, *f;
+    bool renamed;
+    cJSON_ArrayForEach(t, tt)
+    {
+        check_rename_source(w, ft, t, jstr(t, "name"), "table");
+        f = counterpart(w, ft, tt, t, &renamed);
+        if (!f || !renamed)
+            continue;
+        outf(w, "    op.rename_table(");
+        outq(w, jstr(f, "name"));
+        outf(w, ", ");
+        outq(w, jstr(t, "name"));
+        outf(w, ")\n");
+        op_done(w, "rename table %s to %s", jstr(f, "name"), jstr(t, "name"));
+    }
+    cJSON_ArrayForEach(t, tt)
+    {
+        if (!counterpart(w, ft, tt, t, &renamed))
+            out_create_table(w, t);
+    }
+    cJSON_ArrayForEach(t, tt)
+    {
+        if (!counterpart(w, ft, tt, t, &renamed))
+            out_late_fks(w, t);
+    }
+    cJSON_ArrayForEach(t, tt)
+    {
+        f = counterpart(w, ft, tt, t, &renamed);
+        if (f)
+            walk_table_changes(w, f, t);
+    }
+    cJSON_ArrayForEach(f, ft)
+    {
+        if (!is_matched(w, ft, tt, f))
+            out_drop_late_fks(w, f);
+    }
+    for (int i = cJSON_GetArraySize(ft) - 1; i >= 0; i--) {
+        f = cJSON_GetArrayItem(ft, i);
+        if (is_matched(w, ft, tt, f))
+            continue;
+        if (w->upgrade && !w->allow_destructive)
+            refuse(w, "BB0820", NULL, NULL,
+                   "pass --allow-destructive to drop it, or keep the table (use renamed_from to "
+                   "rename it)",
+                   "table %s would be dropped with its data", jstr(f, "name"));
+        outf(w, "    op.drop_table(");
+        outq(w, jstr(f, "name"));
+        outf(w, ")\n");
+        op_done(w, "drop table %s", jstr(f, "name"));
+    }
+    walk_enums_after(w, fe, nfe, te, nte);
+done:
+    bb_free(fe);
+    bb_free(te);
+}
+
+/* ---- the revision file -------------------------------------------------------- */
+
+static const char file_helpers[] =
+    "\n\ndef _dialect():\n"
+    "    return op.get_bind().dialect.name\n"
+    "\n\n"
+    "def _enum(name, *values):\n"
+    "    # A named type on PostgreSQL, created and dropped by the revisions\n"
+    "    # themselves; a VARCHAR elsewhere.\n"
+    "    return sa.Enum(*values, name=name).with_variant(\n"
+    "        postgresql.ENUM(*values, name=name, create_type=False), \"postgresql\"\n"
+    "    )\n"
+    "\n\n"
+    "def _create_enum(name, *values):\n"
+    "    if _dialect() == \"postgresql\":\n"
+    "        postgresql.ENUM(*values, name=name).create(op.get_bind(), checkfirst=True)\n"
+    "\n\n"
+    "def _drop_enum(name):\n"
+    "    if _dialect() == \"postgresql\":\n"
+    "        postgresql.ENUM(name=name).drop(op.get_bind(), checkfirst=True)\n"
+    "\n\n"
+    "def _sqlite_only(*constraints):\n"
+    "    return list(constraints) if _dialect() == \"sqlite\" else []\n";
+
+static cJSON *empty_schema(void)
+{
+    return cJSON_Parse("{\"normalized\":1,\"tables\":[]}");
+}
+
+/* "add column posts.views" -> "add_column_posts_views", at most 40 chars. */
+static void slugify(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+    bool sep = false;
+    for (; *s && *s != '\n' && n + 1 < size && n < 40; s++) {
+        char c = *s;
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+        if (alnum) {
+            if (sep && n > 0)
+                out[n++] = '_';
+            if (n + 1 < size)
+                out[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+            sep = false;
+        } else {
+            sep = true;
+        }
+    }
+    while (n > 0 && out[n - 1] == '_')
+        n--;
+    out[n] = '\0';
+    if (n == 0)
+        snprintf(out, size, "revision");
+}
+
+static int revision_id(const char *parent, const cJSON *new_norm, char id[BB_REVISION_ID_LEN + 1])
+{
+    char *text;
+    int rc = bb_normalize_text(new_norm, &text);
+    if (rc)
+        return rc;
+    bb_buf b;
+    bb_buf_init(&b, BB_MIGRATE_MAX_OUTPUT * 2);
+    rc = bb_buf_puts(&b, parent ? parent : "");
+    if (!rc)
+        rc = bb_buf_puts(&b, text);
+    char hex[BB_SHA256_HEX_LEN + 1];
+    if (!rc)
+        rc = bb_sha256_hex(b.data, b.len, hex);
+    if (!rc) {
+        memcpy(id, hex, BB_REVISION_ID_LEN);
+        id[BB_REVISION_ID_LEN] = '\0';
+    }
+    bb_buf_free(&b);
+    bb_free(text);
+    return rc;
+}
+
+/* The message: the given one, or the first change and how many follow. */
+static char *make_message(const bb_migrate_opts *o, const char *summary, size_t n_ops, bool initial)
+{
+    if (o && o->message)
+        return bb_strdup(o->message);
+    if (initial)
+        return bb_strdup("initial");
+    const char *nl = strchr(summary, '\n');
+    size_t first = nl ? (size_t)(nl - summary) : strlen(summary);
+    bb_buf b;
+    bb_buf_init(&b, TEXT_SMALL);
+    int rc = bb_buf_append(&b, summary, first);
+    if (!rc && n_ops > 1)
+        rc = bb_buf_printf(&b, " and %zu more change%s", n_ops - 1, n_ops > 2 ? "s" : "");
+    char *s = rc ? NULL : bb_buf_take(&b, NULL);
+    bb_buf_free(&b);
+    return s;
+}
+
+static int write_file(bb_buf *f, const bb_revision *r, const char *summary, const bb_buf *up,
+                      const bb_buf *down)
+{
+    int rc = bb_buf_puts(f, "\"\"\"");
+    bb_buf msg;
+    bb_buf_init(&msg, TEXT_SMALL * 4);
+    /* The docstring must not end early: quotes in the message are escaped. */
+    for (const char *p = r->message; *p && !rc; p++)
+        rc = *p == '"' || *p == '\\' ? bb_buf_printf(&msg, "\\%c", *p) : bb_buf_putc(&msg, *p);
+    if (!rc)
+        rc = bb_buf_printf(f,
+                           "%s\n\nRevision ID: %s\nRevises: %s\n"
+                           "Generated by backbone %s from the schema change. backbone keeps\n"
+                           "this file as it is on later runs; it only adds new revisions.\n",
+                           bb_buf_str(&msg), r->id, r->down_revision ? r->down_revision : "",
+                           BB_VERSION);
+    bb_buf_free(&msg);
+    if (!rc && *summary) {
+        rc = bb_buf_puts(f, "\nChanges:\n");
+        for (const char *p = summary; *p && !rc;) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            rc = bb_buf_puts(f, "  - ");
+            for (size_t i = 0; i < n && !rc; i++)
+                rc = p[i] == '"' || p[i] == '\\' ? bb_buf_printf(f, "\\%c", p[i])
+                                                 : bb_buf_putc(f, p[i]);
+            if (!rc)
+                rc = bb_buf_putc(f, '\n');
+            p += n + (nl ? 1 : 0);
+        }
+    }
+    if (!rc)
+        rc = bb_buf_printf(f,
+                           "\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n"
+                           "from sqlalchemy.dialects import postgresql\n\n"
+                           "# revision identifiers, used by Alembic.\nrevision = \"%s\"\n",
+                           r->id);
+    if (!rc)
+        rc = r->down_revision ? bb_buf_printf(f, "down_revision = \"%s\"\n", r->down_revision)
+                              : bb_buf_puts(f, "down_revision = None\n");
+    if (!rc)
+        rc = bb_buf_puts(f, "branch_labels = None\ndepends_on = None\n");
+    if (!rc)
+        rc = bb_buf_puts(f, file_helpers);
+    if (!rc)
+        rc = bb_buf_puts(f, "\n\ndef upgrade():\n");
+    if (!rc)
+        rc = up->len ? bb_buf_append(f, up->data, up->len) : bb_buf_puts(f, "    pass\n");
+    if (!rc)
+        rc = bb_buf_puts(f, "\n\ndef downgrade():\n");
+    if (!rc)
+        rc = down->len ? bb_buf_append(f, down->data, down->len) : bb_buf_puts(f, "    pass\n");
+    return rc;
+}
+
+static bool valid_revision_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+int bb_migrate_revision(const cJSON *old_norm, const cJSON *new_norm, const bb_schema *locate_in,
+                        const bb_migrate_opts *opts, bb_diags *diags, bb_revision *out)
+{
+    memset(out, 0, sizeof(*out));
+    bool initial = old_norm == NULL;
+    cJSON *empty = initial ? empty_schema() : NULL;
+    const cJSON *from = initial ? empty : old_norm;
+    if (!from)
+        return BB_ENOMEM;
+    if (!bb_normalize_is_normalized(new_norm) || !bb_normalize_is_normalized(from)) {
+        cJSON_Delete(empty);
+        return BB_EUSAGE;
+    }
+    const char *parent = opts ? opts->down_revision : NULL;
+    if (parent && !valid_revision_id(parent)) {
+        (void)bb_diag_add(diags, BB_ERROR, "BB0827", NULL, BB_NO_OFFSET,
+                          "revision ids are letters, digits, '_' and '-'",
+                          "'%s' is not a usable revision id", parent);
+        cJSON_Delete(empty);
+        return BB_EINVAL;
+    }
+    bb_buf up, down, summary, file;
+    bb_buf_init(&up, BB_MIGRATE_MAX_OUTPUT);
+    bb_buf_init(&down, BB_MIGRATE_MAX_OUTPUT);
+    bb_buf_init(&summary, SUMMARY_MAX);
+    bb_buf_init(&file, BB_MIGRATE_MAX_OUTPUT);
+    walk wu = {&up, diags,    locate_in, true, initial, opts && opts->allow_destructive,
+               0,   &summary, BB_OK,     0};
+    walk wd = {&down, diags, NULL, false, initial, true, 0, NULL, BB_OK, 0};
+    walk_schemas(&wu, from, new_norm);
+    int rc = wu.rc;
+    if (!rc && wu.n_refused)
+        rc = BB_EINVAL;
+    if (!rc) {
+        walk_schemas(&wd, new_norm, from);
+        rc = wd.rc;
+    }
+    if (!rc) {
+        out->n_ops = wu.n_ops;
+        rc = revision_id(parent, new_norm, out->id);
+    }
+    if (!rc && wu.n_ops > 0) {
+        out->down_revision = parent ? bb_strdup(parent) : NULL;
+        out->message = make_message(opts, bb_buf_str(&summary), wu.n_ops, initial);
+        char slug[64];
+        slugify(out->message ? out->message : "", slug, sizeof(slug));
+        bb_buf p;
+        bb_buf_init(&p, 512);
+        rc = (parent && !out->down_revision) || !out->message ? BB_ENOMEM : BB_OK;
+        if (!rc)
+            rc = bb_buf_printf(&p, "%s/%s_%s.py", BB_ALEMBIC_VERSIONS_DIR, out->id, slug);
+        if (!rc)
+            out->path = bb_buf_take(&p, NULL);
+        bb_buf_free(&p);
+        if (!rc && !out->path)
+            rc = BB_ENOMEM;
+        if (!rc)
+            rc = write_file(&file, out, bb_buf_str(&summary), &up, &down);
+        if (!rc) {
+            out->len = file.len;
+            out->text = bb_buf_take(&file, NULL);
+            if (!out->text)
+                rc = BB_ENOMEM;
+        }
+    }
+    bb_buf_free(&up);
+    bb_buf_free(&down);
+    bb_buf_free(&summary);
+    bb_buf_free(&file);
+    cJSON_Delete(empty);
+    if (rc)
+        bb_revision_free(out);
+    return rc;
+}
+
+void bb_revision_free(bb_revision *r)
+{
+    if (!r)
+        return;
+    bb_free(r->down_revision);
+    bb_free(r->message);
+    bb_free(r->path);
+    bb_free(r->text);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- the hook of `backbone generate` ---------------------------------------- */
+
+void bb_migrate_result_free(bb_migrate_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_files; i++) {
+        bb_free(r->files[i].path);
+        bb_free(r->files[i].data);
+    }
+    bb_free(r->files);
+    cJSON_Delete(r->schema);
+    cJSON_Delete(r->revisions);
+    memset(r, 0, sizeof(*r));
+}
+
+/* A recorded revision path must stay inside alembic/versions/. */
+static bool safe_revision_path(const char *p)
+{
+    size_t prefix = strlen(BB_ALEMBIC_VERSIONS_DIR "/");
+    return p && strncmp(p, BB_ALEMBIC_VERSIONS_DIR "/", prefix) == 0 && !strstr(p, "..") &&
+           !strchr(p + prefix, '/') && strlen(p) > prefix + 3 &&
+           strcmp(p + strlen(p) - 3, ".py") == 0;
+}
+
+static int push_file(bb_migrate_result *r, char *path, char *data, size_t len)
+{
+    bb_file *files = bb_realloc(r->files, (r->n_files + 1) * sizeof(*files));
+    if (!files) {
+        bb_free(path);
+        bb_free(data);
+        return BB_ENOMEM;
+    }
+    r->files = files;
+    r->files[r->n_files++] = (bb_file){.path = path, .data = data, .len = len};
+    return BB_OK;
+}
+
+/* Reads out_dir/path (a recorded revision) into the result, as it is now. */
+static int carry_revision(bb_migrate_result *r, const char *out_dir, const char *path,
+                          bb_diags *diags)
+{
+    bb_buf full;
+    bb_buf_init(&full, 4096);
+    int rc = bb_buf_printf(&full, "%s/%s", out_dir, path);
+    char *data = NULL;
+    size_t len = 0;
+    if (!rc) {
+        rc = bb_read_file(bb_buf_str(&full), BB_MIGRATE_MAX_OUTPUT, &data, &len);
+        if (rc == BB_EIO) {
+            (void)bb_diag_add(diags, BB_ERROR, "BB0828", NULL, BB_NO_OFFSET,
+                              "restore it (from version control), or remove the whole project's "
+                              "migrations and the manifest's \"revisions\" to start over",
+                              "recorded revision %s cannot be read: %s", bb_buf_str(&full),
+                              strerror(errno));
+            rc = BB_EINVAL;
+        }
+    }
+    bb_buf_free(&full);
+    if (rc)
+        return rc;
+    char *p = bb_strdup(path);
+    if (!p) {
+        bb_free(data);
+        return BB_ENOMEM;
+    }
+    return push_file(r, p, data, len);
+}
+
+static int recorded_error(bb_diags *diags, const char *what)
+{
+    (void)bb_diag_add(diags, BB_ERROR, "BB0829", NULL, BB_NO_OFFSET,
+                      "restore " BB_MANIFEST_PATH " from version control",
+                      "the manifest's migration record is unreadable: %s", what);
+    return BB_EINVAL;
+}
+
+/*
+ * Checks the manifest's record and carries every recorded revision over.
+ * *old is the recorded schema (borrowed) or NULL; *head the last id or NULL.
+ */
+static int read_record(const cJSON *manifest, const char *out_dir, bb_diags *diags,
+                       bb_migrate_result *r, const cJSON **old, const char **head)
+{
+    *old = NULL;
+    *head = NULL;
+    const cJSON *schema = manifest ? cJSON_GetObjectItemCaseSensitive(manifest, "schema") : NULL;
+    const cJSON *revs = manifest ? cJSON_GetObjectItemCaseSensitive(manifest, "revisions") : NULL;
+    r->revisions = cJSON_CreateArray();
+    if (!r->revisions)
+        return BB_ENOMEM;
+    if (!revs || cJSON_GetArraySize(revs) == 0)
+        return BB_OK; /* never migrated: the next revision is the initial one */
+    if (!cJSON_IsArray(revs))
+        return recorded_error(diags, "\"revisions\" is not an array");
+    if (!bb_normalize_is_normalized(schema))
+        return recorded_error(diags, "\"schema\" is not a normalized schema");
+    const cJSON *rev;
+    const char *prev = NULL;
+    cJSON_ArrayForEach(rev, revs)
+    {
+        const char *id = jstr(rev, "id"), *path = jstr(rev, "path");
+        const char *down = jstr(rev, "down_revision");
+        if (!id || !valid_revision_id(id) || !safe_revision_path(path))
+            return recorded_error(diags, "a revision has no valid \"id\" or \"path\"");
+        if (!same_str(down, prev))
+            return recorded_error(diags, "the revisions do not form one chain");
+        int rc = carry_revision(r, out_dir, path, diags);
+        if (rc)
+            return rc;
+        cJSON *copy = cJSON_Duplicate(rev, 1);
+        if (!copy || !cJSON_AddItemToArray(r->revisions, copy)) {
+            cJSON_Delete(copy);
+            return BB_ENOMEM;
+        }
+        prev = id;
+    }
+    *old = schema;
+    *head = prev;
+    return BB_OK;
+}
+
+static int record_revision(bb_migrate_result *r, const bb_revision *rev)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToArray(r->revisions, o)) {
+        cJSON_Delete(o);
+        return BB_ENOMEM;
+    }
+    if (!cJSON_AddStringToObject(o, "id", rev->id) ||
+        !(rev->down_revision ? cJSON_AddStringToObject(o, "down_revision", rev->down_revision)
+                             : cJSON_AddNullToObject(o, "down_revision")) ||
+        !cJSON_AddStringToObject(o, "path", rev->path) ||
+        !cJSON_AddStringToObject(o, "message", rev->message))
+        return BB_ENOMEM;
+    return BB_OK;
+}
+
+int bb_migrate_generate(const bb_schema *s, const char *out_dir, const cJSON *manifest_root,
+                        const bb_migrate_opts *opts, bb_diags *diags, bb_migrate_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s || !out_dir)
+        return BB_EUSAGE;
+    const cJSON *old;
+    const char *head;
+    int rc = read_record(manifest_root, out_dir, diags, out, &old, &head);
+    if (!rc)
+        rc = bb_normalize(s, &out->schema);
+    bb_revision rev;
+    memset(&rev, 0, sizeof(rev));
+    if (!rc) {
+        bb_migrate_opts o = opts ? *opts : (bb_migrate_opts){0};
+        o.down_revision = head;
+        rc = bb_migrate_revision(old, out->schema, s, &o, diags, &rev);
+    }
+    if (!rc && rev.n_ops > 0) {
+        rc = record_revision(out, &rev);
+        if (!rc) {
+            rc = push_file(out, rev.path, rev.text, rev.len);
+            rev.path = rev.text = NULL;
+            out->created = rc == BB_OK;
+        }
+    }
+    bb_revision_free(&rev);
+    if (rc)
+        bb_migrate_result_free(out);
+    return rc;
+}

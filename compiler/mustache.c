@@ -392,8 +392,10 @@ static int tokenize(compiler *c)
     while (pos < len) {
         size_t t0 = find(src, len, pos, d.open, d.nopen);
         int rc = add_text(c, pos, t0);
-        if (rc || t0 == len)
+        if (rc)
             return rc;
+        if (t0 == len)
+            break;
         size_t p = t0 + d.nopen;
         int kind = p < len ? kind_of_sigil(src[p]) : T_VAR;
         bool triple = p < len && src[p] == '{';

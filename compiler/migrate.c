@@ -482,14 +482,20 @@ static const char *cons_type(ckind k)
     return k == K_UNIQUE ? "unique" : k == K_CHECK ? "check" : "foreignkey";
 }
 
-/* Inside a batch block: drop one constraint or index. */
-static void out_drop_cons(walk *w, const cons *c, const char *table)
+/*
+ * Drops one constraint (inside the batch block) or index (before it: in a
+ * SQLite batch that also renames a column, Alembic cannot rebuild an index
+ * on the renamed column, so indexes are handled outside batches).
+ */
+static void out_drop_cons(walk *w, const cons *c, const char *from_table, const char *table)
 {
     char buf[512];
-    const char *name = cons_name(c, table, buf, sizeof(buf));
+    const char *name = cons_name(c, from_table, buf, sizeof(buf));
     if (c->kind == K_INDEX) {
-        outf(w, "        batch_op.drop_index(");
+        outf(w, "    op.drop_index(");
         outq(w, name);
+        outf(w, ", table_name=");
+        outq(w, table);
         outf(w, ")\n");
     } else {
         outf(w, "        batch_op.drop_constraint(");
@@ -513,15 +519,17 @@ static void out_fk_args(walk *w, const cJSON *fk, const char *column)
     }
 }
 
-/* Inside a batch block: create one constraint or index. */
+/* Creates one constraint (inside the batch block) or index (after it). */
 static void out_create_cons(walk *w, const cons *c, const char *table)
 {
     char buf[512];
     const char *name = cons_name(c, table, buf, sizeof(buf));
     switch (c->kind) {
     case K_INDEX:
-        outf(w, "        batch_op.create_index(");
+        outf(w, "    op.create_index(");
         outq(w, name);
+        outf(w, ", ");
+        outq(w, table);
         outf(w, ", ");
         out_cons_columns(w, c);
         outf(w, ", unique=%s)\n", c->unique ? "True" : "False");
@@ -747,9 +755,14 @@ static void out_create_table(walk *w, const cJSON *t)
     }
     const cJSON *pk = jget(t, "primary_key");
     if (pk && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pk, "columns")) > 0) {
-        outf(w, "        sa.PrimaryKeyConstraint(*");
-        out_name_list(w, cJSON_GetObjectItemCaseSensitive(pk, "columns"));
-        outf(w, ", name=");
+        outf(w, "        sa.PrimaryKeyConstraint(");
+        const cJSON *n;
+        cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(pk, "columns"))
+        {
+            outq(w, cJSON_IsString(n) ? n->valuestring : "");
+            outf(w, ", ");
+        }
+        outf(w, "name=");
         outq(w, jstr(pk, "name"));
         outf(w, "),\n");
     }
@@ -791,9 +804,19 @@ static void out_create_table(walk *w, const cJSON *t)
     for (size_t i = 0; i < set->n; i++) {
         const cons *c = &set->items[i];
         if (c->kind == K_UNIQUE) {
-            outf(w, "        sa.UniqueConstraint(*");
-            out_cons_columns(w, c);
-            outf(w, ", name=");
+            outf(w, "        sa.UniqueConstraint(");
+            if (c->columns) {
+                const cJSON *n;
+                cJSON_ArrayForEach(n, c->columns)
+                {
+                    outq(w, cJSON_IsString(n) ? n->valuestring : "");
+                    outf(w, ", ");
+                }
+            } else {
+                outq(w, c->column);
+                outf(w, ", ");
+            }
+            outf(w, "name=");
             outq(w, cons_name(c, name, buf, sizeof(buf)));
             outf(w, "),\n");
         } else if (c->kind == K_CHECK) {
@@ -955,9 +978,10 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     const cJSON *fcols = cJSON_GetObjectItemCaseSensitive(ft, "columns");
     const cJSON *tcols = cJSON_GetObjectItemCaseSensitive(tt, "columns");
     cons_set *fs = bb_malloc(sizeof(*fs)), *ts = bb_malloc(sizeof(*ts));
-    bb_buf body, pre;
+    bb_buf body, pre, post; /* the batch block; what runs before and after it */
     bb_buf_init(&body, BB_MIGRATE_MAX_OUTPUT);
     bb_buf_init(&pre, BB_MIGRATE_MAX_OUTPUT);
+    bb_buf_init(&post, BB_MIGRATE_MAX_OUTPUT);
     if (!fs || !ts) {
         w->rc = BB_ENOMEM;
         goto done;
@@ -968,9 +992,13 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     w->out = &body;
     int rc = BB_OK;
 
-    for (size_t i = 0; i < fs->n; i++)
-        if (!cons_in(&fs->items[i], from_table, ts, table, &rc))
-            out_drop_cons(w, &fs->items[i], from_table);
+    for (size_t i = 0; i < fs->n; i++) {
+        if (cons_in(&fs->items[i], from_table, ts, table, &rc))
+            continue;
+        w->out = fs->items[i].kind == K_INDEX ? &pre : &body;
+        out_drop_cons(w, &fs->items[i], from_table, table);
+    }
+    w->out = &body;
 
     const cJSON *tc, *fc;
     bool renamed;
@@ -1015,9 +1043,13 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
         if (fc)
             walk_alter_column(w, &pre, table, fc, tc);
     }
-    for (size_t i = 0; i < ts->n; i++)
-        if (!cons_in(&ts->items[i], table, fs, from_table, &rc))
-            out_create_cons(w, &ts->items[i], table);
+    for (size_t i = 0; i < ts->n; i++) {
+        if (cons_in(&ts->items[i], table, fs, from_table, &rc))
+            continue;
+        w->out = ts->items[i].kind == K_INDEX ? &post : &body;
+        out_create_cons(w, &ts->items[i], table);
+    }
+    w->out = &body;
     for (int i = cJSON_GetArraySize(fcols) - 1; i >= 0; i--) {
         fc = cJSON_GetArrayItem(fcols, i);
         if (is_matched(w, fcols, tcols, fc))
@@ -1044,11 +1076,14 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
         if (!w->rc)
             w->rc = bb_buf_append(w->out, body.data, body.len);
     }
+    if (!w->rc && post.len)
+        w->rc = bb_buf_append(w->out, post.data, post.len);
 done:
     bb_free(fs);
     bb_free(ts);
     bb_buf_free(&body);
     bb_buf_free(&pre);
+    bb_buf_free(&post);
 }
 
 /* ---- the whole walk ---------------------------------------------------------- */
@@ -1205,6 +1240,17 @@ static char *make_message(const bb_migrate_opts *o, const char *summary, size_t 
         return bb_strdup(o->message);
     if (initial)
         return bb_strdup("initial");
+    /* Name the revision after its first change to a table, not to a type. */
+    const char *line = summary;
+    while (strncmp(line, "create enum", 11) == 0 || strncmp(line, "add value", 9) == 0) {
+        const char *next = strchr(line, '\n');
+        if (!next || !next[1])
+            break;
+        line = next + 1;
+    }
+    if (strncmp(line, "create enum", 11) == 0 || strncmp(line, "add value", 9) == 0)
+        line = summary;
+    summary = line;
     const char *nl = strchr(summary, '\n');
     size_t first = nl ? (size_t)(nl - summary) : strlen(summary);
     bb_buf b;
@@ -1290,9 +1336,10 @@ int bb_migrate_revision(const cJSON *old_norm, const cJSON *new_norm, const bb_s
                         const bb_migrate_opts *opts, bb_diags *diags, bb_revision *out)
 {
     memset(out, 0, sizeof(*out));
-    bool initial = old_norm == NULL;
-    cJSON *empty = initial ? empty_schema() : NULL;
-    const cJSON *from = initial ? empty : old_norm;
+    bool initial = old_norm == NULL ||
+                   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(old_norm, "tables")) == 0;
+    cJSON *empty = old_norm ? NULL : empty_schema();
+    const cJSON *from = old_norm ? old_norm : empty;
     if (!from)
         return BB_ENOMEM;
     if (!bb_normalize_is_normalized(new_norm) || !bb_normalize_is_normalized(from)) {

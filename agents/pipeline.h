@@ -26,6 +26,8 @@ typedef struct cJSON cJSON;
 
 typedef enum { BB_LLM_OFF = 0, BB_LLM_ADVISE } bb_llm_mode;
 
+struct bb_stage_report;
+
 typedef struct bb_pipeline_opts {
     bb_limits limits;
     const char *templates_dir; /* NULL: embedded templates only */
@@ -33,6 +35,13 @@ typedef struct bb_pipeline_opts {
     bool stop_after_plan;      /* `backbone plan`: no rendering */
     bb_llm_mode llm;           /* BB_LLM_OFF by default */
     size_t max_output_bytes;   /* cap on all rendered files together */
+    /* The Python the reviewer parses generated code with: NULL picks
+     * /usr/bin/python3 (else python3 on PATH), "" uses only the built-in
+     * check. */
+    const char *python;
+    /* Called after each stage (progress on a terminal); may be NULL. */
+    void (*on_stage)(void *ctx, const struct bb_stage_report *report);
+    void *on_stage_ctx;
 } bb_pipeline_opts;
 
 void bb_pipeline_opts_default(bb_pipeline_opts *o);
@@ -41,6 +50,7 @@ typedef struct bb_file {
     char *path; /* relative, '/'-separated, e.g. "app/models/user.py" */
     char *data;
     size_t len;
+    bool user; /* plan entry with "user": true: written only when absent */
 } bb_file;
 
 typedef struct bb_stage_report {

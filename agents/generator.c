@@ -1,0 +1,293 @@
+/* generator.c - rendering the plan's files (see generator.h). */
+#include "generator.h"
+
+#include "cli.h"
+#include "embedded.h"
+#include "emit.h"
+#include "mustache.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEMPLATE_MAX_BYTES (1u << 20)
+#define TEMPLATE_NAME_MAX 512
+
+typedef struct gen_ctx {
+    const cJSON *plan;
+    const bb_pipeline_opts *opts;
+    bb_diags *diags;
+    bb_mustache_set *set; /* every template, compiled once */
+    char **owned;         /* texts read from templates_dir */
+    size_t n_owned, cap_owned;
+    size_t budget; /* output bytes still allowed */
+} gen_ctx;
+
+/* ---- JSON Pointer ---------------------------------------------------------- */
+
+const cJSON *bb_json_pointer_get(const cJSON *root, const char *pointer)
+{
+    if (!pointer || !*pointer)
+        return root;
+    if (*pointer != '/')
+        return NULL;
+    const cJSON *node = root;
+    const char *p = pointer + 1;
+    char token[256];
+    for (;;) {
+        size_t n = 0;
+        for (; *p && *p != '/'; p++) {
+            char ch = *p;
+            if (ch == '~') {
+                if (p[1] != '0' && p[1] != '1')
+                    return NULL;
+                ch = p[1] == '0' ? '~' : '/';
+                p++;
+            }
+            if (n + 1 >= sizeof(token))
+                return NULL;
+            token[n++] = ch;
+        }
+        token[n] = '\0';
+        if (cJSON_IsArray(node)) {
+            char *end;
+            if (n == 0 || n > 9 || token[0] < '0' || token[0] > '9' || (token[0] == '0' && n > 1))
+                return NULL;
+            long i = strtol(token, &end, 10);
+            if (*end)
+                return NULL;
+            node = cJSON_GetArrayItem(node, (int)i);
+        } else if (cJSON_IsObject(node)) {
+            node = cJSON_GetObjectItemCaseSensitive(node, token);
+        } else {
+            return NULL;
+        }
+        if (!node)
+            return NULL;
+        if (!*p)
+            return node;
+        p++;
+    }
+}
+
+/* ---- templates ------------------------------------------------------------- */
+
+static int compare_embedded(const void *key, const void *item)
+{
+    return strcmp(key, ((const bb_embedded_template *)item)->path);
+}
+
+static const bb_embedded_template *find_embedded(const char *file)
+{
+    return bsearch(file, bb_embedded_templates, bb_embedded_template_count,
+                   sizeof(bb_embedded_templates[0]), compare_embedded);
+}
+
+/* Keeps a template text read from templates_dir until the run ends. */
+static int keep_text(gen_ctx *g, char *text)
+{
+    if (g->n_owned == g->cap_owned) {
+        size_t cap = g->cap_owned ? 2 * g->cap_owned : 16;
+        char **p = bb_realloc(g->owned, cap * sizeof(*p));
+        if (!p)
+            return BB_ENOMEM;
+        g->owned = p;
+        g->cap_owned = cap;
+    }
+    g->owned[g->n_owned++] = text;
+    return BB_OK;
+}
+
+/*
+ * The template set's loader: the text of template `name` (a plan's
+ * "template", or a partial's name) is templates_dir/<name>.mustache when that
+ * file exists, else the embedded templates/<name>.mustache.
+ */
+static int load_template(void *ud, const char *name, size_t name_len, const char **text,
+                         size_t *len)
+{
+    gen_ctx *g = ud;
+    char file[TEMPLATE_NAME_MAX];
+    int n = snprintf(file, sizeof(file), "%.*s.mustache", (int)name_len, name);
+    if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len) ||
+        !bb_emit_path_is_safe(file))
+        return BB_ENOTFOUND;
+    if (g->opts->templates_dir) {
+        char path[4096], *data;
+        n = snprintf(path, sizeof(path), "%s/%s", g->opts->templates_dir, file);
+        if (n < 0 || n >= (int)sizeof(path))
+            return BB_ELIMIT;
+        int rc = bb_read_file(path, TEMPLATE_MAX_BYTES, &data, len);
+        if (rc == BB_OK) {
+            rc = keep_text(g, data);
+            if (rc) {
+                bb_free(data);
+                return rc;
+            }
+            *text = data;
+            return BB_OK;
+        }
+        if (!(rc == BB_EIO && errno == ENOENT)) {
+            bb_diag_add(g->diags, BB_ERROR, "BB0726", NULL, BB_NO_OFFSET, NULL,
+                        "cannot read the template override %s: %s", path,
+                        rc == BB_ELIMIT ? "larger than 1 MiB" : strerror(errno));
+            return BB_EIO;
+        }
+    }
+    const bb_embedded_template *e = find_embedded(file);
+    if (!e)
+        return BB_ENOTFOUND;
+    *text = e->data;
+    *len = e->len;
+    return BB_OK;
+}
+
+/* Renders one template with the frames [plan root, scope] into out. */
+static int render_template(gen_ctx *g, const char *name, const cJSON *scope, const char *pointer,
+                           bb_buf *out)
+{
+    bb_mustache_error err;
+    memset(&err, 0, sizeof(err));
+    const bb_mustache_template *t;
+    int rc = bb_mustache_set_get(g->set, name, strlen(name), &t, &err);
+    if (rc == BB_ENOTFOUND) {
+        bb_diag_add(g->diags, BB_ERROR, "BB0720", pointer, BB_NO_OFFSET,
+                    "a template of that name must exist in templates/ or in --templates DIR",
+                    "no template '%s.mustache' for a file of the plan", name);
+        return BB_EINVAL;
+    }
+    if (rc == BB_OK) {
+        const cJSON *frames[2] = {g->plan, scope};
+        bb_mustache_opts o;
+        bb_mustache_opts_default(&o);
+        o.escape = NULL; /* source code, not HTML */
+        o.partials = g->set;
+        o.strict_partials = true;
+        rc = bb_mustache_render(t, frames, 2, &o, out, &err);
+    }
+    if (rc && rc != BB_ENOMEM && rc != BB_ELIMIT && rc != BB_EIO)
+        bb_mustache_error_report(&err, g->diags);
+    return rc;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+static int compare_files(const void *a, const void *b)
+{
+    return strcmp(((const bb_file *)a)->path, ((const bb_file *)b)->path);
+}
+
+void bb_generator_free(bb_file *files, size_t n_files)
+{
+    for (size_t i = 0; i < n_files; i++) {
+        bb_free(files[i].path);
+        bb_free(files[i].data);
+    }
+    bb_free(files);
+}
+
+/* Renders plan.files[index] into *f. */
+static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f)
+{
+    char pointer[64];
+    snprintf(pointer, sizeof(pointer), "/files/%zu", index);
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(entry, "path");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "template");
+    const cJSON *scope_ptr = cJSON_GetObjectItemCaseSensitive(entry, "scope");
+    const cJSON *scope = g->plan;
+    if (scope_ptr && cJSON_IsString(scope_ptr))
+        scope = bb_json_pointer_get(g->plan, scope_ptr->valuestring);
+    if (!cJSON_IsString(path) || !cJSON_IsString(name) || !scope ||
+        (scope_ptr && !cJSON_IsString(scope_ptr))) {
+        bb_diag_add(g->diags, BB_ERROR, "BB0723", pointer, BB_NO_OFFSET, NULL,
+                    "a plan file entry needs \"path\" and \"template\" strings and a \"scope\" "
+                    "that resolves in the plan");
+        return BB_EINVAL;
+    }
+    if (!bb_emit_path_is_safe(path->valuestring)) {
+        bb_diag_add(g->diags, BB_ERROR, "BB0724", pointer, BB_NO_OFFSET, NULL,
+                    "refusing to generate a file outside the output directory: '%s'",
+                    path->valuestring);
+        return BB_EINVAL;
+    }
+    bb_buf out;
+    bb_buf_init(&out, g->budget);
+    int rc = render_template(g, name->valuestring, scope, pointer, &out);
+    if (rc == BB_ELIMIT) {
+        bb_diag_add(g->diags, BB_ERROR, "BB0722", pointer, BB_NO_OFFSET,
+                    "raise the cap (--max-output) if the schema really is that large",
+                    "the generated files exceed the output cap of %zu bytes (at '%s')",
+                    g->opts->max_output_bytes, path->valuestring);
+        rc = BB_EINVAL;
+    }
+    if (rc) {
+        bb_buf_free(&out);
+        return rc;
+    }
+    g->budget -= out.len;
+    f->path = bb_strdup(path->valuestring);
+    f->data = bb_buf_take(&out, &f->len);
+    f->user = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(entry, "user"));
+    return f->path && f->data ? BB_OK : BB_ENOMEM;
+}
+
+int bb_generator_render(const cJSON *plan, const bb_pipeline_opts *opts, bb_diags *diags,
+                        bb_file **files, size_t *n_files)
+{
+    *files = NULL;
+    *n_files = 0;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(plan, "files");
+    if (!cJSON_IsArray(list)) {
+        bb_diag_add(diags, BB_ERROR, "BB0723", "/files", BB_NO_OFFSET, NULL,
+                    "the plan has no \"files\" array");
+        return BB_EINVAL;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(list);
+    bb_file *out = bb_calloc(n ? n : 1, sizeof(*out));
+    if (!out)
+        return BB_ENOMEM;
+    gen_ctx g = {.plan = plan, .opts = opts, .diags = diags, .budget = opts->max_output_bytes};
+    int rc = bb_mustache_set_new(load_template, &g, &g.set);
+    size_t i = 0;
+    for (const cJSON *e = list->child; e && rc != BB_ENOMEM; e = e->next, i++) {
+        int r = render_entry(&g, e, i, &out[i]);
+        if (r && (!rc || r == BB_ENOMEM))
+            rc = r;
+    }
+    bb_mustache_set_free(g.set);
+    for (size_t k = 0; k < g.n_owned; k++)
+        bb_free(g.owned[k]);
+    bb_free(g.owned);
+    if (rc) {
+        bb_generator_free(out, n);
+        return rc;
+    }
+    qsort(out, n, sizeof(*out), compare_files);
+    *files = out;
+    *n_files = n;
+    return BB_OK;
+}
+
+static size_t count_lines(const bb_file *files, size_t n)
+{
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < files[i].len; k++)
+            lines += files[i].data[k] == '\n';
+        if (files[i].len && files[i].data[files[i].len - 1] != '\n')
+            lines++;
+    }
+    return lines;
+}
+
+static int generator_run(bb_pipeline_state *st)
+{
+    bb_output *o = st->out;
+    int rc = bb_generator_render(o->plan, st->opts, st->diags, &o->files, &o->n_files);
+    if (!rc)
+        o->n_lines = count_lines(o->files, o->n_files);
+    return rc;
+}
+
+const bb_stage bb_generator_stage = {"generator", generator_run};

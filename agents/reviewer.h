@@ -1,0 +1,43 @@
+/*
+ * reviewer.h - the last stage: checks the generated files before anything
+ * is written.
+ *
+ *  - Every generated .py file must parse. With a Python available (the one
+ *    in opts->python, else /usr/bin/python3, else python3 on PATH) each file
+ *    is compiled by it from a private temporary copy (what py_compile does,
+ *    without writing bytecode); otherwise a built-in check looks at tokens:
+ *    brackets balanced, string literals closed, indentation consistent.
+ *  - Every generated file is scanned with security patterns: eval()/exec()
+ *    calls, pickle, shell=True, os.system()/os.popen(), hard-coded secrets
+ *    (password = "...", AWS access keys, private keys).
+ *
+ * A finding is a bug of backbone, not of the user: it is reported as an
+ * error naming the file, the line and the schema that triggered it, so the
+ * report can be filed with the schema attached.
+ */
+#ifndef BB_REVIEWER_H
+#define BB_REVIEWER_H
+
+#include "diag.h"
+#include "pipeline.h"
+#include "stage.h"
+
+/* Runs every check over the files; BB_EINVAL when one failed. `python` as in
+ * bb_pipeline_opts; `schema_name` names the input in messages. */
+int bb_reviewer_check(const bb_file *files, size_t n, const char *python, const char *schema_name,
+                      bb_diags *diags) BB_WUR;
+
+/* The built-in syntax check of one Python file (BB0741 on failure). */
+int bb_reviewer_check_tokens(const char *path, const char *data, size_t len,
+                             const char *schema_name, bb_diags *diags) BB_WUR;
+
+/* The security scan of one file (BB0742..BB0745 on findings). */
+int bb_reviewer_scan(const char *path, const char *data, size_t len, const char *schema_name,
+                     bb_diags *diags) BB_WUR;
+
+/* The Python the reviewer would run for this setting, NULL when none. */
+const char *bb_reviewer_python(const char *python);
+
+extern const bb_stage bb_reviewer_stage;
+
+#endif

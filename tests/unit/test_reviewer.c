@@ -1,0 +1,196 @@
+/* test_reviewer.c - the reviewer: generated Python must parse, and the
+ * security patterns catch what they are for (and only that). */
+#include "testutil.h"
+
+#include "reviewer.h"
+
+#include <string.h>
+
+static bool has_code(const bb_diags *d, const char *code)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->items[i].code, code) == 0)
+            return true;
+    return false;
+}
+
+static int tokens(const char *src, bb_diags *d)
+{
+    return bb_reviewer_check_tokens("app/x.py", src, strlen(src), "blog.json", d);
+}
+
+static int scan(const char *path, const char *src, bb_diags *d)
+{
+    return bb_reviewer_scan(path, src, strlen(src), "blog.json", d);
+}
+
+static const char GOOD_PY[] =
+    "\"\"\"A module.\n\nWith a docstring.\"\"\"\n"
+    "from typing import List\n\n\n"
+    "class User(Base):\n"
+    "    __tablename__ = \"users\"\n"
+    "    name = Column(String(50), nullable=False)  # a comment with ( and '\n"
+    "    tags = {\"a\": [1, 2, (3, 4)],\n"
+    "            \"b\": r'\\d+'}\n\n"
+    "    def f(self, x: int) -> List[int]:\n"
+    "        if x > 1 and \\\n"
+    "                x < 3:\n"
+    "            return [x]\n"
+    "        return f'{x}' and []\n";
+
+static void builtin_check_accepts_valid_python(void **state)
+{
+    (void)state;
+    bb_diags d;
+    bb_diags_init(&d, "blog.json", NULL, 0);
+    assert_int_equal(tokens(GOOD_PY, &d), BB_OK);
+    assert_int_equal(d.n, 0);
+    bb_diags_free(&d);
+}
+
+static void builtin_check_finds_each_kind_of_breakage(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "x = (1, 2\n",                 /* bracket never closed */
+        "x = [1, 2)\n",                /* mismatched */
+        "x = 1)\n",                    /* closing without opening */
+        "x = 'abc\n",                  /* string not closed on its line */
+        "x = \"\"\"abc\n",             /* triple string never closed */
+        "def f():\nreturn 1\n",        /* expected an indented block */
+        "x = 1\n    y = 2\n",          /* unexpected indent */
+        "if x:\n    y = 1\n  z = 2\n", /* unindent mismatch */
+        "if x:\n\ty = 1\n    z = 2\n", /* tabs and spaces */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        bb_diags d;
+        bb_diags_init(&d, "blog.json", NULL, 0);
+        assert_int_equal(tokens(bad[i], &d), BB_EINVAL);
+        assert_true(has_code(&d, "BB0741"));
+        assert_non_null(strstr(d.items[0].message, "blog.json"));
+        bb_diags_free(&d);
+    }
+}
+
+static void security_scan_finds_dangerous_calls_and_secrets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *src, *code;
+    } cases[] = {
+        {"x = eval(data)\n", "BB0742"},
+        {"exec (code)\n", "BB0742"},
+        {"import pickle\n", "BB0743"},
+        {"obj = pickle.loads(b)\n", "BB0743"},
+        {"subprocess.run(cmd, shell=True)\n", "BB0744"},
+        {"os.system('ls')\n", "BB0744"},
+        {"password = \"hunter22\"\n", "BB0745"},
+        {"    SECRET_KEY: str = 'abcdefgh'\n", "BB0745"},
+        {"key = 'AKIAABCDEFGHIJKLMNOP'\n", "BB0745"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bb_diags d;
+        bb_diags_init(&d, "blog.json", NULL, 0);
+        assert_int_equal(scan("app/x.py", cases[i].src, &d), BB_EINVAL);
+        assert_true(has_code(&d, cases[i].code));
+        bb_diags_free(&d);
+    }
+}
+
+static void security_scan_leaves_ordinary_code_alone(void **state)
+{
+    (void)state;
+    static const char *fine[] = {
+        "result = session.execute(stmt)\n",
+        "x = model.evaluate(y)\n",
+        "# eval(x) is never called here\n",
+        "password = Column(String(128), nullable=False)\n",
+        "user = User(password=payload.password)\n",
+        "secret_key = os.environ[\"SECRET_KEY\"]\n",
+        "subprocess.run([\"ls\"], shell=False)\n",
+        GOOD_PY,
+    };
+    for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+        bb_diags d;
+        bb_diags_init(&d, "blog.json", NULL, 0);
+        assert_int_equal(scan("app/x.py", fine[i], &d), BB_OK);
+        assert_int_equal(d.n, 0);
+        bb_diags_free(&d);
+    }
+}
+
+static void python_only_patterns_skip_other_files(void **state)
+{
+    (void)state;
+    bb_diags d;
+    bb_diags_init(&d, "blog.json", NULL, 0);
+    assert_int_equal(scan("README.md", "Never call eval(x).\n", &d), BB_OK);
+    assert_int_equal(scan(".env.example", "password = 'hunter22'\n", &d), BB_EINVAL);
+    bb_diags_free(&d);
+}
+
+static void review_with_python_reports_a_file_that_does_not_parse(void **state)
+{
+    (void)state;
+    if (!bb_reviewer_python(NULL)) {
+        print_message("no Python here: this test needs /usr/bin/python3\n");
+        fail();
+    }
+    bb_file files[] = {
+        {"app/__init__.py", "", 0, false},
+        {"app/bad.py", "def f(:\n    pass\n", 17, false},
+        {"app/good.py", (char *)GOOD_PY, sizeof(GOOD_PY) - 1, false},
+    };
+    bb_diags d;
+    bb_diags_init(&d, "blog.json", NULL, 0);
+    assert_int_equal(bb_reviewer_check(files, 3, NULL, "blog.json", &d), BB_EINVAL);
+    assert_int_equal(d.n_errors, 1);
+    assert_string_equal(d.items[0].code, "BB0740");
+    assert_non_null(strstr(d.items[0].message, "app/bad.py"));
+    assert_non_null(strstr(d.items[0].message, "blog.json"));
+    bb_diags_free(&d);
+}
+
+static void review_without_python_falls_back_to_the_builtin_check(void **state)
+{
+    (void)state;
+    bb_file files[] = {
+        {"app/bad.py", "x = (1,\n", 8, false},
+        {"app/good.py", (char *)GOOD_PY, sizeof(GOOD_PY) - 1, false},
+    };
+    bb_diags d;
+    bb_diags_init(&d, "blog.json", NULL, 0);
+    assert_int_equal(bb_reviewer_check(files, 2, "", "blog.json", &d), BB_EINVAL);
+    assert_int_equal(d.n_errors, 1);
+    assert_string_equal(d.items[0].code, "BB0741");
+    bb_diags_free(&d);
+}
+
+static void review_passes_clean_files(void **state)
+{
+    (void)state;
+    bb_file files[] = {
+        {"app/good.py", (char *)GOOD_PY, sizeof(GOOD_PY) - 1, false},
+        {"README.md", "# Blog\n", 7, false},
+    };
+    bb_diags d;
+    bb_diags_init(&d, "blog.json", NULL, 0);
+    assert_int_equal(bb_reviewer_check(files, 2, NULL, "blog.json", &d), BB_OK);
+    assert_int_equal(d.n_errors, 0);
+    bb_diags_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(builtin_check_accepts_valid_python),
+        cmocka_unit_test(builtin_check_finds_each_kind_of_breakage),
+        cmocka_unit_test(security_scan_finds_dangerous_calls_and_secrets),
+        cmocka_unit_test(security_scan_leaves_ordinary_code_alone),
+        cmocka_unit_test(python_only_patterns_skip_other_files),
+        cmocka_unit_test(review_with_python_reports_a_file_that_does_not_parse),
+        cmocka_unit_test(review_without_python_falls_back_to_the_builtin_check),
+        cmocka_unit_test(review_passes_clean_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

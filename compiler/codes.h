@@ -100,6 +100,7 @@
     X(BB0710, ERROR, "render-too-deep")                                                            \
     X(BB0711, ERROR, "unknown-name")                                                               \
     X(BB0712, ERROR, "partial-load-failed")                                                        \
+    X(BB0713, ERROR, "render-too-long")                                                            \
     X(BB0720, ERROR, "template-missing")                                                           \
     X(BB0722, ERROR, "generated-too-large")                                                        \
     X(BB0723, ERROR, "bad-plan-file")                                                              \

@@ -835,6 +835,7 @@ typedef struct render {
     bb_buf *out;
     bb_mustache_error err;
     unsigned max_depth, depth, nest;
+    size_t steps_left; /* SIZE_MAX: no limit */
     size_t n_stack, n_indent, indent_base, n_over;
     const void *stack[BB_MUSTACHE_MAX_STACK];
     slice indent[MAX_INDENT];
@@ -1106,6 +1107,12 @@ static int render_range(render *r, const bb_mustache_template *t, uint32_t i, ui
     int rc = BB_OK;
     while (i < end && !rc) {
         const mop *op = &t->ops[i];
+        if (r->steps_left-- == 0) {
+            rc = rfail(r, t, op, BB_ELIMIT, "BB0713",
+                       "rendering took more than %zu steps (a loop over recursive partials?)",
+                       r->o->max_steps);
+            break;
+        }
         if ((op->flags & F_BOL) && r->n_indent > r->indent_base) {
             rc = put_indent(r, t, op);
             if (rc)
@@ -1162,6 +1169,7 @@ static int render_begin(render *r, const bb_mustache_model *m, void *ud, const b
     if (r->max_depth > BB_MUSTACHE_MAX_DEPTH)
         r->max_depth = BB_MUSTACHE_MAX_DEPTH;
     r->depth = r->nest = 0;
+    r->steps_left = r->o->max_steps ? r->o->max_steps : SIZE_MAX;
     r->n_stack = r->n_indent = r->indent_base = r->n_over = 0;
     return BB_OK;
 }

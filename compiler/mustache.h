@@ -95,6 +95,7 @@ typedef struct bb_mustache_opts {
     unsigned max_depth;           /* partial/parent nesting; 0: the default */
     bool strict_partials;         /* an unknown partial or parent is an error */
     bool strict_names;            /* interpolating a missing name is an error */
+    size_t max_steps;             /* ops executed in one render; 0: no limit */
 } bb_mustache_opts;
 
 /* HTML escaping, no partials, default depth, not strict. */

@@ -226,6 +226,29 @@ static void output_past_the_cap_fails_and_is_rolled_back(void **state)
     bb_buf_free(&out);
 }
 
+static void exponential_loops_stop_at_the_step_cap(void **state)
+{
+    (void)state;
+    bb_mustache_opts o;
+    bb_mustache_opts_default(&o);
+    o.max_depth = 64;
+    o.max_steps = 100000;
+    loader_state ls = {0};
+    bb_buf out;
+    bb_buf_init(&out, 1 << 20);
+    bb_mustache_error err;
+    /* Each level loops ten times over the next: 10^6 steps without output. */
+    int rc = render_partials("{{>p1}}",
+                             "{\"p1\": \"{{#a}}{{>p2}}{{/a}}\", \"p2\": \"{{#a}}{{>p3}}{{/a}}\","
+                             " \"p3\": \"{{#a}}{{>p4}}{{/a}}\", \"p4\": \"{{#a}}{{>p5}}{{/a}}\","
+                             " \"p5\": \"{{#a}}{{>p6}}{{/a}}\", \"p6\": \"{{#a}}{{/a}}\"}",
+                             "{\"a\": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}", &o, &ls, &out, &err);
+    assert_int_equal(rc, BB_ELIMIT);
+    assert_string_equal(err.code, "BB0713");
+    assert_int_equal(strncmp(err.template_name, "p", 1), 0);
+    bb_buf_free(&out);
+}
+
 static void too_many_base_frames_are_refused(void **state)
 {
     (void)state;
@@ -564,6 +587,7 @@ int main(void)
         cmocka_unit_test(unknown_partial_is_an_error_only_in_strict_mode),
         cmocka_unit_test(recursive_partials_stop_at_the_depth_cap),
         cmocka_unit_test(output_past_the_cap_fails_and_is_rolled_back),
+        cmocka_unit_test(exponential_loops_stop_at_the_step_cap),
         cmocka_unit_test(too_many_base_frames_are_refused),
         cmocka_unit_test(deep_data_nesting_stops_at_the_context_cap),
         cmocka_unit_test(strict_names_report_missing_values),

@@ -1,0 +1,555 @@
+/* test_migrate.c - Alembic revisions from schema changes (migrate.h). */
+#include "testutil.h"
+
+#include "manifest.h"
+#include "migrate.h"
+#include "normalize.h"
+#include "validate.h"
+
+#include <cJSON.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A two-table schema; `extra_post_columns` is spliced into posts' columns. */
+#define SCHEMA(extra_user_columns, extra_post_columns, extra_tables)                               \
+    "{\"project_name\": \"t\", \"db_type\": \"postgresql\", \"schema\": ["                         \
+    "{\"table_name\": \"users\", \"class_name\": \"User\", \"columns\": ["                         \
+    "{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true},"                            \
+    "{\"name\": \"status\", \"type\": \"Enum\", \"values\": [\"a\", \"b\"], \"nullable\": false, " \
+    "\"default\": \"a\"}" extra_user_columns "]},"                                                 \
+    "{\"table_name\": \"posts\", \"class_name\": \"Post\", \"columns\": ["                         \
+    "{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true},"                            \
+    "{\"name\": \"author_id\", \"type\": \"ForeignKey\", \"target\": \"users.id\"},"               \
+    "{\"name\": \"title\", \"type\": \"String\", \"length\": 80}" extra_post_columns               \
+    "]}" extra_tables "]}"
+
+/* The normalized schema of a valid input; fails the test otherwise. */
+static cJSON *norm_of(const char *text, bb_schema **keep)
+{
+    bb_diags d;
+    bb_diags_init(&d, "t.json", text, strlen(text));
+    bb_schema *s = NULL;
+    bb_limits lim = bb_limits_default();
+    int rc = bb_frontend("t.json", text, strlen(text), &lim, &d, &s);
+    if (rc != BB_OK)
+        (void)bb_diags_print(&d, stderr, false);
+    assert_int_equal(rc, BB_OK);
+    cJSON *n = NULL;
+    assert_int_equal(bb_normalize(s, &n), BB_OK);
+    bb_diags_free(&d);
+    if (keep)
+        *keep = s;
+    else
+        bb_schema_free(s);
+    return n;
+}
+
+typedef struct run {
+    bb_revision rev;
+    bb_diags d;
+    int rc;
+} run;
+
+/* The revision from old to new (NULL old: the initial one). */
+static void migrate(run *r, const char *old_text, const char *new_text, bool destructive,
+                    const char *parent)
+{
+    cJSON *old = old_text ? norm_of(old_text, NULL) : NULL;
+    cJSON *new_norm = norm_of(new_text, NULL);
+    bb_diags_init(&r->d, "new.json", NULL, 0);
+    bb_migrate_opts o = {.allow_destructive = destructive, .down_revision = parent};
+    r->rc = bb_migrate_revision(old, new_norm, NULL, &o, &r->d, &r->rev);
+    cJSON_Delete(old);
+    cJSON_Delete(new_norm);
+}
+
+static void run_free(run *r)
+{
+    bb_revision_free(&r->rev);
+    bb_diags_free(&r->d);
+}
+
+static bool has_code(const bb_diags *d, const char *code)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->items[i].code, code) == 0)
+            return true;
+    return false;
+}
+
+/* The text of the upgrade() or downgrade() body. */
+static const char *body(const run *r, const char *fn)
+{
+    char head[32];
+    snprintf(head, sizeof(head), "def %s():\n", fn);
+    const char *p = strstr(r->rev.text, head);
+    assert_non_null(p);
+    return p;
+}
+
+static void initial_revision_creates_tables_in_dependency_order(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, NULL, SCHEMA("", "", ""), false, NULL);
+    assert_int_equal(r.rc, BB_OK);
+    const char *up = body(&r, "upgrade");
+    const char *users = strstr(up, "op.create_table(\n        \"users\"");
+    const char *posts = strstr(up, "op.create_table(\n        \"posts\"");
+    assert_non_null(users);
+    assert_non_null(posts);
+    assert_true(users < posts);
+    assert_non_null(strstr(up, "_create_enum(\"users_status\", \"a\", \"b\")"));
+    assert_non_null(strstr(up, "sa.ForeignKeyConstraint([\"author_id\"], [\"users.id\"], "
+                               "name=\"fk_posts_author_id_users\")"));
+    assert_non_null(strstr(up, "sa.PrimaryKeyConstraint(\"id\", name=\"pk_users\")"));
+    assert_string_equal(r.rev.message, "initial");
+    assert_null(r.rev.down_revision);
+    assert_non_null(strstr(r.rev.text, "down_revision = None\n"));
+    assert_true(strncmp(r.rev.path, "alembic/versions/", 17) == 0);
+    assert_non_null(strstr(r.rev.path, "_initial.py"));
+    run_free(&r);
+}
+
+static void initial_downgrade_drops_in_reverse_order_then_enums(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, NULL, SCHEMA("", "", ""), false, NULL);
+    assert_int_equal(r.rc, BB_OK);
+    const char *down = body(&r, "downgrade");
+    const char *posts = strstr(down, "op.drop_table(\"posts\")");
+    const char *users = strstr(down, "op.drop_table(\"users\")");
+    const char *en = strstr(down, "_drop_enum(\"users_status\")");
+    assert_non_null(posts);
+    assert_non_null(users);
+    assert_non_null(en);
+    assert_true(posts < users && users < en);
+    run_free(&r);
+}
+
+static void revision_ids_are_deterministic_and_depend_on_the_parent(void **state)
+{
+    (void)state;
+    run a, b, c;
+    migrate(&a, NULL, SCHEMA("", "", ""), false, NULL);
+    migrate(&b, NULL, SCHEMA("", "", ""), false, NULL);
+    migrate(&c, NULL, SCHEMA("", "", ""), false, "abc123");
+    assert_int_equal(strlen(a.rev.id), BB_REVISION_ID_LEN);
+    assert_string_equal(a.rev.id, b.rev.id);
+    assert_string_equal(a.rev.text, b.rev.text);
+    assert_string_not_equal(a.rev.id, c.rev.id);
+    assert_non_null(strstr(c.rev.text, "down_revision = \"abc123\"\n"));
+    run_free(&a);
+    run_free(&b);
+    run_free(&c);
+}
+
+static void an_unchanged_schema_needs_no_revision(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", "", ""), SCHEMA("", "", ""), false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_int_equal(r.rev.n_ops, 0);
+    assert_null(r.rev.text);
+    run_free(&r);
+}
+
+static void dropping_a_column_is_refused_without_allow_destructive(void **state)
+{
+    (void)state;
+    const char *old = SCHEMA("", ",{\"name\": \"legacy\", \"type\": \"Text\"}", "");
+    run r;
+    migrate(&r, old, SCHEMA("", "", ""), false, "p1");
+    assert_int_equal(r.rc, BB_EINVAL);
+    assert_true(has_code(&r.d, "BB0820"));
+    assert_null(r.rev.text);
+    run_free(&r);
+
+    migrate(&r, old, SCHEMA("", "", ""), true, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"), "batch_op.drop_column(\"legacy\")"));
+    assert_non_null(strstr(body(&r, "downgrade"), "batch_op.add_column(sa.Column(\"legacy\""));
+    run_free(&r);
+}
+
+static void dropping_a_table_is_refused_without_allow_destructive(void **state)
+{
+    (void)state;
+    const char *old = SCHEMA("", "",
+                             ",{\"table_name\": \"logs\", \"class_name\": \"Log\", \"columns\": "
+                             "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]}");
+    run r;
+    migrate(&r, old, SCHEMA("", "", ""), false, "p1");
+    assert_int_equal(r.rc, BB_EINVAL);
+    assert_true(has_code(&r.d, "BB0820"));
+    run_free(&r);
+    migrate(&r, old, SCHEMA("", "", ""), true, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"), "op.drop_table(\"logs\")"));
+    assert_non_null(strstr(body(&r, "downgrade"), "op.create_table(\n        \"logs\""));
+    run_free(&r);
+}
+
+static void a_not_null_column_without_default_is_refused(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", "", ""),
+            SCHEMA("", ",{\"name\": \"views\", \"type\": \"Integer\", \"nullable\": false}", ""),
+            false, "p1");
+    assert_int_equal(r.rc, BB_EINVAL);
+    assert_true(has_code(&r.d, "BB0821"));
+    run_free(&r);
+}
+
+static void a_not_null_column_with_default_gets_a_server_default(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", "", ""),
+            SCHEMA("",
+                   ",{\"name\": \"views\", \"type\": \"Integer\", \"nullable\": false, "
+                   "\"default\": 0}",
+                   ""),
+            false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    const char *up = body(&r, "upgrade");
+    assert_non_null(strstr(up, "with op.batch_alter_table(\"posts\") as batch_op:"));
+    assert_non_null(strstr(up, "batch_op.add_column(sa.Column(\"views\", sa.Integer(), "
+                               "nullable=False, server_default=sa.text(\"0\")))"));
+    assert_non_null(strstr(body(&r, "downgrade"), "batch_op.drop_column(\"views\")"));
+    assert_string_equal(r.rev.message, "add column posts.views");
+    assert_non_null(strstr(r.rev.path, "_add_column_posts_views.py"));
+    run_free(&r);
+}
+
+static void making_a_column_nullable_alters_it_both_ways(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", ",{\"name\": \"slug\", \"type\": \"Text\", \"nullable\": false}", ""),
+            SCHEMA("", ",{\"name\": \"slug\", \"type\": \"Text\"}", ""), false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"), "batch_op.alter_column(\"slug\", "
+                                                "existing_type=sa.Text(), nullable=True)"));
+    assert_non_null(strstr(body(&r, "downgrade"), "nullable=False)"));
+    run_free(&r);
+}
+
+static void a_renamed_column_is_renamed_not_dropped(void **state)
+{
+    (void)state;
+    run r;
+    migrate(
+        &r, SCHEMA("", ",{\"name\": \"body\", \"type\": \"Text\"}", ""),
+        SCHEMA("", ",{\"name\": \"content\", \"type\": \"Text\", \"renamed_from\": \"body\"}", ""),
+        false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(
+        strstr(body(&r, "upgrade"), "batch_op.alter_column(\"body\", new_column_name=\"content\""));
+    assert_non_null(strstr(body(&r, "downgrade"),
+                           "batch_op.alter_column(\"content\", new_column_name=\"body\""));
+    assert_null(strstr(r.rev.text, "drop_column"));
+    run_free(&r);
+}
+
+static void a_rename_from_an_unknown_column_is_an_error(void **state)
+{
+    (void)state;
+    run r;
+    migrate(
+        &r, SCHEMA("", "", ""),
+        SCHEMA("", ",{\"name\": \"content\", \"type\": \"Text\", \"renamed_from\": \"bdy\"}", ""),
+        false, "p1");
+    assert_int_equal(r.rc, BB_EINVAL);
+    assert_true(has_code(&r.d, "BB0824"));
+    run_free(&r);
+}
+
+static void a_renamed_table_is_renamed(void **state)
+{
+    (void)state;
+    const char *old = SCHEMA("", "",
+                             ",{\"table_name\": \"logs\", \"class_name\": \"Log\", \"columns\": "
+                             "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]}");
+    const char *new_text =
+        SCHEMA("", "",
+               ",{\"table_name\": \"events\", \"class_name\": \"Event\", \"renamed_from\": "
+               "\"logs\", \"columns\": [{\"name\": \"id\", \"type\": \"Integer\", "
+               "\"primary_key\": true}]}");
+    run r;
+    migrate(&r, old, new_text, false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"), "op.rename_table(\"logs\", \"events\")"));
+    assert_non_null(strstr(body(&r, "downgrade"), "op.rename_table(\"events\", \"logs\")"));
+    run_free(&r);
+}
+
+static void an_added_enum_value_alters_the_postgresql_type(void **state)
+{
+    (void)state;
+    const char *new_text =
+        "{\"project_name\": \"t\", \"db_type\": \"postgresql\", \"schema\": ["
+        "{\"table_name\": \"users\", \"class_name\": \"User\", \"columns\": ["
+        "{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true},"
+        "{\"name\": \"status\", \"type\": \"Enum\", \"values\": [\"a\", \"b\", \"c\"], "
+        "\"nullable\": false, \"default\": \"a\"}]},"
+        "{\"table_name\": \"posts\", \"class_name\": \"Post\", \"columns\": ["
+        "{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true},"
+        "{\"name\": \"author_id\", \"type\": \"ForeignKey\", \"target\": \"users.id\"},"
+        "{\"name\": \"title\", \"type\": \"String\", \"length\": 80}]}]}";
+    run r;
+    migrate(&r, SCHEMA("", "", ""), new_text, false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    const char *up = body(&r, "upgrade");
+    assert_non_null(strstr(up, "ALTER TYPE \\\"users_status\\\" ADD VALUE IF NOT EXISTS 'c'"));
+    assert_non_null(strstr(up, "if _dialect() != \"postgresql\":"));
+    run_free(&r);
+
+    migrate(&r, new_text, SCHEMA("", "", ""), false, "p1");
+    assert_int_equal(r.rc, BB_EINVAL);
+    assert_true(has_code(&r.d, "BB0823"));
+    run_free(&r);
+}
+
+static void a_many_to_many_creates_its_association_table(void **state)
+{
+    (void)state;
+    const char *tags = ",{\"table_name\": \"tags\", \"class_name\": \"Tag\", \"columns\": "
+                       "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}], "
+                       "\"relationships\": [{\"target_table\": \"posts\", \"target_class\": "
+                       "\"Post\", \"type\": \"many_to_many\", \"back_populates\": \"tags\"}]}";
+    run r;
+    char new_text[4096];
+    snprintf(new_text, sizeof(new_text), SCHEMA("", "", "%s"), tags);
+    migrate(&r, SCHEMA("", "", ""), new_text, false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    const char *up = body(&r, "upgrade");
+    const char *t = strstr(up, "op.create_table(\n        \"tags\"");
+    const char *pt = strstr(up, "op.create_table(\n        \"posts_tags\"");
+    assert_non_null(t);
+    assert_non_null(pt);
+    assert_true(t < pt);
+    assert_non_null(strstr(pt, "sa.PrimaryKeyConstraint(\"post_id\", \"tag_id\""));
+    assert_non_null(strstr(pt, "ondelete=\"CASCADE\""));
+    run_free(&r);
+}
+
+static void a_cyclic_foreign_key_is_added_after_the_tables(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/compat/backbone-ai/fixtures/circular_dependency_schema.json",
+             tu_shared_dir());
+    char *text = tu_read_file(path, NULL);
+    run r;
+    migrate(&r, NULL, text, false, NULL);
+    free(text);
+    assert_int_equal(r.rc, BB_OK);
+    const char *up = body(&r, "upgrade");
+    const char *late = strstr(up, "op.create_foreign_key(");
+    assert_non_null(late);
+    assert_non_null(strstr(up, "*_sqlite_only(sa.ForeignKeyConstraint("));
+    const char *down = body(&r, "downgrade");
+    const char *drop_fk = strstr(down, "op.drop_constraint(");
+    const char *drop_t = strstr(down, "op.drop_table(");
+    assert_non_null(drop_fk);
+    assert_true(drop_fk < drop_t);
+    run_free(&r);
+}
+
+static void an_added_index_is_created_and_dropped(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", "", ""),
+            "{\"project_name\": \"t\", \"db_type\": \"sqlite\", \"schema\": ["
+            "{\"table_name\": \"users\", \"class_name\": \"User\", \"columns\": ["
+            "{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true},"
+            "{\"name\": \"status\", \"type\": \"Enum\", \"values\": [\"a\", \"b\"], "
+            "\"nullable\": false, \"default\": \"a\"}]},"
+            "{\"table_name\": \"posts\", \"class_name\": \"Post\", \"indexes\": [[\"title\", "
+            "\"author_id\"]], \"columns\": ["
+            "{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true},"
+            "{\"name\": \"author_id\", \"type\": \"ForeignKey\", \"target\": \"users.id\"},"
+            "{\"name\": \"title\", \"type\": \"String\", \"length\": 80, \"index\": true}]}]}",
+            false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    const char *up = body(&r, "upgrade");
+    assert_non_null(strstr(up, "op.create_index(\"ix_posts_title\", \"posts\", [\"title\"], "
+                               "unique=False)"));
+    assert_non_null(strstr(up, "op.create_index(\"ix_posts_title_author_id\", \"posts\", "
+                               "[\"title\", \"author_id\"], unique=False)"));
+    assert_non_null(
+        strstr(body(&r, "downgrade"), "op.drop_index(\"ix_posts_title\", table_name=\"posts\")"));
+    run_free(&r);
+}
+
+static void a_bad_down_revision_is_refused(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, NULL, SCHEMA("", "", ""), false, "x\"; import os");
+    assert_int_equal(r.rc, BB_EINVAL);
+    assert_true(has_code(&r.d, "BB0827"));
+    run_free(&r);
+}
+
+static void allocation_failures_are_clean(void **state)
+{
+    (void)state;
+    cJSON *new_norm = norm_of(SCHEMA("", "", ""), NULL);
+    int rc = BB_ENOMEM;
+    for (long n = 0; rc == BB_ENOMEM && n < 100000; n++) {
+        bb_diags d;
+        bb_diags_init(&d, "t", NULL, 0);
+        bb_revision rev;
+        bb_alloc_fail_after(n);
+        rc = bb_migrate_revision(NULL, new_norm, NULL, NULL, &d, &rev);
+        bb_alloc_fail_after(-1);
+        if (rc == BB_OK)
+            assert_non_null(rev.text);
+        else
+            assert_int_equal(rc, BB_ENOMEM);
+        bb_revision_free(&rev);
+        bb_diags_free(&d);
+    }
+    assert_int_equal(rc, BB_OK);
+    cJSON_Delete(new_norm);
+}
+
+/* ---- the generate hook ---- */
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void generate_hook_adds_one_revision_after_the_recorded_ones(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/bb_test_migrate_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[512];
+    bb_schema *s1, *s2;
+    cJSON *n1 = norm_of(SCHEMA("", "", ""), &s1);
+    cJSON_Delete(n1);
+    cJSON *n2 = norm_of(SCHEMA("", ",{\"name\": \"body\", \"type\": \"Text\"}", ""), &s2);
+    cJSON_Delete(n2);
+
+    /* First run: no manifest, the initial revision. */
+    bb_diags d;
+    bb_diags_init(&d, "t", NULL, 0);
+    bb_migrate_result r1;
+    assert_int_equal(bb_migrate_generate(s1, dir, NULL, NULL, &d, &r1), BB_OK);
+    assert_int_equal(r1.n_files, 1);
+    assert_true(r1.created);
+    snprintf(path, sizeof(path), "%s/alembic", dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/alembic/versions", dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/%s", dir, r1.files[0].path);
+    /* The user edits the recorded revision: it is carried over as edited. */
+    write_text(path, "# edited by the user\n");
+    cJSON *manifest = cJSON_CreateObject();
+    cJSON_AddItemToObject(manifest, "schema", r1.schema);
+    cJSON_AddItemToObject(manifest, "revisions", r1.revisions);
+    r1.schema = r1.revisions = NULL;
+
+    /* Second run: the recorded revision plus a new one whose parent it is. */
+    bb_migrate_result r2;
+    assert_int_equal(bb_migrate_generate(s2, dir, manifest, NULL, &d, &r2), BB_OK);
+    assert_int_equal(r2.n_files, 2);
+    assert_true(r2.created);
+    assert_string_equal(r2.files[0].path, r1.files[0].path);
+    assert_string_equal(r2.files[0].data, "# edited by the user\n");
+    assert_int_equal(cJSON_GetArraySize(r2.revisions), 2);
+    const cJSON *second = cJSON_GetArrayItem(r2.revisions, 1);
+    const cJSON *first = cJSON_GetArrayItem(r2.revisions, 0);
+    assert_string_equal(cJSON_GetObjectItem(second, "down_revision")->valuestring,
+                        cJSON_GetObjectItem(first, "id")->valuestring);
+    assert_non_null(strstr(r2.files[1].data, "batch_op.add_column(sa.Column(\"body\""));
+
+    /* Third run with the same schema: nothing new. */
+    cJSON_ReplaceItemInObject(manifest, "schema", r2.schema);
+    cJSON_ReplaceItemInObject(manifest, "revisions", r2.revisions);
+    r2.schema = r2.revisions = NULL;
+    snprintf(path, sizeof(path), "%s/%s", dir, r2.files[1].path);
+    write_text(path, r2.files[1].data);
+    bb_migrate_result r3;
+    assert_int_equal(bb_migrate_generate(s2, dir, manifest, NULL, &d, &r3), BB_OK);
+    assert_int_equal(r3.n_files, 2);
+    assert_false(r3.created);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/%s", dir, r1.files[0].path);
+    unlink(path);
+
+    /* A recorded revision file that is gone is an error, not a silent loss. */
+    bb_migrate_result r4;
+    assert_int_equal(bb_migrate_generate(s2, dir, manifest, NULL, &d, &r4), BB_EINVAL);
+    assert_true(has_code(&d, "BB0828"));
+
+    snprintf(path, sizeof(path), "%s/alembic/versions", dir);
+    rmdir(path);
+    snprintf(path, sizeof(path), "%s/alembic", dir);
+    rmdir(path);
+    rmdir(dir);
+    bb_migrate_result_free(&r1);
+    bb_migrate_result_free(&r2);
+    bb_migrate_result_free(&r3);
+    cJSON_Delete(manifest);
+    bb_diags_free(&d);
+    bb_schema_free(s1);
+    bb_schema_free(s2);
+}
+
+static void generate_hook_rejects_a_recorded_path_outside_versions(void **state)
+{
+    (void)state;
+    bb_schema *s;
+    cJSON_Delete(norm_of(SCHEMA("", "", ""), &s));
+    cJSON *manifest = cJSON_Parse("{\"schema\": {\"normalized\": 1, \"tables\": []}, "
+                                  "\"revisions\": [{\"id\": \"abc\", \"down_revision\": null, "
+                                  "\"path\": \"../../etc/passwd\", \"message\": \"x\"}]}");
+    bb_diags d;
+    bb_diags_init(&d, "t", NULL, 0);
+    bb_migrate_result r;
+    assert_int_equal(bb_migrate_generate(s, "/tmp", manifest, NULL, &d, &r), BB_EINVAL);
+    assert_true(has_code(&d, "BB0829"));
+    bb_diags_free(&d);
+    cJSON_Delete(manifest);
+    bb_schema_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(initial_revision_creates_tables_in_dependency_order),
+        cmocka_unit_test(initial_downgrade_drops_in_reverse_order_then_enums),
+        cmocka_unit_test(revision_ids_are_deterministic_and_depend_on_the_parent),
+        cmocka_unit_test(an_unchanged_schema_needs_no_revision),
+        cmocka_unit_test(dropping_a_column_is_refused_without_allow_destructive),
+        cmocka_unit_test(dropping_a_table_is_refused_without_allow_destructive),
+        cmocka_unit_test(a_not_null_column_without_default_is_refused),
+        cmocka_unit_test(a_not_null_column_with_default_gets_a_server_default),
+        cmocka_unit_test(making_a_column_nullable_alters_it_both_ways),
+        cmocka_unit_test(a_renamed_column_is_renamed_not_dropped),
+        cmocka_unit_test(a_rename_from_an_unknown_column_is_an_error),
+        cmocka_unit_test(a_renamed_table_is_renamed),
+        cmocka_unit_test(an_added_enum_value_alters_the_postgresql_type),
+        cmocka_unit_test(a_many_to_many_creates_its_association_table),
+        cmocka_unit_test(a_cyclic_foreign_key_is_added_after_the_tables),
+        cmocka_unit_test(an_added_index_is_created_and_dropped),
+        cmocka_unit_test(a_bad_down_revision_is_refused),
+        cmocka_unit_test(allocation_failures_are_clean),
+        cmocka_unit_test(generate_hook_adds_one_revision_after_the_recorded_ones),
+        cmocka_unit_test(generate_hook_rejects_a_recorded_path_outside_versions),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

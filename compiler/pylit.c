@@ -466,7 +466,7 @@ static bool has_top_comma(const char *s, size_t a, size_t b)
  */
 static int wrap_span(bb_buf *out, int indent, const char *s, size_t n, size_t trailer)
 {
-    size_t open, close, a, b;
+    size_t open = 0, close = 0, a, b;
     int rc;
     if ((size_t)indent + n + trailer <= BB_PY_LINE || !find_split(s, n, &open, &close)) {
         if ((rc = bb_buf_printf(out, "%*s", indent, "")) || (rc = bb_buf_append(out, s, n)))

@@ -1572,8 +1572,11 @@ static void check_attribute_names(vctx *v)
                 continue;
             bool declared = ri < t->n_declared_rels;
             rel_state *st = declared ? rstate(v, ti, ri) : NULL;
-            loc at = declared ? REL_LOC(v, r, r->name ? "name" : "type")
-                              : REL_LOC(v, r, "back_populates");
+            /* An explicit name is pointed at; a derived one at its relationship
+             * (declared) or at the back_populates that asked for it (implicit). */
+            loc at = !declared ? REL_LOC(v, r, "back_populates")
+                     : r->name ? REL_LOC(v, r, "name")
+                               : loc_node(r->pointer, r->offset);
             if (bb_ident_check(v->d, BB_IDENT_ATTRIBUTE, r->attr_name, s->db_type, at.ptr,
                                at.off) != BB_OK)
                 continue;

@@ -71,30 +71,40 @@ $(B)/%.o: %.c
 
 $(GEN_SRC): scripts/embed_templates.sh $(TEMPLATES)
 	@mkdir -p $(dir $@)
-	scripts/embed_templates.sh templates > $@
+	@scripts/embed_templates.sh templates > $@
 
 $(B)/gen/embedded_templates.o: $(GEN_SRC)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BIN): $(B)/compiler/main.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(LIB) tests/unit/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(CMOCKA_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(CMOCKA_LIBS)
 
 # Unit tests: each cmocka binary runs from the repository root, so tests
 # read ../shared/ by that relative path.
+# Every suite runs even after a failure; the target fails at the end and
+# names the suites that failed.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed="$$failed $${t##*/}"; done; \
+	if [ -n "$$failed" ]; then echo "unit: FAILED:$$failed"; exit 1; fi; \
+	echo "unit: $(words $(UNIT_BIN)) suites passed ($(VARIANT))"
 
 # Integration tests drive the real binary: BACKBONE names it.
 integration: $(BIN)
-	@set -e; for t in $(INTEGRATION); do echo "== $$t"; BACKBONE=$(CURDIR)/$(BIN) sh $$t; done
+	@failed=""; for t in $(INTEGRATION); do echo "== $$t"; \
+	BACKBONE=$(CURDIR)/$(BIN) sh $$t || failed="$$failed $${t##*/}"; done; \
+	if [ -n "$$failed" ]; then echo "integration: FAILED:$$failed"; exit 1; fi; \
+	echo "integration: $(words $(INTEGRATION)) suites passed ($(VARIANT))"
 
 # End to end: generate every example and run the generated projects' own
 # tests with /usr/bin/python3 against SQLite and a private PostgreSQL.

@@ -1,0 +1,2028 @@
+/*
+ * architect.c - the architect stage: a validated schema in, the plan out
+ * (docs/plan.md). Every decision about the generated project is made here;
+ * the templates only place the precomputed text.
+ *
+ * Strings are built in an arena that lives for one call; cJSON copies what
+ * it keeps. Errors are sticky (a->rc): helpers return "" after a failure so
+ * the code reads straight through, and the result is checked once at the end.
+ */
+#include "architect.h"
+
+#include "arena.h"
+#include "buf.h"
+#include "pylit.h"
+
+#include <cJSON.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_MAX ((size_t)256 << 20)
+#define CODE_MAX ((size_t)1 << 20)
+#define API_PREFIX "/api/v1"
+
+typedef struct list {
+    const char **v;
+    size_t n, cap;
+} list;
+
+typedef struct import_item {
+    const char *module;
+    const char *name; /* NULL: `import module` */
+} import_item;
+
+typedef struct imports {
+    import_item *v;
+    size_t n, cap;
+} imports;
+
+/* What the planner derives once per table. */
+typedef struct tinfo {
+    const char *snake;       /* "order_item": route function names */
+    int pk;                  /* the single primary key column, -1 when not one */
+    bool routes;             /* gets CRUD routes and tests */
+    const char **enum_class; /* per column; NULL when not an enum */
+    const char *api_path;    /* "/api/v1/posts" */
+    int model_index;         /* index in plan.models */
+} tinfo;
+
+typedef struct arch {
+    const bb_schema *s;
+    bb_diags *diags;
+    bb_arena arena;
+    tinfo *t;
+    int rc;
+    bool uses_uuid, uses_timestamps, uses_soft_delete, has_assoc;
+} arch;
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void fail(arch *a, int rc)
+{
+    if (!a->rc)
+        a->rc = rc;
+}
+
+static const char *fmt(arch *a, const char *f, ...) BB_PRINTF(2, 3);
+static const char *fmt(arch *a, const char *f, ...)
+{
+    bb_buf b;
+    va_list ap;
+    char *p;
+    int rc;
+    if (a->rc)
+        return "";
+    bb_buf_init(&b, CODE_MAX);
+    va_start(ap, f);
+    rc = bb_buf_vprintf(&b, f, ap);
+    va_end(ap);
+    p = rc ? NULL : bb_arena_strdup(&a->arena, bb_buf_str(&b));
+    bb_buf_free(&b);
+    if (!p) {
+        fail(a, rc ? rc : BB_ENOMEM);
+        return "";
+    }
+    return p;
+}
+
+/* Copies a buffer's text into the arena, dropping one trailing newline. */
+static const char *keep(arch *a, bb_buf *b, int rc)
+{
+    char *p = NULL;
+    if (!rc) {
+        size_t n = b->len;
+        if (n && b->data[n - 1] == '\n')
+            n--;
+        p = bb_arena_strndup(&a->arena, bb_buf_str(b), n);
+        if (!p)
+            rc = BB_ENOMEM;
+    }
+    bb_buf_free(b);
+    if (rc) {
+        fail(a, rc);
+        return "";
+    }
+    return p;
+}
+
+static const char *lit(arch *a, const char *s)
+{
+    bb_buf b;
+    bb_buf_init(&b, CODE_MAX);
+    return keep(a, &b, a->rc ? a->rc : bb_pylit_str(&b, s));
+}
+
+static const char *snake(arch *a, const char *s)
+{
+    bb_buf b;
+    bb_buf_init(&b, CODE_MAX);
+    return keep(a, &b, a->rc ? a->rc : bb_pylit_snake(&b, s));
+}
+
+static const char *capwords(arch *a, const char *s)
+{
+    bb_buf b;
+    bb_buf_init(&b, CODE_MAX);
+    return keep(a, &b, a->rc ? a->rc : bb_pylit_capwords(&b, s));
+}
+
+static const char *constant(arch *a, const char *s)
+{
+    bb_buf b;
+    bb_buf_init(&b, CODE_MAX);
+    return keep(a, &b, a->rc ? a->rc : bb_pylit_constant(&b, s));
+}
+
+static const char *comment_text(arch *a, const char *s)
+{
+    bb_buf b;
+    bb_buf_init(&b, CODE_MAX);
+    return keep(a, &b, a->rc ? a->rc : bb_pylit_comment(&b, s));
+}
+
+/* A docstring block at indent, "" when s is blank. */
+static const char *docstring(arch *a, const char *s, int indent)
+{
+    bb_buf b;
+    bb_buf_init(&b, CODE_MAX);
+    return keep(a, &b, a->rc ? a->rc : bb_pylit_docstring(&b, s, indent));
+}
+
+/* One logical line wrapped as Black would, without its final newline. */
+static const char *wrap(arch *a, int indent, const char *flat)
+{
+    bb_buf b;
+    bb_buf_init(&b, CODE_MAX);
+    return keep(a, &b, a->rc ? a->rc : bb_pylit_wrap(&b, indent, flat, false));
+}
+
+static void list_add(arch *a, list *l, const char *s)
+{
+    if (a->rc)
+        return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        const char **v = bb_arena_alloc(&a->arena, cap * sizeof(*v));
+        if (!v) {
+            fail(a, BB_ENOMEM);
+            return;
+        }
+        if (l->n)
+            memcpy(v, l->v, l->n * sizeof(*v));
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = s;
+}
+
+static const char *join(arch *a, const list *l, const char *sep)
+{
+    bb_buf b;
+    int rc = a->rc;
+    bb_buf_init(&b, CODE_MAX);
+    for (size_t i = 0; !rc && i < l->n; i++) {
+        if (i)
+            rc = bb_buf_puts(&b, sep);
+        if (!rc)
+            rc = bb_buf_puts(&b, l->v[i]);
+    }
+    if (!rc)
+        rc = bb_buf_putc(&b, '\n'); /* keep() drops it; "" stays "" */
+    return keep(a, &b, rc);
+}
+
+/* "head(" + items joined by ", " + ")" + tail, wrapped at indent. */
+static const char *call(arch *a, int indent, const char *head, const list *items, const char *tail)
+{
+    return wrap(a, indent, fmt(a, "%s(%s)%s", head, join(a, items, ", "), tail));
+}
+
+/* ---- cJSON ---------------------------------------------------------------- */
+
+static cJSON *jcheck(arch *a, cJSON *j)
+{
+    if (!j)
+        fail(a, BB_ENOMEM);
+    return j;
+}
+
+static void jstr(arch *a, cJSON *o, const char *k, const char *v)
+{
+    if (o && !a->rc)
+        jcheck(a, cJSON_AddStringToObject(o, k, v ? v : ""));
+}
+
+static void jbool(arch *a, cJSON *o, const char *k, bool v)
+{
+    if (o && !a->rc)
+        jcheck(a, cJSON_AddBoolToObject(o, k, v));
+}
+
+static void jnum(arch *a, cJSON *o, const char *k, double v)
+{
+    if (o && !a->rc)
+        jcheck(a, cJSON_AddNumberToObject(o, k, v));
+}
+
+static cJSON *jarr(arch *a, cJSON *o, const char *k)
+{
+    return o && !a->rc ? jcheck(a, cJSON_AddArrayToObject(o, k)) : NULL;
+}
+
+static cJSON *jobj(arch *a, cJSON *o, const char *k)
+{
+    return o && !a->rc ? jcheck(a, cJSON_AddObjectToObject(o, k)) : NULL;
+}
+
+/* A new object appended to array arr. */
+static cJSON *jpush(arch *a, cJSON *arr)
+{
+    cJSON *o;
+    if (!arr || a->rc)
+        return NULL;
+    o = jcheck(a, cJSON_CreateObject());
+    if (o && !cJSON_AddItemToArray(arr, o)) {
+        cJSON_Delete(o);
+        fail(a, BB_ENOMEM);
+        return NULL;
+    }
+    return o;
+}
+
+static void jpush_str(arch *a, cJSON *arr, const char *s)
+{
+    cJSON *v;
+    if (!arr || a->rc)
+        return;
+    v = jcheck(a, cJSON_CreateString(s));
+    if (v && !cJSON_AddItemToArray(arr, v)) {
+        cJSON_Delete(v);
+        fail(a, BB_ENOMEM);
+    }
+}
+
+/* {"code": code} appended to arr: the shape of every list of code chunks. */
+static void jpush_code(arch *a, cJSON *arr, const char *code)
+{
+    jstr(a, jpush(a, arr), "code", code);
+}
+
+/* ---- imports, sorted as isort's black profile sorts them ----------------- */
+
+static void imp(arch *a, imports *im, const char *module, const char *name)
+{
+    if (a->rc)
+        return;
+    for (size_t i = 0; i < im->n; i++)
+        if (!strcmp(im->v[i].module, module) &&
+            (name ? im->v[i].name && !strcmp(im->v[i].name, name) : !im->v[i].name))
+            return;
+    if (im->n == im->cap) {
+        size_t cap = im->cap ? 2 * im->cap : 32;
+        import_item *v = bb_arena_alloc(&a->arena, cap * sizeof(*v));
+        if (!v) {
+            fail(a, BB_ENOMEM);
+            return;
+        }
+        if (im->n)
+            memcpy(v, im->v, im->n * sizeof(*v));
+        im->v = v;
+        im->cap = cap;
+    }
+    im->v[im->n].module = module;
+    im->v[im->n].name = name;
+    im->n++;
+}
+
+static int section_of(const char *module)
+{
+    static const char *const stdlib[] = {"datetime", "decimal", "enum", "itertools",
+                                         "os",       "typing",  "uuid"};
+    size_t n = strcspn(module, ".");
+    for (size_t i = 0; i < sizeof(stdlib) / sizeof(stdlib[0]); i++)
+        if (strlen(stdlib[i]) == n && !strncmp(module, stdlib[i], n))
+            return 0;
+    if ((n == 3 && !strncmp(module, "app", 3)) || (n == 5 && !strncmp(module, "tests", 5)))
+        return 2;
+    return 1;
+}
+
+/* Compares case-insensitively, as isort does (force_sort_within_sections off). */
+static int lower_cmp(const char *x, const char *y)
+{
+    for (;; x++, y++) {
+        int cx = (*x >= 'A' && *x <= 'Z') ? *x + 32 : (unsigned char)*x;
+        int cy = (*y >= 'A' && *y <= 'Z') ? *y + 32 : (unsigned char)*y;
+        if (cx != cy || !cx)
+            return cx - cy;
+    }
+}
+
+/* isort's order_by_type: CONSTANTS, then Classes, then the rest. */
+static int name_rank(const char *n)
+{
+    bool upper = true;
+    for (const char *p = n; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            upper = false;
+    if (upper && strlen(n) > 1)
+        return 0;
+    return (*n >= 'A' && *n <= 'Z') ? 1 : 2;
+}
+
+static int name_cmp(const void *x, const void *y)
+{
+    const char *p = *(const char *const *)x, *q = *(const char *const *)y;
+    int rp = name_rank(p), rq = name_rank(q);
+    if (rp != rq)
+        return rp - rq;
+    int c = lower_cmp(p, q);
+    return c ? c : strcmp(p, q);
+}
+
+static int import_cmp(const void *x, const void *y)
+{
+    const import_item *p = x, *q = y;
+    int c = section_of(p->module) - section_of(q->module);
+    if (c)
+        return c;
+    if (!p->name != !q->name)
+        return p->name ? 1 : -1; /* `import x` before `from x import y` */
+    c = lower_cmp(p->module, q->module);
+    if (c)
+        return c;
+    c = strcmp(p->module, q->module);
+    if (c || !p->name)
+        return c;
+    return name_cmp(&p->name, &q->name);
+}
+
+/* The import block: sections separated by a blank line, no final newline. */
+static const char *render_imports(arch *a, imports *im)
+{
+    bb_buf b;
+    int rc = a->rc;
+    size_t i = 0;
+    int last_section = -1;
+    bb_buf_init(&b, CODE_MAX);
+    if (im->n)
+        qsort(im->v, im->n, sizeof(im->v[0]), import_cmp);
+    while (!rc && i < im->n) {
+        import_item *it = &im->v[i];
+        int sec = section_of(it->module);
+        if (last_section >= 0 && sec != last_section)
+            rc = bb_buf_putc(&b, '\n');
+        last_section = sec;
+        if (rc)
+            break;
+        if (!it->name) {
+            rc = bb_buf_printf(&b, "import %s\n", it->module);
+            i++;
+            continue;
+        }
+        list names = {0};
+        size_t k = i;
+        while (k < im->n && im->v[k].name && !strcmp(im->v[k].module, it->module))
+            list_add(a, &names, im->v[k++].name);
+        const char *flat = fmt(a, "from %s import %s", it->module, join(a, &names, ", "));
+        rc = a->rc ? a->rc : bb_pylit_wrap(&b, 0, flat, true);
+        i = k;
+    }
+    return keep(a, &b, rc);
+}
+
+/* ---- types ---------------------------------------------------------------- */
+
+/* The column that defines c's storage: c itself, or the column its foreign
+ * key references when the validator has not copied the type over. */
+static const bb_column *storage(arch *a, const bb_column *c)
+{
+    if (c->fk_target && (c->type == BB_TYPE_FOREIGNKEY || c->type == BB_TYPE_UNKNOWN)) {
+        int ti =
+            c->fk_table_index >= 0 ? c->fk_table_index : bb_schema_table_index(a->s, c->fk_table);
+        if (ti >= 0) {
+            const bb_table *t = &a->s->tables[ti];
+            int ci = c->fk_column_index >= 0 ? c->fk_column_index
+                                             : bb_table_column_index(t, c->fk_column);
+            if (ci >= 0 && t->columns[ci].type != BB_TYPE_FOREIGNKEY)
+                return &t->columns[ci];
+        }
+    }
+    return c;
+}
+
+static bb_col_type type_of(arch *a, const bb_column *c)
+{
+    bb_col_type t = storage(a, c)->type;
+    return t == BB_TYPE_FOREIGNKEY || t == BB_TYPE_UNKNOWN ? BB_TYPE_INTEGER : t;
+}
+
+/* The table index and column index an FK column references, or -1. */
+static int fk_target(arch *a, const bb_column *c, int *col)
+{
+    int ti, ci;
+    if (!c->fk_target)
+        return -1;
+    ti = c->fk_table_index >= 0 ? c->fk_table_index : bb_schema_table_index(a->s, c->fk_table);
+    if (ti < 0)
+        return -1;
+    ci = c->fk_column_index >= 0 ? c->fk_column_index
+                                 : bb_table_column_index(&a->s->tables[ti], c->fk_column);
+    if (ci < 0)
+        return -1;
+    *col = ci;
+    return ti;
+}
+
+/* The enum class of column ci of table ti (following a foreign key). */
+static const char *enum_class_of(arch *a, int ti, int ci)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    int tci;
+    int tti = fk_target(a, c, &tci);
+    if (tti >= 0 && a->t[tti].enum_class[tci])
+        return a->t[tti].enum_class[tci];
+    return a->t[ti].enum_class[ci];
+}
+
+/* The enum column whose values define column ci of table ti. */
+static const bb_column *enum_source(arch *a, int ti, int ci)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    int tci;
+    int tti = fk_target(a, c, &tci);
+    if (tti >= 0 && a->t[tti].enum_class[tci])
+        return &a->s->tables[tti].columns[tci];
+    return c;
+}
+
+/* The Python type of a column's values, importing what it needs. */
+static const char *py_type(arch *a, int ti, int ci, imports *im)
+{
+    switch (type_of(a, &a->s->tables[ti].columns[ci])) {
+    case BB_TYPE_STRING:
+    case BB_TYPE_TEXT:
+        return "str";
+    case BB_TYPE_BOOLEAN:
+        return "bool";
+    case BB_TYPE_DATETIME:
+        imp(a, im, "datetime", "datetime");
+        return "datetime";
+    case BB_TYPE_DATE:
+        imp(a, im, "datetime", "date");
+        return "date";
+    case BB_TYPE_TIME:
+        imp(a, im, "datetime", "time");
+        return "time";
+    case BB_TYPE_INTERVAL:
+        imp(a, im, "datetime", "timedelta");
+        return "timedelta";
+    case BB_TYPE_NUMERIC:
+        imp(a, im, "decimal", "Decimal");
+        return "Decimal";
+    case BB_TYPE_FLOAT:
+        return "float";
+    case BB_TYPE_ENUM: {
+        const char *cls = enum_class_of(a, ti, ci);
+        imp(a, im, "app.enums", cls);
+        return cls;
+    }
+    case BB_TYPE_JSON:
+        imp(a, im, "typing", "Any");
+        return "Any";
+    case BB_TYPE_UUID:
+        imp(a, im, "uuid", "UUID");
+        return "UUID";
+    case BB_TYPE_LARGEBINARY:
+        return "bytes";
+    default:
+        return "int";
+    }
+}
+
+/* The SQLAlchemy type expression of a column, importing what it needs. */
+static const char *sa_type(arch *a, int ti, int ci, imports *im)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    const bb_column *st = storage(a, c);
+    switch (type_of(a, c)) {
+    case BB_TYPE_BIGINTEGER:
+        imp(a, im, "sqlalchemy", "BigInteger");
+        return "BigInteger";
+    case BB_TYPE_SMALLINTEGER:
+        imp(a, im, "sqlalchemy", "SmallInteger");
+        return "SmallInteger";
+    case BB_TYPE_STRING:
+        imp(a, im, "sqlalchemy", "String");
+        if (st->length > 0)
+            return fmt(a, "String(%d)", st->length);
+        return a->s->db_type == BB_DB_MYSQL ? "String(255)" : "String";
+    case BB_TYPE_TEXT:
+        imp(a, im, "sqlalchemy", "Text");
+        return "Text";
+    case BB_TYPE_BOOLEAN:
+        imp(a, im, "sqlalchemy", "Boolean");
+        return "Boolean";
+    case BB_TYPE_DATETIME:
+        imp(a, im, "sqlalchemy", "DateTime");
+        return st->timezone ? "DateTime(timezone=True)" : "DateTime";
+    case BB_TYPE_DATE:
+        imp(a, im, "sqlalchemy", "Date");
+        return "Date";
+    case BB_TYPE_TIME:
+        imp(a, im, "sqlalchemy", "Time");
+        return "Time";
+    case BB_TYPE_NUMERIC:
+        imp(a, im, "sqlalchemy", "Numeric");
+        if (st->precision > 0 && st->scale >= 0)
+            return fmt(a, "Numeric(%d, %d)", st->precision, st->scale);
+        if (st->precision > 0)
+            return fmt(a, "Numeric(%d)", st->precision);
+        return "Numeric";
+    case BB_TYPE_FLOAT:
+        imp(a, im, "sqlalchemy", "Float");
+        return "Float";
+    case BB_TYPE_ENUM: {
+        const bb_column *src = enum_source(a, ti, ci);
+        const char *cls = enum_class_of(a, ti, ci);
+        int sti = ti;
+        int sci;
+        if (src != c)
+            sti = fk_target(a, c, &sci);
+        imp(a, im, "sqlalchemy", "Enum");
+        imp(a, im, "app.enums", cls);
+        imp(a, im, "app.enums", "enum_values");
+        return fmt(a, "Enum(%s, name=\"%s_%s\", values_callable=enum_values)", cls,
+                   a->s->tables[sti].table_name, src->name);
+    }
+    case BB_TYPE_JSON:
+        imp(a, im, "sqlalchemy", "JSON");
+        return "JSON";
+    case BB_TYPE_UUID:
+        imp(a, im, "app.core.types", "GUID");
+        return "GUID()";
+    case BB_TYPE_LARGEBINARY:
+        imp(a, im, "sqlalchemy", "LargeBinary");
+        return "LargeBinary";
+    case BB_TYPE_INTERVAL:
+        imp(a, im, "sqlalchemy", "Interval");
+        return "Interval";
+    default:
+        imp(a, im, "sqlalchemy", "Integer");
+        return "Integer";
+    }
+}
+
+/* Whether a column type can be compared for equality in a filter. */
+static bool filterable(bb_col_type t)
+{
+    return t != BB_TYPE_JSON && t != BB_TYPE_LARGEBINARY && t != BB_TYPE_INTERVAL &&
+           t != BB_TYPE_FLOAT;
+}
+
+/* Whether a column type is worth sorting on. */
+static bool sortable(bb_col_type t)
+{
+    return filterable(t) && t != BB_TYPE_TEXT && t != BB_TYPE_UUID;
+}
+
+/* The Python literal of a column's default, "" when none applies. */
+static const char *default_literal(arch *a, int ti, int ci, imports *im)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    const bb_value *v = &c->default_value;
+    bb_col_type t = type_of(a, c);
+    switch (v->kind) {
+    case BB_VALUE_BOOL:
+        return t == BB_TYPE_BOOLEAN ? (v->b ? "True" : "False") : "";
+    case BB_VALUE_INT:
+    case BB_VALUE_NUMBER:
+        if (t == BB_TYPE_NUMERIC) {
+            imp(a, im, "decimal", "Decimal");
+            return fmt(a, "Decimal(%s)", lit(a, v->text ? v->text : "0"));
+        }
+        if (t == BB_TYPE_FLOAT ||
+            (v->kind == BB_VALUE_INT &&
+             (t == BB_TYPE_INTEGER || t == BB_TYPE_BIGINTEGER || t == BB_TYPE_SMALLINTEGER)))
+            return v->text ? v->text : fmt(a, "%lld", v->i);
+        return "";
+    case BB_VALUE_STRING:
+        if (t == BB_TYPE_STRING || t == BB_TYPE_TEXT)
+            return lit(a, v->s);
+        if (t == BB_TYPE_ENUM) {
+            const bb_column *src = enum_source(a, ti, ci);
+            const char *cls = enum_class_of(a, ti, ci);
+            for (size_t i = 0; i < src->n_enum_values; i++)
+                if (!strcmp(src->enum_values[i], v->s)) {
+                    imp(a, im, "app.enums", cls);
+                    return fmt(a, "%s.%s", cls, constant(a, src->enum_values[i]));
+                }
+        }
+        return "";
+    default:
+        return "";
+    }
+}
+
+static const char *on_delete_sql(bb_on_delete d)
+{
+    switch (d) {
+    case BB_ON_DELETE_CASCADE:
+        return "CASCADE";
+    case BB_ON_DELETE_RESTRICT:
+        return "RESTRICT";
+    case BB_ON_DELETE_SET_NULL:
+        return "SET NULL";
+    case BB_ON_DELETE_SET_DEFAULT:
+        return "SET DEFAULT";
+    case BB_ON_DELETE_NO_ACTION:
+        return "NO ACTION";
+    default:
+        return NULL;
+    }
+}
+
+static bool is_integer(bb_col_type t)
+{
+    return t == BB_TYPE_INTEGER || t == BB_TYPE_BIGINTEGER || t == BB_TYPE_SMALLINTEGER;
+}
+
+/* Whether the database (or the model) fills the column when it is omitted. */
+static bool has_default(arch *a, int ti, int ci)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    imports scratch = {0};
+    if (c->server_default)
+        return true;
+    if (c->primary_key && (is_integer(type_of(a, c)) || type_of(a, c) == BB_TYPE_UUID) &&
+        !c->fk_target && (c->autoincrement || !c->autoincrement_given))
+        return true;
+    return *default_literal(a, ti, ci, &scratch) != '\0';
+}
+
+/* The primary key the database generates: an integer autoincrement or a
+ * UUID made by the model. Such columns are not part of the Create body. */
+static bool generated_pk(arch *a, int ti, int ci)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    bb_col_type t = type_of(a, c);
+    return c->primary_key && !c->fk_target &&
+           ((is_integer(t) && (c->autoincrement || !c->autoincrement_given)) || t == BB_TYPE_UUID);
+}
+
+/* ---- pre-pass: per-table facts, enum classes ------------------------------- */
+
+static bool name_taken(arch *a, const char *name, size_t upto_t, size_t upto_c)
+{
+    for (size_t i = 0; i < a->s->n_tables; i++) {
+        if (!strcmp(a->s->tables[i].class_name, name))
+            return true;
+        for (size_t k = 0; k < a->s->tables[i].n_columns; k++) {
+            const char *e;
+            if (i > upto_t || (i == upto_t && k >= upto_c))
+                return false;
+            e = a->t[i].enum_class[k];
+            if (e && !strcmp(e, name))
+                return true;
+        }
+    }
+    return false;
+}
+
+static void prepass(arch *a)
+{
+    const bb_schema *s = a->s;
+    a->t = bb_arena_alloc(&a->arena, (s->n_tables ? s->n_tables : 1) * sizeof(*a->t));
+    if (!a->t) {
+        fail(a, BB_ENOMEM);
+        return;
+    }
+    for (size_t i = 0; i < s->n_tables && !a->rc; i++) {
+        const bb_table *t = &s->tables[i];
+        tinfo *ti = &a->t[i];
+        size_t n_pk = 0;
+        ti->snake = snake(a, t->class_name);
+        ti->pk = -1;
+        ti->api_path = fmt(a, API_PREFIX "/%s", t->table_name);
+        ti->enum_class = bb_arena_alloc(&a->arena, (t->n_columns + 1) * sizeof(char *));
+        if (!ti->enum_class) {
+            fail(a, BB_ENOMEM);
+            return;
+        }
+        for (size_t k = 0; k < t->n_columns; k++) {
+            const bb_column *c = &t->columns[k];
+            if (c->primary_key) {
+                n_pk++;
+                ti->pk = (int)k;
+            }
+            if (c->type == BB_TYPE_UUID)
+                a->uses_uuid = true;
+            if (c->type == BB_TYPE_ENUM && !c->fk_target) {
+                const char *base = fmt(a, "%s%s", capwords(a, t->class_name), capwords(a, c->name));
+                const char *name = base;
+                for (int n = 2; !a->rc && name_taken(a, name, i, k); n++)
+                    name = fmt(a, "%s%d", base, n);
+                ti->enum_class[k] = name;
+            }
+        }
+        if (n_pk != 1)
+            ti->pk = -1;
+        ti->routes = ti->pk >= 0;
+        a->uses_timestamps |= t->use_timestamps;
+        a->uses_soft_delete |= t->use_soft_delete;
+        for (size_t r = 0; r < t->n_rels; r++)
+            if (t->rels[r].kind == BB_REL_MANY_TO_MANY && t->rels[r].through_index < 0)
+                a->has_assoc = true;
+    }
+    /* FK columns get the type of what they reference (UUID included). */
+    for (size_t i = 0; i < s->n_tables; i++)
+        for (size_t k = 0; k < s->tables[i].n_columns; k++)
+            if (type_of(a, &s->tables[i].columns[k]) == BB_TYPE_UUID)
+                a->uses_uuid = true;
+}
+
+/* ---- project ---------------------------------------------------------------- */
+
+static const char *default_url(arch *a, const char *db)
+{
+    switch (a->s->db_type) {
+    case BB_DB_SQLITE:
+        return fmt(a, "sqlite:///./%s.db", db);
+    case BB_DB_MYSQL:
+        return fmt(a, "mysql+pymysql://localhost/%s", db);
+    case BB_DB_MSSQL:
+        return fmt(a, "mssql+pyodbc://localhost/%s?driver=ODBC+Driver+18+for+SQL+Server", db);
+    default:
+        return fmt(a, "postgresql://localhost/%s", db);
+    }
+}
+
+static const char *db_driver(const bb_schema *s)
+{
+    switch (s->db_type) {
+    case BB_DB_SQLITE:
+        return NULL;
+    case BB_DB_MYSQL:
+        return "pymysql";
+    case BB_DB_MSSQL:
+        return "pyodbc";
+    default:
+        return "psycopg2-binary";
+    }
+}
+
+static void plan_project(arch *a, cJSON *plan)
+{
+    const bb_schema *s = a->s;
+    cJSON *p = jobj(a, plan, "project");
+    const char *pkg = snake(a, s->project_name);
+    const char *dist = fmt(a, "%s", pkg);
+    const char *desc = s->description ? s->description : "";
+    if (!a->rc)
+        for (char *q = (char *)dist; *q; q++)
+            if (*q == '_')
+                *q = '-';
+    jstr(a, p, "name", s->project_name);
+    jstr(a, p, "package", pkg);
+    jstr(a, p, "distribution", dist);
+    jstr(a, p, "db_type", s->db_type_name);
+    jstr(a, p, "description", desc);
+    jstr(a, p, "description_line", comment_text(a, desc));
+    jstr(a, p, "name_literal", lit(a, s->project_name));
+    jstr(a, p, "description_literal", lit(a, desc));
+    jstr(a, p, "toml_description", lit(a, comment_text(a, desc)));
+    jstr(a, p, "default_database_url", default_url(a, pkg));
+    jstr(a, p, "default_database_url_literal", lit(a, default_url(a, pkg)));
+    jstr(a, p, "driver", db_driver(s));
+    jbool(a, p, "has_driver", db_driver(s) != NULL);
+    jstr(a, p, "api_prefix", API_PREFIX);
+    jstr(a, p, "version", "0.1.0");
+    jstr(a, p, "app_title_line", wrap(a, 4, fmt(a, "title=%s,", lit(a, s->project_name))));
+    jstr(a, p, "app_description_line", wrap(a, 4, fmt(a, "description=%s,", lit(a, desc))));
+}
+
+/* ---- enums ------------------------------------------------------------------- */
+
+static void plan_enums(arch *a, cJSON *plan)
+{
+    cJSON *arr = jarr(a, plan, "enums");
+    bool any = false;
+    for (size_t i = 0; i < a->s->n_tables; i++) {
+        const bb_table *t = &a->s->tables[i];
+        for (size_t k = 0; k < t->n_columns; k++) {
+            const bb_column *c = &t->columns[k];
+            const char *cls = a->t[i].enum_class[k];
+            cJSON *e, *members;
+            list used = {0};
+            if (!cls)
+                continue;
+            any = true;
+            e = jpush(a, arr);
+            jstr(a, e, "class", cls);
+            jstr(a, e, "table", t->table_name);
+            jstr(a, e, "column", c->name);
+            jstr(a, e, "type_name", fmt(a, "%s_%s", t->table_name, c->name));
+            jstr(a, e, "docstring",
+                 docstring(a, fmt(a, "Values of %s.%s.", t->table_name, c->name), 4));
+            members = jarr(a, e, "members");
+            for (size_t v = 0; v < c->n_enum_values; v++) {
+                const char *base = constant(a, c->enum_values[v]);
+                const char *name = base;
+                bool clash = true;
+                for (int n = 2; clash && !a->rc; n++) {
+                    clash = false;
+                    for (size_t u = 0; u < used.n; u++)
+                        if (!strcmp(used.v[u], name))
+                            clash = true;
+                    if (clash)
+                        name = fmt(a, "%s_%d", base, n);
+                }
+                list_add(a, &used, name);
+                jpush_code(a, members,
+                           wrap(a, 4, fmt(a, "%s = %s", name, lit(a, c->enum_values[v]))));
+            }
+        }
+    }
+    jbool(a, plan, "has_enums", any);
+}
+
+/* ---- models ---------------------------------------------------------------- */
+
+/* The flat `name = Column(...)` text of a user column. */
+static const char *column_code(arch *a, int ti, int ci, imports *im)
+{
+    const bb_table *t = &a->s->tables[ti];
+    const bb_column *c = &t->columns[ci];
+    list args = {0};
+    const char *dflt;
+    imp(a, im, "sqlalchemy", "Column");
+    list_add(a, &args, sa_type(a, ti, ci, im));
+    if (c->fk_target) {
+        list fk = {0};
+        int tci;
+        int tti = fk_target(a, c, &tci);
+        const char *od = on_delete_sql(c->on_delete);
+        imp(a, im, "sqlalchemy", "ForeignKey");
+        list_add(a, &fk,
+                 lit(a, tti >= 0 ? fmt(a, "%s.%s", a->s->tables[tti].table_name,
+                                       a->s->tables[tti].columns[tci].name)
+                                 : c->fk_target));
+        if (od)
+            list_add(a, &fk, fmt(a, "ondelete=\"%s\"", od));
+        if (c->use_alter)
+            list_add(a, &fk, "use_alter=True");
+        list_add(a, &args, fmt(a, "ForeignKey(%s)", join(a, &fk, ", ")));
+    }
+    if (c->primary_key) {
+        list_add(a, &args, "primary_key=True");
+        if (is_integer(type_of(a, c)) && !c->fk_target)
+            list_add(a, &args,
+                     (c->autoincrement || !c->autoincrement_given) ? "autoincrement=True"
+                                                                   : "autoincrement=False");
+    } else {
+        list_add(a, &args, c->nullable ? "nullable=True" : "nullable=False");
+    }
+    if (c->unique && !c->primary_key)
+        list_add(a, &args, "unique=True");
+    if (c->index && !c->primary_key)
+        list_add(a, &args, "index=True");
+    dflt = default_literal(a, ti, ci, im);
+    if (*dflt)
+        list_add(a, &args, fmt(a, "default=%s", dflt));
+    else if (c->primary_key && type_of(a, c) == BB_TYPE_UUID && !c->fk_target) {
+        imp(a, im, "uuid", NULL);
+        list_add(a, &args, "default=uuid.uuid4");
+    }
+    if (c->server_default) {
+        if (c->server_default_literal && type_of(a, c) == BB_TYPE_BOOLEAN) {
+            bool on = !strcmp(c->server_default, "true");
+            imp(a, im, "sqlalchemy", on ? "true" : "false");
+            list_add(a, &args, on ? "server_default=true()" : "server_default=false()");
+        } else {
+            imp(a, im, "sqlalchemy", "text");
+            list_add(a, &args, fmt(a, "server_default=text(%s)", lit(a, c->server_default)));
+        }
+    }
+    if (c->comment)
+        list_add(a, &args, fmt(a, "comment=%s", lit(a, c->comment)));
+    return call(a, 4, fmt(a, "%s = Column", c->name), &args, "");
+}
+
+/* How many foreign keys link tables x and y (either way); a self-reference
+ * counts its own. Above one, relationships must name their foreign keys. */
+static size_t fk_paths(arch *a, int x, int y)
+{
+    size_t n = 0;
+    for (int side = 0; side < 2; side++) {
+        int from = side ? y : x, to = side ? x : y;
+        const bb_table *t = &a->s->tables[from];
+        if (side && x == y)
+            break;
+        for (size_t k = 0; k < t->n_columns; k++) {
+            int tci;
+            if (fk_target(a, &t->columns[k], &tci) == to)
+                n++;
+        }
+    }
+    return n;
+}
+
+/* The FK column behind a relationship (not many_to_many): table and column. */
+static bool rel_fk(arch *a, int ti, const bb_relationship *r, int *fk_t, int *fk_c)
+{
+    const bb_table *t = &a->s->tables[ti];
+    int target =
+        r->target_index >= 0 ? r->target_index : bb_schema_table_index(a->s, r->target_table);
+    if (r->fk_table_index >= 0 && r->fk_column_index >= 0) {
+        *fk_t = r->fk_table_index;
+        *fk_c = r->fk_column_index;
+        return true;
+    }
+    if (target < 0)
+        return false;
+    /* Not resolved: the one FK between the two tables, on the side the
+     * relationship kind implies. */
+    int holder = r->kind == BB_REL_MANY_TO_ONE ? ti : target;
+    int other = holder == ti ? target : ti;
+    const bb_table *h = &a->s->tables[holder];
+    (void)t;
+    for (size_t k = 0; k < h->n_columns; k++) {
+        int tci;
+        if (r->foreign_key && strcmp(h->columns[k].name, r->foreign_key))
+            continue;
+        if (fk_target(a, &h->columns[k], &tci) == other) {
+            *fk_t = holder;
+            *fk_c = (int)k;
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *rel_attr(const bb_relationship *r)
+{
+    return r->attr_name ? r->attr_name : r->name ? r->name : r->target_table;
+}
+
+static int rel_target(arch *a, const bb_relationship *r)
+{
+    return r->target_index >= 0 ? r->target_index : bb_schema_table_index(a->s, r->target_table);
+}
+
+/* The flat `name = relationship(...)` text. */
+static const char *relationship_code(arch *a, int ti, const bb_relationship *r, imports *im)
+{
+    const bb_table *t = &a->s->tables[ti];
+    int target = rel_target(a, r);
+    list args = {0};
+    int fk_t = -1, fk_c = -1;
+    const bb_column *fk = NULL;
+    bool holds_fk = false;
+    if (target < 0)
+        return "";
+    imp(a, im, "sqlalchemy.orm", "relationship");
+    list_add(a, &args, lit(a, a->s->tables[target].class_name));
+    if (r->kind == BB_REL_MANY_TO_MANY) {
+        const char *assoc = r->assoc_table;
+        if (!assoc && r->through)
+            assoc = r->through;
+        list_add(a, &args, fmt(a, "secondary=%s", lit(a, assoc ? assoc : "")));
+    } else if (rel_fk(a, ti, r, &fk_t, &fk_c)) {
+        fk = &a->s->tables[fk_t].columns[fk_c];
+        holds_fk = fk_t == ti && (r->kind != BB_REL_ONE_TO_MANY || target != ti);
+        if (ti == target && r->kind == BB_REL_ONE_TO_ONE && r->foreign_key)
+            holds_fk = bb_table_column_index(t, r->foreign_key) == fk_c && !r->implicit;
+    }
+    if (r->counterpart >= 0 && target >= 0 && (size_t)r->counterpart < a->s->tables[target].n_rels)
+        list_add(a, &args,
+                 fmt(a, "back_populates=%s",
+                     lit(a, rel_attr(&a->s->tables[target].rels[r->counterpart]))));
+    else if (r->back_populates)
+        list_add(a, &args, fmt(a, "back_populates=%s", lit(a, r->back_populates)));
+    if (fk && fk_paths(a, ti, target) > 1)
+        list_add(a, &args,
+                 fmt(a, "foreign_keys=\"[%s.%s]\"", a->s->tables[fk_t].class_name, fk->name));
+    if (fk && ti == target && (r->kind == BB_REL_MANY_TO_ONE || holds_fk)) {
+        int tci;
+        int tti = fk_target(a, fk, &tci);
+        if (tti >= 0)
+            list_add(a, &args,
+                     fmt(a, "remote_side=\"%s.%s\"", t->class_name,
+                         a->s->tables[tti].columns[tci].name));
+    }
+    if (r->kind == BB_REL_ONE_TO_ONE)
+        list_add(a, &args, "uselist=False");
+    if (r->cascade)
+        list_add(a, &args, fmt(a, "cascade=%s", lit(a, r->cascade)));
+    /* The side without the FK: let the database apply ON DELETE, and never
+     * null out children behind its back. */
+    if (fk && !holds_fk && r->kind != BB_REL_MANY_TO_ONE) {
+        bool deletes = r->cascade && strstr(r->cascade, "delete");
+        if (fk->on_delete == BB_ON_DELETE_CASCADE || fk->on_delete == BB_ON_DELETE_SET_NULL)
+            list_add(a, &args, "passive_deletes=True");
+        else if (!deletes)
+            list_add(a, &args, "passive_deletes=\"all\"");
+    }
+    if (fk && holds_fk && fk->use_alter)
+        list_add(a, &args, "post_update=True");
+    return call(a, 4, fmt(a, "%s = relationship", rel_attr(r)), &args, "");
+}
+
+/* The column names of a constraint as string literals, comma-separated. */
+static const char *name_list(arch *a, const char *const *cols, size_t n, const char *sep,
+                             bool quoted)
+{
+    list l = {0};
+    for (size_t i = 0; i < n; i++)
+        list_add(a, &l, quoted ? lit(a, cols[i]) : cols[i]);
+    return join(a, &l, sep);
+}
+
+/* __table_args__ for table-level uniques, indexes and checks; "" if none. */
+static const char *table_args(arch *a, int ti, imports *im)
+{
+    const bb_table *t = &a->s->tables[ti];
+    list items = {0};
+    for (size_t i = 0; i < t->n_uniques; i++) {
+        const bb_unique *u = &t->uniques[i];
+        imp(a, im, "sqlalchemy", "UniqueConstraint");
+        list_add(a, &items,
+                 fmt(a, "UniqueConstraint(%s, name=%s)",
+                     name_list(a, u->columns, u->n_columns, ", ", true),
+                     lit(a, u->name ? u->name
+                                    : fmt(a, "uq_%s_%s", t->table_name,
+                                          name_list(a, u->columns, u->n_columns, "_", false)))));
+    }
+    for (size_t i = 0; i < t->n_indexes; i++) {
+        const bb_index *x = &t->indexes[i];
+        imp(a, im, "sqlalchemy", "Index");
+        list_add(a, &items,
+                 fmt(a, "Index(%s, %s%s)",
+                     lit(a, x->name ? x->name
+                                    : fmt(a, "ix_%s_%s", t->table_name,
+                                          name_list(a, x->columns, x->n_columns, "_", false))),
+                     name_list(a, x->columns, x->n_columns, ", ", true),
+                     x->unique ? ", unique=True" : ""));
+    }
+    for (size_t i = 0; i < t->n_checks; i++) {
+        const bb_check *ck = &t->checks[i];
+        imp(a, im, "sqlalchemy", "CheckConstraint");
+        /* The naming convention makes ck_<table>_<name>. */
+        list_add(a, &items,
+                 fmt(a, "CheckConstraint(%s, name=%s)", lit(a, ck->expression),
+                     lit(a, ck->name ? ck->name : fmt(a, "%zu", i + 1))));
+    }
+    if (t->comment) {
+        const char *dict = fmt(a, "{\"comment\": %s}", lit(a, t->comment));
+        if (!items.n)
+            return wrap(a, 4, fmt(a, "__table_args__ = %s", dict));
+        list_add(a, &items, dict);
+    }
+    if (!items.n)
+        return "";
+    if (items.n == 1)
+        return wrap(a, 4, fmt(a, "__table_args__ = (%s,)", items.v[0]));
+    return call(a, 4, "__table_args__ = ", &items, "");
+}
+
+/* A model's many-to-many `<rel>_ids` facts, for the model, schemas, routes. */
+typedef struct m2m_info {
+    const char *attr, *ids, *target_class, *target_module, *target_pk, *id_type;
+    int target;
+} m2m_info;
+
+static size_t m2m_of(arch *a, int ti, m2m_info *out, size_t max, imports *im)
+{
+    const bb_table *t = &a->s->tables[ti];
+    size_t n = 0;
+    for (size_t r = 0; r < t->n_rels && n < max; r++) {
+        const bb_relationship *rel = &t->rels[r];
+        int target = rel_target(a, rel);
+        if (rel->kind != BB_REL_MANY_TO_MANY || target < 0 || a->t[target].pk < 0)
+            continue;
+        m2m_info *m = &out[n++];
+        m->attr = rel_attr(rel);
+        m->target = target;
+        m->target_class = a->s->tables[target].class_name;
+        m->target_module = a->s->tables[target].table_name;
+        m->target_pk = a->s->tables[target].columns[a->t[target].pk].name;
+        m->id_type = py_type(a, target, a->t[target].pk, im);
+        /* "tags" -> "tag_ids"; otherwise "<attr>_ids". */
+        size_t len = strlen(m->attr);
+        if (len > 1 && m->attr[len - 1] == 's')
+            m->ids = fmt(a, "%.*s_ids", (int)(len - 1), m->attr);
+        else
+            m->ids = fmt(a, "%s_ids", m->attr);
+    }
+    return n;
+}
+
+#define MAX_M2M 64
+
+static void plan_model(arch *a, int ti, cJSON *m)
+{
+    const bb_table *t = &a->s->tables[ti];
+    imports im = {0};
+    list bases = {0};
+    cJSON *cols, *rels, *props;
+    m2m_info mm[MAX_M2M];
+    size_t n_mm;
+    bool any_rel = false;
+
+    imp(a, &im, "app.core.database", "Base");
+    if (t->use_timestamps) {
+        imp(a, &im, "app.models.mixins", "TimestampMixin");
+        list_add(a, &bases, "TimestampMixin");
+    }
+    if (t->use_soft_delete) {
+        imp(a, &im, "app.models.mixins", "SoftDeleteMixin");
+        list_add(a, &bases, "SoftDeleteMixin");
+    }
+    list_add(a, &bases, "Base");
+    jstr(a, m, "class_line", call(a, 0, fmt(a, "class %s", t->class_name), &bases, ":"));
+    jstr(a, m, "docstring", docstring(a, t->description, 4));
+
+    cols = jarr(a, m, "columns");
+    for (size_t k = 0; k < t->n_columns; k++) {
+        const bb_column *c = &t->columns[k];
+        if (c->from_mixin)
+            continue;
+        cJSON *o = jpush(a, cols);
+        jstr(a, o, "name", c->name);
+        jstr(a, o, "code", column_code(a, ti, (int)k, &im));
+        jstr(a, o, "comment_line",
+             c->description ? fmt(a, "    # %s", comment_text(a, c->description)) : "");
+        jbool(a, o, "has_comment_line", c->description && *comment_text(a, c->description));
+    }
+    const char *args = table_args(a, ti, &im);
+    jstr(a, m, "table_args", args);
+
+    rels = jarr(a, m, "relationships");
+    for (size_t r = 0; r < t->n_rels; r++) {
+        const char *code = relationship_code(a, ti, &t->rels[r], &im);
+        if (!*code)
+            continue;
+        any_rel = true;
+        cJSON *o = jpush(a, rels);
+        jstr(a, o, "name", rel_attr(&t->rels[r]));
+        jstr(a, o, "kind", bb_rel_kind_name(t->rels[r].kind));
+        jstr(a, o, "code", code);
+    }
+    jbool(a, m, "has_relationships", any_rel);
+
+    n_mm = m2m_of(a, ti, mm, MAX_M2M, &im);
+    props = jarr(a, m, "id_properties");
+    for (size_t i = 0; i < n_mm; i++) {
+        cJSON *o = jpush(a, props);
+        imp(a, &im, "typing", "List");
+        jstr(a, o, "name", mm[i].ids);
+        jstr(a, o, "attr", mm[i].attr);
+        jstr(a, o, "target_pk", mm[i].target_pk);
+        jstr(a, o, "def_line",
+             wrap(a, 4, fmt(a, "def %s(self) -> List[%s]:", mm[i].ids, mm[i].id_type)));
+        jstr(a, o, "return_line",
+             wrap(a, 8,
+                  fmt(a, "return [item.%s for item in self.%s]", mm[i].target_pk, mm[i].attr)));
+    }
+    jstr(a, m, "model_imports", render_imports(a, &im));
+}
+
+/* ---- schemas ---------------------------------------------------------------- */
+
+/* One Pydantic field line: name: type = default-or-Field(...). */
+static const char *field_code(arch *a, int ti, int ci, int mode, imports *im)
+{
+    /* mode 0: Create, 1: Update, 2: Read */
+    const bb_table *t = &a->s->tables[ti];
+    const bb_column *c = &t->columns[ci];
+    const bb_column *st = storage(a, c);
+    const char *ty = py_type(a, ti, ci, im);
+    bb_col_type bt = type_of(a, c);
+    list fargs = {0};
+    bool optional, required;
+    const char *dflt = "None";
+    if (mode == 2) {
+        optional = c->nullable && !c->primary_key;
+        required = !optional;
+    } else if (mode == 1) {
+        optional = true;
+        required = false;
+    } else {
+        const char *d = default_literal(a, ti, ci, im);
+        required = !c->nullable && !has_default(a, ti, ci);
+        optional = c->nullable || (!*d && !required);
+        if (*d)
+            dflt = d;
+    }
+    if (mode != 2) {
+        if ((bt == BB_TYPE_STRING) && st->length > 0)
+            list_add(a, &fargs, fmt(a, "max_length=%d", st->length));
+        if (bt == BB_TYPE_NUMERIC && st->precision > 0) {
+            list_add(a, &fargs, fmt(a, "max_digits=%d", st->precision));
+            if (st->scale >= 0)
+                list_add(a, &fargs, fmt(a, "decimal_places=%d", st->scale));
+        }
+    }
+    if (c->description && mode != 1)
+        list_add(a, &fargs, fmt(a, "description=%s", lit(a, c->description)));
+    if (optional) {
+        imp(a, im, "typing", "Optional");
+        ty = fmt(a, "Optional[%s]", ty);
+    }
+    if (fargs.n) {
+        list all = {0};
+        imp(a, im, "pydantic", "Field");
+        list_add(a, &all, required ? "..." : dflt);
+        for (size_t i = 0; i < fargs.n; i++)
+            list_add(a, &all, fargs.v[i]);
+        return call(a, 4, fmt(a, "%s: %s = Field", c->name, ty), &all, "");
+    }
+    if (required)
+        return wrap(a, 4, fmt(a, "%s: %s", c->name, ty));
+    return wrap(a, 4, fmt(a, "%s: %s = %s", c->name, ty, dflt));
+}
+
+static void plan_schema(arch *a, int ti, cJSON *m)
+{
+    const bb_table *t = &a->s->tables[ti];
+    imports im = {0};
+    cJSON *create = jarr(a, m, "create_fields");
+    cJSON *update = jarr(a, m, "update_fields");
+    cJSON *read = jarr(a, m, "read_fields");
+    m2m_info mm[MAX_M2M];
+    size_t n_mm;
+    imp(a, &im, "pydantic", "BaseModel");
+    imp(a, &im, "typing", "List");
+    imp(a, &im, "app.schemas.compat", "ORMModel");
+    for (size_t k = 0; k < t->n_columns; k++) {
+        const bb_column *c = &t->columns[k];
+        jpush_code(a, read, field_code(a, ti, (int)k, 2, &im));
+        if (c->from_mixin || generated_pk(a, ti, (int)k))
+            continue;
+        jpush_code(a, create, field_code(a, ti, (int)k, 0, &im));
+        if (!c->primary_key)
+            jpush_code(a, update, field_code(a, ti, (int)k, 1, &im));
+    }
+    n_mm = m2m_of(a, ti, mm, MAX_M2M, &im);
+    for (size_t i = 0; i < n_mm; i++) {
+        imp(a, &im, "typing", "Optional");
+        const char *opt =
+            wrap(a, 4, fmt(a, "%s: Optional[List[%s]] = None", mm[i].ids, mm[i].id_type));
+        jpush_code(a, create, opt);
+        jpush_code(a, update, opt);
+        jpush_code(a, read, wrap(a, 4, fmt(a, "%s: List[%s] = []", mm[i].ids, mm[i].id_type)));
+    }
+    jbool(a, m, "has_create_fields", cJSON_GetArraySize(create) > 0);
+    jbool(a, m, "has_update_fields", cJSON_GetArraySize(update) > 0);
+    jstr(a, m, "schema_imports", render_imports(a, &im));
+}
+
+/* ---- routes ----------------------------------------------------------------- */
+
+/* Names the list function uses: a filter parameter must not shadow them. */
+static bool reserved_param(const char *n)
+{
+    static const char *const words[] = {
+        "limit", "offset",      "sort",      "include_deleted", "db",      "order",  "conditions",
+        "page",  "sort_clause", "Query",     "Depends",         "Session", "get_db", "List",
+        "Any",   "Optional",    "MAX_LIMIT", "SORT_FIELDS",     "COLUMNS", "TABLE",  "router"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (!strcmp(n, words[i]))
+            return true;
+    return false;
+}
+
+static void plan_routes(arch *a, int ti, cJSON *m)
+{
+    const bb_table *t = &a->s->tables[ti];
+    const tinfo *inf = &a->t[ti];
+    imports im = {0};
+    list cols = {0}, sorts = {0}, params = {0};
+    cJSON *filters = jarr(a, m, "filters");
+    cJSON *refs = jarr(a, m, "references");
+    cJSON *links = jarr(a, m, "links");
+    cJSON *sort_names = jarr(a, m, "sort_fields");
+    m2m_info mm[MAX_M2M];
+    size_t n_mm, n_refs = 0;
+    const char *cls = t->class_name;
+    const char *pk_type = py_type(a, ti, inf->pk, &im);
+    const char *sn = inf->snake;
+
+    imp(a, &im, "typing", "Any");
+    imp(a, &im, "typing", "List");
+    imp(a, &im, "fastapi", "APIRouter");
+    imp(a, &im, "fastapi", "Depends");
+    imp(a, &im, "fastapi", "Query");
+    imp(a, &im, "fastapi", "Response");
+    imp(a, &im, "sqlalchemy.orm", "Session");
+    imp(a, &im, "app.api.crud", "MAX_LIMIT");
+    imp(a, &im, "app.api.crud", "columns_of");
+    imp(a, &im, "app.api.crud", "commit_or_raise");
+    imp(a, &im, "app.api.crud", "get_or_404");
+    imp(a, &im, "app.api.crud", "page");
+    imp(a, &im, "app.api.crud", "sort_clause");
+    imp(a, &im, "app.core.database", "get_db");
+    imp(a, &im, fmt(a, "app.models.%s", t->table_name), cls);
+    imp(a, &im, "app.schemas.compat", "dump");
+    const char *schemas_mod = fmt(a, "app.schemas.%s", t->table_name);
+    imp(a, &im, schemas_mod, fmt(a, "%sCreate", cls));
+    imp(a, &im, schemas_mod, fmt(a, "%sPage", cls));
+    imp(a, &im, schemas_mod, fmt(a, "%sRead", cls));
+    imp(a, &im, schemas_mod, fmt(a, "%sUpdate", cls));
+
+    list_add(a, &params, "limit: int = Query(20, ge=1, le=MAX_LIMIT)");
+    list_add(a, &params, "offset: int = Query(0, ge=0)");
+    list_add(a, &params, fmt(a, "sort: str = %s", lit(a, t->columns[inf->pk].name)));
+    if (t->use_soft_delete)
+        list_add(a, &params, "include_deleted: bool = False");
+
+    for (size_t k = 0; k < t->n_columns; k++) {
+        const bb_column *c = &t->columns[k];
+        bb_col_type bt = type_of(a, c);
+        if (!c->from_mixin || t->use_timestamps)
+            list_add(a, &cols, lit(a, c->name));
+        if (sortable(bt) &&
+            (!c->from_mixin || !strcmp(c->name, "created_at") || !strcmp(c->name, "updated_at"))) {
+            list_add(a, &sorts, fmt(a, "%s: %s.%s", lit(a, c->name), cls, c->name));
+            jpush_str(a, sort_names, c->name);
+        }
+        if (!c->from_mixin && !c->primary_key && filterable(bt) &&
+            (c->index || c->unique || bt == BB_TYPE_ENUM || bt == BB_TYPE_BOOLEAN ||
+             c->fk_target)) {
+            const char *pname = reserved_param(c->name) ? fmt(a, "%s_filter", c->name) : c->name;
+            const char *ty = py_type(a, ti, (int)k, &im);
+            imp(a, &im, "typing", "Optional");
+            if (pname != c->name)
+                list_add(
+                    a, &params,
+                    fmt(a, "%s: Optional[%s] = Query(None, alias=%s)", pname, ty, lit(a, c->name)));
+            else
+                list_add(a, &params, fmt(a, "%s: Optional[%s] = None", pname, ty));
+            cJSON *f = jpush(a, filters);
+            jstr(a, f, "name", c->name);
+            jstr(a, f, "param", pname);
+            jstr(a, f, "type", ty);
+            jstr(a, f, "code",
+                 fmt(a, "%s\n%s", wrap(a, 4, fmt(a, "if %s is not None:", pname)),
+                     wrap(a, 8, fmt(a, "conditions.append(%s.%s == %s)", cls, c->name, pname))));
+        }
+        if (c->fk_target) {
+            int tci;
+            int tti = fk_target(a, c, &tci);
+            if (tti >= 0) {
+                const bb_table *tt = &a->s->tables[tti];
+                if (tti != ti)
+                    imp(a, &im, fmt(a, "app.models.%s", tt->table_name), tt->class_name);
+                imp(a, &im, "app.api.crud", "check_reference");
+                jpush_code(a, refs,
+                           wrap(a, 4,
+                                fmt(a, "check_reference(db, %s, data.get(%s), %s, %s.%s)",
+                                    lit(a, c->name), lit(a, c->name), tt->class_name,
+                                    tt->class_name, tt->columns[tci].name)));
+                n_refs++;
+            }
+        }
+    }
+    list_add(a, &params, "db: Session = Depends(get_db)");
+
+    n_mm = m2m_of(a, ti, mm, MAX_M2M, &im);
+    for (size_t i = 0; i < n_mm; i++) {
+        if (mm[i].target != ti)
+            imp(a, &im, fmt(a, "app.models.%s", mm[i].target_module), mm[i].target_class);
+        imp(a, &im, "app.api.crud", "fetch_related");
+        jpush_code(a, links,
+                   fmt(a, "%s\n%s",
+                       wrap(a, 4, fmt(a, "if data.get(%s) is not None:", lit(a, mm[i].ids))),
+                       wrap(a, 8,
+                            fmt(a, "item.%s = fetch_related(db, %s, data[%s], %s, %s.%s)",
+                                mm[i].attr, lit(a, mm[i].ids), lit(a, mm[i].ids),
+                                mm[i].target_class, mm[i].target_class, mm[i].target_pk))));
+    }
+    jbool(a, m, "has_references", n_refs > 0);
+    jbool(a, m, "has_links", n_mm > 0);
+    jstr(a, m, "api_path", inf->api_path);
+    jstr(a, m, "snake", sn);
+    jstr(a, m, "pk", t->columns[inf->pk].name);
+    jstr(a, m, "pk_type", pk_type);
+
+    if (cols.n == 1)
+        jstr(a, m, "columns_line", wrap(a, 0, fmt(a, "COLUMNS = (%s,)", cols.v[0])));
+    else
+        jstr(a, m, "columns_line", call(a, 0, "COLUMNS = ", &cols, ""));
+    {
+        bb_buf b;
+        int rc = a->rc;
+        bb_buf_init(&b, CODE_MAX);
+        if (!rc)
+            rc = bb_buf_printf(&b, "SORT_FIELDS = {%s}", join(a, &sorts, ", "));
+        const char *flat = keep(a, &b, rc ? rc : bb_buf_putc(&b, '\n'));
+        /* A dict with more than one entry that does not fit is exploded. */
+        jstr(a, m, "sort_fields_line", wrap(a, 0, flat));
+    }
+    jstr(a, m, "sig_list", call(a, 0, fmt(a, "def list_%s", t->table_name), &params, " -> dict:"));
+    jstr(a, m, "sig_create",
+         wrap(a, 0,
+              fmt(a,
+                  "def create_%s(payload: %sCreate, db: Session = Depends(get_db)) -> "
+                  "%s:",
+                  sn, cls, cls)));
+    jstr(a, m, "sig_read",
+         wrap(a, 0,
+              t->use_soft_delete
+                  ? fmt(a,
+                        "def read_%s(item_id: %s, include_deleted: bool = False, db: "
+                        "Session = Depends(get_db)) -> %s:",
+                        sn, pk_type, cls)
+                  : fmt(a,
+                        "def read_%s(item_id: %s, db: Session = Depends(get_db)) -> "
+                        "%s:",
+                        sn, pk_type, cls)));
+    jstr(a, m, "sig_update",
+         wrap(a, 0,
+              fmt(a,
+                  "def update_%s(item_id: %s, payload: %sUpdate, db: Session = "
+                  "Depends(get_db)) -> %s:",
+                  sn, pk_type, cls, cls)));
+    jstr(a, m, "sig_delete",
+         wrap(a, 0,
+              fmt(a,
+                  "def delete_%s(item_id: %s, db: Session = Depends(get_db)) -> "
+                  "Response:",
+                  sn, pk_type)));
+    jstr(a, m, "sig_restore",
+         wrap(a, 0,
+              fmt(a, "def restore_%s(item_id: %s, db: Session = Depends(get_db)) -> %s:", sn,
+                  pk_type, cls)));
+    jstr(
+        a, m, "link_sig",
+        wrap(a, 0, fmt(a, "def _link(db: Session, item: %s, data: Dict[str, Any]) -> None:", cls)));
+    if (n_mm || n_refs)
+        imp(a, &im, "typing", "Dict");
+    if (pk_type && !strcmp(pk_type, "UUID"))
+        imp(a, &im, "uuid", "UUID");
+    jstr(a, m, "route_imports", render_imports(a, &im));
+}
+
+/* ---- tests -------------------------------------------------------------------- */
+
+/* The Python expression of a test value for column ci ("n" is unique). */
+static const char *test_value(arch *a, int ti, int ci, imports *im)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    const bb_column *st = storage(a, c);
+    switch (type_of(a, c)) {
+    case BB_TYPE_STRING:
+        imp(a, im, "tests.factories", "text_value");
+        if (st->length > 0)
+            return fmt(a, "text_value(%s, n, %d)", lit(a, c->name), st->length);
+        return fmt(a, "text_value(%s, n)", lit(a, c->name));
+    case BB_TYPE_TEXT:
+        imp(a, im, "tests.factories", "text_value");
+        return fmt(a, "text_value(%s, n)", lit(a, c->name));
+    case BB_TYPE_BOOLEAN:
+        return "True";
+    case BB_TYPE_DATETIME:
+        imp(a, im, "tests.factories", "datetime_value");
+        return "datetime_value(n)";
+    case BB_TYPE_DATE:
+        imp(a, im, "tests.factories", "date_value");
+        return "date_value(n)";
+    case BB_TYPE_TIME:
+        imp(a, im, "tests.factories", "time_value");
+        return "time_value(n)";
+    case BB_TYPE_INTERVAL:
+        return "n * 60";
+    case BB_TYPE_NUMERIC:
+        imp(a, im, "tests.factories", "decimal_value");
+        return fmt(a, "decimal_value(n, %d, %d)", st->precision > 0 ? st->precision : 10,
+                   st->scale >= 0 ? st->scale : 2);
+    case BB_TYPE_FLOAT:
+        return "n + 0.5";
+    case BB_TYPE_ENUM: {
+        const bb_column *src = enum_source(a, ti, ci);
+        return lit(a, src->n_enum_values ? src->enum_values[0] : "");
+    }
+    case BB_TYPE_JSON:
+        return "{\"n\": n}";
+    case BB_TYPE_UUID:
+        imp(a, im, "tests.factories", "uuid_value");
+        return "uuid_value()";
+    case BB_TYPE_LARGEBINARY:
+        imp(a, im, "tests.factories", "text_value");
+        return fmt(a, "text_value(%s, n)", lit(a, c->name));
+    case BB_TYPE_SMALLINTEGER:
+        return "n % 30000";
+    default:
+        return "n";
+    }
+}
+
+/* A key no row has, of the pk column's type (a Python literal). */
+static const char *missing_key(arch *a, int ti, int ci)
+{
+    switch (type_of(a, &a->s->tables[ti].columns[ci])) {
+    case BB_TYPE_STRING:
+    case BB_TYPE_TEXT:
+        return "\"no-such-key\"";
+    case BB_TYPE_UUID:
+        return "\"00000000-0000-4000-8000-000000000000\"";
+    case BB_TYPE_SMALLINTEGER:
+        return "32000";
+    default:
+        return "999999";
+    }
+}
+
+/* Whether a test can compare what it sent with what it reads back. */
+static const char *check_line(arch *a, int ti, int ci, imports *im)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    const char *k = lit(a, c->name);
+    switch (type_of(a, c)) {
+    case BB_TYPE_NUMERIC:
+        imp(a, im, "tests.factories", "same_decimal");
+        return wrap(a, 4, fmt(a, "assert same_decimal(item[%s], body[%s])", k, k));
+    case BB_TYPE_DATETIME:
+    case BB_TYPE_INTERVAL:
+    case BB_TYPE_LARGEBINARY:
+    case BB_TYPE_FLOAT:
+        return "";
+    default:
+        return wrap(a, 4, fmt(a, "assert item[%s] == body[%s]", k, k));
+    }
+}
+
+/* Whether table ti's factory fills FK column ci (else it stays null). */
+static bool factory_fills(arch *a, int ti, int ci)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    int tci, tti = fk_target(a, c, &tci);
+    if (tti < 0 || !a->t[tti].routes)
+        return false;
+    if (!c->nullable)
+        return tti != ti;
+    if (tti == ti || c->use_alter)
+        return false;
+    /* Only references to tables built earlier, so factories never recurse. */
+    for (size_t i = 0; i < a->s->n_build_order; i++) {
+        if (a->s->build_order[i] == tti)
+            return true;
+        if (a->s->build_order[i] == ti)
+            return false;
+    }
+    return tti < ti;
+}
+
+static void plan_factory(arch *a, int ti, cJSON *m, imports *fim)
+{
+    const bb_table *t = &a->s->tables[ti];
+    list entries = {0};
+    cJSON *parents = jarr(a, m, "parents");
+    for (size_t k = 0; k < t->n_columns; k++) {
+        const bb_column *c = &t->columns[k];
+        if (c->from_mixin || generated_pk(a, ti, (int)k))
+            continue;
+        if (c->fk_target) {
+            int tci, tti = fk_target(a, c, &tci);
+            if (factory_fills(a, ti, (int)k)) {
+                const bb_table *tt = &a->s->tables[tti];
+                jpush_code(a, parents,
+                           fmt(a, "%s\n%s",
+                               wrap(a, 4, fmt(a, "if %s not in body:", lit(a, c->name))),
+                               wrap(a, 8,
+                                    fmt(a, "body[%s] = create_%s(client)[%s]", lit(a, c->name),
+                                        a->t[tti].snake, lit(a, tt->columns[tci].name)))));
+            }
+            continue;
+        }
+        list_add(a, &entries, fmt(a, "%s: %s", lit(a, c->name), test_value(a, ti, (int)k, fim)));
+    }
+    jstr(a, m, "body_line",
+         wrap(a, 4, fmt(a, "body: Dict[str, Any] = {%s}", join(a, &entries, ", "))));
+    jstr(a, m, "body_sig",
+         wrap(a, 0, fmt(a, "def %s_body(client: TestClient) -> Dict[str, Any]:", a->t[ti].snake)));
+    jstr(
+        a, m, "create_sig",
+        wrap(a, 0, fmt(a, "def create_%s(client: TestClient) -> Dict[str, Any]:", a->t[ti].snake)));
+    jstr(a, m, "create_return",
+         wrap(a, 4,
+              fmt(a, "return created(client, \"%s\", %s_body(client))", a->t[ti].api_path,
+                  a->t[ti].snake)));
+}
+
+static void plan_tests(arch *a, int ti, cJSON *m)
+{
+    const bb_table *t = &a->s->tables[ti];
+    const tinfo *inf = &a->t[ti];
+    imports im = {0};
+    cJSON *checks = jarr(a, m, "checks");
+    cJSON *m2m = jarr(a, m, "test_links");
+    m2m_info mm[MAX_M2M];
+    size_t n_mm;
+    int unique_col = -1, fk_col = -1, filter_col = -1, update_col = -1;
+    const char *sn = inf->snake;
+
+    imp(a, &im, "tests.factories", fmt(a, "%s_body", sn));
+    imp(a, &im, "tests.factories", fmt(a, "create_%s", sn));
+    imp(a, &im, "tests.factories", "created");
+    for (size_t k = 0; k < t->n_columns; k++) {
+        const bb_column *c = &t->columns[k];
+        bb_col_type bt = type_of(a, c);
+        if (c->from_mixin || generated_pk(a, ti, (int)k))
+            continue;
+        if (!c->fk_target || factory_fills(a, ti, (int)k)) {
+            const char *line = check_line(a, ti, (int)k, &im);
+            if (*line)
+                jpush_code(a, checks, line);
+        }
+        if (c->unique && !c->primary_key && unique_col < 0 &&
+            (!c->fk_target || factory_fills(a, ti, (int)k)))
+            unique_col = (int)k;
+        if (c->fk_target && fk_col < 0) {
+            int tci, tti = fk_target(a, c, &tci);
+            if (tti >= 0 && a->t[tti].routes)
+                fk_col = (int)k;
+        }
+        if (!c->primary_key && !c->fk_target && filterable(bt) && filter_col < 0 &&
+            (c->index || c->unique || bt == BB_TYPE_ENUM || bt == BB_TYPE_BOOLEAN))
+            filter_col = (int)k;
+        if (!c->primary_key && !c->fk_target && !c->unique && update_col < 0 &&
+            (bt == BB_TYPE_STRING || bt == BB_TYPE_TEXT))
+            update_col = (int)k;
+    }
+    /* A unique filter finds exactly one row. */
+    for (size_t k = 0; k < t->n_columns; k++) {
+        const bb_column *c = &t->columns[k];
+        if (!c->from_mixin && c->unique && !c->primary_key && !c->fk_target &&
+            filterable(type_of(a, c))) {
+            filter_col = (int)k;
+            break;
+        }
+    }
+    jstr(a, m, "missing_key", missing_key(a, ti, inf->pk));
+    jbool(a, m, "integer_pk", is_integer(type_of(a, &t->columns[inf->pk])));
+    if (filter_col >= 0) {
+        const bb_column *c = &t->columns[filter_col];
+        cJSON *f = jobj(a, m, "test_filter");
+        jstr(a, f, "name", c->name);
+        jstr(a, f, "literal", lit(a, c->name));
+        jbool(a, f, "exact", c->unique);
+        jstr(a, f, "query_line",
+             wrap(a, 4,
+                  fmt(a, "response = client.get(PATH, params={%s: first[%s]})", lit(a, c->name),
+                      lit(a, c->name))));
+        jstr(a, f, "all_line",
+             wrap(a, 4,
+                  fmt(a, "assert all(row[%s] == first[%s] for row in page[\"items\"])",
+                      lit(a, c->name), lit(a, c->name))));
+    }
+    if (update_col >= 0) {
+        const bb_column *c = &t->columns[update_col];
+        const bb_column *st = storage(a, c);
+        cJSON *u = jobj(a, m, "test_update");
+        imp(a, &im, "tests.factories", "text_value");
+        imp(a, &im, "tests.factories", "next_number");
+        jstr(a, u, "value_line",
+             wrap(a, 4,
+                  st->length > 0 && type_of(a, c) == BB_TYPE_STRING
+                      ? fmt(a, "changes = {%s: text_value(\"new\", next_number(), %d)}",
+                            lit(a, c->name), st->length)
+                      : fmt(a, "changes = {%s: text_value(\"new\", next_number())}",
+                            lit(a, c->name))));
+        jstr(a, u, "check_line",
+             wrap(a, 4,
+                  fmt(a, "assert response.json()[%s] == changes[%s]", lit(a, c->name),
+                      lit(a, c->name))));
+    }
+    if (unique_col >= 0) {
+        const bb_column *c = &t->columns[unique_col];
+        cJSON *u = jobj(a, m, "test_unique");
+        jstr(a, u, "name", c->name);
+        jstr(a, u, "copy_line",
+             wrap(a, 4, fmt(a, "body[%s] = item[%s]", lit(a, c->name), lit(a, c->name))));
+        jstr(a, u, "loc_line",
+             wrap(a, 4,
+                  fmt(a,
+                      "assert response.json()[\"detail\"][0][\"loc\"] == [\"body\", "
+                      "%s]",
+                      lit(a, c->name))));
+    }
+    if (fk_col >= 0) {
+        const bb_column *c = &t->columns[fk_col];
+        int tci, tti = fk_target(a, c, &tci);
+        cJSON *u = jobj(a, m, "test_fk");
+        jstr(a, u, "name", c->name);
+        jstr(a, u, "set_line",
+             wrap(a, 4, fmt(a, "body[%s] = %s", lit(a, c->name), missing_key(a, tti, tci))));
+        jstr(a, u, "loc_line",
+             wrap(a, 4,
+                  fmt(a,
+                      "assert response.json()[\"detail\"][0][\"loc\"] == [\"body\", "
+                      "%s]",
+                      lit(a, c->name))));
+    }
+    n_mm = m2m_of(a, ti, mm, MAX_M2M, &im);
+    for (size_t i = 0; i < n_mm; i++) {
+        cJSON *o;
+        if (!a->t[mm[i].target].routes)
+            continue;
+        o = jpush(a, m2m);
+        imp(a, &im, "tests.factories", fmt(a, "create_%s", a->t[mm[i].target].snake));
+        jstr(a, o, "ids", mm[i].ids);
+        jstr(a, o, "attr", mm[i].attr);
+        jstr(a, o, "create_target",
+             wrap(a, 4, fmt(a, "other = create_%s(client)", a->t[mm[i].target].snake)));
+        jstr(a, o, "link_line",
+             wrap(a, 4, fmt(a, "body[\"%s\"] = [other[%s]]", mm[i].ids, lit(a, mm[i].target_pk))));
+        jstr(
+            a, o, "linked_line",
+            wrap(a, 4,
+                 fmt(a, "assert item[\"%s\"] == [other[%s]]", mm[i].ids, lit(a, mm[i].target_pk))));
+        jstr(a, o, "bad_line",
+             wrap(a, 4,
+                  fmt(a, "body[\"%s\"] = [%s]", mm[i].ids,
+                      missing_key(a, mm[i].target, a->t[mm[i].target].pk))));
+    }
+    jstr(a, m, "test_imports", render_imports(a, &im));
+}
+
+/* ---- the association tables and project-wide files ---------------------------- */
+
+static void plan_associations(arch *a, cJSON *plan)
+{
+    cJSON *arr = jarr(a, plan, "association_tables");
+    imports im = {0};
+    list done = {0};
+    imp(a, &im, "sqlalchemy", "Column");
+    imp(a, &im, "sqlalchemy", "ForeignKey");
+    imp(a, &im, "sqlalchemy", "Table");
+    imp(a, &im, "app.core.database", "Base");
+    for (size_t i = 0; i < a->s->n_tables; i++) {
+        const bb_table *t = &a->s->tables[i];
+        for (size_t r = 0; r < t->n_rels; r++) {
+            const bb_relationship *rel = &t->rels[r];
+            int target = rel_target(a, rel);
+            bool seen = false;
+            if (rel->kind != BB_REL_MANY_TO_MANY || rel->through_index >= 0 || rel->through ||
+                target < 0 || !rel->assoc_table)
+                continue;
+            for (size_t d = 0; d < done.n; d++)
+                seen |= !strcmp(done.v[d], rel->assoc_table);
+            if (seen || a->t[i].pk < 0 || a->t[target].pk < 0)
+                continue;
+            list_add(a, &done, rel->assoc_table);
+            /* Sides in table-name order, as the automatic name is built. */
+            int sides[2] = {(int)i, target};
+            if (strcmp(a->s->tables[sides[0]].table_name, a->s->tables[sides[1]].table_name) > 0) {
+                sides[0] = target;
+                sides[1] = (int)i;
+            }
+            list items = {0};
+            list_add(a, &items, lit(a, rel->assoc_table));
+            list_add(a, &items, "Base.metadata");
+            for (int sd = 0; sd < 2; sd++) {
+                const bb_table *st = &a->s->tables[sides[sd]];
+                int pk = a->t[sides[sd]].pk;
+                list col = {0};
+                list_add(a, &col,
+                         lit(a, fmt(a, "%s_%s", snake(a, st->class_name), st->columns[pk].name)));
+                list_add(a, &col, sa_type(a, sides[sd], pk, &im));
+                list_add(a, &col,
+                         fmt(a, "ForeignKey(%s, ondelete=\"CASCADE\")",
+                             lit(a, fmt(a, "%s.%s", st->table_name, st->columns[pk].name))));
+                list_add(a, &col, "primary_key=True");
+                list_add(a, &items, fmt(a, "Column(%s)", join(a, &col, ", ")));
+            }
+            cJSON *o = jpush(a, arr);
+            jstr(a, o, "name", rel->assoc_table);
+            jstr(a, o, "code", call(a, 0, fmt(a, "%s = Table", rel->assoc_table), &items, ""));
+        }
+    }
+    jbool(a, plan, "has_association_tables", done.n > 0);
+    jstr(a, plan, "association_imports", render_imports(a, &im));
+}
+
+static void plan_models_init(arch *a, cJSON *plan)
+{
+    imports im = {0};
+    list all = {0};
+    if (a->has_assoc) {
+        imp(a, &im, "app.models", "associations");
+        list_add(a, &all, "\"associations\"");
+    }
+    for (size_t i = 0; i < a->s->n_tables; i++) {
+        const bb_table *t = &a->s->tables[i];
+        imp(a, &im, fmt(a, "app.models.%s", t->table_name), t->class_name);
+    }
+    /* __all__ in the imports' order. */
+    list names = {0};
+    for (size_t i = 0; i < a->s->n_tables; i++)
+        list_add(a, &names, a->s->tables[i].class_name);
+    if (names.n)
+        qsort(names.v, names.n, sizeof(char *), name_cmp);
+    for (size_t i = 0; i < names.n; i++)
+        list_add(a, &all, lit(a, names.v[i]));
+    jstr(a, plan, "models_imports", render_imports(a, &im));
+    jstr(a, plan, "models_all", wrap(a, 0, fmt(a, "__all__ = [%s]", join(a, &all, ", "))));
+}
+
+static void plan_router(arch *a, cJSON *plan)
+{
+    imports im = {0};
+    cJSON *inc = jarr(a, plan, "router_includes");
+    /* The custom package imports its modules, so one name reaches them all
+     * (`from x import y as z` lines would need aliases). */
+    imp(a, &im, "fastapi", "APIRouter");
+    for (size_t i = 0; i < a->s->n_tables; i++) {
+        const bb_table *t = &a->s->tables[i];
+        if (!a->t[i].routes)
+            continue;
+        imp(a, &im, "app.api.routes", t->table_name);
+    }
+    bool any = false;
+    for (size_t i = 0; i < a->s->n_tables; i++)
+        any |= a->t[i].routes;
+    if (any)
+        imp(a, &im, "app.api.routes", "custom");
+    for (size_t i = 0; i < a->s->n_tables; i++) {
+        const bb_table *t = &a->s->tables[i];
+        if (!a->t[i].routes)
+            continue;
+        jpush_code(a, inc,
+                   wrap(a, 0, fmt(a, "api_router.include_router(%s.router)", t->table_name)));
+        jpush_code(a, inc,
+                   wrap(a, 0,
+                        fmt(a,
+                            "api_router.include_router(custom.%s.router, prefix=\"/%s\", "
+                            "tags=[\"%s\"])",
+                            t->table_name, t->table_name, t->table_name)));
+    }
+    jstr(a, plan, "router_imports", render_imports(a, &im));
+    imports ci = {0};
+    for (size_t i = 0; i < a->s->n_tables; i++)
+        if (a->t[i].routes)
+            imp(a, &ci, "app.api.routes.custom", a->s->tables[i].table_name);
+    jstr(a, plan, "custom_imports", render_imports(a, &ci));
+    list all = {0};
+    for (size_t i = 0; i < a->s->n_tables; i++)
+        if (a->t[i].routes)
+            list_add(a, &all, a->s->tables[i].table_name);
+    if (all.n)
+        qsort(all.v, all.n, sizeof(char *), name_cmp);
+    list quoted = {0};
+    for (size_t i = 0; i < all.n; i++)
+        list_add(a, &quoted, lit(a, all.v[i]));
+    jstr(a, plan, "custom_all", wrap(a, 0, fmt(a, "__all__ = [%s]", join(a, &quoted, ", "))));
+}
+
+/* ---- files ----------------------------------------------------------------------- */
+
+static void file_entry(arch *a, cJSON *files, const char *path, const char *tpl, const char *scope,
+                       bool user)
+{
+    cJSON *f = jpush(a, files);
+    jstr(a, f, "path", path);
+    jstr(a, f, "template", tpl);
+    jstr(a, f, "scope", scope);
+    if (user)
+        jbool(a, f, "user", true);
+}
+
+static void plan_files(arch *a, cJSON *plan)
+{
+    cJSON *files = jarr(a, plan, "files");
+    static const char *const fixed[] = {
+        ".flake8",
+        ".gitignore",
+        "README.md",
+        "pyproject.toml",
+        "app/__init__.py",
+        "app/api/__init__.py",
+        "app/api/crud.py",
+        "app/api/router.py",
+        "app/api/routes/__init__.py",
+        "app/api/routes/custom/__init__.py",
+        "app/core/__init__.py",
+        "app/core/config.py",
+        "app/core/database.py",
+        "app/enums.py",
+        "app/main.py",
+        "app/models/__init__.py",
+        "app/schemas/__init__.py",
+        "app/schemas/compat.py",
+        "tests/__init__.py",
+        "tests/conftest.py",
+        "tests/factories.py",
+        "tests/test_health.py",
+    };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        file_entry(a, files, fixed[i], fixed[i], "", false);
+    if (a->uses_timestamps || a->uses_soft_delete)
+        file_entry(a, files, "app/models/mixins.py", "app/models/mixins.py", "", false);
+    if (a->has_assoc)
+        file_entry(a, files, "app/models/associations.py", "app/models/associations.py", "", false);
+    if (a->uses_uuid)
+        file_entry(a, files, "app/core/types.py", "app/core/types.py", "", false);
+    for (size_t i = 0; i < a->s->n_tables; i++) {
+        const bb_table *t = &a->s->tables[i];
+        const char *scope = fmt(a, "/models/%d", a->t[i].model_index);
+        file_entry(a, files, fmt(a, "app/models/%s.py", t->table_name), "app/models/model.py",
+                   scope, false);
+        file_entry(a, files, fmt(a, "app/schemas/%s.py", t->table_name), "app/schemas/schema.py",
+                   scope, false);
+        if (!a->t[i].routes)
+            continue;
+        file_entry(a, files, fmt(a, "app/api/routes/%s.py", t->table_name),
+                   "app/api/routes/route.py", scope, false);
+        file_entry(a, files, fmt(a, "app/api/routes/custom/%s.py", t->table_name),
+                   "app/api/routes/custom/custom.py", scope, true);
+        file_entry(a, files, fmt(a, "tests/test_%s.py", t->table_name), "tests/test_resource.py",
+                   scope, false);
+    }
+}
+
+/* ---- the plan ----------------------------------------------------------------------- */
+
+static void plan_all(arch *a, cJSON *plan)
+{
+    const bb_schema *s = a->s;
+    cJSON *order, *models;
+    imports fim = {0};
+    cJSON *factories;
+
+    jnum(a, plan, "plan_version", 1);
+    jstr(a, plan, "backbone_version", BB_VERSION);
+    prepass(a);
+    plan_project(a, plan);
+    order = jarr(a, plan, "build_order");
+    for (size_t i = 0; i < s->n_build_order; i++)
+        jpush_str(a, order, s->tables[s->build_order[i]].table_name);
+    if (!s->n_build_order)
+        for (size_t i = 0; i < s->n_tables; i++)
+            jpush_str(a, order, s->tables[i].table_name);
+    jbool(a, plan, "uses_timestamps", a->uses_timestamps);
+    jbool(a, plan, "uses_soft_delete", a->uses_soft_delete);
+    jbool(a, plan, "uses_uuid", a->uses_uuid);
+    plan_enums(a, plan);
+    plan_associations(a, plan);
+
+    models = jarr(a, plan, "models");
+    factories = jarr(a, plan, "factories");
+    imp(a, &fim, "typing", "Any");
+    imp(a, &fim, "typing", "Dict");
+    imp(a, &fim, "fastapi.testclient", "TestClient");
+    for (size_t i = 0; i < s->n_tables; i++) {
+        const bb_table *t = &s->tables[i];
+        cJSON *m = jpush(a, models);
+        a->t[i].model_index = (int)i;
+        jstr(a, m, "class", t->class_name);
+        jstr(a, m, "table", t->table_name);
+        jstr(a, m, "module", t->table_name);
+        jstr(a, m, "description", t->description ? t->description : "");
+        jbool(a, m, "timestamps", t->use_timestamps);
+        jbool(a, m, "soft_delete", t->use_soft_delete);
+        jbool(a, m, "routes", a->t[i].routes);
+        plan_model(a, (int)i, m);
+        plan_schema(a, (int)i, m);
+        if (a->t[i].routes) {
+            plan_routes(a, (int)i, m);
+            plan_tests(a, (int)i, m);
+            cJSON *f = jpush(a, factories);
+            jstr(a, f, "class", t->class_name);
+            plan_factory(a, (int)i, f, &fim);
+        }
+    }
+    jstr(a, plan, "factory_imports", render_imports(a, &fim));
+    plan_models_init(a, plan);
+    plan_router(a, plan);
+    plan_files(a, plan);
+}
+
+int bb_architect_plan(const bb_schema *s, const bb_pipeline_opts *opts, bb_diags *diags,
+                      cJSON **plan)
+{
+    arch a;
+    cJSON *p;
+    (void)opts;
+    *plan = NULL;
+    if (!s)
+        return BB_EUSAGE;
+    memset(&a, 0, sizeof(a));
+    a.s = s;
+    a.diags = diags;
+    bb_arena_init(&a.arena, ARENA_MAX);
+    p = cJSON_CreateObject();
+    if (!p) {
+        bb_arena_free(&a.arena);
+        return BB_ENOMEM;
+    }
+    plan_all(&a, p);
+    bb_arena_free(&a.arena);
+    if (a.rc) {
+        cJSON_Delete(p);
+        return a.rc;
+    }
+    *plan = p;
+    return BB_OK;
+}

@@ -281,12 +281,41 @@ static size_t count_lines(const bb_file *files, size_t n)
     return lines;
 }
 
+/* Counts the endpoints as the generated code declares them: decorator lines
+ * such as "@router.get(" in the files under app/. */
+static size_t count_routes(const bb_file *files, size_t n)
+{
+    static const char *const verbs[] = {"get(", "post(", "put(", "patch(", "delete("};
+    size_t routes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(files[i].path, "app/", 4) != 0)
+            continue;
+        const char *p = files[i].data, *end = p + files[i].len;
+        while (p < end) {
+            const char *eol = memchr(p, '\n', (size_t)(end - p));
+            eol = eol ? eol : end;
+            while (p < eol && (*p == ' ' || *p == '\t'))
+                p++;
+            const char *dot =
+                (size_t)(eol - p) > 8 && *p == '@' ? memchr(p, '.', (size_t)(eol - p)) : NULL;
+            for (size_t v = 0; dot && v < sizeof(verbs) / sizeof(verbs[0]); v++)
+                if ((size_t)(eol - dot - 1) >= strlen(verbs[v]) &&
+                    strncmp(dot + 1, verbs[v], strlen(verbs[v])) == 0)
+                    routes++;
+            p = eol + 1;
+        }
+    }
+    return routes;
+}
+
 static int generator_run(bb_pipeline_state *st)
 {
     bb_output *o = st->out;
     int rc = bb_generator_render(o->plan, st->opts, st->diags, &o->files, &o->n_files);
-    if (!rc)
+    if (!rc) {
         o->n_lines = count_lines(o->files, o->n_files);
+        o->n_routes = count_routes(o->files, o->n_files);
+    }
     return rc;
 }
 

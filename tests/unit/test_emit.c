@@ -170,6 +170,24 @@ static void rejects_paths_that_leave_the_output_directory(void **state)
     assert_true(bb_emit_path_is_safe("app/models/user.py"));
 }
 
+static void refuses_two_files_with_the_same_path(void **state)
+{
+    fixture *f = *state;
+    bb_emit_file twice[] = {v1[0], v1[1], v1[0]};
+    assert_int_equal(emit(f, twice, 3, (bb_emit_opts){0}), BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0725"));
+    assert_int_equal(entries_in_root(f), 0);
+}
+
+static void reports_a_write_that_fails(void **state)
+{
+    fixture *f = *state;
+    snprintf(f->out, sizeof(f->out), "%s/no/such/parent/out", f->root);
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_EIO);
+    assert_true(has_code(&f->diags, "BB0730"));
+    assert_int_equal(entries_in_root(f), 0);
+}
+
 static void refuses_a_symbolic_link_in_the_way(void **state)
 {
     fixture *f = *state;
@@ -388,6 +406,8 @@ int main(void)
         T(refuses_a_non_empty_directory_it_did_not_generate),
         T(force_adopts_a_directory_but_never_overwrites_a_differing_file),
         T(rejects_paths_that_leave_the_output_directory),
+        T(refuses_two_files_with_the_same_path),
+        T(reports_a_write_that_fails),
         T(refuses_a_symbolic_link_in_the_way),
         T(refuses_an_output_that_is_a_symbolic_link),
         T(keeps_files_the_user_added),

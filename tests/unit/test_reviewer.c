@@ -166,6 +166,18 @@ static void review_without_python_falls_back_to_the_builtin_check(void **state)
     bb_diags_free(&d);
 }
 
+static void a_python_that_cannot_compile_falls_back_with_a_note(void **state)
+{
+    (void)state;
+    bb_file files[] = {{"app/bad.py", "x = [1,\n", 8, false}};
+    bb_diags d;
+    bb_diags_init(&d, "blog.json", NULL, 0);
+    assert_int_equal(bb_reviewer_check(files, 1, "/bin/false", "blog.json", &d), BB_EINVAL);
+    assert_true(has_code(&d, "BB0746"));
+    assert_true(has_code(&d, "BB0741"));
+    bb_diags_free(&d);
+}
+
 static void review_passes_clean_files(void **state)
 {
     (void)state;
@@ -190,6 +202,7 @@ int main(void)
         cmocka_unit_test(python_only_patterns_skip_other_files),
         cmocka_unit_test(review_with_python_reports_a_file_that_does_not_parse),
         cmocka_unit_test(review_without_python_falls_back_to_the_builtin_check),
+        cmocka_unit_test(a_python_that_cannot_compile_falls_back_with_a_note),
         cmocka_unit_test(review_passes_clean_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,162 @@
+#!/bin/sh
+# generate.sh - `backbone generate` and `backbone plan` end to end: determinism,
+# --check/--diff, edited files in every mode, refusals, the user's files,
+# template overrides and the JSON outputs. Needs $BACKBONE.
+set -eu
+BB=${BACKBONE:?BACKBONE must name the backbone binary}
+SCHEMA=$(pwd)/../shared/compat/backbone-ai/examples/blog_schema.json
+[ -f "$SCHEMA" ] || SCHEMA=$(pwd)/${BACKBONE_SHARED:-../shared}/compat/backbone-ai/examples/blog_schema.json
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/bb-generate-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+n=0
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+ok() {
+    n=$((n + 1))
+    echo "ok $n - $*"
+}
+# Runs backbone, keeping its exit code in $rc and its output in $T/out, $T/err.
+run() {
+    set +e
+    "$BB" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    set -e
+}
+expect_rc() {
+    [ "$rc" -eq "$1" ] || {
+        cat "$T/err" >&2
+        fail "$2: exit $rc, expected $1"
+    }
+}
+
+# --- plan ---------------------------------------------------------------------
+run plan "$SCHEMA" --format json
+expect_rc 0 "plan --format json"
+$PY -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["files"], "no files"' "$T/out" ||
+    fail "plan --format json is not a plan"
+ok "plan --format json prints a JSON plan"
+run plan "$SCHEMA"
+expect_rc 0 "plan"
+grep -q "build order:" "$T/out" && grep -q "^models:" "$T/out" && grep -q "^files:" "$T/out" ||
+    fail "plan outline lacks its sections"
+ok "plan prints a readable outline"
+
+# --- determinism ------------------------------------------------------------------
+run generate "$SCHEMA" -o "$T/a"
+expect_rc 0 "first generate"
+grep -q "files" "$T/out" || fail "no summary printed"
+run generate "$SCHEMA" -o "$T/b"
+expect_rc 0 "second generate"
+diff -r "$T/a" "$T/b" >/dev/null || fail "two runs differ"
+[ -f "$T/a/.backbone/manifest.json" ] || fail "no manifest"
+ls "$T" | grep -q tmp- && fail "a temporary tree was left behind"
+ok "generate is deterministic (diff -r of two runs is empty)"
+
+run generate "$SCHEMA" -o "$T/a" --check
+expect_rc 0 "--check on a fresh tree"
+ok "--check exits 0 on a fresh tree"
+
+# A generated Python file to edit: the first one the manifest lists.
+PYFILE=$($PY -c 'import json,sys; print(sorted(f for f in json.load(open(sys.argv[1]))["files"] if f.endswith(".py") and f.startswith("app/"))[0])' "$T/a/.backbone/manifest.json")
+[ -f "$T/a/$PYFILE" ] || fail "no generated Python file"
+
+# --- the user's files ------------------------------------------------------------
+echo "mine = True" >"$T/a/app/my_extension.py"
+run generate "$SCHEMA" -o "$T/a"
+expect_rc 0 "regenerate with a file of the user"
+grep -q "mine = True" "$T/a/app/my_extension.py" || fail "the user's file was lost"
+ok "files the user added survive regeneration"
+
+# --- edits ------------------------------------------------------------------------
+echo "# my edit" >>"$T/a/$PYFILE"
+run generate "$SCHEMA" -o "$T/a" --check
+expect_rc 1 "--check after an edit"
+grep -q "BB0804" "$T/err" && grep -q "$PYFILE" "$T/err" || fail "--check does not name the file"
+ok "--check exits 1 after an edit and names the file"
+
+run generate "$SCHEMA" -o "$T/a" --check --diff
+expect_rc 1 "--check --diff"
+grep -q "^--- a/$PYFILE" "$T/out" && grep -q "^-# my edit" "$T/out" && grep -q "^@@ " "$T/out" ||
+    fail "--diff does not show the edit as a unified diff"
+ok "--diff prints a unified diff"
+
+run generate "$SCHEMA" -o "$T/a"
+expect_rc 1 "plain regenerate over an edit"
+grep -q "BB0801" "$T/err" || fail "no BB0801 for the edited file"
+tail -n 1 "$T/a/$PYFILE" | grep -q "# my edit" || fail "the edit was overwritten"
+ok "plain regeneration stops on an edited file and keeps it"
+
+run generate "$SCHEMA" -o "$T/a" --force
+expect_rc 1 "--force over an edit"
+tail -n 1 "$T/a/$PYFILE" | grep -q "# my edit" || fail "--force overwrote the edit"
+ok "--force does not overwrite an edited file"
+
+run generate "$SCHEMA" -o "$T/a" --merge
+expect_rc 0 "--merge"
+tail -n 1 "$T/a/$PYFILE" | grep -q "# my edit" || fail "--merge overwrote the edit"
+cmp -s "$T/a/$PYFILE.new" "$T/b/$PYFILE" || fail "the .new file is not the generated version"
+grep -q "BB0802" "$T/err" || fail "--merge does not say what it did"
+ok "--merge keeps the edit and writes <file>.new"
+
+# --- schema change ---------------------------------------------------------------------
+$PY - "$SCHEMA" "$T/changed.json" <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["schema"][0]["columns"].append({"name": "nickname", "type": "String", "length": 40})
+json.dump(s, open(sys.argv[2], "w"), indent=2)
+PYEOF
+cp -r "$T/b" "$T/b2"
+run generate "$SCHEMA" -o "$T/b2" --check
+expect_rc 0 "--check before the schema change"
+run generate "$T/changed.json" -o "$T/b2" --check
+expect_rc 1 "--check after a schema change"
+ok "--check exits 1 after a schema change"
+run generate "$T/changed.json" -o "$T/b2" --format json
+expect_rc 0 "generate --format json"
+$PY -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ok"] and r["files"] > 0 and len(r["stages"]) == 4' "$T/out" ||
+    fail "--format json summary"
+grep -rq nickname "$T/b2/app" || fail "the new column is not generated"
+ok "regeneration after a schema change, with a JSON summary"
+
+# --- refusals ----------------------------------------------------------------------------
+mkdir "$T/c"
+echo "keep me" >"$T/c/notes.txt"
+run generate "$SCHEMA" -o "$T/c"
+expect_rc 1 "non-empty folder"
+grep -q "BB0731" "$T/err" || fail "no BB0731"
+[ "$(ls -A "$T/c")" = "notes.txt" ] || fail "something was written into the refused folder"
+ok "a non-empty folder backbone did not generate is refused"
+run generate "$SCHEMA" -o "$T/c" --force
+expect_rc 0 "--force into a folder of the user"
+grep -q "keep me" "$T/c/notes.txt" || fail "--force lost the user's file"
+ok "--force generates into it and keeps the user's files"
+
+ln -s "$T/b" "$T/link"
+run generate "$SCHEMA" -o "$T/link"
+expect_rc 1 "output is a symlink"
+grep -q "BB0732" "$T/err" || fail "no BB0732"
+ok "a symbolic link as the output is refused"
+
+# --- template overrides -----------------------------------------------------------------------
+"$BB" plan "$SCHEMA" --format json >"$T/plan.json"
+TPL=$($PY -c 'import json,sys; fs=json.load(open(sys.argv[1]))["files"]; f=[f for f in fs if f["path"].endswith(".py") and not f.get("user")][0]; print(f["template"] + "\t" + f["path"])' "$T/plan.json")
+name=$(printf '%s' "$TPL" | cut -f1)
+path=$(printf '%s' "$TPL" | cut -f2)
+mkdir -p "$T/tpl/$(dirname "$name")"
+printf '# overridden for {{project_name}}\n' >"$T/tpl/$name.mustache"
+run generate "$SCHEMA" -o "$T/d" --templates "$T/tpl"
+expect_rc 0 "--templates"
+[ "$(cat "$T/d/$path")" = "# overridden for BlogBackend" ] || fail "the override was not used for $path"
+other=$(cd "$T/d" && find app -name '*.py' ! -path "$path" | head -n 1)
+cmp -s "$T/d/$other" "$T/a/$other" || fail "templates not overridden changed ($other)"
+ok "--templates replaces one template and keeps the rest"
+
+# --- from another folder: templates are embedded --------------------------------------------------
+(cd / && "$BB" generate "$SCHEMA" -o "$T/e" -q) || fail "generate from / failed"
+diff -r "$T/b" "$T/e" >/dev/null || fail "generating from / gives another tree"
+ok "the binary works from any folder"
+
+echo "generate.sh: $n checks passed"

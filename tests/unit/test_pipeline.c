@@ -1,0 +1,293 @@
+/* test_pipeline.c - the orchestrator and the generator: stage reports,
+ * rendering a plan's files with [root, scope] frames, template overrides,
+ * caps and refusals. The plans here are small hand-written ones. */
+#include "testutil.h"
+
+#include "embedded.h"
+#include "emit.h"
+#include "generator.h"
+#include "pipeline.h"
+
+#include <cJSON.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct fixture {
+    char tpl_dir[64]; /* a private --templates folder */
+    bb_pipeline_opts opts;
+    bb_diags diags;
+    bb_file *files;
+    size_t n_files;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->tpl_dir, sizeof(f->tpl_dir), "/tmp/bb-test-tpl-XXXXXX");
+    if (!f || !mkdtemp(f->tpl_dir))
+        return -1;
+    bb_pipeline_opts_default(&f->opts);
+    f->opts.templates_dir = f->tpl_dir;
+    bb_diags_init(&f->diags, "schema.json", NULL, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    bb_emit_remove_tree(f->tpl_dir);
+    bb_generator_free(f->files, f->n_files);
+    bb_diags_free(&f->diags);
+    free(f);
+    return 0;
+}
+
+static void put_template(fixture *f, const char *rel, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", f->tpl_dir, rel);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
+    assert_int_equal(system(cmd), 0);
+    *slash = '/';
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static int render(fixture *f, const char *plan_text)
+{
+    cJSON *plan = cJSON_Parse(plan_text);
+    assert_non_null(plan);
+    int rc = bb_generator_render(plan, &f->opts, &f->diags, &f->files, &f->n_files);
+    cJSON_Delete(plan);
+    return rc;
+}
+
+static bool has_code(const bb_diags *d, const char *code)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->items[i].code, code) == 0)
+            return true;
+    return false;
+}
+
+static const char PLAN[] =
+    "{\"project_name\": \"blog\","
+    " \"models\": [{\"class_name\": \"User\", \"project_name\": \"shadowed\"},"
+    "              {\"class_name\": \"Post\"}],"
+    " \"files\": ["
+    "   {\"path\": \"app/models/user.py\", \"template\": \"model.py\", \"scope\": \"/models/0\"},"
+    "   {\"path\": \"README.md\", \"template\": \"readme.md\"},"
+    "   {\"path\": \"app/models/post.py\", \"template\": \"model.py\", \"scope\": \"/models/1\"},"
+    "   {\"path\": \"app/custom.py\", \"template\": \"readme.md\", \"user\": true}]}";
+
+static void renders_each_file_with_the_root_and_its_scope(void **state)
+{
+    fixture *f = *state;
+    put_template(f, "model.py.mustache", "class {{class_name}}:  # {{project_name}} <&>\n");
+    put_template(f, "readme.md.mustache", "# {{project_name}}\n");
+    assert_int_equal(render(f, PLAN), BB_OK);
+    assert_int_equal(f->n_files, 4);
+    /* Sorted by path. */
+    assert_string_equal(f->files[0].path, "README.md");
+    assert_string_equal(f->files[1].path, "app/custom.py");
+    assert_string_equal(f->files[2].path, "app/models/post.py");
+    assert_string_equal(f->files[3].path, "app/models/user.py");
+    /* The scope is searched first, then the root; nothing is HTML-escaped. */
+    assert_string_equal(f->files[3].data, "class User:  # shadowed <&>\n");
+    assert_string_equal(f->files[2].data, "class Post:  # blog <&>\n");
+    assert_string_equal(f->files[0].data, "# blog\n");
+    assert_true(f->files[1].user);
+    assert_false(f->files[0].user);
+}
+
+static void partials_come_from_the_same_template_set(void **state)
+{
+    fixture *f = *state;
+    put_template(f, "model.py.mustache", "{{> partials/header}}class {{class_name}}: pass\n");
+    put_template(f, "partials/header.mustache", "# generated for {{project_name}}\n");
+    put_template(f, "readme.md.mustache", "x\n");
+    assert_int_equal(render(f, PLAN), BB_OK);
+    assert_string_equal(f->files[3].data, "# generated for shadowed\nclass User: pass\n");
+}
+
+static void an_override_replaces_only_its_own_template(void **state)
+{
+    fixture *f = *state;
+    if (bb_embedded_template_count == 0) {
+        print_message("no embedded template to override: templates/ is empty\n");
+        fail();
+    }
+    const char *name = bb_embedded_templates[0].path; /* "x/y.py.mustache" */
+    char tpl[256], plan[1024];
+    snprintf(tpl, sizeof(tpl), "%.*s", (int)(strlen(name) - strlen(".mustache")), name);
+    snprintf(plan, sizeof(plan),
+             "{\"files\": [{\"path\": \"a.txt\", \"template\": \"%s\"},"
+             "            {\"path\": \"b.txt\", \"template\": \"mine\"}]}",
+             tpl);
+    put_template(f, name, "overridden\n");
+    put_template(f, "mine.mustache", "also mine\n");
+    assert_int_equal(render(f, plan), BB_OK);
+    assert_string_equal(f->files[0].data, "overridden\n");
+    assert_string_equal(f->files[1].data, "also mine\n");
+}
+
+static void a_missing_template_is_reported(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(
+        render(f, "{\"files\": [{\"path\": \"a.py\", \"template\": \"no/such/template\"}]}"),
+        BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0720"));
+    assert_null(f->files);
+}
+
+static void an_unreadable_override_is_reported(void **state)
+{
+    fixture *f = *state;
+    char dir[128];
+    snprintf(dir, sizeof(dir), "%s/t.mustache", f->tpl_dir);
+    assert_int_equal(mkdir(dir, 0755), 0); /* a folder where the file should be */
+    assert_int_equal(render(f, "{\"files\": [{\"path\": \"a.py\", \"template\": \"t\"}]}"),
+                     BB_EIO);
+    assert_true(has_code(&f->diags, "BB0726"));
+}
+
+static void a_plan_path_outside_the_output_is_refused(void **state)
+{
+    fixture *f = *state;
+    put_template(f, "t.mustache", "x");
+    assert_int_equal(render(f, "{\"files\": [{\"path\": \"../evil.py\", \"template\": \"t\"}]}"),
+                     BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0724"));
+}
+
+static void a_template_name_outside_the_template_folder_is_refused(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(
+        render(f, "{\"files\": [{\"path\": \"a.py\", \"template\": \"../../etc/x\"}]}"), BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0720"));
+}
+
+static void a_bad_scope_is_reported(void **state)
+{
+    fixture *f = *state;
+    put_template(f, "t.mustache", "x");
+    assert_int_equal(
+        render(f,
+               "{\"files\": [{\"path\": \"a.py\", \"template\": \"t\", \"scope\": \"/nope/3\"}]}"),
+        BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0723"));
+}
+
+static void output_is_capped(void **state)
+{
+    fixture *f = *state;
+    put_template(f, "t.mustache", "0123456789");
+    f->opts.max_output_bytes = 15;
+    assert_int_equal(render(f, "{\"files\": [{\"path\": \"a\", \"template\": \"t\"},"
+                               "            {\"path\": \"b\", \"template\": \"t\"}]}"),
+                     BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0722"));
+}
+
+static void json_pointers_resolve_with_escapes(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse("{\"a/b\": {\"m~n\": [10, 20]}, \"\": 1}");
+    const cJSON *v = bb_json_pointer_get(doc, "/a~1b/m~0n/1");
+    assert_non_null(v);
+    assert_int_equal(v->valueint, 20);
+    assert_ptr_equal(bb_json_pointer_get(doc, ""), doc);
+    assert_non_null(bb_json_pointer_get(doc, "/"));
+    assert_null(bb_json_pointer_get(doc, "/a~1b/m~0n/01"));
+    assert_null(bb_json_pointer_get(doc, "/a~1b/m~0n/2"));
+    assert_null(bb_json_pointer_get(doc, "a"));
+    assert_null(bb_json_pointer_get(doc, "/x~2"));
+    cJSON_Delete(doc);
+}
+
+static void an_invalid_schema_stops_after_the_validator(void **state)
+{
+    fixture *f = *state;
+    const char *bad = "{\"project_name\": \"x\"";
+    bb_output *o = NULL;
+    assert_int_equal(bb_pipeline_run("bad.json", bad, strlen(bad), &f->opts, &f->diags, &o),
+                     BB_EINVAL);
+    assert_non_null(o);
+    assert_int_equal(o->n_stages, 1);
+    assert_string_equal(o->stages[0].name, "validator");
+    assert_true(o->stages[0].ran);
+    assert_true(o->stages[0].n_errors > 0);
+    assert_null(o->files);
+    bb_output_free(o);
+}
+
+static void run_output(const char *bytes, size_t len, bb_pipeline_opts *opts, bb_diags *d,
+                       bb_output **o)
+{
+    assert_int_equal(bb_pipeline_run("blog.json", bytes, len, opts, d, o), BB_OK);
+}
+
+static void a_valid_schema_runs_every_stage_deterministically(void **state)
+{
+    fixture *f = *state;
+    f->opts.templates_dir = NULL;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/compat/backbone-ai/examples/blog_schema.json",
+             tu_shared_dir());
+    size_t len;
+    char *bytes = tu_read_file(path, &len);
+    bb_output *a = NULL, *b = NULL;
+    bb_diags d2;
+    bb_diags_init(&d2, "blog.json", bytes, len);
+    run_output(bytes, len, &f->opts, &f->diags, &a);
+    run_output(bytes, len, &f->opts, &d2, &b);
+    assert_int_equal(a->n_stages, 4);
+    static const char *names[] = {"validator", "architect", "generator", "reviewer"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(a->stages[i].name, names[i]);
+        assert_true(a->stages[i].ran);
+        assert_true(a->stages[i].seconds >= 0);
+    }
+    assert_true(a->n_files > 0);
+    assert_int_equal(a->n_models, 3);
+    assert_int_equal(a->n_files, b->n_files);
+    for (size_t i = 0; i < a->n_files; i++) {
+        assert_string_equal(a->files[i].path, b->files[i].path);
+        assert_int_equal(a->files[i].len, b->files[i].len);
+        assert_memory_equal(a->files[i].data, b->files[i].data, a->files[i].len);
+    }
+    bb_output_free(a);
+    bb_output_free(b);
+    bb_diags_free(&d2);
+    free(bytes);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(renders_each_file_with_the_root_and_its_scope),
+        T(partials_come_from_the_same_template_set),
+        T(an_override_replaces_only_its_own_template),
+        T(a_missing_template_is_reported),
+        T(an_unreadable_override_is_reported),
+        T(a_plan_path_outside_the_output_is_refused),
+        T(a_template_name_outside_the_template_folder_is_refused),
+        T(a_bad_scope_is_reported),
+        T(output_is_capped),
+        cmocka_unit_test(json_pointers_resolve_with_escapes),
+        T(an_invalid_schema_stops_after_the_validator),
+        T(a_valid_schema_runs_every_stage_deterministically),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

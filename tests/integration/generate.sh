@@ -146,7 +146,7 @@ TPL=$($PY -c 'import json,sys; fs=json.load(open(sys.argv[1]))["files"]; f=[f fo
 name=$(printf '%s' "$TPL" | cut -f1)
 path=$(printf '%s' "$TPL" | cut -f2)
 mkdir -p "$T/tpl/$(dirname "$name")"
-printf '# overridden for {{project_name}}\n' >"$T/tpl/$name.mustache"
+printf '# overridden for {{project.name}}\n' >"$T/tpl/$name.mustache"
 run generate "$SCHEMA" -o "$T/d" --templates "$T/tpl"
 expect_rc 0 "--templates"
 [ "$(cat "$T/d/$path")" = "# overridden for BlogBackend" ] || fail "the override was not used for $path"

@@ -214,7 +214,7 @@ static int put_type(bb_buf *b, const cJSON *col)
         return rc ? rc : bb_buf_putc(b, ')');
     }
     if (strcmp(type, "UUID") == 0)
-        return bb_buf_puts(b, "sa.String(length=36).with_variant(postgresql.UUID(as_uuid=True), "
+        return bb_buf_puts(b, "sa.CHAR(length=36).with_variant(postgresql.UUID(as_uuid=True), "
                               "\"postgresql\")");
     /* SQLite only autoincrements an INTEGER PRIMARY KEY. */
     if (strcmp(type, "BigInteger") == 0 && jbool(col, "autoincrement"))
@@ -226,6 +226,10 @@ static int put_type(bb_buf *b, const cJSON *col)
 static int put_server_default(bb_buf *b, const cJSON *col)
 {
     const char *sd = jstr(col, "server_default");
+    /* A literal true/false server default: each dialect spells it its way. */
+    if (sd && jbool(col, "server_default_literal") &&
+        (strcmp(sd, "true") == 0 || strcmp(sd, "false") == 0))
+        return bb_buf_puts(b, sd[0] == 't' ? "sa.true()" : "sa.false()");
     if (sd) {
         int rc = bb_buf_puts(b, "sa.text(");
         if (!rc)
@@ -256,6 +260,10 @@ static int put_server_default(bb_buf *b, const cJSON *col)
 static int put_fill_value(bb_buf *b, const cJSON *col)
 {
     const char *sd = jstr(col, "server_default");
+    if (sd && jbool(col, "server_default_literal"))
+        return strcmp(sd, "true") == 0    ? bb_buf_puts(b, "True")
+               : strcmp(sd, "false") == 0 ? bb_buf_puts(b, "False")
+                                          : bb_buf_puts(b, sd);
     if (sd) {
         int rc = bb_buf_puts(b, "sa.text(");
         if (!rc)

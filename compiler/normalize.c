@@ -212,7 +212,7 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
         !add_int_or_null(col, "length", st.type == BB_TYPE_STRING ? st.length : 0, 0) ||
         !add_int_or_null(col, "precision", st.type == BB_TYPE_NUMERIC ? st.precision : -1, -1) ||
         !add_int_or_null(col, "scale", st.type == BB_TYPE_NUMERIC ? st.scale : -1, -1) ||
-        !add_bool(col, "timezone", st.type == BB_TYPE_DATETIME && c->from_mixin) ||
+        !add_bool(col, "timezone", st.type == BB_TYPE_DATETIME && (c->from_mixin || c->timezone)) ||
         !(st.type == BB_TYPE_ENUM ? add_names(col, "values", st.values, st.n_values)
                                   : cJSON_AddNullToObject(col, "values") != NULL) ||
         !add_str(col, "enum_name", st.type == BB_TYPE_ENUM ? enum_name : NULL) ||
@@ -223,8 +223,10 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
         return BB_ENOMEM;
     }
     if (!cJSON_AddItemToObject(col, "default", dflt) ||
-        !add_str(col, "server_default", c->server_default) || !add_foreign_key(col, s, t, c) ||
-        !add_str(col, "comment", c->comment) || !add_str(col, "renamed_from", c->renamed_from))
+        !add_str(col, "server_default", c->server_default) ||
+        !add_bool(col, "server_default_literal", c->server_default && c->server_default_literal) ||
+        !add_foreign_key(col, s, t, c) || !add_str(col, "comment", c->comment) ||
+        !add_str(col, "renamed_from", c->renamed_from))
         return BB_ENOMEM;
     return BB_OK;
 }

@@ -15,6 +15,7 @@
  *       "columns": [{"name", "type", "length", "precision", "scale", "timezone",
  *                    "values", "enum_name", "primary_key", "autoincrement",
  *                    "nullable", "unique", "index", "default", "server_default",
+ *                    "server_default_literal",
  *                    "foreign_key": null | {"name", "table", "column",
  *                                           "on_delete", "use_alter"},
  *                    "comment", "renamed_from"}],

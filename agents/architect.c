@@ -1401,7 +1401,6 @@ static void plan_routes(arch *a, int ti, cJSON *m)
     }
     jbool(a, m, "has_references", n_refs > 0);
     jbool(a, m, "has_links", n_mm > 0);
-    jstr(a, m, "api_path", inf->api_path);
     jstr(a, m, "snake", sn);
     jstr(a, m, "pk", t->columns[inf->pk].name);
     jstr(a, m, "pk_type", pk_type);
@@ -1578,6 +1577,7 @@ static void plan_factory(arch *a, int ti, cJSON *m, imports *fim)
 {
     const bb_table *t = &a->s->tables[ti];
     list entries = {0};
+    bool uses_n = false;
     cJSON *parents = jarr(a, m, "parents");
     for (size_t k = 0; k < t->n_columns; k++) {
         const bb_column *c = &t->columns[k];
@@ -1597,7 +1597,10 @@ static void plan_factory(arch *a, int ti, cJSON *m, imports *fim)
             continue;
         }
         list_add(a, &entries, fmt(a, "%s: %s", lit(a, c->name), test_value(a, ti, (int)k, fim)));
+        bb_col_type bt = type_of(a, c);
+        uses_n |= bt != BB_TYPE_BOOLEAN && bt != BB_TYPE_ENUM && bt != BB_TYPE_UUID;
     }
+    jbool(a, m, "uses_n", uses_n);
     jstr(a, m, "body_line",
          wrap(a, 4, fmt(a, "body: Dict[str, Any] = {%s}", join(a, &entries, ", "))));
     jstr(a, m, "body_sig",
@@ -1625,7 +1628,6 @@ static void plan_tests(arch *a, int ti, cJSON *m)
 
     imp(a, &im, "tests.factories", fmt(a, "%s_body", sn));
     imp(a, &im, "tests.factories", fmt(a, "create_%s", sn));
-    imp(a, &im, "tests.factories", "created");
     for (size_t k = 0; k < t->n_columns; k++) {
         const bb_column *c = &t->columns[k];
         bb_col_type bt = type_of(a, c);
@@ -1661,6 +1663,12 @@ static void plan_tests(arch *a, int ti, cJSON *m)
         }
     }
     jstr(a, m, "missing_key", missing_key(a, ti, inf->pk));
+    {
+        const char *k = missing_key(a, ti, inf->pk);
+        size_t n = strlen(k);
+        /* The key in a URL: without the quotes of a string literal. */
+        jstr(a, m, "missing_path", *k == '"' ? fmt(a, "%.*s", (int)(n - 2), k + 1) : k);
+    }
     jbool(a, m, "integer_pk", is_integer(type_of(a, &t->columns[inf->pk])));
     if (filter_col >= 0) {
         const bb_column *c = &t->columns[filter_col];
@@ -1728,6 +1736,7 @@ static void plan_tests(arch *a, int ti, cJSON *m)
         if (!a->t[mm[i].target].routes)
             continue;
         o = jpush(a, m2m);
+        imp(a, &im, "tests.factories", "created");
         imp(a, &im, "tests.factories", fmt(a, "create_%s", a->t[mm[i].target].snake));
         jstr(a, o, "ids", mm[i].ids);
         jstr(a, o, "attr", mm[i].attr);
@@ -1983,6 +1992,7 @@ static void plan_all(arch *a, cJSON *plan)
         jbool(a, m, "timestamps", t->use_timestamps);
         jbool(a, m, "soft_delete", t->use_soft_delete);
         jbool(a, m, "routes", a->t[i].routes);
+        jstr(a, m, "api_path", a->t[i].api_path);
         plan_model(a, (int)i, m);
         plan_schema(a, (int)i, m);
         if (a->t[i].routes) {

@@ -1271,6 +1271,45 @@ static char *make_message(const bb_migrate_opts *o, const char *summary, size_t 
     return s;
 }
 
+/*
+ * Appends a function body, each line longer than Black's limit wrapped the
+ * way Black does (bb_pylit_wrap), so the revision passes `black --check`.
+ * Bodies hold one logical line per physical line; an item of a call spread
+ * over lines ends with a comma, which is kept after the wrapped item.
+ */
+static int append_black(bb_buf *f, const bb_buf *body)
+{
+    int rc = BB_OK;
+    bb_buf line;
+    bb_buf_init(&line, BB_MIGRATE_MAX_OUTPUT);
+    for (const char *p = bb_buf_str(body); *p && !rc;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (n <= BB_PY_LINE) {
+            rc = bb_buf_append(f, p, n);
+            if (!rc)
+                rc = bb_buf_putc(f, '\n');
+        } else {
+            size_t indent = 0;
+            while (indent < n && p[indent] == ' ')
+                indent++;
+            bool comma = p[n - 1] == ',';
+            bb_buf_reset(&line);
+            rc = bb_buf_append(&line, p + indent, n - indent - (comma ? 1 : 0));
+            size_t start = f->len;
+            if (!rc)
+                rc = bb_pylit_wrap(f, (int)indent, bb_buf_str(&line), false);
+            if (!rc && comma && f->len > start && f->data[f->len - 1] == '\n') {
+                f->data[--f->len] = '\0';
+                rc = bb_buf_puts(f, ",\n");
+            }
+        }
+        p += n + (nl ? 1 : 0);
+    }
+    bb_buf_free(&line);
+    return rc;
+}
+
 static int write_file(bb_buf *f, const bb_revision *r, const char *summary, const bb_buf *up,
                       const bb_buf *down)
 {
@@ -1304,8 +1343,9 @@ static int write_file(bb_buf *f, const bb_revision *r, const char *summary, cons
     }
     if (!rc)
         rc = bb_buf_printf(f,
-                           "\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n"
+                           "\"\"\"\nimport sqlalchemy as sa\n"
                            "from sqlalchemy.dialects import postgresql\n\n"
+                           "from alembic import op\n\n"
                            "# revision identifiers, used by Alembic.\nrevision = \"%s\"\n",
                            r->id);
     if (!rc)
@@ -1318,11 +1358,11 @@ static int write_file(bb_buf *f, const bb_revision *r, const char *summary, cons
     if (!rc)
         rc = bb_buf_puts(f, "\n\ndef upgrade():\n");
     if (!rc)
-        rc = up->len ? bb_buf_append(f, up->data, up->len) : bb_buf_puts(f, "    pass\n");
+        rc = up->len ? append_black(f, up) : bb_buf_puts(f, "    pass\n");
     if (!rc)
         rc = bb_buf_puts(f, "\n\ndef downgrade():\n");
     if (!rc)
-        rc = down->len ? bb_buf_append(f, down->data, down->len) : bb_buf_puts(f, "    pass\n");
+        rc = down->len ? append_black(f, down) : bb_buf_puts(f, "    pass\n");
     return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include "bb.h"
 #include "diag.h"
+#include "sarif.h"
 #include "schema.h"
 #include "validate.h"
 
@@ -23,6 +24,7 @@
 typedef struct validate_opts {
     bb_limits limits;
     bool json;
+    bool sarif; /* --format sarif */
     bool strict;
     bool quiet;
 } validate_opts;
@@ -35,7 +37,7 @@ static void usage(FILE *out)
                  "and reports every problem found. FILE '-' reads standard input.\n"
                  "\n"
                  "options:\n"
-                 "  --format human|json       output format (default human)\n"
+                 "  --format human|json|sarif output format (default human)\n"
                  "  --strict                  treat warnings as errors\n"
                  "  -q, --quiet               print errors only, no warnings or summaries\n"
                  "  --max-input-bytes N       input size limit (default 10M; K, M, G suffixes)\n"
@@ -140,10 +142,12 @@ static int parse_args(int argc, char **argv, validate_opts *o)
         if (strcmp(name, "--format") == 0) {
             if (value && strcmp(value, "json") == 0)
                 o->json = true;
+            else if (value && strcmp(value, "sarif") == 0)
+                o->sarif = true;
             else if (value && strcmp(value, "human") == 0)
                 o->json = false;
             else {
-                bb_cli_error("validate: --format takes 'human' or 'json'");
+                bb_cli_error("validate: --format takes 'human', 'json' or 'sarif'");
                 return -1;
             }
         } else if (field) {
@@ -328,6 +332,22 @@ static int print_json(file_result *results, int n)
     return BB_OK;
 }
 
+/* Every file's diagnostics in one SARIF log (code scanning in CI). */
+static int print_sarif(file_result *results, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (results[i].io_error)
+            bb_cli_error("validate: cannot read '%s': %s", results[i].name, results[i].io_error);
+    bb_diags **list = bb_calloc((size_t)n, sizeof(*list));
+    if (!list)
+        return BB_ENOMEM;
+    for (int i = 0; i < n; i++)
+        list[i] = &results[i].diags;
+    int rc = bb_diags_print_sarif(list, (size_t)n, stdout);
+    bb_free(list);
+    return rc;
+}
+
 int bb_cmd_validate(int argc, char **argv)
 {
     validate_opts o = {.limits = bb_limits_default()};
@@ -353,9 +373,11 @@ int bb_cmd_validate(int argc, char **argv)
         run_one(argv[i], &o, &results[i]);
         if (results[i].exit_code > exit_code)
             exit_code = results[i].exit_code;
-        if (!o.json)
+        if (!o.json && !o.sarif)
             print_human(&results[i], &o);
     }
+    if (o.sarif && print_sarif(results, n) != BB_OK)
+        exit_code = BB_EXIT_INTERNAL;
     if (o.json) {
         for (int i = 0; i < n; i++)
             if (results[i].io_error)

@@ -175,8 +175,14 @@ static int add_context(cJSON *artifacts, cJSON *results, cJSON *rules, bb_diags 
 
 cJSON *bb_diags_to_sarif(bb_diags *const *diags, size_t n)
 {
+    /* Keys in the order SARIF viewers show them: header, tool, then data. */
     cJSON *root = cJSON_CreateObject();
-    cJSON *runs = root ? cJSON_AddArrayToObject(root, "runs") : NULL;
+    if (!root || !cJSON_AddStringToObject(root, "$schema", BB_SARIF_SCHEMA) ||
+        !cJSON_AddStringToObject(root, "version", "2.1.0")) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    cJSON *runs = cJSON_AddArrayToObject(root, "runs");
     cJSON *run = cJSON_CreateObject();
     if (!runs || !run || !cJSON_AddItemToArray(runs, run)) {
         cJSON_Delete(run);
@@ -185,16 +191,17 @@ cJSON *bb_diags_to_sarif(bb_diags *const *diags, size_t n)
     }
     cJSON *tool = cJSON_AddObjectToObject(run, "tool");
     cJSON *driver = tool ? cJSON_AddObjectToObject(tool, "driver") : NULL;
-    cJSON *rules = driver ? cJSON_AddArrayToObject(driver, "rules") : NULL;
-    cJSON *artifacts = cJSON_AddArrayToObject(run, "artifacts");
-    cJSON *results = cJSON_AddArrayToObject(run, "results");
-    if (!rules || !artifacts || !results ||
-        !cJSON_AddStringToObject(root, "$schema", BB_SARIF_SCHEMA) ||
-        !cJSON_AddStringToObject(root, "version", "2.1.0") ||
-        !cJSON_AddStringToObject(driver, "name", "backbone") ||
+    if (!driver || !cJSON_AddStringToObject(driver, "name", "backbone") ||
         !cJSON_AddStringToObject(driver, "version", BB_VERSION) ||
-        !cJSON_AddStringToObject(driver, "semanticVersion", BB_VERSION) ||
-        !cJSON_AddStringToObject(run, "columnKind", "unicodeCodePoints")) {
+        !cJSON_AddStringToObject(driver, "semanticVersion", BB_VERSION)) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    cJSON *rules = cJSON_AddArrayToObject(driver, "rules");
+    cJSON *cols = rules ? cJSON_AddStringToObject(run, "columnKind", "unicodeCodePoints") : NULL;
+    cJSON *artifacts = cols ? cJSON_AddArrayToObject(run, "artifacts") : NULL;
+    cJSON *results = artifacts ? cJSON_AddArrayToObject(run, "results") : NULL;
+    if (!results) {
         cJSON_Delete(root);
         return NULL;
     }

@@ -17,6 +17,7 @@
 #include "manifest.h"
 #include "migrate.h"
 #include "pipeline.h"
+#include "sarif.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -32,7 +33,7 @@
 typedef struct gen_args {
     const char *schema;
     const char *out_dir;
-    bool check, diff, merge, force, json, quiet, allow_destructive;
+    bool check, diff, merge, force, json, sarif, quiet, allow_destructive;
     bb_pipeline_opts p;
 } gen_args;
 
@@ -57,7 +58,7 @@ static void usage(FILE *out)
                  "  --allow-destructive    let the new migration drop tables and columns\n"
                  "  --templates DIR        templates in DIR replace the built-in ones, file by\n"
                  "                         file (DIR/app/models/model.py.mustache, ...)\n"
-                 "  --format human|json    output format (default human)\n"
+                 "  --format human|json|sarif  output format (default human)\n"
                  "  --strict               treat warnings as errors\n"
                  "  --python PATH          the Python that checks the generated code\n"
                  "  --no-python            check the generated code without Python\n"
@@ -122,11 +123,12 @@ static int parse_args(int argc, char **argv, gen_args *a)
             }
         } else if (strcmp(s, "--format") == 0 && value) {
             const char *f = argv[++i];
-            if (strcmp(f, "json") != 0 && strcmp(f, "human") != 0) {
-                bb_cli_error("generate: --format is human or json, not '%s'", f);
+            if (strcmp(f, "json") != 0 && strcmp(f, "human") != 0 && strcmp(f, "sarif") != 0) {
+                bb_cli_error("generate: --format is human, json or sarif, not '%s'", f);
                 return BB_EUSAGE;
             }
             a->json = strcmp(f, "json") == 0;
+            a->sarif = strcmp(f, "sarif") == 0;
         } else if (s[0] == '-' && s[1]) {
             bb_cli_error("generate: unknown option or missing value '%s' (see 'backbone "
                          "generate --help')",
@@ -413,7 +415,7 @@ int bb_cmd_generate(int argc, char **argv)
         bb_free(dir);
         return BB_EXIT_USAGE;
     }
-    bool progress = !a.json && !a.quiet && bb_use_color(stderr);
+    bool progress = !a.json && !a.sarif && !a.quiet && bb_use_color(stderr);
     if (progress)
         a.p.on_stage = show_progress;
 
@@ -432,7 +434,11 @@ int bb_cmd_generate(int argc, char **argv)
     }
     if (progress)
         fputs("\r\033[K", stderr);
-    if (a.json)
+    if (a.sarif) {
+        bb_diags *list[] = {&diags};
+        if (bb_diags_print_sarif(list, 1, stdout) != BB_OK)
+            res.rc = BB_ENOMEM;
+    } else if (a.json)
         print_json(&a, dir, o, &diags, &res);
     else
         print_human(&a, dir, o, &diags, &res);

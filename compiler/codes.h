@@ -55,7 +55,7 @@
     X(BB0406, ERROR, "default-too-long")                                                           \
     X(BB0407, ERROR, "bad-length")                                                                 \
     X(BB0408, ERROR, "bad-precision")                                                              \
-    X(BB0409, ERROR, "enum-without-values")                                                        \
+    X(BB0409, WARNING, "values-ignored")                                                           \
     X(BB0410, ERROR, "duplicate-enum-value")                                                       \
     X(BB0411, ERROR, "bad-enum-value")                                                             \
     X(BB0412, ERROR, "enum-default-not-a-value")                                                   \

@@ -43,7 +43,11 @@ static void serve_usage(FILE *out)
           "  --rate-generate-hour N    per 60 windows (default 50)\n"
           "  --rate-validate N         per window (default 50)\n"
           "  --rate-window-seconds S   the window (default 60); 0 in a limit disables it\n"
-          "  --templates DIR           read templates from DIR instead of the embedded ones\n\n"
+          "  --cache-bytes N           response cache of validate/generate answers\n"
+          "                            (default 67108864; 0 disables)\n"
+          "  --templates DIR           read templates from DIR instead of the embedded ones\n"
+          "  --review-python PATH      let the reviewer compile each generation with this\n"
+          "                            Python (a process per request; default: built-in check)\n\n"
           "Environment: BACKBONE_API_KEYS (SHA-256 digests, [NAME:]hex, comma separated),\n"
           "BACKBONE_JWT_SECRET. SIGTERM or SIGINT stops gracefully.\n",
           out);
@@ -106,6 +110,7 @@ static const num_opt num_opts[] = {
     NUM("--rate-validate", UINT_MAX, cfg.rate_validate),
     NUM("--rate-window-seconds", 86400, cfg.rate_window),
     NUM("--jwt-leeway", 3600, jwt_leeway),
+    NUM("--cache-bytes", (unsigned long long)1 << 40, cfg.cache_bytes),
 };
 
 static void store_number(serve_args *a, const num_opt *o, unsigned long long v)
@@ -146,6 +151,7 @@ static int parse_args(int argc, char **argv, serve_args *a)
                            : strcmp(opt, "--jwt-issuer") == 0      ? &a->jwt_issuer
                            : strcmp(opt, "--jwt-audience") == 0    ? &a->jwt_audience
                            : strcmp(opt, "--templates") == 0       ? &a->cfg.templates_dir
+                           : strcmp(opt, "--review-python") == 0   ? &a->cfg.review_python
                                                                    : NULL;
         if (str || strcmp(opt, "--cors-origin") == 0) {
             if (!val || !*val) {

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -62,6 +63,8 @@ struct bb_req {
 
     bool rate_applied;
     bb_rate_result rate;
+    unsigned char cache_key[32]; /* set when the answer may be cached */
+    bool cacheable;
 
     /* The answer, built by a handler or a step, sent by send_reply(). */
     int status;
@@ -92,6 +95,7 @@ struct bb_server {
     unsigned port;
     bb_ratelimit *rl;
     bb_metrics *metrics;
+    struct response_cache *cache; /* NULL: disabled */
     pool pool;
     atomic_long in_flight;
     atomic_bool draining;
@@ -748,6 +752,195 @@ static void receive_body(bb_req *r, const char *data, size_t n)
     }
 }
 
+/* ---- response cache ----------------------------------------------------- */
+
+typedef struct cache_entry {
+    unsigned char key[32];
+    char *body;
+    size_t len;
+    const char *content_type;        /* static strings only */
+    struct cache_entry *chain;       /* same bucket */
+    struct cache_entry *prev, *next; /* LRU list, most recent first */
+} cache_entry;
+
+#define CACHE_BUCKETS 4096
+
+typedef struct response_cache {
+    pthread_mutex_t lock;
+    cache_entry *buckets[CACHE_BUCKETS];
+    cache_entry *head, *tail;
+    size_t bytes, max_bytes;
+} response_cache;
+
+static void cache_key(const bb_req *r, unsigned char key[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    const char *kind = accepts(bb_req_header(r, "Accept"), "application/gzip") ? "gz" : "json";
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
+        !EVP_DigestUpdate(ctx, r->route->path, strlen(r->route->path) + 1) ||
+        !EVP_DigestUpdate(ctx, kind, strlen(kind) + 1) ||
+        !EVP_DigestUpdate(ctx, bb_buf_str(&r->body), r->body.len) ||
+        !EVP_DigestFinal_ex(ctx, key, &n))
+        memset(key, 0, 32); /* an all-zero key is never stored */
+    EVP_MD_CTX_free(ctx);
+}
+
+static bool key_is_zero(const unsigned char key[32])
+{
+    unsigned char acc = 0;
+    for (int i = 0; i < 32; i++)
+        acc |= key[i];
+    return acc == 0;
+}
+
+static size_t bucket_of(const unsigned char key[32])
+{
+    size_t b;
+    memcpy(&b, key, sizeof(b));
+    return b % CACHE_BUCKETS;
+}
+
+static void lru_unlink(response_cache *c, cache_entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        c->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        c->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push_front(response_cache *c, cache_entry *e)
+{
+    e->prev = NULL;
+    e->next = c->head;
+    if (c->head)
+        c->head->prev = e;
+    c->head = e;
+    if (!c->tail)
+        c->tail = e;
+}
+
+static void cache_drop(response_cache *c, cache_entry *e)
+{
+    cache_entry **pp = &c->buckets[bucket_of(e->key)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->chain;
+    if (*pp)
+        *pp = e->chain;
+    lru_unlink(c, e);
+    c->bytes -= e->len + sizeof(*e);
+    bb_free(e->body);
+    bb_free(e);
+}
+
+static response_cache *cache_new(size_t max_bytes)
+{
+    if (max_bytes == 0)
+        return NULL;
+    response_cache *c = bb_calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    pthread_mutex_init(&c->lock, NULL);
+    c->max_bytes = max_bytes;
+    return c;
+}
+
+static void cache_free(response_cache *c)
+{
+    if (!c)
+        return;
+    while (c->head)
+        cache_drop(c, c->head);
+    pthread_mutex_destroy(&c->lock);
+    bb_free(c);
+}
+
+/* A copy of the cached answer for key into r; false on a miss. */
+static bool cache_get(response_cache *c, const unsigned char key[32], bb_req *r)
+{
+    pthread_mutex_lock(&c->lock);
+    cache_entry *e = c->buckets[bucket_of(key)];
+    while (e && memcmp(e->key, key, 32) != 0)
+        e = e->chain;
+    char *copy = NULL;
+    const char *type = NULL;
+    size_t len = 0;
+    if (e) {
+        lru_unlink(c, e);
+        lru_push_front(c, e);
+        copy = bb_strndup(e->body, e->len);
+        len = e->len;
+        type = e->content_type;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!copy)
+        return false;
+    bb_req_reply(r, 200, type, copy, len);
+    return true;
+}
+
+/* Keeps a copy of r's answer; the oldest entries make room. Answers over
+ * an eighth of the cache are not kept. */
+static void cache_put(response_cache *c, const unsigned char key[32], const bb_req *r)
+{
+    size_t cost = r->reply_len + sizeof(cache_entry);
+    if (key_is_zero(key) || cost > c->max_bytes / 8)
+        return;
+    cache_entry *e = bb_calloc(1, sizeof(*e));
+    char *body = e ? bb_strndup(r->reply ? r->reply : "", r->reply_len) : NULL;
+    if (!body) {
+        bb_free(e);
+        return;
+    }
+    memcpy(e->key, key, 32);
+    e->body = body;
+    e->len = r->reply_len;
+    e->content_type = r->content_type;
+    pthread_mutex_lock(&c->lock);
+    cache_entry *old = c->buckets[bucket_of(key)];
+    while (old && memcmp(old->key, key, 32) != 0)
+        old = old->chain;
+    if (old)
+        cache_drop(c, old);
+    while (c->tail && c->bytes + cost > c->max_bytes)
+        cache_drop(c, c->tail);
+    e->chain = c->buckets[bucket_of(key)];
+    c->buckets[bucket_of(key)] = e;
+    lru_push_front(c, e);
+    c->bytes += cost;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Answers from the cache when it can; otherwise notes the key so the
+ * answer can be kept once computed. */
+static bool try_cache(bb_req *r)
+{
+    response_cache *c = r->srv->cache;
+    if (!c || !(r->route->flags & BB_ROUTE_CACHE))
+        return false;
+    cache_key(r, r->cache_key);
+    bool hit = cache_get(c, r->cache_key, r);
+    const char *labels[2] = {r->route->path, hit ? "hit" : "miss"};
+    bb_metrics_add(r->srv->metrics, BB_M_CACHE, labels, 1);
+    if (hit)
+        bb_req_add_header(r, "X-Cache", "hit");
+    else
+        r->cacheable = true;
+    return hit;
+}
+
+static void run_route(bb_req *r)
+{
+    r->route->run(r);
+    if (r->cacheable && r->status == 200)
+        cache_put(r->srv->cache, r->cache_key, r);
+}
+
 /* ---- worker pool -------------------------------------------------------- */
 
 static void *worker_main(void *arg)
@@ -767,7 +960,7 @@ static void *worker_main(void *arg)
             p->tail = NULL;
         p->depth--;
         pthread_mutex_unlock(&p->lock);
-        r->route->run(r);
+        run_route(r);
         r->phase = PHASE_READY;
         MHD_resume_connection(r->conn);
         pthread_mutex_lock(&p->lock);
@@ -878,6 +1071,8 @@ static enum MHD_Result dispatch(bb_req *r)
                            "request body is over the limit of %zu bytes", r->srv->cfg.max_body);
         return send_reply(r);
     }
+    if (try_cache(r))
+        return send_reply(r);
     if (r->route->flags & BB_ROUTE_WORKER) {
         if (pool_submit(r->srv, r))
             return MHD_YES;
@@ -887,7 +1082,7 @@ static enum MHD_Result dispatch(bb_req *r)
         bb_req_add_header(r, "Retry-After", "1");
         return send_reply(r);
     }
-    r->route->run(r);
+    run_route(r);
     return send_reply(r);
 }
 
@@ -963,6 +1158,7 @@ void bb_server_config_default(bb_server_config *c)
     c->rate_validate = 50;
     c->rate_window = 60;
     c->rate_slots = 65536;
+    c->cache_bytes = 64 * 1024 * 1024;
     c->log = stderr;
 }
 
@@ -1011,6 +1207,7 @@ static void random_prefix(char out[17])
 
 static void server_free(bb_server *s)
 {
+    cache_free(s->cache);
     bb_ratelimit_free(s->rl);
     bb_metrics_free(s->metrics);
     bb_free(s);
@@ -1040,7 +1237,9 @@ int bb_server_start(const bb_server_config *c, bb_server **out, bb_buf *err)
     random_prefix(s->id_prefix);
     s->rl = bb_ratelimit_new(c->rate_slots ? c->rate_slots : 65536);
     s->metrics = bb_metrics_new();
-    if (!s->rl || !s->metrics) {
+    /* Output read from a templates folder may change on disk: no cache. */
+    s->cache = c->templates_dir ? NULL : cache_new(c->cache_bytes);
+    if (!s->rl || !s->metrics || (c->cache_bytes && !c->templates_dir && !s->cache)) {
         server_free(s);
         return BB_ENOMEM;
     }
@@ -1654,19 +1853,8 @@ static void reply_files(bb_req *r, const bb_output *out, bb_diags *d)
     bb_req_reply_json(r, 200, o);
 }
 
-/* The pipeline is linked weakly: a build without the agents answers 503 on
- * generate instead of failing to link. */
-#pragma weak bb_pipeline_run
-#pragma weak bb_pipeline_opts_default
-#pragma weak bb_output_free
-
 static void route_generate(bb_req *r)
 {
-    if (!bb_pipeline_run || !bb_pipeline_opts_default || !bb_output_free) {
-        count_outcome(r, BB_M_GENERATIONS, "error");
-        bb_req_reply_error(r, 503, "unavailable", "generation is not part of this build");
-        return;
-    }
     size_t len;
     const char *body = bb_req_body(r, &len);
     body_parts p;
@@ -1682,6 +1870,9 @@ static void route_generate(bb_req *r)
     opts.strict = ro.strict;
     opts.templates_dir = r->srv->cfg.templates_dir;
     opts.max_output_bytes = r->srv->cfg.max_output;
+    /* The reviewer's Python compile costs a process per request: the
+     * service uses the built-in check unless told otherwise. */
+    opts.python = r->srv->cfg.review_python ? r->srv->cfg.review_python : "";
     bb_diags d;
     bb_diags_init(&d, "<request>", body + p.schema_at, p.schema_len);
     d.warnings_as_errors = ro.strict;
@@ -1729,9 +1920,10 @@ static void route_openapi(bb_req *r)
 }
 
 static const bb_route builtin_routes[] = {
-    {"POST", "/api/v1/generate", BB_ROUTE_AUTH | BB_ROUTE_JSON_BODY | BB_ROUTE_WORKER, "generate",
+    {"POST", "/api/v1/generate",
+     BB_ROUTE_AUTH | BB_ROUTE_JSON_BODY | BB_ROUTE_WORKER | BB_ROUTE_CACHE, "generate",
      "generate the backend from a schema", route_generate},
-    {"POST", "/api/v1/validate", BB_ROUTE_AUTH | BB_ROUTE_JSON_BODY, "validate",
+    {"POST", "/api/v1/validate", BB_ROUTE_AUTH | BB_ROUTE_JSON_BODY | BB_ROUTE_CACHE, "validate",
      "validate a schema", route_validate},
     {"GET", "/api/v1/status", 0, "public", "service status and limits", route_status},
     {"GET", "/health", 0, NULL, "basic health", route_health},

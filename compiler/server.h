@@ -17,6 +17,11 @@
  * resumed to send the answer, so health checks and metrics keep answering.
  * A full queue answers 503 with Retry-After.
  *
+ * The compiler is deterministic, so the 200 answers of validate and
+ * generate are kept in a bounded response cache keyed by the SHA-256 of the
+ * request (route, Accept, body); a hit is answered by the poller at once,
+ * with "X-Cache: hit".
+ *
  * Adding a route: write a bb_route_fn (it reads the request with bb_req_*
  * and answers with bb_req_reply*), then list it in the route table of
  * server.c or pass it in bb_server_config.routes.
@@ -46,6 +51,7 @@ enum {
     BB_ROUTE_AUTH = 1 << 0,      /* credentials required (unless --no-auth) */
     BB_ROUTE_JSON_BODY = 1 << 1, /* a body of Content-Type application/json */
     BB_ROUTE_WORKER = 1 << 2,    /* run in the worker pool, not the poller */
+    BB_ROUTE_CACHE = 1 << 3,     /* a 200 depends only on the body: answers are cached */
 };
 
 typedef void (*bb_route_fn)(bb_req *r);
@@ -85,7 +91,12 @@ typedef struct bb_server_config {
     unsigned rate_window; /* seconds; 60 */
     size_t rate_slots;    /* counters kept; 65536 */
 
+    /* Answers of BB_ROUTE_CACHE routes, by SHA-256 of route, Accept and
+     * body, least recently used evicted first; 0 disables the cache. */
+    size_t cache_bytes; /* 64 MiB */
+
     const char *templates_dir; /* NULL: embedded templates */
+    const char *review_python; /* Python the reviewer compiles output with; NULL: built-in check */
     FILE *log;                 /* access and event log (JSON lines); stderr */
 
     const bb_route *routes; /* extra routes, after the built-in ones */

@@ -1,0 +1,203 @@
+"""Limits: body size, content type, malformed JSON, routing, rate limits."""
+import socket
+import time
+
+from conftest import HIGH_LIMITS
+
+
+def post(c, path, body, headers=None, content_type="application/json"):
+    h = {"Content-Type": content_type} if content_type else {}
+    h.update(headers or {})
+    return c.post(path, content=body, headers=h)
+
+
+def test_body_over_limit_by_length_is_413_before_it_is_sent(server):
+    # Declared length only: the server must answer without reading a body.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(b"POST /api/v1/validate HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\n"
+                  b"X-API-Key: " + server.key.encode() + b"\r\n"
+                  b"Content-Length: 10485761\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 413"), data[:200]
+
+
+def test_chunked_body_over_limit_is_413(server):
+    def chunks():
+        piece = b" " * (1024 * 1024)
+        for _ in range(11):
+            yield piece
+        yield b"{}"
+
+    with server.client() as c:
+        r = c.post("/api/v1/validate", content=chunks(),
+                   headers={"Content-Type": "application/json", **server.auth()})
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_chunked_body_within_limit_is_read(server, blog_text):
+    def chunks():
+        data = blog_text.encode()
+        for i in range(0, len(data), 100):
+            yield data[i:i + 100]
+
+    with server.client() as c:
+        r = c.post("/api/v1/validate", content=chunks(),
+                   headers={"Content-Type": "application/json", **server.auth()})
+    assert r.status_code == 200, r.text
+
+
+def test_wrong_content_type_is_415(server, blog_text):
+    with server.client() as c:
+        r = post(c, "/api/v1/validate", blog_text.encode(), server.auth(), "text/plain")
+        none = post(c, "/api/v1/validate", blog_text.encode(), server.auth(), None)
+        ok = post(c, "/api/v1/validate", blog_text.encode(), server.auth(),
+                  "application/json; charset=utf-8")
+    assert r.status_code == 415
+    assert r.json()["error"]["code"] == "unsupported_media_type"
+    assert none.status_code == 415
+    assert ok.status_code == 200
+
+
+def test_malformed_json_is_400_with_line_and_column(server):
+    body = b'{\n  "project_name": "x",\n  "db_type": ,\n}'
+    with server.client() as c:
+        r = post(c, "/api/v1/validate", body, server.auth())
+        g = post(c, "/api/v1/generate", body, server.auth())
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["code"] == "malformed_json"
+    assert err["line"] == 3 and err["column"] == 14
+    assert "line 3, column 14" in err["message"]
+    assert g.status_code == 400
+    assert g.json()["error"]["line"] == 3
+
+
+def test_malformed_json_inside_a_wrapper_counts_in_the_body(server):
+    body = b'{"schema": {"project_name": "x",\n "db_type": "sqlite", "schema": [,]}}'
+    with server.client() as c:
+        r = post(c, "/api/v1/validate", body, server.auth())
+    assert r.status_code == 400
+    assert r.json()["error"]["line"] == 2
+
+
+def test_empty_body_is_400(server):
+    with server.client() as c:
+        r = post(c, "/api/v1/validate", b"", server.auth())
+    assert r.status_code == 400
+
+
+def test_unknown_route_is_404(server):
+    with server.client() as c:
+        r = c.get("/api/v1/nothing")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+
+
+def test_wrong_method_is_405_with_allow(server):
+    with server.client() as c:
+        r = c.get("/api/v1/validate")
+        m = c.delete("/metrics")
+    assert r.status_code == 405
+    assert r.headers["Allow"] == "POST, OPTIONS"
+    assert r.json()["error"]["code"] == "method_not_allowed"
+    assert m.status_code == 405
+    assert "GET" in m.headers["Allow"] and "HEAD" in m.headers["Allow"]
+
+
+def test_head_on_a_get_route_has_no_body(server):
+    with server.client() as c:
+        r = c.head("/health")
+    assert r.status_code == 200 and r.content == b""
+
+
+def test_rate_limit_gives_429_with_headers_and_recovers(fresh_server, blog_text):
+    s = fresh_server(args=["--rate-validate", "3", "--rate-window-seconds", "2"])
+    with s.client() as c:
+        seen = []
+        for _ in range(3):
+            r = post(c, "/api/v1/validate", blog_text.encode(), s.auth())
+            assert r.status_code == 200, r.text
+            seen.append(int(r.headers["X-RateLimit-Remaining"]))
+            assert int(r.headers["X-RateLimit-Limit"]) == 3
+            assert 1 <= int(r.headers["X-RateLimit-Reset"]) <= 2
+        assert seen == [2, 1, 0]
+        r = post(c, "/api/v1/validate", blog_text.encode(), s.auth())
+        assert r.status_code == 429
+        assert r.json()["error"]["code"] == "rate_limited"
+        retry = int(r.headers["Retry-After"])
+        assert 1 <= retry <= 2
+        assert r.headers["X-RateLimit-Limit"] == "3"
+        assert r.headers["X-RateLimit-Remaining"] == "0"
+        assert 1 <= int(r.headers["X-RateLimit-Reset"]) <= 2
+        time.sleep(retry + 0.2)
+        r = post(c, "/api/v1/validate", blog_text.encode(), s.auth())
+        assert r.status_code == 200
+        metrics = c.get("/metrics").text
+    assert 'backbone_rate_limited_total{tier="validate"} 1' in metrics
+
+
+def test_rate_limits_count_per_identity(fresh_server, blog_text):
+    s = fresh_server(args=["--rate-validate", "1", "--rate-window-seconds", "30"])
+    from conftest import make_jwt
+    now = int(time.time())
+    token = make_jwt({"sub": "dave", "exp": now + 300})
+    with s.client() as c:
+        assert post(c, "/api/v1/validate", blog_text.encode(), s.auth()).status_code == 200
+        assert post(c, "/api/v1/validate", blog_text.encode(), s.auth()).status_code == 429
+        jwt_r = post(c, "/api/v1/validate", blog_text.encode(),
+                     {"Authorization": "Bearer " + token})
+    assert jwt_r.status_code == 200
+
+
+def test_public_tier_limits_by_address(fresh_server):
+    s = fresh_server(args=["--rate-public", "2", "--rate-window-seconds", "30"])
+    with s.client() as c:
+        codes = [c.get("/api/v1/status").status_code for _ in range(3)]
+        health = c.get("/health").status_code
+    assert codes == [200, 200, 429]
+    assert health == 200
+
+
+def test_failed_credentials_are_rate_limited(fresh_server, blog_text):
+    s = fresh_server(args=["--rate-public", "2", "--rate-window-seconds", "30"])
+    with s.client() as c:
+        codes = [post(c, "/api/v1/validate", blog_text.encode(), {"X-API-Key": "guess"}).status_code
+                 for _ in range(3)]
+        good = post(c, "/api/v1/validate", blog_text.encode(), s.auth()).status_code
+    assert codes == [401, 401, 429]
+    assert good == 200
+
+
+def test_generate_has_its_own_minute_and_hour_limits(fresh_server, blog_text):
+    s = fresh_server(args=["--rate-generate", "100", "--rate-generate-hour", "1",
+                           "--rate-window-seconds", "1"])
+    with s.client() as c:
+        first = post(c, "/api/v1/generate", blog_text.encode(), s.auth())
+        time.sleep(1.1)
+        second = post(c, "/api/v1/generate", blog_text.encode(), s.auth())
+    assert first.status_code != 429
+    assert second.status_code == 429
+    assert int(second.headers["Retry-After"]) > 1
+
+
+def test_connection_limits_are_set(fresh_server):
+    s = fresh_server(args=[*HIGH_LIMITS, "--max-per-ip", "2"])
+    socks = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(3)]
+    try:
+        socks[2].settimeout(5)
+        try:
+            socks[2].sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = socks[2].recv(100)
+        except OSError:
+            data = b""
+        assert data == b"", "third connection from one address was served"
+    finally:
+        for k in socks:
+            k.close()

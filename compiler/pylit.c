@@ -439,10 +439,13 @@ static int wrap_items(bb_buf *out, int indent, const char *s, size_t a, size_t b
     return BB_OK;
 }
 
-/* Whether s[a..b) holds a comma at depth 0. */
+/* Whether s[a..b) holds a comma at depth 0 (a trailing one does not count:
+ * it is how a one-item tuple is written). */
 static bool has_top_comma(const char *s, size_t a, size_t b)
 {
     size_t i = a, depth = 0;
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == ','))
+        b--;
     while (i < b) {
         char c = s[i];
         if (c == '"' || c == '\'') {
@@ -458,6 +461,19 @@ static bool has_top_comma(const char *s, size_t a, size_t b)
         i++;
     }
     return false;
+}
+
+/*
+ * Whether the bracket at s[open] starts a display (a list, dict, set or
+ * tuple literal) rather than a call or a subscript: Black always puts the
+ * items of a display that must be split one per line.
+ */
+static bool is_display(const char *s, size_t open)
+{
+    char c = open ? s[open - 1] : ' ';
+    /* A name or a closing bracket right before it: a call or subscript. */
+    return !(c == '_' || c == ')' || c == ']' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+             (c >= 'A' && c <= 'Z'));
 }
 
 /*
@@ -483,7 +499,7 @@ static int wrap_span(bb_buf *out, int indent, const char *s, size_t n, size_t tr
         /* One item: on its own line, split further if it must be. */
         if ((rc = wrap_span(out, indent + 4, s + a, b - a, 0)))
             return rc;
-    } else if ((size_t)indent + 4 + (b - a) <= BB_PY_LINE) {
+    } else if (!is_display(s, open) && (size_t)indent + 4 + (b - a) <= BB_PY_LINE) {
         if ((rc = bb_buf_printf(out, "%*s", indent + 4, "")) ||
             (rc = bb_buf_append(out, s + a, b - a)) || (rc = bb_buf_putc(out, '\n')))
             return rc;

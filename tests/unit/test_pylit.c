@@ -211,6 +211,41 @@ static void test_wrap_single_argument_splits_inside(void **state)
                "    )\n");
 }
 
+static void test_wrap_explodes_displays_that_must_split(void **state)
+{
+    (void)state;
+    check_wrap(4,
+               "body = {\"status\": \"pending\", \"total_amount\": decimal_value(n, 10, 2), "
+               "\"extra_field\": 1}",
+               false,
+               "    body = {\n"
+               "        \"status\": \"pending\",\n"
+               "        \"total_amount\": decimal_value(n, 10, 2),\n"
+               "        \"extra_field\": 1,\n"
+               "    }\n");
+    check_wrap(0,
+               "COLUMNS = (\"a_very_long_column_name_number_one\", "
+               "\"a_very_long_column_name_number_two_and_more\")",
+               false,
+               "COLUMNS = (\n"
+               "    \"a_very_long_column_name_number_one\",\n"
+               "    \"a_very_long_column_name_number_two_and_more\",\n"
+               ")\n");
+}
+
+static void test_wrap_keeps_a_one_item_tuple_together(void **state)
+{
+    (void)state;
+    check_wrap(
+        4,
+        "__table_args__ = (UniqueConstraint(\"first_name\", \"last_name\", "
+        "name=\"uq_people_names\"),)",
+        false,
+        "    __table_args__ = (\n"
+        "        UniqueConstraint(\"first_name\", \"last_name\", name=\"uq_people_names\"),\n"
+        "    )\n");
+}
+
 static void test_wrap_import_one_name_per_line(void **state)
 {
     (void)state;
@@ -259,6 +294,8 @@ int main(void)
         cmocka_unit_test(test_wrap_explodes_with_trailing_commas),
         cmocka_unit_test(test_wrap_ignores_brackets_and_commas_in_strings),
         cmocka_unit_test(test_wrap_single_argument_splits_inside),
+        cmocka_unit_test(test_wrap_explodes_displays_that_must_split),
+        cmocka_unit_test(test_wrap_keeps_a_one_item_tuple_together),
         cmocka_unit_test(test_wrap_import_one_name_per_line),
         cmocka_unit_test(test_wrap_fails_cleanly_over_the_cap),
     };

@@ -1,0 +1,168 @@
+#!/bin/sh
+# run.sh - end to end: every example schema is generated, checked with
+# black/isort/flake8, and its generated test suite is run with
+# /usr/bin/python3 against SQLite and against a private PostgreSQL 15; the
+# generated app/schemas are imported and validated under a Pydantic 2
+# interpreter when one is found.
+#
+#   BACKBONE=/abs/path/to/backbone sh tests/e2e/run.sh [SCHEMA...]
+#
+# Without arguments: schemas/*.json (except backbone.schema.json) and
+# ../shared/compat/backbone-ai/examples/*.json. E2E_NO_PG=1 skips PostgreSQL.
+set -u
+
+: "${BACKBONE:?set BACKBONE to the backbone binary}"
+PY=/usr/bin/python3
+PG_BIN=/usr/lib/postgresql/15/bin
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/backbone-e2e.XXXXXX")
+pg_data="$work/pg"
+pg_sock="$work/sock"
+pg_started=0
+passed=0
+failed=0
+failures=""
+
+cleanup() {
+    if [ "$pg_started" = 1 ]; then
+        su postgres -c "$PG_BIN/pg_ctl -D '$pg_data' -m immediate stop" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# as_postgres CMD: runs CMD as the postgres user (we may already be it).
+as_postgres() {
+    if [ "$(id -un)" = postgres ]; then
+        sh -c "$1"
+    else
+        su postgres -c "$1"
+    fi
+}
+
+start_postgres() {
+    if [ "${E2E_NO_PG:-0}" = 1 ]; then
+        echo "e2e: PostgreSQL skipped (E2E_NO_PG=1)"
+        return 1
+    fi
+    if [ ! -x "$PG_BIN/initdb" ] || ! id postgres >/dev/null 2>&1; then
+        echo "e2e: PostgreSQL 15 not found in $PG_BIN: its runs count as failures"
+        return 1
+    fi
+    mkdir -p "$pg_data" "$pg_sock"
+    chmod 755 "$work"
+    chown postgres "$pg_data" "$pg_sock"
+    as_postgres "$PG_BIN/initdb -D '$pg_data' -A trust -U postgres" >"$work/initdb.log" 2>&1 ||
+        { cat "$work/initdb.log"; return 1; }
+    as_postgres "$PG_BIN/pg_ctl -D '$pg_data' -l '$pg_data/log' -w -o \"-k $pg_sock -c listen_addresses='' -c fsync=off\" start" \
+        >/dev/null 2>&1 || { cat "$pg_data/log"; return 1; }
+    pg_started=1
+    return 0
+}
+
+# The interpreter with Pydantic 2 (the first python3 on PATH that is not
+# /usr/bin/python3 and imports pydantic 2).
+find_pydantic2() {
+    for p in $(which -a python3 2>/dev/null) ; do
+        [ "$p" = "$PY" ] && continue
+        v=$("$p" -c 'import pydantic; print(pydantic.VERSION)' 2>/dev/null) || continue
+        case "$v" in 2.*) echo "$p"; return 0 ;; esac
+    done
+    return 1
+}
+
+# step NAME CMD...: runs one check, counts it, keeps its output on failure.
+step() {
+    name=$1
+    shift
+    if "$@" >"$work/step.log" 2>&1; then
+        passed=$((passed + 1))
+        echo "  ok    $name"
+    else
+        failed=$((failed + 1))
+        failures="$failures $name"
+        echo "  FAIL  $name"
+        sed 's/^/        /' "$work/step.log" | tail -40
+    fi
+}
+
+check_style() {
+    (cd "$1" && black --check -q . && isort --check-only -q --profile black . && flake8 .)
+}
+
+run_pytest() {
+    (cd "$1" && SQLALCHEMY_WARN_20=1 "$PY" -m pytest -q -p no:cacheprovider \
+        -W error::sqlalchemy.exc.RemovedIn20Warning)
+}
+
+run_pytest_pg() {
+    db=$2
+    as_postgres "$PG_BIN/createdb -h '$pg_sock' '$db'" || return 1
+    TEST_DATABASE_URL="postgresql://postgres@/$db?host=$pg_sock" run_pytest "$1"
+}
+
+import_schemas() {
+    (cd "$1" && "$2" - <<'PYEOF'
+import importlib
+import pkgutil
+
+import pydantic
+
+import app.schemas
+
+assert pydantic.VERSION.startswith("2."), pydantic.VERSION
+count = 0
+for info in pkgutil.iter_modules(app.schemas.__path__):
+    module = importlib.import_module("app.schemas." + info.name)
+    for name in dir(module):
+        cls = getattr(module, name)
+        if isinstance(cls, type) and name.endswith("Update"):
+            cls()  # every field is optional
+            count += 1
+print(f"{count} Update schemas validate under Pydantic {pydantic.VERSION}")
+PYEOF
+    )
+}
+
+if [ $# -gt 0 ]; then
+    schemas="$*"
+else
+    schemas=""
+    for f in "$root"/schemas/*.json "$root"/../shared/compat/backbone-ai/examples/*.json; do
+        [ -f "$f" ] || continue
+        case "$(basename "$f")" in backbone.schema.json) continue ;; esac
+        schemas="$schemas $f"
+    done
+fi
+
+mkdir -p "$work/out"
+have_pg=0
+start_postgres && have_pg=1
+py2=$(find_pydantic2) || py2=""
+[ -n "$py2" ] || echo "e2e: no Python with Pydantic 2 found: the Pydantic 2 import check is not run"
+
+n=0
+for schema in $schemas; do
+    n=$((n + 1))
+    base=$(basename "$schema" .json)
+    out="$work/out/$n-$base"
+    echo "== $base ($schema)"
+    step "$base: generate" "$BACKBONE" generate -q --no-python "$schema" -o "$out"
+    [ -d "$out/app" ] || continue
+    step "$base: black, isort, flake8" check_style "$out"
+    step "$base: pytest on SQLite" run_pytest "$out"
+    if [ "$have_pg" = 1 ]; then
+        step "$base: pytest on PostgreSQL" run_pytest_pg "$out" "e2e_$n"
+    else
+        failed=$((failed + 1))
+        failures="$failures $base:postgresql"
+        echo "  FAIL  $base: pytest on PostgreSQL (no PostgreSQL)"
+    fi
+    if [ -n "$py2" ]; then
+        step "$base: schemas under Pydantic 2" import_schemas "$out" "$py2"
+    fi
+done
+
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || { echo "e2e: failed:$failures"; exit 1; }

@@ -164,5 +164,6 @@ for schema in $schemas; do
     fi
 done
 
+step "migrations: schemas/evolution on SQLite and PostgreSQL" sh "$here/migrations.sh"
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || { echo "e2e: failed:$failures"; exit 1; }

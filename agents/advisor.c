@@ -804,9 +804,7 @@ static bool ask(bb_llm_client *c, const char *what, const char *system, const ch
     bb_llm_error e;
     if (bb_llm_complete(c, &req, reply, &e) == BB_OK)
         return true;
-    bool bad_answer = e.kind == BB_LLM_ERR_MALFORMED || e.kind == BB_LLM_ERR_SCHEMA ||
-                      e.kind == BB_LLM_ERR_TRUNCATED || e.kind == BB_LLM_ERR_REFUSAL ||
-                      e.kind == BB_LLM_ERR_TOO_LARGE;
+    bool bad_answer = bb_llm_error_is_bad_answer(e.kind);
     char rid[128] = "";
     if (e.request_id[0])
         snprintf(rid, sizeof(rid), " (request id %s)", e.request_id);

@@ -27,6 +27,12 @@ const char *bb_llm_error_name(bb_llm_error_kind k)
     return (size_t)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
 }
 
+bool bb_llm_error_is_bad_answer(bb_llm_error_kind k)
+{
+    return k == BB_LLM_ERR_MALFORMED || k == BB_LLM_ERR_SCHEMA || k == BB_LLM_ERR_TRUNCATED ||
+           k == BB_LLM_ERR_REFUSAL || k == BB_LLM_ERR_TOO_LARGE;
+}
+
 void bb_llm_reply_free(bb_llm_reply *r)
 {
     cJSON_Delete(r->value);
@@ -164,6 +170,17 @@ int bb_llm_parse_option(bb_llm_options *o, int argc, char **argv, int *i)
         }
     }
     return 0;
+}
+
+int bb_llm_cli_option(bb_pipeline_opts *opts, int argc, char **argv, int *i)
+{
+    static bb_llm_options parsed; /* one command per process */
+    int k = bb_llm_parse_option(&parsed, argc, argv, i);
+    if (k > 0) {
+        opts->llm = parsed.mode ? BB_LLM_ADVISE : BB_LLM_OFF;
+        bb_llm_set_cli_options(&parsed);
+    }
+    return k;
 }
 
 static const char *env(const char *name)

@@ -25,6 +25,7 @@
 #include "bb.h"
 #include "buf.h"
 #include "llm_http.h"
+#include "pipeline.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,6 +53,10 @@ typedef enum {
 
 /* A short stable name: "timeout", "quota", ... */
 const char *bb_llm_error_name(bb_llm_error_kind k);
+
+/* True when the model answered but the answer is unusable (malformed, off
+ * schema, truncated, refused, too large): BB0902 rather than BB0901. */
+bool bb_llm_error_is_bad_answer(bb_llm_error_kind k);
 
 typedef struct bb_llm_error {
     bb_llm_error_kind kind;
@@ -143,6 +148,14 @@ typedef struct bb_llm_options {
  * option, -1 on a bad value (message printed on stderr).
  */
 int bb_llm_parse_option(bb_llm_options *o, int argc, char **argv, int *i);
+
+/*
+ * The one call a command makes for the LLM options: parses the option at
+ * argv[*i] as bb_llm_parse_option() does into the process's CLI options
+ * (bb_llm_cli_options()), and sets opts->llm from --llm. Returns 1 when
+ * consumed, 0 when not an LLM option, -1 on a bad value (message printed).
+ */
+int bb_llm_cli_option(bb_pipeline_opts *opts, int argc, char **argv, int *i);
 
 /* The help lines of those options, for the commands' --help. */
 extern const char bb_llm_options_help[];

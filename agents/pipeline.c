@@ -4,6 +4,7 @@
  */
 #include "pipeline.h"
 
+#include "advisor.h"
 #include "architect.h"
 #include "generator.h"
 #include "reviewer.h"
@@ -28,6 +29,8 @@ static int architect_run(bb_pipeline_state *st)
 {
     bb_output *o = st->out;
     int rc = bb_architect_plan(o->schema, st->opts, st->diags, &o->plan);
+    if (!rc)
+        rc = bb_advisor_run(st); /* model advice; nothing when opts->llm is off */
     if (!rc) {
         const cJSON *models = cJSON_GetObjectItemCaseSensitive(o->plan, "models");
         o->n_models = cJSON_IsArray(models) ? (size_t)cJSON_GetArraySize(models) : 0;

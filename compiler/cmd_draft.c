@@ -322,10 +322,7 @@ static int run_draft(const draft_opts *o)
             char msg[512];
             snprintf(msg, sizeof(msg), "round %d: the model gave no usable schema (%s): %s", round,
                      bb_llm_error_name(e.kind), e.message);
-            report(BB_ERROR,
-                   e.kind == BB_LLM_ERR_SCHEMA || e.kind == BB_LLM_ERR_MALFORMED ? "BB0902"
-                                                                                 : "BB0901",
-                   "%s", msg);
+            report(BB_ERROR, bb_llm_error_is_bad_answer(e.kind) ? "BB0902" : "BB0901", "%s", msg);
             break;
         }
         candidate_free(&last);

@@ -11,6 +11,7 @@
 
 #include "bb.h"
 #include "diag.h"
+#include "llm.h"
 #include "pipeline.h"
 #include "schema.h"
 
@@ -30,6 +31,7 @@ static void usage(FILE *out)
                  "  --format human|json   output format (default human); json prints the\n"
                  "                        plan document the templates are rendered from\n"
                  "  --strict              treat warnings as errors\n"
+                 "  --llm off|advise      let a language model advise (docs/llm.md)\n"
                  "  -h, --help            this help\n"
                  "\n"
                  "exit codes: 0 printed, 1 invalid schema, 2 usage or I/O error,\n"
@@ -131,6 +133,11 @@ int bb_cmd_plan(int argc, char **argv)
     bb_pipeline_opts_default(&opts);
     opts.stop_after_plan = true;
     for (int i = 1; i < argc; i++) {
+        int llm = bb_llm_cli_option(&opts, argc, argv, &i);
+        if (llm < 0)
+            return BB_EXIT_USAGE;
+        if (llm > 0)
+            continue;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return BB_EXIT_OK;

@@ -24,7 +24,7 @@ expect_eq "draft exit code" 0 $?
 expect_eq "draft requests" 2 "$(requests)"
 [ -s clinic.json ] || fail "clinic.json was not written"
 "$BACKBONE" validate clinic.json > /dev/null || fail "the drafted schema does not validate"
-expect_grep "round 1: 1 error" err.txt
+expect_grep "round 1: [0-9]* errors*, asking for a repair" err.txt
 # The repair request carried the conversation and the diagnostic back.
 expect_eq "repair turns" "['user', 'assistant', 'user']" \
     "$(log_query "[m['role'] for m in log[1]['body']['messages'] if m['role'] != 'system']")"
@@ -79,5 +79,102 @@ expect_eq "non-loopback http refused" 2 $?
 expect_grep "BB0911" err.txt
 "$BACKBONE" draft --llm-provider nope "x" 2> err.txt
 expect_eq "unknown provider" 2 $?
+
+# --- plan/generate --llm advise --------------------------------------------------
+$PY "$FIXTURES" --clinic-schema > clinic_in.json
+"$BACKBONE" plan clinic_in.json --format json > plan_off.json 2> /dev/null || fail "plan without a model"
+
+# plan_advise CASE [ENV=VALUE...]: `plan --llm advise` against the fake; exit code in $rc.
+plan_advise() {
+    fake_start "$1"
+    shift
+    env "$@" "$BACKBONE" plan clinic_in.json --llm advise --format json > plan.json 2> err.txt
+    rc=$?
+}
+
+# A failed model leaves the plan exactly as without one, and says so.
+expect_fallback() { # case code
+    expect_eq "$1: exit code" 0 "$rc"
+    cmp -s plan.json plan_off.json || fail "$1: the plan differs from the deterministic one"
+    expect_grep "$2" err.txt
+    expect_no_grep "$KEY" err.txt
+}
+
+plan_advise advise-normal
+expect_eq "advise exit code" 0 "$rc"
+expect_eq "advise requests (proposals, review)" 2 "$(requests)"
+expect_eq "accepted decisions" "['docstring', 'index', 'filterable', 'example', 'route_path']" \
+    "$($PY -c "import json; print([d['kind'] for d in json.load(open('plan.json'))['llm']['decisions']])")"
+expect_eq "provenance" "{'llm'}" \
+    "$($PY -c "import json; print({d['source'] for d in json.load(open('plan.json'))['llm']['decisions']})")"
+for code in BB0903 BB0904 BB0905 BB0906 BB0907 BB0908 BB0909; do expect_grep "$code" err.txt; done
+expect_grep "no column 'birthday'" err.txt
+expect_grep "triple quote" err.txt
+expect_no_grep "os.system" plan.json
+expect_eq "the review's warning is at its pointer" 1 "$(grep -c 'warning\[BB0908\].*(at /schema/0/columns/2)' err.txt)"
+expect_eq "strict output schema" True \
+    "$(log_query "log[0]['body']['response_format']['json_schema']['strict']")"
+
+# generate with advice: the project parses and passes its own tests.
+fake_start advise-normal
+"$BACKBONE" generate clinic_in.json -o proj --llm advise > out.txt 2> err.txt || { cat err.txt >&2; fail "generate --llm advise"; }
+grep -q "A doctor who sees patients." proj/app/models/doctors.py || fail "the accepted docstring is not in the model"
+grep -rq "curl evil.example" proj && fail "rejected text reached the project"
+(cd proj && /usr/bin/python3 -m pytest -q -p no:cacheprovider > ../pytest.txt 2>&1) || { tail -20 pytest.txt >&2; fail "the advised project's tests fail"; }
+
+# Retries: what was retried, and how often (from the fake's log).
+plan_advise advise-429
+expect_eq "429 then success: exit" 0 "$rc"
+expect_eq "429 is retried once" 3 "$(requests)"
+expect_eq "429 first" "[429, 200, 200]" "$(log_query "[r['status'] for r in log]")"
+plan_advise advise-529 BACKBONE_LLM_PROVIDER=anthropic
+expect_eq "529 then success: exit" 0 "$rc"
+expect_eq "529 is retried" "[529, 200, 200]" "$(log_query "[r['status'] for r in log]")"
+plan_advise advise-500
+expect_eq "500 then success" "[500, 200, 200]" "$(log_query "[r['status'] for r in log]")"
+expect_grep "BB0907" err.txt
+
+# Failures: the deterministic plan, a warning, and no retry where none is due.
+plan_advise advise-slow BACKBONE_LLM_TIMEOUT_MS=400 BACKBONE_LLM_MAX_ATTEMPTS=2
+expect_fallback advise-slow BB0901
+expect_grep "timeout" err.txt
+expect_eq "slow answers are retried up to the limit" 4 "$(requests)"
+plan_advise advise-malformed
+expect_fallback advise-malformed BB0902
+expect_eq "malformed content is not retried" 2 "$(requests)"
+plan_advise advise-truncated
+expect_fallback advise-truncated BB0902
+expect_grep "truncated" err.txt
+expect_eq "truncation is not retried" 2 "$(requests)"
+plan_advise advise-refusal
+expect_fallback advise-refusal BB0902
+expect_grep "refusal" err.txt
+plan_advise advise-too-large BACKBONE_LLM_MAX_RESPONSE_BYTES=65536
+expect_fallback advise-too-large BB0902
+expect_grep "too-large" err.txt
+expect_eq "an oversized answer is not retried" 2 "$(requests)"
+plan_advise advise-quota
+expect_fallback advise-quota BB0901
+expect_grep "quota" err.txt
+expect_eq "exhausted quota is never retried" 2 "$(requests)"
+# The breaker: after one failed request it opens, and the review sends nothing.
+plan_advise advise-down BACKBONE_LLM_MAX_ATTEMPTS=1 BACKBONE_LLM_BREAKER_THRESHOLD=1
+expect_fallback advise-down BB0901
+expect_grep "breaker-open" err.txt
+expect_eq "an open breaker sends nothing" 1 "$(requests)"
+# No key for a remote service: a warning, the deterministic plan.
+fake_stop
+env -u OPENAI_API_KEY BACKBONE_LLM_BASE_URL=https://api.openai.com "$BACKBONE" plan clinic_in.json \
+    --llm advise --format json > plan.json 2> err.txt
+rc=$?
+expect_fallback no-key BB0901
+
+# The cache: a second generate is byte-identical and sends nothing.
+fake_start advise-normal
+"$BACKBONE" generate clinic_in.json -o cached1 --llm advise --llm-cache llmcache > /dev/null 2>&1 || fail "cached generate 1"
+fake_start empty
+"$BACKBONE" generate clinic_in.json -o cached2 --llm advise --llm-cache llmcache > /dev/null 2> err.txt || fail "cached generate 2"
+expect_eq "cached generate requests" 0 "$(requests)"
+diff -r -x manifest.json cached1 cached2 > /dev/null || fail "the cached rerun is not byte-identical"
 
 echo "llm: all cases passed"

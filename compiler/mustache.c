@@ -34,6 +34,7 @@ enum {
     F_BOL = 1,        /* first op of an output line: write the indentation first */
     F_STANDALONE = 2, /* partial/parent/block alone on its line: ind is its indent */
     F_DYNAMIC = 4,    /* {{>*name}}: the name is looked up in the data */
+    F_DOTTED = 8,     /* the name has several parts (a.b) */
 };
 
 typedef struct mop {
@@ -106,10 +107,14 @@ static int set_error(bb_mustache_error *e, int rc, const char *code, const char 
     return rc;
 }
 
+/* Marks e as "no error" (cheaply: renders call this every time). */
 static void clear_error(bb_mustache_error *e)
 {
-    if (e)
-        memset(e, 0, sizeof(*e));
+    if (!e)
+        return;
+    e->rc = 0;
+    e->code[0] = e->template_name[0] = e->message[0] = '\0';
+    e->line = e->column = 0;
 }
 
 int bb_mustache_error_report(const bb_mustache_error *err, bb_diags *diags)
@@ -700,6 +705,8 @@ static int emit_ops(compiler *c, mop **out, uint32_t *n_out)
         }
         if (t->dynamic)
             op->flags |= F_DYNAMIC;
+        if (t->kind != T_TEXT && t->name_len > 1 && memchr(c->src + t->name_off, '.', t->name_len))
+            op->flags |= F_DOTTED;
         bool sa = t->standalone && t->kind != T_TEXT && op->kind != OP_VAR && op->kind != OP_RAW;
         if (sa) {
             op->flags |= F_STANDALONE;
@@ -822,6 +829,16 @@ typedef struct slice {
     size_t n;
 } slice;
 
+/* A cache of lookups in frames below the top of the stack (see lookup). */
+#define LOOKUP_CACHE 128
+
+typedef struct cached {
+    const void *obj;
+    const char *name;
+    size_t len;
+    const void *val;
+} cached;
+
 /* The parent tags being rendered: their blocks override the parents' blocks. */
 typedef struct override {
     const bb_mustache_template *t;
@@ -836,10 +853,13 @@ typedef struct render {
     bb_mustache_error err;
     unsigned max_depth, depth, nest;
     size_t steps_left; /* SIZE_MAX: no limit */
+    bool json;         /* the model is bb_mustache_json_model: call it directly */
+    bool cache_ready;
     size_t n_stack, n_indent, indent_base, n_over;
     const void *stack[BB_MUSTACHE_MAX_STACK];
     slice indent[MAX_INDENT];
     override over[BB_MUSTACHE_MAX_DEPTH];
+    cached cache[LOOKUP_CACHE];
 } render;
 
 static int rfail(render *r, const bb_mustache_template *t, const mop *op, int rc, const char *code,
@@ -876,7 +896,12 @@ static inline int put(render *r, const bb_mustache_template *t, const mop *op, c
 {
     bb_buf *b = r->out;
     if (b->data && n < b->cap - b->len && n <= b->max - b->len) {
-        memcpy(b->data + b->len, s, n);
+        char *d = b->data + b->len;
+        if (n <= 16) /* most pieces are short: a loop beats a call to memcpy */
+            for (size_t k = 0; k < n; k++)
+                d[k] = s[k];
+        else
+            memcpy(d, s, n);
         b->len += n;
         b->data[b->len] = '\0';
         return BB_OK;
@@ -915,28 +940,77 @@ static int push_frame(render *r, const bb_mustache_template *t, const mop *op, c
     return BB_OK;
 }
 
+static inline const void *model_get(const render *r, const void *v, const char *name, size_t len)
+{
+    if (r->json)
+        return bb_mustache_json_get(v, name, len);
+    return r->m->get(r->ud, v, name, len);
+}
+
+/*
+ * Looks name up in a frame below the top of the stack. Inside a loop, the
+ * frames below the loop item are asked the same names again and again (a
+ * field's template asks the model and the plan root for what the field
+ * lacks), so the answers are cached for the rest of this render: the data
+ * does not change while it renders. Names are keyed by their address in the
+ * template, which is stable.
+ */
+static inline const void *model_first(const render *r, const void *v)
+{
+    return r->json ? bb_mustache_json_first(v) : r->m->first(r->ud, v);
+}
+
+static inline bool model_truthy(const render *r, const void *v)
+{
+    return r->json ? bb_mustache_json_truthy(v) : r->m->truthy(r->ud, v);
+}
+
+static inline const void *model_next(const render *r, const void *item)
+{
+    return r->json ? (const void *)((const cJSON *)item)->next : r->m->next(r->ud, item);
+}
+
+static const void *deep_get(render *r, const void *obj, const char *name, size_t len)
+{
+    if (!r->cache_ready) {
+        memset(r->cache, 0, sizeof(r->cache));
+        r->cache_ready = true;
+    }
+    uintptr_t h = ((uintptr_t)obj >> 4) ^ ((uintptr_t)name * 0x9E3779B97F4A7C15u >> 7);
+    cached *c = &r->cache[h & (LOOKUP_CACHE - 1)];
+    if (c->obj == obj && c->name == name && c->len == len)
+        return c->val;
+    const void *v = model_get(r, obj, name, len);
+    c->obj = obj;
+    c->name = name;
+    c->len = len;
+    c->val = v;
+    return v;
+}
+
 /*
  * Resolves a name as the spec says: "." is the top of the stack; otherwise
  * the first part is searched from the top of the stack down, and each
- * further part is looked up in the value found so far only.
+ * further part is looked up in the value found so far only. name must point
+ * into a template (see deep_get).
  */
-static const void *lookup(render *r, const char *name, size_t len)
+static const void *lookup(render *r, const char *name, size_t len, bool dotted)
 {
     if (len == 1 && name[0] == '.')
         return r->n_stack ? r->stack[r->n_stack - 1] : NULL;
-    const char *dot = memchr(name, '.', len);
+    if (!r->n_stack)
+        return NULL;
+    const char *dot = dotted ? memchr(name, '.', len) : NULL;
     size_t first = dot ? (size_t)(dot - name) : len;
-    const void *v = NULL;
-    for (size_t i = r->n_stack; i-- > 0;) {
-        v = r->m->get(r->ud, r->stack[i], name, first);
-        if (v)
-            break;
-    }
+    size_t i = r->n_stack - 1;
+    const void *v = model_get(r, r->stack[i], name, first);
+    while (!v && i-- > 0)
+        v = deep_get(r, r->stack[i], name, first);
     while (v && dot) {
         const char *part = dot + 1;
         size_t rest = len - (size_t)(part - name);
         dot = memchr(part, '.', rest);
-        v = r->m->get(r->ud, v, part, dot ? (size_t)(dot - part) : rest);
+        v = model_get(r, v, part, dot ? (size_t)(dot - part) : rest);
     }
     return v;
 }
@@ -945,7 +1019,7 @@ static int render_range(render *r, const bb_mustache_template *t, uint32_t i, ui
 
 static int interpolate(render *r, const bb_mustache_template *t, const mop *op)
 {
-    const void *v = lookup(r, t->src + op->off, op->len);
+    const void *v = lookup(r, t->src + op->off, op->len, op->flags & F_DOTTED);
     if (!v) {
         if (r->o->strict_names)
             return rfail(r, t, op, BB_EINVAL, "BB0711", "'%.*s' is not in the data", (int)op->len,
@@ -955,7 +1029,9 @@ static int interpolate(render *r, const bb_mustache_template *t, const mop *op)
     char scratch[BB_MUSTACHE_SCRATCH];
     const char *s = "";
     size_t n = 0;
-    int rc = r->m->text(r->ud, v, scratch, &s, &n);
+    int rc = BB_OK;
+    if (!r->json || !bb_mustache_json_string(v, &s, &n))
+        rc = r->m->text(r->ud, v, scratch, &s, &n);
     if (rc)
         return rfail(r, t, op, rc, rc == BB_ENOMEM ? "" : "BB0711",
                      "'%.*s' cannot be written as text", (int)op->len, t->src + op->off);
@@ -968,16 +1044,16 @@ static int interpolate(render *r, const bb_mustache_template *t, const mop *op)
 static int section(render *r, const bb_mustache_template *t, uint32_t i)
 {
     const mop *op = &t->ops[i];
-    const void *v = lookup(r, t->src + op->off, op->len);
+    const void *v = lookup(r, t->src + op->off, op->len, op->flags & F_DOTTED);
     if (!v)
         return BB_OK;
-    const void *it = r->m->first(r->ud, v);
+    const void *it = model_first(r, v);
     if (it == BB_MUSTACHE_NOT_LIST) {
-        if (!r->m->truthy(r->ud, v))
+        if (!model_truthy(r, v))
             return BB_OK;
         it = v;
     }
-    for (; it; it = it == v ? NULL : r->m->next(r->ud, it)) {
+    for (; it; it = it == v ? NULL : model_next(r, it)) {
         int rc = push_frame(r, t, op, it);
         if (!rc)
             rc = render_range(r, t, i + 1, op->end);
@@ -992,8 +1068,8 @@ static bool is_falsy(render *r, const void *v)
 {
     if (!v)
         return true;
-    const void *it = r->m->first(r->ud, v);
-    return it == BB_MUSTACHE_NOT_LIST ? !r->m->truthy(r->ud, v) : it == NULL;
+    const void *it = model_first(r, v);
+    return it == BB_MUSTACHE_NOT_LIST ? !model_truthy(r, v) : it == NULL;
 }
 
 /* The template a partial or parent tag names (NULL when there is none). */
@@ -1005,7 +1081,7 @@ static int find_partial(render *r, const bb_mustache_template *t, const mop *op,
     char scratch[BB_MUSTACHE_SCRATCH];
     *p = NULL;
     if (op->flags & F_DYNAMIC) {
-        const void *v = lookup(r, name, len);
+        const void *v = lookup(r, name, len, op->flags & F_DOTTED);
         if (!v || r->m->text(r->ud, v, scratch, &name, &len) || len == 0)
             len = 0;
     }
@@ -1103,16 +1179,16 @@ static int render_range(render *r, const bb_mustache_template *t, uint32_t i, ui
     if (r->nest >= MAX_NEST)
         return rfail(r, t, &t->ops[i < t->n_ops ? i : 0], BB_ELIMIT, "BB0710",
                      "rendering nested deeper than %d", MAX_NEST);
+    /* Every loop iteration, partial and block passes here: counting these
+     * bounds the work, since plain ops only walk the template once. */
+    if (r->steps_left-- == 0)
+        return rfail(r, t, &t->ops[i < t->n_ops ? i : 0], BB_ELIMIT, "BB0713",
+                     "rendering took more than %zu steps (a loop over recursive partials?)",
+                     r->o->max_steps);
     r->nest++;
     int rc = BB_OK;
     while (i < end && !rc) {
         const mop *op = &t->ops[i];
-        if (r->steps_left-- == 0) {
-            rc = rfail(r, t, op, BB_ELIMIT, "BB0713",
-                       "rendering took more than %zu steps (a loop over recursive partials?)",
-                       r->o->max_steps);
-            break;
-        }
         if ((op->flags & F_BOL) && r->n_indent > r->indent_base) {
             rc = put_indent(r, t, op);
             if (rc)
@@ -1133,7 +1209,7 @@ static int render_range(render *r, const bb_mustache_template *t, uint32_t i, ui
             i = op->end;
             break;
         case OP_INVERTED:
-            if (is_falsy(r, lookup(r, t->src + op->off, op->len)))
+            if (is_falsy(r, lookup(r, t->src + op->off, op->len, op->flags & F_DOTTED)))
                 rc = render_range(r, t, i + 1, op->end);
             i = op->end;
             break;
@@ -1164,7 +1240,9 @@ static int render_begin(render *r, const bb_mustache_model *m, void *ud, const b
     r->ud = ud;
     r->o = o ? o : &defaults;
     r->out = out;
-    memset(&r->err, 0, sizeof(r->err));
+    r->err.rc = 0; /* the rest is filled when an error happens */
+    r->json = m == &bb_mustache_json_model;
+    r->cache_ready = false;
     r->max_depth = r->o->max_depth ? r->o->max_depth : BB_MUSTACHE_DEFAULT_DEPTH;
     if (r->max_depth > BB_MUSTACHE_MAX_DEPTH)
         r->max_depth = BB_MUSTACHE_MAX_DEPTH;
@@ -1183,8 +1261,10 @@ static int render_end(render *r, const bb_mustache_template *t, bb_buf *out, siz
         if (out->data)
             out->data[mark] = '\0';
     }
-    if (err)
+    if (err && rc)
         *err = r->err;
+    else if (err)
+        clear_error(err);
     return rc;
 }
 

@@ -7,40 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Members are compared by length first: names in templates are not NUL-terminated. */
 static const void *json_get(void *ud, const void *v, const char *name, size_t len)
 {
     (void)ud;
-    const cJSON *o = v;
-    if (!cJSON_IsObject(o))
-        return NULL;
-    for (const cJSON *c = o->child; c; c = c->next)
-        if (c->string && c->string[0] == name[0] && strncmp(c->string, name, len) == 0 &&
-            c->string[len] == '\0')
-            return c;
-    return NULL;
+    return bb_mustache_json_get(v, name, len);
 }
 
 static bool json_truthy(void *ud, const void *v)
 {
     (void)ud;
-    const cJSON *j = v;
-    if (cJSON_IsFalse(j) || cJSON_IsNull(j) || cJSON_IsInvalid(j))
-        return false;
-    if (cJSON_IsNumber(j))
-        return j->valuedouble != 0 && !isnan(j->valuedouble);
-    if (cJSON_IsString(j))
-        return j->valuestring && j->valuestring[0];
-    if (cJSON_IsArray(j))
-        return j->child != NULL;
-    return true;
+    return bb_mustache_json_truthy(v);
 }
 
 static const void *json_first(void *ud, const void *v)
 {
     (void)ud;
-    const cJSON *j = v;
-    return cJSON_IsArray(j) ? (const void *)j->child : BB_MUSTACHE_NOT_LIST;
+    return bb_mustache_json_first(v);
 }
 
 static const void *json_next(void *ud, const void *item)

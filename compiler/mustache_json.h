@@ -14,7 +14,67 @@
 
 #include "mustache.h"
 
+#include <cJSON.h>
+#include <stdbool.h>
+#include <string.h>
+
 extern const bb_mustache_model bb_mustache_json_model;
+
+/*
+ * The member called name (len bytes, no NUL) of o, or NULL. Inline because
+ * the renderer calls it for nearly every tag: it uses it directly when the
+ * model is this one.
+ */
+static inline const cJSON *bb_mustache_json_get(const cJSON *o, const char *name, size_t len)
+{
+    if (!o || (o->type & 0xFF) != cJSON_Object)
+        return NULL;
+    for (const cJSON *c = o->child; c; c = c->next) {
+        const char *k = c->string;
+        if (!k || k[0] != name[0])
+            continue;
+        size_t i = 1;
+        while (i < len && k[i] == name[i]) /* stops at k's NUL: name has none */
+            i++;
+        if (i == len && k[i] == '\0')
+            return c;
+    }
+    return NULL;
+}
+
+/* mustache.js truthiness (see above). */
+static inline bool bb_mustache_json_truthy(const cJSON *j)
+{
+    switch (j->type & 0xFF) {
+    case cJSON_False:
+    case cJSON_NULL:
+    case cJSON_Invalid:
+        return false;
+    case cJSON_Number:
+        return j->valuedouble != 0 && j->valuedouble == j->valuedouble; /* not 0, not NaN */
+    case cJSON_String:
+        return j->valuestring && j->valuestring[0];
+    case cJSON_Array:
+        return j->child != NULL;
+    }
+    return true;
+}
+
+/* The first item of an array (NULL when empty), or BB_MUSTACHE_NOT_LIST. */
+static inline const void *bb_mustache_json_first(const cJSON *j)
+{
+    return (j->type & 0xFF) == cJSON_Array ? (const void *)j->child : BB_MUSTACHE_NOT_LIST;
+}
+
+/* The text of a string value without a call; other values go through the model. */
+static inline bool bb_mustache_json_string(const cJSON *v, const char **s, size_t *n)
+{
+    if ((v->type & 0xFF) != cJSON_String || !v->valuestring)
+        return false;
+    *s = v->valuestring;
+    *n = strlen(v->valuestring);
+    return true;
+}
 
 /*
  * Writes the number d into buf (size n) as the shortest decimal text that

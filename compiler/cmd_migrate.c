@@ -230,8 +230,8 @@ static int write_revision(const migrate_args *a, const bb_revision *rev)
         return BB_EXIT_USAGE;
     }
     if (a->output)
-        fprintf(stderr, "backbone: migrate: revision %s (%s) written to %s\n", rev->id,
-                rev->message, a->output);
+        fprintf(stderr, "backbone: migrate: revision %s (%s) written to %s (in a project: %s)\n",
+                rev->id, rev->message, a->output, rev->path);
     return BB_EXIT_OK;
 }
 

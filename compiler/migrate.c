@@ -1193,23 +1193,41 @@ static cJSON *empty_schema(void)
     return cJSON_Parse("{\"normalized\":1,\"tables\":[]}");
 }
 
-/* "add column posts.views" -> "add_column_posts_views", at most 40 chars. */
+/*
+ * The file name part of a message: "add column posts.views and 2 more
+ * changes" -> "add_column_posts_views". Only the first change is used, cut
+ * at a word boundary to at most SLUG_MAX characters.
+ */
+#define SLUG_MAX 40
+
 static void slugify(const char *s, char *out, size_t size)
 {
-    size_t n = 0;
-    bool sep = false;
-    for (; *s && *s != '\n' && n + 1 < size && n < 40; s++) {
+    size_t n = 0, last_word_end = 0;
+    bool sep = false, cut = false;
+    const char *end = strstr(s, " and ");
+    if (!end)
+        end = s + strlen(s);
+    for (; s < end && *s != '\n' && !cut; s++) {
         char c = *s;
         bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
-        if (alnum) {
-            if (sep && n > 0)
-                out[n++] = '_';
-            if (n + 1 < size)
-                out[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-            sep = false;
-        } else {
+        if (!alnum) {
             sep = true;
+            continue;
         }
+        if (sep && n > 0) {
+            last_word_end = n;
+            if (n + 1 >= size || n + 1 > SLUG_MAX)
+                cut = true;
+            else
+                out[n++] = '_';
+        }
+        if (!cut && (n + 1 >= size || n + 1 > SLUG_MAX)) {
+            cut = true;
+            n = last_word_end ? last_word_end : n;
+        } else if (!cut) {
+            out[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        }
+        sep = false;
     }
     while (n > 0 && out[n - 1] == '_')
         n--;

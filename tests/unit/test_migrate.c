@@ -439,6 +439,26 @@ static void an_added_index_is_created_and_dropped(void **state)
     run_free(&r);
 }
 
+static void a_long_message_gives_a_short_file_name(void **state)
+{
+    (void)state;
+    cJSON *new_norm = norm_of(SCHEMA("", "", ""), NULL);
+    bb_diags d;
+    bb_diags_init(&d, "t", NULL, 0);
+    bb_migrate_opts o = {.message = "a very long message about renaming the user name column"};
+    bb_revision rev;
+    assert_int_equal(bb_migrate_revision(NULL, new_norm, NULL, &o, &d, &rev), BB_OK);
+    char expected[128];
+    snprintf(expected, sizeof(expected),
+             "alembic/versions/%s_a_very_long_message_about_renaming_the.py", rev.id);
+    assert_string_equal(rev.path, expected);
+    assert_non_null(
+        strstr(rev.text, "\"\"\"a very long message about renaming the user name column\n"));
+    bb_revision_free(&rev);
+    bb_diags_free(&d);
+    cJSON_Delete(new_norm);
+}
+
 static void a_bad_down_revision_is_refused(void **state)
 {
     (void)state;
@@ -597,6 +617,7 @@ int main(void)
         cmocka_unit_test(a_many_to_many_creates_its_association_table),
         cmocka_unit_test(a_cyclic_foreign_key_is_added_after_the_tables),
         cmocka_unit_test(an_added_index_is_created_and_dropped),
+        cmocka_unit_test(a_long_message_gives_a_short_file_name),
         cmocka_unit_test(a_bad_down_revision_is_refused),
         cmocka_unit_test(allocation_failures_are_clean),
         cmocka_unit_test(generate_hook_adds_one_revision_after_the_recorded_ones),

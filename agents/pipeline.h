@@ -27,6 +27,11 @@ typedef struct cJSON cJSON;
 typedef enum { BB_LLM_OFF = 0, BB_LLM_ADVISE } bb_llm_mode;
 
 struct bb_stage_report;
+struct bb_file;
+
+/* True when a generated file was already reviewed in exactly this form (an
+ * earlier run wrote these bytes), so the reviewer need not compile it again. */
+typedef bool (*bb_reviewed_fn)(void *ctx, const struct bb_file *f);
 
 typedef struct bb_pipeline_opts {
     bb_limits limits;
@@ -39,6 +44,8 @@ typedef struct bb_pipeline_opts {
      * /usr/bin/python3 (else python3 on PATH), "" uses only the built-in
      * check. */
     const char *python;
+    bb_reviewed_fn reviewed; /* may be NULL: review every file */
+    void *reviewed_ctx;
     /* Called after each stage (progress on a terminal); may be NULL. */
     void (*on_stage)(void *ctx, const struct bb_stage_report *report);
     void *on_stage_ctx;

@@ -138,7 +138,6 @@ static bool is_string_prefix(const char *s, size_t len)
 static const char *pycheck_run(pycheck *p)
 {
     bool line_start = true;
-    static const char open[] = "([{", close[] = ")]}";
     while (p->i < p->n) {
         if (line_start && p->depth == 0) {
             const char *e = check_indent(p);
@@ -184,16 +183,16 @@ static const char *pycheck_run(pycheck *p)
             p->last = c;
             continue;
         }
-        const char *o = strchr(open, c), *cl = strchr(close, c);
-        if (c && o) {
+        if (c == '(' || c == '[' || c == '{') {
             if (p->depth == BRACKET_DEPTH_MAX)
                 return "brackets nested too deeply";
             p->brackets[p->depth] = c;
             p->bracket_lines[p->depth++] = p->line;
-        } else if (c && cl) {
+        } else if (c == ')' || c == ']' || c == '}') {
             if (p->depth == 0)
                 return "closing bracket without an opening one";
-            if (p->brackets[p->depth - 1] != open[cl - close])
+            char want = c == ')' ? '(' : c == ']' ? '[' : '{';
+            if (p->brackets[p->depth - 1] != want)
                 return "closing bracket does not match the opening one";
             p->depth--;
         }
@@ -223,26 +222,58 @@ int bb_reviewer_check_tokens(const char *path, const char *data, size_t len,
 
 /* ---- security patterns ------------------------------------------------------ */
 
+/*
+ * Each pattern comes with literal needles: the regex only runs over a file
+ * that contains one of them (in the lower-cased text when `fold` is set),
+ * which keeps the scan of a large project to a few memmem() passes.
+ */
 typedef struct pattern {
     const char *code;
     const char *what;
     const char *regex;
     bool python_only;
+    bool fold;
+    const char *needles[6];
 } pattern;
 
 static const pattern patterns[] = {
-    {"BB0742", "call of eval() or exec()", "(?<![\\w.])(?:eval|exec)\\s*\\(", true},
-    {"BB0743", "use of pickle (unsafe deserialisation)",
-     "^\\s*(?:import|from)\\s+(?:c?pickle|dill|shelve)\\b|\\bpickle\\.\\w+", true},
-    {"BB0744", "shell command execution (shell=True, os.system, os.popen)",
+    {"BB0742",
+     "call of eval() or exec()",
+     "(?<![\\w.])(?:eval|exec)\\s*\\(",
+     true,
+     false,
+     {"eval", "exec"}},
+    {"BB0743",
+     "use of pickle (unsafe deserialisation)",
+     "^\\s*(?:import|from)\\s+(?:c?pickle|dill|shelve)\\b|\\bpickle\\.\\w+",
+     true,
+     false,
+     {"pickle", "dill", "shelve"}},
+    {"BB0744",
+     "shell command execution (shell=True, os.system, os.popen)",
      "\\bshell\\s*=\\s*True\\b|\\bos\\.(?:system|popen)\\s*\\(|\\bsubprocess\\.getoutput\\s*\\(",
-     true},
-    {"BB0745", "hard-coded secret",
+     true,
+     false,
+     {"shell", "os.system", "os.popen", "getoutput"}},
+    {"BB0745",
+     "hard-coded secret",
      "(?i)^\\s*\\w*(?:password|passwd|secret|api_?key|token|private_key)\\w*\\s*(?::[^=\\n]+)?"
      "=\\s*[rbu]?[\"'][^\"'\\n]{4,}[\"']",
-     false},
-    {"BB0745", "hard-coded AWS access key", "\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b", false},
-    {"BB0745", "hard-coded private key", "-----BEGIN [A-Z ]*PRIVATE KEY-----", false},
+     false,
+     true,
+     {"passw", "secret", "api_key", "apikey", "token", "private_key"}},
+    {"BB0745",
+     "hard-coded AWS access key",
+     "\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b",
+     false,
+     false,
+     {"AKIA", "ASIA"}},
+    {"BB0745",
+     "hard-coded private key",
+     "-----BEGIN [A-Z ]*PRIVATE KEY-----",
+     false,
+     false,
+     {"PRIVATE KEY"}},
 };
 
 #define N_PATTERNS (sizeof(patterns) / sizeof(patterns[0]))
@@ -281,20 +312,37 @@ static int line_of(const char *data, size_t offset)
     return line;
 }
 
+static bool has_needle(const pattern *p, const char *data, const char *folded, size_t len)
+{
+    for (size_t k = 0; k < sizeof(p->needles) / sizeof(p->needles[0]) && p->needles[k]; k++)
+        if (memmem(p->fold ? folded : data, len, p->needles[k], strlen(p->needles[k])))
+            return true;
+    return false;
+}
+
 int bb_reviewer_scan(const char *path, const char *data, size_t len, const char *schema_name,
                      bb_diags *diags)
 {
     pthread_once(&compile_once, compile_patterns);
     bool python = ends_with(path, ".py");
+    char *folded = bb_malloc(len + 1);
+    if (!folded)
+        return BB_ENOMEM;
+    for (size_t k = 0; k < len; k++)
+        folded[k] = (char)(data[k] >= 'A' && data[k] <= 'Z' ? data[k] + 32 : data[k]);
     int rc = BB_OK;
-    for (size_t i = 0; i < N_PATTERNS; i++) {
-        if (!compiled[i])
-            return BB_ENOMEM; /* the patterns are constant: only memory can fail */
-        if (patterns[i].python_only && !python)
+    for (size_t i = 0; i < N_PATTERNS && rc != BB_ENOMEM; i++) {
+        if (!compiled[i]) {
+            rc = BB_ENOMEM; /* the patterns are constant: only memory can fail */
+            break;
+        }
+        if ((patterns[i].python_only && !python) || !has_needle(&patterns[i], data, folded, len))
             continue;
         pcre2_match_data *md = pcre2_match_data_create_from_pattern(compiled[i], NULL);
-        if (!md)
-            return BB_ENOMEM;
+        if (!md) {
+            rc = BB_ENOMEM;
+            break;
+        }
         PCRE2_SIZE start = 0;
         while (start <= len &&
                pcre2_match(compiled[i], (PCRE2_SPTR)data, len, start, 0, md, NULL) > 0) {
@@ -308,23 +356,29 @@ int bb_reviewer_scan(const char *path, const char *data, size_t len, const char 
         }
         pcre2_match_data_free(md);
     }
+    bb_free(folded);
     return rc;
 }
 
 /* ---- compiling with Python ------------------------------------------------------ */
 
-/* Compiles every .py file below the folder argv[1]; prints "path TAB line
- * TAB message" per failure and exits 1 when there was one. */
+/*
+ * Reads records "path NL length NL bytes" from standard input and compiles
+ * each one as py_compile would (without writing bytecode); prints "path TAB
+ * line TAB message" per failure and exits 1 when there was one. The sources
+ * go through a pipe rather than a temporary copy: nothing touches the disk
+ * and nothing is left behind if the run is killed.
+ */
 static const char PY_SCRIPT[] =
-    "import os,sys\n"
-    "r=sys.argv[1];bad=0\n"
-    "for d,_,fs in sorted(os.walk(r)):\n"
-    " for f in sorted(fs):\n"
-    "  p=os.path.join(d,f);rel=os.path.relpath(p,r)\n"
-    "  try:\n"
-    "   with open(p,'rb') as h: compile(h.read(),rel,'exec',dont_inherit=True)\n"
-    "  except (SyntaxError,ValueError) as e:\n"
-    "   bad=1;print('%s\\t%s\\t%s'%(rel,getattr(e,'lineno',0) or 0,getattr(e,'msg',str(e))))\n"
+    "import sys\n"
+    "d=sys.stdin.buffer.read();i=0;bad=0\n"
+    "while i<len(d):\n"
+    " j=d.index(b'\\n',i);k=d.index(b'\\n',j+1);p=d[i:j].decode('utf-8','replace')\n"
+    " n=int(d[j+1:k]);src=d[k+1:k+1+n];i=k+1+n\n"
+    " try:\n"
+    "  compile(src,p,'exec',dont_inherit=True)\n"
+    " except (SyntaxError,ValueError) as e:\n"
+    "  bad=1;print('%s\\t%s\\t%s'%(p,getattr(e,'lineno',0) or 0,getattr(e,'msg',str(e))))\n"
     "sys.exit(bad)\n";
 
 const char *bb_reviewer_python(const char *python)
@@ -338,90 +392,105 @@ const char *bb_reviewer_python(const char *python)
     return NULL;
 }
 
-static int mkdirs_for(char *path, size_t root_len)
+static int write_all(int fd, const char *p, size_t n)
 {
-    for (char *p = path + root_len + 1; (p = strchr(p, '/')) != NULL; p++) {
-        *p = '\0';
-        int r = mkdir(path, 0700);
-        *p = '/';
-        if (r != 0 && errno != EEXIST)
-            return BB_EIO;
-    }
-    return BB_OK;
-}
-
-/* Writes the .py files into a fresh private folder; *dir names it. */
-static int write_temp_copy(const bb_file *files, size_t n, char dir[4096])
-{
-    const char *tmp = getenv("TMPDIR");
-    int k = snprintf(dir, 4096, "%s/backbone-review-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (k < 0 || k >= 4096 || !mkdtemp(dir))
-        return BB_EIO;
-    size_t root_len = strlen(dir);
-    for (size_t i = 0; i < n; i++) {
-        if (!ends_with(files[i].path, ".py") || !bb_emit_path_is_safe(files[i].path))
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
             continue;
-        char path[4096];
-        k = snprintf(path, sizeof(path), "%s/%s", dir, files[i].path);
-        if (k < 0 || k >= (int)sizeof(path) || mkdirs_for(path, root_len))
+        if (w < 0)
             return BB_EIO;
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return BB_EIO;
-        size_t off = 0;
-        while (off < files[i].len) {
-            ssize_t w = write(fd, files[i].data + off, files[i].len - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                close(fd);
-                return BB_EIO;
-            }
-            off += (size_t)w;
-        }
-        close(fd);
+        p += w;
+        n -= (size_t)w;
     }
     return BB_OK;
 }
 
-/* Runs python over dir; its standard output goes into out. *status is the
- * exit status, -1 when it did not exit normally. */
-static int run_python(const char *python, const char *dir, bb_buf *out, int *status)
+/* True when a file goes to Python: a safe .py path not reviewed before. */
+static bool wants_compile(const bb_file *f, bb_reviewed_fn reviewed, void *reviewed_ctx)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
+    return ends_with(f->path, ".py") && bb_emit_path_is_safe(f->path) &&
+           !(reviewed && reviewed(reviewed_ctx, f));
+}
+
+/* Sends the files to compile as records (see PY_SCRIPT). */
+static int send_sources(int fd, const bb_file *files, size_t n, bb_reviewed_fn reviewed,
+                        void *reviewed_ctx)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!wants_compile(&files[i], reviewed, reviewed_ctx))
+            continue;
+        char head[4200];
+        int k = snprintf(head, sizeof(head), "%s\n%zu\n", files[i].path, files[i].len);
+        if (k < 0 || k >= (int)sizeof(head))
+            continue;
+        if (write_all(fd, head, (size_t)k) || write_all(fd, files[i].data, files[i].len))
+            return BB_EIO;
+    }
+    return BB_OK;
+}
+
+/*
+ * Runs python with the sources on its standard input and its standard
+ * output into out. *status is the exit status, -1 when it did not exit
+ * normally. SIGPIPE is blocked while writing, so a Python that dies early
+ * gives EPIPE here instead of killing the caller.
+ */
+static int run_python(const char *python, const bb_file *files, size_t n, bb_reviewed_fn reviewed,
+                      void *reviewed_ctx, bb_buf *out, int *status)
+{
+    int in[2], outp[2];
+    if (pipe2(in, O_CLOEXEC) != 0)
         return BB_EIO;
+    if (pipe2(outp, O_CLOEXEC) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return BB_EIO;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    char *argv[] = {(char *)python, "-I", "-S", "-B", "-c", (char *)PY_SCRIPT, (char *)dir, NULL};
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+    char *argv[] = {(char *)python, "-I", "-S", "-B", "-c", (char *)PY_SCRIPT, NULL};
     pid_t pid;
     int err = posix_spawn(&pid, python, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
+    close(in[0]);
+    close(outp[1]);
     if (err) {
-        close(fds[0]);
+        close(in[1]);
+        close(outp[0]);
         return BB_EIO;
     }
-    int rc = BB_OK;
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    int rc = send_sources(in[1], files, n, reviewed, reviewed_ctx);
+    close(in[1]);
+    if (rc) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) > 0) /* drop our SIGPIPE */
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     char chunk[4096];
     for (;;) {
-        ssize_t got = read(fds[0], chunk, sizeof(chunk));
+        ssize_t got = read(outp[0], chunk, sizeof(chunk));
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
             break;
-        if (!rc)
-            rc = bb_buf_append(out, chunk, (size_t)got); /* keep draining past the cap */
+        if (bb_buf_append(out, chunk, (size_t)got) == BB_ENOMEM && !rc)
+            rc = BB_ENOMEM; /* past the cap: keep draining, report what fits */
     }
-    close(fds[0]);
+    close(outp[0]);
     int ws;
     while (waitpid(pid, &ws, 0) < 0)
         if (errno != EINTR)
             return BB_EIO;
     *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-    return rc == BB_ELIMIT ? BB_OK : rc;
+    return rc == BB_ENOMEM ? rc : BB_OK;
 }
 
 /* Turns the script's lines into BB0740 diagnostics. */
@@ -450,17 +519,13 @@ static void report_compile_errors(const char *text, const char *schema_name, bb_
  * be run (the caller falls back to the built-in check).
  */
 static int python_compile(const char *python, const bb_file *files, size_t n,
-                          const char *schema_name, bb_diags *diags)
+                          bb_reviewed_fn reviewed, void *reviewed_ctx, const char *schema_name,
+                          bb_diags *diags)
 {
-    char dir[4096] = "";
     bb_buf out;
     bb_buf_init(&out, REVIEW_OUTPUT_MAX);
     int status = -1;
-    int rc = write_temp_copy(files, n, dir);
-    if (!rc)
-        rc = run_python(python, dir, &out, &status);
-    if (dir[0])
-        bb_emit_remove_tree(dir);
+    int rc = run_python(python, files, n, reviewed, reviewed_ctx, &out, &status);
     if (rc == BB_ENOMEM) {
         bb_buf_free(&out);
         return rc;
@@ -477,8 +542,8 @@ static int python_compile(const char *python, const bb_file *files, size_t n,
     return rc;
 }
 
-int bb_reviewer_check(const bb_file *files, size_t n, const char *python, const char *schema_name,
-                      bb_diags *diags)
+int bb_reviewer_check(const bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
+                      void *reviewed_ctx, const char *schema_name, bb_diags *diags)
 {
     int rc = BB_OK;
     for (size_t i = 0; i < n; i++) {
@@ -489,7 +554,13 @@ int bb_reviewer_check(const bb_file *files, size_t n, const char *python, const 
             rc = r;
     }
     const char *py = bb_reviewer_python(python);
-    int r = py ? python_compile(py, files, n, schema_name, diags) : BB_ENOTFOUND;
+    size_t to_compile = 0;
+    for (size_t i = 0; py && i < n; i++)
+        to_compile += wants_compile(&files[i], reviewed, reviewed_ctx);
+    if (py && to_compile == 0)
+        return rc; /* every Python file passed in an earlier run */
+    int r = py ? python_compile(py, files, n, reviewed, reviewed_ctx, schema_name, diags)
+               : BB_ENOTFOUND;
     if (r == BB_ENOTFOUND) {
         if (py)
             bb_diag_add(diags, BB_NOTE, "BB0746", NULL, BB_NO_OFFSET, NULL,
@@ -506,8 +577,8 @@ int bb_reviewer_check(const bb_file *files, size_t n, const char *python, const 
 
 static int reviewer_run(bb_pipeline_state *st)
 {
-    return bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python, st->filename,
-                             st->diags);
+    return bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python, st->opts->reviewed,
+                             st->opts->reviewed_ctx, st->filename, st->diags);
 }
 
 const bb_stage bb_reviewer_stage = {"reviewer", reviewer_run};

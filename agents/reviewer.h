@@ -3,10 +3,12 @@
  * is written.
  *
  *  - Every generated .py file must parse. With a Python available (the one
- *    in opts->python, else /usr/bin/python3, else python3 on PATH) each file
- *    is compiled by it from a private temporary copy (what py_compile does,
- *    without writing bytecode); otherwise a built-in check looks at tokens:
- *    brackets balanced, string literals closed, indentation consistent.
+ *    in opts->python, else /usr/bin/python3 or /usr/local/bin/python3) each
+ *    file is compiled by it as py_compile would, from a copy sent through a
+ *    pipe (nothing is written to disk, no bytecode); otherwise a built-in
+ *    check looks at tokens: brackets balanced, string literals closed,
+ *    indentation consistent. Files the caller says were already reviewed in
+ *    exactly this form (bb_pipeline_opts.reviewed) are not compiled again.
  *  - Every generated file is scanned with security patterns: eval()/exec()
  *    calls, pickle, shell=True, os.system()/os.popen(), hard-coded secrets
  *    (password = "...", AWS access keys, private keys).
@@ -22,10 +24,11 @@
 #include "pipeline.h"
 #include "stage.h"
 
-/* Runs every check over the files; BB_EINVAL when one failed. `python` as in
- * bb_pipeline_opts; `schema_name` names the input in messages. */
-int bb_reviewer_check(const bb_file *files, size_t n, const char *python, const char *schema_name,
-                      bb_diags *diags) BB_WUR;
+/* Runs every check over the files; BB_EINVAL when one failed. `python` and
+ * `reviewed` (may be NULL) as in bb_pipeline_opts; `schema_name` names the
+ * input in messages. */
+int bb_reviewer_check(const bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
+                      void *reviewed_ctx, const char *schema_name, bb_diags *diags) BB_WUR;
 
 /* The built-in syntax check of one Python file (BB0741 on failure). */
 int bb_reviewer_check_tokens(const char *path, const char *data, size_t len,

@@ -261,21 +261,51 @@ typedef struct run_result {
     bb_buf diff;
 } run_result;
 
-/* Everything after the pipeline: manifest, migrations, writing. */
-static int write_project(const gen_args *a, const char *dir, const bb_output *o, bb_diags *diags,
-                         run_result *res)
+/*
+ * The manifest of the tree in dir, NULL when there is none. With --force a
+ * broken manifest is ignored (edited files are still protected: without
+ * hashes every file that differs counts as edited).
+ */
+static int load_previous(const gen_args *a, const char *dir, bb_diags *diags, bb_manifest **prev)
 {
-    bb_manifest *prev = NULL, *next = NULL;
+    int rc = bb_manifest_load(dir, diags, prev);
+    if (rc == BB_ENOTFOUND || (rc == BB_EINVAL && a->force))
+        rc = BB_OK;
+    return rc;
+}
+
+typedef struct review_ctx {
+    const bb_manifest *prev;
+    const char *dir;
+} review_ctx;
+
+/* The reviewer's shortcut: a file whose bytes are those the manifest
+ * recorded passed the review when that run wrote it; a file of the user
+ * ("user": true) that exists already will not be written at all. */
+static bool reviewed_before(void *ctx, const bb_file *f)
+{
+    const review_ctx *r = ctx;
+    if (f->user) {
+        char path[4096];
+        int n = snprintf(path, sizeof(path), "%s/%s", r->dir, f->path);
+        return n > 0 && n < (int)sizeof(path) && access(path, F_OK) == 0;
+    }
+    const char *hex = bb_manifest_hash(r->prev, f->path);
+    char h[BB_SHA256_HEX_LEN + 1];
+    return hex && bb_sha256_hex(f->data, f->len, h) == BB_OK && strcmp(h, hex) == 0;
+}
+
+/* Everything after the pipeline: migrations, the new manifest, writing. */
+static int write_project(const gen_args *a, const char *dir, const bb_output *o,
+                         const bb_manifest *prev, bb_diags *diags, run_result *res)
+{
+    bb_manifest *next = NULL;
     bb_migrate_result mig;
     memset(&mig, 0, sizeof(mig));
     bb_emit_file *files = NULL;
     size_t n = 0;
     double start = now_seconds();
-    int rc = bb_manifest_load(dir, diags, &prev);
-    if (rc == BB_ENOTFOUND || (rc == BB_EINVAL && a->force))
-        rc = BB_OK; /* --force: a broken manifest is ignored, edits still protected */
-    if (!rc)
-        rc = bb_manifest_successor(prev, &next);
+    int rc = bb_manifest_successor(prev, &next);
     if (!rc)
         rc = add_migrations(a, dir, o, prev, next, diags, &mig);
     if (!rc)
@@ -291,7 +321,6 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
     res->write_seconds = now_seconds() - start;
     bb_free(files);
     bb_migrate_result_free(&mig);
-    bb_manifest_free(prev);
     bb_manifest_free(next);
     return rc;
 }
@@ -433,12 +462,21 @@ int bb_cmd_generate(int argc, char **argv)
     memset(&res, 0, sizeof(res));
     bb_buf_init(&res.diff, DIFF_MAX_BYTES);
     bb_output *o = NULL;
-    res.rc = bb_pipeline_run(a.schema, bytes, len, &a.p, &diags, &o);
-    if (res.rc && o && o->n_stages)
-        res.failed_stage = o->stages[o->n_stages - 1].name;
+    bb_manifest *prev = NULL;
+    res.rc = load_previous(&a, dir, &diags, &prev);
+    review_ctx rctx = {prev, dir};
+    if (!res.rc && prev) {
+        a.p.reviewed = reviewed_before;
+        a.p.reviewed_ctx = &rctx;
+    }
+    if (!res.rc) {
+        res.rc = bb_pipeline_run(a.schema, bytes, len, &a.p, &diags, &o);
+        if (res.rc && o && o->n_stages)
+            res.failed_stage = o->stages[o->n_stages - 1].name;
+    }
     if (!res.rc) {
         diags.warnings_as_errors = a.p.strict;
-        res.rc = write_project(&a, dir, o, &diags, &res);
+        res.rc = write_project(&a, dir, o, prev, &diags, &res);
     }
     if (progress)
         fputs("\r\033[K", stderr);
@@ -452,6 +490,7 @@ int bb_cmd_generate(int argc, char **argv)
         print_human(&a, dir, o, &diags, &res);
     int code = exit_code(&res);
     bb_buf_free(&res.diff);
+    bb_manifest_free(prev);
     bb_output_free(o);
     bb_diags_free(&diags);
     bb_free(bytes);

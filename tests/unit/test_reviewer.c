@@ -143,7 +143,7 @@ static void review_with_python_reports_a_file_that_does_not_parse(void **state)
     };
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(files, 3, NULL, "blog.json", &d), BB_EINVAL);
+    assert_int_equal(bb_reviewer_check(files, 3, NULL, NULL, NULL, "blog.json", &d), BB_EINVAL);
     assert_int_equal(d.n_errors, 1);
     assert_string_equal(d.items[0].code, "BB0740");
     assert_non_null(strstr(d.items[0].message, "app/bad.py"));
@@ -160,7 +160,7 @@ static void review_without_python_falls_back_to_the_builtin_check(void **state)
     };
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(files, 2, "", "blog.json", &d), BB_EINVAL);
+    assert_int_equal(bb_reviewer_check(files, 2, "", NULL, NULL, "blog.json", &d), BB_EINVAL);
     assert_int_equal(d.n_errors, 1);
     assert_string_equal(d.items[0].code, "BB0741");
     bb_diags_free(&d);
@@ -172,7 +172,8 @@ static void a_python_that_cannot_compile_falls_back_with_a_note(void **state)
     bb_file files[] = {{"app/bad.py", "x = [1,\n", 8, false}};
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(files, 1, "/bin/false", "blog.json", &d), BB_EINVAL);
+    assert_int_equal(bb_reviewer_check(files, 1, "/bin/false", NULL, NULL, "blog.json", &d),
+                     BB_EINVAL);
     assert_true(has_code(&d, "BB0746"));
     assert_true(has_code(&d, "BB0741"));
     bb_diags_free(&d);
@@ -187,7 +188,7 @@ static void review_passes_clean_files(void **state)
     };
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(files, 2, NULL, "blog.json", &d), BB_OK);
+    assert_int_equal(bb_reviewer_check(files, 2, NULL, NULL, NULL, "blog.json", &d), BB_OK);
     assert_int_equal(d.n_errors, 0);
     bb_diags_free(&d);
 }

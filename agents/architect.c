@@ -141,6 +141,28 @@ static const char *comment_text(arch *a, const char *s)
     return keep(a, &b, a->rc ? a->rc : bb_pylit_comment(&b, s));
 }
 
+/* A TOML basic string: double quotes, \" and \\ escaped, control
+ * characters as \uXXXX. */
+static const char *toml_str(arch *a, const char *s)
+{
+    bb_buf b;
+    int rc = a->rc;
+    bb_buf_init(&b, CODE_MAX);
+    if (!rc)
+        rc = bb_buf_putc(&b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
+        if (*p == '"' || *p == '\\')
+            rc = bb_buf_printf(&b, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7F)
+            rc = bb_buf_printf(&b, "\\u%04x", *p);
+        else
+            rc = bb_buf_putc(&b, (char)*p);
+    }
+    if (!rc)
+        rc = bb_buf_puts(&b, "\"\n");
+    return keep(a, &b, rc);
+}
+
 /* A docstring block at indent, "" when s is blank. */
 static const char *docstring(arch *a, const char *s, int indent)
 {
@@ -508,11 +530,16 @@ static const char *sa_type(arch *a, int ti, int ci, imports *im)
     const bb_column *st = storage(a, c);
     switch (type_of(a, c)) {
     case BB_TYPE_BIGINTEGER:
-        imp(a, im, "sqlalchemy", "BigInteger");
-        return "BigInteger";
-    case BB_TYPE_SMALLINTEGER:
-        imp(a, im, "sqlalchemy", "SmallInteger");
-        return "SmallInteger";
+    case BB_TYPE_SMALLINTEGER: {
+        const char *name = type_of(a, c) == BB_TYPE_BIGINTEGER ? "BigInteger" : "SmallInteger";
+        imp(a, im, "sqlalchemy", name);
+        /* SQLite autoincrements only an INTEGER PRIMARY KEY. */
+        if (c->primary_key && !c->fk_target && (c->autoincrement || !c->autoincrement_given)) {
+            imp(a, im, "sqlalchemy", "Integer");
+            return fmt(a, "%s().with_variant(Integer, \"sqlite\")", name);
+        }
+        return name;
+    }
     case BB_TYPE_STRING:
         imp(a, im, "sqlalchemy", "String");
         if (st->length > 0)
@@ -791,7 +818,7 @@ static void plan_project(arch *a, cJSON *plan)
     jstr(a, p, "description_line", comment_text(a, desc));
     jstr(a, p, "name_literal", lit(a, s->project_name));
     jstr(a, p, "description_literal", lit(a, desc));
-    jstr(a, p, "toml_description", lit(a, comment_text(a, desc)));
+    jstr(a, p, "toml_description", toml_str(a, comment_text(a, desc)));
     jstr(a, p, "default_database_url", default_url(a, pkg));
     jstr(a, p, "default_database_url_literal", lit(a, default_url(a, pkg)));
     jstr(a, p, "driver", db_driver(s));
@@ -1340,9 +1367,8 @@ static void plan_routes(arch *a, int ti, cJSON *m)
     for (size_t k = 0; k < t->n_columns; k++) {
         const bb_column *c = &t->columns[k];
         bb_col_type bt = type_of(a, c);
-        if (!c->from_mixin || t->use_timestamps)
-            list_add(a, &cols, lit(a, c->name));
-        if (sortable(bt) &&
+        list_add(a, &cols, lit(a, c->name));
+        if ((sortable(bt) || (int)k == inf->pk) &&
             (!c->from_mixin || !strcmp(c->name, "created_at") || !strcmp(c->name, "updated_at"))) {
             list_add(a, &sorts, fmt(a, "%s: %s.%s", lit(a, c->name), cls, c->name));
             jpush_str(a, sort_names, c->name);

@@ -16,7 +16,6 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -63,8 +62,7 @@ struct bb_req {
 
     bool rate_applied;
     bb_rate_result rate;
-    unsigned char cache_key[32]; /* set when the answer may be cached */
-    bool cacheable;
+    bool cacheable; /* missed the cache: keep the answer once computed */
 
     /* The answer, built by a handler or a step, sent by send_reply(). */
     int status;
@@ -755,7 +753,9 @@ static void receive_body(bb_req *r, const char *data, size_t n)
 /* ---- response cache ----------------------------------------------------- */
 
 typedef struct cache_entry {
-    unsigned char key[32];
+    uint64_t hash;
+    char *request; /* route, kind and body: compared whole, so no collision */
+    size_t request_len;
     char *body;
     size_t len;
     const char *content_type;        /* static strings only */
@@ -772,33 +772,60 @@ typedef struct response_cache {
     size_t bytes, max_bytes;
 } response_cache;
 
-static void cache_key(const bb_req *r, unsigned char key[32])
+/* What identifies an answer: the route, the answer's form and the body. */
+typedef struct cache_key {
+    const char *route;
+    const char *kind;
+    const char *body;
+    size_t body_len;
+    uint64_t hash;
+} cache_key;
+
+static uint64_t mix(uint64_t h, uint64_t w)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned int n = 0;
-    const char *kind = accepts(bb_req_header(r, "Accept"), "application/gzip") ? "gz" : "json";
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-        !EVP_DigestUpdate(ctx, r->route->path, strlen(r->route->path) + 1) ||
-        !EVP_DigestUpdate(ctx, kind, strlen(kind) + 1) ||
-        !EVP_DigestUpdate(ctx, bb_buf_str(&r->body), r->body.len) ||
-        !EVP_DigestFinal_ex(ctx, key, &n))
-        memset(key, 0, 32); /* an all-zero key is never stored */
-    EVP_MD_CTX_free(ctx);
+    h ^= w;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
 }
 
-static bool key_is_zero(const unsigned char key[32])
+/* A fast 64-bit hash over 8-byte words; only picks the bucket, since the
+ * whole request is compared on lookup. */
+static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
 {
-    unsigned char acc = 0;
-    for (int i = 0; i < 32; i++)
-        acc |= key[i];
-    return acc == 0;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = mix(h, w);
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    return mix(h, w ^ ((uint64_t)n << 56));
 }
 
-static size_t bucket_of(const unsigned char key[32])
+static void make_cache_key(const bb_req *r, cache_key *k)
 {
-    size_t b;
-    memcpy(&b, key, sizeof(b));
-    return b % CACHE_BUCKETS;
+    k->route = r->route->path;
+    k->kind = accepts(bb_req_header(r, "Accept"), "application/gzip") ? "gz" : "json";
+    k->body = bb_buf_str(&r->body);
+    k->body_len = r->body.len;
+    uint64_t h = hash_bytes(0x51ED270B27C3A1F5ULL, k->route, strlen(k->route));
+    h = hash_bytes(h, k->kind, strlen(k->kind));
+    k->hash = hash_bytes(h, k->body, k->body_len);
+}
+
+static size_t key_len(const cache_key *k)
+{
+    return strlen(k->route) + 1 + strlen(k->kind) + 1 + k->body_len;
+}
+
+static bool entry_matches(const cache_entry *e, const cache_key *k)
+{
+    size_t a = strlen(k->route) + 1, b = strlen(k->kind) + 1;
+    return e->hash == k->hash && e->request_len == a + b + k->body_len &&
+           memcmp(e->request, k->route, a) == 0 && memcmp(e->request + a, k->kind, b) == 0 &&
+           memcmp(e->request + a + b, k->body, k->body_len) == 0;
 }
 
 static void lru_unlink(response_cache *c, cache_entry *e)
@@ -825,15 +852,21 @@ static void lru_push_front(response_cache *c, cache_entry *e)
         c->tail = e;
 }
 
+static size_t entry_cost(const cache_entry *e)
+{
+    return sizeof(*e) + e->request_len + e->len;
+}
+
 static void cache_drop(response_cache *c, cache_entry *e)
 {
-    cache_entry **pp = &c->buckets[bucket_of(e->key)];
+    cache_entry **pp = &c->buckets[e->hash % CACHE_BUCKETS];
     while (*pp && *pp != e)
         pp = &(*pp)->chain;
     if (*pp)
         *pp = e->chain;
     lru_unlink(c, e);
-    c->bytes -= e->len + sizeof(*e);
+    c->bytes -= entry_cost(e);
+    bb_free(e->request);
     bb_free(e->body);
     bb_free(e);
 }
@@ -860,13 +893,19 @@ static void cache_free(response_cache *c)
     bb_free(c);
 }
 
-/* A copy of the cached answer for key into r; false on a miss. */
-static bool cache_get(response_cache *c, const unsigned char key[32], bb_req *r)
+static cache_entry *cache_find(response_cache *c, const cache_key *k)
+{
+    cache_entry *e = c->buckets[k->hash % CACHE_BUCKETS];
+    while (e && !entry_matches(e, k))
+        e = e->chain;
+    return e;
+}
+
+/* A copy of the cached answer for k into r; false on a miss. */
+static bool cache_get(response_cache *c, const cache_key *k, bb_req *r)
 {
     pthread_mutex_lock(&c->lock);
-    cache_entry *e = c->buckets[bucket_of(key)];
-    while (e && memcmp(e->key, key, 32) != 0)
-        e = e->chain;
+    cache_entry *e = cache_find(c, k);
     char *copy = NULL;
     const char *type = NULL;
     size_t len = 0;
@@ -884,35 +923,41 @@ static bool cache_get(response_cache *c, const unsigned char key[32], bb_req *r)
     return true;
 }
 
-/* Keeps a copy of r's answer; the oldest entries make room. Answers over
- * an eighth of the cache are not kept. */
-static void cache_put(response_cache *c, const unsigned char key[32], const bb_req *r)
+/* Keeps a copy of r's answer; the least recently used entries make room.
+ * Entries over an eighth of the cache are not kept. */
+static void cache_put(response_cache *c, const cache_key *k, const bb_req *r)
 {
-    size_t cost = r->reply_len + sizeof(cache_entry);
-    if (key_is_zero(key) || cost > c->max_bytes / 8)
+    size_t klen = key_len(k);
+    if (sizeof(cache_entry) + klen + r->reply_len > c->max_bytes / 8)
         return;
     cache_entry *e = bb_calloc(1, sizeof(*e));
-    char *body = e ? bb_strndup(r->reply ? r->reply : "", r->reply_len) : NULL;
+    char *request = e ? bb_malloc(klen) : NULL;
+    char *body = request ? bb_strndup(r->reply ? r->reply : "", r->reply_len) : NULL;
     if (!body) {
+        bb_free(request);
         bb_free(e);
         return;
     }
-    memcpy(e->key, key, 32);
+    size_t a = strlen(k->route) + 1, b = strlen(k->kind) + 1;
+    memcpy(request, k->route, a);
+    memcpy(request + a, k->kind, b);
+    memcpy(request + a + b, k->body, k->body_len);
+    e->hash = k->hash;
+    e->request = request;
+    e->request_len = klen;
     e->body = body;
     e->len = r->reply_len;
     e->content_type = r->content_type;
     pthread_mutex_lock(&c->lock);
-    cache_entry *old = c->buckets[bucket_of(key)];
-    while (old && memcmp(old->key, key, 32) != 0)
-        old = old->chain;
+    cache_entry *old = cache_find(c, k);
     if (old)
         cache_drop(c, old);
-    while (c->tail && c->bytes + cost > c->max_bytes)
+    while (c->tail && c->bytes + entry_cost(e) > c->max_bytes)
         cache_drop(c, c->tail);
-    e->chain = c->buckets[bucket_of(key)];
-    c->buckets[bucket_of(key)] = e;
+    e->chain = c->buckets[k->hash % CACHE_BUCKETS];
+    c->buckets[k->hash % CACHE_BUCKETS] = e;
     lru_push_front(c, e);
-    c->bytes += cost;
+    c->bytes += entry_cost(e);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -923,8 +968,9 @@ static bool try_cache(bb_req *r)
     response_cache *c = r->srv->cache;
     if (!c || !(r->route->flags & BB_ROUTE_CACHE))
         return false;
-    cache_key(r, r->cache_key);
-    bool hit = cache_get(c, r->cache_key, r);
+    cache_key k;
+    make_cache_key(r, &k);
+    bool hit = cache_get(c, &k, r);
     const char *labels[2] = {r->route->path, hit ? "hit" : "miss"};
     bb_metrics_add(r->srv->metrics, BB_M_CACHE, labels, 1);
     if (hit)
@@ -937,8 +983,11 @@ static bool try_cache(bb_req *r)
 static void run_route(bb_req *r)
 {
     r->route->run(r);
-    if (r->cacheable && r->status == 200)
-        cache_put(r->srv->cache, r->cache_key, r);
+    if (r->cacheable && r->status == 200) {
+        cache_key k;
+        make_cache_key(r, &k);
+        cache_put(r->srv->cache, &k, r);
+    }
 }
 
 /* ---- worker pool -------------------------------------------------------- */
@@ -1148,7 +1197,7 @@ void bb_server_config_default(bb_server_config *c)
     c->max_connections = 1024;
     c->max_per_ip = 256;
     c->timeout = 30;
-    c->connection_memory = 128 * 1024;
+    c->connection_memory = 32 * 1024;
     c->queue = 64;
     c->shutdown_grace = 30;
     c->rate_public = 20;

@@ -18,8 +18,8 @@
  * A full queue answers 503 with Retry-After.
  *
  * The compiler is deterministic, so the 200 answers of validate and
- * generate are kept in a bounded response cache keyed by the SHA-256 of the
- * request (route, Accept, body); a hit is answered by the poller at once,
+ * generate are kept in a bounded response cache keyed by the request
+ * (route, Accept, body; compared byte for byte); a hit is answered by the poller at once,
  * with "X-Cache: hit".
  *
  * Adding a route: write a bb_route_fn (it reads the request with bb_req_*
@@ -91,8 +91,8 @@ typedef struct bb_server_config {
     unsigned rate_window; /* seconds; 60 */
     size_t rate_slots;    /* counters kept; 65536 */
 
-    /* Answers of BB_ROUTE_CACHE routes, by SHA-256 of route, Accept and
-     * body, least recently used evicted first; 0 disables the cache. */
+    /* Answers of BB_ROUTE_CACHE routes, by route, Accept and body (compared
+     * whole), least recently used evicted first; 0 disables the cache. */
     size_t cache_bytes; /* 64 MiB */
 
     const char *templates_dir; /* NULL: embedded templates */

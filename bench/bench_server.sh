@@ -1,0 +1,110 @@
+#!/bin/sh
+# bench_server.sh - throughput of `backbone serve` with wrk: validate and
+# generate on the example blog schema, 64 connections, a valid API key, rate
+# limits raised; requests/s, p50/p99 latency, errors and the server's peak
+# RSS. Run once with the response cache (the default) and once without it
+# (--cache-bytes 0: every request compiles), then a FastAPI + uvicorn
+# endpoint doing the same validation in Python, and the ratio.
+#
+#   BACKBONE=build/release/backbone sh bench/bench_server.sh
+#   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (64), BENCH_THREADS (2)
+set -eu
+cd "$(dirname "$0")/.."
+BACKBONE=${BACKBONE:-$PWD/build/release/backbone}
+secs=${BENCH_SECONDS:-10}
+conns=${BENCH_CONNECTIONS:-64}
+threads=${BENCH_THREADS:-2}
+command -v wrk >/dev/null || { echo "bench_server: wrk is missing (scripts/deps.sh bench)" >&2; exit 1; }
+
+schema=schemas/blog.json
+[ -f "$schema" ] || schema=../shared/compat/backbone-ai/examples/blog_schema.json
+schema=$(realpath "$schema")
+work=$(mktemp -d)
+pids=""
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+key=$("$BACKBONE" keys new bench --api-keys-file "$work/keys" 2>/dev/null)
+digest=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+local f = io.open("$schema", "rb")
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = "$key"
+LUA
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+    for _ in $(seq 1 200); do
+        curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+        sleep 0.05
+    done
+    echo "bench_server: nothing listens on port $1" >&2
+    return 1
+}
+
+# run NAME URL: one wrk run; prints a result row and checks for errors.
+run() {
+    wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$work/post.lua" "$2" >"$work/wrk" 2>&1
+    rps=$(awk '/^Requests\/sec/ {print $2}' "$work/wrk")
+    p50=$(awk '$1 == "50%" {print $2}' "$work/wrk")
+    p99=$(awk '$1 == "99%" {print $2}' "$work/wrk")
+    non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk")
+    sock=$(awk '/Socket errors/ {n = $4 + $6 + $8 + $10; gsub(",", "", n); print n}' "$work/wrk")
+    errs=$(( ${non2xx:-0} + ${sock:-0} ))
+    printf '%-34s %10s req/s   p50 %-9s p99 %-9s errors %s\n' "$1" "$rps" "$p50" "$p99" "$errs"
+    eval "rps_$3=\${rps%.*}; errs_$3=$errs"
+}
+
+peak_rss() {
+    awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"
+}
+
+serve() {
+    port=$(free_port)
+    "$BACKBONE" serve --port "$port" --api-keys-file "$work/keys" \
+        --rate-public 0 --rate-authenticated 0 --rate-generate 0 --rate-generate-hour 0 \
+        --rate-validate 0 "$@" 2>"$work/server.log" &
+    pid=$!
+    pids="$pids $pid"
+    wait_port "$port"
+}
+
+echo "backbone serve: $(nproc) CPUs, $conns connections, ${secs}s per run, schema $(basename "$schema")"
+serve
+run "validate (cache)" "http://127.0.0.1:$port/api/v1/validate" vc
+run "generate (cache)" "http://127.0.0.1:$port/api/v1/generate" gc
+echo "  peak RSS of the server: $(peak_rss $pid)"
+kill "$pid"; wait "$pid" || true
+
+serve --cache-bytes 0
+run "validate (no cache, compiles each)" "http://127.0.0.1:$port/api/v1/validate" vn
+run "generate (no cache, compiles each)" "http://127.0.0.1:$port/api/v1/generate" gn
+echo "  peak RSS of the server: $(peak_rss $pid)"
+kill "$pid"; wait "$pid" || true
+
+fport=$(free_port)
+BENCH_KEY_DIGEST=$digest /usr/bin/python3 -m uvicorn --app-dir bench fastapi_validate:app \
+    --host 127.0.0.1 --port "$fport" --workers "$(nproc)" --log-level warning --no-access-log \
+    2>"$work/uvicorn.log" &
+fpid=$!
+pids="$pids $fpid"
+wait_port "$fport"
+run "FastAPI + uvicorn validate" "http://127.0.0.1:$fport/api/v1/validate" fa
+kill "$fpid"; wait "$fpid" || true
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "n/a" }'; }
+echo "ratio validate backbone/FastAPI: $(ratio "$rps_vn" "$rps_fa") without cache, $(ratio "$rps_vc" "$rps_fa") with cache"
+
+verdict() { [ "$1" -ge "$2" ] && [ "$3" = 0 ] && echo "met" || echo "MISSED"; }
+echo "target validate >= 20000 req/s, 0 errors: $(verdict "$rps_vc" 20000 "$errs_vc") with cache, $(verdict "$rps_vn" 20000 "$errs_vn") without"
+echo "target generate >= 2000 req/s, 0 errors:  $(verdict "$rps_gc" 2000 "$errs_gc") with cache, $(verdict "$rps_gn" 2000 "$errs_gn") without"

@@ -12,10 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Offsets are kept in 32 bits so an entry fits in 16 bytes: the table is
+ * walked once per node, and its size decides the cache misses. */
+#define NO_OFF32 UINT32_MAX
+
 typedef struct entry {
     const cJSON *node; /* NULL: empty slot */
-    size_t value_off;
-    size_t key_off;
+    uint32_t value_off;
+    uint32_t key_off; /* NO_OFF32 for array items and the root */
 } entry;
 
 struct bb_srcmap {
@@ -64,20 +68,20 @@ static void insert(bb_srcmap *m, const cJSON *node, size_t value_off, size_t key
     while (m->slots[i].node && m->slots[i].node != node)
         i = (i + 1) & m->mask;
     m->slots[i].node = node;
-    m->slots[i].value_off = value_off;
-    m->slots[i].key_off = key_off;
+    m->slots[i].value_off = (uint32_t)value_off;
+    m->slots[i].key_off = key_off == BB_NO_OFFSET ? NO_OFF32 : (uint32_t)key_off;
 }
 
 size_t bb_srcmap_value(const bb_srcmap *m, const cJSON *node)
 {
     const entry *e = find(m, node);
-    return e ? e->value_off : BB_NO_OFFSET;
+    return e ? (size_t)e->value_off : BB_NO_OFFSET;
 }
 
 size_t bb_srcmap_key(const bb_srcmap *m, const cJSON *node)
 {
     const entry *e = find(m, node);
-    return e ? e->key_off : BB_NO_OFFSET;
+    return e && e->key_off != NO_OFF32 ? (size_t)e->key_off : BB_NO_OFFSET;
 }
 
 void bb_srcmap_free(bb_srcmap *m)
@@ -99,9 +103,14 @@ static size_t count_nodes(const cJSON *v)
 
 /* ---- the tokenizer -------------------------------------------------------- */
 
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
 static void skip_ws(walker *w)
 {
-    while (w->pos < w->len && strchr(" \t\r\n", w->src[w->pos]) && w->src[w->pos])
+    while (w->pos < w->len && is_ws(w->src[w->pos]))
         w->pos++;
 }
 
@@ -119,22 +128,33 @@ static bool skip_string(walker *w)
 {
     if (w->pos >= w->len || w->src[w->pos] != '"')
         return false;
-    for (w->pos++; w->pos < w->len; w->pos++) {
-        char c = w->src[w->pos];
-        if (c == '\\')
-            w->pos++;
-        else if (c == '"') {
-            w->pos++;
+    const char *p = w->src + w->pos + 1, *end = w->src + w->len;
+    while (p < end) {
+        /* Jump to the next quote; a backslash before it means escaped. */
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q)
+            break;
+        size_t backslashes = 0;
+        while (q - backslashes > p && q[-1 - (ptrdiff_t)backslashes] == '\\')
+            backslashes++;
+        if (backslashes % 2 == 0) {
+            w->pos = (size_t)(q + 1 - w->src);
             return true;
         }
+        p = q + 1;
     }
+    w->pos = w->len;
     return false;
 }
 
 static void skip_scalar(walker *w)
 {
-    while (w->pos < w->len && !strchr(",]} \t\r\n", w->src[w->pos]) && w->src[w->pos])
+    while (w->pos < w->len) {
+        char c = w->src[w->pos];
+        if (c == ',' || c == ']' || c == '}' || is_ws(c) || c == '\0')
+            break;
         w->pos++;
+    }
 }
 
 /* ---- duplicate keys ------------------------------------------------------- */
@@ -180,7 +200,7 @@ static void check_duplicates(walker *w, const cJSON *obj)
     if (n <= DUP_LINEAR_MAX) {
         for (const cJSON *c = obj->child; c; c = c->next)
             for (const cJSON *e = obj->child; e != c; e = e->next)
-                if (strcmp(e->string, c->string) == 0) {
+                if (e->string[0] == c->string[0] && strcmp(e->string, c->string) == 0) {
                     report_duplicate(w, e, c);
                     break;
                 }
@@ -265,9 +285,12 @@ static bool walk(walker *w, const cJSON *v, size_t key_off)
 int bb_srcmap_build(const char *src, size_t len, const cJSON *root, bb_diags *d, bb_srcmap **out)
 {
     *out = NULL;
+    /* Offsets must fit the 32-bit entries; a larger input goes unmapped. */
+    if (len >= NO_OFF32)
+        return BB_ESTATE;
     size_t n = count_nodes(root);
     size_t cap = 16;
-    while (cap < n * 2)
+    while (cap < n + n / 2) /* load factor at most 2/3 */
         cap *= 2;
     bb_srcmap *m = bb_malloc(sizeof(*m));
     entry *slots = bb_calloc(cap, sizeof(*slots));

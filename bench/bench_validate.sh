@@ -1,0 +1,52 @@
+#!/bin/sh
+# bench_validate.sh - what validating a 50-table, ~100 KB schema costs:
+#   1. in process: CPU time per bb_frontend() run (target < 2 ms), from a
+#      small driver linked with libbackbone.a;
+#   2. the whole `backbone validate` process, start to exit (target < 10 ms),
+#      with hyperfine when installed, else a timed loop.
+# BACKBONE names the release binary; libbackbone.a is taken from its folder.
+set -eu
+cd "$(dirname "$0")/.."
+BACKBONE=${BACKBONE:-$PWD/build/release/backbone}
+LIB=$(dirname "$BACKBONE")/libbackbone.a
+RUNS=${BENCH_RUNS:-2000}
+[ -x "$BACKBONE" ] || { echo "bench_validate: no binary at $BACKBONE (make first)" >&2; exit 2; }
+[ -f "$LIB" ] || { echo "bench_validate: no library at $LIB" >&2; exit 2; }
+W=$(mktemp -d /tmp/bb-bench-validate-XXXXXX)
+trap 'rm -rf "$W"' EXIT
+pkgs="libcjson libpcre2-8 libcurl libmicrohttpd openssl zlib"
+
+cc -std=c11 -O2 -o "$W/gen_schema" bench/gen_schema.c
+# shellcheck disable=SC2046
+cc -std=c11 -D_GNU_SOURCE -O2 -Icompiler -Iagents $(pkg-config --cflags $pkgs) \
+    -o "$W/bench_validate" bench/bench_validate.c "$LIB" $(pkg-config --libs $pkgs) -lpthread -lm
+"$W/gen_schema" 50 >"$W/schema.json"
+"$BACKBONE" validate --quiet "$W/schema.json" ||
+    { echo "bench_validate: the generated schema is not valid" >&2; exit 1; }
+echo "schema: 50 tables, $(wc -c <"$W/schema.json") bytes"
+
+# 1. In process.
+"$W/bench_validate" "$W/schema.json" "$RUNS"
+
+# 2. The whole process.
+if command -v hyperfine >/dev/null 2>&1; then
+    hyperfine -N --warmup 20 --runs 300 --export-json "$W/h.json" \
+        "$BACKBONE validate --quiet $W/schema.json" >/dev/null 2>&1 ||
+        hyperfine --warmup 20 --runs 300 --export-json "$W/h.json" \
+            "$BACKBONE validate --quiet $W/schema.json" >/dev/null
+    /usr/bin/python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print("validate process (hyperfine): mean %.2f ms, min %.2f ms, max %.2f ms, %d runs"
+      % (r["mean"] * 1e3, r["min"] * 1e3, r["max"] * 1e3, len(r["times"])))' "$W/h.json"
+else
+    n=200
+    start=$(date +%s%N)
+    i=0
+    while [ $i -lt $n ]; do
+        "$BACKBONE" validate --quiet "$W/schema.json"
+        i=$((i + 1))
+    done
+    end=$(date +%s%N)
+    echo "validate process (loop of $n): $(((end - start) / n / 1000)) us per run"
+fi

@@ -2,6 +2,7 @@
 #include "advisor.h"
 
 #include "architect.h"
+#include "generator.h"
 #include "patterns.h"
 #include "pylit.h"
 
@@ -661,45 +662,6 @@ int bb_advisor_apply_plan(cJSON *plan, const cJSON *accepted, const char *provid
 
 /* ---- review findings ------------------------------------------------------- */
 
-/* Resolves an RFC 6901 pointer in doc; NULL when it does not exist. */
-static const cJSON *resolve_pointer(const cJSON *doc, const char *ptr)
-{
-    if (*ptr == '\0')
-        return doc;
-    if (*ptr != '/')
-        return NULL;
-    const cJSON *node = doc;
-    char token[256];
-    while (node && *ptr == '/') {
-        ptr++;
-        size_t n = 0;
-        for (; *ptr && *ptr != '/'; ptr++) {
-            char ch = *ptr;
-            if (ch == '~') {
-                if (ptr[1] != '0' && ptr[1] != '1')
-                    return NULL;
-                ch = *++ptr == '0' ? '~' : '/';
-            }
-            if (n + 1 >= sizeof(token))
-                return NULL;
-            token[n++] = ch;
-        }
-        token[n] = '\0';
-        if (cJSON_IsArray(node)) {
-            char *end;
-            long i = strtol(token, &end, 10);
-            if (*end || n == 0 || (n > 1 && token[0] == '0') || i < 0)
-                return NULL;
-            node = cJSON_GetArrayItem(node, (int)i);
-        } else if (cJSON_IsObject(node)) {
-            node = cJSON_GetObjectItemCaseSensitive(node, token);
-        } else {
-            return NULL;
-        }
-    }
-    return node;
-}
-
 /* Keeps the candidate node when its pointer is the longest prefix of ptr so far. */
 static void consider(const char *ptr, const char *cand, size_t cand_offset, size_t *best,
                      size_t *best_len)
@@ -748,7 +710,7 @@ int bb_advisor_report_findings(const bb_schema *s, const cJSON *input_doc, const
         printable_copy(msg, sizeof(msg), str_or_null(f, "message"));
         printable_copy(hint, sizeof(hint), str_or_null(f, "hint"));
         printable_copy(shown_ptr, sizeof(shown_ptr), ptr);
-        if (!ptr || !resolve_pointer(input_doc, ptr)) {
+        if (!ptr || !bb_json_pointer_get(input_doc, ptr)) {
             (void)bb_diag_add(d, BB_NOTE, "BB0909", NULL, BB_NO_OFFSET, NULL,
                               "design review finding dropped: its pointer '%s' does not exist "
                               "in the input",

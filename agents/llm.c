@@ -391,6 +391,34 @@ void bb_llm__error_fields(const char *body, size_t len, char type[64], char code
     cJSON_Delete(j);
 }
 
+bb_llm_error_kind bb_llm__status_kind(long status)
+{
+    switch (status) {
+    case 0:
+        return BB_LLM_ERR_NETWORK;
+    case 401:
+    case 403:
+        return BB_LLM_ERR_AUTH;
+    case 408:
+    case 409:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+    case 529:
+        return BB_LLM_ERR_OVERLOAD;
+    default:
+        return BB_LLM_ERR_REQUEST;
+    }
+}
+
+long bb_llm__usage(const cJSON *usage, const char *name)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(usage, name);
+    return cJSON_IsNumber(n) && n->valuedouble >= 0 ? (long)n->valuedouble : 0;
+}
+
 bool bb_llm__contains_ci(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);

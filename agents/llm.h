@@ -225,6 +225,11 @@ int bb_llm__add_header(struct curl_slist **list, const char *name, const char *v
  * APIs share that shape); absent fields come back as "". */
 void bb_llm__error_fields(const char *body, size_t len, char type[64], char code[64], char *msg,
                           size_t cap);
+/* The kind of an HTTP error status both APIs share: transient (408, 409,
+ * 429, 5xx, 529: retried), auth (401, 403) or a refused request. */
+bb_llm_error_kind bb_llm__status_kind(long status);
+/* A non-negative token count from a usage object, 0 when absent. */
+long bb_llm__usage(const cJSON *usage, const char *name);
 /* Lower-case substring test, for provider messages. */
 bool bb_llm__contains_ci(const char *hay, const char *needle);
 /* A bare "{" ... "}" from text that may be wrapped in a ``` fence. */

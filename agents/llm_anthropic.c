@@ -70,12 +70,6 @@ static int anthropic_build_headers(const bb_llm_config *cfg, struct curl_slist *
     return BB_OK;
 }
 
-static long usage_field(const cJSON *usage, const char *name)
-{
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(usage, name);
-    return cJSON_IsNumber(n) && n->valuedouble >= 0 ? (long)n->valuedouble : 0;
-}
-
 static int fail(bb_llm_error *err, bb_llm_error_kind kind, const char *what)
 {
     err->kind = kind;
@@ -133,8 +127,8 @@ static int anthropic_parse_reply(const bb_llm_config *cfg, const char *body, siz
     if (!root)
         return fail(err, BB_LLM_ERR_MALFORMED, "unexpected answer from anthropic: not JSON");
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-    *prompt_tokens = usage_field(usage, "input_tokens");
-    *completion_tokens = usage_field(usage, "output_tokens");
+    *prompt_tokens = bb_llm__usage(usage, "input_tokens");
+    *completion_tokens = bb_llm__usage(usage, "output_tokens");
     const cJSON *stop = cJSON_GetObjectItemCaseSensitive(root, "stop_reason");
     const char *sr = cJSON_IsString(stop) ? stop->valuestring : "";
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(root, "content");
@@ -157,27 +151,14 @@ static bb_llm_error_kind anthropic_classify(long status, const char *body, size_
 {
     char type[64], code[64];
     bb_llm__error_fields(body, len, type, code, msg, cap);
-    if (status == 0)
-        return BB_LLM_ERR_NETWORK;
-    if (status == 401 || status == 403)
-        return BB_LLM_ERR_AUTH;
+    bb_llm_error_kind k = bb_llm__status_kind(status);
+    if (k == BB_LLM_ERR_NETWORK || k == BB_LLM_ERR_AUTH)
+        return k;
     /* A spend limit or an empty credit balance does not pass by waiting. */
     if (strcmp(type, "billing_error") == 0 || bb_llm__contains_ci(msg, "spend limit") ||
         bb_llm__contains_ci(msg, "credit balance"))
         return BB_LLM_ERR_QUOTA;
-    switch (status) {
-    case 408:
-    case 409:
-    case 429:
-    case 500:
-    case 502:
-    case 503:
-    case 504:
-    case 529:
-        return BB_LLM_ERR_OVERLOAD;
-    default:
-        return BB_LLM_ERR_REQUEST;
-    }
+    return k;
 }
 
 const bb_llm_provider bb_llm_anthropic = {

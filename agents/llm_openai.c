@@ -78,12 +78,6 @@ static int openai_build_headers(const bb_llm_config *cfg, struct curl_slist **ou
     return BB_OK;
 }
 
-static long usage_field(const cJSON *usage, const char *name)
-{
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(usage, name);
-    return cJSON_IsNumber(n) && n->valuedouble >= 0 ? (long)n->valuedouble : 0;
-}
-
 static int malformed(bb_llm_error *err, const char *what)
 {
     err->kind = BB_LLM_ERR_MALFORMED;
@@ -99,8 +93,8 @@ static int openai_parse_reply(const bb_llm_config *cfg, const char *body, size_t
     if (!root)
         return malformed(err, "the body is not JSON");
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-    *prompt_tokens = usage_field(usage, "prompt_tokens");
-    *completion_tokens = usage_field(usage, "completion_tokens");
+    *prompt_tokens = bb_llm__usage(usage, "prompt_tokens");
+    *completion_tokens = bb_llm__usage(usage, "completion_tokens");
     const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "choices"), 0);
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
     const cJSON *finish = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
@@ -137,25 +131,13 @@ static bb_llm_error_kind openai_classify(long status, const char *body, size_t l
 {
     char type[64], code[64];
     bb_llm__error_fields(body, len, type, code, msg, cap);
-    if (status == 0)
-        return BB_LLM_ERR_NETWORK;
-    if (status == 401 || status == 403)
-        return BB_LLM_ERR_AUTH;
+    bb_llm_error_kind k = bb_llm__status_kind(status);
+    if (k == BB_LLM_ERR_NETWORK || k == BB_LLM_ERR_AUTH)
+        return k;
+    /* An exhausted quota does not pass by waiting (a rate limit does). */
     if (strcmp(code, "insufficient_quota") == 0 || strcmp(type, "insufficient_quota") == 0)
         return BB_LLM_ERR_QUOTA;
-    switch (status) {
-    case 408:
-    case 409:
-    case 429:
-    case 500:
-    case 502:
-    case 503:
-    case 504:
-    case 529:
-        return BB_LLM_ERR_OVERLOAD;
-    default:
-        return BB_LLM_ERR_REQUEST;
-    }
+    return k;
 }
 
 const bb_llm_provider bb_llm_openai = {

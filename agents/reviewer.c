@@ -392,20 +392,6 @@ const char *bb_reviewer_python(const char *python)
     return NULL;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return BB_EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return BB_OK;
-}
-
 /* True when a file goes to Python: a safe .py path not reviewed before. */
 static bool wants_compile(const bb_file *f, bb_reviewed_fn reviewed, void *reviewed_ctx)
 {
@@ -424,7 +410,8 @@ static int send_sources(int fd, const bb_file *files, size_t n, bb_reviewed_fn r
         int k = snprintf(head, sizeof(head), "%s\n%zu\n", files[i].path, files[i].len);
         if (k < 0 || k >= (int)sizeof(head))
             continue;
-        if (write_all(fd, head, (size_t)k) || write_all(fd, files[i].data, files[i].len))
+        if (bb_emit_write_all(fd, head, (size_t)k) ||
+            bb_emit_write_all(fd, files[i].data, files[i].len))
             return BB_EIO;
     }
     return BB_OK;

@@ -346,7 +346,7 @@ static int make_parents(emit_ctx *c, const char *root, const char *rel)
     return BB_OK;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int bb_emit_write_all(int fd, const char *data, size_t len)
 {
     while (len) {
         ssize_t n = write(fd, data, len);
@@ -374,7 +374,7 @@ static int write_file(emit_ctx *c, const char *root, const char *rel, const char
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return io_error(c, "create", path);
-    rc = write_all(fd, data, len);
+    rc = bb_emit_write_all(fd, data, len);
     if (rc) {
         rc = io_error(c, "write", path);
         close(fd);
@@ -408,7 +408,7 @@ static int copy_file(emit_ctx *c, const char *from, const char *to, mode_t mode)
         }
         if (got == 0)
             break;
-        if (write_all(out, chunk, (size_t)got)) {
+        if (bb_emit_write_all(out, chunk, (size_t)got)) {
             rc = io_error(c, "write", to);
             break;
         }

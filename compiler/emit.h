@@ -91,6 +91,10 @@ bool bb_emit_path_is_safe(const char *path);
 int bb_emit_unified_diff(const char *path, const char *old, size_t old_len, const char *new_,
                          size_t new_len, bb_buf *out) BB_WUR;
 
+/* Writes all n bytes to fd, retrying short writes and EINTR; BB_OK or
+ * BB_EIO (errno kept). */
+int bb_emit_write_all(int fd, const char *data, size_t n) BB_WUR;
+
 /* Removes a directory tree without following symbolic links; BB_OK or
  * BB_EIO (callers cleaning up after a failure may ignore it). */
 int bb_emit_remove_tree(const char *path);

@@ -141,11 +141,15 @@ static void locate(const walk *w, const char *table, const char *column, const c
     }
 }
 
-static void refuse(walk *w, const char *code, const char *table, const char *column,
-                   const char *hint, const char *fmt, ...) BB_PRINTF(6, 7);
+/*
+ * Reports a refusal (BB_ERROR: the revision is not written) or a warning,
+ * placed on the table or column of the new schema when it can be found.
+ */
+static void report(walk *w, bb_severity sev, const char *code, const char *table,
+                   const char *column, const char *hint, const char *fmt, ...) BB_PRINTF(7, 8);
 
-static void refuse(walk *w, const char *code, const char *table, const char *column,
-                   const char *hint, const char *fmt, ...)
+static void report(walk *w, bb_severity sev, const char *code, const char *table,
+                   const char *column, const char *hint, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -155,25 +159,9 @@ static void refuse(walk *w, const char *code, const char *table, const char *col
     const char *pointer;
     size_t offset;
     locate(w, table, column, &pointer, &offset);
-    w->n_refused++;
-    (void)bb_diag_add(w->diags, BB_ERROR, code, pointer, offset, hint, "%s", msg);
-}
-
-static void warn(walk *w, const char *code, const char *table, const char *column, const char *hint,
-                 const char *fmt, ...) BB_PRINTF(6, 7);
-
-static void warn(walk *w, const char *code, const char *table, const char *column, const char *hint,
-                 const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    const char *pointer;
-    size_t offset;
-    locate(w, table, column, &pointer, &offset);
-    (void)bb_diag_add(w->diags, BB_WARNING, code, pointer, offset, hint, "%s", msg);
+    if (sev == BB_ERROR)
+        w->n_refused++;
+    (void)bb_diag_add(w->diags, sev, code, pointer, offset, hint, "%s", msg);
 }
 
 /* ---- rendering columns as Python ------------------------------------------ */
@@ -387,9 +375,8 @@ static void cons_push(cons_set *s, cons c)
  * Column flags follow SQLAlchemy: index=True makes ix_<table>_<col> (unique
  * when the column is unique too); unique alone makes uq_<table>_<col>.
  */
-static int collect_cons(const cJSON *table, cons_set *s)
+static void collect_cons(const cJSON *table, cons_set *s)
 {
-    const char *tname = jstr(table, "name");
     const cJSON *col, *it;
     s->n = 0;
     cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(table, "columns"))
@@ -397,8 +384,8 @@ static int collect_cons(const cJSON *table, cons_set *s)
         const char *cname = jstr(col, "name");
         if (!cname)
             continue;
-        /* Column-derived names live in a small side table owned by the cons
-         * array's user: they are rebuilt on demand (see cons_name). */
+        /* Column-derived constraints have no name here: cons_name() makes
+         * it from the table, which may differ on each side of a rename. */
         if (jbool(col, "index"))
             cons_push(s, (cons){K_INDEX, "", NULL, cname, jbool(col, "unique"), NULL, NULL});
         else if (jbool(col, "unique"))
@@ -415,8 +402,6 @@ static int collect_cons(const cJSON *table, cons_set *s)
                   jbool(it, "unique"), NULL, NULL});
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "checks")) cons_push(
         s, (cons){K_CHECK, jstr(it, "name"), NULL, NULL, false, jstr(it, "expression"), NULL});
-    (void)tname;
-    return BB_OK;
 }
 
 /* The name of a constraint; column-derived ones are made here. */
@@ -623,7 +608,7 @@ static void check_rename_source(walk *w, const cJSON *from_arr, const cJSON *to_
     if (!w->upgrade || w->initial || !old || find_named(from_arr, name) ||
         find_named(from_arr, old))
         return;
-    refuse(w, "BB0824", table, strcmp(what, "table") == 0 ? NULL : name,
+    report(w, BB_ERROR, "BB0824", table, strcmp(what, "table") == 0 ? NULL : name,
            "fix renamed_from, or remove it to create a new, empty one",
            "%s '%s' is renamed from '%s', which the recorded schema does not have", what, name,
            old);
@@ -720,7 +705,7 @@ static void walk_enums_before(walk *w, const enum_ref *from, size_t nf, const en
             if (!cJSON_IsString(v) || has_value(to[i].col, v->valuestring))
                 continue;
             if (w->upgrade)
-                refuse(w, "BB0823", NULL, NULL,
+                report(w, BB_ERROR, "BB0823", NULL, NULL,
                        "keep the value in the schema (PostgreSQL cannot drop an enum value), or "
                        "migrate the rows and the type by hand",
                        "enum value '%s' of type %s is removed", v->valuestring, to[i].name);
@@ -857,8 +842,12 @@ static void out_create_table(walk *w, const cJSON *t)
     bb_free(set);
 }
 
-/* The cyclic FKs of a created table, added once every table exists. */
-static void out_late_fks(walk *w, const cJSON *t)
+/*
+ * The cyclic (use_alter) FKs of a table: added once every new table exists,
+ * or dropped before the tables are, since they would block the drop.
+ * SQLite has them inside CREATE TABLE and needs neither.
+ */
+static void out_late_fks(walk *w, const cJSON *t, bool create)
 {
     const cJSON *col;
     cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(t, "columns"))
@@ -866,30 +855,18 @@ static void out_late_fks(walk *w, const cJSON *t)
         const cJSON *fk = jget(col, "foreign_key");
         if (!fk || !jbool(fk, "use_alter"))
             continue;
-        outf(w, "    if _dialect() != \"sqlite\":\n        op.create_foreign_key(");
+        outf(w, "    if _dialect() != \"sqlite\":\n        op.%s(",
+             create ? "create_foreign_key" : "drop_constraint");
         outq(w, jstr(fk, "name"));
         outf(w, ", ");
         outq(w, jstr(t, "name"));
-        outf(w, ", ");
-        out_fk_args(w, fk, jstr(col, "name"));
-        outf(w, ")\n");
-    }
-}
-
-/* Before dropping tables: their cyclic FKs, which would block the drop. */
-static void out_drop_late_fks(walk *w, const cJSON *t)
-{
-    const cJSON *col;
-    cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(t, "columns"))
-    {
-        const cJSON *fk = jget(col, "foreign_key");
-        if (!fk || !jbool(fk, "use_alter"))
-            continue;
-        outf(w, "    if _dialect() != \"sqlite\":\n        op.drop_constraint(");
-        outq(w, jstr(fk, "name"));
-        outf(w, ", ");
-        outq(w, jstr(t, "name"));
-        outf(w, ", type_=\"foreignkey\")\n");
+        if (create) {
+            outf(w, ", ");
+            out_fk_args(w, fk, jstr(col, "name"));
+            outf(w, ")\n");
+        } else {
+            outf(w, ", type_=\"foreignkey\")\n");
+        }
     }
 }
 
@@ -902,7 +879,7 @@ static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJS
     const char *name = jstr(tc, "name");
     if (jbool(fc, "primary_key") != jbool(tc, "primary_key")) {
         if (w->upgrade)
-            refuse(w, "BB0822", table, name,
+            report(w, BB_ERROR, "BB0822", table, name,
                    "primary keys cannot change in place: create a new table and copy the rows",
                    "column %s.%s changes its primary key membership, which backbone does not "
                    "migrate",
@@ -938,15 +915,16 @@ static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJS
         outf(w, "}))\n");
         w->out = keep;
     } else if (becomes_not_null && w->upgrade) {
-        warn(w, "BB0825", table, name,
-             "give the column a default, or fill its NULLs before upgrading",
-             "column %s.%s becomes NOT NULL without a default: the upgrade fails if a row holds "
-             "NULL there",
-             table, name);
+        report(w, BB_WARNING, "BB0825", table, name,
+               "give the column a default, or fill its NULLs before upgrading",
+               "column %s.%s becomes NOT NULL without a default: the upgrade fails if a row holds "
+               "NULL there",
+               table, name);
     }
     if (!type_same && !enum_only && w->upgrade)
-        warn(w, "BB0826", table, name, "check that every stored value converts to the new type",
-             "column %s.%s changes type: the database converts the stored values", table, name);
+        report(w, BB_WARNING, "BB0826", table, name,
+               "check that every stored value converts to the new type",
+               "column %s.%s changes type: the database converts the stored values", table, name);
     const char *indent = "        ";
     if (enum_only && null_same && dflt_same) {
         /* On PostgreSQL the enum type itself gained the values. */
@@ -1032,7 +1010,7 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
         bool soften = false;
         if (!jbool(tc, "nullable") && !has_default(tc)) {
             if (w->upgrade)
-                refuse(w, "BB0821", table, jstr(tc, "name"),
+                report(w, BB_ERROR, "BB0821", table, jstr(tc, "name"),
                        "give the column a \"default\" or \"server_default\", or make it nullable",
                        "column %s.%s is added NOT NULL without a default: existing rows would "
                        "have no value",
@@ -1063,7 +1041,7 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
         if (is_matched(w, fcols, tcols, fc))
             continue;
         if (w->upgrade && !w->allow_destructive)
-            refuse(w, "BB0820", table, NULL,
+            report(w, BB_ERROR, "BB0820", table, NULL,
                    "pass --allow-destructive to drop it, or keep the column (use renamed_from to "
                    "rename it)",
                    "column %s.%s would be dropped with its data", table, jstr(fc, "name"));
@@ -1131,7 +1109,7 @@ static void walk_schemas(walk *w, const cJSON *from, const cJSON *to)
     cJSON_ArrayForEach(t, tt)
     {
         if (!counterpart(w, ft, tt, t, &renamed))
-            out_late_fks(w, t);
+            out_late_fks(w, t, true);
     }
     cJSON_ArrayForEach(t, tt)
     {
@@ -1142,14 +1120,14 @@ static void walk_schemas(walk *w, const cJSON *from, const cJSON *to)
     cJSON_ArrayForEach(f, ft)
     {
         if (!is_matched(w, ft, tt, f))
-            out_drop_late_fks(w, f);
+            out_late_fks(w, f, false);
     }
     for (int i = cJSON_GetArraySize(ft) - 1; i >= 0; i--) {
         f = cJSON_GetArrayItem(ft, i);
         if (is_matched(w, ft, tt, f))
             continue;
         if (w->upgrade && !w->allow_destructive)
-            refuse(w, "BB0820", NULL, NULL,
+            report(w, BB_ERROR, "BB0820", NULL, NULL,
                    "pass --allow-destructive to drop it, or keep the table (use renamed_from to "
                    "rename it)",
                    "table %s would be dropped with its data", jstr(f, "name"));

@@ -413,6 +413,30 @@ bb_llm_error_kind bb_llm__status_kind(long status)
     }
 }
 
+bool bb_llm__add_turns(cJSON *arr, const bb_llm_request *req)
+{
+    for (size_t i = 0; arr && i < req->n_messages; i++) {
+        cJSON *m = cJSON_CreateObject();
+        if (!m || !cJSON_AddStringToObject(m, "role", req->messages[i].role) ||
+            !cJSON_AddStringToObject(m, "content", req->messages[i].content) ||
+            !cJSON_AddItemToArray(arr, m)) {
+            cJSON_Delete(m);
+            return false;
+        }
+    }
+    return arr != NULL;
+}
+
+int bb_llm__body_done(cJSON *root, bool ok, cJSON **out)
+{
+    if (!root || !ok) {
+        cJSON_Delete(root);
+        return BB_ENOMEM;
+    }
+    *out = root;
+    return BB_OK;
+}
+
 long bb_llm__usage(const cJSON *usage, const char *name)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(usage, name);

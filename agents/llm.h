@@ -230,6 +230,10 @@ void bb_llm__error_fields(const char *body, size_t len, char type[64], char code
 bb_llm_error_kind bb_llm__status_kind(long status);
 /* A non-negative token count from a usage object, 0 when absent. */
 long bb_llm__usage(const cJSON *usage, const char *name);
+/* Appends {"role", "content"} for each turn of req to arr; false when out of memory. */
+bool bb_llm__add_turns(cJSON *arr, const bb_llm_request *req);
+/* Hands a built body over: *out = root when ok, else frees it (BB_ENOMEM). */
+int bb_llm__body_done(cJSON *root, bool ok, cJSON **out);
 /* Lower-case substring test, for provider messages. */
 bool bb_llm__contains_ci(const char *hay, const char *needle);
 /* A bare "{" ... "}" from text that may be wrapped in a ``` fence. */

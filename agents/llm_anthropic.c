@@ -10,48 +10,42 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The forced tool that carries the answer on models without output_config. */
+static bool add_forced_tool(cJSON *root, const char *name, const cJSON *schema)
+{
+    cJSON *tools = cJSON_AddArrayToObject(root, "tools");
+    cJSON *tool = cJSON_CreateObject();
+    cJSON *choice = NULL;
+    bool ok = tools && tool && cJSON_AddItemToArray(tools, tool);
+    if (!ok)
+        cJSON_Delete(tool);
+    return ok && cJSON_AddStringToObject(tool, "name", name) &&
+           cJSON_AddStringToObject(tool, "description", "Return the answer through this tool.") &&
+           cJSON_AddItemToObject(tool, "input_schema", cJSON_Duplicate(schema, 1)) &&
+           (choice = cJSON_AddObjectToObject(root, "tool_choice")) &&
+           cJSON_AddStringToObject(choice, "type", "tool") &&
+           cJSON_AddStringToObject(choice, "name", name);
+}
+
 static int anthropic_build_body(const bb_llm_config *cfg, const bb_llm_request *req,
                                 long max_tokens, cJSON **out)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "model", cfg->model);
-    cJSON_AddNumberToObject(root, "max_tokens", (double)max_tokens);
-    if (req->system)
-        cJSON_AddStringToObject(root, "system", req->system);
-    cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
-    for (size_t i = 0; i < req->n_messages; i++) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", req->messages[i].role);
-        cJSON_AddStringToObject(m, "content", req->messages[i].content);
-        cJSON_AddItemToArray(msgs, m);
-    }
-    cJSON_AddNumberToObject(root, "temperature", 0);
+    bool ok = root && cJSON_AddStringToObject(root, "model", cfg->model) &&
+              cJSON_AddNumberToObject(root, "max_tokens", (double)max_tokens) &&
+              (!req->system || cJSON_AddStringToObject(root, "system", req->system)) &&
+              bb_llm__add_turns(cJSON_AddArrayToObject(root, "messages"), req) &&
+              cJSON_AddNumberToObject(root, "temperature", 0);
     const char *name = req->schema_name ? req->schema_name : "answer";
-    if (req->schema && cfg->anthropic_tools) {
-        cJSON *tools = cJSON_AddArrayToObject(root, "tools");
-        cJSON *tool = cJSON_CreateObject();
-        cJSON_AddStringToObject(tool, "name", name);
-        cJSON_AddStringToObject(tool, "description", "Return the answer through this tool.");
-        cJSON_AddItemToObject(tool, "input_schema", cJSON_Duplicate(req->schema, 1));
-        cJSON_AddItemToArray(tools, tool);
-        cJSON *choice = cJSON_AddObjectToObject(root, "tool_choice");
-        cJSON_AddStringToObject(choice, "type", "tool");
-        cJSON_AddStringToObject(choice, "name", name);
-    } else if (req->schema) {
+    if (ok && req->schema && cfg->anthropic_tools) {
+        ok = add_forced_tool(root, name, req->schema);
+    } else if (ok && req->schema) {
         cJSON *oc = cJSON_AddObjectToObject(root, "output_config");
-        cJSON *fmt = cJSON_AddObjectToObject(oc, "format");
-        cJSON_AddStringToObject(fmt, "type", "json_schema");
-        cJSON_AddItemToObject(fmt, "schema", cJSON_Duplicate(req->schema, 1));
+        cJSON *fmt = oc ? cJSON_AddObjectToObject(oc, "format") : NULL;
+        ok = fmt && cJSON_AddStringToObject(fmt, "type", "json_schema") &&
+             cJSON_AddItemToObject(fmt, "schema", cJSON_Duplicate(req->schema, 1));
     }
-    char *probe = cJSON_PrintUnformatted(root);
-    if (!probe || !msgs) {
-        cJSON_free(probe);
-        cJSON_Delete(root);
-        return BB_ENOMEM;
-    }
-    cJSON_free(probe);
-    *out = root;
-    return BB_OK;
+    return bb_llm__body_done(root, ok, out);
 }
 
 static int anthropic_build_headers(const bb_llm_config *cfg, struct curl_slist **out)

@@ -14,44 +14,29 @@ static int openai_build_body(const bb_llm_config *cfg, const bb_llm_request *req
                              cJSON **out)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
-    cJSON_AddStringToObject(root, "model", cfg->model);
-    if (req->system) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", "system");
-        cJSON_AddStringToObject(m, "content", req->system);
-        cJSON_AddItemToArray(msgs, m);
+    bool ok = root && cJSON_AddStringToObject(root, "model", cfg->model);
+    cJSON *msgs = ok ? cJSON_AddArrayToObject(root, "messages") : NULL;
+    if (msgs && req->system) {
+        bb_llm_msg sys = {"system", req->system};
+        bb_llm_request only = {NULL, &sys, 1, NULL, NULL};
+        ok = bb_llm__add_turns(msgs, &only);
     }
-    for (size_t i = 0; i < req->n_messages; i++) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", req->messages[i].role);
-        cJSON_AddStringToObject(m, "content", req->messages[i].content);
-        cJSON_AddItemToArray(msgs, m);
-    }
-    cJSON_AddNumberToObject(root, "max_completion_tokens", (double)max_tokens);
-    cJSON_AddNumberToObject(root, "temperature", 0);
-    cJSON_AddNumberToObject(root, "seed", 0);
-    if (req->schema) {
-        cJSON *rf = cJSON_AddObjectToObject(root, "response_format");
-        cJSON_AddStringToObject(rf, "type", "json_schema");
-        cJSON *js = cJSON_AddObjectToObject(rf, "json_schema");
-        cJSON_AddStringToObject(js, "name", req->schema_name ? req->schema_name : "answer");
-        cJSON_AddBoolToObject(js, "strict", 1);
-        cJSON_AddItemToObject(js, "schema", cJSON_Duplicate(req->schema, 1));
+    ok = ok && bb_llm__add_turns(msgs, req) &&
+         cJSON_AddNumberToObject(root, "max_completion_tokens", (double)max_tokens) &&
+         cJSON_AddNumberToObject(root, "temperature", 0) &&
+         cJSON_AddNumberToObject(root, "seed", 0);
+    cJSON *rf = ok ? cJSON_AddObjectToObject(root, "response_format") : NULL;
+    if (rf && req->schema) {
+        cJSON *js = NULL;
+        ok = cJSON_AddStringToObject(rf, "type", "json_schema") &&
+             (js = cJSON_AddObjectToObject(rf, "json_schema")) &&
+             cJSON_AddStringToObject(js, "name", req->schema_name ? req->schema_name : "answer") &&
+             cJSON_AddBoolToObject(js, "strict", 1) &&
+             cJSON_AddItemToObject(js, "schema", cJSON_Duplicate(req->schema, 1));
     } else {
-        cJSON *rf = cJSON_AddObjectToObject(root, "response_format");
-        cJSON_AddStringToObject(rf, "type", "json_object");
+        ok = rf && cJSON_AddStringToObject(rf, "type", "json_object");
     }
-    /* One check at the end: cJSON's Add* return NULL on allocation failure. */
-    char *probe = cJSON_PrintUnformatted(root);
-    if (!probe || !msgs) {
-        cJSON_free(probe);
-        cJSON_Delete(root);
-        return BB_ENOMEM;
-    }
-    cJSON_free(probe);
-    *out = root;
-    return BB_OK;
+    return bb_llm__body_done(root, ok, out);
 }
 
 static int openai_build_headers(const bb_llm_config *cfg, struct curl_slist **out)

@@ -258,4 +258,68 @@ if command -v script >/dev/null 2>&1; then
     ok "colour on a terminal, none with NO_COLOR"
 fi
 
+# --- the JSON Schema for editors ----------------------------------------------
+JS=$(pwd)/schemas/backbone.schema.json
+[ -f "$JS" ] || fail "no schemas/backbone.schema.json"
+# Every key the JSON Schema documents is one the loader knows (no BB0205).
+$PY - "$JS" >"$T/allkeys.json" <<'EOF'
+import json, sys
+js = json.load(open(sys.argv[1]))
+defs = js["$defs"]
+def sample(p):
+    if "enum" in p:
+        return p["enum"][0]
+    t = p.get("type", "object")
+    t = t[0] if isinstance(t, list) else t
+    return {"string": "x", "integer": 1, "number": 1, "boolean": True, "array": [],
+            "object": {}}[t]
+def every_key(props):
+    return {k: sample(v) for k, v in props.items()}
+doc = every_key(js["properties"])
+doc["db_type"] = "sqlite"
+table = every_key(defs["table"]["properties"])
+table["options"] = every_key(defs["options"]["properties"])
+table["columns"] = [every_key(defs["column"]["properties"])]
+table["relationships"] = [every_key(defs["relationship"]["properties"])]
+table["unique"] = [every_key(defs["unique"]["properties"])]
+table["indexes"] = [every_key(defs["index"]["properties"])]
+table["checks"] = [every_key(defs["check"]["properties"])]
+doc["schema"] = [table]
+json.dump(doc, sys.stdout, indent=1)
+EOF
+run validate --format json "$T/allkeys.json"
+$PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["files"][0]["diagnostics"]
+unknown = [x["pointer"] for x in d if x["code"] == "BB0205"]
+assert not unknown, unknown
+' "$T/out" || fail "a key of the JSON Schema is unknown to the loader"
+ok "every key in schemas/backbone.schema.json is known to the loader"
+
+JSPY=""
+for p in python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import jsonschema' 2>/dev/null; then
+        JSPY=$p
+        break
+    fi
+done
+if [ -n "$JSPY" ]; then
+    "$JSPY" - "$JS" "$COMPAT" "$T/bad.json" <<'EOF' || fail "JSON Schema check"
+import glob, json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+files = glob.glob(sys.argv[2] + "/examples/*.json") + glob.glob(sys.argv[2] + "/fixtures/valid_*.json")
+assert files
+for f in files:
+    errors = [e.message for e in v.iter_errors(json.load(open(f)))]
+    assert not errors, (f, errors[:3])
+assert list(v.iter_errors(json.load(open(sys.argv[3])))), "bad.json passed the JSON Schema"
+EOF
+    ok "the JSON Schema is valid draft 2020-12, accepts every example and rejects a bad file"
+else
+    echo "note: no Python with jsonschema; the JSON Schema itself was not checked"
+fi
+
 echo "validate.sh: $n checks passed"

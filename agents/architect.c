@@ -815,7 +815,7 @@ static void plan_project(arch *a, cJSON *plan)
     jstr(a, p, "distribution", dist);
     jstr(a, p, "db_type", s->db_type_name);
     jstr(a, p, "description", desc);
-    jstr(a, p, "description_line", comment_text(a, desc));
+    jstr(a, p, "description_text", comment_text(a, desc));
     jstr(a, p, "name_literal", lit(a, s->project_name));
     jstr(a, p, "description_literal", lit(a, desc));
     jstr(a, p, "toml_description", toml_str(a, comment_text(a, desc)));
@@ -1992,6 +1992,8 @@ static void plan_all(arch *a, cJSON *plan)
     jnum(a, plan, "plan_version", 1);
     jstr(a, plan, "backbone_version", BB_VERSION);
     prepass(a);
+    if (a->rc)
+        return; /* the per-table facts are incomplete */
     plan_project(a, plan);
     order = jarr(a, plan, "build_order");
     for (size_t i = 0; i < s->n_build_order; i++)

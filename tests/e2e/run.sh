@@ -88,7 +88,7 @@ step() {
 }
 
 check_style() {
-    (cd "$1" && black --check -q . && isort --check-only -q --profile black . && flake8 .)
+    (cd "$1" && black --check . 2>&1 | grep -v "^All done\|left unchanged\|^Oh no" ; black --check -q . && isort --check-only --profile black . && flake8 .)
 }
 
 run_pytest() {

@@ -1,0 +1,380 @@
+/* test_architect.c - the plan the architect makes of validated schemas. */
+#include "testutil.h"
+
+#include "architect.h"
+#include "validate.h"
+
+#include <cJSON.h>
+#include <string.h>
+
+/* Loads and validates path, then plans it; fails the test on any error. */
+static cJSON *plan_file(const char *path)
+{
+    size_t len;
+    char *src = tu_read_file(path, &len);
+    bb_diags d;
+    bb_schema *s = NULL;
+    bb_pipeline_opts o;
+    cJSON *plan = NULL;
+    bb_pipeline_opts_default(&o);
+    bb_diags_init(&d, path, src, len);
+    assert_int_equal(bb_frontend(path, src, len, &o.limits, &d, &s), BB_OK);
+    assert_int_equal(bb_architect_plan(s, &o, &d, &plan), BB_OK);
+    assert_non_null(plan);
+    bb_schema_free(s);
+    bb_diags_free(&d);
+    free(src);
+    return plan;
+}
+
+static cJSON *get(const cJSON *o, const char *k)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!v)
+        print_error("no key %s\n", k);
+    assert_non_null(v);
+    return v;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    cJSON *v = get(o, k);
+    assert_true(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+/* The model whose table is table. */
+static cJSON *model(const cJSON *plan, const char *table)
+{
+    cJSON *m;
+    cJSON_ArrayForEach(m, get(plan, "models"))
+    {
+        if (!strcmp(str(m, "table"), table))
+            return m;
+    }
+    print_error("no model %s\n", table);
+    fail();
+    return NULL;
+}
+
+/* The "code" of the item of list k of o whose "name" is name. */
+static const char *code_of(const cJSON *o, const char *k, const char *name)
+{
+    cJSON *it;
+    cJSON_ArrayForEach(it, get(o, k))
+    {
+        if (!strcmp(str(it, "name"), name))
+            return str(it, "code");
+    }
+    print_error("no %s named %s\n", k, name);
+    fail();
+    return NULL;
+}
+
+static cJSON *file_entry(const cJSON *plan, const char *path)
+{
+    cJSON *f;
+    cJSON_ArrayForEach(f, get(plan, "files"))
+    {
+        if (!strcmp(str(f, "path"), path))
+            return f;
+    }
+    return NULL;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+    if (!strstr(hay, needle)) {
+        print_error("expected to find\n  %s\nin\n  %s\n", needle, hay);
+        fail();
+    }
+}
+
+/* Every line of every string in the plan named like code fits Black's 88
+ * columns, unless it is one token that cannot be split (a long string). */
+static void assert_lines_fit(const cJSON *node)
+{
+    const cJSON *c;
+    if (cJSON_IsString(node) && node->string &&
+        (strstr(node->string, "code") || strstr(node->string, "line") ||
+         strstr(node->string, "sig") || strstr(node->string, "imports"))) {
+        const char *p = node->valuestring;
+        while (*p) {
+            const char *e = strchr(p, '\n');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            if (n > 88 && memchr(p, '"', n) == NULL) {
+                print_error("line over 88 columns in %s: %.*s\n", node->string, (int)n, p);
+                fail();
+            }
+            p += n + (e != NULL);
+        }
+    }
+    cJSON_ArrayForEach(c, node) assert_lines_fit(c);
+}
+
+static void test_plan_is_deterministic(void **state)
+{
+    (void)state;
+    cJSON *a = plan_file("schemas/blog.json");
+    cJSON *b = plan_file("schemas/blog.json");
+    char *x = cJSON_PrintUnformatted(a), *y = cJSON_PrintUnformatted(b);
+    assert_string_equal(x, y);
+    cJSON_free(x);
+    cJSON_free(y);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
+static void test_project_and_build_order(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("schemas/blog.json");
+    cJSON *p = get(plan, "project");
+    assert_string_equal(str(p, "name"), "Blog");
+    assert_string_equal(str(p, "package"), "blog");
+    assert_string_equal(str(p, "db_type"), "postgresql");
+    assert_string_equal(str(p, "default_database_url"), "postgresql://localhost/blog");
+    cJSON *order = get(plan, "build_order");
+    assert_int_equal(cJSON_GetArraySize(order), 4);
+    assert_string_equal(cJSON_GetArrayItem(order, 0)->valuestring, "users");
+    cJSON_Delete(plan);
+}
+
+static void test_every_file_scope_resolves_and_custom_routes_are_user_files(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("schemas/blog.json");
+    cJSON *f;
+    size_t n_user = 0;
+    cJSON_ArrayForEach(f, get(plan, "files"))
+    {
+        const char *scope = str(f, "scope");
+        assert_non_null(str(f, "template"));
+        if (*scope) {
+            int i = atoi(scope + strlen("/models/"));
+            assert_true(!strncmp(scope, "/models/", 8));
+            assert_non_null(cJSON_GetArrayItem(get(plan, "models"), i));
+        }
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "user"))) {
+            n_user++;
+            assert_true(!strncmp(str(f, "path"), "app/api/routes/custom/", 22));
+        }
+    }
+    assert_int_equal(n_user, 4);
+    assert_non_null(file_entry(plan, "app/models/posts.py"));
+    assert_non_null(file_entry(plan, "app/models/mixins.py"));
+    assert_non_null(file_entry(plan, "app/models/associations.py"));
+    assert_null(file_entry(plan, "app/core/types.py")); /* no UUID column */
+    cJSON_Delete(plan);
+}
+
+static void test_columns_are_precomputed_with_named_enum_types(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("schemas/blog.json");
+    cJSON *post = model(plan, "posts");
+    assert_string_equal(code_of(post, "columns", "title"),
+                        "    title = Column(String(200), nullable=False)");
+    assert_contains(code_of(post, "columns", "status"),
+                    "Enum(PostStatus, name=\"posts_status\", values_callable=enum_values)");
+    assert_contains(code_of(post, "columns", "status"), "default=PostStatus.DRAFT");
+    assert_contains(code_of(post, "columns", "author_id"),
+                    "ForeignKey(\"users.id\", ondelete=\"CASCADE\")");
+    /* Mixin columns come from the mixin classes, not the model body. */
+    cJSON *c;
+    cJSON_ArrayForEach(c, get(post, "columns"))
+        assert_string_not_equal(str(c, "name"), "created_at");
+    cJSON_Delete(plan);
+}
+
+static void test_imports_are_sorted_deduplicated_and_only_what_is_used(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("schemas/blog.json");
+    const char *imports = str(model(plan, "posts"), "model_imports");
+    assert_string_equal(imports, "from typing import List\n"
+                                 "\n"
+                                 "from sqlalchemy import Column, Date, Enum, ForeignKey, "
+                                 "Integer, String, Text\n"
+                                 "from sqlalchemy.orm import relationship\n"
+                                 "\n"
+                                 "from app.core.database import Base\n"
+                                 "from app.enums import PostStatus, enum_values\n"
+                                 "from app.models.mixins import SoftDeleteMixin, TimestampMixin");
+    imports = str(model(plan, "tags"), "model_imports");
+    assert_null(strstr(imports, "mixins"));
+    assert_null(strstr(imports, "ForeignKey"));
+    cJSON_Delete(plan);
+}
+
+static void test_relationships_pair_with_back_populates(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("schemas/blog.json");
+    assert_string_equal(code_of(model(plan, "posts"), "relationships", "author"),
+                        "    author = relationship(\"User\", back_populates=\"posts\")");
+    assert_contains(code_of(model(plan, "posts"), "relationships", "tags"),
+                    "secondary=\"posts_tags\"");
+    assert_contains(code_of(model(plan, "tags"), "relationships", "posts"),
+                    "back_populates=\"tags\"");
+    cJSON_Delete(plan);
+}
+
+static void test_automatic_association_table(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("schemas/blog.json");
+    cJSON *t = cJSON_GetArrayItem(get(plan, "association_tables"), 0);
+    assert_non_null(t);
+    assert_string_equal(str(t, "name"), "posts_tags");
+    assert_contains(str(t, "code"), "\"post_id\"");
+    assert_contains(str(t, "code"), "ForeignKey(\"tags.id\", ondelete=\"CASCADE\")");
+    assert_contains(str(t, "code"), "primary_key=True");
+    cJSON_Delete(plan);
+}
+
+static void test_many_to_many_id_lists_in_schemas_and_routes(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("schemas/blog.json");
+    cJSON *post = model(plan, "posts");
+    cJSON *f = cJSON_GetArrayItem(get(post, "create_fields"), 6);
+    assert_non_null(f);
+    assert_string_equal(str(f, "code"), "    tag_ids: Optional[List[int]] = None");
+    assert_true(cJSON_IsTrue(get(post, "has_links")));
+    assert_contains(str(cJSON_GetArrayItem(get(post, "links"), 0), "code"),
+                    "item.tags = fetch_related(db, \"tag_ids\", data[\"tag_ids\"], Tag, Tag.id)");
+    cJSON_Delete(plan);
+}
+
+static void test_routes_filter_sort_and_soft_delete(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("schemas/blog.json");
+    cJSON *post = model(plan, "posts");
+    cJSON *f;
+    int n_filters = 0;
+    assert_string_equal(str(post, "api_path"), "/api/v1/posts");
+    assert_true(cJSON_IsTrue(get(post, "soft_delete")));
+    cJSON_ArrayForEach(f, get(post, "filters"))
+    {
+        n_filters++;
+        assert_string_not_equal(str(f, "name"), "title"); /* not indexed */
+    }
+    assert_int_equal(n_filters, 3); /* slug (unique), status (enum), author_id (FK) */
+    assert_contains(str(post, "sig_list"), "include_deleted: bool = False");
+    assert_contains(str(post, "sort_fields_line"), "\"created_at\": Post.created_at");
+    cJSON_Delete(plan);
+}
+
+static void test_self_reference_and_cycle(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("schemas/org_chart.json");
+    cJSON *emp = model(plan, "employees"), *dep = model(plan, "departments");
+    assert_contains(code_of(emp, "relationships", "manager"), "remote_side=\"Employee.id\"");
+    assert_contains(code_of(dep, "columns", "manager_id"), "use_alter=True");
+    assert_contains(code_of(dep, "relationships", "manager"), "post_update=True");
+    assert_contains(code_of(dep, "relationships", "manager"),
+                    "foreign_keys=\"[Department.manager_id]\"");
+    cJSON_Delete(plan);
+}
+
+static void test_nasty_strings_become_python_literals(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("schemas/kitchen_sink.json");
+    cJSON *acc = model(plan, "accounts");
+    assert_contains(code_of(acc, "columns", "motto"),
+                    "default='It\\'s \"fine\" \\\\ really\\nisn\\'t it? \"\"\"'");
+    assert_contains(code_of(acc, "columns", "handle"), "comment=\"Shown in URLs\\nnever changes\"");
+    assert_string_equal(str(acc, "docstring"), "    \"\"\"An account keyed by UUID.\n"
+                                               "    Its docstring says \\\"\\\"\" and ends with "
+                                               "a backslash \\\\\n"
+                                               "    \"\"\"");
+    assert_non_null(file_entry(plan, "app/core/types.py"));
+    cJSON_Delete(plan);
+}
+
+static void test_generated_lines_fit_88_columns(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"schemas/blog.json", "schemas/shop.json",
+                                        "schemas/org_chart.json", "schemas/kitchen_sink.json"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        cJSON *plan = plan_file(files[i]);
+        assert_lines_fit(plan);
+        cJSON_Delete(plan);
+    }
+}
+
+static void test_backbone_ai_examples_plan(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"blog_schema", "complex_schema", "ecommerce_schema",
+                                        "simple_schema"};
+    char path[512];
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(path, sizeof(path), "%s/compat/backbone-ai/examples/%s.json", tu_shared_dir(),
+                 names[i]);
+        cJSON *plan = plan_file(path);
+        assert_true(cJSON_GetArraySize(get(plan, "models")) > 0);
+        cJSON_Delete(plan);
+    }
+    /* complex_schema names Order.items by back_populates. */
+    snprintf(path, sizeof(path), "%s/compat/backbone-ai/examples/complex_schema.json",
+             tu_shared_dir());
+    cJSON *plan = plan_file(path);
+    assert_contains(code_of(model(plan, "orders"), "relationships", "items"), "\"OrderItem\"");
+    cJSON_Delete(plan);
+}
+
+static void test_allocation_failures_are_clean(void **state)
+{
+    (void)state;
+    size_t len;
+    char *src = tu_read_file("schemas/shop.json", &len);
+    bb_diags d;
+    bb_schema *s = NULL;
+    bb_pipeline_opts o;
+    bb_pipeline_opts_default(&o);
+    bb_diags_init(&d, "shop.json", src, len);
+    assert_int_equal(bb_frontend("shop.json", src, len, &o.limits, &d, &s), BB_OK);
+    for (long n = 0; n < 200; n += 7) {
+        cJSON *plan = NULL;
+        bb_alloc_fail_after(n);
+        int rc = bb_architect_plan(s, &o, &d, &plan);
+        bb_alloc_fail_after(-1);
+        if (rc == BB_OK) {
+            assert_non_null(plan);
+            cJSON_Delete(plan);
+        } else {
+            assert_int_equal(rc, BB_ENOMEM);
+            assert_null(plan);
+        }
+    }
+    bb_schema_free(s);
+    bb_diags_free(&d);
+    free(src);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plan_is_deterministic),
+        cmocka_unit_test(test_project_and_build_order),
+        cmocka_unit_test(test_every_file_scope_resolves_and_custom_routes_are_user_files),
+        cmocka_unit_test(test_columns_are_precomputed_with_named_enum_types),
+        cmocka_unit_test(test_imports_are_sorted_deduplicated_and_only_what_is_used),
+        cmocka_unit_test(test_relationships_pair_with_back_populates),
+        cmocka_unit_test(test_automatic_association_table),
+        cmocka_unit_test(test_many_to_many_id_lists_in_schemas_and_routes),
+        cmocka_unit_test(test_routes_filter_sort_and_soft_delete),
+        cmocka_unit_test(test_self_reference_and_cycle),
+        cmocka_unit_test(test_nasty_strings_become_python_literals),
+        cmocka_unit_test(test_generated_lines_fit_88_columns),
+        cmocka_unit_test(test_backbone_ai_examples_plan),
+        cmocka_unit_test(test_allocation_failures_are_clean),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -314,6 +314,31 @@ void bb_llm_metrics_get(bb_llm_metrics *out)
     pthread_mutex_unlock(&metrics_lock);
 }
 
+int bb_llm_metrics_render(bb_buf *out)
+{
+    static const struct {
+        const char *name, *help;
+    } rows[] = {
+        {"backbone_llm_requests_total", "LLM calls that went to the network"},
+        {"backbone_llm_http_attempts_total", "LLM HTTP attempts, retries included"},
+        {"backbone_llm_cache_hits_total", "LLM answers served from the cache"},
+        {"backbone_llm_failures_total", "LLM calls that gave no usable answer"},
+        {"backbone_llm_prompt_tokens_total", "prompt tokens spent"},
+        {"backbone_llm_completion_tokens_total", "completion tokens spent"},
+        {"backbone_llm_seconds_total", "seconds spent waiting for models"},
+    };
+    bb_llm_metrics m;
+    bb_llm_metrics_get(&m);
+    double v[] = {(double)m.requests, (double)m.http_attempts, (double)m.cache_hits,
+                  (double)m.failures, (double)m.prompt_tokens, (double)m.completion_tokens,
+                  m.seconds};
+    int rc = BB_OK;
+    for (size_t i = 0; !rc && i < sizeof(rows) / sizeof(rows[0]); i++)
+        rc = bb_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %.17g\n", rows[i].name,
+                           rows[i].help, rows[i].name, rows[i].name, v[i]);
+    return rc;
+}
+
 static void metrics_add(const bb_llm_stats *d)
 {
     pthread_mutex_lock(&metrics_lock);

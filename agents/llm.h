@@ -215,6 +215,9 @@ typedef struct bb_llm_metrics {
 
 void bb_llm_metrics_get(bb_llm_metrics *out);
 
+/* Appends those figures in the Prometheus text format (backbone_llm_*). */
+int bb_llm_metrics_render(bb_buf *out) BB_WUR;
+
 /* Copies src into dst (cap bytes) with every occurrence of secret replaced by
  * "[redacted]"; used on anything a provider says before it is shown. */
 void bb_llm_redact(char *dst, size_t cap, const char *src, const char *secret);

@@ -274,6 +274,17 @@ static void cache_round_trips_an_entry(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void metrics_render_in_the_prometheus_format(void **state)
+{
+    (void)state;
+    bb_buf b;
+    bb_buf_init(&b, 1 << 16);
+    assert_int_equal(bb_llm_metrics_render(&b), BB_OK);
+    assert_non_null(strstr(bb_buf_str(&b), "# TYPE backbone_llm_prompt_tokens_total counter\n"));
+    assert_non_null(strstr(bb_buf_str(&b), "\nbackbone_llm_requests_total 0\n"));
+    bb_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +304,7 @@ int main(void)
         cmocka_unit_test(redaction_removes_every_copy_of_the_key),
         cmocka_unit_test(cache_key_depends_on_provider_model_and_body),
         cmocka_unit_test(cache_round_trips_an_entry),
+        cmocka_unit_test(metrics_render_in_the_prometheus_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,7 @@ typedef struct mop {
     uint32_t end;              /* sections, parents, blocks: the op after the closing tag */
     uint32_t pos;              /* byte offset of the tag, for errors */
     uint32_t ind_off, ind_len; /* F_STANDALONE: the indentation */
+    uint32_t spare;            /* makes an op 32 bytes: indexing is a shift */
 } mop;
 
 struct bb_mustache_template {
@@ -839,6 +840,14 @@ typedef struct cached {
     const void *val;
 } cached;
 
+/* Where each name was last found in a loop item (see bb_mustache_json_get_hinted). */
+#define HINTS 64
+
+typedef struct hint {
+    const char *name;
+    unsigned pos;
+} hint;
+
 /* The parent tags being rendered: their blocks override the parents' blocks. */
 typedef struct override {
     const bb_mustache_template *t;
@@ -855,11 +864,15 @@ typedef struct render {
     size_t steps_left; /* SIZE_MAX: no limit */
     bool json;         /* the model is bb_mustache_json_model: call it directly */
     bool cache_ready;
+    bool hints_ready;
+    size_t n_base; /* frames given by the caller */
+    size_t lim;    /* see update_lim */
     size_t n_stack, n_indent, indent_base, n_over;
     const void *stack[BB_MUSTACHE_MAX_STACK];
     slice indent[MAX_INDENT];
     override over[BB_MUSTACHE_MAX_DEPTH];
     cached cache[LOOKUP_CACHE];
+    hint hints[HINTS];
 } render;
 
 static int rfail(render *r, const bb_mustache_template *t, const mop *op, int rc, const char *code,
@@ -890,23 +903,48 @@ static int out_fail(render *r, const bb_mustache_template *t, const mop *op, int
     return rfail(r, t, op, rc, rc == BB_ENOMEM ? "" : "BB0712", "%s", bb_strerror(rc));
 }
 
-/* Appends n bytes; the common case (room left) is a memcpy. */
+/* The length up to which out takes bytes without growing (NUL included). */
+static inline void update_lim(render *r)
+{
+    const bb_buf *b = r->out;
+    r->lim = !b->data ? 0 : b->cap - 1 < b->max ? b->cap - 1 : b->max;
+}
+
+/*
+ * Copies n bytes. Most pieces of output are a few bytes long: two fixed-size
+ * (overlapping) copies are cheaper than a call to memcpy.
+ */
+static inline void copy_small(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        for (size_t k = 0; k < n; k++)
+            d[k] = s[k];
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
+/* Appends n bytes; the common case (room left) is a short copy. */
 static inline int put(render *r, const bb_mustache_template *t, const mop *op, const char *s,
                       size_t n)
 {
     bb_buf *b = r->out;
-    if (b->data && n < b->cap - b->len && n <= b->max - b->len) {
-        char *d = b->data + b->len;
-        if (n <= 16) /* most pieces are short: a loop beats a call to memcpy */
-            for (size_t k = 0; k < n; k++)
-                d[k] = s[k];
-        else
-            memcpy(d, s, n);
+    if (n == 0) /* out may have no memory yet */
+        return BB_OK;
+    if (n <= r->lim - b->len) {
+        copy_small(b->data + b->len, s, n);
         b->len += n;
         b->data[b->len] = '\0';
         return BB_OK;
     }
     int rc = bb_buf_append(b, s, n);
+    update_lim(r);
     return rc ? out_fail(r, t, op, rc) : BB_OK;
 }
 
@@ -988,13 +1026,28 @@ static const void *deep_get(render *r, const void *obj, const char *name, size_t
     return v;
 }
 
+/* Looks name up in a loop item, starting where it was found in the previous item. */
+static const void *loop_get(render *r, const void *obj, const char *name, size_t len)
+{
+    if (!r->hints_ready) {
+        memset(r->hints, 0, sizeof(r->hints));
+        r->hints_ready = true;
+    }
+    hint *h = &r->hints[((uintptr_t)name >> 2) & (HINTS - 1)];
+    if (h->name != name) {
+        h->name = name;
+        h->pos = BB_MUSTACHE_JSON_NO_HINT;
+    }
+    return bb_mustache_json_get_hinted(obj, name, len, &h->pos);
+}
+
 /*
  * Resolves a name as the spec says: "." is the top of the stack; otherwise
  * the first part is searched from the top of the stack down, and each
  * further part is looked up in the value found so far only. name must point
  * into a template (see deep_get).
  */
-static const void *lookup(render *r, const char *name, size_t len, bool dotted)
+static inline const void *lookup(render *r, const char *name, size_t len, bool dotted)
 {
     if (len == 1 && name[0] == '.')
         return r->n_stack ? r->stack[r->n_stack - 1] : NULL;
@@ -1003,7 +1056,8 @@ static const void *lookup(render *r, const char *name, size_t len, bool dotted)
     const char *dot = dotted ? memchr(name, '.', len) : NULL;
     size_t first = dot ? (size_t)(dot - name) : len;
     size_t i = r->n_stack - 1;
-    const void *v = model_get(r, r->stack[i], name, first);
+    const void *v = i >= r->n_base && r->json ? loop_get(r, r->stack[i], name, first)
+                                              : model_get(r, r->stack[i], name, first);
     while (!v && i-- > 0)
         v = deep_get(r, r->stack[i], name, first);
     while (v && dot) {
@@ -1038,6 +1092,7 @@ static int interpolate(render *r, const bb_mustache_template *t, const mop *op)
     if (op->kind == OP_RAW || !r->o->escape)
         return put(r, t, op, s, n);
     rc = r->o->escape(r->out, s, n);
+    update_lim(r);
     return rc ? out_fail(r, t, op, rc) : BB_OK;
 }
 
@@ -1194,11 +1249,12 @@ static int render_range(render *r, const bb_mustache_template *t, uint32_t i, ui
             if (rc)
                 break;
         }
-        switch (op->kind) {
-        case OP_TEXT:
+        if (op->kind == OP_TEXT) { /* the most common op: no jump table */
             rc = put(r, t, op, t->src + op->off, op->len);
             i++;
-            break;
+            continue;
+        }
+        switch (op->kind) {
         case OP_VAR:
         case OP_RAW:
             rc = interpolate(r, t, op);
@@ -1240,9 +1296,10 @@ static int render_begin(render *r, const bb_mustache_model *m, void *ud, const b
     r->ud = ud;
     r->o = o ? o : &defaults;
     r->out = out;
+    update_lim(r);
     r->err.rc = 0; /* the rest is filled when an error happens */
     r->json = m == &bb_mustache_json_model;
-    r->cache_ready = false;
+    r->cache_ready = r->hints_ready = false;
     r->max_depth = r->o->max_depth ? r->o->max_depth : BB_MUSTACHE_DEFAULT_DEPTH;
     if (r->max_depth > BB_MUSTACHE_MAX_DEPTH)
         r->max_depth = BB_MUSTACHE_MAX_DEPTH;
@@ -1286,6 +1343,7 @@ int bb_mustache_render_model(const bb_mustache_template *t, const bb_mustache_mo
     (void)render_begin(&r, m, model_ud, o, out);
     for (size_t i = 0; i < n_frames; i++)
         r.stack[r.n_stack++] = frames[i];
+    r.n_base = n_frames;
     return render_end(&r, t, out, out->len, err);
 }
 
@@ -1298,6 +1356,7 @@ int bb_mustache_render(const bb_mustache_template *t, const cJSON *const *frames
     (void)render_begin(&r, &bb_mustache_json_model, NULL, o, out);
     for (size_t i = 0; i < n_frames; i++)
         r.stack[r.n_stack++] = frames[i];
+    r.n_base = n_frames;
     return render_end(&r, t, out, out->len, err);
 }
 

@@ -25,20 +25,53 @@ extern const bb_mustache_model bb_mustache_json_model;
  * the renderer calls it for nearly every tag: it uses it directly when the
  * model is this one.
  */
+static inline bool bb_mustache_json_key_is(const char *k, const char *name, size_t len)
+{
+    if (!k || k[0] != name[0])
+        return false;
+    size_t i = 1;
+    while (i < len && k[i] == name[i]) /* stops at k's NUL: name has none */
+        i++;
+    return i == len && k[i] == '\0';
+}
+
 static inline const cJSON *bb_mustache_json_get(const cJSON *o, const char *name, size_t len)
 {
     if (!o || (o->type & 0xFF) != cJSON_Object)
         return NULL;
-    for (const cJSON *c = o->child; c; c = c->next) {
-        const char *k = c->string;
-        if (!k || k[0] != name[0])
-            continue;
-        size_t i = 1;
-        while (i < len && k[i] == name[i]) /* stops at k's NUL: name has none */
-            i++;
-        if (i == len && k[i] == '\0')
+    for (const cJSON *c = o->child; c; c = c->next)
+        if (bb_mustache_json_key_is(c->string, name, len))
             return c;
+    return NULL;
+}
+
+#define BB_MUSTACHE_JSON_NO_HINT 0xFFFFFFFFu
+
+/*
+ * The same, trying first the member at position *hint (where the same name
+ * was found in the previous object): the items of a list usually share one
+ * layout, and skipping members without reading their keys halves the cost
+ * of a lookup. *hint is updated.
+ */
+static inline const cJSON *bb_mustache_json_get_hinted(const cJSON *o, const char *name,
+                                                        size_t len, unsigned *hint)
+{
+    if (!o || (o->type & 0xFF) != cJSON_Object)
+        return NULL;
+    const cJSON *c = o->child;
+    if (*hint != BB_MUSTACHE_JSON_NO_HINT) {
+        for (unsigned k = 0; c && k < *hint; k++)
+            c = c->next;
+        if (c && bb_mustache_json_key_is(c->string, name, len))
+            return c;
+        c = o->child;
     }
+    for (unsigned k = 0; c; c = c->next, k++)
+        if (bb_mustache_json_key_is(c->string, name, len)) {
+            *hint = k;
+            return c;
+        }
+    *hint = BB_MUSTACHE_JSON_NO_HINT;
     return NULL;
 }
 

@@ -1,13 +1,16 @@
 /*
  * ident.c - identifier rules and the word lists behind them (ident.h).
  *
- * Every list is sorted in strcmp order (a unit test checks it) and searched
- * with bsearch. SQL lists hold lower-case words; names are folded before the
- * lookup.
+ * The lists are kept sorted (a unit test checks it), so a reader finds a
+ * word at a glance and a repeated word shows. Lookups go through one hash
+ * of all of them. SQL lists hold lower-case words; names are folded before
+ * an SQL lookup.
  */
 #include "ident.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,39 +163,116 @@ static const char *const generated_imports[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static int cmp_word(const void *key, const void *elem)
+/*
+ * Every word of every list in one open-addressing hash, with a flag per
+ * list, built once per process: one lookup answers all the list questions
+ * about a name. SQL words are stored lower case, Python words as written
+ * (Python is case-sensitive: "None" is a keyword, "none" is not).
+ */
+enum {
+    W_POSTGRESQL = 1 << 0,
+    W_MYSQL = 1 << 1,
+    W_SQLITE = 1 << 2,
+    W_MSSQL = 1 << 3,
+    W_KEYWORD = 1 << 4,
+    W_SOFT = 1 << 5,
+    W_ORM = 1 << 6,
+    W_SHADOW = 1 << 7,
+    W_IMPORT = 1 << 8,
+};
+
+#define WORD_SLOTS 4096 /* a power of two, over four times the words */
+
+typedef struct word_slot {
+    const char *word;
+    unsigned flags;
+} word_slot;
+
+static word_slot word_table[WORD_SLOTS];
+static pthread_once_t words_once = PTHREAD_ONCE_INIT;
+
+static uint32_t hash_word(const char *s)
 {
-    return strcmp((const char *)key, *(const char *const *)elem);
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
 }
 
-static bool in_list(const char *name, const char *const *list, size_t n)
+static word_slot *word_slot_of(const char *w)
 {
-    return bsearch(name, list, n, sizeof(*list), cmp_word) != NULL;
+    size_t i = hash_word(w) & (WORD_SLOTS - 1);
+    while (word_table[i].word && strcmp(word_table[i].word, w) != 0)
+        i = (i + 1) & (WORD_SLOTS - 1);
+    return &word_table[i];
+}
+
+static void add_words(const char *const *list, size_t n, unsigned flag)
+{
+    for (size_t i = 0; i < n; i++) {
+        word_slot *sl = word_slot_of(list[i]);
+        sl->word = list[i];
+        sl->flags |= flag;
+    }
+}
+
+static void build_words(void)
+{
+    add_words(pg_reserved, COUNT(pg_reserved), W_POSTGRESQL);
+    add_words(mysql_reserved, COUNT(mysql_reserved), W_MYSQL);
+    add_words(sqlite_reserved, COUNT(sqlite_reserved), W_SQLITE);
+    add_words(mssql_reserved, COUNT(mssql_reserved), W_MSSQL);
+    add_words(python_keywords, COUNT(python_keywords), W_KEYWORD);
+    add_words(python_soft_keywords, COUNT(python_soft_keywords), W_SOFT);
+    add_words(orm_reserved, COUNT(orm_reserved), W_ORM);
+    add_words(shadowed_types, COUNT(shadowed_types), W_SHADOW);
+    add_words(generated_imports, COUNT(generated_imports), W_IMPORT);
+}
+
+static unsigned word_flags(const char *w)
+{
+    pthread_once(&words_once, build_words);
+    return word_slot_of(w)->flags;
 }
 
 bool bb_ident_is_python_keyword(const char *name)
 {
-    return in_list(name, python_keywords, COUNT(python_keywords));
+    return word_flags(name) & W_KEYWORD;
 }
 
 bool bb_ident_is_soft_keyword(const char *name)
 {
-    return in_list(name, python_soft_keywords, COUNT(python_soft_keywords));
+    return word_flags(name) & W_SOFT;
 }
 
 bool bb_ident_is_orm_reserved(const char *name)
 {
-    return in_list(name, orm_reserved, COUNT(orm_reserved));
+    return word_flags(name) & W_ORM;
 }
 
 bool bb_ident_shadows_type(const char *name)
 {
-    return in_list(name, shadowed_types, COUNT(shadowed_types));
+    return word_flags(name) & W_SHADOW;
 }
 
 bool bb_ident_is_generated_import(const char *name)
 {
-    return in_list(name, generated_imports, COUNT(generated_imports));
+    return word_flags(name) & W_IMPORT;
+}
+
+static unsigned db_flag(bb_db_type db)
+{
+    switch (db) {
+    case BB_DB_POSTGRESQL:
+        return W_POSTGRESQL;
+    case BB_DB_MYSQL:
+        return W_MYSQL;
+    case BB_DB_SQLITE:
+        return W_SQLITE;
+    case BB_DB_MSSQL:
+        return W_MSSQL;
+    }
+    return 0;
 }
 
 bool bb_ident_is_sql_reserved(bb_db_type db, const char *name)
@@ -203,17 +283,7 @@ bool bb_ident_is_sql_reserved(bb_db_type db, const char *name)
         return false; /* no reserved word is that long */
     for (size_t i = 0; i <= n; i++)
         low[i] = (char)tolower((unsigned char)name[i]);
-    switch (db) {
-    case BB_DB_POSTGRESQL:
-        return in_list(low, pg_reserved, COUNT(pg_reserved));
-    case BB_DB_MYSQL:
-        return in_list(low, mysql_reserved, COUNT(mysql_reserved));
-    case BB_DB_SQLITE:
-        return in_list(low, sqlite_reserved, COUNT(sqlite_reserved));
-    case BB_DB_MSSQL:
-        return in_list(low, mssql_reserved, COUNT(mssql_reserved));
-    }
-    return false;
+    return word_flags(low) & db_flag(db);
 }
 
 size_t bb_ident_max_len(bb_db_type db)
@@ -422,61 +492,104 @@ static const char *db_label(bb_db_type db)
     return "the database";
 }
 
+/* The rules, in the order they are applied; the first one broken counts. */
+typedef enum {
+    PROBLEM_NONE = 0,
+    PROBLEM_ORM,
+    PROBLEM_SHAPE,
+    PROBLEM_KEYWORD,
+    PROBLEM_IMPORT,
+    PROBLEM_LENGTH,
+    PROBLEM_SOFT_KEYWORD,
+    PROBLEM_SHADOWS_TYPE,
+    PROBLEM_SQL_RESERVED,
+} ident_problem;
+
+static ident_problem find_problem(bb_ident_kind kind, const char *name, bb_db_type db)
+{
+    bool attr = is_attribute_kind(kind), sql = is_sql_kind(kind);
+    size_t max = bb_ident_max_len(db);
+    unsigned flags = word_flags(name); /* one lookup for the Python lists */
+    if (attr && (flags & W_ORM))
+        return PROBLEM_ORM;
+    if (!shape_ok(kind, name))
+        return PROBLEM_SHAPE;
+    if (flags & W_KEYWORD)
+        return PROBLEM_KEYWORD;
+    if (kind == BB_IDENT_CLASS && (flags & W_IMPORT))
+        return PROBLEM_IMPORT;
+    if (max && sql && strlen(name) > max)
+        return PROBLEM_LENGTH;
+    if (attr && (flags & W_SOFT))
+        return PROBLEM_SOFT_KEYWORD;
+    if (attr && (flags & W_SHADOW))
+        return PROBLEM_SHADOWS_TYPE;
+    if (sql && bb_ident_is_sql_reserved(db, name))
+        return PROBLEM_SQL_RESERVED;
+    return PROBLEM_NONE;
+}
+
+bool bb_ident_ok(bb_ident_kind kind, const char *name, bb_db_type db)
+{
+    return find_problem(kind, name, db) == PROBLEM_NONE;
+}
+
 int bb_ident_check(bb_diags *d, bb_ident_kind kind, const char *name, bb_db_type db,
                    const char *pointer, size_t offset)
 {
-    char hint[256];
+    ident_problem problem = find_problem(kind, name, db);
+    if (problem == PROBLEM_NONE)
+        return BB_OK;
+    char hint[256], why[400];
     const char *noun = kind_noun(kind);
     bb_ident_suggest(kind, name, hint, sizeof(hint));
-
-    if (is_attribute_kind(kind) && bb_ident_is_orm_reserved(name)) {
+    switch (problem) {
+    case PROBLEM_NONE:
+        break;
+    case PROBLEM_ORM:
         bb_diag_add(d, BB_ERROR, "BB0310", pointer, offset, hint,
                     "%s \"%s\" clashes with an attribute SQLAlchemy or Pydantic defines on "
                     "every model",
                     noun, name);
         return BB_EINVAL;
-    }
-    if (!shape_ok(kind, name)) {
+    case PROBLEM_SHAPE:
         bb_diag_add(d, BB_ERROR, shape_code(kind), pointer, offset, shape_rule(kind),
                     "%s \"%s\" is not a valid identifier", noun, name);
         return BB_EINVAL;
-    }
-    if (bb_ident_is_python_keyword(name)) {
+    case PROBLEM_KEYWORD:
         bb_diag_add(d, BB_ERROR, "BB0305", pointer, offset, hint,
                     "%s \"%s\" is a Python keyword: the generated code would not parse", noun,
                     name);
         return BB_EINVAL;
-    }
-    if (kind == BB_IDENT_CLASS && bb_ident_is_generated_import(name)) {
+    case PROBLEM_IMPORT:
         bb_diag_add(d, BB_ERROR, "BB0308", pointer, offset, hint,
                     "class name \"%s\" is a name the generated modules import; the model "
                     "would replace it",
                     name);
         return BB_EINVAL;
-    }
-    size_t max = bb_ident_max_len(db);
-    if (max && is_sql_kind(kind) && strlen(name) > max) {
+    case PROBLEM_LENGTH:
         bb_diag_add(d, BB_ERROR, "BB0315", pointer, offset, "shorten the name",
                     "%s \"%.20s...\" is %zu characters long; %s allows at most %zu", noun, name,
-                    strlen(name), db_label(db), max);
+                    strlen(name), db_label(db), bb_ident_max_len(db));
         return BB_EINVAL;
-    }
-    if (is_attribute_kind(kind) && bb_ident_is_soft_keyword(name))
+    case PROBLEM_SOFT_KEYWORD:
         bb_diag_add(d, BB_WARNING, "BB0306", pointer, offset, hint,
                     "%s \"%s\" is a Python soft keyword: legal, but easy to misread", noun, name);
-    else if (is_attribute_kind(kind) && bb_ident_shadows_type(name))
+        break;
+    case PROBLEM_SHADOWS_TYPE:
         bb_diag_add(d, BB_WARNING, "BB0307", pointer, offset, hint,
                     "%s \"%s\" has the name of a type the generated schemas use; inside the "
                     "class it hides that type",
                     noun, name);
-    else if (is_sql_kind(kind) && bb_ident_is_sql_reserved(db, name)) {
-        char why[400];
+        break;
+    case PROBLEM_SQL_RESERVED:
         snprintf(why, sizeof(why),
                  "SQLAlchemy quotes it, so the generated code works; raw SQL (checks, "
                  "server_default, manual queries) must quote it too. To avoid that, %s",
                  hint);
         bb_diag_add(d, BB_WARNING, "BB0309", pointer, offset, why,
                     "%s \"%s\" is a reserved word in %s", noun, name, db_label(db));
+        break;
     }
     return BB_OK;
 }

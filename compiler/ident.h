@@ -51,6 +51,10 @@ typedef enum {
 int bb_ident_check(bb_diags *d, bb_ident_kind kind, const char *name, bb_db_type db,
                    const char *pointer, size_t offset);
 
+/* True when bb_ident_check() would report nothing (no allocation, no
+ * formatting: the fast path for the common case). */
+bool bb_ident_ok(bb_ident_kind kind, const char *name, bb_db_type db);
+
 /* The single rules, for callers and tests. */
 bool bb_ident_is_python_keyword(const char *name);
 bool bb_ident_is_soft_keyword(const char *name);

@@ -1,17 +1,22 @@
 /*
  * patterns.c - the table of suspicious patterns and its matcher (patterns.h).
  *
- * Each rule is one PCRE2 pattern. They are joined into one alternation,
- * each branch opened by (*MARK:<index>), so a single JIT-compiled scan finds
- * the first suspicious spot and the mark says which rule matched. Rules may
- * use capture groups, but only relative back references (\g{-1}), since
- * joining them renumbers the groups.
+ * Each rule is a PCRE2 pattern that starts at a trigger: a word (drop,
+ * eval, javascript...) or a character (< ; ' "). A scan walks the text once
+ * in C, word by word; only where a trigger occurs does it run the rules that
+ * start with it, anchored there, JIT-compiled. Most strings hold no trigger
+ * and cost one pass over their bytes; the regexes, being anchored, never
+ * rescan the text. The first match in text order wins; at one position, the
+ * first rule in the table.
  */
 #include "patterns.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,116 +24,210 @@
 /* Between two SQL words: whitespace or short SQL block comments, at least one. */
 #define SEP "(?:\\s|/\\*[^*]{0,64}\\*/)+"
 
+/*
+ * The rules. `triggers` lists the lower-case words a match starts with
+ * ("on*" is any word starting with "on"; "__*" any word starting with "__"),
+ * or single characters. The regex is matched case-blind from the trigger.
+ */
 static const struct {
     bb_pattern_category category;
     const char *rule;
+    const char *triggers;
     const char *regex;
 } rules[] = {
     /* SQL injection: statements and tricks that have no place in a name or
      * a description. */
-    {BB_PATTERN_SQL, "drop table",
-     "\\bdrop" SEP "(?:table|database|schema|view|index|user|column|function|procedure|"
+    {BB_PATTERN_SQL, "drop table", "drop",
+     "drop" SEP "(?:table|database|schema|view|index|user|column|function|procedure|"
      "trigger)\\b"},
-    {BB_PATTERN_SQL, "delete from", "\\bdelete" SEP "from\\b"},
-    {BB_PATTERN_SQL, "truncate table", "\\btruncate" SEP "table\\b"},
-    {BB_PATTERN_SQL, "union select", "\\bunion" SEP "(?:all" SEP ")?select\\b"},
-    {BB_PATTERN_SQL, "insert into ... values",
-     "\\binsert" SEP "into\\b[^;]{0,200}?\\bvalues\\s*\\("},
-    {BB_PATTERN_SQL, "update ... set", "\\bupdate" SEP "[\\w.\"`]+" SEP "set" SEP "[\\w\"`]+\\s*="},
-    {BB_PATTERN_SQL, "alter table",
-     "\\balter" SEP "table" SEP "[\\w.\"`]+" SEP "(?:add|drop|rename|alter)\\b"},
-    {BB_PATTERN_SQL, "; --", ";\\s*--"},
-    {BB_PATTERN_SQL, "' or 1=1",
+    {BB_PATTERN_SQL, "delete from", "delete", "delete" SEP "from\\b"},
+    {BB_PATTERN_SQL, "truncate table", "truncate", "truncate" SEP "table\\b"},
+    {BB_PATTERN_SQL, "union select", "union", "union" SEP "(?:all" SEP ")?select\\b"},
+    {BB_PATTERN_SQL, "insert into ... values", "insert",
+     "insert" SEP "into\\b[^;]{0,200}?\\bvalues\\s*\\("},
+    {BB_PATTERN_SQL, "update ... set", "update",
+     "update" SEP "[\\w.\"`]+" SEP "set" SEP "[\\w\"`]+\\s*="},
+    {BB_PATTERN_SQL, "alter table", "alter",
+     "alter" SEP "table" SEP "[\\w.\"`]+" SEP "(?:add|drop|rename|alter)\\b"},
+    {BB_PATTERN_SQL, "; --", ";", ";\\s*--"},
+    {BB_PATTERN_SQL, "' or 1=1", "' \"",
      "['\"]\\s*\\)?\\s*or" SEP "(?:['\"]?(\\w+)['\"]?\\s*=\\s*['\"]?\\g{-1}\\b|true\\b)"},
-    {BB_PATTERN_SQL, "or 1=1", "\\bor" SEP "(\\d+)\\s*=\\s*\\g{-1}\\b"},
-    {BB_PATTERN_SQL, "exec xp_", "\\bexec(?:ute)?" SEP "(?:xp|sp)_\\w+"},
-    {BB_PATTERN_SQL, "xp_cmdshell", "\\bxp_cmdshell\\b"},
-    {BB_PATTERN_SQL, "sleep(", "\\b(?:pg_sleep|sleep|benchmark)\\(\\s*\\d"},
-    {BB_PATTERN_SQL, "waitfor delay", "\\bwaitfor" SEP "delay\\b"},
-    {BB_PATTERN_SQL, "from information_schema", "\\bfrom" SEP "information_schema\\b"},
-    {BB_PATTERN_SQL, "into outfile", "\\binto" SEP "(?:out|dump)file\\b"},
-    {BB_PATTERN_SQL, "load_file(", "\\bload_file\\s*\\("},
+    {BB_PATTERN_SQL, "or 1=1", "or", "or" SEP "(\\d+)\\s*=\\s*\\g{-1}\\b"},
+    {BB_PATTERN_SQL, "exec xp_", "exec execute", "exec(?:ute)?" SEP "(?:xp|sp)_\\w+"},
+    {BB_PATTERN_SQL, "xp_cmdshell", "xp_cmdshell", "xp_cmdshell\\b"},
+    {BB_PATTERN_SQL, "sleep(", "sleep pg_sleep benchmark",
+     "(?:pg_sleep|sleep|benchmark)\\(\\s*\\d"},
+    {BB_PATTERN_SQL, "waitfor delay", "waitfor", "waitfor" SEP "delay\\b"},
+    {BB_PATTERN_SQL, "from information_schema", "from", "from" SEP "information_schema\\b"},
+    {BB_PATTERN_SQL, "into outfile", "into", "into" SEP "(?:out|dump)file\\b"},
+    {BB_PATTERN_SQL, "load_file(", "load_file", "load_file\\s*\\("},
 
     /* Script injection: HTML that runs code when a generated page shows it. */
-    {BB_PATTERN_SCRIPT, "<script", "<\\s*script\\b"},
-    {BB_PATTERN_SCRIPT, "javascript:", "\\b(?:javascript|vbscript)\\s*:"},
-    {BB_PATTERN_SCRIPT, "on...= event handler",
-     "\\bon(?:abort|afterprint|animation\\w+|auxclick|beforeprint|beforeunload|blur|canplay\\w*|"
+    {BB_PATTERN_SCRIPT, "<script", "<", "<\\s*script\\b"},
+    {BB_PATTERN_SCRIPT, "javascript:", "javascript vbscript", "(?:javascript|vbscript)\\s*:"},
+    {BB_PATTERN_SCRIPT, "on...= event handler", "on*",
+     "on(?:abort|afterprint|animation\\w+|auxclick|beforeprint|beforeunload|blur|canplay\\w*|"
      "change|click|contextmenu|copy|cut|dblclick|drag\\w*|drop|durationchange|ended|error|"
      "focus\\w*|hashchange|input|invalid|key(?:down|press|up)|load\\w*|message|mouse\\w+|"
      "offline|online|page(?:hide|show)|paste|pause|play\\w*|pointer\\w+|popstate|progress|"
      "ratechange|reset|resize|scroll|search|seek\\w+|select|show|stalled|storage|submit|"
      "suspend|timeupdate|toggle|touch\\w+|transition\\w+|unload|volumechange|waiting|"
      "wheel)\\s*="},
-    {BB_PATTERN_SCRIPT, "<iframe", "<\\s*(?:iframe|object|embed|applet)\\b"},
-    {BB_PATTERN_SCRIPT, "data:text/html", "\\bdata\\s*:\\s*text/html"},
-    {BB_PATTERN_SCRIPT, "document.cookie", "\\bdocument\\s*\\.\\s*(?:cookie|write)\\b"},
+    {BB_PATTERN_SCRIPT, "<iframe", "<", "<\\s*(?:iframe|object|embed|applet)\\b"},
+    {BB_PATTERN_SCRIPT, "data:text/html", "data", "data\\s*:\\s*text/html"},
+    {BB_PATTERN_SCRIPT, "document.cookie", "document", "document\\s*\\.\\s*(?:cookie|write)\\b"},
 
     /* Code injection: Python that runs when generated code or a tool
      * evaluates the text. */
-    {BB_PATTERN_CODE, "__import__", "\\b__import__\\b"},
-    {BB_PATTERN_CODE, "eval(", "\\beval\\s*\\("},
-    {BB_PATTERN_CODE, "exec(", "\\bexec\\s*\\("},
-    {BB_PATTERN_CODE, "os.system",
-     "\\bos\\s*\\.\\s*(?:system|popen|exec\\w*|spawn\\w*|remove|unlink|rmdir|removedirs|kill)"
+    {BB_PATTERN_CODE, "__import__", "__import__", "__import__\\b"},
+    {BB_PATTERN_CODE, "eval(", "eval", "eval\\s*\\("},
+    {BB_PATTERN_CODE, "exec(", "exec", "exec\\s*\\("},
+    {BB_PATTERN_CODE, "os.system", "os",
+     "os\\s*\\.\\s*(?:system|popen|exec\\w*|spawn\\w*|remove|unlink|rmdir|removedirs|kill)"
      "\\b"},
-    {BB_PATTERN_CODE, "subprocess",
-     "\\bsubprocess\\s*\\.\\s*\\w+|\\b(?:import|from)\\s+subprocess\\b"},
-    {BB_PATTERN_CODE, "compile(", "\\bcompile\\([^()]{0,200},\\s*['\"](?:exec|eval|single)['\"]"},
-    {BB_PATTERN_CODE, "open(",
-     "\\bopen\\(\\s*['\"][^'\"]{1,200}['\"]\\s*(?:,\\s*['\"][rwaxbt+]{1,3}['\"]\\s*)?\\)"},
-    {BB_PATTERN_CODE, "dunder attribute",
-     "\\b__(?:builtins|globals|subclasses|class|bases|mro|code|reduce)__\\b"},
-    {BB_PATTERN_CODE, "pickle.loads", "\\b(?:pickle|cPickle|marshal|dill)\\s*\\.\\s*loads?\\s*\\("},
-    {BB_PATTERN_CODE, "importlib", "\\bimportlib\\s*\\.\\s*import_module\\s*\\("},
-    {BB_PATTERN_CODE, "import ctypes", "\\bimport\\s+(?:ctypes|shutil)\\b"},
-    {BB_PATTERN_CODE, "shutil.rmtree", "\\bshutil\\s*\\.\\s*rmtree\\b"},
+    {BB_PATTERN_CODE, "subprocess", "subprocess", "subprocess\\s*\\.\\s*\\w+"},
+    {BB_PATTERN_CODE, "import subprocess", "import from", "(?:import|from)\\s+subprocess\\b"},
+    {BB_PATTERN_CODE, "compile(", "compile",
+     "compile\\([^()]{0,200},\\s*['\"](?:exec|eval|single)['\"]"},
+    {BB_PATTERN_CODE, "open(", "open",
+     "open\\(\\s*['\"][^'\"]{1,200}['\"]\\s*(?:,\\s*['\"][rwaxbt+]{1,3}['\"]\\s*)?\\)"},
+    {BB_PATTERN_CODE, "dunder attribute", "__*",
+     "__(?:builtins|globals|subclasses|class|bases|mro|code|reduce)__\\b"},
+    {BB_PATTERN_CODE, "pickle.loads", "pickle cpickle marshal dill",
+     "(?:pickle|cPickle|marshal|dill)\\s*\\.\\s*loads?\\s*\\("},
+    {BB_PATTERN_CODE, "importlib", "importlib", "importlib\\s*\\.\\s*import_module\\s*\\("},
+    {BB_PATTERN_CODE, "import ctypes", "import", "import\\s+(?:ctypes|shutil)\\b"},
+    {BB_PATTERN_CODE, "shutil.rmtree", "shutil", "shutil\\s*\\.\\s*rmtree\\b"},
 };
 
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))
+typedef uint64_t rule_set; /* bit i: rules[i] */
+
+/* One trigger word (or character) and the rules that start with it. */
+typedef struct trigger {
+    char word[16];
+    rule_set rules;
+} trigger;
+
+#define MAX_TRIGGERS 64
 
 static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
-static pcre2_code *combined;
+static pcre2_code *compiled[N_RULES];
+static bool compile_failed;
+static trigger triggers[MAX_TRIGGERS]; /* sorted by word */
+static size_t n_triggers;
+static rule_set on_prefix, dunder_prefix; /* "on*" and "__*" */
+static rule_set by_char[256];             /* single-character triggers */
+static uint8_t first_pair[65536 / 8];     /* first two bytes of trigger words */
+static size_t longest_trigger;
 
-/* Joins the rules into "(*MARK:0)(?:r0)|(*MARK:1)(?:r1)|...". */
-static char *join_rules(void)
+static void set_pair(const char *w)
 {
-    /* Plain malloc: this runs once under pthread_once, and an injected
-     * allocation failure must not disable the patterns for the process. */
-    size_t total = 1;
-    for (size_t i = 0; i < N_RULES; i++)
-        total += strlen(rules[i].regex) + 32;
-    char *p = malloc(total);
-    if (!p)
-        return NULL;
-    size_t used = 0;
-    for (size_t i = 0; i < N_RULES; i++) {
-        int n = snprintf(p + used, total - used, "%s(*MARK:%zu)(?:%s)", i ? "|" : "", i,
-                         rules[i].regex);
-        if (n < 0 || (size_t)n >= total - used) {
-            free(p);
-            return NULL;
-        }
-        used += (size_t)n;
-    }
-    return p;
+    unsigned k = (unsigned)(unsigned char)w[0] << 8 | (unsigned char)w[1];
+    first_pair[k >> 3] |= (uint8_t)(1u << (k & 7));
 }
 
-/* Compiles the combined regex once per process. It is never freed: it is
- * shared by every thread for the life of the process. Byte mode (no UTF)
- * keeps the scan safe on any input and fast. */
+static bool has_pair(const char *w)
+{
+    unsigned k = (unsigned)(unsigned char)w[0] << 8 | (unsigned char)w[1];
+    return first_pair[k >> 3] & (1u << (k & 7));
+}
+
+static int cmp_trigger(const void *a, const void *b)
+{
+    return strcmp(((const trigger *)a)->word, ((const trigger *)b)->word);
+}
+
+static int cmp_key(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, ((const trigger *)elem)->word);
+}
+
+static void add_trigger(const char *word, size_t n, size_t rule)
+{
+    rule_set bit = (rule_set)1 << rule;
+    if (n == 1 && !isalnum((unsigned char)word[0])) {
+        by_char[(unsigned char)word[0]] |= bit;
+        return;
+    }
+    if (n == 3 && memcmp(word, "on*", 3) == 0) {
+        on_prefix |= bit;
+        return;
+    }
+    if (n == 3 && memcmp(word, "__*", 3) == 0) {
+        dunder_prefix |= bit;
+        return;
+    }
+    for (size_t i = 0; i < n_triggers; i++)
+        if (strlen(triggers[i].word) == n && memcmp(triggers[i].word, word, n) == 0) {
+            triggers[i].rules |= bit;
+            return;
+        }
+    if (n_triggers == MAX_TRIGGERS || n >= sizeof(triggers[0].word)) {
+        compile_failed = true; /* the table above is wrong: caught by the tests */
+        return;
+    }
+    if (n > longest_trigger)
+        longest_trigger = n;
+    memcpy(triggers[n_triggers].word, word, n);
+    triggers[n_triggers].word[n] = '\0';
+    triggers[n_triggers++].rules = bit;
+}
+
+/* Compiles every rule once per process, anchored (it starts at its trigger)
+ * and JIT-compiled where the platform allows. The regexes are never freed:
+ * every thread shares them for the life of the process. Byte mode (no UTF)
+ * keeps the scan safe on any input. */
 static void compile_patterns(void)
 {
-    char *src = join_rules();
-    if (!src)
-        return;
-    int err;
-    PCRE2_SIZE erroff;
-    combined =
-        pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &err, &erroff, NULL);
-    free(src);
-    if (combined)
-        (void)pcre2_jit_compile(combined, PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
+    for (size_t i = 0; i < N_RULES; i++) {
+        int err;
+        PCRE2_SIZE erroff;
+        compiled[i] = pcre2_compile((PCRE2_SPTR)rules[i].regex, PCRE2_ZERO_TERMINATED,
+                                    PCRE2_CASELESS | PCRE2_ANCHORED, &err, &erroff, NULL);
+        if (!compiled[i]) {
+            compile_failed = true;
+            return;
+        }
+        (void)pcre2_jit_compile(compiled[i], PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
+        for (const char *t = rules[i].triggers; *t;) {
+            size_t n = strcspn(t, " ");
+            add_trigger(t, n, i);
+            t += n;
+            t += strspn(t, " ");
+        }
+    }
+    qsort(triggers, n_triggers, sizeof(*triggers), cmp_trigger);
+    for (size_t i = 0; i < n_triggers; i++)
+        set_pair(triggers[i].word);
+}
+
+static void *pattern_malloc(size_t n, void *ctx);
+static void pattern_free(void *p, void *ctx);
+
+/* Runs the rules of set anchored at pos; true and *hit on the first match. */
+static int try_rules(const char *s, size_t len, size_t pos, rule_set set, pcre2_match_data **md,
+                     pcre2_general_context *gc, bb_pattern_hit *hit)
+{
+    for (size_t i = 0; i < N_RULES; i++) {
+        if (!(set & ((rule_set)1 << i)))
+            continue;
+        if (!*md) {
+            *md = pcre2_match_data_create(4, gc);
+            if (!*md)
+                return BB_ENOMEM;
+        }
+        int rc = pcre2_match(compiled[i], (PCRE2_SPTR)s, len, pos, 0, *md, NULL);
+        if (rc < 0)
+            continue; /* no match, or a match limit: not suspicious here */
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(*md);
+        hit->category = rules[i].category;
+        hit->rule = rules[i].rule;
+        hit->start = ov[0];
+        hit->end = ov[1];
+        return 1;
+    }
+    return 0;
 }
 
 const char *bb_pattern_category_name(bb_pattern_category c)
@@ -157,36 +256,66 @@ static void pattern_free(void *p, void *ctx)
     bb_free(p);
 }
 
+/* ASCII only, independent of the locale: the scan runs in byte mode. */
+static unsigned char ascii_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static bool is_word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* The rules the word s[0..n) may start. */
+static rule_set rules_of_word(const char *s, size_t n)
+{
+    if (n < 2)
+        return 0;
+    char low[16];
+    low[0] = (char)ascii_lower((unsigned char)s[0]);
+    low[1] = (char)ascii_lower((unsigned char)s[1]);
+    rule_set set = 0;
+    if (low[0] == 'o' && low[1] == 'n' && n > 2)
+        set |= on_prefix;
+    if (low[0] == '_' && low[1] == '_' && n > 2)
+        set |= dunder_prefix;
+    /* Most words of prose start with no trigger's first two letters. */
+    if (n > longest_trigger || !has_pair(low))
+        return set;
+    for (size_t i = 2; i < n; i++)
+        low[i] = (char)ascii_lower((unsigned char)s[i]);
+    low[n] = '\0';
+    const trigger *t = bsearch(low, triggers, n_triggers, sizeof(*triggers), cmp_key);
+    return t ? set | t->rules : set;
+}
+
 int bb_patterns_scan(const char *s, size_t len, bb_pattern_hit *hit)
 {
     pthread_once(&compile_once, compile_patterns);
-    if (!combined)
+    if (compile_failed)
         return BB_ESTATE;
-    pcre2_general_context *gc = pcre2_general_context_create(pattern_malloc, pattern_free, NULL);
-    if (!gc)
-        return BB_ENOMEM;
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(combined, gc);
-    if (!md) {
-        pcre2_general_context_free(gc);
-        return BB_ENOMEM;
-    }
-    int rc = pcre2_match(combined, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+    pcre2_general_context *gc = NULL;
+    pcre2_match_data *md = NULL;
     int result = 0;
-    if (rc >= 0) {
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        PCRE2_SPTR mark = pcre2_get_mark(md);
-        size_t i = mark ? strtoul((const char *)mark, NULL, 10) : 0;
-        if (i >= N_RULES)
-            i = 0;
-        hit->category = rules[i].category;
-        hit->rule = rules[i].rule;
-        hit->start = ov[0];
-        hit->end = ov[1];
-        result = 1;
-    } else if (rc != PCRE2_ERROR_NOMATCH) {
-        /* A match limit or JIT stack overflow: treat the text as clean
-         * rather than fail the run; the limits are far above any rule. */
-        result = 0;
+    for (size_t i = 0; i < len && result == 0;) {
+        rule_set set;
+        size_t next = i + 1;
+        if (is_word_byte((unsigned char)s[i])) {
+            while (next < len && is_word_byte((unsigned char)s[next]))
+                next++;
+            set = rules_of_word(s + i, next - i);
+        } else {
+            set = by_char[(unsigned char)s[i]];
+        }
+        if (set && !gc) {
+            gc = pcre2_general_context_create(pattern_malloc, pattern_free, NULL);
+            if (!gc)
+                return BB_ENOMEM;
+        }
+        if (set)
+            result = try_rules(s, len, i, set, &md, gc, hit);
+        i = next;
     }
     pcre2_match_data_free(md);
     pcre2_general_context_free(gc);

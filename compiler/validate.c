@@ -59,7 +59,7 @@ static uint32_t hash_name(int scope, const char *s)
 static int nx_init(name_index *x, size_t n_items)
 {
     size_t cap = 64;
-    while (cap < n_items * 2)
+    while (cap < n_items + n_items / 3) /* load factor at most 3/4 */
         cap <<= 1;
     x->slots = bb_calloc(cap, sizeof(*x->slots));
     x->mask = cap - 1;
@@ -113,11 +113,26 @@ typedef struct vctx {
     int rc; /* BB_ENOMEM once an allocation failed */
 } vctx;
 
-/* Where a diagnostic points: a JSON Pointer and a byte offset. */
+/*
+ * Where a diagnostic points: a node (its JSON Pointer and offset), or a
+ * member key of it, or an item of that member. Only resolved into a pointer
+ * and an offset when a diagnostic is reported, since finding a member's
+ * offset means skimming the source text.
+ */
 typedef struct loc {
+    const char *ptr;
+    size_t off;
+    const char *key; /* NULL: the node itself */
+    bool has_item;
+    size_t item;
+} loc;
+
+typedef struct resolved_loc {
     char ptr[384];
     size_t off;
-} loc;
+} resolved_loc;
+
+static void resolve_loc(const vctx *v, const loc *at, resolved_loc *out);
 
 static void report(vctx *v, bb_severity sev, const char *code, const loc *at, const char *hint,
                    const char *fmt, ...) BB_PRINTF(6, 7);
@@ -130,7 +145,9 @@ static void report(vctx *v, bb_severity sev, const char *code, const loc *at, co
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (bb_diag_add(v->d, sev, code, at->ptr, at->off, hint, "%s", msg) == BB_ENOMEM)
+    resolved_loc r;
+    resolve_loc(v, at, &r);
+    if (bb_diag_add(v->d, sev, code, r.ptr, r.off, hint, "%s", msg) == BB_ENOMEM)
         v->rc = BB_ENOMEM;
 }
 
@@ -244,35 +261,50 @@ static void ptr_join(char *out, size_t size, const char *base, const char *tail)
 
 static loc loc_node(const char *ptr, size_t off)
 {
-    loc l;
-    snprintf(l.ptr, sizeof(l.ptr), "%s", ptr ? ptr : "");
-    l.off = off;
+    loc l = {.ptr = ptr ? ptr : "", .off = off};
     return l;
 }
 
-/* The member key of the node at ptr/off; the node itself when absent. */
+/* The member key of the node at ptr/off (the node itself when absent). */
 static loc loc_key(const vctx *v, const char *ptr, size_t off, const char *key)
 {
-    size_t m = member_offset(v->s, off, key);
-    if (m == BB_NO_OFFSET && v->s->src)
-        return loc_node(ptr, off);
-    loc l;
-    ptr_join(l.ptr, sizeof(l.ptr), ptr ? ptr : "", key);
-    l.off = m;
+    (void)v;
+    loc l = {.ptr = ptr ? ptr : "", .off = off, .key = key};
     return l;
 }
 
 /* Item idx of the array member key (key NULL: the node is the array). */
 static loc loc_item(const vctx *v, const char *ptr, size_t off, const char *key, size_t idx)
 {
-    loc base = key ? loc_key(v, ptr, off, key) : loc_node(ptr, off);
-    size_t it = item_offset(v->s, base.off, idx);
-    loc l;
-    char num[24];
-    snprintf(num, sizeof(num), "%zu", idx);
-    ptr_join(l.ptr, sizeof(l.ptr), base.ptr, num);
-    l.off = it == BB_NO_OFFSET ? base.off : it;
+    (void)v;
+    loc l = {.ptr = ptr ? ptr : "", .off = off, .key = key, .has_item = true, .item = idx};
     return l;
+}
+
+static void resolve_loc(const vctx *v, const loc *at, resolved_loc *out)
+{
+    char base[384];
+    size_t off = at->off;
+    snprintf(base, sizeof(base), "%s", at->ptr);
+    if (at->key) {
+        size_t m = member_offset(v->s, at->off, at->key);
+        if (m != BB_NO_OFFSET || !v->s->src) {
+            char joined[384];
+            ptr_join(joined, sizeof(joined), at->ptr, at->key);
+            memcpy(base, joined, sizeof(base));
+            off = m;
+        }
+    }
+    if (at->has_item) {
+        size_t it = item_offset(v->s, off, at->item);
+        char num[24];
+        snprintf(num, sizeof(num), "%zu", at->item);
+        ptr_join(out->ptr, sizeof(out->ptr), base, num);
+        out->off = it == BB_NO_OFFSET ? off : it;
+        return;
+    }
+    memcpy(out->ptr, base, sizeof(out->ptr));
+    out->off = off;
 }
 
 #define COL_LOC(v, c, key) loc_key((v), (c)->pointer, (c)->offset, (key))
@@ -343,16 +375,29 @@ static char *arena_str(vctx *v, const char *s)
 
 /* ---- pass 1: names ------------------------------------------------------- */
 
+/* Identifier rules, with the location only worked out when there is
+ * something to report. */
+static void check_ident(vctx *v, bb_ident_kind kind, const char *name, const char *ptr, size_t off,
+                        const char *key)
+{
+    if (bb_ident_ok(kind, name, v->s->db_type))
+        return;
+    loc at = key ? loc_key(v, ptr, off, key) : loc_node(ptr, off);
+    resolved_loc r;
+    resolve_loc(v, &at, &r);
+    (void)bb_ident_check(v->d, kind, name, v->s->db_type, r.ptr, r.off);
+}
+
 static void check_table_names(vctx *v)
 {
     bb_schema *s = v->s;
     for (size_t i = 0; i < s->n_tables; i++) {
         bb_table *t = &s->tables[i];
         if (*t->table_name) {
-            loc at = TABLE_LOC(v, t, "table_name");
-            (void)bb_ident_check(v->d, BB_IDENT_TABLE, t->table_name, s->db_type, at.ptr, at.off);
+            check_ident(v, BB_IDENT_TABLE, t->table_name, t->pointer, t->offset, "table_name");
             int prev = nx_put(&v->names, SCOPE_TABLE, t->table_name, (int)i);
             if (prev != NX_NONE) {
+                loc at = TABLE_LOC(v, t, "table_name");
                 char hint[512];
                 snprintf(hint, sizeof(hint),
                          "table names must be unique; the first \"%s\" is %s: rename one",
@@ -362,10 +407,10 @@ static void check_table_names(vctx *v)
             }
         }
         if (*t->class_name) {
-            loc at = TABLE_LOC(v, t, "class_name");
-            (void)bb_ident_check(v->d, BB_IDENT_CLASS, t->class_name, s->db_type, at.ptr, at.off);
+            check_ident(v, BB_IDENT_CLASS, t->class_name, t->pointer, t->offset, "class_name");
             int prev = nx_put(&v->names, SCOPE_CLASS, t->class_name, (int)i);
             if (prev != NX_NONE) {
+                loc at = TABLE_LOC(v, t, "class_name");
                 char hint[512];
                 snprintf(hint, sizeof(hint),
                          "class names must be unique; \"%s\" is also the class of table \"%s\"",
@@ -409,9 +454,9 @@ static void check_column_names(vctx *v, size_t ti)
             (void)nx_put(&v->names, (int)ti, c->name, (int)ci);
             continue;
         }
-        loc at = COL_LOC(v, c, "name");
-        (void)bb_ident_check(v->d, BB_IDENT_COLUMN, c->name, v->s->db_type, at.ptr, at.off);
+        check_ident(v, BB_IDENT_COLUMN, c->name, c->pointer, c->offset, "name");
         int prev = nx_put(&v->names, (int)ti, c->name, (int)ci);
+        loc at = COL_LOC(v, c, "name");
         if (prev != NX_NONE)
             report(v, BB_ERROR, "BB0313", &at, "column names must be unique within a table",
                    "duplicate column \"%s\" in table \"%s\" (first at %s)", c->name, t->table_name,
@@ -1577,9 +1622,13 @@ static void check_attribute_names(vctx *v)
             loc at = !declared ? REL_LOC(v, r, "back_populates")
                      : r->name ? REL_LOC(v, r, "name")
                                : loc_node(r->pointer, r->offset);
-            if (bb_ident_check(v->d, BB_IDENT_ATTRIBUTE, r->attr_name, s->db_type, at.ptr,
-                               at.off) != BB_OK)
-                continue;
+            if (!bb_ident_ok(BB_IDENT_ATTRIBUTE, r->attr_name, s->db_type)) {
+                resolved_loc rl;
+                resolve_loc(v, &at, &rl);
+                if (bb_ident_check(v->d, BB_IDENT_ATTRIBUTE, r->attr_name, s->db_type, rl.ptr,
+                                   rl.off) != BB_OK)
+                    continue;
+            }
             int prev = nx_put(&v->names, (int)ti, r->attr_name, -2 - (int)ri);
             if (prev == NX_NONE)
                 continue;

@@ -46,7 +46,8 @@ struct bb_req {
     bb_server *srv;
     struct MHD_Connection *conn;
     const bb_route *route;
-    const char *url; /* MHD's, valid for the request's life */
+    const char *url;   /* MHD's, valid for the request's life */
+    const char *param; /* the "{name}" segment of the path, or NULL */
     char method[16];
     char id[REQUEST_ID_MAX + 1];
     char identity[BB_AUTH_IDENTITY_MAX];
@@ -285,6 +286,11 @@ const char *bb_req_header(const bb_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+const char *bb_req_param(const bb_req *r)
+{
+    return r->param;
+}
+
 const char *bb_req_id(const bb_req *r)
 {
     return r->id;
@@ -447,14 +453,32 @@ static enum MHD_Result send_reply(bb_req *r)
 
 /* ---- request steps ------------------------------------------------------ */
 
+/*
+ * True when path fits the route's pattern: the same text, where a last
+ * segment "{name}" takes any one segment of [A-Za-z0-9._-]{1,128}, given back
+ * in *param (NULL when the pattern has none).
+ */
+static bool path_matches(const char *pattern, const char *path, const char **param)
+{
+    *param = NULL;
+    const char *brace = strchr(pattern, '{');
+    if (!brace)
+        return strcmp(pattern, path) == 0;
+    size_t prefix = (size_t)(brace - pattern);
+    if (strncmp(pattern, path, prefix) != 0 || !valid_request_id(path + prefix))
+        return false;
+    *param = path + prefix;
+    return true;
+}
+
 static const bb_route *find_route(const bb_server *s, const char *path, const char *method,
-                                  bool *path_known)
+                                  bool *path_known, const char **param)
 {
     *path_known = false;
     bool head = strcmp(method, "HEAD") == 0;
     for (size_t k = 0; k < route_count(s); k++) {
         const bb_route *rt = route_at(s, k);
-        if (strcmp(rt->path, path) != 0)
+        if (!path_matches(rt->path, path, param))
             continue;
         *path_known = true;
         if (strcmp(rt->method, method) == 0 || (head && strcmp(rt->method, "GET") == 0))
@@ -471,7 +495,8 @@ static void allowed_methods(const bb_server *s, const char *path, char *out, siz
     int rc = BB_OK;
     for (size_t k = 0; !rc && k < route_count(s); k++) {
         const bb_route *rt = route_at(s, k);
-        if (strcmp(rt->path, path) != 0)
+        const char *param;
+        if (!path_matches(rt->path, path, &param))
             continue;
         rc = bb_buf_printf(&b, "%s%s", b.len ? ", " : "", rt->method);
         if (!rc && strcmp(rt->method, "GET") == 0)
@@ -709,7 +734,7 @@ static bool begin_request(bb_req *r)
     assign_request_id(r);
     r->origin = allowed_origin(s, bb_req_header(r, "Origin"));
     bool path_known;
-    r->route = find_route(s, r->url, r->method, &path_known);
+    r->route = find_route(s, r->url, r->method, &path_known, &r->param);
     if (strcmp(r->method, "OPTIONS") == 0 && path_known) {
         reply_options(r);
         return false;

@@ -58,7 +58,9 @@ typedef void (*bb_route_fn)(bb_req *r);
 
 typedef struct bb_route {
     const char *method; /* "GET" (HEAD is served too) or "POST"... */
-    const char *path;   /* exact path, e.g. "/api/v1/validate" */
+    /* The path, e.g. "/api/v1/validate"; a last segment "{name}" matches
+     * any one segment of [A-Za-z0-9._-]{1,128} (bb_req_param gives it). */
+    const char *path;
     unsigned flags;
     const char *tier; /* rate-limit tier: "public", "validate", "generate"; NULL none */
     const char *summary;
@@ -128,6 +130,8 @@ const char *bb_req_body(const bb_req *r, size_t *len);
 /* A request header (case-insensitive name), NULL when absent. */
 const char *bb_req_header(const bb_req *r, const char *name);
 const char *bb_req_id(const bb_req *r);
+/* The segment matched by the route's "{name}", or NULL. */
+const char *bb_req_param(const bb_req *r);
 /* "key:NAME", "jwt:SUB" or "ip:ADDR". */
 const char *bb_req_identity(const bb_req *r);
 bb_server *bb_req_server(const bb_req *r);

@@ -255,7 +255,8 @@ static void jwt_malformed_shapes_are_refused(void **state)
     snprintf(payload, sizeof(payload), "{\"exp\":%ld}", NOW + 60);
     snprintf(token, sizeof(token), "%s", make_jwt(hs256, payload, SECRET));
     /* Padding appended to the signature is not canonical base64url. */
-    strcat(token, "=");
+    size_t n = strlen(token);
+    snprintf(token + n, sizeof(token) - n, "=");
     assert_int_equal(check(a, token), BB_AUTH_BAD_SIGNATURE);
     bb_auth_free(a);
 }

@@ -997,6 +997,48 @@ static int rel_target(arch *a, const bb_relationship *r)
     return r->target_index >= 0 ? r->target_index : bb_schema_table_index(a->s, r->target_table);
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Adds to l the attribute names of table from's relationships (not
+ * many-to-many) that point at table to_a or to_b. */
+static void rels_between(arch *a, list *l, int from, int to_a, int to_b)
+{
+    const bb_table *t = &a->s->tables[from];
+    for (size_t i = 0; i < t->n_rels; i++) {
+        int tg = rel_target(a, &t->rels[i]);
+        if (t->rels[i].kind != BB_REL_MANY_TO_MANY && (tg == to_a || tg == to_b))
+            list_add(a, l, rel_attr(&t->rels[i]));
+    }
+}
+
+/*
+ * A many-to-many through a named table writes the same foreign keys as the
+ * relationships that reach that table directly; SQLAlchemy wants them listed
+ * in `overlaps` (comma-separated attribute names), "" when there are none.
+ */
+static const char *m2m_overlaps(arch *a, int ti, int target, const bb_relationship *r)
+{
+    int through = r->through_index >= 0 ? r->through_index
+                  : r->through          ? bb_schema_table_index(a->s, r->through)
+                                        : -1;
+    list names = {0}, uniq = {0};
+    if (through < 0 || target < 0)
+        return "";
+    rels_between(a, &names, ti, through, through);
+    if (target != ti)
+        rels_between(a, &names, target, through, through);
+    rels_between(a, &names, through, ti, target);
+    if (names.n)
+        qsort(names.v, names.n, sizeof(char *), cmp_str);
+    for (size_t i = 0; i < names.n; i++)
+        if (!uniq.n || strcmp(uniq.v[uniq.n - 1], names.v[i]))
+            list_add(a, &uniq, names.v[i]);
+    return join(a, &uniq, ",");
+}
+
 /* The flat `name = relationship(...)` text. */
 static const char *relationship_code(arch *a, int ti, const bb_relationship *r, imports *im)
 {
@@ -1037,6 +1079,11 @@ static const char *relationship_code(arch *a, int ti, const bb_relationship *r, 
             list_add(a, &args,
                      fmt(a, "remote_side=\"%s.%s\"", t->class_name,
                          a->s->tables[tti].columns[tci].name));
+    }
+    if (r->kind == BB_REL_MANY_TO_MANY) {
+        const char *ov = m2m_overlaps(a, ti, target, r);
+        if (*ov)
+            list_add(a, &args, fmt(a, "overlaps=%s", lit(a, ov)));
     }
     if (r->kind == BB_REL_ONE_TO_ONE)
         list_add(a, &args, "uselist=False");

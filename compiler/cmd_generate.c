@@ -34,7 +34,7 @@
 typedef struct gen_args {
     const char *schema;
     const char *out_dir;
-    bool check, diff, merge, force, json, sarif, quiet, allow_destructive;
+    bool check, diff, merge, force, json, sarif, quiet, allow_destructive, no_sync;
     bb_pipeline_opts p;
 } gen_args;
 
@@ -64,6 +64,8 @@ static void usage(FILE *out)
                  "  --llm off|advise       let a language model advise (docs/llm.md)\n"
                  "  --python PATH          the Python that checks the generated code\n"
                  "  --no-python            check the generated code without Python\n"
+                 "  --no-sync              do not flush the new tree to disk before the\n"
+                 "                         rename (faster; for throwaway output)\n"
                  "  --max-output BYTES     cap on the generated files (default 64M)\n"
                  "  -q, --quiet            print errors only\n"
                  "  -h, --help             this help\n"
@@ -116,6 +118,8 @@ static int parse_args(int argc, char **argv, gen_args *a)
             a->p.strict = true;
         else if (strcmp(s, "--no-python") == 0)
             a->p.python = "";
+        else if (strcmp(s, "--no-sync") == 0)
+            a->no_sync = true;
         else if (strcmp(s, "-q") == 0 || strcmp(s, "--quiet") == 0)
             a->quiet = true;
         else if ((strcmp(s, "-o") == 0 || strcmp(s, "--output") == 0) && value)
@@ -314,7 +318,8 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
         bb_emit_opts eo = {.force = a->force,
                            .merge = a->merge,
                            .check = a->check,
-                           .diff = a->diff ? &res->diff : NULL};
+                           .diff = a->diff ? &res->diff : NULL,
+                           .no_sync = a->no_sync};
         rc = bb_emit_tree(dir, files, n, prev, next, &eo, diags, &res->emit);
     }
     res->n_files = n;

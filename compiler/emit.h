@@ -54,6 +54,7 @@ typedef struct bb_emit_opts {
     bool merge;   /* write <path>.new beside files the user edited */
     bool check;   /* write nothing; report what differs */
     bb_buf *diff; /* with check: unified diffs are appended here (or NULL) */
+    bool no_sync; /* skip flushing the new tree to disk (throwaway output) */
 } bb_emit_opts;
 
 typedef struct bb_emit_report {

@@ -2,6 +2,8 @@
  * pool, logging, and the built-in routes. */
 #include "server.h"
 
+#include "advisor.h"
+
 #include "embedded.h"
 #include "pipeline.h"
 #include "ratelimit.h"
@@ -95,6 +97,7 @@ struct bb_server {
     bb_ratelimit *rl;
     bb_metrics *metrics;
     struct response_cache *cache; /* NULL: disabled */
+    bb_jobs *jobs;                /* generations with a model */
     pool pool;
     atomic_long in_flight;
     atomic_bool draining;
@@ -1231,8 +1234,10 @@ void bb_server_config_default(bb_server_config *c)
     c->rate_generate_hour = 50;
     c->rate_validate = 50;
     c->rate_window = 60;
-    c->rate_slots = 65536;
+    c->rate_slots = 16384;
     c->cache_bytes = 64 * 1024 * 1024;
+    c->max_jobs = 32;
+    c->job_ttl = 3600;
     c->log = stderr;
 }
 
@@ -1282,6 +1287,7 @@ static void random_prefix(char out[17])
 static void server_free(bb_server *s)
 {
     cache_free(s->cache);
+    bb_jobs_free(s->jobs);
     bb_ratelimit_free(s->rl);
     bb_metrics_free(s->metrics);
     bb_free(s);
@@ -1309,11 +1315,12 @@ int bb_server_start(const bb_server_config *c, bb_server **out, bb_buf *err)
     s->started_wall = time(NULL);
     clock_gettime(CLOCK_MONOTONIC, &s->started);
     random_prefix(s->id_prefix);
-    s->rl = bb_ratelimit_new(c->rate_slots ? c->rate_slots : 65536);
+    s->rl = bb_ratelimit_new(c->rate_slots ? c->rate_slots : 16384);
     s->metrics = bb_metrics_new();
+    s->jobs = bb_jobs_new(c->max_jobs ? c->max_jobs : 32, c->job_ttl ? c->job_ttl : 3600);
     /* Output read from a templates folder may change on disk: no cache. */
     s->cache = c->templates_dir ? NULL : cache_new(c->cache_bytes);
-    if (!s->rl || !s->metrics || (c->cache_bytes && !c->templates_dir && !s->cache)) {
+    if (!s->rl || !s->metrics || !s->jobs || (c->cache_bytes && !c->templates_dir && !s->cache)) {
         server_free(s);
         return BB_ENOMEM;
     }
@@ -1519,7 +1526,7 @@ static void route_metrics(bb_req *r)
     bb_metrics_set(s->metrics, BB_M_RATE_EVICTIONS, NULL, (double)bb_ratelimit_evictions(s->rl));
     bb_buf out;
     bb_buf_init(&out, 16 * 1024 * 1024);
-    if (bb_metrics_render(s->metrics, &out) != BB_OK) {
+    if (bb_metrics_render(s->metrics, &out) != BB_OK || bb_llm_metrics_render(&out) != BB_OK) {
         bb_buf_free(&out);
         bb_req_reply_error(r, 500, "internal", "cannot render metrics");
         return;
@@ -1740,6 +1747,7 @@ static void reply_invalid(bb_req *r, bb_diags *d, bool with_build_order)
 
 typedef struct request_options {
     bool strict;
+    bb_llm_mode llm; /* "llm": "off" | "advise" */
 } request_options;
 
 /* Reads "options" (and the original service's top-level flags); false and
@@ -1762,6 +1770,11 @@ static bool read_options(bb_req *r, const char *body, const body_parts *p, reque
             if (!cJSON_IsBool(it))
                 break;
             o->strict = cJSON_IsTrue(it);
+        } else if (strcmp(it->string, "llm") == 0) {
+            if (!cJSON_IsString(it) || (strcmp(it->valuestring, "off") != 0 &&
+                                        strcmp(it->valuestring, "advise") != 0))
+                break;
+            o->llm = strcmp(it->valuestring, "advise") == 0 ? BB_LLM_ADVISE : BB_LLM_OFF;
         } else if (strcmp(it->string, "enable_code_validation") == 0) {
             if (!cJSON_IsBool(it))
                 break;
@@ -1773,7 +1786,7 @@ static bool read_options(bb_req *r, const char *body, const body_parts *p, reque
     if (!ok)
         bb_req_reply_error(r, 400, "bad_request",
                            "unknown or mistyped option \"%s\" (known: strict, "
-                           "strict_validation, enable_code_validation; all booleans)",
+                           "strict_validation, enable_code_validation: booleans; llm: \"off\" or \"advise\")",
                            it->string);
     cJSON_Delete(j);
     return ok;
@@ -1927,6 +1940,41 @@ static void reply_files(bb_req *r, const bb_output *out, bb_diags *d)
     bb_req_reply_json(r, 200, o);
 }
 
+/* 202 with the job's id: generation with a model outlasts a request. */
+static void reply_job(bb_req *r, const char *schema, size_t len, const bb_pipeline_opts *opts)
+{
+    char id[BB_JOB_ID_LEN];
+    int rc = bb_advisor_submit_generation(r->srv->jobs, schema, len, opts, id);
+    if (rc) {
+        bb_req_reply_error(r, 503, "unavailable", "%s",
+                           rc == BB_ELIMIT ? "too many jobs; retry later" : "out of memory");
+        bb_req_add_header(r, "Retry-After", "30");
+        return;
+    }
+    char url[64];
+    snprintf(url, sizeof(url), "/api/v1/jobs/%s", id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "job", id);
+    cJSON_AddStringToObject(o, "state", "queued");
+    cJSON_AddStringToObject(o, "status_url", url);
+    bb_req_reply_json(r, 202, o);
+    bb_req_add_header(r, "Location", url);
+}
+
+/* GET /api/v1/jobs/{id}: the job's state, and its result once done. */
+static void route_job(bb_req *r)
+{
+    const char *id = bb_req_param(r);
+    char *json = NULL;
+    int rc = bb_jobs_status_json(r->srv->jobs, id, &json);
+    if (rc == BB_ENOTFOUND)
+        bb_req_reply_error(r, 404, "not_found", "no job %.40s (unknown or expired)", id);
+    else if (rc)
+        bb_req_reply_error(r, 503, "unavailable", "out of memory");
+    else
+        bb_req_reply(r, 200, "application/json", json, strlen(json));
+}
+
 static void route_generate(bb_req *r)
 {
     size_t len;
@@ -1947,6 +1995,11 @@ static void route_generate(bb_req *r)
     /* The reviewer's Python compile costs a process per request: the
      * service uses the built-in check unless told otherwise. */
     opts.python = r->srv->cfg.review_python ? r->srv->cfg.review_python : "";
+    if (ro.llm == BB_LLM_ADVISE) {
+        opts.llm = BB_LLM_ADVISE;
+        reply_job(r, body + p.schema_at, p.schema_len, &opts);
+        return;
+    }
     bb_diags d;
     bb_diags_init(&d, "<request>", body + p.schema_at, p.schema_len);
     d.warnings_as_errors = ro.strict;
@@ -1999,6 +2052,7 @@ static const bb_route builtin_routes[] = {
      "generate the backend from a schema", route_generate},
     {"POST", "/api/v1/validate", BB_ROUTE_AUTH | BB_ROUTE_JSON_BODY | BB_ROUTE_CACHE, "validate",
      "validate a schema", route_validate},
+    {"GET", "/api/v1/jobs/{id}", BB_ROUTE_AUTH, "public", "state and result of a job", route_job},
     {"GET", "/api/v1/status", 0, "public", "service status and limits", route_status},
     {"GET", "/health", 0, NULL, "basic health", route_health},
     {"GET", "/health/liveness", 0, NULL, "liveness probe", route_liveness},

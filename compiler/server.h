@@ -91,11 +91,16 @@ typedef struct bb_server_config {
      * uses a window 60 times longer. */
     unsigned rate_public, rate_authenticated, rate_generate, rate_generate_hour, rate_validate;
     unsigned rate_window; /* seconds; 60 */
-    size_t rate_slots;    /* counters kept; 65536 */
+    size_t rate_slots;    /* counters kept; 16384 */
 
     /* Answers of BB_ROUTE_CACHE routes, by route, Accept and body (compared
      * whole), least recently used evicted first; 0 disables the cache. */
     size_t cache_bytes; /* 64 MiB */
+
+    /* Generations with a model run as jobs (agents/jobs.h): at most
+     * max_jobs held, each kept job_ttl seconds after it ends. */
+    unsigned max_jobs; /* 32 */
+    unsigned job_ttl;  /* seconds; 3600 */
 
     const char *templates_dir; /* NULL: embedded templates */
     const char *review_python; /* Python the reviewer compiles output with; NULL: built-in check */

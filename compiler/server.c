@@ -1771,8 +1771,8 @@ static bool read_options(bb_req *r, const char *body, const body_parts *p, reque
                 break;
             o->strict = cJSON_IsTrue(it);
         } else if (strcmp(it->string, "llm") == 0) {
-            if (!cJSON_IsString(it) || (strcmp(it->valuestring, "off") != 0 &&
-                                        strcmp(it->valuestring, "advise") != 0))
+            if (!cJSON_IsString(it) ||
+                (strcmp(it->valuestring, "off") != 0 && strcmp(it->valuestring, "advise") != 0))
                 break;
             o->llm = strcmp(it->valuestring, "advise") == 0 ? BB_LLM_ADVISE : BB_LLM_OFF;
         } else if (strcmp(it->string, "enable_code_validation") == 0) {
@@ -1784,10 +1784,11 @@ static bool read_options(bb_req *r, const char *body, const body_parts *p, reque
     }
     bool ok = it == NULL;
     if (!ok)
-        bb_req_reply_error(r, 400, "bad_request",
-                           "unknown or mistyped option \"%s\" (known: strict, "
-                           "strict_validation, enable_code_validation: booleans; llm: \"off\" or \"advise\")",
-                           it->string);
+        bb_req_reply_error(
+            r, 400, "bad_request",
+            "unknown or mistyped option \"%s\" (known: strict, "
+            "strict_validation, enable_code_validation: booleans; llm: \"off\" or \"advise\")",
+            it->string);
     cJSON_Delete(j);
     return ok;
 }

@@ -876,6 +876,8 @@ static void plan_enums(arch *a, cJSON *plan)
 
 /* ---- models ---------------------------------------------------------------- */
 
+static const char *test_value(arch *a, int ti, int ci, imports *im);
+
 /* The flat `name = Column(...)` text of a user column. */
 static const char *column_code(arch *a, int ti, int ci, imports *im)
 {
@@ -1223,8 +1225,18 @@ static void plan_model(arch *a, int ti, cJSON *m)
         if (c->from_mixin)
             continue;
         cJSON *o = jpush(a, cols);
+        imports scratch = {0};
         jstr(a, o, "name", c->name);
         jstr(a, o, "code", column_code(a, ti, (int)k, &im));
+        jstr(a, o, "sa_type", sa_type(a, ti, (int)k, &scratch));
+        jstr(a, o, "python_type", py_type(a, ti, (int)k, &scratch));
+        jstr(a, o, "default_literal", default_literal(a, ti, (int)k, &scratch));
+        jstr(a, o, "test_value", test_value(a, ti, (int)k, &scratch));
+        jstr(a, o, "references", c->fk_target ? c->fk_target : "");
+        jbool(a, o, "primary_key", c->primary_key);
+        jbool(a, o, "nullable", c->nullable);
+        jbool(a, o, "unique", c->unique);
+        jbool(a, o, "index", c->index);
         jstr(a, o, "comment_line",
              c->description ? fmt(a, "    # %s", comment_text(a, c->description)) : "");
         jbool(a, o, "has_comment_line", c->description && *comment_text(a, c->description));
@@ -1241,6 +1253,7 @@ static void plan_model(arch *a, int ti, cJSON *m)
         cJSON *o = jpush(a, rels);
         jstr(a, o, "name", rel_attr(&t->rels[r]));
         jstr(a, o, "kind", bb_rel_kind_name(t->rels[r].kind));
+        jstr(a, o, "target", t->rels[r].target_class);
         jstr(a, o, "code", code);
     }
     jbool(a, m, "has_relationships", any_rel);
@@ -1646,8 +1659,9 @@ static bool factory_fills(arch *a, int ti, int ci)
     return tti < ti;
 }
 
-static void plan_factory(arch *a, int ti, cJSON *m, imports *fim)
+static void plan_factory(arch *a, int ti, cJSON *m)
 {
+    imports scratch = {0}; /* factories.py imports its helpers once, fixed */
     const bb_table *t = &a->s->tables[ti];
     list entries = {0};
     bool uses_n = false;
@@ -1669,7 +1683,8 @@ static void plan_factory(arch *a, int ti, cJSON *m, imports *fim)
             }
             continue;
         }
-        list_add(a, &entries, fmt(a, "%s: %s", lit(a, c->name), test_value(a, ti, (int)k, fim)));
+        list_add(a, &entries,
+                 fmt(a, "%s: %s", lit(a, c->name), test_value(a, ti, (int)k, &scratch)));
         bb_col_type bt = type_of(a, c);
         uses_n |= bt != BB_TYPE_BOOLEAN && bt != BB_TYPE_ENUM && bt != BB_TYPE_UUID;
     }
@@ -2033,7 +2048,6 @@ static void plan_all(arch *a, cJSON *plan)
 {
     const bb_schema *s = a->s;
     cJSON *order, *models;
-    imports fim = {0};
     cJSON *factories;
 
     jnum(a, plan, "plan_version", 1);
@@ -2056,9 +2070,6 @@ static void plan_all(arch *a, cJSON *plan)
 
     models = jarr(a, plan, "models");
     factories = jarr(a, plan, "factories");
-    imp(a, &fim, "typing", "Any");
-    imp(a, &fim, "typing", "Dict");
-    imp(a, &fim, "fastapi.testclient", "TestClient");
     for (size_t i = 0; i < s->n_tables; i++) {
         const bb_table *t = &s->tables[i];
         cJSON *m = jpush(a, models);
@@ -2078,10 +2089,9 @@ static void plan_all(arch *a, cJSON *plan)
             plan_tests(a, (int)i, m);
             cJSON *f = jpush(a, factories);
             jstr(a, f, "class", t->class_name);
-            plan_factory(a, (int)i, f, &fim);
+            plan_factory(a, (int)i, f);
         }
     }
-    jstr(a, plan, "factory_imports", render_imports(a, &fim));
     plan_models_init(a, plan);
     plan_router(a, plan);
     plan_files(a, plan);

@@ -1402,6 +1402,22 @@ static void resolve_remaining_fks(vctx *v)
     }
 }
 
+/* A one_to_one's foreign key holds each value once: make it unique, so the
+ * database enforces what the relationship promises. */
+static void mark_one_to_one_unique(vctx *v)
+{
+    bb_schema *s = v->s;
+    for (size_t ti = 0; ti < s->n_tables; ti++)
+        for (size_t ri = 0; ri < s->tables[ti].n_declared_rels; ri++) {
+            const bb_relationship *r = &s->tables[ti].rels[ri];
+            if (!rel_usable(r) || r->kind != BB_REL_ONE_TO_ONE || r->fk_table_index < 0)
+                continue;
+            bb_column *c = &s->tables[r->fk_table_index].columns[r->fk_column_index];
+            if (!(c->primary_key && count_pk(&s->tables[r->fk_table_index]) == 1))
+                c->unique = true;
+        }
+}
+
 static void first_fks(vctx *v)
 {
     bb_schema *s = v->s;
@@ -1675,6 +1691,7 @@ static void check_relationships(vctx *v)
     report_unnamed(v);
     pair_relationships(v);
     resolve_remaining_fks(v);
+    mark_one_to_one_unique(v);
     for (size_t ti = 0; ti < s->n_tables; ti++)
         for (size_t ri = 0; ri < s->tables[ti].n_declared_rels; ri++) {
             bb_relationship *r = &s->tables[ti].rels[ri];
@@ -1711,6 +1728,31 @@ static int setup(vctx *v)
     return BB_OK;
 }
 
+/* Forgets what an earlier bb_validate() resolved, so validating twice gives
+ * the same schema (implicit counterparts are not added again). */
+static void reset_resolved(bb_schema *s)
+{
+    for (size_t ti = 0; ti < s->n_tables; ti++) {
+        bb_table *t = &s->tables[ti];
+        t->n_rels = t->n_declared_rels;
+        t->is_association = false;
+        for (size_t ri = 0; ri < t->n_rels; ri++) {
+            bb_relationship *r = &t->rels[ri];
+            r->attr_name = NULL;
+            r->assoc_table = NULL;
+            r->implicit = false;
+            r->target_index = r->counterpart = -1;
+            r->fk_table_index = r->fk_column_index = r->through_index = -1;
+        }
+        for (size_t ci = 0; ci < t->n_columns; ci++) {
+            bb_column *c = &t->columns[ci];
+            c->fk_table_index = c->fk_column_index = -1;
+            c->use_alter = false;
+        }
+    }
+    s->n_build_order = 0;
+}
+
 static void teardown(vctx *v)
 {
     bb_free(v->names.slots);
@@ -1725,6 +1767,7 @@ int bb_validate(bb_schema *s, bb_diags *diags)
         return BB_EUSAGE;
     vctx v = {.s = s, .d = diags};
     s->validated = false;
+    reset_resolved(s);
     int rc = setup(&v);
     if (rc) {
         teardown(&v);

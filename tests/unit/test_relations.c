@@ -22,7 +22,7 @@
     "'back_populates': 'user'}]},\n"                                                               \
     "{'table_name': 'profiles', 'class_name': 'Profile', 'columns': [\n"                           \
     "  {'name': 'id', 'type': 'Integer', 'primary_key': true},\n"                                  \
-    "  {'name': 'user_id', 'type': 'ForeignKey', 'target': 'users.id', 'unique': true}],\n"        \
+    "  {'name': 'user_id', 'type': 'ForeignKey', 'target': 'users.id'}],\n"                        \
     " 'relationships': [{'target_table': 'users', 'type': 'one_to_one', "                          \
     "'back_populates': 'profile'}]}"
 
@@ -188,6 +188,8 @@ static void one_to_one_has_no_list_on_either_side(void **state)
     assert_ptr_equal(counterpart(t.s, profile), user);
     assert_string_equal(fk_name(t.s, profile), "user_id");
     assert_int_equal(profile->fk_table_index, bb_schema_table_index(t.s, "profiles"));
+    /* The foreign key of a one_to_one is made unique. */
+    assert_true(table(t.s, "profiles")->columns[profile->fk_column_index].unique);
     vt_free(&t);
 }
 

@@ -435,6 +435,27 @@ static void validation_survives_every_allocation_failure(void **state)
     free(bytes);
 }
 
+static void validating_twice_gives_the_same_schema(void **state)
+{
+    (void)state;
+    vt t;
+    /* One side only: validation adds Post.author; a second run must not add
+     * it again. */
+    vt_run(&t, WITH_USERS("", "{'table_name': 'posts', 'class_name': 'Post', 'columns': [\n"
+                              "  {'name': 'id', 'type': 'Integer', 'primary_key': true},\n"
+                              "  {'name': 'author_id', 'type': 'ForeignKey', "
+                              "'target': 'users.id'}],\n"
+                              " 'relationships': [{'target_table': 'users', 'type': "
+                              "'many_to_one', 'back_populates': 'posts'}]}"));
+    assert_int_equal(t.rc, BB_OK);
+    assert_int_equal(t.s->tables[0].n_rels, 1);
+    assert_int_equal(bb_validate(t.s, &t.d), BB_OK);
+    assert_int_equal(t.s->tables[0].n_rels, 1);
+    assert_string_equal(t.s->tables[0].rels[0].attr_name, "posts");
+    assert_int_equal(t.s->n_build_order, 2);
+    vt_free(&t);
+}
+
 static void validate_refuses_null_arguments(void **state)
 {
     (void)state;
@@ -475,6 +496,7 @@ int main(void)
         cmocka_unit_test(cycle_of_not_null_fks_reports_its_path),
         cmocka_unit_test(longer_cycle_is_broken_once),
         cmocka_unit_test(validation_survives_every_allocation_failure),
+        cmocka_unit_test(validating_twice_gives_the_same_schema),
         cmocka_unit_test(validate_refuses_null_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

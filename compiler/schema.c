@@ -1057,6 +1057,9 @@ static int check_bytes(bb_diags *d, const char *src, size_t len, const bb_limits
     bool in_string = false, seen_nul = false, seen_utf8 = false, seen_esc = false;
     size_t depth = 0;
     char msg[256];
+    /* cJSON refuses deeper nesting on its own; past it, a raised limit
+     * would only turn this clear message into a bare syntax error. */
+    size_t max_depth = lim->max_depth < CJSON_NESTING_LIMIT ? lim->max_depth : CJSON_NESTING_LIMIT;
     for (size_t i = 0; i < len; i++) {
         unsigned c = u[i];
         if (c == 0) {
@@ -1094,11 +1097,14 @@ static int check_bytes(bb_diags *d, const char *src, size_t len, const bb_limits
         } else if (c == '"') {
             in_string = true;
         } else if (c == '{' || c == '[') {
-            if (++depth > lim->max_depth) {
+            if (++depth > max_depth) {
                 snprintf(msg, sizeof(msg), "nesting deeper than the limit of %zu levels",
-                         lim->max_depth);
+                         max_depth);
                 add_diag(d, "BB0602", i,
-                         "flatten the document, or raise the limit with --max-depth", msg, &rc);
+                         max_depth < lim->max_depth
+                             ? "flatten the document: the JSON parser reads no deeper"
+                             : "flatten the document, or raise the limit with --max-depth",
+                         msg, &rc);
                 return rc;
             }
         } else if ((c == '}' || c == ']') && depth > 0) {

@@ -19,6 +19,7 @@
 #include "buf.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct order_ctx {
@@ -28,6 +29,7 @@ typedef struct order_ctx {
     bool *cut; /* n_tables * n_tables: edge a -> b removed */
     int *walk; /* tables on the current walk */
     int *seen; /* position of a table on the walk, -1 if not on it */
+    bb_order_locate_fn locate;
     int rc;
 } order_ctx;
 
@@ -94,6 +96,16 @@ static int describe_cycle(order_ctx *o, const int *cycle, size_t n, size_t first
     return rc;
 }
 
+static void locate(order_ctx *o, const bb_column *c, char *ptr, size_t size, size_t *off)
+{
+    if (o->locate) {
+        o->locate(o->s, c, ptr, size, off);
+        return;
+    }
+    snprintf(ptr, size, "%s", c->pointer ? c->pointer : "");
+    *off = c->offset;
+}
+
 static void note_rc(order_ctx *o, int rc)
 {
     if (rc == BB_ENOMEM)
@@ -114,11 +126,14 @@ static void break_cycle(order_ctx *o, const int *cycle, size_t n)
     }
     bb_buf path;
     bb_buf_init(&path, 4096);
+    char ptr[384];
+    size_t off;
     if (best < n) {
         int a = cycle[best], b = cycle[(best + 1) % n];
         const bb_column *c = edge_column(o, a, b);
         note_rc(o, describe_cycle(o, cycle, n, best, &path));
-        note_rc(o, bb_diag_add(o->d, BB_WARNING, "BB0428", c->pointer, c->offset,
+        locate(o, c, ptr, sizeof(ptr), &off);
+        note_rc(o, bb_diag_add(o->d, BB_WARNING, "BB0428", ptr, off,
                                "nothing to do; rows can be inserted first with this column "
                                "NULL, then updated",
                                "foreign key %s.%s closes a cycle (%s); it is created after "
@@ -130,7 +145,8 @@ static void break_cycle(order_ctx *o, const int *cycle, size_t n)
         int a = cycle[earliest], b = cycle[(earliest + 1) % n];
         const bb_column *c = edge_column(o, a, b);
         note_rc(o, describe_cycle(o, cycle, n, earliest, &path));
-        note_rc(o, bb_diag_add(o->d, BB_ERROR, "BB0429", c->pointer, c->offset,
+        locate(o, c, ptr, sizeof(ptr), &off);
+        note_rc(o, bb_diag_add(o->d, BB_ERROR, "BB0429", ptr, off,
                                "make one foreign key on the cycle nullable (\"nullable\": true) "
                                "so rows can be inserted before the row they point to exists",
                                "foreign keys form a cycle of NOT NULL columns: %s",
@@ -163,14 +179,14 @@ static bool resolve_one_cycle(order_ctx *o)
     return true;
 }
 
-int bb_order_build(bb_schema *s, bb_diags *d)
+int bb_order_build(bb_schema *s, bb_diags *d, bb_order_locate_fn locate_fn)
 {
     size_t n = s->n_tables;
     s->n_build_order = 0;
     s->build_order = bb_arena_alloc(&s->arena, (n ? n : 1) * sizeof(int));
     if (!s->build_order)
         return BB_ENOMEM;
-    order_ctx o = {.s = s, .d = d};
+    order_ctx o = {.s = s, .d = d, .locate = locate_fn};
     o.placed = bb_calloc(n ? n : 1, sizeof(bool));
     o.cut = bb_calloc(n ? n * n : 1, sizeof(bool));
     o.walk = bb_calloc(n ? n : 1, sizeof(int));

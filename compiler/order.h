@@ -20,8 +20,16 @@
 #include "diag.h"
 #include "schema.h"
 
+/*
+ * Where a diagnostic about a foreign key column should point: fills ptr
+ * (size bytes) and *off, e.g. with the column's "target" member. NULL:
+ * the column itself.
+ */
+typedef void (*bb_order_locate_fn)(const bb_schema *s, const bb_column *c, char *ptr, size_t size,
+                                   size_t *off);
+
 /* Returns BB_OK (even with cycles reported: the order is still complete),
  * or BB_ENOMEM. */
-int bb_order_build(bb_schema *s, bb_diags *d) BB_WUR;
+int bb_order_build(bb_schema *s, bb_diags *d, bb_order_locate_fn locate) BB_WUR;
 
 #endif

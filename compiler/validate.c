@@ -1705,6 +1705,18 @@ static void check_relationships(vctx *v)
 
 /* ---- the driver ---------------------------------------------------------- */
 
+/* Cycle diagnostics point at the foreign key's "target". */
+static void locate_fk_target(const bb_schema *s, const bb_column *c, char *ptr, size_t size,
+                             size_t *off)
+{
+    vctx v = {.s = (bb_schema *)s};
+    loc at = COL_LOC(&v, c, "target");
+    resolved_loc r;
+    resolve_loc(&v, &at, &r);
+    snprintf(ptr, size, "%s", r.ptr);
+    *off = r.off;
+}
+
 static int setup(vctx *v)
 {
     bb_schema *s = v->s;
@@ -1791,7 +1803,7 @@ int bb_validate(bb_schema *s, bb_diags *diags)
     }
     check_relationships(&v);
     if (!v.rc)
-        note_rc(&v, bb_order_build(s, diags));
+        note_rc(&v, bb_order_build(s, diags, locate_fk_target));
     rc = v.rc;
     teardown(&v);
     if (rc)

@@ -6,7 +6,7 @@
 set -u
 [ -n "${BACKBONE:-}" ] || { echo "BACKBONE is not set" >&2; exit 2; }
 WORK=$(mktemp -d)
-. "$(dirname "$0")/llm_helpers.sh"
+. "$(dirname "$0")/llm/helpers.sh"
 trap 'fake_stop; rm -rf "$WORK"' EXIT
 
 KEY=sk-test-never-shown-4242

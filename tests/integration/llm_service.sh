@@ -6,7 +6,7 @@
 set -u
 [ -n "${BACKBONE:-}" ] || { echo "BACKBONE is not set" >&2; exit 2; }
 WORK=$(mktemp -d)
-. "$(dirname "$0")/llm_helpers.sh"
+. "$(dirname "$0")/llm/helpers.sh"
 SRV_PID=""
 trap 'fake_stop; [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 2

@@ -1,11 +1,11 @@
-# llm_helpers.sh - shell helpers of tests/integration/llm.sh: a fake LLM
+# helpers.sh - shell helpers of tests/integration/llm.sh: a fake LLM
 # server per case, its request log, and assertions. Sourced, not run.
 
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 FAKE="$ROOT/tests/fake_llm/fake_llm.py"
-FIXTURES="$HERE/llm_fixtures.py"
+FIXTURES="$HERE/llm/fixtures.py"
 FAKE_PID=""
 
 fail() {

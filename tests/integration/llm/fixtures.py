@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""llm_fixtures.py - scripts for the fake LLM server used by llm.sh.
+"""fixtures.py - scripts for the fake LLM server used by llm.sh.
 
-    llm_fixtures.py CASE > script.json
+    fixtures.py CASE > script.json
 
 Each case is a queue of scripted answers (see tests/fake_llm/fake_llm.py).
 Model answers are written here in full, as a strict-mode model returns them:
@@ -150,7 +150,7 @@ def main():
         sys.stdout.write("\n")
         return 0
     if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        sys.stderr.write("usage: llm_fixtures.py CASE\ncases: %s\n" % " ".join(sorted(CASES)))
+        sys.stderr.write("usage: fixtures.py CASE\ncases: %s\n" % " ".join(sorted(CASES)))
         return 2
     json.dump(CASES[sys.argv[1]], sys.stdout, indent=1)
     sys.stdout.write("\n")

@@ -88,12 +88,14 @@ static void position_of(const char *src, size_t len, size_t off, int *line, int 
     *col = c;
 }
 
-/* Fills e (when not NULL and still empty) with an error that has no position. */
-static int set_error(bb_mustache_error *e, int rc, const char *code, const char *tname,
-                     size_t tname_len, const char *fmt, ...) BB_PRINTF(6, 7);
-
-static int set_error(bb_mustache_error *e, int rc, const char *code, const char *tname,
-                     size_t tname_len, const char *fmt, ...)
+/*
+ * Fills e, when it is not NULL and holds no error yet (the first error is the
+ * one reported), and returns rc. src (len bytes) locates offset off; src NULL
+ * means the error has no position.
+ */
+static int verror(bb_mustache_error *e, int rc, const char *code, const char *tname,
+                  size_t tname_len, const char *src, size_t len, size_t off, const char *fmt,
+                  va_list ap)
 {
     if (!e || e->rc)
         return rc;
@@ -101,9 +103,22 @@ static int set_error(bb_mustache_error *e, int rc, const char *code, const char 
     snprintf(e->code, sizeof(e->code), "%s", code);
     snprintf(e->template_name, sizeof(e->template_name), "%.*s", (int)tname_len, tname);
     e->line = e->column = 0;
+    if (src)
+        position_of(src, len, off, &e->line, &e->column);
+    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    return rc;
+}
+
+/* An error without a position, about template tname. */
+static int set_error(bb_mustache_error *e, int rc, const char *code, const char *tname,
+                     size_t tname_len, const char *fmt, ...) BB_PRINTF(6, 7);
+
+static int set_error(bb_mustache_error *e, int rc, const char *code, const char *tname,
+                     size_t tname_len, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    verror(e, rc, code, tname, tname_len, NULL, 0, 0, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -175,19 +190,10 @@ static int cfail(compiler *c, int rc, const char *code, size_t off, const char *
 
 static int cfail(compiler *c, int rc, const char *code, size_t off, const char *fmt, ...)
 {
-    bb_mustache_error *e = c->err;
-    if (!e || e->rc)
-        return rc;
-    char msg[sizeof(e->message)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    verror(c->err, rc, code, c->name, strlen(c->name), c->src, c->len, off, fmt, ap);
     va_end(ap);
-    e->rc = rc;
-    snprintf(e->code, sizeof(e->code), "%s", code);
-    snprintf(e->template_name, sizeof(e->template_name), "%s", c->name);
-    position_of(c->src, c->len, off, &e->line, &e->column);
-    snprintf(e->message, sizeof(e->message), "%s", msg);
     return rc;
 }
 
@@ -881,16 +887,9 @@ static int rfail(render *r, const bb_mustache_template *t, const mop *op, int rc
 static int rfail(render *r, const bb_mustache_template *t, const mop *op, int rc, const char *code,
                  const char *fmt, ...)
 {
-    bb_mustache_error *e = &r->err;
-    if (e->rc)
-        return rc;
-    e->rc = rc;
-    snprintf(e->code, sizeof(e->code), "%s", code);
-    snprintf(e->template_name, sizeof(e->template_name), "%s", t->name);
-    position_of(t->src, t->len, op->pos, &e->line, &e->column);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    verror(&r->err, rc, code, t->name, strlen(t->name), t->src, t->len, op->pos, fmt, ap);
     va_end(ap);
     return rc;
 }

@@ -1041,6 +1041,47 @@ static const char *m2m_overlaps(arch *a, int ti, int target, const bb_relationsh
     return join(a, &uniq, ",");
 }
 
+/*
+ * A self-referential many-to-many: the association table has two keys to
+ * the same table, so SQLAlchemy needs to be told which one is this side's.
+ * The relationship's foreign_key names it; else its counterpart's names
+ * the other one; else the first of the pair takes the first key.
+ */
+static void self_m2m_joins(arch *a, int ti, const bb_relationship *r, list *args)
+{
+    const bb_table *t = &a->s->tables[ti];
+    int through = r->through_index >= 0 ? r->through_index
+                  : r->through          ? bb_schema_table_index(a->s, r->through)
+                                        : -1;
+    int keys[2], n = 0, local = 0;
+    const bb_relationship *other = NULL;
+    if (through < 0 || a->t[ti].pk < 0)
+        return;
+    const bb_table *tt = &a->s->tables[through];
+    for (size_t k = 0; k < tt->n_columns && n < 2; k++) {
+        int tci;
+        if (fk_target(a, &tt->columns[k], &tci) == ti)
+            keys[n++] = (int)k;
+    }
+    if (n < 2)
+        return;
+    if (r->counterpart >= 0 && (size_t)r->counterpart < t->n_rels)
+        other = &t->rels[r->counterpart];
+    if (r->foreign_key)
+        local = !strcmp(tt->columns[keys[1]].name, r->foreign_key);
+    else if (other && other->foreign_key)
+        local = !strcmp(tt->columns[keys[0]].name, other->foreign_key);
+    else if (other)
+        local = other < r;
+    const char *pk = t->columns[a->t[ti].pk].name;
+    list_add(a, args,
+             fmt(a, "primaryjoin=\"%s.%s == %s.%s\"", t->class_name, pk, tt->class_name,
+                 tt->columns[keys[local]].name));
+    list_add(a, args,
+             fmt(a, "secondaryjoin=\"%s.%s == %s.%s\"", t->class_name, pk, tt->class_name,
+                 tt->columns[keys[!local]].name));
+}
+
 /* The flat `name = relationship(...)` text. */
 static const char *relationship_code(arch *a, int ti, const bb_relationship *r, imports *im)
 {
@@ -1082,6 +1123,8 @@ static const char *relationship_code(arch *a, int ti, const bb_relationship *r, 
                      fmt(a, "remote_side=\"%s.%s\"", t->class_name,
                          a->s->tables[tti].columns[tci].name));
     }
+    if (r->kind == BB_REL_MANY_TO_MANY && target == ti)
+        self_m2m_joins(a, ti, r, &args);
     if (r->kind == BB_REL_MANY_TO_MANY) {
         const char *ov = m2m_overlaps(a, ti, target, r);
         if (*ov)

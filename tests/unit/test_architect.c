@@ -277,6 +277,11 @@ static void test_self_reference_and_cycle(void **state)
     assert_contains(code_of(dep, "relationships", "manager"), "post_update=True");
     assert_contains(code_of(dep, "relationships", "manager"),
                     "foreign_keys=\"[Department.manager_id]\"");
+    /* Self-referential many-to-many: foreign_key names this side's key. */
+    assert_contains(code_of(emp, "relationships", "mentors"),
+                    "primaryjoin=\"Employee.id == Mentorship.mentee_id\"");
+    assert_contains(code_of(emp, "relationships", "mentees"),
+                    "secondaryjoin=\"Employee.id == Mentorship.mentee_id\"");
     cJSON_Delete(plan);
 }
 

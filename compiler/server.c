@@ -416,6 +416,13 @@ static void add_cors_headers(struct MHD_Response *resp, const bb_req *r)
                             "X-RateLimit-Reset, Retry-After");
 }
 
+static bool has_body(const bb_req *r)
+{
+    const char *len = bb_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return (len && strcmp(len, "0") != 0) ||
+           bb_req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
 /* Queues the answer the request holds (an internal error if it has none). */
 static enum MHD_Result send_reply(bb_req *r)
 {
@@ -442,10 +449,9 @@ static enum MHD_Result send_reply(bb_req *r)
     add_cors_headers(resp, r);
     for (int i = 0; i < r->n_headers; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
-    /* The body was not read: the connection cannot be reused for another
-     * request. */
-    if (r->phase == PHASE_HEADERS && bb_req_header(r, "Content-Length") &&
-        strcmp(bb_req_header(r, "Content-Length"), "0") != 0)
+    /* Refused before its body was read: the connection cannot carry
+     * another request. */
+    if (r->phase == PHASE_HEADERS && has_body(r))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->bytes_sent = len;
     r->phase = PHASE_SENT;
@@ -692,7 +698,9 @@ static bool check_body_headers(bb_req *r)
                            "Content-Type must be application/json (got %s)", type ? type : "none");
         return false;
     }
-    if (len && bb_buf_reserve(&r->body, len) != BB_OK) {
+    /* Room for the declared body, up to 1 MiB: a client that declares much
+     * and sends little makes the buffer grow only as bytes arrive. */
+    if (len && bb_buf_reserve(&r->body, len < (1 << 20) ? len : (1 << 20)) != BB_OK) {
         bb_req_reply_error(r, 503, "unavailable", "out of memory");
         return false;
     }

@@ -205,8 +205,9 @@ static int put_type(bb_buf *b, const cJSON *col)
         return bb_buf_puts(b, "sa.CHAR(length=36).with_variant(postgresql.UUID(as_uuid=True), "
                               "\"postgresql\")");
     /* SQLite only autoincrements an INTEGER PRIMARY KEY. */
-    if (strcmp(type, "BigInteger") == 0 && jbool(col, "autoincrement"))
-        return bb_buf_puts(b, "sa.BigInteger().with_variant(sa.Integer(), \"sqlite\")");
+    if ((strcmp(type, "BigInteger") == 0 || strcmp(type, "SmallInteger") == 0) &&
+        jbool(col, "autoincrement"))
+        return bb_buf_printf(b, "sa.%s().with_variant(sa.Integer(), \"sqlite\")", type);
     return bb_buf_printf(b, "sa.%s()", type);
 }
 

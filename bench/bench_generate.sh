@@ -4,9 +4,11 @@
 # next to `cp -r` of the same generated tree, and the ratio.
 # Targets: < 20 ms, < 10 MiB RSS, within 3x of cp -r.
 #
-# Two figures for generate: the default run, whose reviewer compiles every
-# generated .py file with Python, and --no-python (built-in check only),
-# which isolates what backbone itself costs.
+# Three figures for generate: the default run (its reviewer compiles every
+# generated .py file with Python, and the tree is flushed to disk before it
+# is renamed in); --no-python (built-in check only); and --no-python
+# --no-sync, which does what cp -r does (no flush) and so compares with it
+# like for like. CPU is user + system time.
 set -eu
 cd "$(dirname "$0")/.."
 BB=${BACKBONE:-$PWD/build/release/backbone}
@@ -54,13 +56,12 @@ files=$(find "$T/ref" -type f | wc -l)
 bytes=$(du -sb "$T/ref" | cut -f1)
 echo "schema: 50 tables -> $files files, $bytes bytes"
 
-# Mean wall time in ms of a command run with a fresh output folder each time.
+# Mean wall time, its stddev and mean CPU time (user + system) in ms of a
+# command run with a fresh output folder each time.
 mean_ms() {
-    label=$1
-    shift
     hyperfine -N --style none --warmup 3 --runs "$RUNS" --prepare "rm -rf $T/out" \
         --export-json "$T/h.json" "$*" >/dev/null 2>&1
-    $PY -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.2f %.2f" % (r["mean"]*1e3, r["stddev"]*1e3))' "$T/h.json"
+    $PY -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.2f %.2f %.2f" % (r["mean"]*1e3, r["stddev"]*1e3, (r["user"]+r["system"])*1e3))' "$T/h.json"
 }
 
 # Peak resident set size in KiB (the largest of 5 runs).
@@ -75,24 +76,21 @@ peak_kib() {
     echo "$max"
 }
 
-set -- $(mean_ms generate "$BB generate $T/schema50.json -o $T/out -q")
-gen_ms=$1 gen_sd=$2
-set -- $(mean_ms generate-no-python "$BB generate $T/schema50.json -o $T/out -q --no-python")
-nopy_ms=$1 nopy_sd=$2
-set -- $(mean_ms cp "cp -r $T/ref $T/out")
-cp_ms=$1 cp_sd=$2
-gen_rss=$(peak_kib "$BB" generate "$T/schema50.json" -o "$T/out" -q)
-nopy_rss=$(peak_kib "$BB" generate "$T/schema50.json" -o "$T/out" -q --no-python)
-cp_rss=$(peak_kib cp -r "$T/ref" "$T/out")
+G="$BB generate $T/schema50.json -o $T/out -q"
+: >"$T/rows"
+for flags in "" "--no-python" "--no-python --no-sync"; do
+    # shellcheck disable=SC2086
+    echo "generate $flags|$(mean_ms "$G $flags")|$(peak_kib $G $flags)" >>"$T/rows"
+done
+echo "cp -r of the generated tree|$(mean_ms "cp -r $T/ref $T/out")|$(peak_kib cp -r "$T/ref" "$T/out")" >>"$T/rows"
 
-$PY - "$gen_ms" "$gen_sd" "$nopy_ms" "$nopy_sd" "$cp_ms" "$cp_sd" "$gen_rss" "$nopy_rss" "$cp_rss" <<'PYEOF'
+$PY - "$T/rows" <<'PYEOF'
 import sys
-g, gs, n, ns, c, cs = map(float, sys.argv[1:7])
-gr, nr, cr = map(int, sys.argv[7:10])
-print("%-34s %9s %9s %11s %9s" % ("", "mean ms", "stddev", "peak RSS", "vs cp -r"))
-for label, ms, sd, rss in (("generate (Python compile check)", g, gs, gr),
-                           ("generate --no-python", n, ns, nr),
-                           ("cp -r of the generated tree", c, cs, cr)):
-    print("%-34s %9.2f %9.2f %8.1f MiB %8.2fx" % (label, ms, sd, rss / 1024.0, ms / c))
+rows = [l.rstrip("\n").split("|") for l in open(sys.argv[1]) if l.strip()]
+cp = float(rows[-1][1].split()[0])
+print("%-34s %9s %8s %8s %11s %9s" % ("", "wall ms", "stddev", "CPU ms", "peak RSS", "vs cp -r"))
+for label, t, rss in rows:
+    ms, sd, cpu = map(float, t.split())
+    print("%-34s %9.2f %8.2f %8.2f %7.1f MiB %8.2fx" % (label, ms, sd, cpu, int(rss) / 1024.0, ms / cp))
 print("targets: < 20 ms, < 10 MiB, within 3x of cp -r")
 PYEOF

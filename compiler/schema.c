@@ -15,6 +15,7 @@
 #include "schema.h"
 
 #include "codes.h"
+#include "patterns.h" /* every string value read is checked for suspicious content */
 #include "srcmap.h"
 #include "suggest.h"
 
@@ -25,14 +26,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-/* The suspicious-content matcher: every string value read is checked. */
-#if defined(__has_include)
-#if __has_include("patterns.h")
-#include "patterns.h"
-#define BB_HAVE_PATTERNS 1
-#endif
-#endif
 
 #define POINTER_MAX 4096 /* a JSON Pointer longer than this is cut short */
 
@@ -118,7 +111,7 @@ static const char *const rel_keys[] = {
 };
 static const char *const unique_keys[] = {"name", "columns"};
 static const char *const index_keys[] = {"name", "columns", "unique"};
-static const char *const check_keys_list[] = {"name", "expression"};
+static const char *const check_item_keys[] = {"name", "expression"};
 
 /* ---- the loader's state and its reporting helpers ---------------------- */
 
@@ -246,12 +239,10 @@ static const char *take_string(loader *L, const cJSON *v)
     size_t bytes;
     size_t chars = utf8_chars(v->valuestring, &bytes);
     if (chars > L->lim->max_string_chars) {
-        char hint[128];
-        snprintf(hint, sizeof(hint), "shorten it, or raise the limit with --max-string-length");
-        report(L, BB_ERROR, "BB0606", v, hint, "string of %zu characters is over the limit of %zu",
-               chars, L->lim->max_string_chars);
+        report(L, BB_ERROR, "BB0606", v, "shorten it, or raise the limit with --max-string-length",
+               "string of %zu characters is over the limit of %zu", chars,
+               L->lim->max_string_chars);
     }
-#ifdef BB_HAVE_PATTERNS
     /* Scan first: the offset lookup and the report are only needed on a
      * hit (or when the scan itself failed, which check reports). */
     bb_pattern_hit hit;
@@ -259,7 +250,6 @@ static const char *take_string(loader *L, const cJSON *v)
         bb_patterns_check(L->d, v->valuestring, bytes, bb_buf_str(&L->ptr), off_of(L, v)) ==
             BB_ENOMEM)
         L->rc = BB_ENOMEM;
-#endif
     return dup_str(L, v->valuestring);
 }
 
@@ -830,7 +820,7 @@ static void read_checks(loader *L, const cJSON *arr, bb_table *t)
         if (cJSON_IsString(c)) {
             k->expression = take_string(L, c);
         } else if (cJSON_IsObject(c)) {
-            check_keys(L, c, check_keys_list, COUNT(check_keys_list), "a check constraint");
+            check_keys(L, c, check_item_keys, COUNT(check_item_keys), "a check constraint");
             k->name = get_string(L, c, "name", false);
             k->expression = get_string(L, c, "expression", true);
         } else {

@@ -90,6 +90,14 @@ serve --cache-bytes 0
 run "validate (no cache, compiles each)" "http://127.0.0.1:$port/api/v1/validate" vn
 run "generate (no cache, compiles each)" "http://127.0.0.1:$port/api/v1/generate" gn
 echo "  peak RSS of the server: $(peak_rss $pid)"
+# Where a generation's time goes, from the server's own stage histograms.
+curl -s "http://127.0.0.1:$port/metrics" | awk '
+    /^backbone_pipeline_stage_duration_seconds_sum/ { split($1, a, "\""); sum[a[2]] = $2 }
+    /^backbone_pipeline_stage_duration_seconds_count/ { split($1, a, "\""); cnt[a[2]] = $2 }
+    END { line = "  pipeline stage means:"
+          for (st in sum) if (cnt[st] > 0) line = line sprintf(" %s %.3f ms", st, 1000 * sum[st] / cnt[st])
+          print line }'
+
 kill "$pid"; wait "$pid" || true
 
 fport=$(free_port)

@@ -751,6 +751,31 @@ static const char **read_constraint_columns(loader *L, const cJSON *item, size_t
     return out;
 }
 
+/*
+ * One item of "unique" or "indexes": an array of column names, or an object
+ * with "name", "columns" and, for an index, "unique". False (reported) when
+ * the item is neither.
+ */
+static bool read_column_set(loader *L, const cJSON *c, bool is_index, const char **name,
+                            const char ***columns, size_t *n_columns, bool *unique)
+{
+    if (!cJSON_IsArray(c) && !cJSON_IsObject(c)) {
+        wrong_type(L, c, "an array of column names or an object");
+        return false;
+    }
+    if (cJSON_IsObject(c)) {
+        if (is_index)
+            check_keys(L, c, index_keys, COUNT(index_keys), "an index");
+        else
+            check_keys(L, c, unique_keys, COUNT(unique_keys), "a unique constraint");
+        *name = get_string(L, c, "name", false);
+        if (is_index)
+            *unique = get_bool(L, c, "unique", false, NULL);
+    }
+    *columns = read_constraint_columns(L, c, n_columns);
+    return true;
+}
+
 static void read_uniques(loader *L, const cJSON *arr, bb_table *t)
 {
     size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
@@ -761,18 +786,11 @@ static void read_uniques(loader *L, const cJSON *arr, bb_table *t)
     }
     for (const cJSON *c = arr->child; c; c = c->next, i++) {
         size_t saved = push_index(L, i);
-        if (cJSON_IsArray(c) || cJSON_IsObject(c)) {
-            bb_unique *u = &t->uniques[t->n_uniques++];
-            u->pointer = dup_pointer(L);
-            u->offset = off_of(L, c);
-            if (cJSON_IsObject(c)) {
-                check_keys(L, c, unique_keys, COUNT(unique_keys), "a unique constraint");
-                u->name = get_string(L, c, "name", false);
-            }
-            u->columns = read_constraint_columns(L, c, &u->n_columns);
-        } else {
-            wrong_type(L, c, "an array of column names or an object");
-        }
+        bb_unique *u = &t->uniques[t->n_uniques];
+        u->pointer = dup_pointer(L);
+        u->offset = off_of(L, c);
+        if (read_column_set(L, c, false, &u->name, &u->columns, &u->n_columns, NULL))
+            t->n_uniques++;
         pop(L, saved);
     }
 }
@@ -787,19 +805,11 @@ static void read_indexes(loader *L, const cJSON *arr, bb_table *t)
     }
     for (const cJSON *c = arr->child; c; c = c->next, i++) {
         size_t saved = push_index(L, i);
-        if (cJSON_IsArray(c) || cJSON_IsObject(c)) {
-            bb_index *x = &t->indexes[t->n_indexes++];
-            x->pointer = dup_pointer(L);
-            x->offset = off_of(L, c);
-            if (cJSON_IsObject(c)) {
-                check_keys(L, c, index_keys, COUNT(index_keys), "an index");
-                x->name = get_string(L, c, "name", false);
-                x->unique = get_bool(L, c, "unique", false, NULL);
-            }
-            x->columns = read_constraint_columns(L, c, &x->n_columns);
-        } else {
-            wrong_type(L, c, "an array of column names or an object");
-        }
+        bb_index *x = &t->indexes[t->n_indexes];
+        x->pointer = dup_pointer(L);
+        x->offset = off_of(L, c);
+        if (read_column_set(L, c, true, &x->name, &x->columns, &x->n_columns, &x->unique))
+            t->n_indexes++;
         pop(L, saved);
     }
 }

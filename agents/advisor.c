@@ -660,6 +660,47 @@ int bb_advisor_apply_plan(cJSON *plan, const cJSON *accepted, const char *provid
     return BB_OK;
 }
 
+/* Model text shown on a terminal: control characters become spaces. */
+static void printable_copy(char *dst, size_t cap, const char *src)
+{
+    size_t o = 0;
+    for (; src && *src && o + 1 < cap; src++)
+        dst[o++] = (unsigned char)*src < 0x20 || *src == 0x7f ? ' ' : *src;
+    dst[o] = '\0';
+}
+
+void bb_advisor_print_decisions(FILE *out, const cJSON *plan)
+{
+    const cJSON *llm = cJSON_GetObjectItemCaseSensitive(plan, "llm");
+    const cJSON *decisions = cJSON_GetObjectItemCaseSensitive(llm, "decisions");
+    if (!cJSON_GetArraySize(decisions))
+        return;
+    fprintf(out, "\ndecided by the model (%s, %s):\n", str_or_null(llm, "provider"),
+            str_or_null(llm, "model"));
+    const cJSON *d;
+    cJSON_ArrayForEach(d, decisions)
+    {
+        const char *column = str_or_null(d, "column");
+        char where[300];
+        snprintf(where, sizeof(where), "%s%s%s", str_or_null(d, "table"), column ? "." : "",
+                 column ? column : "");
+        fprintf(out, "  %-12s %-32s", str_or_null(d, "kind"), where);
+        const cJSON *cols = cJSON_GetObjectItemCaseSensitive(d, "columns");
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cols)
+            fprintf(out, "%s%s", c == cols->child ? "(" : ", ", c->valuestring);
+        if (cols)
+            fputc(')', out);
+        const char *value = str_or_null(d, "value");
+        if (value) {
+            char shown[120];
+            printable_copy(shown, sizeof(shown), value);
+            fprintf(out, "%s", shown);
+        }
+        fputc('\n', out);
+    }
+}
+
 /* ---- review findings ------------------------------------------------------- */
 
 /* Keeps the candidate node when its pointer is the longest prefix of ptr so far. */
@@ -686,15 +727,6 @@ static size_t offset_of(const bb_schema *s, const char *ptr)
             consider(ptr, t->rels[j].pointer, t->rels[j].offset, &best, &best_len);
     }
     return best;
-}
-
-/* Model text shown on a terminal: control characters become spaces. */
-static void printable_copy(char *dst, size_t cap, const char *src)
-{
-    size_t o = 0;
-    for (; src && *src && o + 1 < cap; src++)
-        dst[o++] = (unsigned char)*src < 0x20 || *src == 0x7f ? ' ' : *src;
-    dst[o] = '\0';
 }
 
 int bb_advisor_report_findings(const bb_schema *s, const cJSON *input_doc, const cJSON *answer,

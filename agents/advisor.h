@@ -33,6 +33,8 @@
 #include "schema.h"
 #include "stage.h"
 
+#include <stdio.h>
+
 typedef struct cJSON cJSON;
 
 #define BB_ADVISOR_MAX_INDEX_COLUMNS 3
@@ -60,6 +62,10 @@ int bb_advisor_check_proposals(const bb_schema *s, const cJSON *answer, bb_diags
 int bb_advisor_apply_schema(bb_schema *s, const cJSON *accepted, size_t *n_schema) BB_WUR;
 int bb_advisor_apply_plan(cJSON *plan, const cJSON *accepted, const char *provider,
                           const char *model) BB_WUR;
+
+/* Prints the plan's model decisions for `backbone plan` (nothing when the
+ * plan has none): one line each, "kind  table.column  value". */
+void bb_advisor_print_decisions(FILE *out, const cJSON *plan);
 
 /*
  * Checks the review's findings ({"findings": [...]}) against the input

@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 
+#include "advisor.h"
 #include "bb.h"
 #include "diag.h"
 #include "llm.h"
@@ -123,6 +124,7 @@ static void print_outline(const bb_output *o)
     print_models(s);
     print_routes(o->plan);
     print_files(o->plan);
+    bb_advisor_print_decisions(stdout, o->plan);
 }
 
 int bb_cmd_plan(int argc, char **argv)

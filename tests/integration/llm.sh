@@ -115,6 +115,15 @@ expect_eq "the review's warning is at its pointer" 1 "$(grep -c 'warning\[BB0908
 expect_eq "strict output schema" True \
     "$(log_query "log[0]['body']['response_format']['json_schema']['strict']")"
 
+# The readable plan says which decisions came from the model.
+fake_start advise-normal
+"$BACKBONE" plan clinic_in.json --llm advise > outline.txt 2> /dev/null || fail "plan outline with advice"
+expect_grep "decided by the model (openai, fake-model)" outline.txt
+expect_grep "index        appointments  *(doctor_id, starts_at)" outline.txt
+expect_grep "docstring    doctors  *A doctor who sees patients." outline.txt
+"$BACKBONE" plan clinic_in.json > outline_off.txt 2> /dev/null
+expect_no_grep "decided by the model" outline_off.txt
+
 # generate with advice: the project parses and passes its own tests.
 fake_start advise-normal
 "$BACKBONE" generate clinic_in.json -o proj --llm advise > out.txt 2> err.txt || { cat err.txt >&2; fail "generate --llm advise"; }

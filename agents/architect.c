@@ -106,39 +106,37 @@ static const char *keep(arch *a, bb_buf *b, int rc)
     return p;
 }
 
-static const char *lit(arch *a, const char *s)
+/* f's text for s (a pylit conversion), kept in the arena. */
+static const char *convert(arch *a, int (*f)(bb_buf *, const char *), const char *s)
 {
     bb_buf b;
     bb_buf_init(&b, CODE_MAX);
-    return keep(a, &b, a->rc ? a->rc : bb_pylit_str(&b, s));
+    return keep(a, &b, a->rc ? a->rc : f(&b, s));
+}
+
+static const char *lit(arch *a, const char *s)
+{
+    return convert(a, bb_pylit_str, s);
 }
 
 static const char *snake(arch *a, const char *s)
 {
-    bb_buf b;
-    bb_buf_init(&b, CODE_MAX);
-    return keep(a, &b, a->rc ? a->rc : bb_pylit_snake(&b, s));
+    return convert(a, bb_pylit_snake, s);
 }
 
 static const char *capwords(arch *a, const char *s)
 {
-    bb_buf b;
-    bb_buf_init(&b, CODE_MAX);
-    return keep(a, &b, a->rc ? a->rc : bb_pylit_capwords(&b, s));
+    return convert(a, bb_pylit_capwords, s);
 }
 
 static const char *constant(arch *a, const char *s)
 {
-    bb_buf b;
-    bb_buf_init(&b, CODE_MAX);
-    return keep(a, &b, a->rc ? a->rc : bb_pylit_constant(&b, s));
+    return convert(a, bb_pylit_constant, s);
 }
 
 static const char *comment_text(arch *a, const char *s)
 {
-    bb_buf b;
-    bb_buf_init(&b, CODE_MAX);
-    return keep(a, &b, a->rc ? a->rc : bb_pylit_comment(&b, s));
+    return convert(a, bb_pylit_comment, s);
 }
 
 /* A TOML basic string: double quotes, \" and \\ escaped, control

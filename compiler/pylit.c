@@ -406,46 +406,10 @@ static void trim(const char *s, size_t *a, size_t *b)
 
 static int wrap_span(bb_buf *out, int indent, const char *s, size_t n, size_t trailer);
 
-/* Emits the items of s[a..b) (split at depth-0 commas) one per line. */
-static int wrap_items(bb_buf *out, int indent, const char *s, size_t a, size_t b)
+/* The index of the next comma at depth 0 in s[i..b), or b. */
+static size_t next_top_comma(const char *s, size_t i, size_t b)
 {
-    size_t i = a, depth = 0, start = a;
-    int rc;
-    while (i <= b) {
-        char c = i < b ? s[i] : ',';
-        if (i < b && (c == '"' || c == '\'')) {
-            i = skip_string(s, b, i);
-            continue;
-        }
-        if (is_open(c))
-            depth++;
-        else if (is_close(c) && depth > 0)
-            depth--;
-        else if (c == ',' && depth == 0) {
-            size_t x = start, y = i;
-            trim(s, &x, &y);
-            if (y > x) {
-                if ((rc = wrap_span(out, indent, s + x, y - x, 1)))
-                    return rc;
-                /* wrap_span ended the line: put the comma before it. */
-                out->len--;
-                if ((rc = bb_buf_puts(out, ",\n")))
-                    return rc;
-            }
-            start = i + 1;
-        }
-        i++;
-    }
-    return BB_OK;
-}
-
-/* Whether s[a..b) holds a comma at depth 0 (a trailing one does not count:
- * it is how a one-item tuple is written). */
-static bool has_top_comma(const char *s, size_t a, size_t b)
-{
-    size_t i = a, depth = 0;
-    while (b > a && (s[b - 1] == ' ' || s[b - 1] == ','))
-        b--;
+    size_t depth = 0;
     while (i < b) {
         char c = s[i];
         if (c == '"' || c == '\'') {
@@ -457,10 +421,40 @@ static bool has_top_comma(const char *s, size_t a, size_t b)
         else if (is_close(c) && depth > 0)
             depth--;
         else if (c == ',' && depth == 0)
-            return true;
+            return i;
         i++;
     }
-    return false;
+    return b;
+}
+
+/* Emits the items of s[a..b) (split at depth-0 commas) one per line. */
+static int wrap_items(bb_buf *out, int indent, const char *s, size_t a, size_t b)
+{
+    size_t start = a;
+    int rc;
+    while (start < b) {
+        size_t end = next_top_comma(s, start, b), x = start, y = end;
+        trim(s, &x, &y);
+        if (y > x) {
+            if ((rc = wrap_span(out, indent, s + x, y - x, 1)))
+                return rc;
+            /* wrap_span ended the line: put the comma before it. */
+            out->len--;
+            if ((rc = bb_buf_puts(out, ",\n")))
+                return rc;
+        }
+        start = end + 1;
+    }
+    return BB_OK;
+}
+
+/* Whether s[a..b) holds a comma at depth 0 (a trailing one does not count:
+ * it is how a one-item tuple is written). */
+static bool has_top_comma(const char *s, size_t a, size_t b)
+{
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == ','))
+        b--;
+    return next_top_comma(s, a, b) < b;
 }
 
 /*

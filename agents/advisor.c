@@ -888,6 +888,8 @@ int bb_advisor_run(bb_pipeline_state *st)
                           "no model advice: %s", err);
         return BB_OK;
     }
+    /* A spinner only for a command on a terminal, never for the service. */
+    cfg.http.progress = bb_llm_cli_options() != NULL;
     bb_llm_client c;
     bb_llm_client_init(&c, &cfg);
     /* Model answers are advice: never let them turn into errors under --strict. */

@@ -31,7 +31,7 @@
 #define BB_AUTH_NAME_MAX 64 /* key names: [A-Za-z0-9._-]{1,64} */
 #define BB_AUTH_KEY_PREFIX "bb_"
 #define BB_AUTH_KEY_CHARS 43 /* base64url of 32 random bytes */
-#define BB_AUTH_IDENTITY_MAX 160
+#define BB_AUTH_IDENTITY_MAX 256
 
 typedef struct bb_auth bb_auth;
 

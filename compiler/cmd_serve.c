@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_CORS_ORIGINS 16
 
@@ -244,9 +245,24 @@ static int load_credentials(bb_auth *auth, const serve_args *a, const char *keys
     return BB_EXIT_OK;
 }
 
+/* Anyone who may write the keys file may add a key: say so loudly. */
+static void check_keys_file_mode(bb_server *srv, const char *keys_file)
+{
+    struct stat st;
+    if (!keys_file || stat(keys_file, &st) != 0 || !(st.st_mode & (S_IWGRP | S_IWOTH)))
+        return;
+    char msg[600];
+    snprintf(msg, sizeof(msg),
+             "WARNING: the keys file %s is writable by other users, who could add keys; "
+             "chmod 600 it",
+             keys_file);
+    bb_server_log(srv, "warn", msg, NULL);
+}
+
 static void log_startup(bb_server *srv, const serve_args *a, const bb_auth *auth,
                         const char *keys_file)
 {
+    check_keys_file_mode(srv, a->keys_file);
     char extra[512];
     snprintf(extra, sizeof(extra),
              ",\"host\":\"%s\",\"port\":%u,\"api_keys\":%zu,\"jwt\":%s,\"auth\":%s", a->cfg.host,

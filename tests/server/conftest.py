@@ -42,7 +42,7 @@ def make_jwt(payload, secret=JWT_SECRET, header=None, alg="sha256"):
 class Server:
     """One `backbone serve` process and what it needs."""
 
-    def __init__(self, args=(), env=None, keys=True, jwt=True):
+    def __init__(self, args=(), env=None, keys=True, jwt=True, keys_mode=None):
         self.binary = os.environ["BACKBONE"]
         self.dir = tempfile.mkdtemp(prefix="bb-serve-")
         self.keys_file = os.path.join(self.dir, "api-keys")
@@ -52,6 +52,8 @@ class Server:
                 [self.binary, "keys", "new", "tests", "--api-keys-file", self.keys_file],
                 check=True, capture_output=True, text=True)
             self.key = out.stdout.strip()
+            if keys_mode is not None:
+                os.chmod(self.keys_file, keys_mode)
         full_env = {k: v for k, v in os.environ.items()
                     if k not in ("BACKBONE_API_KEYS", "BACKBONE_JWT_SECRET")}
         full_env["XDG_CONFIG_HOME"] = self.dir

@@ -170,3 +170,12 @@ def test_short_jwt_secret_is_refused_at_start(tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 2
     assert "at least 32 bytes" in p.stderr
+
+
+def test_keys_file_writable_by_others_is_warned_about(fresh_server):
+    s = fresh_server(keys_mode=0o666)
+    assert any(rec.get("level") == "warn" and "writable by other users" in rec.get("msg", "")
+               for rec in s.log_records())
+    quiet = fresh_server()
+    assert not any("writable by other users" in rec.get("msg", "")
+                   for rec in quiet.log_records())

@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include "llm.h"
+#include "llm_cache.h"
 #include "llm_http.h"
 
 #include <cJSON.h>
@@ -478,6 +479,76 @@ static void cached_answer_is_identical_and_sends_nothing(void **state)
     fake_stop(&fk);
 }
 
+static void broken_cache_entry_is_asked_again_and_replaced(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk, "{\"openai\":[" OK_OPENAI "]}");
+    char cache[128];
+    snprintf(cache, sizeof(cache), "%s/cache", fk.dir);
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    c.cfg.cache_dir = bb_strdup(cache);
+    /* Plant garbage under the key this request will have. */
+    cJSON *schema = answer_schema();
+    bb_llm_msg m = {"user", "Say hello as JSON."};
+    bb_llm_request req = {"You answer in JSON.", &m, 1, "answer", schema};
+    char *body;
+    size_t len;
+    char key[65];
+    assert_int_equal(bb_llm_build_body(&c, &req, &body, &len), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", "test-model", body, len, key), BB_OK);
+    assert_int_equal(bb_llm_cache_put(cache, key, "{not json", 9), BB_OK);
+    bb_free(body);
+    cJSON_Delete(schema);
+    bb_llm_reply r;
+    bb_llm_error e;
+    assert_int_equal(ask(&c, &r, &e), BB_OK);
+    assert_false(r.from_cache);
+    assert_int_equal(fake_count(&fk), 1);
+    bb_buf entry;
+    bb_buf_init(&entry, 1 << 20);
+    assert_int_equal(bb_llm_cache_get(cache, key, &entry), BB_OK);
+    assert_non_null(strstr(bb_buf_str(&entry), "chat.completion"));
+    bb_buf_free(&entry);
+    bb_llm_reply_free(&r);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void retry_after_ms_header_sets_the_wait(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_start(&fk,
+               "{\"openai\":[{\"status\":503,\"headers\":{\"retry-after-ms\":\"400\"}}," OK_OPENAI
+               "]}");
+    bb_llm_client c;
+    client_for(&c, &fk, "openai");
+    bb_llm_reply r;
+    bb_llm_error e;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(ask(&c, &r, &e), BB_OK);
+    long ms = elapsed_ms(t0);
+    assert_true(ms >= 400);
+    assert_true(ms < 1000);
+    assert_int_equal(fake_count(&fk), 2);
+    bb_llm_reply_free(&r);
+    bb_llm_client_free(&c);
+    fake_stop(&fk);
+}
+
+static void anthropic_low_credit_is_quota_not_a_bad_request(void **state)
+{
+    (void)state;
+    expect_failure_without_retry(
+        "anthropic",
+        "{\"anthropic\":[{\"status\":400,\"error\":{\"type\":\"invalid_request_error\","
+        "\"message\":\"Your credit balance is too low to access the Anthropic API.\"}}]}",
+        BB_LLM_ERR_QUOTA);
+}
+
 static void breaker_opens_after_failures_and_recovers(void **state)
 {
     (void)state;
@@ -575,6 +646,9 @@ int main(void)
         cmocka_unit_test(auth_error_is_never_retried_and_the_key_is_redacted),
         cmocka_unit_test(response_over_the_cap_is_rejected),
         cmocka_unit_test(cached_answer_is_identical_and_sends_nothing),
+        cmocka_unit_test(broken_cache_entry_is_asked_again_and_replaced),
+        cmocka_unit_test(retry_after_ms_header_sets_the_wait),
+        cmocka_unit_test(anthropic_low_credit_is_quota_not_a_bad_request),
         cmocka_unit_test(breaker_opens_after_failures_and_recovers),
         cmocka_unit_test(spent_budget_stops_requests),
         cmocka_unit_test(connection_refused_is_a_network_error),

@@ -171,6 +171,15 @@ plan_advise advise-down BACKBONE_LLM_MAX_ATTEMPTS=1 BACKBONE_LLM_BREAKER_THRESHO
 expect_fallback advise-down BB0901
 expect_grep "breaker-open" err.txt
 expect_eq "an open breaker sends nothing" 1 "$(requests)"
+# The token budget: the proposals spend it, so the review is not sent.
+fake_start advise-normal
+"$BACKBONE" plan clinic_in.json --llm advise --llm-max-tokens 500 --format json > plan.json 2> err.txt
+expect_eq "budget run exit" 0 $?
+expect_eq "a spent budget sends nothing more" 1 "$(requests)"
+expect_eq "the first request asked for what the budget allows" 500 \
+    "$(log_query "log[0]['body']['max_completion_tokens']")"
+expect_grep "budget" err.txt
+expect_grep "BB0907" err.txt
 # No key for a remote service: a warning, the deterministic plan.
 fake_stop
 env -u OPENAI_API_KEY BACKBONE_LLM_BASE_URL=https://api.openai.com "$BACKBONE" plan clinic_in.json \

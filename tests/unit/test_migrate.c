@@ -290,6 +290,69 @@ static void making_a_column_nullable_alters_it_both_ways(void **state)
     run_free(&r);
 }
 
+static void tightening_to_not_null_fills_nulls_with_the_default(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", ",{\"name\": \"slug\", \"type\": \"Text\"}", ""),
+            SCHEMA("",
+                   ",{\"name\": \"slug\", \"type\": \"Text\", \"nullable\": false, "
+                   "\"default\": \"x\"}",
+                   ""),
+            false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    const char *up = body(&r, "upgrade");
+    const char *fill = strstr(up, "op.execute(sa.table(\"posts\", sa.column(\"slug\"))"
+                                  ".update().where(sa.column(\"slug\").is_(None))"
+                                  ".values({\"slug\": \"x\"}))");
+    const char *alter = strstr(up, "nullable=False");
+    assert_non_null(fill);
+    assert_non_null(alter);
+    assert_true(fill < alter);
+    assert_false(has_code(&r.d, "BB0825"));
+    run_free(&r);
+}
+
+static void tightening_to_not_null_without_default_warns(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", ",{\"name\": \"slug\", \"type\": \"Text\"}", ""),
+            SCHEMA("", ",{\"name\": \"slug\", \"type\": \"Text\", \"nullable\": false}", ""), false,
+            "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_true(has_code(&r.d, "BB0825"));
+    assert_int_equal(r.d.n_errors, 0);
+    run_free(&r);
+}
+
+static void a_type_change_alters_the_type_and_warns(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", ",{\"name\": \"n\", \"type\": \"Integer\"}", ""),
+            SCHEMA("", ",{\"name\": \"n\", \"type\": \"BigInteger\"}", ""), false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"), "batch_op.alter_column(\"n\", "
+                                                "existing_type=sa.Integer(), "
+                                                "type_=sa.BigInteger(), existing_nullable=True)"));
+    assert_non_null(strstr(body(&r, "downgrade"), "type_=sa.Integer()"));
+    assert_true(has_code(&r.d, "BB0826"));
+    run_free(&r);
+}
+
+static void a_primary_key_change_is_refused(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", ",{\"name\": \"code\", \"type\": \"Integer\"}", ""),
+            SCHEMA("", ",{\"name\": \"code\", \"type\": \"Integer\", \"primary_key\": true}", ""),
+            false, "p1");
+    assert_int_equal(r.rc, BB_EINVAL);
+    assert_true(has_code(&r.d, "BB0822"));
+    run_free(&r);
+}
+
 static void a_renamed_column_is_renamed_not_dropped(void **state)
 {
     (void)state;
@@ -610,6 +673,10 @@ int main(void)
         cmocka_unit_test(a_not_null_column_without_default_is_refused),
         cmocka_unit_test(a_not_null_column_with_default_gets_a_server_default),
         cmocka_unit_test(making_a_column_nullable_alters_it_both_ways),
+        cmocka_unit_test(tightening_to_not_null_fills_nulls_with_the_default),
+        cmocka_unit_test(tightening_to_not_null_without_default_warns),
+        cmocka_unit_test(a_type_change_alters_the_type_and_warns),
+        cmocka_unit_test(a_primary_key_change_is_refused),
         cmocka_unit_test(a_renamed_column_is_renamed_not_dropped),
         cmocka_unit_test(a_rename_from_an_unknown_column_is_an_error),
         cmocka_unit_test(a_renamed_table_is_renamed),

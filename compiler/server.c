@@ -653,7 +653,11 @@ static bool authenticate(bb_req *r)
     if (token && *token) {
         bb_auth_result jr = bb_auth_check_jwt(c->auth, token, time(NULL), name, sizeof(name));
         if (jr == BB_AUTH_OK) {
-            set_identity(r, "jwt", name[0] ? name : "-");
+            /* A token without a subject is counted by the caller's address. */
+            if (name[0])
+                set_identity(r, "jwt", name);
+            else
+                set_identity(r, "ip", r->ip);
             return true;
         }
         res = jr;

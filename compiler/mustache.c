@@ -837,7 +837,7 @@ typedef struct slice {
 } slice;
 
 /* A cache of lookups in frames below the top of the stack (see lookup). */
-#define LOOKUP_CACHE 128
+#define LOOKUP_CACHE 256
 
 typedef struct cached {
     const void *obj;
@@ -847,7 +847,7 @@ typedef struct cached {
 } cached;
 
 /* Where each name was last found in a loop item (see bb_mustache_json_get_hinted). */
-#define HINTS 64
+#define HINTS 256
 
 typedef struct hint {
     const char *name;
@@ -879,6 +879,7 @@ typedef struct render {
     override over[BB_MUSTACHE_MAX_DEPTH];
     cached cache[LOOKUP_CACHE];
     hint hints[HINTS];
+    bb_mustache_json_cursor cursor;
 } render;
 
 static int rfail(render *r, const bb_mustache_template *t, const mop *op, int rc, const char *code,
@@ -984,14 +985,6 @@ static inline const void *model_get(const render *r, const void *v, const char *
     return r->m->get(r->ud, v, name, len);
 }
 
-/*
- * Looks name up in a frame below the top of the stack. Inside a loop, the
- * frames below the loop item are asked the same names again and again (a
- * field's template asks the model and the plan root for what the field
- * lacks), so the answers are cached for the rest of this render: the data
- * does not change while it renders. Names are keyed by their address in the
- * template, which is stable.
- */
 static inline const void *model_first(const render *r, const void *v)
 {
     return r->json ? bb_mustache_json_first(v) : r->m->first(r->ud, v);
@@ -1007,6 +1000,14 @@ static inline const void *model_next(const render *r, const void *item)
     return r->json ? (const void *)((const cJSON *)item)->next : r->m->next(r->ud, item);
 }
 
+/*
+ * Looks name up in a frame below the top of the stack. Inside a loop, the
+ * frames below the loop item are asked the same names again and again (a
+ * field's template asks the model and the plan root for what the field
+ * lacks), so the answers are cached for the rest of this render: the data
+ * does not change while it renders. Names are keyed by their address in the
+ * template, which is stable.
+ */
 static const void *deep_get(render *r, const void *obj, const char *name, size_t len)
 {
     if (!r->cache_ready) {
@@ -1030,14 +1031,15 @@ static const void *loop_get(render *r, const void *obj, const char *name, size_t
 {
     if (!r->hints_ready) {
         memset(r->hints, 0, sizeof(r->hints));
+        memset(&r->cursor, 0, sizeof(r->cursor));
         r->hints_ready = true;
     }
-    hint *h = &r->hints[((uintptr_t)name >> 2) & (HINTS - 1)];
+    hint *h = &r->hints[((uintptr_t)name * 0x9E3779B97F4A7C15u) >> 56];
     if (h->name != name) {
         h->name = name;
         h->pos = BB_MUSTACHE_JSON_NO_HINT;
     }
-    return bb_mustache_json_get_hinted(obj, name, len, &h->pos);
+    return bb_mustache_json_get_hinted(obj, name, len, &h->pos, &r->cursor);
 }
 
 /*
@@ -1054,6 +1056,8 @@ static inline const void *lookup(render *r, const char *name, size_t len, bool d
         return NULL;
     const char *dot = dotted ? memchr(name, '.', len) : NULL;
     size_t first = dot ? (size_t)(dot - name) : len;
+    /* The top frame is asked directly: when it is a base frame, each op runs
+     * once per render (no loop is open), so a cache would not pay. */
     size_t i = r->n_stack - 1;
     const void *v = i >= r->n_base && r->json ? loop_get(r, r->stack[i], name, first)
                                               : model_get(r, r->stack[i], name, first);

@@ -47,32 +47,51 @@ static inline const cJSON *bb_mustache_json_get(const cJSON *o, const char *name
 
 #define BB_MUSTACHE_JSON_NO_HINT 0xFFFFFFFFu
 
+/* The member found last, so the next lookup in the same object can go on from it. */
+typedef struct bb_mustache_json_cursor {
+    const cJSON *obj, *node;
+    unsigned pos;
+} bb_mustache_json_cursor;
+
 /*
  * The same, trying first the member at position *hint (where the same name
  * was found in the previous object): the items of a list usually share one
  * layout, and skipping members without reading their keys halves the cost
- * of a lookup. *hint is updated.
+ * of a lookup. The walk to that position starts at the cursor when the
+ * cursor is in o before it (templates mostly ask for members in order).
+ * *hint and *cur are updated.
  */
-static inline const cJSON *bb_mustache_json_get_hinted(const cJSON *o, const char *name,
-                                                        size_t len, unsigned *hint)
+static inline const cJSON *bb_mustache_json_get_hinted(const cJSON *o, const char *name, size_t len,
+                                                       unsigned *hint, bb_mustache_json_cursor *cur)
 {
     if (!o || (o->type & 0xFF) != cJSON_Object)
         return NULL;
     const cJSON *c = o->child;
+    unsigned k = 0;
     if (*hint != BB_MUSTACHE_JSON_NO_HINT) {
-        for (unsigned k = 0; c && k < *hint; k++)
+        if (cur->obj == o && cur->pos <= *hint) {
+            c = cur->node;
+            k = cur->pos;
+        }
+        for (; c && k < *hint; k++)
             c = c->next;
         if (c && bb_mustache_json_key_is(c->string, name, len))
-            return c;
+            goto found;
         c = o->child;
+        k = 0;
     }
-    for (unsigned k = 0; c; c = c->next, k++)
+    for (; c; c = c->next, k++)
         if (bb_mustache_json_key_is(c->string, name, len)) {
             *hint = k;
-            return c;
+            goto found;
         }
     *hint = BB_MUSTACHE_JSON_NO_HINT;
     return NULL;
+found:
+    cur->obj = o;
+    cur->node = c;
+    cur->pos = k;
+    return c;
 }
 
 /* mustache.js truthiness (see above). */

@@ -266,17 +266,15 @@ static loc loc_node(const char *ptr, size_t off)
 }
 
 /* The member key of the node at ptr/off (the node itself when absent). */
-static loc loc_key(const vctx *v, const char *ptr, size_t off, const char *key)
+static loc loc_key(const char *ptr, size_t off, const char *key)
 {
-    (void)v;
     loc l = {.ptr = ptr ? ptr : "", .off = off, .key = key};
     return l;
 }
 
 /* Item idx of the array member key (key NULL: the node is the array). */
-static loc loc_item(const vctx *v, const char *ptr, size_t off, const char *key, size_t idx)
+static loc loc_item(const char *ptr, size_t off, const char *key, size_t idx)
 {
-    (void)v;
     loc l = {.ptr = ptr ? ptr : "", .off = off, .key = key, .has_item = true, .item = idx};
     return l;
 }
@@ -307,9 +305,9 @@ static void resolve_loc(const vctx *v, const loc *at, resolved_loc *out)
     out->off = off;
 }
 
-#define COL_LOC(v, c, key) loc_key((v), (c)->pointer, (c)->offset, (key))
-#define TABLE_LOC(v, t, key) loc_key((v), (t)->pointer, (t)->offset, (key))
-#define REL_LOC(v, r, key) loc_key((v), (r)->pointer, (r)->offset, (key))
+#define COL_LOC(c, key) loc_key((c)->pointer, (c)->offset, (key))
+#define TABLE_LOC(t, key) loc_key((t)->pointer, (t)->offset, (key))
+#define REL_LOC(r, key) loc_key((r)->pointer, (r)->offset, (key))
 
 /* "did you mean" hint for name among candidates, or NULL. */
 static const char *did_you_mean(const char *name, const char *const *cands, size_t n, char *buf,
@@ -382,7 +380,7 @@ static void check_ident(vctx *v, bb_ident_kind kind, const char *name, const cha
 {
     if (bb_ident_ok(kind, name, v->s->db_type))
         return;
-    loc at = key ? loc_key(v, ptr, off, key) : loc_node(ptr, off);
+    loc at = key ? loc_key(ptr, off, key) : loc_node(ptr, off);
     resolved_loc r;
     resolve_loc(v, &at, &r);
     (void)bb_ident_check(v->d, kind, name, v->s->db_type, r.ptr, r.off);
@@ -397,7 +395,7 @@ static void check_table_names(vctx *v)
             check_ident(v, BB_IDENT_TABLE, t->table_name, t->pointer, t->offset, "table_name");
             int prev = nx_put(&v->names, SCOPE_TABLE, t->table_name, (int)i);
             if (prev != NX_NONE) {
-                loc at = TABLE_LOC(v, t, "table_name");
+                loc at = TABLE_LOC(t, "table_name");
                 char hint[512];
                 snprintf(hint, sizeof(hint),
                          "table names must be unique; the first \"%s\" is %s: rename one",
@@ -410,7 +408,7 @@ static void check_table_names(vctx *v)
             check_ident(v, BB_IDENT_CLASS, t->class_name, t->pointer, t->offset, "class_name");
             int prev = nx_put(&v->names, SCOPE_CLASS, t->class_name, (int)i);
             if (prev != NX_NONE) {
-                loc at = TABLE_LOC(v, t, "class_name");
+                loc at = TABLE_LOC(t, "class_name");
                 char hint[512];
                 snprintf(hint, sizeof(hint),
                          "class names must be unique; \"%s\" is also the class of table \"%s\"",
@@ -441,7 +439,7 @@ static void check_column_names(vctx *v, size_t ti)
             int user = nx_get(&v->names, (int)ti, c->name);
             if (user >= 0) {
                 const bb_column *u = &t->columns[user];
-                loc at = COL_LOC(v, u, "name");
+                loc at = COL_LOC(u, "name");
                 char hint[256];
                 snprintf(hint, sizeof(hint),
                          "rename the column, or drop it and keep \"%s\" (it adds \"%s\" for you)",
@@ -456,7 +454,7 @@ static void check_column_names(vctx *v, size_t ti)
         }
         check_ident(v, BB_IDENT_COLUMN, c->name, c->pointer, c->offset, "name");
         int prev = nx_put(&v->names, (int)ti, c->name, (int)ci);
-        loc at = COL_LOC(v, c, "name");
+        loc at = COL_LOC(c, "name");
         if (prev != NX_NONE)
             report(v, BB_ERROR, "BB0313", &at, "column names must be unique within a table",
                    "duplicate column \"%s\" in table \"%s\" (first at %s)", c->name, t->table_name,
@@ -464,7 +462,7 @@ static void check_column_names(vctx *v, size_t ti)
     }
     size_t n_pk = count_pk(t);
     if (n_pk == 0 && t->n_user_columns > 0) {
-        loc at = TABLE_LOC(v, t, "columns");
+        loc at = TABLE_LOC(t, "columns");
         report(v, BB_ERROR, "BB0404", &at,
                "mark a column as the primary key, e.g. {\"name\": \"id\", \"type\": \"Integer\", "
                "\"primary_key\": true}",
@@ -491,13 +489,12 @@ static bool single_column_unique(const bb_table *t, const char *col)
     return false;
 }
 
-static void resolve_fk(vctx *v, bb_table *t, bb_column *c)
+static void resolve_fk(vctx *v, bb_column *c)
 {
-    (void)t;
     if (!c->fk_table || !c->fk_column)
         return; /* absent or malformed (the loader reported it) */
     char hint[512];
-    loc at = COL_LOC(v, c, "target");
+    loc at = COL_LOC(c, "target");
     int tt = nx_get(&v->names, SCOPE_TABLE, c->fk_table);
     if (tt == NX_NONE) {
         report(v, BB_ERROR, "BB0401", &at,
@@ -571,17 +568,17 @@ static void check_numeric(vctx *v, bb_column *c)
 {
     int max = max_precision(v->s->db_type);
     if (c->precision > max) {
-        loc at = COL_LOC(v, c, "precision");
+        loc at = COL_LOC(c, "precision");
         report(v, BB_ERROR, "BB0408", &at, "use a precision between 1 and the database's maximum",
                "precision %d is over the maximum of %d for %s", c->precision, max,
                v->s->db_type_name ? v->s->db_type_name : "this database");
     }
     if (c->scale >= 0 && c->precision < 0) {
-        loc at = COL_LOC(v, c, "scale");
+        loc at = COL_LOC(c, "scale");
         report(v, BB_ERROR, "BB0408", &at, "give \"precision\" too, e.g. \"precision\": 10",
                "\"scale\" needs a \"precision\"");
     } else if (c->scale > c->precision && c->precision > 0) {
-        loc at = COL_LOC(v, c, "scale");
+        loc at = COL_LOC(c, "scale");
         report(v, BB_ERROR, "BB0408", &at,
                "scale counts the digits after the point, so it is at "
                "most the precision",
@@ -617,7 +614,7 @@ static void check_enum(vctx *v, bb_column *c)
 {
     if (c->declared_type != BB_TYPE_ENUM) {
         if (c->enum_values && c->declared_type != BB_TYPE_FOREIGNKEY) {
-            loc at = COL_LOC(v, c, "values");
+            loc at = COL_LOC(c, "values");
             report(v, BB_WARNING, "BB0409", &at,
                    "remove \"values\", or make the column \"type\": \"Enum\"",
                    "\"values\" is ignored on a column of type %s", type_label(c));
@@ -627,7 +624,7 @@ static void check_enum(vctx *v, bb_column *c)
     for (size_t i = 0; i < c->n_enum_values; i++) {
         const char *val = c->enum_values[i];
         if (!enum_value_ok(val)) {
-            loc at = loc_item(v, c->pointer, c->offset, "values", i);
+            loc at = loc_item(c->pointer, c->offset, "values", i);
             report(v, BB_ERROR, "BB0411", &at,
                    "use 1 to 63 characters without quotes, backslashes, control characters or "
                    "surrounding spaces",
@@ -640,7 +637,7 @@ static void check_enum(vctx *v, bb_column *c)
             enum_member(c->enum_values[j], mj, sizeof(mj));
             if (strcmp(mi, mj) != 0)
                 continue;
-            loc at = loc_item(v, c->pointer, c->offset, "values", i);
+            loc at = loc_item(c->pointer, c->offset, "values", i);
             if (strcmp(val, c->enum_values[j]) == 0)
                 report(v, BB_ERROR, "BB0410", &at, "remove the repeated value",
                        "enum value \"%s\" is listed twice", val);
@@ -814,7 +811,7 @@ static void check_default(vctx *v, bb_column *c)
     const bb_value *dv = &c->default_value;
     if (dv->kind == BB_VALUE_ABSENT || dv->kind == BB_VALUE_OTHER)
         return;
-    loc at = COL_LOC(v, c, "default");
+    loc at = COL_LOC(c, "default");
     if (dv->kind == BB_VALUE_NULL) {
         if (!c->nullable)
             report(v, BB_ERROR, "BB0405", &at, "remove the default, or make the column nullable",
@@ -851,7 +848,7 @@ static void check_column(vctx *v, bb_column *c, size_t n_pk)
     if (c->from_mixin)
         return;
     if (c->declared_type == BB_TYPE_STRING && c->length > MAX_STRING_LENGTH) {
-        loc at = COL_LOC(v, c, "length");
+        loc at = COL_LOC(c, "length");
         report(v, BB_ERROR, "BB0407", &at, "use \"type\": \"Text\" for long text",
                "String length %d is over the maximum of %d", c->length, MAX_STRING_LENGTH);
     }
@@ -861,14 +858,14 @@ static void check_column(vctx *v, bb_column *c, size_t n_pk)
     check_default(v, c);
     if (c->autoincrement_given && c->autoincrement &&
         (!c->primary_key || !is_integer_type(c->type) || c->fk_target || n_pk > 1)) {
-        loc at = COL_LOC(v, c, "autoincrement");
+        loc at = COL_LOC(c, "autoincrement");
         report(v, BB_ERROR, "BB0413", &at,
                "remove \"autoincrement\": only a table's single integer primary key "
                "autoincrements",
                "column \"%s\" cannot autoincrement", c->name);
     }
     if (c->fk_target && c->on_delete == BB_ON_DELETE_SET_NULL && !c->nullable) {
-        loc at = COL_LOC(v, c, "on_delete");
+        loc at = COL_LOC(c, "on_delete");
         report(v, BB_ERROR, "BB0431", &at, "make the column nullable, or use CASCADE or RESTRICT",
                "ON DELETE SET NULL on NOT NULL column \"%s\" would fail when the row it "
                "references is deleted",
@@ -885,7 +882,7 @@ static void check_constraint_columns(vctx *v, size_t ti, const char *ptr, size_t
     for (size_t k = 0; k < n; k++) {
         if (nx_get(&v->names, (int)ti, cols[k]) >= 0)
             continue;
-        loc at = loc_item(v, ptr, off, is_array ? NULL : "columns", k);
+        loc at = loc_item(ptr, off, is_array ? NULL : "columns", k);
         report(v, BB_ERROR, "BB0430", &at, "name a column of this table",
                "unknown column \"%.80s\" in a constraint of table \"%s\"", cols[k],
                v->s->tables[ti].table_name);
@@ -949,7 +946,7 @@ static void check_cascade(vctx *v, const bb_relationship *r)
             ok = strcmp(word, cascade_words[i]) == 0;
         if (!ok) {
             char hint[256];
-            loc at = REL_LOC(v, r, "cascade");
+            loc at = REL_LOC(r, "cascade");
             report(v, BB_ERROR, "BB0432", &at,
                    did_you_mean(word, cascade_words, sizeof(cascade_words) / sizeof(*cascade_words),
                                 hint, sizeof(hint))
@@ -962,16 +959,15 @@ static void check_cascade(vctx *v, const bb_relationship *r)
     }
 }
 
-static void resolve_rel_target(vctx *v, size_t ti, bb_relationship *r)
+static void resolve_rel_target(vctx *v, bb_relationship *r)
 {
-    (void)ti;
     r->target_index = -1;
     if (!*r->target_table)
         return;
     int tt = nx_get(&v->names, SCOPE_TABLE, r->target_table);
     if (tt == NX_NONE) {
         char hint[256];
-        loc at = REL_LOC(v, r, "target_table");
+        loc at = REL_LOC(r, "target_table");
         report(v, BB_ERROR, "BB0414", &at,
                did_you_mean(r->target_table, v->table_names, v->s->n_tables, hint, sizeof(hint)),
                "relationship to table \"%s\", which is not in the schema", r->target_table);
@@ -983,14 +979,14 @@ static void resolve_rel_target(vctx *v, size_t ti, bb_relationship *r)
         char hint[256];
         snprintf(hint, sizeof(hint), "write \"target_class\": \"%s\" (or leave it out)",
                  target->class_name);
-        loc at = REL_LOC(v, r, "target_class");
+        loc at = REL_LOC(r, "target_class");
         report(v, BB_ERROR, "BB0415", &at, hint,
                "target_class \"%s\" is not the class of table \"%s\" (\"%s\")", r->target_class,
                r->target_table, target->class_name);
     }
     r->uselist = r->kind == BB_REL_ONE_TO_MANY || r->kind == BB_REL_MANY_TO_MANY;
     if (r->through && r->kind != BB_REL_MANY_TO_MANY) {
-        loc at = REL_LOC(v, r, "through");
+        loc at = REL_LOC(r, "through");
         report(v, BB_WARNING, "BB0426", &at,
                "remove \"through\", or use \"type\": \"many_to_many\"",
                "\"through\" is ignored on a %s relationship", bb_rel_kind_name(r->kind));
@@ -1050,11 +1046,19 @@ static bool resolve_explicit_fk(vctx *v, size_t ti, bb_relationship *r, rel_stat
             set_fk(r, tt, there);
         return true;
     }
+    /* A column whose own target was unknown has been reported already. */
+    bool unresolved = (here >= 0 && s->tables[ti].columns[here].fk_target &&
+                       s->tables[ti].columns[here].fk_table_index < 0) ||
+                      (there >= 0 && s->tables[tt].columns[there].fk_target &&
+                       s->tables[tt].columns[there].fk_table_index < 0);
+    st->reported = true;
+    if (unresolved)
+        return false;
     const char *holder =
         r->kind == BB_REL_ONE_TO_MANY ? s->tables[tt].table_name : s->tables[ti].table_name;
     const char *other =
         r->kind == BB_REL_ONE_TO_MANY ? s->tables[ti].table_name : s->tables[tt].table_name;
-    loc at = REL_LOC(v, r, "foreign_key");
+    loc at = REL_LOC(r, "foreign_key");
     char hint[256];
     snprintf(hint, sizeof(hint),
              "name a ForeignKey column of table \"%s\" whose target is in table \"%s\"", holder,
@@ -1062,7 +1066,6 @@ static bool resolve_explicit_fk(vctx *v, size_t ti, bb_relationship *r, rel_stat
     report(v, BB_ERROR, "BB0419", &at, hint,
            "\"foreign_key\": \"%s\" is not a foreign key of table \"%s\" to table \"%s\"",
            r->foreign_key, holder, other);
-    st->reported = true;
     return false;
 }
 
@@ -1285,10 +1288,14 @@ static void pair_relationships(vctx *v)
             if (si < 0 && r->back_populates) {
                 int f = -1, g = -1;
                 size_t n = rels_named(b, (int)ti, r->back_populates, &f, &g);
-                if (bi == ti && f == (int)ri) /* a self-reference naming itself */
-                    n = 0;
+                if (bi == ti && n > 0 && (f == (int)ri || (n > 1 && g == (int)ri))) {
+                    /* a self-reference does not pair with itself */
+                    if (f == (int)ri)
+                        f = g;
+                    n--;
+                }
                 if (n > 1) {
-                    loc at = REL_LOC(v, r, "back_populates");
+                    loc at = REL_LOC(r, "back_populates");
                     report(v, BB_ERROR, "BB0421", &at,
                            "give the relationships distinct attribute names with \"name\", or "
                            "say which foreign key each uses with \"foreign_key\"",
@@ -1323,7 +1330,7 @@ static void pair_relationships(vctx *v)
                          "make both sides agree: \"back_populates\": \"%s\" here, or \"name\": "
                          "\"%s\" on %s",
                          x->attr_name, r->back_populates, x->pointer);
-                loc at = REL_LOC(v, r, "back_populates");
+                loc at = REL_LOC(r, "back_populates");
                 report(v, BB_ERROR, "BB0416", &at, hint,
                        "back_populates \"%s\" does not match the attribute \"%s\" of its "
                        "counterpart on %s",
@@ -1351,7 +1358,7 @@ static void pair_relationships(vctx *v)
                 char hint[256];
                 snprintf(hint, sizeof(hint), "the other side of a %s is a %s",
                          bb_rel_kind_name(r->kind), bb_rel_kind_name(inverse_kind(r->kind)));
-                loc at = REL_LOC(v, r, "type");
+                loc at = REL_LOC(r, "type");
                 report(v, BB_ERROR, "BB0420", &at, hint,
                        "relationship \"%s\" is %s but its counterpart \"%s\" on %s is %s",
                        r->attr_name, bb_rel_kind_name(r->kind), x->attr_name, b->class_name,
@@ -1378,18 +1385,20 @@ static void resolve_remaining_fks(vctx *v)
                 continue;
             const bb_relationship *x =
                 r->counterpart >= 0 ? &s->tables[r->target_index].rels[r->counterpart] : NULL;
+            /* Counterparts are all declared here: implicit ones come later. */
+            rel_state *xst = x ? rstate(v, (size_t)r->target_index, (size_t)r->counterpart) : NULL;
             if (r->fk_table_index >= 0) {
-                if (x && x->fk_table_index >= 0 &&
+                if (x && x->fk_table_index >= 0 && !xst->reported &&
                     (x->fk_table_index != r->fk_table_index ||
                      x->fk_column_index != r->fk_column_index)) {
-                    loc at = REL_LOC(v, r, r->foreign_key ? "foreign_key" : "type");
+                    loc at = REL_LOC(r, r->foreign_key ? "foreign_key" : "type");
                     report(v, BB_ERROR, "BB0419", &at, "give both sides the same \"foreign_key\"",
                            "the two sides of relationship \"%s\" use different foreign keys "
                            "(\"%s\" and \"%s\")",
                            r->attr_name ? r->attr_name : "?",
                            s->tables[r->fk_table_index].columns[r->fk_column_index].name,
                            s->tables[x->fk_table_index].columns[x->fk_column_index].name);
-                    st->reported = true;
+                    st->reported = xst->reported = true; /* one report for the pair */
                 }
                 continue;
             }
@@ -1472,7 +1481,7 @@ static void resolve_many_to_many(vctx *v, size_t ti, size_t ri)
     const char *through = r->through ? r->through : x ? x->through : NULL;
     int tt = r->target_index;
     if (through) {
-        loc at = REL_LOC(v, r, r->through ? "through" : "type");
+        loc at = REL_LOC(r, r->through ? "through" : "type");
         if (r->through && x && x->through && strcmp(r->through, x->through) != 0) {
             report(v, BB_ERROR, "BB0422", &at, "name the same table on both sides",
                    "the two sides of many_to_many \"%s\" name different association tables "
@@ -1635,8 +1644,8 @@ static void check_attribute_names(vctx *v)
             rel_state *st = declared ? rstate(v, ti, ri) : NULL;
             /* An explicit name is pointed at; a derived one at its relationship
              * (declared) or at the back_populates that asked for it (implicit). */
-            loc at = !declared ? REL_LOC(v, r, "back_populates")
-                     : r->name ? REL_LOC(v, r, "name")
+            loc at = !declared ? REL_LOC(r, "back_populates")
+                     : r->name ? REL_LOC(r, "name")
                                : loc_node(r->pointer, r->offset);
             if (!bb_ident_ok(BB_IDENT_ATTRIBUTE, r->attr_name, s->db_type)) {
                 resolved_loc rl;
@@ -1684,7 +1693,7 @@ static void check_relationships(vctx *v)
     bb_schema *s = v->s;
     for (size_t ti = 0; ti < s->n_tables; ti++)
         for (size_t ri = 0; ri < s->tables[ti].n_declared_rels; ri++)
-            resolve_rel_target(v, ti, &s->tables[ti].rels[ri]);
+            resolve_rel_target(v, &s->tables[ti].rels[ri]);
     first_fks(v);
     name_relationships(v);
     name_from_counterparts(v);
@@ -1710,7 +1719,7 @@ static void locate_fk_target(const bb_schema *s, const bb_column *c, char *ptr, 
                              size_t *off)
 {
     vctx v = {.s = (bb_schema *)s};
-    loc at = COL_LOC(&v, c, "target");
+    loc at = COL_LOC(c, "target");
     resolved_loc r;
     resolve_loc(&v, &at, &r);
     snprintf(ptr, size, "%s", r.ptr);
@@ -1790,7 +1799,7 @@ int bb_validate(bb_schema *s, bb_diags *diags)
         check_column_names(&v, ti);
     for (size_t ti = 0; ti < s->n_tables; ti++)
         for (size_t ci = 0; ci < s->tables[ti].n_columns; ci++)
-            resolve_fk(&v, &s->tables[ti], &s->tables[ti].columns[ci]);
+            resolve_fk(&v, &s->tables[ti].columns[ci]);
     for (size_t ti = 0; ti < s->n_tables; ti++) {
         bb_table *t = &s->tables[ti];
         size_t n_pk = count_pk(t);

@@ -299,6 +299,22 @@ static void foreign_key_must_be_a_foreign_key_to_the_target(void **state)
               "'foreign_key': ^'title'");
 }
 
+static void sides_naming_different_foreign_keys_are_reported_once(void **state)
+{
+    (void)state;
+    const char *json = UP("{'name': 'written', 'target_table': 'posts', 'type': 'one_to_many', "
+                          "'foreign_key': 'author_id', 'back_populates': 'editor'}",
+                          AUTHOR_FK EDITOR_FK,
+                          "{'name': 'editor', 'target_table': 'users', 'type': 'many_to_one', "
+                          "'foreign_key': 'editor_id', 'back_populates': 'written'}");
+    vt_expect(json, "BB0419", BB_ERROR, "/schema/0/relationships/0/foreign_key",
+              "'foreign_key': ^'author_id'");
+    vt t;
+    vt_run(&t, json);
+    assert_int_equal(vt_count(&t, "BB0419"), 1);
+    vt_free(&t);
+}
+
 static void counterpart_kinds_must_agree(void **state)
 {
     (void)state;
@@ -413,6 +429,7 @@ int main(void)
         cmocka_unit_test(many_to_one_without_a_foreign_key_is_reported),
         cmocka_unit_test(ambiguous_foreign_key_names_the_candidates),
         cmocka_unit_test(foreign_key_must_be_a_foreign_key_to_the_target),
+        cmocka_unit_test(sides_naming_different_foreign_keys_are_reported_once),
         cmocka_unit_test(counterpart_kinds_must_agree),
         cmocka_unit_test(two_relationships_with_the_same_derived_name_are_ambiguous),
         cmocka_unit_test(unknown_association_table_is_reported),

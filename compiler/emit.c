@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +47,7 @@ typedef struct emit_ctx {
     bool target_exists;
     char tmp[EMIT_PATH_MAX];  /* the new tree being built */
     char made[EMIT_PATH_MAX]; /* the last folder make_parents() made or found */
+    int parent_fd;            /* the target's parent folder, locked while writing */
 } emit_ctx;
 
 /* ---- paths ---------------------------------------------------------------- */
@@ -571,25 +573,68 @@ static int sync_tree(emit_ctx *c)
     return rc;
 }
 
-static int sync_parent(emit_ctx *c)
+/* The folder holding dir ("." for a bare name). */
+static void parent_of(const char *dir, char parent[EMIT_PATH_MAX])
 {
-    if (c->opts->no_sync)
-        return BB_OK;
-    char parent[EMIT_PATH_MAX];
-    snprintf(parent, sizeof(parent), "%s", c->dir);
+    snprintf(parent, EMIT_PATH_MAX, "%s", dir);
     char *slash = strrchr(parent, '/');
     if (!slash)
-        snprintf(parent, sizeof(parent), ".");
+        snprintf(parent, EMIT_PATH_MAX, ".");
     else if (slash == parent)
         parent[1] = '\0';
     else
         *slash = '\0';
-    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return io_error(c, "open", parent);
-    int rc = fsync(fd) == 0 ? BB_OK : io_error(c, "flush", parent);
-    close(fd);
-    return rc;
+}
+
+static int sync_parent(emit_ctx *c)
+{
+    if (c->opts->no_sync)
+        return BB_OK;
+    return fsync(c->parent_fd) == 0 ? BB_OK : io_error(c, "flush the folder of", c->dir);
+}
+
+/* True when name is base + ".tmp-" or ".old-" + 6 characters: a tree an
+ * interrupted run left beside the target. */
+static bool is_leftover(const char *name, const char *base)
+{
+    size_t n = strlen(base);
+    return strncmp(name, base, n) == 0 &&
+           (strncmp(name + n, ".tmp-", 5) == 0 || strncmp(name + n, ".old-", 5) == 0) &&
+           strlen(name + n + 5) == 6;
+}
+
+/*
+ * Locks the target's parent folder for the run (flock), so two runs into
+ * the same place take turns instead of swapping trees under each other, and
+ * removes the temporary trees interrupted runs left there: under the lock
+ * no other run can be using them.
+ */
+static int lock_parent(emit_ctx *c)
+{
+    char parent[EMIT_PATH_MAX];
+    parent_of(c->dir, parent);
+    c->parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->parent_fd < 0)
+        return io_error(c, "open the folder of", c->dir);
+    if (flock(c->parent_fd, LOCK_EX) != 0)
+        return io_error(c, "lock the folder of", c->dir);
+    const char *base = strrchr(c->dir, '/');
+    base = base ? base + 1 : c->dir;
+    int dup_fd = dup(c->parent_fd);
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    if (!d) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return io_error(c, "read the folder of", c->dir);
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[EMIT_PATH_MAX];
+        if (is_leftover(e->d_name, base) && join(path, parent, e->d_name) == BB_OK)
+            bb_emit_remove_tree(path); /* best effort: it is only clutter */
+    }
+    closedir(d);
+    return BB_OK;
 }
 
 /*
@@ -755,7 +800,8 @@ int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_
                   .next = next,
                   .opts = opts,
                   .diags = diags,
-                  .report = report};
+                  .report = report,
+                  .parent_fd = -1};
     if (strlen(dir) >= EMIT_PATH_MAX / 2 || !*dir)
         return BB_EUSAGE;
     c.order = bb_malloc((n ? n : 1) * sizeof(*c.order));
@@ -767,6 +813,8 @@ int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_
         qsort_r(c.order, n, sizeof(*c.order), compare_by_path, (void *)files);
         rc = check_paths(&c);
     }
+    if (!rc && !opts->check)
+        rc = lock_parent(&c);
     if (!rc)
         rc = check_target(&c);
     if (!rc)
@@ -786,6 +834,8 @@ int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_
         else if (c.tmp[0] && bb_emit_remove_tree(c.tmp))
             io_error(&c, "remove", c.tmp);
     }
+    if (c.parent_fd >= 0)
+        close(c.parent_fd); /* releases the lock */
     bb_free(c.order);
     bb_free(c.state);
     return rc;

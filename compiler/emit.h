@@ -19,7 +19,9 @@
  *      old tree (hard-linked, or copied), then the manifest; files and
  *      directories are fsynced. The new tree then takes the target's place
  *      (renameat2 RENAME_EXCHANGE, or rename aside + rename in) and the old
- *      tree is removed. An interrupted run leaves the previous tree intact.
+ *      tree is removed. An interrupted run leaves the previous tree intact
+ *      (and its DIR.tmp-XXXXXX, which the next run removes). Runs into the
+ *      same parent folder take turns (flock on that folder).
  *   Files marked user_owned (plan entries with "user": true) are written only
  *   when absent, never compared and never listed in the manifest.
  *

@@ -282,6 +282,21 @@ static void a_failure_midway_leaves_the_previous_tree_intact(void **state)
     free(readme);
 }
 
+static void removes_what_an_interrupted_run_left_beside_the_target(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    char leftover[256], other[256];
+    snprintf(leftover, sizeof(leftover), "%s.tmp-a1B2c3", f->out);
+    snprintf(other, sizeof(other), "%s/unrelated.tmp-a1B2c3", f->root);
+    assert_int_equal(mkdir(leftover, 0755), 0);
+    assert_int_equal(mkdir(other, 0755), 0);
+    assert_int_equal(emit(f, v2, 3, (bb_emit_opts){0}), BB_OK);
+    struct stat st;
+    assert_int_not_equal(lstat(leftover, &st), 0);
+    assert_int_equal(lstat(other, &st), 0); /* another target's: not ours to remove */
+}
+
 static void drops_stale_files_but_keeps_edited_ones(void **state)
 {
     fixture *f = *state;
@@ -414,6 +429,7 @@ int main(void)
         T(stops_on_an_edited_file_and_leaves_the_tree_as_it_was),
         T(merge_writes_the_new_version_beside_an_edited_file),
         T(a_failure_midway_leaves_the_previous_tree_intact),
+        T(removes_what_an_interrupted_run_left_beside_the_target),
         T(drops_stale_files_but_keeps_edited_ones),
         T(user_owned_files_are_written_only_when_absent),
         T(an_unchanged_tree_is_left_alone),

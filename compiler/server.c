@@ -44,6 +44,34 @@ typedef struct header {
     char *name, *value;
 } header;
 
+/* An answer shared by the cache and the responses sending it: freed when
+ * the last holder lets go, so a cache hit is sent without a copy. */
+typedef struct shared_body {
+    atomic_uint refs;
+    size_t len;
+    char data[];
+} shared_body;
+
+static shared_body *shared_new(const char *data, size_t len)
+{
+    shared_body *b = bb_malloc(sizeof(*b) + len + 1);
+    if (!b)
+        return NULL;
+    atomic_init(&b->refs, 1);
+    b->len = len;
+    if (len)
+        memcpy(b->data, data, len);
+    b->data[len] = '\0';
+    return b;
+}
+
+static void shared_release(void *p)
+{
+    shared_body *b = p;
+    if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+        bb_free(b);
+}
+
 struct bb_req {
     bb_server *srv;
     struct MHD_Connection *conn;
@@ -72,6 +100,7 @@ struct bb_req {
     const char *content_type;
     char *reply;
     size_t reply_len;
+    shared_body *shared; /* instead of reply: a cached answer */
     header headers[MAX_EXTRA_HEADERS];
     int n_headers;
     size_t bytes_sent;
@@ -322,6 +351,8 @@ const bb_server_config *bb_req_config(const bb_req *r)
 void bb_req_reply(bb_req *r, int status, const char *content_type, char *body, size_t len)
 {
     bb_free(r->reply);
+    shared_release(r->shared);
+    r->shared = NULL;
     r->status = status;
     r->content_type = content_type;
     r->reply = body;
@@ -428,14 +459,27 @@ static enum MHD_Result send_reply(bb_req *r)
 {
     if (r->status == 0)
         bb_req_reply_error(r, 500, "internal", "the request produced no answer");
-    char *body = r->reply;
-    size_t len = r->reply_len;
-    r->reply = NULL;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(len, body, free_reply_buffer);
-    if (!resp) {
-        bb_free(body);
-        return MHD_NO;
+    struct MHD_Response *resp;
+    size_t len;
+    if (r->shared) {
+        shared_body *b = r->shared;
+        r->shared = NULL;
+        len = b->len;
+        resp =
+            MHD_create_response_from_buffer_with_free_callback_cls(len, b->data, shared_release, b);
+        if (!resp) {
+            shared_release(b);
+            return MHD_NO;
+        }
+    } else {
+        char *body = r->reply;
+        len = r->reply_len;
+        r->reply = NULL;
+        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_reply_buffer);
+        if (!resp) {
+            bb_free(body);
+            return MHD_NO;
+        }
     }
     if (r->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
@@ -796,8 +840,7 @@ typedef struct cache_entry {
     uint64_t hash;
     char *request; /* route, kind and body: compared whole, so no collision */
     size_t request_len;
-    char *body;
-    size_t len;
+    shared_body *body;
     const char *content_type;        /* static strings only */
     struct cache_entry *chain;       /* same bucket */
     struct cache_entry *prev, *next; /* LRU list, most recent first */
@@ -894,7 +937,7 @@ static void lru_push_front(response_cache *c, cache_entry *e)
 
 static size_t entry_cost(const cache_entry *e)
 {
-    return sizeof(*e) + e->request_len + e->len;
+    return sizeof(*e) + e->request_len + e->body->len;
 }
 
 static void cache_drop(response_cache *c, cache_entry *e)
@@ -907,7 +950,7 @@ static void cache_drop(response_cache *c, cache_entry *e)
     lru_unlink(c, e);
     c->bytes -= entry_cost(e);
     bb_free(e->request);
-    bb_free(e->body);
+    shared_release(e->body);
     bb_free(e);
 }
 
@@ -941,25 +984,25 @@ static cache_entry *cache_find(response_cache *c, const cache_key *k)
     return e;
 }
 
-/* A copy of the cached answer for k into r; false on a miss. */
+/* The cached answer for k, shared with r; false on a miss. */
 static bool cache_get(response_cache *c, const cache_key *k, bb_req *r)
 {
     pthread_mutex_lock(&c->lock);
     cache_entry *e = cache_find(c, k);
-    char *copy = NULL;
+    shared_body *b = NULL;
     const char *type = NULL;
-    size_t len = 0;
     if (e) {
         lru_unlink(c, e);
         lru_push_front(c, e);
-        copy = bb_strndup(e->body, e->len);
-        len = e->len;
+        b = e->body;
+        atomic_fetch_add(&b->refs, 1);
         type = e->content_type;
     }
     pthread_mutex_unlock(&c->lock);
-    if (!copy)
+    if (!b)
         return false;
-    bb_req_reply(r, 200, type, copy, len);
+    bb_req_reply(r, 200, type, NULL, 0);
+    r->shared = b;
     return true;
 }
 
@@ -972,7 +1015,7 @@ static void cache_put(response_cache *c, const cache_key *k, const bb_req *r)
         return;
     cache_entry *e = bb_calloc(1, sizeof(*e));
     char *request = e ? bb_malloc(klen) : NULL;
-    char *body = request ? bb_strndup(r->reply ? r->reply : "", r->reply_len) : NULL;
+    shared_body *body = request ? shared_new(r->reply, r->reply_len) : NULL;
     if (!body) {
         bb_free(request);
         bb_free(e);
@@ -986,7 +1029,6 @@ static void cache_put(response_cache *c, const cache_key *k, const bb_req *r)
     e->request = request;
     e->request_len = klen;
     e->body = body;
-    e->len = r->reply_len;
     e->content_type = r->content_type;
     pthread_mutex_lock(&c->lock);
     cache_entry *old = cache_find(c, k);
@@ -1145,6 +1187,7 @@ static void request_free(bb_req *r)
 {
     bb_buf_free(&r->body);
     bb_free(r->reply);
+    shared_release(r->shared);
     for (int i = 0; i < r->n_headers; i++) {
         bb_free(r->headers[i].name);
         bb_free(r->headers[i].value);

@@ -1271,6 +1271,10 @@ static void plan_model(arch *a, int ti, cJSON *m)
         jstr(a, o, "code", column_code(a, ti, (int)k, &im));
         jstr(a, o, "sa_type", sa_type(a, ti, (int)k, &scratch));
         jstr(a, o, "python_type", py_type(a, ti, (int)k, &scratch));
+        jstr(a, o, "pydantic_type",
+             c->nullable && !c->primary_key
+                 ? fmt(a, "Optional[%s]", py_type(a, ti, (int)k, &scratch))
+                 : py_type(a, ti, (int)k, &scratch));
         jstr(a, o, "default_literal", default_literal(a, ti, (int)k, &scratch));
         jstr(a, o, "test_value", test_value(a, ti, (int)k, &scratch));
         jstr(a, o, "references", c->fk_target ? c->fk_target : "");

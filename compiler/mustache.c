@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char bb_mustache_not_list = 0;
@@ -43,7 +44,7 @@ typedef struct mop {
     uint32_t end;              /* sections, parents, blocks: the op after the closing tag */
     uint32_t pos;              /* byte offset of the tag, for errors */
     uint32_t ind_off, ind_len; /* F_STANDALONE: the indentation */
-    uint32_t spare;            /* makes an op 32 bytes: indexing is a shift */
+    uint32_t blocks;           /* OP_PARENT: its overrides in the template's blocks */
 } mop;
 
 struct bb_mustache_template {
@@ -52,6 +53,10 @@ struct bb_mustache_template {
     size_t len;
     mop *ops;
     uint32_t n_ops;
+    /* For each parent tag: the number of blocks directly inside it, then
+     * their op indices sorted by name, so a block finds its override by
+     * binary search. */
+    uint32_t *blocks;
 };
 
 const char *bb_mustache_name(const bb_mustache_template *t)
@@ -66,6 +71,7 @@ void bb_mustache_free(bb_mustache_template *t)
     bb_free(t->name);
     bb_free(t->src);
     bb_free(t->ops);
+    bb_free(t->blocks);
     bb_free(t);
 }
 
@@ -748,6 +754,79 @@ static int emit_ops(compiler *c, mop **out, uint32_t *n_out)
     return BB_OK;
 }
 
+typedef struct named {
+    const char *name;
+    uint32_t len, op;
+} named;
+
+static int by_name_then_op(const void *a, const void *b)
+{
+    const named *x = a, *y = b;
+    int c = memcmp(x->name, y->name, x->len < y->len ? x->len : y->len);
+    if (!c)
+        c = x->len < y->len ? -1 : x->len > y->len;
+    if (!c)
+        c = x->op < y->op ? -1 : x->op > y->op;
+    return c;
+}
+
+/* Orders -1/0/1 a name against op's name, as by_name_then_op does. */
+static int cmp_name(const char *name, uint32_t len, const bb_mustache_template *t, const mop *op)
+{
+    int c = memcmp(name, t->src + op->off, len < op->len ? len : op->len);
+    return c ? c : len < op->len ? -1 : len > op->len;
+}
+
+/*
+ * Builds t->blocks (see the template struct). Each op is visited once, by
+ * its nearest parent tag, so this is linear plus the sorting.
+ */
+static int index_parents(bb_mustache_template *t)
+{
+    uint32_t n = t->n_ops, used = 0;
+    t->blocks = bb_malloc(((size_t)n * 2 + 1) * sizeof(uint32_t));
+    named *tmp = bb_malloc(((size_t)n + 1) * sizeof(named));
+    if (!t->blocks || !tmp) {
+        bb_free(tmp);
+        return BB_ENOMEM;
+    }
+    for (uint32_t p = 0; p < n; p++) {
+        mop *op = &t->ops[p];
+        if (op->kind != OP_PARENT)
+            continue;
+        uint32_t k = 0;
+        for (uint32_t j = p + 1; j < op->end;
+             j = is_container(t->ops[j].kind) ? t->ops[j].end : j + 1)
+            if (t->ops[j].kind == OP_BLOCK)
+                tmp[k++] = (named){t->src + t->ops[j].off, t->ops[j].len, j};
+        qsort(tmp, k, sizeof(*tmp), by_name_then_op);
+        op->blocks = used;
+        t->blocks[used++] = k;
+        for (uint32_t i = 0; i < k; i++)
+            t->blocks[used++] = tmp[i].op;
+    }
+    bb_free(tmp);
+    return BB_OK;
+}
+
+/* The block called like op that parent op pi of pt overrides, or 0 when none. */
+static uint32_t find_override(const bb_mustache_template *t, const mop *op,
+                              const bb_mustache_template *pt, uint32_t pi)
+{
+    const uint32_t *b = pt->blocks + pt->ops[pi].blocks;
+    uint32_t lo = 0, hi = b[0];
+    while (lo < hi) { /* the first block whose name is not below op's */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (cmp_name(t->src + op->off, op->len, pt, &pt->ops[b[1 + mid]]) > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < b[0] && cmp_name(t->src + op->off, op->len, pt, &pt->ops[b[1 + lo]]) == 0)
+        return b[1 + lo];
+    return 0;
+}
+
 int bb_mustache_compile(const char *name, const char *text, size_t len, bb_mustache_template **out,
                         bb_mustache_error *err)
 {
@@ -773,6 +852,8 @@ int bb_mustache_compile(const char *name, const char *text, size_t len, bb_musta
     t->name = bb_strdup(c.name);
     t->src = bb_strndup(text, len);
     t->len = len;
+    if (!rc && t->src && index_parents(t))
+        rc = cfail(&c, BB_ENOMEM, "", 0, "out of memory");
     if (rc || !t->name || !t->src) {
         bb_mustache_free(t);
         return rc ? rc : cfail(&c, BB_ENOMEM, "", 0, "out of memory");
@@ -1193,12 +1274,6 @@ static int include(render *r, const bb_mustache_template *t, uint32_t i)
     return rc;
 }
 
-static bool same_op_name(const bb_mustache_template *a, const mop *x, const bb_mustache_template *b,
-                         const mop *y)
-{
-    return x->len == y->len && memcmp(a->src + x->off, b->src + y->off, x->len) == 0;
-}
-
 /*
  * {{$name}}: the content given by the outermost parent tag that overrides
  * this block, else the block's own; indented like the block.
@@ -1208,18 +1283,14 @@ static int block(render *r, const bb_mustache_template *t, uint32_t i)
     const mop *op = &t->ops[i];
     const bb_mustache_template *ct = t;
     uint32_t b = i + 1, e = op->end;
-    for (size_t f = 0; f < r->n_over && ct == t; f++) {
+    for (size_t f = 0; f < r->n_over; f++) {
         const bb_mustache_template *pt = r->over[f].t;
-        uint32_t pi = r->over[f].op;
-        for (uint32_t j = pi + 1; j < pt->ops[pi].end;) {
-            const mop *c = &pt->ops[j];
-            if (c->kind == OP_BLOCK && same_op_name(t, op, pt, c)) {
-                ct = pt;
-                b = j + 1;
-                e = c->end;
-                break;
-            }
-            j = is_container(c->kind) ? c->end : j + 1;
+        uint32_t j = find_override(t, op, pt, r->over[f].op);
+        if (j) {
+            ct = pt;
+            b = j + 1;
+            e = pt->ops[j].end;
+            break;
         }
     }
     size_t n_indent = r->n_indent;

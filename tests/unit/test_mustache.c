@@ -506,6 +506,44 @@ static void inherited_blocks_override_the_parent(void **state)
     bb_buf_free(&out);
 }
 
+static void overrides_are_found_among_many_blocks(void **state)
+{
+    (void)state;
+    /* 2000 blocks in the parent, every third overridden: each block finds
+     * its override by name, not by scanning the others. */
+    bb_buf parent, child, expected;
+    bb_buf_init(&parent, 1 << 20);
+    bb_buf_init(&child, 1 << 20);
+    bb_buf_init(&expected, 1 << 20);
+    assert_int_equal(bb_buf_puts(&child, "{{<p}}"), BB_OK);
+    for (int i = 0; i < 2000; i++) {
+        assert_int_equal(bb_buf_printf(&parent, "{{$b%d}}d{{/b%d}}", i, i), BB_OK);
+        if (i % 3 == 0)
+            assert_int_equal(bb_buf_printf(&child, "{{$b%d}}%d{{/b%d}}", i, i, i), BB_OK);
+        assert_int_equal(i % 3 ? bb_buf_puts(&expected, "d") : bb_buf_printf(&expected, "%d", i),
+                         BB_OK);
+    }
+    /* A block given twice: the first one counts. */
+    assert_int_equal(bb_buf_puts(&child, "{{$b0}}again{{/b0}}{{/p}}"), BB_OK);
+    cJSON *partials = cJSON_CreateObject();
+    cJSON_AddStringToObject(partials, "p", bb_buf_str(&parent));
+    char *pj = cJSON_PrintUnformatted(partials);
+    bb_mustache_opts o;
+    bb_mustache_opts_default(&o);
+    loader_state ls = {0};
+    bb_buf out;
+    bb_buf_init(&out, 1 << 20);
+    bb_mustache_error err;
+    assert_int_equal(render_partials(bb_buf_str(&child), pj, "{}", &o, &ls, &out, &err), BB_OK);
+    assert_string_equal(bb_buf_str(&out), bb_buf_str(&expected));
+    free(pj);
+    cJSON_Delete(partials);
+    bb_buf_free(&out);
+    bb_buf_free(&parent);
+    bb_buf_free(&child);
+    bb_buf_free(&expected);
+}
+
 static void errors_go_into_a_diagnostics_context(void **state)
 {
     (void)state;
@@ -602,6 +640,7 @@ int main(void)
         cmocka_unit_test(numbers_print_in_their_shortest_exact_form),
         cmocka_unit_test(standalone_partial_indents_every_line_of_nested_partials),
         cmocka_unit_test(inherited_blocks_override_the_parent),
+        cmocka_unit_test(overrides_are_found_among_many_blocks),
         cmocka_unit_test(errors_go_into_a_diagnostics_context),
         cmocka_unit_test(allocation_failure_never_crashes_or_leaks),
     };

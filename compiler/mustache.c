@@ -918,7 +918,7 @@ typedef struct slice {
 } slice;
 
 /* A cache of lookups in frames below the top of the stack (see lookup). */
-#define LOOKUP_CACHE 256
+#define LOOKUP_CACHE 128
 
 typedef struct cached {
     const void *obj;
@@ -928,7 +928,7 @@ typedef struct cached {
 } cached;
 
 /* Where each name was last found in a loop item (see bb_mustache_json_get_hinted). */
-#define HINTS 256
+#define HINTS 64 /* a power of two: the hash keeps the top 6 bits */
 
 typedef struct hint {
     const char *name;
@@ -1115,7 +1115,8 @@ static const void *loop_get(render *r, const void *obj, const char *name, size_t
         memset(&r->cursor, 0, sizeof(r->cursor));
         r->hints_ready = true;
     }
-    hint *h = &r->hints[((uintptr_t)name * 0x9E3779B97F4A7C15u) >> 56];
+    hint *h = &r->hints[((uintptr_t)name * 0x9E3779B97F4A7C15u) >> 58]; /* 6 bits: HINTS */
+    ;
     if (h->name != name) {
         h->name = name;
         h->pos = BB_MUSTACHE_JSON_NO_HINT;

@@ -68,6 +68,8 @@ int bb_pylit_constant(bb_buf *out, const char *s) BB_WUR;
  * trailing comma, recursively. With `import` set, line is a
  * `from x import a, b` statement: when too long, its names go in
  * parentheses one per line (isort's black profile). Ends with a newline.
+ * An item of an exploded call is passed with its trailing comma: the comma
+ * counts toward the 88 columns and stays after the closing bracket.
  */
 int bb_pylit_wrap(bb_buf *out, int indent, const char *line, bool import) BB_WUR;
 

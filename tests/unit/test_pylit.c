@@ -246,6 +246,19 @@ static void test_wrap_keeps_a_one_item_tuple_together(void **state)
         "    )\n");
 }
 
+static void test_wrap_counts_the_comma_of_an_item(void **state)
+{
+    (void)state;
+    check_wrap(
+        8,
+        "sa.Column(\"is_deleted\", sa.Boolean(), nullable=False, "
+        "server_default=sa.false()),",
+        false,
+        "        sa.Column(\n"
+        "            \"is_deleted\", sa.Boolean(), nullable=False, server_default=sa.false()\n"
+        "        ),\n");
+}
+
 static void test_wrap_import_one_name_per_line(void **state)
 {
     (void)state;
@@ -296,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_wrap_single_argument_splits_inside),
         cmocka_unit_test(test_wrap_explodes_displays_that_must_split),
         cmocka_unit_test(test_wrap_keeps_a_one_item_tuple_together),
+        cmocka_unit_test(test_wrap_counts_the_comma_of_an_item),
         cmocka_unit_test(test_wrap_import_one_name_per_line),
         cmocka_unit_test(test_wrap_fails_cleanly_over_the_cap),
     };

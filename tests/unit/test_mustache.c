@@ -488,6 +488,23 @@ static void standalone_partial_indents_every_line_of_nested_partials(void **stat
     bb_buf_free(&out);
 }
 
+static void inline_partial_lines_are_not_indented(void **state)
+{
+    (void)state;
+    bb_mustache_opts o;
+    bb_mustache_opts_default(&o);
+    loader_state ls = {0};
+    bb_buf out;
+    bb_buf_init(&out, 4096);
+    bb_mustache_error err;
+    /* As if the partial's text were pasted in place of the tag. */
+    const char *partials = "{\"outer\": \"x = {{>inner}}\\ny\\n\", \"inner\": \"[\\n]\"}";
+    int rc = render_partials("  {{>outer}}\n", partials, "{}", &o, &ls, &out, &err);
+    assert_int_equal(rc, BB_OK);
+    assert_string_equal(bb_buf_str(&out), "  x = [\n]\n  y\n");
+    bb_buf_free(&out);
+}
+
 static void inherited_blocks_override_the_parent(void **state)
 {
     (void)state;
@@ -639,6 +656,7 @@ int main(void)
         cmocka_unit_test(truthiness_follows_mustache_js),
         cmocka_unit_test(numbers_print_in_their_shortest_exact_form),
         cmocka_unit_test(standalone_partial_indents_every_line_of_nested_partials),
+        cmocka_unit_test(inline_partial_lines_are_not_indented),
         cmocka_unit_test(inherited_blocks_override_the_parent),
         cmocka_unit_test(overrides_are_found_among_many_blocks),
         cmocka_unit_test(errors_go_into_a_diagnostics_context),

@@ -1304,6 +1304,17 @@ static int block(render *r, const bb_mustache_template *t, uint32_t i)
     return rc;
 }
 
+/*
+ * Whether op is an empty line of its template. Indentation is not written
+ * there (as mustache.js does), so indented partials leave no trailing
+ * whitespace on blank lines.
+ */
+static inline bool empty_line(const bb_mustache_template *t, const mop *op)
+{
+    return op->kind == OP_TEXT && op->len &&
+           (t->src[op->off] == '\n' || (t->src[op->off] == '\r' && op->len == 2));
+}
+
 static int render_range(render *r, const bb_mustache_template *t, uint32_t i, uint32_t end)
 {
     if (r->nest >= MAX_NEST)
@@ -1319,7 +1330,7 @@ static int render_range(render *r, const bb_mustache_template *t, uint32_t i, ui
     int rc = BB_OK;
     while (i < end && !rc) {
         const mop *op = &t->ops[i];
-        if ((op->flags & F_BOL) && r->n_indent > r->indent_base) {
+        if ((op->flags & F_BOL) && r->n_indent > r->indent_base && !empty_line(t, op)) {
             rc = put_indent(r, t, op);
             if (rc)
                 break;

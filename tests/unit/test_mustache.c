@@ -479,11 +479,12 @@ static void standalone_partial_indents_every_line_of_nested_partials(void **stat
     bb_buf_init(&out, 4096);
     bb_mustache_error err;
     const char *partials = "{\"method\": \"def {{name}}(self):\\n    {{>body}}\\n\","
-                           " \"body\": \"x = 1\\n{{#ret}}\\nreturn x\\n{{/ret}}\\n\"}";
+                           " \"body\": \"x = 1\\n\\n{{#ret}}\\nreturn x\\n{{/ret}}\\n\"}";
     int rc = render_partials("class A:\n    {{>method}}\n", partials,
                              "{\"name\": \"f\", \"ret\": true}", &o, &ls, &out, &err);
     assert_int_equal(rc, BB_OK);
-    assert_string_equal(bb_buf_str(&out), "class A:\n    def f(self):\n        x = 1\n"
+    /* The blank line stays empty: no trailing whitespace. */
+    assert_string_equal(bb_buf_str(&out), "class A:\n    def f(self):\n        x = 1\n\n"
                                           "        return x\n");
     bb_buf_free(&out);
 }

@@ -614,6 +614,18 @@ static int lock_parent(emit_ctx *c)
     char parent[EMIT_PATH_MAX];
     parent_of(c->dir, parent);
     c->parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->parent_fd < 0 && errno == ENOENT) {
+        /* -o out/blog with no out/ yet: make the missing folders. */
+        for (char *p = parent + 1; (p = strchr(p, '/')) != NULL; p++) {
+            *p = '\0';
+            int r = mkdir(parent, 0755);
+            *p = '/';
+            if (r != 0 && errno != EEXIST)
+                break;
+        }
+        if (mkdir(parent, 0755) == 0 || errno == EEXIST)
+            c->parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
     if (c->parent_fd < 0)
         return io_error(c, "open the folder of", c->dir);
     if (flock(c->parent_fd, LOCK_EX) != 0)

@@ -107,8 +107,11 @@ int bb_manifest_load(const char *dir, bb_diags *diags, bb_manifest **out)
     char *text = NULL;
     size_t len = 0;
     rc = bb_read_file(bb_buf_str(&path), BB_MANIFEST_MAX_BYTES, &text, &len);
-    if (rc == BB_EIO && errno == ENOENT)
+    if (rc == BB_EIO && (errno == ENOENT || errno == ENOTDIR))
         rc = BB_ENOTFOUND;
+    else if (rc == BB_EIO)
+        bb_diag_add(diags, BB_ERROR, "BB0733", NULL, BB_NO_OFFSET, NULL, "cannot read %s: %s",
+                    bb_buf_str(&path), strerror(errno));
     else if (rc == BB_ELIMIT) {
         bb_diag_add(diags, BB_ERROR, "BB0733", NULL, BB_NO_OFFSET, NULL,
                     "%s is larger than %u bytes", bb_buf_str(&path), BB_MANIFEST_MAX_BYTES);

@@ -182,10 +182,24 @@ static void refuses_two_files_with_the_same_path(void **state)
 static void reports_a_write_that_fails(void **state)
 {
     fixture *f = *state;
-    snprintf(f->out, sizeof(f->out), "%s/no/such/parent/out", f->root);
+    char file[128];
+    snprintf(file, sizeof(file), "%s/a-file", f->root);
+    FILE *fp = fopen(file, "w");
+    fclose(fp);
+    snprintf(f->out, sizeof(f->out), "%s/a-file/out", f->root);
     assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_EIO);
     assert_true(has_code(&f->diags, "BB0730"));
-    assert_int_equal(entries_in_root(f), 0);
+    assert_int_equal(entries_in_root(f), 1);
+}
+
+static void makes_the_missing_folders_above_the_output(void **state)
+{
+    fixture *f = *state;
+    snprintf(f->out, sizeof(f->out), "%s/new/parent/out", f->root);
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    char *readme = read_out(f, "README.md");
+    assert_string_equal(readme, "# v1\n");
+    free(readme);
 }
 
 static void refuses_a_symbolic_link_in_the_way(void **state)
@@ -423,6 +437,7 @@ int main(void)
         T(rejects_paths_that_leave_the_output_directory),
         T(refuses_two_files_with_the_same_path),
         T(reports_a_write_that_fails),
+        T(makes_the_missing_folders_above_the_output),
         T(refuses_a_symbolic_link_in_the_way),
         T(refuses_an_output_that_is_a_symbolic_link),
         T(keeps_files_the_user_added),

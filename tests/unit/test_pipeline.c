@@ -154,8 +154,7 @@ static void an_unreadable_override_is_reported(void **state)
     char dir[128];
     snprintf(dir, sizeof(dir), "%s/t.mustache", f->tpl_dir);
     assert_int_equal(mkdir(dir, 0755), 0); /* a folder where the file should be */
-    assert_int_equal(render(f, "{\"files\": [{\"path\": \"a.py\", \"template\": \"t\"}]}"),
-                     BB_EIO);
+    assert_int_equal(render(f, "{\"files\": [{\"path\": \"a.py\", \"template\": \"t\"}]}"), BB_EIO);
     assert_true(has_code(&f->diags, "BB0726"));
 }
 

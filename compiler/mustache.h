@@ -69,6 +69,8 @@ typedef struct bb_mustache_error {
  *           BB_MUSTACHE_NOT_LIST; an empty list returns NULL
  *   text:   the text of v for {{name}}: a view into v or into scratch (the
  *           view must stay valid until the next call); BB_OK or BB_E*
+ * The data must not change while a render runs: lookups are cached for the
+ * duration of one render.
  */
 typedef struct bb_mustache_model {
     const void *(*get)(void *ud, const void *v, const char *name, size_t len);
@@ -95,7 +97,8 @@ typedef struct bb_mustache_opts {
     unsigned max_depth;           /* partial/parent nesting; 0: the default */
     bool strict_partials;         /* an unknown partial or parent is an error */
     bool strict_names;            /* interpolating a missing name is an error */
-    size_t max_steps;             /* ops executed in one render; 0: no limit */
+    size_t max_steps;             /* loop iterations, partials and blocks per render
+                                   * (BB0713); 0: no limit */
 } bb_mustache_opts;
 
 /* HTML escaping, no partials, default depth, not strict. */

@@ -137,7 +137,7 @@ static const family families[BB_M_FAMILY_COUNT] = {
                              NULL,
                              0},
     [BB_M_CACHE] = {"backbone_response_cache_total",
-                    "Response cache lookups, by route and result (hit, miss).",
+                    "Response cache lookups, by route and result (hit, miss, coalesced).",
                     COUNTER,
                     2,
                     {"route", "result"},

@@ -38,7 +38,14 @@
  * 413; past this many times the cap the connection is simply closed. */
 #define DISCARD_FACTOR 4
 
-enum { PHASE_HEADERS, PHASE_BODY, PHASE_WORKING, PHASE_READY, PHASE_SENT };
+enum {
+    PHASE_HEADERS, /* first call: headers only */
+    PHASE_BODY,    /* receiving the body */
+    PHASE_WORKING, /* suspended: in the worker queue, or waiting for a leader */
+    PHASE_READY,   /* the answer is set: send it when resumed */
+    PHASE_RETRY,   /* the leader's answer did not fit: compute one's own */
+    PHASE_SENT,
+};
 
 typedef struct header {
     char *name, *value;
@@ -100,7 +107,9 @@ struct bb_req {
     const char *content_type;
     char *reply;
     size_t reply_len;
-    shared_body *shared; /* instead of reply: a cached answer */
+    shared_body *shared;     /* instead of reply: a cached answer */
+    struct pending *leading; /* computing for identical requests waiting */
+    bool alone;              /* retried after its leader failed: no waiting */
     header headers[MAX_EXTRA_HEADERS];
     int n_headers;
     size_t bytes_sent;
@@ -848,11 +857,22 @@ typedef struct cache_entry {
 
 #define CACHE_BUCKETS 4096
 
+/* A request being computed; identical ones wait for its answer rather
+ * than compute it again. */
+typedef struct pending {
+    uint64_t hash;
+    char *request;
+    size_t request_len;
+    bb_req *waiters; /* linked through bb_req.next */
+    struct pending *next;
+} pending;
+
 typedef struct response_cache {
     pthread_mutex_t lock;
     cache_entry *buckets[CACHE_BUCKETS];
     cache_entry *head, *tail;
     size_t bytes, max_bytes;
+    pending *pending; /* few at a time: a list */
 } response_cache;
 
 /* What identifies an answer: the route, the answer's form and the body. */
@@ -903,12 +923,30 @@ static size_t key_len(const cache_key *k)
     return strlen(k->route) + 1 + strlen(k->kind) + 1 + k->body_len;
 }
 
-static bool entry_matches(const cache_entry *e, const cache_key *k)
+static bool request_matches(uint64_t hash, const char *request, size_t len, const cache_key *k)
 {
     size_t a = strlen(k->route) + 1, b = strlen(k->kind) + 1;
-    return e->hash == k->hash && e->request_len == a + b + k->body_len &&
-           memcmp(e->request, k->route, a) == 0 && memcmp(e->request + a, k->kind, b) == 0 &&
-           memcmp(e->request + a + b, k->body, k->body_len) == 0;
+    return hash == k->hash && len == a + b + k->body_len && memcmp(request, k->route, a) == 0 &&
+           memcmp(request + a, k->kind, b) == 0 &&
+           memcmp(request + a + b, k->body, k->body_len) == 0;
+}
+
+static bool entry_matches(const cache_entry *e, const cache_key *k)
+{
+    return request_matches(e->hash, e->request, e->request_len, k);
+}
+
+/* The request bytes of k in fresh memory (bb_free), or NULL. */
+static char *key_bytes(const cache_key *k)
+{
+    size_t a = strlen(k->route) + 1, b = strlen(k->kind) + 1;
+    char *p = bb_malloc(a + b + k->body_len + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, k->route, a);
+    memcpy(p + a, k->kind, b);
+    memcpy(p + a + b, k->body, k->body_len);
+    return p;
 }
 
 static void lru_unlink(response_cache *c, cache_entry *e)
@@ -984,26 +1022,57 @@ static cache_entry *cache_find(response_cache *c, const cache_key *k)
     return e;
 }
 
-/* The cached answer for k, shared with r; false on a miss. */
-static bool cache_get(response_cache *c, const cache_key *k, bb_req *r)
+typedef enum { CACHE_MISS, CACHE_HIT, CACHE_WAIT } cache_result;
+
+static pending *find_pending(response_cache *c, const cache_key *k)
 {
+    pending *p = c->pending;
+    while (p && !request_matches(p->hash, p->request, p->request_len, k))
+        p = p->next;
+    return p;
+}
+
+/*
+ * In one locked step: a hit shares the cached answer with r; else, when an
+ * identical request is being computed, r is suspended to wait for it; else
+ * r leads (r->leading) and computes. A request marked alone never waits.
+ */
+static cache_result cache_lookup(response_cache *c, const cache_key *k, bb_req *r)
+{
+    cache_result res = CACHE_MISS;
     pthread_mutex_lock(&c->lock);
     cache_entry *e = cache_find(c, k);
-    shared_body *b = NULL;
-    const char *type = NULL;
+    pending *p = e || r->alone ? NULL : find_pending(c, k);
     if (e) {
         lru_unlink(c, e);
         lru_push_front(c, e);
-        b = e->body;
-        atomic_fetch_add(&b->refs, 1);
-        type = e->content_type;
+        atomic_fetch_add(&e->body->refs, 1);
+        bb_req_reply(r, 200, e->content_type, NULL, 0);
+        r->shared = e->body;
+        res = CACHE_HIT;
+    } else if (p) {
+        /* Suspended before the leader can see it, as in pool_submit. */
+        r->phase = PHASE_WORKING;
+        MHD_suspend_connection(r->conn);
+        r->next = p->waiters;
+        p->waiters = r;
+        res = CACHE_WAIT;
+    } else if (!r->alone) {
+        p = bb_calloc(1, sizeof(*p));
+        char *request = p ? key_bytes(k) : NULL;
+        if (request) {
+            p->hash = k->hash;
+            p->request = request;
+            p->request_len = key_len(k);
+            p->next = c->pending;
+            c->pending = p;
+            r->leading = p;
+        } else {
+            bb_free(p);
+        }
     }
     pthread_mutex_unlock(&c->lock);
-    if (!b)
-        return false;
-    bb_req_reply(r, 200, type, NULL, 0);
-    r->shared = b;
-    return true;
+    return res;
 }
 
 /* Keeps a copy of r's answer; the least recently used entries make room.
@@ -1014,17 +1083,13 @@ static void cache_put(response_cache *c, const cache_key *k, const bb_req *r)
     if (sizeof(cache_entry) + klen + r->reply_len > c->max_bytes / 8)
         return;
     cache_entry *e = bb_calloc(1, sizeof(*e));
-    char *request = e ? bb_malloc(klen) : NULL;
+    char *request = e ? key_bytes(k) : NULL;
     shared_body *body = request ? shared_new(r->reply, r->reply_len) : NULL;
     if (!body) {
         bb_free(request);
         bb_free(e);
         return;
     }
-    size_t a = strlen(k->route) + 1, b = strlen(k->kind) + 1;
-    memcpy(request, k->route, a);
-    memcpy(request + a, k->kind, b);
-    memcpy(request + a + b, k->body, k->body_len);
     e->hash = k->hash;
     e->request = request;
     e->request_len = klen;
@@ -1043,23 +1108,67 @@ static void cache_put(response_cache *c, const cache_key *k, const bb_req *r)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Answers from the cache when it can; otherwise notes the key so the
- * answer can be kept once computed. */
-static bool try_cache(bb_req *r)
+/* Answers from the cache when it can (CACHE_HIT), joins an identical
+ * request being computed (CACHE_WAIT: suspended), or goes on (CACHE_MISS)
+ * noting that its answer may be kept. */
+static cache_result try_cache(bb_req *r)
 {
     response_cache *c = r->srv->cache;
     if (!c || !(r->route->flags & BB_ROUTE_CACHE))
-        return false;
+        return CACHE_MISS;
     cache_key k;
     make_cache_key(r, &k);
-    bool hit = cache_get(c, &k, r);
-    const char *labels[2] = {r->route->path, hit ? "hit" : "miss"};
+    cache_result res = cache_lookup(c, &k, r);
+    static const char *const names[] = {"miss", "hit", "coalesced"};
+    const char *labels[2] = {r->route->path, names[res]};
     bb_metrics_add(r->srv->metrics, BB_M_CACHE, labels, 1);
-    if (hit)
+    if (res == CACHE_HIT)
         bb_req_add_header(r, "X-Cache", "hit");
-    else
+    else if (res == CACHE_MISS)
         r->cacheable = true;
-    return hit;
+    return res;
+}
+
+/*
+ * The leader's answer is in: requests that waited for it get it too when
+ * it is a 200 (it depends only on the request); otherwise each computes
+ * its own, since errors carry their own request id.
+ */
+static void release_waiters(bb_req *r)
+{
+    pending *p = r->leading;
+    if (!p)
+        return;
+    r->leading = NULL;
+    response_cache *c = r->srv->cache;
+    pthread_mutex_lock(&c->lock);
+    pending **pp = &c->pending;
+    while (*pp != p)
+        pp = &(*pp)->next;
+    *pp = p->next;
+    pthread_mutex_unlock(&c->lock);
+    shared_body *b = NULL;
+    if (r->status == 200)
+        b = r->shared ? r->shared : shared_new(r->reply, r->reply_len);
+    if (b && b == r->shared)
+        atomic_fetch_add(&b->refs, 1);
+    for (bb_req *w = p->waiters, *next; w; w = next) {
+        next = w->next;
+        w->next = NULL;
+        if (b) {
+            atomic_fetch_add(&b->refs, 1);
+            bb_req_reply(w, 200, r->content_type, NULL, 0);
+            w->shared = b;
+            bb_req_add_header(w, "X-Cache", "hit");
+            w->phase = PHASE_READY;
+        } else {
+            w->phase = PHASE_RETRY;
+        }
+        MHD_resume_connection(w->conn);
+    }
+    shared_release(b);
+    bb_free(p->request);
+    bb_free(p);
 }
 
 static void run_route(bb_req *r)
@@ -1070,6 +1179,7 @@ static void run_route(bb_req *r)
         make_cache_key(r, &k);
         cache_put(r->srv->cache, &k, r);
     }
+    release_waiters(r);
 }
 
 /* ---- worker pool -------------------------------------------------------- */
@@ -1203,8 +1313,11 @@ static enum MHD_Result dispatch(bb_req *r)
                            "request body is over the limit of %zu bytes", r->srv->cfg.max_body);
         return send_reply(r);
     }
-    if (try_cache(r))
+    cache_result cached = try_cache(r);
+    if (cached == CACHE_HIT)
         return send_reply(r);
+    if (cached == CACHE_WAIT)
+        return MHD_YES;
     if (r->route->flags & BB_ROUTE_WORKER) {
         if (pool_submit(r->srv, r))
             return MHD_YES;
@@ -1212,6 +1325,7 @@ static enum MHD_Result dispatch(bb_req *r)
         bb_metrics_add(r->srv->metrics, BB_M_GENERATIONS, outcome, 1);
         bb_req_reply_error(r, 503, "busy", "every worker is busy; retry shortly");
         bb_req_add_header(r, "Retry-After", "1");
+        release_waiters(r);
         return send_reply(r);
     }
     run_route(r);
@@ -1237,6 +1351,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->phase == PHASE_READY)
         return send_reply(r);
+    if (r->phase == PHASE_RETRY) {
+        r->phase = PHASE_BODY;
+        r->alone = true;
+        return dispatch(r);
+    }
     if (r->phase != PHASE_BODY) {
         *upload_data_size = 0;
         return MHD_YES;

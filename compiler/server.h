@@ -20,7 +20,8 @@
  * The compiler is deterministic, so the 200 answers of validate and
  * generate are kept in a bounded response cache keyed by the request
  * (route, Accept, body; compared byte for byte); a hit is answered by the poller at once,
- * with "X-Cache: hit".
+ * with "X-Cache: hit"; identical requests arriving while one is computed
+ * wait for its answer instead of computing it again.
  *
  * Adding a route: write a bb_route_fn (it reads the request with bb_req_*
  * and answers with bb_req_reply*), then list it in the route table of

@@ -465,7 +465,10 @@ int bb_llm__body_done(cJSON *root, bool ok, cJSON **out)
 long bb_llm__usage(const cJSON *usage, const char *name)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(usage, name);
-    return cJSON_IsNumber(n) && n->valuedouble >= 0 ? (long)n->valuedouble : 0;
+    if (!cJSON_IsNumber(n) || !(n->valuedouble >= 0)) /* also NaN */
+        return 0;
+    /* A server may say anything: clamp before converting. */
+    return n->valuedouble > 1e12 ? 1000000000000L : (long)n->valuedouble;
 }
 
 bool bb_llm__contains_ci(const char *hay, const char *needle)

@@ -274,6 +274,18 @@ static void cache_round_trips_an_entry(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void absurd_token_counts_are_clamped_not_undefined(void **state)
+{
+    (void)state;
+    cJSON *u = cJSON_Parse("{\"a\": 1e300, \"b\": -5, \"c\": 42, \"d\": \"7\"}");
+    assert_int_equal(bb_llm__usage(u, "a"), 1000000000000L);
+    assert_int_equal(bb_llm__usage(u, "b"), 0);
+    assert_int_equal(bb_llm__usage(u, "c"), 42);
+    assert_int_equal(bb_llm__usage(u, "d"), 0);
+    assert_int_equal(bb_llm__usage(u, "missing"), 0);
+    cJSON_Delete(u);
+}
+
 static void metrics_render_in_the_prometheus_format(void **state)
 {
     (void)state;
@@ -304,6 +316,7 @@ int main(void)
         cmocka_unit_test(redaction_removes_every_copy_of_the_key),
         cmocka_unit_test(cache_key_depends_on_provider_model_and_body),
         cmocka_unit_test(cache_round_trips_an_entry),
+        cmocka_unit_test(absurd_token_counts_are_clamped_not_undefined),
         cmocka_unit_test(metrics_render_in_the_prometheus_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

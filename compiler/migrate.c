@@ -586,18 +586,61 @@ static const cJSON *counterpart(const walk *w, const cJSON *from_arr, const cJSO
     return NULL;
 }
 
-/* True when some item of `to` maps onto from_item. */
-static bool is_matched(const walk *w, const cJSON *from_arr, const cJSON *to_arr,
-                       const cJSON *from_item)
+/*
+ * The pairing of two arrays (tables, or a table's columns), computed once:
+ * for each item of `to`, its counterpart in `from` (or NULL: it is new) and
+ * whether it is a rename; for each item of `from`, whether anything maps
+ * onto it (if not, it is dropped).
+ */
+typedef struct matching {
+    const cJSON **from_of; /* per item of `to` */
+    bool *renamed;         /* per item of `to` */
+    const cJSON **from;    /* the items of `from`, in order */
+    bool *matched;         /* per item of `from` */
+    int n_to, n_from;
+} matching;
+
+static void matching_free(matching *m)
 {
-    const cJSON *t;
-    bool renamed;
-    cJSON_ArrayForEach(t, to_arr)
-    {
-        if (counterpart(w, from_arr, to_arr, t, &renamed) == from_item)
-            return true;
+    bb_free(m->from_of);
+    bb_free(m->renamed);
+    bb_free(m->from);
+    bb_free(m->matched);
+    memset(m, 0, sizeof(*m));
+}
+
+static int match_items(const walk *w, const cJSON *from_arr, const cJSON *to_arr, matching *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->n_to = cJSON_GetArraySize(to_arr);
+    m->n_from = cJSON_GetArraySize(from_arr);
+    m->from_of = bb_calloc((size_t)m->n_to + 1, sizeof(*m->from_of));
+    m->renamed = bb_calloc((size_t)m->n_to + 1, sizeof(*m->renamed));
+    m->from = bb_calloc((size_t)m->n_from + 1, sizeof(*m->from));
+    m->matched = bb_calloc((size_t)m->n_from + 1, sizeof(*m->matched));
+    if (!m->from_of || !m->renamed || !m->from || !m->matched) {
+        matching_free(m);
+        return BB_ENOMEM;
     }
-    return false;
+    const cJSON *it;
+    int i = 0;
+    cJSON_ArrayForEach(it, from_arr)
+    {
+        if (i < m->n_from)
+            m->from[i++] = it;
+    }
+    i = 0;
+    cJSON_ArrayForEach(it, to_arr)
+    {
+        if (i >= m->n_to)
+            break;
+        const cJSON *f = counterpart(w, from_arr, to_arr, it, &m->renamed[i]);
+        m->from_of[i++] = f;
+        for (int j = 0; f && j < m->n_from; j++)
+            if (m->from[j] == f)
+                m->matched[j] = true;
+    }
+    return BB_OK;
 }
 
 /* An upgrade's renamed_from that names nothing recorded is a mistake. */
@@ -965,13 +1008,16 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     const cJSON *fcols = cJSON_GetObjectItemCaseSensitive(ft, "columns");
     const cJSON *tcols = cJSON_GetObjectItemCaseSensitive(tt, "columns");
     cons_set *fs = bb_malloc(sizeof(*fs)), *ts = bb_malloc(sizeof(*ts));
+    matching m;
     bb_buf body, pre, post; /* the batch block; what runs before and after it */
     bb_buf_init(&body, BB_MIGRATE_MAX_OUTPUT);
     bb_buf_init(&pre, BB_MIGRATE_MAX_OUTPUT);
     bb_buf_init(&post, BB_MIGRATE_MAX_OUTPUT);
-    if (!fs || !ts) {
+    if (!fs || !ts || match_items(w, fcols, tcols, &m) != BB_OK) {
+        bb_free(fs);
+        bb_free(ts);
         w->rc = BB_ENOMEM;
-        goto done;
+        return;
     }
     collect_cons(ft, fs);
     collect_cons(tt, ts);
@@ -979,21 +1025,21 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     w->out = &body;
     int rc = BB_OK;
 
-    for (size_t i = 0; i < fs->n; i++) {
-        if (cons_in(&fs->items[i], from_table, ts, table, &rc))
+    for (size_t k = 0; k < fs->n; k++) {
+        if (cons_in(&fs->items[k], from_table, ts, table, &rc))
             continue;
-        w->out = fs->items[i].kind == K_INDEX ? &pre : &body;
-        out_drop_cons(w, &fs->items[i], from_table, table);
+        w->out = fs->items[k].kind == K_INDEX ? &pre : &body;
+        out_drop_cons(w, &fs->items[k], from_table, table);
     }
     w->out = &body;
 
     const cJSON *tc, *fc;
-    bool renamed;
+    int i = 0;
     cJSON_ArrayForEach(tc, tcols)
     {
         check_rename_source(w, fcols, tc, table, "column");
-        fc = counterpart(w, fcols, tcols, tc, &renamed);
-        if (!fc || !renamed)
+        fc = m.from_of[i];
+        if (!fc || !m.renamed[i++])
             continue;
         outf(w, "        batch_op.alter_column(");
         outq(w, jstr(fc, "name"));
@@ -1004,9 +1050,10 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
         outf(w, ")\n");
         op_done(w, "rename column %s.%s to %s", table, jstr(fc, "name"), jstr(tc, "name"));
     }
+    i = 0;
     cJSON_ArrayForEach(tc, tcols)
     {
-        if (counterpart(w, fcols, tcols, tc, &renamed))
+        if (m.from_of[i++])
             continue;
         bool soften = false;
         if (!jbool(tc, "nullable") && !has_default(tc)) {
@@ -1024,22 +1071,23 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
         outf(w, ")\n");
         op_done(w, "add column %s.%s", table, jstr(tc, "name"));
     }
+    i = 0;
     cJSON_ArrayForEach(tc, tcols)
     {
-        fc = counterpart(w, fcols, tcols, tc, &renamed);
+        fc = m.from_of[i++];
         if (fc)
             walk_alter_column(w, &pre, table, fc, tc);
     }
-    for (size_t i = 0; i < ts->n; i++) {
-        if (cons_in(&ts->items[i], table, fs, from_table, &rc))
+    for (size_t k = 0; k < ts->n; k++) {
+        if (cons_in(&ts->items[k], table, fs, from_table, &rc))
             continue;
-        w->out = ts->items[i].kind == K_INDEX ? &post : &body;
-        out_create_cons(w, &ts->items[i], table);
+        w->out = ts->items[k].kind == K_INDEX ? &post : &body;
+        out_create_cons(w, &ts->items[k], table);
     }
     w->out = &body;
-    for (int i = cJSON_GetArraySize(fcols) - 1; i >= 0; i--) {
-        fc = cJSON_GetArrayItem(fcols, i);
-        if (is_matched(w, fcols, tcols, fc))
+    for (int k = m.n_from - 1; k >= 0; k--) {
+        fc = m.from[k];
+        if (m.matched[k])
             continue;
         if (w->upgrade && !w->allow_destructive)
             report(w, BB_ERROR, "BB0820", table, NULL,
@@ -1065,7 +1113,7 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     }
     if (!w->rc && post.len)
         w->rc = bb_buf_append(w->out, post.data, post.len);
-done:
+    matching_free(&m);
     bb_free(fs);
     bb_free(ts);
     bb_buf_free(&body);
@@ -1080,20 +1128,23 @@ static void walk_schemas(walk *w, const cJSON *from, const cJSON *to)
     const cJSON *ft = cJSON_GetObjectItemCaseSensitive(from, "tables");
     const cJSON *tt = cJSON_GetObjectItemCaseSensitive(to, "tables");
     enum_ref *fe = bb_calloc(MAX_ENUMS, sizeof(*fe)), *te = bb_calloc(MAX_ENUMS, sizeof(*te));
-    if (!fe || !te) {
+    matching m;
+    if (!fe || !te || match_items(w, ft, tt, &m) != BB_OK) {
+        bb_free(fe);
+        bb_free(te);
         w->rc = BB_ENOMEM;
-        goto done;
+        return;
     }
     size_t nfe = collect_enums(ft, fe), nte = collect_enums(tt, te);
     walk_enums_before(w, fe, nfe, te, nte);
 
     const cJSON *t, *f;
-    bool renamed;
+    int i = 0;
     cJSON_ArrayForEach(t, tt)
     {
         check_rename_source(w, ft, t, jstr(t, "name"), "table");
-        f = counterpart(w, ft, tt, t, &renamed);
-        if (!f || !renamed)
+        f = m.from_of[i];
+        if (!f || !m.renamed[i++])
             continue;
         outf(w, "    op.rename_table(");
         outq(w, jstr(f, "name"));
@@ -1102,30 +1153,31 @@ static void walk_schemas(walk *w, const cJSON *from, const cJSON *to)
         outf(w, ")\n");
         op_done(w, "rename table %s to %s", jstr(f, "name"), jstr(t, "name"));
     }
+    i = 0;
     cJSON_ArrayForEach(t, tt)
     {
-        if (!counterpart(w, ft, tt, t, &renamed))
+        if (!m.from_of[i++])
             out_create_table(w, t);
     }
+    i = 0;
     cJSON_ArrayForEach(t, tt)
     {
-        if (!counterpart(w, ft, tt, t, &renamed))
+        if (!m.from_of[i++])
             out_late_fks(w, t, true);
     }
+    i = 0;
     cJSON_ArrayForEach(t, tt)
     {
-        f = counterpart(w, ft, tt, t, &renamed);
+        f = m.from_of[i++];
         if (f)
             walk_table_changes(w, f, t);
     }
-    cJSON_ArrayForEach(f, ft)
-    {
-        if (!is_matched(w, ft, tt, f))
-            out_late_fks(w, f, false);
-    }
-    for (int i = cJSON_GetArraySize(ft) - 1; i >= 0; i--) {
-        f = cJSON_GetArrayItem(ft, i);
-        if (is_matched(w, ft, tt, f))
+    for (int k = 0; k < m.n_from; k++)
+        if (!m.matched[k])
+            out_late_fks(w, m.from[k], false);
+    for (int k = m.n_from - 1; k >= 0; k--) {
+        f = m.from[k];
+        if (m.matched[k])
             continue;
         if (w->upgrade && !w->allow_destructive)
             report(w, BB_ERROR, "BB0820", NULL, NULL,
@@ -1138,7 +1190,7 @@ static void walk_schemas(walk *w, const cJSON *from, const cJSON *to)
         op_done(w, "drop table %s", jstr(f, "name"));
     }
     walk_enums_after(w, fe, nfe, te, nte);
-done:
+    matching_free(&m);
     bb_free(fe);
     bb_free(te);
 }

@@ -594,20 +594,25 @@ static void reply_options(bb_req *r)
     }
 }
 
+/* The rules a route's requests count against; limits of 0 are off. */
 static bool route_rules(const bb_server *s, const bb_route *rt, const bb_rate_rule **rules,
                         size_t *n)
 {
-    *n = 0;
-    if ((rt->flags & BB_ROUTE_AUTH) && s->rule_authenticated.limit)
-        rules[(*n)++] = &s->rule_authenticated;
-    if (rt->tier && strcmp(rt->tier, "public") == 0)
-        rules[(*n)++] = &s->rule_public;
-    else if (rt->tier && strcmp(rt->tier, "validate") == 0)
-        rules[(*n)++] = &s->rule_validate;
-    else if (rt->tier && strcmp(rt->tier, "generate") == 0) {
-        rules[(*n)++] = &s->rule_generate;
-        rules[(*n)++] = &s->rule_generate_hour;
+    const bb_rate_rule *all[3] = {NULL, NULL, NULL};
+    if (rt->flags & BB_ROUTE_AUTH)
+        all[0] = &s->rule_authenticated;
+    if (rt->tier && strcmp(rt->tier, "public") == 0) {
+        all[1] = &s->rule_public;
+    } else if (rt->tier && strcmp(rt->tier, "validate") == 0) {
+        all[1] = &s->rule_validate;
+    } else if (rt->tier && strcmp(rt->tier, "generate") == 0) {
+        all[1] = &s->rule_generate;
+        all[2] = &s->rule_generate_hour;
     }
+    *n = 0;
+    for (int i = 0; i < 3; i++)
+        if (all[i] && all[i]->limit > 0)
+            rules[(*n)++] = all[i];
     return *n > 0;
 }
 

@@ -1658,7 +1658,7 @@ int bb_migrate_generate(const bb_schema *s, const char *out_dir, const cJSON *ma
                         const bb_migrate_opts *opts, bb_diags *diags, bb_migrate_result *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!s || !out_dir)
+    if (!s || (!out_dir && manifest_root))
         return BB_EUSAGE;
     const cJSON *old;
     const char *head;

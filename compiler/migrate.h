@@ -76,6 +76,8 @@ void bb_revision_free(bb_revision *r);
  *   revisions the manifest's "revisions": [{"id", "down_revision", "path",
  *             "message"}], oldest first.
  * opts->down_revision is ignored (the recorded head is the parent).
+ * Without a manifest, out_dir may be NULL: the result is then the initial
+ * revision alone (what the HTTP service puts in a generated project).
  * Returns BB_OK, BB_EINVAL (a change refused, a recorded revision file
  * missing, a recorded schema unreadable: diags says which), BB_ENOMEM.
  */

@@ -270,6 +270,66 @@ static void a_valid_schema_runs_every_stage_deterministically(void **state)
     free(bytes);
 }
 
+static char *read_blog(size_t *len)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/compat/backbone-ai/examples/blog_schema.json",
+             tu_shared_dir());
+    return tu_read_file(path, len);
+}
+
+static void count_stage(void *ctx, const bb_stage_report *r)
+{
+    int *n = ctx;
+    assert_true(r->ran);
+    (*n)++;
+}
+
+static void plan_mode_stops_after_the_architect_and_reports_each_stage(void **state)
+{
+    fixture *f = *state;
+    size_t len;
+    char *bytes = read_blog(&len);
+    int calls = 0;
+    f->opts.stop_after_plan = true;
+    f->opts.on_stage = count_stage;
+    f->opts.on_stage_ctx = &calls;
+    bb_output *o = NULL;
+    assert_int_equal(bb_pipeline_run("blog.json", bytes, len, &f->opts, &f->diags, &o), BB_OK);
+    assert_int_equal(o->n_stages, 2);
+    assert_int_equal(calls, 2);
+    assert_string_equal(o->stages[1].name, "architect");
+    assert_non_null(o->plan);
+    assert_null(o->files);
+    bb_output_free(o);
+    free(bytes);
+}
+
+static void strict_mode_stops_on_a_warning(void **state)
+{
+    fixture *f = *state;
+    /* An unknown key is a warning (BB0205); --strict makes it an error. */
+    const char *schema = "{\"project_name\": \"x\", \"db_type\": \"sqlite\", \"colour\": 1,"
+                         " \"schema\": [{\"table_name\": \"items\", \"class_name\": \"Item\","
+                         " \"columns\": [{\"name\": \"id\", \"type\": \"Integer\","
+                         " \"primary_key\": true}]}]}";
+    bb_output *o = NULL;
+    f->opts.stop_after_plan = true;
+    assert_int_equal(bb_pipeline_run("s.json", schema, strlen(schema), &f->opts, &f->diags, &o),
+                     BB_OK);
+    assert_true(f->diags.n_warnings > 0);
+    bb_output_free(o);
+    bb_diags d;
+    bb_diags_init(&d, "s.json", schema, strlen(schema));
+    f->opts.strict = true;
+    assert_int_equal(bb_pipeline_run("s.json", schema, strlen(schema), &f->opts, &d, &o),
+                     BB_EINVAL);
+    assert_int_equal(o->n_stages, 1);
+    assert_false(d.warnings_as_errors); /* the caller's setting is given back */
+    bb_output_free(o);
+    bb_diags_free(&d);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -287,6 +347,8 @@ int main(void)
         cmocka_unit_test(json_pointers_resolve_with_escapes),
         T(an_invalid_schema_stops_after_the_validator),
         T(a_valid_schema_runs_every_stage_deterministically),
+        T(plan_mode_stops_after_the_architect_and_reports_each_stage),
+        T(strict_mode_stops_on_a_warning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,7 +78,7 @@ def test_openapi_describes_every_route(server):
     assert doc["openapi"].startswith("3.")
     for path in ("/api/v1/generate", "/api/v1/validate", "/api/v1/status", "/health",
                  "/health/liveness", "/health/readiness", "/health/detailed", "/metrics",
-                 "/openapi.json"):
+                 "/openapi.json", "/api/v1/jobs/{id}"):
         assert path in doc["paths"], path
 
 

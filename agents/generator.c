@@ -228,6 +228,13 @@ static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f
     g->budget -= out.len;
     f->path = bb_strdup(path->valuestring);
     f->data = bb_buf_take(&out, &f->len);
+    if (f->data) {
+        /* The buffer grew by doubling: give the unused half back, since
+         * every file of the project stays in memory until it is written. */
+        char *fit = bb_realloc(f->data, f->len + 1);
+        if (fit)
+            f->data = fit;
+    }
     f->user = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(entry, "user"));
     return f->path && f->data ? BB_OK : BB_ENOMEM;
 }

@@ -47,6 +47,8 @@
     X(BB0313, ERROR, "duplicate-column")                                                           \
     X(BB0314, ERROR, "duplicate-attribute")                                                        \
     X(BB0315, ERROR, "name-too-long")                                                              \
+    X(BB0316, ERROR, "invalid-constraint-name")                                                    \
+    X(BB0317, ERROR, "duplicate-constraint-name")                                                  \
     X(BB0401, ERROR, "fk-unknown-table")                                                           \
     X(BB0402, ERROR, "fk-unknown-column")                                                          \
     X(BB0403, ERROR, "fk-target-not-unique")                                                       \

@@ -416,6 +416,8 @@ static const char *kind_noun(bb_ident_kind kind)
         return "column name";
     case BB_IDENT_ATTRIBUTE:
         return "relationship attribute";
+    case BB_IDENT_CONSTRAINT:
+        return "constraint name";
     }
     return "name";
 }
@@ -431,6 +433,8 @@ static const char *shape_code(bb_ident_kind kind)
         return "BB0303";
     case BB_IDENT_ATTRIBUTE:
         return "BB0304";
+    case BB_IDENT_CONSTRAINT:
+        return "BB0316";
     }
     return "BB0303";
 }
@@ -439,6 +443,7 @@ static bool shape_ok(bb_ident_kind kind, const char *name)
 {
     switch (kind) {
     case BB_IDENT_TABLE:
+    case BB_IDENT_CONSTRAINT:
         return is_lower_snake(name);
     case BB_IDENT_CLASS:
         return is_cap_words(name);
@@ -453,6 +458,7 @@ static const char *shape_rule(bb_ident_kind kind)
 {
     switch (kind) {
     case BB_IDENT_TABLE:
+    case BB_IDENT_CONSTRAINT:
         return "use lower snake case: a lower-case letter, then lower-case letters, digits "
                "or '_' (e.g. \"order_items\")";
     case BB_IDENT_CLASS:
@@ -509,6 +515,10 @@ static ident_problem find_problem(bb_ident_kind kind, const char *name, bb_db_ty
 {
     bool attr = is_attribute_kind(kind), sql = is_sql_kind(kind);
     size_t max = bb_ident_max_len(db);
+    if (kind == BB_IDENT_CONSTRAINT) /* quoted in SQL, never Python */
+        return !shape_ok(kind, name)       ? PROBLEM_SHAPE
+               : max && strlen(name) > max ? PROBLEM_LENGTH
+                                           : PROBLEM_NONE;
     unsigned flags = word_flags(name); /* one lookup for the Python lists */
     if (attr && (flags & W_ORM))
         return PROBLEM_ORM;

@@ -37,10 +37,11 @@
 #include <stddef.h>
 
 typedef enum {
-    BB_IDENT_TABLE,     /* table_name: SQL table and Python module */
-    BB_IDENT_CLASS,     /* class_name: SQLAlchemy model and Pydantic prefix */
-    BB_IDENT_COLUMN,    /* column name: SQL column and Python attribute */
-    BB_IDENT_ATTRIBUTE, /* relationship attribute on a model */
+    BB_IDENT_TABLE,      /* table_name: SQL table and Python module */
+    BB_IDENT_CLASS,      /* class_name: SQLAlchemy model and Pydantic prefix */
+    BB_IDENT_COLUMN,     /* column name: SQL column and Python attribute */
+    BB_IDENT_ATTRIBUTE,  /* relationship attribute on a model */
+    BB_IDENT_CONSTRAINT, /* explicit name of a unique, index or check */
 } bb_ident_kind;
 
 /*

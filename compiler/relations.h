@@ -23,10 +23,15 @@
 
 /*
  * One open-addressing hash of (scope, name) -> value. Scopes: tables,
- * classes, automatic association tables, and one per table for its members
- * (columns have values >= 0, relationship attributes -2 - index).
+ * classes, automatic association tables, explicit constraint names, and one per table for its
+ * members (columns have values >= 0, relationship attributes -2 - index).
  */
-enum { BB__SCOPE_TABLE = -1, BB__SCOPE_CLASS = -2, BB__SCOPE_ASSOC = -3 };
+enum {
+    BB__SCOPE_TABLE = -1,
+    BB__SCOPE_CLASS = -2,
+    BB__SCOPE_ASSOC = -3,
+    BB__SCOPE_CONSTRAINT = -4,
+};
 #define BB__NX_NONE INT_MIN
 
 typedef struct bb__name_slot {

@@ -830,15 +830,41 @@ static void check_constraint_columns(bb__vctx *v, size_t ti, const char *ptr, si
     }
 }
 
+/*
+ * An explicit constraint or index name is an SQL identifier, and must be
+ * unique in the schema: PostgreSQL keeps index names beside table names in
+ * one namespace, so a clash fails the migration.
+ */
+static void check_constraint_name(bb__vctx *v, const char *name, const char *ptr, size_t off)
+{
+    if (!name)
+        return; /* the planner names it */
+    check_ident(v, BB_IDENT_CONSTRAINT, name, ptr, off, "name");
+    bool table = bb__nx_get(&v->names, BB__SCOPE_TABLE, name) != BB__NX_NONE;
+    bool again = bb__nx_put(&v->names, BB__SCOPE_CONSTRAINT, name, 0) != BB__NX_NONE;
+    if (!table && !again)
+        return;
+    bb__loc at = bb__loc_key(ptr, off, "name");
+    bb__report(v, BB_ERROR, "BB0317", &at, "give it a name used nowhere else in the schema",
+               "constraint name \"%s\" is already the name of %s", name,
+               table ? "a table" : "another constraint or index");
+}
+
 static void check_table_constraints(bb__vctx *v, size_t ti)
 {
     bb_table *t = &v->s->tables[ti];
-    for (size_t i = 0; i < t->n_uniques; i++)
-        check_constraint_columns(v, ti, t->uniques[i].pointer, t->uniques[i].offset,
-                                 t->uniques[i].columns, t->uniques[i].n_columns);
-    for (size_t i = 0; i < t->n_indexes; i++)
-        check_constraint_columns(v, ti, t->indexes[i].pointer, t->indexes[i].offset,
-                                 t->indexes[i].columns, t->indexes[i].n_columns);
+    for (size_t i = 0; i < t->n_uniques; i++) {
+        const bb_unique *u = &t->uniques[i];
+        check_constraint_columns(v, ti, u->pointer, u->offset, u->columns, u->n_columns);
+        check_constraint_name(v, u->name, u->pointer, u->offset);
+    }
+    for (size_t i = 0; i < t->n_indexes; i++) {
+        const bb_index *x = &t->indexes[i];
+        check_constraint_columns(v, ti, x->pointer, x->offset, x->columns, x->n_columns);
+        check_constraint_name(v, x->name, x->pointer, x->offset);
+    }
+    for (size_t i = 0; i < t->n_checks; i++)
+        check_constraint_name(v, t->checks[i].name, t->checks[i].pointer, t->checks[i].offset);
 }
 
 /* ---- the driver ---------------------------------------------------------- */
@@ -860,7 +886,8 @@ static int setup(bb__vctx *v)
     bb_schema *s = v->s;
     size_t n_names = 2 * s->n_tables + 8, n_rels = 0;
     for (size_t i = 0; i < s->n_tables; i++) {
-        n_names += s->tables[i].n_columns + 2 * s->tables[i].n_rels;
+        n_names += s->tables[i].n_columns + 2 * s->tables[i].n_rels + s->tables[i].n_uniques +
+                   s->tables[i].n_indexes + s->tables[i].n_checks;
         n_rels += s->tables[i].n_declared_rels;
     }
     n_names += 2 * n_rels; /* implicit counterparts and association names */

@@ -242,6 +242,32 @@ static void name_longer_than_the_database_allows_is_rejected(void **state)
               "BB0315", BB_ERROR, "/schema/0/columns/1/name", "^'a_very_long");
 }
 
+static void constraint_name_must_be_lower_snake_case(void **state)
+{
+    (void)state;
+    vt_expect(VT_HEAD "{'table_name': 'users', 'class_name': 'User', 'columns': [\n"
+                      "  {'name': 'id', 'type': 'Integer', 'primary_key': true},\n"
+                      "  {'name': 'email', 'type': 'Text'}],\n"
+                      " 'indexes': [{'name': 'Email Index', 'columns': ['email']}]}" VT_TAIL,
+              "BB0316", BB_ERROR, "/schema/0/indexes/0/name", "^'Email Index'");
+}
+
+static void constraint_name_must_be_unique_in_the_schema(void **state)
+{
+    (void)state;
+    vt_expect(VT_HEAD "{'table_name': 'users', 'class_name': 'User', 'columns': [\n"
+                      "  {'name': 'id', 'type': 'Integer', 'primary_key': true},\n"
+                      "  {'name': 'email', 'type': 'Text'}],\n"
+                      " 'unique': [{'name': 'uq_email', 'columns': ['email']}],\n"
+                      " 'checks': [{'name': 'uq_email', 'expression': 'id > 0'}]}" VT_TAIL,
+              "BB0317", BB_ERROR, "/schema/0/checks/0/name", "'checks': [{'name': ^'uq_email'");
+    /* An index may not take a table's name either. */
+    vt_expect(VT_HEAD "{'table_name': 'users', 'class_name': 'User', 'columns': [\n"
+                      "  {'name': 'id', 'type': 'Integer', 'primary_key': true}],\n"
+                      " 'indexes': [{'name': 'users', 'columns': ['id']}]}" VT_TAIL,
+              "BB0317", BB_ERROR, "/schema/0/indexes/0/name", "[{'name': ^'users'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +293,8 @@ int main(void)
         cmocka_unit_test(duplicate_column_is_rejected),
         cmocka_unit_test(relationship_clashing_with_a_column_is_rejected),
         cmocka_unit_test(name_longer_than_the_database_allows_is_rejected),
+        cmocka_unit_test(constraint_name_must_be_lower_snake_case),
+        cmocka_unit_test(constraint_name_must_be_unique_in_the_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

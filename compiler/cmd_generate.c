@@ -457,7 +457,10 @@ int bb_cmd_generate(int argc, char **argv)
         bb_free(dir);
         return BB_EXIT_USAGE;
     }
-    bool progress = !a.json && !a.sarif && !a.quiet && bb_use_color(stderr);
+    /* Progress only on a terminal (NO_COLOR is about colour, not this). */
+    const char *term = getenv("TERM");
+    bool progress = !a.json && !a.sarif && !a.quiet && isatty(fileno(stderr)) &&
+                    !(term && strcmp(term, "dumb") == 0);
     if (progress)
         a.p.on_stage = show_progress;
 
@@ -481,6 +484,8 @@ int bb_cmd_generate(int argc, char **argv)
     }
     if (!res.rc) {
         diags.warnings_as_errors = a.p.strict;
+        if (progress)
+            fprintf(stderr, "\r\033[K  %s %s ...", a.check ? "comparing with" : "writing", dir);
         res.rc = write_project(&a, dir, o, prev, &diags, &res);
     }
     if (progress)

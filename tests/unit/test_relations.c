@@ -372,6 +372,16 @@ static void automatic_association_table_must_not_take_a_table_name(void **state)
               "^{'target_table': 'tags', 'type': 'many_to_many'}");
 }
 
+static void two_automatic_association_tables_must_not_share_a_name(void **state)
+{
+    (void)state;
+    vt_expect(POSTS_TAGS("{'name': 'tags', 'target_table': 'tags', 'type': 'many_to_many'},\n"
+                         " {'name': 'featured_tags', 'target_table': 'tags', 'type': "
+                         "'many_to_many'}",
+                         ""),
+              "BB0424", BB_ERROR, "/schema/0/relationships/1", "^{'name': 'featured_tags'");
+}
+
 static void self_referential_many_to_many_needs_through(void **state)
 {
     (void)state;
@@ -435,6 +445,7 @@ int main(void)
         cmocka_unit_test(unknown_association_table_is_reported),
         cmocka_unit_test(association_table_needs_a_foreign_key_to_each_side),
         cmocka_unit_test(automatic_association_table_must_not_take_a_table_name),
+        cmocka_unit_test(two_automatic_association_tables_must_not_share_a_name),
         cmocka_unit_test(self_referential_many_to_many_needs_through),
         cmocka_unit_test(through_on_one_to_many_is_ignored_with_a_warning),
         cmocka_unit_test(unknown_cascade_is_reported_with_a_suggestion),

@@ -159,4 +159,17 @@ ok "--templates replaces one template and keeps the rest"
 diff -r "$T/b" "$T/e" >/dev/null || fail "generating from / gives another tree"
 ok "the binary works from any folder"
 
+# --- every example passes the review, with Python and with the built-in check ------------------
+for s in schemas/*.json ../shared/compat/backbone-ai/examples/*.json; do
+    case "$s" in *backbone.schema.json) continue ;; esac
+    [ -f "$s" ] || continue
+    for flags in "" "--no-python"; do
+        rm -rf "$T/ex"
+        # shellcheck disable=SC2086
+        run generate "$s" -o "$T/ex" $flags
+        expect_rc 0 "generate $s $flags"
+    done
+done
+ok "every example schema generates and passes the review (Python and built-in)"
+
 echo "generate.sh: $n checks passed"

@@ -41,7 +41,7 @@ typedef struct bb_pipeline_opts {
     bb_llm_mode llm;           /* BB_LLM_OFF by default */
     size_t max_output_bytes;   /* cap on all rendered files together */
     /* The Python the reviewer parses generated code with: NULL picks
-     * /usr/bin/python3 (else python3 on PATH), "" uses only the built-in
+     * /usr/bin/python3 (else /usr/local/bin/python3), "" uses only the built-in
      * check. */
     const char *python;
     bb_reviewed_fn reviewed; /* may be NULL: review every file */

@@ -942,7 +942,8 @@ typedef struct edit {
 /*
  * Myers' greedy O(ND) shortest edit script. After each step d the reached x
  * of the diagonals -d..d is saved (2d+1 numbers) so the path can be traced
- * back; d is capped at BB_DIFF_MAX_EDITS, which bounds memory to D^2 longs.
+ * back (as ints: x is at most BB_DIFF_MAX_LINES); d is capped at
+ * BB_DIFF_MAX_EDITS, which bounds that memory to D^2 ints (4 MB).
  */
 static int myers(const lines *a, const lines *b, edit **script, size_t *n_script)
 {
@@ -951,7 +952,7 @@ static int myers(const lines *a, const lines *b, edit **script, size_t *n_script
         max = BB_DIFF_MAX_EDITS;
     long off = max + 1;
     long *v = bb_calloc((size_t)(2 * max + 3), sizeof(long));
-    long **trace = bb_calloc((size_t)max + 1, sizeof(long *));
+    int **trace = bb_calloc((size_t)max + 1, sizeof(int *));
     if (!v || !trace) {
         bb_free(v);
         bb_free(trace);
@@ -972,13 +973,14 @@ static int myers(const lines *a, const lines *b, edit **script, size_t *n_script
                 break;
             }
         }
-        trace[d] = bb_malloc((size_t)(2 * d + 1) * sizeof(long));
+        trace[d] = bb_malloc((size_t)(2 * d + 1) * sizeof(int));
         if (!trace[d]) {
             rc = BB_ENOMEM;
             d_found = -1;
             break;
         }
-        memcpy(trace[d], v + off - d, (size_t)(2 * d + 1) * sizeof(long));
+        for (long k = -d; k <= d; k++)
+            trace[d][k + d] = (int)v[off + k];
         d_done = d;
     }
     if (d_found >= 0) {
@@ -990,7 +992,7 @@ static int myers(const lines *a, const lines *b, edit **script, size_t *n_script
         for (long d = d_found; out && d >= 0; d--) {
             long k = x - y, prev_x = 0, prev_y = 0;
             if (d > 0) {
-                const long *vd = trace[d - 1] + (d - 1); /* vd[k] for k in -(d-1)..d-1 */
+                const int *vd = trace[d - 1] + (d - 1); /* vd[k] for k in -(d-1)..d-1 */
                 long prev_k = (k == -d || (k != d && vd[k - 1] < vd[k + 1])) ? k + 1 : k - 1;
                 prev_x = vd[prev_k];
                 prev_y = prev_x - prev_k;

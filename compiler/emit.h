@@ -90,7 +90,7 @@ bool bb_emit_path_is_safe(const char *path);
  * Either side may be NULL (added or removed file).
  */
 #define BB_DIFF_MAX_LINES 50000
-#define BB_DIFF_MAX_EDITS 2000
+#define BB_DIFF_MAX_EDITS 1000
 int bb_emit_unified_diff(const char *path, const char *old, size_t old_len, const char *new_,
                          size_t new_len, bb_buf *out) BB_WUR;
 

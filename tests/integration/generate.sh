@@ -83,6 +83,26 @@ grep -q "^--- a/$PYFILE" "$T/out" && grep -q "^-# my edit" "$T/out" && grep -q "
     fail "--diff does not show the edit as a unified diff"
 ok "--diff prints a unified diff"
 
+# The diff is exact: scattered edits, applied back with patch(1), give the
+# generated file again.
+cp -r "$T/b" "$T/pa"
+BIGFILE=$(cd "$T/b" && ls -S app/models/*.py | head -n 1)
+$PY - "$T/pa/$BIGFILE" <<'PYEOF'
+import sys
+p = sys.argv[1]
+lines = open(p).read().split("\n")
+lines.insert(1, "# inserted near the top")
+del lines[len(lines) // 2]
+lines[-3] = lines[-3] + "  # changed near the end"
+lines.insert(len(lines) // 3, "x = 1\ny = 2")
+open(p, "w").write("\n".join(lines))
+PYEOF
+run generate "$SCHEMA" -o "$T/pa" --check --diff
+expect_rc 1 "--check --diff after scattered edits"
+(cd "$T/pa" && patch -s -p1 <"$T/out") || fail "patch(1) rejects the diff"
+diff -r "$T/pa" "$T/b" >/dev/null || fail "the patched tree is not the generated one"
+ok "--diff output applies with patch(1) and gives the generated file back"
+
 run generate "$SCHEMA" -o "$T/a"
 expect_rc 1 "plain regenerate over an edit"
 grep -q "BB0801" "$T/err" || fail "no BB0801 for the edited file"

@@ -425,6 +425,25 @@ static void diff_marks_a_missing_final_newline(void **state)
     bb_buf_free(&out);
 }
 
+static void diff_of_too_many_changes_is_a_note(void **state)
+{
+    (void)state;
+    bb_buf a, b, out;
+    bb_buf_init(&a, 1 << 20);
+    bb_buf_init(&b, 1 << 20);
+    bb_buf_init(&out, 1 << 20);
+    for (int i = 0; i < BB_DIFF_MAX_EDITS; i++) {
+        assert_int_equal(bb_buf_printf(&a, "old %d\n", i), BB_OK);
+        assert_int_equal(bb_buf_printf(&b, "new %d\n", i), BB_OK);
+    }
+    assert_int_equal(bb_emit_unified_diff("big", a.data, a.len, b.data, b.len, &out), BB_OK);
+    assert_null(strstr(bb_buf_str(&out), "@@"));
+    assert_non_null(strstr(bb_buf_str(&out), "too many changes"));
+    bb_buf_free(&a);
+    bb_buf_free(&b);
+    bb_buf_free(&out);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -454,6 +473,7 @@ int main(void)
         cmocka_unit_test(diff_shows_hunks_with_context),
         cmocka_unit_test(diff_of_identical_texts_has_no_hunk),
         cmocka_unit_test(diff_marks_a_missing_final_newline),
+        cmocka_unit_test(diff_of_too_many_changes_is_a_note),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

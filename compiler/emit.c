@@ -48,6 +48,7 @@ typedef struct emit_ctx {
     char tmp[EMIT_PATH_MAX];  /* the new tree being built */
     char made[EMIT_PATH_MAX]; /* the last folder make_parents() made or found */
     int parent_fd;            /* the target's parent folder, locked while writing */
+    dev_t target_dev;         /* the target's file system: walks never leave it */
 } emit_ctx;
 
 /* ---- paths ---------------------------------------------------------------- */
@@ -525,7 +526,14 @@ static int walk_old(emit_ctx *c, const char *rel, int depth)
             rc = io_error(c, "inspect", full);
             break;
         }
-        if (S_ISDIR(st.st_mode)) {
+        if (S_ISDIR(st.st_mode) && st.st_dev != c->target_dev) {
+            bb_diag_add(c->diags, BB_ERROR, "BB0734", NULL, BB_NO_OFFSET,
+                        "unmount it, or mount it outside the generated project",
+                        "'%s' is a mount point inside the output; backbone neither copies nor "
+                        "removes other file systems",
+                        child);
+            rc = BB_EINVAL;
+        } else if (S_ISDIR(st.st_mode)) {
             char to[EMIT_PATH_MAX];
             if (join(to, c->tmp, child)) {
                 rc = BB_ELIMIT;
@@ -780,6 +788,7 @@ static int check_target(emit_ctx *c)
         return BB_EINVAL;
     }
     c->target_exists = true;
+    c->target_dev = st.st_dev;
     if (c->prev || c->opts->force || c->opts->check)
         return BB_OK;
     DIR *d = opendir(c->dir);
@@ -855,7 +864,9 @@ int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_
 
 /* ---- removing a tree ------------------------------------------------------ */
 
-static int remove_at(int dirfd, const char *name, int depth)
+/* Removes name below dirfd; never descends into another file system (a
+ * mount point inside the tree is left alone, and the removal fails). */
+static int remove_at(int dirfd, const char *name, int depth, dev_t dev)
 {
     if (depth > 256)
         return BB_ELIMIT;
@@ -866,6 +877,11 @@ static int remove_at(int dirfd, const char *name, int depth)
     int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return BB_EIO;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_dev != dev) {
+        close(fd);
+        return BB_EIO;
+    }
     DIR *d = fdopendir(fd);
     if (!d) {
         close(fd);
@@ -875,7 +891,7 @@ static int remove_at(int dirfd, const char *name, int depth)
     struct dirent *e;
     while (!rc && (e = readdir(d)) != NULL)
         if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            rc = remove_at(fd, e->d_name, depth + 1);
+            rc = remove_at(fd, e->d_name, depth + 1, dev);
     closedir(d);
     if (!rc && unlinkat(dirfd, name, AT_REMOVEDIR) != 0)
         rc = BB_EIO;
@@ -884,7 +900,10 @@ static int remove_at(int dirfd, const char *name, int depth)
 
 int bb_emit_remove_tree(const char *path)
 {
-    return remove_at(AT_FDCWD, path, 0);
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? BB_OK : BB_EIO;
+    return remove_at(AT_FDCWD, path, 0, st.st_dev);
 }
 
 /* ---- unified diff --------------------------------------------------------- */

@@ -227,7 +227,10 @@ static void report_edited(emit_ctx *c, const char *path, bool blocked)
         bb_diag_add(c->diags, BB_ERROR, "BB0801", NULL, BB_NO_OFFSET,
                     "rerun with --merge to get the new version as <file>.new, or undo the "
                     "edit (or delete the file) to let backbone regenerate it",
-                    "'%s' was edited since backbone generated it; it is not overwritten", path);
+                    "'%s' %s; it is not overwritten", path,
+                    bb_manifest_hash(c->prev, path) ? "was edited since backbone generated it"
+                                                    : "exists and differs from what backbone "
+                                                      "generates");
     }
 }
 

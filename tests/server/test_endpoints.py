@@ -4,6 +4,7 @@ import io
 import json
 import re
 import tarfile
+import time
 
 BAD_SCHEMA = (
     '{\n'
@@ -278,3 +279,32 @@ def test_cache_can_be_disabled(fresh_server, blog_text):
         b = post_json(c, "/api/v1/validate", blog_text, s.auth())
     assert a.status_code == b.status_code == 200
     assert "X-Cache" not in b.headers
+
+
+def test_generation_with_a_model_runs_as_a_job(fresh_server, blog):
+    # The model is unreachable (a closed loopback port): the job falls back
+    # to the deterministic generation and still completes.
+    from conftest import HIGH_LIMITS
+    s = fresh_server(args=HIGH_LIMITS,
+                     env={"BACKBONE_LLM_BASE_URL": "http://127.0.0.1:9", "OPENAI_API_KEY": "",
+                          "ANTHROPIC_API_KEY": "", "BACKBONE_LLM_PROVIDER": "openai"})
+    body = json.dumps({"schema": blog, "options": {"llm": "advise"}})
+    with s.client() as c:
+        r = post_json(c, "/api/v1/generate", body, s.auth())
+        assert r.status_code == 202, r.text
+        job = r.json()
+        assert re.fullmatch(r"[0-9a-f]{32}", job["job"])
+        assert r.headers["Location"] == job["status_url"] == "/api/v1/jobs/" + job["job"]
+        assert c.get(job["status_url"]).status_code == 401
+        for _ in range(600):
+            st = c.get(job["status_url"], headers=s.auth())
+            assert st.status_code == 200
+            if st.json()["state"] in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        final = st.json()
+        unknown = c.get("/api/v1/jobs/" + "0" * 32, headers=s.auth())
+    assert final["state"] == "done", final
+    assert final["status"] == 200
+    assert final["result"]["files"]
+    assert unknown.status_code == 404

@@ -330,6 +330,35 @@ static void strict_mode_stops_on_a_warning(void **state)
     bb_diags_free(&d);
 }
 
+static void every_allocation_failure_is_survived(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/compat/backbone-ai/examples/simple_schema.json",
+             tu_shared_dir());
+    size_t len;
+    char *bytes = tu_read_file(path, &len);
+    f->opts.templates_dir = NULL;
+    f->opts.python = ""; /* the built-in check: no process per attempt */
+    int rc = BB_ENOMEM;
+    long n;
+    for (n = 0; n < 100000 && rc != BB_OK; n++) {
+        bb_diags d;
+        bb_diags_init(&d, "simple.json", bytes, len);
+        bb_output *o = NULL;
+        bb_alloc_fail_after(n);
+        rc = bb_pipeline_run("simple.json", bytes, len, &f->opts, &d, &o);
+        bb_alloc_fail_after(-1);
+        if (rc == BB_OK)
+            assert_true(o->n_files > 0);
+        bb_output_free(o);
+        bb_diags_free(&d);
+    }
+    assert_int_equal(rc, BB_OK);
+    assert_true(n > 10); /* the run does allocate, so failures were injected */
+    free(bytes);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -349,6 +378,7 @@ int main(void)
         T(a_valid_schema_runs_every_stage_deterministically),
         T(plan_mode_stops_after_the_architect_and_reports_each_stage),
         T(strict_mode_stops_on_a_warning),
+        T(every_allocation_failure_is_survived),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

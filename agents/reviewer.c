@@ -20,6 +20,8 @@
 extern char **environ;
 
 #define REVIEW_OUTPUT_MAX (1u << 20)
+#define REVIEW_MAX_WORKERS 4
+#define REVIEW_SPLIT_BYTES (128u << 10) /* below this, one Python is quicker */
 #define INDENT_DEPTH_MAX 100
 #define BRACKET_DEPTH_MAX 200
 
@@ -399,32 +401,26 @@ static bool wants_compile(const bb_file *f, bb_reviewed_fn reviewed, void *revie
            !(reviewed && reviewed(reviewed_ctx, f));
 }
 
-/* Sends the files to compile as records (see PY_SCRIPT). */
-static int send_sources(int fd, const bb_file *files, size_t n, bb_reviewed_fn reviewed,
-                        void *reviewed_ctx)
+/* Sends one file as a record (see PY_SCRIPT). */
+static int send_source(int fd, const bb_file *f)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!wants_compile(&files[i], reviewed, reviewed_ctx))
-            continue;
-        char head[4200];
-        int k = snprintf(head, sizeof(head), "%s\n%zu\n", files[i].path, files[i].len);
-        if (k < 0 || k >= (int)sizeof(head))
-            continue;
-        if (bb_emit_write_all(fd, head, (size_t)k) ||
-            bb_emit_write_all(fd, files[i].data, files[i].len))
-            return BB_EIO;
-    }
+    char head[4200];
+    int k = snprintf(head, sizeof(head), "%s\n%zu\n", f->path, f->len);
+    if (k < 0 || k >= (int)sizeof(head))
+        return BB_OK; /* cannot happen: safe paths are short */
+    if (bb_emit_write_all(fd, head, (size_t)k) || bb_emit_write_all(fd, f->data, f->len))
+        return BB_EIO;
     return BB_OK;
 }
 
-/*
- * Runs python with the sources on its standard input and its standard
- * output into out. *status is the exit status, -1 when it did not exit
- * normally. SIGPIPE is blocked while writing, so a Python that dies early
- * gives EPIPE here instead of killing the caller.
- */
-static int run_python(const char *python, const bb_file *files, size_t n, bb_reviewed_fn reviewed,
-                      void *reviewed_ctx, bb_buf *out, int *status)
+/* One Python process compiling a share of the files. */
+typedef struct worker {
+    pid_t pid;
+    int in, out;  /* its standard input (we write) and output (we read) */
+    size_t bytes; /* sent so far, to balance the shares */
+} worker;
+
+static int spawn_python(const char *python, worker *w)
 {
     int in[2], outp[2];
     if (pipe2(in, O_CLOEXEC) != 0)
@@ -439,8 +435,7 @@ static int run_python(const char *python, const bb_file *files, size_t n, bb_rev
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
     char *argv[] = {(char *)python, "-I", "-S", "-B", "-c", (char *)PY_SCRIPT, NULL};
-    pid_t pid;
-    int err = posix_spawn(&pid, python, &fa, NULL, argv, environ);
+    int err = posix_spawn(&w->pid, python, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
     close(outp[1]);
@@ -449,35 +444,98 @@ static int run_python(const char *python, const bb_file *files, size_t n, bb_rev
         close(outp[0]);
         return BB_EIO;
     }
+    w->in = in[1];
+    w->out = outp[0];
+    w->bytes = 0;
+    return BB_OK;
+}
+
+/* Reads a worker's output to the end into out and reaps it; its exit
+ * status, -1 when it did not exit normally. */
+static int finish_worker(worker *w, bb_buf *out, int *status)
+{
+    int rc = BB_OK;
+    char chunk[4096];
+    for (;;) {
+        ssize_t got = read(w->out, chunk, sizeof(chunk));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        if (bb_buf_append(out, chunk, (size_t)got) == BB_ENOMEM)
+            rc = BB_ENOMEM; /* past the cap (BB_ELIMIT) only loses the tail */
+    }
+    close(w->out);
+    int ws;
+    while (waitpid(w->pid, &ws, 0) < 0)
+        if (errno != EINTR)
+            return BB_EIO;
+    *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    return rc;
+}
+
+/*
+ * Runs Python over the files that need it, their sources on its standard
+ * input, its findings into out. A large project is split between up to one
+ * process per CPU (each file to the least loaded one). *status is 0 (all
+ * parse), 1 (findings in out) or another value when a Python failed.
+ * SIGPIPE is blocked while writing, so a Python that dies early gives EPIPE
+ * here instead of killing the caller.
+ */
+static int run_python(const char *python, const bb_file *files, size_t n, bb_reviewed_fn reviewed,
+                      void *reviewed_ctx, bb_buf *out, int *status)
+{
+    size_t total = 0, count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (wants_compile(&files[i], reviewed, reviewed_ctx))
+            total += files[i].len, count++;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t k = total < REVIEW_SPLIT_BYTES || cpus < 2 ? 1 : (size_t)cpus;
+    if (k > REVIEW_MAX_WORKERS)
+        k = REVIEW_MAX_WORKERS;
+    if (k > count)
+        k = count ? count : 1;
+    worker w[REVIEW_MAX_WORKERS];
+    size_t started = 0;
+    while (started < k && spawn_python(python, &w[started]) == BB_OK)
+        started++;
+    if (started == 0)
+        return BB_EIO;
+
     sigset_t pipe_set, old;
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-    int rc = send_sources(in[1], files, n, reviewed, reviewed_ctx);
-    close(in[1]);
+    int rc = BB_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!wants_compile(&files[i], reviewed, reviewed_ctx))
+            continue;
+        worker *least = &w[0];
+        for (size_t j = 1; j < started; j++)
+            if (w[j].bytes < least->bytes)
+                least = &w[j];
+        rc = send_source(least->in, &files[i]);
+        least->bytes += files[i].len;
+    }
+    for (size_t j = 0; j < started; j++)
+        close(w[j].in);
     if (rc) {
         struct timespec zero = {0, 0};
         while (sigtimedwait(&pipe_set, NULL, &zero) > 0) /* drop our SIGPIPE */
             ;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    char chunk[4096];
-    for (;;) {
-        ssize_t got = read(outp[0], chunk, sizeof(chunk));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        if (bb_buf_append(out, chunk, (size_t)got) == BB_ENOMEM && !rc)
-            rc = BB_ENOMEM; /* past the cap: keep draining, report what fits */
+
+    *status = 0;
+    for (size_t j = 0; j < started; j++) {
+        int st = -1;
+        int r = finish_worker(&w[j], out, &st);
+        if (r && !rc)
+            rc = r;
+        if (st != 0 && (*status == 0 || st != 1))
+            *status = st; /* a failure (not 0 or 1) outranks findings */
     }
-    close(outp[0]);
-    int ws;
-    while (waitpid(pid, &ws, 0) < 0)
-        if (errno != EINTR)
-            return BB_EIO;
-    *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-    return rc == BB_ENOMEM ? rc : BB_OK;
+    return rc == BB_ENOMEM ? rc : rc ? BB_EIO : BB_OK;
 }
 
 /* Turns the script's lines into BB0740 diagnostics. */

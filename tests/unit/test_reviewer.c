@@ -179,6 +179,39 @@ static void a_python_that_cannot_compile_falls_back_with_a_note(void **state)
     bb_diags_free(&d);
 }
 
+static void a_large_project_is_split_between_pythons_and_findings_are_kept(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    bb_file files[N];
+    char paths[N][32];
+    /* About 4 KB of valid Python per file: 240 KB in all, over the split. */
+    size_t one = sizeof(GOOD_PY) - 1, reps = 4096 / one + 1;
+    char *body = malloc(one * reps + 1);
+    for (size_t r = 0; r < reps; r++)
+        memcpy(body + r * one, GOOD_PY, one);
+    body[one * reps] = '\0';
+    for (int i = 0; i < N; i++) {
+        snprintf(paths[i], sizeof(paths[i]), "app/m%02d.py", i);
+        files[i] = (bb_file){paths[i], body, one * reps, false};
+    }
+    files[N - 7] = (bb_file){paths[N - 7], "def broken(:\n", 13, false};
+    files[3] = (bb_file){paths[3], "x = [\n", 6, false};
+    bb_diags d;
+    bb_diags_init(&d, "big.json", NULL, 0);
+    assert_int_equal(bb_reviewer_check(files, N, NULL, NULL, NULL, "big.json", &d), BB_EINVAL);
+    assert_int_equal(d.n_errors, 2);
+    assert_true(has_code(&d, "BB0740"));
+    bool saw3 = false, saw53 = false;
+    for (size_t i = 0; i < d.n; i++) {
+        saw3 |= strstr(d.items[i].message, "app/m03.py") != NULL;
+        saw53 |= strstr(d.items[i].message, "app/m53.py") != NULL;
+    }
+    assert_true(saw3 && saw53);
+    bb_diags_free(&d);
+    free(body);
+}
+
 static void review_passes_clean_files(void **state)
 {
     (void)state;
@@ -204,6 +237,7 @@ int main(void)
         cmocka_unit_test(review_with_python_reports_a_file_that_does_not_parse),
         cmocka_unit_test(review_without_python_falls_back_to_the_builtin_check),
         cmocka_unit_test(a_python_that_cannot_compile_falls_back_with_a_note),
+        cmocka_unit_test(a_large_project_is_split_between_pythons_and_findings_are_kept),
         cmocka_unit_test(review_passes_clean_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,8 +48,11 @@ ok "plan prints a readable outline"
 run generate "$SCHEMA" -o "$T/a"
 expect_rc 0 "first generate"
 grep -q "files" "$T/out" || fail "no summary printed"
-run generate "$SCHEMA" -o "$T/b"
-expect_rc 0 "second generate"
+set +e
+(cd /tmp && TZ=Asia/Tokyo LC_ALL=C.UTF-8 "$BB" generate "$SCHEMA" -o "$T/b" >"$T/out" 2>"$T/err")
+rc=$?
+set -e
+expect_rc 0 "second generate (another folder, time zone and locale)"
 diff -r "$T/a" "$T/b" >/dev/null || fail "two runs differ"
 [ -f "$T/a/.backbone/manifest.json" ] || fail "no manifest"
 ls "$T" | grep -q tmp- && fail "a temporary tree was left behind"

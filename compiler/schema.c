@@ -256,14 +256,23 @@ static const char *take_string(loader *L, const cJSON *v)
 /* A hint for a value of the wrong type, when the fix is obvious. */
 static const char *type_hint(const cJSON *v, const char *want)
 {
-    if (cJSON_IsString(v) && strcmp(want, "a boolean") == 0)
-        return "write true or false, without quotes";
-    if (cJSON_IsString(v) && strcmp(want, "an integer") == 0)
-        return "write the number without quotes";
-    if (cJSON_IsObject(v) && strcmp(want, "an array") == 0)
-        return "use [ ... ] for a list";
-    if (cJSON_IsArray(v) && strcmp(want, "an object") == 0)
-        return "use { ... } here";
+    if (strcmp(want, "a boolean") == 0)
+        return cJSON_IsString(v) ? "write true or false, without quotes" : "write true or false";
+    if (strcmp(want, "an integer") == 0)
+        return cJSON_IsString(v) ? "write the number without quotes" : "write a whole number";
+    if (strcmp(want, "an array") == 0)
+        return cJSON_IsObject(v) ? "use [ ... ] for a list, even of one item"
+                                 : "write a list: [ ... ]";
+    if (strncmp(want, "an object", 9) == 0)
+        return "write an object: { \"key\": value, ... }";
+    if (strcmp(want, "a string") == 0)
+        return "put the value in double quotes";
+    if (strncmp(want, "a string (SQL expression), number", 33) == 0)
+        return "write an SQL expression in quotes (\"CURRENT_TIMESTAMP\") or a literal (0, true)";
+    if (strncmp(want, "a string (SQL expression) or", 28) == 0)
+        return "write \"price > 0\" or {\"name\": \"...\", \"expression\": \"price > 0\"}";
+    if (strncmp(want, "an array of column names", 24) == 0)
+        return "write [\"col_a\", \"col_b\"] or {\"columns\": [\"col_a\", \"col_b\"]}";
     return NULL;
 }
 
@@ -288,12 +297,40 @@ static const cJSON *find_member(const cJSON *obj, const char *key)
     return NULL;
 }
 
+/* An example of each required key, for the hint of BB0204. */
+static const char *missing_hint(const char *key)
+{
+    static const struct {
+        const char *key, *example;
+    } examples[] = {
+        {"project_name", "add \"project_name\": \"my_app\""},
+        {"db_type", "add \"db_type\": \"postgresql\" (or mysql, sqlite, mssql)"},
+        {"schema", "add \"schema\": [ { \"table_name\": ..., \"class_name\": ..., "
+                   "\"columns\": [...] } ]"},
+        {"table_name", "add \"table_name\": \"users\" (lower case, plural by habit)"},
+        {"class_name", "add \"class_name\": \"User\""},
+        {"columns", "add \"columns\": [ {\"name\": \"id\", \"type\": \"Integer\", "
+                    "\"primary_key\": true} ]"},
+        {"name", "add \"name\": \"...\""},
+        {"type", "add \"type\": \"String\" (see docs/schema.md for every type)"},
+        {"values", "an Enum lists its values: \"values\": [\"draft\", \"published\"]"},
+        {"target", "a ForeignKey names what it references: \"target\": \"users.id\""},
+        {"target_table", "add \"target_table\": the table_name of the related table"},
+        {"expression", "add \"expression\": an SQL condition such as \"price > 0\""},
+    };
+    for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++)
+        if (strcmp(examples[i].key, key) == 0)
+            return examples[i].example;
+    return NULL;
+}
+
 /* Looks key up in obj; reports it missing when required. */
 static const cJSON *member(loader *L, const cJSON *obj, const char *key, bool required)
 {
     const cJSON *v = find_member(obj, key);
     if (!v && required)
-        report(L, BB_ERROR, "BB0204", obj, NULL, "required key \"%s\" is missing", key);
+        report(L, BB_ERROR, "BB0204", obj, missing_hint(key), "required key \"%s\" is missing",
+               key);
     return v;
 }
 
@@ -382,8 +419,8 @@ static int get_int(loader *L, const cJSON *obj, const char *key, int min, int df
         report(L, BB_ERROR, "BB0208", v, "use a whole number", "\"%s\" must be an integer, not %g",
                key, x);
     else if (x < min)
-        report(L, BB_ERROR, "BB0209", v, NULL, "\"%s\" must be at least %d, not %d", key, min,
-               (int)x);
+        report(L, BB_ERROR, "BB0209", v, min > 0 ? "use a positive number" : "use 0 or more",
+               "\"%s\" must be at least %d, not %d", key, min, (int)x);
     else
         out = (int)x;
     pop(L, saved);
@@ -403,7 +440,8 @@ static const cJSON *get_array(loader *L, const cJSON *obj, const char *key, bool
         wrong_type(L, v, "an array");
         v = NULL;
     } else if (nonempty && !v->child) {
-        report(L, BB_ERROR, "BB0206", v, NULL, "\"%s\" must hold at least one item", key);
+        report(L, BB_ERROR, "BB0206", v, "add at least one item, or see docs/schema.md",
+               "\"%s\" must hold at least one item", key);
     }
     pop(L, saved);
     return v;
@@ -745,7 +783,8 @@ static const char **read_constraint_columns(loader *L, const cJSON *item, size_t
         return NULL;
     size_t saved = cols == item ? L->ptr.len : push_key(L, "columns");
     if (!cols->child)
-        report(L, BB_ERROR, "BB0206", cols, NULL, "a constraint needs at least one column");
+        report(L, BB_ERROR, "BB0206", cols, "name the columns, or remove the constraint",
+               "a constraint needs at least one column");
     const char **out = read_string_list(L, cols, n);
     pop(L, saved);
     return out;

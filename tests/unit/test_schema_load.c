@@ -423,6 +423,30 @@ static void survives_every_allocation_failure(void **state)
     free(text);
 }
 
+static void every_shape_and_limit_diagnostic_has_a_hint(void **state)
+{
+    (void)state;
+    bb_limits lim = bb_limits_default();
+    lim.max_string_chars = 3;
+    assert_int_equal(
+        load_limits("{'project_name': 5, 'db_type': 'postgres', 'x': 1, 'schema': [{\n"
+                    "'table_name': 'tbl', 'options': [], 'checks': [5, {}],\n"
+                    "'unique': [3, {'columns': []}], 'indexes': [{'columns': 'a'}],\n"
+                    "'columns': [{'name': 'id', 'type': 'Strin', 'length': -1, 'nullable': 'no',\n"
+                    "  'primary_key': true, 'scale': 0.5, 'server_default': [], 'default': {}},\n"
+                    "  {'type': 'Enum', 'values': []}, {'name': 'f', 'type': 'ForeignKey',\n"
+                    "  'target': 'nodot'}, {'name': 'g', 'type': 'ForeignKey'}, 7],\n"
+                    "'relationships': [{'type': 'one_to_mny'}, 'x']}, []]}",
+                    &lim),
+        BB_OK);
+    assert_true(F.d.n >= 20);
+    for (size_t i = 0; i < F.d.n; i++) {
+        if (!F.d.items[i].hint)
+            fail_msg("%s at %s has no hint: %s", F.d.items[i].code, F.d.items[i].pointer,
+                     F.d.items[i].message);
+    }
+}
+
 /* ---- BB01xx: bytes and syntax -------------------------------------------- */
 
 static void bb0101_trailing_comma_is_a_syntax_error_with_a_hint(void **state)
@@ -848,6 +872,7 @@ int main(void)
         T(a_byte_order_mark_is_accepted),
         T(from_json_loads_a_parsed_tree_without_offsets),
         T(survives_every_allocation_failure),
+        T(every_shape_and_limit_diagnostic_has_a_hint),
         T(bb0101_trailing_comma_is_a_syntax_error_with_a_hint),
         T(bb0101_missing_comma_points_at_the_next_key),
         T(bb0101_hints_at_unquoted_keys_single_quotes_and_comments),

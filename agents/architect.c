@@ -328,14 +328,37 @@ static int section_of(const char *module)
     return 1;
 }
 
-/* Compares case-insensitively, as isort does (force_sort_within_sections off). */
+/* Compares as isort does: case-insensitively, and "naturally" (runs of
+ * digits by value, so t9 comes before t10). */
 static int lower_cmp(const char *x, const char *y)
 {
-    for (;; x++, y++) {
+    for (;;) {
+        if (*x >= '0' && *x <= '9' && *y >= '0' && *y <= '9') {
+            const char *p = x, *q = y;
+            while (*p == '0')
+                p++;
+            while (*q == '0')
+                q++;
+            size_t np = 0, nq = 0;
+            while (p[np] >= '0' && p[np] <= '9')
+                np++;
+            while (q[nq] >= '0' && q[nq] <= '9')
+                nq++;
+            if (np != nq)
+                return np < nq ? -1 : 1;
+            int c = strncmp(p, q, np);
+            if (c)
+                return c;
+            x = p + np;
+            y = q + nq;
+            continue;
+        }
         int cx = (*x >= 'A' && *x <= 'Z') ? *x + 32 : (unsigned char)*x;
         int cy = (*y >= 'A' && *y <= 'Z') ? *y + 32 : (unsigned char)*y;
         if (cx != cy || !cx)
             return cx - cy;
+        x++;
+        y++;
     }
 }
 

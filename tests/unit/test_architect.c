@@ -27,6 +27,22 @@ static cJSON *plan_file(const char *path)
     return plan;
 }
 
+/* Plans a schema given as text. */
+static cJSON *plan_text(const char *src)
+{
+    bb_diags d;
+    bb_schema *s = NULL;
+    bb_pipeline_opts o;
+    cJSON *plan = NULL;
+    bb_pipeline_opts_default(&o);
+    bb_diags_init(&d, "inline.json", src, strlen(src));
+    assert_int_equal(bb_frontend("inline.json", src, strlen(src), &o.limits, &d, &s), BB_OK);
+    assert_int_equal(bb_architect_plan(s, &o, &d, &plan), BB_OK);
+    bb_schema_free(s);
+    bb_diags_free(&d);
+    return plan;
+}
+
 static cJSON *get(const cJSON *o, const char *k)
 {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -207,6 +223,23 @@ static void test_imports_are_sorted_deduplicated_and_only_what_is_used(void **st
     cJSON_Delete(plan);
 }
 
+static void test_imports_sort_numbers_naturally(void **state)
+{
+    (void)state;
+    cJSON *plan =
+        plan_text("{\"project_name\": \"n\", \"db_type\": \"sqlite\", \"schema\": ["
+                  "{\"table_name\": \"t10\", \"class_name\": \"T10\", \"columns\": "
+                  "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]},"
+                  "{\"table_name\": \"t9\", \"class_name\": \"T9\", \"columns\": "
+                  "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]}]}");
+    const char *imports = str(plan, "models_imports");
+    assert_string_equal(imports, "from app.models.t9 import T9\nfrom app.models.t10 import T10");
+    assert_string_equal(
+        str(plan, "router_imports"),
+        "from fastapi import APIRouter\n\nfrom app.api.routes import custom, t9, t10");
+    cJSON_Delete(plan);
+}
+
 static void test_relationships_pair_with_back_populates(void **state)
 {
     (void)state;
@@ -371,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_every_file_scope_resolves_and_custom_routes_are_user_files),
         cmocka_unit_test(test_columns_are_precomputed_with_named_enum_types),
         cmocka_unit_test(test_imports_are_sorted_deduplicated_and_only_what_is_used),
+        cmocka_unit_test(test_imports_sort_numbers_naturally),
         cmocka_unit_test(test_relationships_pair_with_back_populates),
         cmocka_unit_test(test_automatic_association_table),
         cmocka_unit_test(test_many_to_many_id_lists_in_schemas_and_routes),

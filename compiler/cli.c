@@ -2,10 +2,13 @@
 #include "cli.h"
 
 #include "bb.h"
+#include "schema.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const bb_command commands[] = {
@@ -118,4 +121,59 @@ int bb_read_file(const char *path, size_t max, char **out, size_t *len)
     *out = data;
     *len = n;
     return BB_OK;
+}
+
+/* Parses a positive count with an optional K/M/G (binary) suffix. */
+static int parse_count(const char *s, size_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return BB_EUSAGE;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30;
+    if (shift)
+        end++;
+    if (errno || *end || v == 0 || v > (SIZE_MAX >> 1) >> shift)
+        return BB_EUSAGE;
+    *out = (size_t)(v << shift);
+    return BB_OK;
+}
+
+/* The limit a --max-* option sets, NULL when name is no such option. */
+static size_t *limit_field(bb_limits *l, const char *name)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } fields[] = {
+        {"--max-input-bytes", offsetof(bb_limits, max_input_bytes)},
+        {"--max-tables", offsetof(bb_limits, max_tables)},
+        {"--max-columns", offsetof(bb_limits, max_columns)},
+        {"--max-relationships", offsetof(bb_limits, max_relationships)},
+        {"--max-string-length", offsetof(bb_limits, max_string_chars)},
+        {"--max-depth", offsetof(bb_limits, max_depth)},
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (strcmp(fields[i].name, name) == 0)
+            return (size_t *)((char *)l + fields[i].offset);
+    return NULL;
+}
+
+int bb_cli_limit_option(struct bb_limits *l, const char *name, const char *value)
+{
+    size_t *field = limit_field(l, name);
+    if (!field)
+        return 0;
+    if (parse_count(value, field)) {
+        bb_cli_error("%s takes a positive count, e.g. %s 100 (sizes may end in K, M or G)", name, name);
+        return -1;
+    }
+    return 1;
 }

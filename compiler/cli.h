@@ -32,6 +32,17 @@ int bb_cli_main(int argc, char **argv);
  * (errno kept) or BB_ELIMIT (the file holds more than max bytes). */
 int bb_read_file(const char *path, size_t max, char **out, size_t *len);
 
+struct bb_limits;
+
+/*
+ * The --max-* options of the input limits (docs/cli.md), for every command
+ * that reads a schema: name is the option ("--max-tables"), value its
+ * argument (a positive count; K, M, G suffixes). Returns 1 when name is one
+ * of them and value was stored in *l, 0 when name is no limit option, -1
+ * (after printing why) when value is not a valid count.
+ */
+int bb_cli_limit_option(struct bb_limits *l, const char *name, const char *value);
+
 /* Prints "backbone: " and the message to stderr. */
 void bb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

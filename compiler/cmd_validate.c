@@ -52,49 +52,6 @@ static void usage(FILE *out)
                  "            2 usage or I/O error, 3 internal error\n");
 }
 
-/* Parses a positive count with an optional K/M/G (binary) suffix. */
-static int parse_size(const char *s, size_t *out)
-{
-    if (!s || *s < '0' || *s > '9')
-        return BB_EUSAGE;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned shift = 0;
-    if (*end == 'k' || *end == 'K')
-        shift = 10;
-    else if (*end == 'm' || *end == 'M')
-        shift = 20;
-    else if (*end == 'g' || *end == 'G')
-        shift = 30;
-    if (shift)
-        end++;
-    if (errno || *end || v == 0 || v > (SIZE_MAX >> 1) >> shift)
-        return BB_EUSAGE;
-    *out = (size_t)(v << shift);
-    return BB_OK;
-}
-
-/* The limit a --max-* option sets, NULL when name is no such option. */
-static size_t *limit_field(bb_limits *l, const char *name)
-{
-    static const struct {
-        const char *name;
-        size_t offset;
-    } fields[] = {
-        {"--max-input-bytes", offsetof(bb_limits, max_input_bytes)},
-        {"--max-tables", offsetof(bb_limits, max_tables)},
-        {"--max-columns", offsetof(bb_limits, max_columns)},
-        {"--max-relationships", offsetof(bb_limits, max_relationships)},
-        {"--max-string-length", offsetof(bb_limits, max_string_chars)},
-        {"--max-depth", offsetof(bb_limits, max_depth)},
-    };
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        if (strcmp(fields[i].name, name) == 0)
-            return (size_t *)((char *)l + fields[i].offset);
-    return NULL;
-}
-
 /*
  * Reads the options into o and moves the file names to the front of argv.
  * Returns the number of files, or -1 after a usage message, -2 for --help.
@@ -138,7 +95,11 @@ static int parse_args(int argc, char **argv, validate_opts *o)
             value = eq + 1;
         else if (i + 1 < argc)
             value = argv[++i];
-        size_t *field = limit_field(&o->limits, name);
+        int limit = bb_cli_limit_option(&o->limits, name, value);
+        if (limit < 0)
+            return -1;
+        if (limit > 0)
+            continue;
         if (strcmp(name, "--format") == 0) {
             if (value && strcmp(value, "json") == 0)
                 o->json = true;
@@ -148,11 +109,6 @@ static int parse_args(int argc, char **argv, validate_opts *o)
                 o->json = false;
             else {
                 bb_cli_error("validate: --format takes 'human', 'json' or 'sarif'");
-                return -1;
-            }
-        } else if (field) {
-            if (parse_size(value, field)) {
-                bb_cli_error("validate: %s takes a positive number (e.g. %s 20M)", name, name);
                 return -1;
             }
         } else {

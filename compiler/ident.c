@@ -534,7 +534,11 @@ static ident_problem find_problem(bb_ident_kind kind, const char *name, bb_db_ty
         return PROBLEM_SOFT_KEYWORD;
     if (attr && (flags & W_SHADOW))
         return PROBLEM_SHADOWS_TYPE;
-    if (sql && bb_ident_is_sql_reserved(db, name))
+    /* A name without capitals was looked up as it is: no second lookup. */
+    bool has_upper = false;
+    for (const char *p = name; *p && !has_upper; p++)
+        has_upper = *p >= 'A' && *p <= 'Z';
+    if (sql && (has_upper ? bb_ident_is_sql_reserved(db, name) : (flags & db_flag(db))))
         return PROBLEM_SQL_RESERVED;
     return PROBLEM_NONE;
 }

@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 BB=${BACKBONE:-$PWD/build/release/backbone}
 PY=/usr/bin/python3
 RUNS=${BENCH_RUNS:-30}
-T=$(mktemp -d /tmp/bb-bench-generate-XXXXXX)
+# BENCH_TMP picks the file system (e.g. /dev/shm to leave the disk out).
+T=$(mktemp -d "${BENCH_TMP:-/tmp}/bb-bench-generate-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
 # A 50-table schema: each table has 8 columns of assorted types and a

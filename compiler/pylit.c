@@ -474,34 +474,98 @@ static bool is_display(const char *s, size_t open)
  * Formats s[0..n) at indent; `trailer` more characters follow it on its
  * last line (the comma of an item). Ends with a newline.
  */
+/* The first bracket pair at depth 0: a def's parameters, where Black
+ * splits a def (left_hand_split) whatever its return annotation holds. */
+static bool find_first_split(const char *s, size_t n, size_t *open, size_t *close)
+{
+    size_t i = 0, depth = 0;
+    while (i < n) {
+        char c = s[i];
+        if (c == '"' || c == '\'') {
+            i = skip_string(s, n, i);
+            continue;
+        }
+        if (is_open(c) && depth++ == 0)
+            *open = i;
+        else if (is_close(c) && depth > 0 && --depth == 0) {
+            *close = i;
+            return true;
+        }
+        i++;
+    }
+    return false;
+}
+
+/* Where the right-hand side of a top-level assignment (` = `) starts in
+ * s[0..n), or 0 when the line is not one. */
+static size_t assignment_rhs(const char *s, size_t n)
+{
+    size_t i = 0, depth = 0;
+    while (i + 2 < n) {
+        char c = s[i];
+        if (c == '"' || c == '\'') {
+            i = skip_string(s, n, i);
+            continue;
+        }
+        if (is_open(c))
+            depth++;
+        else if (is_close(c) && depth > 0)
+            depth--;
+        else if (c == ' ' && depth == 0 && s[i + 1] == '=' && s[i + 2] == ' ')
+            return i + 3;
+        i++;
+    }
+    return 0;
+}
+
+static int put_indent(bb_buf *out, int indent, const char *s, size_t n)
+{
+    int rc = bb_buf_printf(out, "%*s", indent, "");
+    return rc ? rc : bb_buf_append(out, s, n);
+}
+
+/*
+ * Formats s[0..n) at indent; `trailer` more characters follow it on its
+ * last line (the comma of an item). Ends with a newline.
+ */
 static int wrap_span(bb_buf *out, int indent, const char *s, size_t n, size_t trailer)
 {
-    size_t open = 0, close = 0, a, b;
+    size_t open = 0, close = 0, a, b, rhs;
+    bool is_def = n > 4 && !strncmp(s, "def ", 4), found;
     int rc;
-    if ((size_t)indent + n + trailer <= BB_PY_LINE || !find_split(s, n, &open, &close)) {
-        if ((rc = bb_buf_printf(out, "%*s", indent, "")) || (rc = bb_buf_append(out, s, n)))
+    if ((size_t)indent + n + trailer <= BB_PY_LINE)
+        return (rc = put_indent(out, indent, s, n)) ? rc : bb_buf_putc(out, '\n');
+    found = is_def ? find_first_split(s, n, &open, &close) : find_split(s, n, &open, &close);
+    rhs = is_def ? 0 : assignment_rhs(s, n);
+    if (rhs && (!found || open < rhs || close + 1 != n)) {
+        /* Black's invisible parentheses around a right-hand side that
+         * does not end in a bracket pair of its own become real. */
+        if ((rc = put_indent(out, indent, s, rhs)) || (rc = bb_buf_puts(out, "(\n")) ||
+            (rc = wrap_span(out, indent + 4, s + rhs, n - rhs, 0)) ||
+            (rc = put_indent(out, indent, ")", 1)))
             return rc;
         return bb_buf_putc(out, '\n');
     }
-    if ((rc = bb_buf_printf(out, "%*s", indent, "")) || (rc = bb_buf_append(out, s, open + 1)) ||
-        (rc = bb_buf_putc(out, '\n')))
+    if (!found)
+        return (rc = put_indent(out, indent, s, n)) ? rc : bb_buf_putc(out, '\n');
+    if ((rc = put_indent(out, indent, s, open + 1)) || (rc = bb_buf_putc(out, '\n')))
         return rc;
     a = open + 1;
     b = close;
     trim(s, &a, &b);
-    if (!has_top_comma(s, a, b)) {
+    if (!has_top_comma(s, a, b) && !is_def) {
         /* One item: on its own line, split further if it must be. */
         if ((rc = wrap_span(out, indent + 4, s + a, b - a, 0)))
             return rc;
-    } else if (!is_display(s, open) && (size_t)indent + 4 + (b - a) <= BB_PY_LINE) {
-        if ((rc = bb_buf_printf(out, "%*s", indent + 4, "")) ||
-            (rc = bb_buf_append(out, s + a, b - a)) || (rc = bb_buf_putc(out, '\n')))
+    } else if (has_top_comma(s, a, b) && !is_display(s, open) &&
+               (size_t)indent + 4 + (b - a) <= BB_PY_LINE) {
+        if ((rc = put_indent(out, indent + 4, s + a, b - a)) || (rc = bb_buf_putc(out, '\n')))
             return rc;
     } else if ((rc = wrap_items(out, indent + 4, s, a, b))) {
+        /* A def's lone parameter gets Black's trailing comma too. */
         return rc;
     }
-    if ((rc = bb_buf_printf(out, "%*s", indent, "")) ||
-        (rc = bb_buf_append(out, s + close, n - close)))
+    if ((rc = put_indent(out, indent, s + close, n - close)))
         return rc;
     return bb_buf_putc(out, '\n');
 }

@@ -259,6 +259,30 @@ static void test_wrap_counts_the_comma_of_an_item(void **state)
         "        ),\n");
 }
 
+static void test_wrap_parenthesizes_a_long_right_hand_side(void **state)
+{
+    (void)state;
+    check_wrap(
+        0,
+        "DEFAULT_DATABASE_URL = \"postgresql://localhost/a_project_name_long_enough_to_overflow_the_line\"",
+        false,
+        "DEFAULT_DATABASE_URL = (\n"
+        "    \"postgresql://localhost/a_project_name_long_enough_to_overflow_the_line\"\n"
+        ")\n");
+}
+
+static void test_wrap_splits_a_def_at_its_parameters(void **state)
+{
+    (void)state;
+    check_wrap(0,
+               "def a_really_quite_long_class_name_for_testing_limits_body(client: TestClient) -> "
+               "Dict[str, Any]:",
+               false,
+               "def a_really_quite_long_class_name_for_testing_limits_body(\n"
+               "    client: TestClient,\n"
+               ") -> Dict[str, Any]:\n");
+}
+
 static void test_wrap_import_one_name_per_line(void **state)
 {
     (void)state;
@@ -310,6 +334,8 @@ int main(void)
         cmocka_unit_test(test_wrap_explodes_displays_that_must_split),
         cmocka_unit_test(test_wrap_keeps_a_one_item_tuple_together),
         cmocka_unit_test(test_wrap_counts_the_comma_of_an_item),
+        cmocka_unit_test(test_wrap_parenthesizes_a_long_right_hand_side),
+        cmocka_unit_test(test_wrap_splits_a_def_at_its_parameters),
         cmocka_unit_test(test_wrap_import_one_name_per_line),
         cmocka_unit_test(test_wrap_fails_cleanly_over_the_cap),
     };

@@ -916,6 +916,43 @@ static void out_late_fks(walk *w, const cJSON *t, bool create)
 
 /* ---- one changed table ------------------------------------------------------ */
 
+static int int_or(const cJSON *col, const char *key, int absent)
+{
+    const cJSON *v = jget(col, key);
+    return cJSON_IsNumber(v) ? v->valueint : absent;
+}
+
+static int integer_width(const char *type)
+{
+    return !type                               ? 0
+           : strcmp(type, "SmallInteger") == 0 ? 1
+           : strcmp(type, "Integer") == 0      ? 2
+           : strcmp(type, "BigInteger") == 0   ? 3
+                                               : 0;
+}
+
+/* True when every value of the old type fits the new one unchanged (a
+ * longer String, a wider integer, more digits): no warning is needed. */
+static bool widens(const cJSON *from, const cJSON *to)
+{
+    const char *a = jstr(from, "type"), *b = jstr(to, "type");
+    int wa = integer_width(a), wb = integer_width(b);
+    if (wa && wb)
+        return wb >= wa;
+    if (!same_str(a, b))
+        return false;
+    if (same_str(a, "String")) {
+        int la = int_or(from, "length", 0), lb = int_or(to, "length", 0);
+        return lb == 0 || (la > 0 && lb >= la);
+    }
+    if (same_str(a, "Numeric")) {
+        int pa = int_or(from, "precision", -1), pb = int_or(to, "precision", -1);
+        int sa = int_or(from, "scale", -1), sb = int_or(to, "scale", -1);
+        return (pb == -1 || (pa != -1 && pb - sb >= pa - sa)) && sb >= sa;
+    }
+    return false;
+}
+
 /* Column changes: type, nullability, server default. */
 static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJSON *fc,
                               const cJSON *tc)
@@ -965,7 +1002,7 @@ static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJS
                "NULL there",
                table, name);
     }
-    if (!type_same && !enum_only && w->upgrade)
+    if (!type_same && !enum_only && !widens(fc, tc) && w->upgrade)
         report(w, BB_WARNING, "BB0826", table, name,
                "check that every stored value converts to the new type",
                "column %s.%s changes type: the database converts the stored values", table, name);
@@ -1291,28 +1328,44 @@ static int revision_id(const char *parent, const cJSON *new_norm, char id[BB_REV
 }
 
 /* The message: the given one, or the first change and how many follow. */
+/* How telling a change is as a revision's title: lower is better. */
+static int title_rank(const char *line)
+{
+    static const char *const order[] = {
+        "rename table",      "create table",  "drop table",      "add column",
+        "drop column",       "rename column", "alter column",    "create index",
+        "create constraint", "drop index",    "drop constraint", "add value",
+    };
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        if (strncmp(line, order[i], strlen(order[i])) == 0)
+            return (int)i;
+    return (int)(sizeof(order) / sizeof(order[0]));
+}
+
+/*
+ * The message: the given one, or the most telling change (a table's before
+ * a column's before a constraint's) and how many others come with it.
+ */
 static char *make_message(const bb_migrate_opts *o, const char *summary, size_t n_ops, bool initial)
 {
     if (o && o->message)
         return bb_strdup(o->message);
     if (initial)
         return bb_strdup("initial");
-    /* Name the revision after its first change to a table, not to a type. */
-    const char *line = summary;
-    while (strncmp(line, "create enum", 11) == 0 || strncmp(line, "add value", 9) == 0) {
+    const char *best = summary;
+    for (const char *line = summary; *line;) {
+        if (title_rank(line) < title_rank(best))
+            best = line;
         const char *next = strchr(line, '\n');
-        if (!next || !next[1])
+        if (!next)
             break;
         line = next + 1;
     }
-    if (strncmp(line, "create enum", 11) == 0 || strncmp(line, "add value", 9) == 0)
-        line = summary;
-    summary = line;
-    const char *nl = strchr(summary, '\n');
-    size_t first = nl ? (size_t)(nl - summary) : strlen(summary);
+    const char *nl = strchr(best, '\n');
+    size_t len = nl ? (size_t)(nl - best) : strlen(best);
     bb_buf b;
     bb_buf_init(&b, TEXT_SMALL);
-    int rc = bb_buf_append(&b, summary, first);
+    int rc = bb_buf_append(&b, best, len);
     if (!rc && n_ops > 1)
         rc = bb_buf_printf(&b, " and %zu more change%s", n_ops - 1, n_ops > 2 ? "s" : "");
     char *s = rc ? NULL : bb_buf_take(&b, NULL);

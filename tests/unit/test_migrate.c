@@ -330,14 +330,35 @@ static void a_type_change_alters_the_type_and_warns(void **state)
 {
     (void)state;
     run r;
-    migrate(&r, SCHEMA("", ",{\"name\": \"n\", \"type\": \"Integer\"}", ""),
-            SCHEMA("", ",{\"name\": \"n\", \"type\": \"BigInteger\"}", ""), false, "p1");
+    migrate(&r, SCHEMA("", ",{\"name\": \"n\", \"type\": \"Text\"}", ""),
+            SCHEMA("", ",{\"name\": \"n\", \"type\": \"Integer\"}", ""), false, "p1");
     assert_int_equal(r.rc, BB_OK);
     assert_non_null(strstr(body(&r, "upgrade"), "batch_op.alter_column(\"n\", "
-                                                "existing_type=sa.Integer(), "
-                                                "type_=sa.BigInteger(), existing_nullable=True)"));
-    assert_non_null(strstr(body(&r, "downgrade"), "type_=sa.Integer()"));
+                                                "existing_type=sa.Text(), "
+                                                "type_=sa.Integer(), existing_nullable=True)"));
+    assert_non_null(strstr(body(&r, "downgrade"), "type_=sa.Text()"));
     assert_true(has_code(&r.d, "BB0826"));
+    run_free(&r);
+}
+
+static void a_widening_type_change_does_not_warn(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r,
+            SCHEMA("",
+                   ",{\"name\": \"n\", \"type\": \"Integer\"},"
+                   "{\"name\": \"s\", \"type\": \"String\", \"length\": 10}",
+                   ""),
+            SCHEMA("",
+                   ",{\"name\": \"n\", \"type\": \"BigInteger\"},"
+                   "{\"name\": \"s\", \"type\": \"String\", \"length\": 20}",
+                   ""),
+            false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"), "type_=sa.BigInteger()"));
+    assert_non_null(strstr(body(&r, "upgrade"), "type_=sa.String(length=20)"));
+    assert_false(has_code(&r.d, "BB0826"));
     run_free(&r);
 }
 
@@ -676,6 +697,7 @@ int main(void)
         cmocka_unit_test(tightening_to_not_null_fills_nulls_with_the_default),
         cmocka_unit_test(tightening_to_not_null_without_default_warns),
         cmocka_unit_test(a_type_change_alters_the_type_and_warns),
+        cmocka_unit_test(a_widening_type_change_does_not_warn),
         cmocka_unit_test(a_primary_key_change_is_refused),
         cmocka_unit_test(a_renamed_column_is_renamed_not_dropped),
         cmocka_unit_test(a_rename_from_an_unknown_column_is_an_error),

@@ -38,7 +38,7 @@ static uint32_t hash_name(int scope, const char *s)
     return h;
 }
 
-static int bb__nx_init(bb__name_index *x, size_t n_items)
+static int nx_init(bb__name_index *x, size_t n_items)
 {
     size_t cap = 64;
     while (cap < n_items + n_items / 3) /* load factor at most 3/4 */
@@ -891,7 +891,7 @@ static int setup(bb__vctx *v)
         n_rels += s->tables[i].n_declared_rels;
     }
     n_names += 2 * n_rels; /* implicit counterparts and association names */
-    if (bb__nx_init(&v->names, n_names))
+    if (nx_init(&v->names, n_names))
         return BB_ENOMEM;
     v->table_names = bb_calloc(s->n_tables ? s->n_tables : 1, sizeof(char *));
     v->rel_base = bb_calloc(s->n_tables ? s->n_tables : 1, sizeof(size_t));

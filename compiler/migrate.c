@@ -365,20 +365,27 @@ typedef struct cons_set {
     size_t n;
 } cons_set;
 
-static void cons_push(cons_set *s, cons c)
+/* Adds c (when named); false when the set is full. */
+static bool cons_push(cons_set *s, cons c)
 {
-    if (s->n < MAX_CONS && c.name)
-        s->items[s->n++] = c;
+    if (!c.name)
+        return true;
+    if (s->n == MAX_CONS)
+        return false;
+    s->items[s->n++] = c;
+    return true;
 }
 
 /*
  * Every constraint and index of a normalized table but the primary key.
  * Column flags follow SQLAlchemy: index=True makes ix_<table>_<col> (unique
  * when the column is unique too); unique alone makes uq_<table>_<col>.
+ * BB_ELIMIT when a table has more than MAX_CONS of them.
  */
-static void collect_cons(const cJSON *table, cons_set *s)
+static int collect_cons(const cJSON *table, cons_set *s)
 {
     const cJSON *col, *it;
+    bool ok = true;
     s->n = 0;
     cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(table, "columns"))
     {
@@ -388,21 +395,30 @@ static void collect_cons(const cJSON *table, cons_set *s)
         /* Column-derived constraints have no name here: cons_name() makes
          * it from the table, which may differ on each side of a rename. */
         if (jbool(col, "index"))
-            cons_push(s, (cons){K_INDEX, "", NULL, cname, jbool(col, "unique"), NULL, NULL});
+            ok &= cons_push(s, (cons){K_INDEX, "", NULL, cname, jbool(col, "unique"), NULL, NULL});
         else if (jbool(col, "unique"))
-            cons_push(s, (cons){K_UNIQUE, "", NULL, cname, false, NULL, NULL});
+            ok &= cons_push(s, (cons){K_UNIQUE, "", NULL, cname, false, NULL, NULL});
         const cJSON *fk = jget(col, "foreign_key");
         if (fk && jstr(fk, "name"))
-            cons_push(s, (cons){K_FK, jstr(fk, "name"), NULL, cname, false, NULL, fk});
+            ok &= cons_push(s, (cons){K_FK, jstr(fk, "name"), NULL, cname, false, NULL, fk});
     }
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "uniques")) cons_push(
-        s, (cons){K_UNIQUE, jstr(it, "name"), cJSON_GetObjectItemCaseSensitive(it, "columns"), NULL,
-                  false, NULL, NULL});
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "indexes")) cons_push(
-        s, (cons){K_INDEX, jstr(it, "name"), cJSON_GetObjectItemCaseSensitive(it, "columns"), NULL,
-                  jbool(it, "unique"), NULL, NULL});
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "checks")) cons_push(
-        s, (cons){K_CHECK, jstr(it, "name"), NULL, NULL, false, jstr(it, "expression"), NULL});
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "uniques"))
+    {
+        const cJSON *cols = cJSON_GetObjectItemCaseSensitive(it, "columns");
+        ok &= cons_push(s, (cons){K_UNIQUE, jstr(it, "name"), cols, NULL, false, NULL, NULL});
+    }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "indexes"))
+    {
+        const cJSON *cols = cJSON_GetObjectItemCaseSensitive(it, "columns");
+        ok &= cons_push(
+            s, (cons){K_INDEX, jstr(it, "name"), cols, NULL, jbool(it, "unique"), NULL, NULL});
+    }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "checks"))
+    {
+        ok &= cons_push(
+            s, (cons){K_CHECK, jstr(it, "name"), NULL, NULL, false, jstr(it, "expression"), NULL});
+    }
+    return ok ? BB_OK : BB_ELIMIT;
 }
 
 /* The name of a constraint; column-derived ones are made here. */
@@ -836,7 +852,8 @@ static void out_create_table(walk *w, const cJSON *t)
         w->rc = BB_ENOMEM;
         return;
     }
-    collect_cons(t, set);
+    if (collect_cons(t, set) != BB_OK && !w->rc)
+        w->rc = BB_ELIMIT;
     char buf[512];
     for (size_t i = 0; i < set->n; i++) {
         const cons *c = &set->items[i];
@@ -1056,8 +1073,8 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
         w->rc = BB_ENOMEM;
         return;
     }
-    collect_cons(ft, fs);
-    collect_cons(tt, ts);
+    if ((collect_cons(ft, fs) != BB_OK || collect_cons(tt, ts) != BB_OK) && !w->rc)
+        w->rc = BB_ELIMIT;
     bb_buf *keep = w->out;
     w->out = &body;
     int rc = BB_OK;

@@ -1747,6 +1747,7 @@ typedef struct body_parts {
     size_t schema_at, schema_len;   /* the schema's bytes within the body */
     size_t options_at, options_len; /* 0 length: none */
     bool wrapped;
+    int strict; /* the original service's top-level "strict_validation": -1 absent */
 } body_parts;
 
 static size_t skip_ws(const char *s, size_t i, size_t n)
@@ -1808,17 +1809,20 @@ static void split_body(const char *s, size_t n, body_parts *p)
 {
     memset(p, 0, sizeof(*p));
     p->schema_len = n;
+    p->strict = -1;
     size_t i = skip_ws(s, 0, n);
     if (i >= n || s[i] != '{')
         return;
     i = skip_ws(s, i + 1, n);
     size_t schema_at = 0, schema_end = 0, opt_at = 0, opt_end = 0;
+    int strict = -1;
     while (i < n && s[i] == '"') {
         size_t key_end = skip_string(s, i, n);
         if (!key_end)
             return;
         bool is_schema = key_end - i == 8 && memcmp(s + i, "\"schema\"", 8) == 0;
         bool is_options = key_end - i == 9 && memcmp(s + i, "\"options\"", 9) == 0;
+        bool is_strict = key_end - i == 19 && memcmp(s + i, "\"strict_validation\"", 19) == 0;
         i = skip_ws(s, key_end, n);
         if (i >= n || s[i] != ':')
             return;
@@ -1834,6 +1838,8 @@ static void split_body(const char *s, size_t n, body_parts *p)
         } else if (is_options) {
             opt_at = v;
             opt_end = e;
+        } else if (is_strict) {
+            strict = e - v == 4 && memcmp(s + v, "true", 4) == 0 ? 1 : 0;
         }
         i = skip_ws(s, e, n);
         if (i < n && s[i] == ',')
@@ -1844,6 +1850,7 @@ static void split_body(const char *s, size_t n, body_parts *p)
     if (i >= n || s[i] != '}' || skip_ws(s, i + 1, n) != n || !schema_end)
         return;
     p->wrapped = true;
+    p->strict = strict;
     p->schema_at = schema_at;
     p->schema_len = schema_end - schema_at;
     p->options_at = opt_at;
@@ -1934,6 +1941,7 @@ typedef struct request_options {
 static bool read_options(bb_req *r, const char *body, const body_parts *p, request_options *o)
 {
     memset(o, 0, sizeof(*o));
+    o->strict = p->strict == 1;
     if (!p->options_len)
         return true;
     cJSON *j = cJSON_ParseWithLengthOpts(body + p->options_at, p->options_len, NULL, 0);

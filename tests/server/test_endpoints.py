@@ -308,3 +308,22 @@ def test_generation_with_a_model_runs_as_a_job(fresh_server, blog):
     assert final["status"] == 200
     assert final["result"]["files"]
     assert unknown.status_code == 404
+
+
+def test_strict_turns_warnings_into_errors_in_either_wrapper_form(server, blog):
+    typo = dict(blog, descripton="an unknown key: a warning")
+    with server.client() as c:
+        plain = post_json(c, "/api/v1/validate", json.dumps(typo), server.auth())
+        original = post_json(c, "/api/v1/validate",
+                             json.dumps({"schema": typo, "strict_validation": True,
+                                         "enable_code_validation": True}), server.auth())
+        relaxed = post_json(c, "/api/v1/validate",
+                            json.dumps({"schema": typo, "strict_validation": False}), server.auth())
+        options = post_json(c, "/api/v1/validate",
+                            json.dumps({"schema": typo, "options": {"strict": True}}), server.auth())
+    assert plain.status_code == 200
+    assert [d["severity"] for d in plain.json()["diagnostics"]] == ["warning"]
+    assert original.status_code == 422
+    assert relaxed.status_code == 200
+    assert options.status_code == 422
+    assert options.json()["diagnostics"][0]["severity"] == "error"

@@ -299,17 +299,31 @@ static bool reviewed_before(void *ctx, const bb_file *f)
     return hex && bb_sha256_hex(f->data, f->len, h) == BB_OK && strcmp(h, hex) == 0;
 }
 
-/* Everything after the pipeline: migrations, the new manifest, writing. */
-static int write_project(const gen_args *a, const char *dir, const bb_output *o,
-                         const bb_manifest *prev, bb_diags *diags, run_result *res)
+/*
+ * Everything after the pipeline: the lock, the manifest as it is now,
+ * migrations, the new manifest, writing. The manifest is read again under
+ * the lock (the one read before the pipeline only spared the reviewer some
+ * work), so a run that waited for another one compares with what that run
+ * wrote. --check only reads, and takes no lock.
+ */
+static int write_project(const gen_args *a, const char *dir, const bb_output *o, bb_diags *diags,
+                         run_result *res)
 {
-    bb_manifest *next = NULL;
+    bb_manifest *prev = NULL, *next = NULL;
     bb_migrate_result mig;
     memset(&mig, 0, sizeof(mig));
     bb_emit_file *files = NULL;
     size_t n = 0;
     double start = now_seconds();
-    int rc = bb_manifest_successor(prev, &next);
+    int lock = -1, rc = BB_OK;
+    if (!a->check) {
+        lock = bb_emit_lock(dir, diags);
+        rc = lock < 0 ? BB_EIO : BB_OK;
+    }
+    if (!rc)
+        rc = load_previous(a, dir, diags, &prev);
+    if (!rc)
+        rc = bb_manifest_successor(prev, &next);
     if (!rc)
         rc = add_migrations(a, dir, o, prev, next, diags, &mig);
     if (!rc)
@@ -319,13 +333,16 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
                            .merge = a->merge,
                            .check = a->check,
                            .diff = a->diff ? &res->diff : NULL,
-                           .no_sync = a->no_sync};
+                           .no_sync = a->no_sync,
+                           .locked = true};
         rc = bb_emit_tree(dir, files, n, prev, next, &eo, diags, &res->emit);
     }
+    bb_emit_unlock(lock);
     res->n_files = n;
     res->write_seconds = now_seconds() - start;
     bb_free(files);
     bb_migrate_result_free(&mig);
+    bb_manifest_free(prev);
     bb_manifest_free(next);
     return rc;
 }
@@ -486,7 +503,7 @@ int bb_cmd_generate(int argc, char **argv)
         diags.warnings_as_errors = a.p.strict;
         if (progress)
             fprintf(stderr, "\r\033[K  %s %s ...", a.check ? "comparing with" : "writing", dir);
-        res.rc = write_project(&a, dir, o, prev, &diags, &res);
+        res.rc = write_project(&a, dir, o, &diags, &res);
     }
     if (progress)
         fputs("\r\033[K", stderr);

@@ -47,7 +47,6 @@ typedef struct emit_ctx {
     bool target_exists;
     char tmp[EMIT_PATH_MAX];  /* the new tree being built */
     char made[EMIT_PATH_MAX]; /* the last folder make_parents() made or found */
-    int parent_fd;            /* the target's parent folder, locked while writing */
     dev_t target_dev;         /* the target's file system: walks never leave it */
 } emit_ctx;
 
@@ -601,7 +600,13 @@ static int sync_parent(emit_ctx *c)
 {
     if (c->opts->no_sync)
         return BB_OK;
-    return fsync(c->parent_fd) == 0 ? BB_OK : io_error(c, "flush the folder of", c->dir);
+    char parent[EMIT_PATH_MAX];
+    parent_of(c->dir, parent);
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd >= 0 && fsync(fd) == 0 ? BB_OK : io_error(c, "flush the folder of", c->dir);
+    if (fd >= 0)
+        close(fd);
+    return rc;
 }
 
 /* True when name is base + ".tmp-" or ".old-" + 6 characters: a tree an
@@ -614,50 +619,58 @@ static bool is_leftover(const char *name, const char *base)
            strlen(name + n + 5) == 6;
 }
 
-/*
- * Locks the target's parent folder for the run (flock), so two runs into
- * the same place take turns instead of swapping trees under each other, and
- * removes the temporary trees interrupted runs left there: under the lock
- * no other run can be using them.
- */
-static int lock_parent(emit_ctx *c)
+/* Opens the folder at path, making it and the folders above when missing. */
+static int open_or_make_folder(char path[EMIT_PATH_MAX])
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    for (char *p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        int r = mkdir(path, 0755);
+        *p = '/';
+        if (r != 0 && errno != EEXIST)
+            return -1;
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return -1;
+    return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int bb_emit_lock(const char *dir, bb_diags *diags)
 {
     char parent[EMIT_PATH_MAX];
-    parent_of(c->dir, parent);
-    c->parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (c->parent_fd < 0 && errno == ENOENT) {
-        /* -o out/blog with no out/ yet: make the missing folders. */
-        for (char *p = parent + 1; (p = strchr(p, '/')) != NULL; p++) {
-            *p = '\0';
-            int r = mkdir(parent, 0755);
-            *p = '/';
-            if (r != 0 && errno != EEXIST)
-                break;
-        }
-        if (mkdir(parent, 0755) == 0 || errno == EEXIST)
-            c->parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    parent_of(dir, parent);
+    int fd = open_or_make_folder(parent);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        int e = errno;
+        bb_diag_add(diags, BB_ERROR, "BB0730", NULL, BB_NO_OFFSET, NULL,
+                    "cannot %s the folder of %s: %s", fd < 0 ? "open" : "lock", dir, strerror(e));
+        if (fd >= 0)
+            close(fd);
+        return -1;
     }
-    if (c->parent_fd < 0)
-        return io_error(c, "open the folder of", c->dir);
-    if (flock(c->parent_fd, LOCK_EX) != 0)
-        return io_error(c, "lock the folder of", c->dir);
-    const char *base = strrchr(c->dir, '/');
-    base = base ? base + 1 : c->dir;
-    int dup_fd = dup(c->parent_fd);
+    const char *base = strrchr(dir, '/');
+    base = base ? base + 1 : dir;
+    int dup_fd = dup(fd);
     DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-    if (!d) {
-        if (dup_fd >= 0)
-            close(dup_fd);
-        return io_error(c, "read the folder of", c->dir);
-    }
+    if (!d && dup_fd >= 0)
+        close(dup_fd);
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    while (d && (e = readdir(d)) != NULL) {
         char path[EMIT_PATH_MAX];
         if (is_leftover(e->d_name, base) && join(path, parent, e->d_name) == BB_OK)
             bb_emit_remove_tree(path); /* best effort: it is only clutter */
     }
-    closedir(d);
-    return BB_OK;
+    if (d)
+        closedir(d);
+    return fd;
+}
+
+void bb_emit_unlock(int lock)
+{
+    if (lock >= 0)
+        close(lock); /* closing the descriptor releases the flock */
 }
 
 /*
@@ -824,8 +837,7 @@ int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_
                   .next = next,
                   .opts = opts,
                   .diags = diags,
-                  .report = report,
-                  .parent_fd = -1};
+                  .report = report};
     if (strlen(dir) >= EMIT_PATH_MAX / 2 || !*dir)
         return BB_EUSAGE;
     c.order = bb_malloc((n ? n : 1) * sizeof(*c.order));
@@ -837,8 +849,12 @@ int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_
         qsort_r(c.order, n, sizeof(*c.order), compare_by_path, (void *)files);
         rc = check_paths(&c);
     }
-    if (!rc && !opts->check)
-        rc = lock_parent(&c);
+    int own_lock = -1;
+    if (!rc && !opts->check && !opts->locked) {
+        own_lock = bb_emit_lock(dir, diags);
+        if (own_lock < 0)
+            rc = BB_EIO;
+    }
     if (!rc)
         rc = check_target(&c);
     if (!rc)
@@ -858,8 +874,7 @@ int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_
         else if (c.tmp[0] && bb_emit_remove_tree(c.tmp))
             io_error(&c, "remove", c.tmp);
     }
-    if (c.parent_fd >= 0)
-        close(c.parent_fd); /* releases the lock */
+    bb_emit_unlock(own_lock);
     bb_free(c.order);
     bb_free(c.state);
     return rc;

@@ -21,7 +21,7 @@
  *      (renameat2 RENAME_EXCHANGE, or rename aside + rename in) and the old
  *      tree is removed. An interrupted run leaves the previous tree intact
  *      (and its DIR.tmp-XXXXXX, which the next run removes). Runs into the
- *      same parent folder take turns (flock on that folder).
+ *      same parent folder take turns (bb_emit_lock).
  *   Files marked user_owned (plan entries with "user": true) are written only
  *   when absent, never compared and never listed in the manifest.
  *
@@ -57,6 +57,7 @@ typedef struct bb_emit_opts {
     bool check;   /* write nothing; report what differs */
     bb_buf *diff; /* with check: unified diffs are appended here (or NULL) */
     bool no_sync; /* skip flushing the new tree to disk (throwaway output) */
+    bool locked;  /* the caller holds bb_emit_lock(dir); else the run takes it */
 } bb_emit_opts;
 
 typedef struct bb_emit_report {
@@ -78,6 +79,17 @@ typedef struct bb_emit_report {
 int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_manifest *prev,
                  bb_manifest *next, const bb_emit_opts *opts, bb_diags *diags,
                  bb_emit_report *report) BB_WUR;
+
+/*
+ * The lock of a run that reads dir (its manifest) and then writes it: an
+ * exclusive flock on dir's parent folder, made when missing. Runs into the
+ * same place take turns, so the manifest a run read is still the one on
+ * disk when it writes. Temporary trees that interrupted runs left beside
+ * dir are removed under the lock. Returns the lock, or -1 after a BB0730
+ * diagnostic. A process must not take it twice (flock would wait forever).
+ */
+int bb_emit_lock(const char *dir, bb_diags *diags) BB_WUR;
+void bb_emit_unlock(int lock);
 
 /* True when path is a safe relative output path (rule 1 above, minus disk). */
 bool bb_emit_path_is_safe(const char *path);

@@ -182,6 +182,19 @@ ok "--templates replaces one template and keeps the rest"
 diff -r "$T/b" "$T/e" >/dev/null || fail "generating from / gives another tree"
 ok "the binary works from any folder"
 
+# --- runs into one folder take turns ----------------------------------------------------------
+"$BB" generate "$SCHEMA" -o "$T/conc" -q
+for i in 1 2 3; do
+    "$BB" generate "$SCHEMA" -o "$T/conc" -q --no-python --allow-destructive >"$T/c1" 2>&1 &
+    p1=$!
+    "$BB" generate "$T/changed.json" -o "$T/conc" -q --no-python --allow-destructive >"$T/c2" 2>&1 &
+    p2=$!
+    wait "$p1" || fail "concurrent run 1: $(cat "$T/c1")"
+    wait "$p2" || fail "concurrent run 2: $(cat "$T/c2")"
+done
+ls "$T" | grep -q "conc.tmp-" && fail "a temporary tree was left behind"
+ok "concurrent runs into one folder take turns without false edits"
+
 # --- every example passes the review, with Python and with the built-in check ------------------
 for s in schemas/*.json ../shared/compat/backbone-ai/examples/*.json; do
     case "$s" in *backbone.schema.json) continue ;; esac

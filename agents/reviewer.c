@@ -295,14 +295,28 @@ static void compile_patterns(void)
     }
 }
 
-/* True when a '#' comment starts on the line before offset (a rough test
- * that ignores '#' inside strings: it only makes the scan more strict). */
+/* True when a '#' comment starts on the line before offset. Quotes on the
+ * line are followed, so a '#' inside a string literal does not count (a
+ * string spanning lines, rare in generated code, is not). */
 static bool in_comment(const char *data, size_t offset)
 {
     size_t k = offset;
     while (k > 0 && data[k - 1] != '\n')
-        if (data[--k] == '#')
+        k--;
+    char quote = 0;
+    for (; k < offset; k++) {
+        char ch = data[k];
+        if (quote) {
+            if (ch == '\\')
+                k++;
+            else if (ch == quote)
+                quote = 0;
+        } else if (ch == '"' || ch == '\'') {
+            quote = ch;
+        } else if (ch == '#') {
             return true;
+        }
+    }
     return false;
 }
 

@@ -87,6 +87,7 @@ static void security_scan_finds_dangerous_calls_and_secrets(void **state)
         {"password = \"hunter22\"\n", "BB0745"},
         {"    SECRET_KEY: str = 'abcdefgh'\n", "BB0745"},
         {"key = 'AKIAABCDEFGHIJKLMNOP'\n", "BB0745"},
+        {"x = \"#\"; eval(y)\n", "BB0742"}, /* a '#' in a string is no comment */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bb_diags d;

@@ -470,10 +470,6 @@ static bool is_display(const char *s, size_t open)
              (c >= 'A' && c <= 'Z'));
 }
 
-/*
- * Formats s[0..n) at indent; `trailer` more characters follow it on its
- * last line (the comma of an item). Ends with a newline.
- */
 /* The first bracket pair at depth 0: a def's parameters, where Black
  * splits a def (left_hand_split) whatever its return annotation holds. */
 static bool find_first_split(const char *s, size_t n, size_t *open, size_t *close)
@@ -525,6 +521,30 @@ static int put_indent(bb_buf *out, int indent, const char *s, size_t n)
 }
 
 /*
+ * A bracket-free expression that does not fit: inside brackets Black splits
+ * it before a top-level comparison (`a.b\n== c`); anything else stays whole.
+ */
+static int wrap_comparison(bb_buf *out, int indent, const char *s, size_t n)
+{
+    size_t i = 0;
+    int rc;
+    while (i + 4 <= n) {
+        if (s[i] == '"' || s[i] == '\'') {
+            i = skip_string(s, n, i);
+            continue;
+        }
+        if (!strncmp(s + i, " == ", 4) && indent > 0) {
+            if ((rc = put_indent(out, indent, s, i)) || (rc = bb_buf_putc(out, '\n')) ||
+                (rc = put_indent(out, indent, s + i + 1, n - i - 1)))
+                return rc;
+            return bb_buf_putc(out, '\n');
+        }
+        i++;
+    }
+    return (rc = put_indent(out, indent, s, n)) ? rc : bb_buf_putc(out, '\n');
+}
+
+/*
  * Formats s[0..n) at indent; `trailer` more characters follow it on its
  * last line (the comma of an item). Ends with a newline.
  */
@@ -537,7 +557,10 @@ static int wrap_span(bb_buf *out, int indent, const char *s, size_t n, size_t tr
         return (rc = put_indent(out, indent, s, n)) ? rc : bb_buf_putc(out, '\n');
     found = is_def ? find_first_split(s, n, &open, &close) : find_split(s, n, &open, &close);
     rhs = is_def ? 0 : assignment_rhs(s, n);
-    if (rhs && (!found || open < rhs || close + 1 != n)) {
+    if (rhs && found && close < rhs) {
+        /* An annotated assignment whose value has no brackets: Black
+         * splits the annotation's subscript (x: Optional[\n    T\n] = None). */
+    } else if (rhs && (!found || open < rhs || close + 1 != n)) {
         /* Black's invisible parentheses around a right-hand side that
          * does not end in a bracket pair of its own become real. */
         if ((rc = put_indent(out, indent, s, rhs)) || (rc = bb_buf_puts(out, "(\n")) ||
@@ -547,7 +570,7 @@ static int wrap_span(bb_buf *out, int indent, const char *s, size_t n, size_t tr
         return bb_buf_putc(out, '\n');
     }
     if (!found)
-        return (rc = put_indent(out, indent, s, n)) ? rc : bb_buf_putc(out, '\n');
+        return wrap_comparison(out, indent, s, n);
     if ((rc = put_indent(out, indent, s, open + 1)) || (rc = bb_buf_putc(out, '\n')))
         return rc;
     a = open + 1;

@@ -262,13 +262,13 @@ static void test_wrap_counts_the_comma_of_an_item(void **state)
 static void test_wrap_parenthesizes_a_long_right_hand_side(void **state)
 {
     (void)state;
-    check_wrap(
-        0,
-        "DEFAULT_DATABASE_URL = \"postgresql://localhost/a_project_name_long_enough_to_overflow_the_line\"",
-        false,
-        "DEFAULT_DATABASE_URL = (\n"
-        "    \"postgresql://localhost/a_project_name_long_enough_to_overflow_the_line\"\n"
-        ")\n");
+    check_wrap(0,
+               "DEFAULT_DATABASE_URL = "
+               "\"postgresql://localhost/a_project_name_long_enough_to_overflow_the_line\"",
+               false,
+               "DEFAULT_DATABASE_URL = (\n"
+               "    \"postgresql://localhost/a_project_name_long_enough_to_overflow_the_line\"\n"
+               ")\n");
 }
 
 static void test_wrap_splits_a_def_at_its_parameters(void **state)
@@ -281,6 +281,19 @@ static void test_wrap_splits_a_def_at_its_parameters(void **state)
                "def a_really_quite_long_class_name_for_testing_limits_body(\n"
                "    client: TestClient,\n"
                ") -> Dict[str, Any]:\n");
+}
+
+static void test_wrap_splits_a_lone_comparison_before_the_operator(void **state)
+{
+    (void)state;
+    check_wrap(8,
+               "conditions.append(AQuiteLongClassNameForTesting.a_long_column_name_here_too == "
+               "a_long_column_name_here_too)",
+               false,
+               "        conditions.append(\n"
+               "            AQuiteLongClassNameForTesting.a_long_column_name_here_too\n"
+               "            == a_long_column_name_here_too\n"
+               "        )\n");
 }
 
 static void test_wrap_import_one_name_per_line(void **state)
@@ -336,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_wrap_counts_the_comma_of_an_item),
         cmocka_unit_test(test_wrap_parenthesizes_a_long_right_hand_side),
         cmocka_unit_test(test_wrap_splits_a_def_at_its_parameters),
+        cmocka_unit_test(test_wrap_splits_a_lone_comparison_before_the_operator),
         cmocka_unit_test(test_wrap_import_one_name_per_line),
         cmocka_unit_test(test_wrap_fails_cleanly_over_the_cap),
     };

@@ -809,6 +809,42 @@ static int index_parents(bb_mustache_template *t)
     return BB_OK;
 }
 
+/*
+ * Makes ops with the same name share one name offset (the first one's), so
+ * the per-render caches, keyed by a name's address, see one name once.
+ */
+static int intern_names(bb_mustache_template *t)
+{
+    size_t cap = 16;
+    while (cap < (size_t)t->n_ops * 2)
+        cap *= 2;
+    uint32_t *slot = bb_malloc(cap * sizeof(*slot)); /* op index + 1; 0: free */
+    if (!slot)
+        return BB_ENOMEM;
+    memset(slot, 0, cap * sizeof(*slot));
+    for (uint32_t i = 0; i < t->n_ops; i++) {
+        mop *op = &t->ops[i];
+        if (op->kind == OP_TEXT)
+            continue;
+        const char *name = t->src + op->off;
+        uint64_t h = 1469598103934665603ULL;
+        for (uint32_t k = 0; k < op->len; k++)
+            h = (h ^ (unsigned char)name[k]) * 1099511628211ULL;
+        size_t j = (size_t)h & (cap - 1);
+        for (; slot[j]; j = (j + 1) & (cap - 1)) {
+            const mop *o = &t->ops[slot[j] - 1];
+            if (o->len == op->len && memcmp(t->src + o->off, name, op->len) == 0)
+                break;
+        }
+        if (slot[j])
+            op->off = t->ops[slot[j] - 1].off;
+        else
+            slot[j] = i + 1;
+    }
+    bb_free(slot);
+    return BB_OK;
+}
+
 /* The block called like op that parent op pi of pt overrides, or 0 when none. */
 static uint32_t find_override(const bb_mustache_template *t, const mop *op,
                               const bb_mustache_template *pt, uint32_t pi)
@@ -852,7 +888,7 @@ int bb_mustache_compile(const char *name, const char *text, size_t len, bb_musta
     t->name = bb_strdup(c.name);
     t->src = bb_strndup(text, len);
     t->len = len;
-    if (!rc && t->src && index_parents(t))
+    if (!rc && t->src && (intern_names(t) || index_parents(t)))
         rc = cfail(&c, BB_ENOMEM, "", 0, "out of memory");
     if (rc || !t->name || !t->src) {
         bb_mustache_free(t);

@@ -59,16 +59,20 @@ static int add_names(cJSON *o, const char *key, const char *const *names, size_t
     return 1;
 }
 
-/* A column default as JSON: numbers keep the digits the user wrote. */
+/*
+ * A column default as JSON. Numbers are stored as numbers, not as the digits
+ * written ("1.50" is 1.5): the recorded schema is read back by cJSON, and
+ * both sides of a comparison must print the same.
+ */
 static cJSON *default_json(const bb_value *v)
 {
     switch (v->kind) {
     case BB_VALUE_BOOL:
         return cJSON_CreateBool(v->b);
     case BB_VALUE_INT:
-        return v->text ? cJSON_CreateRaw(v->text) : cJSON_CreateNumber((double)v->i);
+        return cJSON_CreateNumber((double)v->i);
     case BB_VALUE_NUMBER:
-        return v->text ? cJSON_CreateRaw(v->text) : cJSON_CreateNumber(v->d);
+        return cJSON_CreateNumber(v->d);
     case BB_VALUE_STRING:
         return cJSON_CreateString(v->s ? v->s : "");
     default:

@@ -43,7 +43,8 @@ typedef struct mop {
     uint32_t off, len;         /* OP_TEXT: the text; tags: the name */
     uint32_t end;              /* sections, parents, blocks: the op after the closing tag */
     uint32_t pos;              /* byte offset of the tag, for errors */
-    uint32_t ind_off, ind_len; /* F_STANDALONE: the indentation */
+    uint32_t ind_off, ind_len; /* F_STANDALONE: the indentation; OP_VAR, OP_RAW,
+                                * OP_SECTION, OP_INVERTED: text written first */
     uint32_t blocks;           /* OP_PARENT: its overrides in the template's blocks */
 } mop;
 
@@ -681,6 +682,47 @@ static void strip_blocks(compiler *c, mop *ops, uint32_t n, const uint32_t *marg
     }
 }
 
+static bool takes_prefix(const mop *op)
+{
+    return (op->kind == OP_VAR || op->kind == OP_RAW || op->kind == OP_SECTION ||
+            op->kind == OP_INVERTED) &&
+           !(op->flags & F_BOL);
+}
+
+/*
+ * Folds each text op into the tag op after it on the same line (written
+ * first by that op), so rendering dispatches fewer ops: "x = {{v}}" is one.
+ * Not across a line end (indentation goes between) nor a closing tag (the
+ * text and the tag are then in different sections). keep is scratch of n + 1 entries. Returns the
+ * new op count.
+ */
+static uint32_t fuse_text(const char *src, mop *ops, uint32_t n, uint32_t *keep)
+{
+    memset(keep, 0, ((size_t)n + 1) * sizeof(*keep));
+    for (uint32_t i = 0; i < n; i++) /* keep[j] = 1: a section ends before op j */
+        if (is_container(ops[i].kind))
+            keep[ops[i].end] = 1;
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t fuse = ops[i].kind == OP_TEXT && i + 1 < n && !keep[i + 1] &&
+                        takes_prefix(&ops[i + 1]) && ops[i].len &&
+                        src[ops[i].off + ops[i].len - 1] != '\n';
+        keep[i] = w; /* from here on keep maps old indices to new ones */
+        if (fuse) {
+            ops[i + 1].ind_off = ops[i].off;
+            ops[i + 1].ind_len = ops[i].len;
+            ops[i + 1].flags |= ops[i].flags & F_BOL;
+            continue;
+        }
+        ops[w++] = ops[i];
+    }
+    keep[n] = w;
+    for (uint32_t i = 0; i < w; i++)
+        if (is_container(ops[i].kind))
+            ops[i].end = keep[ops[i].end];
+    return w;
+}
+
 static int emit_ops(compiler *c, mop **out, uint32_t *n_out)
 {
     mop *ops = bb_calloc(c->n + 1, sizeof(*ops));
@@ -723,8 +765,10 @@ static int emit_ops(compiler *c, mop **out, uint32_t *n_out)
         bool sa = t->standalone && t->kind != T_TEXT && op->kind != OP_VAR && op->kind != OP_RAW;
         if (sa) {
             op->flags |= F_STANDALONE;
-            op->ind_off = t->ind_off;
-            op->ind_len = t->ind_len;
+            if (op->kind == OP_PARTIAL || op->kind == OP_PARENT || op->kind == OP_BLOCK) {
+                op->ind_off = t->ind_off; /* sections have no use for it */
+                op->ind_len = t->ind_len;
+            }
             if (t->pair)
                 at_bol = false; /* the kept newline is not a line of its own */
         } else {
@@ -747,6 +791,7 @@ static int emit_ops(compiler *c, mop **out, uint32_t *n_out)
         n++;
     }
     strip_blocks(c, ops, n, margin, strip);
+    n = fuse_text(c->src, ops, n, strip);
     bb_free(margin);
     bb_free(strip);
     *out = ops;
@@ -1377,6 +1422,11 @@ static int render_range(render *r, const bb_mustache_template *t, uint32_t i, ui
             rc = put(r, t, op, t->src + op->off, op->len);
             i++;
             continue;
+        }
+        if (op->ind_len && op->kind <= OP_INVERTED) { /* fused text (see fuse_text) */
+            rc = put(r, t, op, t->src + op->ind_off, op->ind_len);
+            if (rc)
+                break;
         }
         switch (op->kind) {
         case OP_VAR:

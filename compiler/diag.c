@@ -153,8 +153,12 @@ void bb_diags_position(bb_diags *d, size_t offset, int *line, int *col)
     if (offset == BB_NO_OFFSET || offset > d->src_len || build_line_index(d))
         return;
     size_t li = line_of(d, offset);
+    size_t start = d->line_starts[li];
+    /* A byte-order mark is invisible in editors: columns start after it. */
+    if (li == 0 && d->src_len >= 3 && memcmp(d->src, "\xEF\xBB\xBF", 3) == 0 && offset >= 3)
+        start = 3;
     *line = (int)li + 1;
-    *col = utf8_columns(d->src + d->line_starts[li], offset - d->line_starts[li]) + 1;
+    *col = utf8_columns(d->src + start, offset - start) + 1;
 }
 
 void bb_diags_sort(bb_diags *d)

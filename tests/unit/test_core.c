@@ -84,6 +84,19 @@ static void diag_position_counts_lines_and_utf8_columns(void **state)
     bb_diags_free(&d);
 }
 
+static void diag_columns_start_after_a_byte_order_mark(void **state)
+{
+    (void)state;
+    const char *src = "\xEF\xBB\xBF{\"a\": x}";
+    bb_diags d;
+    bb_diags_init(&d, "t.json", src, strlen(src));
+    int line, col;
+    bb_diags_position(&d, (size_t)(strchr(src, 'x') - src), &line, &col);
+    assert_int_equal(line, 1);
+    assert_int_equal(col, 7);
+    bb_diags_free(&d);
+}
+
 static void diag_json_has_stable_fields(void **state)
 {
     (void)state;
@@ -152,6 +165,7 @@ int main(void)
         cmocka_unit_test(buf_survives_allocation_failure),
         cmocka_unit_test(arena_hands_out_zeroed_aligned_memory_up_to_its_cap),
         cmocka_unit_test(diag_position_counts_lines_and_utf8_columns),
+        cmocka_unit_test(diag_columns_start_after_a_byte_order_mark),
         cmocka_unit_test(diag_json_has_stable_fields),
         cmocka_unit_test(diag_strict_mode_turns_warnings_into_errors),
         cmocka_unit_test(diag_counts_but_does_not_store_past_its_cap),

@@ -26,7 +26,8 @@ cleanup() {
     wait 2>/dev/null || true
     rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
 
 key=$("$BACKBONE" keys new bench --api-keys-file "$work/keys" 2>/dev/null)
 digest=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)

@@ -2019,14 +2019,16 @@ static void plan_router(arch *a, cJSON *plan)
         const bb_table *t = &a->s->tables[i];
         if (!a->t[i].routes)
             continue;
-        jpush_code(a, inc,
-                   wrap(a, 0, fmt(a, "api_router.include_router(%s.router)", t->table_name)));
+        /* The custom router first: its fixed paths (/posts/summary) must win
+         * over the generated /posts/{item_id}. */
         jpush_code(a, inc,
                    wrap(a, 0,
                         fmt(a,
                             "api_router.include_router(custom.%s.router, prefix=\"/%s\", "
                             "tags=[\"%s\"])",
                             t->table_name, t->table_name, t->table_name)));
+        jpush_code(a, inc,
+                   wrap(a, 0, fmt(a, "api_router.include_router(%s.router)", t->table_name)));
     }
     jstr(a, plan, "router_imports", render_imports(a, &im));
     imports ci = {0};

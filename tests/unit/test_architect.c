@@ -167,7 +167,7 @@ static void test_every_file_scope_resolves_and_custom_routes_are_user_files(void
         const char *scope = str(f, "scope");
         assert_non_null(str(f, "template"));
         if (*scope) {
-            int i = atoi(scope + strlen("/models/"));
+            int i = (int)strtol(scope + strlen("/models/"), NULL, 10);
             assert_true(!strncmp(scope, "/models/", 8));
             assert_non_null(cJSON_GetArrayItem(get(plan, "models"), i));
         }

@@ -723,6 +723,16 @@ static bool has_value(const cJSON *col, const char *v)
     return false;
 }
 
+/* s between quote characters, the quote doubled inside (SQL quoting of an
+ * identifier with '"', of a string with '\''). */
+static int sql_quote(bb_buf *b, const char *s, char quote)
+{
+    int rc = bb_buf_putc(b, quote);
+    for (const char *p = s; *p && !rc; p++)
+        rc = *p == quote ? bb_buf_printf(b, "%c%c", quote, quote) : bb_buf_putc(b, *p);
+    return rc ? rc : bb_buf_putc(b, quote);
+}
+
 static void walk_enums_before(walk *w, const enum_ref *from, size_t nf, const enum_ref *to,
                               size_t nt)
 {
@@ -748,11 +758,13 @@ static void walk_enums_before(walk *w, const enum_ref *from, size_t nf, const en
             outf(w, "    if _dialect() == \"postgresql\":\n        op.execute(");
             bb_buf sql;
             bb_buf_init(&sql, TEXT_SMALL * 4);
-            int rc = bb_buf_printf(&sql, "ALTER TYPE \"%s\" ADD VALUE IF NOT EXISTS '", to[i].name);
-            for (const char *p = v->valuestring; *p && !rc; p++)
-                rc = *p == '\'' ? bb_buf_puts(&sql, "''") : bb_buf_putc(&sql, *p);
+            int rc = bb_buf_puts(&sql, "ALTER TYPE ");
             if (!rc)
-                rc = bb_buf_putc(&sql, '\'');
+                rc = sql_quote(&sql, to[i].name, '"');
+            if (!rc)
+                rc = bb_buf_puts(&sql, " ADD VALUE IF NOT EXISTS ");
+            if (!rc)
+                rc = sql_quote(&sql, v->valuestring, '\'');
             if (rc && !w->rc)
                 w->rc = rc;
             outq(w, bb_buf_str(&sql));
@@ -760,6 +772,7 @@ static void walk_enums_before(walk *w, const enum_ref *from, size_t nf, const en
             outf(w, ")\n");
             op_done(w, "add value '%s' to enum type %s", v->valuestring, to[i].name);
         }
+        bool kept = false; /* the downgrade leaves values the upgrade added */
         cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(old->col, "values"))
         {
             if (!cJSON_IsString(v) || has_value(to[i].col, v->valuestring))
@@ -770,10 +783,18 @@ static void walk_enums_before(walk *w, const enum_ref *from, size_t nf, const en
                        "migrate the rows and the type by hand",
                        "enum value '%s' of type %s is removed", v->valuestring, to[i].name);
             else
-                outf(w,
-                     "    # PostgreSQL keeps the value '%s' of %s: enum values cannot be "
-                     "dropped.\n",
-                     v->valuestring, to[i].name);
+                kept = true;
+        }
+        if (kept) {
+            /* A recorded name may have been edited: made safe for a comment. */
+            bb_buf name;
+            bb_buf_init(&name, TEXT_SMALL);
+            int rc = bb_pylit_comment(&name, to[i].name);
+            if (rc && !w->rc)
+                w->rc = rc;
+            outf(w, "    # PostgreSQL cannot drop enum values: %s keeps the new ones.\n",
+                 bb_buf_str(&name));
+            bb_buf_free(&name);
         }
     }
 }
@@ -1000,17 +1021,13 @@ static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJS
         /* Rows holding NULL get the default first, or the ALTER fails. */
         bb_buf *keep = w->out;
         w->out = pre;
-        outf(w, "    op.execute(sa.table(");
+        outf(w, "    _fill_nulls(");
         outq(w, table);
-        outf(w, ", sa.column(");
+        outf(w, ", ");
         outq(w, name);
-        outf(w, ")).update().where(sa.column(");
-        outq(w, name);
-        outf(w, ").is_(None)).values({");
-        outq(w, name);
-        outf(w, ": ");
+        outf(w, ", ");
         out_render(w, put_fill_value, tc);
-        outf(w, "}))\n");
+        outf(w, ")\n");
         w->out = keep;
     } else if (becomes_not_null && w->upgrade) {
         report(w, BB_WARNING, "BB0825", table, name,
@@ -1271,7 +1288,12 @@ static const char file_helpers[] =
     "        postgresql.ENUM(name=name).drop(op.get_bind(), checkfirst=True)\n"
     "\n\n"
     "def _sqlite_only(*constraints):\n"
-    "    return list(constraints) if _dialect() == \"sqlite\" else []\n";
+    "    return list(constraints) if _dialect() == \"sqlite\" else []\n"
+    "\n\n"
+    "def _fill_nulls(table, column, value):\n"
+    "    # Before a column becomes NOT NULL: its NULLs take the default.\n"
+    "    t = sa.table(table, sa.column(column))\n"
+    "    op.execute(t.update().where(t.c[column].is_(None)).values({column: value}))\n";
 
 static cJSON *empty_schema(void)
 {
@@ -1393,8 +1415,8 @@ static char *make_message(const bb_migrate_opts *o, const char *summary, size_t 
 /*
  * Appends a function body, each line longer than Black's limit wrapped the
  * way Black does (bb_pylit_wrap), so the revision passes `black --check`.
- * Bodies hold one logical line per physical line; an item of a call spread
- * over lines ends with a comma, which is kept after the wrapped item.
+ * Bodies hold one logical line per physical line (an item of a call spread
+ * over lines ends with its comma).
  */
 static int append_black(bb_buf *f, const bb_buf *body)
 {
@@ -1412,16 +1434,12 @@ static int append_black(bb_buf *f, const bb_buf *body)
             size_t indent = 0;
             while (indent < n && p[indent] == ' ')
                 indent++;
-            bool comma = p[n - 1] == ',';
+            /* An item's trailing comma counts in the line's length, so it
+             * goes to the wrapper with the item. */
             bb_buf_reset(&line);
-            rc = bb_buf_append(&line, p + indent, n - indent - (comma ? 1 : 0));
-            size_t start = f->len;
+            rc = bb_buf_append(&line, p + indent, n - indent);
             if (!rc)
                 rc = bb_pylit_wrap(f, (int)indent, bb_buf_str(&line), false);
-            if (!rc && comma && f->len > start && f->data[f->len - 1] == '\n') {
-                f->data[--f->len] = '\0';
-                rc = bb_buf_puts(f, ",\n");
-            }
         }
         p += n + (nl ? 1 : 0);
     }
@@ -1440,11 +1458,11 @@ static int write_file(bb_buf *f, const bb_revision *r, const char *summary, cons
         rc = *p == '"' || *p == '\\' ? bb_buf_printf(&msg, "\\%c", *p) : bb_buf_putc(&msg, *p);
     if (!rc)
         rc = bb_buf_printf(f,
-                           "%s\n\nRevision ID: %s\nRevises: %s\n"
+                           "%s\n\nRevision ID: %s\nRevises:%s%s\n"
                            "Generated by backbone %s from the schema change. backbone keeps\n"
                            "this file as it is on later runs; it only adds new revisions.\n",
-                           bb_buf_str(&msg), r->id, r->down_revision ? r->down_revision : "",
-                           BB_VERSION);
+                           bb_buf_str(&msg), r->id, r->down_revision ? " " : "",
+                           r->down_revision ? r->down_revision : "", BB_VERSION);
     bb_buf_free(&msg);
     if (!rc && *summary) {
         rc = bb_buf_puts(f, "\nChanges:\n");

@@ -234,6 +234,9 @@ chain() {
     done
     (cd "$proj" && "$PY" "$work/agree.py" "$url") || fail "$name: models and migrations differ"
     ok "$name: the migrated database matches the models"
+    (cd "$proj" && black -q --check alembic && isort -q --check-only --profile black alembic) ||
+        fail "$name: the revisions are not as black and isort would write them"
+    ok "$name: every revision passes black and isort"
     [ "$i" -ge 6 ] || fail "$name: schemas/evolution has fewer than five changes"
     "$BACKBONE" generate -q --no-python "$evo/v$i.json" -o "$proj" || fail "$name: regenerate v$i"
     [ "$(revision_count "$proj")" = "$i" ] || fail "$name: regenerating the same schema added a revision"

@@ -544,6 +544,8 @@ static const char *py_type(arch *a, int ti, int ci, imports *im)
     }
 }
 
+static bool generated_pk(arch *a, int ti, int ci);
+
 /* The SQLAlchemy type expression of a column, importing what it needs. */
 static const char *sa_type(arch *a, int ti, int ci, imports *im)
 {
@@ -555,7 +557,7 @@ static const char *sa_type(arch *a, int ti, int ci, imports *im)
         const char *name = type_of(a, c) == BB_TYPE_BIGINTEGER ? "BigInteger" : "SmallInteger";
         imp(a, im, "sqlalchemy", name);
         /* SQLite autoincrements only an INTEGER PRIMARY KEY. */
-        if (c->primary_key && !c->fk_target && (c->autoincrement || !c->autoincrement_given)) {
+        if (generated_pk(a, ti, ci)) {
             imp(a, im, "sqlalchemy", "Integer");
             return fmt(a, "%s().with_variant(Integer, \"sqlite\")", name);
         }
@@ -696,27 +698,25 @@ static bool is_integer(bb_col_type t)
     return t == BB_TYPE_INTEGER || t == BB_TYPE_BIGINTEGER || t == BB_TYPE_SMALLINTEGER;
 }
 
+/* The primary key the database generates: an integer autoincrement or a
+ * UUID made by the model (never part of a composite key). Such columns are
+ * not part of the Create body. */
+static bool generated_pk(arch *a, int ti, int ci)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    bb_col_type t = type_of(a, c);
+    return c->primary_key && !c->fk_target && a->t[ti].pk == ci &&
+           ((is_integer(t) && (c->autoincrement || !c->autoincrement_given)) || t == BB_TYPE_UUID);
+}
+
 /* Whether the database (or the model) fills the column when it is omitted. */
 static bool has_default(arch *a, int ti, int ci)
 {
     const bb_column *c = &a->s->tables[ti].columns[ci];
     imports scratch = {0};
-    if (c->server_default)
-        return true;
-    if (c->primary_key && (is_integer(type_of(a, c)) || type_of(a, c) == BB_TYPE_UUID) &&
-        !c->fk_target && (c->autoincrement || !c->autoincrement_given))
+    if (c->server_default || generated_pk(a, ti, ci))
         return true;
     return *default_literal(a, ti, ci, &scratch) != '\0';
-}
-
-/* The primary key the database generates: an integer autoincrement or a
- * UUID made by the model. Such columns are not part of the Create body. */
-static bool generated_pk(arch *a, int ti, int ci)
-{
-    const bb_column *c = &a->s->tables[ti].columns[ci];
-    bb_col_type t = type_of(a, c);
-    return c->primary_key && !c->fk_target &&
-           ((is_integer(t) && (c->autoincrement || !c->autoincrement_given)) || t == BB_TYPE_UUID);
 }
 
 /* ---- pre-pass: per-table facts, enum classes ------------------------------- */
@@ -931,7 +931,8 @@ static const char *column_code(arch *a, int ti, int ci, imports *im)
     }
     if (c->primary_key) {
         list_add(a, &args, "primary_key=True");
-        if (is_integer(type_of(a, c)) && !c->fk_target)
+        /* A composite key never autoincrements (SQLite refuses it). */
+        if (is_integer(type_of(a, c)) && !c->fk_target && a->t[ti].pk >= 0)
             list_add(a, &args,
                      (c->autoincrement || !c->autoincrement_given) ? "autoincrement=True"
                                                                    : "autoincrement=False");
@@ -945,7 +946,7 @@ static const char *column_code(arch *a, int ti, int ci, imports *im)
     dflt = default_literal(a, ti, ci, im);
     if (*dflt)
         list_add(a, &args, fmt(a, "default=%s", dflt));
-    else if (c->primary_key && type_of(a, c) == BB_TYPE_UUID && !c->fk_target) {
+    else if (generated_pk(a, ti, ci) && type_of(a, c) == BB_TYPE_UUID) {
         imp(a, im, "uuid", NULL);
         list_add(a, &args, "default=uuid.uuid4");
     }
@@ -1453,6 +1454,20 @@ static bool reserved_param(const char *n)
     return false;
 }
 
+/* Query parameters of the list route itself: a filter on a column of that
+ * name is sent as <name>_filter. */
+static bool control_param(const char *n)
+{
+    return !strcmp(n, "limit") || !strcmp(n, "offset") || !strcmp(n, "sort") ||
+           !strcmp(n, "include_deleted");
+}
+
+/* The URL query name of the filter on column name. */
+static const char *filter_query(arch *a, const char *name)
+{
+    return control_param(name) ? fmt(a, "%s_filter", name) : name;
+}
+
 static void plan_routes(arch *a, int ti, cJSON *m)
 {
     const bb_table *t = &a->s->tables[ti];
@@ -1510,17 +1525,19 @@ static void plan_routes(arch *a, int ti, cJSON *m)
             (c->index || c->unique || bt == BB_TYPE_ENUM || bt == BB_TYPE_BOOLEAN ||
              c->fk_target)) {
             const char *pname = reserved_param(c->name) ? fmt(a, "%s_filter", c->name) : c->name;
+            const char *query = control_param(c->name) ? pname : c->name;
             const char *ty = py_type(a, ti, (int)k, &im);
             imp(a, &im, "typing", "Optional");
-            if (pname != c->name)
+            if (pname != query)
                 list_add(
                     a, &params,
-                    fmt(a, "%s: Optional[%s] = Query(None, alias=%s)", pname, ty, lit(a, c->name)));
+                    fmt(a, "%s: Optional[%s] = Query(None, alias=%s)", pname, ty, lit(a, query)));
             else
                 list_add(a, &params, fmt(a, "%s: Optional[%s] = None", pname, ty));
             cJSON *f = jpush(a, filters);
             jstr(a, f, "name", c->name);
             jstr(a, f, "param", pname);
+            jstr(a, f, "query", query);
             jstr(a, f, "type", ty);
             jstr(a, f, "code",
                  fmt(a, "%s\n%s", wrap(a, 4, fmt(a, "if %s is not None:", pname)),
@@ -1867,7 +1884,10 @@ static void plan_tests(arch *a, int ti, cJSON *m)
         cJSON *f = jobj(a, m, "test_filter");
         jstr(a, f, "name", c->name);
         jbool(a, f, "exact", c->unique);
-        jstr(a, f, "field_line", wrap(a, 4, fmt(a, "field = %s", lit(a, c->name))));
+        jstr(a, f, "field_line",
+             wrap(a, 4,
+                  fmt(a, "field, query = %s, %s", lit(a, c->name),
+                      lit(a, filter_query(a, c->name)))));
     }
     if (update_col >= 0) {
         const bb_column *c = &t->columns[update_col];

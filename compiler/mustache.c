@@ -1196,8 +1196,8 @@ static const void *loop_get(render *r, const void *obj, const char *name, size_t
         memset(&r->cursor, 0, sizeof(r->cursor));
         r->hints_ready = true;
     }
-    hint *h = &r->hints[((uintptr_t)name * 0x9E3779B97F4A7C15u) >> 58]; /* 6 bits: HINTS */
-    ;
+    /* The top 6 bits of a multiplicative hash: HINTS slots. */
+    hint *h = &r->hints[((uintptr_t)name * 0x9E3779B97F4A7C15u) >> 58];
     if (h->name != name) {
         h->name = name;
         h->pos = BB_MUSTACHE_JSON_NO_HINT;

@@ -178,6 +178,25 @@ static void table_constraints_get_convention_names(void **state)
     cJSON_Delete(n);
 }
 
+static void a_string_without_length_is_255_on_mysql_only(void **state)
+{
+    (void)state;
+    const char *mysql = "{\"project_name\":\"p\",\"db_type\":\"mysql\",\"schema\":[{"
+                        "\"table_name\":\"t\",\"class_name\":\"T\",\"columns\":[{\"name\":"
+                        "\"id\",\"type\":\"Integer\",\"primary_key\":true},{\"name\":\"s\","
+                        "\"type\":\"String\"}]}]}";
+    cJSON *n = normalize_text(mysql);
+    assert_int_equal(cJSON_GetObjectItem(column(table(n, "t"), "s"), "length")->valueint, 255);
+    cJSON_Delete(n);
+    const char *pg = "{\"project_name\":\"p\",\"db_type\":\"postgresql\",\"schema\":[{"
+                     "\"table_name\":\"t\",\"class_name\":\"T\",\"columns\":[{\"name\":"
+                     "\"id\",\"type\":\"Integer\",\"primary_key\":true},{\"name\":\"s\","
+                     "\"type\":\"String\"}]}]}";
+    n = normalize_text(pg);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(column(table(n, "t"), "s"), "length")));
+    cJSON_Delete(n);
+}
+
 static void equal_schemas_give_equal_text(void **state)
 {
     (void)state;
@@ -248,6 +267,7 @@ int main(void)
         cmocka_unit_test(a_foreign_key_takes_the_type_of_its_target),
         cmocka_unit_test(the_automatic_association_table_is_spelled_out),
         cmocka_unit_test(table_constraints_get_convention_names),
+        cmocka_unit_test(a_string_without_length_is_255_on_mysql_only),
         cmocka_unit_test(equal_schemas_give_equal_text),
         cmocka_unit_test(a_change_that_shapes_the_database_changes_the_text),
         cmocka_unit_test(every_shared_example_normalizes),

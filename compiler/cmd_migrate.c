@@ -4,8 +4,9 @@
  * one `backbone generate` adds to a project (docs/migrations.md).
  *
  * OLD and NEW are schema files (the input format), normalized schemas, or
- * a project's .backbone/manifest.json (its recorded schema; its head
- * revision then becomes the default --down-revision).
+ * a project's .backbone/manifest.json or the project folder itself (its
+ * recorded schema; its head revision then becomes the default
+ * --down-revision).
  *
  * Exit codes: 0 the revision was written (or there is nothing to migrate),
  * 1 a schema is invalid or a change is refused, 2 usage or I/O error,
@@ -15,6 +16,7 @@
 
 #include "bb.h"
 #include "diag.h"
+#include "manifest.h"
 #include "migrate.h"
 #include "normalize.h"
 #include "sarif.h"
@@ -24,6 +26,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef enum { FORMAT_HUMAN, FORMAT_JSON, FORMAT_SARIF } diag_format;
 
@@ -43,7 +46,8 @@ typedef struct side {
     cJSON *doc;        /* the parsed file when it is a manifest or normalized */
     cJSON *norm;       /* the normalized schema (owned when made from schema) */
     bool norm_owned;
-    const char *head; /* a manifest's last revision id (borrowed from doc) */
+    const char *head;         /* a manifest's last revision id (borrowed from doc) */
+    char manifest_path[4096]; /* when the argument is a project folder */
 } side;
 
 static void usage(FILE *out)
@@ -53,7 +57,8 @@ static void usage(FILE *out)
                  "Prints the Alembic revision that takes a database from schema OLD to\n"
                  "schema NEW, computed from the two schemas alone (no database needed).\n"
                  "OLD and NEW are schema files, normalized schemas, or a generated\n"
-                 "project's .backbone/manifest.json (its recorded schema and head).\n"
+                 "project (its folder or .backbone/manifest.json: the schema recorded\n"
+                 "there, and its head revision as the default --down-revision).\n"
                  "\n"
                  "options:\n"
                  "  --down-revision ID     the revision this one follows (default: the\n"
@@ -135,12 +140,25 @@ static const char *manifest_head(const cJSON *manifest)
     return cJSON_IsString(id) ? id->valuestring : NULL;
 }
 
-/* Reads one side: a normalized schema, a manifest, or a schema to load. */
+/*
+ * Reads one side: a normalized schema, a manifest (or the project folder
+ * holding it), or a schema to load.
+ */
 static int load_side(side *sd, const char *path)
 {
     memset(sd, 0, sizeof(*sd));
     sd->path = path;
     bb_limits limits = bb_limits_default();
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        int n =
+            snprintf(sd->manifest_path, sizeof(sd->manifest_path), "%s/%s", path, BB_MANIFEST_PATH);
+        if (n < 0 || (size_t)n >= sizeof(sd->manifest_path)) {
+            bb_cli_error("migrate: path too long: '%s'", path);
+            return BB_EXIT_USAGE;
+        }
+        path = sd->path = sd->manifest_path;
+    }
     int rc = bb_read_file(path, limits.max_input_bytes, &sd->data, &sd->len);
     bb_diags_init(&sd->diags, strcmp(path, "-") == 0 ? "<stdin>" : path, sd->data, sd->len);
     if (rc == BB_EIO || rc == BB_ELIMIT) {

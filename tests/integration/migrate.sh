@@ -124,7 +124,11 @@ expect_rc 0 "generate v2"
 new=$(ls "$T/p/alembic/versions" | grep -v _initial)
 cmp -s "$T/from-manifest.py" "$T/p/alembic/versions/$new" ||
     fail "migrate from the manifest differs from what generate added"
-ok "a manifest as OLD gives the revision generate adds"
+run migrate "$T/p" "$EVO/v3.json"
+expect_rc 0 "project folder as OLD"
+grep -q "^down_revision = \"$(echo "$new" | cut -c1-12)\"$" "$T/out" ||
+    fail "a project folder as OLD does not follow its head"
+ok "a manifest as OLD gives the revision generate adds; a project folder works too"
 
 "$PY" -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))["schema"], open(sys.argv[2], "w"))' \
     "$T/p/.backbone/manifest.json" "$T/norm.json"

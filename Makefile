@@ -18,8 +18,12 @@ B := $(BUILD_DIR)/$(VARIANT)
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 30
 
-PKGS := libcjson libpcre2-8 libcurl libmicrohttpd openssl zlib
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS := libcjson libpcre2-8 openssl zlib
+# libcurl and libmicrohttpd: headers only. compiler/dynlib.c loads them at
+# run time, when first used, so no other command pays for their ~30
+# dependencies at startup.
+PKGS_DLOPEN := libcurl libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_DLOPEN) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
@@ -34,8 +38,9 @@ CFLAGS_VARIANT := -O2
 LDFLAGS_VARIANT :=
 endif
 ALL_CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_VARIANT) $(CFLAGS)
-ALL_LDFLAGS := $(LDFLAGS_VARIANT) $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lpthread -lm
+# --as-needed: a library none of our code calls (libssl) is not loaded.
+ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS_VARIANT) $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lpthread -lm -ldl
 
 # Every .c under compiler/ and agents/ is part of the library but main.c.
 LIB_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c agents/*.c))

@@ -88,9 +88,9 @@ static bool dynlib_ready(dynlib *lib)
     return lib->ok;
 }
 
-#define SYMBOL(api, member, name)                                                                  \
+#define SYMBOL(api, member, sym)                                                                   \
     {                                                                                              \
-        .name = #name, .offset = offsetof(api, member)                                             \
+        .name = #sym, .offset = offsetof(api, member)                                              \
     }
 
 /* ---- libcurl: the table ---------------------------------------------------- */

@@ -563,9 +563,12 @@ static int wrap_span(bb_buf *out, int indent, const char *s, size_t n, size_t tr
     } else if (rhs && (!found || open < rhs || close + 1 != n)) {
         /* Black's invisible parentheses around a right-hand side that
          * does not end in a bracket pair of its own become real. */
-        if ((rc = put_indent(out, indent, s, rhs)) || (rc = bb_buf_puts(out, "(\n")) ||
-            (rc = wrap_span(out, indent + 4, s + rhs, n - rhs, 0)) ||
-            (rc = put_indent(out, indent, ")", 1)))
+        if ((rc = put_indent(out, indent, s, rhs)) || (rc = bb_buf_puts(out, "(\n")))
+            return rc;
+        /* A tuple goes one item per line, with the trailing comma. */
+        rc = has_top_comma(s, rhs, n) ? wrap_items(out, indent + 4, s, rhs, n)
+                                      : wrap_span(out, indent + 4, s + rhs, n - rhs, 0);
+        if (rc || (rc = put_indent(out, indent, ")", 1)))
             return rc;
         return bb_buf_putc(out, '\n');
     }

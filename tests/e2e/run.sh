@@ -7,8 +7,9 @@
 #
 #   BACKBONE=/abs/path/to/backbone sh tests/e2e/run.sh [SCHEMA...]
 #
-# Without arguments: schemas/*.json (except backbone.schema.json) and
-# ../shared/compat/backbone-ai/examples/*.json. E2E_NO_PG=1 skips PostgreSQL.
+# Without arguments: schemas/*.json (except backbone.schema.json),
+# ../shared/compat/backbone-ai/examples/*.json and the edge cases beside this
+# script (tests/e2e/*.json). E2E_NO_PG=1 skips PostgreSQL.
 set -u
 
 : "${BACKBONE:?set BACKBONE to the backbone binary}"
@@ -141,7 +142,8 @@ if [ $# -gt 0 ]; then
     schemas="$*"
 else
     schemas=""
-    for f in "$root"/schemas/*.json "$root"/../shared/compat/backbone-ai/examples/*.json; do
+    for f in "$root"/schemas/*.json "$root"/../shared/compat/backbone-ai/examples/*.json \
+        "$here"/*.json; do
         [ -f "$f" ] || continue
         case "$(basename "$f")" in backbone.schema.json) continue ;; esac
         schemas="$schemas $f"

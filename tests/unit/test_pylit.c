@@ -271,6 +271,19 @@ static void test_wrap_parenthesizes_a_long_right_hand_side(void **state)
                ")\n");
 }
 
+static void test_wrap_explodes_a_long_tuple_right_hand_side(void **state)
+{
+    (void)state;
+    check_wrap(4,
+               "field, query = \"an_extremely_long_column_name_that_goes_on\", "
+               "\"an_extremely_long_column_name_that_goes_on\"",
+               false,
+               "    field, query = (\n"
+               "        \"an_extremely_long_column_name_that_goes_on\",\n"
+               "        \"an_extremely_long_column_name_that_goes_on\",\n"
+               "    )\n");
+}
+
 static void test_wrap_splits_a_def_at_its_parameters(void **state)
 {
     (void)state;
@@ -348,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_wrap_keeps_a_one_item_tuple_together),
         cmocka_unit_test(test_wrap_counts_the_comma_of_an_item),
         cmocka_unit_test(test_wrap_parenthesizes_a_long_right_hand_side),
+        cmocka_unit_test(test_wrap_explodes_a_long_tuple_right_hand_side),
         cmocka_unit_test(test_wrap_splits_a_def_at_its_parameters),
         cmocka_unit_test(test_wrap_splits_a_lone_comparison_before_the_operator),
         cmocka_unit_test(test_wrap_import_one_name_per_line),

@@ -1189,7 +1189,8 @@ static const void *deep_get(render *r, const void *obj, const char *name, size_t
 }
 
 /* Looks name up in a loop item, starting where it was found in the previous item. */
-static const void *loop_get(render *r, const void *obj, const char *name, size_t len)
+__attribute__((always_inline)) static inline const void *loop_get(render *r, const void *obj,
+                                                                  const char *name, size_t len)
 {
     if (!r->hints_ready) {
         memset(r->hints, 0, sizeof(r->hints));

@@ -1072,6 +1072,20 @@ static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJS
     op_done(w, "alter column %s.%s", table, name);
 }
 
+/* One `with op.batch_alter_table(table)` block of a and b; none if empty. */
+static void out_batch(walk *w, const char *table, const bb_buf *a, const bb_buf *b)
+{
+    if ((!a || !a->len) && !b->len)
+        return;
+    outf(w, "    with op.batch_alter_table(");
+    outq(w, table);
+    outf(w, ") as batch_op:\n");
+    if (!w->rc && a && a->len)
+        w->rc = bb_buf_append(w->out, a->data, a->len);
+    if (!w->rc && b->len)
+        w->rc = bb_buf_append(w->out, b->data, b->len);
+}
+
 static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
 {
     const char *table = jstr(tt, "name");
@@ -1080,7 +1094,11 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     const cJSON *tcols = cJSON_GetObjectItemCaseSensitive(tt, "columns");
     cons_set *fs = bb_malloc(sizeof(*fs)), *ts = bb_malloc(sizeof(*ts));
     matching m;
-    bb_buf body, pre, post; /* the batch block; what runs before and after it */
+    /* The batch block: constraint drops (head), column renames (ren), the
+     * rest (body); and what runs before and after it. */
+    bb_buf head, ren, body, pre, post;
+    bb_buf_init(&head, BB_MIGRATE_MAX_OUTPUT);
+    bb_buf_init(&ren, BB_MIGRATE_MAX_OUTPUT);
     bb_buf_init(&body, BB_MIGRATE_MAX_OUTPUT);
     bb_buf_init(&pre, BB_MIGRATE_MAX_OUTPUT);
     bb_buf_init(&post, BB_MIGRATE_MAX_OUTPUT);
@@ -1099,7 +1117,7 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     for (size_t k = 0; k < fs->n; k++) {
         if (cons_in(&fs->items[k], from_table, ts, table, &rc))
             continue;
-        w->out = fs->items[k].kind == K_INDEX ? &pre : &body;
+        w->out = fs->items[k].kind == K_INDEX ? &pre : &head;
         out_drop_cons(w, &fs->items[k], from_table, table);
     }
     w->out = &body;
@@ -1109,9 +1127,11 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     cJSON_ArrayForEach(tc, tcols)
     {
         check_rename_source(w, fcols, tc, table, "column");
-        fc = m.from_of[i];
-        if (!fc || !m.renamed[i++])
+        bool renamed = m.renamed[i];
+        fc = m.from_of[i++];
+        if (!fc || !renamed)
             continue;
+        w->out = &ren;
         outf(w, "        batch_op.alter_column(");
         outq(w, jstr(fc, "name"));
         outf(w, ", new_column_name=");
@@ -1120,6 +1140,7 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
         out_render(w, put_type, fc);
         outf(w, ")\n");
         op_done(w, "rename column %s.%s to %s", table, jstr(fc, "name"), jstr(tc, "name"));
+        w->out = &body;
     }
     i = 0;
     cJSON_ArrayForEach(tc, tcols)
@@ -1175,15 +1196,18 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     w->out = keep;
     if (!w->rc && pre.len)
         w->rc = bb_buf_append(w->out, pre.data, pre.len);
-    if (body.len) {
-        outf(w, "    with op.batch_alter_table(");
-        outq(w, table);
-        outf(w, ") as batch_op:\n");
-        if (!w->rc)
-            w->rc = bb_buf_append(w->out, body.data, body.len);
+    /* SQLite's table copy cannot alter or constrain a column renamed in
+     * the same batch: renames get a batch of their own. */
+    if (ren.len) {
+        out_batch(w, table, &head, &ren);
+        out_batch(w, table, NULL, &body);
+    } else {
+        out_batch(w, table, &head, &body);
     }
     if (!w->rc && post.len)
         w->rc = bb_buf_append(w->out, post.data, post.len);
+    bb_buf_free(&head);
+    bb_buf_free(&ren);
     matching_free(&m);
     bb_free(fs);
     bb_free(ts);
@@ -1214,8 +1238,9 @@ static void walk_schemas(walk *w, const cJSON *from, const cJSON *to)
     cJSON_ArrayForEach(t, tt)
     {
         check_rename_source(w, ft, t, jstr(t, "name"), "table");
-        f = m.from_of[i];
-        if (!f || !m.renamed[i++])
+        bool renamed = m.renamed[i];
+        f = m.from_of[i++];
+        if (!f || !renamed)
             continue;
         outf(w, "    op.rename_table(");
         outq(w, jstr(f, "name"));

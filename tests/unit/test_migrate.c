@@ -389,6 +389,39 @@ static void a_renamed_column_is_renamed_not_dropped(void **state)
     run_free(&r);
 }
 
+static void a_rename_after_a_new_column_and_its_constraint_get_their_own_batch(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r,
+            SCHEMA("",
+                   ",{\"name\": \"code\", \"type\": \"String\", \"length\": 9, "
+                   "\"unique\": true}",
+                   ""),
+            SCHEMA("",
+                   ",{\"name\": \"extra\", \"type\": \"Text\"},"
+                   "{\"name\": \"ref\", \"type\": \"String\", \"length\": 12, "
+                   "\"unique\": true, \"renamed_from\": \"code\"}",
+                   ""),
+            false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    const char *up = body(&r, "upgrade");
+    const char *drop = strstr(up, "batch_op.drop_constraint(\"uq_posts_code\", type_=\"unique\")");
+    const char *rename = strstr(up, "batch_op.alter_column(\"code\", new_column_name=\"ref\"");
+    assert_non_null(drop);
+    assert_non_null(rename);
+    /* A second batch block holds what uses the new name. */
+    const char *second = strstr(rename, "with op.batch_alter_table(\"posts\") as batch_op:");
+    assert_non_null(second);
+    assert_non_null(strstr(second, "batch_op.add_column(sa.Column(\"extra\""));
+    assert_non_null(strstr(second, "type_=sa.String(length=12)"));
+    assert_non_null(
+        strstr(second, "batch_op.create_unique_constraint(\"uq_posts_ref\", [\"ref\"])"));
+    const char *dropped = strstr(up, "drop_column");
+    assert_true(!dropped || dropped > strstr(up, "def downgrade"));
+    run_free(&r);
+}
+
 static void a_rename_from_an_unknown_column_is_an_error(void **state)
 {
     (void)state;
@@ -744,6 +777,7 @@ int main(void)
         cmocka_unit_test(a_widening_type_change_does_not_warn),
         cmocka_unit_test(a_primary_key_change_is_refused),
         cmocka_unit_test(a_renamed_column_is_renamed_not_dropped),
+        cmocka_unit_test(a_rename_after_a_new_column_and_its_constraint_get_their_own_batch),
         cmocka_unit_test(a_rename_from_an_unknown_column_is_an_error),
         cmocka_unit_test(a_renamed_table_is_renamed),
         cmocka_unit_test(an_added_enum_value_alters_the_postgresql_type),

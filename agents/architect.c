@@ -1413,9 +1413,9 @@ static void plan_schema(arch *a, int ti, cJSON *m)
     cJSON *read = jarr(a, m, "read_fields");
     m2m_info mm[MAX_M2M];
     size_t n_mm;
-    imp(a, &im, "pydantic", "BaseModel");
     imp(a, &im, "typing", "List");
     imp(a, &im, "app.schemas.compat", "ORMModel");
+    imp(a, &im, "app.schemas.compat", "Schema");
     for (size_t k = 0; k < t->n_columns; k++) {
         const bb_column *c = &t->columns[k];
         jpush_code(a, read, field_code(a, ti, (int)k, 2, &im));

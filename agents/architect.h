@@ -7,11 +7,21 @@
  *   {"path": "app/models/user.py",          output path, relative
  *    "template": "app/models/model.py",     template name (templates/<name>.mustache)
  *    "scope": "/models/0"}                  JSON Pointer into the plan
+ * and "user": true on the files that belong to the user once written (the
+ * custom route modules): the writer creates them when absent and never
+ * overwrites them.
  * Each file is rendered with a context stack of [plan root, plan at scope],
  * so a template sees the model's fields first and the project's globals
- * (project_name, db_type, ...) behind them.
+ * (project.name, enums, ...) behind them.
  *
- * Ownership: *plan is the caller's (cJSON_Delete).
+ * The plan is deterministic (no timestamps; schema order; sorted imports),
+ * and every line whose length depends on the input is precomputed and
+ * wrapped as Black wraps it (compiler/pylit.h), so the generated project
+ * passes black, isort and flake8 as written.
+ *
+ * Returns BB_OK with *plan set, BB_ENOMEM (or BB_ELIMIT when a piece of
+ * code exceeds 1 MiB) with *plan NULL. The schema must have passed
+ * bb_validate(). Ownership: *plan is the caller's (cJSON_Delete).
  */
 #ifndef BB_ARCHITECT_H
 #define BB_ARCHITECT_H

@@ -11,9 +11,12 @@
  *      Each op that starts an output line is flagged BOL, so indentation of
  *      standalone partials is written there at render time without scanning
  *      text again. Standalone blocks have their common indentation stripped
- *      here, once, and re-added at the place they are rendered.
+ *      here, once, and re-added at the place they are rendered. Text before
+ *      a tag on the same line is folded into the tag's op; ops with the same
+ *      name share one name address; parents index their blocks by name.
  * Rendering walks the op array; sections, partials, parents and blocks recurse
- * over sub-ranges of it. Nothing is parsed, copied or allocated per render.
+ * over sub-ranges of it. Nothing is parsed, copied or allocated per render;
+ * lookups are cached for the render (see lookup).
  */
 #include "mustache.h"
 

@@ -8,7 +8,8 @@
 #   2. each later version (v2 a table, v3 a column with a default, v4
 #      indexes, v5 make nullable, v6 many-to-many, v7 drop a column, v8
 #      rename + enum value + check, v9 table rename + FK changes + enum
-#      column, v10 drop a table + type and default changes) is generated
+#      column, v10 drop a table + type and default changes, v11 a column
+#      rename with a unique constraint after a new column) is generated
 #      over the same tree: exactly one new revision each time, applied with
 #      `alembic upgrade head`, while every row inserted before (one per
 #      table per step) must survive;

@@ -1072,6 +1072,28 @@ static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJS
     op_done(w, "alter column %s.%s", table, name);
 }
 
+/*
+ * Drops a column (inside a batch block) or, column NULL, a table. In the
+ * upgrade, without allow_destructive, the drop is refused (BB0820): the
+ * data would be lost.
+ */
+static void out_drop(walk *w, const char *table, const char *column)
+{
+    const char *what = column ? "column" : "table";
+    if (w->upgrade && !w->allow_destructive)
+        report(w, BB_ERROR, "BB0820", column ? table : NULL, NULL,
+               column ? "pass --allow-destructive to drop it, or keep the column (use "
+                        "renamed_from to rename it)"
+                      : "pass --allow-destructive to drop it, or keep the table (use "
+                        "renamed_from to rename it)",
+               "%s %s%s%s would be dropped with its data", what, table, column ? "." : "",
+               column ? column : "");
+    outf(w, column ? "        batch_op.drop_column(" : "    op.drop_table(");
+    outq(w, column ? column : table);
+    outf(w, ")\n");
+    op_done(w, "drop %s %s%s%s", what, table, column ? "." : "", column ? column : "");
+}
+
 /* One `with op.batch_alter_table(table)` block of a and b; none if empty. */
 static void out_batch(walk *w, const char *table, const bb_buf *a, const bb_buf *b)
 {
@@ -1178,18 +1200,8 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     }
     w->out = &body;
     for (int k = m.n_from - 1; k >= 0; k--) {
-        fc = m.from[k];
-        if (m.matched[k])
-            continue;
-        if (w->upgrade && !w->allow_destructive)
-            report(w, BB_ERROR, "BB0820", table, NULL,
-                   "pass --allow-destructive to drop it, or keep the column (use renamed_from to "
-                   "rename it)",
-                   "column %s.%s would be dropped with its data", table, jstr(fc, "name"));
-        outf(w, "        batch_op.drop_column(");
-        outq(w, jstr(fc, "name"));
-        outf(w, ")\n");
-        op_done(w, "drop column %s.%s", table, jstr(fc, "name"));
+        if (!m.matched[k])
+            out_drop(w, table, jstr(m.from[k], "name"));
     }
     if (rc && !w->rc)
         w->rc = rc;
@@ -1272,18 +1284,8 @@ static void walk_schemas(walk *w, const cJSON *from, const cJSON *to)
         if (!m.matched[k])
             out_late_fks(w, m.from[k], false);
     for (int k = m.n_from - 1; k >= 0; k--) {
-        f = m.from[k];
-        if (m.matched[k])
-            continue;
-        if (w->upgrade && !w->allow_destructive)
-            report(w, BB_ERROR, "BB0820", NULL, NULL,
-                   "pass --allow-destructive to drop it, or keep the table (use renamed_from to "
-                   "rename it)",
-                   "table %s would be dropped with its data", jstr(f, "name"));
-        outf(w, "    op.drop_table(");
-        outq(w, jstr(f, "name"));
-        outf(w, ")\n");
-        op_done(w, "drop table %s", jstr(f, "name"));
+        if (!m.matched[k])
+            out_drop(w, jstr(m.from[k], "name"), NULL);
     }
     walk_enums_after(w, fe, nfe, te, nte);
     matching_free(&m);

@@ -4,10 +4,15 @@
  * Each rule is a PCRE2 pattern that starts at a trigger: a word (drop,
  * eval, javascript...) or a character (< ; ' "). A scan walks the text once
  * in C, word by word; only where a trigger occurs does it run the rules that
- * start with it, anchored there, JIT-compiled. Most strings hold no trigger
- * and cost one pass over their bytes; the regexes, being anchored, never
- * rescan the text. The first match in text order wins; at one position, the
- * first rule in the table.
+ * start with it, anchored there. Most strings hold no trigger and cost one
+ * pass over their bytes; the regexes, being anchored, never rescan the text.
+ * The first match in text order wins; at one position, the first rule in the
+ * table.
+ *
+ * A rule's regex is compiled the first time a trigger calls for it, and
+ * JIT-compiled only once it has been tried JIT_AFTER times: JIT compiling
+ * every rule costs more (~0.5 ms) than a short command spends matching, while
+ * a server soon runs each rule often enough to earn it.
  */
 #include "patterns.h"
 
@@ -15,6 +20,7 @@
 #include <ctype.h>
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -111,8 +117,23 @@ typedef struct trigger {
 
 #define MAX_TRIGGERS 64
 
-static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
-static pcre2_code *compiled[N_RULES];
+/* Interpreted tries of a rule after which it is JIT-compiled: about what
+ * JIT compiling one rule costs, in interpreted matches. */
+#define JIT_AFTER 64
+
+/*
+ * The regex of each rule: NULL until first needed, then interpreted, then
+ * replaced by a JIT-compiled copy. The copy replaced is kept in `first`,
+ * since a scan in another thread may still be using it. Neither is ever
+ * freed: every thread shares them for the life of the process.
+ */
+static struct {
+    _Atomic(pcre2_code *) code;
+    _Atomic(pcre2_code *) first;
+    atomic_uint tries;
+} compiled[N_RULES];
+
+static pthread_once_t triggers_once = PTHREAD_ONCE_INIT;
 static bool compile_failed;
 static trigger triggers[MAX_TRIGGERS]; /* sorted by word */
 static size_t n_triggers;
@@ -174,22 +195,10 @@ static void add_trigger(const char *word, size_t n, size_t rule)
     triggers[n_triggers++].rules = bit;
 }
 
-/* Compiles every rule once per process, anchored (it starts at its trigger)
- * and JIT-compiled where the platform allows. The regexes are never freed:
- * every thread shares them for the life of the process. Byte mode (no UTF)
- * keeps the scan safe on any input. */
-static void compile_patterns(void)
+/* Builds the trigger tables from the rules, once per process. */
+static void build_triggers(void)
 {
     for (size_t i = 0; i < N_RULES; i++) {
-        int err;
-        PCRE2_SIZE erroff;
-        compiled[i] = pcre2_compile((PCRE2_SPTR)rules[i].regex, PCRE2_ZERO_TERMINATED,
-                                    PCRE2_CASELESS | PCRE2_ANCHORED, &err, &erroff, NULL);
-        if (!compiled[i]) {
-            compile_failed = true;
-            return;
-        }
-        (void)pcre2_jit_compile(compiled[i], PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
         for (const char *t = rules[i].triggers; *t;) {
             size_t n = strcspn(t, " ");
             add_trigger(t, n, i);
@@ -200,6 +209,51 @@ static void compile_patterns(void)
     qsort(triggers, n_triggers, sizeof(*triggers), cmp_trigger);
     for (size_t i = 0; i < n_triggers; i++)
         set_pair(triggers[i].word);
+}
+
+/* Rule i compiled anchored (it starts at its trigger), in byte mode (no
+ * UTF), which keeps the scan safe on any input; NULL if it does not compile
+ * (the table is wrong: the tests catch it) or memory ran out. */
+static pcre2_code *compile_rule(size_t i)
+{
+    int err;
+    PCRE2_SIZE erroff;
+    return pcre2_compile((PCRE2_SPTR)rules[i].regex, PCRE2_ZERO_TERMINATED,
+                         PCRE2_CASELESS | PCRE2_ANCHORED, &err, &erroff, NULL);
+}
+
+/*
+ * The regex of rule i, compiled on first use. Threads racing to compile it
+ * keep the first copy published. The try that reaches JIT_AFTER swaps in a
+ * JIT-compiled copy (where the platform has a JIT); that try is one thread's
+ * only, so the swap happens once.
+ */
+static pcre2_code *rule_code(size_t i)
+{
+    pcre2_code *c = atomic_load_explicit(&compiled[i].code, memory_order_acquire);
+    if (!c) {
+        pcre2_code *fresh = compile_rule(i);
+        if (!fresh)
+            return NULL;
+        if (atomic_compare_exchange_strong_explicit(&compiled[i].code, &c, fresh,
+                                                    memory_order_acq_rel, memory_order_acquire))
+            return fresh;
+        pcre2_code_free(fresh); /* another thread was first: c is its copy */
+        return c;
+    }
+    if (atomic_load_explicit(&compiled[i].first, memory_order_relaxed) ||
+        atomic_fetch_add_explicit(&compiled[i].tries, 1, memory_order_relaxed) != JIT_AFTER)
+        return c;
+    pcre2_code *jit = compile_rule(i);
+    if (!jit)
+        return c;
+    if (pcre2_jit_compile(jit, PCRE2_JIT_COMPLETE) != 0) {
+        pcre2_code_free(jit); /* no JIT on this platform: keep interpreting */
+        return c;
+    }
+    atomic_store_explicit(&compiled[i].first, c, memory_order_relaxed);
+    atomic_store_explicit(&compiled[i].code, jit, memory_order_release);
+    return jit;
 }
 
 static void *pattern_malloc(size_t n, void *ctx);
@@ -217,7 +271,10 @@ static int try_rules(const char *s, size_t len, size_t pos, rule_set set, pcre2_
             if (!*md)
                 return BB_ENOMEM;
         }
-        int rc = pcre2_match(compiled[i], (PCRE2_SPTR)s, len, pos, 0, *md, NULL);
+        pcre2_code *code = rule_code(i);
+        if (!code)
+            return BB_ESTATE;
+        int rc = pcre2_match(code, (PCRE2_SPTR)s, len, pos, 0, *md, NULL);
         if (rc < 0)
             continue; /* no match, or a match limit: not suspicious here */
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(*md);
@@ -292,7 +349,7 @@ static rule_set rules_of_word(const char *s, size_t n)
 
 int bb_patterns_scan(const char *s, size_t len, bb_pattern_hit *hit)
 {
-    pthread_once(&compile_once, compile_patterns);
+    pthread_once(&triggers_once, build_triggers);
     if (compile_failed)
         return BB_ESTATE;
     pcre2_general_context *gc = NULL;

@@ -4,8 +4,8 @@
  *
  * Strings of the schema end up in generated Python, SQL and HTML (docstrings,
  * comments, OpenAPI descriptions), so the front end rejects values that look
- * like an attack. One readable table of PCRE2 patterns (patterns.c) is
- * compiled once into a single JIT-compiled regex; matching is case-blind,
+ * like an attack. One readable table of PCRE2 patterns (patterns.c), each
+ * compiled when a scan first needs it; matching is case-blind,
  * tolerant of repeated whitespace and of SQL comments between words, and
  * anchored on word boundaries so "retrieval(", "medieval (", "executive" or
  * "dropdown table" are not flagged.
@@ -15,8 +15,9 @@
  *   script injection  BB0502  <script, javascript:, onerror=
  *   code injection    BB0503  __import__, eval(, exec(, os.system, subprocess.run
  *
- * Thread-safe: the regex is compiled on first use under pthread_once; match
- * data is made per call. The compiled regex lives until the process ends.
+ * Thread-safe: each regex is compiled on first use (JIT-compiled once it
+ * has run often) and published atomically; match data is made per call.
+ * The compiled regexes live until the process ends.
  */
 #ifndef BB_PATTERNS_H
 #define BB_PATTERNS_H

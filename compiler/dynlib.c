@@ -1,5 +1,6 @@
 /*
- * dynlib.c - libcurl and libmicrohttpd loaded on first use (dynlib.h).
+ * dynlib.c - libcurl, libmicrohttpd and libcrypto loaded on first use
+ * (dynlib.h).
  *
  * Each library has a table of function pointers, typed after the library's
  * own declarations (__typeof__), and a list of the symbol names that fill
@@ -17,6 +18,11 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -166,10 +172,43 @@ static const dynlib_symbol mhd_symbols[] = {
     SYMBOL(struct mhd_api, destroy_response, MHD_destroy_response),
 };
 
+/* ---- libcrypto: the table -------------------------------------------------- */
+
+static struct crypto_api {
+    __typeof__(EVP_sha256) *sha256_md;
+    __typeof__(EVP_Digest) *digest;
+    __typeof__(EVP_MD_CTX_new) *ctx_new;
+    __typeof__(EVP_DigestInit_ex) *digest_init;
+    __typeof__(EVP_DigestUpdate) *digest_update;
+    __typeof__(EVP_DigestFinal_ex) *digest_final;
+    __typeof__(EVP_MD_CTX_free) *ctx_free;
+    __typeof__(SHA256) *sha256;
+    __typeof__(HMAC) *hmac;
+    __typeof__(RAND_bytes) *rand_bytes;
+    __typeof__(CRYPTO_memcmp) *memcmp_ct;
+    __typeof__(OPENSSL_cleanse) *cleanse;
+} crypto_fn;
+
+static const dynlib_symbol crypto_symbols[] = {
+    SYMBOL(struct crypto_api, sha256_md, EVP_sha256),
+    SYMBOL(struct crypto_api, digest, EVP_Digest),
+    SYMBOL(struct crypto_api, ctx_new, EVP_MD_CTX_new),
+    SYMBOL(struct crypto_api, digest_init, EVP_DigestInit_ex),
+    SYMBOL(struct crypto_api, digest_update, EVP_DigestUpdate),
+    SYMBOL(struct crypto_api, digest_final, EVP_DigestFinal_ex),
+    SYMBOL(struct crypto_api, ctx_free, EVP_MD_CTX_free),
+    SYMBOL(struct crypto_api, sha256, SHA256),
+    SYMBOL(struct crypto_api, hmac, HMAC),
+    SYMBOL(struct crypto_api, rand_bytes, RAND_bytes),
+    SYMBOL(struct crypto_api, memcmp_ct, CRYPTO_memcmp),
+    SYMBOL(struct crypto_api, cleanse, OPENSSL_cleanse),
+};
+
 /* ---- the registry ---------------------------------------------------------- */
 
 static void load_curl(void);
 static void load_mhd(void);
+static void load_crypto(void);
 
 static dynlib libs[] = {
     [BB_DYNLIB_CURL] = {"libcurl.so.4", "libcurl4", curl_symbols,
@@ -178,6 +217,9 @@ static dynlib libs[] = {
     [BB_DYNLIB_MHD] = {"libmicrohttpd.so.12", "libmicrohttpd12", mhd_symbols,
                        sizeof(mhd_symbols) / sizeof(mhd_symbols[0]), &mhd_fn, load_mhd, NULL,
                        PTHREAD_ONCE_INIT, false, ""},
+    [BB_DYNLIB_CRYPTO] = {"libcrypto.so.3", "libssl3", crypto_symbols,
+                          sizeof(crypto_symbols) / sizeof(crypto_symbols[0]), &crypto_fn,
+                          load_crypto, NULL, PTHREAD_ONCE_INIT, false, ""},
 };
 
 static void load_curl(void)
@@ -188,6 +230,11 @@ static void load_curl(void)
 static void load_mhd(void)
 {
     dynlib_open(&libs[BB_DYNLIB_MHD]);
+}
+
+static void load_crypto(void)
+{
+    dynlib_open(&libs[BB_DYNLIB_CRYPTO]);
 }
 
 int bb_dynlib_load(bb_dynlib_id id)
@@ -214,6 +261,7 @@ void bb_dynlib__set_soname(bb_dynlib_id id, const char *soname)
 
 #define CURL_READY() dynlib_ready(&libs[BB_DYNLIB_CURL])
 #define MHD_READY() dynlib_ready(&libs[BB_DYNLIB_MHD])
+#define CRYPTO_READY() dynlib_ready(&libs[BB_DYNLIB_CRYPTO])
 
 /* ---- libcurl: the functions ------------------------------------------------ */
 
@@ -448,4 +496,81 @@ void MHD_destroy_response(struct MHD_Response *response)
 {
     if (MHD_READY())
         mhd_fn.destroy_response(response);
+}
+
+/* ---- libcrypto: the functions ---------------------------------------------- */
+
+/* Without libcrypto every function fails the way OpenSSL reports failure
+ * (0 or NULL). Digests that callers may use unchecked are zero-filled, and
+ * CRYPTO_memcmp calls everything different, so a check fails closed. */
+
+const EVP_MD *EVP_sha256(void)
+{
+    return CRYPTO_READY() ? crypto_fn.sha256_md() : NULL;
+}
+
+int EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size,
+               const EVP_MD *type, ENGINE *impl)
+{
+    return CRYPTO_READY() ? crypto_fn.digest(data, count, md, size, type, impl) : 0;
+}
+
+EVP_MD_CTX *EVP_MD_CTX_new(void)
+{
+    return CRYPTO_READY() ? crypto_fn.ctx_new() : NULL;
+}
+
+int EVP_DigestInit_ex(EVP_MD_CTX *ctx, const EVP_MD *type, ENGINE *impl)
+{
+    return CRYPTO_READY() ? crypto_fn.digest_init(ctx, type, impl) : 0;
+}
+
+int EVP_DigestUpdate(EVP_MD_CTX *ctx, const void *d, size_t cnt)
+{
+    return CRYPTO_READY() ? crypto_fn.digest_update(ctx, d, cnt) : 0;
+}
+
+int EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *s)
+{
+    return CRYPTO_READY() ? crypto_fn.digest_final(ctx, md, s) : 0;
+}
+
+void EVP_MD_CTX_free(EVP_MD_CTX *ctx)
+{
+    if (CRYPTO_READY())
+        crypto_fn.ctx_free(ctx);
+}
+
+unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md)
+{
+    if (CRYPTO_READY())
+        return crypto_fn.sha256(d, n, md);
+    if (md)
+        memset(md, 0, SHA256_DIGEST_LENGTH);
+    return NULL;
+}
+
+unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len, const unsigned char *data,
+                    size_t data_len, unsigned char *md, unsigned int *md_len)
+{
+    return CRYPTO_READY() ? crypto_fn.hmac(evp_md, key, key_len, data, data_len, md, md_len) : NULL;
+}
+
+int RAND_bytes(unsigned char *buf, int num)
+{
+    return CRYPTO_READY() ? crypto_fn.rand_bytes(buf, num) : 0;
+}
+
+int CRYPTO_memcmp(const void *in_a, const void *in_b, size_t len)
+{
+    return CRYPTO_READY() ? crypto_fn.memcmp_ct(in_a, in_b, len) : 1;
+}
+
+/* Wiping a secret must happen even without libcrypto. */
+void OPENSSL_cleanse(void *ptr, size_t len)
+{
+    if (CRYPTO_READY())
+        crypto_fn.cleanse(ptr, len);
+    else
+        explicit_bzero(ptr, len);
 }

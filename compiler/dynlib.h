@@ -1,21 +1,25 @@
 /*
- * dynlib.h - libcurl and libmicrohttpd, loaded when first used.
+ * dynlib.h - libcurl, libmicrohttpd and libcrypto, loaded when first used.
  *
  * The binary is not linked against libcurl or libmicrohttpd: between them
  * they pull in some thirty shared libraries (TLS, Kerberos, LDAP, SSH...)
  * whose loading and relocation every command would pay for at startup,
  * while only `serve` needs libmicrohttpd and only model calls need libcurl.
+ * libcrypto alone costs about 1 ms of relocations at startup, and only
+ * `generate` (the manifest's SHA-256), `serve` and model calls use it.
  *
- * dynlib.c defines the curl_* and MHD_* functions the code calls, with the
- * signatures of <curl/curl.h> and <microhttpd.h>. The first call of either
- * library's functions dlopen()s it (RTLD_NOW | RTLD_LOCAL) and resolves every
- * function it needs, once per process and thread-safely; each call then
- * forwards to the library. Callers keep using the ordinary API.
+ * dynlib.c defines the curl_*, MHD_* and OpenSSL functions the code calls,
+ * with the signatures of <curl/curl.h>, <microhttpd.h> and OpenSSL's
+ * headers. The first call of a library's functions dlopen()s it (RTLD_NOW |
+ * RTLD_LOCAL) and resolves every function it needs, once per process and
+ * thread-safely; each call then forwards to the library. Callers keep using
+ * the ordinary API.
  *
  * When a library cannot be loaded (absent, or missing a function), one line
  * naming it and the Debian package that provides it is printed on stderr,
  * once, and every function returns the API's own failure value: NULL
- * handles, CURLE_FAILED_INIT, MHD_NO, MHD_INVALID_SOCKET. Nothing crashes.
+ * handles, CURLE_FAILED_INIT, MHD_NO, MHD_INVALID_SOCKET, 0 from OpenSSL.
+ * Nothing crashes; secrets compared with CRYPTO_memcmp never match.
  * A library once loaded stays loaded until the process exits.
  */
 #ifndef BB_DYNLIB_H
@@ -24,8 +28,9 @@
 #include "bb.h"
 
 typedef enum bb_dynlib_id {
-    BB_DYNLIB_CURL, /* libcurl.so.4, Debian package libcurl4 */
-    BB_DYNLIB_MHD,  /* libmicrohttpd.so.12, Debian package libmicrohttpd12 */
+    BB_DYNLIB_CURL,   /* libcurl.so.4, Debian package libcurl4 */
+    BB_DYNLIB_MHD,    /* libmicrohttpd.so.12, Debian package libmicrohttpd12 */
+    BB_DYNLIB_CRYPTO, /* libcrypto.so.3, Debian package libssl3 */
 } bb_dynlib_id;
 
 /*

@@ -1,8 +1,9 @@
 /*
- * test_dynlib.c - libcurl and libmicrohttpd through the on-demand loader:
- * a real transfer between the two on a loopback port, every argument type
- * of the variadic functions, loading from many threads at once, and the
- * clean failure when a library is missing.
+ * test_dynlib.c - libcurl, libmicrohttpd and libcrypto through the
+ * on-demand loader: a real transfer between the first two on a loopback
+ * port, every argument type of the variadic functions, known digests,
+ * loading from many threads at once, and the clean failure when a library
+ * is missing.
  */
 #include "testutil.h"
 
@@ -12,6 +13,11 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -233,6 +239,91 @@ static void the_url_parser_works_through_the_loader(void **state)
     curl_url_cleanup(u);
 }
 
+/* ---- libcrypto ------------------------------------------------------------- */
+
+static void hex(const unsigned char *d, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void openssl_digests_work_through_the_loader(void **state)
+{
+    (void)state;
+    static const char abc_sha256[] =
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    char text[2 * EVP_MAX_MD_SIZE + 1];
+    assert_ptr_equal(SHA256((const unsigned char *)"abc", 3, md), md);
+    hex(md, 32, text);
+    assert_string_equal(text, abc_sha256);
+
+    unsigned int n = 0;
+    memset(md, 0, sizeof(md));
+    assert_int_equal(EVP_Digest("abc", 3, md, &n, EVP_sha256(), NULL), 1);
+    assert_int_equal(n, 32);
+    hex(md, n, text);
+    assert_string_equal(text, abc_sha256);
+
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
+    assert_int_equal(EVP_DigestUpdate(ctx, "a", 1), 1);
+    assert_int_equal(EVP_DigestUpdate(ctx, "bc", 2), 1);
+    assert_int_equal(EVP_DigestFinal_ex(ctx, md, &n), 1);
+    EVP_MD_CTX_free(ctx);
+    hex(md, n, text);
+    assert_string_equal(text, abc_sha256);
+
+    const char *msg = "The quick brown fox jumps over the lazy dog";
+    assert_non_null(HMAC(EVP_sha256(), "key", 3, (const unsigned char *)msg, strlen(msg), md, &n));
+    hex(md, n, text);
+    assert_string_equal(text, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+
+    unsigned char r[16] = {0};
+    assert_int_equal(RAND_bytes(r, sizeof(r)), 1);
+    assert_int_equal(CRYPTO_memcmp("same", "same", 4), 0);
+    assert_int_not_equal(CRYPTO_memcmp("same", "sane", 4), 0);
+    char secret[8] = "hunter2";
+    OPENSSL_cleanse(secret, sizeof(secret));
+    assert_int_equal(CRYPTO_memcmp(secret, "\0\0\0\0\0\0\0\0", 8), 0);
+}
+
+static void a_missing_libcrypto_fails_closed_naming_its_package(void **state)
+{
+    (void)state;
+    bb_dynlib__set_soname(BB_DYNLIB_CRYPTO, "libcrypto-absent.so.3");
+    captured c;
+    capture_begin(&c);
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    memset(md, 0xaa, sizeof(md));
+    assert_null(SHA256((const unsigned char *)"abc", 3, md));
+    static const unsigned char zeros[SHA256_DIGEST_LENGTH];
+    assert_memory_equal(md, zeros, sizeof(md)); /* defined bytes for callers that do not check */
+    assert_null(EVP_sha256());
+    unsigned int n = 0;
+    assert_int_equal(EVP_Digest("abc", 3, md, &n, NULL, NULL), 0);
+    assert_null(EVP_MD_CTX_new());
+    EVP_MD_CTX_free(NULL);
+    assert_null(HMAC(NULL, "k", 1, md, 1, md, &n));
+    assert_int_equal(RAND_bytes(md, 4), 0);
+    /* Comparisons fail closed: equal secrets do not match. */
+    assert_int_not_equal(CRYPTO_memcmp("same", "same", 4), 0);
+    char secret[8] = "hunter2";
+    OPENSSL_cleanse(secret, sizeof(secret)); /* wiped all the same */
+    assert_memory_equal(secret, zeros, sizeof(secret));
+    char *err = capture_end(&c);
+
+    const char *why = bb_dynlib_error(BB_DYNLIB_CRYPTO);
+    assert_non_null(strstr(why, "libcrypto-absent.so.3"));
+    assert_non_null(strstr(why, "install the Debian package libssl3"));
+    assert_int_equal(count_lines(err), 1);
+    free(err);
+
+    bb_dynlib__set_soname(BB_DYNLIB_CRYPTO, NULL);
+    assert_int_equal(bb_dynlib_load(BB_DYNLIB_CRYPTO), BB_OK);
+}
+
 /* ---- loading from many threads --------------------------------------------- */
 
 static void *use_curl(void *arg)
@@ -351,6 +442,8 @@ int main(void)
         cmocka_unit_test(a_missing_libcurl_fails_cleanly_naming_its_package),
         cmocka_unit_test(a_missing_libmicrohttpd_fails_cleanly_naming_its_package),
         cmocka_unit_test(a_library_without_the_functions_is_refused_by_name),
+        cmocka_unit_test(a_missing_libcrypto_fails_closed_naming_its_package),
+        cmocka_unit_test(openssl_digests_work_through_the_loader),
         cmocka_unit_test(a_curl_transfer_reaches_an_mhd_daemon_through_the_loader),
         cmocka_unit_test(the_url_parser_works_through_the_loader),
         cmocka_unit_test(threads_racing_to_the_first_use_all_get_the_library),

@@ -1818,7 +1818,7 @@ static void plan_tests(arch *a, int ti, cJSON *m)
     cJSON *m2m = jarr(a, m, "test_links");
     m2m_info mm[MAX_M2M];
     size_t n_mm;
-    int unique_col = -1, fk_col = -1, filter_col = -1, update_col = -1;
+    int unique_col = -1, fk_col = -1, filter_col = -1, update_col = -1, required_col = -1;
     const char *sn = inf->snake;
     list exact = {0}, decimal = {0};
 
@@ -1851,6 +1851,8 @@ static void plan_tests(arch *a, int ti, cJSON *m)
         if (!c->primary_key && !c->fk_target && !c->unique && update_col < 0 &&
             (bt == BB_TYPE_STRING || bt == BB_TYPE_TEXT))
             update_col = (int)k;
+        if (!c->primary_key && !c->nullable && required_col < 0)
+            required_col = (int)k;
     }
     /* A unique filter finds exactly one row. */
     for (size_t k = 0; k < t->n_columns; k++) {
@@ -1907,6 +1909,13 @@ static void plan_tests(arch *a, int ti, cJSON *m)
         cJSON *u = jobj(a, m, "test_unique");
         jstr(a, u, "name", c->name);
         jstr(a, u, "field_line", wrap(a, 4, fmt(a, "field = %s", lit(a, c->name))));
+    }
+    if (required_col >= 0) {
+        /* NULL where the database forbids it: a 422 naming the field. */
+        cJSON *u = jobj(a, m, "test_not_null");
+        jstr(a, u, "name", t->columns[required_col].name);
+        jstr(a, u, "field_line",
+             wrap(a, 4, fmt(a, "field = %s", lit(a, t->columns[required_col].name))));
     }
     if (fk_col >= 0) {
         const bb_column *c = &t->columns[fk_col];

@@ -22,14 +22,14 @@
 
 enum {
     BB_OK = 0,
-    BB_ENOMEM = -1,   /* an allocation failed */
-    BB_ELIMIT = -2,   /* a configured cap was reached (size, depth, count) */
-    BB_EIO = -3,      /* reading or writing a file failed (errno is kept) */
-    BB_EINVAL = -4,   /* the input is invalid; diagnostics say why */
-    BB_EUSAGE = -5,   /* the caller used an API or command wrongly */
+    BB_ENOMEM = -1, /* an allocation failed */
+    BB_ELIMIT = -2, /* a configured cap was reached (size, depth, count) */
+    BB_EIO = -3,    /* reading or writing a file failed (errno is kept) */
+    BB_EINVAL = -4, /* the input is invalid; diagnostics say why */
+    BB_EUSAGE = -5, /* the caller used an API or command wrongly */
     BB_ENOTFOUND = -6,
-    BB_ESTATE = -7,   /* the operation does not fit the current state */
-    BB_ENET = -8,     /* a network transfer failed */
+    BB_ESTATE = -7, /* the operation does not fit the current state */
+    BB_ENET = -8,   /* a network transfer failed */
     BB_ETIMEOUT = -9,
 };
 

@@ -35,8 +35,9 @@ void bb_cli_error(const char *fmt, ...)
 
 static void print_usage(FILE *out)
 {
-    fprintf(out, "backbone %s - compile a database schema (JSON) into a FastAPI + SQLAlchemy "
-                 "backend\n\n",
+    fprintf(out,
+            "backbone %s - compile a database schema (JSON) into a FastAPI + SQLAlchemy "
+            "backend\n\n",
             BB_VERSION);
     fprintf(out, "usage: backbone COMMAND [options] [args]\n\ncommands:\n");
     for (size_t i = 0; i < n_commands; i++)
@@ -172,7 +173,8 @@ int bb_cli_limit_option(struct bb_limits *l, const char *name, const char *value
     if (!field)
         return 0;
     if (parse_count(value, field)) {
-        bb_cli_error("%s takes a positive count, e.g. %s 100 (sizes may end in K, M or G)", name, name);
+        bb_cli_error("%s takes a positive count, e.g. %s 100 (sizes may end in K, M or G)", name,
+                     name);
         return -1;
     }
     return 1;

@@ -42,8 +42,8 @@ static void count_severity(bb_diags *d, bb_severity sev)
         d->n_notes++;
 }
 
-int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *pointer,
-                size_t offset, const char *hint, const char *fmt, ...)
+int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *pointer, size_t offset,
+                const char *hint, const char *fmt, ...)
 {
     if (sev == BB_WARNING && d->warnings_as_errors)
         sev = BB_ERROR;

@@ -58,8 +58,8 @@ void bb_diags_free(bb_diags *d);
  * Adds one diagnostic. pointer may be NULL (the document), hint may be NULL.
  * Returns BB_OK, or BB_ENOMEM (the diagnostic is then only counted).
  */
-int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *pointer,
-                size_t offset, const char *hint, const char *fmt, ...) BB_PRINTF(7, 8);
+int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *pointer, size_t offset,
+                const char *hint, const char *fmt, ...) BB_PRINTF(7, 8);
 
 /* True when the context holds at least one error. */
 bool bb_diags_has_errors(const bb_diags *d);

@@ -123,7 +123,7 @@ typedef struct bb_column {
     bool nullable_given;
     bool index;
     bb_value default_value;
-    const char *server_default; /* extension: SQL expression, verbatim */
+    const char *server_default;  /* extension: SQL expression, verbatim */
     bool server_default_literal; /* a number/bool was given: server_default is
                                     its JSON text ("0", "true"), not SQL */
     bool timezone;               /* DateTime with time zone (the mixins) */
@@ -174,15 +174,15 @@ typedef struct bb_relationship {
     const char *description;
 
     /* Resolved by the validator. */
-    const char *attr_name;    /* the attribute on this class */
-    int target_index;         /* index of target_table, -1 if unknown */
-    int counterpart;          /* index in the target's rels, -1 if none */
-    int fk_table_index;       /* the table holding the FK column (not m2m) */
-    int fk_column_index;      /* that column's index */
-    int through_index;        /* m2m: named association table, -1 for automatic */
-    const char *assoc_table;  /* m2m: association table name (named or automatic) */
-    bool implicit;            /* made by the validator as the missing other side */
-    bool uselist;             /* false for many_to_one and one_to_one */
+    const char *attr_name;   /* the attribute on this class */
+    int target_index;        /* index of target_table, -1 if unknown */
+    int counterpart;         /* index in the target's rels, -1 if none */
+    int fk_table_index;      /* the table holding the FK column (not m2m) */
+    int fk_column_index;     /* that column's index */
+    int through_index;       /* m2m: named association table, -1 for automatic */
+    const char *assoc_table; /* m2m: association table name (named or automatic) */
+    bool implicit;           /* made by the validator as the missing other side */
+    bool uselist;            /* false for many_to_one and one_to_one */
 
     const char *pointer;
     size_t offset;
@@ -207,7 +207,7 @@ typedef struct bb_index {
 } bb_index;
 
 typedef struct bb_check {
-    const char *name; /* NULL: ck_<table>_<n> */
+    const char *name;       /* NULL: ck_<table>_<n> */
     const char *expression; /* SQL, verbatim */
     const char *pointer;
     size_t offset;

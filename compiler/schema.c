@@ -1494,26 +1494,37 @@ int bb_schema_load(const char *filename, const char *bytes, size_t len, const bb
     s->src = src;
     s->src_len = len;
 
-    const char *end = NULL;
-    /* len + 1: with require_null_terminated, cJSON wants the NUL inside the
-     * length it is given (the input has no other NUL: checked above). */
-    cJSON *root = cJSON_ParseWithLengthOpts(src, len + 1, &end, 1);
-    if (!root) {
-        size_t at = end && end >= src ? (size_t)(end - src) : len;
-        syntax_error(diags, bytes, len, at, lim->max_depth, &rc);
-        bb_schema_free(s);
-        return rc ? rc : BB_EINVAL;
-    }
+    /* Plain JSON is parsed with its source map in one pass (the tree then
+     * belongs to the map); anything else, errors included, goes to cJSON. */
+    cJSON *root = NULL, *parsed = NULL;
     bb_srcmap *map = NULL;
-    rc = bb_srcmap_build(src, len, root, diags, &map);
+    rc = bb_srcmap_parse(src, len, diags, &root, &map);
     if (rc == BB_ENOMEM) {
-        cJSON_Delete(root);
         bb_schema_free(s);
         return rc;
     }
+    if (rc) {
+        const char *end = NULL;
+        /* len + 1: with require_null_terminated, cJSON wants the NUL inside
+         * the length it is given (the input has no other NUL: checked above). */
+        root = parsed = cJSON_ParseWithLengthOpts(src, len + 1, &end, 1);
+        if (!root) {
+            size_t at = end && end >= src ? (size_t)(end - src) : len;
+            rc = BB_OK;
+            syntax_error(diags, bytes, len, at, lim->max_depth, &rc);
+            bb_schema_free(s);
+            return rc ? rc : BB_EINVAL;
+        }
+        rc = bb_srcmap_build(src, len, root, diags, &map);
+        if (rc == BB_ENOMEM) {
+            cJSON_Delete(parsed);
+            bb_schema_free(s);
+            return rc;
+        }
+    }
     rc = load_tree(s, root, map, lim, diags);
     bb_srcmap_free(map);
-    cJSON_Delete(root);
+    cJSON_Delete(parsed);
     if (rc) {
         bb_schema_free(s);
         return rc;

@@ -1,14 +1,18 @@
 /*
  * srcmap.h - where each cJSON node came from in the source text.
  *
- * cJSON keeps no positions, so after a successful parse one pass over the
- * text walks it in step with the tree and records, for every node, the byte
- * offset of its value and (for object members) of its key. The same pass
- * reports duplicate keys (BB0207), which cJSON keeps silently.
+ * cJSON keeps no positions. Plain JSON (what people and tools write) is
+ * parsed here instead, in one pass that records, for every node, the byte
+ * offset of its value and (for object members) of its key; other text goes
+ * to cJSON, and one pass over it then walks in step with cJSON's tree to
+ * record the same. Either way duplicate keys (BB0207), which cJSON keeps
+ * silently, are reported.
  *
- * Ownership: a map borrows nothing after bb_srcmap_build() returns except the
- * node addresses it uses as keys; free it with bb_srcmap_free() before or
- * after the tree (it never dereferences a node after building).
+ * Ownership: a map from bb_srcmap_build() borrows nothing after it returns
+ * except the node addresses it uses as keys; free it with bb_srcmap_free()
+ * before or after the tree (it never dereferences a node after building). A
+ * map from bb_srcmap_parse() owns its tree: the tree lives until the map is
+ * freed, and is never given to cJSON_Delete().
  */
 #ifndef BB_SRCMAP_H
 #define BB_SRCMAP_H
@@ -28,6 +32,17 @@ typedef struct bb_srcmap bb_srcmap;
  */
 int bb_srcmap_build(const char *src, size_t len, const cJSON *root, bb_diags *d,
                     bb_srcmap **out) BB_WUR;
+
+/*
+ * Parses src[0..len) when it is plain, strict JSON, building a tree equal to
+ * what cJSON would build and its map. src[len] must be a NUL (the text is
+ * read up to it). Duplicate keys go into d as errors.
+ * Returns BB_OK (*root and *out set; *root belongs to *out), BB_ENOMEM, or
+ * BB_ESTATE when the text is anything else (invalid, or valid only by
+ * cJSON's looser rules): d is then untouched and the caller parses with
+ * cJSON and bb_srcmap_build().
+ */
+int bb_srcmap_parse(const char *src, size_t len, bb_diags *d, cJSON **root, bb_srcmap **out) BB_WUR;
 
 /* Byte offset of the node's value, or BB_NO_OFFSET (also for a NULL map). */
 size_t bb_srcmap_value(const bb_srcmap *m, const cJSON *node);

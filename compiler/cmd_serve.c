@@ -259,16 +259,12 @@ static void check_keys_file_mode(bb_server *srv, const char *keys_file)
     bb_server_log(srv, "warn", msg, NULL);
 }
 
+/* The start-up warnings, then "listening" last: whoever waits for that line
+ * (a supervisor, the tests) finds every warning already written. */
 static void log_startup(bb_server *srv, const serve_args *a, const bb_auth *auth,
                         const char *keys_file)
 {
     check_keys_file_mode(srv, a->keys_file);
-    char extra[512];
-    snprintf(extra, sizeof(extra),
-             ",\"host\":\"%s\",\"port\":%u,\"api_keys\":%zu,\"jwt\":%s,\"auth\":%s", a->cfg.host,
-             bb_server_port(srv), bb_auth_key_count(auth), bb_auth_has_jwt(auth) ? "true" : "false",
-             a->cfg.no_auth ? "false" : "true");
-    bb_server_log(srv, "info", "listening", extra);
     if (a->cfg.no_auth)
         bb_server_log(srv, "warn",
                       "WARNING: --no-auth: anyone who can reach this port may generate and "
@@ -283,6 +279,12 @@ static void log_startup(bb_server *srv, const serve_args *a, const bb_auth *auth
                  keys_file);
         bb_server_log(srv, "warn", msg, NULL);
     }
+    char extra[512];
+    snprintf(extra, sizeof(extra),
+             ",\"host\":\"%s\",\"port\":%u,\"api_keys\":%zu,\"jwt\":%s,\"auth\":%s", a->cfg.host,
+             bb_server_port(srv), bb_auth_key_count(auth), bb_auth_has_jwt(auth) ? "true" : "false",
+             a->cfg.no_auth ? "false" : "true");
+    bb_server_log(srv, "info", "listening", extra);
 }
 
 int bb_cmd_serve(int argc, char **argv)

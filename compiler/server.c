@@ -5,6 +5,8 @@
 #include "advisor.h"
 
 #include "embedded.h"
+#include "manifest.h"
+#include "migrate.h"
 #include "pipeline.h"
 #include "ratelimit.h"
 #include "schema.h"
@@ -2036,12 +2038,13 @@ static void route_validate(bb_req *r)
     bb_diags_free(&d);
 }
 
-static cJSON *summary_json(const bb_output *out)
+/* n_files: the files of the answer (the project's, not only the pipeline's). */
+static cJSON *summary_json(const bb_output *out, size_t n_files)
 {
     cJSON *o = cJSON_CreateObject();
     const char *project = out->schema && out->schema->project_name ? out->schema->project_name : "";
     cJSON_AddStringToObject(o, "project_name", project);
-    cJSON_AddNumberToObject(o, "files", (double)out->n_files);
+    cJSON_AddNumberToObject(o, "files", (double)n_files);
     cJSON_AddNumberToObject(o, "models", (double)out->n_models);
     cJSON_AddNumberToObject(o, "routes", (double)out->n_routes);
     cJSON_AddNumberToObject(o, "lines", (double)out->n_lines);
@@ -2087,13 +2090,96 @@ static void archive_name(const bb_output *out, char *name, size_t size)
     name[n] = '\0';
 }
 
-static void reply_tarball(bb_req *r, const bb_output *out)
+/*
+ * The project `backbone generate` writes into an empty folder: the
+ * pipeline's files, the initial Alembic revision and .backbone/manifest.json
+ * (what a later `backbone generate` in the unpacked folder builds on: the
+ * next revision follows the initial one, edited files are kept). Files are
+ * sorted by path; their bytes are borrowed from the pipeline's output, the
+ * migration result and the manifest text, all owned here.
+ */
+typedef struct project {
+    bb_file *files;
+    size_t n_files;
+    bb_migrate_result mig;
+    char *manifest;
+    size_t manifest_len;
+} project;
+
+static void project_free(project *p)
+{
+    bb_free(p->files);
+    bb_migrate_result_free(&p->mig);
+    bb_free(p->manifest);
+    memset(p, 0, sizeof(*p));
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+    return strcmp(((const bb_file *)a)->path, ((const bb_file *)b)->path);
+}
+
+/* The manifest of a first generation, as cmd_generate.c and emit.c make it:
+ * version, then the hash of every file but the user-owned ones, the
+ * normalized schema and the revisions. Takes mig's schema and revisions. */
+static int project_manifest(project *p)
+{
+    bb_manifest *m = NULL;
+    int rc = bb_manifest_new(&m);
+    if (rc)
+        return rc;
+    if (p->mig.schema) {
+        cJSON_AddItemToObject(m->root, "schema", p->mig.schema);
+        p->mig.schema = NULL;
+    }
+    if (p->mig.revisions) {
+        cJSON_AddItemToObject(m->root, "revisions", p->mig.revisions);
+        p->mig.revisions = NULL;
+    }
+    for (size_t i = 0; !rc && i < p->n_files; i++) {
+        if (p->files[i].user)
+            continue;
+        char hex[BB_SHA256_HEX_LEN + 1];
+        rc = bb_sha256_hex(p->files[i].data, p->files[i].len, hex);
+        if (!rc)
+            rc = bb_manifest_set(m, p->files[i].path, hex);
+    }
+    if (!rc)
+        rc = bb_manifest_serialize(m, &p->manifest, &p->manifest_len);
+    bb_manifest_free(m);
+    return rc;
+}
+
+static int project_build(const bb_output *out, bb_diags *d, project *p)
+{
+    memset(p, 0, sizeof(*p));
+    int rc = bb_migrate_generate(out->schema, NULL, NULL, NULL, d, &p->mig);
+    if (rc)
+        return rc;
+    size_t n = out->n_files + p->mig.n_files;
+    p->files = bb_calloc(n + 1, sizeof(*p->files));
+    if (!p->files)
+        return BB_ENOMEM;
+    for (size_t i = 0; i < out->n_files; i++)
+        p->files[p->n_files++] = out->files[i];
+    for (size_t i = 0; i < p->mig.n_files; i++)
+        p->files[p->n_files++] = p->mig.files[i];
+    rc = project_manifest(p);
+    if (rc)
+        return rc;
+    p->files[p->n_files++] =
+        (bb_file){.path = (char *)BB_MANIFEST_PATH, .data = p->manifest, .len = p->manifest_len};
+    qsort(p->files, p->n_files, sizeof(*p->files), file_cmp);
+    return BB_OK;
+}
+
+static void reply_tarball(bb_req *r, const bb_output *out, const project *p)
 {
     char name[72];
     archive_name(out, name, sizeof(name));
     bb_buf tgz;
     bb_buf_init(&tgz, r->srv->cfg.max_output);
-    int rc = bb_tarball_gzip(out->files, out->n_files, name, &tgz);
+    int rc = bb_tarball_gzip(p->files, p->n_files, name, &tgz);
     if (rc) {
         bb_buf_free(&tgz);
         bb_req_reply_error(r, 500, "internal", "cannot build the archive: %s", bb_strerror(rc));
@@ -2107,15 +2193,15 @@ static void reply_tarball(bb_req *r, const bb_output *out)
     bb_req_add_header(r, "Content-Disposition", disp);
 }
 
-static void reply_files(bb_req *r, const bb_output *out, bb_diags *d)
+static void reply_files(bb_req *r, const bb_output *out, const project *p, bb_diags *d)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *files = cJSON_AddObjectToObject(o, "files");
-    for (size_t i = 0; files && i < out->n_files; i++) {
+    for (size_t i = 0; files && i < p->n_files; i++) {
         /* File contents may hold NULs only if a template does; JSON
          * strings are cut there, so the tarball is the exact form. */
-        char *text = bb_strndup(out->files[i].data, out->files[i].len);
-        if (!text || !cJSON_AddStringToObject(files, out->files[i].path, text)) {
+        char *text = bb_strndup(p->files[i].data, p->files[i].len);
+        if (!text || !cJSON_AddStringToObject(files, p->files[i].path, text)) {
             bb_free(text);
             cJSON_Delete(o);
             bb_req_reply_error(r, 503, "unavailable", "out of memory");
@@ -2123,7 +2209,7 @@ static void reply_files(bb_req *r, const bb_output *out, bb_diags *d)
         }
         bb_free(text);
     }
-    cJSON_AddItemToObject(o, "summary", summary_json(out));
+    cJSON_AddItemToObject(o, "summary", summary_json(out, p->n_files));
     cJSON_AddItemToObject(o, "diagnostics", bb_diags_to_json(d));
     bb_req_reply_json(r, 200, o);
 }
@@ -2161,6 +2247,33 @@ static void route_job(bb_req *r)
         bb_req_reply_error(r, 503, "unavailable", "out of memory");
     else
         bb_req_reply(r, 200, "application/json", json, strlen(json));
+}
+
+/* 200 with the whole project (JSON or tarball), or why it could not be
+ * made: the initial revision is refused (422) or too large. */
+static void reply_project(bb_req *r, const bb_output *out, bb_diags *d)
+{
+    project p;
+    int rc = project_build(out, d, &p);
+    if (rc == BB_EINVAL) {
+        count_outcome(r, BB_M_GENERATIONS, "invalid");
+        reply_invalid(r, d, false);
+    } else if (rc) {
+        count_outcome(r, BB_M_GENERATIONS, "error");
+        bb_req_reply_error(r,
+                           rc == BB_ENOMEM   ? 503
+                           : rc == BB_ELIMIT ? 413
+                                             : 500,
+                           rc == BB_ELIMIT ? "output_too_large" : "internal",
+                           "generation failed: %s", bb_strerror(rc));
+    } else {
+        count_outcome(r, BB_M_GENERATIONS, "ok");
+        if (accepts(bb_req_header(r, "Accept"), "application/gzip"))
+            reply_tarball(r, out, &p);
+        else
+            reply_files(r, out, &p, d);
+    }
+    project_free(&p);
 }
 
 static void route_generate(bb_req *r)
@@ -2211,11 +2324,7 @@ static void route_generate(bb_req *r)
                            rc == BB_ELIMIT ? "output_too_large" : "internal",
                            "generation failed: %s", bb_strerror(rc));
     } else {
-        count_outcome(r, BB_M_GENERATIONS, "ok");
-        if (accepts(bb_req_header(r, "Accept"), "application/gzip"))
-            reply_tarball(r, out);
-        else
-            reply_files(r, out, &d);
+        reply_project(r, out, &d);
     }
     bb_output_free(out);
     bb_diags_free(&d);

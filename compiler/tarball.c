@@ -16,13 +16,17 @@ typedef struct gz {
 } gz;
 
 /* Compresses len bytes into the output buffer (flush: Z_NO_FLUSH or
- * Z_FINISH). */
+ * Z_FINISH). The buffer grows by up to 16 KiB at a time, never past its cap:
+ * an archive that fits exactly is written, one byte more is BB_ELIMIT. */
 static int gz_write(gz *g, const void *data, size_t len, int flush)
 {
     g->z.next_in = (Bytef *)(uintptr_t)data;
     g->z.avail_in = (uInt)len;
     for (;;) {
-        int rc = bb_buf_reserve(g->out, 16384);
+        size_t step = g->out->max - g->out->len;
+        if (step == 0)
+            return BB_ELIMIT;
+        int rc = bb_buf_reserve(g->out, step < 16384 ? step : 16384);
         if (rc)
             return rc;
         size_t room = g->out->cap - g->out->len - 1;

@@ -95,6 +95,34 @@ class Server:
                 pass
         return out
 
+    def wait_log(self, match, timeout=30):
+        """The first log record for which match(record) is true, waiting for
+        it: a request's line is written once its answer has been sent, so a
+        client may see the answer before the line is in the log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [rec for rec in self.log_records() if match(rec)]
+            if found:
+                return found[0]
+            if time.monotonic() > deadline:
+                raise AssertionError("no such log record in %ss: %s" % (timeout, self.read_log()[-4000:]))
+            time.sleep(0.02)
+
+    def wait_metric(self, line_start, predicate, timeout=30):
+        """Polls /metrics until the sample whose line starts with line_start
+        satisfies predicate(value); returns the value."""
+        deadline = time.monotonic() + timeout
+        value = None
+        while time.monotonic() < deadline:
+            with self.client() as c:
+                for line in c.get("/metrics").text.splitlines():
+                    if line.startswith(line_start + " "):
+                        value = float(line.split()[-1])
+            if value is not None and predicate(value):
+                return value
+            time.sleep(0.02)
+        raise AssertionError("%s stayed at %s" % (line_start, value))
+
     def client(self, **kw):
         return httpx.Client(base_url=self.url, timeout=60, **kw)
 

@@ -113,7 +113,7 @@ def test_jwt_identity_is_its_subject_in_the_log(server, blog_text):
     r = validate(server, blog_text, {"Authorization": "Bearer " + make_jwt(claims(sub="carol")),
                                      "X-Request-ID": "jwt-identity-1"})
     assert r.status_code == 200
-    rec = [x for x in server.log_records() if x.get("request_id") == "jwt-identity-1"][0]
+    rec = server.wait_log(lambda x: x.get("request_id") == "jwt-identity-1")
     assert rec["identity"] == "jwt:carol"
 
 

@@ -2,9 +2,14 @@
 import gzip
 import io
 import json
+import os
+import pathlib
 import re
+import subprocess
 import tarfile
 import time
+
+from conftest import blog_schema_path
 
 BAD_SCHEMA = (
     '{\n'
@@ -169,6 +174,37 @@ def test_generate_gives_a_gzip_tarball_on_request(server, blog_text):
         assert tar.extractfile(f"{root}/{some}").read().decode() == json_files[some]
 
 
+def cli_tree(tmp_path):
+    """Every file `backbone generate` writes for the blog schema, by path."""
+    out = tmp_path / "cli"
+    p = subprocess.run([os.environ["BACKBONE"], "generate", str(blog_schema_path()),
+                        "-o", str(out)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    return {f.relative_to(out).as_posix(): f.read_bytes()
+            for f in sorted(out.rglob("*")) if f.is_file()}
+
+
+def test_generated_project_is_the_tree_the_cli_writes(server, blog_text, tmp_path):
+    # The same paths and the same bytes, the initial Alembic revision and
+    # .backbone/manifest.json included, in either form of the answer.
+    cli = cli_tree(tmp_path)
+    assert any(p.startswith("alembic/versions/") for p in cli), sorted(cli)
+    assert ".backbone/manifest.json" in cli
+    with server.client() as c:
+        r = post_json(c, "/api/v1/generate", blog_text, server.auth())
+        t = post_json(c, "/api/v1/generate", blog_text,
+                      {**server.auth(), "Accept": "application/gzip"})
+    assert r.status_code == 200 and t.status_code == 200
+    files = r.json()["files"]
+    assert set(files) == set(cli)
+    assert {p: v.encode() for p, v in files.items()} == cli
+    assert r.json()["summary"]["files"] == len(cli)
+    with tarfile.open(fileobj=io.BytesIO(t.content), mode="r:gz") as tar:
+        tree = {m.name.split("/", 1)[1]: tar.extractfile(m).read()
+                for m in tar.getmembers() if m.isfile()}
+    assert tree == cli
+
+
 def test_generate_of_invalid_schema_is_422(server):
     with server.client() as c:
         r = post_json(c, "/api/v1/generate", BAD_SCHEMA, server.auth())
@@ -229,6 +265,7 @@ def test_each_request_logs_one_json_line_without_secrets(server, blog_text):
     with server.client() as c:
         r = post_json(c, "/api/v1/validate", blog_text, {**server.auth(), "X-Request-ID": "log-check-1"})
     assert r.status_code == 200
+    server.wait_log(lambda rec: rec.get("request_id") == "log-check-1")
     lines = [rec for rec in server.log_records() if rec.get("request_id") == "log-check-1"]
     assert len(lines) == 1
     rec = lines[0]

@@ -6,6 +6,12 @@ import time
 import httpx
 
 
+def wait_in_flight(s):
+    """Until the server has the test's request in hand (the /metrics request
+    that asks is in flight too), so SIGTERM finds it in flight."""
+    s.wait_metric("backbone_http_requests_in_flight", lambda v: v >= 2)
+
+
 def test_sigterm_lets_a_slow_request_finish_and_exits_zero(fresh_server, blog_text):
     s = fresh_server()
     data = blog_text.encode()
@@ -32,6 +38,7 @@ def test_sigterm_lets_a_slow_request_finish_and_exits_zero(fresh_server, blog_te
     t = threading.Thread(target=client)
     t.start()
     assert sent_half.wait(30)
+    wait_in_flight(s)
     s.proc.send_signal(signal.SIGTERM)
     t.join(60)
     assert "e" not in result, result.get("e")
@@ -59,9 +66,9 @@ def test_new_connections_are_refused_after_sigterm(fresh_server, blog_text):
 
     t = threading.Thread(target=client)
     t.start()
-    time.sleep(0.5)
+    wait_in_flight(s)
     s.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.5)
+    s.wait_log(lambda rec: rec.get("msg", "").startswith("stopped accepting"))
     refused = False
     try:
         httpx.get(s.url + "/health", timeout=2)

@@ -232,25 +232,44 @@ static size_t utf8_chars(const char *s, size_t *bytes)
     return n;
 }
 
-/* Every string value read goes through here: length limit, suspicious
- * content, then a copy into the arena. */
-static const char *take_string(loader *L, const cJSON *v)
+#define NO_INDEX ((size_t)-1)
+
+/*
+ * Every string value read goes through here: length limit, suspicious
+ * content, then a copy into the arena. The value is at the current pointer,
+ * extended by key (when not NULL) or else by index (when not NO_INDEX): the
+ * pointer is only spelled out for a report.
+ */
+static const char *take_string_at(loader *L, const cJSON *v, const char *key, size_t index)
 {
     size_t bytes;
     size_t chars = utf8_chars(v->valuestring, &bytes);
-    if (chars > L->lim->max_string_chars) {
-        report(L, BB_ERROR, "BB0606", v, "shorten it, or raise the limit with --max-string-length",
-               "string of %zu characters is over the limit of %zu", chars,
-               L->lim->max_string_chars);
-    }
+    bool too_long = chars > L->lim->max_string_chars;
     /* Scan first: the offset lookup and the report are only needed on a
      * hit (or when the scan itself failed, which check reports). */
     bb_pattern_hit hit;
-    if (bb_patterns_scan(v->valuestring, bytes, &hit) != 0 &&
-        bb_patterns_check(L->d, v->valuestring, bytes, bb_buf_str(&L->ptr), off_of(L, v)) ==
-            BB_ENOMEM)
-        L->rc = BB_ENOMEM;
+    bool suspicious = bb_patterns_scan(v->valuestring, bytes, &hit) != 0;
+    if (too_long || suspicious) {
+        size_t saved = key                 ? push_key(L, key)
+                       : index != NO_INDEX ? push_index(L, index)
+                                           : L->ptr.len;
+        if (too_long)
+            report(L, BB_ERROR, "BB0606", v,
+                   "shorten it, or raise the limit with --max-string-length",
+                   "string of %zu characters is over the limit of %zu", chars,
+                   L->lim->max_string_chars);
+        if (suspicious && bb_patterns_check(L->d, v->valuestring, bytes, bb_buf_str(&L->ptr),
+                                            off_of(L, v)) == BB_ENOMEM)
+            L->rc = BB_ENOMEM;
+        pop(L, saved);
+    }
     return dup_str(L, v->valuestring);
+}
+
+/* A string value at the current pointer. */
+static const char *take_string(loader *L, const cJSON *v)
+{
+    return take_string_at(L, v, NULL, NO_INDEX);
 }
 
 /* A hint for a value of the wrong type, when the fix is obvious. */
@@ -366,14 +385,12 @@ static const char *get_string(loader *L, const cJSON *obj, const char *key, bool
     const cJSON *v = member(L, obj, key, required);
     if (!v)
         return NULL;
-    size_t saved = push_key(L, key);
-    const char *s = NULL;
     if (cJSON_IsString(v))
-        s = take_string(L, v);
-    else
-        wrong_type(L, v, "a string");
+        return take_string_at(L, v, key, NO_INDEX);
+    size_t saved = push_key(L, key);
+    wrong_type(L, v, "a string");
     pop(L, saved);
-    return s;
+    return NULL;
 }
 
 /* A required string that is never NULL: "" when missing or mistyped. */
@@ -407,9 +424,13 @@ static int get_int(loader *L, const cJSON *obj, const char *key, int min, int df
     const cJSON *v = member(L, obj, key, false);
     if (!v)
         return dflt;
+    double x = v->valuedouble;
+    /* The usual case needs no pointer: only a report does. */
+    if (cJSON_IsNumber(v) && isfinite(x) && !(x > INT_MAX) && !(x < INT_MIN) && x == floor(x) &&
+        !(x < min))
+        return (int)x;
     size_t saved = push_key(L, key);
     int out = dflt;
-    double x = v->valuedouble;
     if (!cJSON_IsNumber(v))
         wrong_type(L, v, "an integer");
     else if (!isfinite(x) || x > INT_MAX || x < INT_MIN)
@@ -433,13 +454,13 @@ static const cJSON *get_array(loader *L, const cJSON *obj, const char *key, bool
                               bool nonempty)
 {
     const cJSON *v = member(L, obj, key, required);
-    if (!v)
-        return NULL;
+    if (!v || (cJSON_IsArray(v) && (!nonempty || v->child)))
+        return v;
     size_t saved = push_key(L, key);
     if (!cJSON_IsArray(v)) {
         wrong_type(L, v, "an array");
         v = NULL;
-    } else if (nonempty && !v->child) {
+    } else {
         report(L, BB_ERROR, "BB0206", v, "add at least one item, or see docs/schema.md",
                "\"%s\" must hold at least one item", key);
     }
@@ -449,11 +470,19 @@ static const cJSON *get_array(loader *L, const cJSON *obj, const char *key, bool
 
 /* Index of v's string among names (NULL entries skipped), or -1 after
  * reporting it as unknown with the nearest spelling. */
-static int lookup(loader *L, const cJSON *v, const char *const *names, size_t n, const char *what)
+static int find_name(const char *const *names, size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)
-        if (names[i] && same(names[i], v->valuestring))
+        if (names[i] && same(names[i], s))
             return (int)i;
+    return -1;
+}
+
+static int lookup(loader *L, const cJSON *v, const char *const *names, size_t n, const char *what)
+{
+    int found = find_name(names, n, v->valuestring);
+    if (found >= 0)
+        return found;
     const char *near = bb_suggest(v->valuestring, names, n);
     char hint[512];
     size_t used = 0;
@@ -478,16 +507,20 @@ static int get_choice(loader *L, const cJSON *obj, const char *key, bool require
         *written = NULL;
     if (!v)
         return -1;
-    size_t saved = push_key(L, key);
-    int r = -1;
-    if (!cJSON_IsString(v)) {
-        wrong_type(L, v, "a string");
-    } else {
-        const char *s = take_string(L, v);
+    if (cJSON_IsString(v)) {
+        const char *s = take_string_at(L, v, key, NO_INDEX);
         if (written)
             *written = s;
-        r = lookup(L, v, names, n, what);
+        int r = find_name(names, n, v->valuestring);
+        if (r >= 0)
+            return r;
     }
+    size_t saved = push_key(L, key);
+    int r = -1;
+    if (!cJSON_IsString(v))
+        wrong_type(L, v, "a string");
+    else
+        r = lookup(L, v, names, n, what);
     pop(L, saved);
     return r;
 }
@@ -580,11 +613,12 @@ static const char **read_string_list(loader *L, const cJSON *arr, size_t *n_out)
         return NULL;
     }
     for (const cJSON *c = arr->child; c; c = c->next, i++) {
+        if (cJSON_IsString(c)) {
+            items[(*n_out)++] = take_string_at(L, c, NULL, i);
+            continue;
+        }
         size_t saved = push_index(L, i);
-        if (cJSON_IsString(c))
-            items[(*n_out)++] = take_string(L, c);
-        else
-            wrong_type(L, c, "a string");
+        wrong_type(L, c, "a string");
         pop(L, saved);
     }
     return items;
@@ -1087,6 +1121,27 @@ static size_t utf8_sequence(const unsigned char *s, size_t n, const char **why)
     return len;
 }
 
+/* What check_bytes() looks at: every NUL and non-ASCII byte; in a string,
+ * quotes and backslashes; outside, quotes and brackets. */
+enum { IN_STRING = 1, OUTSIDE = 2 };
+static const unsigned char byte_role[256] = {
+    [0] = IN_STRING | OUTSIDE,
+    ['"'] = IN_STRING | OUTSIDE,
+    ['\\'] = IN_STRING,
+    ['{'] = OUTSIDE,
+    ['['] = OUTSIDE,
+    ['}'] = OUTSIDE,
+    [']'] = OUTSIDE,
+#define HI4(b) [b] = 3, [b + 1] = 3, [b + 2] = 3, [b + 3] = 3
+#define HI16(b) HI4(b), HI4(b + 4), HI4(b + 8), HI4(b + 12)
+#define HI64(b) HI16(b), HI16(b + 16), HI16(b + 32), HI16(b + 48)
+    HI64(0x80),
+    HI64(0xC0),
+#undef HI64
+#undef HI16
+#undef HI4
+};
+
 /* One pass over the bytes: NUL, UTF-8, \u0000 escapes, nesting depth.
  * Reports the first problem of each kind; BB_OK when there is none. */
 static int check_bytes(bb_diags *d, const char *src, size_t len, const bb_limits *lim)
@@ -1100,6 +1155,12 @@ static int check_bytes(bb_diags *d, const char *src, size_t len, const bb_limits
      * would only turn this clear message into a bare syntax error. */
     size_t max_depth = lim->max_depth < CJSON_NESTING_LIMIT ? lim->max_depth : CJSON_NESTING_LIMIT;
     for (size_t i = 0; i < len; i++) {
+        /* Skip the bytes that need nothing where they are. */
+        unsigned char where = in_string ? IN_STRING : OUTSIDE;
+        while (!(byte_role[u[i]] & where) && ++i < len)
+            ;
+        if (i == len)
+            break;
         unsigned c = u[i];
         if (c == 0) {
             if (!seen_nul)

@@ -115,6 +115,8 @@ static const char *const check_item_keys[] = {"name", "expression"};
 
 /* ---- the loader's state and its reporting helpers ---------------------- */
 
+#define KEYS_MAX 24 /* the most keys a kind of object may hold */
+
 typedef struct loader {
     bb_schema *s;
     bb_diags *d;
@@ -122,6 +124,15 @@ typedef struct loader {
     const bb_srcmap *map;
     bb_buf ptr; /* JSON Pointer of the value being read */
     int rc;     /* BB_ENOMEM once an allocation failed; loading then stops */
+
+    /* The object check_keys() went through last, its members by known key:
+     * keys_slot[i] is its first member named keys_known[i] (NULL: none).
+     * Reading that object's members then needs no scan of them. */
+    const cJSON *keys_obj;
+    const char *const *keys_known;
+    size_t keys_n;
+    size_t keys_next; /* where the next lookup starts: keys are read in order */
+    const cJSON *keys_slot[KEYS_MAX];
 } loader;
 
 static size_t off_of(const loader *L, const cJSON *v)
@@ -316,6 +327,25 @@ static const cJSON *find_member(const cJSON *obj, const char *key)
     return NULL;
 }
 
+/*
+ * find_member(), through the keys check_keys() recorded when obj is the
+ * object it went through last and key is one of its known keys (the same
+ * string literal: a lookup compares addresses, and anything else takes the
+ * scan). The result is the same either way.
+ */
+static const cJSON *find_known_member(loader *L, const cJSON *obj, const char *key)
+{
+    if (obj == L->keys_obj) {
+        size_t n = L->keys_n, i = L->keys_next;
+        for (size_t k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1)
+            if (L->keys_known[i] == key) {
+                L->keys_next = i + 1 == n ? 0 : i + 1;
+                return L->keys_slot[i];
+            }
+    }
+    return find_member(obj, key);
+}
+
 /* An example of each required key, for the hint of BB0204. */
 static const char *missing_hint(const char *key)
 {
@@ -346,7 +376,7 @@ static const char *missing_hint(const char *key)
 /* Looks key up in obj; reports it missing when required. */
 static const cJSON *member(loader *L, const cJSON *obj, const char *key, bool required)
 {
-    const cJSON *v = find_member(obj, key);
+    const cJSON *v = find_known_member(L, obj, key);
     if (!v && required)
         report(L, BB_ERROR, "BB0204", obj, missing_hint(key), "required key \"%s\" is missing",
                key);
@@ -357,12 +387,19 @@ static const cJSON *member(loader *L, const cJSON *obj, const char *key, bool re
 static void check_keys(loader *L, const cJSON *obj, const char *const *known, size_t n,
                        const char *what)
 {
+    bool record = n <= KEYS_MAX;
+    L->keys_obj = NULL;
+    if (record)
+        memset(L->keys_slot, 0, n * sizeof(L->keys_slot[0]));
     for (const cJSON *c = obj->child; c; c = c->next) {
-        bool ok = false;
-        for (size_t i = 0; i < n && !ok; i++)
-            ok = same(c->string, known[i]);
-        if (ok)
+        size_t i = 0;
+        while (i < n && !same(c->string, known[i]))
+            i++;
+        if (i < n) {
+            if (record && !L->keys_slot[i])
+                L->keys_slot[i] = c;
             continue;
+        }
         const char *near = bb_suggest(c->string, known, n);
         char hint[160];
         if (near)
@@ -376,6 +413,12 @@ static void check_keys(loader *L, const cJSON *obj, const char *const *known, si
                         "unknown key \"%.200s\" in %s is ignored", c->string, what) == BB_ENOMEM)
             L->rc = BB_ENOMEM;
         pop(L, saved);
+    }
+    if (record) {
+        L->keys_obj = obj;
+        L->keys_known = known;
+        L->keys_n = n;
+        L->keys_next = 0;
     }
 }
 

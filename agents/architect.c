@@ -41,8 +41,11 @@ typedef struct imports {
 typedef struct tinfo {
     const char *snake;       /* "order_item": route function names */
     int pk;                  /* the single primary key column, -1 when not one */
-    bool routes;             /* gets CRUD routes and tests */
+    int *keys;               /* the primary key columns, in table order */
+    size_t n_keys;
+    bool routes;             /* gets CRUD routes and tests (has a primary key) */
     const char **enum_class; /* per column; NULL when not an enum */
+    const char ***members;   /* per enum column: its members' names, by value */
     const char *api_path;    /* "/api/v1/posts" */
     int model_index;         /* index in plan.models */
 } tinfo;
@@ -500,6 +503,17 @@ static const bb_column *enum_source(arch *a, int ti, int ci)
     return c;
 }
 
+/* The member names of the enum class of column ci of table ti. */
+static const char **enum_members_of(arch *a, int ti, int ci)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    int tci;
+    int tti = fk_target(a, c, &tci);
+    if (tti >= 0 && a->t[tti].enum_class[tci])
+        return a->t[tti].members[tci];
+    return a->t[ti].members[ci];
+}
+
 /* The Python type of a column's values, importing what it needs. */
 static const char *py_type(arch *a, int ti, int ci, imports *im)
 {
@@ -663,10 +677,11 @@ static const char *default_literal(arch *a, int ti, int ci, imports *im)
         if (t == BB_TYPE_ENUM) {
             const bb_column *src = enum_source(a, ti, ci);
             const char *cls = enum_class_of(a, ti, ci);
-            for (size_t i = 0; i < src->n_enum_values; i++)
+            const char **names = enum_members_of(a, ti, ci);
+            for (size_t i = 0; names && i < src->n_enum_values; i++)
                 if (!strcmp(src->enum_values[i], v->s)) {
                     imp(a, im, "app.enums", cls);
-                    return fmt(a, "%s.%s", cls, constant(a, src->enum_values[i]));
+                    return fmt(a, "%s.%s", cls, names[i]);
                 }
         }
         return "";
@@ -738,6 +753,38 @@ static bool name_taken(arch *a, const char *name, size_t upto_t, size_t upto_c)
     return false;
 }
 
+/*
+ * The member names of an enum column, one per value: the value as an
+ * UPPER_CASE identifier (accents transliterated), VALUE_<n> (n counting from
+ * 1) when nothing of it is left, then _2, _3... until unique. Deterministic.
+ */
+static const char **member_names(arch *a, const bb_column *c)
+{
+    const char **names = bb_arena_alloc(&a->arena, (c->n_enum_values + 1) * sizeof(char *));
+    if (!names) {
+        fail(a, BB_ENOMEM);
+        return NULL;
+    }
+    for (size_t v = 0; v < c->n_enum_values; v++) {
+        const char *base = constant(a, c->enum_values[v]);
+        const char *name;
+        bool clash = true;
+        if (!*base)
+            base = fmt(a, "VALUE_%zu", v + 1);
+        name = base;
+        for (int n = 2; clash && !a->rc; n++) {
+            clash = false;
+            for (size_t u = 0; u < v; u++)
+                if (!strcmp(names[u], name))
+                    clash = true;
+            if (clash)
+                name = fmt(a, "%s_%d", base, n);
+        }
+        names[v] = name;
+    }
+    return names;
+}
+
 static void prepass(arch *a)
 {
     const bb_schema *s = a->s;
@@ -754,7 +801,9 @@ static void prepass(arch *a)
         ti->pk = -1;
         ti->api_path = fmt(a, API_PREFIX "/%s", t->table_name);
         ti->enum_class = bb_arena_alloc(&a->arena, (t->n_columns + 1) * sizeof(char *));
-        if (!ti->enum_class) {
+        ti->keys = bb_arena_alloc(&a->arena, (t->n_columns + 1) * sizeof(int));
+        ti->members = bb_arena_alloc(&a->arena, (t->n_columns + 1) * sizeof(char **));
+        if (!ti->enum_class || !ti->keys || !ti->members) {
             fail(a, BB_ENOMEM);
             return;
         }
@@ -763,6 +812,7 @@ static void prepass(arch *a)
             if (c->primary_key) {
                 n_pk++;
                 ti->pk = (int)k;
+                ti->keys[ti->n_keys++] = (int)k;
             }
             if (c->type == BB_TYPE_UUID)
                 a->uses_uuid = true;
@@ -772,11 +822,12 @@ static void prepass(arch *a)
                 for (int n = 2; !a->rc && name_taken(a, name, i, k); n++)
                     name = fmt(a, "%s%d", base, n);
                 ti->enum_class[k] = name;
+                ti->members[k] = member_names(a, c);
             }
         }
         if (n_pk != 1)
             ti->pk = -1;
-        ti->routes = ti->pk >= 0;
+        ti->routes = ti->n_keys > 0;
         a->uses_timestamps |= t->use_timestamps;
         a->uses_soft_delete |= t->use_soft_delete;
         for (size_t r = 0; r < t->n_rels; r++)
@@ -866,7 +917,6 @@ static void plan_enums(arch *a, cJSON *plan)
             const bb_column *c = &t->columns[k];
             const char *cls = a->t[i].enum_class[k];
             cJSON *e, *members;
-            list used = {0};
             if (!cls)
                 continue;
             any = true;
@@ -879,22 +929,11 @@ static void plan_enums(arch *a, cJSON *plan)
             jstr(a, e, "docstring",
                  docstring(a, fmt(a, "Values of %s.%s.", t->table_name, c->name), 4));
             members = jarr(a, e, "members");
-            for (size_t v = 0; v < c->n_enum_values; v++) {
-                const char *base = constant(a, c->enum_values[v]);
-                const char *name = base;
-                bool clash = true;
-                for (int n = 2; clash && !a->rc; n++) {
-                    clash = false;
-                    for (size_t u = 0; u < used.n; u++)
-                        if (!strcmp(used.v[u], name))
-                            clash = true;
-                    if (clash)
-                        name = fmt(a, "%s_%d", base, n);
-                }
-                list_add(a, &used, name);
+            for (size_t v = 0; v < c->n_enum_values && a->t[i].members[k]; v++)
                 jpush_code(a, members,
-                           wrap(a, 4, fmt(a, "%s = %s", name, lit(a, c->enum_values[v]))));
-            }
+                           wrap(a, 4,
+                                fmt(a, "%s = %s", a->t[i].members[k][v],
+                                    lit(a, c->enum_values[v]))));
         }
     }
     jbool(a, plan, "has_enums", any);
@@ -1468,6 +1507,54 @@ static const char *filter_query(arch *a, const char *name)
     return control_param(name) ? fmt(a, "%s_filter", name) : name;
 }
 
+/* Names a function with a key in its path holds besides the key itself. */
+static bool key_reserved(const char *n)
+{
+    static const char *const words[] = {
+        "payload", "item",     "data",           "key",          "value",       "item_id",
+        "Response", "dump",    "columns_of",     "commit_or_raise", "get_or_404", "check_reference",
+        "fetch_related", "search_condition", "sort_clause", "Dict",     "UUID",        "APIRouter"};
+    if (reserved_param(n))
+        return true;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (!strcmp(n, words[i]))
+            return true;
+    return false;
+}
+
+/* The Python name of key column i in the route functions: item_id for a
+ * single key, else the column's name (<name>_key when that name is taken). */
+static const char *key_param(arch *a, int ti, size_t i)
+{
+    const char *n = a->s->tables[ti].columns[a->t[ti].keys[i]].name;
+    if (a->t[ti].n_keys == 1)
+        return "item_id";
+    return key_reserved(n) ? fmt(a, "%s_key", n) : n;
+}
+
+/* A resource's key in its routes: the parameters ("item_id: int"), the
+ * value get_or_404 takes ("item_id" or "(a, b)"), the path ("/{item_id}"). */
+typedef struct key_info {
+    const char *params, *expr, *path;
+} key_info;
+
+static key_info key_of(arch *a, int ti, imports *im)
+{
+    const tinfo *inf = &a->t[ti];
+    list params = {0}, names = {0}, segs = {0};
+    key_info k;
+    for (size_t i = 0; i < inf->n_keys; i++) {
+        const char *p = key_param(a, ti, i);
+        list_add(a, &params, fmt(a, "%s: %s", p, py_type(a, ti, inf->keys[i], im)));
+        list_add(a, &names, p);
+        list_add(a, &segs, fmt(a, "{%s}", p));
+    }
+    k.params = join(a, &params, ", ");
+    k.expr = inf->n_keys == 1 && names.n ? names.v[0] : fmt(a, "(%s)", join(a, &names, ", "));
+    k.path = fmt(a, "/%s", join(a, &segs, "/"));
+    return k;
+}
+
 static void plan_routes(arch *a, int ti, cJSON *m)
 {
     const bb_table *t = &a->s->tables[ti];
@@ -1481,8 +1568,9 @@ static void plan_routes(arch *a, int ti, cJSON *m)
     m2m_info mm[MAX_M2M];
     size_t n_mm, n_refs = 0;
     const char *cls = t->class_name;
-    const char *pk_type = py_type(a, ti, inf->pk, &im);
+    const char *pk_type = py_type(a, ti, inf->keys[0], &im);
     const char *sn = inf->snake;
+    key_info key = key_of(a, ti, &im);
 
     imp(a, &im, "typing", "Any");
     imp(a, &im, "typing", "List");
@@ -1508,7 +1596,7 @@ static void plan_routes(arch *a, int ti, cJSON *m)
 
     list_add(a, &params, "limit: int = Query(20, ge=1, le=MAX_LIMIT)");
     list_add(a, &params, "offset: int = Query(0, ge=0)");
-    list_add(a, &params, fmt(a, "sort: str = %s", lit(a, t->columns[inf->pk].name)));
+    list_add(a, &params, fmt(a, "sort: str = %s", lit(a, t->columns[inf->keys[0]].name)));
     if (t->use_soft_delete)
         list_add(a, &params, "include_deleted: bool = False");
 
@@ -1516,14 +1604,15 @@ static void plan_routes(arch *a, int ti, cJSON *m)
         const bb_column *c = &t->columns[k];
         bb_col_type bt = type_of(a, c);
         list_add(a, &cols, lit(a, c->name));
-        if ((sortable(bt) || (int)k == inf->pk) &&
+        if ((sortable(bt) || c->primary_key) &&
             (!c->from_mixin || !strcmp(c->name, "created_at") || !strcmp(c->name, "updated_at"))) {
             list_add(a, &sorts, fmt(a, "%s: %s.%s", lit(a, c->name), cls, c->name));
             jpush_str(a, sort_names, c->name);
         }
-        if (!c->from_mixin && !c->primary_key && filterable(bt) &&
+        /* The columns of a composite key filter too (rows of one parent). */
+        if (!c->from_mixin && (!c->primary_key || inf->n_keys > 1) && filterable(bt) &&
             (c->index || c->unique || bt == BB_TYPE_ENUM || bt == BB_TYPE_BOOLEAN ||
-             c->fk_target)) {
+             c->fk_target || c->primary_key)) {
             const char *pname = reserved_param(c->name) ? fmt(a, "%s_filter", c->name) : c->name;
             const char *query = control_param(c->name) ? pname : c->name;
             const char *ty = py_type(a, ti, (int)k, &im);
@@ -1578,8 +1667,10 @@ static void plan_routes(arch *a, int ti, cJSON *m)
     jbool(a, m, "has_references", n_refs > 0);
     jbool(a, m, "has_links", n_mm > 0);
     jstr(a, m, "snake", sn);
-    jstr(a, m, "pk", t->columns[inf->pk].name);
+    jstr(a, m, "pk", t->columns[inf->keys[0]].name);
     jstr(a, m, "pk_type", pk_type);
+    jbool(a, m, "composite_key", inf->n_keys > 1);
+    jstr(a, m, "key_path", key.path);
 
     if (cols.n == 1)
         jstr(a, m, "columns_line", wrap(a, 0, fmt(a, "COLUMNS = (%s,)", cols.v[0])));
@@ -1604,11 +1695,14 @@ static void plan_routes(arch *a, int ti, cJSON *m)
     jstr(a, m, "dec_create",
          wrap(a, 0, fmt(a, "@router.post(\"\", response_model=%sRead, status_code=201)", cls)));
     jstr(a, m, "dec_read",
-         wrap(a, 0, fmt(a, "@router.get(\"/{item_id}\", response_model=%sRead)", cls)));
+         wrap(a, 0, fmt(a, "@router.get(\"%s\", response_model=%sRead)", key.path, cls)));
     jstr(a, m, "dec_update",
-         wrap(a, 0, fmt(a, "@router.patch(\"/{item_id}\", response_model=%sRead)", cls)));
+         wrap(a, 0, fmt(a, "@router.patch(\"%s\", response_model=%sRead)", key.path, cls)));
+    jstr(a, m, "dec_delete",
+         wrap(a, 0, fmt(a, "@router.delete(\"%s\", status_code=204)", key.path)));
     jstr(a, m, "dec_restore",
-         wrap(a, 0, fmt(a, "@router.post(\"/{item_id}/restore\", response_model=%sRead)", cls)));
+         wrap(a, 0,
+              fmt(a, "@router.post(\"%s/restore\", response_model=%sRead)", key.path, cls)));
     jstr(a, m, "soft_condition",
          wrap(a, 8, fmt(a, "conditions.append(%s.is_deleted.is_(False))", cls)));
     jstr(a, m, "page_return",
@@ -1617,11 +1711,12 @@ static void plan_routes(arch *a, int ti, cJSON *m)
     jstr(a, m, "read_return",
          wrap(a, 4,
               t->use_soft_delete
-                  ? fmt(a, "return get_or_404(db, %s, item_id, include_deleted)", cls)
-                  : fmt(a, "return get_or_404(db, %s, item_id)", cls)));
+                  ? fmt(a, "return get_or_404(db, %s, %s, include_deleted)", cls, key.expr)
+                  : fmt(a, "return get_or_404(db, %s, %s)", cls, key.expr)));
     jstr(a, m, "get_live",
-         wrap(a, 4, fmt(a, "item = get_or_404(db, %s, item_id, include_deleted=False)", cls)));
-    jstr(a, m, "get_any", wrap(a, 4, fmt(a, "item = get_or_404(db, %s, item_id)", cls)));
+         wrap(a, 4,
+              fmt(a, "item = get_or_404(db, %s, %s, include_deleted=False)", cls, key.expr)));
+    jstr(a, m, "get_any", wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s)", cls, key.expr)));
     jstr(a, m, "sig_list", call(a, 0, fmt(a, "def list_%s", t->table_name), &params, " -> dict:"));
     jstr(a, m, "sig_create",
          wrap(a, 0,
@@ -1633,29 +1728,27 @@ static void plan_routes(arch *a, int ti, cJSON *m)
          wrap(a, 0,
               t->use_soft_delete
                   ? fmt(a,
-                        "def read_%s(item_id: %s, include_deleted: bool = False, db: "
+                        "def read_%s(%s, include_deleted: bool = False, db: "
                         "Session = Depends(get_db)) -> %s:",
-                        sn, pk_type, cls)
-                  : fmt(a,
-                        "def read_%s(item_id: %s, db: Session = Depends(get_db)) -> "
-                        "%s:",
-                        sn, pk_type, cls)));
+                        sn, key.params, cls)
+                  : fmt(a, "def read_%s(%s, db: Session = Depends(get_db)) -> %s:", sn,
+                        key.params, cls)));
     jstr(a, m, "sig_update",
          wrap(a, 0,
               fmt(a,
-                  "def update_%s(item_id: %s, payload: %sUpdate, db: Session = "
+                  "def update_%s(%s, payload: %sUpdate, db: Session = "
                   "Depends(get_db)) -> %s:",
-                  sn, pk_type, cls, cls)));
+                  sn, key.params, cls, cls)));
     jstr(a, m, "sig_delete",
          wrap(a, 0,
               fmt(a,
-                  "def delete_%s(item_id: %s, db: Session = Depends(get_db)) -> "
+                  "def delete_%s(%s, db: Session = Depends(get_db)) -> "
                   "Response:",
-                  sn, pk_type)));
+                  sn, key.params)));
     jstr(a, m, "sig_restore",
          wrap(a, 0,
-              fmt(a, "def restore_%s(item_id: %s, db: Session = Depends(get_db)) -> %s:", sn,
-                  pk_type, cls)));
+              fmt(a, "def restore_%s(%s, db: Session = Depends(get_db)) -> %s:", sn,
+                  key.params, cls)));
     jstr(
         a, m, "link_sig",
         wrap(a, 0, fmt(a, "def _link(db: Session, item: %s, data: Dict[str, Any]) -> None:", cls)));
@@ -1868,19 +1961,29 @@ static void plan_tests(arch *a, int ti, cJSON *m)
     jstr(a, m, "exact_checks", check_loop(a, &exact, "assert item[key] == body[key], key"));
     jstr(a, m, "decimal_checks",
          check_loop(a, &decimal, "assert same_decimal(item[key], body[key]), key"));
-    jstr(a, m, "pk_line", wrap(a, 0, fmt(a, "PK = %s", lit(a, t->columns[inf->pk].name))));
+    {
+        /* KEY names the key columns; a URL holds their values in order. */
+        list names = {0}, missing = {0};
+        for (size_t i = 0; i < inf->n_keys; i++) {
+            const char *k = missing_key(a, ti, inf->keys[i]);
+            size_t n = strlen(k);
+            list_add(a, &names, lit(a, t->columns[inf->keys[i]].name));
+            /* The key in a URL: without the quotes of a string literal. */
+            list_add(a, &missing, *k == '"' ? fmt(a, "%.*s", (int)(n - 2), k + 1) : k);
+        }
+        jstr(a, m, "key_line",
+             names.n == 1 ? wrap(a, 0, fmt(a, "KEY = (%s,)", names.v[0]))
+                          : call(a, 0, "KEY = ", &names, ""));
+        jstr(a, m, "missing_path", join(a, &missing, "/"));
+    }
+    imp(a, &im, "tests.factories", "key_of");
+    imp(a, &im, "tests.factories", "url_of");
     jstr(a, m, "body_call", wrap(a, 4, fmt(a, "body = %s_body(client)", sn)));
     jstr(a, m, "first_call", wrap(a, 4, fmt(a, "first = create_%s(client)", sn)));
     jstr(a, m, "create_call", wrap(a, 4, fmt(a, "create_%s(client)", sn)));
     jstr(a, m, "item_call", wrap(a, 4, fmt(a, "item = create_%s(client)", sn)));
-    jstr(a, m, "missing_key", missing_key(a, ti, inf->pk));
-    {
-        const char *k = missing_key(a, ti, inf->pk);
-        size_t n = strlen(k);
-        /* The key in a URL: without the quotes of a string literal. */
-        jstr(a, m, "missing_path", *k == '"' ? fmt(a, "%.*s", (int)(n - 2), k + 1) : k);
-    }
-    jbool(a, m, "integer_pk", is_integer(type_of(a, &t->columns[inf->pk])));
+    jbool(a, m, "integer_pk",
+          inf->n_keys == 1 && is_integer(type_of(a, &t->columns[inf->keys[0]])));
     if (filter_col >= 0) {
         const bb_column *c = &t->columns[filter_col];
         cJSON *f = jobj(a, m, "test_filter");

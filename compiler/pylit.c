@@ -306,26 +306,69 @@ int bb_pylit_capwords(bb_buf *out, const char *s)
     return BB_OK;
 }
 
+/*
+ * The ASCII letters of a common accented Latin letter (U+00C0..U+017F) that
+ * starts at p, NULL when it is none; *len is its length in bytes.
+ */
+static const char *const latin1_ascii[64] = {"A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I", "I", "D", "N", "O", "O", "O", "O", "O", NULL, "O", "U", "U", "U", "U", "Y", "TH", "SS", "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", "th", "y"};
+
+static const char latin_ext_ascii[] =
+    "AaAaAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIiIiJjKkkLlLlLlLlLlNnNnNnnNnOoOoOoOoRrRrRrSsSsSsSsTtTtTtUuUuUuUuUuUuWwYyYZzZzZzs";
+
+static const char *ascii_of_latin(const char *p, size_t *len, char one[2])
+{
+    const unsigned char *u = (const unsigned char *)p;
+    unsigned cp;
+    if ((u[0] & 0xE0) != 0xC0 || (u[1] & 0xC0) != 0x80)
+        return NULL;
+    cp = ((unsigned)(u[0] & 0x1F) << 6) | (u[1] & 0x3F);
+    *len = 2;
+    if (cp >= 0xC0 && cp <= 0xFF)
+        return latin1_ascii[cp - 0xC0];
+    if (cp == 0x132 || cp == 0x133)
+        return "IJ";
+    if (cp == 0x152 || cp == 0x153)
+        return "OE";
+    if (cp >= 0x100 && cp <= 0x17F) {
+        one[0] = latin_ext_ascii[cp - 0x100];
+        one[1] = '\0';
+        return one;
+    }
+    return NULL;
+}
+
 int bb_pylit_constant(bb_buf *out, const char *s)
 {
     size_t start = out->len;
     bool sep = false;
     int rc;
-    for (; s && *s; s++) {
-        if (!is_alnum(*s)) {
+    while (s && *s) {
+        size_t len = 1;
+        const char *ascii = NULL;
+        char one[2];
+        if ((unsigned char)*s >= 0x80)
+            ascii = ascii_of_latin(s, &len, one);
+        else if (is_alnum(*s))
+            ascii = s;
+        if (!ascii) {
+            /* Other characters separate words; a multi-byte one whole. */
             sep = out->len > start;
+            s++;
+            while ((*s & 0xC0) == 0x80)
+                s++;
             continue;
         }
-        if (out->len == start && is_digit(*s) && (rc = bb_buf_puts(out, "V_")))
-            return rc;
-        if (sep && (rc = bb_buf_putc(out, '_')))
-            return rc;
-        sep = false;
-        if ((rc = bb_buf_putc(out, to_upper(*s))))
-            return rc;
+        for (size_t i = 0; i < (ascii == s ? 1 : strlen(ascii)); i++) {
+            if (out->len == start && is_digit(ascii[i]) && (rc = bb_buf_puts(out, "V_")))
+                return rc;
+            if (sep && (rc = bb_buf_putc(out, '_')))
+                return rc;
+            sep = false;
+            if ((rc = bb_buf_putc(out, to_upper(ascii[i]))))
+                return rc;
+        }
+        s += len;
     }
-    if (out->len == start)
-        return bb_buf_puts(out, "VALUE");
     return BB_OK;
 }
 

@@ -56,7 +56,10 @@ int bb_pylit_capwords(bb_buf *out, const char *s) BB_WUR;
 
 /*
  * An UPPER_CASE identifier for an enum value: "in progress" -> "IN_PROGRESS",
- * "1st" -> "V_1ST", "" or "--" -> "VALUE". Uniqueness is the caller's.
+ * "1st" -> "V_1ST", "ÉLITE" -> "ELITE" (common Latin accents become their
+ * ASCII letters; other characters separate words). Appends nothing when no
+ * letter or digit is left ("", "--", "日本"): the caller names such a value
+ * (VALUE_<n>) and makes names unique.
  */
 int bb_pylit_constant(bb_buf *out, const char *s) BB_WUR;
 

@@ -367,6 +367,60 @@ static void test_backbone_ai_examples_plan(void **state)
     cJSON_Delete(plan);
 }
 
+/* The members of the first enum of a plan, as "NAME = value" code lines. */
+static const char *member(const cJSON *plan, int i)
+{
+    cJSON *e = cJSON_GetArrayItem(get(plan, "enums"), 0);
+    return str(cJSON_GetArrayItem(get(e, "members"), i), "code");
+}
+
+static void test_enum_members_are_valid_unique_and_transliterated(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_text(
+        "{\"project_name\": \"p\", \"db_type\": \"sqlite\", \"schema\": [{\"table_name\": \"t\", "
+        "\"class_name\": \"T\", \"columns\": [{\"name\": \"id\", \"type\": \"Integer\", "
+        "\"primary_key\": true}, {\"name\": \"tier\", \"type\": \"Enum\", \"default\": \"ELITE!\", "
+        "\"values\": [\"ÉLITE\", \"ELITE!\", \"日本\", \"中国語\", \"Straße\", \"--\"]}]}]}");
+    assert_string_equal(member(plan, 0), "    ELITE = \"ÉLITE\"");
+    assert_string_equal(member(plan, 1), "    ELITE_2 = \"ELITE!\"");
+    assert_string_equal(member(plan, 2), "    VALUE_3 = \"日本\"");
+    assert_string_equal(member(plan, 3), "    VALUE_4 = \"中国語\"");
+    assert_string_equal(member(plan, 4), "    STRASSE = \"Straße\"");
+    assert_string_equal(member(plan, 5), "    VALUE_6 = \"--\"");
+    /* The default names the member its value got. */
+    assert_contains(code_of(cJSON_GetArrayItem(get(plan, "models"), 0), "columns", "tier"),
+                    "default=TTier.ELITE_2");
+    cJSON_Delete(plan);
+}
+
+static void test_composite_keys_get_routes_by_the_whole_key(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_file("tests/e2e/composite_keys.json");
+    cJSON *m = model(plan, "enrollments");
+    assert_true(cJSON_IsTrue(get(m, "routes")));
+    assert_true(cJSON_IsTrue(get(m, "composite_key")));
+    assert_string_equal(str(m, "key_path"), "/{student_id}/{course_id}");
+    assert_string_equal(str(m, "dec_delete"),
+                        "@router.delete(\"/{student_id}/{course_id}\", status_code=204)");
+    assert_contains(str(m, "get_any"), "get_or_404(db, Enrollment, (student_id, course_id))");
+    assert_contains(str(m, "sig_read"), "student_id: int, course_id: int");
+    assert_string_equal(str(m, "key_line"), "KEY = (\"student_id\", \"course_id\")");
+    assert_string_equal(str(m, "missing_path"), "999999/999999");
+    /* The key columns filter the list (rows of one student). */
+    assert_non_null(strstr(code_of(m, "filters", "student_id"), "Enrollment.student_id =="));
+    assert_non_null(file_entry(plan, "tests/test_enrollments.py"));
+    assert_non_null(file_entry(plan, "app/api/routes/enrollments.py"));
+    cJSON *slots = model(plan, "shelf_slots");
+    assert_string_equal(str(slots, "key_path"), "/{shelf}/{position}");
+    assert_contains(str(slots, "dec_restore"), "\"/{shelf}/{position}/restore\"");
+    assert_string_equal(str(slots, "missing_path"), "no-such-key/999999");
+    /* One key column keeps item_id. */
+    assert_string_equal(str(model(plan, "students"), "key_path"), "/{item_id}");
+    cJSON_Delete(plan);
+}
+
 static void test_allocation_failures_are_clean(void **state)
 {
     (void)state;
@@ -413,6 +467,8 @@ int main(void)
         cmocka_unit_test(test_nasty_strings_become_python_literals),
         cmocka_unit_test(test_generated_lines_fit_88_columns),
         cmocka_unit_test(test_backbone_ai_examples_plan),
+        cmocka_unit_test(test_enum_members_are_valid_unique_and_transliterated),
+        cmocka_unit_test(test_composite_keys_get_routes_by_the_whole_key),
         cmocka_unit_test(test_allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -142,7 +142,12 @@ static void test_constant_names_for_enum_values(void **state)
     (void)state;
     check(bb_pylit_constant, "in progress", "IN_PROGRESS");
     check(bb_pylit_constant, "1st", "V_1ST");
-    check(bb_pylit_constant, "--", "VALUE");
+    check(bb_pylit_constant, "--", "");
+    check(bb_pylit_constant, "ÉLITE", "ELITE");
+    check(bb_pylit_constant, "Ærø Straße", "AERO_STRASSE");
+    check(bb_pylit_constant, "Łódź", "LODZ");
+    check(bb_pylit_constant, "日本", "");
+    check(bb_pylit_constant, "a×b", "A_B");
     check(bb_pylit_constant, "a\"b'c", "A_B_C");
 }
 

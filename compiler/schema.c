@@ -115,7 +115,8 @@ static const char *const check_item_keys[] = {"name", "expression"};
 
 /* ---- the loader's state and its reporting helpers ---------------------- */
 
-#define KEYS_MAX 24 /* the most keys a kind of object may hold */
+#define KEYS_MAX 24        /* the most keys a kind of object may hold */
+#define KEY_INDEX_SIZE 128 /* a power of two, at most 128 */
 
 typedef struct loader {
     bb_schema *s;
@@ -131,8 +132,14 @@ typedef struct loader {
     const cJSON *keys_obj;
     const char *const *keys_known;
     size_t keys_n;
-    size_t keys_next; /* where the next lookup starts: keys are read in order */
     const cJSON *keys_slot[KEYS_MAX];
+    /* Where a key was found in a table of known keys, by the key's address:
+     * the same few lookups repeat for every object of a kind. */
+    struct {
+        const char *key;
+        const char *const *known;
+        size_t index;
+    } key_index[KEY_INDEX_SIZE];
 } loader;
 
 static size_t off_of(const loader *L, const cJSON *v)
@@ -336,10 +343,16 @@ static const cJSON *find_member(const cJSON *obj, const char *key)
 static const cJSON *find_known_member(loader *L, const cJSON *obj, const char *key)
 {
     if (obj == L->keys_obj) {
-        size_t n = L->keys_n, i = L->keys_next;
-        for (size_t k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1)
+        uint64_t x = ((uint64_t)(uintptr_t)key ^ (uint64_t)(uintptr_t)L->keys_known << 7) *
+                     0x9E3779B97F4A7C15ULL;
+        size_t h = (size_t)(x >> 57) & (KEY_INDEX_SIZE - 1);
+        if (L->key_index[h].key == key && L->key_index[h].known == L->keys_known)
+            return L->keys_slot[L->key_index[h].index];
+        for (size_t i = 0; i < L->keys_n; i++)
             if (L->keys_known[i] == key) {
-                L->keys_next = i + 1 == n ? 0 : i + 1;
+                L->key_index[h].key = key;
+                L->key_index[h].known = L->keys_known;
+                L->key_index[h].index = i;
                 return L->keys_slot[i];
             }
     }
@@ -418,7 +431,6 @@ static void check_keys(loader *L, const cJSON *obj, const char *const *known, si
         L->keys_obj = obj;
         L->keys_known = known;
         L->keys_n = n;
-        L->keys_next = 0;
     }
 }
 

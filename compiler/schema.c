@@ -123,8 +123,9 @@ typedef struct loader {
     bb_diags *d;
     const bb_limits *lim;
     const bb_srcmap *map;
-    bb_buf ptr; /* JSON Pointer of the value being read */
-    int rc;     /* BB_ENOMEM once an allocation failed; loading then stops */
+    bb_buf ptr;        /* JSON Pointer of the value being read */
+    int rc;            /* BB_ENOMEM once an allocation failed; loading then stops */
+    bool strings_kept; /* the tree's strings are in the schema's arena */
 
     /* The object check_keys() went through last, its members by known key:
      * keys_slot[i] is its first member named keys_known[i] (NULL: none).
@@ -281,7 +282,7 @@ static const char *take_string_at(loader *L, const cJSON *v, const char *key, si
             L->rc = BB_ENOMEM;
         pop(L, saved);
     }
-    return dup_str(L, v->valuestring);
+    return L->strings_kept ? v->valuestring : dup_str(L, v->valuestring);
 }
 
 /* A string value at the current pointer. */
@@ -1557,11 +1558,13 @@ static int new_schema(const char *filename, size_t len, bb_schema **out)
     return BB_OK;
 }
 
-/* Loads root into a fresh schema; map may be NULL (offsets unknown). */
-static int load_tree(bb_schema *s, const cJSON *root, const bb_srcmap *map, const bb_limits *lim,
-                     bb_diags *d)
+/* Loads root into a fresh schema; map may be NULL (offsets unknown).
+ * strings_kept: the tree's strings already live in the schema's arena, so
+ * they are used as they are instead of copied. */
+static int load_tree(bb_schema *s, const cJSON *root, const bb_srcmap *map, bool strings_kept,
+                     const bb_limits *lim, bb_diags *d)
 {
-    loader L = {.s = s, .d = d, .lim = lim, .map = map};
+    loader L = {.s = s, .d = d, .lim = lim, .map = map, .strings_kept = strings_kept};
     bb_buf_init(&L.ptr, POINTER_MAX);
     read_document(&L, root);
     bb_buf_free(&L.ptr);
@@ -1611,10 +1614,11 @@ int bb_schema_load(const char *filename, const char *bytes, size_t len, const bb
     s->src_len = len;
 
     /* Plain JSON is parsed with its source map in one pass (the tree then
-     * belongs to the map); anything else, errors included, goes to cJSON. */
+     * belongs to the map, its strings to the schema's arena); anything else,
+     * errors included, goes to cJSON. */
     cJSON *root = NULL, *parsed = NULL;
     bb_srcmap *map = NULL;
-    rc = bb_srcmap_parse(src, len, diags, &root, &map);
+    rc = bb_srcmap_parse(src, len, &s->arena, diags, &root, &map);
     if (rc == BB_ENOMEM) {
         bb_schema_free(s);
         return rc;
@@ -1638,7 +1642,7 @@ int bb_schema_load(const char *filename, const char *bytes, size_t len, const bb
             return rc;
         }
     }
-    rc = load_tree(s, root, map, lim, diags);
+    rc = load_tree(s, root, map, !parsed, lim, diags);
     bb_srcmap_free(map);
     cJSON_Delete(parsed);
     if (rc) {
@@ -1683,7 +1687,7 @@ int bb_schema_from_json(const cJSON *root, const bb_limits *limits, bb_diags *di
     int rc = new_schema("<input>", 0, &s);
     if (rc)
         return rc;
-    rc = load_tree(s, root, NULL, lim, diags);
+    rc = load_tree(s, root, NULL, false, lim, diags);
     if (rc) {
         bb_schema_free(s);
         return rc;

@@ -705,7 +705,8 @@ static size_t max_values(const char *src, size_t len)
     return n;
 }
 
-int bb_srcmap_parse(const char *src, size_t len, bb_diags *d, cJSON **root, bb_srcmap **out)
+int bb_srcmap_parse(const char *src, size_t len, bb_arena *strings, bb_diags *d, cJSON **root,
+                    bb_srcmap **out)
 {
     *root = NULL;
     *out = NULL;
@@ -716,10 +717,11 @@ int bb_srcmap_parse(const char *src, size_t len, bb_diags *d, cJSON **root, bb_s
      * (never longer than its quoted source). */
     if (cap > (SIZE_MAX - len - 1) / (sizeof(cJSON) + 2 * sizeof(uint32_t)))
         return BB_ESTATE;
-    size_t bytes = cap * (sizeof(cJSON) + 2 * sizeof(uint32_t)) + len + 1;
+    size_t bytes = cap * (sizeof(cJSON) + 2 * sizeof(uint32_t)) + (strings ? 0 : len + 1);
+    char *str = strings ? bb_arena_alloc(strings, len + 1) : NULL;
     bb_srcmap *m = bb_calloc(1, sizeof(*m));
     char *block = bb_malloc(bytes);
-    if (!m || !block) {
+    if (!m || !block || (strings && !str)) {
         bb_free(m);
         bb_free(block);
         return BB_ENOMEM;
@@ -727,7 +729,7 @@ int bb_srcmap_parse(const char *src, size_t len, bb_diags *d, cJSON **root, bb_s
     parser p = {.src = src, .len = len, .nodes = (cJSON *)(void *)block, .cap = cap};
     p.value_off = (uint32_t *)(void *)(block + cap * sizeof(cJSON));
     p.key_off = p.value_off + cap;
-    p.str = (char *)(p.key_off + cap);
+    p.str = strings ? str : (char *)(p.key_off + cap);
     m->nodes = p.nodes;
     m->value_off = p.value_off;
     m->key_off = p.key_off;

@@ -17,6 +17,7 @@
 #ifndef BB_SRCMAP_H
 #define BB_SRCMAP_H
 
+#include "arena.h"
 #include "bb.h"
 #include "diag.h"
 
@@ -36,13 +37,16 @@ int bb_srcmap_build(const char *src, size_t len, const cJSON *root, bb_diags *d,
 /*
  * Parses src[0..len) when it is plain, strict JSON, building a tree equal to
  * what cJSON would build and its map. src[len] must be a NUL (the text is
- * read up to it). Duplicate keys go into d as errors.
+ * read up to it). The decoded strings (keys and values) are allocated from
+ * strings when it is not NULL, and then outlive the map with that arena;
+ * else they are the map's. Duplicate keys go into d as errors.
  * Returns BB_OK (*root and *out set; *root belongs to *out), BB_ENOMEM, or
  * BB_ESTATE when the text is anything else (invalid, or valid only by
  * cJSON's looser rules): d is then untouched and the caller parses with
  * cJSON and bb_srcmap_build().
  */
-int bb_srcmap_parse(const char *src, size_t len, bb_diags *d, cJSON **root, bb_srcmap **out) BB_WUR;
+int bb_srcmap_parse(const char *src, size_t len, bb_arena *strings, bb_diags *d, cJSON **root,
+                    bb_srcmap **out) BB_WUR;
 
 /* Byte offset of the node's value, or BB_NO_OFFSET (also for a NULL map). */
 size_t bb_srcmap_value(const bb_srcmap *m, const cJSON *node);

@@ -8,6 +8,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +144,66 @@ static int load_template(void *ud, const char *name, size_t name_len, const char
     return BB_OK;
 }
 
+/*
+ * Without templates_dir every template is an embedded one: each thread
+ * keeps the set it compiled them into, so a process that renders many
+ * projects (the HTTP service) compiles each template once per thread, not
+ * once per project. A set is not thread-safe, hence one per thread; the
+ * thread's exit frees it.
+ */
+static int load_embedded(void *ud, const char *name, size_t name_len, const char **text,
+                         size_t *len)
+{
+    (void)ud;
+    char file[TEMPLATE_NAME_MAX];
+    int n = snprintf(file, sizeof(file), "%.*s.mustache", (int)name_len, name);
+    if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len))
+        return BB_ENOTFOUND;
+    const bb_embedded_template *e = find_embedded(file);
+    if (!e)
+        return BB_ENOTFOUND;
+    *text = e->data;
+    *len = e->len;
+    return BB_OK;
+}
+
+static __thread bb_mustache_set *thread_set; /* also reachable here, for leak checkers */
+static pthread_key_t set_key;
+static bool set_key_made;
+static pthread_once_t set_key_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_set(void *set)
+{
+    bb_mustache_set_free(set);
+    thread_set = NULL;
+}
+
+static void make_set_key(void)
+{
+    set_key_made = pthread_key_create(&set_key, free_thread_set) == 0;
+}
+
+/* This thread's set of embedded templates, made on first use. */
+static int embedded_set(bb_mustache_set **out)
+{
+    pthread_once(&set_key_once, make_set_key);
+    if (!thread_set) {
+        if (!set_key_made)
+            return BB_ENOMEM;
+        bb_mustache_set *set;
+        int rc = bb_mustache_set_new(load_embedded, NULL, &set);
+        if (rc)
+            return rc;
+        if (pthread_setspecific(set_key, set) != 0) {
+            bb_mustache_set_free(set);
+            return BB_ENOMEM;
+        }
+        thread_set = set;
+    }
+    *out = thread_set;
+    return BB_OK;
+}
+
 /* Renders one template with the frames [plan root, scope] into out. */
 static int render_template(gen_ctx *g, const char *name, const cJSON *scope, const char *pointer,
                            bb_buf *out)
@@ -255,14 +316,16 @@ int bb_generator_render(const cJSON *plan, const bb_pipeline_opts *opts, bb_diag
     if (!out)
         return BB_ENOMEM;
     gen_ctx g = {.plan = plan, .opts = opts, .diags = diags, .budget = opts->max_output_bytes};
-    int rc = bb_mustache_set_new(load_template, &g, &g.set);
+    int rc = opts->templates_dir ? bb_mustache_set_new(load_template, &g, &g.set)
+                                 : embedded_set(&g.set);
     size_t i = 0;
     for (const cJSON *e = list->child; e && rc != BB_ENOMEM; e = e->next, i++) {
         int r = render_entry(&g, e, i, &out[i]);
         if (r && (!rc || r == BB_ENOMEM))
             rc = r;
     }
-    bb_mustache_set_free(g.set);
+    if (opts->templates_dir)
+        bb_mustache_set_free(g.set);
     for (size_t k = 0; k < g.n_owned; k++)
         bb_free(g.owned[k]);
     bb_free(g.owned);
@@ -280,8 +343,11 @@ static size_t count_lines(const bb_file *files, size_t n)
 {
     size_t lines = 0;
     for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < files[i].len; k++)
-            lines += files[i].data[k] == '\n';
+        const char *p = files[i].data, *end = p + files[i].len;
+        while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            lines++;
+            p++;
+        }
         if (files[i].len && files[i].data[files[i].len - 1] != '\n')
             lines++;
     }

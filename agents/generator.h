@@ -6,7 +6,9 @@
  * opts->templates_dir set, DIR/<template>.mustache replaces the embedded
  * template of the same relative path, file by file, so a project can
  * override one template and keep the rest. Each template is compiled once
- * however many files use it.
+ * however many files use it; without templates_dir, once per thread however
+ * many projects it renders (each thread keeps its compiled embedded
+ * templates until it exits).
  *
  * Each file is rendered with the context stack [plan root, plan at "scope"]
  * (scope is a JSON Pointer; absent means the root) in no-escape mode: the

@@ -2,6 +2,7 @@
  * reviewer.h). */
 #include "reviewer.h"
 
+#include "cli.h"
 #include "emit.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -10,6 +11,7 @@
 #include <pcre2.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@ extern char **environ;
 #define REVIEW_OUTPUT_MAX (1u << 20)
 #define REVIEW_MAX_WORKERS 4
 #define REVIEW_SPLIT_BYTES (128u << 10) /* below this, one Python is quicker */
+#define REVIEW_PIPE_MAX (1 << 20)            /* the default pipe-max-size */
 #define INDENT_DEPTH_MAX 100
 #define BRACKET_DEPTH_MAX 200
 
@@ -136,6 +139,20 @@ static bool is_string_prefix(const char *s, size_t len)
     return len <= 2;
 }
 
+/* The bytes pycheck_run() only notes as the last significant character: all
+ * but blanks, newlines, quotes, brackets, '#' and '\\' (a bit per byte). */
+static const uint64_t plain_bits[4] = {0xfffffc72ffffd9ffull, 0xd7ffffffc7ffffffull, 0xffffffffffffffffull, 0xffffffffffffffffull};
+
+static bool plain(unsigned char c)
+{
+    return plain_bits[c >> 6] >> (c & 63) & 1;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
 /* One pass over the file; returns the first problem or NULL. */
 static const char *pycheck_run(pycheck *p)
 {
@@ -149,10 +166,26 @@ static const char *pycheck_run(pycheck *p)
             p->last = 0;
             continue;
         }
+        /* Runs of plain characters (names, digits, operators) and blanks
+         * only move the last significant character. */
+        if (plain((unsigned char)p->s[p->i]) || is_blank(p->s[p->i])) {
+            size_t j = p->i;
+            char last = p->last;
+            for (; j < p->n; j++) {
+                unsigned char ch = (unsigned char)p->s[j];
+                if (plain(ch))
+                    last = (char)ch;
+                else if (!is_blank((char)ch))
+                    break;
+            }
+            p->last = last;
+            p->i = j;
+            continue;
+        }
         char c = p->s[p->i];
         if (c == '#') {
-            while (p->i < p->n && p->s[p->i] != '\n')
-                p->i++;
+            const char *eol = memchr(p->s + p->i, '\n', p->n - p->i);
+            p->i = eol ? (size_t)(eol - p->s) : p->n;
             continue;
         }
         if (c == '\\' && p->i + 1 < p->n && p->s[p->i + 1] == '\n') {
@@ -279,20 +312,142 @@ static const pattern patterns[] = {
 };
 
 #define N_PATTERNS (sizeof(patterns) / sizeof(patterns[0]))
+#define N_NEEDLES_MAX 32
+#define JIT_AFTER_MATCHES 64 /* a pattern run this often is worth its JIT compile */
 
-static pcre2_code *compiled[N_PATTERNS];
-static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
+/*
+ * The needles of every pattern, found in one pass over a file: a bit per
+ * two-byte sequence that starts a needle (every case of the first two bytes
+ * for a folded one) filters the positions, and the needles that start with
+ * the byte at a hit are compared there. Built once, read-only afterwards.
+ */
+typedef struct needle {
+    const char *s;
+    size_t len;
+    unsigned pattern;
+    bool fold;
+} needle;
 
-static void compile_patterns(void)
+static struct {
+    needle needles[N_NEEDLES_MAX];
+    size_t n;
+    uint64_t pairs[65536 / 64];            /* the bit of (byte << 8 | next byte) */
+    uint8_t first[256][4], n_first[256]; /* needles starting with a byte */
+} finder;
+static pthread_once_t finder_once = PTHREAD_ONCE_INIT;
+
+static unsigned char lower(unsigned char c)
 {
-    for (size_t i = 0; i < N_PATTERNS; i++) {
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static unsigned char upper(unsigned char c)
+{
+    return c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
+}
+
+static void mark_pair(unsigned char a, unsigned char b)
+{
+    unsigned k = (unsigned)a << 8 | b;
+    finder.pairs[k >> 6] |= 1ull << (k & 63);
+}
+
+static void add_first(unsigned char c, size_t index)
+{
+    for (unsigned k = 0; k < finder.n_first[c]; k++)
+        if (finder.first[c][k] == index)
+            return;
+    if (finder.n_first[c] < sizeof(finder.first[c]))
+        finder.first[c][finder.n_first[c]++] = (uint8_t)index;
+}
+
+static void build_finder(void)
+{
+    for (unsigned i = 0; i < N_PATTERNS; i++) {
+        const pattern *p = &patterns[i];
+        for (size_t k = 0; k < sizeof(p->needles) / sizeof(p->needles[0]) && p->needles[k]; k++) {
+            size_t at = finder.n++;
+            needle *nd = &finder.needles[at];
+            *nd = (needle){p->needles[k], strlen(p->needles[k]), i, p->fold};
+            unsigned char a = (unsigned char)nd->s[0], b = (unsigned char)nd->s[1];
+            if (nd->fold) {
+                mark_pair(lower(a), lower(b));
+                mark_pair(lower(a), upper(b));
+                mark_pair(upper(a), lower(b));
+                mark_pair(upper(a), upper(b));
+                add_first(lower(a), at);
+                add_first(upper(a), at);
+            } else {
+                mark_pair(a, b);
+                add_first(a, at);
+            }
+        }
+    }
+}
+
+static bool needle_at(const needle *nd, const unsigned char *s)
+{
+    if (!nd->fold)
+        return memcmp(s, nd->s, nd->len) == 0;
+    for (size_t k = 0; k < nd->len; k++)
+        if (lower(s[k]) != (unsigned char)nd->s[k])
+            return false;
+    return true;
+}
+
+/* The patterns (one bit each) one of whose needles occurs in data; those in
+ * `skip` are not looked for. */
+static unsigned find_needles(const char *data, size_t len, unsigned skip)
+{
+    pthread_once(&finder_once, build_finder);
+    const unsigned all = (1u << N_PATTERNS) - 1;
+    unsigned found = skip;
+    const unsigned char *s = (const unsigned char *)data;
+    for (size_t i = 0; i + 1 < len && found != all; i++) {
+        unsigned k = (unsigned)s[i] << 8 | s[i + 1];
+        if (!(finder.pairs[k >> 6] >> (k & 63) & 1))
+            continue;
+        for (unsigned j = 0; j < finder.n_first[s[i]]; j++) {
+            const needle *nd = &finder.needles[finder.first[s[i]][j]];
+            if (!(found >> nd->pattern & 1) && nd->len <= len - i && needle_at(nd, s + i))
+                found |= 1u << nd->pattern;
+        }
+    }
+    return found & ~skip;
+}
+
+/*
+ * The compiled patterns. A pattern is compiled the first time a file holds
+ * one of its needles (most projects never need most of them); once it has
+ * run JIT_AFTER_MATCHES times a JIT-compiled copy replaces it (the JIT
+ * compile costs more than a few interpreted matches). Compiled code is never
+ * changed once published, so matches run outside the lock.
+ */
+static pcre2_code *compiled[N_PATTERNS];
+static pcre2_code *jitted[N_PATTERNS];
+static unsigned runs[N_PATTERNS];
+static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The code of pattern i, NULL when out of memory. */
+static const pcre2_code *pattern_code(size_t i)
+{
+    pthread_mutex_lock(&compile_lock);
+    if (!compiled[i]) {
         int err;
         PCRE2_SIZE off;
         compiled[i] = pcre2_compile((PCRE2_SPTR)patterns[i].regex, PCRE2_ZERO_TERMINATED,
                                     PCRE2_MULTILINE | PCRE2_UTF, &err, &off, NULL);
-        if (compiled[i])
-            (void)pcre2_jit_compile(compiled[i], PCRE2_JIT_COMPLETE);
     }
+    if (compiled[i] && !jitted[i] && ++runs[i] == JIT_AFTER_MATCHES) {
+        pcre2_code *copy = pcre2_code_copy(compiled[i]);
+        if (copy && pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE) == 0)
+            jitted[i] = copy;
+        else
+            pcre2_code_free(copy);
+    }
+    const pcre2_code *code = jitted[i] ? jitted[i] : compiled[i];
+    pthread_mutex_unlock(&compile_lock);
+    return code;
 }
 
 /* True when a '#' comment starts on the line before offset. Quotes on the
@@ -328,40 +483,27 @@ static int line_of(const char *data, size_t offset)
     return line;
 }
 
-static bool has_needle(const pattern *p, const char *data, const char *folded, size_t len)
-{
-    for (size_t k = 0; k < sizeof(p->needles) / sizeof(p->needles[0]) && p->needles[k]; k++)
-        if (memmem(p->fold ? folded : data, len, p->needles[k], strlen(p->needles[k])))
-            return true;
-    return false;
-}
-
 int bb_reviewer_scan(const char *path, const char *data, size_t len, const char *schema_name,
                      bb_diags *diags)
 {
-    pthread_once(&compile_once, compile_patterns);
     bool python = ends_with(path, ".py");
-    char *folded = bb_malloc(len + 1);
-    if (!folded)
-        return BB_ENOMEM;
-    for (size_t k = 0; k < len; k++)
-        folded[k] = (char)(data[k] >= 'A' && data[k] <= 'Z' ? data[k] + 32 : data[k]);
+    unsigned skip = 0;
+    for (size_t i = 0; i < N_PATTERNS; i++)
+        if (patterns[i].python_only && !python)
+            skip |= 1u << i;
+    unsigned found = find_needles(data, len, skip);
     int rc = BB_OK;
     for (size_t i = 0; i < N_PATTERNS && rc != BB_ENOMEM; i++) {
-        if (!compiled[i]) {
+        if (!(found >> i & 1))
+            continue;
+        const pcre2_code *code = pattern_code(i);
+        pcre2_match_data *md = code ? pcre2_match_data_create_from_pattern(code, NULL) : NULL;
+        if (!md) {
             rc = BB_ENOMEM; /* the patterns are constant: only memory can fail */
             break;
         }
-        if ((patterns[i].python_only && !python) || !has_needle(&patterns[i], data, folded, len))
-            continue;
-        pcre2_match_data *md = pcre2_match_data_create_from_pattern(compiled[i], NULL);
-        if (!md) {
-            rc = BB_ENOMEM;
-            break;
-        }
         PCRE2_SIZE start = 0;
-        while (start <= len &&
-               pcre2_match(compiled[i], (PCRE2_SPTR)data, len, start, 0, md, NULL) > 0) {
+        while (start <= len && pcre2_match(code, (PCRE2_SPTR)data, len, start, 0, md, NULL) > 0) {
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
             if (!python || !in_comment(data, ov[0])) {
                 finding(diags, patterns[i].code, schema_name, path, line_of(data, ov[0]),
@@ -372,7 +514,6 @@ int bb_reviewer_scan(const char *path, const char *data, size_t len, const char 
         }
         pcre2_match_data_free(md);
     }
-    bb_free(folded);
     return rc;
 }
 
@@ -415,6 +556,190 @@ static bool wants_compile(const bb_file *f, bb_reviewed_fn reviewed, void *revie
            !(reviewed && reviewed(reviewed_ctx, f));
 }
 
+/* ---- the record of compiled files ------------------------------------------------- */
+
+/*
+ * The cache folder holds one file, "reviewed": a line of 64 hex digits per
+ * file a Python compiled without error, the SHA-256 of (the Python's
+ * identity, the SHA-256 of the file's bytes). The identity is backbone's
+ * version and the Python executable's path, device, inode, size and
+ * modification time, so another or an upgraded Python compiles everything
+ * again. Lines are appended in one write per run; past REVIEW_CACHE_MAX
+ * bytes the file is replaced by the lines of the current run. A broken line
+ * only costs a compile.
+ */
+#define REVIEW_CACHE_MAX (4u << 20)
+#define REVIEW_CACHE_NAME "reviewed"
+#define KEY_LEN BB_SHA256_HEX_LEN
+
+static char cache_dir[4096]; /* "" when off */
+
+void bb_reviewer_use_cache(const char *dir)
+{
+    if (!dir || snprintf(cache_dir, sizeof(cache_dir), "%s", dir) >= (int)sizeof(cache_dir))
+        cache_dir[0] = '\0';
+}
+
+bool bb_reviewer_default_cache_dir(char *out, size_t size)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int n;
+    if (xdg && xdg[0] == '/')
+        n = snprintf(out, size, "%s/backbone", xdg);
+    else if (home && home[0] == '/')
+        n = snprintf(out, size, "%s/.cache/backbone", home);
+    else
+        return false;
+    return n > 0 && (size_t)n < size;
+}
+
+typedef struct review_cache {
+    char id[KEY_LEN + 1]; /* the Python's identity, hashed */
+    char *keys;           /* a key per file (KEY_LEN + 1 bytes each), "" when not a .py */
+    bool *hit;            /* the key is in the record */
+    size_t n;
+    bool replace; /* the record is full: write it anew */
+} review_cache;
+
+static int compare_key(const void *a, const void *b)
+{
+    return memcmp(*(const char *const *)a, *(const char *const *)b, KEY_LEN);
+}
+
+/* Marks the keys the record on disk holds. */
+static void cache_read(review_cache *c, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0, n_sorted = 0;
+    int rc = bb_read_file(path, REVIEW_CACHE_MAX, &text, &len);
+    if (rc == BB_ELIMIT)
+        c->replace = true;
+    const char **sorted = rc ? NULL : bb_malloc((c->n ? c->n : 1) * sizeof(*sorted));
+    for (size_t i = 0; sorted && i < c->n; i++)
+        if (c->keys[i * (KEY_LEN + 1)])
+            sorted[n_sorted++] = &c->keys[i * (KEY_LEN + 1)];
+    if (sorted && n_sorted) {
+        qsort(sorted, n_sorted, sizeof(*sorted), compare_key);
+        for (const char *p = text, *end = text + len; p < end;) {
+            const char *eol = memchr(p, '\n', (size_t)(end - p));
+            if (!eol)
+                break;
+            const char *line = p;
+            const char **at = eol - p == KEY_LEN
+                                  ? bsearch(&line, sorted, n_sorted, sizeof(*sorted), compare_key)
+                                  : NULL;
+            /* Files with the same bytes have the same key: mark them all. */
+            size_t lo = at ? (size_t)(at - sorted) : n_sorted, hi = lo;
+            while (lo > 0 && lo < n_sorted && !compare_key(&sorted[lo - 1], at))
+                lo--;
+            while (hi < n_sorted && !compare_key(&sorted[hi], at))
+                hi++;
+            for (size_t q = lo; q < hi; q++)
+                c->hit[(size_t)(sorted[q] - c->keys) / (KEY_LEN + 1)] = true;
+            p = eol + 1;
+        }
+    }
+    bb_free(sorted);
+    bb_free(text);
+}
+
+/* The record for the .py files among files, as compiled by python; NULL
+ * when the record is off or cannot be used (every file is compiled). */
+static review_cache *cache_open(const char *python, const bb_file *files, size_t n)
+{
+    char path[4200], ident[4400];
+    struct stat st;
+    if (!cache_dir[0] || stat(python, &st) != 0)
+        return NULL;
+    int k = snprintf(ident, sizeof(ident), "backbone %s python %s %llu %llu %llu %lld.%09ld",
+                     BB_VERSION, python, (unsigned long long)st.st_dev,
+                     (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
+                     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    if (k < 0 || k >= (int)sizeof(ident) ||
+        snprintf(path, sizeof(path), "%s/" REVIEW_CACHE_NAME, cache_dir) >= (int)sizeof(path))
+        return NULL;
+    review_cache *c = bb_calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->n = n;
+    c->keys = bb_calloc(n ? n : 1, KEY_LEN + 1);
+    c->hit = bb_calloc(n ? n : 1, sizeof(*c->hit));
+    bool ok = c->keys && c->hit && bb_sha256_hex(ident, (size_t)k, c->id) == BB_OK;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (!ends_with(files[i].path, ".py"))
+            continue;
+        char both[2 * KEY_LEN + 1];
+        memcpy(both, c->id, KEY_LEN);
+        ok = bb_sha256_hex(files[i].data, files[i].len, both + KEY_LEN) == BB_OK &&
+             bb_sha256_hex(both, 2 * KEY_LEN, &c->keys[i * (KEY_LEN + 1)]) == BB_OK;
+    }
+    if (!ok) {
+        bb_free(c->keys);
+        bb_free(c->hit);
+        bb_free(c);
+        return NULL;
+    }
+    cache_read(c, path);
+    return c;
+}
+
+static void cache_free(review_cache *c)
+{
+    if (!c)
+        return;
+    bb_free(c->keys);
+    bb_free(c->hit);
+    bb_free(c);
+}
+
+/* Makes the cache folder (and the ones above) when missing. */
+static bool make_cache_dir(void)
+{
+    char path[sizeof(cache_dir)];
+    memcpy(path, cache_dir, sizeof(path));
+    for (char *p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        int r = mkdir(path, 0700);
+        *p = '/';
+        if (r != 0 && errno != EEXIST)
+            return false;
+    }
+    return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+/* Adds the files Python just compiled without error (sent[i]) to the
+ * record. Best effort: a record that cannot be written is not an error. */
+static void cache_record(const review_cache *c, const bool *sent)
+{
+    bb_buf lines;
+    bb_buf_init(&lines, (size_t)-1);
+    for (size_t i = 0; i < c->n; i++)
+        if (sent[i] && c->keys[i * (KEY_LEN + 1)] &&
+            (bb_buf_append(&lines, &c->keys[i * (KEY_LEN + 1)], KEY_LEN) ||
+             bb_buf_putc(&lines, '\n'))) {
+            bb_buf_free(&lines);
+            return;
+        }
+    char path[4200], tmp[4300];
+    if (lines.len && make_cache_dir() &&
+        snprintf(path, sizeof(path), "%s/" REVIEW_CACHE_NAME, cache_dir) < (int)sizeof(path) &&
+        snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid()) < (int)sizeof(tmp)) {
+        /* Appends from several runs each land whole (O_APPEND, one write). */
+        const char *target = c->replace ? tmp : path;
+        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (c->replace ? O_TRUNC : O_APPEND);
+        int fd = open(target, flags, 0600);
+        if (fd >= 0) {
+            bool ok = bb_emit_write_all(fd, lines.data, lines.len) == BB_OK;
+            ok = close(fd) == 0 && ok;
+            if (c->replace && (!ok || rename(tmp, path) != 0))
+                unlink(tmp);
+        }
+    }
+    bb_buf_free(&lines);
+}
+
+/* ---- running Python -------------------------------------------------------------- */
+
 /* Sends one file as a record (see PY_SCRIPT). */
 static int send_source(int fd, const bb_file *f)
 {
@@ -434,7 +759,7 @@ typedef struct worker {
     size_t bytes; /* sent so far, to balance the shares */
 } worker;
 
-static int spawn_python(const char *python, worker *w)
+static int spawn_python(const char *python, size_t share, worker *w)
 {
     int in[2], outp[2];
     if (pipe2(in, O_CLOEXEC) != 0)
@@ -444,6 +769,10 @@ static int spawn_python(const char *python, worker *w)
         close(in[1]);
         return BB_EIO;
     }
+    /* A pipe that holds the whole share lets the sources be sent while
+     * Python starts (best effort: the size may be capped). */
+    if (share > 65536)
+        (void)fcntl(in[1], F_SETPIPE_SZ, share < REVIEW_PIPE_MAX ? (int)share : REVIEW_PIPE_MAX);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -488,20 +817,27 @@ static int finish_worker(worker *w, bb_buf *out, int *status)
     return rc;
 }
 
+/* The Pythons of one review, started before the security scan and
+ * finished after it, so the two overlap. */
+typedef struct compile_job {
+    worker w[REVIEW_MAX_WORKERS];
+    size_t started;
+    int rc; /* of starting and sending */
+} compile_job;
+
 /*
- * Runs Python over the files that need it, their sources on its standard
- * input, its findings into out. A large project is split between up to one
- * process per CPU (each file to the least loaded one). *status is 0 (all
- * parse), 1 (findings in out) or another value when a Python failed.
- * SIGPIPE is blocked while writing, so a Python that dies early gives EPIPE
- * here instead of killing the caller.
+ * Starts Python over the files marked in need, their sources on its
+ * standard input. A large project is split between up to one process per
+ * CPU (each file to the least loaded one). SIGPIPE is blocked while
+ * writing, so a Python that dies early gives EPIPE here instead of killing
+ * the caller. BB_EIO when no Python could be started.
  */
-static int run_python(const char *python, const bb_file *files, size_t n, bb_reviewed_fn reviewed,
-                      void *reviewed_ctx, bb_buf *out, int *status)
+static int start_python(const char *python, const bb_file *files, size_t n, const bool *need,
+                        compile_job *job)
 {
     size_t total = 0, count = 0;
     for (size_t i = 0; i < n; i++)
-        if (wants_compile(&files[i], reviewed, reviewed_ctx))
+        if (need[i])
             total += files[i].len, count++;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t k = total < REVIEW_SPLIT_BYTES || cpus < 2 ? 1 : (size_t)cpus;
@@ -509,11 +845,10 @@ static int run_python(const char *python, const bb_file *files, size_t n, bb_rev
         k = REVIEW_MAX_WORKERS;
     if (k > count)
         k = count ? count : 1;
-    worker w[REVIEW_MAX_WORKERS];
-    size_t started = 0;
-    while (started < k && spawn_python(python, &w[started]) == BB_OK)
-        started++;
-    if (started == 0)
+    job->started = 0;
+    while (job->started < k && spawn_python(python, total / k + 4096, &job->w[job->started]) == BB_OK)
+        job->started++;
+    if (job->started == 0)
         return BB_EIO;
 
     sigset_t pipe_set, old;
@@ -522,28 +857,36 @@ static int run_python(const char *python, const bb_file *files, size_t n, bb_rev
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
     int rc = BB_OK;
     for (size_t i = 0; i < n && !rc; i++) {
-        if (!wants_compile(&files[i], reviewed, reviewed_ctx))
+        if (!need[i])
             continue;
-        worker *least = &w[0];
-        for (size_t j = 1; j < started; j++)
-            if (w[j].bytes < least->bytes)
-                least = &w[j];
+        worker *least = &job->w[0];
+        for (size_t j = 1; j < job->started; j++)
+            if (job->w[j].bytes < least->bytes)
+                least = &job->w[j];
         rc = send_source(least->in, &files[i]);
         least->bytes += files[i].len;
     }
-    for (size_t j = 0; j < started; j++)
-        close(w[j].in);
+    for (size_t j = 0; j < job->started; j++)
+        close(job->w[j].in);
     if (rc) {
         struct timespec zero = {0, 0};
         while (sigtimedwait(&pipe_set, NULL, &zero) > 0) /* drop our SIGPIPE */
             ;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    job->rc = rc;
+    return BB_OK;
+}
 
+/* Waits for the Pythons: their findings into out; *status is 0 (all
+ * parse), 1 (findings in out) or another value when a Python failed. */
+static int finish_python(compile_job *job, bb_buf *out, int *status)
+{
+    int rc = job->rc;
     *status = 0;
-    for (size_t j = 0; j < started; j++) {
+    for (size_t j = 0; j < job->started; j++) {
         int st = -1;
-        int r = finish_worker(&w[j], out, &st);
+        int r = finish_worker(&job->w[j], out, &st);
         if (r && !rc)
             rc = r;
         if (st != 0 && (*status == 0 || st != 1))
@@ -573,18 +916,16 @@ static void report_compile_errors(const char *text, const char *schema_name, bb_
 }
 
 /*
- * Compiles the .py files with Python. BB_OK when they all parse; BB_EINVAL
+ * The result of a compile job. BB_OK when every file parses; BB_EINVAL
  * after reporting the ones that do not; BB_ENOTFOUND when Python could not
  * be run (the caller falls back to the built-in check).
  */
-static int python_compile(const char *python, const bb_file *files, size_t n,
-                          bb_reviewed_fn reviewed, void *reviewed_ctx, const char *schema_name,
-                          bb_diags *diags)
+static int python_result(compile_job *job, const char *schema_name, bb_diags *diags)
 {
     bb_buf out;
     bb_buf_init(&out, REVIEW_OUTPUT_MAX);
     int status = -1;
-    int rc = run_python(python, files, n, reviewed, reviewed_ctx, &out, &status);
+    int rc = finish_python(job, &out, &status);
     if (rc == BB_ENOMEM) {
         bb_buf_free(&out);
         return rc;
@@ -601,25 +942,44 @@ static int python_compile(const char *python, const bb_file *files, size_t n,
     return rc;
 }
 
+/*
+ * The security scan of every file, then the Python check: the files to
+ * compile (neither reviewed before nor in the record of compiled files) go
+ * to Python first, so it starts and compiles while the scan runs.
+ */
 int bb_reviewer_check(const bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
                       void *reviewed_ctx, const char *schema_name, bb_diags *diags)
 {
+    const char *py = bb_reviewer_python(python);
+    bool *need = bb_calloc(n ? n : 1, sizeof(*need));
+    if (!need)
+        return BB_ENOMEM;
+    review_cache *cache = py ? cache_open(py, files, n) : NULL;
+    size_t to_compile = 0;
+    for (size_t i = 0; py && i < n; i++) {
+        need[i] = wants_compile(&files[i], reviewed, reviewed_ctx) && !(cache && cache->hit[i]);
+        to_compile += need[i];
+    }
+    compile_job job;
+    int started = py && to_compile ? start_python(py, files, n, need, &job) : BB_ENOTFOUND;
+
     int rc = BB_OK;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc != BB_ENOMEM; i++) {
         int r = bb_reviewer_scan(files[i].path, files[i].data, files[i].len, schema_name, diags);
-        if (r == BB_ENOMEM)
-            return r;
         if (r)
             rc = r;
     }
-    const char *py = bb_reviewer_python(python);
-    size_t to_compile = 0;
-    for (size_t i = 0; py && i < n; i++)
-        to_compile += wants_compile(&files[i], reviewed, reviewed_ctx);
-    if (py && to_compile == 0)
-        return rc; /* every Python file passed in an earlier run */
-    int r = py ? python_compile(py, files, n, reviewed, reviewed_ctx, schema_name, diags)
-               : BB_ENOTFOUND;
+    int r = BB_OK; /* with Python and nothing to compile: every file passed before */
+    if (started == BB_OK)
+        r = python_result(&job, schema_name, diags);
+    else if (!py || to_compile)
+        r = BB_ENOTFOUND;
+    if (r == BB_OK && started == BB_OK && cache)
+        cache_record(cache, need);
+    cache_free(cache);
+    bb_free(need);
+    if (rc == BB_ENOMEM || r == BB_ENOMEM)
+        return BB_ENOMEM;
     if (r == BB_ENOTFOUND) {
         if (py)
             bb_diag_add(diags, BB_NOTE, "BB0746", NULL, BB_NO_OFFSET, NULL,

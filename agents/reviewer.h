@@ -8,7 +8,10 @@
  *    pipe (nothing is written to disk, no bytecode); otherwise a built-in
  *    check looks at tokens: brackets balanced, string literals closed,
  *    indentation consistent. Files the caller says were already reviewed in
- *    exactly this form (bb_pipeline_opts.reviewed) are not compiled again.
+ *    exactly this form (bb_pipeline_opts.reviewed) are not compiled again,
+ *    nor, when the record of compiled files is on (bb_reviewer_use_cache),
+ *    files whose exact bytes this same Python compiled in an earlier run.
+ *    Python starts before the security scan and compiles while it runs.
  *  - Every generated file is scanned with security patterns: eval()/exec()
  *    calls, pickle, shell=True, os.system()/os.popen(), hard-coded secrets
  *    (password = "...", AWS access keys, private keys).
@@ -37,6 +40,20 @@ int bb_reviewer_check_tokens(const char *path, const char *data, size_t len,
 /* The security scan of one file (BB0742..BB0745 on findings). */
 int bb_reviewer_scan(const char *path, const char *data, size_t len, const char *schema_name,
                      bb_diags *diags) BB_WUR;
+
+/*
+ * The record of compiled files: `dir`/reviewed lists (by SHA-256 of the
+ * Python's identity and the file's bytes) every .py file a Python compiled
+ * without error, so the same bytes are not compiled again by the same
+ * Python. Off by default; dir NULL turns it off. Process-wide: set it before
+ * any review runs (the command line does; the HTTP service does not). A
+ * record that cannot be read or written only costs compiles.
+ */
+void bb_reviewer_use_cache(const char *dir);
+
+/* The record's usual folder into out: $XDG_CACHE_HOME/backbone, else
+ * $HOME/.cache/backbone; false when neither is set to an absolute path. */
+bool bb_reviewer_default_cache_dir(char *out, size_t size);
 
 /* The Python the reviewer would run for this setting, NULL when none. */
 const char *bb_reviewer_python(const char *python);

@@ -18,6 +18,7 @@
 #include "manifest.h"
 #include "migrate.h"
 #include "pipeline.h"
+#include "reviewer.h"
 #include "sarif.h"
 
 #include <cJSON.h>
@@ -494,12 +495,21 @@ int bb_cmd_generate(int argc, char **argv)
         a.p.reviewed = reviewed_before;
         a.p.reviewed_ctx = &rctx;
     }
+    /* Files whose exact bytes this Python compiled before are not compiled
+     * again (the record lives in the user's cache folder). */
+    char cache_dir[4096];
+    if (bb_reviewer_default_cache_dir(cache_dir, sizeof(cache_dir)))
+        bb_reviewer_use_cache(cache_dir);
     if (!res.rc) {
         res.rc = bb_pipeline_run(a.schema, bytes, len, &a.p, &diags, &o);
         if (res.rc && o && o->n_stages)
             res.failed_stage = o->stages[o->n_stages - 1].name;
     }
     if (!res.rc) {
+        /* The plan was only needed for rendering: its memory is given back
+         * before the migrations and the write add theirs. */
+        cJSON_Delete(o->plan);
+        o->plan = NULL;
         diags.warnings_as_errors = a.p.strict;
         if (progress)
             fprintf(stderr, "\r\033[K  %s %s ...", a.check ? "comparing with" : "writing", dir);

@@ -444,12 +444,42 @@ static void diff_of_too_many_changes_is_a_note(void **state)
     bb_buf_free(&out);
 }
 
+static void a_flushed_tree_larger_than_one_batch_is_complete(void **state)
+{
+    fixture *f = *state;
+    enum { N = 600 }; /* more files than are flushed at once, in many folders */
+    static char paths[N][32], bodies[N][32];
+    bb_emit_file files[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(paths[i], sizeof(paths[i]), "pkg%02d/sub/m%03d.py", i % 40, i);
+        int len = snprintf(bodies[i], sizeof(bodies[i]), "x = %d\n", i);
+        files[i] = (bb_emit_file){paths[i], bodies[i], (size_t)len, false};
+    }
+    for (int round = 0; round < 2; round++) { /* fresh, then swapped in */
+        if (round)
+            bodies[N - 1][4] = '7';
+        assert_int_equal(emit(f, files, N, (bb_emit_opts){0}), BB_OK);
+        assert_int_equal(f->report.n_written, N);
+        for (int i = 0; i < N; i += 37) {
+            char *text = read_out(f, paths[i]);
+            assert_non_null(text);
+            assert_string_equal(text, bodies[i]);
+            free(text);
+        }
+        char *last = read_out(f, paths[N - 1]);
+        assert_string_equal(last, bodies[N - 1]);
+        free(last);
+        assert_int_equal(entries_in_root(f), 1);
+    }
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(writes_a_fresh_tree_and_its_manifest),
+        T(a_flushed_tree_larger_than_one_batch_is_complete),
         T(replaces_a_generated_tree_by_swapping_it_in),
         T(refuses_a_non_empty_directory_it_did_not_generate),
         T(force_adopts_a_directory_but_never_overwrites_a_differing_file),

@@ -4,7 +4,11 @@
 
 #include "reviewer.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static bool has_code(const bb_diags *d, const char *code)
 {
@@ -213,6 +217,137 @@ static void a_large_project_is_split_between_pythons_and_findings_are_kept(void 
     free(body);
 }
 
+static void folded_needles_are_found_in_any_case_and_at_the_very_end(void **state)
+{
+    (void)state;
+    static const char *secrets[] = {
+        "PASSWORD = \"hunter22\"\n",
+        "Api_Key = 'abcdefgh'",                /* no final newline */
+        "x = 1\nAUTH_TOKEN: str = 'abcdefgh'", /* a needle in the last bytes */
+    };
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+        bb_diags d;
+        bb_diags_init(&d, "blog.json", NULL, 0);
+        assert_int_equal(scan("app/config.py", secrets[i], &d), BB_EINVAL);
+        assert_true(has_code(&d, "BB0745"));
+        bb_diags_free(&d);
+    }
+}
+
+static void a_pattern_run_many_times_finds_the_same(void **state)
+{
+    (void)state;
+    /* Past the point where a pattern gets its JIT-compiled copy. */
+    for (int i = 0; i < 200; i++) {
+        bb_diags d;
+        bb_diags_init(&d, "blog.json", NULL, 0);
+        assert_int_equal(scan("app/x.py", "y = 1\nz = eval(x)\n", &d), BB_EINVAL);
+        assert_true(has_code(&d, "BB0742"));
+        assert_int_equal(scan("app/x.py", "r = session.execute(q)\n", &d), BB_OK);
+        assert_int_equal(d.n, 1);
+        bb_diags_free(&d);
+    }
+}
+
+/* A Python that notes each start in a file beside it, then runs the real one. */
+static void make_counting_python(const char *dir, char *python, size_t size)
+{
+    snprintf(python, size, "%s/python3", dir);
+    FILE *f = fopen(python, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\necho started >> '%s/starts'\nexec '%s' \"$@\"\n", dir,
+            bb_reviewer_python(NULL));
+    fclose(f);
+    assert_int_equal(chmod(python, 0755), 0);
+}
+
+static int count_starts(const char *dir)
+{
+    char path[256], line[64];
+    snprintf(path, sizeof(path), "%s/starts", dir);
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof(line), f))
+        n++;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static void the_record_spares_python_the_files_it_compiled_before(void **state)
+{
+    (void)state;
+    if (!bb_reviewer_python(NULL)) {
+        print_message("no Python here: this test needs /usr/bin/python3\n");
+        fail();
+    }
+    char dir[] = "/tmp/bb-test-reviewer-XXXXXX", cache[128], python[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cache, sizeof(cache), "%s/cache", dir);
+    make_counting_python(dir, python, sizeof(python));
+    bb_reviewer_use_cache(cache);
+    bb_file good[] = {
+        {"app/__init__.py", "", 0, false},
+        {"app/models/__init__.py", "", 0, false}, /* the same bytes twice */
+        {"app/good.py", (char *)GOOD_PY, sizeof(GOOD_PY) - 1, false},
+    };
+    bb_file bad[] = {{"app/bad.py", "def f(:\n", 8, false}};
+    bb_diags d;
+    bb_diags_init(&d, "blog.json", NULL, 0);
+    assert_int_equal(bb_reviewer_check(good, 3, python, NULL, NULL, "blog.json", &d), BB_OK);
+    assert_int_equal(count_starts(dir), 1);
+    /* The same bytes again: nothing for Python to do. */
+    assert_int_equal(bb_reviewer_check(good, 3, python, NULL, NULL, "blog.json", &d), BB_OK);
+    assert_int_equal(count_starts(dir), 1);
+    /* A file that does not parse is never recorded: it fails every time. */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(bb_reviewer_check(bad, 1, python, NULL, NULL, "blog.json", &d),
+                         BB_EINVAL);
+    assert_int_equal(count_starts(dir), 3);
+    assert_int_equal(d.n_errors, 2);
+    assert_false(has_code(&d, "BB0746"));
+    /* Another Python compiles everything again. */
+    bb_diags_free(&d);
+    bb_diags_init(&d, "blog.json", NULL, 0);
+    assert_int_equal(bb_reviewer_check(good, 3, NULL, NULL, NULL, "blog.json", &d), BB_OK);
+    assert_int_equal(d.n, 0);
+    bb_reviewer_use_cache(NULL);
+    bb_diags_free(&d);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void an_unreadable_record_only_costs_compiles(void **state)
+{
+    (void)state;
+    if (!bb_reviewer_python(NULL)) {
+        print_message("no Python here: this test needs /usr/bin/python3\n");
+        fail();
+    }
+    char dir[] = "/tmp/bb-test-reviewer-XXXXXX", cache[128], python[160], record[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cache, sizeof(cache), "%s/cache", dir);
+    assert_int_equal(mkdir(cache, 0700), 0);
+    /* A folder where the record would be: it can be neither read nor written. */
+    snprintf(record, sizeof(record), "%s/reviewed", cache);
+    assert_int_equal(mkdir(record, 0700), 0);
+    make_counting_python(dir, python, sizeof(python));
+    bb_reviewer_use_cache(cache);
+    bb_file good[] = {{"app/good.py", (char *)GOOD_PY, sizeof(GOOD_PY) - 1, false}};
+    bb_diags d;
+    bb_diags_init(&d, "blog.json", NULL, 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(bb_reviewer_check(good, 1, python, NULL, NULL, "blog.json", &d), BB_OK);
+    assert_int_equal(count_starts(dir), 2);
+    assert_int_equal(d.n, 0);
+    bb_reviewer_use_cache(NULL);
+    bb_diags_free(&d);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void review_passes_clean_files(void **state)
 {
     (void)state;
@@ -239,6 +374,10 @@ int main(void)
         cmocka_unit_test(review_without_python_falls_back_to_the_builtin_check),
         cmocka_unit_test(a_python_that_cannot_compile_falls_back_with_a_note),
         cmocka_unit_test(a_large_project_is_split_between_pythons_and_findings_are_kept),
+        cmocka_unit_test(folded_needles_are_found_in_any_case_and_at_the_very_end),
+        cmocka_unit_test(a_pattern_run_many_times_finds_the_same),
+        cmocka_unit_test(the_record_spares_python_the_files_it_compiled_before),
+        cmocka_unit_test(an_unreadable_record_only_costs_compiles),
         cmocka_unit_test(review_passes_clean_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

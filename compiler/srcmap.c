@@ -633,7 +633,7 @@ static cJSON *p_value(parser *p, size_t key_off)
         return NULL;
     size_t idx = p->n++;
     cJSON *v = &p->nodes[idx];
-    memset(v, 0, sizeof(*v));
+    *v = (cJSON){0}; /* a few stores, where memset() would be a call */
     p->value_off[idx] = (uint32_t)p->pos;
     p->key_off[idx] = key_off == BB_NO_OFFSET ? NO_OFF32 : (uint32_t)key_off;
     char c = p->src[p->pos];

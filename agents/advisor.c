@@ -598,13 +598,13 @@ static int mark(cJSON *o, const char *kind)
 }
 
 /* What a decision changed: "schema" ones were planned like user input;
- * the others are recorded for the templates that use them. */
+ * the others were applied by the architect to the plan it made. */
 static const char *effect_of(const char *kind)
 {
     if (strcmp(kind, "docstring") == 0 || strcmp(kind, "index") == 0 ||
         strcmp(kind, "filterable") == 0)
         return "schema";
-    return "recorded";
+    return "plan";
 }
 
 static int apply_to_plan(cJSON *plan, cJSON *decision)
@@ -832,13 +832,15 @@ static int architect_advice(bb_pipeline_state *st, bb_llm_client *c)
         return rc;
     size_t n_schema = 0;
     rc = bb_advisor_apply_schema(o->schema, accepted, &n_schema);
-    if (!rc && n_schema) {
-        /* Docstrings and indexes changed the schema: plan it again, quietly
-         * (the first run reported the architect's own diagnostics). */
+    if (!rc && (n_schema || cJSON_GetArraySize(accepted))) {
+        /* Docstrings and indexes changed the schema, and the architect
+         * applies the other decisions: plan it again, quietly (the first run
+         * reported the architect's own diagnostics). */
         bb_diags scratch;
         bb_diags_init(&scratch, st->diags->filename, NULL, 0);
         cJSON *plan = NULL;
-        if (bb_architect_plan(o->schema, st->opts, &scratch, &plan) == BB_OK && plan) {
+        if (bb_architect_plan_advised(o->schema, st->opts, accepted, &scratch, &plan) == BB_OK &&
+            plan) {
             cJSON_Delete(o->plan);
             o->plan = plan;
         } else {

@@ -14,6 +14,7 @@
 #include "pylit.h"
 
 #include <cJSON.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ typedef struct tinfo {
     bool routes;             /* gets CRUD routes and tests (has a primary key) */
     const char **enum_class; /* per column; NULL when not an enum */
     const char ***members;   /* per enum column: its members' names, by value */
+    const char *route;       /* "/posts", or the advised route path */
     const char *api_path;    /* "/api/v1/posts" */
     int model_index;         /* index in plan.models */
 } tinfo;
@@ -55,8 +57,9 @@ typedef struct arch {
     bb_diags *diags;
     bb_arena arena;
     tinfo *t;
+    const cJSON *advice; /* accepted model proposals (advisor.h), NULL without */
     int rc;
-    bool uses_uuid, uses_timestamps, uses_soft_delete, has_assoc;
+    bool uses_uuid, uses_timestamps, uses_soft_delete, has_assoc, uses_search;
 } arch;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -289,6 +292,30 @@ static void jpush_str(arch *a, cJSON *arr, const char *s)
 static void jpush_code(arch *a, cJSON *arr, const char *code)
 {
     jstr(a, jpush(a, arr), "code", code);
+}
+
+/* ---- model advice ----------------------------------------------------------- */
+
+static const char *jget_str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The accepted proposal of kind for table (and column, when not NULL), or
+ * NULL. Without --llm advise there is none, and the plan is as always. */
+static const cJSON *advice(arch *a, const char *kind, const char *table, const char *column)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, a->advice)
+    {
+        const char *k = jget_str(d, "kind"), *t = jget_str(d, "table");
+        const char *c = jget_str(d, "column");
+        if (k && t && !strcmp(k, kind) && !strcmp(t, table) &&
+            (!column || (c && !strcmp(c, column))))
+            return d;
+    }
+    return NULL;
 }
 
 /* ---- imports, sorted as isort's black profile sorts them ----------------- */
@@ -736,15 +763,49 @@ static bool has_default(arch *a, int ti, int ci)
 
 /* ---- pre-pass: per-table facts, enum classes ------------------------------- */
 
+/* Classes the generated project defines or imports beside the models. */
+static const char *const project_classes[] = {
+    "Base",       "ConfigDict", "Engine",         "GUID",   "ORMModel",      "Schema",
+    "Settings",   "SoftDeleteMixin", "TestClient", "TimestampMixin", "TypeDecorator"};
+
+static const char *const schema_suffixes[] = {"Create", "Update", "Read", "Page"};
+
+static bool project_class(const char *name)
+{
+    for (size_t i = 0; i < sizeof(project_classes) / sizeof(project_classes[0]); i++)
+        if (!strcmp(name, project_classes[i]))
+            return true;
+    return false;
+}
+
+/* The table (other than self) whose schema classes include name, or -1. */
+static int schema_class_owner(arch *a, const char *name, int self)
+{
+    for (size_t i = 0; i < a->s->n_tables; i++) {
+        const char *cls = a->s->tables[i].class_name;
+        size_t n = strlen(cls);
+        if ((int)i == self || strncmp(name, cls, n))
+            continue;
+        for (size_t k = 0; k < sizeof(schema_suffixes) / sizeof(schema_suffixes[0]); k++)
+            if (!strcmp(name + n, schema_suffixes[k]))
+                return (int)i;
+    }
+    return -1;
+}
+
+/* Whether an enum class name is taken: by a model class, a schema class, a
+ * class of the project, or an enum named before (table upto_t, column upto_c). */
 static bool name_taken(arch *a, const char *name, size_t upto_t, size_t upto_c)
 {
+    if (project_class(name) || schema_class_owner(a, name, -1) >= 0)
+        return true;
     for (size_t i = 0; i < a->s->n_tables; i++) {
         if (!strcmp(a->s->tables[i].class_name, name))
             return true;
         for (size_t k = 0; k < a->s->tables[i].n_columns; k++) {
             const char *e;
             if (i > upto_t || (i == upto_t && k >= upto_c))
-                return false;
+                break;
             e = a->t[i].enum_class[k];
             if (e && !strcmp(e, name))
                 return true;
@@ -799,7 +860,11 @@ static void prepass(arch *a)
         size_t n_pk = 0;
         ti->snake = snake(a, t->class_name);
         ti->pk = -1;
-        ti->api_path = fmt(a, API_PREFIX "/%s", t->table_name);
+        {
+            const char *route = jget_str(advice(a, "route_path", t->table_name, NULL), "value");
+            ti->route = route ? fmt(a, "%s", route) : fmt(a, "/%s", t->table_name);
+        }
+        ti->api_path = fmt(a, API_PREFIX "%s", ti->route);
         ti->enum_class = bb_arena_alloc(&a->arena, (t->n_columns + 1) * sizeof(char *));
         ti->keys = bb_arena_alloc(&a->arena, (t->n_columns + 1) * sizeof(int));
         ti->members = bb_arena_alloc(&a->arena, (t->n_columns + 1) * sizeof(char **));
@@ -1390,6 +1455,88 @@ static void plan_model(arch *a, int ti, cJSON *m)
 
 /* ---- schemas ---------------------------------------------------------------- */
 
+/*
+ * The Python literal of the model's example value for column ci, NULL when
+ * none was advised or it does not read as a value of the column's type
+ * (numbers for integers, true/false for booleans; other types as strings).
+ */
+static const char *example_literal(arch *a, int ti, int ci)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    const char *v =
+        jget_str(advice(a, "example", a->s->tables[ti].table_name, c->name), "value");
+    if (!v || !*v)
+        return NULL;
+    switch (type_of(a, c)) {
+    case BB_TYPE_INTEGER:
+    case BB_TYPE_BIGINTEGER:
+    case BB_TYPE_SMALLINTEGER: {
+        char *end;
+        long long n;
+        errno = 0;
+        n = strtoll(v, &end, 10);
+        if (errno || *end || end == v)
+            return NULL;
+        if (type_of(a, c) == BB_TYPE_SMALLINTEGER ? (n < -32768 || n > 32767)
+            : type_of(a, c) == BB_TYPE_INTEGER    ? (n < -2147483648LL || n > 2147483647LL)
+                                                  : false)
+            return NULL;
+        return fmt(a, "%lld", n);
+    }
+    case BB_TYPE_BOOLEAN:
+        return !strcmp(v, "true") ? "True" : !strcmp(v, "false") ? "False" : NULL;
+    case BB_TYPE_JSON:
+    case BB_TYPE_LARGEBINARY:
+        return NULL;
+    case BB_TYPE_ENUM: {
+        const bb_column *src = enum_source(a, ti, ci);
+        for (size_t i = 0; i < src->n_enum_values; i++)
+            if (!strcmp(src->enum_values[i], v))
+                return lit(a, v);
+        return NULL;
+    }
+    case BB_TYPE_STRING:
+        if (storage(a, c)->length > 0) {
+            size_t chars = 0;
+            for (const char *p = v; *p; p++)
+                chars += ((unsigned char)*p & 0xC0) != 0x80;
+            if (chars > (size_t)storage(a, c)->length)
+                return NULL;
+        }
+        return lit(a, v);
+    default:
+        return lit(a, v);
+    }
+}
+
+/*
+ * Whether the tests may send the example instead of their own value: a
+ * string, enum, boolean or integer that no key, unique constraint or check
+ * involves (the tests need unique rows and cannot know what a check allows).
+ */
+static bool example_for_tests(arch *a, int ti, int ci)
+{
+    const bb_table *t = &a->s->tables[ti];
+    const bb_column *c = &t->columns[ci];
+    bb_col_type bt = type_of(a, c);
+    if (c->primary_key || c->fk_target || c->unique ||
+        !(bt == BB_TYPE_STRING || bt == BB_TYPE_TEXT || bt == BB_TYPE_ENUM ||
+          bt == BB_TYPE_BOOLEAN || is_integer(bt)))
+        return false;
+    for (size_t i = 0; i < t->n_uniques; i++)
+        for (size_t k = 0; k < t->uniques[i].n_columns; k++)
+            if (!strcmp(t->uniques[i].columns[k], c->name))
+                return false;
+    for (size_t i = 0; i < t->n_indexes; i++)
+        for (size_t k = 0; t->indexes[i].unique && k < t->indexes[i].n_columns; k++)
+            if (!strcmp(t->indexes[i].columns[k], c->name))
+                return false;
+    for (size_t i = 0; i < t->n_checks; i++)
+        if (t->checks[i].expression && strstr(t->checks[i].expression, c->name))
+            return false;
+    return example_literal(a, ti, ci) != NULL;
+}
+
 /* One Pydantic field line: name: type = default-or-Field(...). */
 static const char *field_code(arch *a, int ti, int ci, int mode, imports *im)
 {
@@ -1426,6 +1573,8 @@ static const char *field_code(arch *a, int ti, int ci, int mode, imports *im)
     }
     if (c->description && mode != 1)
         list_add(a, &fargs, fmt(a, "description=%s", lit(a, c->description)));
+    if (mode == 0 && example_literal(a, ti, ci))
+        list_add(a, &fargs, fmt(a, "examples=[%s]", example_literal(a, ti, ci)));
     if (optional) {
         imp(a, im, "typing", "Optional");
         ty = fmt(a, "Optional[%s]", ty);
@@ -1596,7 +1745,32 @@ static void plan_routes(arch *a, int ti, cJSON *m)
 
     list_add(a, &params, "limit: int = Query(20, ge=1, le=MAX_LIMIT)");
     list_add(a, &params, "offset: int = Query(0, ge=0)");
-    list_add(a, &params, fmt(a, "sort: str = %s", lit(a, t->columns[inf->keys[0]].name)));
+    /* Model advice: the default sort, searchable columns (a `q` parameter). */
+    const char *sort_default = t->columns[inf->keys[0]].name;
+    {
+        const cJSON *ds = advice(a, "default_sort", t->table_name, NULL);
+        const char *col = jget_str(ds, "column");
+        int ci = col ? bb_table_column_index(t, col) : -1;
+        if (ci >= 0 && type_of(a, &t->columns[ci]) != BB_TYPE_JSON &&
+            type_of(a, &t->columns[ci]) != BB_TYPE_LARGEBINARY)
+            sort_default = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ds, "descending"))
+                               ? fmt(a, "-%s", t->columns[ci].name)
+                               : t->columns[ci].name;
+    }
+    list search = {0};
+    for (size_t k = 0; k < t->n_columns; k++) {
+        bb_col_type bt = type_of(a, &t->columns[k]);
+        if ((bt == BB_TYPE_STRING || bt == BB_TYPE_TEXT || bt == BB_TYPE_ENUM) &&
+            advice(a, "searchable", t->table_name, t->columns[k].name))
+            list_add(a, &search, fmt(a, "%s.%s", cls, t->columns[k].name));
+    }
+    list_add(a, &params, fmt(a, "sort: str = %s", lit(a, sort_default)));
+    if (search.n) {
+        imp(a, &im, "typing", "Optional");
+        imp(a, &im, "app.api.crud", "search_condition");
+        list_add(a, &params, "q: Optional[str] = None");
+        a->uses_search = true;
+    }
     if (t->use_soft_delete)
         list_add(a, &params, "include_deleted: bool = False");
 
@@ -1604,7 +1778,10 @@ static void plan_routes(arch *a, int ti, cJSON *m)
         const bb_column *c = &t->columns[k];
         bb_col_type bt = type_of(a, c);
         list_add(a, &cols, lit(a, c->name));
-        if ((sortable(bt) || c->primary_key) &&
+        bool advised = advice(a, "sortable", t->table_name, c->name) ||
+                       !strcmp(sort_default + (*sort_default == '-'), c->name);
+        if ((sortable(bt) || c->primary_key ||
+             (advised && bt != BB_TYPE_JSON && bt != BB_TYPE_LARGEBINARY)) &&
             (!c->from_mixin || !strcmp(c->name, "created_at") || !strcmp(c->name, "updated_at"))) {
             list_add(a, &sorts, fmt(a, "%s: %s.%s", lit(a, c->name), cls, c->name));
             jpush_str(a, sort_names, c->name);
@@ -1613,8 +1790,10 @@ static void plan_routes(arch *a, int ti, cJSON *m)
         if (!c->from_mixin && (!c->primary_key || inf->n_keys > 1) && filterable(bt) &&
             (c->index || c->unique || bt == BB_TYPE_ENUM || bt == BB_TYPE_BOOLEAN ||
              c->fk_target || c->primary_key)) {
-            const char *pname = reserved_param(c->name) ? fmt(a, "%s_filter", c->name) : c->name;
-            const char *query = control_param(c->name) ? pname : c->name;
+            bool is_q = search.n && !strcmp(c->name, "q");
+            const char *pname =
+                reserved_param(c->name) || is_q ? fmt(a, "%s_filter", c->name) : c->name;
+            const char *query = control_param(c->name) || is_q ? pname : c->name;
             const char *ty = py_type(a, ti, (int)k, &im);
             imp(a, &im, "typing", "Optional");
             if (pname != query)
@@ -1672,6 +1851,11 @@ static void plan_routes(arch *a, int ti, cJSON *m)
     jbool(a, m, "composite_key", inf->n_keys > 1);
     jstr(a, m, "key_path", key.path);
 
+    jbool(a, m, "has_search", search.n > 0);
+    if (search.n == 1)
+        jstr(a, m, "search_line", wrap(a, 0, fmt(a, "SEARCH_FIELDS = (%s,)", search.v[0])));
+    else if (search.n)
+        jstr(a, m, "search_line", call(a, 0, "SEARCH_FIELDS = ", &search, ""));
     if (cols.n == 1)
         jstr(a, m, "columns_line", wrap(a, 0, fmt(a, "COLUMNS = (%s,)", cols.v[0])));
     else
@@ -1689,7 +1873,7 @@ static void plan_routes(arch *a, int ti, cJSON *m)
     /* Lines that hold the class or table name, wrapped for long names. */
     jstr(a, m, "router_line",
          wrap(a, 0,
-              fmt(a, "router = APIRouter(prefix=\"/%s\", tags=[\"%s\"])", t->table_name,
+              fmt(a, "router = APIRouter(prefix=\"%s\", tags=[\"%s\"])", inf->route,
                   t->table_name)));
     jstr(a, m, "dec_list", wrap(a, 0, fmt(a, "@router.get(\"\", response_model=%sPage)", cls)));
     jstr(a, m, "dec_create",
@@ -1766,6 +1950,8 @@ static const char *test_value(arch *a, int ti, int ci, imports *im)
 {
     const bb_column *c = &a->s->tables[ti].columns[ci];
     const bb_column *st = storage(a, c);
+    if (example_for_tests(a, ti, ci))
+        return example_literal(a, ti, ci);
     switch (type_of(a, c)) {
     case BB_TYPE_STRING:
         imp(a, im, "tests.factories", "text_value");
@@ -1877,7 +2063,8 @@ static void plan_factory(arch *a, int ti, cJSON *m)
         list_add(a, &entries,
                  fmt(a, "%s: %s", lit(a, c->name), test_value(a, ti, (int)k, &scratch)));
         bb_col_type bt = type_of(a, c);
-        uses_n |= bt != BB_TYPE_BOOLEAN && bt != BB_TYPE_ENUM && bt != BB_TYPE_UUID;
+        uses_n |= bt != BB_TYPE_BOOLEAN && bt != BB_TYPE_ENUM && bt != BB_TYPE_UUID &&
+                  !example_for_tests(a, ti, (int)k);
     }
     jbool(a, m, "uses_n", uses_n);
     jstr(a, m, "body_line",
@@ -1993,6 +2180,23 @@ static void plan_tests(arch *a, int ti, cJSON *m)
              wrap(a, 4,
                   fmt(a, "field, query = %s, %s", lit(a, c->name),
                       lit(a, filter_query(a, c->name)))));
+    }
+    {
+        /* The `q` search of advised searchable columns. */
+        list names = {0};
+        for (size_t k = 0; k < t->n_columns; k++) {
+            bb_col_type bt = type_of(a, &t->columns[k]);
+            if ((bt == BB_TYPE_STRING || bt == BB_TYPE_TEXT || bt == BB_TYPE_ENUM) &&
+                advice(a, "searchable", t->table_name, t->columns[k].name))
+                list_add(a, &names, lit(a, t->columns[k].name));
+        }
+        if (names.n) {
+            cJSON *q = jobj(a, m, "test_search");
+            jstr(a, q, "field_line", wrap(a, 4, fmt(a, "field = %s", names.v[0])));
+            jstr(a, q, "search_line",
+                 names.n == 1 ? wrap(a, 0, fmt(a, "SEARCH = (%s,)", names.v[0]))
+                              : call(a, 0, "SEARCH = ", &names, ""));
+        }
     }
     if (update_col >= 0) {
         const bb_column *c = &t->columns[update_col];
@@ -2129,6 +2333,15 @@ static void plan_models_init(arch *a, cJSON *plan)
     jstr(a, plan, "models_all", wrap(a, 0, fmt(a, "__all__ = [%s]", join(a, &all, ", "))));
 }
 
+/* The number of segments of a route path ("/a/b": 2). */
+static size_t path_depth(const char *route)
+{
+    size_t n = 0;
+    for (; *route; route++)
+        n += *route == '/';
+    return n ? n : 1;
+}
+
 static void plan_router(arch *a, cJSON *plan)
 {
     imports im = {0};
@@ -2147,18 +2360,25 @@ static void plan_router(arch *a, cJSON *plan)
         any |= a->t[i].routes;
     if (any)
         imp(a, &im, "app.api.routes", "custom");
+    /* Deeper paths first (an advised /doctors/visits before /doctors, whose
+     * /{item_id} would take it), else schema order. */
+    size_t depth_max = 1;
+    for (size_t i = 0; i < a->s->n_tables; i++)
+        if (path_depth(a->t[i].route) > depth_max)
+            depth_max = path_depth(a->t[i].route);
+    for (size_t depth = depth_max; depth >= 1; depth--)
     for (size_t i = 0; i < a->s->n_tables; i++) {
         const bb_table *t = &a->s->tables[i];
-        if (!a->t[i].routes)
+        if (!a->t[i].routes || path_depth(a->t[i].route) != depth)
             continue;
         /* The custom router first: its fixed paths (/posts/summary) must win
          * over the generated /posts/{item_id}. */
         jpush_code(a, inc,
                    wrap(a, 0,
                         fmt(a,
-                            "api_router.include_router(custom.%s.router, prefix=\"/%s\", "
+                            "api_router.include_router(custom.%s.router, prefix=\"%s\", "
                             "tags=[\"%s\"])",
-                            t->table_name, t->table_name, t->table_name)));
+                            t->table_name, a->t[i].route, t->table_name)));
         jpush_code(a, inc,
                    wrap(a, 0, fmt(a, "api_router.include_router(%s.router)", t->table_name)));
     }
@@ -2249,6 +2469,124 @@ static void plan_files(arch *a, cJSON *plan)
     }
 }
 
+/* ---- names the architect generates ------------------------------------------ */
+
+/* A generated SQL identifier longer than PostgreSQL keeps (63 bytes): an
+ * error for PostgreSQL, which would truncate it silently, else a warning. */
+static void check_length(arch *a, const char *ident, const char *what, const char *pointer,
+                         size_t offset, const char *hint)
+{
+    size_t n = strlen(ident);
+    if (a->rc || n <= 63)
+        return;
+    (void)bb_diag_add(a->diags,
+                      a->s->db_type == BB_DB_POSTGRESQL ? BB_ERROR : BB_WARNING, "BB0752",
+                      pointer, offset, hint,
+                      "the generated %s name '%s' is %zu bytes, over PostgreSQL's 63-byte limit",
+                      what, ident, n);
+}
+
+static void check_names(arch *a)
+{
+    const bb_schema *s = a->s;
+    list assoc = {0};
+    if (!a->diags)
+        return;
+    for (size_t i = 0; i < s->n_tables && !a->rc; i++) {
+        const bb_table *t = &s->tables[i];
+        int owner;
+        if (project_class(t->class_name))
+            (void)bb_diag_add(a->diags, BB_ERROR, "BB0750", t->pointer, t->offset,
+                              "choose another class_name (e.g. prefix it with the project's "
+                              "domain)",
+                              "class_name '%s' is a class the generated project defines itself",
+                              t->class_name);
+        owner = schema_class_owner(a, t->class_name, (int)i);
+        if (owner >= 0)
+            (void)bb_diag_add(a->diags, BB_ERROR, "BB0751", t->pointer, t->offset,
+                              "rename one of the two classes",
+                              "class_name '%s' is also the name of a request or response schema "
+                              "of table '%s' (class %s)",
+                              t->class_name, s->tables[owner].table_name,
+                              s->tables[owner].class_name);
+        if (a->t[i].n_keys)
+            check_length(a, fmt(a, "pk_%s", t->table_name), "primary key constraint",
+                         t->pointer, t->offset, "shorten the table name");
+        for (size_t k = 0; k < t->n_columns; k++) {
+            const bb_column *c = &t->columns[k];
+            int tci, tti = fk_target(a, c, &tci);
+            if (c->index && !c->primary_key)
+                check_length(a, fmt(a, "ix_%s_%s", t->table_name, c->name), "index", c->pointer,
+                             c->offset,
+                             "drop \"index\" and add an index with an explicit \"name\" to the "
+                             "table's \"indexes\"");
+            else if (c->unique && !c->primary_key)
+                check_length(a, fmt(a, "uq_%s_%s", t->table_name, c->name), "unique constraint",
+                             c->pointer, c->offset,
+                             "drop \"unique\" and add a unique constraint with an explicit "
+                             "\"name\" to the table's \"unique\"");
+            if (tti >= 0)
+                check_length(a,
+                             fmt(a, "fk_%s_%s_%s", t->table_name, c->name,
+                                 s->tables[tti].table_name),
+                             "foreign key constraint", c->pointer, c->offset,
+                             "shorten the column or table names");
+            if (a->t[i].enum_class[k])
+                check_length(a, fmt(a, "%s_%s", t->table_name, c->name), "enum type", c->pointer,
+                             c->offset, "shorten the column or table name");
+        }
+        for (size_t k = 0; k < t->n_uniques; k++)
+            if (!t->uniques[k].name)
+                check_length(a,
+                             fmt(a, "uq_%s_%s", t->table_name,
+                                 name_list(a, t->uniques[k].columns, t->uniques[k].n_columns, "_",
+                                           false)),
+                             "unique constraint", t->uniques[k].pointer, t->uniques[k].offset,
+                             "give the unique constraint an explicit \"name\"");
+        for (size_t k = 0; k < t->n_indexes; k++)
+            if (!t->indexes[k].name)
+                check_length(a,
+                             fmt(a, "ix_%s_%s", t->table_name,
+                                 name_list(a, t->indexes[k].columns, t->indexes[k].n_columns, "_",
+                                           false)),
+                             "index", t->indexes[k].pointer, t->indexes[k].offset,
+                             "give the index an explicit \"name\"");
+        for (size_t k = 0; k < t->n_checks; k++)
+            check_length(a,
+                         fmt(a, "ck_%s_%s", t->table_name,
+                             t->checks[k].name ? t->checks[k].name : fmt(a, "%zu", k + 1)),
+                         "check constraint", t->checks[k].pointer, t->checks[k].offset,
+                         "give the check a shorter \"name\" (it becomes ck_<table>_<name>)");
+        for (size_t r = 0; r < t->n_rels; r++) {
+            const bb_relationship *rel = &t->rels[r];
+            int target = rel_target(a, rel);
+            bool seen = false;
+            if (rel->kind != BB_REL_MANY_TO_MANY || rel->through_index >= 0 || rel->through ||
+                target < 0 || !rel->assoc_table || a->t[i].pk < 0 || a->t[target].pk < 0)
+                continue;
+            for (size_t d = 0; d < assoc.n; d++)
+                seen |= !strcmp(assoc.v[d], rel->assoc_table);
+            if (seen)
+                continue;
+            list_add(a, &assoc, rel->assoc_table);
+            const char *hint = "name the association table with \"through\" (a table of the "
+                               "schema)";
+            check_length(a, rel->assoc_table, "association table", rel->pointer, rel->offset,
+                         hint);
+            check_length(a, fmt(a, "pk_%s", rel->assoc_table), "primary key constraint",
+                         rel->pointer, rel->offset, hint);
+            for (int sd = 0; sd < 2; sd++) {
+                const bb_table *st = &s->tables[sd ? target : (int)i];
+                int pk = a->t[sd ? target : (int)i].pk;
+                check_length(a,
+                             fmt(a, "fk_%s_%s_%s_%s", rel->assoc_table,
+                                 snake(a, st->class_name), st->columns[pk].name, st->table_name),
+                             "foreign key constraint", rel->pointer, rel->offset, hint);
+            }
+        }
+    }
+}
+
 /* ---- the plan ----------------------------------------------------------------------- */
 
 static void plan_all(arch *a, cJSON *plan)
@@ -2262,6 +2600,7 @@ static void plan_all(arch *a, cJSON *plan)
     prepass(a);
     if (a->rc)
         return; /* the per-table facts are incomplete */
+    check_names(a);
     plan_project(a, plan);
     order = jarr(a, plan, "build_order");
     for (size_t i = 0; i < s->n_build_order; i++)
@@ -2299,6 +2638,7 @@ static void plan_all(arch *a, cJSON *plan)
             plan_factory(a, (int)i, f);
         }
     }
+    jbool(a, plan, "uses_search", a->uses_search);
     plan_models_init(a, plan);
     plan_router(a, plan);
     plan_files(a, plan);
@@ -2306,6 +2646,12 @@ static void plan_all(arch *a, cJSON *plan)
 
 int bb_architect_plan(const bb_schema *s, const bb_pipeline_opts *opts, bb_diags *diags,
                       cJSON **plan)
+{
+    return bb_architect_plan_advised(s, opts, NULL, diags, plan);
+}
+
+int bb_architect_plan_advised(const bb_schema *s, const bb_pipeline_opts *opts,
+                              const cJSON *decisions, bb_diags *diags, cJSON **plan)
 {
     arch a;
     cJSON *p;
@@ -2316,6 +2662,7 @@ int bb_architect_plan(const bb_schema *s, const bb_pipeline_opts *opts, bb_diags
     memset(&a, 0, sizeof(a));
     a.s = s;
     a.diags = diags;
+    a.advice = decisions;
     bb_arena_init(&a.arena, ARENA_MAX);
     p = cJSON_CreateObject();
     if (!p) {

@@ -35,4 +35,17 @@ typedef struct cJSON cJSON;
 int bb_architect_plan(const bb_schema *s, const bb_pipeline_opts *opts, bb_diags *diags,
                       cJSON **plan) BB_WUR;
 
+/*
+ * The same plan with a language model's accepted proposals applied
+ * (decisions: the array bb_advisor_check_proposals() returns, borrowed):
+ * "route_path" sets the table's path under /api/v1, "searchable" adds the
+ * column to the list's `q` search, "sortable" and "default_sort" extend the
+ * sort whitelist and set the default `sort`, "example" puts the value in the
+ * Create schema's `examples` and, where the tests can use it safely, in the
+ * test data. Decisions that do not fit the schema are ignored. NULL
+ * decisions give exactly bb_architect_plan()'s plan.
+ */
+int bb_architect_plan_advised(const bb_schema *s, const bb_pipeline_opts *opts,
+                              const cJSON *decisions, bb_diags *diags, cJSON **plan) BB_WUR;
+
 #endif

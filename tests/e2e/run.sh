@@ -9,7 +9,8 @@
 #
 # Without arguments: schemas/*.json (except backbone.schema.json),
 # ../shared/compat/backbone-ai/examples/*.json and the edge cases beside this
-# script (tests/e2e/*.json). E2E_NO_PG=1 skips PostgreSQL.
+# script (tests/e2e/*.json), then schemas/shop.json generated with the advice
+# of a fake model (tests/e2e/advice.py). E2E_NO_PG=1 skips PostgreSQL.
 set -u
 
 : "${BACKBONE:?set BACKBONE to the backbone binary}"
@@ -177,6 +178,43 @@ for schema in $schemas; do
         step "$base: schemas under Pydantic 2" import_schemas "$out" "$py2"
     fi
 done
+
+# generate_advised SCHEMA OUT: `generate --llm advise` against the fake model
+# of tests/fake_llm, answering with tests/e2e/advice.py's proposals.
+generate_advised() {
+    "$PY" "$here/advice.py" > "$work/advice.json" || return 1
+    rm -f "$work/fake.port"
+    "$PY" "$root/tests/fake_llm/fake_llm.py" --script "$work/advice.json" \
+        --log "$work/fake.log" --port-file "$work/fake.port" &
+    fake=$!
+    i=0
+    while [ ! -s "$work/fake.port" ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.01; done
+    OPENAI_API_KEY=sk-e2e BACKBONE_LLM_PROVIDER=openai BACKBONE_LLM_MODEL=fake \
+        BACKBONE_LLM_BASE_URL="http://127.0.0.1:$(cat "$work/fake.port")" BACKBONE_LLM_CACHE=off \
+        "$BACKBONE" generate -q --no-python --llm advise "$1" -o "$2"
+    rc=$?
+    kill "$fake" 2>/dev/null
+    wait "$fake" 2>/dev/null
+    [ $rc = 0 ] || return 1
+    grep -q 'prefix="/catalog/products"' "$2/app/api/routes/products.py" &&
+        grep -q 'sort: str = "-price"' "$2/app/api/routes/products.py" &&
+        grep -q "def test_search_ignores_case_and_wildcards" "$2/tests/test_products.py" &&
+        grep -q 'examples=\["Blue mug"\]' "$2/app/schemas/products.py"
+}
+
+if [ $# -eq 0 ]; then
+    n=$((n + 1))
+    out="$work/out/$n-advised"
+    echo "== shop, advised by a (fake) model"
+    step "advised: generate" generate_advised "$root/schemas/shop.json" "$out"
+    if [ -d "$out/app" ]; then
+        step "advised: black, isort, flake8" check_style "$out"
+        step "advised: pytest on SQLite" run_pytest "$out"
+        if [ "$have_pg" = 1 ]; then
+            step "advised: pytest on PostgreSQL" run_pytest_pg "$out" "e2e_$n"
+        fi
+    fi
+fi
 
 step "migrations: schemas/evolution on SQLite and PostgreSQL" sh "$here/migrations.sh"
 echo "e2e: $passed passed, $failed failed"

@@ -421,6 +421,192 @@ static void test_composite_keys_get_routes_by_the_whole_key(void **state)
     cJSON_Delete(plan);
 }
 
+/* The first diagnostic with code planning src adds, or NULL. The plan must
+ * still be made (the pipeline stops on the errors). */
+static bb_diag found;
+static char found_pointer[128], found_message[512], found_hint[512];
+
+static const bb_diag *plan_diag(const char *src, const char *code)
+{
+    bb_diags d;
+    bb_schema *s = NULL;
+    bb_pipeline_opts o;
+    cJSON *plan = NULL;
+    const bb_diag *hit = NULL;
+    bb_pipeline_opts_default(&o);
+    bb_diags_init(&d, "inline.json", src, strlen(src));
+    assert_int_equal(bb_frontend("inline.json", src, strlen(src), &o.limits, &d, &s), BB_OK);
+    assert_int_equal(bb_architect_plan(s, &o, &d, &plan), BB_OK);
+    for (size_t i = 0; i < d.n && !hit; i++)
+        if (!strcmp(d.items[i].code, code)) {
+            found = d.items[i];
+            snprintf(found_pointer, sizeof(found_pointer), "%s", found.pointer);
+            snprintf(found_message, sizeof(found_message), "%s", found.message);
+            snprintf(found_hint, sizeof(found_hint), "%s", found.hint ? found.hint : "");
+            found.pointer = found_pointer;
+            found.message = found_message;
+            found.hint = found_hint;
+            hit = &found;
+        }
+    cJSON_Delete(plan);
+    bb_schema_free(s);
+    bb_diags_free(&d);
+    return hit;
+}
+
+#define TABLE(name, cls, cols)                                                                 \
+    "{\"table_name\": \"" name "\", \"class_name\": \"" cls "\", \"columns\": [{\"name\": "       \
+    "\"id\", \"type\": \"Integer\", \"primary_key\": true}" cols "]}"
+#define SCHEMA(db, tables) "{\"project_name\": \"p\", \"db_type\": \"" db "\", \"schema\": [" tables "]}"
+
+static void test_class_names_of_the_project_are_refused(void **state)
+{
+    (void)state;
+    const bb_diag *g =
+        plan_diag(SCHEMA("sqlite", TABLE("stamps", "TimestampMixin", "")), "BB0750");
+    assert_non_null(g);
+    assert_int_equal(g->severity, BB_ERROR);
+    assert_string_equal(g->pointer, "/schema/0");
+    assert_contains(g->message, "TimestampMixin");
+    assert_null(plan_diag(SCHEMA("sqlite", TABLE("stamps", "Stamp", "")), "BB0750"));
+}
+
+static void test_class_names_that_are_schema_classes_of_another_table_are_refused(void **state)
+{
+    (void)state;
+    const bb_diag *g = plan_diag(
+        SCHEMA("sqlite", TABLE("posts", "Post", "") "," TABLE("post_reads", "PostRead", "")),
+        "BB0751");
+    assert_non_null(g);
+    assert_string_equal(g->pointer, "/schema/1");
+    assert_contains(g->message, "'posts'");
+}
+
+static void test_enum_classes_avoid_schema_classes(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_text(SCHEMA(
+        "sqlite", TABLE("posts", "Post",
+                        ", {\"name\": \"read\", \"type\": \"Enum\", \"values\": [\"yes\", \"no\"]}")));
+    cJSON *e = cJSON_GetArrayItem(get(plan, "enums"), 0);
+    assert_string_equal(str(e, "class"), "PostRead2");
+    cJSON_Delete(plan);
+}
+
+#define LONG_TABLE "customer_loyalty_program_memberships"
+#define LONG_COLUMN "preferred_contact_channel"
+#define LONG_INDEX ", {\"name\": \"" LONG_COLUMN "\", \"type\": \"String\", \"index\": true}"
+
+static void test_generated_names_over_63_bytes_are_errors_on_postgresql(void **state)
+{
+    (void)state;
+    const bb_diag *g =
+        plan_diag(SCHEMA("postgresql", TABLE(LONG_TABLE, "Membership", LONG_INDEX)), "BB0752");
+    assert_non_null(g);
+    assert_int_equal(g->severity, BB_ERROR);
+    assert_string_equal(g->pointer, "/schema/0/columns/1");
+    assert_contains(g->message, "'ix_" LONG_TABLE "_" LONG_COLUMN "' is 65 bytes");
+    assert_contains(g->hint, "\"name\"");
+    /* Elsewhere a warning: the schema would not move to PostgreSQL as is. */
+    g = plan_diag(SCHEMA("sqlite", TABLE(LONG_TABLE, "Membership", LONG_INDEX)), "BB0752");
+    assert_non_null(g);
+    assert_int_equal(g->severity, BB_WARNING);
+    /* An explicit name is the fix. */
+    assert_null(plan_diag(SCHEMA("postgresql",
+                                 "{\"table_name\": \"" LONG_TABLE "\", \"class_name\": \"M\", "
+                                 "\"columns\": [{\"name\": \"id\", \"type\": \"Integer\", "
+                                 "\"primary_key\": true}, {\"name\": \"" LONG_COLUMN
+                                 "\", \"type\": \"String\"}], \"indexes\": [{\"name\": "
+                                 "\"ix_contact\", \"columns\": [\"" LONG_COLUMN "\"]}]}"),
+                          "BB0752"));
+}
+
+static void test_long_automatic_association_tables_point_at_through(void **state)
+{
+    (void)state;
+    const bb_diag *g = plan_diag(
+        SCHEMA("postgresql",
+               "{\"table_name\": \"" LONG_TABLE "\", \"class_name\": \"Membership\", "
+               "\"columns\": [{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}], "
+               "\"relationships\": [{\"target_table\": \"benefit_catalogue_entries\", "
+               "\"target_class\": \"Benefit\", \"type\": \"many_to_many\"}]},"
+               "{\"table_name\": \"benefit_catalogue_entries\", \"class_name\": \"Benefit\", "
+               "\"columns\": [{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]}"),
+        "BB0752");
+    assert_non_null(g);
+    assert_string_equal(g->pointer, "/schema/0/relationships/0");
+    assert_contains(g->hint, "\"through\"");
+}
+
+/* Plans path with the model decisions given as JSON text. */
+static cJSON *plan_advised(const char *path, const char *decisions)
+{
+    size_t len;
+    char *src = tu_read_file(path, &len);
+    bb_diags d;
+    bb_schema *s = NULL;
+    bb_pipeline_opts o;
+    cJSON *plan = NULL, *dec = decisions ? cJSON_Parse(decisions) : NULL;
+    bb_pipeline_opts_default(&o);
+    bb_diags_init(&d, path, src, len);
+    assert_int_equal(bb_frontend(path, src, len, &o.limits, &d, &s), BB_OK);
+    assert_int_equal(bb_architect_plan_advised(s, &o, dec, &d, &plan), BB_OK);
+    cJSON_Delete(dec);
+    bb_schema_free(s);
+    bb_diags_free(&d);
+    free(src);
+    return plan;
+}
+
+static void test_model_advice_changes_paths_sort_search_and_examples(void **state)
+{
+    (void)state;
+    cJSON *plan = plan_advised(
+        "schemas/shop.json",
+        "[{\"kind\": \"route_path\", \"table\": \"products\", \"value\": \"/catalog/products\"},"
+        " {\"kind\": \"searchable\", \"table\": \"products\", \"column\": \"name\"},"
+        " {\"kind\": \"default_sort\", \"table\": \"products\", \"column\": \"price\","
+        "  \"descending\": true},"
+        " {\"kind\": \"sortable\", \"table\": \"customer_profiles\", \"column\": \"display_name\"},"
+        " {\"kind\": \"example\", \"table\": \"products\", \"column\": \"name\", \"value\": \"Mug\"},"
+        " {\"kind\": \"example\", \"table\": \"products\", \"column\": \"sku\", \"value\": \"S-1\"},"
+        " {\"kind\": \"example\", \"table\": \"products\", \"column\": \"stock\", \"value\": \"x\"}]");
+    cJSON *m = model(plan, "products");
+    assert_string_equal(str(m, "api_path"), "/api/v1/catalog/products");
+    assert_contains(str(m, "router_line"), "prefix=\"/catalog/products\"");
+    assert_contains(str(m, "sig_list"), "sort: str = \"-price\"");
+    assert_contains(str(m, "sig_list"), "q: Optional[str] = None");
+    assert_string_equal(str(m, "search_line"), "SEARCH_FIELDS = (Product.name,)");
+    assert_true(cJSON_IsTrue(get(plan, "uses_search")));
+    assert_non_null(get(m, "test_search"));
+    /* Examples: in the Create schema, and in the tests where that is safe
+     * (not for the unique sku); one that is not a number is dropped. */
+    char *text = cJSON_PrintUnformatted(m);
+    assert_contains(text, "examples=[\\\"Mug\\\"]");
+    assert_contains(text, "examples=[\\\"S-1\\\"]");
+    assert_null(strstr(text, "examples=[x]"));
+    cJSON_free(text);
+    cJSON *f = cJSON_GetArrayItem(get(plan, "factories"), 1);
+    assert_string_equal(str(f, "class"), "Product");
+    assert_contains(str(f, "body_line"), "\"name\": \"Mug\"");
+    assert_contains(str(f, "body_line"), "\"sku\": text_value(");
+    assert_contains(str(model(plan, "customer_profiles"), "sort_fields_line"), "\"display_name\"");
+    /* The deeper path is included first. */
+    assert_contains(str(cJSON_GetArrayItem(get(plan, "router_includes"), 0), "code"),
+                    "custom.products.router");
+    cJSON_Delete(plan);
+
+    /* No decisions: exactly the plan without a model. */
+    cJSON *x = plan_advised("schemas/shop.json", NULL), *y = plan_file("schemas/shop.json");
+    char *px = cJSON_PrintUnformatted(x), *py = cJSON_PrintUnformatted(y);
+    assert_string_equal(px, py);
+    assert_false(cJSON_IsTrue(get(y, "uses_search")));
+    cJSON_free(px);
+    cJSON_free(py);
+    cJSON_Delete(x);
+    cJSON_Delete(y);
+}
+
 static void test_allocation_failures_are_clean(void **state)
 {
     (void)state;
@@ -469,6 +655,12 @@ int main(void)
         cmocka_unit_test(test_backbone_ai_examples_plan),
         cmocka_unit_test(test_enum_members_are_valid_unique_and_transliterated),
         cmocka_unit_test(test_composite_keys_get_routes_by_the_whole_key),
+        cmocka_unit_test(test_class_names_of_the_project_are_refused),
+        cmocka_unit_test(test_class_names_that_are_schema_classes_of_another_table_are_refused),
+        cmocka_unit_test(test_enum_classes_avoid_schema_classes),
+        cmocka_unit_test(test_generated_names_over_63_bytes_are_errors_on_postgresql),
+        cmocka_unit_test(test_long_automatic_association_tables_point_at_through),
+        cmocka_unit_test(test_model_advice_changes_paths_sort_search_and_examples),
         cmocka_unit_test(test_allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

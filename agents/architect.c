@@ -40,9 +40,9 @@ typedef struct imports {
 
 /* What the planner derives once per table. */
 typedef struct tinfo {
-    const char *snake;       /* "order_item": route function names */
-    int pk;                  /* the single primary key column, -1 when not one */
-    int *keys;               /* the primary key columns, in table order */
+    const char *snake; /* "order_item": route function names */
+    int pk;            /* the single primary key column, -1 when not one */
+    int *keys;         /* the primary key columns, in table order */
     size_t n_keys;
     bool routes;             /* gets CRUD routes and tests (has a primary key) */
     const char **enum_class; /* per column; NULL when not an enum */
@@ -765,8 +765,8 @@ static bool has_default(arch *a, int ti, int ci)
 
 /* Classes the generated project defines or imports beside the models. */
 static const char *const project_classes[] = {
-    "Base",       "ConfigDict", "Engine",         "GUID",   "ORMModel",      "Schema",
-    "Settings",   "SoftDeleteMixin", "TestClient", "TimestampMixin", "TypeDecorator"};
+    "Base",     "ConfigDict",      "Engine",     "GUID",           "ORMModel",     "Schema",
+    "Settings", "SoftDeleteMixin", "TestClient", "TimestampMixin", "TypeDecorator"};
 
 static const char *const schema_suffixes[] = {"Create", "Update", "Read", "Page"};
 
@@ -995,10 +995,10 @@ static void plan_enums(arch *a, cJSON *plan)
                  docstring(a, fmt(a, "Values of %s.%s.", t->table_name, c->name), 4));
             members = jarr(a, e, "members");
             for (size_t v = 0; v < c->n_enum_values && a->t[i].members[k]; v++)
-                jpush_code(a, members,
-                           wrap(a, 4,
-                                fmt(a, "%s = %s", a->t[i].members[k][v],
-                                    lit(a, c->enum_values[v]))));
+                jpush_code(
+                    a, members,
+                    wrap(a, 4,
+                         fmt(a, "%s = %s", a->t[i].members[k][v], lit(a, c->enum_values[v]))));
         }
     }
     jbool(a, plan, "has_enums", any);
@@ -1463,8 +1463,7 @@ static void plan_model(arch *a, int ti, cJSON *m)
 static const char *example_literal(arch *a, int ti, int ci)
 {
     const bb_column *c = &a->s->tables[ti].columns[ci];
-    const char *v =
-        jget_str(advice(a, "example", a->s->tables[ti].table_name, c->name), "value");
+    const char *v = jget_str(advice(a, "example", a->s->tables[ti].table_name, c->name), "value");
     if (!v || !*v)
         return NULL;
     switch (type_of(a, c)) {
@@ -1659,10 +1658,15 @@ static const char *filter_query(arch *a, const char *name)
 /* Names a function with a key in its path holds besides the key itself. */
 static bool key_reserved(const char *n)
 {
-    static const char *const words[] = {
-        "payload", "item",     "data",           "key",          "value",       "item_id",
-        "Response", "dump",    "columns_of",     "commit_or_raise", "get_or_404", "check_reference",
-        "fetch_related", "search_condition", "sort_clause", "Dict",     "UUID",        "APIRouter"};
+    static const char *const words[] = {"payload",       "item",
+                                        "data",          "key",
+                                        "value",         "item_id",
+                                        "Response",      "dump",
+                                        "columns_of",    "commit_or_raise",
+                                        "get_or_404",    "check_reference",
+                                        "fetch_related", "search_condition",
+                                        "sort_clause",   "Dict",
+                                        "UUID",          "APIRouter"};
     if (reserved_param(n))
         return true;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -1788,8 +1792,8 @@ static void plan_routes(arch *a, int ti, cJSON *m)
         }
         /* The columns of a composite key filter too (rows of one parent). */
         if (!c->from_mixin && (!c->primary_key || inf->n_keys > 1) && filterable(bt) &&
-            (c->index || c->unique || bt == BB_TYPE_ENUM || bt == BB_TYPE_BOOLEAN ||
-             c->fk_target || c->primary_key)) {
+            (c->index || c->unique || bt == BB_TYPE_ENUM || bt == BB_TYPE_BOOLEAN || c->fk_target ||
+             c->primary_key)) {
             bool is_q = search.n && !strcmp(c->name, "q");
             const char *pname =
                 reserved_param(c->name) || is_q ? fmt(a, "%s_filter", c->name) : c->name;
@@ -1885,8 +1889,7 @@ static void plan_routes(arch *a, int ti, cJSON *m)
     jstr(a, m, "dec_delete",
          wrap(a, 0, fmt(a, "@router.delete(\"%s\", status_code=204)", key.path)));
     jstr(a, m, "dec_restore",
-         wrap(a, 0,
-              fmt(a, "@router.post(\"%s/restore\", response_model=%sRead)", key.path, cls)));
+         wrap(a, 0, fmt(a, "@router.post(\"%s/restore\", response_model=%sRead)", key.path, cls)));
     jstr(a, m, "soft_condition",
          wrap(a, 8, fmt(a, "conditions.append(%s.is_deleted.is_(False))", cls)));
     jstr(a, m, "page_return",
@@ -1898,8 +1901,7 @@ static void plan_routes(arch *a, int ti, cJSON *m)
                   ? fmt(a, "return get_or_404(db, %s, %s, include_deleted)", cls, key.expr)
                   : fmt(a, "return get_or_404(db, %s, %s)", cls, key.expr)));
     jstr(a, m, "get_live",
-         wrap(a, 4,
-              fmt(a, "item = get_or_404(db, %s, %s, include_deleted=False)", cls, key.expr)));
+         wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s, include_deleted=False)", cls, key.expr)));
     jstr(a, m, "get_any", wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s)", cls, key.expr)));
     jstr(a, m, "sig_list", call(a, 0, fmt(a, "def list_%s", t->table_name), &params, " -> dict:"));
     jstr(a, m, "sig_create",
@@ -1910,13 +1912,12 @@ static void plan_routes(arch *a, int ti, cJSON *m)
                   sn, cls, cls)));
     jstr(a, m, "sig_read",
          wrap(a, 0,
-              t->use_soft_delete
-                  ? fmt(a,
-                        "def read_%s(%s, include_deleted: bool = False, db: "
-                        "Session = Depends(get_db)) -> %s:",
-                        sn, key.params, cls)
-                  : fmt(a, "def read_%s(%s, db: Session = Depends(get_db)) -> %s:", sn,
-                        key.params, cls)));
+              t->use_soft_delete ? fmt(a,
+                                       "def read_%s(%s, include_deleted: bool = False, db: "
+                                       "Session = Depends(get_db)) -> %s:",
+                                       sn, key.params, cls)
+                                 : fmt(a, "def read_%s(%s, db: Session = Depends(get_db)) -> %s:",
+                                       sn, key.params, cls)));
     jstr(a, m, "sig_update",
          wrap(a, 0,
               fmt(a,
@@ -1931,8 +1932,8 @@ static void plan_routes(arch *a, int ti, cJSON *m)
                   sn, key.params)));
     jstr(a, m, "sig_restore",
          wrap(a, 0,
-              fmt(a, "def restore_%s(%s, db: Session = Depends(get_db)) -> %s:", sn,
-                  key.params, cls)));
+              fmt(a, "def restore_%s(%s, db: Session = Depends(get_db)) -> %s:", sn, key.params,
+                  cls)));
     jstr(
         a, m, "link_sig",
         wrap(a, 0, fmt(a, "def _link(db: Session, item: %s, data: Dict[str, Any]) -> None:", cls)));
@@ -2367,21 +2368,21 @@ static void plan_router(arch *a, cJSON *plan)
         if (path_depth(a->t[i].route) > depth_max)
             depth_max = path_depth(a->t[i].route);
     for (size_t depth = depth_max; depth >= 1; depth--)
-    for (size_t i = 0; i < a->s->n_tables; i++) {
-        const bb_table *t = &a->s->tables[i];
-        if (!a->t[i].routes || path_depth(a->t[i].route) != depth)
-            continue;
-        /* The custom router first: its fixed paths (/posts/summary) must win
-         * over the generated /posts/{item_id}. */
-        jpush_code(a, inc,
-                   wrap(a, 0,
-                        fmt(a,
-                            "api_router.include_router(custom.%s.router, prefix=\"%s\", "
-                            "tags=[\"%s\"])",
-                            t->table_name, a->t[i].route, t->table_name)));
-        jpush_code(a, inc,
-                   wrap(a, 0, fmt(a, "api_router.include_router(%s.router)", t->table_name)));
-    }
+        for (size_t i = 0; i < a->s->n_tables; i++) {
+            const bb_table *t = &a->s->tables[i];
+            if (!a->t[i].routes || path_depth(a->t[i].route) != depth)
+                continue;
+            /* The custom router first: its fixed paths (/posts/summary) must win
+             * over the generated /posts/{item_id}. */
+            jpush_code(a, inc,
+                       wrap(a, 0,
+                            fmt(a,
+                                "api_router.include_router(custom.%s.router, prefix=\"%s\", "
+                                "tags=[\"%s\"])",
+                                t->table_name, a->t[i].route, t->table_name)));
+            jpush_code(a, inc,
+                       wrap(a, 0, fmt(a, "api_router.include_router(%s.router)", t->table_name)));
+        }
     jstr(a, plan, "router_imports", render_imports(a, &im));
     imports ci = {0};
     for (size_t i = 0; i < a->s->n_tables; i++)
@@ -2479,8 +2480,7 @@ static void check_length(arch *a, const char *ident, const char *what, const cha
     size_t n = strlen(ident);
     if (a->rc || n <= 63)
         return;
-    (void)bb_diag_add(a->diags,
-                      a->s->db_type == BB_DB_POSTGRESQL ? BB_ERROR : BB_WARNING, "BB0752",
+    (void)bb_diag_add(a->diags, a->s->db_type == BB_DB_POSTGRESQL ? BB_ERROR : BB_WARNING, "BB0752",
                       pointer, offset, hint,
                       "the generated %s name '%s' is %zu bytes, over PostgreSQL's 63-byte limit",
                       what, ident, n);
@@ -2510,8 +2510,8 @@ static void check_names(arch *a)
                               t->class_name, s->tables[owner].table_name,
                               s->tables[owner].class_name);
         if (a->t[i].n_keys)
-            check_length(a, fmt(a, "pk_%s", t->table_name), "primary key constraint",
-                         t->pointer, t->offset, "shorten the table name");
+            check_length(a, fmt(a, "pk_%s", t->table_name), "primary key constraint", t->pointer,
+                         t->offset, "shorten the table name");
         for (size_t k = 0; k < t->n_columns; k++) {
             const bb_column *c = &t->columns[k];
             int tci, tti = fk_target(a, c, &tci);
@@ -2526,31 +2526,30 @@ static void check_names(arch *a)
                              "drop \"unique\" and add a unique constraint with an explicit "
                              "\"name\" to the table's \"unique\"");
             if (tti >= 0)
-                check_length(a,
-                             fmt(a, "fk_%s_%s_%s", t->table_name, c->name,
-                                 s->tables[tti].table_name),
-                             "foreign key constraint", c->pointer, c->offset,
-                             "shorten the column or table names");
+                check_length(
+                    a, fmt(a, "fk_%s_%s_%s", t->table_name, c->name, s->tables[tti].table_name),
+                    "foreign key constraint", c->pointer, c->offset,
+                    "shorten the column or table names");
             if (a->t[i].enum_class[k])
                 check_length(a, fmt(a, "%s_%s", t->table_name, c->name), "enum type", c->pointer,
                              c->offset, "shorten the column or table name");
         }
         for (size_t k = 0; k < t->n_uniques; k++)
             if (!t->uniques[k].name)
-                check_length(a,
-                             fmt(a, "uq_%s_%s", t->table_name,
-                                 name_list(a, t->uniques[k].columns, t->uniques[k].n_columns, "_",
-                                           false)),
-                             "unique constraint", t->uniques[k].pointer, t->uniques[k].offset,
-                             "give the unique constraint an explicit \"name\"");
+                check_length(
+                    a,
+                    fmt(a, "uq_%s_%s", t->table_name,
+                        name_list(a, t->uniques[k].columns, t->uniques[k].n_columns, "_", false)),
+                    "unique constraint", t->uniques[k].pointer, t->uniques[k].offset,
+                    "give the unique constraint an explicit \"name\"");
         for (size_t k = 0; k < t->n_indexes; k++)
             if (!t->indexes[k].name)
-                check_length(a,
-                             fmt(a, "ix_%s_%s", t->table_name,
-                                 name_list(a, t->indexes[k].columns, t->indexes[k].n_columns, "_",
-                                           false)),
-                             "index", t->indexes[k].pointer, t->indexes[k].offset,
-                             "give the index an explicit \"name\"");
+                check_length(
+                    a,
+                    fmt(a, "ix_%s_%s", t->table_name,
+                        name_list(a, t->indexes[k].columns, t->indexes[k].n_columns, "_", false)),
+                    "index", t->indexes[k].pointer, t->indexes[k].offset,
+                    "give the index an explicit \"name\"");
         for (size_t k = 0; k < t->n_checks; k++)
             check_length(a,
                          fmt(a, "ck_%s_%s", t->table_name,
@@ -2571,16 +2570,15 @@ static void check_names(arch *a)
             list_add(a, &assoc, rel->assoc_table);
             const char *hint = "name the association table with \"through\" (a table of the "
                                "schema)";
-            check_length(a, rel->assoc_table, "association table", rel->pointer, rel->offset,
-                         hint);
+            check_length(a, rel->assoc_table, "association table", rel->pointer, rel->offset, hint);
             check_length(a, fmt(a, "pk_%s", rel->assoc_table), "primary key constraint",
                          rel->pointer, rel->offset, hint);
             for (int sd = 0; sd < 2; sd++) {
                 const bb_table *st = &s->tables[sd ? target : (int)i];
                 int pk = a->t[sd ? target : (int)i].pk;
                 check_length(a,
-                             fmt(a, "fk_%s_%s_%s_%s", rel->assoc_table,
-                                 snake(a, st->class_name), st->columns[pk].name, st->table_name),
+                             fmt(a, "fk_%s_%s_%s_%s", rel->assoc_table, snake(a, st->class_name),
+                                 st->columns[pk].name, st->table_name),
                              "foreign key constraint", rel->pointer, rel->offset, hint);
             }
         }

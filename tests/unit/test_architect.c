@@ -454,16 +454,16 @@ static const bb_diag *plan_diag(const char *src, const char *code)
     return hit;
 }
 
-#define TABLE(name, cls, cols)                                                                 \
-    "{\"table_name\": \"" name "\", \"class_name\": \"" cls "\", \"columns\": [{\"name\": "       \
+#define TABLE(name, cls, cols)                                                                     \
+    "{\"table_name\": \"" name "\", \"class_name\": \"" cls "\", \"columns\": [{\"name\": "        \
     "\"id\", \"type\": \"Integer\", \"primary_key\": true}" cols "]}"
-#define SCHEMA(db, tables) "{\"project_name\": \"p\", \"db_type\": \"" db "\", \"schema\": [" tables "]}"
+#define SCHEMA(db, tables)                                                                         \
+    "{\"project_name\": \"p\", \"db_type\": \"" db "\", \"schema\": [" tables "]}"
 
 static void test_class_names_of_the_project_are_refused(void **state)
 {
     (void)state;
-    const bb_diag *g =
-        plan_diag(SCHEMA("sqlite", TABLE("stamps", "TimestampMixin", "")), "BB0750");
+    const bb_diag *g = plan_diag(SCHEMA("sqlite", TABLE("stamps", "TimestampMixin", "")), "BB0750");
     assert_non_null(g);
     assert_int_equal(g->severity, BB_ERROR);
     assert_string_equal(g->pointer, "/schema/0");
@@ -485,9 +485,10 @@ static void test_class_names_that_are_schema_classes_of_another_table_are_refuse
 static void test_enum_classes_avoid_schema_classes(void **state)
 {
     (void)state;
-    cJSON *plan = plan_text(SCHEMA(
-        "sqlite", TABLE("posts", "Post",
-                        ", {\"name\": \"read\", \"type\": \"Enum\", \"values\": [\"yes\", \"no\"]}")));
+    cJSON *plan = plan_text(
+        SCHEMA("sqlite",
+               TABLE("posts", "Post",
+                     ", {\"name\": \"read\", \"type\": \"Enum\", \"values\": [\"yes\", \"no\"]}")));
     cJSON *e = cJSON_GetArrayItem(get(plan, "enums"), 0);
     assert_string_equal(str(e, "class"), "PostRead2");
     cJSON_Delete(plan);
@@ -568,9 +569,12 @@ static void test_model_advice_changes_paths_sort_search_and_examples(void **stat
         " {\"kind\": \"default_sort\", \"table\": \"products\", \"column\": \"price\","
         "  \"descending\": true},"
         " {\"kind\": \"sortable\", \"table\": \"customer_profiles\", \"column\": \"display_name\"},"
-        " {\"kind\": \"example\", \"table\": \"products\", \"column\": \"name\", \"value\": \"Mug\"},"
-        " {\"kind\": \"example\", \"table\": \"products\", \"column\": \"sku\", \"value\": \"S-1\"},"
-        " {\"kind\": \"example\", \"table\": \"products\", \"column\": \"stock\", \"value\": \"x\"}]");
+        " {\"kind\": \"example\", \"table\": \"products\", \"column\": \"name\", \"value\": "
+        "\"Mug\"},"
+        " {\"kind\": \"example\", \"table\": \"products\", \"column\": \"sku\", \"value\": "
+        "\"S-1\"},"
+        " {\"kind\": \"example\", \"table\": \"products\", \"column\": \"stock\", \"value\": "
+        "\"x\"}]");
     cJSON *m = model(plan, "products");
     assert_string_equal(str(m, "api_path"), "/api/v1/catalog/products");
     assert_contains(str(m, "router_line"), "prefix=\"/catalog/products\"");

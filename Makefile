@@ -55,7 +55,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 INTEGRATION := $(sort $(wildcard tests/integration/*.sh))
 
-.PHONY: all run test unit integration e2e asan bench fuzz install clean format deps deps-test check-format lint
+.PHONY: all run test unit integration e2e asan bench fuzz install clean format deps deps-test lint
 .DELETE_ON_ERROR:
 
 all: deps $(BIN)
@@ -143,8 +143,14 @@ install: all
 format:
 	clang-format -i compiler/*.c compiler/*.h agents/*.c agents/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c
 
-check-format:
-	clang-format --dry-run -Werror compiler/*.c compiler/*.h agents/*.c agents/*.h
+# Style gate (part of make test): clang-format clean, and none of the
+# string functions that cannot be given a size.
+lint:
+	@clang-format --dry-run -Werror compiler/*.c compiler/*.h agents/*.c agents/*.h \
+		tests/unit/*.c tests/unit/*.h fuzz/*.c
+	@if grep -nE '\<(sprintf|vsprintf|strcpy|strcat|atoi|atol|gets)[[:space:]]*\(' \
+		compiler/*.c agents/*.c; then echo "lint: banned function (use snprintf, bb_buf, strtol)"; exit 1; fi
+	@echo "lint: clean"
 
 clean:
 	rm -rf build backbone out

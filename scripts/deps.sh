@@ -17,7 +17,7 @@ want=${1:-build}
 # packages libcurl4 (model calls), libmicrohttpd12 (serve) and libssl3
 # (generate, serve) for those commands only.
 build_pkgs="gcc make pkg-config libcjson-dev libpcre2-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev zlib1g-dev"
-test_pkgs="libcmocka-dev python3 python3-sqlalchemy python3-fastapi python3-pydantic python3-httpx python3-pytest python3-alembic python3-psycopg2 python3-uvicorn black isort flake8 postgresql curl clang-14 libclang-rt-14-dev"
+test_pkgs="libcmocka-dev clang-format python3 python3-sqlalchemy python3-fastapi python3-pydantic python3-httpx python3-pytest python3-alembic python3-psycopg2 python3-uvicorn black isort flake8 postgresql curl clang-14 libclang-rt-14-dev"
 bench_pkgs="wrk hyperfine nodejs npm"
 
 case "$want" in

@@ -17,6 +17,7 @@
 
 #include "ident.h"
 #include "order.h"
+#include "pylit.h"
 #include "relations.h"
 #include "suggest.h"
 
@@ -525,15 +526,21 @@ static void check_numeric(bb__vctx *v, bb_column *c)
     }
 }
 
-/* An enum value becomes a Python Enum member: upper snake case of it. */
+/*
+ * The Python Enum member an enum value becomes, named exactly as the
+ * architect names it (bb_pylit_constant: upper snake case, Latin accents
+ * transliterated), so a collision reported here is the one the generated
+ * code would have.
+ */
 static void enum_member(const char *value, char *out, size_t size)
 {
-    size_t o = 0;
-    for (size_t i = 0; value[i] && o + 1 < size; i++) {
-        unsigned char ch = (unsigned char)value[i];
-        out[o++] = isalnum(ch) ? (char)toupper(ch) : '_';
-    }
-    out[o] = '\0';
+    bb_buf b;
+    bb_buf_init(&b, size - 1);
+    if (bb_pylit_constant(&b, value) == BB_OK)
+        snprintf(out, size, "%s", bb_buf_str(&b));
+    else
+        snprintf(out, size, "%s", value);
+    bb_buf_free(&b);
 }
 
 static bool enum_value_ok(const char *s)
@@ -572,7 +579,11 @@ static void check_enum(bb__vctx *v, bb_column *c)
         }
         char mi[80], mj[80];
         enum_member(val, mi, sizeof(mi));
+        /* Nothing left to name it by: the architect numbers it (VALUE_<n>),
+         * which cannot collide, so only an exact repeat is an error. */
         for (size_t j = 0; j < i; j++) {
+            if (!mi[0] && strcmp(val, c->enum_values[j]) != 0)
+                continue;
             enum_member(c->enum_values[j], mj, sizeof(mj));
             if (strcmp(mi, mj) != 0)
                 continue;

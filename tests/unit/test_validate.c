@@ -245,6 +245,21 @@ static void enum_values_must_not_collide_as_python_members(void **state)
               "BB0410", BB_ERROR, "/schema/0/columns/1/values/1", "^'in-progress'");
 }
 
+static void enum_values_collide_as_the_architect_names_them(void **state)
+{
+    (void)state;
+    /* Accents are transliterated, so these are one member, ELITE. */
+    vt_expect(ONE_TABLE(",\n  {'name': 'tier', 'type': 'Enum', 'values': ['\xc3\x89LITE', "
+                        "'elite']}"),
+              "BB0410", BB_ERROR, "/schema/0/columns/1/values/1", "^'elite'");
+}
+
+static void enum_values_without_letters_do_not_collide(void **state)
+{
+    (void)state;
+    vt_expect_valid(ONE_TABLE(",\n  {'name': 'mood', 'type': 'Enum', 'values': ['--', '++']}"));
+}
+
 static void enum_values_must_be_usable_text(void **state)
 {
     (void)state;
@@ -485,6 +500,8 @@ int main(void)
         cmocka_unit_test(values_on_a_non_enum_column_are_a_warning),
         cmocka_unit_test(enum_values_must_be_distinct),
         cmocka_unit_test(enum_values_must_not_collide_as_python_members),
+        cmocka_unit_test(enum_values_collide_as_the_architect_names_them),
+        cmocka_unit_test(enum_values_without_letters_do_not_collide),
         cmocka_unit_test(enum_values_must_be_usable_text),
         cmocka_unit_test(enum_default_must_be_a_value),
         cmocka_unit_test(autoincrement_only_on_an_integer_primary_key),

@@ -2,9 +2,16 @@
 # bench_server.sh - throughput of `backbone serve` with wrk: validate and
 # generate on the example blog schema, 64 connections, a valid API key, rate
 # limits raised; requests/s, p50/p99 latency, errors and the server's peak
-# RSS. Run once with the response cache (the default) and once without it
-# (--cache-bytes 0: every request compiles), then a FastAPI + uvicorn
-# endpoint doing the same validation in Python, and the ratio.
+# RSS.
+#
+# The primary figures are UNCACHED (--cache-bytes 0): every request runs the
+# front end (and, for generate, the pipeline), and they are the ones checked
+# against the targets (validate >= 20,000 req/s, generate >= 2,000 req/s).
+# wrk sends the same body again and again, so with the response cache (the
+# default) every request after the first is a cache hit: those figures are
+# printed after, labelled as cached, and say how fast a hit is answered,
+# not how fast the compiler is. Then a FastAPI + uvicorn endpoint doing the
+# same validation in Python, and the ratio.
 #
 #   BACKBONE=build/release/backbone sh bench/bench_server.sh
 #   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (64), BENCH_THREADS (2)
@@ -80,16 +87,15 @@ serve() {
     wait_port "$port"
 }
 
-echo "backbone serve: $(nproc) CPUs, $conns connections, ${secs}s per run, schema $(basename "$schema")"
-serve
-run "validate (cache)" "http://127.0.0.1:$port/api/v1/validate" vc
-run "generate (cache)" "http://127.0.0.1:$port/api/v1/generate" gc
-echo "  peak RSS of the server: $(peak_rss $pid)"
-kill "$pid"; wait "$pid" || true
+verdict() { [ "$1" -ge "$2" ] && [ "$3" = 0 ] && echo "met" || echo "MISSED"; }
 
+echo "backbone serve: $(nproc) CPUs, $conns connections, ${secs}s per run, schema $(basename "$schema")"
+echo "uncached (--cache-bytes 0: every request compiles) - the figures the targets apply to:"
 serve --cache-bytes 0
-run "validate (no cache, compiles each)" "http://127.0.0.1:$port/api/v1/validate" vn
-run "generate (no cache, compiles each)" "http://127.0.0.1:$port/api/v1/generate" gn
+run "validate, uncached" "http://127.0.0.1:$port/api/v1/validate" vn
+echo "  target >= 20000 req/s, 0 errors: $(verdict "$rps_vn" 20000 "$errs_vn")"
+run "generate, uncached" "http://127.0.0.1:$port/api/v1/generate" gn
+echo "  target >= 2000 req/s, 0 errors: $(verdict "$rps_gn" 2000 "$errs_gn")"
 echo "  peak RSS of the server: $(peak_rss $pid)"
 # Where a generation's time goes, from the server's own stage histograms.
 curl -s "http://127.0.0.1:$port/metrics" | awk '
@@ -98,7 +104,13 @@ curl -s "http://127.0.0.1:$port/metrics" | awk '
     END { line = "  pipeline stage means:"
           for (st in sum) if (cnt[st] > 0) line = line sprintf(" %s %.3f ms", st, 1000 * sum[st] / cnt[st])
           print line }'
+kill "$pid"; wait "$pid" || true
 
+echo "cached (the default cache; wrk repeats one body, so these are cache hits, not compilations):"
+serve
+run "validate, cached (cache hits)" "http://127.0.0.1:$port/api/v1/validate" vc
+run "generate, cached (cache hits)" "http://127.0.0.1:$port/api/v1/generate" gc
+echo "  peak RSS of the server: $(peak_rss $pid)"
 kill "$pid"; wait "$pid" || true
 
 fport=$(free_port)
@@ -112,8 +124,5 @@ run "FastAPI + uvicorn validate" "http://127.0.0.1:$fport/api/v1/validate" fa
 kill "$fpid"; wait "$fpid" || true
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "n/a" }'; }
-echo "ratio validate backbone/FastAPI: $(ratio "$rps_vn" "$rps_fa") without cache, $(ratio "$rps_vc" "$rps_fa") with cache"
-
-verdict() { [ "$1" -ge "$2" ] && [ "$3" = 0 ] && echo "met" || echo "MISSED"; }
-echo "target validate >= 20000 req/s, 0 errors: $(verdict "$rps_vc" 20000 "$errs_vc") with cache, $(verdict "$rps_vn" 20000 "$errs_vn") without"
-echo "target generate >= 2000 req/s, 0 errors:  $(verdict "$rps_gc" 2000 "$errs_gc") with cache, $(verdict "$rps_gn" 2000 "$errs_gn") without"
+echo "ratio validate backbone/FastAPI: $(ratio "$rps_vn" "$rps_fa") uncached ($(ratio "$rps_vc" "$rps_fa") from the cache)"
+echo "summary: validate $rps_vn req/s uncached (target 20000: $(verdict "$rps_vn" 20000 "$errs_vn")), generate $rps_gn req/s uncached (target 2000: $(verdict "$rps_gn" 2000 "$errs_gn")); cached: validate $rps_vc, generate $rps_gc req/s"

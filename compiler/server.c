@@ -34,7 +34,9 @@
 
 #define REQUEST_ID_MAX 128
 #define MAX_EXTRA_HEADERS 8
-#define LOG_LINE_MAX 2048
+/* The longest request line: escaped identity (200 bytes), path (256) and
+ * method (16) at 6 bytes each, a request id and the fixed members. */
+#define LOG_LINE_MAX 4096
 #define ERROR_BODY_MAX 4096
 /* A chunked body past the cap is read and dropped so the client gets its
  * 413; past this many times the cap the connection is simply closed. */
@@ -168,23 +170,6 @@ static uint64_t monotonic_seconds(void)
     return (uint64_t)t.tv_sec;
 }
 
-/* Appends s as the inside of a JSON string (quotes not included), cut at
- * max bytes. */
-static int json_escape(bb_buf *b, const char *s, size_t max)
-{
-    int rc = BB_OK;
-    for (size_t i = 0; !rc && s[i] && i < max; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            rc = bb_buf_printf(b, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            rc = bb_buf_printf(b, "\\u%04x", c);
-        else
-            rc = bb_buf_putc(b, (char)c);
-    }
-    return rc;
-}
-
 static bool valid_request_id(const char *s)
 {
     size_t n = 0;
@@ -234,76 +219,159 @@ static bool accepts(const char *accept, const char *type)
 
 /* ---- logging ------------------------------------------------------------ */
 
-static void format_time(char *out, size_t size)
+/* "2026-11-22T00:13:50.120Z" into out (at least 25 bytes). The part up to
+ * the second is formatted once per second and thread. */
+static void format_time(char *out)
 {
+    static _Thread_local time_t cached_sec = (time_t)-1;
+    static _Thread_local char cached[24];
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
-    struct tm tm;
-    gmtime_r(&t.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (t.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&t.tv_sec, &tm);
+        if (strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+            cached[0] = '\0';
+        cached_sec = t.tv_sec;
+    }
+    size_t n = strlen(cached);
     int ms = (int)(t.tv_nsec / 1000000);
-    if (snprintf(out, size, "%s.%03dZ", base, ms) < 0)
-        out[0] = '\0';
+    memcpy(out, cached, n);
+    out[n] = '.';
+    out[n + 1] = (char)('0' + ms / 100);
+    out[n + 2] = (char)('0' + ms / 10 % 10);
+    out[n + 3] = (char)('0' + ms % 10);
+    out[n + 4] = 'Z';
+    out[n + 5] = '\0';
 }
 
-/* One line, one write, so lines from several threads never interleave. */
-static void write_line(bb_server *s, bb_buf *line)
+/* One line, one write, so lines from several threads never interleave.
+ * data ends with its newline. */
+static void write_line(bb_server *s, const char *data, size_t len)
 {
-    if (bb_buf_putc(line, '\n') == BB_OK) {
-        fwrite(line->data, 1, line->len, s->cfg.log);
-        fflush(s->cfg.log);
+    fwrite(data, 1, len, s->cfg.log);
+    fflush(s->cfg.log);
+}
+
+/*
+ * A log line built in a fixed buffer on the stack: the request log is
+ * written for every request, so it neither allocates nor goes through
+ * printf. An append that does not fit marks the line cut; a cut line is
+ * not written (it would not be JSON).
+ */
+typedef struct log_line {
+    char data[LOG_LINE_MAX];
+    size_t len;
+    bool cut;
+} log_line;
+
+static void line_put(log_line *l, const char *s, size_t n)
+{
+    if (l->cut || n > sizeof(l->data) - l->len) {
+        l->cut = true;
+        return;
     }
+    memcpy(l->data + l->len, s, n);
+    l->len += n;
+}
+
+static void line_str(log_line *l, const char *s)
+{
+    line_put(l, s, strlen(s));
+}
+
+/* s as the inside of a JSON string, cut at max bytes of s. */
+static void line_escaped(log_line *l, const char *s, size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; s[i] && i < max; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            line_put(l, e, 2);
+        } else if (c < 0x20 || c == 0x7f) {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            line_put(l, e, 6);
+        } else {
+            line_put(l, (const char *)&c, 1);
+        }
+    }
+}
+
+static void line_uint(log_line *l, unsigned long long v)
+{
+    char d[24];
+    size_t i = sizeof(d);
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    line_put(l, d + i, sizeof(d) - i);
+}
+
+/* {"time":"...","level":"LEVEL","msg":" : the start of every line. */
+static void line_start(log_line *l, const char *level)
+{
+    char t[40];
+    format_time(t);
+    l->len = 0;
+    l->cut = false;
+    line_str(l, "{\"time\":\"");
+    line_str(l, t);
+    line_str(l, "\",\"level\":\"");
+    line_str(l, level);
+    line_str(l, "\",\"msg\":\"");
+}
+
+static void line_end(bb_server *s, log_line *l)
+{
+    line_put(l, "}\n", 2);
+    if (!l->cut)
+        write_line(s, l->data, l->len);
 }
 
 void bb_server_log(bb_server *s, const char *level, const char *msg, const char *extra)
 {
-    char t[40];
-    format_time(t, sizeof(t));
-    bb_buf line;
-    bb_buf_init(&line, LOG_LINE_MAX);
-    int rc = bb_buf_printf(&line, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", t, level);
-    if (!rc)
-        rc = json_escape(&line, msg, 512);
-    if (!rc)
-        rc = bb_buf_printf(&line, "\"%s}", extra ? extra : "");
-    if (!rc)
-        write_line(s, &line);
-    bb_buf_free(&line);
+    log_line l;
+    line_start(&l, level);
+    line_escaped(&l, msg, 512);
+    line_put(&l, "\"", 1);
+    line_str(&l, extra ? extra : "");
+    line_end(s, &l);
 }
 
 static void log_request(bb_req *r, double seconds)
 {
-    char t[40];
-    format_time(t, sizeof(t));
-    bb_buf line;
-    bb_buf_init(&line, LOG_LINE_MAX);
-    int rc = bb_buf_printf(&line,
-                           "{\"time\":\"%s\",\"level\":\"info\",\"msg\":\"request\","
-                           "\"request_id\":\"%s\",\"identity\":\"",
-                           t, r->id);
-    if (!rc)
-        rc = json_escape(&line, r->identity[0] ? r->identity : r->ip, 200);
-    if (!rc)
-        rc = bb_buf_puts(&line, "\",\"method\":\"");
-    if (!rc)
-        rc = json_escape(&line, r->method, 16);
-    if (!rc)
-        rc = bb_buf_puts(&line, "\",\"path\":\"");
-    if (!rc)
-        rc = json_escape(&line, r->url ? r->url : "", 256);
-    if (!rc)
-        rc = bb_buf_printf(&line,
-                           "\",\"status\":%d,\"bytes\":%zu,\"request_bytes\":%zu,"
-                           "\"duration_ms\":%.3f",
-                           r->status, r->bytes_sent, r->body_seen, seconds * 1000);
-    if (!rc && r->auth_error)
-        rc = bb_buf_printf(&line, ",\"auth_error\":\"%s\"", r->auth_error);
-    if (!rc)
-        rc = bb_buf_putc(&line, '}');
-    if (!rc)
-        write_line(r->srv, &line);
-    bb_buf_free(&line);
+    log_line l;
+    line_start(&l, "info");
+    line_str(&l, "request\",\"request_id\":\"");
+    line_escaped(&l, r->id, REQUEST_ID_MAX);
+    line_str(&l, "\",\"identity\":\"");
+    line_escaped(&l, r->identity[0] ? r->identity : r->ip, 200);
+    line_str(&l, "\",\"method\":\"");
+    line_escaped(&l, r->method, 16);
+    line_str(&l, "\",\"path\":\"");
+    line_escaped(&l, r->url ? r->url : "", 256);
+    line_str(&l, "\",\"status\":");
+    line_uint(&l, (unsigned)r->status);
+    line_str(&l, ",\"bytes\":");
+    line_uint(&l, r->bytes_sent);
+    line_str(&l, ",\"request_bytes\":");
+    line_uint(&l, r->body_seen);
+    /* Milliseconds with three decimals, rounded, as "%.3f" would give. */
+    unsigned long long us = seconds > 0 ? (unsigned long long)(seconds * 1e6 + 0.5) : 0;
+    char frac[4] = {(char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), (char)('0' + us % 10),
+                    '\0'};
+    line_str(&l, ",\"duration_ms\":");
+    line_uint(&l, us / 1000);
+    line_put(&l, ".", 1);
+    line_str(&l, frac);
+    if (r->auth_error) {
+        line_str(&l, ",\"auth_error\":\"");
+        line_str(&l, r->auth_error);
+        line_put(&l, "\"", 1);
+    }
+    line_end(r->srv, &l);
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
@@ -1829,12 +1897,14 @@ static void split_body(const char *s, size_t n, body_parts *p)
         if (i >= n || s[i] != ':')
             return;
         size_t v = skip_ws(s, i + 1, n);
+        /* "schema": [...] is the tables of a bare schema: known before
+         * scanning them, which is most of the body. */
+        if (is_schema && (v >= n || s[v] != '{'))
+            return;
         size_t e = skip_value(s, v, n);
         if (!e)
             return;
         if (is_schema) {
-            if (s[v] != '{')
-                return; /* "schema": [...] is the tables of a bare schema */
             schema_at = v;
             schema_end = e;
         } else if (is_options) {

@@ -43,6 +43,7 @@ enum {
 
 typedef struct mop {
     uint8_t kind, flags;
+    uint16_t nid;              /* tags: the name's number in the template (see intern_names) */
     uint32_t off, len;         /* OP_TEXT: the text; tags: the name */
     uint32_t end;              /* sections, parents, blocks: the op after the closing tag */
     uint32_t pos;              /* byte offset of the tag, for errors */
@@ -859,7 +860,9 @@ static int index_parents(bb_mustache_template *t)
 
 /*
  * Makes ops with the same name share one name offset (the first one's), so
- * the per-render caches, keyed by a name's address, see one name once.
+ * the per-render caches, keyed by a name's address, see one name once, and
+ * numbers the distinct names in order of first use (nid), so the per-render
+ * hint table gives each of a template's first names a slot of its own.
  */
 static int intern_names(bb_mustache_template *t)
 {
@@ -870,6 +873,7 @@ static int intern_names(bb_mustache_template *t)
     if (!slot)
         return BB_ENOMEM;
     memset(slot, 0, cap * sizeof(*slot));
+    uint16_t next_id = 0;
     for (uint32_t i = 0; i < t->n_ops; i++) {
         mop *op = &t->ops[i];
         if (op->kind == OP_TEXT)
@@ -884,10 +888,13 @@ static int intern_names(bb_mustache_template *t)
             if (o->len == op->len && memcmp(t->src + o->off, name, op->len) == 0)
                 break;
         }
-        if (slot[j])
+        if (slot[j]) {
             op->off = t->ops[slot[j] - 1].off;
-        else
+            op->nid = t->ops[slot[j] - 1].nid;
+        } else {
             slot[j] = i + 1;
+            op->nid = next_id++; /* wraps past 65535 names: slots are shared, never wrong */
+        }
     }
     bb_free(slot);
     return BB_OK;
@@ -1011,8 +1018,10 @@ typedef struct cached {
     const void *val;
 } cached;
 
-/* Where each name was last found in a loop item (see bb_mustache_json_get_hinted). */
-#define HINTS 64 /* a power of two: the hash keeps the top 6 bits */
+/* Where each name was last found in a loop item (see bb_mustache_json_get_at). */
+#define HINTS 64 /* a power of two: slot nid % HINTS */
+/* Names found missing in loop items (see loop_get). */
+#define MISSES 64
 
 typedef struct hint {
     const char *name;
@@ -1044,6 +1053,7 @@ typedef struct render {
     override over[BB_MUSTACHE_MAX_DEPTH];
     cached cache[LOOKUP_CACHE];
     hint hints[HINTS];
+    cached misses[MISSES];
     bb_mustache_json_cursor cursor;
 } render;
 
@@ -1191,22 +1201,45 @@ static const void *deep_get(render *r, const void *obj, const char *name, size_t
     return v;
 }
 
-/* Looks name up in a loop item, starting where it was found in the previous item. */
-__attribute__((always_inline)) static inline const void *loop_get(render *r, const void *obj,
-                                                                  const char *name, size_t len)
+/*
+ * Looks name up in a loop item, starting where it was found in the previous
+ * item. A name missing from the item is remembered for the rest of the
+ * render: templates often test optional members that most items lack
+ * ({{#flag}}), often in several loops over the same list, and proving a
+ * member missing reads every key of the object. nid is the name's number.
+ */
+__attribute__((always_inline)) static inline const void *
+loop_get(render *r, const void *obj, const char *name, size_t len, unsigned nid)
 {
+    const cJSON *o = obj;
+    if (!o || (o->type & 0xFF) != cJSON_Object)
+        return NULL;
     if (!r->hints_ready) {
         memset(r->hints, 0, sizeof(r->hints));
+        memset(r->misses, 0, sizeof(r->misses));
         memset(&r->cursor, 0, sizeof(r->cursor));
         r->hints_ready = true;
     }
-    /* The top 6 bits of a multiplicative hash: HINTS slots. */
-    hint *h = &r->hints[((uintptr_t)name * 0x9E3779B97F4A7C15u) >> 58];
+    hint *h = &r->hints[nid & (HINTS - 1)];
     if (h->name != name) {
         h->name = name;
         h->pos = BB_MUSTACHE_JSON_NO_HINT;
+    } else if (h->pos != BB_MUSTACHE_JSON_NO_HINT) {
+        const cJSON *v = bb_mustache_json_get_at(o, name, len, h->pos, &r->cursor);
+        if (v)
+            return v;
     }
-    return bb_mustache_json_get_hinted(obj, name, len, &h->pos, &r->cursor);
+    uintptr_t x = ((uintptr_t)obj >> 4) ^ ((uintptr_t)name * 0x9E3779B97F4A7C15u >> 7);
+    cached *m = &r->misses[x & (MISSES - 1)];
+    if (m->obj == obj && m->name == name && m->len == len)
+        return NULL;
+    const cJSON *v = bb_mustache_json_scan(o, name, len, &h->pos, &r->cursor);
+    if (!v) {
+        m->obj = obj;
+        m->name = name;
+        m->len = len;
+    }
+    return v;
 }
 
 /*
@@ -1216,8 +1249,8 @@ __attribute__((always_inline)) static inline const void *loop_get(render *r, con
  * into a template (see deep_get). Inlined into its few callers: the call
  * was a tenth of a lookup's cost.
  */
-__attribute__((always_inline)) static inline const void *lookup(render *r, const char *name,
-                                                                size_t len, bool dotted)
+__attribute__((always_inline)) static inline const void *
+lookup(render *r, const char *name, size_t len, bool dotted, unsigned nid)
 {
     if (len == 1 && name[0] == '.')
         return r->n_stack ? r->stack[r->n_stack - 1] : NULL;
@@ -1228,7 +1261,7 @@ __attribute__((always_inline)) static inline const void *lookup(render *r, const
     /* The top frame is asked directly: when it is a base frame, each op runs
      * once per render (no loop is open), so a cache would not pay. */
     size_t i = r->n_stack - 1;
-    const void *v = i >= r->n_base && r->json ? loop_get(r, r->stack[i], name, first)
+    const void *v = i >= r->n_base && r->json ? loop_get(r, r->stack[i], name, first, nid)
                                               : model_get(r, r->stack[i], name, first);
     while (!v && i-- > 0)
         v = deep_get(r, r->stack[i], name, first);
@@ -1245,7 +1278,7 @@ static int render_range(render *r, const bb_mustache_template *t, uint32_t i, ui
 
 static int interpolate(render *r, const bb_mustache_template *t, const mop *op)
 {
-    const void *v = lookup(r, t->src + op->off, op->len, op->flags & F_DOTTED);
+    const void *v = lookup(r, t->src + op->off, op->len, op->flags & F_DOTTED, op->nid);
     if (!v) {
         if (r->o->strict_names)
             return rfail(r, t, op, BB_EINVAL, "BB0711", "'%.*s' is not in the data", (int)op->len,
@@ -1271,7 +1304,7 @@ static int interpolate(render *r, const bb_mustache_template *t, const mop *op)
 static int section(render *r, const bb_mustache_template *t, uint32_t i)
 {
     const mop *op = &t->ops[i];
-    const void *v = lookup(r, t->src + op->off, op->len, op->flags & F_DOTTED);
+    const void *v = lookup(r, t->src + op->off, op->len, op->flags & F_DOTTED, op->nid);
     if (!v)
         return BB_OK;
     const void *it = model_first(r, v);
@@ -1308,7 +1341,7 @@ static int find_partial(render *r, const bb_mustache_template *t, const mop *op,
     char scratch[BB_MUSTACHE_SCRATCH];
     *p = NULL;
     if (op->flags & F_DYNAMIC) {
-        const void *v = lookup(r, name, len, op->flags & F_DOTTED);
+        const void *v = lookup(r, name, len, op->flags & F_DOTTED, op->nid);
         if (!v || r->m->text(r->ud, v, scratch, &name, &len) || len == 0)
             len = 0;
     }
@@ -1443,7 +1476,7 @@ static int render_range(render *r, const bb_mustache_template *t, uint32_t i, ui
             i = op->end;
             break;
         case OP_INVERTED:
-            if (is_falsy(r, lookup(r, t->src + op->off, op->len, op->flags & F_DOTTED)))
+            if (is_falsy(r, lookup(r, t->src + op->off, op->len, op->flags & F_DOTTED, op->nid)))
                 rc = render_range(r, t, i + 1, op->end);
             i = op->end;
             break;

@@ -54,44 +54,69 @@ typedef struct bb_mustache_json_cursor {
 } bb_mustache_json_cursor;
 
 /*
- * The same, trying first the member at position *hint (where the same name
- * was found in the previous object): the items of a list usually share one
- * layout, and skipping members without reading their keys halves the cost
- * of a lookup. The walk to that position starts at the cursor when the
- * cursor is in o before it (templates mostly ask for members in order).
- * *hint and *cur are updated.
+ * The member called name of the object o at position hint (where the same
+ * name was found in the previous object), or NULL when the member there has
+ * another name: the items of a list usually share one layout, and skipping
+ * members without reading their keys halves the cost of a lookup. The walk
+ * to that position starts at the cursor when the cursor is in o before it
+ * (templates mostly ask for members in order). o must be an object; *cur is
+ * updated on success.
+ */
+static inline const cJSON *bb_mustache_json_get_at(const cJSON *o, const char *name, size_t len,
+                                                   unsigned hint, bb_mustache_json_cursor *cur)
+{
+    const cJSON *c = o->child;
+    unsigned k = 0;
+    if (cur->obj == o && cur->pos <= hint) {
+        c = cur->node;
+        k = cur->pos;
+    }
+    for (; c && k < hint; k++)
+        c = c->next;
+    if (!c || !bb_mustache_json_key_is(c->string, name, len))
+        return NULL;
+    cur->obj = o;
+    cur->node = c;
+    cur->pos = k;
+    return c;
+}
+
+/*
+ * The member called name of the object o, read from the start; *hint is set
+ * to its position (BB_MUSTACHE_JSON_NO_HINT when there is none) and *cur to
+ * it when found.
+ */
+static inline const cJSON *bb_mustache_json_scan(const cJSON *o, const char *name, size_t len,
+                                                 unsigned *hint, bb_mustache_json_cursor *cur)
+{
+    unsigned k = 0;
+    for (const cJSON *c = o->child; c; c = c->next, k++)
+        if (bb_mustache_json_key_is(c->string, name, len)) {
+            *hint = k;
+            cur->obj = o;
+            cur->node = c;
+            cur->pos = k;
+            return c;
+        }
+    *hint = BB_MUSTACHE_JSON_NO_HINT;
+    return NULL;
+}
+
+/*
+ * bb_mustache_json_get, trying first the member at position *hint (see
+ * bb_mustache_json_get_at). *hint and *cur are updated.
  */
 static inline const cJSON *bb_mustache_json_get_hinted(const cJSON *o, const char *name, size_t len,
                                                        unsigned *hint, bb_mustache_json_cursor *cur)
 {
     if (!o || (o->type & 0xFF) != cJSON_Object)
         return NULL;
-    const cJSON *c = o->child;
-    unsigned k = 0;
     if (*hint != BB_MUSTACHE_JSON_NO_HINT) {
-        if (cur->obj == o && cur->pos <= *hint) {
-            c = cur->node;
-            k = cur->pos;
-        }
-        for (; c && k < *hint; k++)
-            c = c->next;
-        if (c && bb_mustache_json_key_is(c->string, name, len))
-            goto found;
-        c = o->child;
-        k = 0;
+        const cJSON *c = bb_mustache_json_get_at(o, name, len, *hint, cur);
+        if (c)
+            return c;
     }
-    for (; c; c = c->next, k++)
-        if (bb_mustache_json_key_is(c->string, name, len)) {
-            *hint = k;
-            goto found;
-        }
-    *hint = BB_MUSTACHE_JSON_NO_HINT;
-    return NULL;
-found:
-    cur->obj = o;
-    cur->node = c;
-    cur->pos = k;
-    return c;
+    return bb_mustache_json_scan(o, name, len, hint, cur);
 }
 
 /* mustache.js truthiness (see above). */

@@ -458,6 +458,54 @@ static void truthiness_follows_mustache_js(void **state)
                   "{\"a\": \"\", \"b\": 0, \"c\": [], \"e\": 1}", "ABC");
 }
 
+static void loop_items_may_lack_members_the_previous_items_had(void **state)
+{
+    (void)state;
+    /* Items of one list with different members and layouts, looped twice: a
+     * member missing from an item falls back to the frames below it. */
+    expect_render("{{#items}}{{#f}}[{{n}}:{{f}}]{{/f}}{{^f}}({{n}}){{/f}}{{/items}}|"
+                  "{{#items}}{{f}}{{g}},{{/items}}",
+                  "{\"g\": \"G\", \"items\": [{\"n\": 1, \"f\": \"x\"}, {\"n\": 2}, "
+                  "{\"f\": \"y\", \"n\": 3}, {\"n\": 4, \"g\": \"h\"}, {\"n\": 5}]}",
+                  "[1:x](2)[3:y](4)(5)|xG,G,yG,h,G,");
+    expect_render("{{#a}}{{#b}}{{x}}{{/b}}{{/a}}",
+                  "{\"x\": 0, \"a\": [{\"b\": [{}, {\"x\": 2}]}, {\"x\": 1, \"b\": [{}, {}]}]}",
+                  "0211");
+}
+
+static void loops_over_many_names_render_each_one(void **state)
+{
+    (void)state;
+    /* More distinct names than the renderer keeps per-name hints for. */
+    enum { N = 150 };
+    bb_buf tpl, json, want;
+    bb_buf_init(&tpl, 1 << 16);
+    bb_buf_init(&json, 1 << 16);
+    bb_buf_init(&want, 1 << 16);
+    assert_int_equal(bb_buf_puts(&tpl, "{{#items}}"), BB_OK);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(bb_buf_printf(&tpl, "{{#m%d}}{{m%d}}{{/m%d}},", i, i, i), BB_OK);
+    assert_int_equal(bb_buf_puts(&tpl, "{{/items}}"), BB_OK);
+    assert_int_equal(bb_buf_puts(&json, "{\"items\": ["), BB_OK);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(bb_buf_puts(&json, k ? ", {" : "{"), BB_OK);
+        for (int i = k; i < N; i += 1 + k)
+            assert_int_equal(bb_buf_printf(&json, "%s\"m%d\": %d", i == k ? "" : ", ", i, i + k),
+                             BB_OK);
+        assert_int_equal(bb_buf_puts(&json, "}"), BB_OK);
+        for (int i = 0; i < N; i++)
+            assert_int_equal(i >= k && (i - k) % (1 + k) == 0 && i + k
+                                 ? bb_buf_printf(&want, "%d,", i + k)
+                                 : bb_buf_puts(&want, ","),
+                             BB_OK);
+    }
+    assert_int_equal(bb_buf_puts(&json, "]}"), BB_OK);
+    expect_render(bb_buf_str(&tpl), bb_buf_str(&json), bb_buf_str(&want));
+    bb_buf_free(&tpl);
+    bb_buf_free(&json);
+    bb_buf_free(&want);
+}
+
 static void numbers_print_in_their_shortest_exact_form(void **state)
 {
     (void)state;
@@ -656,6 +704,8 @@ int main(void)
         cmocka_unit_test(one_template_renders_many_times),
         cmocka_unit_test(truthiness_follows_mustache_js),
         cmocka_unit_test(numbers_print_in_their_shortest_exact_form),
+        cmocka_unit_test(loop_items_may_lack_members_the_previous_items_had),
+        cmocka_unit_test(loops_over_many_names_render_each_one),
         cmocka_unit_test(standalone_partial_indents_every_line_of_nested_partials),
         cmocka_unit_test(inline_partial_lines_are_not_indented),
         cmocka_unit_test(inherited_blocks_override_the_parent),

@@ -2263,25 +2263,133 @@ static void reply_tarball(bb_req *r, const bb_output *out, const project *p)
     bb_req_add_header(r, "Content-Disposition", disp);
 }
 
+/* The escape of a byte in a JSON string (cJSON's), or NULL when it stands
+ * for itself; tmp holds a \u00XX form. */
+static inline bool json_plain(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\';
+}
+
+static const char *json_escape_of(unsigned char c, char tmp[8])
+{
+    if (json_plain(c))
+        return NULL;
+    switch (c) {
+    case '"':
+        return "\\\"";
+    case '\\':
+        return "\\\\";
+    case '\n':
+        return "\\n";
+    case '\r':
+        return "\\r";
+    case '\t':
+        return "\\t";
+    case '\b':
+        return "\\b";
+    case '\f':
+        return "\\f";
+    default:
+        snprintf(tmp, 8, "\\u%04x", c);
+        return tmp;
+    }
+}
+
+/* Appends the first n bytes of s as a JSON string, quotes included, escaped
+ * as cJSON escapes; a NUL ends it, as it ends a cJSON string. One pass
+ * measures, then the buffer is reserved once and written without checks. */
+static int put_json_string(bb_buf *b, const char *s, size_t n)
+{
+    size_t out = 2, end = 0;
+    char tmp[8];
+    for (; end < n && s[end]; end++) {
+        unsigned char c = (unsigned char)s[end];
+        out += json_plain(c) ? 1 : c < 0x20 && !strchr("\n\r\t\b\f", c) ? 6 : 2;
+    }
+    int rc = bb_buf_reserve(b, out);
+    if (rc)
+        return rc;
+    char *w = b->data + b->len;
+    *w++ = '"';
+    for (size_t i = 0; i < end;) {
+        size_t j = i;
+        while (j < end && json_plain((unsigned char)s[j]))
+            j++;
+        memcpy(w, s + i, j - i);
+        w += j - i;
+        if (j < end) {
+            const char *e = json_escape_of((unsigned char)s[j++], tmp);
+            size_t k = strlen(e);
+            memcpy(w, e, k);
+            w += k;
+        }
+        i = j;
+    }
+    *w++ = '"';
+    b->len += out;
+    b->data[b->len] = '\0';
+    return BB_OK;
+}
+
+/* Appends a cJSON value as compact JSON and deletes it. */
+static int put_cjson(bb_buf *b, cJSON *v)
+{
+    char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+    cJSON_Delete(v);
+    int rc = text ? bb_buf_puts(b, text) : BB_ENOMEM;
+    cJSON_free(text);
+    return rc;
+}
+
+/*
+ * {"files": {path: content}, "summary", "diagnostics"}, written straight
+ * into one buffer: a project is most of the answer, and building it as a
+ * cJSON tree copied every file three times. File contents may hold NULs
+ * only if a template does; JSON strings end there, so the tarball is the
+ * exact form.
+ */
 static void reply_files(bb_req *r, const bb_output *out, const project *p, bb_diags *d)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *files = cJSON_AddObjectToObject(o, "files");
-    for (size_t i = 0; files && i < p->n_files; i++) {
-        /* File contents may hold NULs only if a template does; JSON
-         * strings are cut there, so the tarball is the exact form. */
-        char *text = bb_strndup(p->files[i].data, p->files[i].len);
-        if (!text || !cJSON_AddStringToObject(files, p->files[i].path, text)) {
-            bb_free(text);
-            cJSON_Delete(o);
-            bb_req_reply_error(r, 503, "unavailable", "out of memory");
-            return;
-        }
-        bb_free(text);
+    size_t total = 0;
+    for (size_t i = 0; i < p->n_files; i++)
+        total += p->files[i].len + strlen(p->files[i].path) + 8;
+    bb_buf b;
+    /* Escaping grows text by at most 6 times. */
+    bb_buf_init(&b, 6 * r->srv->cfg.max_output + (1 << 20));
+    int rc = bb_buf_reserve(&b, total + total / 8 + 4096);
+    if (!rc)
+        rc = bb_buf_puts(&b, "{\"files\":{");
+    for (size_t i = 0; !rc && i < p->n_files; i++) {
+        if (i)
+            rc = bb_buf_putc(&b, ',');
+        if (!rc)
+            rc = put_json_string(&b, p->files[i].path, strlen(p->files[i].path));
+        if (!rc)
+            rc = bb_buf_putc(&b, ':');
+        if (!rc)
+            rc = put_json_string(&b, p->files[i].data, p->files[i].len);
     }
-    cJSON_AddItemToObject(o, "summary", summary_json(out, p->n_files));
-    cJSON_AddItemToObject(o, "diagnostics", bb_diags_to_json(d));
-    bb_req_reply_json(r, 200, o);
+    if (!rc)
+        rc = bb_buf_puts(&b, "},\"summary\":");
+    if (!rc)
+        rc = put_cjson(&b, summary_json(out, p->n_files));
+    if (!rc)
+        rc = bb_buf_puts(&b, ",\"diagnostics\":");
+    if (!rc)
+        rc = put_cjson(&b, bb_diags_to_json(d));
+    if (!rc)
+        rc = bb_buf_putc(&b, '}');
+    if (rc) {
+        bb_buf_free(&b);
+        if (rc == BB_ELIMIT)
+            bb_req_reply_error(r, 413, "output_too_large", "the answer is too large");
+        else
+            bb_req_reply_error(r, 503, "unavailable", "out of memory");
+        return;
+    }
+    size_t len;
+    char *text = bb_buf_take(&b, &len);
+    bb_req_reply(r, 200, "application/json", text, len);
 }
 
 /* 202 with the job's id: generation with a model outlasts a request. */

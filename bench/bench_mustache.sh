@@ -4,6 +4,11 @@
 #
 #   1. file:  a SQLAlchemy models file over a 50-model plan (one large render)
 #   2. small: 100000 renders of a one-line template per round
+#   3. model: backbone's own model template (templates/app/models/
+#      model.py.mustache) over the plan `backbone plan --format json` makes
+#      of a 50-table schema (bench/gen_schema.c), one render per model with
+#      the context stack [plan, model], as the generator renders the files
+#      (skipped when the backbone binary beside LIBBACKBONE is missing)
 #
 # Both sides compile/parse each template once and render it many times for at
 # least BENCH_SECONDS (default 2) of CPU time per run (so other load on the
@@ -97,6 +102,18 @@ for (let i = 0; i < 100; i++)
 fs.writeFileSync(`${dir}/items.json`, JSON.stringify({items}));
 JS
 
+# The plan of a 50-table schema, from the backbone built with the library.
+bin=${BACKBONE:-$(dirname "$lib")/backbone}
+have_plan=0
+if [ -x "$bin" ]; then
+    cc -O2 -o "$work/gen_schema" bench/gen_schema.c
+    "$work/gen_schema" 50 > "$work/schema50.json"
+    if "$bin" plan --format json "$work/schema50.json" > "$work/plan50.json"; then
+        cp templates/app/models/model.py.mustache "$work/model.py.mustache"
+        have_plan=1
+    fi
+fi
+
 status=0
 # Best MB/s of one side over its runs: "bytes seconds renders" lines in.
 best() {
@@ -128,4 +145,9 @@ size=$(wc -c < "$work/plan.json")
 echo "mustache: templates compiled once, rendered for ${secs}s of CPU time per run, best of $rounds runs; plan of 50 models ($size bytes)"
 run_case file models.py.mustache plan.json file
 run_case small line.mustache items.json small
+if [ "$have_plan" = 1 ]; then
+    run_case model model.py.mustache plan50.json model
+else
+    echo "mustache model: skipped ($bin is missing or cannot plan the schema)"
+fi
 exit $status

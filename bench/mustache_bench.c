@@ -6,8 +6,11 @@
  * Compiles TEMPLATE once, parses DATA once, then renders repeatedly for at
  * least SECONDS of CPU time (whole rounds). MODE "file": each render is the template over
  * the whole data. MODE "small": a round is 100000 renders, each over the next
- * item of the data's "items" list (a one-line template). The output of the
- * first round is written to OUT, so it can be compared with mustache.js.
+ * item of the data's "items" list (a one-line template). MODE "model": a
+ * round renders the template once per item of the data's "models" list, with
+ * the context stack [data, item] (as the generator renders a file scoped to
+ * one model). The output of the first round is written to OUT, so it can be
+ * compared with mustache.js.
  * Prints "bytes seconds renders".
  */
 #include "mustache.h"
@@ -65,7 +68,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mustache_bench: cannot read %s or %s\n", argv[1], argv[2]);
         return 1;
     }
-    bool small = strcmp(argv[3], "small") == 0;
+    bool small = strcmp(argv[3], "small") == 0, model = strcmp(argv[3], "model") == 0;
     double min_seconds = strtod(argv[4], NULL);
     bb_mustache_template *t;
     bb_mustache_error err;
@@ -75,6 +78,11 @@ int main(int argc, char **argv)
     bb_mustache_opts_default(&o);
     o.escape = NULL; /* generated code is never HTML-escaped */
     const cJSON *items = cJSON_GetObjectItem(data, "items");
+    const cJSON *models = cJSON_GetObjectItem(data, "models");
+    if ((small && !cJSON_IsArray(items)) || (model && !cJSON_IsArray(models))) {
+        fprintf(stderr, "mustache_bench: %s has no list for mode %s\n", argv[2], argv[3]);
+        return 1;
+    }
     bb_buf out, first;
     bb_buf_init(&out, 1u << 30);
     bb_buf_init(&first, 1u << 30);
@@ -96,6 +104,17 @@ int main(int argc, char **argv)
                 it = it->next;
             }
             renders += 100000;
+        } else if (model) {
+            for (const cJSON *m = models->child; m; m = m->next) {
+                const cJSON *frames[] = {data, m};
+                bb_buf_reset(&out);
+                if (bb_mustache_render(t, frames, 2, &o, &out, &err))
+                    return fail("render", &err);
+                bytes += out.len;
+                renders++;
+                if (round == 0 && bb_buf_append(&first, out.data, out.len))
+                    return 1;
+            }
         } else {
             const cJSON *frames[] = {data};
             bb_buf_reset(&out);

@@ -4,7 +4,9 @@
 //
 // Same protocol as mustache_bench.c: the template is parsed once (and
 // mustache.js caches it), the data parsed once, then rendered repeatedly for
-// at least SECONDS of CPU time; "small" rounds are 100000 renders over the data's items.
+// at least SECONDS of CPU time; "small" rounds are 100000 renders over the data's items;
+// "model" rounds render once per item of the data's models, with the context
+// stack [data, item] (a Mustache.Context whose parent is the data).
 // Escaping is off, as for generated code. Prints "bytes seconds renders".
 'use strict';
 const fs = require('fs');
@@ -33,6 +35,14 @@ for (let round = 0; elapsed < minSeconds || round === 0; round++) {
       if (round === 0) first.push(s);
     }
     renders += 100000;
+  } else if (mode === 'model') {
+    const root = new Mustache.Context(data);
+    for (const m of data.models) {
+      const s = Mustache.render(template, new Mustache.Context(m, root));
+      bytes += Buffer.byteLength(s);
+      renders++;
+      if (round === 0) first.push(s);
+    }
   } else {
     const s = Mustache.render(template, data);
     bytes += s.length;

@@ -1025,7 +1025,7 @@ typedef struct cached {
 
 typedef struct hint {
     const char *name;
-    unsigned pos;
+    bb_mustache_json_hint at;
 } hint;
 
 /* The parent tags being rendered: their blocks override the parents' blocks. */
@@ -1223,9 +1223,9 @@ loop_get(render *r, const void *obj, const char *name, size_t len, unsigned nid)
     hint *h = &r->hints[nid & (HINTS - 1)];
     if (h->name != name) {
         h->name = name;
-        h->pos = BB_MUSTACHE_JSON_NO_HINT;
-    } else if (h->pos != BB_MUSTACHE_JSON_NO_HINT) {
-        const cJSON *v = bb_mustache_json_get_at(o, name, len, h->pos, &r->cursor);
+        h->at.pos = BB_MUSTACHE_JSON_NO_HINT;
+    } else if (h->at.pos != BB_MUSTACHE_JSON_NO_HINT) {
+        const cJSON *v = bb_mustache_json_get_at(o, name, len, h->at.pos, h->at.back, &r->cursor);
         if (v)
             return v;
     }
@@ -1233,7 +1233,7 @@ loop_get(render *r, const void *obj, const char *name, size_t len, unsigned nid)
     cached *m = &r->misses[x & (MISSES - 1)];
     if (m->obj == obj && m->name == name && m->len == len)
         return NULL;
-    const cJSON *v = bb_mustache_json_scan(o, name, len, &h->pos, &r->cursor);
+    const cJSON *v = bb_mustache_json_scan(o, name, len, &h->at, &r->cursor);
     if (!v) {
         m->obj = obj;
         m->name = name;

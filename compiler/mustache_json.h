@@ -47,6 +47,17 @@ static inline const cJSON *bb_mustache_json_get(const cJSON *o, const char *name
 
 #define BB_MUSTACHE_JSON_NO_HINT 0xFFFFFFFFu
 
+/*
+ * Where a name was found in the previous object: its position from the
+ * first member (BB_MUSTACHE_JSON_NO_HINT when it was not found), or when it
+ * was far from the first member and near the last one, the number of
+ * members after it (back is then true).
+ */
+typedef struct bb_mustache_json_hint {
+    unsigned pos;
+    bool back;
+} bb_mustache_json_hint;
+
 /* The member found last, so the next lookup in the same object can go on from it. */
 typedef struct bb_mustache_json_cursor {
     const cJSON *obj, *node;
@@ -54,24 +65,32 @@ typedef struct bb_mustache_json_cursor {
 } bb_mustache_json_cursor;
 
 /*
- * The member called name of the object o at position hint (where the same
- * name was found in the previous object), or NULL when the member there has
- * another name: the items of a list usually share one layout, and skipping
- * members without reading their keys halves the cost of a lookup. The walk
- * to that position starts at the cursor when the cursor is in o before it
- * (templates mostly ask for members in order). o must be an object; *cur is
- * updated on success.
+ * The member called name of the object o where the hint (pos, back) says
+ * (pos must not be BB_MUSTACHE_JSON_NO_HINT), or NULL when the member there
+ * has another name: the items of a list usually share one layout, and
+ * skipping members without reading their keys halves the cost of a lookup.
+ * Forwards, the walk starts at the cursor when the cursor is in o before the
+ * position (templates mostly ask for members in order), else at the first
+ * member, and *cur is updated; backwards, at the last member (cJSON links
+ * the first member to the last). o must be an object.
  */
-static inline const cJSON *bb_mustache_json_get_at(const cJSON *o, const char *name, size_t len,
-                                                   unsigned hint, bb_mustache_json_cursor *cur)
+__attribute__((always_inline)) static inline const cJSON *
+bb_mustache_json_get_at(const cJSON *o, const char *name, size_t len, unsigned pos, bool back,
+                        bb_mustache_json_cursor *cur)
 {
     const cJSON *c = o->child;
+    if (back) {
+        c = c ? c->prev : NULL;
+        for (; c && pos; pos--)
+            c = c == o->child ? NULL : c->prev;
+        return c && bb_mustache_json_key_is(c->string, name, len) ? c : NULL;
+    }
     unsigned k = 0;
-    if (cur->obj == o && cur->pos <= hint) {
+    if (cur->obj == o && cur->pos <= pos) {
         c = cur->node;
         k = cur->pos;
     }
-    for (; c && k < hint; k++)
+    for (; c && k < pos; k++)
         c = c->next;
     if (!c || !bb_mustache_json_key_is(c->string, name, len))
         return NULL;
@@ -81,42 +100,38 @@ static inline const cJSON *bb_mustache_json_get_at(const cJSON *o, const char *n
     return c;
 }
 
+/* How far from the first member a member must be to be found from the last. */
+#define BB_MUSTACHE_JSON_FAR 8
+
 /*
- * The member called name of the object o, read from the start; *hint is set
- * to its position (BB_MUSTACHE_JSON_NO_HINT when there is none) and *cur to
- * it when found.
+ * The member called name of the object o, read from the start; *h is set
+ * to where it is and *cur to it when found.
  */
 static inline const cJSON *bb_mustache_json_scan(const cJSON *o, const char *name, size_t len,
-                                                 unsigned *hint, bb_mustache_json_cursor *cur)
+                                                 bb_mustache_json_hint *h,
+                                                 bb_mustache_json_cursor *cur)
 {
     unsigned k = 0;
     for (const cJSON *c = o->child; c; c = c->next, k++)
         if (bb_mustache_json_key_is(c->string, name, len)) {
-            *hint = k;
+            h->pos = k;
+            h->back = false;
+            if (k >= BB_MUSTACHE_JSON_FAR) {
+                unsigned after = 0;
+                for (const cJSON *d = c->next; d && after < k; d = d->next)
+                    after++;
+                if (after + BB_MUSTACHE_JSON_FAR <= k) {
+                    h->pos = after;
+                    h->back = true;
+                }
+            }
             cur->obj = o;
             cur->node = c;
             cur->pos = k;
             return c;
         }
-    *hint = BB_MUSTACHE_JSON_NO_HINT;
+    h->pos = BB_MUSTACHE_JSON_NO_HINT;
     return NULL;
-}
-
-/*
- * bb_mustache_json_get, trying first the member at position *hint (see
- * bb_mustache_json_get_at). *hint and *cur are updated.
- */
-static inline const cJSON *bb_mustache_json_get_hinted(const cJSON *o, const char *name, size_t len,
-                                                       unsigned *hint, bb_mustache_json_cursor *cur)
-{
-    if (!o || (o->type & 0xFF) != cJSON_Object)
-        return NULL;
-    if (*hint != BB_MUSTACHE_JSON_NO_HINT) {
-        const cJSON *c = bb_mustache_json_get_at(o, name, len, *hint, cur);
-        if (c)
-            return c;
-    }
-    return bb_mustache_json_scan(o, name, len, hint, cur);
 }
 
 /* mustache.js truthiness (see above). */

@@ -473,6 +473,25 @@ static void loop_items_may_lack_members_the_previous_items_had(void **state)
                   "0211");
 }
 
+static void loop_items_with_many_members_in_different_orders(void **state)
+{
+    (void)state;
+    /* Members near the end of large items, where the items' layouts differ:
+     * more members after it, none, or the member moved to the front. */
+    const char *pad = "\"a\": 1, \"b\": 2, \"c\": 3, \"d\": 4, \"e\": 5, \"f\": 6, \"g\": 7, "
+                      "\"h\": 8, \"i\": 9, \"j\": 10, \"k\": 11, \"l\": 12";
+    char json[2048];
+    int n = snprintf(json, sizeof(json),
+                     "{\"z\": \"root\", \"items\": [{%s, \"y\": \"Y1\", \"z\": \"Z1\"}, "
+                     "{%s, \"y\": \"Y2\", \"z\": \"Z2\", \"m\": 0, \"n\": 0}, "
+                     "{%s, \"y\": \"Y3\"}, {\"z\": \"Z4\", %s, \"y\": \"Y4\"}, "
+                     "{%s, \"y\": \"Y5\", \"z\": \"Z5\"}, {\"y\": \"Y6\"}]}",
+                     pad, pad, pad, pad, pad);
+    assert_true(n > 0 && (size_t)n < sizeof(json));
+    expect_render("{{#items}}{{z}}{{y}}{{a}}{{z}},{{/items}}", json,
+                  "Z1Y11Z1,Z2Y21Z2,rootY31root,Z4Y41Z4,Z5Y51Z5,rootY6root,");
+}
+
 static void loops_over_many_names_render_each_one(void **state)
 {
     (void)state;
@@ -706,6 +725,7 @@ int main(void)
         cmocka_unit_test(numbers_print_in_their_shortest_exact_form),
         cmocka_unit_test(loop_items_may_lack_members_the_previous_items_had),
         cmocka_unit_test(loops_over_many_names_render_each_one),
+        cmocka_unit_test(loop_items_with_many_members_in_different_orders),
         cmocka_unit_test(standalone_partial_indents_every_line_of_nested_partials),
         cmocka_unit_test(inline_partial_lines_are_not_indented),
         cmocka_unit_test(inherited_blocks_override_the_parent),

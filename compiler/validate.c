@@ -17,7 +17,6 @@
 
 #include "ident.h"
 #include "order.h"
-#include "pylit.h"
 #include "relations.h"
 #include "suggest.h"
 
@@ -28,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- the name index ------------------------------------------------------ */
 
@@ -526,21 +526,11 @@ static void check_numeric(bb__vctx *v, bb_column *c)
     }
 }
 
-/*
- * The Python Enum member an enum value becomes, named exactly as the
- * architect names it (bb_pylit_constant: upper snake case, Latin accents
- * transliterated), so a collision reported here is the one the generated
- * code would have.
- */
-static void enum_member(const char *value, char *out, size_t size)
+/* MySQL and SQL Server compare enum labels without regard to case (their
+ * default collations), so 'Active' and 'active' are one label there. */
+static bool labels_fold_case(bb_db_type db)
 {
-    bb_buf b;
-    bb_buf_init(&b, size - 1);
-    if (bb_pylit_constant(&b, value) == BB_OK)
-        snprintf(out, size, "%s", bb_buf_str(&b));
-    else
-        snprintf(out, size, "%s", value);
-    bb_buf_free(&b);
+    return db == BB_DB_MYSQL || db == BB_DB_MSSQL;
 }
 
 static bool enum_value_ok(const char *s)
@@ -577,25 +567,21 @@ static void check_enum(bb__vctx *v, bb_column *c)
                        "enum value \"%.80s\" is not usable", val);
             continue;
         }
-        char mi[80], mj[80];
-        enum_member(val, mi, sizeof(mi));
-        /* Nothing left to name it by: the architect numbers it (VALUE_<n>),
-         * which cannot collide, so only an exact repeat is an error. */
+        bool fold = labels_fold_case(v->s->db_type);
         for (size_t j = 0; j < i; j++) {
-            if (!mi[0] && strcmp(val, c->enum_values[j]) != 0)
-                continue;
-            enum_member(c->enum_values[j], mj, sizeof(mj));
-            if (strcmp(mi, mj) != 0)
+            const char *other = c->enum_values[j];
+            if (fold ? strcasecmp(val, other) != 0 : strcmp(val, other) != 0)
                 continue;
             bb__loc at = bb__loc_item(c->pointer, c->offset, "values", i);
-            if (strcmp(val, c->enum_values[j]) == 0)
+            if (strcmp(val, other) == 0)
                 bb__report(v, BB_ERROR, "BB0410", &at, "remove the repeated value",
                            "enum value \"%s\" is listed twice", val);
             else
                 bb__report(v, BB_ERROR, "BB0410", &at,
-                           "values must differ in more than case and punctuation",
-                           "enum values \"%s\" and \"%s\" both become the Python member %s", val,
-                           c->enum_values[j], mi);
+                           "make the values differ in more than letter case",
+                           "enum values \"%s\" and \"%s\" are one label on %s, which "
+                           "compares them without regard to case",
+                           val, other, v->s->db_type_name);
             break;
         }
     }

@@ -316,8 +316,8 @@ int bb_generator_render(const cJSON *plan, const bb_pipeline_opts *opts, bb_diag
     if (!out)
         return BB_ENOMEM;
     gen_ctx g = {.plan = plan, .opts = opts, .diags = diags, .budget = opts->max_output_bytes};
-    int rc = opts->templates_dir ? bb_mustache_set_new(load_template, &g, &g.set)
-                                 : embedded_set(&g.set);
+    int rc =
+        opts->templates_dir ? bb_mustache_set_new(load_template, &g, &g.set) : embedded_set(&g.set);
     size_t i = 0;
     for (const cJSON *e = list->child; e && rc != BB_ENOMEM; e = e->next, i++) {
         int r = render_entry(&g, e, i, &out[i]);

@@ -11,8 +11,8 @@
 #include <pcre2.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdint.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,7 +24,7 @@ extern char **environ;
 #define REVIEW_OUTPUT_MAX (1u << 20)
 #define REVIEW_MAX_WORKERS 4
 #define REVIEW_SPLIT_BYTES (128u << 10) /* below this, one Python is quicker */
-#define REVIEW_PIPE_MAX (1 << 20)            /* the default pipe-max-size */
+#define REVIEW_PIPE_MAX (1 << 20)       /* the default pipe-max-size */
 #define INDENT_DEPTH_MAX 100
 #define BRACKET_DEPTH_MAX 200
 
@@ -141,7 +141,8 @@ static bool is_string_prefix(const char *s, size_t len)
 
 /* The bytes pycheck_run() only notes as the last significant character: all
  * but blanks, newlines, quotes, brackets, '#' and '\\' (a bit per byte). */
-static const uint64_t plain_bits[4] = {0xfffffc72ffffd9ffull, 0xd7ffffffc7ffffffull, 0xffffffffffffffffull, 0xffffffffffffffffull};
+static const uint64_t plain_bits[4] = {0xfffffc72ffffd9ffull, 0xd7ffffffc7ffffffull,
+                                       0xffffffffffffffffull, 0xffffffffffffffffull};
 
 static bool plain(unsigned char c)
 {
@@ -331,7 +332,7 @@ typedef struct needle {
 static struct {
     needle needles[N_NEEDLES_MAX];
     size_t n;
-    uint64_t pairs[65536 / 64];            /* the bit of (byte << 8 | next byte) */
+    uint64_t pairs[65536 / 64];          /* the bit of (byte << 8 | next byte) */
     uint8_t first[256][4], n_first[256]; /* needles starting with a byte */
 } finder;
 static pthread_once_t finder_once = PTHREAD_ONCE_INIT;
@@ -651,10 +652,10 @@ static review_cache *cache_open(const char *python, const bb_file *files, size_t
     struct stat st;
     if (!cache_dir[0] || stat(python, &st) != 0)
         return NULL;
-    int k = snprintf(ident, sizeof(ident), "backbone %s python %s %llu %llu %llu %lld.%09ld",
-                     BB_VERSION, python, (unsigned long long)st.st_dev,
-                     (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
-                     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    int k =
+        snprintf(ident, sizeof(ident), "backbone %s python %s %llu %llu %llu %lld.%09ld",
+                 BB_VERSION, python, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+                 (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
     if (k < 0 || k >= (int)sizeof(ident) ||
         snprintf(path, sizeof(path), "%s/" REVIEW_CACHE_NAME, cache_dir) >= (int)sizeof(path))
         return NULL;
@@ -846,7 +847,8 @@ static int start_python(const char *python, const bb_file *files, size_t n, cons
     if (k > count)
         k = count ? count : 1;
     job->started = 0;
-    while (job->started < k && spawn_python(python, total / k + 4096, &job->w[job->started]) == BB_OK)
+    while (job->started < k &&
+           spawn_python(python, total / k + 4096, &job->w[job->started]) == BB_OK)
         job->started++;
     if (job->started == 0)
         return BB_EIO;

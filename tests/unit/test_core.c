@@ -103,8 +103,7 @@ static void diag_json_has_stable_fields(void **state)
     const char *src = "{\"a\": 1}";
     bb_diags d;
     bb_diags_init(&d, "t.json", src, strlen(src));
-    assert_int_equal(bb_diag_add(&d, BB_ERROR, "BB9999", "/a", 6, "fix it", "bad %s", "a"),
-                     BB_OK);
+    assert_int_equal(bb_diag_add(&d, BB_ERROR, "BB9999", "/a", 6, "fix it", "bad %s", "a"), BB_OK);
     cJSON *arr = bb_diags_to_json(&d);
     assert_non_null(arr);
     cJSON *o = cJSON_GetArrayItem(arr, 0);
@@ -125,8 +124,7 @@ static void diag_strict_mode_turns_warnings_into_errors(void **state)
     bb_diags d;
     bb_diags_init(&d, "t.json", NULL, 0);
     d.warnings_as_errors = true;
-    assert_int_equal(bb_diag_add(&d, BB_WARNING, "BB9998", NULL, BB_NO_OFFSET, NULL, "w"),
-                     BB_OK);
+    assert_int_equal(bb_diag_add(&d, BB_WARNING, "BB9998", NULL, BB_NO_OFFSET, NULL, "w"), BB_OK);
     assert_true(bb_diags_has_errors(&d));
     assert_int_equal(d.n_warnings, 0);
     bb_diags_free(&d);

@@ -221,9 +221,8 @@ static void folded_needles_are_found_in_any_case_and_at_the_very_end(void **stat
 {
     (void)state;
     static const char *secrets[] = {
-        "PASSWORD = \"hunter22\"\n",
-        "Api_Key = 'abcdefgh'",                /* no final newline */
-        "x = 1\nAUTH_TOKEN: str = 'abcdefgh'", /* a needle in the last bytes */
+        "PASSWORD = \"hunter22\"\n", "Api_Key = 'abcdefgh'", /* no final newline */
+        "x = 1\nAUTH_TOKEN: str = 'abcdefgh'",               /* a needle in the last bytes */
     };
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
         bb_diags d;
@@ -301,8 +300,7 @@ static void the_record_spares_python_the_files_it_compiled_before(void **state)
     assert_int_equal(count_starts(dir), 1);
     /* A file that does not parse is never recorded: it fails every time. */
     for (int i = 0; i < 2; i++)
-        assert_int_equal(bb_reviewer_check(bad, 1, python, NULL, NULL, "blog.json", &d),
-                         BB_EINVAL);
+        assert_int_equal(bb_reviewer_check(bad, 1, python, NULL, NULL, "blog.json", &d), BB_EINVAL);
     assert_int_equal(count_starts(dir), 3);
     assert_int_equal(d.n_errors, 2);
     assert_false(has_code(&d, "BB0746"));

@@ -118,6 +118,7 @@ e2e: $(BIN)
 
 test: deps-test
 	$(MAKE) all
+	$(MAKE) lint
 	$(MAKE) unit integration
 	$(MAKE) VARIANT=asan unit integration
 	$(MAKE) e2e

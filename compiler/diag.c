@@ -42,8 +42,8 @@ static void count_severity(bb_diags *d, bb_severity sev)
         d->n_notes++;
 }
 
-int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *pointer, size_t offset,
-                const char *hint, const char *fmt, ...)
+int bb_diag_addv(bb_diags *d, bb_severity sev, const char *code, const char *pointer, size_t offset,
+                 const char *hint, const char *fmt, va_list ap)
 {
     if (sev == BB_WARNING && d->warnings_as_errors)
         sev = BB_ERROR;
@@ -63,10 +63,7 @@ int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *poin
         d->cap = cap;
     }
     char msg[DIAG_MESSAGE_MAX];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
 
     bb_diag *g = &d->items[d->n];
     memset(g, 0, sizeof(*g));
@@ -85,6 +82,16 @@ int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *poin
     }
     d->n++;
     return BB_OK;
+}
+
+int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *pointer, size_t offset,
+                const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = bb_diag_addv(d, sev, code, pointer, offset, hint, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 bool bb_diags_has_errors(const bb_diags *d)

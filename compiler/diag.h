@@ -17,6 +17,7 @@
 #include "bb.h"
 #include "buf.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -60,6 +61,10 @@ void bb_diags_free(bb_diags *d);
  */
 int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *pointer, size_t offset,
                 const char *hint, const char *fmt, ...) BB_PRINTF(7, 8);
+
+/* The same with a va_list, for reporting helpers of other modules. */
+int bb_diag_addv(bb_diags *d, bb_severity sev, const char *code, const char *pointer, size_t offset,
+                 const char *hint, const char *fmt, va_list ap);
 
 /* True when the context holds at least one error. */
 bool bb_diags_has_errors(const bb_diags *d);

@@ -169,14 +169,12 @@ static void report(loader *L, bb_severity sev, const char *code, const cJSON *v,
 static void report(loader *L, bb_severity sev, const char *code, const cJSON *v, const char *hint,
                    const char *fmt, ...)
 {
-    char msg[1024];
+    size_t off = v ? off_of(L, v) : BB_NO_OFFSET;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    size_t off = v ? off_of(L, v) : BB_NO_OFFSET;
-    if (bb_diag_add(L->d, sev, code, bb_buf_str(&L->ptr), off, hint, "%s", msg) == BB_ENOMEM)
+    if (bb_diag_addv(L->d, sev, code, bb_buf_str(&L->ptr), off, hint, fmt, ap) == BB_ENOMEM)
         L->rc = BB_ENOMEM;
+    va_end(ap);
 }
 
 static void pop(loader *L, size_t saved)

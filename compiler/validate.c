@@ -79,15 +79,13 @@ int bb__nx_put(bb__name_index *x, int scope, const char *name, int value)
 void bb__report(bb__vctx *v, bb_severity sev, const char *code, const bb__loc *at, const char *hint,
                 const char *fmt, ...)
 {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     bb__resolved_loc r;
     bb__resolve_loc(v, at, &r);
-    if (bb_diag_add(v->d, sev, code, r.ptr, r.off, hint, "%s", msg) == BB_ENOMEM)
+    va_list ap;
+    va_start(ap, fmt);
+    if (bb_diag_addv(v->d, sev, code, r.ptr, r.off, hint, fmt, ap) == BB_ENOMEM)
         v->rc = BB_ENOMEM;
+    va_end(ap);
 }
 
 static void note_rc(bb__vctx *v, int rc)

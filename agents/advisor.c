@@ -1,6 +1,8 @@
 /* advisor.c - model advice for the architect and the reviewer (see advisor.h). */
 #include "advisor.h"
 
+#include "project.h"
+
 #include "architect.h"
 #include "generator.h"
 #include "patterns.h"
@@ -925,12 +927,13 @@ static void generation_free(void *p)
     bb_free(g);
 }
 
-static cJSON *files_json(const bb_output *out)
+/* The whole tree, as plain generation answers it (project.h). */
+static cJSON *files_json(const bb_project *p)
 {
     cJSON *files = cJSON_CreateObject();
-    for (size_t i = 0; files && i < out->n_files; i++) {
-        char *text = bb_strndup(out->files[i].data, out->files[i].len);
-        if (!text || !cJSON_AddStringToObject(files, out->files[i].path, text)) {
+    for (size_t i = 0; files && i < p->n_files; i++) {
+        char *text = bb_strndup(p->files[i].data, p->files[i].len);
+        if (!text || !cJSON_AddStringToObject(files, p->files[i].path, text)) {
             bb_free(text);
             cJSON_Delete(files);
             return NULL;
@@ -940,10 +943,10 @@ static cJSON *files_json(const bb_output *out)
     return files;
 }
 
-static cJSON *summary_json(const bb_output *out)
+static cJSON *summary_json(const bb_output *out, size_t n_files)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "files", (double)out->n_files);
+    cJSON_AddNumberToObject(o, "files", (double)n_files);
     cJSON_AddNumberToObject(o, "models", (double)out->n_models);
     cJSON_AddNumberToObject(o, "routes", (double)out->n_routes);
     cJSON_AddNumberToObject(o, "lines", (double)out->n_lines);
@@ -968,11 +971,15 @@ static int generation_run(void *arg, bb_job_result *res)
     bb_diags_init(&d, "<request>", g->bytes, g->len);
     bb_output *out = NULL;
     int rc = bb_pipeline_run("<request>", g->bytes, g->len, &g->opts, &d, &out);
+    bb_project project;
+    memset(&project, 0, sizeof(project));
+    if (rc == BB_OK && out)
+        rc = bb_project_build(out, &d, &project);
     cJSON *o = cJSON_CreateObject();
     if (rc == BB_OK && out) {
         res->status = 200;
-        cJSON_AddItemToObject(o, "files", files_json(out));
-        cJSON_AddItemToObject(o, "summary", summary_json(out));
+        cJSON_AddItemToObject(o, "files", files_json(&project));
+        cJSON_AddItemToObject(o, "summary", summary_json(out, project.n_files));
     } else if (rc == BB_EINVAL) {
         res->status = 422;
         cJSON_AddStringToObject(o, "error", "invalid");
@@ -982,6 +989,7 @@ static int generation_run(void *arg, bb_job_result *res)
     }
     cJSON_AddItemToObject(o, "diagnostics", bb_diags_to_json(&d));
     cJSON_AddItemToObject(o, "llm", stats_json(bb_advisor_last_stats()));
+    bb_project_free(&project);
     bb_output_free(out);
     bb_diags_free(&d);
     char *text = cJSON_PrintUnformatted(o);

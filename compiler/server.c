@@ -8,6 +8,7 @@
 #include "manifest.h"
 #include "migrate.h"
 #include "pipeline.h"
+#include "project.h"
 #include "ratelimit.h"
 #include "schema.h"
 #include "tarball.h"
@@ -2160,90 +2161,7 @@ static void archive_name(const bb_output *out, char *name, size_t size)
     name[n] = '\0';
 }
 
-/*
- * The project `backbone generate` writes into an empty folder: the
- * pipeline's files, the initial Alembic revision and .backbone/manifest.json
- * (what a later `backbone generate` in the unpacked folder builds on: the
- * next revision follows the initial one, edited files are kept). Files are
- * sorted by path; their bytes are borrowed from the pipeline's output, the
- * migration result and the manifest text, all owned here.
- */
-typedef struct project {
-    bb_file *files;
-    size_t n_files;
-    bb_migrate_result mig;
-    char *manifest;
-    size_t manifest_len;
-} project;
-
-static void project_free(project *p)
-{
-    bb_free(p->files);
-    bb_migrate_result_free(&p->mig);
-    bb_free(p->manifest);
-    memset(p, 0, sizeof(*p));
-}
-
-static int file_cmp(const void *a, const void *b)
-{
-    return strcmp(((const bb_file *)a)->path, ((const bb_file *)b)->path);
-}
-
-/* The manifest of a first generation, as cmd_generate.c and emit.c make it:
- * version, then the hash of every file but the user-owned ones, the
- * normalized schema and the revisions. Takes mig's schema and revisions. */
-static int project_manifest(project *p)
-{
-    bb_manifest *m = NULL;
-    int rc = bb_manifest_new(&m);
-    if (rc)
-        return rc;
-    if (p->mig.schema) {
-        cJSON_AddItemToObject(m->root, "schema", p->mig.schema);
-        p->mig.schema = NULL;
-    }
-    if (p->mig.revisions) {
-        cJSON_AddItemToObject(m->root, "revisions", p->mig.revisions);
-        p->mig.revisions = NULL;
-    }
-    for (size_t i = 0; !rc && i < p->n_files; i++) {
-        if (p->files[i].user)
-            continue;
-        char hex[BB_SHA256_HEX_LEN + 1];
-        rc = bb_sha256_hex(p->files[i].data, p->files[i].len, hex);
-        if (!rc)
-            rc = bb_manifest_set(m, p->files[i].path, hex);
-    }
-    if (!rc)
-        rc = bb_manifest_serialize(m, &p->manifest, &p->manifest_len);
-    bb_manifest_free(m);
-    return rc;
-}
-
-static int project_build(const bb_output *out, bb_diags *d, project *p)
-{
-    memset(p, 0, sizeof(*p));
-    int rc = bb_migrate_generate(out->schema, NULL, NULL, NULL, d, &p->mig);
-    if (rc)
-        return rc;
-    size_t n = out->n_files + p->mig.n_files;
-    p->files = bb_calloc(n + 1, sizeof(*p->files));
-    if (!p->files)
-        return BB_ENOMEM;
-    for (size_t i = 0; i < out->n_files; i++)
-        p->files[p->n_files++] = out->files[i];
-    for (size_t i = 0; i < p->mig.n_files; i++)
-        p->files[p->n_files++] = p->mig.files[i];
-    rc = project_manifest(p);
-    if (rc)
-        return rc;
-    p->files[p->n_files++] =
-        (bb_file){.path = (char *)BB_MANIFEST_PATH, .data = p->manifest, .len = p->manifest_len};
-    qsort(p->files, p->n_files, sizeof(*p->files), file_cmp);
-    return BB_OK;
-}
-
-static void reply_tarball(bb_req *r, const bb_output *out, const project *p)
+static void reply_tarball(bb_req *r, const bb_output *out, const bb_project *p)
 {
     char name[72];
     archive_name(out, name, sizeof(name));
@@ -2348,7 +2266,7 @@ static int put_cjson(bb_buf *b, cJSON *v)
  * only if a template does; JSON strings end there, so the tarball is the
  * exact form.
  */
-static void reply_files(bb_req *r, const bb_output *out, const project *p, bb_diags *d)
+static void reply_files(bb_req *r, const bb_output *out, const bb_project *p, bb_diags *d)
 {
     size_t total = 0;
     for (size_t i = 0; i < p->n_files; i++)
@@ -2431,8 +2349,8 @@ static void route_job(bb_req *r)
  * made: the initial revision is refused (422) or too large. */
 static void reply_project(bb_req *r, const bb_output *out, bb_diags *d)
 {
-    project p;
-    int rc = project_build(out, d, &p);
+    bb_project p;
+    int rc = bb_project_build(out, d, &p);
     if (rc == BB_EINVAL) {
         count_outcome(r, BB_M_GENERATIONS, "invalid");
         reply_invalid(r, d, false);
@@ -2451,7 +2369,7 @@ static void reply_project(bb_req *r, const bb_output *out, bb_diags *d)
         else
             reply_files(r, out, &p, d);
     }
-    project_free(&p);
+    bb_project_free(&p);
 }
 
 static void route_generate(bb_req *r)

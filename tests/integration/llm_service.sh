@@ -52,6 +52,10 @@ import json
 r = json.load(open("job.json"))["result"]
 assert "app/models/doctors.py" in r["files"], sorted(r["files"])[:5]
 assert "A doctor who sees patients." in r["files"]["app/models/doctors.py"]
+# The whole tree, as plain generation answers it: migrations and manifest too.
+assert ".backbone/manifest.json" in r["files"], sorted(r["files"])
+assert any(p.startswith("alembic/versions/") and p.endswith("_initial.py") for p in r["files"])
+assert r["summary"]["files"] == len(r["files"]), (r["summary"], len(r["files"]))
 codes = {d["code"] for d in r["diagnostics"]}
 assert {"BB0907", "BB0908"} <= codes, codes
 assert r["llm"]["requests"] == 2 and r["llm"]["prompt_tokens"] > 0, r["llm"]

@@ -1,6 +1,7 @@
 /* cmd_serve.c - `backbone serve`: options, credentials, signals. */
 #include "auth.h"
 #include "cli.h"
+#include "dynlib.h"
 #include "server.h"
 
 #include <errno.h>
@@ -296,6 +297,11 @@ int bb_cmd_serve(int argc, char **argv)
     int exit_code = parse_args(argc, argv, &a);
     if (exit_code >= 0)
         return exit_code;
+    /* Refuse to start without the libraries it serves with: without
+     * libcrypto no key or token could ever be checked (the loader has
+     * already said which package to install). */
+    if (bb_dynlib_load(BB_DYNLIB_MHD) || bb_dynlib_load(BB_DYNLIB_CRYPTO))
+        return BB_EXIT_USAGE;
 
     bb_buf keys_path;
     bb_buf_init(&keys_path, 4096);

@@ -9,28 +9,7 @@ SCHEMA=$(pwd)/../shared/compat/backbone-ai/examples/blog_schema.json
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/bb-generate-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-n=0
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $*"
-}
-# Runs backbone, keeping its exit code in $rc and its output in $T/out, $T/err.
-run() {
-    set +e
-    "$BB" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    set -e
-}
-expect_rc() {
-    [ "$rc" -eq "$1" ] || {
-        cat "$T/err" >&2
-        fail "$2: exit $rc, expected $1"
-    }
-}
+. "$(dirname "$0")/lib/checks.sh"
 
 # --- plan ---------------------------------------------------------------------
 run plan "$SCHEMA" --format json

@@ -8,28 +8,7 @@ EVO=$(pwd)/schemas/evolution
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/bb-migrate-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-n=0
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $*"
-}
-# Runs backbone, keeping its exit code in $rc and its output in $T/out, $T/err.
-run() {
-    set +e
-    "$BB" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    set -e
-}
-expect_rc() {
-    [ "$rc" -eq "$1" ] || {
-        cat "$T/err" >&2
-        fail "$2: exit $rc, expected $1"
-    }
-}
+. "$(dirname "$0")/lib/checks.sh"
 python_parses() {
     "$PY" -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$1"
 }

@@ -225,16 +225,8 @@ static int add_migrations(const gen_args *a, const char *dir, const bb_output *o
     int rc = bb_migrate_generate(o->schema, dir, prev ? prev->root : NULL, &mo, diags, mig);
     if (rc)
         return rc;
-    if (mig->schema) {
-        cJSON_DeleteItemFromObjectCaseSensitive(next->root, "schema");
-        cJSON_AddItemToObject(next->root, "schema", mig->schema);
-        mig->schema = NULL; /* now the manifest's */
-    }
-    if (mig->revisions) {
-        cJSON_DeleteItemFromObjectCaseSensitive(next->root, "revisions");
-        cJSON_AddItemToObject(next->root, "revisions", mig->revisions);
-        mig->revisions = NULL;
-    }
+    bb_manifest_adopt(next, "schema", &mig->schema);
+    bb_manifest_adopt(next, "revisions", &mig->revisions);
     return BB_OK;
 }
 

@@ -161,6 +161,15 @@ int bb_manifest_set(bb_manifest *m, const char *path, const char *hex)
     return set_string(cJSON_GetObjectItemCaseSensitive(m->root, "files"), path, hex);
 }
 
+void bb_manifest_adopt(bb_manifest *m, const char *key, cJSON **value)
+{
+    if (!*value)
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(m->root, key);
+    cJSON_AddItemToObject(m->root, key, *value);
+    *value = NULL;
+}
+
 static int compare_keys(const void *a, const void *b)
 {
     const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;

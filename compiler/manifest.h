@@ -56,6 +56,11 @@ const char *bb_manifest_hash(const bb_manifest *m, const char *path);
 /* Records (or replaces) the hash of a path. */
 int bb_manifest_set(bb_manifest *m, const char *path, const char *hex) BB_WUR;
 
+/* Puts *value at key of the manifest's root, replacing what was there
+ * (the migrations' "schema" and "revisions"). The manifest takes *value and
+ * *value becomes NULL; a NULL *value leaves the manifest as it is. */
+void bb_manifest_adopt(bb_manifest *m, const char *key, cJSON **value);
+
 /* The "files" object, for walking every recorded path (borrowed). */
 const cJSON *bb_manifest_files(const bb_manifest *m);
 

@@ -3,7 +3,6 @@
 
 #include "manifest.h"
 
-#include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,14 +28,8 @@ static int project_manifest(bb_project *p)
     int rc = bb_manifest_new(&m);
     if (rc)
         return rc;
-    if (p->mig.schema) {
-        cJSON_AddItemToObject(m->root, "schema", p->mig.schema);
-        p->mig.schema = NULL;
-    }
-    if (p->mig.revisions) {
-        cJSON_AddItemToObject(m->root, "revisions", p->mig.revisions);
-        p->mig.revisions = NULL;
-    }
+    bb_manifest_adopt(m, "schema", &p->mig.schema);
+    bb_manifest_adopt(m, "revisions", &p->mig.revisions);
     for (size_t i = 0; !rc && i < p->n_files; i++) {
         if (p->files[i].user)
             continue;

@@ -29,25 +29,6 @@ static void expect_valid_file(const char *rel)
     vt_free(&t);
 }
 
-static const bb_table *table(const bb_schema *s, const char *name)
-{
-    int i = bb_schema_table_index(s, name);
-    assert_true(i >= 0);
-    return &s->tables[i];
-}
-
-/* The relationship of table `from` whose attribute is attr, or NULL. */
-static const bb_relationship *rel(const bb_schema *s, const char *from, const char *attr)
-{
-    const bb_table *t = table(s, from);
-    for (size_t i = 0; i < t->n_rels; i++)
-        if (t->rels[i].attr_name && strcmp(t->rels[i].attr_name, attr) == 0)
-            return &t->rels[i];
-    print_error("%s has no relationship %s\n", from, attr);
-    fail();
-    return NULL;
-}
-
 /* Position of table name in the build order. */
 static size_t order_of(const bb_schema *s, const char *name)
 {
@@ -108,29 +89,30 @@ static void complex_schema_relationships_are_named_as_meant(void **state)
     assert_int_equal(t.rc, BB_OK);
     const bb_schema *s = t.s;
     /* back_populates "items" names Order's side, not the rule's "order_items". */
-    const bb_relationship *items = rel(s, "orders", "items");
+    const bb_relationship *items = vt_rel(s, "orders", "items");
     assert_int_equal(items->kind, BB_REL_ONE_TO_MANY);
     assert_true(items->uselist);
-    const bb_relationship *order = rel(s, "order_items", "order");
+    const bb_relationship *order = vt_rel(s, "order_items", "order");
     assert_int_equal(order->kind, BB_REL_MANY_TO_ONE);
     assert_false(order->uselist);
-    assert_string_equal(table(s, "orders")->rels[order->counterpart].attr_name, "items");
-    assert_string_equal(table(s, "order_items")->rels[items->counterpart].attr_name, "order");
+    assert_string_equal(vt_table(s, "orders")->rels[order->counterpart].attr_name, "items");
+    assert_string_equal(vt_table(s, "order_items")->rels[items->counterpart].attr_name, "order");
     /* Both sides carry the same FK: order_items.order_id. */
     assert_int_equal(items->fk_table_index, bb_schema_table_index(s, "order_items"));
-    assert_string_equal(table(s, "order_items")->columns[items->fk_column_index].name, "order_id");
+    assert_string_equal(vt_table(s, "order_items")->columns[items->fk_column_index].name,
+                        "order_id");
     assert_int_equal(order->fk_column_index, items->fk_column_index);
     /* The rest, pair by pair. */
-    assert_string_equal(rel(s, "users", "products")->target_table, "products");
-    assert_string_equal(rel(s, "products", "seller")->target_table, "users");
-    assert_string_equal(rel(s, "users", "orders")->target_table, "orders");
-    assert_string_equal(rel(s, "orders", "customer")->target_table, "users");
-    assert_string_equal(rel(s, "users", "reviews")->target_table, "reviews");
-    assert_string_equal(rel(s, "reviews", "user")->target_table, "users");
-    assert_string_equal(rel(s, "products", "order_items")->target_table, "order_items");
-    assert_string_equal(rel(s, "order_items", "product")->target_table, "products");
-    assert_string_equal(rel(s, "products", "reviews")->target_table, "reviews");
-    assert_string_equal(rel(s, "reviews", "product")->target_table, "products");
+    assert_string_equal(vt_rel(s, "users", "products")->target_table, "products");
+    assert_string_equal(vt_rel(s, "products", "seller")->target_table, "users");
+    assert_string_equal(vt_rel(s, "users", "orders")->target_table, "orders");
+    assert_string_equal(vt_rel(s, "orders", "customer")->target_table, "users");
+    assert_string_equal(vt_rel(s, "users", "reviews")->target_table, "reviews");
+    assert_string_equal(vt_rel(s, "reviews", "user")->target_table, "users");
+    assert_string_equal(vt_rel(s, "products", "order_items")->target_table, "order_items");
+    assert_string_equal(vt_rel(s, "order_items", "product")->target_table, "products");
+    assert_string_equal(vt_rel(s, "products", "reviews")->target_table, "reviews");
+    assert_string_equal(vt_rel(s, "reviews", "product")->target_table, "products");
     /* Every relationship is declared on both sides: nothing implicit. */
     for (size_t i = 0; i < s->n_tables; i++)
         assert_int_equal(s->tables[i].n_rels, s->tables[i].n_declared_rels);
@@ -164,9 +146,9 @@ static void fixture_circular_dependency_is_accepted_with_a_warning(void **state)
     assert_non_null(g);
     assert_int_equal(g->severity, BB_WARNING);
     /* Broken at the first table: table_a.b_id is created by ALTER TABLE. */
-    const bb_table *a = table(t.s, "table_a");
+    const bb_table *a = vt_table(t.s, "table_a");
     assert_true(a->columns[bb_table_column_index(a, "b_id")].use_alter);
-    const bb_table *b = table(t.s, "table_b");
+    const bb_table *b = vt_table(t.s, "table_b");
     assert_false(b->columns[bb_table_column_index(b, "a_id")].use_alter);
     assert_int_equal(t.s->n_build_order, 2);
     assert_true(order_of(t.s, "table_a") < order_of(t.s, "table_b"));

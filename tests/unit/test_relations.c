@@ -29,24 +29,6 @@
 #define AUTHOR_FK ",\n  {'name': 'author_id', 'type': 'ForeignKey', 'target': 'users.id'}"
 #define EDITOR_FK ",\n  {'name': 'editor_id', 'type': 'ForeignKey', 'target': 'users.id'}"
 
-static const bb_table *table(const bb_schema *s, const char *name)
-{
-    int i = bb_schema_table_index(s, name);
-    assert_true(i >= 0);
-    return &s->tables[i];
-}
-
-static const bb_relationship *rel(const bb_schema *s, const char *from, const char *attr)
-{
-    const bb_table *t = table(s, from);
-    for (size_t i = 0; i < t->n_rels; i++)
-        if (t->rels[i].attr_name && strcmp(t->rels[i].attr_name, attr) == 0)
-            return &t->rels[i];
-    print_error("%s has no relationship \"%s\"\n", from, attr);
-    fail();
-    return NULL;
-}
-
 static const char *fk_name(const bb_schema *s, const bb_relationship *r)
 {
     assert_true(r->fk_table_index >= 0);
@@ -74,8 +56,8 @@ static void one_sided_one_to_many_gets_its_many_to_one(void **state)
     run_valid(&t, UP("{'target_table': 'posts', 'target_class': 'Post', 'type': 'one_to_many', "
                      "'back_populates': 'author'}",
                      AUTHOR_FK, ""));
-    const bb_relationship *posts = rel(t.s, "users", "posts");
-    const bb_relationship *author = rel(t.s, "posts", "author");
+    const bb_relationship *posts = vt_rel(t.s, "users", "posts");
+    const bb_relationship *author = vt_rel(t.s, "posts", "author");
     assert_true(author->implicit);
     assert_false(posts->implicit);
     assert_int_equal(author->kind, BB_REL_MANY_TO_ONE);
@@ -86,8 +68,8 @@ static void one_sided_one_to_many_gets_its_many_to_one(void **state)
     assert_string_equal(fk_name(t.s, posts), "author_id");
     assert_string_equal(fk_name(t.s, author), "author_id");
     assert_string_equal(author->back_populates, "posts");
-    assert_int_equal(table(t.s, "posts")->n_declared_rels, 0);
-    assert_int_equal(table(t.s, "posts")->n_rels, 1);
+    assert_int_equal(vt_table(t.s, "posts")->n_declared_rels, 0);
+    assert_int_equal(vt_table(t.s, "posts")->n_rels, 1);
     vt_free(&t);
 }
 
@@ -98,9 +80,9 @@ static void many_to_one_infers_its_only_foreign_key(void **state)
     run_valid(&t, UP("", AUTHOR_FK,
                      "{'target_table': 'users', 'type': 'many_to_one', 'back_populates': "
                      "'posts'}"));
-    const bb_relationship *author = rel(t.s, "posts", "author"); /* author_id without _id */
+    const bb_relationship *author = vt_rel(t.s, "posts", "author"); /* author_id without _id */
     assert_string_equal(fk_name(t.s, author), "author_id");
-    assert_true(rel(t.s, "users", "posts")->implicit);
+    assert_true(vt_rel(t.s, "users", "posts")->implicit);
     vt_free(&t);
 }
 
@@ -113,7 +95,8 @@ static void explicit_names_win(void **state)
                      AUTHOR_FK,
                      "{'name': 'writer', 'target_table': 'users', 'type': 'many_to_one', "
                      "'back_populates': 'articles'}"));
-    assert_ptr_equal(counterpart(t.s, rel(t.s, "users", "articles")), rel(t.s, "posts", "writer"));
+    assert_ptr_equal(counterpart(t.s, vt_rel(t.s, "users", "articles")),
+                     vt_rel(t.s, "posts", "writer"));
     vt_free(&t);
 }
 
@@ -130,14 +113,14 @@ static void self_reference_pairs_by_back_populates(void **state)
                       "'reports'},\n"
                       "  {'name': 'reports', 'target_table': 'employees', 'type': 'one_to_many', "
                       "'back_populates': 'manager', 'foreign_key': 'manager_id'}]}" VT_TAIL);
-    const bb_relationship *manager = rel(t.s, "employees", "manager");
-    const bb_relationship *reports = rel(t.s, "employees", "reports");
+    const bb_relationship *manager = vt_rel(t.s, "employees", "manager");
+    const bb_relationship *reports = vt_rel(t.s, "employees", "reports");
     assert_ptr_equal(counterpart(t.s, manager), reports);
     assert_ptr_equal(counterpart(t.s, reports), manager);
     assert_string_equal(fk_name(t.s, reports), "manager_id");
-    assert_int_equal(table(t.s, "employees")->n_rels, 2);
+    assert_int_equal(vt_table(t.s, "employees")->n_rels, 2);
     /* A self-reference is no cycle: no use_alter. */
-    assert_false(table(t.s, "employees")->columns[1].use_alter);
+    assert_false(vt_table(t.s, "employees")->columns[1].use_alter);
     assert_null(vt_find(&t, "BB0428"));
     vt_free(&t);
 }
@@ -151,10 +134,10 @@ static void several_foreign_keys_are_told_apart_by_foreign_key(void **state)
                      "'author_id', 'back_populates': 'written'},\n"
                      " {'target_table': 'users', 'type': 'many_to_one', 'foreign_key': "
                      "'editor_id', 'back_populates': 'edited'}"));
-    assert_string_equal(fk_name(t.s, rel(t.s, "posts", "author")), "author_id");
-    assert_string_equal(fk_name(t.s, rel(t.s, "posts", "editor")), "editor_id");
-    assert_string_equal(fk_name(t.s, rel(t.s, "users", "written")), "author_id");
-    assert_string_equal(fk_name(t.s, rel(t.s, "users", "edited")), "editor_id");
+    assert_string_equal(fk_name(t.s, vt_rel(t.s, "posts", "author")), "author_id");
+    assert_string_equal(fk_name(t.s, vt_rel(t.s, "posts", "editor")), "editor_id");
+    assert_string_equal(fk_name(t.s, vt_rel(t.s, "users", "written")), "author_id");
+    assert_string_equal(fk_name(t.s, vt_rel(t.s, "users", "edited")), "editor_id");
     vt_free(&t);
 }
 
@@ -171,8 +154,8 @@ static void one_to_many_foreign_key_names_its_many_to_one(void **state)
                      "'written'},\n"
                      " {'target_table': 'users', 'type': 'many_to_one', 'back_populates': "
                      "'edited'}"));
-    assert_string_equal(fk_name(t.s, rel(t.s, "posts", "author")), "author_id");
-    assert_string_equal(fk_name(t.s, rel(t.s, "posts", "editor")), "editor_id");
+    assert_string_equal(fk_name(t.s, vt_rel(t.s, "posts", "author")), "author_id");
+    assert_string_equal(fk_name(t.s, vt_rel(t.s, "posts", "editor")), "editor_id");
     vt_free(&t);
 }
 
@@ -181,15 +164,15 @@ static void one_to_one_has_no_list_on_either_side(void **state)
     (void)state;
     vt t;
     run_valid(&t, VT_HEAD VT_USERS_WITH_PROFILE VT_TAIL);
-    const bb_relationship *profile = rel(t.s, "users", "profile");
-    const bb_relationship *user = rel(t.s, "profiles", "user");
+    const bb_relationship *profile = vt_rel(t.s, "users", "profile");
+    const bb_relationship *user = vt_rel(t.s, "profiles", "user");
     assert_false(profile->uselist);
     assert_false(user->uselist);
     assert_ptr_equal(counterpart(t.s, profile), user);
     assert_string_equal(fk_name(t.s, profile), "user_id");
     assert_int_equal(profile->fk_table_index, bb_schema_table_index(t.s, "profiles"));
     /* The foreign key of a one_to_one is made unique. */
-    assert_true(table(t.s, "profiles")->columns[profile->fk_column_index].unique);
+    assert_true(vt_table(t.s, "profiles")->columns[profile->fk_column_index].unique);
     vt_free(&t);
 }
 
@@ -205,7 +188,7 @@ static void many_to_many_gets_an_automatic_association_table(void **state)
                           "  {'name': 'id', 'type': 'Integer', 'primary_key': true}],\n"
                           " 'relationships': [{'target_table': 'tags', 'type': 'many_to_many', "
                           "'back_populates': 'posts'}]}" VT_TAIL);
-    const bb_relationship *tags = rel(t.s, "posts", "tags");
+    const bb_relationship *tags = vt_rel(t.s, "posts", "tags");
     assert_string_equal(tags->assoc_table, "posts_tags");
     assert_int_equal(tags->through_index, -1);
     assert_true(tags->uselist);
@@ -229,15 +212,15 @@ static void many_to_many_through_a_named_table(void **state)
                           "  {'name': 'tag_id', 'type': 'ForeignKey', 'target': 'tags.id', "
                           "'primary_key': true},\n"
                           "  {'name': 'weight', 'type': 'Integer'}]}" VT_TAIL);
-    const bb_relationship *tags = rel(t.s, "posts", "tags");
+    const bb_relationship *tags = vt_rel(t.s, "posts", "tags");
     assert_int_equal(tags->through_index, bb_schema_table_index(t.s, "taggings"));
     assert_string_equal(tags->assoc_table, "taggings");
-    assert_true(table(t.s, "taggings")->is_association);
-    const bb_relationship *posts = rel(t.s, "tags", "posts");
+    assert_true(vt_table(t.s, "taggings")->is_association);
+    const bb_relationship *posts = vt_rel(t.s, "tags", "posts");
     assert_true(posts->implicit);
     assert_string_equal(posts->assoc_table, "taggings");
     /* Composite primary keys of FKs do not autoincrement. */
-    assert_false(table(t.s, "taggings")->columns[0].autoincrement);
+    assert_false(vt_table(t.s, "taggings")->columns[0].autoincrement);
     vt_free(&t);
 }
 

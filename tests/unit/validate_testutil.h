@@ -165,4 +165,24 @@ static inline void vt_expect_valid(const char *json)
     "{'table_name': 'users', 'class_name': 'User', 'columns': [\n"                                 \
     "  {'name': 'id', 'type': 'Integer', 'primary_key': true}]}"
 
+/* The table named name of a loaded schema; fails the test if absent. */
+static inline const bb_table *vt_table(const bb_schema *s, const char *name)
+{
+    int i = bb_schema_table_index(s, name);
+    assert_true(i >= 0);
+    return &s->tables[i];
+}
+
+/* The relationship of table `from` whose attribute is attr; fails if none. */
+static inline const bb_relationship *vt_rel(const bb_schema *s, const char *from, const char *attr)
+{
+    const bb_table *t = vt_table(s, from);
+    for (size_t i = 0; i < t->n_rels; i++)
+        if (t->rels[i].attr_name && strcmp(t->rels[i].attr_name, attr) == 0)
+            return &t->rels[i];
+    print_error("%s has no relationship \"%s\"\n", from, attr);
+    fail();
+    return NULL;
+}
+
 #endif

@@ -58,6 +58,7 @@ typedef struct arch {
     bb_arena arena;
     tinfo *t;
     const cJSON *advice; /* accepted model proposals (advisor.h), NULL without */
+    bb_buf scratch;      /* where the leaf helpers build text before keep() */
     int rc;
     bool uses_uuid, uses_timestamps, uses_soft_delete, has_assoc, uses_search;
 } arch;
@@ -70,23 +71,27 @@ static void fail(arch *a, int rc)
         a->rc = rc;
 }
 
-static const char *fmt(arch *a, const char *f, ...) BB_PRINTF(2, 3);
-static const char *fmt(arch *a, const char *f, ...)
+/* The scratch buffer, emptied. Only helpers that call no other helper
+ * while they fill it use it, so it is never in use twice. */
+static bb_buf *scratch(arch *a)
 {
-    bb_buf b;
-    va_list ap;
-    char *p;
-    int rc;
-    if (a->rc)
-        return "";
-    bb_buf_init(&b, CODE_MAX);
-    va_start(ap, f);
-    rc = bb_buf_vprintf(&b, f, ap);
-    va_end(ap);
-    p = rc ? NULL : bb_arena_strdup(&a->arena, bb_buf_str(&b));
-    bb_buf_free(&b);
-    if (!p) {
-        fail(a, rc ? rc : BB_ENOMEM);
+    bb_buf_reset(&a->scratch);
+    return &a->scratch;
+}
+
+/* Copies the first n bytes of b into the arena and empties b (keeping its
+ * memory); "" and a->rc set when rc or the copy fails. */
+static const char *keep_n(arch *a, bb_buf *b, int rc, size_t n)
+{
+    char *p = NULL;
+    if (!rc) {
+        p = bb_arena_strndup(&a->arena, bb_buf_str(b), n);
+        if (!p)
+            rc = BB_ENOMEM;
+    }
+    bb_buf_reset(b);
+    if (rc) {
+        fail(a, rc);
         return "";
     }
     return p;
@@ -95,29 +100,88 @@ static const char *fmt(arch *a, const char *f, ...)
 /* Copies a buffer's text into the arena, dropping one trailing newline. */
 static const char *keep(arch *a, bb_buf *b, int rc)
 {
-    char *p = NULL;
-    if (!rc) {
-        size_t n = b->len;
-        if (n && b->data[n - 1] == '\n')
-            n--;
-        p = bb_arena_strndup(&a->arena, bb_buf_str(b), n);
-        if (!p)
-            rc = BB_ENOMEM;
+    size_t n = b->len;
+    if (n && b->data[n - 1] == '\n')
+        n--;
+    return keep_n(a, b, rc, n);
+}
+
+/*
+ * Appends f with its arguments to b. The conversions the planner uses
+ * (%s, %.*s, %d, %lld, %zu, %%) are done here, as printf does them but
+ * without its cost per call and per character; any other format goes to
+ * bb_buf_vprintf whole.
+ */
+static int vformat(bb_buf *b, const char *f, va_list ap)
+{
+    const char *f0 = f;
+    size_t start = b->len;
+    va_list ap0;
+    int rc = BB_OK;
+    va_copy(ap0, ap);
+    while (!rc && *f) {
+        const char *run = f, *s;
+        while (*f && *f != '%')
+            f++;
+        if (f > run && (rc = bb_buf_append(b, run, (size_t)(f - run))))
+            break;
+        if (!*f)
+            break;
+        f++; /* the '%' */
+        if (*f == 's') {
+            s = va_arg(ap, const char *);
+            rc = bb_buf_puts(b, s ? s : "(null)");
+            f++;
+        } else if (!strncmp(f, ".*s", 3)) {
+            int n = va_arg(ap, int);
+            s = va_arg(ap, const char *);
+            rc = bb_buf_append(b, s, n < 0 ? strlen(s) : strnlen(s, (size_t)n));
+            f += 3;
+        } else if (*f == 'd') {
+            rc = bb_buf_put_int(b, va_arg(ap, int));
+            f++;
+        } else if (!strncmp(f, "lld", 3)) {
+            rc = bb_buf_put_int(b, va_arg(ap, long long));
+            f += 3;
+        } else if (!strncmp(f, "zu", 2)) {
+            rc = bb_buf_put_uint(b, va_arg(ap, size_t));
+            f += 2;
+        } else if (*f == '%') {
+            rc = bb_buf_putc(b, '%');
+            f++;
+        } else {
+            b->len = start; /* undo, and let printf do it all */
+            if (b->data)
+                b->data[start] = '\0';
+            rc = bb_buf_vprintf(b, f0, ap0);
+            break;
+        }
     }
-    bb_buf_free(b);
-    if (rc) {
-        fail(a, rc);
+    va_end(ap0);
+    return rc;
+}
+
+/* printf-style text kept in the arena ("" after a failure). */
+static const char *fmt(arch *a, const char *f, ...) BB_PRINTF(2, 3);
+static const char *fmt(arch *a, const char *f, ...)
+{
+    bb_buf *b;
+    va_list ap;
+    int rc;
+    if (a->rc)
         return "";
-    }
-    return p;
+    b = scratch(a);
+    va_start(ap, f);
+    rc = vformat(b, f, ap);
+    va_end(ap);
+    return keep_n(a, b, rc, b->len);
 }
 
 /* f's text for s (a pylit conversion), kept in the arena. */
 static const char *convert(arch *a, int (*f)(bb_buf *, const char *), const char *s)
 {
-    bb_buf b;
-    bb_buf_init(&b, CODE_MAX);
-    return keep(a, &b, a->rc ? a->rc : f(&b, s));
+    bb_buf *b = scratch(a);
+    return keep(a, b, a->rc ? a->rc : f(b, s));
 }
 
 static const char *lit(arch *a, const char *s)
@@ -149,38 +213,54 @@ static const char *comment_text(arch *a, const char *s)
  * characters as \uXXXX. */
 static const char *toml_str(arch *a, const char *s)
 {
-    bb_buf b;
+    bb_buf *b = scratch(a);
     int rc = a->rc;
-    bb_buf_init(&b, CODE_MAX);
     if (!rc)
-        rc = bb_buf_putc(&b, '"');
+        rc = bb_buf_putc(b, '"');
     for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
         if (*p == '"' || *p == '\\')
-            rc = bb_buf_printf(&b, "\\%c", *p);
+            rc = bb_buf_printf(b, "\\%c", *p);
         else if (*p < 0x20 || *p == 0x7F)
-            rc = bb_buf_printf(&b, "\\u%04x", *p);
+            rc = bb_buf_printf(b, "\\u%04x", *p);
         else
-            rc = bb_buf_putc(&b, (char)*p);
+            rc = bb_buf_putc(b, (char)*p);
     }
     if (!rc)
-        rc = bb_buf_puts(&b, "\"\n");
-    return keep(a, &b, rc);
+        rc = bb_buf_puts(b, "\"\n");
+    return keep(a, b, rc);
 }
 
 /* A docstring block at indent, "" when s is blank. */
 static const char *docstring(arch *a, const char *s, int indent)
 {
-    bb_buf b;
-    bb_buf_init(&b, CODE_MAX);
-    return keep(a, &b, a->rc ? a->rc : bb_pylit_docstring(&b, s, indent));
+    bb_buf *b = scratch(a);
+    return keep(a, b, a->rc ? a->rc : bb_pylit_docstring(b, s, indent));
 }
 
 /* One logical line wrapped as Black would, without its final newline. */
 static const char *wrap(arch *a, int indent, const char *flat)
 {
-    bb_buf b;
-    bb_buf_init(&b, CODE_MAX);
-    return keep(a, &b, a->rc ? a->rc : bb_pylit_wrap(&b, indent, flat, false));
+    size_t n;
+    bb_buf *b;
+    if (a->rc)
+        return "";
+    n = strlen(flat);
+    /* Most lines fit, and the wrapper would only indent them. */
+    if (indent >= 0 && (size_t)indent + n <= BB_PY_LINE) {
+        char *p;
+        if (!indent)
+            return flat;
+        p = bb_arena_alloc(&a->arena, (size_t)indent + n + 1);
+        if (!p) {
+            fail(a, BB_ENOMEM);
+            return "";
+        }
+        memset(p, ' ', (size_t)indent);
+        memcpy(p + indent, flat, n + 1);
+        return p;
+    }
+    b = scratch(a);
+    return keep(a, b, bb_pylit_wrap(b, indent, flat, false));
 }
 
 static void list_add(arch *a, list *l, const char *s)
@@ -204,18 +284,15 @@ static void list_add(arch *a, list *l, const char *s)
 
 static const char *join(arch *a, const list *l, const char *sep)
 {
-    bb_buf b;
+    bb_buf *b = scratch(a);
     int rc = a->rc;
-    bb_buf_init(&b, CODE_MAX);
     for (size_t i = 0; !rc && i < l->n; i++) {
         if (i)
-            rc = bb_buf_puts(&b, sep);
+            rc = bb_buf_puts(b, sep);
         if (!rc)
-            rc = bb_buf_puts(&b, l->v[i]);
+            rc = bb_buf_puts(b, l->v[i]);
     }
-    if (!rc)
-        rc = bb_buf_putc(&b, '\n'); /* keep() drops it; "" stays "" */
-    return keep(a, &b, rc);
+    return keep_n(a, b, rc, b->len);
 }
 
 /* "head(" + items joined by ", " + ")" + tail, wrapped at indent. */
@@ -462,7 +539,9 @@ static const char *render_imports(arch *a, imports *im)
         rc = a->rc ? a->rc : bb_pylit_wrap(&b, 0, flat, true);
         i = k;
     }
-    return keep(a, &b, rc);
+    const char *text = keep(a, &b, rc);
+    bb_buf_free(&b);
+    return text;
 }
 
 /* ---- types ---------------------------------------------------------------- */
@@ -1864,16 +1943,8 @@ static void plan_routes(arch *a, int ti, cJSON *m)
         jstr(a, m, "columns_line", wrap(a, 0, fmt(a, "COLUMNS = (%s,)", cols.v[0])));
     else
         jstr(a, m, "columns_line", call(a, 0, "COLUMNS = ", &cols, ""));
-    {
-        bb_buf b;
-        int rc = a->rc;
-        bb_buf_init(&b, CODE_MAX);
-        if (!rc)
-            rc = bb_buf_printf(&b, "SORT_FIELDS = {%s}", join(a, &sorts, ", "));
-        const char *flat = keep(a, &b, rc ? rc : bb_buf_putc(&b, '\n'));
-        /* A dict with more than one entry that does not fit is exploded. */
-        jstr(a, m, "sort_fields_line", wrap(a, 0, flat));
-    }
+    /* A dict with more than one entry that does not fit is exploded. */
+    jstr(a, m, "sort_fields_line", wrap(a, 0, fmt(a, "SORT_FIELDS = {%s}", join(a, &sorts, ", "))));
     /* Lines that hold the class or table name, wrapped for long names. */
     jstr(a, m, "router_line",
          wrap(a, 0,
@@ -2662,12 +2733,14 @@ int bb_architect_plan_advised(const bb_schema *s, const bb_pipeline_opts *opts,
     a.diags = diags;
     a.advice = decisions;
     bb_arena_init(&a.arena, ARENA_MAX);
+    bb_buf_init(&a.scratch, CODE_MAX);
     p = cJSON_CreateObject();
     if (!p) {
         bb_arena_free(&a.arena);
         return BB_ENOMEM;
     }
     plan_all(&a, p);
+    bb_buf_free(&a.scratch);
     bb_arena_free(&a.arena);
     if (a.rc) {
         cJSON_Delete(p);

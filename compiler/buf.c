@@ -1,6 +1,7 @@
 /* buf.c - capped growable buffer (see buf.h). */
 #include "buf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,42 @@ int bb_buf_putc(bb_buf *b, char c)
         return BB_OK;
     }
     return bb_buf_append(b, &c, 1);
+}
+
+int bb_buf_fill(bb_buf *b, char c, size_t n)
+{
+    int rc = bb_buf_reserve(b, n);
+    if (rc)
+        return rc;
+    memset(b->data + b->len, c, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return BB_OK;
+}
+
+/* The digits of u (after a '-' when neg), right-aligned in tmp[24]. */
+static int put_digits(bb_buf *b, unsigned long long u, bool neg)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (neg)
+        tmp[--i] = '-';
+    return bb_buf_append(b, tmp + i, sizeof(tmp) - i);
+}
+
+int bb_buf_put_uint(bb_buf *b, unsigned long long v)
+{
+    return put_digits(b, v, false);
+}
+
+int bb_buf_put_int(bb_buf *b, long long v)
+{
+    /* Through unsigned, so LLONG_MIN negates without overflow. */
+    return put_digits(b, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
 }
 
 int bb_buf_vprintf(bb_buf *b, const char *fmt, va_list ap)

@@ -36,6 +36,12 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
+/* indent spaces, as printf's "%*s" pads "" (a negative width counts too). */
+static int put_spaces(bb_buf *out, int indent)
+{
+    return bb_buf_fill(out, ' ', indent < 0 ? 0U - (size_t)indent : (size_t)indent);
+}
+
 /*
  * Appends the character at *p escaped for a string literal body (the quote
  * escaping is the caller's) and advances *p. Control characters use the
@@ -83,6 +89,14 @@ int bb_pylit_str(bb_buf *out, const char *s)
     if ((rc = bb_buf_putc(out, q)))
         return rc;
     for (p = s; *p;) {
+        /* A run of printable ASCII that needs no escape goes in at once. */
+        const char *run = p;
+        while (*p >= 0x20 && *p < 0x7F && *p != '\\' && *p != q)
+            p++;
+        if (p > run && (rc = bb_buf_append(out, run, (size_t)(p - run))))
+            return rc;
+        if (!*p)
+            break;
         if (*p == q) {
             if ((rc = bb_buf_putc(out, '\\')) || (rc = bb_buf_putc(out, q)))
                 return rc;
@@ -186,7 +200,7 @@ int bb_pylit_docstring(bb_buf *out, const char *s, int indent)
         return BB_OK;
     if (dedent == (size_t)-1)
         dedent = 0;
-    if ((rc = bb_buf_printf(out, "%*s\"\"\"", indent, "")))
+    if ((rc = put_spaces(out, indent)) || (rc = bb_buf_puts(out, "\"\"\"")))
         return rc;
     for (p = s, i = 0; next_line(&p, &ln); i++) {
         size_t cut;
@@ -196,15 +210,18 @@ int bb_pylit_docstring(bb_buf *out, const char *s, int indent)
         if (i != first) {
             if ((rc = bb_buf_putc(out, '\n')))
                 return rc;
-            if (ln.n > cut && (rc = bb_buf_printf(out, "%*s", indent, "")))
+            if (ln.n > cut && (rc = put_spaces(out, indent)))
                 return rc;
         }
         if ((rc = put_docstring_line(out, ln.s + cut, ln.n - cut, i == first,
                                      i == last && first == last)))
             return rc;
     }
-    if (first != last)
-        return bb_buf_printf(out, "\n%*s\"\"\"\n", indent, "");
+    if (first != last) {
+        if ((rc = bb_buf_putc(out, '\n')) || (rc = put_spaces(out, indent)))
+            return rc;
+        return bb_buf_puts(out, "\"\"\"\n");
+    }
     return bb_buf_puts(out, "\"\"\"\n");
 }
 
@@ -564,7 +581,7 @@ static size_t assignment_rhs(const char *s, size_t n)
 
 static int put_indent(bb_buf *out, int indent, const char *s, size_t n)
 {
-    int rc = bb_buf_printf(out, "%*s", indent, "");
+    int rc = put_spaces(out, indent);
     return rc ? rc : bb_buf_append(out, s, n);
 }
 
@@ -653,9 +670,9 @@ int bb_pylit_wrap(bb_buf *out, int indent, const char *line, bool import)
         return wrap_span(out, indent, line, n, 0);
     /* isort's black profile: the names in parentheses, one per line. */
     names += strlen(" import ");
-    if ((rc = bb_buf_printf(out, "%*s", indent, "")) ||
-        (rc = bb_buf_append(out, line, (size_t)(names - line))) || (rc = bb_buf_puts(out, "(\n")) ||
+    if ((rc = put_spaces(out, indent)) || (rc = bb_buf_append(out, line, (size_t)(names - line))) ||
+        (rc = bb_buf_puts(out, "(\n")) ||
         (rc = wrap_items(out, indent + 4, line, (size_t)(names - line), n)))
         return rc;
-    return bb_buf_printf(out, "%*s)\n", indent, "");
+    return (rc = put_spaces(out, indent)) ? rc : bb_buf_puts(out, ")\n");
 }

@@ -16,6 +16,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,20 +164,90 @@ static int vformat(bb_buf *b, const char *f, va_list ap)
     return rc;
 }
 
-/* printf-style text kept in the arena ("" after a failure). */
+/* A piece of fmt()'s text: a run of the format or a string argument. */
+typedef struct piece {
+    const char *s;
+    size_t n;
+} piece;
+
+#define FMT_PIECES 24
+
+/*
+ * Splits f into the pieces of its text when it holds only %s, %.*s and %%
+ * (nearly every format here). Returns the number of pieces and their total
+ * length, or SIZE_MAX when f needs vformat (a number, too many pieces).
+ */
+static size_t split_format(const char *f, va_list ap, piece *p, size_t *total)
+{
+    size_t n = 0;
+    *total = 0;
+    while (*f) {
+        const char *run = f;
+        if (n == FMT_PIECES)
+            return SIZE_MAX;
+        while (*f && *f != '%')
+            f++;
+        if (f > run) {
+            p[n].s = run;
+            p[n].n = (size_t)(f - run);
+        } else if (f[1] == 's') {
+            const char *s = va_arg(ap, const char *);
+            p[n].s = s ? s : "(null)";
+            p[n].n = strlen(p[n].s);
+            f += 2;
+        } else if (f[1] == '%') {
+            p[n].s = f + 1;
+            p[n].n = 1;
+            f += 2;
+        } else if (!strncmp(f + 1, ".*s", 3)) {
+            int w = va_arg(ap, int);
+            p[n].s = va_arg(ap, const char *);
+            p[n].n = w < 0 ? strlen(p[n].s) : strnlen(p[n].s, (size_t)w);
+            f += 4;
+        } else {
+            return SIZE_MAX;
+        }
+        *total += p[n++].n;
+    }
+    return n;
+}
+
+/*
+ * printf-style text kept in the arena ("" after a failure). The text of a
+ * format of strings is measured, then copied once into its place.
+ */
 static const char *fmt(arch *a, const char *f, ...) BB_PRINTF(2, 3);
 static const char *fmt(arch *a, const char *f, ...)
 {
-    bb_buf *b;
+    piece p[FMT_PIECES];
+    size_t n, total;
+    char *d;
     va_list ap;
     int rc;
     if (a->rc)
         return "";
-    b = scratch(a);
     va_start(ap, f);
-    rc = vformat(b, f, ap);
+    n = split_format(f, ap, p, &total);
     va_end(ap);
-    return keep_n(a, b, rc, b->len);
+    if (n == SIZE_MAX) {
+        bb_buf *b = scratch(a);
+        va_start(ap, f);
+        rc = vformat(b, f, ap);
+        va_end(ap);
+        return keep_n(a, b, rc, b->len);
+    }
+    if (total > CODE_MAX) {
+        fail(a, BB_ELIMIT);
+        return "";
+    }
+    d = bb_arena_alloc(&a->arena, total + 1);
+    if (!d) {
+        fail(a, BB_ENOMEM);
+        return "";
+    }
+    for (size_t i = 0, at = 0; i < n; at += p[i++].n)
+        memcpy(d + at, p[i].s, p[i].n);
+    return d;
 }
 
 /* f's text for s (a pylit conversion), kept in the arena. */

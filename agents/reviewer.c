@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "emit.h"
+#include "sha256.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>

@@ -20,6 +20,7 @@
 
 #include "bb.h"
 #include "diag.h"
+#include "sha256.h" /* the hashes it records */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,7 +29,6 @@ typedef struct cJSON cJSON;
 
 #define BB_MANIFEST_PATH ".backbone/manifest.json"
 #define BB_MANIFEST_MAX_BYTES (16u << 20)
-#define BB_SHA256_HEX_LEN 64
 
 typedef struct bb_manifest {
     cJSON *root; /* always an object with "backbone_version" and "files" */
@@ -72,8 +72,5 @@ const cJSON *bb_manifest_files(const bb_manifest *m);
 int bb_manifest_serialize(bb_manifest *m, char **out, size_t *len) BB_WUR;
 
 void bb_manifest_free(bb_manifest *m);
-
-/* SHA-256 of data as 64 lower-case hex digits and a NUL (hex has 65 bytes). */
-int bb_sha256_hex(const void *data, size_t len, char hex[BB_SHA256_HEX_LEN + 1]) BB_WUR;
 
 #endif

@@ -1,21 +1,11 @@
-/* test_manifest.c - the record of a generated tree: hashes, parsing,
- * deterministic text, and keys kept for migrations. */
+/* test_manifest.c - the record of a generated tree: parsing, deterministic
+ * text, and keys kept for migrations (the hash itself: test_sha256.c). */
 #include "testutil.h"
 
 #include "manifest.h"
 
 #include <cJSON.h>
 #include <string.h>
-
-static void sha256_matches_the_known_digest(void **state)
-{
-    (void)state;
-    char hex[65];
-    assert_int_equal(bb_sha256_hex("abc", 3, hex), BB_OK);
-    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    assert_int_equal(bb_sha256_hex("", 0, hex), BB_OK);
-    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-}
 
 static void serializes_files_sorted_whatever_the_insertion_order(void **state)
 {
@@ -126,7 +116,6 @@ static void load_reports_a_missing_manifest_as_not_found(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sha256_matches_the_known_digest),
         cmocka_unit_test(serializes_files_sorted_whatever_the_insertion_order),
         cmocka_unit_test(round_trips_through_its_text),
         cmocka_unit_test(rejects_a_manifest_that_is_not_one),

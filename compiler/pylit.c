@@ -428,6 +428,22 @@ static bool is_close(char c)
     return c == ')' || c == ']' || c == '}';
 }
 
+/* What the scanners below stop at; every other byte is skipped in a tight
+ * loop (the lines are mostly names and blanks). */
+enum { CH_PLAIN, CH_QUOTE, CH_OPEN, CH_CLOSE, CH_COMMA, CH_EQUALS };
+static const unsigned char char_class[256] = {
+    ['"'] = CH_QUOTE, ['\''] = CH_QUOTE, ['('] = CH_OPEN,  ['['] = CH_OPEN,  ['{'] = CH_OPEN,
+    [')'] = CH_CLOSE, [']'] = CH_CLOSE,  ['}'] = CH_CLOSE, [','] = CH_COMMA, ['='] = CH_EQUALS,
+};
+
+/* The index of the next byte of s[i..n) the scanners look at, or n. */
+static size_t next_special(const char *s, size_t i, size_t n)
+{
+    while (i < n && char_class[(unsigned char)s[i]] == CH_PLAIN)
+        i++;
+    return i;
+}
+
 /*
  * Finds the bracket pair to split at: the last pair at depth 0 whose
  * contents are not empty (Black moves past empty trailers like `.all()`).
@@ -437,23 +453,25 @@ static bool find_split(const char *s, size_t n, size_t *open, size_t *close)
 {
     size_t i = 0, depth = 0, cur_open = 0;
     bool found = false;
-    while (i < n) {
-        char c = s[i];
-        if (c == '"' || c == '\'') {
+    while ((i = next_special(s, i, n)) < n) {
+        switch (char_class[(unsigned char)s[i]]) {
+        case CH_QUOTE:
             i = skip_string(s, n, i);
             continue;
-        }
-        if (is_open(c)) {
+        case CH_OPEN:
             if (depth == 0)
                 cur_open = i;
             depth++;
-        } else if (is_close(c) && depth > 0) {
-            depth--;
-            if (depth == 0 && i > cur_open + 1) {
+            break;
+        case CH_CLOSE:
+            if (depth > 0 && --depth == 0 && i > cur_open + 1) {
                 *open = cur_open;
                 *close = i;
                 found = true;
             }
+            break;
+        default:
+            break;
         }
         i++;
     }
@@ -471,22 +489,36 @@ static void trim(const char *s, size_t *a, size_t *b)
 
 static int wrap_span(bb_buf *out, int indent, const char *s, size_t n, size_t trailer);
 
+/* s[0..n) at indent spaces. */
+static int put_indent(bb_buf *out, int indent, const char *s, size_t n)
+{
+    int rc = put_spaces(out, indent);
+    return rc ? rc : bb_buf_append(out, s, n);
+}
+
 /* The index of the next comma at depth 0 in s[i..b), or b. */
 static size_t next_top_comma(const char *s, size_t i, size_t b)
 {
     size_t depth = 0;
-    while (i < b) {
-        char c = s[i];
-        if (c == '"' || c == '\'') {
+    while ((i = next_special(s, i, b)) < b) {
+        switch (char_class[(unsigned char)s[i]]) {
+        case CH_QUOTE:
             i = skip_string(s, b, i);
             continue;
-        }
-        if (is_open(c))
+        case CH_OPEN:
             depth++;
-        else if (is_close(c) && depth > 0)
-            depth--;
-        else if (c == ',' && depth == 0)
-            return i;
+            break;
+        case CH_CLOSE:
+            if (depth > 0)
+                depth--;
+            break;
+        case CH_COMMA:
+            if (depth == 0)
+                return i;
+            break;
+        default:
+            break;
+        }
         i++;
     }
     return b;
@@ -500,7 +532,11 @@ static int wrap_items(bb_buf *out, int indent, const char *s, size_t a, size_t b
     while (start < b) {
         size_t end = next_top_comma(s, start, b), x = start, y = end;
         trim(s, &x, &y);
-        if (y > x) {
+        if (y > x && (size_t)indent + (y - x) + 1 <= BB_PY_LINE) {
+            /* The item fits with its comma (wrap_span's first case). */
+            if ((rc = put_indent(out, indent, s + x, y - x)) || (rc = bb_buf_puts(out, ",\n")))
+                return rc;
+        } else if (y > x) {
             if ((rc = wrap_span(out, indent, s + x, y - x, 1)))
                 return rc;
             /* wrap_span ended the line: put the comma before it. */
@@ -562,27 +598,29 @@ static bool find_first_split(const char *s, size_t n, size_t *open, size_t *clos
 static size_t assignment_rhs(const char *s, size_t n)
 {
     size_t i = 0, depth = 0;
-    while (i + 2 < n) {
-        char c = s[i];
-        if (c == '"' || c == '\'') {
+    /* Scans for the '=' of ` = `, which sits at i + 1 of the space at i. */
+    while ((i = next_special(s, i, n)) + 1 < n) {
+        switch (char_class[(unsigned char)s[i]]) {
+        case CH_QUOTE:
             i = skip_string(s, n, i);
             continue;
-        }
-        if (is_open(c))
+        case CH_OPEN:
             depth++;
-        else if (is_close(c) && depth > 0)
-            depth--;
-        else if (c == ' ' && depth == 0 && s[i + 1] == '=' && s[i + 2] == ' ')
-            return i + 3;
+            break;
+        case CH_CLOSE:
+            if (depth > 0)
+                depth--;
+            break;
+        case CH_EQUALS:
+            if (depth == 0 && i > 0 && s[i - 1] == ' ' && s[i + 1] == ' ')
+                return i + 2;
+            break;
+        default:
+            break;
+        }
         i++;
     }
     return 0;
-}
-
-static int put_indent(bb_buf *out, int indent, const char *s, size_t n)
-{
-    int rc = put_spaces(out, indent);
-    return rc ? rc : bb_buf_append(out, s, n);
 }
 
 /*

@@ -638,12 +638,16 @@ static const char *render_imports(arch *a, imports *im)
             i++;
             continue;
         }
-        list names = {0};
+        /* `from m import x, y`, flat in the scratch buffer, then wrapped. */
+        bb_buf *line = scratch(a);
         size_t k = i;
-        while (k < im->n && im->v[k].name && !strcmp(im->v[k].module, it->module))
-            list_add(a, &names, im->v[k++].name);
-        const char *flat = fmt(a, "from %s import %s", it->module, join(a, &names, ", "));
-        rc = a->rc ? a->rc : bb_pylit_wrap(&b, 0, flat, true);
+        if (!(rc = bb_buf_puts(line, "from ")) && !(rc = bb_buf_puts(line, it->module)))
+            rc = bb_buf_puts(line, " import ");
+        for (; !rc && k < im->n && im->v[k].name && same_str(im->v[k].module, it->module); k++)
+            if (!(k > i && (rc = bb_buf_puts(line, ", "))))
+                rc = bb_buf_puts(line, im->v[k].name);
+        if (!rc)
+            rc = bb_pylit_wrap(&b, 0, bb_buf_str(line), true);
         i = k;
     }
     const char *text = keep(a, &b, rc);

@@ -331,6 +331,69 @@ static void test_wrap_import_one_name_per_line(void **state)
                ")\n");
 }
 
+static void test_str_copies_plain_runs_between_escapes(void **state)
+{
+    (void)state;
+    check(bb_pylit_str, "run \\ more\tend 'q' \"dq\" caf\xC3\xA9!",
+          "\"run \\\\ more\\tend 'q' \\\"dq\\\" caf\xC3\xA9!\"");
+    check(bb_pylit_str, "\\\\", "\"\\\\\\\\\"");
+}
+
+static void test_wrap_item_that_fits_with_its_comma_stays_whole(void **state)
+{
+    (void)state;
+    /* 4 + 83 + the comma: exactly 88 columns. */
+    check_wrap(
+        0,
+        "f(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, "
+        "b)",
+        false,
+        "f(\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,\n"
+        "    b,\n"
+        ")\n");
+    check_wrap(0,
+               "f(g(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, "
+               "bbbbbbbbbbbbbbbb), c)",
+               false,
+               "f(\n"
+               "    g(\n"
+               "        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,\n"
+               "        bbbbbbbbbbbbbbbb,\n"
+               "    ),\n"
+               "    c,\n"
+               ")\n");
+}
+
+static void test_wrap_sees_an_assignment_only_at_the_top_level(void **state)
+{
+    (void)state;
+    /* `=` in strings, in keyword arguments and in `==` is no assignment. */
+    check_wrap(0,
+               "x = check(\"a = b\", y == z, key=\"value with = sign\", other=\"and more text to "
+               "pass the limit\")",
+               false,
+               "x = check(\n"
+               "    \"a = b\", y == z, key=\"value with = sign\", other=\"and more text to pass "
+               "the limit\"\n"
+               ")\n");
+    check_wrap(0,
+               "label = \"a string = long enough to need the parentheses around it ==\" + "
+               "a_suffix_name_here",
+               false,
+               "label = (\n"
+               "    \"a string = long enough to need the parentheses around it ==\" + "
+               "a_suffix_name_here\n"
+               ")\n");
+    check_wrap(0,
+               "a_result_value_with_a_rather_long_name.method(key=\"a = b\", flag=True) + "
+               "other_name_here_more",
+               false,
+               "a_result_value_with_a_rather_long_name.method(\n"
+               "    key=\"a = b\", flag=True\n"
+               ") + other_name_here_more\n");
+}
+
 static void test_wrap_fails_cleanly_over_the_cap(void **state)
 {
     (void)state;
@@ -348,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_str_escapes_backslashes_and_triple_quotes),
         cmocka_unit_test(test_str_escapes_line_breaks_and_control_characters),
         cmocka_unit_test(test_str_keeps_utf8_and_replaces_invalid_bytes),
+        cmocka_unit_test(test_str_copies_plain_runs_between_escapes),
         cmocka_unit_test(test_docstring_one_line),
         cmocka_unit_test(test_docstring_blank_gives_nothing),
         cmocka_unit_test(test_docstring_many_lines_close_on_their_own_line),
@@ -370,6 +434,8 @@ int main(void)
         cmocka_unit_test(test_wrap_splits_a_def_at_its_parameters),
         cmocka_unit_test(test_wrap_splits_a_lone_comparison_before_the_operator),
         cmocka_unit_test(test_wrap_import_one_name_per_line),
+        cmocka_unit_test(test_wrap_item_that_fits_with_its_comma_stays_whole),
+        cmocka_unit_test(test_wrap_sees_an_assignment_only_at_the_top_level),
         cmocka_unit_test(test_wrap_fails_cleanly_over_the_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,6 +61,17 @@ typedef struct pycheck {
     char last;        /* last significant character of the logical line */
 } pycheck;
 
+/* What pycheck_run() makes of a byte. Specials (newlines, quotes, brackets,
+ * '#', '\\') each have a rule; blanks separate tokens; every other byte is
+ * plain (names, digits, operators) and only becomes the last significant
+ * character of the logical line. */
+enum { PLAIN, BLANK, SPECIAL };
+static const uint8_t byte_kind[256] = {
+    ['\t'] = BLANK,   ['\n'] = SPECIAL, ['\r'] = BLANK,  [' '] = BLANK,   ['"'] = SPECIAL,
+    ['#'] = SPECIAL,  ['\''] = SPECIAL, ['('] = SPECIAL, [')'] = SPECIAL, ['['] = SPECIAL,
+    ['\\'] = SPECIAL, [']'] = SPECIAL,  ['{'] = SPECIAL, ['}'] = SPECIAL,
+};
+
 /* Skips a string literal starting at the quote at p->i. NULL or a problem. */
 static const char *skip_string(pycheck *p, bool raw)
 {
@@ -68,6 +79,12 @@ static const char *skip_string(pycheck *p, bool raw)
     bool triple = p->i + 2 < p->n && p->s[p->i + 1] == q && p->s[p->i + 2] == q;
     p->i += triple ? 3 : 1;
     while (p->i < p->n) {
+        /* Only backslashes, newlines and quotes mean anything here (all
+         * three are special bytes): the others are skipped in bulk. */
+        while (p->i < p->n && byte_kind[(unsigned char)p->s[p->i]] != SPECIAL)
+            p->i++;
+        if (p->i == p->n)
+            break;
         char c = p->s[p->i];
         if (c == '\\' && p->i + 1 < p->n) {
             /* Even in a raw string a backslash keeps the quote after it. */
@@ -140,19 +157,25 @@ static bool is_string_prefix(const char *s, size_t len)
     return len <= 2;
 }
 
-/* The bytes pycheck_run() only notes as the last significant character: all
- * but blanks, newlines, quotes, brackets, '#' and '\\' (a bit per byte). */
-static const uint64_t plain_bits[4] = {0xfffffc72ffffd9ffull, 0xd7ffffffc7ffffffull,
-                                       0xffffffffffffffffull, 0xffffffffffffffffull};
-
-static bool plain(unsigned char c)
+/* Skips the run of plain bytes and blanks at p->i, four bytes a step while
+ * none of them is special (the kinds or'ed stay below SPECIAL), then notes
+ * the run's last plain byte, found from its end. */
+static void skip_plain_run(pycheck *p)
 {
-    return plain_bits[c >> 6] >> (c & 63) & 1;
-}
-
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r';
+    const unsigned char *s = (const unsigned char *)p->s;
+    size_t start = p->i, j = start;
+    while (p->n - j >= 4 && (byte_kind[s[j]] | byte_kind[s[j + 1]] | byte_kind[s[j + 2]] |
+                             byte_kind[s[j + 3]]) < SPECIAL)
+        j += 4;
+    while (j < p->n && byte_kind[s[j]] != SPECIAL)
+        j++;
+    for (size_t k = j; k > start; k--) {
+        if (byte_kind[s[k - 1]] == PLAIN) {
+            p->last = (char)s[k - 1];
+            break;
+        }
+    }
+    p->i = j;
 }
 
 /* One pass over the file; returns the first problem or NULL. */
@@ -168,20 +191,8 @@ static const char *pycheck_run(pycheck *p)
             p->last = 0;
             continue;
         }
-        /* Runs of plain characters (names, digits, operators) and blanks
-         * only move the last significant character. */
-        if (plain((unsigned char)p->s[p->i]) || is_blank(p->s[p->i])) {
-            size_t j = p->i;
-            char last = p->last;
-            for (; j < p->n; j++) {
-                unsigned char ch = (unsigned char)p->s[j];
-                if (plain(ch))
-                    last = (char)ch;
-                else if (!is_blank((char)ch))
-                    break;
-            }
-            p->last = last;
-            p->i = j;
+        if (byte_kind[(unsigned char)p->s[p->i]] != SPECIAL) {
+            skip_plain_run(p);
             continue;
         }
         char c = p->s[p->i];
@@ -262,7 +273,7 @@ int bb_reviewer_check_tokens(const char *path, const char *data, size_t len,
 /*
  * Each pattern comes with literal needles: the regex only runs over a file
  * that contains one of them (in the lower-cased text when `fold` is set),
- * which keeps the scan of a large project to a few memmem() passes.
+ * and all needles are looked for in one skipping pass (find_needles()).
  */
 typedef struct pattern {
     const char *code;
@@ -318,11 +329,18 @@ static const pattern patterns[] = {
 #define JIT_AFTER_MATCHES 64 /* a pattern run this often is worth its JIT compile */
 
 /*
- * The needles of every pattern, found in one pass over a file: a bit per
- * two-byte sequence that starts a needle (every case of the first two bytes
- * for a folded one) filters the positions, and the needles that start with
- * the byte at a hit are compared there. Built once, read-only afterwards.
+ * The needles of every pattern, found in one pass over a file by a
+ * Wu-Manber skip: a window of NEEDLE_MIN bytes moves along the text, and
+ * the two bytes at its end say how far it may move without passing the
+ * start of a needle (NEEDLE_MIN - 1 when they occur in no needle's first
+ * NEEDLE_MIN bytes, in any case for a folded one). Only where they end a
+ * needle's first NEEDLE_MIN bytes (shift 0) are needles compared: those
+ * starting with the window's first byte, once its first two bytes pass a
+ * bit per two-byte sequence that starts a needle. Most windows move three
+ * bytes at a cost of a table look-up. Built once, read-only afterwards.
  */
+#define NEEDLE_MIN 4 /* the shortest needle ("eval", "dill", "AKIA") */
+
 typedef struct needle {
     const char *s;
     size_t len;
@@ -333,6 +351,7 @@ typedef struct needle {
 static struct {
     needle needles[N_NEEDLES_MAX];
     size_t n;
+    uint8_t shift[65536];                /* by (last byte << 8 | the byte before) */
     uint64_t pairs[65536 / 64];          /* the bit of (byte << 8 | next byte) */
     uint8_t first[256][4], n_first[256]; /* needles starting with a byte */
 } finder;
@@ -354,6 +373,16 @@ static void mark_pair(unsigned char a, unsigned char b)
     finder.pairs[k >> 6] |= 1ull << (k & 63);
 }
 
+/* The bytes a, b at offset `at` of a needle's first NEEDLE_MIN bytes let a
+ * window ending with them move no further than to where that needle would
+ * start. */
+static void limit_shift(unsigned char a, unsigned char b, size_t at)
+{
+    uint8_t *sh = &finder.shift[(unsigned)b << 8 | a];
+    if (*sh > NEEDLE_MIN - 2 - at)
+        *sh = (uint8_t)(NEEDLE_MIN - 2 - at);
+}
+
 static void add_first(unsigned char c, size_t index)
 {
     for (unsigned k = 0; k < finder.n_first[c]; k++)
@@ -363,26 +392,38 @@ static void add_first(unsigned char c, size_t index)
         finder.first[c][finder.n_first[c]++] = (uint8_t)index;
 }
 
+/* Enters one needle: a and b its bytes at offset `at`, in each case the
+ * needle matches. */
+static void add_pair(const needle *nd, size_t at, size_t index)
+{
+    unsigned char a = (unsigned char)nd->s[at], b = (unsigned char)nd->s[at + 1];
+    unsigned char as[2] = {a, a}, bs[2] = {b, b};
+    if (nd->fold) {
+        as[0] = lower(a), as[1] = upper(a);
+        bs[0] = lower(b), bs[1] = upper(b);
+    }
+    for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < 2; j++) {
+            limit_shift(as[i], bs[j], at);
+            if (at == 0)
+                mark_pair(as[i], bs[j]);
+        }
+        if (at == 0)
+            add_first(as[i], index);
+    }
+}
+
 static void build_finder(void)
 {
+    memset(finder.shift, NEEDLE_MIN - 1, sizeof(finder.shift));
     for (unsigned i = 0; i < N_PATTERNS; i++) {
         const pattern *p = &patterns[i];
         for (size_t k = 0; k < sizeof(p->needles) / sizeof(p->needles[0]) && p->needles[k]; k++) {
             size_t at = finder.n++;
             needle *nd = &finder.needles[at];
             *nd = (needle){p->needles[k], strlen(p->needles[k]), i, p->fold};
-            unsigned char a = (unsigned char)nd->s[0], b = (unsigned char)nd->s[1];
-            if (nd->fold) {
-                mark_pair(lower(a), lower(b));
-                mark_pair(lower(a), upper(b));
-                mark_pair(upper(a), lower(b));
-                mark_pair(upper(a), upper(b));
-                add_first(lower(a), at);
-                add_first(upper(a), at);
-            } else {
-                mark_pair(a, b);
-                add_first(a, at);
-            }
+            for (size_t q = 0; q + 1 < NEEDLE_MIN; q++)
+                add_pair(nd, q, at);
         }
     }
 }
@@ -397,23 +438,40 @@ static bool needle_at(const needle *nd, const unsigned char *s)
     return true;
 }
 
+/* `found` with the bits added of the patterns one of whose needles starts
+ * at s (left bytes from s to the end). */
+static unsigned needles_at(const unsigned char *s, size_t left, unsigned found)
+{
+    unsigned k = (unsigned)s[0] << 8 | s[1];
+    if (!(finder.pairs[k >> 6] >> (k & 63) & 1))
+        return found;
+    for (unsigned j = 0; j < finder.n_first[s[0]]; j++) {
+        const needle *nd = &finder.needles[finder.first[s[0]][j]];
+        if (!(found >> nd->pattern & 1) && nd->len <= left && needle_at(nd, s))
+            found |= 1u << nd->pattern;
+    }
+    return found;
+}
+
 /* The patterns (one bit each) one of whose needles occurs in data; those in
  * `skip` are not looked for. */
 static unsigned find_needles(const char *data, size_t len, unsigned skip)
 {
     pthread_once(&finder_once, build_finder);
     const unsigned all = (1u << N_PATTERNS) - 1;
-    unsigned found = skip;
     const unsigned char *s = (const unsigned char *)data;
-    for (size_t i = 0; i + 1 < len && found != all; i++) {
-        unsigned k = (unsigned)s[i] << 8 | s[i + 1];
-        if (!(finder.pairs[k >> 6] >> (k & 63) & 1))
+    unsigned found = skip;
+    /* i is the window's start; a needle starts no later than len - NEEDLE_MIN. */
+    for (size_t i = 0; len >= NEEDLE_MIN && i <= len - NEEDLE_MIN;) {
+        unsigned shift = finder.shift[(unsigned)s[i + 3] << 8 | s[i + 2]];
+        if (shift) {
+            i += shift;
             continue;
-        for (unsigned j = 0; j < finder.n_first[s[i]]; j++) {
-            const needle *nd = &finder.needles[finder.first[s[i]][j]];
-            if (!(found >> nd->pattern & 1) && nd->len <= len - i && needle_at(nd, s + i))
-                found |= 1u << nd->pattern;
         }
+        found = needles_at(s + i, len - i, found);
+        if (found == all)
+            break;
+        i++;
     }
     return found & ~skip;
 }

@@ -114,6 +114,12 @@ static void security_scan_leaves_ordinary_code_alone(void **state)
         "secret_key = os.environ[\"SECRET_KEY\"]\n",
         "subprocess.run([\"ls\"], shell=False)\n",
         GOOD_PY,
+        /* shorter than any needle */
+        "",
+        "e",
+        "eva",
+        "AKI",
+        "os.",
     };
     for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
         bb_diags d;
@@ -229,6 +235,76 @@ static void folded_needles_are_found_in_any_case_and_at_the_very_end(void **stat
         bb_diags_init(&d, "blog.json", NULL, 0);
         assert_int_equal(scan("app/config.py", secrets[i], &d), BB_EINVAL);
         assert_true(has_code(&d, "BB0745"));
+        bb_diags_free(&d);
+    }
+}
+
+/* Near misses of the needles (and the pairs that make the scan look
+ * closer), so that a finding after them is reached however the scan steps. */
+static const char NEAR_MISSES[] = "eva exe pickl dil shel os.syste os.pope getoutpu pass secre "
+                                  "api_ke apike toke private_ke AKI ASI PRIVATE KE ss al ll to";
+
+static void every_pattern_is_found_after_any_number_of_near_misses(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *src, *code;
+    } cases[] = {
+        {"eval(x)", "BB0742"},
+        {"import dill", "BB0743"},
+        {"os.popen(c)", "BB0744"},
+        {"subprocess.getoutput(c)", "BB0744"},
+        {"Secret = 'abcdefgh'", "BB0745"},
+        {"k = 'ASIA0123456789ABCDEF'", "BB0745"},
+        {"-----BEGIN EC PRIVATE KEY-----", "BB0745"},
+    };
+    char text[256];
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        for (size_t skip = 0; skip + 1 < sizeof(NEAR_MISSES); skip++) {
+            /* The finding on line 2 (line 1 never empty), at the very end of
+             * the file. */
+            int n = snprintf(text, sizeof(text), "%s\n%s", NEAR_MISSES + skip, cases[c].src);
+            assert_true(n > 0 && (size_t)n < sizeof(text));
+            bb_diags d;
+            bb_diags_init(&d, "blog.json", NULL, 0);
+            assert_int_equal(scan("app/x.py", text, &d), BB_EINVAL);
+            assert_int_equal(d.n, 1);
+            assert_string_equal(d.items[0].code, cases[c].code);
+            if (!strstr(d.items[0].message, "line 2:")) {
+                print_error("%s\n", d.items[0].message);
+                fail();
+            }
+            bb_diags_free(&d);
+        }
+    }
+}
+
+static void builtin_check_follows_the_last_character_across_blanks_and_strings(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *src;
+        int rc;
+    } cases[] = {
+        {"if x:   \n    y = 1\n", BB_OK},             /* blanks after the colon */
+        {"if x:  # a comment (\n    y = 1\n", BB_OK}, /* a comment after it */
+        {"x = {'a': 1}\ny = 2\n", BB_OK},             /* a colon inside brackets */
+        {"x = 'if:'\ny = 2\n", BB_OK},                /* a colon inside a string */
+        {"s = '(#[\\\\'\nt = \"]})\"\n", BB_OK},      /* specials inside strings */
+        {"def f():", BB_EINVAL},                      /* a colon at the very end */
+        {"def f():  \t", BB_EINVAL},                  /* then only blanks */
+        {"x = 12345678", BB_OK},                      /* a run up to the end */
+        {"x = 'abc\\", BB_EINVAL},                    /* a backslash as the last byte */
+        {"x = \"\"\"a \\\" b\"\"\"\n", BB_OK},        /* an escaped quote in a docstring */
+        {"x = (1,\n     2)\nif x:\n    pass\n", BB_OK},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bb_diags d;
+        bb_diags_init(&d, "blog.json", NULL, 0);
+        if (tokens(cases[i].src, &d) != cases[i].rc) {
+            print_error("case %zu: %s\n", i, d.n ? d.items[0].message : "no finding");
+            fail();
+        }
         bb_diags_free(&d);
     }
 }
@@ -373,6 +449,8 @@ int main(void)
         cmocka_unit_test(a_python_that_cannot_compile_falls_back_with_a_note),
         cmocka_unit_test(a_large_project_is_split_between_pythons_and_findings_are_kept),
         cmocka_unit_test(folded_needles_are_found_in_any_case_and_at_the_very_end),
+        cmocka_unit_test(every_pattern_is_found_after_any_number_of_near_misses),
+        cmocka_unit_test(builtin_check_follows_the_last_character_across_blanks_and_strings),
         cmocka_unit_test(a_pattern_run_many_times_finds_the_same),
         cmocka_unit_test(the_record_spares_python_the_files_it_compiled_before),
         cmocka_unit_test(an_unreadable_record_only_costs_compiles),

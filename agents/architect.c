@@ -318,7 +318,8 @@ static const char *wrap(arch *a, int indent, const char *flat)
     if (a->rc)
         return "";
     n = strlen(flat);
-    /* Most lines fit, and the wrapper would only indent them. */
+    /* Most lines fit, and the wrapper would only indent them: at indent 0
+     * the line is its own result (both live as long as the arena). */
     if (indent >= 0 && (size_t)indent + n <= BB_PY_LINE) {
         char *p;
         if (!indent)

@@ -12,11 +12,15 @@
 #include "pylit.h"
 
 #include <cJSON.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NAME_MAX_LEN 256
+/* The canonical text has no cap of its own; this only bounds a runaway. */
+#define NORMALIZED_TEXT_MAX ((size_t)1 << 30)
 
 static const char *const on_delete_sql[] = {
     [BB_ON_DELETE_NONE] = NULL,
@@ -27,26 +31,40 @@ static const char *const on_delete_sql[] = {
     [BB_ON_DELETE_NO_ACTION] = "NO ACTION",
 };
 
+/*
+ * Adds item to o under key, a string literal: the key is not copied (the
+ * "CS" variant of cJSON), which saves an allocation and a free for each of
+ * the thousands of members a large schema has. Returns item, or NULL (item
+ * deleted) when it is NULL or cannot be added.
+ */
+static cJSON *add_item(cJSON *o, const char *key, cJSON *item)
+{
+    if (!item || !cJSON_AddItemToObjectCS(o, key, item)) {
+        cJSON_Delete(item);
+        return NULL;
+    }
+    return item;
+}
+
 /* Adds s, or null when s is NULL. Returns false when out of memory. */
 static int add_str(cJSON *o, const char *key, const char *s)
 {
-    return s ? cJSON_AddStringToObject(o, key, s) != NULL : cJSON_AddNullToObject(o, key) != NULL;
+    return add_item(o, key, s ? cJSON_CreateString(s) : cJSON_CreateNull()) != NULL;
 }
 
 static int add_int_or_null(cJSON *o, const char *key, int v, int absent)
 {
-    return v == absent ? cJSON_AddNullToObject(o, key) != NULL
-                       : cJSON_AddNumberToObject(o, key, v) != NULL;
+    return add_item(o, key, v == absent ? cJSON_CreateNull() : cJSON_CreateNumber(v)) != NULL;
 }
 
 static int add_bool(cJSON *o, const char *key, bool b)
 {
-    return cJSON_AddBoolToObject(o, key, b) != NULL;
+    return add_item(o, key, cJSON_CreateBool(b)) != NULL;
 }
 
 static int add_names(cJSON *o, const char *key, const char *const *names, size_t n)
 {
-    cJSON *arr = cJSON_AddArrayToObject(o, key);
+    cJSON *arr = add_item(o, key, cJSON_CreateArray());
     if (!arr)
         return 0;
     for (size_t i = 0; i < n; i++) {
@@ -133,7 +151,7 @@ static storage storage_of(const bb_schema *s, const bb_table *t, const bb_column
 static int add_foreign_key(cJSON *col, const bb_schema *s, const bb_table *t, const bb_column *c)
 {
     if (!c->fk_target)
-        return cJSON_AddNullToObject(col, "foreign_key") != NULL;
+        return add_item(col, "foreign_key", cJSON_CreateNull()) != NULL;
     const bb_column *target = fk_target(s, c);
     const char *ref_table = target ? s->tables[c->fk_table_index].table_name : c->fk_table;
     const char *ref_col = target ? target->name : c->fk_column;
@@ -141,7 +159,7 @@ static int add_foreign_key(cJSON *col, const bb_schema *s, const bb_table *t, co
     if (snprintf(name, sizeof(name), "fk_%s_%s_%s", t->table_name, c->name,
                  ref_table ? ref_table : "") >= (int)sizeof(name))
         return 0;
-    cJSON *fk = cJSON_AddObjectToObject(col, "foreign_key");
+    cJSON *fk = add_item(col, "foreign_key", cJSON_CreateObject());
     unsigned od = (unsigned)c->on_delete;
     return fk && add_str(fk, "name", name) && add_str(fk, "table", ref_table) &&
            add_str(fk, "column", ref_col) &&
@@ -217,14 +235,14 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
     bool autoinc =
         pk && integer_type && !c->fk_target && (c->autoincrement_given ? c->autoincrement : true);
     cJSON *dflt = default_json(&c->default_value);
-    if (!dflt || !cJSON_AddStringToObject(col, "name", c->name) ||
-        !cJSON_AddStringToObject(col, "type", bb_col_type_name(st.type)) ||
+    if (!dflt || !add_item(col, "name", cJSON_CreateString(c->name)) ||
+        !add_item(col, "type", cJSON_CreateString(bb_col_type_name(st.type))) ||
         !add_int_or_null(col, "length", st.type == BB_TYPE_STRING ? string_length(s, &st) : 0, 0) ||
         !add_int_or_null(col, "precision", st.type == BB_TYPE_NUMERIC ? st.precision : -1, -1) ||
         !add_int_or_null(col, "scale", st.type == BB_TYPE_NUMERIC ? st.scale : -1, -1) ||
         !add_bool(col, "timezone", st.type == BB_TYPE_DATETIME && (c->from_mixin || c->timezone)) ||
         !(st.type == BB_TYPE_ENUM ? add_names(col, "values", st.values, st.n_values)
-                                  : cJSON_AddNullToObject(col, "values") != NULL) ||
+                                  : add_item(col, "values", cJSON_CreateNull()) != NULL) ||
         !add_str(col, "enum_name", st.type == BB_TYPE_ENUM ? enum_name : NULL) ||
         !add_bool(col, "primary_key", pk) || !add_bool(col, "autoincrement", autoinc) ||
         !add_bool(col, "nullable", pk ? false : c->nullable) ||
@@ -232,8 +250,7 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
         cJSON_Delete(dflt);
         return BB_ENOMEM;
     }
-    if (!cJSON_AddItemToObject(col, "default", dflt) ||
-        !add_str(col, "server_default", c->server_default) ||
+    if (!add_item(col, "default", dflt) || !add_str(col, "server_default", c->server_default) ||
         !add_bool(col, "server_default_literal", c->server_default && c->server_default_literal) ||
         !add_foreign_key(col, s, t, c) || !add_str(col, "comment", c->comment) ||
         !add_str(col, "renamed_from", c->renamed_from))
@@ -249,7 +266,7 @@ static int has_column(const bb_table *t, const char *name)
 /* User columns, then the mixin columns (added here if the loader did not). */
 static int add_columns(cJSON *tab, const bb_schema *s, const bb_table *t)
 {
-    cJSON *cols = cJSON_AddArrayToObject(tab, "columns");
+    cJSON *cols = add_item(tab, "columns", cJSON_CreateArray());
     if (!cols)
         return BB_ENOMEM;
     for (size_t i = 0; i < t->n_columns; i++) {
@@ -285,7 +302,7 @@ static int add_primary_key(cJSON *tab, const bb_table *t)
     char name[NAME_MAX_LEN];
     if (snprintf(name, sizeof(name), "pk_%s", t->table_name) >= (int)sizeof(name))
         return BB_ELIMIT;
-    cJSON *pk = cJSON_AddObjectToObject(tab, "primary_key");
+    cJSON *pk = add_item(tab, "primary_key", cJSON_CreateObject());
     if (!pk || !add_str(pk, "name", name) || !add_names(pk, "columns", cols, n))
         return BB_ENOMEM;
     return BB_OK;
@@ -294,9 +311,9 @@ static int add_primary_key(cJSON *tab, const bb_table *t)
 static int add_constraints(cJSON *tab, const bb_table *t)
 {
     char name[NAME_MAX_LEN];
-    cJSON *uqs = cJSON_AddArrayToObject(tab, "uniques");
-    cJSON *ixs = cJSON_AddArrayToObject(tab, "indexes");
-    cJSON *cks = cJSON_AddArrayToObject(tab, "checks");
+    cJSON *uqs = add_item(tab, "uniques", cJSON_CreateArray());
+    cJSON *ixs = add_item(tab, "indexes", cJSON_CreateArray());
+    cJSON *cks = add_item(tab, "checks", cJSON_CreateArray());
     if (!uqs || !ixs || !cks)
         return BB_ENOMEM;
     for (size_t i = 0; i < t->n_uniques; i++) {
@@ -471,13 +488,13 @@ int bb_normalize(const bb_schema *s, cJSON **out)
     if (!s)
         return BB_EUSAGE;
     cJSON *root = cJSON_CreateObject();
-    if (!root || !cJSON_AddNumberToObject(root, "normalized", BB_NORMALIZED_FORMAT) ||
+    if (!root || !add_item(root, "normalized", cJSON_CreateNumber(BB_NORMALIZED_FORMAT)) ||
         !add_str(root, "project_name", s->project_name) ||
         !add_str(root, "db_type", s->db_type_name)) {
         cJSON_Delete(root);
         return BB_ENOMEM;
     }
-    cJSON *tables = cJSON_AddArrayToObject(root, "tables");
+    cJSON *tables = add_item(root, "tables", cJSON_CreateArray());
     int rc = tables ? BB_OK : BB_ENOMEM;
     size_t n = s->build_order && s->n_build_order == s->n_tables ? s->n_build_order : s->n_tables;
     for (size_t i = 0; i < n && !rc; i++) {
@@ -495,15 +512,151 @@ int bb_normalize(const bb_schema *s, cJSON **out)
     return BB_OK;
 }
 
+/*
+ * Appends n bytes. The text is made of many short pieces: while they fit,
+ * they are copied in place (the NUL bb_buf keeps is written at the end,
+ * by bb_normalize_append); past the capacity, bb_buf grows.
+ */
+static int put_raw(bb_buf *b, const void *p, size_t n)
+{
+    if (b->data && n < b->cap - b->len) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        return BB_OK;
+    }
+    return bb_buf_append(b, p, n);
+}
+
+static int put_byte(bb_buf *b, char c)
+{
+    if (b->data && b->len + 1 < b->cap) {
+        b->data[b->len++] = c;
+        return BB_OK;
+    }
+    return bb_buf_append(b, &c, 1);
+}
+
+/* Bytes cJSON writes as they are: all but the control characters, '"' and
+ * '\\'. Lower-case letters and '_', most of a schema, pass the first test. */
+static bool json_plain(unsigned char c)
+{
+    return c > '\\' || (c > 31 && c != '"' && c != '\\');
+}
+
+/* One character escaped as cJSON escapes it: \b \t \n \f \r (codes 8..13
+ * but 11) by letter, the other control characters as \u00XX. */
+static int put_json_escape(bb_buf *b, unsigned char c)
+{
+    static const char letter[] = "btn?fr";
+    static const char hex[] = "0123456789abcdef";
+    char esc[6] = {'\\', (char)c, '0', '0', 0, 0};
+    if (c >= 8 && c <= 13 && c != 11) {
+        esc[1] = letter[c - 8];
+    } else if (c < 32) {
+        esc[1] = 'u';
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 15];
+        return put_raw(b, esc, 6);
+    }
+    return put_raw(b, esc, 2);
+}
+
+/* s as a JSON string, escaped the way cJSON prints it: the quote, the
+ * backslash and the control characters only, every other byte as it is. */
+static int put_json_str(bb_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    int rc = put_byte(b, '"');
+    while (!rc) {
+        const unsigned char *run = p;
+        while (json_plain(*p))
+            p++;
+        rc = put_raw(b, run, (size_t)(p - run));
+        if (rc || !*p)
+            break;
+        rc = put_json_escape(b, *p++);
+    }
+    return rc ? rc : put_byte(b, '"');
+}
+
+/*
+ * A number as cJSON prints it. Whole numbers, all the normalized schema
+ * holds but some defaults, are written here; any other is left to cJSON.
+ */
+static int put_json_number(bb_buf *b, const cJSON *v)
+{
+    double d = v->valuedouble;
+    if (d == (double)v->valueint && (d != 0 || !signbit(d))) {
+        char digits[16];
+        int n = snprintf(digits, sizeof(digits), "%d", v->valueint);
+        return put_raw(b, digits, (size_t)n);
+    }
+    char *p = cJSON_PrintUnformatted(v);
+    if (!p)
+        return BB_ENOMEM;
+    int rc = bb_buf_puts(b, p);
+    cJSON_free(p);
+    return rc;
+}
+
+/* v as cJSON_PrintUnformatted() writes it; BB_ENOMEM where cJSON fails. */
+static int put_json(bb_buf *b, const cJSON *v)
+{
+    switch (v->type & 0xFF) {
+    case cJSON_NULL:
+        return put_raw(b, "null", 4);
+    case cJSON_False:
+        return put_raw(b, "false", 5);
+    case cJSON_True:
+        return put_raw(b, "true", 4);
+    case cJSON_Number:
+        return put_json_number(b, v);
+    case cJSON_Raw:
+        return v->valuestring ? bb_buf_puts(b, v->valuestring) : BB_ENOMEM;
+    case cJSON_String:
+        return put_json_str(b, v->valuestring);
+    case cJSON_Array:
+    case cJSON_Object: {
+        bool object = (v->type & 0xFF) == cJSON_Object;
+        int rc = put_byte(b, object ? '{' : '[');
+        for (const cJSON *c = v->child; c && !rc; c = c->next) {
+            if (c != v->child)
+                rc = put_byte(b, ',');
+            if (!rc && object)
+                rc = put_json_str(b, c->string);
+            if (!rc && object)
+                rc = put_byte(b, ':');
+            if (!rc)
+                rc = put_json(b, c);
+        }
+        return rc ? rc : put_byte(b, object ? '}' : ']');
+    }
+    default:
+        return BB_ENOMEM;
+    }
+}
+
+int bb_normalize_append(bb_buf *b, const cJSON *norm)
+{
+    size_t start = b->len;
+    int rc = norm ? put_json(b, norm) : BB_ENOMEM;
+    if (rc && b->data)
+        b->len = start; /* as bb_buf leaves a buffer an append failed on */
+    if (b->data)
+        b->data[b->len] = '\0';
+    return rc;
+}
+
 int bb_normalize_text(const cJSON *norm, char **out)
 {
     *out = NULL;
-    char *p = cJSON_PrintUnformatted(norm);
-    if (!p)
-        return BB_ENOMEM;
-    *out = bb_strdup(p);
-    cJSON_free(p);
-    return *out ? BB_OK : BB_ENOMEM;
+    bb_buf b;
+    bb_buf_init(&b, NORMALIZED_TEXT_MAX);
+    int rc = bb_normalize_append(&b, norm);
+    if (!rc)
+        *out = bb_buf_take(&b, NULL);
+    bb_buf_free(&b);
+    return rc ? rc : *out ? BB_OK : BB_ENOMEM;
 }
 
 int bb_normalize_is_normalized(const cJSON *doc)

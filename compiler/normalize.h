@@ -32,6 +32,7 @@
 #define BB_NORMALIZE_H
 
 #include "bb.h"
+#include "buf.h"
 #include "diag.h"
 #include "schema.h"
 
@@ -43,8 +44,12 @@ typedef struct cJSON cJSON;
 /* Builds the normalized schema of s (validated: resolved FKs, build order). */
 int bb_normalize(const bb_schema *s, cJSON **out) BB_WUR;
 
-/* The compact canonical text of a normalized schema (for hashing). */
+/* The compact canonical text of a normalized schema (for hashing): the
+ * bytes cJSON_PrintUnformatted() gives. */
 int bb_normalize_text(const cJSON *norm, char **out) BB_WUR;
+
+/* The same text appended to b (BB_ELIMIT past its cap, BB_ENOMEM). */
+int bb_normalize_append(bb_buf *b, const cJSON *norm) BB_WUR;
 
 /* True when doc looks like a normalized schema (has "normalized" and "tables"). */
 int bb_normalize_is_normalized(const cJSON *doc);

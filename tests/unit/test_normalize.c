@@ -257,6 +257,42 @@ static void every_shared_example_normalizes(void **state)
     }
 }
 
+/* The text is hashed into revision ids: it must stay cJSON's bytes. */
+static void assert_prints_as_cjson(const cJSON *doc)
+{
+    char *want = cJSON_PrintUnformatted(doc), *got = NULL;
+    assert_int_equal(bb_normalize_text(doc, &got), BB_OK);
+    assert_string_equal(got, want);
+    bb_free(got);
+    cJSON_free(want);
+}
+
+static void the_text_is_what_cjson_prints(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{\"normalized\":1,\"tables\":[],\"s\":\"q\\\"b\\\\c\\/"
+        "\\b\\f\\n\\r\\t\\u000b\\u001f\\u007f\"}",
+        "{\"n\":[0,-0,1.5,-7,2147483647,-2147483648,4294967296,1e300,0.1,-1e-7,123456789012]}",
+        "{\"u\":\"\xff\x80 caf\u00e9 \\u00e9 "
+        "\\ud83d\\ude00\",\"e\":{},\"a\":[],\"k\\n\":[null,true,false]}",
+    };
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        cJSON *doc = cJSON_Parse(docs[i]);
+        assert_non_null(doc);
+        assert_prints_as_cjson(doc);
+        cJSON_Delete(doc);
+    }
+}
+
+static void a_normalized_schema_prints_as_cjson_prints_it(void **state)
+{
+    (void)state;
+    cJSON *n = normalize_text(BLOG);
+    assert_prints_as_cjson(n);
+    cJSON_Delete(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +307,8 @@ int main(void)
         cmocka_unit_test(equal_schemas_give_equal_text),
         cmocka_unit_test(a_change_that_shapes_the_database_changes_the_text),
         cmocka_unit_test(every_shared_example_normalizes),
+        cmocka_unit_test(the_text_is_what_cjson_prints),
+        cmocka_unit_test(a_normalized_schema_prints_as_cjson_prints_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,9 +47,15 @@ static bool jbool(const cJSON *o, const char *key)
     return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
-static const cJSON *jget(const cJSON *o, const char *key)
+/* A member's string, or NULL when it is absent or not a string. */
+static const char *str_of(const cJSON *v)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* A member, or NULL when it is absent or null. */
+static const cJSON *nonnull(const cJSON *v)
+{
     return v && !cJSON_IsNull(v) ? v : NULL;
 }
 
@@ -57,18 +64,254 @@ static bool same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static const cJSON *find_named(const cJSON *arr, const char *name)
+static int key_index(const char *const *keys, int n, const char *key)
 {
-    const cJSON *it;
-    if (!name)
-        return NULL;
-    cJSON_ArrayForEach(it, arr)
-    {
-        const char *n = jstr(it, "name");
-        if (n && strcmp(n, name) == 0)
-            return it;
+    for (int k = 0; k < n; k++)
+        if (strcmp(keys[k], key) == 0)
+            return k;
+    return -1;
+}
+
+/*
+ * Sets found[k] to the member of o named keys[k] (NULL when none), what
+ * cJSON_GetObjectItemCaseSensitive() finds for each key, in one pass over
+ * the members instead of one per key. The normalized schema writes its keys
+ * in a fixed order, so the key after the last one found is tried first.
+ */
+static void members(const cJSON *o, const char *const *keys, int n, const cJSON **found)
+{
+    int next = 0;
+    for (int k = 0; k < n; k++)
+        found[k] = NULL;
+    for (const cJSON *m = o ? o->child : NULL; m && m->string; m = m->next) {
+        int k =
+            next < n && strcmp(m->string, keys[next]) == 0 ? next : key_index(keys, n, m->string);
+        if (k < 0)
+            continue;
+        if (!found[k])
+            found[k] = m;
+        next = k + 1;
     }
-    return NULL;
+}
+
+/*
+ * The walk reads every table and column many times (both directions,
+ * constraints, enums, foreign keys): each is read out of the cJSON tree
+ * once into a view. A view holds pointers into the tree; absent values are
+ * NULL (or false), as jstr()/jbool() give them.
+ */
+typedef struct named {
+    const char *name;
+    const char *renamed_from;
+} named;
+
+typedef struct fk_view {
+    bool present; /* foreign_key is there and not null */
+    const char *name, *table, *column, *on_delete;
+    bool use_alter;
+} fk_view;
+
+typedef struct col_view {
+    named id; /* first: matching reads tables and columns alike */
+    const char *type, *enum_name, *server_default, *comment;
+    const cJSON *length, *precision, *scale, *dflt; /* NULL when absent or null */
+    const cJSON *values;                            /* as found, maybe null */
+    bool timezone, primary_key, autoincrement, nullable, unique, index, server_default_literal;
+    fk_view fk;
+} col_view;
+
+typedef struct table_view {
+    named id;
+    const char *comment;
+    const cJSON *primary_key;                          /* NULL when absent or null */
+    const cJSON *columns, *uniques, *indexes, *checks; /* as found */
+    col_view *cols;
+    int n_cols;
+} table_view;
+
+typedef struct schema_view {
+    table_view *tables;
+    int n_tables;
+    col_view *cols; /* every table's columns, one allocation */
+} schema_view;
+
+enum {
+    C_NAME,
+    C_TYPE,
+    C_LENGTH,
+    C_PRECISION,
+    C_SCALE,
+    C_TIMEZONE,
+    C_VALUES,
+    C_ENUM_NAME,
+    C_PRIMARY_KEY,
+    C_AUTOINCREMENT,
+    C_NULLABLE,
+    C_UNIQUE,
+    C_INDEX,
+    C_DEFAULT,
+    C_SERVER_DEFAULT,
+    C_SERVER_DEFAULT_LITERAL,
+    C_FOREIGN_KEY,
+    C_COMMENT,
+    C_RENAMED_FROM,
+    C_KEYS
+};
+
+static const char *const col_keys[C_KEYS] = {
+    "name",        "type",          "length",         "precision",
+    "scale",       "timezone",      "values",         "enum_name",
+    "primary_key", "autoincrement", "nullable",       "unique",
+    "index",       "default",       "server_default", "server_default_literal",
+    "foreign_key", "comment",       "renamed_from",
+};
+
+enum { F_NAME, F_TABLE, F_COLUMN, F_ON_DELETE, F_USE_ALTER, F_KEYS };
+
+static const char *const fk_keys[F_KEYS] = {"name", "table", "column", "on_delete", "use_alter"};
+
+enum {
+    T_NAME,
+    T_RENAMED_FROM,
+    T_COMMENT,
+    T_ASSOCIATION,
+    T_PRIMARY_KEY,
+    T_COLUMNS,
+    T_UNIQUES,
+    T_INDEXES,
+    T_CHECKS,
+    T_KEYS
+};
+
+static const char *const table_keys[T_KEYS] = {
+    "name",    "renamed_from", "comment", "association", "primary_key",
+    "columns", "uniques",      "indexes", "checks",
+};
+
+static void view_column(const cJSON *col, col_view *v)
+{
+    const cJSON *m[C_KEYS], *f[F_KEYS];
+    members(col, col_keys, C_KEYS, m);
+    v->id.name = str_of(m[C_NAME]);
+    v->id.renamed_from = str_of(m[C_RENAMED_FROM]);
+    v->type = str_of(m[C_TYPE]);
+    v->enum_name = str_of(m[C_ENUM_NAME]);
+    v->server_default = str_of(m[C_SERVER_DEFAULT]);
+    v->comment = str_of(m[C_COMMENT]);
+    v->length = nonnull(m[C_LENGTH]);
+    v->precision = nonnull(m[C_PRECISION]);
+    v->scale = nonnull(m[C_SCALE]);
+    v->dflt = nonnull(m[C_DEFAULT]);
+    v->values = m[C_VALUES];
+    v->timezone = cJSON_IsTrue(m[C_TIMEZONE]);
+    v->primary_key = cJSON_IsTrue(m[C_PRIMARY_KEY]);
+    v->autoincrement = cJSON_IsTrue(m[C_AUTOINCREMENT]);
+    v->nullable = cJSON_IsTrue(m[C_NULLABLE]);
+    v->unique = cJSON_IsTrue(m[C_UNIQUE]);
+    v->index = cJSON_IsTrue(m[C_INDEX]);
+    v->server_default_literal = cJSON_IsTrue(m[C_SERVER_DEFAULT_LITERAL]);
+    const cJSON *fk = nonnull(m[C_FOREIGN_KEY]);
+    members(fk, fk_keys, F_KEYS, f);
+    v->fk = (fk_view){fk != NULL,          str_of(f[F_NAME]),      str_of(f[F_TABLE]),
+                      str_of(f[F_COLUMN]), str_of(f[F_ON_DELETE]), cJSON_IsTrue(f[F_USE_ALTER])};
+}
+
+static int count_items(const cJSON *arr)
+{
+    int n = 0;
+    for (const cJSON *it = arr ? arr->child : NULL; it && n < INT_MAX; it = it->next)
+        n++;
+    return n;
+}
+
+static void schema_view_free(schema_view *v)
+{
+    bb_free(v->tables);
+    bb_free(v->cols);
+    memset(v, 0, sizeof(*v));
+}
+
+/* Reads a normalized schema into views; BB_ENOMEM, BB_ELIMIT. */
+static int view_schema(const cJSON *norm, schema_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    const cJSON *tables = cJSON_GetObjectItemCaseSensitive(norm, "tables");
+    v->n_tables = count_items(tables);
+    v->tables = bb_calloc((size_t)v->n_tables + 1, sizeof(*v->tables));
+    if (!v->tables)
+        return BB_ENOMEM;
+    const cJSON *m[T_KEYS];
+    size_t n_cols = 0;
+    int i = 0;
+    for (const cJSON *t = tables ? tables->child : NULL; t && i < v->n_tables; t = t->next) {
+        table_view *tv = &v->tables[i++];
+        members(t, table_keys, T_KEYS, m);
+        tv->id.name = str_of(m[T_NAME]);
+        tv->id.renamed_from = str_of(m[T_RENAMED_FROM]);
+        tv->comment = str_of(m[T_COMMENT]);
+        tv->primary_key = nonnull(m[T_PRIMARY_KEY]);
+        tv->uniques = m[T_UNIQUES];
+        tv->indexes = m[T_INDEXES];
+        tv->checks = m[T_CHECKS];
+        tv->columns = m[T_COLUMNS];
+        tv->n_cols = count_items(tv->columns);
+        n_cols += (size_t)tv->n_cols;
+    }
+    if (n_cols > (size_t)INT_MAX) {
+        schema_view_free(v);
+        return BB_ELIMIT;
+    }
+    v->cols = bb_calloc(n_cols + 1, sizeof(*v->cols));
+    if (!v->cols) {
+        schema_view_free(v);
+        return BB_ENOMEM;
+    }
+    col_view *next = v->cols;
+    for (i = 0; i < v->n_tables; i++) {
+        table_view *tv = &v->tables[i];
+        tv->cols = next;
+        int k = 0;
+        for (const cJSON *c = tv->columns ? tv->columns->child : NULL; c && k < tv->n_cols;
+             c = c->next)
+            view_column(c, &tv->cols[k++]);
+        next += tv->n_cols;
+    }
+    return BB_OK;
+}
+
+/* Items of a view array (tables or columns) seen by their names. */
+typedef struct named_list {
+    const char *base;
+    size_t stride;
+    int n;
+} named_list;
+
+static const named *named_at(const named_list *l, int i)
+{
+    return (const named *)(const void *)(l->base + (size_t)i * l->stride);
+}
+
+static named_list tables_of(const schema_view *s)
+{
+    return (named_list){(const char *)s->tables, sizeof(*s->tables), s->n_tables};
+}
+
+static named_list columns_of(const table_view *t)
+{
+    return (named_list){(const char *)t->cols, sizeof(*t->cols), t->n_cols};
+}
+
+/* The index of the first item called name, -1 when none (or no name). */
+static int find_named(const named_list *l, const char *name)
+{
+    if (!name)
+        return -1;
+    for (int i = 0; i < l->n; i++) {
+        const char *n = named_at(l, i)->name;
+        if (n && strcmp(n, name) == 0)
+            return i;
+    }
+    return -1;
 }
 
 /* ---- the walk's state ---------------------------------------------------- */
@@ -84,41 +327,109 @@ typedef struct walk {
     bb_buf *summary; /* one line per operation (upgrade only) */
     int rc;          /* first output failure */
     size_t n_refused;
+    bb_buf scratch[2]; /* for comparing two renderings; reused */
 } walk;
 
-static void outf(walk *w, const char *fmt, ...) BB_PRINTF(2, 3);
-
-static void outf(walk *w, const char *fmt, ...)
+static void walk_init(walk *w, bb_buf *out, bb_diags *diags, bool upgrade, bool initial)
 {
-    if (w->rc)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    w->rc = bb_buf_vprintf(w->out, fmt, ap);
-    va_end(ap);
+    memset(w, 0, sizeof(*w));
+    w->out = out;
+    w->diags = diags;
+    w->upgrade = upgrade;
+    w->initial = initial;
+    bb_buf_init(&w->scratch[0], TEXT_SMALL * 16);
+    bb_buf_init(&w->scratch[1], TEXT_SMALL * 16);
+}
+
+static void walk_free(walk *w)
+{
+    bb_buf_free(&w->scratch[0]);
+    bb_buf_free(&w->scratch[1]);
+}
+
+/* The output is appended piece by piece, without printf: a revision of a
+ * large schema is made of tens of thousands of small pieces. */
+static void out_n(walk *w, const char *s, size_t n)
+{
+    if (!w->rc)
+        w->rc = bb_buf_append(w->out, s, n);
+}
+
+static void outs(walk *w, const char *s)
+{
+    out_n(w, s, strlen(s));
+}
+
+/* A string literal, its length known at compile time. */
+#define out_lit(w, lit) out_n((w), "" lit, sizeof(lit) - 1)
+
+static void out_bool(walk *w, bool b)
+{
+    if (b)
+        out_lit(w, "True");
+    else
+        out_lit(w, "False");
+}
+
+/*
+ * s as a Python string literal, the way bb_pylit_str() writes it. Most
+ * names need no escaping and no choice of quotes: they are copied.
+ */
+static int put_q(bb_buf *b, const char *s)
+{
+    if (!s)
+        s = "";
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (c < 0x20 || c > 0x7E || c == '"' || c == '\\')
+            return bb_pylit_str(b, s);
+    }
+    int rc = bb_buf_putc(b, '"');
+    if (!rc)
+        rc = bb_buf_append(b, s, n);
+    return rc ? rc : bb_buf_putc(b, '"');
 }
 
 static void outq(walk *w, const char *s)
 {
     if (!w->rc)
-        w->rc = bb_pylit_str(w->out, s ? s : "");
+        w->rc = put_q(w->out, s);
 }
 
-/* Records one operation for the message (upgrade walk only). */
-static void op_done(walk *w, const char *fmt, ...) BB_PRINTF(2, 3);
+/* Appends v in decimal, as "%d" would. */
+static int put_int(bb_buf *b, int v)
+{
+    char digits[16];
+    size_t n = sizeof(digits);
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        digits[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        digits[--n] = '-';
+    return bb_buf_append(b, digits + n, sizeof(digits) - n);
+}
 
-static void op_done(walk *w, const char *fmt, ...)
+/*
+ * Records one operation for the message (upgrade walk only): its parts
+ * joined, a NULL part written "(null)" as printf would.
+ */
+static void op_note(walk *w, const char *const *parts, size_t n)
 {
     w->n_ops++;
     if (!w->summary || w->rc)
         return;
-    va_list ap;
-    va_start(ap, fmt);
-    w->rc = bb_buf_vprintf(w->summary, fmt, ap);
-    va_end(ap);
+    for (size_t i = 0; i < n && !w->rc; i++)
+        w->rc = bb_buf_puts(w->summary, parts[i] ? parts[i] : "(null)");
     if (!w->rc)
         w->rc = bb_buf_putc(w->summary, '\n');
 }
+
+#define op_done(w, ...)                                                                            \
+    op_note((w), (const char *const[]){__VA_ARGS__},                                               \
+            sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /* The JSON Pointer and offset of a table or column of the new schema. */
 static void locate(const walk *w, const char *table, const char *column, const char **pointer,
@@ -166,38 +477,53 @@ static void report(walk *w, bb_severity sev, const char *code, const char *table
 
 /* ---- rendering columns as Python ------------------------------------------ */
 
-static int put_type(bb_buf *b, const cJSON *col)
+static int put_sa_type(bb_buf *b, const char *type, const char *suffix)
 {
-    const char *type = jstr(col, "type");
-    const cJSON *len = jget(col, "length"), *prec = jget(col, "precision"),
-                *scale = jget(col, "scale");
-    if (!type)
-        type = "Integer";
-    if (strcmp(type, "String") == 0)
-        return len ? bb_buf_printf(b, "sa.String(length=%d)", len->valueint)
-                   : bb_buf_puts(b, "sa.String()");
+    int rc = bb_buf_puts(b, "sa.");
+    if (!rc)
+        rc = bb_buf_puts(b, type);
+    return rc ? rc : bb_buf_puts(b, suffix);
+}
+
+static int put_type(bb_buf *b, const col_view *col)
+{
+    const char *type = col->type ? col->type : "Integer";
+    int rc;
+    if (strcmp(type, "String") == 0) {
+        if (!col->length)
+            return bb_buf_puts(b, "sa.String()");
+        rc = bb_buf_puts(b, "sa.String(length=");
+        if (!rc)
+            rc = put_int(b, col->length->valueint);
+        return rc ? rc : bb_buf_putc(b, ')');
+    }
     if (strcmp(type, "Numeric") == 0) {
-        int rc = bb_buf_puts(b, "sa.Numeric(");
-        if (!rc && prec)
-            rc = bb_buf_printf(b, "precision=%d%s", prec->valueint, scale ? ", " : "");
-        if (!rc && scale)
-            rc = bb_buf_printf(b, "scale=%d", scale->valueint);
+        rc = bb_buf_puts(b, "sa.Numeric(");
+        if (!rc && col->precision)
+            rc = bb_buf_puts(b, "precision=");
+        if (!rc && col->precision)
+            rc = put_int(b, col->precision->valueint);
+        if (!rc && col->precision && col->scale)
+            rc = bb_buf_puts(b, ", ");
+        if (!rc && col->scale)
+            rc = bb_buf_puts(b, "scale=");
+        if (!rc && col->scale)
+            rc = put_int(b, col->scale->valueint);
         return rc ? rc : bb_buf_putc(b, ')');
     }
     if (strcmp(type, "DateTime") == 0)
-        return bb_buf_puts(b,
-                           jbool(col, "timezone") ? "sa.DateTime(timezone=True)" : "sa.DateTime()");
+        return bb_buf_puts(b, col->timezone ? "sa.DateTime(timezone=True)" : "sa.DateTime()");
     if (strcmp(type, "Enum") == 0) {
-        int rc = bb_buf_puts(b, "_enum(");
+        rc = bb_buf_puts(b, "_enum(");
         if (!rc)
-            rc = bb_pylit_str(b, jstr(col, "enum_name") ? jstr(col, "enum_name") : "");
+            rc = put_q(b, col->enum_name);
         const cJSON *v;
-        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(col, "values"))
+        cJSON_ArrayForEach(v, col->values)
         {
             if (!rc && cJSON_IsString(v))
                 rc = bb_buf_puts(b, ", ");
             if (!rc && cJSON_IsString(v))
-                rc = bb_pylit_str(b, v->valuestring);
+                rc = put_q(b, v->valuestring);
         }
         return rc ? rc : bb_buf_putc(b, ')');
     }
@@ -206,64 +532,62 @@ static int put_type(bb_buf *b, const cJSON *col)
                               "\"postgresql\")");
     /* SQLite only autoincrements an INTEGER PRIMARY KEY. */
     if ((strcmp(type, "BigInteger") == 0 || strcmp(type, "SmallInteger") == 0) &&
-        jbool(col, "autoincrement"))
-        return bb_buf_printf(b, "sa.%s().with_variant(sa.Integer(), \"sqlite\")", type);
-    return bb_buf_printf(b, "sa.%s()", type);
+        col->autoincrement)
+        return put_sa_type(b, type, "().with_variant(sa.Integer(), \"sqlite\")");
+    return put_sa_type(b, type, "()");
+}
+
+/* sa.text("s") */
+static int put_text(bb_buf *b, const char *s)
+{
+    int rc = bb_buf_puts(b, "sa.text(");
+    if (!rc)
+        rc = put_q(b, s);
+    return rc ? rc : bb_buf_putc(b, ')');
 }
 
 /* The Python of a column's server default, "" when it has none. */
-static int put_server_default(bb_buf *b, const cJSON *col)
+static int put_server_default(bb_buf *b, const col_view *col)
 {
-    const char *sd = jstr(col, "server_default");
+    const char *sd = col->server_default;
     /* A literal true/false server default: each dialect spells it its way. */
-    if (sd && jbool(col, "server_default_literal") &&
-        (strcmp(sd, "true") == 0 || strcmp(sd, "false") == 0))
+    if (sd && col->server_default_literal && (strcmp(sd, "true") == 0 || strcmp(sd, "false") == 0))
         return bb_buf_puts(b, sd[0] == 't' ? "sa.true()" : "sa.false()");
-    if (sd) {
-        int rc = bb_buf_puts(b, "sa.text(");
-        if (!rc)
-            rc = bb_pylit_str(b, sd);
-        return rc ? rc : bb_buf_putc(b, ')');
-    }
-    const cJSON *d = jget(col, "default");
+    if (sd)
+        return put_text(b, sd);
+    const cJSON *d = col->dflt;
     if (!d)
         return BB_OK;
     if (cJSON_IsBool(d))
         return bb_buf_puts(b, cJSON_IsTrue(d) ? "sa.true()" : "sa.false()");
     if (cJSON_IsString(d))
-        return bb_pylit_str(b, d->valuestring);
+        return put_q(b, d->valuestring);
     if (cJSON_IsNumber(d) || cJSON_IsRaw(d)) {
         char *num = cJSON_PrintUnformatted(d);
         if (!num)
             return BB_ENOMEM;
-        int rc = bb_buf_puts(b, "sa.text(");
-        if (!rc)
-            rc = bb_pylit_str(b, num);
+        int rc = put_text(b, num);
         cJSON_free(num);
-        return rc ? rc : bb_buf_putc(b, ')');
+        return rc;
     }
     return BB_OK;
 }
 
 /* The Python value a NULL is replaced with before a column becomes NOT NULL. */
-static int put_fill_value(bb_buf *b, const cJSON *col)
+static int put_fill_value(bb_buf *b, const col_view *col)
 {
-    const char *sd = jstr(col, "server_default");
-    if (sd && jbool(col, "server_default_literal"))
+    const char *sd = col->server_default;
+    if (sd && col->server_default_literal)
         return strcmp(sd, "true") == 0    ? bb_buf_puts(b, "True")
                : strcmp(sd, "false") == 0 ? bb_buf_puts(b, "False")
                                           : bb_buf_puts(b, sd);
-    if (sd) {
-        int rc = bb_buf_puts(b, "sa.text(");
-        if (!rc)
-            rc = bb_pylit_str(b, sd);
-        return rc ? rc : bb_buf_putc(b, ')');
-    }
-    const cJSON *d = jget(col, "default");
+    if (sd)
+        return put_text(b, sd);
+    const cJSON *d = col->dflt;
     if (cJSON_IsBool(d))
         return bb_buf_puts(b, cJSON_IsTrue(d) ? "True" : "False");
     if (cJSON_IsString(d))
-        return bb_pylit_str(b, d->valuestring);
+        return put_q(b, d->valuestring);
     char *num = cJSON_PrintUnformatted(d);
     if (!num)
         return BB_ENOMEM;
@@ -272,75 +596,75 @@ static int put_fill_value(bb_buf *b, const cJSON *col)
     return rc;
 }
 
-static bool has_default(const cJSON *col)
+static bool has_default(const col_view *col)
 {
-    return jstr(col, "server_default") || jget(col, "default");
+    return col->server_default || col->dflt;
 }
 
-/* Renders into a small buffer, for comparing two columns' Python. */
-typedef int (*render_fn)(bb_buf *b, const cJSON *col);
+/* Renders into the walk's scratch buffers, for comparing two columns' Python. */
+typedef int (*render_fn)(bb_buf *b, const col_view *col);
 
-static bool rendered_equal(render_fn f, const cJSON *a, const cJSON *b, int *rc)
+static bool rendered_equal(walk *w, render_fn f, const col_view *a, const col_view *b)
 {
-    bb_buf x, y;
-    bb_buf_init(&x, TEXT_SMALL * 16);
-    bb_buf_init(&y, TEXT_SMALL * 16);
-    int r = f(&x, a);
+    bb_buf *x = &w->scratch[0], *y = &w->scratch[1];
+    bb_buf_reset(x);
+    bb_buf_reset(y);
+    int r = f(x, a);
     if (!r)
-        r = f(&y, b);
-    bool eq = strcmp(bb_buf_str(&x), bb_buf_str(&y)) == 0;
-    bb_buf_free(&x);
-    bb_buf_free(&y);
-    if (r && !*rc)
-        *rc = r;
-    return eq;
+        r = f(y, b);
+    if (r && !w->rc)
+        w->rc = r;
+    return x->len == y->len && memcmp(bb_buf_str(x), bb_buf_str(y), x->len) == 0;
 }
 
-static void out_render(walk *w, render_fn f, const cJSON *col)
+static void out_render(walk *w, render_fn f, const col_view *col)
 {
     if (!w->rc)
         w->rc = f(w->out, col);
 }
 
 /* sa.Column("name", TYPE, nullable=..., ...) */
-static void out_column(walk *w, const cJSON *col, bool force_nullable)
+static void out_column(walk *w, const col_view *col, bool force_nullable)
 {
-    outf(w, "sa.Column(");
-    outq(w, jstr(col, "name"));
-    outf(w, ", ");
+    out_lit(w, "sa.Column(");
+    outq(w, col->id.name);
+    out_lit(w, ", ");
     out_render(w, put_type, col);
-    bool pk = jbool(col, "primary_key");
-    const char *type = jstr(col, "type");
+    const char *type = col->type;
     bool integer = type && (strcmp(type, "Integer") == 0 || strcmp(type, "BigInteger") == 0 ||
                             strcmp(type, "SmallInteger") == 0);
-    if (pk && integer)
-        outf(w, ", autoincrement=%s", jbool(col, "autoincrement") ? "True" : "False");
-    outf(w, ", nullable=%s", jbool(col, "nullable") || force_nullable ? "True" : "False");
+    if (col->primary_key && integer) {
+        out_lit(w, ", autoincrement=");
+        out_bool(w, col->autoincrement);
+    }
+    out_lit(w, ", nullable=");
+    out_bool(w, col->nullable || force_nullable);
     if (has_default(col)) {
-        outf(w, ", server_default=");
+        out_lit(w, ", server_default=");
         out_render(w, put_server_default, col);
     }
-    if (jstr(col, "comment")) {
-        outf(w, ", comment=");
-        outq(w, jstr(col, "comment"));
+    if (col->comment) {
+        out_lit(w, ", comment=");
+        outq(w, col->comment);
     }
-    outf(w, ")");
+    out_lit(w, ")");
 }
 
 static void out_name_list(walk *w, const cJSON *names)
 {
-    outf(w, "[");
+    out_lit(w, "[");
     const cJSON *n;
     bool first = true;
     cJSON_ArrayForEach(n, names)
     {
         if (!cJSON_IsString(n))
             continue;
-        outf(w, first ? "" : ", ");
+        if (!first)
+            out_lit(w, ", ");
         outq(w, n->valuestring);
         first = false;
     }
-    outf(w, "]");
+    out_lit(w, "]");
 }
 
 /* ---- constraints of a table ------------------------------------------------ */
@@ -355,7 +679,7 @@ typedef struct cons {
     const char *column;   /* the single column */
     bool unique;          /* index */
     const char *expression;
-    const cJSON *fk; /* the column's foreign_key object */
+    const fk_view *fk; /* the column's foreign key */
 } cons;
 
 #define MAX_CONS 1024
@@ -382,38 +706,37 @@ static bool cons_push(cons_set *s, cons c)
  * when the column is unique too); unique alone makes uq_<table>_<col>.
  * BB_ELIMIT when a table has more than MAX_CONS of them.
  */
-static int collect_cons(const cJSON *table, cons_set *s)
+static int collect_cons(const table_view *table, cons_set *s)
 {
-    const cJSON *col, *it;
+    const cJSON *it;
     bool ok = true;
     s->n = 0;
-    cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(table, "columns"))
-    {
-        const char *cname = jstr(col, "name");
+    for (int i = 0; i < table->n_cols; i++) {
+        const col_view *col = &table->cols[i];
+        const char *cname = col->id.name;
         if (!cname)
             continue;
         /* Column-derived constraints have no name here: cons_name() makes
          * it from the table, which may differ on each side of a rename. */
-        if (jbool(col, "index"))
-            ok &= cons_push(s, (cons){K_INDEX, "", NULL, cname, jbool(col, "unique"), NULL, NULL});
-        else if (jbool(col, "unique"))
+        if (col->index)
+            ok &= cons_push(s, (cons){K_INDEX, "", NULL, cname, col->unique, NULL, NULL});
+        else if (col->unique)
             ok &= cons_push(s, (cons){K_UNIQUE, "", NULL, cname, false, NULL, NULL});
-        const cJSON *fk = jget(col, "foreign_key");
-        if (fk && jstr(fk, "name"))
-            ok &= cons_push(s, (cons){K_FK, jstr(fk, "name"), NULL, cname, false, NULL, fk});
+        if (col->fk.present && col->fk.name)
+            ok &= cons_push(s, (cons){K_FK, col->fk.name, NULL, cname, false, NULL, &col->fk});
     }
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "uniques"))
+    cJSON_ArrayForEach(it, table->uniques)
     {
         const cJSON *cols = cJSON_GetObjectItemCaseSensitive(it, "columns");
         ok &= cons_push(s, (cons){K_UNIQUE, jstr(it, "name"), cols, NULL, false, NULL, NULL});
     }
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "indexes"))
+    cJSON_ArrayForEach(it, table->indexes)
     {
         const cJSON *cols = cJSON_GetObjectItemCaseSensitive(it, "columns");
         ok &= cons_push(
             s, (cons){K_INDEX, jstr(it, "name"), cols, NULL, jbool(it, "unique"), NULL, NULL});
     }
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(table, "checks"))
+    cJSON_ArrayForEach(it, table->checks)
     {
         ok &= cons_push(
             s, (cons){K_CHECK, jstr(it, "name"), NULL, NULL, false, jstr(it, "expression"), NULL});
@@ -421,57 +744,82 @@ static int collect_cons(const cJSON *table, cons_set *s)
     return ok ? BB_OK : BB_ELIMIT;
 }
 
-/* The name of a constraint; column-derived ones are made here. */
+/* Appends s to buf at *len, cut to size - 1 bytes in all, as snprintf cuts. */
+static void cat_cut(char *buf, size_t size, size_t *len, const char *s)
+{
+    if (!s)
+        s = "(null)";
+    while (*s && *len + 1 < size)
+        buf[(*len)++] = *s++;
+    buf[*len] = '\0';
+}
+
+/* The name of a constraint; column-derived ones ("ix_<table>_<column>",
+ * "uq_...") are made here, cut to size - 1 bytes. */
 static const char *cons_name(const cons *c, const char *table, char *buf, size_t size)
 {
     if (c->name && *c->name)
         return c->name;
-    snprintf(buf, size, "%s_%s_%s", c->kind == K_INDEX ? "ix" : "uq", table, c->column);
+    size_t len = 0;
+    cat_cut(buf, size, &len, c->kind == K_INDEX ? "ix_" : "uq_");
+    cat_cut(buf, size, &len, table);
+    cat_cut(buf, size, &len, "_");
+    cat_cut(buf, size, &len, c->column);
     return buf;
 }
 
 /* A canonical description of what a constraint enforces, for comparing. */
+#define CONS_DEF_MAX (TEXT_SMALL * 4)
+
 static int cons_def(const cons *c, bb_buf *b)
 {
-    int rc = bb_buf_printf(b, "%d|%d|", (int)c->kind, c->unique);
+    char head[] = {(char)('0' + c->kind), '|', c->unique ? '1' : '0', '|'};
+    int rc = bb_buf_append(b, head, sizeof(head));
     if (!rc && c->column)
         rc = bb_buf_puts(b, c->column);
     const cJSON *n;
     cJSON_ArrayForEach(n, c->columns)
     {
         if (!rc && cJSON_IsString(n))
-            rc = bb_buf_printf(b, "%s,", n->valuestring);
+            rc = bb_buf_puts(b, n->valuestring);
+        if (!rc && cJSON_IsString(n))
+            rc = bb_buf_putc(b, ',');
     }
     if (!rc && c->expression)
         rc = bb_buf_puts(b, c->expression);
     if (!rc && c->fk)
-        rc = bb_buf_printf(b, "%s.%s|%s", jstr(c->fk, "table") ? jstr(c->fk, "table") : "",
-                           jstr(c->fk, "column") ? jstr(c->fk, "column") : "",
-                           jstr(c->fk, "on_delete") ? jstr(c->fk, "on_delete") : "");
+        rc = bb_buf_puts(b, c->fk->table ? c->fk->table : "");
+    if (!rc && c->fk)
+        rc = bb_buf_putc(b, '.');
+    if (!rc && c->fk)
+        rc = bb_buf_puts(b, c->fk->column ? c->fk->column : "");
+    if (!rc && c->fk)
+        rc = bb_buf_putc(b, '|');
+    if (!rc && c->fk)
+        rc = bb_buf_puts(b, c->fk->on_delete ? c->fk->on_delete : "");
     return rc;
 }
 
 /* The constraint of set s with the same name and definition as c. */
-static bool cons_in(const cons *c, const char *c_table, const cons_set *s, const char *s_table,
-                    int *rc)
+static bool cons_in(walk *w, const cons *c, const char *c_table, const cons_set *s,
+                    const char *s_table)
 {
     char n1[512], n2[512];
     const char *name = cons_name(c, c_table, n1, sizeof(n1));
     for (size_t i = 0; i < s->n; i++) {
         if (strcmp(cons_name(&s->items[i], s_table, n2, sizeof(n2)), name) != 0)
             continue;
-        bb_buf a, b;
-        bb_buf_init(&a, TEXT_SMALL * 4);
-        bb_buf_init(&b, TEXT_SMALL * 4);
-        int r = cons_def(c, &a);
+        bb_buf *a = &w->scratch[0], *b = &w->scratch[1];
+        bb_buf_reset(a);
+        bb_buf_reset(b);
+        int r = cons_def(c, a);
         if (!r)
-            r = cons_def(&s->items[i], &b);
-        bool eq = strcmp(bb_buf_str(&a), bb_buf_str(&b)) == 0;
-        bb_buf_free(&a);
-        bb_buf_free(&b);
-        if (r && !*rc)
-            *rc = r;
-        return eq;
+            r = cons_def(&s->items[i], b);
+        if (!r && (a->len > CONS_DEF_MAX || b->len > CONS_DEF_MAX))
+            r = BB_ELIMIT;
+        if (r && !w->rc)
+            w->rc = r;
+        return strcmp(bb_buf_str(a), bb_buf_str(b)) == 0;
     }
     return false;
 }
@@ -481,15 +829,20 @@ static void out_cons_columns(walk *w, const cons *c)
     if (c->columns)
         out_name_list(w, c->columns);
     else {
-        outf(w, "[");
+        out_lit(w, "[");
         outq(w, c->column);
-        outf(w, "]");
+        out_lit(w, "]");
     }
 }
 
 static const char *cons_type(ckind k)
 {
     return k == K_UNIQUE ? "unique" : k == K_CHECK ? "check" : "foreignkey";
+}
+
+static const char *cons_what(ckind k)
+{
+    return k == K_INDEX ? "index " : "constraint ";
 }
 
 /*
@@ -502,31 +855,47 @@ static void out_drop_cons(walk *w, const cons *c, const char *from_table, const 
     char buf[512];
     const char *name = cons_name(c, from_table, buf, sizeof(buf));
     if (c->kind == K_INDEX) {
-        outf(w, "    op.drop_index(");
+        out_lit(w, "    op.drop_index(");
         outq(w, name);
-        outf(w, ", table_name=");
+        out_lit(w, ", table_name=");
         outq(w, table);
-        outf(w, ")\n");
+        out_lit(w, ")\n");
     } else {
-        outf(w, "        batch_op.drop_constraint(");
+        out_lit(w, "        batch_op.drop_constraint(");
         outq(w, name);
-        outf(w, ", type_=\"%s\")\n", cons_type(c->kind));
+        out_lit(w, ", type_=\"");
+        outs(w, cons_type(c->kind));
+        out_lit(w, "\")\n");
     }
-    op_done(w, "drop %s %s", c->kind == K_INDEX ? "index" : "constraint", name);
+    op_done(w, "drop ", cons_what(c->kind), name);
 }
 
-static void out_fk_args(walk *w, const cJSON *fk, const char *column)
+static void out_fk_args(walk *w, const fk_view *fk, const char *column)
 {
-    outq(w, jstr(fk, "table"));
-    outf(w, ", [");
+    outq(w, fk->table);
+    out_lit(w, ", [");
     outq(w, column);
-    outf(w, "], [");
-    outq(w, jstr(fk, "column"));
-    outf(w, "]");
-    if (jstr(fk, "on_delete")) {
-        outf(w, ", ondelete=");
-        outq(w, jstr(fk, "on_delete"));
+    out_lit(w, "], [");
+    outq(w, fk->column);
+    out_lit(w, "]");
+    if (fk->on_delete) {
+        out_lit(w, ", ondelete=");
+        outq(w, fk->on_delete);
     }
+}
+
+/* op.create_index("name", "table", [...], unique=...) */
+static void out_create_index(walk *w, const cons *c, const char *name, const char *table)
+{
+    out_lit(w, "    op.create_index(");
+    outq(w, name);
+    out_lit(w, ", ");
+    outq(w, table);
+    out_lit(w, ", ");
+    out_cons_columns(w, c);
+    out_lit(w, ", unique=");
+    out_bool(w, c->unique);
+    out_lit(w, ")\n");
 }
 
 /* Creates one constraint (inside the batch block) or index (after it). */
@@ -536,83 +905,78 @@ static void out_create_cons(walk *w, const cons *c, const char *table)
     const char *name = cons_name(c, table, buf, sizeof(buf));
     switch (c->kind) {
     case K_INDEX:
-        outf(w, "    op.create_index(");
-        outq(w, name);
-        outf(w, ", ");
-        outq(w, table);
-        outf(w, ", ");
-        out_cons_columns(w, c);
-        outf(w, ", unique=%s)\n", c->unique ? "True" : "False");
+        out_create_index(w, c, name, table);
         break;
     case K_UNIQUE:
-        outf(w, "        batch_op.create_unique_constraint(");
+        out_lit(w, "        batch_op.create_unique_constraint(");
         outq(w, name);
-        outf(w, ", ");
+        out_lit(w, ", ");
         out_cons_columns(w, c);
-        outf(w, ")\n");
+        out_lit(w, ")\n");
         break;
     case K_CHECK:
-        outf(w, "        batch_op.create_check_constraint(");
+        out_lit(w, "        batch_op.create_check_constraint(");
         outq(w, name);
-        outf(w, ", sa.text(");
+        out_lit(w, ", sa.text(");
         outq(w, c->expression);
-        outf(w, "))\n");
+        out_lit(w, "))\n");
         break;
     case K_FK:
-        outf(w, "        batch_op.create_foreign_key(");
+        out_lit(w, "        batch_op.create_foreign_key(");
         outq(w, name);
-        outf(w, ", ");
+        out_lit(w, ", ");
         out_fk_args(w, c->fk, c->column);
-        outf(w, ")\n");
+        out_lit(w, ")\n");
         break;
     }
-    op_done(w, "create %s %s", c->kind == K_INDEX ? "index" : "constraint", name);
+    op_done(w, "create ", cons_what(c->kind), name);
 }
 
 /* ---- matching tables and columns across a rename ---------------------------- */
 
 /*
- * The item of `from` that becomes `to_item`: the one with the same name, or
- * the one it is renamed from. In the upgrade the new item names its old name
- * (renamed_from); in the downgrade the roles swap, so the old item is found
- * as the one whose renamed_from is this name.
+ * The index in `from` of the item that becomes item ti of `to`: the one
+ * with the same name, or the one it is renamed from; -1 when none. In the
+ * upgrade the new item names its old name (renamed_from); in the downgrade
+ * the roles swap, so the old item is found as the one whose renamed_from is
+ * this name.
  */
-static const cJSON *counterpart(const walk *w, const cJSON *from_arr, const cJSON *to_arr,
-                                const cJSON *to_item, bool *renamed)
+static int counterpart(const walk *w, const named_list *from, const named_list *to, int ti,
+                       bool *renamed)
 {
     *renamed = false;
-    const char *name = jstr(to_item, "name");
-    const cJSON *f = find_named(from_arr, name);
-    if (f || w->initial)
+    const named *item = named_at(to, ti);
+    const char *name = item->name;
+    int f = find_named(from, name);
+    if (f >= 0 || w->initial)
         return f;
     if (w->upgrade) {
-        const char *old = jstr(to_item, "renamed_from");
-        if (old && !find_named(to_arr, old) && (f = find_named(from_arr, old)) != NULL)
+        const char *old = item->renamed_from;
+        if (old && find_named(to, old) < 0 && (f = find_named(from, old)) >= 0)
             *renamed = true;
         return f;
     }
-    cJSON_ArrayForEach(f, from_arr)
-    {
-        const char *rf = jstr(f, "renamed_from");
-        if (rf && name && strcmp(rf, name) == 0 && !find_named(to_arr, jstr(f, "name"))) {
+    for (f = 0; f < from->n; f++) {
+        const named *it = named_at(from, f);
+        const char *rf = it->renamed_from;
+        if (rf && name && strcmp(rf, name) == 0 && find_named(to, it->name) < 0) {
             *renamed = true;
             return f;
         }
     }
-    return NULL;
+    return -1;
 }
 
 /*
- * The pairing of two arrays (tables, or a table's columns), computed once:
- * for each item of `to`, its counterpart in `from` (or NULL: it is new) and
+ * The pairing of two lists (tables, or a table's columns), computed once:
+ * for each item of `to`, its counterpart in `from` (or -1: it is new) and
  * whether it is a rename; for each item of `from`, whether anything maps
  * onto it (if not, it is dropped).
  */
 typedef struct matching {
-    const cJSON **from_of; /* per item of `to` */
-    bool *renamed;         /* per item of `to` */
-    const cJSON **from;    /* the items of `from`, in order */
-    bool *matched;         /* per item of `from` */
+    int *from_of;  /* per item of `to` */
+    bool *renamed; /* per item of `to` */
+    bool *matched; /* per item of `from` */
     int n_to, n_from;
 } matching;
 
@@ -620,53 +984,39 @@ static void matching_free(matching *m)
 {
     bb_free(m->from_of);
     bb_free(m->renamed);
-    bb_free(m->from);
     bb_free(m->matched);
     memset(m, 0, sizeof(*m));
 }
 
-static int match_items(const walk *w, const cJSON *from_arr, const cJSON *to_arr, matching *m)
+static int match_items(const walk *w, const named_list *from, const named_list *to, matching *m)
 {
     memset(m, 0, sizeof(*m));
-    m->n_to = cJSON_GetArraySize(to_arr);
-    m->n_from = cJSON_GetArraySize(from_arr);
-    m->from_of = bb_calloc((size_t)m->n_to + 1, sizeof(*m->from_of));
+    m->n_to = to->n;
+    m->n_from = from->n;
+    m->from_of = bb_malloc(((size_t)m->n_to + 1) * sizeof(*m->from_of));
     m->renamed = bb_calloc((size_t)m->n_to + 1, sizeof(*m->renamed));
-    m->from = bb_calloc((size_t)m->n_from + 1, sizeof(*m->from));
     m->matched = bb_calloc((size_t)m->n_from + 1, sizeof(*m->matched));
-    if (!m->from_of || !m->renamed || !m->from || !m->matched) {
+    if (!m->from_of || !m->renamed || !m->matched) {
         matching_free(m);
         return BB_ENOMEM;
     }
-    const cJSON *it;
-    int i = 0;
-    cJSON_ArrayForEach(it, from_arr)
-    {
-        if (i < m->n_from)
-            m->from[i++] = it;
-    }
-    i = 0;
-    cJSON_ArrayForEach(it, to_arr)
-    {
-        if (i >= m->n_to)
-            break;
-        const cJSON *f = counterpart(w, from_arr, to_arr, it, &m->renamed[i]);
-        m->from_of[i++] = f;
-        for (int j = 0; f && j < m->n_from; j++)
-            if (m->from[j] == f)
-                m->matched[j] = true;
+    for (int i = 0; i < m->n_to; i++) {
+        int f = counterpart(w, from, to, i, &m->renamed[i]);
+        m->from_of[i] = f;
+        if (f >= 0)
+            m->matched[f] = true;
     }
     return BB_OK;
 }
 
 /* An upgrade's renamed_from that names nothing recorded is a mistake. */
-static void check_rename_source(walk *w, const cJSON *from_arr, const cJSON *to_item,
+static void check_rename_source(walk *w, const named_list *from, const named *to_item,
                                 const char *table, const char *what)
 {
-    const char *old = jstr(to_item, "renamed_from");
-    const char *name = jstr(to_item, "name");
-    if (!w->upgrade || w->initial || !old || find_named(from_arr, name) ||
-        find_named(from_arr, old))
+    const char *old = to_item->renamed_from;
+    const char *name = to_item->name;
+    if (!w->upgrade || w->initial || !old || find_named(from, name) >= 0 ||
+        find_named(from, old) >= 0)
         return;
     report(w, BB_ERROR, "BB0824", table, strcmp(what, "table") == 0 ? NULL : name,
            "fix renamed_from, or remove it to create a new, empty one",
@@ -678,27 +1028,25 @@ static void check_rename_source(walk *w, const cJSON *from_arr, const cJSON *to_
 
 typedef struct enum_ref {
     const char *name;
-    const cJSON *col; /* a column using it, for its values */
+    const col_view *col; /* a column using it, for its values */
 } enum_ref;
 
 #define MAX_ENUMS 1024
 
-static size_t collect_enums(const cJSON *tables, enum_ref *out)
+static size_t collect_enums(const schema_view *s, enum_ref *out)
 {
     size_t n = 0;
-    const cJSON *t, *c;
-    cJSON_ArrayForEach(t, tables)
-    {
-        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "columns"))
-        {
-            const char *en = jstr(c, "enum_name");
+    for (int t = 0; t < s->n_tables; t++) {
+        const table_view *tv = &s->tables[t];
+        for (int c = 0; c < tv->n_cols; c++) {
+            const char *en = tv->cols[c].enum_name;
             if (!en)
                 continue;
             bool seen = false;
             for (size_t i = 0; i < n && !seen; i++)
                 seen = strcmp(out[i].name, en) == 0;
             if (!seen && n < MAX_ENUMS)
-                out[n++] = (enum_ref){en, c};
+                out[n++] = (enum_ref){en, &tv->cols[c]};
         }
     }
     return n;
@@ -712,10 +1060,10 @@ static const enum_ref *find_enum(const enum_ref *list, size_t n, const char *nam
     return NULL;
 }
 
-static bool has_value(const cJSON *col, const char *v)
+static bool has_value(const col_view *col, const char *v)
 {
     const cJSON *x;
-    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(col, "values"))
+    cJSON_ArrayForEach(x, col->values)
     {
         if (cJSON_IsString(x) && strcmp(x->valuestring, v) == 0)
             return true;
@@ -728,8 +1076,12 @@ static bool has_value(const cJSON *col, const char *v)
 static int sql_quote(bb_buf *b, const char *s, char quote)
 {
     int rc = bb_buf_putc(b, quote);
-    for (const char *p = s; *p && !rc; p++)
-        rc = *p == quote ? bb_buf_printf(b, "%c%c", quote, quote) : bb_buf_putc(b, *p);
+    for (const char *p = s; *p && !rc; p++) {
+        if (*p == quote)
+            rc = bb_buf_putc(b, quote);
+        if (!rc)
+            rc = bb_buf_putc(b, *p);
+    }
     return rc ? rc : bb_buf_putc(b, quote);
 }
 
@@ -740,22 +1092,22 @@ static void walk_enums_before(walk *w, const enum_ref *from, size_t nf, const en
         const enum_ref *old = find_enum(from, nf, to[i].name);
         const cJSON *v;
         if (!old) {
-            outf(w, "    _create_enum(");
+            out_lit(w, "    _create_enum(");
             outq(w, to[i].name);
-            cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(to[i].col, "values"))
+            cJSON_ArrayForEach(v, to[i].col->values)
             {
-                outf(w, ", ");
+                out_lit(w, ", ");
                 outq(w, cJSON_IsString(v) ? v->valuestring : "");
             }
-            outf(w, ")\n");
-            op_done(w, "create enum type %s", to[i].name);
+            out_lit(w, ")\n");
+            op_done(w, "create enum type ", to[i].name);
             continue;
         }
-        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(to[i].col, "values"))
+        cJSON_ArrayForEach(v, to[i].col->values)
         {
             if (!cJSON_IsString(v) || has_value(old->col, v->valuestring))
                 continue;
-            outf(w, "    if _dialect() == \"postgresql\":\n        op.execute(");
+            out_lit(w, "    if _dialect() == \"postgresql\":\n        op.execute(");
             bb_buf sql;
             bb_buf_init(&sql, TEXT_SMALL * 4);
             int rc = bb_buf_puts(&sql, "ALTER TYPE ");
@@ -769,11 +1121,11 @@ static void walk_enums_before(walk *w, const enum_ref *from, size_t nf, const en
                 w->rc = rc;
             outq(w, bb_buf_str(&sql));
             bb_buf_free(&sql);
-            outf(w, ")\n");
-            op_done(w, "add value '%s' to enum type %s", v->valuestring, to[i].name);
+            out_lit(w, ")\n");
+            op_done(w, "add value '", v->valuestring, "' to enum type ", to[i].name);
         }
         bool kept = false; /* the downgrade leaves values the upgrade added */
-        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(old->col, "values"))
+        cJSON_ArrayForEach(v, old->col->values)
         {
             if (!cJSON_IsString(v) || has_value(to[i].col, v->valuestring))
                 continue;
@@ -792,8 +1144,9 @@ static void walk_enums_before(walk *w, const enum_ref *from, size_t nf, const en
             int rc = bb_pylit_comment(&name, to[i].name);
             if (rc && !w->rc)
                 w->rc = rc;
-            outf(w, "    # PostgreSQL cannot drop enum values: %s keeps the new ones.\n",
-                 bb_buf_str(&name));
+            out_lit(w, "    # PostgreSQL cannot drop enum values: ");
+            outs(w, bb_buf_str(&name));
+            out_lit(w, " keeps the new ones.\n");
             bb_buf_free(&name);
         }
     }
@@ -805,69 +1158,86 @@ static void walk_enums_after(walk *w, const enum_ref *from, size_t nf, const enu
     for (size_t i = 0; i < nf; i++) {
         if (find_enum(to, nt, from[i].name))
             continue;
-        outf(w, "    _drop_enum(");
+        out_lit(w, "    _drop_enum(");
         outq(w, from[i].name);
-        outf(w, ")\n");
-        op_done(w, "drop enum type %s", from[i].name);
+        out_lit(w, ")\n");
+        op_done(w, "drop enum type ", from[i].name);
     }
 }
 
 /* ---- tables ---------------------------------------------------------------- */
 
-static void out_create_table(walk *w, const cJSON *t)
+/* Each name of a list quoted and followed by ", ". */
+static void out_names_each(walk *w, const cJSON *names)
 {
-    const char *name = jstr(t, "name");
-    const cJSON *col;
-    outf(w, "    op.create_table(\n        ");
+    const cJSON *n;
+    cJSON_ArrayForEach(n, names)
+    {
+        outq(w, cJSON_IsString(n) ? n->valuestring : "");
+        out_lit(w, ", ");
+    }
+}
+
+/* sa.ForeignKeyConstraint(["col"], ["table.column"], name=..., ondelete=...) */
+static void out_table_fk(walk *w, const col_view *col)
+{
+    const fk_view *fk = &col->fk;
+    /* A cyclic FK is added after the tables; SQLite cannot ALTER one in,
+     * but does not need the target to exist, so it gets it here. */
+    bool late = fk->use_alter;
+    if (late)
+        out_lit(w, "        *_sqlite_only(sa.ForeignKeyConstraint([");
+    else
+        out_lit(w, "        sa.ForeignKeyConstraint([");
+    outq(w, col->id.name);
+    out_lit(w, "], [");
+    bb_buf *ref = &w->scratch[0];
+    bb_buf_reset(ref);
+    int rc = bb_buf_puts(ref, fk->table ? fk->table : "");
+    if (!rc)
+        rc = bb_buf_putc(ref, '.');
+    if (!rc)
+        rc = bb_buf_puts(ref, fk->column ? fk->column : "");
+    if (!rc && ref->len > TEXT_SMALL)
+        rc = BB_ELIMIT;
+    if (rc && !w->rc)
+        w->rc = rc;
+    outq(w, bb_buf_str(ref));
+    out_lit(w, "], name=");
+    outq(w, fk->name);
+    if (fk->on_delete) {
+        out_lit(w, ", ondelete=");
+        outq(w, fk->on_delete);
+    }
+    if (late)
+        out_lit(w, ")),\n");
+    else
+        out_lit(w, "),\n");
+}
+
+static void out_create_table(walk *w, const table_view *t)
+{
+    const char *name = t->id.name;
+    out_lit(w, "    op.create_table(\n        ");
     outq(w, name);
-    outf(w, ",\n");
-    cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(t, "columns"))
-    {
-        outf(w, "        ");
-        out_column(w, col, false);
-        outf(w, ",\n");
+    out_lit(w, ",\n");
+    for (int i = 0; i < t->n_cols; i++) {
+        out_lit(w, "        ");
+        out_column(w, &t->cols[i], false);
+        out_lit(w, ",\n");
     }
-    const cJSON *pk = jget(t, "primary_key");
-    if (pk && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pk, "columns")) > 0) {
-        outf(w, "        sa.PrimaryKeyConstraint(");
-        const cJSON *n;
-        cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(pk, "columns"))
-        {
-            outq(w, cJSON_IsString(n) ? n->valuestring : "");
-            outf(w, ", ");
-        }
-        outf(w, "name=");
+    const cJSON *pk = t->primary_key;
+    const cJSON *pk_cols = pk ? cJSON_GetObjectItemCaseSensitive(pk, "columns") : NULL;
+    if (pk && cJSON_GetArraySize(pk_cols) > 0) {
+        out_lit(w, "        sa.PrimaryKeyConstraint(");
+        out_names_each(w, pk_cols);
+        out_lit(w, "name=");
         outq(w, jstr(pk, "name"));
-        outf(w, "),\n");
+        out_lit(w, "),\n");
     }
-    cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(t, "columns"))
-    {
-        const cJSON *fk = jget(col, "foreign_key");
-        if (!fk)
-            continue;
-        /* A cyclic FK is added after the tables; SQLite cannot ALTER one
-         * in, but does not need the target to exist, so it gets it here. */
-        bool late = jbool(fk, "use_alter");
-        outf(w, late ? "        *_sqlite_only(sa.ForeignKeyConstraint(["
-                     : "        sa.ForeignKeyConstraint([");
-        outq(w, jstr(col, "name"));
-        outf(w, "], [");
-        bb_buf ref;
-        bb_buf_init(&ref, TEXT_SMALL);
-        int rc = bb_buf_printf(&ref, "%s.%s", jstr(fk, "table") ? jstr(fk, "table") : "",
-                               jstr(fk, "column") ? jstr(fk, "column") : "");
-        if (rc && !w->rc)
-            w->rc = rc;
-        outq(w, bb_buf_str(&ref));
-        bb_buf_free(&ref);
-        outf(w, "], name=");
-        outq(w, jstr(fk, "name"));
-        if (jstr(fk, "on_delete")) {
-            outf(w, ", ondelete=");
-            outq(w, jstr(fk, "on_delete"));
-        }
-        outf(w, late ? ")),\n" : "),\n");
-    }
+    for (int i = 0; i < t->n_cols; i++)
+        if (t->cols[i].fk.present)
+            out_table_fk(w, &t->cols[i]);
     cons_set *set = bb_malloc(sizeof(*set));
     if (!set) {
         w->rc = BB_ENOMEM;
@@ -879,47 +1249,35 @@ static void out_create_table(walk *w, const cJSON *t)
     for (size_t i = 0; i < set->n; i++) {
         const cons *c = &set->items[i];
         if (c->kind == K_UNIQUE) {
-            outf(w, "        sa.UniqueConstraint(");
+            out_lit(w, "        sa.UniqueConstraint(");
             if (c->columns) {
-                const cJSON *n;
-                cJSON_ArrayForEach(n, c->columns)
-                {
-                    outq(w, cJSON_IsString(n) ? n->valuestring : "");
-                    outf(w, ", ");
-                }
+                out_names_each(w, c->columns);
             } else {
                 outq(w, c->column);
-                outf(w, ", ");
+                out_lit(w, ", ");
             }
-            outf(w, "name=");
+            out_lit(w, "name=");
             outq(w, cons_name(c, name, buf, sizeof(buf)));
-            outf(w, "),\n");
+            out_lit(w, "),\n");
         } else if (c->kind == K_CHECK) {
-            outf(w, "        sa.CheckConstraint(");
+            out_lit(w, "        sa.CheckConstraint(");
             outq(w, c->expression);
-            outf(w, ", name=");
+            out_lit(w, ", name=");
             outq(w, c->name);
-            outf(w, "),\n");
+            out_lit(w, "),\n");
         }
     }
-    if (jstr(t, "comment")) {
-        outf(w, "        comment=");
-        outq(w, jstr(t, "comment"));
-        outf(w, ",\n");
+    if (t->comment) {
+        out_lit(w, "        comment=");
+        outq(w, t->comment);
+        out_lit(w, ",\n");
     }
-    outf(w, "    )\n");
-    op_done(w, "create table %s", name);
+    out_lit(w, "    )\n");
+    op_done(w, "create table ", name);
     for (size_t i = 0; i < set->n; i++) {
         const cons *c = &set->items[i];
-        if (c->kind != K_INDEX)
-            continue;
-        outf(w, "    op.create_index(");
-        outq(w, cons_name(c, name, buf, sizeof(buf)));
-        outf(w, ", ");
-        outq(w, name);
-        outf(w, ", ");
-        out_cons_columns(w, c);
-        outf(w, ", unique=%s)\n", c->unique ? "True" : "False");
+        if (c->kind == K_INDEX)
+            out_create_index(w, c, cons_name(c, name, buf, sizeof(buf)), name);
     }
     bb_free(set);
 }
@@ -929,34 +1287,34 @@ static void out_create_table(walk *w, const cJSON *t)
  * or dropped before the tables are, since they would block the drop.
  * SQLite has them inside CREATE TABLE and needs neither.
  */
-static void out_late_fks(walk *w, const cJSON *t, bool create)
+static void out_late_fks(walk *w, const table_view *t, bool create)
 {
-    const cJSON *col;
-    cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(t, "columns"))
-    {
-        const cJSON *fk = jget(col, "foreign_key");
-        if (!fk || !jbool(fk, "use_alter"))
+    for (int i = 0; i < t->n_cols; i++) {
+        const col_view *col = &t->cols[i];
+        if (!col->fk.present || !col->fk.use_alter)
             continue;
-        outf(w, "    if _dialect() != \"sqlite\":\n        op.%s(",
-             create ? "create_foreign_key" : "drop_constraint");
-        outq(w, jstr(fk, "name"));
-        outf(w, ", ");
-        outq(w, jstr(t, "name"));
+        out_lit(w, "    if _dialect() != \"sqlite\":\n        op.");
+        if (create)
+            out_lit(w, "create_foreign_key(");
+        else
+            out_lit(w, "drop_constraint(");
+        outq(w, col->fk.name);
+        out_lit(w, ", ");
+        outq(w, t->id.name);
         if (create) {
-            outf(w, ", ");
-            out_fk_args(w, fk, jstr(col, "name"));
-            outf(w, ")\n");
+            out_lit(w, ", ");
+            out_fk_args(w, &col->fk, col->id.name);
+            out_lit(w, ")\n");
         } else {
-            outf(w, ", type_=\"foreignkey\")\n");
+            out_lit(w, ", type_=\"foreignkey\")\n");
         }
     }
 }
 
 /* ---- one changed table ------------------------------------------------------ */
 
-static int int_or(const cJSON *col, const char *key, int absent)
+static int int_or(const cJSON *v, int absent)
 {
-    const cJSON *v = jget(col, key);
     return cJSON_IsNumber(v) ? v->valueint : absent;
 }
 
@@ -971,32 +1329,32 @@ static int integer_width(const char *type)
 
 /* True when every value of the old type fits the new one unchanged (a
  * longer String, a wider integer, more digits): no warning is needed. */
-static bool widens(const cJSON *from, const cJSON *to)
+static bool widens(const col_view *from, const col_view *to)
 {
-    const char *a = jstr(from, "type"), *b = jstr(to, "type");
+    const char *a = from->type, *b = to->type;
     int wa = integer_width(a), wb = integer_width(b);
     if (wa && wb)
         return wb >= wa;
     if (!same_str(a, b))
         return false;
     if (same_str(a, "String")) {
-        int la = int_or(from, "length", 0), lb = int_or(to, "length", 0);
+        int la = int_or(from->length, 0), lb = int_or(to->length, 0);
         return lb == 0 || (la > 0 && lb >= la);
     }
     if (same_str(a, "Numeric")) {
-        int pa = int_or(from, "precision", -1), pb = int_or(to, "precision", -1);
-        int sa = int_or(from, "scale", -1), sb = int_or(to, "scale", -1);
+        int pa = int_or(from->precision, -1), pb = int_or(to->precision, -1);
+        int sa = int_or(from->scale, -1), sb = int_or(to->scale, -1);
         return (pb == -1 || (pa != -1 && pb - sb >= pa - sa)) && sb >= sa;
     }
     return false;
 }
 
 /* Column changes: type, nullability, server default. */
-static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJSON *fc,
-                              const cJSON *tc)
+static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const col_view *fc,
+                              const col_view *tc)
 {
-    const char *name = jstr(tc, "name");
-    if (jbool(fc, "primary_key") != jbool(tc, "primary_key")) {
+    const char *name = tc->id.name;
+    if (fc->primary_key != tc->primary_key) {
         if (w->upgrade)
             report(w, BB_ERROR, "BB0822", table, name,
                    "primary keys cannot change in place: create a new table and copy the rows",
@@ -1005,29 +1363,25 @@ static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJS
                    table, name);
         return;
     }
-    int rc = BB_OK;
-    bool type_same = rendered_equal(put_type, fc, tc, &rc);
-    bool null_same = jbool(fc, "nullable") == jbool(tc, "nullable");
-    bool dflt_same = rendered_equal(put_server_default, fc, tc, &rc);
-    if (rc && !w->rc)
-        w->rc = rc;
+    bool type_same = rendered_equal(w, put_type, fc, tc);
+    bool null_same = fc->nullable == tc->nullable;
+    bool dflt_same = rendered_equal(w, put_server_default, fc, tc);
     if (type_same && null_same && dflt_same)
         return;
-    bool enum_only = !type_same && same_str(jstr(fc, "type"), "Enum") &&
-                     same_str(jstr(tc, "type"), "Enum") &&
-                     same_str(jstr(fc, "enum_name"), jstr(tc, "enum_name"));
-    bool becomes_not_null = !null_same && !jbool(tc, "nullable");
+    bool enum_only = !type_same && same_str(fc->type, "Enum") && same_str(tc->type, "Enum") &&
+                     same_str(fc->enum_name, tc->enum_name);
+    bool becomes_not_null = !null_same && !tc->nullable;
     if (becomes_not_null && has_default(tc)) {
         /* Rows holding NULL get the default first, or the ALTER fails. */
         bb_buf *keep = w->out;
         w->out = pre;
-        outf(w, "    _fill_nulls(");
+        out_lit(w, "    _fill_nulls(");
         outq(w, table);
-        outf(w, ", ");
+        out_lit(w, ", ");
         outq(w, name);
-        outf(w, ", ");
+        out_lit(w, ", ");
         out_render(w, put_fill_value, tc);
-        outf(w, ")\n");
+        out_lit(w, ")\n");
         w->out = keep;
     } else if (becomes_not_null && w->upgrade) {
         report(w, BB_WARNING, "BB0825", table, name,
@@ -1040,36 +1394,37 @@ static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const cJS
         report(w, BB_WARNING, "BB0826", table, name,
                "check that every stored value converts to the new type",
                "column %s.%s changes type: the database converts the stored values", table, name);
-    const char *indent = "        ";
     if (enum_only && null_same && dflt_same) {
         /* On PostgreSQL the enum type itself gained the values. */
-        outf(w, "        if _dialect() != \"postgresql\":\n");
-        indent = "            ";
+        out_lit(w, "        if _dialect() != \"postgresql\":\n            ");
+    } else {
+        out_lit(w, "        ");
     }
-    outf(w, "%sbatch_op.alter_column(", indent);
+    out_lit(w, "batch_op.alter_column(");
     outq(w, name);
-    outf(w, ", existing_type=");
+    out_lit(w, ", existing_type=");
     out_render(w, put_type, fc);
     if (!type_same) {
-        outf(w, ", type_=");
+        out_lit(w, ", type_=");
         out_render(w, put_type, tc);
     }
     if (null_same)
-        outf(w, ", existing_nullable=%s", jbool(tc, "nullable") ? "True" : "False");
+        out_lit(w, ", existing_nullable=");
     else
-        outf(w, ", nullable=%s", jbool(tc, "nullable") ? "True" : "False");
+        out_lit(w, ", nullable=");
+    out_bool(w, tc->nullable);
     if (!dflt_same) {
-        outf(w, ", server_default=");
+        out_lit(w, ", server_default=");
         if (has_default(tc))
             out_render(w, put_server_default, tc);
         else
-            outf(w, "None");
+            out_lit(w, "None");
     } else if (has_default(tc)) {
-        outf(w, ", existing_server_default=");
+        out_lit(w, ", existing_server_default=");
         out_render(w, put_server_default, tc);
     }
-    outf(w, ")\n");
-    op_done(w, "alter column %s.%s", table, name);
+    out_lit(w, ")\n");
+    op_done(w, "alter column ", table, ".", name);
 }
 
 /*
@@ -1088,10 +1443,16 @@ static void out_drop(walk *w, const char *table, const char *column)
                         "renamed_from to rename it)",
                "%s %s%s%s would be dropped with its data", what, table, column ? "." : "",
                column ? column : "");
-    outf(w, column ? "        batch_op.drop_column(" : "    op.drop_table(");
+    if (column)
+        out_lit(w, "        batch_op.drop_column(");
+    else
+        out_lit(w, "    op.drop_table(");
     outq(w, column ? column : table);
-    outf(w, ")\n");
-    op_done(w, "drop %s %s%s%s", what, table, column ? "." : "", column ? column : "");
+    out_lit(w, ")\n");
+    if (column)
+        op_done(w, "drop column ", table, ".", column);
+    else
+        op_done(w, "drop table ", table);
 }
 
 /* One `with op.batch_alter_table(table)` block of a and b; none if empty. */
@@ -1099,21 +1460,20 @@ static void out_batch(walk *w, const char *table, const bb_buf *a, const bb_buf 
 {
     if ((!a || !a->len) && !b->len)
         return;
-    outf(w, "    with op.batch_alter_table(");
+    out_lit(w, "    with op.batch_alter_table(");
     outq(w, table);
-    outf(w, ") as batch_op:\n");
+    out_lit(w, ") as batch_op:\n");
     if (!w->rc && a && a->len)
         w->rc = bb_buf_append(w->out, a->data, a->len);
     if (!w->rc && b->len)
         w->rc = bb_buf_append(w->out, b->data, b->len);
 }
 
-static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
+static void walk_table_changes(walk *w, const table_view *ft, const table_view *tt)
 {
-    const char *table = jstr(tt, "name");
-    const char *from_table = jstr(ft, "name");
-    const cJSON *fcols = cJSON_GetObjectItemCaseSensitive(ft, "columns");
-    const cJSON *tcols = cJSON_GetObjectItemCaseSensitive(tt, "columns");
+    const char *table = tt->id.name;
+    const char *from_table = ft->id.name;
+    named_list fcols = columns_of(ft), tcols = columns_of(tt);
     cons_set *fs = bb_malloc(sizeof(*fs)), *ts = bb_malloc(sizeof(*ts));
     matching m;
     /* The batch block: constraint drops (head), column renames (ren), the
@@ -1124,7 +1484,7 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     bb_buf_init(&body, BB_MIGRATE_MAX_OUTPUT);
     bb_buf_init(&pre, BB_MIGRATE_MAX_OUTPUT);
     bb_buf_init(&post, BB_MIGRATE_MAX_OUTPUT);
-    if (!fs || !ts || match_items(w, fcols, tcols, &m) != BB_OK) {
+    if (!fs || !ts || match_items(w, &fcols, &tcols, &m) != BB_OK) {
         bb_free(fs);
         bb_free(ts);
         w->rc = BB_ENOMEM;
@@ -1134,66 +1494,57 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
         w->rc = BB_ELIMIT;
     bb_buf *keep = w->out;
     w->out = &body;
-    int rc = BB_OK;
 
     for (size_t k = 0; k < fs->n; k++) {
-        if (cons_in(&fs->items[k], from_table, ts, table, &rc))
+        if (cons_in(w, &fs->items[k], from_table, ts, table))
             continue;
         w->out = fs->items[k].kind == K_INDEX ? &pre : &head;
         out_drop_cons(w, &fs->items[k], from_table, table);
     }
     w->out = &body;
 
-    const cJSON *tc, *fc;
-    int i = 0;
-    cJSON_ArrayForEach(tc, tcols)
-    {
-        check_rename_source(w, fcols, tc, table, "column");
-        bool renamed = m.renamed[i];
-        fc = m.from_of[i++];
-        if (!fc || !renamed)
+    for (int i = 0; i < tt->n_cols; i++) {
+        const col_view *tc = &tt->cols[i];
+        check_rename_source(w, &fcols, &tc->id, table, "column");
+        if (m.from_of[i] < 0 || !m.renamed[i])
             continue;
+        const col_view *fc = &ft->cols[m.from_of[i]];
         w->out = &ren;
-        outf(w, "        batch_op.alter_column(");
-        outq(w, jstr(fc, "name"));
-        outf(w, ", new_column_name=");
-        outq(w, jstr(tc, "name"));
-        outf(w, ", existing_type=");
+        out_lit(w, "        batch_op.alter_column(");
+        outq(w, fc->id.name);
+        out_lit(w, ", new_column_name=");
+        outq(w, tc->id.name);
+        out_lit(w, ", existing_type=");
         out_render(w, put_type, fc);
-        outf(w, ")\n");
-        op_done(w, "rename column %s.%s to %s", table, jstr(fc, "name"), jstr(tc, "name"));
+        out_lit(w, ")\n");
+        op_done(w, "rename column ", table, ".", fc->id.name, " to ", tc->id.name);
         w->out = &body;
     }
-    i = 0;
-    cJSON_ArrayForEach(tc, tcols)
-    {
-        if (m.from_of[i++])
+    for (int i = 0; i < tt->n_cols; i++) {
+        const col_view *tc = &tt->cols[i];
+        if (m.from_of[i] >= 0)
             continue;
         bool soften = false;
-        if (!jbool(tc, "nullable") && !has_default(tc)) {
+        if (!tc->nullable && !has_default(tc)) {
             if (w->upgrade)
-                report(w, BB_ERROR, "BB0821", table, jstr(tc, "name"),
+                report(w, BB_ERROR, "BB0821", table, tc->id.name,
                        "give the column a \"default\" or \"server_default\", or make it nullable",
                        "column %s.%s is added NOT NULL without a default: existing rows would "
                        "have no value",
-                       table, jstr(tc, "name"));
+                       table, tc->id.name);
             else
                 soften = true; /* the downgrade brings it back nullable */
         }
-        outf(w, "        batch_op.add_column(");
+        out_lit(w, "        batch_op.add_column(");
         out_column(w, tc, soften);
-        outf(w, ")\n");
-        op_done(w, "add column %s.%s", table, jstr(tc, "name"));
+        out_lit(w, ")\n");
+        op_done(w, "add column ", table, ".", tc->id.name);
     }
-    i = 0;
-    cJSON_ArrayForEach(tc, tcols)
-    {
-        fc = m.from_of[i++];
-        if (fc)
-            walk_alter_column(w, &pre, table, fc, tc);
-    }
+    for (int i = 0; i < tt->n_cols; i++)
+        if (m.from_of[i] >= 0)
+            walk_alter_column(w, &pre, table, &ft->cols[m.from_of[i]], &tt->cols[i]);
     for (size_t k = 0; k < ts->n; k++) {
-        if (cons_in(&ts->items[k], table, fs, from_table, &rc))
+        if (cons_in(w, &ts->items[k], table, fs, from_table))
             continue;
         w->out = ts->items[k].kind == K_INDEX ? &post : &body;
         out_create_cons(w, &ts->items[k], table);
@@ -1201,10 +1552,8 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
     w->out = &body;
     for (int k = m.n_from - 1; k >= 0; k--) {
         if (!m.matched[k])
-            out_drop(w, table, jstr(m.from[k], "name"));
+            out_drop(w, table, ft->cols[k].id.name);
     }
-    if (rc && !w->rc)
-        w->rc = rc;
     w->out = keep;
     if (!w->rc && pre.len)
         w->rc = bb_buf_append(w->out, pre.data, pre.len);
@@ -1230,62 +1579,48 @@ static void walk_table_changes(walk *w, const cJSON *ft, const cJSON *tt)
 
 /* ---- the whole walk ---------------------------------------------------------- */
 
-static void walk_schemas(walk *w, const cJSON *from, const cJSON *to)
+static void walk_schemas(walk *w, const schema_view *from, const schema_view *to)
 {
-    const cJSON *ft = cJSON_GetObjectItemCaseSensitive(from, "tables");
-    const cJSON *tt = cJSON_GetObjectItemCaseSensitive(to, "tables");
-    enum_ref *fe = bb_calloc(MAX_ENUMS, sizeof(*fe)), *te = bb_calloc(MAX_ENUMS, sizeof(*te));
+    named_list ft = tables_of(from), tt = tables_of(to);
+    enum_ref *fe = bb_malloc(MAX_ENUMS * sizeof(*fe)), *te = bb_malloc(MAX_ENUMS * sizeof(*te));
     matching m;
-    if (!fe || !te || match_items(w, ft, tt, &m) != BB_OK) {
+    if (!fe || !te || match_items(w, &ft, &tt, &m) != BB_OK) {
         bb_free(fe);
         bb_free(te);
         w->rc = BB_ENOMEM;
         return;
     }
-    size_t nfe = collect_enums(ft, fe), nte = collect_enums(tt, te);
+    size_t nfe = collect_enums(from, fe), nte = collect_enums(to, te);
     walk_enums_before(w, fe, nfe, te, nte);
 
-    const cJSON *t, *f;
-    int i = 0;
-    cJSON_ArrayForEach(t, tt)
-    {
-        check_rename_source(w, ft, t, jstr(t, "name"), "table");
-        bool renamed = m.renamed[i];
-        f = m.from_of[i++];
-        if (!f || !renamed)
+    for (int i = 0; i < to->n_tables; i++) {
+        const table_view *t = &to->tables[i];
+        check_rename_source(w, &ft, &t->id, t->id.name, "table");
+        if (m.from_of[i] < 0 || !m.renamed[i])
             continue;
-        outf(w, "    op.rename_table(");
-        outq(w, jstr(f, "name"));
-        outf(w, ", ");
-        outq(w, jstr(t, "name"));
-        outf(w, ")\n");
-        op_done(w, "rename table %s to %s", jstr(f, "name"), jstr(t, "name"));
+        const table_view *f = &from->tables[m.from_of[i]];
+        out_lit(w, "    op.rename_table(");
+        outq(w, f->id.name);
+        out_lit(w, ", ");
+        outq(w, t->id.name);
+        out_lit(w, ")\n");
+        op_done(w, "rename table ", f->id.name, " to ", t->id.name);
     }
-    i = 0;
-    cJSON_ArrayForEach(t, tt)
-    {
-        if (!m.from_of[i++])
-            out_create_table(w, t);
-    }
-    i = 0;
-    cJSON_ArrayForEach(t, tt)
-    {
-        if (!m.from_of[i++])
-            out_late_fks(w, t, true);
-    }
-    i = 0;
-    cJSON_ArrayForEach(t, tt)
-    {
-        f = m.from_of[i++];
-        if (f)
-            walk_table_changes(w, f, t);
-    }
+    for (int i = 0; i < to->n_tables; i++)
+        if (m.from_of[i] < 0)
+            out_create_table(w, &to->tables[i]);
+    for (int i = 0; i < to->n_tables; i++)
+        if (m.from_of[i] < 0)
+            out_late_fks(w, &to->tables[i], true);
+    for (int i = 0; i < to->n_tables; i++)
+        if (m.from_of[i] >= 0)
+            walk_table_changes(w, &from->tables[m.from_of[i]], &to->tables[i]);
     for (int k = 0; k < m.n_from; k++)
         if (!m.matched[k])
-            out_late_fks(w, m.from[k], false);
+            out_late_fks(w, &from->tables[k], false);
     for (int k = m.n_from - 1; k >= 0; k--) {
         if (!m.matched[k])
-            out_drop(w, jstr(m.from[k], "name"), NULL);
+            out_drop(w, from->tables[k].id.name, NULL);
     }
     walk_enums_after(w, fe, nfe, te, nte);
     matching_free(&m);
@@ -1372,24 +1707,19 @@ static void slugify(const char *s, char *out, size_t size)
 
 static int revision_id(const char *parent, const cJSON *new_norm, char id[BB_REVISION_ID_LEN + 1])
 {
-    char *text;
-    int rc = bb_normalize_text(new_norm, &text);
-    if (rc)
-        return rc;
     bb_buf b;
     bb_buf_init(&b, BB_MIGRATE_MAX_OUTPUT * 2);
-    rc = bb_buf_puts(&b, parent ? parent : "");
+    int rc = bb_buf_puts(&b, parent ? parent : "");
     if (!rc)
-        rc = bb_buf_puts(&b, text);
+        rc = bb_normalize_append(&b, new_norm);
     char hex[BB_SHA256_HEX_LEN + 1];
     if (!rc)
-        rc = bb_sha256_hex(b.data, b.len, hex);
+        rc = bb_sha256_hex(bb_buf_str(&b), b.len, hex);
     if (!rc) {
         memcpy(id, hex, BB_REVISION_ID_LEN);
         id[BB_REVISION_ID_LEN] = '\0';
     }
     bb_buf_free(&b);
-    bb_free(text);
     return rc;
 }
 
@@ -1571,21 +1901,40 @@ int bb_migrate_revision(const cJSON *old_norm, const cJSON *new_norm, const bb_s
     bb_buf_init(&down, BB_MIGRATE_MAX_OUTPUT);
     bb_buf_init(&summary, SUMMARY_MAX);
     bb_buf_init(&file, BB_MIGRATE_MAX_OUTPUT);
-    walk wu = {&up, diags,    locate_in, true, initial, opts && opts->allow_destructive,
-               0,   &summary, BB_OK,     0};
-    walk wd = {&down, diags, NULL, false, initial, true, 0, NULL, BB_OK, 0};
-    walk_schemas(&wu, from, new_norm);
-    int rc = wu.rc;
-    if (!rc && wu.n_refused)
-        rc = BB_EINVAL;
+    walk wu, wd;
+    walk_init(&wu, &up, diags, true, initial);
+    wu.locate = locate_in;
+    wu.allow_destructive = opts && opts->allow_destructive;
+    wu.summary = &summary;
+    walk_init(&wd, &down, diags, false, initial);
+    wd.allow_destructive = true;
+    /* Both walks read the two schemas: each is viewed once. */
+    schema_view old_v, new_v;
+    int rc = view_schema(from, &old_v);
     if (!rc) {
-        walk_schemas(&wd, new_norm, from);
-        rc = wd.rc;
+        rc = view_schema(new_norm, &new_v);
+        if (rc)
+            schema_view_free(&old_v);
     }
     if (!rc) {
+        walk_schemas(&wu, &old_v, &new_v);
+        rc = wu.rc;
+        if (!rc && wu.n_refused)
+            rc = BB_EINVAL;
+        if (!rc) {
+            walk_schemas(&wd, &new_v, &old_v);
+            rc = wd.rc;
+        }
+        schema_view_free(&old_v);
+        schema_view_free(&new_v);
+    }
+    walk_free(&wu);
+    walk_free(&wd);
+    if (!rc)
         out->n_ops = wu.n_ops;
+    /* No file, no id: hashing the whole schema is most of an unchanged run. */
+    if (!rc && wu.n_ops > 0)
         rc = revision_id(parent, new_norm, out->id);
-    }
     if (!rc && wu.n_ops > 0) {
         out->down_revision = parent ? bb_strdup(parent) : NULL;
         out->message = make_message(opts, bb_buf_str(&summary), wu.n_ops, initial);

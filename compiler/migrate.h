@@ -44,6 +44,7 @@ typedef struct bb_migrate_opts {
 } bb_migrate_opts;
 
 typedef struct bb_revision {
+    /* "" when n_ops is 0: no file, so nothing to name (or to hash for) */
     char id[BB_REVISION_ID_LEN + 1];
     char *down_revision; /* NULL for the first revision */
     char *message;       /* one line */

@@ -205,6 +205,7 @@ static void an_unchanged_schema_needs_no_revision(void **state)
     assert_int_equal(r.rc, BB_OK);
     assert_int_equal(r.rev.n_ops, 0);
     assert_null(r.rev.text);
+    assert_string_equal(r.rev.id, "");
     run_free(&r);
 }
 

@@ -84,8 +84,11 @@ static void members(const cJSON *o, const char *const *keys, int n, const cJSON 
     for (int k = 0; k < n; k++)
         found[k] = NULL;
     for (const cJSON *m = o ? o->child : NULL; m && m->string; m = m->next) {
-        int k =
-            next < n && strcmp(m->string, keys[next]) == 0 ? next : key_index(keys, n, m->string);
+        /* A tree bb_normalize() built in this process may share the
+         * literals of its keys with keys[] (the linker merges equal
+         * strings): then no strcmp is needed. */
+        bool hit = next < n && (m->string == keys[next] || strcmp(m->string, keys[next]) == 0);
+        int k = hit ? next : key_index(keys, n, m->string);
         if (k < 0)
             continue;
         if (!found[k])
@@ -111,9 +114,36 @@ typedef struct fk_view {
     bool use_alter;
 } fk_view;
 
+/* The column types the walk treats apart, told once per column. */
+typedef enum {
+    TY_NONE, /* no type: rendered as Integer */
+    TY_OTHER,
+    TY_STRING,
+    TY_NUMERIC,
+    TY_DATETIME,
+    TY_ENUM,
+    TY_UUID,
+    TY_SMALLINT, /* the integers from narrow to wide, for integer_width() */
+    TY_INTEGER,
+    TY_BIGINT,
+} type_kind;
+
+static type_kind kind_of(const char *type)
+{
+    static const char *const names[] = {"String", "Numeric",      "DateTime", "Enum",
+                                        "UUID",   "SmallInteger", "Integer",  "BigInteger"};
+    if (!type)
+        return TY_NONE;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(type, names[i]) == 0)
+            return (type_kind)(TY_STRING + i);
+    return TY_OTHER;
+}
+
 typedef struct col_view {
     named id; /* first: matching reads tables and columns alike */
     const char *type, *enum_name, *server_default, *comment;
+    type_kind kind;
     const cJSON *length, *precision, *scale, *dflt; /* NULL when absent or null */
     const cJSON *values;                            /* as found, maybe null */
     bool timezone, primary_key, autoincrement, nullable, unique, index, server_default_literal;
@@ -195,6 +225,7 @@ static void view_column(const cJSON *col, col_view *v)
     v->id.name = str_of(m[C_NAME]);
     v->id.renamed_from = str_of(m[C_RENAMED_FROM]);
     v->type = str_of(m[C_TYPE]);
+    v->kind = kind_of(v->type);
     v->enum_name = str_of(m[C_ENUM_NAME]);
     v->server_default = str_of(m[C_SERVER_DEFAULT]);
     v->comment = str_of(m[C_COMMENT]);
@@ -489,15 +520,15 @@ static int put_type(bb_buf *b, const col_view *col)
 {
     const char *type = col->type ? col->type : "Integer";
     int rc;
-    if (strcmp(type, "String") == 0) {
+    switch (col->kind) {
+    case TY_STRING:
         if (!col->length)
             return bb_buf_puts(b, "sa.String()");
         rc = bb_buf_puts(b, "sa.String(length=");
         if (!rc)
             rc = put_int(b, col->length->valueint);
         return rc ? rc : bb_buf_putc(b, ')');
-    }
-    if (strcmp(type, "Numeric") == 0) {
+    case TY_NUMERIC:
         rc = bb_buf_puts(b, "sa.Numeric(");
         if (!rc && col->precision)
             rc = bb_buf_puts(b, "precision=");
@@ -510,10 +541,9 @@ static int put_type(bb_buf *b, const col_view *col)
         if (!rc && col->scale)
             rc = put_int(b, col->scale->valueint);
         return rc ? rc : bb_buf_putc(b, ')');
-    }
-    if (strcmp(type, "DateTime") == 0)
+    case TY_DATETIME:
         return bb_buf_puts(b, col->timezone ? "sa.DateTime(timezone=True)" : "sa.DateTime()");
-    if (strcmp(type, "Enum") == 0) {
+    case TY_ENUM:
         rc = bb_buf_puts(b, "_enum(");
         if (!rc)
             rc = put_q(b, col->enum_name);
@@ -526,14 +556,18 @@ static int put_type(bb_buf *b, const col_view *col)
                 rc = put_q(b, v->valuestring);
         }
         return rc ? rc : bb_buf_putc(b, ')');
-    }
-    if (strcmp(type, "UUID") == 0)
+    case TY_UUID:
         return bb_buf_puts(b, "sa.CHAR(length=36).with_variant(postgresql.UUID(as_uuid=True), "
                               "\"postgresql\")");
-    /* SQLite only autoincrements an INTEGER PRIMARY KEY. */
-    if ((strcmp(type, "BigInteger") == 0 || strcmp(type, "SmallInteger") == 0) &&
-        col->autoincrement)
-        return put_sa_type(b, type, "().with_variant(sa.Integer(), \"sqlite\")");
+    case TY_SMALLINT:
+    case TY_BIGINT:
+        /* SQLite only autoincrements an INTEGER PRIMARY KEY. */
+        if (col->autoincrement)
+            return put_sa_type(b, type, "().with_variant(sa.Integer(), \"sqlite\")");
+        break;
+    default:
+        break;
+    }
     return put_sa_type(b, type, "()");
 }
 
@@ -630,10 +664,7 @@ static void out_column(walk *w, const col_view *col, bool force_nullable)
     outq(w, col->id.name);
     out_lit(w, ", ");
     out_render(w, put_type, col);
-    const char *type = col->type;
-    bool integer = type && (strcmp(type, "Integer") == 0 || strcmp(type, "BigInteger") == 0 ||
-                            strcmp(type, "SmallInteger") == 0);
-    if (col->primary_key && integer) {
+    if (col->primary_key && col->kind >= TY_SMALLINT) {
         out_lit(w, ", autoincrement=");
         out_bool(w, col->autoincrement);
     }
@@ -1318,13 +1349,9 @@ static int int_or(const cJSON *v, int absent)
     return cJSON_IsNumber(v) ? v->valueint : absent;
 }
 
-static int integer_width(const char *type)
+static int integer_width(type_kind k)
 {
-    return !type                               ? 0
-           : strcmp(type, "SmallInteger") == 0 ? 1
-           : strcmp(type, "Integer") == 0      ? 2
-           : strcmp(type, "BigInteger") == 0   ? 3
-                                               : 0;
+    return k >= TY_SMALLINT ? (int)(k - TY_SMALLINT) + 1 : 0;
 }
 
 /* True when every value of the old type fits the new one unchanged (a
@@ -1332,16 +1359,16 @@ static int integer_width(const char *type)
 static bool widens(const col_view *from, const col_view *to)
 {
     const char *a = from->type, *b = to->type;
-    int wa = integer_width(a), wb = integer_width(b);
+    int wa = integer_width(from->kind), wb = integer_width(to->kind);
     if (wa && wb)
         return wb >= wa;
     if (!same_str(a, b))
         return false;
-    if (same_str(a, "String")) {
+    if (from->kind == TY_STRING) {
         int la = int_or(from->length, 0), lb = int_or(to->length, 0);
         return lb == 0 || (la > 0 && lb >= la);
     }
-    if (same_str(a, "Numeric")) {
+    if (from->kind == TY_NUMERIC) {
         int pa = int_or(from->precision, -1), pb = int_or(to->precision, -1);
         int sa = int_or(from->scale, -1), sb = int_or(to->scale, -1);
         return (pb == -1 || (pa != -1 && pb - sb >= pa - sa)) && sb >= sa;
@@ -1368,7 +1395,7 @@ static void walk_alter_column(walk *w, bb_buf *pre, const char *table, const col
     bool dflt_same = rendered_equal(w, put_server_default, fc, tc);
     if (type_same && null_same && dflt_same)
         return;
-    bool enum_only = !type_same && same_str(fc->type, "Enum") && same_str(tc->type, "Enum") &&
+    bool enum_only = !type_same && fc->kind == TY_ENUM && tc->kind == TY_ENUM &&
                      same_str(fc->enum_name, tc->enum_name);
     bool becomes_not_null = !null_same && !tc->nullable;
     if (becomes_not_null && has_default(tc)) {

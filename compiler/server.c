@@ -5,6 +5,7 @@
 #include "advisor.h"
 
 #include "embedded.h"
+#include "jsonstr.h"
 #include "manifest.h"
 #include "migrate.h"
 #include "pipeline.h"
@@ -2181,69 +2182,6 @@ static void reply_tarball(bb_req *r, const bb_output *out, const bb_project *p)
     bb_req_add_header(r, "Content-Disposition", disp);
 }
 
-/*
- * JSON string escaping the way cJSON does it, table-driven: a project is
- * most of a generate answer (~140 KB for the blog example), so this loop
- * runs over every byte the service sends. json_escape[c] is 0 when c
- * stands for itself, 'u' for the \u00XX form, else the letter after the
- * backslash. The strings end at their first NUL, as cJSON's would.
- */
-/* clang-format off */
-static const char json_escape[256] = {
-    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
-    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
-    ['"'] = '"', ['\\'] = '\\',
-};
-/* clang-format on */
-
-/* The bytes s[0..n) take once escaped, quotes excluded; *end is where the
- * string stops (n, or its first NUL). */
-static size_t json_escaped_len(const unsigned char *s, size_t n, size_t *end)
-{
-    size_t out = 0, i = 0;
-    for (; i < n; i++) {
-        char e = json_escape[s[i]];
-        if (e && !s[i])
-            break;
-        out += !e ? 1 : e == 'u' ? 6 : 2;
-    }
-    *end = i;
-    return out;
-}
-
-/* Appends the first n bytes of s as a JSON string, quotes included. */
-static int put_json_string(bb_buf *b, const char *str, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)str;
-    size_t end;
-    size_t out = json_escaped_len(s, n, &end) + 2;
-    int rc = bb_buf_reserve(b, out);
-    if (rc)
-        return rc;
-    char *w = b->data + b->len;
-    *w++ = '"';
-    for (size_t i = 0; i < end; i++) {
-        char e = json_escape[s[i]];
-        if (!e) {
-            *w++ = (char)s[i];
-            continue;
-        }
-        *w++ = '\\';
-        *w++ = e;
-        if (e == 'u') {
-            memcpy(w, "00", 2);
-            w[2] = hex[s[i] >> 4];
-            w[3] = hex[s[i] & 15];
-            w += 4;
-        }
-    }
-    *w++ = '"';
-    b->len += out;
-    b->data[b->len] = '\0';
-    return BB_OK;
-}
-
 /* Appends a cJSON value as compact JSON and deletes it. */
 static int put_cjson(bb_buf *b, cJSON *v)
 {
@@ -2276,11 +2214,11 @@ static void reply_files(bb_req *r, const bb_output *out, const bb_project *p, bb
         if (i)
             rc = bb_buf_putc(&b, ',');
         if (!rc)
-            rc = put_json_string(&b, p->files[i].path, strlen(p->files[i].path));
+            rc = bb_json_put_string(&b, p->files[i].path, strlen(p->files[i].path));
         if (!rc)
             rc = bb_buf_putc(&b, ':');
         if (!rc)
-            rc = put_json_string(&b, p->files[i].data, p->files[i].len);
+            rc = bb_json_put_string(&b, p->files[i].data, p->files[i].len);
     }
     if (!rc)
         rc = bb_buf_puts(&b, "},\"summary\":");

@@ -1,0 +1,23 @@
+/*
+ * jsonstr.h - JSON string literals written straight into a buffer.
+ *
+ * The service's generate answer is mostly the generated files as JSON
+ * strings (~140 KB for the blog example), so this runs over every byte it
+ * sends: plain runs are found sixteen bytes at a time and copied whole.
+ * The text is the one cJSON prints for the same string: `"` and `\` and
+ * the control characters escaped (\b \f \n \r \t, else \u00xx in lower
+ * case), every other byte as it is; the string ends at its first NUL.
+ */
+#ifndef BB_JSONSTR_H
+#define BB_JSONSTR_H
+
+#include "bb.h"
+#include "buf.h"
+
+#include <stddef.h>
+
+/* Appends the first n bytes of s (up to a NUL) as a JSON string, quotes
+ * included. BB_ELIMIT or BB_ENOMEM leave b as it was. */
+int bb_json_put_string(bb_buf *b, const char *s, size_t n) BB_WUR;
+
+#endif

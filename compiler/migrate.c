@@ -378,12 +378,27 @@ static void walk_free(walk *w)
     bb_buf_free(&w->scratch[1]);
 }
 
-/* The output is appended piece by piece, without printf: a revision of a
- * large schema is made of tens of thousands of small pieces. */
+/*
+ * bb_buf_append, copying in place while the bytes fit. The output is
+ * appended piece by piece, without printf: a revision of a large schema is
+ * made of tens of thousands of small pieces.
+ */
+static int add(bb_buf *b, const char *s, size_t n)
+{
+    if (!b->data || n >= b->cap - b->len)
+        return bb_buf_append(b, s, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return BB_OK;
+}
+
+#define add_lit(b, lit) add((b), "" lit, sizeof(lit) - 1)
+
 static void out_n(walk *w, const char *s, size_t n)
 {
     if (!w->rc)
-        w->rc = bb_buf_append(w->out, s, n);
+        w->rc = add(w->out, s, n);
 }
 
 static void outs(walk *w, const char *s)
@@ -415,6 +430,15 @@ static int put_q(bb_buf *b, const char *s)
         unsigned char c = (unsigned char)s[n];
         if (c < 0x20 || c > 0x7E || c == '"' || c == '\\')
             return bb_pylit_str(b, s);
+    }
+    if (b->data && n + 2 < b->cap - b->len) {
+        char *d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+        d[n + 2] = '\0';
+        b->len += n + 2;
+        return BB_OK;
     }
     int rc = bb_buf_putc(b, '"');
     if (!rc)
@@ -510,7 +534,7 @@ static void report(walk *w, bb_severity sev, const char *code, const char *table
 
 static int put_sa_type(bb_buf *b, const char *type, const char *suffix)
 {
-    int rc = bb_buf_puts(b, "sa.");
+    int rc = add_lit(b, "sa.");
     if (!rc)
         rc = bb_buf_puts(b, type);
     return rc ? rc : bb_buf_puts(b, suffix);
@@ -523,39 +547,39 @@ static int put_type(bb_buf *b, const col_view *col)
     switch (col->kind) {
     case TY_STRING:
         if (!col->length)
-            return bb_buf_puts(b, "sa.String()");
-        rc = bb_buf_puts(b, "sa.String(length=");
+            return add_lit(b, "sa.String()");
+        rc = add_lit(b, "sa.String(length=");
         if (!rc)
             rc = put_int(b, col->length->valueint);
-        return rc ? rc : bb_buf_putc(b, ')');
+        return rc ? rc : add_lit(b, ")");
     case TY_NUMERIC:
-        rc = bb_buf_puts(b, "sa.Numeric(");
+        rc = add_lit(b, "sa.Numeric(");
         if (!rc && col->precision)
-            rc = bb_buf_puts(b, "precision=");
+            rc = add_lit(b, "precision=");
         if (!rc && col->precision)
             rc = put_int(b, col->precision->valueint);
         if (!rc && col->precision && col->scale)
-            rc = bb_buf_puts(b, ", ");
+            rc = add_lit(b, ", ");
         if (!rc && col->scale)
-            rc = bb_buf_puts(b, "scale=");
+            rc = add_lit(b, "scale=");
         if (!rc && col->scale)
             rc = put_int(b, col->scale->valueint);
-        return rc ? rc : bb_buf_putc(b, ')');
+        return rc ? rc : add_lit(b, ")");
     case TY_DATETIME:
         return bb_buf_puts(b, col->timezone ? "sa.DateTime(timezone=True)" : "sa.DateTime()");
     case TY_ENUM:
-        rc = bb_buf_puts(b, "_enum(");
+        rc = add_lit(b, "_enum(");
         if (!rc)
             rc = put_q(b, col->enum_name);
         const cJSON *v;
         cJSON_ArrayForEach(v, col->values)
         {
             if (!rc && cJSON_IsString(v))
-                rc = bb_buf_puts(b, ", ");
+                rc = add_lit(b, ", ");
             if (!rc && cJSON_IsString(v))
                 rc = put_q(b, v->valuestring);
         }
-        return rc ? rc : bb_buf_putc(b, ')');
+        return rc ? rc : add_lit(b, ")");
     case TY_UUID:
         return bb_buf_puts(b, "sa.CHAR(length=36).with_variant(postgresql.UUID(as_uuid=True), "
                               "\"postgresql\")");
@@ -574,10 +598,10 @@ static int put_type(bb_buf *b, const col_view *col)
 /* sa.text("s") */
 static int put_text(bb_buf *b, const char *s)
 {
-    int rc = bb_buf_puts(b, "sa.text(");
+    int rc = add_lit(b, "sa.text(");
     if (!rc)
         rc = put_q(b, s);
-    return rc ? rc : bb_buf_putc(b, ')');
+    return rc ? rc : add_lit(b, ")");
 }
 
 /* The Python of a column's server default, "" when it has none. */
@@ -612,8 +636,8 @@ static int put_fill_value(bb_buf *b, const col_view *col)
 {
     const char *sd = col->server_default;
     if (sd && col->server_default_literal)
-        return strcmp(sd, "true") == 0    ? bb_buf_puts(b, "True")
-               : strcmp(sd, "false") == 0 ? bb_buf_puts(b, "False")
+        return strcmp(sd, "true") == 0    ? add_lit(b, "True")
+               : strcmp(sd, "false") == 0 ? add_lit(b, "False")
                                           : bb_buf_puts(b, sd);
     if (sd)
         return put_text(b, sd);
@@ -1834,7 +1858,10 @@ static int append_black(bb_buf *f, const bb_buf *body)
 static int write_file(bb_buf *f, const bb_revision *r, const char *summary, const bb_buf *up,
                       const bb_buf *down)
 {
-    int rc = bb_buf_puts(f, "\"\"\"");
+    /* The file holds both bodies at least: grown once, not line by line. */
+    int rc = bb_buf_reserve(f, up->len + down->len);
+    if (!rc)
+        rc = bb_buf_puts(f, "\"\"\"");
     bb_buf msg;
     bb_buf_init(&msg, TEXT_SMALL * 4);
     /* The docstring must not end early: quotes in the message are escaped. */

@@ -14,6 +14,7 @@
 #include <cJSON.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,27 @@ static cJSON *default_json(const bb_value *v)
     }
 }
 
+/* Joins parts into buf (a NULL part as printf writes it, "(null)"):
+ * constraint names are made for every column, snprintf costs more. */
+static int join_parts(char *buf, size_t size, const char *const *parts, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = parts[i] ? parts[i] : "(null)";
+        size_t m = strlen(p);
+        if (m >= size - len)
+            return BB_ELIMIT;
+        memcpy(buf + len, p, m);
+        len += m;
+    }
+    buf[len] = '\0';
+    return BB_OK;
+}
+
+#define join(buf, ...)                                                                             \
+    join_parts((buf), sizeof(buf), (const char *const[]){__VA_ARGS__},                             \
+               sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
 /* Joins "prefix_table_col1_col2" into buf. */
 static int join_name(char *buf, size_t size, const char *prefix, const char *table,
                      const char *const *cols, size_t n)
@@ -156,8 +178,7 @@ static int add_foreign_key(cJSON *col, const bb_schema *s, const bb_table *t, co
     const char *ref_table = target ? s->tables[c->fk_table_index].table_name : c->fk_table;
     const char *ref_col = target ? target->name : c->fk_column;
     char name[NAME_MAX_LEN];
-    if (snprintf(name, sizeof(name), "fk_%s_%s_%s", t->table_name, c->name,
-                 ref_table ? ref_table : "") >= (int)sizeof(name))
+    if (join(name, "fk_", t->table_name, "_", c->name, "_", ref_table ? ref_table : "") != BB_OK)
         return 0;
     cJSON *fk = add_item(col, "foreign_key", cJSON_CreateObject());
     unsigned od = (unsigned)c->on_delete;
@@ -224,8 +245,7 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
         return BB_ENOMEM;
     }
     char enum_name[NAME_MAX_LEN];
-    if (st.type == BB_TYPE_ENUM && snprintf(enum_name, sizeof(enum_name), "%s_%s", st.enum_table,
-                                            st.enum_column) >= (int)sizeof(enum_name))
+    if (st.type == BB_TYPE_ENUM && join(enum_name, st.enum_table, "_", st.enum_column) != BB_OK)
         return BB_ELIMIT;
     bool pk = c->primary_key;
     bool integer_type = st.type == BB_TYPE_INTEGER || st.type == BB_TYPE_BIGINTEGER ||
@@ -300,7 +320,7 @@ static int add_primary_key(cJSON *tab, const bb_table *t)
         if (t->columns[i].primary_key)
             cols[n++] = t->columns[i].name;
     char name[NAME_MAX_LEN];
-    if (snprintf(name, sizeof(name), "pk_%s", t->table_name) >= (int)sizeof(name))
+    if (join(name, "pk_", t->table_name) != BB_OK)
         return BB_ELIMIT;
     cJSON *pk = add_item(tab, "primary_key", cJSON_CreateObject());
     if (!pk || !add_str(pk, "name", name) || !add_names(pk, "columns", cols, n))
@@ -599,8 +619,43 @@ static int put_json_number(bb_buf *b, const cJSON *v)
     return rc;
 }
 
+/*
+ * The written form of object keys (the quoted key and the colon), found by
+ * the key's address. The keys of a tree bb_normalize() built are a few
+ * literals that every table and column shares: each is escaped once per
+ * text instead of once per member. Valid for one text: the tree is not
+ * changed while it is written, so an address stands for one string.
+ */
+#define KEY_SLOTS 64 /* the hash below keeps 6 bits */
+#define KEY_TEXT_MAX 40
+
+typedef struct key_cache {
+    const char *key[KEY_SLOTS];
+    size_t len[KEY_SLOTS];
+    char text[KEY_SLOTS][KEY_TEXT_MAX];
+} key_cache;
+
+static int put_key(bb_buf *b, key_cache *kc, const char *key)
+{
+    /* Fibonacci hashing: literals lie close together, their low bits alike. */
+    size_t slot = (size_t)(((uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15u) >> 58);
+    if (key && kc->key[slot] == key)
+        return put_raw(b, kc->text[slot], kc->len[slot]);
+    size_t start = b->len;
+    int rc = put_json_str(b, key);
+    if (!rc)
+        rc = put_byte(b, ':');
+    size_t n = b->len - start;
+    if (!rc && key && n <= KEY_TEXT_MAX) {
+        memcpy(kc->text[slot], b->data + start, n);
+        kc->key[slot] = key;
+        kc->len[slot] = n;
+    }
+    return rc;
+}
+
 /* v as cJSON_PrintUnformatted() writes it; BB_ENOMEM where cJSON fails. */
-static int put_json(bb_buf *b, const cJSON *v)
+static int put_json(bb_buf *b, key_cache *kc, const cJSON *v)
 {
     switch (v->type & 0xFF) {
     case cJSON_NULL:
@@ -623,11 +678,9 @@ static int put_json(bb_buf *b, const cJSON *v)
             if (c != v->child)
                 rc = put_byte(b, ',');
             if (!rc && object)
-                rc = put_json_str(b, c->string);
-            if (!rc && object)
-                rc = put_byte(b, ':');
+                rc = put_key(b, kc, c->string);
             if (!rc)
-                rc = put_json(b, c);
+                rc = put_json(b, kc, c);
         }
         return rc ? rc : put_byte(b, object ? '}' : ']');
     }
@@ -639,7 +692,12 @@ static int put_json(bb_buf *b, const cJSON *v)
 int bb_normalize_append(bb_buf *b, const cJSON *norm)
 {
     size_t start = b->len;
-    int rc = norm ? put_json(b, norm) : BB_ENOMEM;
+    key_cache *kc = bb_malloc(sizeof(*kc));
+    if (!kc)
+        return BB_ENOMEM;
+    memset(kc->key, 0, sizeof(kc->key));
+    int rc = norm ? put_json(b, kc, norm) : BB_ENOMEM;
+    bb_free(kc);
     if (rc && b->data)
         b->len = start; /* as bb_buf leaves a buffer an append failed on */
     if (b->data)

@@ -5,6 +5,7 @@
 
 #include "architect.h"
 #include "generator.h"
+#include "jdoc.h"
 #include "patterns.h"
 #include "pylit.h"
 
@@ -843,10 +844,10 @@ static int architect_advice(bb_pipeline_state *st, bb_llm_client *c)
         cJSON *plan = NULL;
         if (bb_architect_plan_advised(o->schema, st->opts, accepted, &scratch, &plan) == BB_OK &&
             plan) {
-            cJSON_Delete(o->plan);
+            bb_jdoc_free(o->plan);
             o->plan = plan;
         } else {
-            cJSON_Delete(plan);
+            bb_jdoc_free(plan);
         }
         bb_diags_free(&scratch);
     }

@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "jdoc.h"
 #include "pylit.h"
 
 #include <cJSON.h>
@@ -58,7 +59,8 @@ typedef struct tinfo {
 typedef struct arch {
     const bb_schema *s;
     bb_diags *diags;
-    bb_arena arena;
+    bb_arena arena; /* the planner's own text; plan nodes live in the plan (jdoc.h) */
+    cJSON *plan;    /* the plan's root, whose document makes every node */
     tinfo *t;
     const cJSON *advice; /* accepted model proposals (advisor.h), NULL without */
     bb_buf scratch;      /* where the leaf helpers build text before keep() */
@@ -385,15 +387,14 @@ static cJSON *jcheck(arch *a, cJSON *j)
 }
 
 /*
- * Adds v (NULL: out of memory) to object o under key k. Every key the
- * planner writes is a string literal, so cJSON keeps the pointer instead
- * of a copy (and cJSON_Delete knows not to free it): a third fewer
- * allocations in a plan of thousands of members.
+ * Adds v (NULL: out of memory) to object o under key k. Nodes are made in
+ * the plan's document (jdoc.h): an unlinked one is freed with it. Every
+ * key the planner writes is a string literal, so cJSON keeps the pointer
+ * instead of a copy.
  */
 static cJSON *jadd(arch *a, cJSON *o, const char *k, cJSON *v)
 {
     if (!v || !cJSON_AddItemToObjectCS(o, k, v)) {
-        cJSON_Delete(v);
         fail(a, BB_ENOMEM);
         return NULL;
     }
@@ -404,29 +405,29 @@ static cJSON *jadd(arch *a, cJSON *o, const char *k, cJSON *v)
 static void jstr(arch *a, cJSON *o, const char *k, const char *v)
 {
     if (o && !a->rc)
-        jadd(a, o, k, cJSON_CreateString(v ? v : ""));
+        jadd(a, o, k, bb_jdoc_string(a->plan, v));
 }
 
 static void jbool(arch *a, cJSON *o, const char *k, bool v)
 {
     if (o && !a->rc)
-        jadd(a, o, k, cJSON_CreateBool(v));
+        jadd(a, o, k, bb_jdoc_bool(a->plan, v));
 }
 
 static void jnum(arch *a, cJSON *o, const char *k, double v)
 {
     if (o && !a->rc)
-        jadd(a, o, k, cJSON_CreateNumber(v));
+        jadd(a, o, k, bb_jdoc_number(a->plan, v));
 }
 
 static cJSON *jarr(arch *a, cJSON *o, const char *k)
 {
-    return o && !a->rc ? jadd(a, o, k, cJSON_CreateArray()) : NULL;
+    return o && !a->rc ? jadd(a, o, k, bb_jdoc_array(a->plan)) : NULL;
 }
 
 static cJSON *jobj(arch *a, cJSON *o, const char *k)
 {
-    return o && !a->rc ? jadd(a, o, k, cJSON_CreateObject()) : NULL;
+    return o && !a->rc ? jadd(a, o, k, bb_jdoc_object(a->plan)) : NULL;
 }
 
 /* A new object appended to array arr. */
@@ -435,9 +436,8 @@ static cJSON *jpush(arch *a, cJSON *arr)
     cJSON *o;
     if (!arr || a->rc)
         return NULL;
-    o = jcheck(a, cJSON_CreateObject());
+    o = jcheck(a, bb_jdoc_object(a->plan));
     if (o && !cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
         fail(a, BB_ENOMEM);
         return NULL;
     }
@@ -449,11 +449,9 @@ static void jpush_str(arch *a, cJSON *arr, const char *s)
     cJSON *v;
     if (!arr || a->rc)
         return;
-    v = jcheck(a, cJSON_CreateString(s));
-    if (v && !cJSON_AddItemToArray(arr, v)) {
-        cJSON_Delete(v);
+    v = jcheck(a, bb_jdoc_string(a->plan, s));
+    if (v && !cJSON_AddItemToArray(arr, v))
         fail(a, BB_ENOMEM);
-    }
 }
 
 /* {"code": code} appended to arr: the shape of every list of code chunks. */
@@ -2846,7 +2844,7 @@ int bb_architect_plan_advised(const bb_schema *s, const bb_pipeline_opts *opts,
     a.advice = decisions;
     bb_arena_init(&a.arena, ARENA_MAX);
     bb_buf_init(&a.scratch, CODE_MAX);
-    p = cJSON_CreateObject();
+    p = a.plan = bb_jdoc_new(ARENA_MAX);
     if (!p) {
         bb_arena_free(&a.arena);
         return BB_ENOMEM;
@@ -2855,7 +2853,7 @@ int bb_architect_plan_advised(const bb_schema *s, const bb_pipeline_opts *opts,
     bb_buf_free(&a.scratch);
     bb_arena_free(&a.arena);
     if (a.rc) {
-        cJSON_Delete(p);
+        bb_jdoc_free(p);
         return a.rc;
     }
     *plan = p;

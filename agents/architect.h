@@ -21,7 +21,9 @@
  *
  * Returns BB_OK with *plan set, BB_ENOMEM (or BB_ELIMIT when a piece of
  * code exceeds 1 MiB) with *plan NULL. The schema must have passed
- * bb_validate(). Ownership: *plan is the caller's (cJSON_Delete).
+ * bb_validate(). Ownership: *plan is the caller's. It is a document of
+ * compiler/jdoc.h: add to it with cJSON's functions, free it with
+ * bb_jdoc_free(), never cJSON_Delete().
  */
 #ifndef BB_ARCHITECT_H
 #define BB_ARCHITECT_H

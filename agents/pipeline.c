@@ -7,6 +7,7 @@
 #include "advisor.h"
 #include "architect.h"
 #include "generator.h"
+#include "jdoc.h"
 #include "reviewer.h"
 #include "stage.h"
 #include "validator_stage.h"
@@ -111,7 +112,7 @@ void bb_output_free(bb_output *o)
     if (!o)
         return;
     bb_schema_free(o->schema);
-    cJSON_Delete(o->plan);
+    bb_jdoc_free(o->plan);
     bb_generator_free(o->files, o->n_files);
     bb_free(o);
 }

@@ -14,6 +14,7 @@
 #include "bb.h"
 #include "diag.h"
 #include "emit.h"
+#include "jdoc.h"
 #include "llm.h"
 #include "manifest.h"
 #include "migrate.h"
@@ -500,7 +501,7 @@ int bb_cmd_generate(int argc, char **argv)
     if (!res.rc) {
         /* The plan was only needed for rendering: its memory is given back
          * before the migrations and the write add theirs. */
-        cJSON_Delete(o->plan);
+        bb_jdoc_free(o->plan);
         o->plan = NULL;
         diags.warnings_as_errors = a.p.strict;
         if (progress)

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include "architect.h"
+#include "jdoc.h"
 #include "validate.h"
 
 #include <cJSON.h>
@@ -137,8 +138,8 @@ static void test_plan_is_deterministic(void **state)
     assert_string_equal(x, y);
     cJSON_free(x);
     cJSON_free(y);
-    cJSON_Delete(a);
-    cJSON_Delete(b);
+    bb_jdoc_free(a);
+    bb_jdoc_free(b);
 }
 
 /* The plan's keys are constants cJSON does not own: a copy of the plan is
@@ -150,7 +151,7 @@ static void test_plan_can_be_copied_and_freed(void **state)
     cJSON *copy = cJSON_Duplicate(plan, true);
     assert_non_null(copy);
     assert_true(cJSON_Compare(plan, copy, true));
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
     char *text = cJSON_PrintUnformatted(copy);
     assert_non_null(strstr(text, "\"route_imports\":"));
     cJSON_free(text);
@@ -169,7 +170,7 @@ static void test_project_and_build_order(void **state)
     cJSON *order = get(plan, "build_order");
     assert_int_equal(cJSON_GetArraySize(order), 4);
     assert_string_equal(cJSON_GetArrayItem(order, 0)->valuestring, "users");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_every_file_scope_resolves_and_custom_routes_are_user_files(void **state)
@@ -197,7 +198,7 @@ static void test_every_file_scope_resolves_and_custom_routes_are_user_files(void
     assert_non_null(file_entry(plan, "app/models/mixins.py"));
     assert_non_null(file_entry(plan, "app/models/associations.py"));
     assert_null(file_entry(plan, "app/core/types.py")); /* no UUID column */
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_columns_are_precomputed_with_named_enum_types(void **state)
@@ -216,7 +217,7 @@ static void test_columns_are_precomputed_with_named_enum_types(void **state)
     cJSON *c;
     cJSON_ArrayForEach(c, get(post, "columns"))
         assert_string_not_equal(str(c, "name"), "created_at");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_imports_are_sorted_deduplicated_and_only_what_is_used(void **state)
@@ -236,7 +237,7 @@ static void test_imports_are_sorted_deduplicated_and_only_what_is_used(void **st
     imports = str(model(plan, "tags"), "model_imports");
     assert_null(strstr(imports, "mixins"));
     assert_null(strstr(imports, "ForeignKey"));
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_imports_sort_numbers_naturally(void **state)
@@ -253,7 +254,7 @@ static void test_imports_sort_numbers_naturally(void **state)
     assert_string_equal(
         str(plan, "router_imports"),
         "from fastapi import APIRouter\n\nfrom app.api.routes import custom, t9, t10");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_relationships_pair_with_back_populates(void **state)
@@ -266,7 +267,7 @@ static void test_relationships_pair_with_back_populates(void **state)
                     "secondary=\"posts_tags\"");
     assert_contains(code_of(model(plan, "tags"), "relationships", "posts"),
                     "back_populates=\"tags\"");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_automatic_association_table(void **state)
@@ -279,7 +280,7 @@ static void test_automatic_association_table(void **state)
     assert_contains(str(t, "code"), "\"post_id\"");
     assert_contains(str(t, "code"), "ForeignKey(\"tags.id\", ondelete=\"CASCADE\")");
     assert_contains(str(t, "code"), "primary_key=True");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_many_to_many_id_lists_in_schemas_and_routes(void **state)
@@ -293,7 +294,7 @@ static void test_many_to_many_id_lists_in_schemas_and_routes(void **state)
     assert_true(cJSON_IsTrue(get(post, "has_links")));
     assert_contains(str(cJSON_GetArrayItem(get(post, "links"), 0), "code"),
                     "item.tags = fetch_related(db, \"tag_ids\", data[\"tag_ids\"], Tag, Tag.id)");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_routes_filter_sort_and_soft_delete(void **state)
@@ -313,7 +314,7 @@ static void test_routes_filter_sort_and_soft_delete(void **state)
     assert_int_equal(n_filters, 3); /* slug (unique), status (enum), author_id (FK) */
     assert_contains(str(post, "sig_list"), "include_deleted: bool = False");
     assert_contains(str(post, "sort_fields_line"), "\"created_at\": Post.created_at");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_self_reference_and_cycle(void **state)
@@ -331,7 +332,7 @@ static void test_self_reference_and_cycle(void **state)
                     "primaryjoin=\"Employee.id == Mentorship.mentee_id\"");
     assert_contains(code_of(emp, "relationships", "mentees"),
                     "secondaryjoin=\"Employee.id == Mentorship.mentee_id\"");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_nasty_strings_become_python_literals(void **state)
@@ -347,7 +348,7 @@ static void test_nasty_strings_become_python_literals(void **state)
                                                "a backslash \\\\\n"
                                                "    \"\"\"");
     assert_non_null(file_entry(plan, "app/core/types.py"));
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_generated_lines_fit_88_columns(void **state)
@@ -358,7 +359,7 @@ static void test_generated_lines_fit_88_columns(void **state)
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         cJSON *plan = plan_file(files[i]);
         assert_lines_fit(plan);
-        cJSON_Delete(plan);
+        bb_jdoc_free(plan);
     }
 }
 
@@ -373,14 +374,14 @@ static void test_backbone_ai_examples_plan(void **state)
                  names[i]);
         cJSON *plan = plan_file(path);
         assert_true(cJSON_GetArraySize(get(plan, "models")) > 0);
-        cJSON_Delete(plan);
+        bb_jdoc_free(plan);
     }
     /* complex_schema names Order.items by back_populates. */
     snprintf(path, sizeof(path), "%s/compat/backbone-ai/examples/complex_schema.json",
              tu_shared_dir());
     cJSON *plan = plan_file(path);
     assert_contains(code_of(model(plan, "orders"), "relationships", "items"), "\"OrderItem\"");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 /* The members of the first enum of a plan, as "NAME = value" code lines. */
@@ -407,7 +408,7 @@ static void test_enum_members_are_valid_unique_and_transliterated(void **state)
     /* The default names the member its value got. */
     assert_contains(code_of(cJSON_GetArrayItem(get(plan, "models"), 0), "columns", "tier"),
                     "default=TTier.ELITE_2");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 static void test_composite_keys_get_routes_by_the_whole_key(void **state)
@@ -434,7 +435,7 @@ static void test_composite_keys_get_routes_by_the_whole_key(void **state)
     assert_string_equal(str(slots, "missing_path"), "no-such-key/999999");
     /* One key column keeps item_id. */
     assert_string_equal(str(model(plan, "students"), "key_path"), "/{item_id}");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 /* The first diagnostic with code planning src adds, or NULL. The plan must
@@ -464,7 +465,7 @@ static const bb_diag *plan_diag(const char *src, const char *code)
             found.hint = found_hint;
             hit = &found;
         }
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
     bb_schema_free(s);
     bb_diags_free(&d);
     return hit;
@@ -507,7 +508,7 @@ static void test_enum_classes_avoid_schema_classes(void **state)
                      ", {\"name\": \"read\", \"type\": \"Enum\", \"values\": [\"yes\", \"no\"]}")));
     cJSON *e = cJSON_GetArrayItem(get(plan, "enums"), 0);
     assert_string_equal(str(e, "class"), "PostRead2");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 }
 
 #define LONG_TABLE "customer_loyalty_program_memberships"
@@ -614,7 +615,7 @@ static void test_model_advice_changes_paths_sort_search_and_examples(void **stat
     /* The deeper path is included first. */
     assert_contains(str(cJSON_GetArrayItem(get(plan, "router_includes"), 0), "code"),
                     "custom.products.router");
-    cJSON_Delete(plan);
+    bb_jdoc_free(plan);
 
     /* No decisions: exactly the plan without a model. */
     cJSON *x = plan_advised("schemas/shop.json", NULL), *y = plan_file("schemas/shop.json");
@@ -623,8 +624,8 @@ static void test_model_advice_changes_paths_sort_search_and_examples(void **stat
     assert_false(cJSON_IsTrue(get(y, "uses_search")));
     cJSON_free(px);
     cJSON_free(py);
-    cJSON_Delete(x);
-    cJSON_Delete(y);
+    bb_jdoc_free(x);
+    bb_jdoc_free(y);
 }
 
 static void test_allocation_failures_are_clean(void **state)
@@ -648,7 +649,7 @@ static void test_allocation_failures_are_clean(void **state)
         bb_alloc_fail_after(-1);
         if (rc == BB_OK) {
             assert_non_null(plan);
-            cJSON_Delete(plan);
+            bb_jdoc_free(plan);
         } else {
             assert_int_equal(rc, BB_ENOMEM);
             assert_null(plan);

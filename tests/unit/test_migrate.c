@@ -555,15 +555,26 @@ static void an_added_index_is_created_and_dropped(void **state)
     run_free(&r);
 }
 
-static void a_long_message_gives_a_short_file_name(void **state)
+/* The initial revision of a one-table schema, with the message given. */
+static int initial_with_message(const char *message, bb_revision *rev)
 {
-    (void)state;
     cJSON *new_norm = norm_of(SCHEMA("", "", ""), NULL);
     bb_diags d;
     bb_diags_init(&d, "t", NULL, 0);
-    bb_migrate_opts o = {.message = "a very long message about renaming the user name column"};
+    bb_migrate_opts o = {.message = message};
+    int rc = bb_migrate_revision(NULL, new_norm, NULL, &o, &d, rev);
+    bb_diags_free(&d);
+    cJSON_Delete(new_norm);
+    return rc;
+}
+
+static void a_long_message_gives_a_short_file_name(void **state)
+{
+    (void)state;
     bb_revision rev;
-    assert_int_equal(bb_migrate_revision(NULL, new_norm, NULL, &o, &d, &rev), BB_OK);
+    assert_int_equal(
+        initial_with_message("a very long message about renaming the user name column", &rev),
+        BB_OK);
     char expected[128];
     snprintf(expected, sizeof(expected),
              "alembic/versions/%s_a_very_long_message_about_renaming_the.py", rev.id);
@@ -571,8 +582,19 @@ static void a_long_message_gives_a_short_file_name(void **state)
     assert_non_null(
         strstr(rev.text, "\"\"\"a very long message about renaming the user name column\n"));
     bb_revision_free(&rev);
-    bb_diags_free(&d);
-    cJSON_Delete(new_norm);
+}
+
+/* The docstring must not end early, nor grow without bound. */
+static void quotes_in_a_message_are_escaped_and_its_length_capped(void **state)
+{
+    (void)state;
+    bb_revision rev;
+    assert_int_equal(initial_with_message("say \"\"\"hi\"\"\" \\ bye", &rev), BB_OK);
+    assert_non_null(strstr(rev.text, "\"\"\"say \\\"\\\"\\\"hi\\\"\\\"\\\" \\\\ bye\n\n"));
+    bb_revision_free(&rev);
+    static char long_msg[16 * 1024 + 2];
+    memset(long_msg, '"', 8 * 1024 + 1); /* escaped, one byte over */
+    assert_int_equal(initial_with_message(long_msg, &rev), BB_ELIMIT);
 }
 
 static void a_bad_down_revision_is_refused(void **state)
@@ -786,6 +808,7 @@ int main(void)
         cmocka_unit_test(a_cyclic_foreign_key_is_added_after_the_tables),
         cmocka_unit_test(an_added_index_is_created_and_dropped),
         cmocka_unit_test(a_long_message_gives_a_short_file_name),
+        cmocka_unit_test(quotes_in_a_message_are_escaped_and_its_length_capped),
         cmocka_unit_test(a_bad_down_revision_is_refused),
         cmocka_unit_test(a_recorded_schema_equals_the_fresh_one),
         cmocka_unit_test(allocation_failures_are_clean),

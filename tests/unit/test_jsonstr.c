@@ -20,7 +20,7 @@ static void check_like_cjson(const char *s, size_t n)
     char *want = cJSON_PrintUnformatted(v);
     assert_non_null(want);
     bb_buf b;
-    bb_buf_init(&b, 1 << 20);
+    bb_buf_init(&b, 1 << 24);
     assert_int_equal(bb_json_put_string(&b, s, n), BB_OK);
     assert_string_equal(bb_buf_str(&b), want);
     bb_buf_free(&b);
@@ -60,6 +60,22 @@ static void random_strings_match_cjson(void **state)
         }
         check_like_cjson(s, n);
     }
+}
+
+/* Long enough that the per-lane counters are summed many times over. */
+static void long_strings_full_of_escapes_match_cjson(void **state)
+{
+    (void)state;
+    size_t n = 70000;
+    char *s = malloc(n);
+    assert_non_null(s);
+    memset(s, '"', n);
+    check_like_cjson(s, n);
+    for (size_t i = 0; i < n; i++)
+        s[i] = "\"\n\001ab\\"[i % 6];
+    check_like_cjson(s, n);
+    check_like_cjson(s + 3, n - 5);
+    free(s);
 }
 
 static void the_string_ends_at_a_nul(void **state)
@@ -102,6 +118,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_byte_value_is_written_as_cjson_writes_it),
         cmocka_unit_test(random_strings_match_cjson),
+        cmocka_unit_test(long_strings_full_of_escapes_match_cjson),
         cmocka_unit_test(the_string_ends_at_a_nul),
         cmocka_unit_test(a_string_past_the_cap_leaves_the_buffer_as_it_was),
     };

@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define TEMPLATE_MAX_BYTES (1u << 20)
 #define TEMPLATE_NAME_MAX 512
 
@@ -339,43 +343,72 @@ int bb_generator_render(const cJSON *plan, const bb_pipeline_opts *opts, bb_diag
     return BB_OK;
 }
 
+/* How many bytes of s[0..n) are '\n'; sixteen at a time, in byte-wide lane
+ * counters summed before they can wrap. */
+static size_t count_newlines(const char *s, size_t n)
+{
+    size_t i = 0, count = 0;
+#if defined(__SSE2__)
+    const __m128i nl = _mm_set1_epi8('\n');
+    while (i + 16 <= n) {
+        __m128i acc = _mm_setzero_si128();
+        for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x, nl)); /* a match is -1 */
+        }
+        __m128i sums = _mm_sad_epu8(acc, _mm_setzero_si128());
+        count += (size_t)_mm_cvtsi128_si32(sums) + (size_t)_mm_extract_epi16(sums, 4);
+    }
+#endif
+    for (; i < n; i++)
+        count += s[i] == '\n';
+    return count;
+}
+
 static size_t count_lines(const bb_file *files, size_t n)
 {
     size_t lines = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *p = files[i].data, *end = p + files[i].len;
-        while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-            lines++;
-            p++;
-        }
+        lines += count_newlines(files[i].data, files[i].len);
         if (files[i].len && files[i].data[files[i].len - 1] != '\n')
             lines++;
     }
     return lines;
 }
 
-/* Counts the endpoints as the generated code declares them: decorator lines
- * such as "@router.get(" in the files under app/. */
-static size_t count_routes(const bb_file *files, size_t n)
+/* Whether the line from p to eol declares an endpoint: "@<name>.<verb>(". */
+static bool is_route_line(const char *p, const char *eol)
 {
     static const char *const verbs[] = {"get(", "post(", "put(", "patch(", "delete("};
+    const char *dot = (size_t)(eol - p) > 8 ? memchr(p, '.', (size_t)(eol - p)) : NULL;
+    for (size_t v = 0; dot && v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+        size_t k = strlen(verbs[v]);
+        if ((size_t)(eol - dot - 1) >= k && strncmp(dot + 1, verbs[v], k) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Counts the endpoints as the generated code declares them: decorator lines
+ * such as "@router.get(" in the files under app/. Decorators are rare, so
+ * the search goes from '@' to '@' and checks that each one starts its line
+ * (after blanks). */
+static size_t count_routes(const bb_file *files, size_t n)
+{
     size_t routes = 0;
     for (size_t i = 0; i < n; i++) {
         if (strncmp(files[i].path, "app/", 4) != 0)
             continue;
-        const char *p = files[i].data, *end = p + files[i].len;
-        while (p < end) {
+        const char *start = files[i].data, *end = start + files[i].len, *p = start;
+        while (p < end && (p = memchr(p, '@', (size_t)(end - p))) != NULL) {
+            const char *q = p;
+            while (q > start && (q[-1] == ' ' || q[-1] == '\t'))
+                q--;
             const char *eol = memchr(p, '\n', (size_t)(end - p));
             eol = eol ? eol : end;
-            while (p < eol && (*p == ' ' || *p == '\t'))
-                p++;
-            const char *dot =
-                (size_t)(eol - p) > 8 && *p == '@' ? memchr(p, '.', (size_t)(eol - p)) : NULL;
-            for (size_t v = 0; dot && v < sizeof(verbs) / sizeof(verbs[0]); v++)
-                if ((size_t)(eol - dot - 1) >= strlen(verbs[v]) &&
-                    strncmp(dot + 1, verbs[v], strlen(verbs[v])) == 0)
-                    routes++;
-            p = eol + 1;
+            if ((q == start || q[-1] == '\n') && is_route_line(p, eol))
+                routes++;
+            p = eol;
         }
     }
     return routes;

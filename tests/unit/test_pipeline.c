@@ -258,6 +258,28 @@ static void a_valid_schema_runs_every_stage_deterministically(void **state)
     }
     assert_true(a->n_files > 0);
     assert_int_equal(a->n_models, 3);
+    /* the summary's counts, recounted here the plain way: every line, and
+     * the lines of app/ whose first non-blank text is "@x.get(" etc. */
+    size_t lines = 0, routes = 0;
+    for (size_t i = 0; i < a->n_files; i++) {
+        const char *p = a->files[i].data, *end = p + a->files[i].len;
+        while (p < end) {
+            const char *eol = memchr(p, '\n', (size_t)(end - p));
+            eol = eol ? eol : end;
+            lines++;
+            p += strspn(p, " \t");
+            const char *dot = p < eol && *p == '@' ? memchr(p, '.', (size_t)(eol - p)) : NULL;
+            if (dot && strncmp(a->files[i].path, "app/", 4) == 0 &&
+                (strncmp(dot, ".get(", 5) == 0 || strncmp(dot, ".post(", 6) == 0 ||
+                 strncmp(dot, ".put(", 5) == 0 || strncmp(dot, ".patch(", 7) == 0 ||
+                 strncmp(dot, ".delete(", 8) == 0))
+                routes++;
+            p = eol + 1;
+        }
+    }
+    assert_int_equal(a->n_lines, lines);
+    assert_int_equal(a->n_routes, routes);
+    assert_true(routes >= 15); /* list, get, create, update, delete of 3 tables */
     assert_int_equal(a->n_files, b->n_files);
     for (size_t i = 0; i < a->n_files; i++) {
         assert_string_equal(a->files[i].path, b->files[i].path);

@@ -329,17 +329,20 @@ static const pattern patterns[] = {
 #define JIT_AFTER_MATCHES 64 /* a pattern run this often is worth its JIT compile */
 
 /*
- * The needles of every pattern, found in one pass over a file by a
- * Wu-Manber skip: a window of NEEDLE_MIN bytes moves along the text, and
- * the two bytes at its end say how far it may move without passing the
- * start of a needle (NEEDLE_MIN - 1 when they occur in no needle's first
- * NEEDLE_MIN bytes, in any case for a folded one). Only where they end a
- * needle's first NEEDLE_MIN bytes (shift 0) are needles compared: those
- * starting with the window's first byte, once its first two bytes pass a
- * bit per two-byte sequence that starts a needle. Most windows move three
- * bytes at a cost of a table look-up. Built once, read-only afterwards.
+ * The needles of every pattern, found in one pass over a file. Every needle
+ * has at least NEEDLE_MIN (4) bytes, so an occurrence at j holds the byte
+ * pairs starting at j, j + 1 and j + 2, and one of those starts on the grid
+ * of every third offset. The scan looks up only the pairs on the grid: a
+ * table says at which of those offsets q a pair stands in some needle (in
+ * any case for a folded one), and only at p - q are needles compared:
+ * those starting with that byte, once its first two bytes pass a bit per
+ * two-byte sequence that starts a needle. The look-ups do not depend on
+ * each other, so the processor runs them side by side, 64 grid points
+ * gathered into one mask before any is followed up. Built once, read-only
+ * afterwards.
  */
-#define NEEDLE_MIN 4 /* the shortest needle ("eval", "dill", "AKIA") */
+#define NEEDLE_MIN 4          /* the shortest needle ("eval", "dill", "AKIA") */
+#define GRID (NEEDLE_MIN - 1) /* every needle has a pair starting on the grid */
 
 typedef struct needle {
     const char *s;
@@ -351,7 +354,7 @@ typedef struct needle {
 static struct {
     needle needles[N_NEEDLES_MAX];
     size_t n;
-    uint8_t shift[65536];                /* by (last byte << 8 | the byte before) */
+    uint8_t offsets[65536];              /* by pair_key(): bit q, at offset q of a needle */
     uint64_t pairs[65536 / 64];          /* the bit of (byte << 8 | next byte) */
     uint8_t first[256][4], n_first[256]; /* needles starting with a byte */
 } finder;
@@ -373,14 +376,18 @@ static void mark_pair(unsigned char a, unsigned char b)
     finder.pairs[k >> 6] |= 1ull << (k & 63);
 }
 
-/* The bytes a, b at offset `at` of a needle's first NEEDLE_MIN bytes let a
- * window ending with them move no further than to where that needle would
- * start. */
-static void limit_shift(unsigned char a, unsigned char b, size_t at)
+/* The table index of the two bytes at p, read as one 16-bit load. */
+static unsigned pair_key(const unsigned char *p)
 {
-    uint8_t *sh = &finder.shift[(unsigned)b << 8 | a];
-    if (*sh > NEEDLE_MIN - 2 - at)
-        *sh = (uint8_t)(NEEDLE_MIN - 2 - at);
+    uint16_t k;
+    memcpy(&k, p, sizeof(k));
+    return k;
+}
+
+static void mark_offset(unsigned char a, unsigned char b, size_t at)
+{
+    const unsigned char pair[2] = {a, b};
+    finder.offsets[pair_key(pair)] |= (uint8_t)(1u << at);
 }
 
 static void add_first(unsigned char c, size_t index)
@@ -404,7 +411,7 @@ static void add_pair(const needle *nd, size_t at, size_t index)
     }
     for (int i = 0; i < 2; i++) {
         for (int j = 0; j < 2; j++) {
-            limit_shift(as[i], bs[j], at);
+            mark_offset(as[i], bs[j], at);
             if (at == 0)
                 mark_pair(as[i], bs[j]);
         }
@@ -415,14 +422,13 @@ static void add_pair(const needle *nd, size_t at, size_t index)
 
 static void build_finder(void)
 {
-    memset(finder.shift, NEEDLE_MIN - 1, sizeof(finder.shift));
     for (unsigned i = 0; i < N_PATTERNS; i++) {
         const pattern *p = &patterns[i];
         for (size_t k = 0; k < sizeof(p->needles) / sizeof(p->needles[0]) && p->needles[k]; k++) {
             size_t at = finder.n++;
             needle *nd = &finder.needles[at];
             *nd = (needle){p->needles[k], strlen(p->needles[k]), i, p->fold};
-            for (size_t q = 0; q + 1 < NEEDLE_MIN; q++)
+            for (size_t q = 0; q < GRID; q++)
                 add_pair(nd, q, at);
         }
     }
@@ -453,6 +459,30 @@ static unsigned needles_at(const unsigned char *s, size_t left, unsigned found)
     return found;
 }
 
+/* `found` with the patterns added whose needles start where the pair at
+ * grid point p stands at one of its offsets. */
+static unsigned needles_near(const unsigned char *s, size_t len, size_t p, unsigned found)
+{
+    unsigned at = finder.offsets[pair_key(s + p)];
+    for (size_t q = 0; q < GRID; q++)
+        if (at >> q & 1 && p >= q)
+            found = needles_at(s + p - q, len - (p - q), found);
+    return found;
+}
+
+/* A bit for each of `count` (at most 64) grid points from `from`: set where
+ * the pair there stands in some needle. With a constant count the loop is
+ * unrolled, every bit at a constant place. */
+static inline __attribute__((always_inline)) uint64_t grid_hits(const unsigned char *s, size_t from,
+                                                                unsigned count)
+{
+    uint64_t hits = 0;
+#pragma GCC unroll 64
+    for (unsigned bit = 0; bit < count; bit++)
+        hits |= (uint64_t)(finder.offsets[pair_key(s + from + GRID * bit)] != 0) << bit;
+    return hits;
+}
+
 /* The patterns (one bit each) one of whose needles occurs in data; those in
  * `skip` are not looked for. */
 static unsigned find_needles(const char *data, size_t len, unsigned skip)
@@ -461,17 +491,12 @@ static unsigned find_needles(const char *data, size_t len, unsigned skip)
     const unsigned all = (1u << N_PATTERNS) - 1;
     const unsigned char *s = (const unsigned char *)data;
     unsigned found = skip;
-    /* i is the window's start; a needle starts no later than len - NEEDLE_MIN. */
-    for (size_t i = 0; len >= NEEDLE_MIN && i <= len - NEEDLE_MIN;) {
-        unsigned shift = finder.shift[(unsigned)s[i + 3] << 8 | s[i + 2]];
-        if (shift) {
-            i += shift;
-            continue;
-        }
-        found = needles_at(s + i, len - i, found);
-        if (found == all)
-            break;
-        i++;
+    /* Grid points p with a whole pair (p + 1 < len), 64 at a time. */
+    for (size_t base = 0; base + 1 < len && found != all; base += 64 * GRID) {
+        size_t left = (len - 1 - base + GRID - 1) / GRID;
+        uint64_t hits = left >= 64 ? grid_hits(s, base, 64) : grid_hits(s, base, (unsigned)left);
+        for (; hits; hits &= hits - 1)
+            found = needles_near(s, len, base + GRID * (size_t)__builtin_ctzll(hits), found);
     }
     return found & ~skip;
 }

@@ -240,9 +240,12 @@ static void folded_needles_are_found_in_any_case_and_at_the_very_end(void **stat
 }
 
 /* Near misses of the needles (and the pairs that make the scan look
- * closer), so that a finding after them is reached however the scan steps. */
-static const char NEAR_MISSES[] = "eva exe pickl dil shel os.syste os.pope getoutpu pass secre "
-                                  "api_ke apike toke private_ke AKI ASI PRIVATE KE ss al ll to";
+ * closer), three times over: a finding after any number of them is reached
+ * wherever it falls among the blocks the scan takes the file in. */
+#define NEAR_MISS                                                                                  \
+    "eva exe pickl dil shel os.syste os.pope getoutpu pass secre "                                 \
+    "api_ke apike toke private_ke AKI ASI PRIVATE KE ss al ll to "
+static const char NEAR_MISSES[] = NEAR_MISS NEAR_MISS NEAR_MISS "x";
 
 static void every_pattern_is_found_after_any_number_of_near_misses(void **state)
 {
@@ -258,7 +261,7 @@ static void every_pattern_is_found_after_any_number_of_near_misses(void **state)
         {"k = 'ASIA0123456789ABCDEF'", "BB0745"},
         {"-----BEGIN EC PRIVATE KEY-----", "BB0745"},
     };
-    char text[256];
+    char text[sizeof(NEAR_MISSES) + 64];
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         for (size_t skip = 0; skip + 1 < sizeof(NEAR_MISSES); skip++) {
             /* The finding on line 2 (line 1 never empty), at the very end of

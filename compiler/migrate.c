@@ -2021,7 +2021,7 @@ int bb_migrate_revision(const cJSON *old_norm, const cJSON *new_norm, const bb_s
         bb_buf_init(&p, 512);
         rc = (parent && !out->down_revision) || !out->message ? BB_ENOMEM : BB_OK;
         if (!rc)
-            rc = bb_buf_printf(&p, "%s/%s_%s.py", BB_ALEMBIC_VERSIONS_DIR, out->id, slug);
+            rc = puts_all(&p, BB_ALEMBIC_VERSIONS_DIR "/", out->id, "_", slug, ".py");
         if (!rc)
             out->path = bb_buf_take(&p, NULL);
         bb_buf_free(&p);

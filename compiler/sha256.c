@@ -110,6 +110,7 @@ static void blocks_portable(uint32_t state[8], const unsigned char *p, size_t n)
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 
 /* The portable code compiled for BMI2: rorx rotates into another register,
@@ -169,13 +170,20 @@ static const blocks_fn impls[] = {
     [BB_SHA256_SHA_NI] = blocks_sha_ni,
 };
 
+/* The SHA extensions: CPUID leaf 7, EBX bit 29, asked directly because
+ * clang before 16 does not know "sha" in __builtin_cpu_supports. */
+static bool cpu_has_sha(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+}
+
 static bool cpu_runs(bb_sha256_impl impl)
 {
     __builtin_cpu_init();
     switch (impl) {
     case BB_SHA256_SHA_NI:
-        return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
-               __builtin_cpu_supports("ssse3");
+        return cpu_has_sha() && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3");
     case BB_SHA256_BMI2:
         return __builtin_cpu_supports("bmi2");
     default:

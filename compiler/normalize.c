@@ -626,7 +626,9 @@ static int put_json_number(bb_buf *b, const cJSON *v)
  * text instead of once per member. Valid for one text: the tree is not
  * changed while it is written, so an address stands for one string.
  */
-#define KEY_SLOTS 64 /* the hash below keeps 6 bits */
+#define KEY_SLOTS_LOG2 8 /* room for the ~40 keys, collisions rare */
+#define KEY_SLOTS (1u << KEY_SLOTS_LOG2)
+#define KEY_PROBES 8
 #define KEY_TEXT_MAX 40
 
 typedef struct key_cache {
@@ -637,16 +639,27 @@ typedef struct key_cache {
 
 static int put_key(bb_buf *b, key_cache *kc, const char *key)
 {
-    /* Fibonacci hashing: literals lie close together, their low bits alike. */
-    size_t slot = (size_t)(((uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15u) >> 58);
-    if (key && kc->key[slot] == key)
-        return put_raw(b, kc->text[slot], kc->len[slot]);
+    /* Fibonacci hashing (literals lie close together, their low bits
+     * alike), then a few slots on: a key is cached in the first free one
+     * and never moved, so two keys do not keep evicting each other. */
+    size_t home =
+        (size_t)(((uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15u) >> (64 - KEY_SLOTS_LOG2));
+    size_t slot = KEY_SLOTS;
+    for (size_t i = 0; key && i < KEY_PROBES; i++) {
+        size_t at = (home + i) % KEY_SLOTS;
+        if (kc->key[at] == key)
+            return put_raw(b, kc->text[at], kc->len[at]);
+        if (!kc->key[at]) {
+            slot = at;
+            break;
+        }
+    }
     size_t start = b->len;
     int rc = put_json_str(b, key);
     if (!rc)
         rc = put_byte(b, ':');
     size_t n = b->len - start;
-    if (!rc && key && n <= KEY_TEXT_MAX) {
+    if (!rc && slot < KEY_SLOTS && n <= KEY_TEXT_MAX) {
         memcpy(kc->text[slot], b->data + start, n);
         kc->key[slot] = key;
         kc->len[slot] = n;

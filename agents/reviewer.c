@@ -178,7 +178,42 @@ static void skip_plain_run(pycheck *p)
     p->i = j;
 }
 
-/* One pass over the file; returns the first problem or NULL. */
+/* A string literal at p->i (its quote), after any prefix: NULL or a
+ * problem. */
+static const char *string_literal(pycheck *p)
+{
+    size_t k = p->i;
+    while (k > 0 && strchr("rRbBuUfF", p->s[k - 1]))
+        k--;
+    bool prefixed = (k == 0 || !(p->s[k - 1] == '_' || (p->s[k - 1] >= '0' && p->s[k - 1] <= '9') ||
+                                 ((p->s[k - 1] | 32) >= 'a' && (p->s[k - 1] | 32) <= 'z'))) &&
+                    is_string_prefix(p->s + k, p->i - k);
+    bool raw = prefixed && memchr(p->s + k, 'r', p->i - k);
+    return skip_string(p, raw);
+}
+
+/* An opening or closing bracket c: NULL or a problem. */
+static const char *bracket(pycheck *p, char c)
+{
+    if (c == '(' || c == '[' || c == '{') {
+        if (p->depth == BRACKET_DEPTH_MAX)
+            return "brackets nested too deeply";
+        p->brackets[p->depth] = c;
+        p->bracket_lines[p->depth++] = p->line;
+        return NULL;
+    }
+    if (p->depth == 0)
+        return "closing bracket without an opening one";
+    char want = c == ')' ? '(' : c == ']' ? '[' : '{';
+    if (p->brackets[p->depth - 1] != want)
+        return "closing bracket does not match the opening one";
+    p->depth--;
+    return NULL;
+}
+
+/* One pass over the file; returns the first problem or NULL. Each step
+ * skips a run of plain bytes and blanks, then handles the special byte
+ * that ends it. */
 static const char *pycheck_run(pycheck *p)
 {
     bool line_start = true;
@@ -193,20 +228,25 @@ static const char *pycheck_run(pycheck *p)
         }
         if (byte_kind[(unsigned char)p->s[p->i]] != SPECIAL) {
             skip_plain_run(p);
-            continue;
+            if (p->i == p->n)
+                break;
         }
         char c = p->s[p->i];
-        if (c == '#') {
+        const char *e = NULL;
+        switch (c) {
+        case '#': {
             const char *eol = memchr(p->s + p->i, '\n', p->n - p->i);
             p->i = eol ? (size_t)(eol - p->s) : p->n;
             continue;
         }
-        if (c == '\\' && p->i + 1 < p->n && p->s[p->i + 1] == '\n') {
-            p->i += 2; /* explicit line joining */
-            p->line++;
-            continue;
-        }
-        if (c == '\n') {
+        case '\\':
+            if (p->i + 1 < p->n && p->s[p->i + 1] == '\n') {
+                p->i += 2; /* explicit line joining */
+                p->line++;
+                continue;
+            }
+            break;
+        case '\n':
             p->line++;
             p->i++;
             if (p->depth == 0) {
@@ -215,37 +255,19 @@ static const char *pycheck_run(pycheck *p)
                 line_start = true;
             }
             continue;
-        }
-        if (c == '"' || c == '\'') {
-            size_t k = p->i;
-            while (k > 0 && strchr("rRbBuUfF", p->s[k - 1]))
-                k--;
-            bool prefixed =
-                (k == 0 || !(p->s[k - 1] == '_' || (p->s[k - 1] >= '0' && p->s[k - 1] <= '9') ||
-                             ((p->s[k - 1] | 32) >= 'a' && (p->s[k - 1] | 32) <= 'z'))) &&
-                is_string_prefix(p->s + k, p->i - k);
-            bool raw = prefixed && memchr(p->s + k, 'r', p->i - k);
-            const char *e = skip_string(p, raw);
+        case '"':
+        case '\'':
+            e = string_literal(p);
             if (e)
                 return e;
             p->last = c;
             continue;
+        default: /* brackets: the other special bytes */
+            e = bracket(p, c);
+            if (e)
+                return e;
         }
-        if (c == '(' || c == '[' || c == '{') {
-            if (p->depth == BRACKET_DEPTH_MAX)
-                return "brackets nested too deeply";
-            p->brackets[p->depth] = c;
-            p->bracket_lines[p->depth++] = p->line;
-        } else if (c == ')' || c == ']' || c == '}') {
-            if (p->depth == 0)
-                return "closing bracket without an opening one";
-            char want = c == ')' ? '(' : c == ']' ? '[' : '{';
-            if (p->brackets[p->depth - 1] != want)
-                return "closing bracket does not match the opening one";
-            p->depth--;
-        }
-        if (c != ' ' && c != '\t' && c != '\r')
-            p->last = c;
+        p->last = c; /* a special byte is never a blank */
         p->i++;
     }
     if (p->depth) {

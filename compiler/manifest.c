@@ -1,7 +1,9 @@
 /* manifest.c - the record of a generated tree (see manifest.h). */
 #include "manifest.h"
 
+#include "buf.h"
 #include "cli.h"
+#include "jsonout.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -204,21 +206,16 @@ int bb_manifest_serialize(bb_manifest *m, char **out, size_t *len)
     int rc = sort_object(cJSON_GetObjectItemCaseSensitive(m->root, "files"));
     if (rc)
         return rc;
-    char *text = cJSON_Print(m->root);
-    if (!text)
-        return BB_ENOMEM;
-    size_t n = strlen(text);
-    char *copy = bb_malloc(n + 2);
-    if (copy) {
-        memcpy(copy, text, n);
-        copy[n] = '\n';
-        copy[n + 1] = '\0';
+    bb_buf b;
+    bb_buf_init(&b, BB_MANIFEST_MAX_BYTES);
+    rc = bb_json_print(&b, m->root, true);
+    if (!rc)
+        rc = bb_buf_putc(&b, '\n');
+    if (rc) {
+        bb_buf_free(&b);
+        return rc;
     }
-    cJSON_free(text);
-    if (!copy)
-        return BB_ENOMEM;
-    *out = copy;
-    *len = n + 1;
+    *out = bb_buf_take(&b, len);
     return BB_OK;
 }
 

@@ -5,7 +5,7 @@
 #include "advisor.h"
 
 #include "embedded.h"
-#include "jsonstr.h"
+#include "jsonout.h"
 #include "manifest.h"
 #include "migrate.h"
 #include "pipeline.h"
@@ -460,18 +460,18 @@ static const char *fallback_error =
 
 void bb_req_reply_json(bb_req *r, int status, cJSON *json)
 {
-    char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+    bb_buf b;
+    bb_buf_init(&b, r->srv->cfg.max_output);
+    int rc = json ? bb_json_print(&b, json, false) : BB_ENOMEM;
     cJSON_Delete(json);
-    if (!text) {
+    if (rc || !b.data) {
+        bb_buf_free(&b);
         bb_req_reply(r, 500, "application/json", bb_strdup(fallback_error), strlen(fallback_error));
         return;
     }
-    /* cJSON allocates with malloc; hand over a bb_malloc copy so every
-     * reply is freed the same way. */
-    size_t len = strlen(text);
-    char *copy = bb_strndup(text, len);
-    cJSON_free(text);
-    bb_req_reply(r, copy ? status : 500, "application/json", copy, copy ? len : 0);
+    size_t len;
+    char *text = bb_buf_take(&b, &len);
+    bb_req_reply(r, status, "application/json", text, len);
 }
 
 static cJSON *error_object(const bb_req *r, const char *code, const char *message)
@@ -2185,10 +2185,8 @@ static void reply_tarball(bb_req *r, const bb_output *out, const bb_project *p)
 /* Appends a cJSON value as compact JSON and deletes it. */
 static int put_cjson(bb_buf *b, cJSON *v)
 {
-    char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+    int rc = v ? bb_json_print(b, v, false) : BB_ENOMEM;
     cJSON_Delete(v);
-    int rc = text ? bb_buf_puts(b, text) : BB_ENOMEM;
-    cJSON_free(text);
     return rc;
 }
 

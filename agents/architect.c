@@ -242,13 +242,14 @@ static const char *fmt(arch *a, const char *f, ...)
         fail(a, BB_ELIMIT);
         return "";
     }
-    d = bb_arena_alloc(&a->arena, total + 1);
+    d = bb_arena_alloc_bytes(&a->arena, total + 1);
     if (!d) {
         fail(a, BB_ENOMEM);
         return "";
     }
     for (size_t i = 0, at = 0; i < n; at += p[i++].n)
         memcpy(d + at, p[i].s, p[i].n);
+    d[total] = '\0';
     return d;
 }
 
@@ -326,7 +327,7 @@ static const char *wrap(arch *a, int indent, const char *flat)
         char *p;
         if (!indent)
             return flat;
-        p = bb_arena_alloc(&a->arena, (size_t)indent + n + 1);
+        p = bb_arena_alloc_bytes(&a->arena, (size_t)indent + n + 1);
         if (!p) {
             fail(a, BB_ENOMEM);
             return "";

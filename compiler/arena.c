@@ -22,7 +22,7 @@ void bb_arena_init(bb_arena *a, size_t max)
     a->max = max;
 }
 
-void *bb_arena_alloc(bb_arena *a, size_t n)
+void *bb_arena_alloc_bytes(bb_arena *a, size_t n)
 {
     size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (need < n || need > a->max - a->used_total || a->used_total > a->max)
@@ -41,7 +41,14 @@ void *bb_arena_alloc(bb_arena *a, size_t n)
     void *p = b->data + b->used;
     b->used += need;
     a->used_total += need;
-    memset(p, 0, n);
+    return p;
+}
+
+void *bb_arena_alloc(bb_arena *a, size_t n)
+{
+    void *p = bb_arena_alloc_bytes(a, n);
+    if (p)
+        memset(p, 0, n);
     return p;
 }
 
@@ -49,7 +56,7 @@ char *bb_arena_strndup(bb_arena *a, const char *s, size_t n)
 {
     if (!s)
         return NULL;
-    char *d = bb_arena_alloc(a, n + 1);
+    char *d = bb_arena_alloc_bytes(a, n + 1);
     if (!d)
         return NULL;
     memcpy(d, s, n);

@@ -22,6 +22,8 @@ typedef struct bb_arena {
 void bb_arena_init(bb_arena *a, size_t max);
 /* Zeroed memory owned by the arena; NULL when out of memory or over the cap. */
 void *bb_arena_alloc(bb_arena *a, size_t n) BB_WUR;
+/* The same, not zeroed: for text that is written over at once. */
+void *bb_arena_alloc_bytes(bb_arena *a, size_t n) BB_WUR;
 char *bb_arena_strdup(bb_arena *a, const char *s) BB_WUR;
 char *bb_arena_strndup(bb_arena *a, const char *s, size_t n) BB_WUR;
 char *bb_arena_printf(bb_arena *a, const char *fmt, ...) BB_PRINTF(2, 3) BB_WUR;

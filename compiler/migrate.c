@@ -1521,47 +1521,51 @@ static void out_batch(walk *w, const char *table, const bb_buf *a, const bb_buf 
         w->rc = bb_buf_append(w->out, b->data, b->len);
 }
 
-static void walk_table_changes(walk *w, const table_view *ft, const table_view *tt)
-{
-    const char *table = tt->id.name;
-    const char *from_table = ft->id.name;
-    named_list fcols = columns_of(ft), tcols = columns_of(tt);
-    cons_set *fs = bb_malloc(sizeof(*fs)), *ts = bb_malloc(sizeof(*ts));
-    matching m;
-    /* The batch block: constraint drops (head), column renames (ren), the
-     * rest (body); and what runs before and after it. */
+/* The pieces of one table's changes: constraint drops (head), column
+ * renames (ren) and the rest (body) of its batch block; what runs before
+ * (pre) and after (post) it. */
+typedef struct table_parts {
     bb_buf head, ren, body, pre, post;
-    bb_buf_init(&head, BB_MIGRATE_MAX_OUTPUT);
-    bb_buf_init(&ren, BB_MIGRATE_MAX_OUTPUT);
-    bb_buf_init(&body, BB_MIGRATE_MAX_OUTPUT);
-    bb_buf_init(&pre, BB_MIGRATE_MAX_OUTPUT);
-    bb_buf_init(&post, BB_MIGRATE_MAX_OUTPUT);
-    if (!fs || !ts || match_items(w, &fcols, &tcols, &m) != BB_OK) {
-        bb_free(fs);
-        bb_free(ts);
-        w->rc = BB_ENOMEM;
-        return;
-    }
-    if ((collect_cons(ft, fs) != BB_OK || collect_cons(tt, ts) != BB_OK) && !w->rc)
-        w->rc = BB_ELIMIT;
-    bb_buf *keep = w->out;
-    w->out = &body;
+} table_parts;
 
+static void parts_init(table_parts *p)
+{
+    bb_buf *all[] = {&p->head, &p->ren, &p->body, &p->pre, &p->post};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        bb_buf_init(all[i], BB_MIGRATE_MAX_OUTPUT);
+}
+
+static void parts_free(table_parts *p)
+{
+    bb_buf *all[] = {&p->head, &p->ren, &p->body, &p->pre, &p->post};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        bb_buf_free(all[i]);
+}
+
+/* Constraints of the old table the new one lacks: indexes dropped before
+ * the batch, the others at its head. */
+static void drop_old_constraints(walk *w, table_parts *p, const cons_set *fs,
+                                 const char *from_table, const cons_set *ts, const char *table)
+{
     for (size_t k = 0; k < fs->n; k++) {
         if (cons_in(w, &fs->items[k], from_table, ts, table))
             continue;
-        w->out = fs->items[k].kind == K_INDEX ? &pre : &head;
+        w->out = fs->items[k].kind == K_INDEX ? &p->pre : &p->head;
         out_drop_cons(w, &fs->items[k], from_table, table);
     }
-    w->out = &body;
+}
 
+static void rename_columns(walk *w, table_parts *p, const table_view *ft, const table_view *tt,
+                           const named_list *fcols, const matching *m)
+{
+    const char *table = tt->id.name;
+    w->out = &p->ren;
     for (int i = 0; i < tt->n_cols; i++) {
         const col_view *tc = &tt->cols[i];
-        check_rename_source(w, &fcols, &tc->id, table, "column");
-        if (m.from_of[i] < 0 || !m.renamed[i])
+        check_rename_source(w, fcols, &tc->id, table, "column");
+        if (m->from_of[i] < 0 || !m->renamed[i])
             continue;
-        const col_view *fc = &ft->cols[m.from_of[i]];
-        w->out = &ren;
+        const col_view *fc = &ft->cols[m->from_of[i]];
         out_lit(w, "        batch_op.alter_column(");
         outq(w, fc->id.name);
         out_lit(w, ", new_column_name=");
@@ -1570,11 +1574,18 @@ static void walk_table_changes(walk *w, const table_view *ft, const table_view *
         out_render(w, put_type, fc);
         out_lit(w, ")\n");
         op_done(w, "rename column ", table, ".", fc->id.name, " to ", tc->id.name);
-        w->out = &body;
     }
+}
+
+/* Columns only the new table has. A NOT NULL one needs a default for the
+ * rows already there (BB0821); the downgrade brings it back nullable. */
+static void add_new_columns(walk *w, table_parts *p, const table_view *tt, const matching *m)
+{
+    const char *table = tt->id.name;
+    w->out = &p->body;
     for (int i = 0; i < tt->n_cols; i++) {
         const col_view *tc = &tt->cols[i];
-        if (m.from_of[i] >= 0)
+        if (m->from_of[i] >= 0)
             continue;
         bool soften = false;
         if (!tc->nullable && !has_default(tc)) {
@@ -1585,48 +1596,81 @@ static void walk_table_changes(walk *w, const table_view *ft, const table_view *
                        "have no value",
                        table, tc->id.name);
             else
-                soften = true; /* the downgrade brings it back nullable */
+                soften = true;
         }
         out_lit(w, "        batch_op.add_column(");
         out_column(w, tc, soften);
         out_lit(w, ")\n");
         op_done(w, "add column ", table, ".", tc->id.name);
     }
-    for (int i = 0; i < tt->n_cols; i++)
-        if (m.from_of[i] >= 0)
-            walk_alter_column(w, &pre, table, &ft->cols[m.from_of[i]], &tt->cols[i]);
+}
+
+/* Constraints the new table adds: indexes after the batch, the others in
+ * its body. */
+static void create_new_constraints(walk *w, table_parts *p, const cons_set *ts, const char *table,
+                                   const cons_set *fs, const char *from_table)
+{
     for (size_t k = 0; k < ts->n; k++) {
         if (cons_in(w, &ts->items[k], table, fs, from_table))
             continue;
-        w->out = ts->items[k].kind == K_INDEX ? &post : &body;
+        w->out = ts->items[k].kind == K_INDEX ? &p->post : &p->body;
         out_create_cons(w, &ts->items[k], table);
     }
-    w->out = &body;
-    for (int k = m.n_from - 1; k >= 0; k--) {
+}
+
+/* The parts in their order into out. SQLite's table copy cannot alter or
+ * constrain a column renamed in the same batch: renames get a batch of
+ * their own. */
+static void emit_parts(walk *w, bb_buf *out, const char *table, table_parts *p)
+{
+    w->out = out;
+    if (!w->rc && p->pre.len)
+        w->rc = bb_buf_append(w->out, p->pre.data, p->pre.len);
+    if (p->ren.len) {
+        out_batch(w, table, &p->head, &p->ren);
+        out_batch(w, table, NULL, &p->body);
+    } else {
+        out_batch(w, table, &p->head, &p->body);
+    }
+    if (!w->rc && p->post.len)
+        w->rc = bb_buf_append(w->out, p->post.data, p->post.len);
+}
+
+static void walk_table_changes(walk *w, const table_view *ft, const table_view *tt)
+{
+    const char *table = tt->id.name;
+    const char *from_table = ft->id.name;
+    named_list fcols = columns_of(ft), tcols = columns_of(tt);
+    cons_set *fs = bb_malloc(sizeof(*fs)), *ts = bb_malloc(sizeof(*ts));
+    matching m;
+    if (!fs || !ts || match_items(w, &fcols, &tcols, &m) != BB_OK) {
+        bb_free(fs);
+        bb_free(ts);
+        w->rc = BB_ENOMEM;
+        return;
+    }
+    if ((collect_cons(ft, fs) != BB_OK || collect_cons(tt, ts) != BB_OK) && !w->rc)
+        w->rc = BB_ELIMIT;
+    table_parts p;
+    parts_init(&p);
+    bb_buf *out = w->out;
+    drop_old_constraints(w, &p, fs, from_table, ts, table);
+    rename_columns(w, &p, ft, tt, &fcols, &m);
+    add_new_columns(w, &p, tt, &m);
+    w->out = &p.body; /* walk_alter_column puts what must precede the batch in pre */
+    for (int i = 0; i < tt->n_cols; i++)
+        if (m.from_of[i] >= 0)
+            walk_alter_column(w, &p.pre, table, &ft->cols[m.from_of[i]], &tt->cols[i]);
+    create_new_constraints(w, &p, ts, table, fs, from_table);
+    w->out = &p.body;
+    for (int k = m.n_from - 1; k >= 0; k--)
         if (!m.matched[k])
             out_drop(w, table, ft->cols[k].id.name);
-    }
-    w->out = keep;
-    if (!w->rc && pre.len)
-        w->rc = bb_buf_append(w->out, pre.data, pre.len);
-    /* SQLite's table copy cannot alter or constrain a column renamed in
-     * the same batch: renames get a batch of their own. */
-    if (ren.len) {
-        out_batch(w, table, &head, &ren);
-        out_batch(w, table, NULL, &body);
-    } else {
-        out_batch(w, table, &head, &body);
-    }
-    if (!w->rc && post.len)
-        w->rc = bb_buf_append(w->out, post.data, post.len);
-    bb_buf_free(&head);
-    bb_buf_free(&ren);
+    emit_parts(w, out, table, &p);
+    parts_free(&p);
     matching_free(&m);
     bb_free(fs);
     bb_free(ts);
-    bb_buf_free(&body);
-    bb_buf_free(&pre);
-    bb_buf_free(&post);
 }
 
 /* ---- the whole walk ---------------------------------------------------------- */

@@ -1898,137 +1898,167 @@ static key_info key_of(arch *a, int ti, imports *im)
     return k;
 }
 
-static void plan_routes(arch *a, int ti, cJSON *m)
+/* What the planning of one table's routes gathers as it goes. */
+typedef struct route_plan {
+    arch *a;
+    int ti;
+    const bb_table *t;
+    const tinfo *inf;
+    const char *cls;          /* the model class */
+    const char *sort_default; /* a column name, "-" first when descending */
+    key_info key;
+    imports im;
+    list cols, sorts, params, search;
+    cJSON *filters, *refs, *sort_names;
+    size_t n_refs;
+} route_plan;
+
+/* The imports every route module has. */
+static void route_base_imports(route_plan *r)
 {
-    const bb_table *t = &a->s->tables[ti];
-    const tinfo *inf = &a->t[ti];
-    imports im = {0};
-    list cols = {0}, sorts = {0}, params = {0};
-    cJSON *filters = jarr(a, m, "filters");
-    cJSON *refs = jarr(a, m, "references");
-    cJSON *links = jarr(a, m, "links");
-    cJSON *sort_names = jarr(a, m, "sort_fields");
-    m2m_info mm[MAX_M2M];
-    size_t n_mm, n_refs = 0;
-    const char *cls = t->class_name;
-    const char *pk_type = py_type(a, ti, inf->keys[0], &im);
-    const char *sn = inf->snake;
-    key_info key = key_of(a, ti, &im);
+    arch *a = r->a;
+    imports *im = &r->im;
+    const char *cls = r->cls, *table = r->t->table_name;
+    imp(a, im, "typing", "Any");
+    imp(a, im, "typing", "List");
+    imp(a, im, "fastapi", "APIRouter");
+    imp(a, im, "fastapi", "Depends");
+    imp(a, im, "fastapi", "Query");
+    imp(a, im, "fastapi", "Response");
+    imp(a, im, "sqlalchemy.orm", "Session");
+    imp(a, im, "app.api.crud", "MAX_LIMIT");
+    imp(a, im, "app.api.crud", "columns_of");
+    imp(a, im, "app.api.crud", "commit_or_raise");
+    imp(a, im, "app.api.crud", "get_or_404");
+    imp(a, im, "app.api.crud", "page");
+    imp(a, im, "app.api.crud", "sort_clause");
+    imp(a, im, "app.core.database", "get_db");
+    imp(a, im, fmt(a, "app.models.%s", table), cls);
+    imp(a, im, "app.schemas.compat", "dump");
+    const char *schemas_mod = fmt(a, "app.schemas.%s", table);
+    imp(a, im, schemas_mod, fmt(a, "%sCreate", cls));
+    imp(a, im, schemas_mod, fmt(a, "%sPage", cls));
+    imp(a, im, schemas_mod, fmt(a, "%sRead", cls));
+    imp(a, im, schemas_mod, fmt(a, "%sUpdate", cls));
+}
 
-    imp(a, &im, "typing", "Any");
-    imp(a, &im, "typing", "List");
-    imp(a, &im, "fastapi", "APIRouter");
-    imp(a, &im, "fastapi", "Depends");
-    imp(a, &im, "fastapi", "Query");
-    imp(a, &im, "fastapi", "Response");
-    imp(a, &im, "sqlalchemy.orm", "Session");
-    imp(a, &im, "app.api.crud", "MAX_LIMIT");
-    imp(a, &im, "app.api.crud", "columns_of");
-    imp(a, &im, "app.api.crud", "commit_or_raise");
-    imp(a, &im, "app.api.crud", "get_or_404");
-    imp(a, &im, "app.api.crud", "page");
-    imp(a, &im, "app.api.crud", "sort_clause");
-    imp(a, &im, "app.core.database", "get_db");
-    imp(a, &im, fmt(a, "app.models.%s", t->table_name), cls);
-    imp(a, &im, "app.schemas.compat", "dump");
-    const char *schemas_mod = fmt(a, "app.schemas.%s", t->table_name);
-    imp(a, &im, schemas_mod, fmt(a, "%sCreate", cls));
-    imp(a, &im, schemas_mod, fmt(a, "%sPage", cls));
-    imp(a, &im, schemas_mod, fmt(a, "%sRead", cls));
-    imp(a, &im, schemas_mod, fmt(a, "%sUpdate", cls));
+/* The list's default sort: the first key column, or the column a model
+ * advised (not JSON nor binary), "-" first when descending. */
+static const char *route_sort_default(arch *a, const bb_table *t, const tinfo *inf)
+{
+    const cJSON *ds = advice(a, "default_sort", t->table_name, NULL);
+    const char *col = jget_str(ds, "column");
+    int ci = col ? bb_table_column_index(t, col) : -1;
+    if (ci < 0 || type_of(a, &t->columns[ci]) == BB_TYPE_JSON ||
+        type_of(a, &t->columns[ci]) == BB_TYPE_LARGEBINARY)
+        return t->columns[inf->keys[0]].name;
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ds, "descending"))
+               ? fmt(a, "-%s", t->columns[ci].name)
+               : t->columns[ci].name;
+}
 
-    list_add(a, &params, "limit: int = Query(20, ge=1, le=MAX_LIMIT)");
-    list_add(a, &params, "offset: int = Query(0, ge=0)");
-    /* Model advice: the default sort, searchable columns (a `q` parameter). */
-    const char *sort_default = t->columns[inf->keys[0]].name;
-    {
-        const cJSON *ds = advice(a, "default_sort", t->table_name, NULL);
-        const char *col = jget_str(ds, "column");
-        int ci = col ? bb_table_column_index(t, col) : -1;
-        if (ci >= 0 && type_of(a, &t->columns[ci]) != BB_TYPE_JSON &&
-            type_of(a, &t->columns[ci]) != BB_TYPE_LARGEBINARY)
-            sort_default = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ds, "descending"))
-                               ? fmt(a, "-%s", t->columns[ci].name)
-                               : t->columns[ci].name;
-    }
-    list search = {0};
+/* The list's paging, sort, search (the columns a model advised as
+ * searchable: a `q` parameter) and soft-delete parameters. */
+static void route_list_params(route_plan *r)
+{
+    arch *a = r->a;
+    const bb_table *t = r->t;
+    list_add(a, &r->params, "limit: int = Query(20, ge=1, le=MAX_LIMIT)");
+    list_add(a, &r->params, "offset: int = Query(0, ge=0)");
+    r->sort_default = route_sort_default(a, t, r->inf);
     for (size_t k = 0; k < t->n_columns; k++) {
         bb_col_type bt = type_of(a, &t->columns[k]);
         if ((bt == BB_TYPE_STRING || bt == BB_TYPE_TEXT || bt == BB_TYPE_ENUM) &&
             advice(a, "searchable", t->table_name, t->columns[k].name))
-            list_add(a, &search, fmt(a, "%s.%s", cls, t->columns[k].name));
+            list_add(a, &r->search, fmt(a, "%s.%s", r->cls, t->columns[k].name));
     }
-    list_add(a, &params, fmt(a, "sort: str = %s", lit(a, sort_default)));
-    if (search.n) {
-        imp(a, &im, "typing", "Optional");
-        imp(a, &im, "app.api.crud", "search_condition");
-        list_add(a, &params, "q: Optional[str] = None");
+    list_add(a, &r->params, fmt(a, "sort: str = %s", lit(a, r->sort_default)));
+    if (r->search.n) {
+        imp(a, &r->im, "typing", "Optional");
+        imp(a, &r->im, "app.api.crud", "search_condition");
+        list_add(a, &r->params, "q: Optional[str] = None");
         a->uses_search = true;
     }
     if (t->use_soft_delete)
-        list_add(a, &params, "include_deleted: bool = False");
+        list_add(a, &r->params, "include_deleted: bool = False");
+}
 
-    for (size_t k = 0; k < t->n_columns; k++) {
-        const bb_column *c = &t->columns[k];
-        bb_col_type bt = type_of(a, c);
-        list_add(a, &cols, lit(a, c->name));
-        bool advised = advice(a, "sortable", t->table_name, c->name) ||
-                       !strcmp(sort_default + (*sort_default == '-'), c->name);
-        if ((sortable(bt) || c->primary_key ||
-             (advised && bt != BB_TYPE_JSON && bt != BB_TYPE_LARGEBINARY)) &&
-            (!c->from_mixin || !strcmp(c->name, "created_at") || !strcmp(c->name, "updated_at"))) {
-            list_add(a, &sorts, fmt(a, "%s: %s.%s", lit(a, c->name), cls, c->name));
-            jpush_str(a, sort_names, c->name);
-        }
-        /* The columns of a composite key filter too (rows of one parent). */
-        if (!c->from_mixin && (!c->primary_key || inf->n_keys > 1) && filterable(bt) &&
-            (c->index || c->unique || bt == BB_TYPE_ENUM || bt == BB_TYPE_BOOLEAN || c->fk_target ||
-             c->primary_key)) {
-            bool is_q = search.n && !strcmp(c->name, "q");
-            const char *pname =
-                reserved_param(c->name) || is_q ? fmt(a, "%s_filter", c->name) : c->name;
-            const char *query = control_param(c->name) || is_q ? pname : c->name;
-            const char *ty = py_type(a, ti, (int)k, &im);
-            imp(a, &im, "typing", "Optional");
-            if (pname != query)
-                list_add(
-                    a, &params,
-                    fmt(a, "%s: Optional[%s] = Query(None, alias=%s)", pname, ty, lit(a, query)));
-            else
-                list_add(a, &params, fmt(a, "%s: Optional[%s] = None", pname, ty));
-            cJSON *f = jpush(a, filters);
-            jstr(a, f, "name", c->name);
-            jstr(a, f, "param", pname);
-            jstr(a, f, "query", query);
-            jstr(a, f, "type", ty);
-            jstr(a, f, "code",
-                 fmt(a, "%s\n%s", wrap(a, 4, fmt(a, "if %s is not None:", pname)),
-                     wrap(a, 8, fmt(a, "conditions.append(%s.%s == %s)", cls, c->name, pname))));
-        }
-        if (c->fk_target) {
-            int tci;
-            int tti = fk_target(a, c, &tci);
-            if (tti >= 0) {
-                const bb_table *tt = &a->s->tables[tti];
-                if (tti != ti)
-                    imp(a, &im, fmt(a, "app.models.%s", tt->table_name), tt->class_name);
-                imp(a, &im, "app.api.crud", "check_reference");
-                jpush_code(a, refs,
-                           wrap(a, 4,
-                                fmt(a, "check_reference(db, %s, data.get(%s), %s, %s.%s)",
-                                    lit(a, c->name), lit(a, c->name), tt->class_name,
-                                    tt->class_name, tt->columns[tci].name)));
-                n_refs++;
-            }
-        }
+/* Column c in the sort whitelist: sortable types, the key, and what a
+ * model advised; of the mixins' columns only the timestamps. */
+static void route_sort_field(route_plan *r, const bb_column *c, bb_col_type bt)
+{
+    arch *a = r->a;
+    bool advised = advice(a, "sortable", r->t->table_name, c->name) ||
+                   !strcmp(r->sort_default + (*r->sort_default == '-'), c->name);
+    if ((sortable(bt) || c->primary_key ||
+         (advised && bt != BB_TYPE_JSON && bt != BB_TYPE_LARGEBINARY)) &&
+        (!c->from_mixin || !strcmp(c->name, "created_at") || !strcmp(c->name, "updated_at"))) {
+        list_add(a, &r->sorts, fmt(a, "%s: %s.%s", lit(a, c->name), r->cls, c->name));
+        jpush_str(a, r->sort_names, c->name);
     }
-    list_add(a, &params, "db: Session = Depends(get_db)");
+}
 
-    n_mm = m2m_of(a, ti, mm, MAX_M2M, &im);
+/* Column k as a list filter when it is indexed, unique, an enum, a boolean
+ * or a reference. The columns of a composite key filter too (rows of one
+ * parent). */
+static void route_filter(route_plan *r, size_t k, bb_col_type bt)
+{
+    arch *a = r->a;
+    const bb_column *c = &r->t->columns[k];
+    if (c->from_mixin || (c->primary_key && r->inf->n_keys <= 1) || !filterable(bt) ||
+        !(c->index || c->unique || bt == BB_TYPE_ENUM || bt == BB_TYPE_BOOLEAN || c->fk_target ||
+          c->primary_key))
+        return;
+    bool is_q = r->search.n && !strcmp(c->name, "q");
+    const char *pname = reserved_param(c->name) || is_q ? fmt(a, "%s_filter", c->name) : c->name;
+    const char *query = control_param(c->name) || is_q ? pname : c->name;
+    const char *ty = py_type(a, r->ti, (int)k, &r->im);
+    imp(a, &r->im, "typing", "Optional");
+    if (pname != query)
+        list_add(a, &r->params,
+                 fmt(a, "%s: Optional[%s] = Query(None, alias=%s)", pname, ty, lit(a, query)));
+    else
+        list_add(a, &r->params, fmt(a, "%s: Optional[%s] = None", pname, ty));
+    cJSON *f = jpush(a, r->filters);
+    jstr(a, f, "name", c->name);
+    jstr(a, f, "param", pname);
+    jstr(a, f, "query", query);
+    jstr(a, f, "type", ty);
+    jstr(a, f, "code",
+         fmt(a, "%s\n%s", wrap(a, 4, fmt(a, "if %s is not None:", pname)),
+             wrap(a, 8, fmt(a, "conditions.append(%s.%s == %s)", r->cls, c->name, pname))));
+}
+
+/* A foreign key's check before a write: a missing parent is a 422 that
+ * names the field, not a database error. */
+static void route_reference(route_plan *r, const bb_column *c)
+{
+    arch *a = r->a;
+    int tci;
+    int tti = fk_target(a, c, &tci);
+    if (tti < 0)
+        return;
+    const bb_table *tt = &a->s->tables[tti];
+    if (tti != r->ti)
+        imp(a, &r->im, fmt(a, "app.models.%s", tt->table_name), tt->class_name);
+    imp(a, &r->im, "app.api.crud", "check_reference");
+    jpush_code(a, r->refs,
+               wrap(a, 4,
+                    fmt(a, "check_reference(db, %s, data.get(%s), %s, %s.%s)", lit(a, c->name),
+                        lit(a, c->name), tt->class_name, tt->class_name, tt->columns[tci].name)));
+    r->n_refs++;
+}
+
+/* The many-to-many links a create or an update sets from `<rel>_ids`. */
+static size_t route_links(route_plan *r, cJSON *links)
+{
+    arch *a = r->a;
+    m2m_info mm[MAX_M2M];
+    size_t n_mm = m2m_of(a, r->ti, mm, MAX_M2M, &r->im);
     for (size_t i = 0; i < n_mm; i++) {
-        if (mm[i].target != ti)
-            imp(a, &im, fmt(a, "app.models.%s", mm[i].target_module), mm[i].target_class);
-        imp(a, &im, "app.api.crud", "fetch_related");
+        if (mm[i].target != r->ti)
+            imp(a, &r->im, fmt(a, "app.models.%s", mm[i].target_module), mm[i].target_class);
+        imp(a, &r->im, "app.api.crud", "fetch_related");
         jpush_code(a, links,
                    fmt(a, "%s\n%s",
                        wrap(a, 4, fmt(a, "if data.get(%s) is not None:", lit(a, mm[i].ids))),
@@ -2037,41 +2067,47 @@ static void plan_routes(arch *a, int ti, cJSON *m)
                                 mm[i].attr, lit(a, mm[i].ids), lit(a, mm[i].ids),
                                 mm[i].target_class, mm[i].target_class, mm[i].target_pk))));
     }
-    jbool(a, m, "has_references", n_refs > 0);
-    jbool(a, m, "has_links", n_mm > 0);
-    jstr(a, m, "snake", sn);
-    jstr(a, m, "pk", t->columns[inf->keys[0]].name);
-    jstr(a, m, "pk_type", pk_type);
-    jbool(a, m, "composite_key", inf->n_keys > 1);
-    jstr(a, m, "key_path", key.path);
+    return n_mm;
+}
 
-    jbool(a, m, "has_search", search.n > 0);
-    if (search.n == 1)
-        jstr(a, m, "search_line", wrap(a, 0, fmt(a, "SEARCH_FIELDS = (%s,)", search.v[0])));
-    else if (search.n)
-        jstr(a, m, "search_line", call(a, 0, "SEARCH_FIELDS = ", &search, ""));
-    if (cols.n == 1)
-        jstr(a, m, "columns_line", wrap(a, 0, fmt(a, "COLUMNS = (%s,)", cols.v[0])));
+/* The module's constant lines: search fields, columns, sort whitelist. */
+static void route_constants(route_plan *r, cJSON *m)
+{
+    arch *a = r->a;
+    jbool(a, m, "has_search", r->search.n > 0);
+    if (r->search.n == 1)
+        jstr(a, m, "search_line", wrap(a, 0, fmt(a, "SEARCH_FIELDS = (%s,)", r->search.v[0])));
+    else if (r->search.n)
+        jstr(a, m, "search_line", call(a, 0, "SEARCH_FIELDS = ", &r->search, ""));
+    if (r->cols.n == 1)
+        jstr(a, m, "columns_line", wrap(a, 0, fmt(a, "COLUMNS = (%s,)", r->cols.v[0])));
     else
-        jstr(a, m, "columns_line", call(a, 0, "COLUMNS = ", &cols, ""));
+        jstr(a, m, "columns_line", call(a, 0, "COLUMNS = ", &r->cols, ""));
     /* A dict with more than one entry that does not fit is exploded. */
-    jstr(a, m, "sort_fields_line", wrap(a, 0, fmt(a, "SORT_FIELDS = {%s}", join(a, &sorts, ", "))));
-    /* Lines that hold the class or table name, wrapped for long names. */
+    jstr(a, m, "sort_fields_line",
+         wrap(a, 0, fmt(a, "SORT_FIELDS = {%s}", join(a, &r->sorts, ", "))));
+}
+
+/* The decorators and the statements that hold the class or table name,
+ * wrapped for long names. */
+static void route_code_lines(route_plan *r, cJSON *m)
+{
+    arch *a = r->a;
+    const char *cls = r->cls, *path = r->key.path, *expr = r->key.expr;
     jstr(a, m, "router_line",
          wrap(a, 0,
-              fmt(a, "router = APIRouter(prefix=\"%s\", tags=[\"%s\"])", inf->route,
-                  t->table_name)));
+              fmt(a, "router = APIRouter(prefix=\"%s\", tags=[\"%s\"])", r->inf->route,
+                  r->t->table_name)));
     jstr(a, m, "dec_list", wrap(a, 0, fmt(a, "@router.get(\"\", response_model=%sPage)", cls)));
     jstr(a, m, "dec_create",
          wrap(a, 0, fmt(a, "@router.post(\"\", response_model=%sRead, status_code=201)", cls)));
     jstr(a, m, "dec_read",
-         wrap(a, 0, fmt(a, "@router.get(\"%s\", response_model=%sRead)", key.path, cls)));
+         wrap(a, 0, fmt(a, "@router.get(\"%s\", response_model=%sRead)", path, cls)));
     jstr(a, m, "dec_update",
-         wrap(a, 0, fmt(a, "@router.patch(\"%s\", response_model=%sRead)", key.path, cls)));
-    jstr(a, m, "dec_delete",
-         wrap(a, 0, fmt(a, "@router.delete(\"%s\", status_code=204)", key.path)));
+         wrap(a, 0, fmt(a, "@router.patch(\"%s\", response_model=%sRead)", path, cls)));
+    jstr(a, m, "dec_delete", wrap(a, 0, fmt(a, "@router.delete(\"%s\", status_code=204)", path)));
     jstr(a, m, "dec_restore",
-         wrap(a, 0, fmt(a, "@router.post(\"%s/restore\", response_model=%sRead)", key.path, cls)));
+         wrap(a, 0, fmt(a, "@router.post(\"%s/restore\", response_model=%sRead)", path, cls)));
     jstr(a, m, "soft_condition",
          wrap(a, 8, fmt(a, "conditions.append(%s.is_deleted.is_(False))", cls)));
     jstr(a, m, "page_return",
@@ -2079,13 +2115,21 @@ static void plan_routes(arch *a, int ti, cJSON *m)
     jstr(a, m, "new_item", wrap(a, 4, fmt(a, "item = %s(**columns_of(data, COLUMNS))", cls)));
     jstr(a, m, "read_return",
          wrap(a, 4,
-              t->use_soft_delete
-                  ? fmt(a, "return get_or_404(db, %s, %s, include_deleted)", cls, key.expr)
-                  : fmt(a, "return get_or_404(db, %s, %s)", cls, key.expr)));
+              r->t->use_soft_delete
+                  ? fmt(a, "return get_or_404(db, %s, %s, include_deleted)", cls, expr)
+                  : fmt(a, "return get_or_404(db, %s, %s)", cls, expr)));
     jstr(a, m, "get_live",
-         wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s, include_deleted=False)", cls, key.expr)));
-    jstr(a, m, "get_any", wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s)", cls, key.expr)));
-    jstr(a, m, "sig_list", call(a, 0, fmt(a, "def list_%s", t->table_name), &params, " -> dict:"));
+         wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s, include_deleted=False)", cls, expr)));
+    jstr(a, m, "get_any", wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s)", cls, expr)));
+}
+
+/* The signatures of the route functions. */
+static void route_signatures(route_plan *r, cJSON *m)
+{
+    arch *a = r->a;
+    const char *cls = r->cls, *sn = r->inf->snake, *params = r->key.params;
+    jstr(a, m, "sig_list",
+         call(a, 0, fmt(a, "def list_%s", r->t->table_name), &r->params, " -> dict:"));
     jstr(a, m, "sig_create",
          wrap(a, 0,
               fmt(a,
@@ -2094,36 +2138,74 @@ static void plan_routes(arch *a, int ti, cJSON *m)
                   sn, cls, cls)));
     jstr(a, m, "sig_read",
          wrap(a, 0,
-              t->use_soft_delete ? fmt(a,
-                                       "def read_%s(%s, include_deleted: bool = False, db: "
-                                       "Session = Depends(get_db)) -> %s:",
-                                       sn, key.params, cls)
-                                 : fmt(a, "def read_%s(%s, db: Session = Depends(get_db)) -> %s:",
-                                       sn, key.params, cls)));
+              r->t->use_soft_delete
+                  ? fmt(a,
+                        "def read_%s(%s, include_deleted: bool = False, db: "
+                        "Session = Depends(get_db)) -> %s:",
+                        sn, params, cls)
+                  : fmt(a, "def read_%s(%s, db: Session = Depends(get_db)) -> %s:", sn, params,
+                        cls)));
     jstr(a, m, "sig_update",
          wrap(a, 0,
               fmt(a,
                   "def update_%s(%s, payload: %sUpdate, db: Session = "
                   "Depends(get_db)) -> %s:",
-                  sn, key.params, cls, cls)));
+                  sn, params, cls, cls)));
     jstr(a, m, "sig_delete",
          wrap(a, 0,
               fmt(a,
                   "def delete_%s(%s, db: Session = Depends(get_db)) -> "
                   "Response:",
-                  sn, key.params)));
+                  sn, params)));
     jstr(a, m, "sig_restore",
          wrap(a, 0,
-              fmt(a, "def restore_%s(%s, db: Session = Depends(get_db)) -> %s:", sn, key.params,
-                  cls)));
+              fmt(a, "def restore_%s(%s, db: Session = Depends(get_db)) -> %s:", sn, params, cls)));
     jstr(
         a, m, "link_sig",
         wrap(a, 0, fmt(a, "def _link(db: Session, item: %s, data: Dict[str, Any]) -> None:", cls)));
-    if (n_mm || n_refs)
-        imp(a, &im, "typing", "Dict");
+}
+
+static void plan_routes(arch *a, int ti, cJSON *m)
+{
+    route_plan r = {.a = a, .ti = ti, .t = &a->s->tables[ti], .inf = &a->t[ti]};
+    const bb_table *t = r.t;
+    r.cls = t->class_name;
+    r.filters = jarr(a, m, "filters");
+    r.refs = jarr(a, m, "references");
+    cJSON *links = jarr(a, m, "links");
+    r.sort_names = jarr(a, m, "sort_fields");
+    const char *pk_type = py_type(a, ti, r.inf->keys[0], &r.im);
+    r.key = key_of(a, ti, &r.im);
+
+    route_base_imports(&r);
+    route_list_params(&r);
+    for (size_t k = 0; k < t->n_columns; k++) {
+        const bb_column *c = &t->columns[k];
+        bb_col_type bt = type_of(a, c);
+        list_add(a, &r.cols, lit(a, c->name));
+        route_sort_field(&r, c, bt);
+        route_filter(&r, k, bt);
+        if (c->fk_target)
+            route_reference(&r, c);
+    }
+    list_add(a, &r.params, "db: Session = Depends(get_db)");
+    size_t n_mm = route_links(&r, links);
+
+    jbool(a, m, "has_references", r.n_refs > 0);
+    jbool(a, m, "has_links", n_mm > 0);
+    jstr(a, m, "snake", r.inf->snake);
+    jstr(a, m, "pk", t->columns[r.inf->keys[0]].name);
+    jstr(a, m, "pk_type", pk_type);
+    jbool(a, m, "composite_key", r.inf->n_keys > 1);
+    jstr(a, m, "key_path", r.key.path);
+    route_constants(&r, m);
+    route_code_lines(&r, m);
+    route_signatures(&r, m);
+    if (n_mm || r.n_refs)
+        imp(a, &r.im, "typing", "Dict");
     if (pk_type && !strcmp(pk_type, "UUID"))
-        imp(a, &im, "uuid", "UUID");
-    jstr(a, m, "route_imports", render_imports(a, &im));
+        imp(a, &r.im, "uuid", "UUID");
+    jstr(a, m, "route_imports", render_imports(a, &r.im));
 }
 
 /* ---- tests -------------------------------------------------------------------- */

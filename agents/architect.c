@@ -2355,20 +2355,18 @@ static const char *check_loop(arch *a, const list *keys, const char *body)
     return fmt(a, "%s\n%s", wrap(a, 4, fmt(a, "for key in %s:", tuple)), wrap(a, 8, body));
 }
 
-static void plan_tests(arch *a, int ti, cJSON *m)
+/* The columns one table's generated tests use: -1 where there is none. */
+typedef struct test_columns {
+    int unique_col, fk_col, filter_col, update_col, required_col;
+    list exact, decimal; /* the fields compared as sent, and as decimals */
+} test_columns;
+
+/* Picks the test columns: the first of each kind, except that a unique
+ * filter (which finds exactly one row) wins over any other filter. */
+static test_columns pick_test_columns(arch *a, int ti)
 {
     const bb_table *t = &a->s->tables[ti];
-    const tinfo *inf = &a->t[ti];
-    imports im = {0};
-    cJSON *m2m = jarr(a, m, "test_links");
-    m2m_info mm[MAX_M2M];
-    size_t n_mm;
-    int unique_col = -1, fk_col = -1, filter_col = -1, update_col = -1, required_col = -1;
-    const char *sn = inf->snake;
-    list exact = {0}, decimal = {0};
-
-    imp(a, &im, "tests.factories", fmt(a, "%s_body", sn));
-    imp(a, &im, "tests.factories", fmt(a, "create_%s", sn));
+    test_columns tc = {-1, -1, -1, -1, -1, {0}, {0}};
     for (size_t k = 0; k < t->n_columns; k++) {
         const bb_column *c = &t->columns[k];
         bb_col_type bt = type_of(a, c);
@@ -2377,57 +2375,151 @@ static void plan_tests(arch *a, int ti, cJSON *m)
         if (!c->fk_target || factory_fills(a, ti, (int)k)) {
             /* What round-trips exactly is compared as sent. */
             if (bt == BB_TYPE_NUMERIC)
-                list_add(a, &decimal, lit(a, c->name));
+                list_add(a, &tc.decimal, lit(a, c->name));
             else if (bt != BB_TYPE_DATETIME && bt != BB_TYPE_INTERVAL &&
                      bt != BB_TYPE_LARGEBINARY && bt != BB_TYPE_FLOAT)
-                list_add(a, &exact, lit(a, c->name));
+                list_add(a, &tc.exact, lit(a, c->name));
         }
-        if (c->unique && !c->primary_key && unique_col < 0 &&
+        if (c->unique && !c->primary_key && tc.unique_col < 0 &&
             (!c->fk_target || factory_fills(a, ti, (int)k)))
-            unique_col = (int)k;
-        if (c->fk_target && fk_col < 0) {
+            tc.unique_col = (int)k;
+        if (c->fk_target && tc.fk_col < 0) {
             int tci, tti = fk_target(a, c, &tci);
             if (tti >= 0 && a->t[tti].routes)
-                fk_col = (int)k;
+                tc.fk_col = (int)k;
         }
-        if (!c->primary_key && !c->fk_target && filterable(bt) && filter_col < 0 &&
+        if (!c->primary_key && !c->fk_target && filterable(bt) && tc.filter_col < 0 &&
             (c->index || c->unique || bt == BB_TYPE_ENUM || bt == BB_TYPE_BOOLEAN))
-            filter_col = (int)k;
-        if (!c->primary_key && !c->fk_target && !c->unique && update_col < 0 &&
+            tc.filter_col = (int)k;
+        if (!c->primary_key && !c->fk_target && !c->unique && tc.update_col < 0 &&
             (bt == BB_TYPE_STRING || bt == BB_TYPE_TEXT))
-            update_col = (int)k;
-        if (!c->primary_key && !c->nullable && required_col < 0)
-            required_col = (int)k;
+            tc.update_col = (int)k;
+        if (!c->primary_key && !c->nullable && tc.required_col < 0)
+            tc.required_col = (int)k;
     }
-    /* A unique filter finds exactly one row. */
     for (size_t k = 0; k < t->n_columns; k++) {
         const bb_column *c = &t->columns[k];
         if (!c->from_mixin && c->unique && !c->primary_key && !c->fk_target &&
             filterable(type_of(a, c))) {
-            filter_col = (int)k;
+            tc.filter_col = (int)k;
             break;
         }
     }
-    if (decimal.n)
-        imp(a, &im, "tests.factories", "same_decimal");
-    jstr(a, m, "exact_checks", check_loop(a, &exact, "assert item[key] == body[key], key"));
-    jstr(a, m, "decimal_checks",
-         check_loop(a, &decimal, "assert same_decimal(item[key], body[key]), key"));
-    {
-        /* KEY names the key columns; a URL holds their values in order. */
-        list names = {0}, missing = {0};
-        for (size_t i = 0; i < inf->n_keys; i++) {
-            const char *k = missing_key(a, ti, inf->keys[i]);
-            size_t n = strlen(k);
-            list_add(a, &names, lit(a, t->columns[inf->keys[i]].name));
-            /* The key in a URL: without the quotes of a string literal. */
-            list_add(a, &missing, *k == '"' ? fmt(a, "%.*s", (int)(n - 2), k + 1) : k);
-        }
-        jstr(a, m, "key_line",
-             names.n == 1 ? wrap(a, 0, fmt(a, "KEY = (%s,)", names.v[0]))
-                          : call(a, 0, "KEY = ", &names, ""));
-        jstr(a, m, "missing_path", join(a, &missing, "/"));
+    return tc;
+}
+
+/* KEY names the key columns; a URL holds their values in order. */
+static void test_key_lines(arch *a, int ti, cJSON *m)
+{
+    const bb_table *t = &a->s->tables[ti];
+    const tinfo *inf = &a->t[ti];
+    list names = {0}, missing = {0};
+    for (size_t i = 0; i < inf->n_keys; i++) {
+        const char *k = missing_key(a, ti, inf->keys[i]);
+        size_t n = strlen(k);
+        list_add(a, &names, lit(a, t->columns[inf->keys[i]].name));
+        /* The key in a URL: without the quotes of a string literal. */
+        list_add(a, &missing, *k == '"' ? fmt(a, "%.*s", (int)(n - 2), k + 1) : k);
     }
+    jstr(a, m, "key_line",
+         names.n == 1 ? wrap(a, 0, fmt(a, "KEY = (%s,)", names.v[0]))
+                      : call(a, 0, "KEY = ", &names, ""));
+    jstr(a, m, "missing_path", join(a, &missing, "/"));
+}
+
+static void test_filter(arch *a, const bb_column *c, cJSON *m)
+{
+    cJSON *f = jobj(a, m, "test_filter");
+    jstr(a, f, "name", c->name);
+    jbool(a, f, "exact", c->unique);
+    jstr(a, f, "field_line",
+         wrap(a, 4,
+              fmt(a, "field, query = %s, %s", lit(a, c->name), lit(a, filter_query(a, c->name)))));
+}
+
+/* The `q` search of advised searchable columns. */
+static void test_search(arch *a, const bb_table *t, cJSON *m)
+{
+    list names = {0};
+    for (size_t k = 0; k < t->n_columns; k++) {
+        bb_col_type bt = type_of(a, &t->columns[k]);
+        if ((bt == BB_TYPE_STRING || bt == BB_TYPE_TEXT || bt == BB_TYPE_ENUM) &&
+            advice(a, "searchable", t->table_name, t->columns[k].name))
+            list_add(a, &names, lit(a, t->columns[k].name));
+    }
+    if (!names.n)
+        return;
+    cJSON *q = jobj(a, m, "test_search");
+    jstr(a, q, "field_line", wrap(a, 4, fmt(a, "field = %s", names.v[0])));
+    jstr(a, q, "search_line",
+         names.n == 1 ? wrap(a, 0, fmt(a, "SEARCH = (%s,)", names.v[0]))
+                      : call(a, 0, "SEARCH = ", &names, ""));
+}
+
+static void test_update(arch *a, const bb_column *c, imports *im, cJSON *m)
+{
+    const bb_column *st = storage(a, c);
+    cJSON *u = jobj(a, m, "test_update");
+    imp(a, im, "tests.factories", "text_value");
+    imp(a, im, "tests.factories", "next_number");
+    jstr(a, u, "field_line", wrap(a, 4, fmt(a, "field = %s", lit(a, c->name))));
+    jstr(a, u, "value_line",
+         st->length > 0 && type_of(a, c) == BB_TYPE_STRING
+             ? fmt(a, "    changes = {field: text_value(\"new\", next_number(), %d)}", st->length)
+             : "    changes = {field: text_value(\"new\", next_number())}");
+}
+
+/* A test of one column: its name and the line that names it. The unique
+ * and NOT NULL tests (NULL where the database forbids it: a 422 naming
+ * the field) need nothing else; the FK test adds a missing parent key. */
+static cJSON *test_of_column(arch *a, const char *key, const bb_column *c, cJSON *m)
+{
+    cJSON *u = jobj(a, m, key);
+    jstr(a, u, "name", c->name);
+    jstr(a, u, "field_line", wrap(a, 4, fmt(a, "field = %s", lit(a, c->name))));
+    return u;
+}
+
+/* Link and unlink tests of the many-to-many relationships. */
+static void test_links(arch *a, int ti, imports *im, cJSON *m2m)
+{
+    m2m_info mm[MAX_M2M];
+    size_t n_mm = m2m_of(a, ti, mm, MAX_M2M, im);
+    for (size_t i = 0; i < n_mm; i++) {
+        const tinfo *target = &a->t[mm[i].target];
+        if (!target->routes)
+            continue;
+        cJSON *o = jpush(a, m2m);
+        imp(a, im, "tests.factories", "created");
+        imp(a, im, "tests.factories", fmt(a, "create_%s", target->snake));
+        jstr(a, o, "ids", mm[i].ids);
+        jstr(a, o, "attr", mm[i].attr);
+        jstr(a, o, "def_line",
+             wrap(a, 0, fmt(a, "def test_link_and_unlink_%s(client):", mm[i].attr)));
+        jstr(a, o, "fields_line",
+             wrap(a, 4, fmt(a, "field, key = %s, %s", lit(a, mm[i].ids), lit(a, mm[i].target_pk))));
+        jstr(a, o, "create_target", wrap(a, 4, fmt(a, "other = create_%s(client)", target->snake)));
+        jstr(a, o, "missing", missing_key(a, mm[i].target, target->pk));
+    }
+}
+
+static void plan_tests(arch *a, int ti, cJSON *m)
+{
+    const bb_table *t = &a->s->tables[ti];
+    const tinfo *inf = &a->t[ti];
+    imports im = {0};
+    cJSON *m2m = jarr(a, m, "test_links");
+    const char *sn = inf->snake;
+
+    imp(a, &im, "tests.factories", fmt(a, "%s_body", sn));
+    imp(a, &im, "tests.factories", fmt(a, "create_%s", sn));
+    test_columns tc = pick_test_columns(a, ti);
+    if (tc.decimal.n)
+        imp(a, &im, "tests.factories", "same_decimal");
+    jstr(a, m, "exact_checks", check_loop(a, &tc.exact, "assert item[key] == body[key], key"));
+    jstr(a, m, "decimal_checks",
+         check_loop(a, &tc.decimal, "assert same_decimal(item[key], body[key]), key"));
+    test_key_lines(a, ti, m);
     imp(a, &im, "tests.factories", "key_of");
     imp(a, &im, "tests.factories", "url_of");
     jstr(a, m, "body_call", wrap(a, 4, fmt(a, "body = %s_body(client)", sn)));
@@ -2436,85 +2528,21 @@ static void plan_tests(arch *a, int ti, cJSON *m)
     jstr(a, m, "item_call", wrap(a, 4, fmt(a, "item = create_%s(client)", sn)));
     jbool(a, m, "integer_pk",
           inf->n_keys == 1 && is_integer(type_of(a, &t->columns[inf->keys[0]])));
-    if (filter_col >= 0) {
-        const bb_column *c = &t->columns[filter_col];
-        cJSON *f = jobj(a, m, "test_filter");
-        jstr(a, f, "name", c->name);
-        jbool(a, f, "exact", c->unique);
-        jstr(a, f, "field_line",
-             wrap(a, 4,
-                  fmt(a, "field, query = %s, %s", lit(a, c->name),
-                      lit(a, filter_query(a, c->name)))));
-    }
-    {
-        /* The `q` search of advised searchable columns. */
-        list names = {0};
-        for (size_t k = 0; k < t->n_columns; k++) {
-            bb_col_type bt = type_of(a, &t->columns[k]);
-            if ((bt == BB_TYPE_STRING || bt == BB_TYPE_TEXT || bt == BB_TYPE_ENUM) &&
-                advice(a, "searchable", t->table_name, t->columns[k].name))
-                list_add(a, &names, lit(a, t->columns[k].name));
-        }
-        if (names.n) {
-            cJSON *q = jobj(a, m, "test_search");
-            jstr(a, q, "field_line", wrap(a, 4, fmt(a, "field = %s", names.v[0])));
-            jstr(a, q, "search_line",
-                 names.n == 1 ? wrap(a, 0, fmt(a, "SEARCH = (%s,)", names.v[0]))
-                              : call(a, 0, "SEARCH = ", &names, ""));
-        }
-    }
-    if (update_col >= 0) {
-        const bb_column *c = &t->columns[update_col];
-        const bb_column *st = storage(a, c);
-        cJSON *u = jobj(a, m, "test_update");
-        imp(a, &im, "tests.factories", "text_value");
-        imp(a, &im, "tests.factories", "next_number");
-        jstr(a, u, "field_line", wrap(a, 4, fmt(a, "field = %s", lit(a, c->name))));
-        jstr(a, u, "value_line",
-             st->length > 0 && type_of(a, c) == BB_TYPE_STRING
-                 ? fmt(a, "    changes = {field: text_value(\"new\", next_number(), %d)}",
-                       st->length)
-                 : "    changes = {field: text_value(\"new\", next_number())}");
-    }
-    if (unique_col >= 0) {
-        const bb_column *c = &t->columns[unique_col];
-        cJSON *u = jobj(a, m, "test_unique");
-        jstr(a, u, "name", c->name);
-        jstr(a, u, "field_line", wrap(a, 4, fmt(a, "field = %s", lit(a, c->name))));
-    }
-    if (required_col >= 0) {
-        /* NULL where the database forbids it: a 422 naming the field. */
-        cJSON *u = jobj(a, m, "test_not_null");
-        jstr(a, u, "name", t->columns[required_col].name);
-        jstr(a, u, "field_line",
-             wrap(a, 4, fmt(a, "field = %s", lit(a, t->columns[required_col].name))));
-    }
-    if (fk_col >= 0) {
-        const bb_column *c = &t->columns[fk_col];
+    if (tc.filter_col >= 0)
+        test_filter(a, &t->columns[tc.filter_col], m);
+    test_search(a, t, m);
+    if (tc.update_col >= 0)
+        test_update(a, &t->columns[tc.update_col], &im, m);
+    if (tc.unique_col >= 0)
+        test_of_column(a, "test_unique", &t->columns[tc.unique_col], m);
+    if (tc.required_col >= 0)
+        test_of_column(a, "test_not_null", &t->columns[tc.required_col], m);
+    if (tc.fk_col >= 0) {
+        const bb_column *c = &t->columns[tc.fk_col];
         int tci, tti = fk_target(a, c, &tci);
-        cJSON *u = jobj(a, m, "test_fk");
-        jstr(a, u, "name", c->name);
-        jstr(a, u, "field_line", wrap(a, 4, fmt(a, "field = %s", lit(a, c->name))));
-        jstr(a, u, "missing", missing_key(a, tti, tci));
+        jstr(a, test_of_column(a, "test_fk", c, m), "missing", missing_key(a, tti, tci));
     }
-    n_mm = m2m_of(a, ti, mm, MAX_M2M, &im);
-    for (size_t i = 0; i < n_mm; i++) {
-        cJSON *o;
-        if (!a->t[mm[i].target].routes)
-            continue;
-        o = jpush(a, m2m);
-        imp(a, &im, "tests.factories", "created");
-        imp(a, &im, "tests.factories", fmt(a, "create_%s", a->t[mm[i].target].snake));
-        jstr(a, o, "ids", mm[i].ids);
-        jstr(a, o, "attr", mm[i].attr);
-        jstr(a, o, "def_line",
-             wrap(a, 0, fmt(a, "def test_link_and_unlink_%s(client):", mm[i].attr)));
-        jstr(a, o, "fields_line",
-             wrap(a, 4, fmt(a, "field, key = %s, %s", lit(a, mm[i].ids), lit(a, mm[i].target_pk))));
-        jstr(a, o, "create_target",
-             wrap(a, 4, fmt(a, "other = create_%s(client)", a->t[mm[i].target].snake)));
-        jstr(a, o, "missing", missing_key(a, mm[i].target, a->t[mm[i].target].pk));
-    }
+    test_links(a, ti, &im, m2m);
     jstr(a, m, "test_imports", render_imports(a, &im));
 }
 

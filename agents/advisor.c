@@ -838,16 +838,19 @@ static int architect_advice(bb_pipeline_state *st, bb_llm_client *c)
     if (!rc && (n_schema || cJSON_GetArraySize(accepted))) {
         /* Docstrings and indexes changed the schema, and the architect
          * applies the other decisions: plan it again, quietly (the first run
-         * reported the architect's own diagnostics). */
+         * reported the architect's own diagnostics). The schema holds the
+         * advice now, so a plan without it would not match the schema the
+         * migrations record: a failed re-plan fails the run. */
         bb_diags scratch;
         bb_diags_init(&scratch, st->diags->filename, NULL, 0);
         cJSON *plan = NULL;
-        if (bb_architect_plan_advised(o->schema, st->opts, accepted, &scratch, &plan) == BB_OK &&
-            plan) {
+        rc = bb_architect_plan_advised(o->schema, st->opts, accepted, &scratch, &plan);
+        if (!rc && plan) {
             bb_jdoc_free(o->plan);
             o->plan = plan;
         } else {
             bb_jdoc_free(plan);
+            rc = rc ? rc : BB_ENOMEM;
         }
         bb_diags_free(&scratch);
     }

@@ -26,18 +26,16 @@ set -eu
 
 : "${BACKBONE:?set BACKBONE to the backbone binary}"
 PY=/usr/bin/python3
-PG_BIN=/usr/lib/postgresql/15/bin
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/e2e/lib/postgres.sh
+. "$here/lib/postgres.sh"
 evo="$root/schemas/evolution"
 work=$(mktemp -d "${TMPDIR:-/tmp}/backbone-migrations.XXXXXX")
-pg_started=0
 checks=0
 
 cleanup() {
-    if [ "$pg_started" = 1 ]; then
-        su postgres -c "$PG_BIN/pg_ctl -D '$work/pg' -m immediate stop" >/dev/null 2>&1 || true
-    fi
+    pg_stop
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -53,17 +51,8 @@ ok() {
 }
 
 start_postgres() {
-    [ -x "$PG_BIN/initdb" ] || fail "PostgreSQL 15 not found in $PG_BIN"
-    id postgres >/dev/null 2>&1 || fail "no postgres user to run PostgreSQL as"
-    mkdir -p "$work/pg" "$work/sock"
-    chmod 755 "$work"
-    chown postgres "$work/pg" "$work/sock"
-    su postgres -c "$PG_BIN/initdb -D '$work/pg' -A trust -U postgres" >"$work/initdb.log" 2>&1 ||
-        { cat "$work/initdb.log"; fail "initdb"; }
-    su postgres -c "$PG_BIN/pg_ctl -D '$work/pg' -l '$work/pg/log' -w -o \"-k $work/sock -c listen_addresses='' -c fsync=off\" start" \
-        >/dev/null 2>&1 || { cat "$work/pg/log"; fail "pg_ctl start"; }
-    pg_started=1
-    su postgres -c "$PG_BIN/createdb -h '$work/sock' evolution" || fail "createdb"
+    pg_start "$work" || fail "cannot start PostgreSQL"
+    pg_createdb evolution || fail "createdb"
 }
 
 # rows.py URL STATE STEP [SCHEMA | --empty]: checks that every row recorded
@@ -266,8 +255,8 @@ examples() {
         base=$(basename "$schema" .json)
         proj="$work/example-$k"
         "$BACKBONE" generate -q --no-python "$schema" -o "$proj" || fail "$base: generate"
-        su postgres -c "$PG_BIN/createdb -h '$work/sock' example_$k" || fail "createdb"
-        for url in "sqlite:///$work/example-$k.db" "postgresql://postgres@/example_$k?host=$work/sock"; do
+        pg_createdb "example_$k" || fail "createdb"
+        for url in "sqlite:///$work/example-$k.db" "postgresql://postgres@/example_$k?host=$PG_SOCK"; do
             name="$base (${url%%:*})"
             alembic upgrade head
             (cd "$proj" && "$PY" "$work/agree.py" "$url") || fail "$name: models and migrations differ"
@@ -280,7 +269,7 @@ examples() {
 
 start_postgres
 chain sqlite "sqlite:///$work/sqlite.db"
-chain postgresql "postgresql://postgres@/evolution?host=$work/sock"
+chain postgresql "postgresql://postgres@/evolution?host=$PG_SOCK"
 examples
 
 # The plain shell pipeline of docs/ci.md, as written there, on a project

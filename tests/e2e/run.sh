@@ -15,52 +15,27 @@ set -u
 
 : "${BACKBONE:?set BACKBONE to the backbone binary}"
 PY=/usr/bin/python3
-PG_BIN=/usr/lib/postgresql/15/bin
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/e2e/lib/postgres.sh
+. "$here/lib/postgres.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/backbone-e2e.XXXXXX")
-pg_data="$work/pg"
-pg_sock="$work/sock"
-pg_started=0
 passed=0
 failed=0
 failures=""
 
 cleanup() {
-    if [ "$pg_started" = 1 ]; then
-        su postgres -c "$PG_BIN/pg_ctl -D '$pg_data' -m immediate stop" >/dev/null 2>&1 || true
-    fi
+    pg_stop
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-
-# as_postgres CMD: runs CMD as the postgres user (we may already be it).
-as_postgres() {
-    if [ "$(id -un)" = postgres ]; then
-        sh -c "$1"
-    else
-        su postgres -c "$1"
-    fi
-}
 
 start_postgres() {
     if [ "${E2E_NO_PG:-0}" = 1 ]; then
         echo "e2e: PostgreSQL skipped (E2E_NO_PG=1)"
         return 1
     fi
-    if [ ! -x "$PG_BIN/initdb" ] || ! id postgres >/dev/null 2>&1; then
-        echo "e2e: PostgreSQL 15 not found in $PG_BIN: its runs count as failures"
-        return 1
-    fi
-    mkdir -p "$pg_data" "$pg_sock"
-    chmod 755 "$work"
-    chown postgres "$pg_data" "$pg_sock"
-    as_postgres "$PG_BIN/initdb -D '$pg_data' -A trust -U postgres" >"$work/initdb.log" 2>&1 ||
-        { cat "$work/initdb.log"; return 1; }
-    as_postgres "$PG_BIN/pg_ctl -D '$pg_data' -l '$pg_data/log' -w -o \"-k $pg_sock -c listen_addresses='' -c fsync=off\" start" \
-        >/dev/null 2>&1 || { cat "$pg_data/log"; return 1; }
-    pg_started=1
-    return 0
+    pg_start "$work" || { echo "e2e: no PostgreSQL: its runs count as failures"; return 1; }
 }
 
 # The interpreter with Pydantic 2 (the first python3 on PATH that is not
@@ -100,8 +75,8 @@ run_pytest() {
 
 run_pytest_pg() {
     db=$2
-    as_postgres "$PG_BIN/createdb -h '$pg_sock' '$db'" || return 1
-    TEST_DATABASE_URL="postgresql://postgres@/$db?host=$pg_sock" run_pytest "$1"
+    pg_createdb "$db" || return 1
+    TEST_DATABASE_URL="postgresql://postgres@/$db?host=$PG_SOCK" run_pytest "$1"
 }
 
 import_schemas() {

@@ -496,32 +496,32 @@ static int put_indent(bb_buf *out, int indent, const char *s, size_t n)
     return rc ? rc : bb_buf_append(out, s, n);
 }
 
-/* The index of the next comma at depth 0 in s[i..b), or b. */
-static size_t next_top_comma(const char *s, size_t i, size_t b)
+/* The index of the next byte of class cls (CH_COMMA, CH_EQUALS) outside
+ * strings and brackets in s[i..b), or b. */
+static size_t next_top(const char *s, size_t i, size_t b, int cls)
 {
     size_t depth = 0;
     while ((i = next_special(s, i, b)) < b) {
-        switch (char_class[(unsigned char)s[i]]) {
-        case CH_QUOTE:
+        int c = char_class[(unsigned char)s[i]];
+        if (c == CH_QUOTE) {
             i = skip_string(s, b, i);
             continue;
-        case CH_OPEN:
-            depth++;
-            break;
-        case CH_CLOSE:
-            if (depth > 0)
-                depth--;
-            break;
-        case CH_COMMA:
-            if (depth == 0)
-                return i;
-            break;
-        default:
-            break;
         }
+        if (c == CH_OPEN)
+            depth++;
+        else if (c == CH_CLOSE && depth > 0)
+            depth--;
+        else if (c == cls && depth == 0)
+            return i;
         i++;
     }
     return b;
+}
+
+/* The index of the next comma at depth 0 in s[i..b), or b. */
+static size_t next_top_comma(const char *s, size_t i, size_t b)
+{
+    return next_top(s, i, b, CH_COMMA);
 }
 
 /* Emits the items of s[a..b) (split at depth-0 commas) one per line. */
@@ -597,29 +597,10 @@ static bool find_first_split(const char *s, size_t n, size_t *open, size_t *clos
  * s[0..n), or 0 when the line is not one. */
 static size_t assignment_rhs(const char *s, size_t n)
 {
-    size_t i = 0, depth = 0;
-    /* Scans for the '=' of ` = `, which sits at i + 1 of the space at i. */
-    while ((i = next_special(s, i, n)) + 1 < n) {
-        switch (char_class[(unsigned char)s[i]]) {
-        case CH_QUOTE:
-            i = skip_string(s, n, i);
-            continue;
-        case CH_OPEN:
-            depth++;
-            break;
-        case CH_CLOSE:
-            if (depth > 0)
-                depth--;
-            break;
-        case CH_EQUALS:
-            if (depth == 0 && i > 0 && s[i - 1] == ' ' && s[i + 1] == ' ')
-                return i + 2;
-            break;
-        default:
-            break;
-        }
-        i++;
-    }
+    /* The '=' of ` = ` has a space on either side. */
+    for (size_t i = 0; (i = next_top(s, i, n, CH_EQUALS)) + 1 < n; i++)
+        if (i > 0 && s[i - 1] == ' ' && s[i + 1] == ' ')
+            return i + 2;
     return 0;
 }
 

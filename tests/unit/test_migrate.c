@@ -1,5 +1,5 @@
 /* test_migrate.c - Alembic revisions from schema changes (migrate.h). */
-#include "testutil.h"
+#include "validate_testutil.h"
 
 #include "manifest.h"
 #include "migrate.h"
@@ -27,17 +27,9 @@
 /* The normalized schema of a valid input; fails the test otherwise. */
 static cJSON *norm_of(const char *text, bb_schema **keep)
 {
-    bb_diags d;
-    bb_diags_init(&d, "t.json", text, strlen(text));
-    bb_schema *s = NULL;
-    bb_limits lim = bb_limits_default();
-    int rc = bb_frontend("t.json", text, strlen(text), &lim, &d, &s);
-    if (rc != BB_OK)
-        (void)bb_diags_print(&d, stderr, false);
-    assert_int_equal(rc, BB_OK);
+    bb_schema *s = vt_schema_of(text);
     cJSON *n = NULL;
     assert_int_equal(bb_normalize(s, &n), BB_OK);
-    bb_diags_free(&d);
     if (keep)
         *keep = s;
     else

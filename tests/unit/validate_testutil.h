@@ -1,6 +1,7 @@
 /*
  * validate_testutil.h - helpers of the front-end tests (test_validate,
- * test_ident, test_patterns, test_relations, test_compat): run the loader
+ * test_ident, test_patterns, test_relations, test_compat; test_normalize
+ * and test_migrate for vt_schema_of): run the loader
  * and the validator on JSON text and find the diagnostics they report.
  *
  * Schemas in tests are written with single quotes, which vt_run() turns
@@ -183,6 +184,22 @@ static inline const bb_relationship *vt_rel(const bb_schema *s, const char *from
     print_error("%s has no relationship \"%s\"\n", from, attr);
     fail();
     return NULL;
+}
+
+/* The schema of valid JSON text (double quotes as written); a failing
+ * front end prints its diagnostics and fails the test. */
+static inline bb_schema *vt_schema_of(const char *text)
+{
+    bb_diags d;
+    bb_diags_init(&d, "t.json", text, strlen(text));
+    bb_schema *s = NULL;
+    bb_limits lim = bb_limits_default();
+    int rc = bb_frontend("t.json", text, strlen(text), &lim, &d, &s);
+    if (rc != BB_OK)
+        (void)bb_diags_print(&d, stderr, false);
+    assert_int_equal(rc, BB_OK);
+    bb_diags_free(&d);
+    return s;
 }
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * validate_testutil.h - helpers of the front-end tests (test_validate,
- * test_ident, test_patterns, test_relations, test_compat; test_normalize
- * and test_migrate for vt_schema_of): run the loader
- * and the validator on JSON text and find the diagnostics they report.
+ * test_ident, test_patterns, test_relations, test_compat; vt_schema_of also
+ * for test_normalize and test_migrate): run the loader and the validator on
+ * JSON text and find the diagnostics they report.
  *
  * Schemas in tests are written with single quotes, which vt_run() turns
  * into double quotes, so C strings stay readable; write \u0027 for a real

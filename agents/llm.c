@@ -396,8 +396,8 @@ int bb_llm__add_header(struct curl_slist **list, const char *name, const char *v
     return BB_OK;
 }
 
-void bb_llm__error_fields(const char *body, size_t len, char type[64], char code[64], char *msg,
-                          size_t cap)
+static void error_fields(const char *body, size_t len, char type[64], char code[64], char *msg,
+                         size_t cap)
 {
     type[0] = code[0] = '\0';
     if (cap)
@@ -416,7 +416,7 @@ void bb_llm__error_fields(const char *body, size_t len, char type[64], char code
     cJSON_Delete(j);
 }
 
-bb_llm_error_kind bb_llm__status_kind(long status)
+static bb_llm_error_kind status_kind(long status)
 {
     switch (status) {
     case 0:
@@ -436,6 +436,17 @@ bb_llm_error_kind bb_llm__status_kind(long status)
     default:
         return BB_LLM_ERR_REQUEST;
     }
+}
+
+bb_llm_error_kind bb_llm__classify(long status, const char *body, size_t len, char *msg, size_t cap,
+                                   bb_llm_quota_fn is_quota)
+{
+    char type[64], code[64];
+    error_fields(body, len, type, code, msg, cap);
+    bb_llm_error_kind k = status_kind(status);
+    if (k == BB_LLM_ERR_NETWORK || k == BB_LLM_ERR_AUTH)
+        return k;
+    return is_quota(type, code, cap ? msg : "") ? BB_LLM_ERR_QUOTA : k;
 }
 
 bool bb_llm__add_turns(cJSON *arr, const bb_llm_request *req)

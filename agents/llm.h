@@ -224,13 +224,18 @@ void bb_llm_redact(char *dst, size_t cap, const char *src, const char *secret);
 
 /* Provider helpers shared by llm_openai.c and llm_anthropic.c. */
 int bb_llm__add_header(struct curl_slist **list, const char *name, const char *value) BB_WUR;
-/* Reads {"error": {"type", "code", "message"}} from an error body (both
- * APIs share that shape); absent fields come back as "". */
-void bb_llm__error_fields(const char *body, size_t len, char type[64], char code[64], char *msg,
-                          size_t cap);
-/* The kind of an HTTP error status both APIs share: transient (408, 409,
- * 429, 5xx, 529: retried), auth (401, 403) or a refused request. */
-bb_llm_error_kind bb_llm__status_kind(long status);
+/* Whether an error body's {"error": {"type", "code", "message"}} (both
+ * APIs share that shape; absent fields are "") says a quota is spent. */
+typedef bool (*bb_llm_quota_fn)(const char *type, const char *code, const char *msg);
+/*
+ * The kind of an error answer, as both APIs share it: by its HTTP status
+ * transient (408, 409, 429, 5xx, 529: retried), auth (401, 403) or a
+ * refused request; except that a spent quota (is_quota) is
+ * BB_LLM_ERR_QUOTA, since it does not pass by waiting as a rate limit
+ * does. msg (cap bytes) receives the body's message.
+ */
+bb_llm_error_kind bb_llm__classify(long status, const char *body, size_t len, char *msg, size_t cap,
+                                   bb_llm_quota_fn is_quota);
 /* A non-negative token count from a usage object, 0 when absent. */
 long bb_llm__usage(const cJSON *usage, const char *name);
 /* Appends {"role", "content"} for each turn of req to arr; false when out of memory. */

@@ -140,19 +140,18 @@ static int anthropic_parse_reply(const bb_llm_config *cfg, const char *body, siz
     return rc;
 }
 
+/* A spend limit or an empty credit balance. */
+static bool anthropic_quota(const char *type, const char *code, const char *msg)
+{
+    (void)code;
+    return strcmp(type, "billing_error") == 0 || bb_llm__contains_ci(msg, "spend limit") ||
+           bb_llm__contains_ci(msg, "credit balance");
+}
+
 static bb_llm_error_kind anthropic_classify(long status, const char *body, size_t len, char *msg,
                                             size_t cap)
 {
-    char type[64], code[64];
-    bb_llm__error_fields(body, len, type, code, msg, cap);
-    bb_llm_error_kind k = bb_llm__status_kind(status);
-    if (k == BB_LLM_ERR_NETWORK || k == BB_LLM_ERR_AUTH)
-        return k;
-    /* A spend limit or an empty credit balance does not pass by waiting. */
-    if (strcmp(type, "billing_error") == 0 || bb_llm__contains_ci(msg, "spend limit") ||
-        bb_llm__contains_ci(msg, "credit balance"))
-        return BB_LLM_ERR_QUOTA;
-    return k;
+    return bb_llm__classify(status, body, len, msg, cap, anthropic_quota);
 }
 
 const bb_llm_provider bb_llm_anthropic = {

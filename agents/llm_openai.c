@@ -111,18 +111,16 @@ static int openai_parse_reply(const bb_llm_config *cfg, const char *body, size_t
     return rc;
 }
 
+static bool openai_quota(const char *type, const char *code, const char *msg)
+{
+    (void)msg;
+    return strcmp(code, "insufficient_quota") == 0 || strcmp(type, "insufficient_quota") == 0;
+}
+
 static bb_llm_error_kind openai_classify(long status, const char *body, size_t len, char *msg,
                                          size_t cap)
 {
-    char type[64], code[64];
-    bb_llm__error_fields(body, len, type, code, msg, cap);
-    bb_llm_error_kind k = bb_llm__status_kind(status);
-    if (k == BB_LLM_ERR_NETWORK || k == BB_LLM_ERR_AUTH)
-        return k;
-    /* An exhausted quota does not pass by waiting (a rate limit does). */
-    if (strcmp(code, "insufficient_quota") == 0 || strcmp(type, "insufficient_quota") == 0)
-        return BB_LLM_ERR_QUOTA;
-    return k;
+    return bb_llm__classify(status, body, len, msg, cap, openai_quota);
 }
 
 const bb_llm_provider bb_llm_openai = {

@@ -2071,17 +2071,28 @@ static void count_outcome(bb_req *r, bb_metric_id id, const char *outcome)
     bb_metrics_add(r->srv->metrics, id, l, 1);
 }
 
+/* The request body, split into its schema and options. false when the
+ * options are not understood: the 400 is sent and counted as malformed
+ * under metric. */
+static bool read_request(bb_req *r, bb_metric_id metric, const char **body, size_t *len,
+                         body_parts *p, request_options *o)
+{
+    *body = bb_req_body(r, len);
+    split_body(*body, *len, p);
+    if (read_options(r, *body, p, o))
+        return true;
+    count_outcome(r, metric, "malformed");
+    return false;
+}
+
 static void route_validate(bb_req *r)
 {
+    const char *body;
     size_t len;
-    const char *body = bb_req_body(r, &len);
     body_parts p;
-    split_body(body, len, &p);
     request_options opts;
-    if (!read_options(r, body, &p, &opts)) {
-        count_outcome(r, BB_M_VALIDATIONS, "malformed");
+    if (!read_request(r, BB_M_VALIDATIONS, &body, &len, &p, &opts))
         return;
-    }
     bb_limits limits = bb_limits_default();
     limits.max_input_bytes = r->srv->cfg.max_body;
     bb_diags d;
@@ -2305,15 +2316,12 @@ static void reply_project(bb_req *r, const bb_output *out, bb_diags *d)
 
 static void route_generate(bb_req *r)
 {
+    const char *body;
     size_t len;
-    const char *body = bb_req_body(r, &len);
     body_parts p;
-    split_body(body, len, &p);
     request_options ro;
-    if (!read_options(r, body, &p, &ro)) {
-        count_outcome(r, BB_M_GENERATIONS, "malformed");
+    if (!read_request(r, BB_M_GENERATIONS, &body, &len, &p, &ro))
         return;
-    }
     bb_pipeline_opts opts;
     bb_pipeline_opts_default(&opts);
     opts.limits.max_input_bytes = r->srv->cfg.max_body;

@@ -681,10 +681,12 @@ static bb_col_type type_of(arch *a, const bb_column *c)
     return t == BB_TYPE_FOREIGNKEY || t == BB_TYPE_UNKNOWN ? BB_TYPE_INTEGER : t;
 }
 
-/* The table index and column index an FK column references, or -1. */
+/* The table index and column index an FK column references, or -1 (and
+ * *col -1). */
 static int fk_target(arch *a, const bb_column *c, int *col)
 {
     int ti, ci;
+    *col = -1;
     if (!c->fk_target)
         return -1;
     ti = c->fk_table_index >= 0 ? c->fk_table_index : bb_schema_table_index(a->s, c->fk_table);

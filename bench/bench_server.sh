@@ -23,6 +23,7 @@ secs=${BENCH_SECONDS:-10}
 conns=${BENCH_CONNECTIONS:-64}
 threads=${BENCH_THREADS:-2}
 repeat=${BENCH_REPEAT:-3}
+requests_total=0
 command -v wrk >/dev/null || { echo "bench_server: wrk is missing (scripts/deps.sh bench)" >&2; exit 1; }
 
 schema=schemas/blog.json
@@ -71,6 +72,7 @@ run() {
     non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk")
     sock=$(awk '/Socket errors/ {n = $4 + $6 + $8 + $10; gsub(",", "", n); print n}' "$work/wrk")
     errs=$(( ${non2xx:-0} + ${sock:-0} ))
+    requests_total=$((requests_total + $(awk '/requests in/ {print $1}' "$work/wrk")))
     printf '%-34s %10s req/s   p50 %-9s p99 %-9s errors %s\n' "$1" "$rps" "$p50" "$p99" "$errs"
     eval "rps_$3=\${rps%.*}; errs_$3=$errs"
 }
@@ -88,6 +90,11 @@ run_median() {
     med=$(printf '%s\n' $all | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
     printf '%-34s %10s req/s   (median of%s)\n' "$1" "$med" "$all"
     eval "rps_$3=$med; errs_$3=$errs_all"
+}
+
+# cpu_ticks PID: the user + system time of a process, in clock ticks.
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
 peak_rss() {
@@ -111,9 +118,13 @@ echo "uncached (--cache-bytes 0: every request compiles) - the figures the targe
 serve --cache-bytes 0
 run_median "validate, uncached" "http://127.0.0.1:$port/api/v1/validate" vn
 echo "  target >= 20000 req/s, 0 errors: $(verdict "$rps_vn" 20000 "$errs_vn")"
+requests_total=0
+ticks0=$(cpu_ticks "$pid")
 run_median "generate, uncached" "http://127.0.0.1:$port/api/v1/generate" gn
+ticks1=$(cpu_ticks "$pid")
 echo "  target >= 2000 req/s, 0 errors: $(verdict "$rps_gn" 2000 "$errs_gn")"
 echo "  peak RSS of the server: $(peak_rss $pid)"
+echo "  server CPU per generate: $(awk -v t="$((ticks1 - ticks0))" -v n="$requests_total" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.3f ms", 1000 * t / hz / n; else print "n/a" }') (user + system over $requests_total requests)"
 # Where a generation's time goes, from the server's own stage histograms.
 curl -s "http://127.0.0.1:$port/metrics" | awk '
     /^backbone_pipeline_stage_duration_seconds_sum/ { split($1, a, "\""); sum[a[2]] = $2 }

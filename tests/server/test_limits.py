@@ -193,13 +193,16 @@ def test_connection_limits_are_set(fresh_server):
     s = fresh_server(args=[*HIGH_LIMITS, "--max-per-ip", "2"])
     socks = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(3)]
     try:
-        socks[2].settimeout(5)
-        try:
-            socks[2].sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            data = socks[2].recv(100)
-        except OSError:
-            data = b""
-        assert data == b"", "third connection from one address was served"
+        # The server's threads accept in any order: whichever connection
+        # comes third to the server is the one refused.
+        served = 0
+        for k in socks:
+            try:
+                k.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                served += k.recv(100).startswith(b"HTTP/1.1 200")
+            except OSError:
+                pass
+        assert served == 2, f"{served} of 3 connections from one address were served, not 2"
     finally:
         for k in socks:
             k.close()

@@ -104,15 +104,56 @@ static size_t escape_of(unsigned char c, char out[6])
     return 6;
 }
 
+#if defined(__SSE2__)
+/*
+ * The block of 16 bytes at s (x, with mask its special bytes), escapes and
+ * all, written at w; returns the end, or NULL at a NUL (the string ends:
+ * *w_end is then where). The 16 bytes after the block must be readable:
+ * after each escape the rest of the block is stored from a fresh load.
+ */
+static char *write_block(char *w, const unsigned char *s, __m128i x, unsigned mask, char **w_end)
+{
+    size_t from = 0; /* the block's bytes before it are written */
+    _mm_storeu_si128((__m128i *)(void *)w, x);
+    while (mask) {
+        size_t k = (size_t)__builtin_ctz(mask);
+        mask &= mask - 1;
+        w += k - from;
+        if (!s[k]) {
+            *w_end = w;
+            return NULL;
+        }
+        w += escape_of(s[k], w);
+        from = k + 1;
+        _mm_storeu_si128((__m128i *)(void *)w,
+                         _mm_loadu_si128((const __m128i *)(const void *)(s + from)));
+    }
+    return w + (16 - from);
+}
+#endif
+
 /*
  * Writes s as JSON at w, quotes included, and returns the end. w has room
- * for the escaped text plus 16 bytes: plain blocks are stored sixteen
- * bytes at a time, even when only the first few of them are kept.
+ * for the escaped text plus 16 bytes: blocks are stored sixteen bytes at a
+ * time, even when only the first few of them are kept. Generated Python
+ * needs an escape every ~17 bytes, so a block's escapes are written
+ * without leaving it while the next block can be read.
  */
 static char *write_escaped(char *w, const unsigned char *s, size_t n)
 {
     size_t i = 0;
     *w++ = '"';
+#if defined(__SSE2__)
+    for (; i + 32 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        char *end;
+        w = write_block(w, s + i, x, special_mask(x), &end);
+        if (!w) {
+            *end++ = '"';
+            return end;
+        }
+    }
+#endif
     for (;;) {
 #if defined(__SSE2__)
         while (i + 16 <= n) {

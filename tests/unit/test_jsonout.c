@@ -187,6 +187,20 @@ static void the_string_ends_at_a_nul(void **state)
     const char s[] = "0123456789abcdefghij\0after";
     assert_int_equal(bb_json_put_string(&b, s, sizeof(s) - 1), BB_OK);
     assert_string_equal(bb_buf_str(&b), "\"0123456789abcdefghij\"");
+    /* long enough for the in-block path, the NUL at every place of a block */
+    char longer[64];
+    for (size_t at = 0; at < 40; at++) {
+        memset(longer, 'a', sizeof(longer));
+        longer[at / 2] = '"'; /* an escape before it, now and then in the same block */
+        longer[at] = '\0';
+        bb_buf_reset(&b);
+        assert_int_equal(bb_json_put_string(&b, longer, sizeof(longer)), BB_OK);
+        cJSON *v = cJSON_CreateString(longer);
+        char *want = cJSON_PrintUnformatted(v);
+        assert_string_equal(bb_buf_str(&b), want);
+        cJSON_free(want);
+        cJSON_Delete(v);
+    }
     bb_buf_reset(&b);
     assert_int_equal(bb_json_put_string(&b, "", 0), BB_OK);
     assert_string_equal(bb_buf_str(&b), "\"\"");

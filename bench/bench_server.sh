@@ -83,6 +83,10 @@ run() {
 run_median() {
     all="" errs_all=0 rps_one=0 errs_one=0
     for k in $(seq 1 "$repeat"); do
+        # When wrk stops, the requests it leaves in flight are still queued:
+        # let the server drain them, so each run starts on an idle server
+        # (else the first requests of a run can meet a full queue: 503).
+        sleep 1
         run "$1 (run $k of $repeat)" "$2" one
         all="$all $rps_one"
         errs_all=$((errs_all + errs_one))

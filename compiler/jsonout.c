@@ -52,17 +52,10 @@ static inline size_t sum_bytes(__m128i acc)
 #endif
 
 /* How many bytes from s on need no escape (a NUL needs one: it ends the
- * string). */
+ * string). Only the slow path near a buffer's cap uses it. */
 static size_t plain_run(const unsigned char *s, size_t n)
 {
     size_t i = 0;
-#if defined(__SSE2__)
-    for (; i + 16 <= n; i += 16) {
-        unsigned mask = special_mask(_mm_loadu_si128((const __m128i *)(const void *)(s + i)));
-        if (mask)
-            return i + (size_t)__builtin_ctz(mask);
-    }
-#endif
     while (i < n && !json_escape[s[i]])
         i++;
     return i;
@@ -137,7 +130,8 @@ static char *write_block(char *w, const unsigned char *s, __m128i x, unsigned ma
  * for the escaped text plus 16 bytes: blocks are stored sixteen bytes at a
  * time, even when only the first few of them are kept. Generated Python
  * needs an escape every ~17 bytes, so a block's escapes are written
- * without leaving it while the next block can be read.
+ * without leaving it; the last 16 to 31 bytes, whose next block cannot be
+ * read, go byte by byte.
  */
 static char *write_escaped(char *w, const unsigned char *s, size_t n)
 {
@@ -154,24 +148,11 @@ static char *write_escaped(char *w, const unsigned char *s, size_t n)
         }
     }
 #endif
-    for (;;) {
-#if defined(__SSE2__)
-        while (i + 16 <= n) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            unsigned mask = special_mask(x);
-            _mm_storeu_si128((__m128i *)(void *)w, x);
-            size_t k = mask ? (size_t)__builtin_ctz(mask) : 16;
-            w += k;
-            i += k;
-            if (mask)
-                break;
-        }
-#endif
-        while (i < n && !json_escape[s[i]])
-            *w++ = (char)s[i++];
-        if (i == n || !s[i])
-            break;
-        w += escape_of(s[i++], w);
+    for (; i < n && s[i]; i++) {
+        if (json_escape[s[i]])
+            w += escape_of(s[i], w);
+        else
+            *w++ = (char)s[i];
     }
     *w++ = '"';
     return w;

@@ -13,9 +13,7 @@
 #include "pylit.h"
 
 #include <cJSON.h>
-#include <math.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -518,19 +518,13 @@ static size_t next_top(const char *s, size_t i, size_t b, int cls)
     return b;
 }
 
-/* The index of the next comma at depth 0 in s[i..b), or b. */
-static size_t next_top_comma(const char *s, size_t i, size_t b)
-{
-    return next_top(s, i, b, CH_COMMA);
-}
-
 /* Emits the items of s[a..b) (split at depth-0 commas) one per line. */
 static int wrap_items(bb_buf *out, int indent, const char *s, size_t a, size_t b)
 {
     size_t start = a;
     int rc;
     while (start < b) {
-        size_t end = next_top_comma(s, start, b), x = start, y = end;
+        size_t end = next_top(s, start, b, CH_COMMA), x = start, y = end;
         trim(s, &x, &y);
         if (y > x && (size_t)indent + (y - x) + 1 <= BB_PY_LINE) {
             /* The item fits with its comma (wrap_span's first case). */
@@ -555,7 +549,7 @@ static bool has_top_comma(const char *s, size_t a, size_t b)
 {
     while (b > a && (s[b - 1] == ' ' || s[b - 1] == ','))
         b--;
-    return next_top_comma(s, a, b) < b;
+    return next_top(s, a, b, CH_COMMA) < b;
 }
 
 /*

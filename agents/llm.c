@@ -438,17 +438,6 @@ static bb_llm_error_kind status_kind(long status)
     }
 }
 
-bb_llm_error_kind bb_llm__classify(long status, const char *body, size_t len, char *msg, size_t cap,
-                                   bb_llm_quota_fn is_quota)
-{
-    char type[64], code[64];
-    error_fields(body, len, type, code, msg, cap);
-    bb_llm_error_kind k = status_kind(status);
-    if (k == BB_LLM_ERR_NETWORK || k == BB_LLM_ERR_AUTH)
-        return k;
-    return is_quota(type, code, cap ? msg : "") ? BB_LLM_ERR_QUOTA : k;
-}
-
 bool bb_llm__add_turns(cJSON *arr, const bb_llm_request *req)
 {
     for (size_t i = 0; arr && i < req->n_messages; i++) {
@@ -551,6 +540,17 @@ int bb_llm_build_body(const bb_llm_client *c, const bb_llm_request *req, char **
     return build_body_with(c, req, output_allowance(c), body, len);
 }
 
+bb_llm_error_kind bb_llm__error_kind(const bb_llm_provider *p, long status, const char *body,
+                                     size_t len, char *msg, size_t cap)
+{
+    char type[64], code[64];
+    error_fields(body, len, type, code, msg, cap);
+    bb_llm_error_kind k = status_kind(status);
+    if (k == BB_LLM_ERR_NETWORK || k == BB_LLM_ERR_AUTH)
+        return k;
+    return p->is_quota(type, code, cap ? msg : "") ? BB_LLM_ERR_QUOTA : k;
+}
+
 typedef struct classify_ctx {
     const bb_llm_provider *p;
     bb_llm_error_kind kind;
@@ -565,7 +565,7 @@ static bb_llm_http_verdict classify(long status, const char *body, size_t len, v
         return BB_LLM_HTTP_DONE;
     }
     x->message[0] = '\0';
-    x->kind = x->p->classify(status, body, len, x->message, sizeof(x->message));
+    x->kind = bb_llm__error_kind(x->p, status, body, len, x->message, sizeof(x->message));
     switch (x->kind) {
     case BB_LLM_ERR_NETWORK:
     case BB_LLM_ERR_TIMEOUT:

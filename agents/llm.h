@@ -107,9 +107,11 @@ typedef struct bb_llm_provider {
     /* A 200 body to the content text (caller's) and usage, or an error. */
     int (*parse_reply)(const bb_llm_config *cfg, const char *body, size_t len, char **text,
                        long *prompt_tokens, long *completion_tokens, bb_llm_error *err);
-    /* An error response (status >= 400, or 0 for no response) to its kind;
-     * writes the provider's message into msg. */
-    bb_llm_error_kind (*classify)(long status, const char *body, size_t len, char *msg, size_t cap);
+    /* Whether an error body's {"error": {"type", "code", "message"}} (both
+     * APIs share that shape; absent fields are "") says a quota is spent:
+     * unlike a rate limit, that does not pass by waiting. The rest of an
+     * error's kind comes from its HTTP status, the same for both. */
+    bool (*is_quota)(const char *type, const char *code, const char *msg);
 } bb_llm_provider;
 
 extern const bb_llm_provider bb_llm_openai;
@@ -224,18 +226,12 @@ void bb_llm_redact(char *dst, size_t cap, const char *src, const char *secret);
 
 /* Provider helpers shared by llm_openai.c and llm_anthropic.c. */
 int bb_llm__add_header(struct curl_slist **list, const char *name, const char *value) BB_WUR;
-/* Whether an error body's {"error": {"type", "code", "message"}} (both
- * APIs share that shape; absent fields are "") says a quota is spent. */
-typedef bool (*bb_llm_quota_fn)(const char *type, const char *code, const char *msg);
-/*
- * The kind of an error answer, as both APIs share it: by its HTTP status
+/* An error response (status >= 400, or 0 for no response) to its kind:
  * transient (408, 409, 429, 5xx, 529: retried), auth (401, 403) or a
- * refused request; except that a spent quota (is_quota) is
- * BB_LLM_ERR_QUOTA, since it does not pass by waiting as a rate limit
- * does. msg (cap bytes) receives the body's message.
- */
-bb_llm_error_kind bb_llm__classify(long status, const char *body, size_t len, char *msg, size_t cap,
-                                   bb_llm_quota_fn is_quota);
+ * refused request by its status, but a spent quota by the provider's
+ * is_quota. msg (cap bytes) receives the provider's message. */
+bb_llm_error_kind bb_llm__error_kind(const bb_llm_provider *p, long status, const char *body,
+                                     size_t len, char *msg, size_t cap);
 /* A non-negative token count from a usage object, 0 when absent. */
 long bb_llm__usage(const cJSON *usage, const char *name);
 /* Appends {"role", "content"} for each turn of req to arr; false when out of memory. */

@@ -148,12 +148,6 @@ static bool anthropic_quota(const char *type, const char *code, const char *msg)
            bb_llm__contains_ci(msg, "credit balance");
 }
 
-static bb_llm_error_kind anthropic_classify(long status, const char *body, size_t len, char *msg,
-                                            size_t cap)
-{
-    return bb_llm__classify(status, body, len, msg, cap, anthropic_quota);
-}
-
 const bb_llm_provider bb_llm_anthropic = {
     .name = "anthropic",
     .path = "/v1/messages",
@@ -163,5 +157,5 @@ const bb_llm_provider bb_llm_anthropic = {
     .build_body = anthropic_build_body,
     .build_headers = anthropic_build_headers,
     .parse_reply = anthropic_parse_reply,
-    .classify = anthropic_classify,
+    .is_quota = anthropic_quota,
 };

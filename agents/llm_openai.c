@@ -117,12 +117,6 @@ static bool openai_quota(const char *type, const char *code, const char *msg)
     return strcmp(code, "insufficient_quota") == 0 || strcmp(type, "insufficient_quota") == 0;
 }
 
-static bb_llm_error_kind openai_classify(long status, const char *body, size_t len, char *msg,
-                                         size_t cap)
-{
-    return bb_llm__classify(status, body, len, msg, cap, openai_quota);
-}
-
 const bb_llm_provider bb_llm_openai = {
     .name = "openai",
     .path = "/v1/chat/completions",
@@ -132,5 +126,5 @@ const bb_llm_provider bb_llm_openai = {
     .build_body = openai_build_body,
     .build_headers = openai_build_headers,
     .parse_reply = openai_parse_reply,
-    .classify = openai_classify,
+    .is_quota = openai_quota,
 };

@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 bb_free(text);
             }
             char msg[256];
-            (void)providers[p]->classify(429, (const char *)data, size, msg, sizeof(msg));
+            (void)bb_llm__error_kind(providers[p], 429, (const char *)data, size, msg, sizeof(msg));
         }
     }
     return 0;

@@ -19,17 +19,22 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 30
 
 PKGS := libcjson libpcre2-8 zlib
-# libcurl, libmicrohttpd and libcrypto: headers only. compiler/dynlib.c
+# libcurl, libmicrohttpd and libcrypto: headers only. src/base/dynlib.c
 # loads them at run time, when first used, so a command that needs none of
 # them (validate) does not pay for loading them and their ~30 dependencies.
 PKGS_DLOPEN := libcurl libmicrohttpd openssl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_DLOPEN) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+# The pkg-config answers are computed on first use, inside a recipe, not
+# when make reads this file: on a fresh machine the -dev packages only
+# exist once the deps step (a prerequisite of every build) has run.
+# $(call lazy,VAR,command) runs command once and keeps its output in VAR.
+lazy = $(eval $(1) := $$(shell $(2)))$($(1))
+PKG_CFLAGS = $(call lazy,PKG_CFLAGS,pkg-config --cflags $(PKGS) $(PKGS_DLOPEN) 2>/dev/null)
+PKG_LIBS = $(call lazy,PKG_LIBS,pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(call lazy,CMOCKA_LIBS,pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
-CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -g $(WARN) -Icompiler -Iagents -I$(B)/gen $(PKG_CFLAGS)
+CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -g $(WARN) -Isrc -I$(B)/gen $(PKG_CFLAGS)
 ifeq ($(VARIANT),asan)
 CFLAGS_VARIANT := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS_VARIANT := -fsanitize=address,undefined
@@ -37,13 +42,17 @@ else
 CFLAGS_VARIANT := -O2
 LDFLAGS_VARIANT :=
 endif
-ALL_CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_VARIANT) $(CFLAGS)
+ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS_VARIANT) $(CFLAGS)
 # --as-needed: a library none of our code calls is not loaded.
 ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS_VARIANT) $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lpthread -lm -ldl
+LIBS = $(PKG_LIBS) -lpthread -lm -ldl
 
-# Every .c under compiler/ and agents/ is part of the library but main.c.
-LIB_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c agents/*.c))
+# The source tree is layered, one folder per layer (docs/architecture.md);
+# every .c under src/ is part of the library but the program's main.c.
+LAYER_ORDER := base diag json llm front plan render review pipeline migrate output server+cli
+LAYERS := $(subst +, ,$(LAYER_ORDER))
+LIB_SRC := $(filter-out src/cli/main.c,$(wildcard $(LAYERS:%=src/%/*.c)))
+C_FILES := $(wildcard $(LAYERS:%=src/%/*.[ch])) $(wildcard tests/unit/*.[ch]) $(wildcard fuzz/*.c)
 # Templates are embedded in the binary (generated C source).
 TEMPLATES := $(shell find templates -type f -name '*.mustache' 2>/dev/null | LC_ALL=C sort)
 GEN_SRC := $(B)/gen/embedded_templates.c
@@ -69,7 +78,9 @@ deps:
 deps-test:
 	@scripts/deps.sh test
 
-$(B)/%.o: %.c
+# Order-only: the packages are checked before the first compile, never a
+# reason to recompile.
+$(B)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
@@ -86,7 +97,7 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BIN): $(B)/compiler/main.o $(LIB)
+$(BIN): $(B)/src/cli/main.o $(LIB)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -142,15 +153,15 @@ install: all
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/backbone
 
 format:
-	clang-format -i compiler/*.c compiler/*.h agents/*.c agents/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c
+	clang-format -i $(C_FILES)
 
 # Style gate (part of make test): clang-format clean, and none of the
 # string functions that cannot be given a size.
 lint:
-	@clang-format --dry-run -Werror compiler/*.c compiler/*.h agents/*.c agents/*.h \
-		tests/unit/*.c tests/unit/*.h fuzz/*.c
+	@clang-format --dry-run -Werror $(C_FILES)
+	@sh scripts/check_layers.sh $(LAYER_ORDER)
 	@if grep -nE '\<(sprintf|vsprintf|strcpy|strcat|atoi|atol|gets)[[:space:]]*\(' \
-		compiler/*.c agents/*.c; then echo "lint: banned function (use snprintf, bb_buf, strtol)"; exit 1; fi
+		$(LIB_SRC) src/cli/main.c; then echo "lint: banned function (use snprintf, bb_buf, strtol)"; exit 1; fi
 	@echo "lint: clean"
 
 clean:

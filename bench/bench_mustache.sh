@@ -35,7 +35,7 @@ fi
 
 pkgs="libcjson libpcre2-8 libcurl libmicrohttpd openssl zlib"
 # shellcheck disable=SC2046
-cc -std=c11 -D_GNU_SOURCE -O2 -Icompiler $(pkg-config --cflags $pkgs) \
+cc -std=c11 -D_GNU_SOURCE -O2 -Isrc $(pkg-config --cflags $pkgs) \
     -o "$work/mustache_bench" bench/mustache_bench.c "$lib" $(pkg-config --libs $pkgs) -lpthread -lm
 
 cat > "$work/models.py.mustache" <<'TPL'

@@ -11,9 +11,9 @@
  *       (bb_diags_to_json + the build order, printed with
  *       cJSON_PrintUnformatted). One line per file, in microseconds.
  */
-#include "diag.h"
-#include "schema.h"
-#include "validate.h"
+#include "diag/diag.h"
+#include "front/schema.h"
+#include "front/validate.h"
 
 #include <cJSON.h>
 #include <stdio.h>

@@ -24,7 +24,7 @@ pkgs="libcjson libpcre2-8 libcurl libmicrohttpd openssl zlib"
 
 cc -std=c11 -O2 -o "$W/gen_schema" bench/gen_schema.c
 # shellcheck disable=SC2046
-cc -std=c11 -D_GNU_SOURCE -O2 -Icompiler -Iagents $(pkg-config --cflags $pkgs) \
+cc -std=c11 -D_GNU_SOURCE -O2 -Isrc $(pkg-config --cflags $pkgs) \
     -o "$W/bench_validate" bench/bench_validate.c "$LIB" $(pkg-config --libs $pkgs) -lpthread -lm
 "$W/gen_schema" 50 >"$W/schema.json"
 "$BACKBONE" validate --quiet "$W/schema.json" ||

@@ -13,7 +13,7 @@
  * compared with mustache.js.
  * Prints "bytes seconds renders".
  */
-#include "mustache.h"
+#include "render/mustache.h"
 
 #include <cJSON.h>
 #include <stdio.h>

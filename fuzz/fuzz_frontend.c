@@ -6,9 +6,9 @@
  * a schema handed out only on BB_OK or BB_EINVAL; every position inside the
  * input. Small limits on half of the runs reach the limit paths too.
  */
-#include "diag.h"
-#include "schema.h"
-#include "validate.h"
+#include "diag/diag.h"
+#include "front/schema.h"
+#include "front/validate.h"
 
 #include <cJSON.h>
 #include <stdint.h>

@@ -5,7 +5,7 @@
  * formatted and compact, byte for byte as cJSON_Print and
  * cJSON_PrintUnformatted do. Any difference aborts.
  */
-#include "jsonout.h"
+#include "json/jsonout.h"
 
 #include <cJSON.h>
 #include <stdint.h>

@@ -7,10 +7,10 @@
  * the documented results; a revision, when there is one, is whole text;
  * the diagnostics print as SARIF.
  */
-#include "diag.h"
-#include "migrate.h"
-#include "normalize.h"
-#include "sarif.h"
+#include "diag/diag.h"
+#include "migrate/migrate.h"
+#include "front/normalize.h"
+#include "diag/sarif.h"
 
 #include <cJSON.h>
 #include <stdint.h>

@@ -9,10 +9,10 @@ out=build/fuzz
 mkdir -p "$out"
 CC=${FUZZ_CC:-clang-14}
 pkgs="libcjson libpcre2-8 libcurl libmicrohttpd openssl zlib"
-cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Icompiler -Iagents -Ibuild/release/gen $(pkg-config --cflags $pkgs)"
+cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Ibuild/release/gen $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lpthread -lm"
 make -s build/release/gen/embedded_templates.c >/dev/null
-src=$(ls compiler/*.c agents/*.c 2>/dev/null | grep -v '^compiler/main.c$')
+src=$(ls src/*/*.c | grep -v '^src/cli/main.c$')
 for f in fuzz/fuzz_*.c; do
     [ -f "$f" ] || continue
     name=$(basename "$f" .c)

@@ -7,9 +7,9 @@
 #ifndef BB_SRCMAP_DIFF_H
 #define BB_SRCMAP_DIFF_H
 
-#include "arena.h"
-#include "diag.h"
-#include "srcmap.h"
+#include "base/arena.h"
+#include "diag/diag.h"
+#include "json/srcmap.h"
 
 #include <cJSON.h>
 #include <stdbool.h>

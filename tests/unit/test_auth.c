@@ -1,7 +1,7 @@
 /* test_auth.c - API keys by digest, strict base64url, HS256 JWT checks. */
 #include "testutil.h"
 
-#include "auth.h"
+#include "server/auth.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

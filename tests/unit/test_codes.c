@@ -7,7 +7,7 @@
  */
 #include "testutil.h"
 
-#include "codes.h"
+#include "diag/codes.h"
 
 #include <ftw.h>
 #include <stdbool.h>

@@ -1,9 +1,9 @@
 /* test_core.c - the capped buffer, the arena and the diagnostics context. */
 #include "testutil.h"
 
-#include "arena.h"
-#include "buf.h"
-#include "diag.h"
+#include "base/arena.h"
+#include "base/buf.h"
+#include "diag/diag.h"
 
 #include <cJSON.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  */
 #include "testutil.h"
 
-#include "dynlib.h"
+#include "base/dynlib.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>

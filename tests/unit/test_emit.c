@@ -2,8 +2,8 @@
  * escapes, the user's files and edits, check mode and the line diff. */
 #include "testutil.h"
 
-#include "emit.h"
-#include "manifest.h"
+#include "output/emit.h"
+#include "output/manifest.h"
 
 #include <dirent.h>
 #include <string.h>

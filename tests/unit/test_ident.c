@@ -4,7 +4,7 @@
  */
 #include "validate_testutil.h"
 
-#include "ident.h"
+#include "front/ident.h"
 
 /* ident.c's lists, for the sortedness check (not part of the API). */
 const char *const *bb_ident__list(int which, size_t *n);

@@ -4,7 +4,7 @@
  * finds any leak or bad free); a capped document fails cleanly. */
 #include "testutil.h"
 
-#include "jdoc.h"
+#include "json/jdoc.h"
 
 #include <cJSON.h>
 #include <string.h>

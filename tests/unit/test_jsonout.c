@@ -4,7 +4,7 @@
  * strings; the end at a NUL; the buffer's cap leaves it as it was. */
 #include "testutil.h"
 
-#include "jsonout.h"
+#include "json/jsonout.h"
 
 #include <cJSON.h>
 #include <math.h>

@@ -5,9 +5,9 @@
  */
 #include "testutil.h"
 
-#include "advisor.h"
-#include "jsoncheck.h"
-#include "validate.h"
+#include "pipeline/advisor.h"
+#include "json/jsoncheck.h"
+#include "front/validate.h"
 
 #include <cJSON.h>
 #include <string.h>

@@ -9,9 +9,9 @@
  */
 #include "testutil.h"
 
-#include "llm.h"
-#include "llm_cache.h"
-#include "llm_http.h"
+#include "llm/llm.h"
+#include "llm/llm_cache.h"
+#include "llm/llm_http.h"
 
 #include <cJSON.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
 /* test_llm_jobs.c - the job store behind model-assisted generation in the service. */
 #include "testutil.h"
 
-#include "jobs.h"
+#include "server/jobs.h"
 
 #include <cJSON.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * text, and keys kept for migrations (the hash itself: test_sha256.c). */
 #include "testutil.h"
 
-#include "manifest.h"
+#include "output/manifest.h"
 
 #include <cJSON.h>
 #include <string.h>

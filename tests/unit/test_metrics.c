@@ -1,7 +1,7 @@
 /* test_metrics.c - the Prometheus registry and its text exposition. */
 #include "testutil.h"
 
-#include "metrics.h"
+#include "server/metrics.h"
 
 #include <string.h>
 

@@ -5,8 +5,8 @@
  */
 #include "testutil.h"
 
-#include "mustache.h"
-#include "mustache_json.h"
+#include "render/mustache.h"
+#include "render/mustache_json.h"
 
 #include <cJSON.h>
 #include <string.h>

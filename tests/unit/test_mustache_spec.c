@@ -8,7 +8,7 @@
  */
 #include "testutil.h"
 
-#include "mustache.h"
+#include "render/mustache.h"
 
 #include <cJSON.h>
 #include <dirent.h>

@@ -1,8 +1,8 @@
 /* test_normalize.c - the canonical JSON of a validated schema (normalize.h). */
 #include "validate_testutil.h"
 
-#include "normalize.h"
-#include "validate.h"
+#include "front/normalize.h"
+#include "front/validate.h"
 
 #include <cJSON.h>
 #include <string.h>

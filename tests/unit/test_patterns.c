@@ -5,7 +5,7 @@
  */
 #include "validate_testutil.h"
 
-#include "patterns.h"
+#include "front/patterns.h"
 
 #include <pthread.h>
 

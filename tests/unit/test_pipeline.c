@@ -3,10 +3,10 @@
  * caps and refusals. The plans here are small hand-written ones. */
 #include "testutil.h"
 
-#include "embedded.h"
-#include "emit.h"
-#include "generator.h"
-#include "pipeline.h"
+#include "render/embedded.h"
+#include "output/emit.h"
+#include "render/generator.h"
+#include "pipeline/pipeline.h"
 
 #include <cJSON.h>
 #include <string.h>

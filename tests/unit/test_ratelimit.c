@@ -1,7 +1,7 @@
 /* test_ratelimit.c - fixed windows per identity and tier, bounded memory. */
 #include "testutil.h"
 
-#include "ratelimit.h"
+#include "server/ratelimit.h"
 
 #include <pthread.h>
 #include <stdio.h>

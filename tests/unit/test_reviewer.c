@@ -2,7 +2,7 @@
  * security patterns catch what they are for (and only that). */
 #include "testutil.h"
 
-#include "reviewer.h"
+#include "review/reviewer.h"
 
 #include <stdio.h>
 #include <stdlib.h>

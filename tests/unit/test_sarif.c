@@ -1,7 +1,7 @@
 /* test_sarif.c - diagnostics as SARIF 2.1.0 (sarif.h). */
 #include "testutil.h"
 
-#include "sarif.h"
+#include "diag/sarif.h"
 
 #include <cJSON.h>
 #include <string.h>

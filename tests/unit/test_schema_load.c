@@ -8,8 +8,8 @@
  */
 #include "testutil.h"
 
-#include "diag.h"
-#include "schema.h"
+#include "diag/diag.h"
+#include "front/schema.h"
 
 #include <cJSON.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * runs (the portable one always). */
 #include "testutil.h"
 
-#include "sha256.h"
+#include "base/sha256.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* test_suggest.c - edit distance and "did you mean" (suggest.h). */
 #include "testutil.h"
 
-#include "suggest.h"
+#include "base/suggest.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * buffer's cap. */
 #include "testutil.h"
 
-#include "tarball.h"
+#include "server/tarball.h"
 
 #include <string.h>
 #include <zlib.h>

@@ -13,9 +13,9 @@
 
 #include "testutil.h"
 
-#include "diag.h"
-#include "schema.h"
-#include "validate.h"
+#include "diag/diag.h"
+#include "front/schema.h"
+#include "front/validate.h"
 
 #include <string.h>
 

@@ -1,7 +1,0 @@
-/* main.c - the backbone executable. */
-#include "cli.h"
-
-int main(int argc, char **argv)
-{
-    return bb_cli_main(argc, argv);
-}

@@ -1,0 +1,193 @@
+/*
+ * cmd_plan.c - `backbone plan FILE`: runs the validator and the architect
+ * and prints the plan: with --format json the plan document exactly as the
+ * generator receives it; otherwise a readable outline (build order, models
+ * with their columns and relationships, routes, files).
+ *
+ * Exit codes: 0 printed, 1 the schema is invalid, 2 usage or I/O error,
+ * 3 internal error.
+ */
+#include "cli/cli.h"
+
+#include "pipeline/advisor.h"
+#include "base/bb.h"
+#include "diag/diag.h"
+#include "llm/llm.h"
+#include "pipeline/pipeline.h"
+#include "front/schema.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: backbone plan FILE [options]\n"
+                 "\n"
+                 "Prints the plan backbone makes of a schema: the build order, the models\n"
+                 "with their columns and relationships, the routes and the files that\n"
+                 "`backbone generate` would write. FILE '-' reads standard input.\n"
+                 "\n"
+                 "options:\n"
+                 "  --format human|json   output format (default human); json prints the\n"
+                 "                        plan document the templates are rendered from\n"
+                 "  --strict              treat warnings as errors\n"
+                 "  --llm off|advise      let a language model advise (docs/llm.md)\n"
+                 "  -h, --help            this help\n"
+                 "\n"
+                 "exit codes: 0 printed, 1 invalid schema, 2 usage or I/O error,\n"
+                 "            3 internal error\n");
+}
+
+static void print_column(const bb_column *c)
+{
+    printf("      %-22s %s", c->name, bb_col_type_name(c->type) ? bb_col_type_name(c->type) : "?");
+    if (c->length)
+        printf("(%d)", c->length);
+    for (size_t i = 0; i < c->n_enum_values; i++)
+        printf("%s%s%s", i ? ", " : "(", c->enum_values[i], i + 1 == c->n_enum_values ? ")" : "");
+    if (c->primary_key)
+        printf(" primary key");
+    if (c->fk_target)
+        printf(" -> %s", c->fk_target);
+    if (c->unique)
+        printf(" unique");
+    if (!c->nullable && !c->primary_key)
+        printf(" not null");
+    if (c->from_mixin)
+        printf(" (mixin)");
+    putchar('\n');
+}
+
+static void print_models(const bb_schema *s)
+{
+    printf("build order:");
+    for (size_t i = 0; i < s->n_build_order; i++)
+        printf("%s %s", i ? " ->" : "", s->tables[s->build_order[i]].table_name);
+    printf("\n\nmodels:\n");
+    for (size_t k = 0; k < s->n_build_order; k++) {
+        const bb_table *t = &s->tables[s->build_order[k]];
+        printf("  %s (table %s)%s\n", t->class_name, t->table_name,
+               t->is_association ? ", association table" : "");
+        printf("    columns:\n");
+        for (size_t i = 0; i < t->n_columns; i++)
+            print_column(&t->columns[i]);
+        if (t->n_rels)
+            printf("    relationships:\n");
+        for (size_t i = 0; i < t->n_rels; i++) {
+            const bb_relationship *r = &t->rels[i];
+            printf("      %-22s %s %s%s\n", r->attr_name ? r->attr_name : "?",
+                   bb_rel_kind_name(r->kind), r->target_class ? r->target_class : r->target_table,
+                   r->implicit ? " (implied by the other side)" : "");
+        }
+    }
+}
+
+static const char *string_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The models that get a CRUD router, with where it lives. */
+static void print_routes(const cJSON *plan)
+{
+    const cJSON *m;
+    printf("\nroutes:\n");
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(plan, "models"))
+    {
+        const char *cls = string_of(m, "class"), *table = string_of(m, "table");
+        if (!cls || !table || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "routes")))
+            continue;
+        printf("  /%-26s CRUD for %s (app/api/routes/%s.py)\n", table, cls, table);
+    }
+}
+
+static void print_files(const cJSON *plan)
+{
+    const cJSON *f;
+    printf("\nfiles:\n");
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(plan, "files"))
+    {
+        const char *path = string_of(f, "path"), *tpl = string_of(f, "template");
+        printf("  %-44s %s%s\n", path ? path : "?", tpl ? tpl : "",
+               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "user")) ? " (yours once written)"
+                                                                         : "");
+    }
+}
+
+static void print_outline(const bb_output *o)
+{
+    const bb_schema *s = o->schema;
+    printf("project %s (%s)\n\n", s->project_name ? s->project_name : "?",
+           s->db_type_name ? s->db_type_name : "?");
+    print_models(s);
+    print_routes(o->plan);
+    print_files(o->plan);
+    bb_advisor_print_decisions(stdout, o->plan);
+}
+
+int bb_cmd_plan(int argc, char **argv)
+{
+    const char *file = NULL;
+    bool json = false;
+    bb_pipeline_opts opts;
+    bb_pipeline_opts_default(&opts);
+    opts.stop_after_plan = true;
+    for (int i = 1; i < argc; i++) {
+        int llm = bb_llm_cli_option(&opts, argc, argv, &i);
+        if (llm < 0)
+            return BB_EXIT_USAGE;
+        if (llm > 0)
+            continue;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return BB_EXIT_OK;
+        } else if (strcmp(argv[i], "--strict") == 0) {
+            opts.strict = true;
+        } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+                   (strcmp(argv[i + 1], "json") == 0 || strcmp(argv[i + 1], "human") == 0)) {
+            json = strcmp(argv[++i], "json") == 0;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            bb_cli_error("plan: unknown option or bad value '%s' (see 'backbone plan --help')",
+                         argv[i]);
+            return BB_EXIT_USAGE;
+        } else if (!file) {
+            file = argv[i];
+        } else {
+            bb_cli_error("plan: one schema at a time");
+            return BB_EXIT_USAGE;
+        }
+    }
+    if (!file) {
+        usage(stderr);
+        return BB_EXIT_USAGE;
+    }
+    char *bytes;
+    size_t len;
+    int rc = bb_read_file(file, opts.limits.max_input_bytes, &bytes, &len);
+    if (rc) {
+        bb_cli_error("plan: cannot read %s: %s", file,
+                     rc == BB_ELIMIT ? "too large" : strerror(errno));
+        return BB_EXIT_USAGE;
+    }
+    bb_diags diags;
+    bb_diags_init(&diags, file, bytes, len);
+    bb_output *o = NULL;
+    rc = bb_pipeline_run(file, bytes, len, &opts, &diags, &o);
+    if (diags.n)
+        bb_diags_print(&diags, stderr, bb_use_color(stderr));
+    if (!rc && json) {
+        char *text = cJSON_Print(o->plan);
+        rc = text ? BB_OK : BB_ENOMEM;
+        if (text)
+            puts(text);
+        cJSON_free(text);
+    } else if (!rc) {
+        print_outline(o);
+    }
+    bb_output_free(o);
+    bb_diags_free(&diags);
+    bb_free(bytes);
+    return rc == BB_OK ? BB_EXIT_OK : rc == BB_EINVAL ? BB_EXIT_INVALID : BB_EXIT_INTERNAL;
+}

@@ -1,0 +1,354 @@
+/* cmd_serve.c - `backbone serve`: options, credentials, signals. */
+#include "server/auth.h"
+#include "cli/cli.h"
+#include "base/dynlib.h"
+#include "server/server.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_CORS_ORIGINS 16
+
+static void serve_usage(FILE *out)
+{
+    fputs("usage: backbone serve [options]\n\n"
+          "Runs the HTTP service (docs/server.md).\n\n"
+          "  --host ADDR               address to bind (default 127.0.0.1)\n"
+          "  --port N                  port (default 8000; 0 picks a free one)\n"
+          "  --api-keys-file PATH      keys file (default $XDG_CONFIG_HOME/backbone/api-keys\n"
+          "                            or ~/.config/backbone/api-keys)\n"
+          "  --jwt-secret-file PATH    file holding the JWT HS256 secret (or\n"
+          "                            BACKBONE_JWT_SECRET); at least 32 bytes\n"
+          "  --jwt-issuer ISS          require this \"iss\" claim\n"
+          "  --jwt-audience AUD        require this \"aud\" claim\n"
+          "  --jwt-leeway S            clock leeway for exp/nbf/iat (default 30)\n"
+          "  --no-auth                 serve protected routes without credentials (unsafe)\n"
+          "  --cors-origin ORIGIN      allow this browser origin (repeatable)\n"
+          "  --threads N               polling threads (default: one per CPU)\n"
+          "  --workers N               generation workers (default: one per CPU)\n"
+          "  --queue N                 generations waiting at most (default 64)\n"
+          "  --max-body BYTES          request body limit (default 10485760)\n"
+          "  --max-connections N       connections at once (default 1024)\n"
+          "  --max-per-ip N            connections per client address (default 256)\n"
+          "  --timeout S               idle connection timeout (default 30)\n"
+          "  --shutdown-grace S        time given to requests in flight on stop (default 30)\n"
+          "  --rate-public N           per window, unauthenticated (default 20)\n"
+          "  --rate-authenticated N    per window, any authenticated route (default 100)\n"
+          "  --rate-generate N         per window (default 10)\n"
+          "  --rate-generate-hour N    per 60 windows (default 50)\n"
+          "  --rate-validate N         per window (default 50)\n"
+          "  --rate-window-seconds S   the window (default 60); 0 in a limit disables it\n"
+          "  --cache-bytes N           response cache of validate/generate answers\n"
+          "                            (default 67108864; 0 disables)\n"
+          "  --max-jobs N              generations with a model held as jobs (default 32)\n"
+          "  --job-ttl S               seconds a finished job is kept (default 3600)\n"
+          "  --templates DIR           read templates from DIR instead of the embedded ones\n"
+          "  --review-python PATH      let the reviewer compile each generation with this\n"
+          "                            Python (a process per request; default: built-in check)\n\n"
+          "Environment: BACKBONE_API_KEYS (SHA-256 digests, [NAME:]hex, comma separated),\n"
+          "BACKBONE_JWT_SECRET. SIGTERM or SIGINT stops gracefully.\n",
+          out);
+}
+
+static bool parse_unsigned(const char *opt, const char *arg, unsigned long long max,
+                           unsigned long long *out)
+{
+    if (!arg) {
+        bb_cli_error("serve: %s needs a value", opt);
+        return false;
+    }
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-' || v > max) {
+        bb_cli_error("serve: %s: '%s' is not a number from 0 to %llu", opt, arg, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+typedef struct serve_args {
+    bb_server_config cfg;
+    const char *keys_file;
+    const char *jwt_secret_file;
+    const char *jwt_issuer, *jwt_audience;
+    unsigned jwt_leeway;
+    const char *origins[MAX_CORS_ORIGINS];
+} serve_args;
+
+/* Options that take a number, and where it goes. */
+typedef struct num_opt {
+    const char *name;
+    unsigned long long max;
+    size_t offset; /* into serve_args */
+    int size;      /* sizeof the field */
+} num_opt;
+
+#define NUM(n, m, field)                                                                           \
+    {                                                                                              \
+        n, m, offsetof(serve_args, field), (int)sizeof(((serve_args *)0)->field)                   \
+    }
+
+static const num_opt num_opts[] = {
+    NUM("--port", 65535, cfg.port),
+    NUM("--threads", 256, cfg.threads),
+    NUM("--workers", 256, cfg.workers),
+    NUM("--queue", 100000, cfg.queue),
+    NUM("--max-body", (unsigned long long)1 << 34, cfg.max_body),
+    NUM("--max-connections", 1000000, cfg.max_connections),
+    NUM("--max-per-ip", 1000000, cfg.max_per_ip),
+    NUM("--timeout", 86400, cfg.timeout),
+    NUM("--shutdown-grace", 86400, cfg.shutdown_grace),
+    NUM("--rate-public", UINT_MAX, cfg.rate_public),
+    NUM("--rate-authenticated", UINT_MAX, cfg.rate_authenticated),
+    NUM("--rate-generate", UINT_MAX, cfg.rate_generate),
+    NUM("--rate-generate-hour", UINT_MAX, cfg.rate_generate_hour),
+    NUM("--rate-validate", UINT_MAX, cfg.rate_validate),
+    NUM("--rate-window-seconds", 86400, cfg.rate_window),
+    NUM("--jwt-leeway", 3600, jwt_leeway),
+    NUM("--cache-bytes", (unsigned long long)1 << 40, cfg.cache_bytes),
+    NUM("--max-jobs", 100000, cfg.max_jobs),
+    NUM("--job-ttl", 604800, cfg.job_ttl),
+};
+
+static void store_number(serve_args *a, const num_opt *o, unsigned long long v)
+{
+    char *field = (char *)a + o->offset;
+    if (o->size == sizeof(size_t) && o->size != sizeof(unsigned)) {
+        size_t x = (size_t)v;
+        memcpy(field, &x, sizeof(x));
+    } else {
+        unsigned x = (unsigned)v;
+        memcpy(field, &x, sizeof(x));
+    }
+}
+
+/* Returns -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, serve_args *a)
+{
+    size_t n_origins = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *opt = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        bool handled = false;
+        for (size_t k = 0; k < sizeof(num_opts) / sizeof(num_opts[0]); k++) {
+            if (strcmp(opt, num_opts[k].name) != 0)
+                continue;
+            unsigned long long v;
+            if (!parse_unsigned(opt, val, num_opts[k].max, &v))
+                return BB_EXIT_USAGE;
+            store_number(a, &num_opts[k], v);
+            handled = true;
+            i++;
+        }
+        if (handled)
+            continue;
+        const char **str = strcmp(opt, "--host") == 0              ? &a->cfg.host
+                           : strcmp(opt, "--api-keys-file") == 0   ? &a->keys_file
+                           : strcmp(opt, "--jwt-secret-file") == 0 ? &a->jwt_secret_file
+                           : strcmp(opt, "--jwt-issuer") == 0      ? &a->jwt_issuer
+                           : strcmp(opt, "--jwt-audience") == 0    ? &a->jwt_audience
+                           : strcmp(opt, "--templates") == 0       ? &a->cfg.templates_dir
+                           : strcmp(opt, "--review-python") == 0   ? &a->cfg.review_python
+                                                                   : NULL;
+        if (str || strcmp(opt, "--cors-origin") == 0) {
+            if (!val || !*val) {
+                bb_cli_error("serve: %s needs a value", opt);
+                return BB_EXIT_USAGE;
+            }
+            if (str) {
+                *str = val;
+            } else if (n_origins < MAX_CORS_ORIGINS) {
+                a->origins[n_origins++] = val;
+            } else {
+                bb_cli_error("serve: at most %d --cors-origin", MAX_CORS_ORIGINS);
+                return BB_EXIT_USAGE;
+            }
+            i++;
+        } else if (strcmp(opt, "--no-auth") == 0) {
+            a->cfg.no_auth = true;
+        } else if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
+            serve_usage(stdout);
+            return BB_EXIT_OK;
+        } else {
+            bb_cli_error("serve: unknown option '%s' (see 'backbone serve --help')", opt);
+            return BB_EXIT_USAGE;
+        }
+    }
+    a->cfg.cors_origins = a->origins;
+    a->cfg.n_cors_origins = n_origins;
+    return -1;
+}
+
+/* Reads the JWT secret from --jwt-secret-file or BACKBONE_JWT_SECRET; a
+ * trailing newline in the file is not part of it. */
+static int load_jwt_secret(bb_auth *auth, const serve_args *a)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (a->jwt_secret_file) {
+        int rc = bb_read_file(a->jwt_secret_file, 4096, &data, &len);
+        if (rc) {
+            bb_cli_error("serve: cannot read %s: %s", a->jwt_secret_file,
+                         rc == BB_EIO ? strerror(errno) : bb_strerror(rc));
+            return BB_EXIT_USAGE;
+        }
+        while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+            len--;
+    } else {
+        const char *env = getenv("BACKBONE_JWT_SECRET");
+        if (!env || !*env)
+            return BB_EXIT_OK;
+        len = strlen(env);
+        data = bb_strndup(env, len);
+        if (!data)
+            return BB_EXIT_INTERNAL;
+    }
+    int rc = bb_auth_set_jwt_secret(auth, data, len);
+    OPENSSL_cleanse(data, len);
+    bb_free(data);
+    if (rc) {
+        bb_cli_error("serve: the JWT secret must be at least %d bytes and differ from every "
+                     "API key",
+                     BB_AUTH_MIN_SECRET);
+        return BB_EXIT_USAGE;
+    }
+    return BB_EXIT_OK;
+}
+
+static int load_credentials(bb_auth *auth, const serve_args *a, const char *keys_file)
+{
+    bb_buf err;
+    bb_buf_init(&err, 1024);
+    int rc = keys_file ? bb_auth_load_keys_file(auth, keys_file, &err) : BB_OK;
+    const char *env = getenv("BACKBONE_API_KEYS");
+    if (!rc && env)
+        rc = bb_auth_load_keys_env(auth, env, &err);
+    if (rc) {
+        bb_cli_error("serve: %s", bb_buf_str(&err));
+        bb_buf_free(&err);
+        return BB_EXIT_USAGE;
+    }
+    bb_buf_free(&err);
+    int exit_code = load_jwt_secret(auth, a);
+    if (exit_code)
+        return exit_code;
+    if (bb_auth_set_jwt_claims(auth, a->jwt_issuer, a->jwt_audience, (int)a->jwt_leeway))
+        return BB_EXIT_INTERNAL;
+    return BB_EXIT_OK;
+}
+
+/* Anyone who may write the keys file may add a key: say so loudly. */
+static void check_keys_file_mode(bb_server *srv, const char *keys_file)
+{
+    struct stat st;
+    if (!keys_file || stat(keys_file, &st) != 0 || !(st.st_mode & (S_IWGRP | S_IWOTH)))
+        return;
+    char msg[600];
+    snprintf(msg, sizeof(msg),
+             "WARNING: the keys file %s is writable by other users, who could add keys; "
+             "chmod 600 it",
+             keys_file);
+    bb_server_log(srv, "warn", msg, NULL);
+}
+
+/* The start-up warnings, then "listening" last: whoever waits for that line
+ * (a supervisor, the tests) finds every warning already written. */
+static void log_startup(bb_server *srv, const serve_args *a, const bb_auth *auth,
+                        const char *keys_file)
+{
+    check_keys_file_mode(srv, a->keys_file);
+    if (a->cfg.no_auth)
+        bb_server_log(srv, "warn",
+                      "WARNING: --no-auth: anyone who can reach this port may generate and "
+                      "validate without credentials; never expose it",
+                      NULL);
+    else if (!bb_auth_key_count(auth) && !bb_auth_has_jwt(auth)) {
+        char msg[600];
+        snprintf(msg, sizeof(msg),
+                 "no credentials configured: protected routes answer 401; run "
+                 "'backbone keys new NAME' (keys file %s), or set BACKBONE_API_KEYS or "
+                 "BACKBONE_JWT_SECRET, then restart",
+                 keys_file);
+        bb_server_log(srv, "warn", msg, NULL);
+    }
+    char extra[512];
+    snprintf(extra, sizeof(extra),
+             ",\"host\":\"%s\",\"port\":%u,\"api_keys\":%zu,\"jwt\":%s,\"auth\":%s", a->cfg.host,
+             bb_server_port(srv), bb_auth_key_count(auth), bb_auth_has_jwt(auth) ? "true" : "false",
+             a->cfg.no_auth ? "false" : "true");
+    bb_server_log(srv, "info", "listening", extra);
+}
+
+int bb_cmd_serve(int argc, char **argv)
+{
+    serve_args a;
+    memset(&a, 0, sizeof(a));
+    bb_server_config_default(&a.cfg);
+    a.jwt_leeway = BB_AUTH_DEFAULT_LEEWAY;
+    int exit_code = parse_args(argc, argv, &a);
+    if (exit_code >= 0)
+        return exit_code;
+    /* Refuse to start without the libraries it serves with: without
+     * libcrypto no key or token could ever be checked (the loader has
+     * already said which package to install). */
+    if (bb_dynlib_load(BB_DYNLIB_MHD) || bb_dynlib_load(BB_DYNLIB_CRYPTO))
+        return BB_EXIT_USAGE;
+
+    bb_buf keys_path;
+    bb_buf_init(&keys_path, 4096);
+    if (!a.keys_file && bb_auth_default_keys_file(&keys_path) == BB_OK)
+        a.keys_file = bb_buf_str(&keys_path);
+    bb_auth *auth = bb_auth_new();
+    if (!auth) {
+        bb_buf_free(&keys_path);
+        return BB_EXIT_INTERNAL;
+    }
+    exit_code = load_credentials(auth, &a, a.keys_file);
+    a.cfg.auth = auth;
+    a.cfg.keys_file = a.keys_file;
+
+    /* Signals are taken by this thread alone (sigwait): every thread the
+     * server starts inherits the mask. SIGPIPE is never wanted. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    bb_server *srv = NULL;
+    if (!exit_code) {
+        bb_buf err;
+        bb_buf_init(&err, 1024);
+        int rc = bb_server_start(&a.cfg, &srv, &err);
+        if (rc) {
+            bb_cli_error("serve: %s", err.len ? bb_buf_str(&err) : bb_strerror(rc));
+            exit_code = rc == BB_ENOMEM ? BB_EXIT_INTERNAL : BB_EXIT_USAGE;
+        }
+        bb_buf_free(&err);
+    }
+    if (srv) {
+        log_startup(srv, &a, auth, a.keys_file ? a.keys_file : "(none)");
+        int sig = 0;
+        do {
+            if (sigwait(&set, &sig) != 0)
+                sig = SIGTERM;
+        } while (sig == SIGPIPE);
+        char extra[64];
+        snprintf(extra, sizeof(extra), ",\"signal\":\"%s\"", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        bb_server_log(srv, "info", "shutting down", extra);
+        bb_server_stop(srv);
+    }
+    bb_auth_free(auth);
+    bb_buf_free(&keys_path);
+    return exit_code;
+}

@@ -1,0 +1,764 @@
+/* llm.c - the provider-neutral LLM client (see llm.h). */
+#include "llm/llm.h"
+
+#include "json/jsoncheck.h"
+#include "llm/llm_cache.h"
+
+#include <cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* The most bytes of request body we build: prompts carry a whole schema. */
+#define LLM_MAX_REQUEST_BYTES (8u << 20)
+
+const char *bb_llm_error_name(bb_llm_error_kind k)
+{
+    static const char *const names[] = {
+        "none",    "config",    "network", "timeout",      "overloaded",
+        "auth",    "quota",     "request", "too-large",    "truncated",
+        "refusal", "malformed", "schema",  "breaker-open", "budget",
+    };
+    return (size_t)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
+}
+
+bool bb_llm_error_is_bad_answer(bb_llm_error_kind k)
+{
+    return k == BB_LLM_ERR_MALFORMED || k == BB_LLM_ERR_SCHEMA || k == BB_LLM_ERR_TRUNCATED ||
+           k == BB_LLM_ERR_REFUSAL || k == BB_LLM_ERR_TOO_LARGE;
+}
+
+void bb_llm_reply_free(bb_llm_reply *r)
+{
+    cJSON_Delete(r->value);
+    bb_free(r->text);
+    memset(r, 0, sizeof(*r));
+}
+
+const bb_llm_provider *bb_llm_provider_find(const char *name)
+{
+    if (strcmp(name, "openai") == 0)
+        return &bb_llm_openai;
+    if (strcmp(name, "anthropic") == 0)
+        return &bb_llm_anthropic;
+    return NULL;
+}
+
+void bb_llm_redact(char *dst, size_t cap, const char *src, const char *secret)
+{
+    size_t o = 0, slen = secret ? strlen(secret) : 0;
+    if (cap == 0)
+        return;
+    while (*src && o + 1 < cap) {
+        if (slen >= 4 && strncmp(src, secret, slen) == 0) {
+            o += (size_t)snprintf(dst + o, cap - o, "[redacted]");
+            if (o >= cap)
+                o = cap - 1;
+            src += slen;
+            continue;
+        }
+        dst[o++] = *src++;
+    }
+    dst[o] = '\0';
+}
+
+static void set_error(bb_llm_error *err, bb_llm_error_kind kind, const char *fmt, const char *arg)
+{
+    err->kind = kind;
+    snprintf(err->message, sizeof(err->message), fmt, arg ? arg : "");
+}
+
+/* ---- options and configuration ---------------------------------------- */
+
+const char bb_llm_options_help[] =
+    "  --llm off|advise         let a language model advise the stages (default off)\n"
+    "  --llm-provider NAME      openai or anthropic ($BACKBONE_LLM_PROVIDER)\n"
+    "  --llm-model NAME         model name ($BACKBONE_LLM_MODEL)\n"
+    "  --llm-base-url URL       API base URL ($BACKBONE_LLM_BASE_URL)\n"
+    "  --llm-cache DIR|off      answer cache (default off; on in CI: .backbone/llm-cache)\n"
+    "  --llm-max-tokens N       token budget for the run (prompt + completion)\n";
+
+static const bb_llm_options *cli_options;
+
+void bb_llm_set_cli_options(const bb_llm_options *o)
+{
+    cli_options = o;
+}
+
+const bb_llm_options *bb_llm_cli_options(void)
+{
+    return cli_options;
+}
+
+/* The value of --name VALUE or --name=VALUE at argv[*i]; NULL when it is not --name. */
+static const char *option_value(const char *name, int argc, char **argv, int *i, bool *missing)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static bool parse_long(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+int bb_llm_parse_option(bb_llm_options *o, int argc, char **argv, int *i)
+{
+    static const char *const names[] = {"--llm",          "--llm-provider", "--llm-model",
+                                        "--llm-base-url", "--llm-cache",    "--llm-max-tokens"};
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        bool missing = false;
+        const char *v = option_value(names[k], argc, argv, i, &missing);
+        if (missing) {
+            fprintf(stderr, "backbone: %s needs a value\n", names[k]);
+            return -1;
+        }
+        if (!v)
+            continue;
+        switch (k) {
+        case 0:
+            if (strcmp(v, "off") != 0 && strcmp(v, "advise") != 0) {
+                fprintf(stderr, "backbone: --llm takes off or advise, not '%s'\n", v);
+                return -1;
+            }
+            o->mode = strcmp(v, "advise") == 0;
+            return 1;
+        case 1:
+            if (!bb_llm_provider_find(v)) {
+                fprintf(stderr, "backbone: unknown LLM provider '%s' (openai, anthropic)\n", v);
+                return -1;
+            }
+            o->provider = v;
+            return 1;
+        case 2:
+            o->model = v;
+            return 1;
+        case 3:
+            o->base_url = v;
+            return 1;
+        case 4:
+            o->cache_dir = v;
+            return 1;
+        default:
+            if (!parse_long(v, &o->max_tokens) || o->max_tokens == 0) {
+                fprintf(stderr, "backbone: --llm-max-tokens takes a positive number\n");
+                return -1;
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int bb_llm_cli_option(bb_pipeline_opts *opts, int argc, char **argv, int *i)
+{
+    static bb_llm_options parsed; /* one command per process */
+    int k = bb_llm_parse_option(&parsed, argc, argv, i);
+    if (k > 0) {
+        opts->llm = parsed.mode ? BB_LLM_ADVISE : BB_LLM_OFF;
+        bb_llm_set_cli_options(&parsed);
+    }
+    return k;
+}
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static void env_long(const char *name, long *dst)
+{
+    const char *v = env(name);
+    long x;
+    if (v && parse_long(v, &x))
+        *dst = x;
+}
+
+/* Transport tuning from the environment (tests shorten waits this way). */
+static void http_from_env(bb_llm_http_opts *h)
+{
+    long v;
+    env_long("BACKBONE_LLM_TIMEOUT_MS", &h->timeout_ms);
+    env_long("BACKBONE_LLM_CONNECT_TIMEOUT_MS", &h->connect_timeout_ms);
+    env_long("BACKBONE_LLM_RETRY_BASE_MS", &h->base_delay_ms);
+    env_long("BACKBONE_LLM_RETRY_MAX_MS", &h->max_delay_ms);
+    env_long("BACKBONE_LLM_BREAKER_COOLDOWN_MS", &h->breaker_cooldown_ms);
+    v = -1;
+    env_long("BACKBONE_LLM_MAX_ATTEMPTS", &v);
+    if (v > 0 && v <= 20)
+        h->max_attempts = (int)v;
+    v = -1;
+    env_long("BACKBONE_LLM_BREAKER_THRESHOLD", &v);
+    if (v >= 0 && v <= 1000)
+        h->breaker_threshold = (int)v;
+    v = -1;
+    env_long("BACKBONE_LLM_MAX_RESPONSE_BYTES", &v);
+    if (v > 0)
+        h->max_response_bytes = (size_t)v;
+}
+
+static bool is_ci(void)
+{
+    const char *ci = env("CI");
+    return ci && (strcmp(ci, "true") == 0 || strcmp(ci, "1") == 0);
+}
+
+static int resolve_cache_dir(bb_llm_config *cfg, const char *opt)
+{
+    const char *dir = opt ? opt : env("BACKBONE_LLM_CACHE");
+    if (dir && strcmp(dir, "off") == 0)
+        return BB_OK;
+    if (dir) {
+        cfg->cache_dir = bb_strdup(dir);
+        return cfg->cache_dir ? BB_OK : BB_ENOMEM;
+    }
+    if (!is_ci())
+        return BB_OK;
+    cfg->cache_dir = bb_llm_cache_default_dir();
+    return cfg->cache_dir ? BB_OK : BB_ENOMEM;
+}
+
+int bb_llm_config_load(bb_llm_config *cfg, const bb_llm_options *o, char *err, size_t cap)
+{
+    static const bb_llm_options none;
+    if (!o)
+        o = &none;
+    memset(cfg, 0, sizeof(*cfg));
+    bb_llm_http_opts_default(&cfg->http);
+    http_from_env(&cfg->http);
+    cfg->max_output_tokens = 4096;
+    env_long("BACKBONE_LLM_MAX_OUTPUT_TOKENS", &cfg->max_output_tokens);
+    cfg->max_tokens = o->max_tokens;
+    if (!cfg->max_tokens)
+        env_long("BACKBONE_LLM_MAX_TOKENS", &cfg->max_tokens);
+    cfg->anthropic_tools = env("BACKBONE_LLM_ANTHROPIC_TOOLS") != NULL;
+
+    const char *pname = o->provider ? o->provider : env("BACKBONE_LLM_PROVIDER");
+    cfg->provider = bb_llm_provider_find(pname ? pname : "openai");
+    if (!cfg->provider) {
+        snprintf(err, cap, "unknown LLM provider '%s' (openai, anthropic)", pname);
+        return BB_EUSAGE;
+    }
+    const char *url = o->base_url ? o->base_url : env("BACKBONE_LLM_BASE_URL");
+    const char *model = o->model ? o->model : env("BACKBONE_LLM_MODEL");
+    const char *key = env(cfg->provider->key_env);
+    cfg->base_url = bb_strdup(url ? url : cfg->provider->default_base_url);
+    cfg->model = bb_strdup(model ? model : cfg->provider->default_model);
+    cfg->api_key = key ? bb_strdup(key) : NULL;
+    if (!cfg->base_url || !cfg->model || (key && !cfg->api_key) ||
+        resolve_cache_dir(cfg, o->cache_dir) != BB_OK) {
+        bb_llm_config_free(cfg);
+        snprintf(err, cap, "out of memory");
+        return BB_ENOMEM;
+    }
+    size_t n = strlen(cfg->base_url);
+    while (n > 0 && cfg->base_url[n - 1] == '/')
+        cfg->base_url[--n] = '\0';
+    if (!bb_llm_url_allowed(cfg->base_url)) {
+        snprintf(err, cap, "LLM base URL must be https:// (or http:// to a loopback host)");
+        bb_llm_config_free(cfg);
+        return BB_EUSAGE;
+    }
+    /* Local servers (Ollama, llama.cpp, vLLM on loopback) need no key. */
+    if (!cfg->api_key && strncmp(cfg->base_url, "https://", 8) == 0) {
+        snprintf(err, cap, "no API key: set %s", cfg->provider->key_env);
+        bb_llm_config_free(cfg);
+        return BB_EUSAGE;
+    }
+    return BB_OK;
+}
+
+void bb_llm_config_free(bb_llm_config *cfg)
+{
+    if (cfg->api_key) /* do not leave the secret in freed memory */
+        memset(cfg->api_key, 0, strlen(cfg->api_key));
+    bb_free(cfg->api_key);
+    bb_free(cfg->base_url);
+    bb_free(cfg->model);
+    bb_free(cfg->cache_dir);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- process-wide metrics ------------------------------------------------ */
+
+static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
+static bb_llm_metrics metrics;
+
+void bb_llm_metrics_get(bb_llm_metrics *out)
+{
+    pthread_mutex_lock(&metrics_lock);
+    *out = metrics;
+    pthread_mutex_unlock(&metrics_lock);
+}
+
+int bb_llm_metrics_render(bb_buf *out)
+{
+    static const struct {
+        const char *name, *help;
+    } rows[] = {
+        {"backbone_llm_requests_total", "LLM calls that went to the network"},
+        {"backbone_llm_http_attempts_total", "LLM HTTP attempts, retries included"},
+        {"backbone_llm_cache_hits_total", "LLM answers served from the cache"},
+        {"backbone_llm_failures_total", "LLM calls that gave no usable answer"},
+        {"backbone_llm_prompt_tokens_total", "prompt tokens spent"},
+        {"backbone_llm_completion_tokens_total", "completion tokens spent"},
+        {"backbone_llm_seconds_total", "seconds spent waiting for models"},
+    };
+    bb_llm_metrics m;
+    bb_llm_metrics_get(&m);
+    double v[] = {(double)m.requests, (double)m.http_attempts, (double)m.cache_hits,
+                  (double)m.failures, (double)m.prompt_tokens, (double)m.completion_tokens,
+                  m.seconds};
+    int rc = BB_OK;
+    for (size_t i = 0; !rc && i < sizeof(rows) / sizeof(rows[0]); i++)
+        rc = bb_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %.17g\n", rows[i].name,
+                           rows[i].help, rows[i].name, rows[i].name, v[i]);
+    return rc;
+}
+
+static void metrics_add(const bb_llm_stats *d)
+{
+    pthread_mutex_lock(&metrics_lock);
+    metrics.requests += d->requests;
+    metrics.http_attempts += d->http_attempts;
+    metrics.cache_hits += d->cache_hits;
+    metrics.failures += d->failures;
+    metrics.prompt_tokens += d->prompt_tokens;
+    metrics.completion_tokens += d->completion_tokens;
+    metrics.seconds += d->seconds;
+    pthread_mutex_unlock(&metrics_lock);
+}
+
+static void stats_add(bb_llm_client *c, const bb_llm_stats *d)
+{
+    c->stats.requests += d->requests;
+    c->stats.http_attempts += d->http_attempts;
+    c->stats.cache_hits += d->cache_hits;
+    c->stats.failures += d->failures;
+    c->stats.prompt_tokens += d->prompt_tokens;
+    c->stats.completion_tokens += d->completion_tokens;
+    c->stats.seconds += d->seconds;
+    metrics_add(d);
+}
+
+/* ---- the client ----------------------------------------------------------- */
+
+void bb_llm_client_init(bb_llm_client *c, bb_llm_config *cfg)
+{
+    memset(c, 0, sizeof(*c));
+    c->cfg = *cfg;
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+void bb_llm_client_free(bb_llm_client *c)
+{
+    bb_llm_config_free(&c->cfg);
+}
+
+int bb_llm__add_header(struct curl_slist **list, const char *name, const char *value)
+{
+    bb_buf h;
+    bb_buf_init(&h, 16384);
+    int rc = bb_buf_printf(&h, "%s: %s", name, value);
+    struct curl_slist *l = rc ? NULL : curl_slist_append(*list, bb_buf_str(&h));
+    /* wipe: this line may hold the key */
+    if (h.data)
+        memset(h.data, 0, h.len);
+    bb_buf_free(&h);
+    if (rc)
+        return rc;
+    if (!l)
+        return BB_ENOMEM;
+    *list = l;
+    return BB_OK;
+}
+
+static void error_fields(const char *body, size_t len, char type[64], char code[64], char *msg,
+                         size_t cap)
+{
+    type[0] = code[0] = '\0';
+    if (cap)
+        msg[0] = '\0';
+    cJSON *j = body ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "type");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+    if (cJSON_IsString(t))
+        snprintf(type, 64, "%s", t->valuestring);
+    if (cJSON_IsString(c))
+        snprintf(code, 64, "%s", c->valuestring);
+    if (cJSON_IsString(m) && cap)
+        snprintf(msg, cap, "%s", m->valuestring);
+    cJSON_Delete(j);
+}
+
+static bb_llm_error_kind status_kind(long status)
+{
+    switch (status) {
+    case 0:
+        return BB_LLM_ERR_NETWORK;
+    case 401:
+    case 403:
+        return BB_LLM_ERR_AUTH;
+    case 408:
+    case 409:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+    case 529:
+        return BB_LLM_ERR_OVERLOAD;
+    default:
+        return BB_LLM_ERR_REQUEST;
+    }
+}
+
+bool bb_llm__add_turns(cJSON *arr, const bb_llm_request *req)
+{
+    for (size_t i = 0; arr && i < req->n_messages; i++) {
+        cJSON *m = cJSON_CreateObject();
+        if (!m || !cJSON_AddStringToObject(m, "role", req->messages[i].role) ||
+            !cJSON_AddStringToObject(m, "content", req->messages[i].content) ||
+            !cJSON_AddItemToArray(arr, m)) {
+            cJSON_Delete(m);
+            return false;
+        }
+    }
+    return arr != NULL;
+}
+
+int bb_llm__body_done(cJSON *root, bool ok, cJSON **out)
+{
+    if (!root || !ok) {
+        cJSON_Delete(root);
+        return BB_ENOMEM;
+    }
+    *out = root;
+    return BB_OK;
+}
+
+long bb_llm__usage(const cJSON *usage, const char *name)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(usage, name);
+    if (!cJSON_IsNumber(n) || !(n->valuedouble >= 0)) /* also NaN */
+        return 0;
+    /* A server may say anything: clamp before converting. */
+    return n->valuedouble > 1e12 ? 1000000000000L : (long)n->valuedouble;
+}
+
+bool bb_llm__contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return true;
+    return false;
+}
+
+void bb_llm__json_span(const char *text, const char **start, size_t *len)
+{
+    const char *s = text, *e = text + strlen(text);
+    while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
+        s++;
+    if (strncmp(s, "```", 3) == 0) {
+        const char *nl = strchr(s, '\n');
+        const char *close = e;
+        while (close > s + 3 && (close[-1] == '\n' || close[-1] == ' ' || close[-1] == '\r'))
+            close--;
+        if (nl && close - s >= 6 && strncmp(close - 3, "```", 3) == 0 && close - 3 > nl) {
+            s = nl + 1;
+            e = close - 3;
+        }
+    }
+    *start = s;
+    *len = (size_t)(e - s);
+}
+
+/* Budget left for this request's output; 0 means spent. */
+static long output_allowance(const bb_llm_client *c)
+{
+    long n = c->cfg.max_output_tokens > 0 ? c->cfg.max_output_tokens : 4096;
+    if (c->cfg.max_tokens <= 0)
+        return n;
+    long left = c->cfg.max_tokens - c->stats.prompt_tokens - c->stats.completion_tokens;
+    if (left <= 0)
+        return 0;
+    return left < n ? left : n;
+}
+
+static int build_body_with(const bb_llm_client *c, const bb_llm_request *req, long max_tokens,
+                           char **body, size_t *len)
+{
+    cJSON *j = NULL;
+    int rc = c->cfg.provider->build_body(&c->cfg, req, max_tokens, &j);
+    if (rc)
+        return rc;
+    char *s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    if (!s)
+        return BB_ENOMEM;
+    size_t n = strlen(s);
+    if (n > LLM_MAX_REQUEST_BYTES) {
+        free(s);
+        return BB_ELIMIT;
+    }
+    *body = bb_strndup(s, n);
+    free(s);
+    if (!*body)
+        return BB_ENOMEM;
+    *len = n;
+    return BB_OK;
+}
+
+int bb_llm_build_body(const bb_llm_client *c, const bb_llm_request *req, char **body, size_t *len)
+{
+    return build_body_with(c, req, output_allowance(c), body, len);
+}
+
+bb_llm_error_kind bb_llm__error_kind(const bb_llm_provider *p, long status, const char *body,
+                                     size_t len, char *msg, size_t cap)
+{
+    char type[64], code[64];
+    error_fields(body, len, type, code, msg, cap);
+    bb_llm_error_kind k = status_kind(status);
+    if (k == BB_LLM_ERR_NETWORK || k == BB_LLM_ERR_AUTH)
+        return k;
+    return p->is_quota(type, code, cap ? msg : "") ? BB_LLM_ERR_QUOTA : k;
+}
+
+typedef struct classify_ctx {
+    const bb_llm_provider *p;
+    bb_llm_error_kind kind;
+    char message[256];
+} classify_ctx;
+
+static bb_llm_http_verdict classify(long status, const char *body, size_t len, void *vctx)
+{
+    classify_ctx *x = vctx;
+    if (status >= 200 && status < 300) {
+        x->kind = BB_LLM_ERR_NONE;
+        return BB_LLM_HTTP_DONE;
+    }
+    x->message[0] = '\0';
+    x->kind = bb_llm__error_kind(x->p, status, body, len, x->message, sizeof(x->message));
+    switch (x->kind) {
+    case BB_LLM_ERR_NETWORK:
+    case BB_LLM_ERR_TIMEOUT:
+    case BB_LLM_ERR_OVERLOAD:
+        return BB_LLM_HTTP_RETRY;
+    default:
+        return BB_LLM_HTTP_FATAL;
+    }
+}
+
+/* Parses the content text and checks it against the request's schema. */
+static int parse_content(const bb_llm_request *req, const char *text, cJSON **out,
+                         bb_llm_error *err)
+{
+    const char *s;
+    size_t n;
+    bb_llm__json_span(text, &s, &n);
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(s, n, &end, false);
+    if (!v || (size_t)(end - s) != n) {
+        cJSON_Delete(v);
+        set_error(err, BB_LLM_ERR_MALFORMED, "the model's answer is not valid JSON%s", NULL);
+        return BB_EINVAL;
+    }
+    if (req->schema) {
+        bb_buf where, why;
+        bb_buf_init(&where, 1024);
+        bb_buf_init(&why, 1024);
+        int rc = bb_jsoncheck(req->schema, v, &where, &why);
+        if (rc) {
+            err->kind = BB_LLM_ERR_SCHEMA;
+            snprintf(err->message, sizeof(err->message),
+                     "the model's answer does not match the schema at '%s': %s", bb_buf_str(&where),
+                     bb_buf_str(&why));
+        }
+        bb_buf_free(&where);
+        bb_buf_free(&why);
+        if (rc) {
+            cJSON_Delete(v);
+            return BB_EINVAL;
+        }
+    }
+    *out = v;
+    return BB_OK;
+}
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Turns a transport failure into an error the user can act on. */
+static void transport_error(int rc, const bb_llm_http_result *res, const classify_ctx *cx,
+                            const bb_llm_config *cfg, bb_llm_error *err)
+{
+    char said[256];
+    bb_llm_redact(said, sizeof(said), cx->message, cfg->api_key);
+    if (res->breaker_open)
+        err->kind = BB_LLM_ERR_BREAKER;
+    else if (rc == BB_ELIMIT)
+        err->kind = BB_LLM_ERR_TOO_LARGE;
+    else if (rc == BB_ETIMEOUT)
+        err->kind = BB_LLM_ERR_TIMEOUT;
+    else if (rc == BB_ENET || rc == BB_EUSAGE)
+        err->kind = rc == BB_EUSAGE ? BB_LLM_ERR_CONFIG : BB_LLM_ERR_NETWORK;
+    else
+        err->kind = cx->kind ? cx->kind : BB_LLM_ERR_REQUEST;
+    if (err->kind == BB_LLM_ERR_OVERLOAD || err->kind == BB_LLM_ERR_AUTH ||
+        err->kind == BB_LLM_ERR_QUOTA || err->kind == BB_LLM_ERR_REQUEST)
+        snprintf(err->message, sizeof(err->message), "%s answered HTTP %ld%s%s",
+                 cfg->provider->name, res->status, said[0] ? ": " : "", said);
+    else
+        snprintf(err->message, sizeof(err->message), "%s", res->error);
+}
+
+/* Sends body to the provider; on success *resp_body holds its 200 answer. */
+static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *resp_body,
+                        bb_llm_stats *d, bb_llm_error *err)
+{
+    const bb_llm_config *cfg = &c->cfg;
+    struct curl_slist *headers = NULL;
+    bb_buf url, breaker_key;
+    bb_buf_init(&url, 4096);
+    bb_buf_init(&breaker_key, 4096);
+    int rc = cfg->provider->build_headers(cfg, &headers);
+    if (!rc)
+        rc = bb_buf_printf(&url, "%s%s", cfg->base_url, cfg->provider->path);
+    if (!rc)
+        rc = bb_buf_printf(&breaker_key, "%s %s", cfg->provider->name, cfg->base_url);
+    if (rc) {
+        curl_slist_free_all(headers);
+        bb_buf_free(&url);
+        bb_buf_free(&breaker_key);
+        set_error(err, BB_LLM_ERR_CONFIG, "cannot build the request%s", NULL);
+        return rc;
+    }
+    classify_ctx cx = {cfg->provider, BB_LLM_ERR_NONE, ""};
+    bb_llm_http_result res;
+    double t0 = wall_seconds();
+    rc = bb_llm_http_post(&cfg->http, bb_buf_str(&breaker_key), bb_buf_str(&url), headers, body,
+                          len, classify, &cx, &res);
+    d->seconds += wall_seconds() - t0;
+    d->requests += !res.breaker_open;
+    d->http_attempts += res.attempts;
+    err->attempts = res.attempts;
+    err->status = res.status;
+    snprintf(err->request_id, sizeof(err->request_id), "%s", res.request_id);
+    if (rc)
+        transport_error(rc, &res, &cx, cfg, err);
+    else
+        rc = bb_buf_append(resp_body, res.body.data ? res.body.data : "", res.body.len);
+    curl_slist_free_all(headers);
+    bb_llm_http_result_free(&res);
+    bb_buf_free(&url);
+    bb_buf_free(&breaker_key);
+    return rc;
+}
+
+/* Envelope -> text -> checked JSON, counting tokens into d. */
+static int interpret(bb_llm_client *c, const bb_llm_request *req, const char *body, size_t len,
+                     bb_llm_reply *out, bb_llm_stats *d, bb_llm_error *err)
+{
+    char *text = NULL;
+    long in = 0, outn = 0;
+    int rc = c->cfg.provider->parse_reply(&c->cfg, body, len, &text, &in, &outn, err);
+    d->prompt_tokens += in;
+    d->completion_tokens += outn;
+    out->prompt_tokens = in;
+    out->completion_tokens = outn;
+    if (rc)
+        return rc;
+    rc = parse_content(req, text, &out->value, err);
+    if (rc) {
+        bb_free(text);
+        return rc;
+    }
+    out->text = text;
+    return BB_OK;
+}
+
+int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *out,
+                    bb_llm_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    memset(err, 0, sizeof(*err));
+    bb_llm_stats d = {0};
+    long allowance = output_allowance(c);
+    if (allowance == 0) {
+        set_error(err, BB_LLM_ERR_BUDGET, "the token budget (--llm-max-tokens) is spent%s", NULL);
+        d.failures++;
+        stats_add(c, &d);
+        return BB_ELIMIT;
+    }
+    char *body = NULL;
+    size_t len = 0;
+    int rc = build_body_with(c, req, allowance, &body, &len);
+    if (rc) {
+        set_error(err, BB_LLM_ERR_CONFIG, "cannot build the request body%s", NULL);
+        d.failures++;
+        stats_add(c, &d);
+        return rc;
+    }
+    char key[65] = "";
+    bb_buf resp;
+    bb_buf_init(&resp, c->cfg.http.max_response_bytes);
+    bool cached = false;
+    if (c->cfg.cache_dir &&
+        bb_llm_cache_key(c->cfg.provider->name, c->cfg.model, body, len, key) == BB_OK)
+        cached = bb_llm_cache_get(c->cfg.cache_dir, key, &resp) == BB_OK;
+    if (cached) {
+        d.cache_hits++;
+        rc = interpret(c, req, resp.data, resp.len, out, &d, err);
+        d.prompt_tokens = d.completion_tokens = 0; /* nothing was spent */
+        out->prompt_tokens = out->completion_tokens = 0;
+        out->from_cache = true;
+        if (rc) /* a bad entry: ask again */
+            bb_llm_reply_free(out), bb_buf_reset(&resp), cached = false, d.cache_hits--;
+    }
+    if (!cached) {
+        memset(err, 0, sizeof(*err));
+        rc = send_request(c, body, len, &resp, &d, err);
+        if (!rc)
+            rc = interpret(c, req, resp.data, resp.len, out, &d, err);
+        /* A cache that cannot be written only costs the next run a request. */
+        if (!rc && key[0] && bb_llm_cache_put(c->cfg.cache_dir, key, resp.data, resp.len))
+            fprintf(stderr, "backbone: warning: cannot write the LLM cache in %s\n",
+                    c->cfg.cache_dir);
+    }
+    d.failures += rc != BB_OK;
+    stats_add(c, &d);
+    bb_buf_free(&resp);
+    bb_free(body);
+    return rc;
+}

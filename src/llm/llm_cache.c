@@ -1,0 +1,141 @@
+/* llm_cache.c - disk cache of model answers (see llm_cache.h). */
+#include "llm/llm_cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int bb_llm_cache_key(const char *provider, const char *model, const char *body, size_t len,
+                     char hex[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return BB_ENOMEM;
+    int ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(ctx, provider, strlen(provider) + 1) &&
+             EVP_DigestUpdate(ctx, model, strlen(model) + 1) && EVP_DigestUpdate(ctx, body, len) &&
+             EVP_DigestUpdate(ctx, "", 1) && EVP_DigestFinal_ex(ctx, md, &n);
+    EVP_MD_CTX_free(ctx);
+    if (!ok || n != sizeof(md))
+        return BB_EINVAL;
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof(md); i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[64] = '\0';
+    return BB_OK;
+}
+
+static int entry_path(bb_buf *p, const char *dir, const char hex[65], const char *suffix)
+{
+    return bb_buf_printf(p, "%s/%.2s/%s%s", dir, hex, hex, suffix);
+}
+
+int bb_llm_cache_get(const char *dir, const char hex[65], bb_buf *out)
+{
+    bb_buf path;
+    bb_buf_init(&path, 8192);
+    int rc = entry_path(&path, dir, hex, ".json");
+    FILE *f = rc ? NULL : fopen(bb_buf_str(&path), "rb");
+    bb_buf_free(&path);
+    if (rc)
+        return rc;
+    if (!f)
+        return errno == ENOENT ? BB_ENOTFOUND : BB_EIO;
+    char chunk[16384];
+    size_t n;
+    while (rc == BB_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = bb_buf_append(out, chunk, n);
+    if (rc == BB_OK && ferror(f))
+        rc = BB_EIO;
+    fclose(f);
+    return rc;
+}
+
+/* mkdir -p for the cache folder; existing folders are fine. */
+static int make_dirs(const char *dir)
+{
+    bb_buf p;
+    bb_buf_init(&p, 8192);
+    int rc = bb_buf_puts(&p, dir);
+    for (size_t i = 1; rc == BB_OK && i <= p.len; i++) {
+        if (p.data[i] != '/' && p.data[i] != '\0')
+            continue;
+        char saved = p.data[i];
+        p.data[i] = '\0';
+        if (mkdir(p.data, 0755) != 0 && errno != EEXIST)
+            rc = BB_EIO;
+        p.data[i] = saved;
+    }
+    bb_buf_free(&p);
+    return rc;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return BB_EIO;
+        data += n;
+        len -= (size_t)n;
+    }
+    return BB_OK;
+}
+
+int bb_llm_cache_put(const char *dir, const char hex[65], const char *data, size_t len)
+{
+    bb_buf sub, tmp, final;
+    bb_buf_init(&sub, 8192);
+    bb_buf_init(&tmp, 8192);
+    bb_buf_init(&final, 8192);
+    int rc = bb_buf_printf(&sub, "%s/%.2s", dir, hex);
+    if (!rc)
+        rc = make_dirs(bb_buf_str(&sub));
+    if (!rc)
+        rc = entry_path(&final, dir, hex, ".json");
+    if (!rc)
+        rc = bb_buf_printf(&tmp, "%s.tmp.XXXXXX", bb_buf_str(&final));
+    int fd = rc ? -1 : mkstemp(tmp.data);
+    if (!rc && fd < 0)
+        rc = BB_EIO;
+    if (!rc) {
+        rc = write_all(fd, data, len);
+        if (!rc && fsync(fd) != 0)
+            rc = BB_EIO;
+        if (close(fd) != 0 && !rc)
+            rc = BB_EIO;
+        if (!rc && rename(tmp.data, final.data) != 0)
+            rc = BB_EIO;
+        if (rc)
+            unlink(tmp.data);
+    }
+    bb_buf_free(&sub);
+    bb_buf_free(&tmp);
+    bb_buf_free(&final);
+    return rc;
+}
+
+char *bb_llm_cache_default_dir(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (!xdg || !*xdg)
+        return bb_strdup(".backbone/llm-cache");
+    bb_buf b;
+    bb_buf_init(&b, 8192);
+    if (bb_buf_printf(&b, "%s/backbone/llm", xdg) != BB_OK) {
+        bb_buf_free(&b);
+        return NULL;
+    }
+    return bb_buf_take(&b, NULL);
+}

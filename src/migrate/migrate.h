@@ -1,0 +1,99 @@
+/*
+ * migrate.h - Alembic revisions from schema changes, without a database.
+ *
+ * A revision is computed from two normalized schemas (normalize.h): the one
+ * recorded when the project was last generated and the new one. The diff is
+ * turned into Alembic operations, written as a Python revision file whose
+ * downgrade is the diff the other way round. Every change to an existing
+ * table goes through op.batch_alter_table, so the same file runs on SQLite
+ * (table copy) and on PostgreSQL (plain ALTER). PostgreSQL enum types are
+ * created and dropped explicitly.
+ *
+ * Revision ids are deterministic: the first 12 hex digits of
+ * sha256(down_revision id + canonical text of the new normalized schema).
+ *
+ * What is refused (diagnostics BB0820..BB0899, docs/diagnostics.md): drops
+ * without allow_destructive, a NOT NULL column added to an existing table
+ * with no default, primary key changes, enum values removed, a renamed_from
+ * that names nothing in the recorded schema.
+ *
+ * Ownership: everything a bb_revision or bb_migrate_result holds is its
+ * own; free with bb_revision_free() / bb_migrate_result_free().
+ */
+#ifndef BB_MIGRATE_H
+#define BB_MIGRATE_H
+
+#include "base/bb.h"
+#include "diag/diag.h"
+#include "pipeline/pipeline.h"
+#include "front/schema.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct cJSON cJSON;
+
+#define BB_REVISION_ID_LEN 12
+#define BB_MIGRATE_MAX_OUTPUT (8u << 20)
+#define BB_ALEMBIC_VERSIONS_DIR "alembic/versions"
+
+typedef struct bb_migrate_opts {
+    bool allow_destructive;    /* drop tables and columns */
+    const char *down_revision; /* the parent revision id; NULL for the first */
+    const char *message;       /* NULL: made from the changes */
+} bb_migrate_opts;
+
+typedef struct bb_revision {
+    /* "" when n_ops is 0: no file, so nothing to name (or to hash for) */
+    char id[BB_REVISION_ID_LEN + 1];
+    char *down_revision; /* NULL for the first revision */
+    char *message;       /* one line */
+    char *path;          /* "alembic/versions/<id>_<slug>.py" */
+    char *text;          /* the Python source */
+    size_t len;
+    size_t n_ops; /* 0: the schemas agree on the database; no file is needed */
+} bb_revision;
+
+/*
+ * The revision that takes a database from old_norm (NULL: empty, the
+ * initial revision) to new_norm. locate, when given, is the validated new
+ * schema, used only to point diagnostics at the right place of its source.
+ * Returns BB_OK (out filled, maybe with n_ops 0), BB_EINVAL when a change
+ * is refused (diags lists every refusal; out is empty), BB_ENOMEM, BB_ELIMIT.
+ */
+int bb_migrate_revision(const cJSON *old_norm, const cJSON *new_norm, const bb_schema *locate,
+                        const bb_migrate_opts *opts, bb_diags *diags, bb_revision *out) BB_WUR;
+
+void bb_revision_free(bb_revision *r);
+
+/*
+ * The hook of `backbone generate`. Given the validated schema, the output
+ * folder and the root of its existing manifest (NULL when the folder was
+ * never generated), it returns:
+ *   files     every revision file of the project: the recorded ones read
+ *             from out_dir as they are now, then the new one if the schema
+ *             changed (the initial revision on a first run);
+ *   schema    the normalized schema, to store as the manifest's "schema";
+ *   revisions the manifest's "revisions": [{"id", "down_revision", "path",
+ *             "message"}], oldest first.
+ * opts->down_revision is ignored (the recorded head is the parent).
+ * Without a manifest, out_dir may be NULL: the result is then the initial
+ * revision alone (what the HTTP service puts in a generated project).
+ * Returns BB_OK, BB_EINVAL (a change refused, a recorded revision file
+ * missing, a recorded schema unreadable: diags says which), BB_ENOMEM.
+ */
+typedef struct bb_migrate_result {
+    bb_file *files;
+    size_t n_files;
+    cJSON *schema;
+    cJSON *revisions;
+    bool created; /* a new revision was added */
+} bb_migrate_result;
+
+int bb_migrate_generate(const bb_schema *s, const char *out_dir, const cJSON *manifest_root,
+                        const bb_migrate_opts *opts, bb_diags *diags,
+                        bb_migrate_result *out) BB_WUR;
+
+void bb_migrate_result_free(bb_migrate_result *r);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * emit.h - writing a generated tree into its output directory, atomically,
+ * without ever destroying the user's code; and comparing a tree with what is
+ * on disk (CI mode).
+ *
+ * Writing (bb_emit_tree):
+ *   1. Every path is checked: relative, no "." or ".." part, no empty part,
+ *      no backslash, and no file or symbolic link of the old tree in the way.
+ *   2. The target must be absent, empty, or a tree backbone generated (it
+ *      holds .backbone/manifest.json); opts->force lifts that last rule.
+ *   3. A generated file whose bytes on disk differ both from the new version
+ *      and from the hash the manifest recorded was edited by the user (or,
+ *      under --force, was never ours). It is never overwritten: the run stops
+ *      and lists every such file (BB0801), or with opts->merge the user's
+ *      file is kept and the new version is written beside it as <path>.new.
+ *      --force does NOT change this rule.
+ *   4. The new tree is built beside the target (DIR.tmp-XXXXXX in the same
+ *      parent): the generated files, then every file the user added to the
+ *      old tree (hard-linked, or copied), then the manifest; files and
+ *      directories are fsynced. The new tree then takes the target's place
+ *      (renameat2 RENAME_EXCHANGE, or rename aside + rename in) and the old
+ *      tree is removed. An interrupted run leaves the previous tree intact
+ *      (and its DIR.tmp-XXXXXX, which the next run removes). Runs into the
+ *      same parent folder take turns (bb_emit_lock).
+ *   Files marked user_owned (plan entries with "user": true) are written only
+ *   when absent, never compared and never listed in the manifest.
+ *
+ * Checking (opts->check): nothing is written; every generated file that is
+ * missing (BB0803), different (BB0804), or recorded in the manifest but no
+ * longer generated (BB0805) is reported as an error, with a unified diff
+ * appended to opts->diff when it is not NULL.
+ *
+ * Ownership: the files and manifests are borrowed. bb_emit_tree() fills the
+ * "files" of `next` and writes it as the new manifest.
+ */
+#ifndef BB_EMIT_H
+#define BB_EMIT_H
+
+#include "base/bb.h"
+#include "base/buf.h"
+#include "diag/diag.h"
+#include "output/manifest.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct bb_emit_file {
+    const char *path; /* relative, '/'-separated */
+    const char *data;
+    size_t len;
+    bool user_owned; /* written only when absent; never checked */
+} bb_emit_file;
+
+typedef struct bb_emit_opts {
+    bool force;   /* accept a non-empty directory backbone did not generate */
+    bool merge;   /* write <path>.new beside files the user edited */
+    bool check;   /* write nothing; report what differs */
+    bb_buf *diff; /* with check: unified diffs are appended here (or NULL) */
+    bool no_sync; /* skip flushing the new tree to disk (throwaway output) */
+    bool locked;  /* the caller holds bb_emit_lock(dir); else the run takes it */
+} bb_emit_opts;
+
+typedef struct bb_emit_report {
+    size_t n_written;                     /* generated files in the new tree */
+    size_t n_kept;                        /* files of the user carried over */
+    size_t n_merged;                      /* <path>.new files written beside edited files */
+    size_t n_edited;                      /* generated files the user edited */
+    size_t n_added, n_changed, n_removed; /* check mode */
+    bool up_to_date;                      /* the tree on disk already matched: nothing written */
+} bb_emit_report;
+
+/*
+ * Writes (or, with opts->check, compares) the tree. `prev` is the manifest
+ * found in dir (NULL when none); `next` receives the new file hashes and is
+ * written as dir/.backbone/manifest.json. Returns BB_OK; BB_EINVAL when the
+ * run was refused or a check found differences (diags lists why); BB_EIO or
+ * BB_ENOMEM on failure (diags says which path).
+ */
+int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_manifest *prev,
+                 bb_manifest *next, const bb_emit_opts *opts, bb_diags *diags,
+                 bb_emit_report *report) BB_WUR;
+
+/*
+ * The lock of a run that reads dir (its manifest) and then writes it: an
+ * exclusive flock on dir's parent folder, made when missing. Runs into the
+ * same place take turns, so the manifest a run read is still the one on
+ * disk when it writes. Temporary trees that interrupted runs left beside
+ * dir are removed under the lock. Returns the lock, or -1 after a BB0730
+ * diagnostic. A process must not take it twice (flock would wait forever).
+ */
+int bb_emit_lock(const char *dir, bb_diags *diags) BB_WUR;
+void bb_emit_unlock(int lock);
+
+/* True when path is a safe relative output path (rule 1 above, minus disk). */
+bool bb_emit_path_is_safe(const char *path);
+
+/*
+ * Appends a unified diff (3 lines of context, "--- a/path" "+++ b/path"
+ * headers) of old -> new to out, computed with Myers' O(ND) algorithm over
+ * lines. When the files have more than BB_DIFF_MAX_LINES lines or differ in
+ * more than BB_DIFF_MAX_EDITS lines, a one-line note replaces the hunks.
+ * Either side may be NULL (added or removed file).
+ */
+#define BB_DIFF_MAX_LINES 50000
+#define BB_DIFF_MAX_EDITS 1000
+int bb_emit_unified_diff(const char *path, const char *old, size_t old_len, const char *new_,
+                         size_t new_len, bb_buf *out) BB_WUR;
+
+/* Writes all n bytes to fd, retrying short writes and EINTR; BB_OK or
+ * BB_EIO (errno kept). */
+int bb_emit_write_all(int fd, const char *data, size_t n) BB_WUR;
+
+/* Removes a directory tree without following symbolic links; BB_OK or
+ * BB_EIO (callers cleaning up after a failure may ignore it). */
+int bb_emit_remove_tree(const char *path);
+
+#endif

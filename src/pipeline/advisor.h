@@ -1,0 +1,106 @@
+/*
+ * advisor.h - what the pipeline asks a language model, and how little of the
+ * answer it believes.
+ *
+ * Architect advice: the model proposes plan refinements (route paths, which
+ * columns are filterable, searchable and sortable, the default sort, extra
+ * indexes, docstrings and example values where the schema has none). Every
+ * proposal is checked against the validated schema: only existing tables and
+ * columns, sane index sets (no duplicates, none repeating a primary key, a
+ * unique column, a unique constraint or an existing index, at most
+ * BB_ADVISOR_MAX_INDEX_COLUMNS columns), text through the suspicious-pattern
+ * check (patterns.h) and the same Python-literal escaping as user input.
+ * Accepted proposals enter the plan with their provenance ("source": "llm");
+ * rejected ones become BB0903..BB0906 notes saying why.
+ *
+ * Reviewer advice: a design review of the schema (money as Float, an email
+ * that is not unique, foreign keys without an index, ...) as BB0908 warnings
+ * that carry JSON Pointers; each pointer is resolved in the input document
+ * and a finding whose pointer does not exist is dropped with a BB0909 note.
+ *
+ * With the LLM off nothing here runs. On any failure of the model the stage
+ * keeps its deterministic result and says so (BB0901, BB0902).
+ *
+ * Ownership: the plan and schema are the caller's; the advisor changes them
+ * in place (schema strings go into the schema's arena).
+ */
+#ifndef BB_ADVISOR_H
+#define BB_ADVISOR_H
+
+#include "diag/diag.h"
+#include "server/jobs.h"
+#include "llm/llm.h"
+#include "front/schema.h"
+#include "pipeline/stage.h"
+
+#include <stdio.h>
+
+typedef struct cJSON cJSON;
+
+#define BB_ADVISOR_MAX_INDEX_COLUMNS 3
+#define BB_ADVISOR_MAX_TEXT 1000
+
+/* The JSON Schemas of the two answers (static, never freed). */
+const cJSON *bb_advisor_proposals_schema(void);
+const cJSON *bb_advisor_review_schema(void);
+
+/*
+ * Checks the model's proposals ({"proposals": [...]}) against s. Accepted
+ * ones are appended to *accepted (a new cJSON array, the caller's) in a
+ * normalised form; rejected ones are reported as notes. Never fails on
+ * the model's account: BB_OK, or BB_ENOMEM.
+ */
+int bb_advisor_check_proposals(const bb_schema *s, const cJSON *answer, bb_diags *d,
+                               cJSON **accepted) BB_WUR;
+
+/*
+ * Applies accepted proposals: docstrings and indexes to the schema (so the
+ * architect handles them exactly as user input), everything else, and the
+ * provenance of all of them, to the plan. Returns how many were applied
+ * through *n_schema (schema changes need the plan to be rebuilt).
+ */
+int bb_advisor_apply_schema(bb_schema *s, const cJSON *accepted, size_t *n_schema) BB_WUR;
+int bb_advisor_apply_plan(cJSON *plan, const cJSON *accepted, const char *provider,
+                          const char *model) BB_WUR;
+
+/* Prints the plan's model decisions for `backbone plan` (nothing when the
+ * plan has none): one line each, "kind  table.column  value". */
+void bb_advisor_print_decisions(FILE *out, const cJSON *plan);
+
+/*
+ * Checks the review's findings ({"findings": [...]}) against the input
+ * document and reports each one whose pointer resolves as a BB0908 warning
+ * (at the node's offset when the schema knows it); the others become BB0909
+ * notes. Returns the number of warnings through *n_reported.
+ */
+int bb_advisor_report_findings(const bb_schema *s, const cJSON *input_doc, const cJSON *answer,
+                               bb_diags *d, size_t *n_reported) BB_WUR;
+
+/*
+ * The whole advice step of a pipeline run, called by the architect stage
+ * after it built st->out->plan: nothing when st->opts->llm is off;
+ * otherwise one request for proposals and one for the review, with one
+ * client (one token budget) per run. Never fails because of the model.
+ */
+int bb_advisor_run(bb_pipeline_state *st) BB_WUR;
+
+/* Figures of the last advised run on this thread (for the CLI summary). */
+const bb_llm_stats *bb_advisor_last_stats(void);
+
+/*
+ * Generation with a model as a background job, for the HTTP service: a
+ * POST /api/v1/generate asking for "llm": "advise" is answered 202 with the
+ * id this writes, and GET /api/v1/jobs/{id} serves bb_jobs_status_json().
+ * The schema bytes are copied; opts is copied too (its strings must outlive
+ * the job, as the server's configuration does; the progress and review
+ * callbacks are dropped). The job's result is
+ *   200 {"files": {path: text}, "summary": {...}, "diagnostics": [...],
+ *        "llm": {"requests", "cache_hits", "prompt_tokens",
+ *                "completion_tokens", "seconds"}}
+ *   422 {"error": "invalid", "diagnostics": [...]}
+ * BB_ELIMIT when the store is full (answer 503 with Retry-After).
+ */
+int bb_advisor_submit_generation(bb_jobs *js, const char *bytes, size_t len,
+                                 const bb_pipeline_opts *opts, char id[BB_JOB_ID_LEN]) BB_WUR;
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * pipeline.c - the orchestrator: runs the stages in order, times each one
+ * and counts the diagnostics it added (see pipeline.h and stage.h).
+ */
+#include "pipeline/pipeline.h"
+
+#include "pipeline/advisor.h"
+#include "plan/architect.h"
+#include "render/generator.h"
+#include "json/jdoc.h"
+#include "review/reviewer.h"
+#include "pipeline/stage.h"
+#include "pipeline/validator_stage.h"
+
+#include <cJSON.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_MAX_OUTPUT_BYTES (64u << 20)
+
+void bb_pipeline_opts_default(bb_pipeline_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->limits = bb_limits_default();
+    o->llm = BB_LLM_OFF;
+    o->max_output_bytes = DEFAULT_MAX_OUTPUT_BYTES;
+}
+
+static int architect_run(bb_pipeline_state *st)
+{
+    bb_output *o = st->out;
+    int rc = bb_architect_plan(o->schema, st->opts, st->diags, &o->plan);
+    if (!rc)
+        rc = bb_advisor_run(st); /* model advice; nothing when opts->llm is off */
+    if (!rc) {
+        const cJSON *models = cJSON_GetObjectItemCaseSensitive(o->plan, "models");
+        o->n_models = cJSON_IsArray(models) ? (size_t)cJSON_GetArraySize(models) : 0;
+    }
+    return rc;
+}
+
+static const bb_stage architect_stage = {"architect", architect_run};
+
+/* The stages in order; `plan` stops after the first two. */
+static const bb_stage *const stages[] = {
+    &bb_validator_stage,
+    &architect_stage,
+    &bb_generator_stage,
+    &bb_reviewer_stage,
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs one stage and fills its report. A stage that added an error fails
+ * even if it returned BB_OK: an error always stops the run. */
+static int run_stage(const bb_stage *stage, bb_pipeline_state *st, bb_stage_report *r)
+{
+    size_t errors = st->diags->n_errors, warnings = st->diags->n_warnings;
+    double start = now_seconds();
+    int rc = stage->run(st);
+    r->name = stage->name;
+    r->seconds = now_seconds() - start;
+    r->n_errors = st->diags->n_errors - errors;
+    r->n_warnings = st->diags->n_warnings - warnings;
+    r->ran = true;
+    if (!rc && r->n_errors)
+        rc = BB_EINVAL;
+    return rc;
+}
+
+int bb_pipeline_run(const char *filename, const char *bytes, size_t len,
+                    const bb_pipeline_opts *opts, bb_diags *diags, bb_output **out)
+{
+    *out = NULL;
+    bb_pipeline_opts defaults;
+    if (!opts) {
+        bb_pipeline_opts_default(&defaults);
+        opts = &defaults;
+    }
+    bb_output *o = bb_calloc(1, sizeof(*o));
+    if (!o)
+        return BB_ENOMEM;
+    bb_pipeline_state st = {.filename = filename ? filename : "<input>",
+                            .bytes = bytes,
+                            .len = len,
+                            .opts = opts,
+                            .diags = diags,
+                            .out = o};
+    bool was_strict = diags->warnings_as_errors;
+    if (opts->strict)
+        diags->warnings_as_errors = true;
+    size_t n = opts->stop_after_plan ? 2 : sizeof(stages) / sizeof(stages[0]);
+    int rc = BB_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        bb_stage_report *r = &o->stages[o->n_stages++];
+        rc = run_stage(stages[i], &st, r);
+        if (opts->on_stage)
+            opts->on_stage(opts->on_stage_ctx, r);
+    }
+    diags->warnings_as_errors = was_strict;
+    *out = o;
+    return rc;
+}
+
+void bb_output_free(bb_output *o)
+{
+    if (!o)
+        return;
+    bb_schema_free(o->schema);
+    bb_jdoc_free(o->plan);
+    bb_generator_free(o->files, o->n_files);
+    bb_free(o);
+}

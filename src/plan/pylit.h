@@ -1,0 +1,79 @@
+/*
+ * pylit.h - Python source text from arbitrary user strings.
+ *
+ * Every string of the input that reaches generated Python (descriptions,
+ * defaults, enum values, comments) goes through one of these, so the output
+ * parses whatever quotes, backslashes, newlines, triple quotes or control
+ * characters the string holds. The forms chosen are the ones Black keeps
+ * unchanged (double quotes unless that needs more escapes), so generated
+ * code passes `black --check` as emitted.
+ *
+ * The same module formats one logical line of Python the way Black wraps it
+ * at 88 columns (bb_pylit_wrap), so the planner can precompute lines whose
+ * length depends on the input.
+ *
+ * Every function appends to a caller-owned bb_buf and returns BB_OK or the
+ * buffer's error (BB_ENOMEM, BB_ELIMIT).
+ */
+#ifndef BB_PYLIT_H
+#define BB_PYLIT_H
+
+#include "base/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Black's line length. */
+#define BB_PY_LINE 88
+
+/*
+ * A Python string literal with the value s: "..." unless s holds more double
+ * than single quotes. Backslashes and the quote are escaped; newline, tab and
+ * carriage return become \n \t \r; other control characters (and DEL) \xNN;
+ * invalid UTF-8 bytes become U+FFFD. Other characters are kept as UTF-8.
+ */
+int bb_pylit_str(bb_buf *out, const char *s) BB_WUR;
+
+/*
+ * A docstring block for s: the lines of s, stripped, at indent spaces,
+ * between triple double quotes, one line when s has one line and fits;
+ * ends with a newline. Text that would end or break the literal is escaped
+ * (quotes next to the closing quotes, backslashes, control characters).
+ * Appends nothing when s is NULL or blank.
+ */
+int bb_pylit_docstring(bb_buf *out, const char *s, int indent) BB_WUR;
+
+/* s as text safe on one comment line: control characters and line breaks
+ * become spaces, runs of spaces collapse, ends are trimmed. */
+int bb_pylit_comment(bb_buf *out, const char *s) BB_WUR;
+
+/* "BlogBackend" -> "blog_backend", "HTTPServer" -> "http_server",
+ * "my-project" -> "my_project". */
+int bb_pylit_snake(bb_buf *out, const char *s) BB_WUR;
+
+/* "posts_status" -> "PostsStatus", "order-item" -> "OrderItem". */
+int bb_pylit_capwords(bb_buf *out, const char *s) BB_WUR;
+
+/*
+ * An UPPER_CASE identifier for an enum value: "in progress" -> "IN_PROGRESS",
+ * "1st" -> "V_1ST", "ÉLITE" -> "ELITE" (common Latin accents become their
+ * ASCII letters; other characters separate words). Appends nothing when no
+ * letter or digit is left ("", "--", "日本"): the caller names such a value
+ * (VALUE_<n>) and makes names unique.
+ */
+int bb_pylit_constant(bb_buf *out, const char *s) BB_WUR;
+
+/*
+ * Appends one logical line of Python, given flat (on one line, no trailing
+ * comma) as `line`, at `indent` spaces, wrapped as Black would: kept whole
+ * when it fits in 88 columns; else split at its last bracket pair, the
+ * contents on one indented line if they fit, else one item per line with a
+ * trailing comma, recursively. With `import` set, line is a
+ * `from x import a, b` statement: when too long, its names go in
+ * parentheses one per line (isort's black profile). Ends with a newline.
+ * An item of an exploded call is passed with its trailing comma: the comma
+ * counts toward the 88 columns and stays after the closing bracket.
+ */
+int bb_pylit_wrap(bb_buf *out, int indent, const char *line, bool import) BB_WUR;
+
+#endif

@@ -1,0 +1,428 @@
+/* generator.c - rendering the plan's files (see generator.h). */
+#include "render/generator.h"
+
+#include "cli/cli.h"
+#include "render/embedded.h"
+#include "output/emit.h"
+#include "render/mustache.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define TEMPLATE_MAX_BYTES (1u << 20)
+#define TEMPLATE_NAME_MAX 512
+
+typedef struct gen_ctx {
+    const cJSON *plan;
+    const bb_pipeline_opts *opts;
+    bb_diags *diags;
+    bb_mustache_set *set; /* every template, compiled once */
+    char **owned;         /* texts read from templates_dir */
+    size_t n_owned, cap_owned;
+    size_t budget; /* output bytes still allowed */
+} gen_ctx;
+
+/* ---- JSON Pointer ---------------------------------------------------------- */
+
+const cJSON *bb_json_pointer_get(const cJSON *root, const char *pointer)
+{
+    if (!pointer || !*pointer)
+        return root;
+    if (*pointer != '/')
+        return NULL;
+    const cJSON *node = root;
+    const char *p = pointer + 1;
+    char token[256];
+    for (;;) {
+        size_t n = 0;
+        for (; *p && *p != '/'; p++) {
+            char ch = *p;
+            if (ch == '~') {
+                if (p[1] != '0' && p[1] != '1')
+                    return NULL;
+                ch = p[1] == '0' ? '~' : '/';
+                p++;
+            }
+            if (n + 1 >= sizeof(token))
+                return NULL;
+            token[n++] = ch;
+        }
+        token[n] = '\0';
+        if (cJSON_IsArray(node)) {
+            char *end;
+            if (n == 0 || n > 9 || token[0] < '0' || token[0] > '9' || (token[0] == '0' && n > 1))
+                return NULL;
+            long i = strtol(token, &end, 10);
+            if (*end)
+                return NULL;
+            node = cJSON_GetArrayItem(node, (int)i);
+        } else if (cJSON_IsObject(node)) {
+            node = cJSON_GetObjectItemCaseSensitive(node, token);
+        } else {
+            return NULL;
+        }
+        if (!node)
+            return NULL;
+        if (!*p)
+            return node;
+        p++;
+    }
+}
+
+/* ---- templates ------------------------------------------------------------- */
+
+static int compare_embedded(const void *key, const void *item)
+{
+    return strcmp(key, ((const bb_embedded_template *)item)->path);
+}
+
+static const bb_embedded_template *find_embedded(const char *file)
+{
+    return bsearch(file, bb_embedded_templates, bb_embedded_template_count,
+                   sizeof(bb_embedded_templates[0]), compare_embedded);
+}
+
+/* Keeps a template text read from templates_dir until the run ends. */
+static int keep_text(gen_ctx *g, char *text)
+{
+    if (g->n_owned == g->cap_owned) {
+        size_t cap = g->cap_owned ? 2 * g->cap_owned : 16;
+        char **p = bb_realloc(g->owned, cap * sizeof(*p));
+        if (!p)
+            return BB_ENOMEM;
+        g->owned = p;
+        g->cap_owned = cap;
+    }
+    g->owned[g->n_owned++] = text;
+    return BB_OK;
+}
+
+/*
+ * The template set's loader: the text of template `name` (a plan's
+ * "template", or a partial's name) is templates_dir/<name>.mustache when that
+ * file exists, else the embedded templates/<name>.mustache.
+ */
+static int load_template(void *ud, const char *name, size_t name_len, const char **text,
+                         size_t *len)
+{
+    gen_ctx *g = ud;
+    char file[TEMPLATE_NAME_MAX];
+    int n = snprintf(file, sizeof(file), "%.*s.mustache", (int)name_len, name);
+    if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len) ||
+        !bb_emit_path_is_safe(file))
+        return BB_ENOTFOUND;
+    if (g->opts->templates_dir) {
+        char path[4096], *data;
+        n = snprintf(path, sizeof(path), "%s/%s", g->opts->templates_dir, file);
+        if (n < 0 || n >= (int)sizeof(path))
+            return BB_ELIMIT;
+        int rc = bb_read_file(path, TEMPLATE_MAX_BYTES, &data, len);
+        if (rc == BB_OK) {
+            rc = keep_text(g, data);
+            if (rc) {
+                bb_free(data);
+                return rc;
+            }
+            *text = data;
+            return BB_OK;
+        }
+        if (!(rc == BB_EIO && errno == ENOENT)) {
+            bb_diag_add(g->diags, BB_ERROR, "BB0726", NULL, BB_NO_OFFSET, NULL,
+                        "cannot read the template override %s: %s", path,
+                        rc == BB_ELIMIT ? "larger than 1 MiB" : strerror(errno));
+            return BB_EIO;
+        }
+    }
+    const bb_embedded_template *e = find_embedded(file);
+    if (!e)
+        return BB_ENOTFOUND;
+    *text = e->data;
+    *len = e->len;
+    return BB_OK;
+}
+
+/*
+ * Without templates_dir every template is an embedded one: each thread
+ * keeps the set it compiled them into, so a process that renders many
+ * projects (the HTTP service) compiles each template once per thread, not
+ * once per project. A set is not thread-safe, hence one per thread; the
+ * thread's exit frees it.
+ */
+static int load_embedded(void *ud, const char *name, size_t name_len, const char **text,
+                         size_t *len)
+{
+    (void)ud;
+    char file[TEMPLATE_NAME_MAX];
+    int n = snprintf(file, sizeof(file), "%.*s.mustache", (int)name_len, name);
+    if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len))
+        return BB_ENOTFOUND;
+    const bb_embedded_template *e = find_embedded(file);
+    if (!e)
+        return BB_ENOTFOUND;
+    *text = e->data;
+    *len = e->len;
+    return BB_OK;
+}
+
+static __thread bb_mustache_set *thread_set; /* also reachable here, for leak checkers */
+static pthread_key_t set_key;
+static bool set_key_made;
+static pthread_once_t set_key_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_set(void *set)
+{
+    bb_mustache_set_free(set);
+    thread_set = NULL;
+}
+
+static void make_set_key(void)
+{
+    set_key_made = pthread_key_create(&set_key, free_thread_set) == 0;
+}
+
+/* This thread's set of embedded templates, made on first use. */
+static int embedded_set(bb_mustache_set **out)
+{
+    pthread_once(&set_key_once, make_set_key);
+    if (!thread_set) {
+        if (!set_key_made)
+            return BB_ENOMEM;
+        bb_mustache_set *set;
+        int rc = bb_mustache_set_new(load_embedded, NULL, &set);
+        if (rc)
+            return rc;
+        if (pthread_setspecific(set_key, set) != 0) {
+            bb_mustache_set_free(set);
+            return BB_ENOMEM;
+        }
+        thread_set = set;
+    }
+    *out = thread_set;
+    return BB_OK;
+}
+
+/* Renders one template with the frames [plan root, scope] into out. */
+static int render_template(gen_ctx *g, const char *name, const cJSON *scope, const char *pointer,
+                           bb_buf *out)
+{
+    bb_mustache_error err;
+    memset(&err, 0, sizeof(err));
+    const bb_mustache_template *t;
+    int rc = bb_mustache_set_get(g->set, name, strlen(name), &t, &err);
+    if (rc == BB_ENOTFOUND) {
+        bb_diag_add(g->diags, BB_ERROR, "BB0720", pointer, BB_NO_OFFSET,
+                    "a template of that name must exist in templates/ or in --templates DIR",
+                    "no template '%s.mustache' for a file of the plan", name);
+        return BB_EINVAL;
+    }
+    if (rc == BB_OK) {
+        const cJSON *frames[2] = {g->plan, scope};
+        bb_mustache_opts o;
+        bb_mustache_opts_default(&o);
+        o.escape = NULL; /* source code, not HTML */
+        o.partials = g->set;
+        o.strict_partials = true;
+        rc = bb_mustache_render(t, frames, 2, &o, out, &err);
+    }
+    if (rc && rc != BB_ENOMEM && rc != BB_ELIMIT && rc != BB_EIO)
+        bb_mustache_error_report(&err, g->diags);
+    return rc;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+static int compare_files(const void *a, const void *b)
+{
+    return strcmp(((const bb_file *)a)->path, ((const bb_file *)b)->path);
+}
+
+void bb_generator_free(bb_file *files, size_t n_files)
+{
+    for (size_t i = 0; i < n_files; i++) {
+        bb_free(files[i].path);
+        bb_free(files[i].data);
+    }
+    bb_free(files);
+}
+
+/* Renders plan.files[index] into *f. */
+static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f)
+{
+    char pointer[64];
+    snprintf(pointer, sizeof(pointer), "/files/%zu", index);
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(entry, "path");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "template");
+    const cJSON *scope_ptr = cJSON_GetObjectItemCaseSensitive(entry, "scope");
+    const cJSON *scope = g->plan;
+    if (scope_ptr && cJSON_IsString(scope_ptr))
+        scope = bb_json_pointer_get(g->plan, scope_ptr->valuestring);
+    if (!cJSON_IsString(path) || !cJSON_IsString(name) || !scope ||
+        (scope_ptr && !cJSON_IsString(scope_ptr))) {
+        bb_diag_add(g->diags, BB_ERROR, "BB0723", pointer, BB_NO_OFFSET, NULL,
+                    "a plan file entry needs \"path\" and \"template\" strings and a \"scope\" "
+                    "that resolves in the plan");
+        return BB_EINVAL;
+    }
+    if (!bb_emit_path_is_safe(path->valuestring)) {
+        bb_diag_add(g->diags, BB_ERROR, "BB0724", pointer, BB_NO_OFFSET, NULL,
+                    "refusing to generate a file outside the output directory: '%s'",
+                    path->valuestring);
+        return BB_EINVAL;
+    }
+    bb_buf out;
+    bb_buf_init(&out, g->budget);
+    int rc = render_template(g, name->valuestring, scope, pointer, &out);
+    if (rc == BB_ELIMIT) {
+        bb_diag_add(g->diags, BB_ERROR, "BB0722", pointer, BB_NO_OFFSET,
+                    "raise the cap (--max-output) if the schema really is that large",
+                    "the generated files exceed the output cap of %zu bytes (at '%s')",
+                    g->opts->max_output_bytes, path->valuestring);
+        rc = BB_EINVAL;
+    }
+    if (rc) {
+        bb_buf_free(&out);
+        return rc;
+    }
+    g->budget -= out.len;
+    f->path = bb_strdup(path->valuestring);
+    f->data = bb_buf_take(&out, &f->len);
+    if (f->data) {
+        /* The buffer grew by doubling: give the unused half back, since
+         * every file of the project stays in memory until it is written. */
+        char *fit = bb_realloc(f->data, f->len + 1);
+        if (fit)
+            f->data = fit;
+    }
+    f->user = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(entry, "user"));
+    return f->path && f->data ? BB_OK : BB_ENOMEM;
+}
+
+int bb_generator_render(const cJSON *plan, const bb_pipeline_opts *opts, bb_diags *diags,
+                        bb_file **files, size_t *n_files)
+{
+    *files = NULL;
+    *n_files = 0;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(plan, "files");
+    if (!cJSON_IsArray(list)) {
+        bb_diag_add(diags, BB_ERROR, "BB0723", "/files", BB_NO_OFFSET, NULL,
+                    "the plan has no \"files\" array");
+        return BB_EINVAL;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(list);
+    bb_file *out = bb_calloc(n ? n : 1, sizeof(*out));
+    if (!out)
+        return BB_ENOMEM;
+    gen_ctx g = {.plan = plan, .opts = opts, .diags = diags, .budget = opts->max_output_bytes};
+    int rc =
+        opts->templates_dir ? bb_mustache_set_new(load_template, &g, &g.set) : embedded_set(&g.set);
+    size_t i = 0;
+    for (const cJSON *e = list->child; e && rc != BB_ENOMEM; e = e->next, i++) {
+        int r = render_entry(&g, e, i, &out[i]);
+        if (r && (!rc || r == BB_ENOMEM))
+            rc = r;
+    }
+    if (opts->templates_dir)
+        bb_mustache_set_free(g.set);
+    for (size_t k = 0; k < g.n_owned; k++)
+        bb_free(g.owned[k]);
+    bb_free(g.owned);
+    if (rc) {
+        bb_generator_free(out, n);
+        return rc;
+    }
+    qsort(out, n, sizeof(*out), compare_files);
+    *files = out;
+    *n_files = n;
+    return BB_OK;
+}
+
+/* How many bytes of s[0..n) are '\n'; sixteen at a time, in byte-wide lane
+ * counters summed before they can wrap. */
+static size_t count_newlines(const char *s, size_t n)
+{
+    size_t i = 0, count = 0;
+#if defined(__SSE2__)
+    const __m128i nl = _mm_set1_epi8('\n');
+    while (i + 16 <= n) {
+        __m128i acc = _mm_setzero_si128();
+        for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x, nl)); /* a match is -1 */
+        }
+        __m128i sums = _mm_sad_epu8(acc, _mm_setzero_si128());
+        count += (size_t)_mm_cvtsi128_si32(sums) + (size_t)_mm_extract_epi16(sums, 4);
+    }
+#endif
+    for (; i < n; i++)
+        count += s[i] == '\n';
+    return count;
+}
+
+static size_t count_lines(const bb_file *files, size_t n)
+{
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++) {
+        lines += count_newlines(files[i].data, files[i].len);
+        if (files[i].len && files[i].data[files[i].len - 1] != '\n')
+            lines++;
+    }
+    return lines;
+}
+
+/* Whether the line from p to eol declares an endpoint: "@<name>.<verb>(". */
+static bool is_route_line(const char *p, const char *eol)
+{
+    static const char *const verbs[] = {"get(", "post(", "put(", "patch(", "delete("};
+    const char *dot = (size_t)(eol - p) > 8 ? memchr(p, '.', (size_t)(eol - p)) : NULL;
+    for (size_t v = 0; dot && v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+        size_t k = strlen(verbs[v]);
+        if ((size_t)(eol - dot - 1) >= k && strncmp(dot + 1, verbs[v], k) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Counts the endpoints as the generated code declares them: decorator lines
+ * such as "@router.get(" in the files under app/. Decorators are rare, so
+ * the search goes from '@' to '@' and checks that each one starts its line
+ * (after blanks). */
+static size_t count_routes(const bb_file *files, size_t n)
+{
+    size_t routes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(files[i].path, "app/", 4) != 0)
+            continue;
+        const char *start = files[i].data, *end = start + files[i].len, *p = start;
+        while (p < end && (p = memchr(p, '@', (size_t)(end - p))) != NULL) {
+            const char *q = p;
+            while (q > start && (q[-1] == ' ' || q[-1] == '\t'))
+                q--;
+            const char *eol = memchr(p, '\n', (size_t)(end - p));
+            eol = eol ? eol : end;
+            if ((q == start || q[-1] == '\n') && is_route_line(p, eol))
+                routes++;
+            p = eol;
+        }
+    }
+    return routes;
+}
+
+static int generator_run(bb_pipeline_state *st)
+{
+    bb_output *o = st->out;
+    int rc = bb_generator_render(o->plan, st->opts, st->diags, &o->files, &o->n_files);
+    if (!rc) {
+        o->n_lines = count_lines(o->files, o->n_files);
+        o->n_routes = count_routes(o->files, o->n_files);
+    }
+    return rc;
+}
+
+const bb_stage bb_generator_stage = {"generator", generator_run};

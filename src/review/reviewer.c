@@ -1,0 +1,1111 @@
+/* reviewer.c - syntax and security review of the generated files (see
+ * reviewer.h). */
+#include "review/reviewer.h"
+
+#include "cli/cli.h"
+#include "output/emit.h"
+#include "base/sha256.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <fcntl.h>
+#include <pcre2.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define REVIEW_OUTPUT_MAX (1u << 20)
+#define REVIEW_MAX_WORKERS 4
+#define REVIEW_SPLIT_BYTES (128u << 10) /* below this, one Python is quicker */
+#define REVIEW_PIPE_MAX (1 << 20)       /* the default pipe-max-size */
+#define INDENT_DEPTH_MAX 100
+#define BRACKET_DEPTH_MAX 200
+
+static const char BUG_HINT[] = "this is a bug in backbone: please report it with the schema";
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static void finding(bb_diags *d, const char *code, const char *schema, const char *path, int line,
+                    const char *what)
+{
+    bb_diag_add(d, BB_ERROR, code, NULL, BB_NO_OFFSET, BUG_HINT,
+                "generated file '%s' line %d: %s (generated from schema '%s')", path, line, what,
+                schema);
+}
+
+/* ---- the built-in Python check ------------------------------------------- */
+
+typedef struct pycheck {
+    const char *s;
+    size_t n, i;
+    int line;
+    char brackets[BRACKET_DEPTH_MAX];
+    int bracket_lines[BRACKET_DEPTH_MAX];
+    int depth;
+    int indents[INDENT_DEPTH_MAX];
+    int n_indents;
+    char indent_char; /* ' ' or '\t' once the file has indented a line */
+    bool want_indent; /* the last logical line ended with ':' */
+    char last;        /* last significant character of the logical line */
+} pycheck;
+
+/* What pycheck_run() makes of a byte. Specials (newlines, quotes, brackets,
+ * '#', '\\') each have a rule; blanks separate tokens; every other byte is
+ * plain (names, digits, operators) and only becomes the last significant
+ * character of the logical line. */
+enum { PLAIN, BLANK, SPECIAL };
+static const uint8_t byte_kind[256] = {
+    ['\t'] = BLANK,   ['\n'] = SPECIAL, ['\r'] = BLANK,  [' '] = BLANK,   ['"'] = SPECIAL,
+    ['#'] = SPECIAL,  ['\''] = SPECIAL, ['('] = SPECIAL, [')'] = SPECIAL, ['['] = SPECIAL,
+    ['\\'] = SPECIAL, [']'] = SPECIAL,  ['{'] = SPECIAL, ['}'] = SPECIAL,
+};
+
+/* Skips a string literal starting at the quote at p->i. NULL or a problem. */
+static const char *skip_string(pycheck *p, bool raw)
+{
+    char q = p->s[p->i];
+    bool triple = p->i + 2 < p->n && p->s[p->i + 1] == q && p->s[p->i + 2] == q;
+    p->i += triple ? 3 : 1;
+    while (p->i < p->n) {
+        /* Only backslashes, newlines and quotes mean anything here (all
+         * three are special bytes): the others are skipped in bulk. */
+        while (p->i < p->n && byte_kind[(unsigned char)p->s[p->i]] != SPECIAL)
+            p->i++;
+        if (p->i == p->n)
+            break;
+        char c = p->s[p->i];
+        if (c == '\\' && p->i + 1 < p->n) {
+            /* Even in a raw string a backslash keeps the quote after it. */
+            if (p->s[p->i + 1] == '\n')
+                p->line++;
+            p->i += 2;
+            continue;
+        }
+        (void)raw;
+        if (c == '\n') {
+            if (!triple)
+                return "string literal not closed on its line";
+            p->line++;
+        }
+        if (c == q) {
+            if (!triple) {
+                p->i++;
+                return NULL;
+            }
+            if (p->i + 2 < p->n && p->s[p->i + 1] == q && p->s[p->i + 2] == q) {
+                p->i += 3;
+                return NULL;
+            }
+        }
+        p->i++;
+    }
+    return "string literal not closed at the end of the file";
+}
+
+/* Checks the indentation at the start of a logical line. */
+static const char *check_indent(pycheck *p)
+{
+    size_t j = p->i;
+    int width = 0;
+    while (j < p->n && (p->s[j] == ' ' || p->s[j] == '\t')) {
+        if (p->indent_char && p->s[j] != p->indent_char)
+            return "indentation mixes tabs and spaces";
+        width++;
+        j++;
+    }
+    if (j >= p->n || p->s[j] == '\n' || p->s[j] == '#' || p->s[j] == '\r')
+        return NULL; /* blank or comment-only lines do not count */
+    if (width && !p->indent_char)
+        p->indent_char = p->s[p->i];
+    int top = p->n_indents ? p->indents[p->n_indents - 1] : 0;
+    if (p->want_indent) {
+        if (width <= top)
+            return "expected an indented block";
+        if (p->n_indents == INDENT_DEPTH_MAX)
+            return "too deeply nested";
+        p->indents[p->n_indents++] = width;
+    } else if (width > top) {
+        return "unexpected indent";
+    } else {
+        while (p->n_indents && p->indents[p->n_indents - 1] > width)
+            p->n_indents--;
+        if ((p->n_indents ? p->indents[p->n_indents - 1] : 0) != width)
+            return "unindent does not match any outer indentation level";
+    }
+    p->want_indent = false;
+    p->i = j;
+    return NULL;
+}
+
+static bool is_string_prefix(const char *s, size_t len)
+{
+    for (size_t k = 0; k < len; k++)
+        if (!strchr("rRbBuUfF", s[k]))
+            return false;
+    return len <= 2;
+}
+
+/* Skips the run of plain bytes and blanks at p->i, four bytes a step while
+ * none of them is special (the kinds or'ed stay below SPECIAL), then notes
+ * the run's last plain byte, found from its end. */
+static void skip_plain_run(pycheck *p)
+{
+    const unsigned char *s = (const unsigned char *)p->s;
+    size_t start = p->i, j = start;
+    while (p->n - j >= 4 && (byte_kind[s[j]] | byte_kind[s[j + 1]] | byte_kind[s[j + 2]] |
+                             byte_kind[s[j + 3]]) < SPECIAL)
+        j += 4;
+    while (j < p->n && byte_kind[s[j]] != SPECIAL)
+        j++;
+    for (size_t k = j; k > start; k--) {
+        if (byte_kind[s[k - 1]] == PLAIN) {
+            p->last = (char)s[k - 1];
+            break;
+        }
+    }
+    p->i = j;
+}
+
+/* A string literal at p->i (its quote), after any prefix: NULL or a
+ * problem. */
+static const char *string_literal(pycheck *p)
+{
+    size_t k = p->i;
+    while (k > 0 && strchr("rRbBuUfF", p->s[k - 1]))
+        k--;
+    bool prefixed = (k == 0 || !(p->s[k - 1] == '_' || (p->s[k - 1] >= '0' && p->s[k - 1] <= '9') ||
+                                 ((p->s[k - 1] | 32) >= 'a' && (p->s[k - 1] | 32) <= 'z'))) &&
+                    is_string_prefix(p->s + k, p->i - k);
+    bool raw = prefixed && memchr(p->s + k, 'r', p->i - k);
+    return skip_string(p, raw);
+}
+
+/* An opening or closing bracket c: NULL or a problem. */
+static const char *bracket(pycheck *p, char c)
+{
+    if (c == '(' || c == '[' || c == '{') {
+        if (p->depth == BRACKET_DEPTH_MAX)
+            return "brackets nested too deeply";
+        p->brackets[p->depth] = c;
+        p->bracket_lines[p->depth++] = p->line;
+        return NULL;
+    }
+    if (p->depth == 0)
+        return "closing bracket without an opening one";
+    char want = c == ')' ? '(' : c == ']' ? '[' : '{';
+    if (p->brackets[p->depth - 1] != want)
+        return "closing bracket does not match the opening one";
+    p->depth--;
+    return NULL;
+}
+
+/* One pass over the file; returns the first problem or NULL. Each step
+ * skips a run of plain bytes and blanks, then handles the special byte
+ * that ends it. */
+static const char *pycheck_run(pycheck *p)
+{
+    bool line_start = true;
+    while (p->i < p->n) {
+        if (line_start && p->depth == 0) {
+            const char *e = check_indent(p);
+            if (e)
+                return e;
+            line_start = false;
+            p->last = 0;
+            continue;
+        }
+        if (byte_kind[(unsigned char)p->s[p->i]] != SPECIAL) {
+            skip_plain_run(p);
+            if (p->i == p->n)
+                break;
+        }
+        char c = p->s[p->i];
+        const char *e = NULL;
+        switch (c) {
+        case '#': {
+            const char *eol = memchr(p->s + p->i, '\n', p->n - p->i);
+            p->i = eol ? (size_t)(eol - p->s) : p->n;
+            continue;
+        }
+        case '\\':
+            if (p->i + 1 < p->n && p->s[p->i + 1] == '\n') {
+                p->i += 2; /* explicit line joining */
+                p->line++;
+                continue;
+            }
+            break;
+        case '\n':
+            p->line++;
+            p->i++;
+            if (p->depth == 0) {
+                if (p->last == ':')
+                    p->want_indent = true;
+                line_start = true;
+            }
+            continue;
+        case '"':
+        case '\'':
+            e = string_literal(p);
+            if (e)
+                return e;
+            p->last = c;
+            continue;
+        default: /* brackets: the other special bytes */
+            e = bracket(p, c);
+            if (e)
+                return e;
+        }
+        p->last = c; /* a special byte is never a blank */
+        p->i++;
+    }
+    if (p->depth) {
+        p->line = p->bracket_lines[p->depth - 1];
+        return "bracket opened here is never closed";
+    }
+    if (p->want_indent || (p->last == ':' && !line_start))
+        return "expected an indented block at the end of the file";
+    return NULL;
+}
+
+int bb_reviewer_check_tokens(const char *path, const char *data, size_t len,
+                             const char *schema_name, bb_diags *diags)
+{
+    pycheck p = {.s = data, .n = len, .line = 1};
+    const char *problem = pycheck_run(&p);
+    if (!problem)
+        return BB_OK;
+    finding(diags, "BB0741", schema_name, path, p.line, problem);
+    return BB_EINVAL;
+}
+
+/* ---- security patterns ------------------------------------------------------ */
+
+/*
+ * Each pattern comes with literal needles: the regex only runs over a file
+ * that contains one of them (in the lower-cased text when `fold` is set),
+ * and all needles are looked for in one skipping pass (find_needles()).
+ */
+typedef struct pattern {
+    const char *code;
+    const char *what;
+    const char *regex;
+    bool python_only;
+    bool fold;
+    const char *needles[6];
+} pattern;
+
+static const pattern patterns[] = {
+    {"BB0742",
+     "call of eval() or exec()",
+     "(?<![\\w.])(?:eval|exec)\\s*\\(",
+     true,
+     false,
+     {"eval", "exec"}},
+    {"BB0743",
+     "use of pickle (unsafe deserialisation)",
+     "^\\s*(?:import|from)\\s+(?:c?pickle|dill|shelve)\\b|\\bpickle\\.\\w+",
+     true,
+     false,
+     {"pickle", "dill", "shelve"}},
+    {"BB0744",
+     "shell command execution (shell=True, os.system, os.popen)",
+     "\\bshell\\s*=\\s*True\\b|\\bos\\.(?:system|popen)\\s*\\(|\\bsubprocess\\.getoutput\\s*\\(",
+     true,
+     false,
+     {"shell", "os.system", "os.popen", "getoutput"}},
+    {"BB0745",
+     "hard-coded secret",
+     "(?i)^\\s*\\w*(?:password|passwd|secret|api_?key|token|private_key)\\w*\\s*(?::[^=\\n]+)?"
+     "=\\s*[rbu]?[\"'][^\"'\\n]{4,}[\"']",
+     false,
+     true,
+     {"passw", "secret", "api_key", "apikey", "token", "private_key"}},
+    {"BB0745",
+     "hard-coded AWS access key",
+     "\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b",
+     false,
+     false,
+     {"AKIA", "ASIA"}},
+    {"BB0745",
+     "hard-coded private key",
+     "-----BEGIN [A-Z ]*PRIVATE KEY-----",
+     false,
+     false,
+     {"PRIVATE KEY"}},
+};
+
+#define N_PATTERNS (sizeof(patterns) / sizeof(patterns[0]))
+#define N_NEEDLES_MAX 32
+#define JIT_AFTER_MATCHES 64 /* a pattern run this often is worth its JIT compile */
+
+/*
+ * The needles of every pattern, found in one pass over a file. Every needle
+ * has at least NEEDLE_MIN (4) bytes, so an occurrence at j holds the byte
+ * pairs starting at j, j + 1 and j + 2, and one of those starts on the grid
+ * of every third offset. The scan looks up only the pairs on the grid: a
+ * table says at which of those offsets q a pair stands in some needle (in
+ * any case for a folded one), and only at p - q are needles compared:
+ * those starting with that byte, once its first two bytes pass a bit per
+ * two-byte sequence that starts a needle. The look-ups do not depend on
+ * each other, so the processor runs them side by side, 64 grid points
+ * gathered into one mask before any is followed up. Built once, read-only
+ * afterwards.
+ */
+#define NEEDLE_MIN 4          /* the shortest needle ("eval", "dill", "AKIA") */
+#define GRID (NEEDLE_MIN - 1) /* every needle has a pair starting on the grid */
+
+typedef struct needle {
+    const char *s;
+    size_t len;
+    unsigned pattern;
+    bool fold;
+} needle;
+
+static struct {
+    needle needles[N_NEEDLES_MAX];
+    size_t n;
+    uint8_t offsets[65536];              /* by pair_key(): bit q, at offset q of a needle */
+    uint64_t pairs[65536 / 64];          /* the bit of (byte << 8 | next byte) */
+    uint8_t first[256][4], n_first[256]; /* needles starting with a byte */
+} finder;
+static pthread_once_t finder_once = PTHREAD_ONCE_INIT;
+
+static unsigned char lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static unsigned char upper(unsigned char c)
+{
+    return c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
+}
+
+static void mark_pair(unsigned char a, unsigned char b)
+{
+    unsigned k = (unsigned)a << 8 | b;
+    finder.pairs[k >> 6] |= 1ull << (k & 63);
+}
+
+/* The table index of the two bytes at p, read as one 16-bit load. */
+static unsigned pair_key(const unsigned char *p)
+{
+    uint16_t k;
+    memcpy(&k, p, sizeof(k));
+    return k;
+}
+
+static void mark_offset(unsigned char a, unsigned char b, size_t at)
+{
+    const unsigned char pair[2] = {a, b};
+    finder.offsets[pair_key(pair)] |= (uint8_t)(1u << at);
+}
+
+static void add_first(unsigned char c, size_t index)
+{
+    for (unsigned k = 0; k < finder.n_first[c]; k++)
+        if (finder.first[c][k] == index)
+            return;
+    if (finder.n_first[c] < sizeof(finder.first[c]))
+        finder.first[c][finder.n_first[c]++] = (uint8_t)index;
+}
+
+/* Enters one needle: a and b its bytes at offset `at`, in each case the
+ * needle matches. */
+static void add_pair(const needle *nd, size_t at, size_t index)
+{
+    unsigned char a = (unsigned char)nd->s[at], b = (unsigned char)nd->s[at + 1];
+    unsigned char as[2] = {a, a}, bs[2] = {b, b};
+    if (nd->fold) {
+        as[0] = lower(a), as[1] = upper(a);
+        bs[0] = lower(b), bs[1] = upper(b);
+    }
+    for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < 2; j++) {
+            mark_offset(as[i], bs[j], at);
+            if (at == 0)
+                mark_pair(as[i], bs[j]);
+        }
+        if (at == 0)
+            add_first(as[i], index);
+    }
+}
+
+static void build_finder(void)
+{
+    for (unsigned i = 0; i < N_PATTERNS; i++) {
+        const pattern *p = &patterns[i];
+        for (size_t k = 0; k < sizeof(p->needles) / sizeof(p->needles[0]) && p->needles[k]; k++) {
+            size_t at = finder.n++;
+            needle *nd = &finder.needles[at];
+            *nd = (needle){p->needles[k], strlen(p->needles[k]), i, p->fold};
+            for (size_t q = 0; q < GRID; q++)
+                add_pair(nd, q, at);
+        }
+    }
+}
+
+static bool needle_at(const needle *nd, const unsigned char *s)
+{
+    if (!nd->fold)
+        return memcmp(s, nd->s, nd->len) == 0;
+    for (size_t k = 0; k < nd->len; k++)
+        if (lower(s[k]) != (unsigned char)nd->s[k])
+            return false;
+    return true;
+}
+
+/* `found` with the bits added of the patterns one of whose needles starts
+ * at s (left bytes from s to the end). */
+static unsigned needles_at(const unsigned char *s, size_t left, unsigned found)
+{
+    unsigned k = (unsigned)s[0] << 8 | s[1];
+    if (!(finder.pairs[k >> 6] >> (k & 63) & 1))
+        return found;
+    for (unsigned j = 0; j < finder.n_first[s[0]]; j++) {
+        const needle *nd = &finder.needles[finder.first[s[0]][j]];
+        if (!(found >> nd->pattern & 1) && nd->len <= left && needle_at(nd, s))
+            found |= 1u << nd->pattern;
+    }
+    return found;
+}
+
+/* `found` with the patterns added whose needles start where the pair at
+ * grid point p stands at one of its offsets. */
+static unsigned needles_near(const unsigned char *s, size_t len, size_t p, unsigned found)
+{
+    unsigned at = finder.offsets[pair_key(s + p)];
+    for (size_t q = 0; q < GRID; q++)
+        if (at >> q & 1 && p >= q)
+            found = needles_at(s + p - q, len - (p - q), found);
+    return found;
+}
+
+/* A bit for each of `count` (at most 64) grid points from `from`: set where
+ * the pair there stands in some needle. With a constant count the loop is
+ * unrolled, every bit at a constant place. */
+static inline __attribute__((always_inline)) uint64_t grid_hits(const unsigned char *s, size_t from,
+                                                                unsigned count)
+{
+    uint64_t hits = 0;
+#pragma GCC unroll 64
+    for (unsigned bit = 0; bit < count; bit++)
+        hits |= (uint64_t)(finder.offsets[pair_key(s + from + GRID * bit)] != 0) << bit;
+    return hits;
+}
+
+/* The patterns (one bit each) one of whose needles occurs in data; those in
+ * `skip` are not looked for. */
+static unsigned find_needles(const char *data, size_t len, unsigned skip)
+{
+    pthread_once(&finder_once, build_finder);
+    const unsigned all = (1u << N_PATTERNS) - 1;
+    const unsigned char *s = (const unsigned char *)data;
+    unsigned found = skip;
+    /* Grid points p with a whole pair (p + 1 < len), 64 at a time. */
+    for (size_t base = 0; base + 1 < len && found != all; base += 64 * GRID) {
+        size_t left = (len - 1 - base + GRID - 1) / GRID;
+        uint64_t hits = left >= 64 ? grid_hits(s, base, 64) : grid_hits(s, base, (unsigned)left);
+        for (; hits; hits &= hits - 1)
+            found = needles_near(s, len, base + GRID * (size_t)__builtin_ctzll(hits), found);
+    }
+    return found & ~skip;
+}
+
+/*
+ * The compiled patterns. A pattern is compiled the first time a file holds
+ * one of its needles (most projects never need most of them); once it has
+ * run JIT_AFTER_MATCHES times a JIT-compiled copy replaces it (the JIT
+ * compile costs more than a few interpreted matches). Compiled code is never
+ * changed once published, so matches run outside the lock.
+ */
+static pcre2_code *compiled[N_PATTERNS];
+static pcre2_code *jitted[N_PATTERNS];
+static unsigned runs[N_PATTERNS];
+static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The code of pattern i, NULL when out of memory. */
+static const pcre2_code *pattern_code(size_t i)
+{
+    pthread_mutex_lock(&compile_lock);
+    if (!compiled[i]) {
+        int err;
+        PCRE2_SIZE off;
+        compiled[i] = pcre2_compile((PCRE2_SPTR)patterns[i].regex, PCRE2_ZERO_TERMINATED,
+                                    PCRE2_MULTILINE | PCRE2_UTF, &err, &off, NULL);
+    }
+    if (compiled[i] && !jitted[i] && ++runs[i] == JIT_AFTER_MATCHES) {
+        pcre2_code *copy = pcre2_code_copy(compiled[i]);
+        if (copy && pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE) == 0)
+            jitted[i] = copy;
+        else
+            pcre2_code_free(copy);
+    }
+    const pcre2_code *code = jitted[i] ? jitted[i] : compiled[i];
+    pthread_mutex_unlock(&compile_lock);
+    return code;
+}
+
+/* True when a '#' comment starts on the line before offset. Quotes on the
+ * line are followed, so a '#' inside a string literal does not count (a
+ * string spanning lines, rare in generated code, is not). */
+static bool in_comment(const char *data, size_t offset)
+{
+    size_t k = offset;
+    while (k > 0 && data[k - 1] != '\n')
+        k--;
+    char quote = 0;
+    for (; k < offset; k++) {
+        char ch = data[k];
+        if (quote) {
+            if (ch == '\\')
+                k++;
+            else if (ch == quote)
+                quote = 0;
+        } else if (ch == '"' || ch == '\'') {
+            quote = ch;
+        } else if (ch == '#') {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int line_of(const char *data, size_t offset)
+{
+    int line = 1;
+    for (size_t k = 0; k < offset; k++)
+        line += data[k] == '\n';
+    return line;
+}
+
+int bb_reviewer_scan(const char *path, const char *data, size_t len, const char *schema_name,
+                     bb_diags *diags)
+{
+    bool python = ends_with(path, ".py");
+    unsigned skip = 0;
+    for (size_t i = 0; i < N_PATTERNS; i++)
+        if (patterns[i].python_only && !python)
+            skip |= 1u << i;
+    unsigned found = find_needles(data, len, skip);
+    int rc = BB_OK;
+    for (size_t i = 0; i < N_PATTERNS && rc != BB_ENOMEM; i++) {
+        if (!(found >> i & 1))
+            continue;
+        const pcre2_code *code = pattern_code(i);
+        pcre2_match_data *md = code ? pcre2_match_data_create_from_pattern(code, NULL) : NULL;
+        if (!md) {
+            rc = BB_ENOMEM; /* the patterns are constant: only memory can fail */
+            break;
+        }
+        PCRE2_SIZE start = 0;
+        while (start <= len && pcre2_match(code, (PCRE2_SPTR)data, len, start, 0, md, NULL) > 0) {
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+            if (!python || !in_comment(data, ov[0])) {
+                finding(diags, patterns[i].code, schema_name, path, line_of(data, ov[0]),
+                        patterns[i].what);
+                rc = BB_EINVAL;
+            }
+            start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        }
+        pcre2_match_data_free(md);
+    }
+    return rc;
+}
+
+/* ---- compiling with Python ------------------------------------------------------ */
+
+/*
+ * Reads records "path NL length NL bytes" from standard input and compiles
+ * each one as py_compile would (without writing bytecode); prints "path TAB
+ * line TAB message" per failure and exits 1 when there was one. The sources
+ * go through a pipe rather than a temporary copy: nothing touches the disk
+ * and nothing is left behind if the run is killed.
+ */
+static const char PY_SCRIPT[] =
+    "import sys\n"
+    "d=sys.stdin.buffer.read();i=0;bad=0\n"
+    "while i<len(d):\n"
+    " j=d.index(b'\\n',i);k=d.index(b'\\n',j+1);p=d[i:j].decode('utf-8','replace')\n"
+    " n=int(d[j+1:k]);src=d[k+1:k+1+n];i=k+1+n\n"
+    " try:\n"
+    "  compile(src,p,'exec',dont_inherit=True)\n"
+    " except (SyntaxError,ValueError) as e:\n"
+    "  bad=1;print('%s\\t%s\\t%s'%(p,getattr(e,'lineno',0) or 0,getattr(e,'msg',str(e))))\n"
+    "sys.exit(bad)\n";
+
+const char *bb_reviewer_python(const char *python)
+{
+    if (python)
+        return *python && access(python, X_OK) == 0 ? python : NULL;
+    if (access("/usr/bin/python3", X_OK) == 0)
+        return "/usr/bin/python3";
+    if (access("/usr/local/bin/python3", X_OK) == 0)
+        return "/usr/local/bin/python3";
+    return NULL;
+}
+
+/* True when a file goes to Python: a safe .py path not reviewed before. */
+static bool wants_compile(const bb_file *f, bb_reviewed_fn reviewed, void *reviewed_ctx)
+{
+    return ends_with(f->path, ".py") && bb_emit_path_is_safe(f->path) &&
+           !(reviewed && reviewed(reviewed_ctx, f));
+}
+
+/* ---- the record of compiled files ------------------------------------------------- */
+
+/*
+ * The cache folder holds one file, "reviewed": a line of 64 hex digits per
+ * file a Python compiled without error, the SHA-256 of (the Python's
+ * identity, the SHA-256 of the file's bytes). The identity is backbone's
+ * version and the Python executable's path, device, inode, size and
+ * modification time, so another or an upgraded Python compiles everything
+ * again. Lines are appended in one write per run; past REVIEW_CACHE_MAX
+ * bytes the file is replaced by the lines of the current run. A broken line
+ * only costs a compile.
+ */
+#define REVIEW_CACHE_MAX (4u << 20)
+#define REVIEW_CACHE_NAME "reviewed"
+#define KEY_LEN BB_SHA256_HEX_LEN
+
+static char cache_dir[4096]; /* "" when off */
+
+void bb_reviewer_use_cache(const char *dir)
+{
+    if (!dir || snprintf(cache_dir, sizeof(cache_dir), "%s", dir) >= (int)sizeof(cache_dir))
+        cache_dir[0] = '\0';
+}
+
+bool bb_reviewer_default_cache_dir(char *out, size_t size)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int n;
+    if (xdg && xdg[0] == '/')
+        n = snprintf(out, size, "%s/backbone", xdg);
+    else if (home && home[0] == '/')
+        n = snprintf(out, size, "%s/.cache/backbone", home);
+    else
+        return false;
+    return n > 0 && (size_t)n < size;
+}
+
+typedef struct review_cache {
+    char id[KEY_LEN + 1]; /* the Python's identity, hashed */
+    char *keys;           /* a key per file (KEY_LEN + 1 bytes each), "" when not a .py */
+    bool *hit;            /* the key is in the record */
+    size_t n;
+    bool replace; /* the record is full: write it anew */
+} review_cache;
+
+static int compare_key(const void *a, const void *b)
+{
+    return memcmp(*(const char *const *)a, *(const char *const *)b, KEY_LEN);
+}
+
+/* Marks the keys the record on disk holds. */
+static void cache_read(review_cache *c, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0, n_sorted = 0;
+    int rc = bb_read_file(path, REVIEW_CACHE_MAX, &text, &len);
+    if (rc == BB_ELIMIT)
+        c->replace = true;
+    const char **sorted = rc ? NULL : bb_malloc((c->n ? c->n : 1) * sizeof(*sorted));
+    for (size_t i = 0; sorted && i < c->n; i++)
+        if (c->keys[i * (KEY_LEN + 1)])
+            sorted[n_sorted++] = &c->keys[i * (KEY_LEN + 1)];
+    if (sorted && n_sorted) {
+        qsort(sorted, n_sorted, sizeof(*sorted), compare_key);
+        for (const char *p = text, *end = text + len; p < end;) {
+            const char *eol = memchr(p, '\n', (size_t)(end - p));
+            if (!eol)
+                break;
+            const char *line = p;
+            const char **at = eol - p == KEY_LEN
+                                  ? bsearch(&line, sorted, n_sorted, sizeof(*sorted), compare_key)
+                                  : NULL;
+            /* Files with the same bytes have the same key: mark them all. */
+            size_t lo = at ? (size_t)(at - sorted) : n_sorted, hi = lo;
+            while (lo > 0 && lo < n_sorted && !compare_key(&sorted[lo - 1], at))
+                lo--;
+            while (hi < n_sorted && !compare_key(&sorted[hi], at))
+                hi++;
+            for (size_t q = lo; q < hi; q++)
+                c->hit[(size_t)(sorted[q] - c->keys) / (KEY_LEN + 1)] = true;
+            p = eol + 1;
+        }
+    }
+    bb_free(sorted);
+    bb_free(text);
+}
+
+/* The record for the .py files among files, as compiled by python; NULL
+ * when the record is off or cannot be used (every file is compiled). */
+static review_cache *cache_open(const char *python, const bb_file *files, size_t n)
+{
+    char path[4200], ident[4400];
+    struct stat st;
+    if (!cache_dir[0] || stat(python, &st) != 0)
+        return NULL;
+    int k =
+        snprintf(ident, sizeof(ident), "backbone %s python %s %llu %llu %llu %lld.%09ld",
+                 BB_VERSION, python, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+                 (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    if (k < 0 || k >= (int)sizeof(ident) ||
+        snprintf(path, sizeof(path), "%s/" REVIEW_CACHE_NAME, cache_dir) >= (int)sizeof(path))
+        return NULL;
+    review_cache *c = bb_calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->n = n;
+    c->keys = bb_calloc(n ? n : 1, KEY_LEN + 1);
+    c->hit = bb_calloc(n ? n : 1, sizeof(*c->hit));
+    bool ok = c->keys && c->hit && bb_sha256_hex(ident, (size_t)k, c->id) == BB_OK;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (!ends_with(files[i].path, ".py"))
+            continue;
+        char both[2 * KEY_LEN + 1];
+        memcpy(both, c->id, KEY_LEN);
+        ok = bb_sha256_hex(files[i].data, files[i].len, both + KEY_LEN) == BB_OK &&
+             bb_sha256_hex(both, 2 * KEY_LEN, &c->keys[i * (KEY_LEN + 1)]) == BB_OK;
+    }
+    if (!ok) {
+        bb_free(c->keys);
+        bb_free(c->hit);
+        bb_free(c);
+        return NULL;
+    }
+    cache_read(c, path);
+    return c;
+}
+
+static void cache_free(review_cache *c)
+{
+    if (!c)
+        return;
+    bb_free(c->keys);
+    bb_free(c->hit);
+    bb_free(c);
+}
+
+/* Makes the cache folder (and the ones above) when missing. */
+static bool make_cache_dir(void)
+{
+    char path[sizeof(cache_dir)];
+    memcpy(path, cache_dir, sizeof(path));
+    for (char *p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        int r = mkdir(path, 0700);
+        *p = '/';
+        if (r != 0 && errno != EEXIST)
+            return false;
+    }
+    return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+/* Adds the files Python just compiled without error (sent[i]) to the
+ * record. Best effort: a record that cannot be written is not an error. */
+static void cache_record(const review_cache *c, const bool *sent)
+{
+    bb_buf lines;
+    bb_buf_init(&lines, (size_t)-1);
+    for (size_t i = 0; i < c->n; i++)
+        if (sent[i] && c->keys[i * (KEY_LEN + 1)] &&
+            (bb_buf_append(&lines, &c->keys[i * (KEY_LEN + 1)], KEY_LEN) ||
+             bb_buf_putc(&lines, '\n'))) {
+            bb_buf_free(&lines);
+            return;
+        }
+    char path[4200], tmp[4300];
+    if (lines.len && make_cache_dir() &&
+        snprintf(path, sizeof(path), "%s/" REVIEW_CACHE_NAME, cache_dir) < (int)sizeof(path) &&
+        snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid()) < (int)sizeof(tmp)) {
+        /* Appends from several runs each land whole (O_APPEND, one write). */
+        const char *target = c->replace ? tmp : path;
+        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (c->replace ? O_TRUNC : O_APPEND);
+        int fd = open(target, flags, 0600);
+        if (fd >= 0) {
+            bool ok = bb_emit_write_all(fd, lines.data, lines.len) == BB_OK;
+            ok = close(fd) == 0 && ok;
+            if (c->replace && (!ok || rename(tmp, path) != 0))
+                unlink(tmp);
+        }
+    }
+    bb_buf_free(&lines);
+}
+
+/* ---- running Python -------------------------------------------------------------- */
+
+/* Sends one file as a record (see PY_SCRIPT). */
+static int send_source(int fd, const bb_file *f)
+{
+    char head[4200];
+    int k = snprintf(head, sizeof(head), "%s\n%zu\n", f->path, f->len);
+    if (k < 0 || k >= (int)sizeof(head))
+        return BB_OK; /* cannot happen: safe paths are short */
+    if (bb_emit_write_all(fd, head, (size_t)k) || bb_emit_write_all(fd, f->data, f->len))
+        return BB_EIO;
+    return BB_OK;
+}
+
+/* One Python process compiling a share of the files. */
+typedef struct worker {
+    pid_t pid;
+    int in, out;  /* its standard input (we write) and output (we read) */
+    size_t bytes; /* sent so far, to balance the shares */
+} worker;
+
+static int spawn_python(const char *python, size_t share, worker *w)
+{
+    int in[2], outp[2];
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return BB_EIO;
+    if (pipe2(outp, O_CLOEXEC) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return BB_EIO;
+    }
+    /* A pipe that holds the whole share lets the sources be sent while
+     * Python starts (best effort: the size may be capped). */
+    if (share > 65536)
+        (void)fcntl(in[1], F_SETPIPE_SZ, share < REVIEW_PIPE_MAX ? (int)share : REVIEW_PIPE_MAX);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+    char *argv[] = {(char *)python, "-I", "-S", "-B", "-c", (char *)PY_SCRIPT, NULL};
+    int err = posix_spawn(&w->pid, python, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(outp[1]);
+    if (err) {
+        close(in[1]);
+        close(outp[0]);
+        return BB_EIO;
+    }
+    w->in = in[1];
+    w->out = outp[0];
+    w->bytes = 0;
+    return BB_OK;
+}
+
+/* Reads a worker's output to the end into out and reaps it; its exit
+ * status, -1 when it did not exit normally. */
+static int finish_worker(worker *w, bb_buf *out, int *status)
+{
+    int rc = BB_OK;
+    char chunk[4096];
+    for (;;) {
+        ssize_t got = read(w->out, chunk, sizeof(chunk));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        if (bb_buf_append(out, chunk, (size_t)got) == BB_ENOMEM)
+            rc = BB_ENOMEM; /* past the cap (BB_ELIMIT) only loses the tail */
+    }
+    close(w->out);
+    int ws;
+    while (waitpid(w->pid, &ws, 0) < 0)
+        if (errno != EINTR)
+            return BB_EIO;
+    *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    return rc;
+}
+
+/* The Pythons of one review, started before the security scan and
+ * finished after it, so the two overlap. */
+typedef struct compile_job {
+    worker w[REVIEW_MAX_WORKERS];
+    size_t started;
+    int rc; /* of starting and sending */
+} compile_job;
+
+/*
+ * Starts Python over the files marked in need, their sources on its
+ * standard input. A large project is split between up to one process per
+ * CPU (each file to the least loaded one). SIGPIPE is blocked while
+ * writing, so a Python that dies early gives EPIPE here instead of killing
+ * the caller. BB_EIO when no Python could be started.
+ */
+static int start_python(const char *python, const bb_file *files, size_t n, const bool *need,
+                        compile_job *job)
+{
+    size_t total = 0, count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (need[i])
+            total += files[i].len, count++;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t k = total < REVIEW_SPLIT_BYTES || cpus < 2 ? 1 : (size_t)cpus;
+    if (k > REVIEW_MAX_WORKERS)
+        k = REVIEW_MAX_WORKERS;
+    if (k > count)
+        k = count ? count : 1;
+    job->started = 0;
+    while (job->started < k &&
+           spawn_python(python, total / k + 4096, &job->w[job->started]) == BB_OK)
+        job->started++;
+    if (job->started == 0)
+        return BB_EIO;
+
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    int rc = BB_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!need[i])
+            continue;
+        worker *least = &job->w[0];
+        for (size_t j = 1; j < job->started; j++)
+            if (job->w[j].bytes < least->bytes)
+                least = &job->w[j];
+        rc = send_source(least->in, &files[i]);
+        least->bytes += files[i].len;
+    }
+    for (size_t j = 0; j < job->started; j++)
+        close(job->w[j].in);
+    if (rc) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) > 0) /* drop our SIGPIPE */
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    job->rc = rc;
+    return BB_OK;
+}
+
+/* Waits for the Pythons: their findings into out; *status is 0 (all
+ * parse), 1 (findings in out) or another value when a Python failed. */
+static int finish_python(compile_job *job, bb_buf *out, int *status)
+{
+    int rc = job->rc;
+    *status = 0;
+    for (size_t j = 0; j < job->started; j++) {
+        int st = -1;
+        int r = finish_worker(&job->w[j], out, &st);
+        if (r && !rc)
+            rc = r;
+        if (st != 0 && (*status == 0 || st != 1))
+            *status = st; /* a failure (not 0 or 1) outranks findings */
+    }
+    return rc == BB_ENOMEM ? rc : rc ? BB_EIO : BB_OK;
+}
+
+/* Turns the script's lines into BB0740 diagnostics. */
+static void report_compile_errors(const char *text, const char *schema_name, bb_diags *diags)
+{
+    const char *p = text;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        const char *t1 = memchr(p, '\t', n);
+        const char *t2 = t1 ? memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - p)) : NULL;
+        if (t1 && t2) {
+            char path[1024], msg[1024];
+            snprintf(path, sizeof(path), "%.*s", (int)(t1 - p), p);
+            snprintf(msg, sizeof(msg), "does not parse: %.*s", (int)(n - (size_t)(t2 + 1 - p)),
+                     t2 + 1);
+            finding(diags, "BB0740", schema_name, path, (int)strtol(t1 + 1, NULL, 10), msg);
+        }
+        p += n + (eol != NULL);
+    }
+}
+
+/*
+ * The result of a compile job. BB_OK when every file parses; BB_EINVAL
+ * after reporting the ones that do not; BB_ENOTFOUND when Python could not
+ * be run (the caller falls back to the built-in check).
+ */
+static int python_result(compile_job *job, const char *schema_name, bb_diags *diags)
+{
+    bb_buf out;
+    bb_buf_init(&out, REVIEW_OUTPUT_MAX);
+    int status = -1;
+    int rc = finish_python(job, &out, &status);
+    if (rc == BB_ENOMEM) {
+        bb_buf_free(&out);
+        return rc;
+    }
+    if (rc || (status != 0 && status != 1) || (status == 1 && out.len == 0)) {
+        bb_buf_free(&out);
+        return BB_ENOTFOUND;
+    }
+    if (status == 1) {
+        report_compile_errors(bb_buf_str(&out), schema_name, diags);
+        rc = BB_EINVAL;
+    }
+    bb_buf_free(&out);
+    return rc;
+}
+
+/*
+ * The security scan of every file, then the Python check: the files to
+ * compile (neither reviewed before nor in the record of compiled files) go
+ * to Python first, so it starts and compiles while the scan runs.
+ */
+int bb_reviewer_check(const bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
+                      void *reviewed_ctx, const char *schema_name, bb_diags *diags)
+{
+    const char *py = bb_reviewer_python(python);
+    bool *need = bb_calloc(n ? n : 1, sizeof(*need));
+    if (!need)
+        return BB_ENOMEM;
+    review_cache *cache = py ? cache_open(py, files, n) : NULL;
+    size_t to_compile = 0;
+    for (size_t i = 0; py && i < n; i++) {
+        need[i] = wants_compile(&files[i], reviewed, reviewed_ctx) && !(cache && cache->hit[i]);
+        to_compile += need[i];
+    }
+    compile_job job;
+    int started = py && to_compile ? start_python(py, files, n, need, &job) : BB_ENOTFOUND;
+
+    int rc = BB_OK;
+    for (size_t i = 0; i < n && rc != BB_ENOMEM; i++) {
+        int r = bb_reviewer_scan(files[i].path, files[i].data, files[i].len, schema_name, diags);
+        if (r)
+            rc = r;
+    }
+    int r = BB_OK; /* with Python and nothing to compile: every file passed before */
+    if (started == BB_OK)
+        r = python_result(&job, schema_name, diags);
+    else if (!py || to_compile)
+        r = BB_ENOTFOUND;
+    if (r == BB_OK && started == BB_OK && cache)
+        cache_record(cache, need);
+    cache_free(cache);
+    bb_free(need);
+    if (rc == BB_ENOMEM || r == BB_ENOMEM)
+        return BB_ENOMEM;
+    if (r == BB_ENOTFOUND) {
+        if (py)
+            bb_diag_add(diags, BB_NOTE, "BB0746", NULL, BB_NO_OFFSET, NULL,
+                        "%s could not compile the generated code; used the built-in check", py);
+        r = BB_OK;
+        for (size_t i = 0; i < n; i++)
+            if (ends_with(files[i].path, ".py") &&
+                bb_reviewer_check_tokens(files[i].path, files[i].data, files[i].len, schema_name,
+                                         diags))
+                r = BB_EINVAL;
+    }
+    return r ? r : rc;
+}
+
+static int reviewer_run(bb_pipeline_state *st)
+{
+    return bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python, st->opts->reviewed,
+                             st->opts->reviewed_ctx, st->filename, st->diags);
+}
+
+const bb_stage bb_reviewer_stage = {"reviewer", reviewer_run};

@@ -49,7 +49,7 @@ LIBS = $(PKG_LIBS) -lpthread -lm -ldl
 
 # The source tree is layered, one folder per layer (docs/architecture.md);
 # every .c under src/ is part of the library but the program's main.c.
-LAYER_ORDER := base diag json llm front plan render review pipeline migrate output server+cli
+LAYER_ORDER := base diag json llm front plan render review pipeline migrate output server cli
 LAYERS := $(subst +, ,$(LAYER_ORDER))
 LIB_SRC := $(filter-out src/cli/main.c,$(wildcard $(LAYERS:%=src/%/*.c)))
 C_FILES := $(wildcard $(LAYERS:%=src/%/*.[ch])) $(wildcard tests/unit/*.[ch]) $(wildcard fuzz/*.c)

@@ -6,10 +6,10 @@
  * applied to a plan, and its findings are resolved in the input document.
  * Nothing here may crash, leak or read out of bounds.
  */
+#include "front/validate.h"
+#include "llm/llm.h"
 #include "pipeline/advisor.h"
 #include "json/jsoncheck.h"
-#include "llm/llm.h"
-#include "front/validate.h"
 
 #include <cJSON.h>
 #include <stdint.h>

@@ -8,9 +8,9 @@
  * the diagnostics print as SARIF.
  */
 #include "diag/diag.h"
-#include "migrate/migrate.h"
-#include "front/normalize.h"
 #include "diag/sarif.h"
+#include "front/normalize.h"
+#include "migrate/migrate.h"
 
 #include <cJSON.h>
 #include <stdint.h>

@@ -3,6 +3,7 @@
 
 #include "base/bb.h"
 #include "front/schema.h"
+#include "pipeline/pipeline.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -71,57 +72,14 @@ int bb_cli_main(int argc, char **argv)
     return BB_EXIT_USAGE;
 }
 
-int bb_read_file(const char *path, size_t max, char **out, size_t *len)
+int bb_cli_llm_option(bb_pipeline_opts *opts, bb_llm_options *store, int argc, char **argv, int *i)
 {
-    *out = NULL;
-    *len = 0;
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f)
-        return BB_EIO;
-    size_t cap = 64 * 1024, n = 0;
-    char *data = bb_malloc(cap + 1);
-    int rc = data ? BB_OK : BB_ENOMEM;
-    while (rc == BB_OK) {
-        if (n == cap) {
-            if (n > max) {
-                rc = BB_ELIMIT;
-                break;
-            }
-            cap *= 2;
-            char *p = bb_realloc(data, cap + 1);
-            if (!p) {
-                rc = BB_ENOMEM;
-                break;
-            }
-            data = p;
-        }
-        size_t want = cap - n;
-        if (want > max + 1 - n && max + 1 > n)
-            want = max + 1 - n;
-        size_t got = fread(data + n, 1, want, f);
-        n += got;
-        if (n > max) {
-            rc = BB_ELIMIT;
-            break;
-        }
-        if (got < want) {
-            if (ferror(f))
-                rc = BB_EIO;
-            break;
-        }
+    int k = bb_llm_parse_option(store, argc, argv, i);
+    if (k > 0) {
+        opts->llm = store->mode ? BB_LLM_ADVISE : BB_LLM_OFF;
+        opts->llm_options = store;
     }
-    int saved = errno;
-    if (f != stdin)
-        fclose(f);
-    if (rc) {
-        bb_free(data);
-        errno = saved;
-        return rc;
-    }
-    data[n] = '\0';
-    *out = data;
-    *len = n;
-    return BB_OK;
+    return k;
 }
 
 /* Parses a positive count with an optional K/M/G (binary) suffix. */

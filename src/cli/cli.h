@@ -26,11 +26,17 @@ typedef struct bb_command {
 
 int bb_cli_main(int argc, char **argv);
 
-/* Reads a whole file ("-" is standard input) up to max bytes; one byte more
- * than max is read so a caller can tell "too large" from "exactly max".
- * *out is the caller's (bb_free); *len its length. Returns BB_OK, BB_EIO
- * (errno kept) or BB_ELIMIT (the file holds more than max bytes). */
-int bb_read_file(const char *path, size_t max, char **out, size_t *len);
+struct bb_pipeline_opts;
+struct bb_llm_options;
+
+/*
+ * Parses the LLM option at argv[*i], if it is one (bb_llm_parse_option),
+ * into *store, and points opts at it: opts->llm from --llm, opts->llm_options
+ * at store. Returns 1 when consumed, 0 when not an LLM option, -1 on a bad
+ * value (message printed).
+ */
+int bb_cli_llm_option(struct bb_pipeline_opts *opts, struct bb_llm_options *store, int argc,
+                      char **argv, int *i);
 
 struct bb_limits;
 

@@ -16,9 +16,9 @@
 #include "base/bb.h"
 #include "base/buf.h"
 #include "diag/diag.h"
-#include "llm/llm.h"
 #include "front/schema.h"
 #include "front/validate.h"
+#include "llm/llm.h"
 
 #include <cJSON.h>
 #include <errno.h>

@@ -9,18 +9,19 @@
  * generate) or --check found differences; 2 usage or I/O error; 3 internal
  * error (a reviewer finding is a bug of backbone).
  */
+#include "base/file.h"
 #include "cli/cli.h"
 
 #include "base/bb.h"
 #include "diag/diag.h"
-#include "output/emit.h"
-#include "json/jdoc.h"
+#include "diag/sarif.h"
 #include "llm/llm.h"
-#include "output/manifest.h"
 #include "migrate/migrate.h"
+#include "output/emit.h"
+#include "output/manifest.h"
 #include "pipeline/pipeline.h"
 #include "review/reviewer.h"
-#include "diag/sarif.h"
+#include "json/jdoc.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -38,6 +39,7 @@ typedef struct gen_args {
     const char *out_dir;
     bool check, diff, merge, force, json, sarif, quiet, allow_destructive, no_sync;
     bb_pipeline_opts p;
+    bb_llm_options llm; /* what --llm* chose; p.llm_options points here */
 } gen_args;
 
 static void usage(FILE *out)
@@ -96,7 +98,7 @@ static int parse_bytes(const char *s, size_t *out)
 static int parse_args(int argc, char **argv, gen_args *a)
 {
     for (int i = 1; i < argc; i++) {
-        int llm = bb_llm_cli_option(&a->p, argc, argv, &i);
+        int llm = bb_cli_llm_option(&a->p, &a->llm, argc, argv, &i);
         if (llm != 0) {
             if (llm < 0)
                 return BB_EUSAGE;
@@ -461,7 +463,7 @@ int bb_cmd_generate(int argc, char **argv)
     }
     char *bytes = NULL;
     size_t len = 0;
-    rc = bb_read_file(a.schema, a.p.limits.max_input_bytes, &bytes, &len);
+    rc = bb_file_read(a.schema, a.p.limits.max_input_bytes, &bytes, &len);
     if (rc) {
         bb_cli_error("generate: cannot read %s: %s", a.schema,
                      rc == BB_ELIMIT ? "larger than --max-input-bytes" : strerror(errno));

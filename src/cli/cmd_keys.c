@@ -1,8 +1,9 @@
 /* cmd_keys.c - `backbone keys new|list|revoke`: API keys of the HTTP
  * service. Only SHA-256 digests are written; a new key is printed once. */
-#include "server/auth.h"
-#include "cli/cli.h"
 #include "base/dynlib.h"
+#include "base/file.h"
+#include "cli/cli.h"
+#include "server/auth.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -152,7 +153,7 @@ static int keys_revoke(const char *path, const char *name)
 {
     char *data;
     size_t len;
-    int rc = bb_read_file(path, KEYS_FILE_MAX, &data, &len);
+    int rc = bb_file_read(path, KEYS_FILE_MAX, &data, &len);
     if (rc) {
         bb_cli_error("keys: cannot read %s: %s", path,
                      rc == BB_EIO ? strerror(errno) : bb_strerror(rc));

@@ -12,16 +12,17 @@
  * 1 a schema is invalid or a change is refused, 2 usage or I/O error,
  * 3 internal error.
  */
+#include "base/file.h"
 #include "cli/cli.h"
 
 #include "base/bb.h"
 #include "diag/diag.h"
-#include "output/manifest.h"
-#include "migrate/migrate.h"
-#include "front/normalize.h"
 #include "diag/sarif.h"
+#include "front/normalize.h"
 #include "front/schema.h"
 #include "front/validate.h"
+#include "migrate/migrate.h"
+#include "output/manifest.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -159,7 +160,7 @@ static int load_side(side *sd, const char *path)
         }
         path = sd->path = sd->manifest_path;
     }
-    int rc = bb_read_file(path, limits.max_input_bytes, &sd->data, &sd->len);
+    int rc = bb_file_read(path, limits.max_input_bytes, &sd->data, &sd->len);
     bb_diags_init(&sd->diags, strcmp(path, "-") == 0 ? "<stdin>" : path, sd->data, sd->len);
     if (rc == BB_EIO || rc == BB_ELIMIT) {
         bb_cli_error("migrate: cannot read '%s': %s", path,

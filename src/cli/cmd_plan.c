@@ -7,14 +7,15 @@
  * Exit codes: 0 printed, 1 the schema is invalid, 2 usage or I/O error,
  * 3 internal error.
  */
+#include "base/file.h"
 #include "cli/cli.h"
 
-#include "pipeline/advisor.h"
 #include "base/bb.h"
 #include "diag/diag.h"
-#include "llm/llm.h"
-#include "pipeline/pipeline.h"
 #include "front/schema.h"
+#include "llm/llm.h"
+#include "pipeline/advisor.h"
+#include "pipeline/pipeline.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -132,10 +133,11 @@ int bb_cmd_plan(int argc, char **argv)
     const char *file = NULL;
     bool json = false;
     bb_pipeline_opts opts;
+    bb_llm_options llm_options = {0};
     bb_pipeline_opts_default(&opts);
     opts.stop_after_plan = true;
     for (int i = 1; i < argc; i++) {
-        int llm = bb_llm_cli_option(&opts, argc, argv, &i);
+        int llm = bb_cli_llm_option(&opts, &llm_options, argc, argv, &i);
         if (llm < 0)
             return BB_EXIT_USAGE;
         if (llm > 0)
@@ -165,7 +167,7 @@ int bb_cmd_plan(int argc, char **argv)
     }
     char *bytes;
     size_t len;
-    int rc = bb_read_file(file, opts.limits.max_input_bytes, &bytes, &len);
+    int rc = bb_file_read(file, opts.limits.max_input_bytes, &bytes, &len);
     if (rc) {
         bb_cli_error("plan: cannot read %s: %s", file,
                      rc == BB_ELIMIT ? "too large" : strerror(errno));

@@ -1,7 +1,8 @@
 /* cmd_serve.c - `backbone serve`: options, credentials, signals. */
-#include "server/auth.h"
-#include "cli/cli.h"
 #include "base/dynlib.h"
+#include "base/file.h"
+#include "cli/cli.h"
+#include "server/auth.h"
 #include "server/server.h"
 
 #include <errno.h>
@@ -195,7 +196,7 @@ static int load_jwt_secret(bb_auth *auth, const serve_args *a)
     char *data = NULL;
     size_t len = 0;
     if (a->jwt_secret_file) {
-        int rc = bb_read_file(a->jwt_secret_file, 4096, &data, &len);
+        int rc = bb_file_read(a->jwt_secret_file, 4096, &data, &len);
         if (rc) {
             bb_cli_error("serve: cannot read %s: %s", a->jwt_secret_file,
                          rc == BB_EIO ? strerror(errno) : bb_strerror(rc));

@@ -6,6 +6,7 @@
  * Exit codes: 0 every file is valid (warnings allowed), 1 some file is
  * invalid, 2 usage or I/O error, 3 internal error (out of memory).
  */
+#include "base/file.h"
 #include "cli/cli.h"
 
 #include "base/bb.h"
@@ -151,7 +152,7 @@ static void run_one(const char *path, const validate_opts *o, file_result *r)
      * the limit falls; anything larger is reported here. */
     size_t read_max =
         o->limits.max_input_bytes < SIZE_MAX ? o->limits.max_input_bytes + 1 : SIZE_MAX;
-    int rc = bb_read_file(path, read_max, &r->data, &len);
+    int rc = bb_file_read(path, read_max, &r->data, &len);
     bb_diags_init(&r->diags, r->name, r->data, len);
     r->diags.warnings_as_errors = o->strict;
     if (rc == BB_EIO) {

@@ -9,8 +9,8 @@
  */
 #include "front/normalize.h"
 
+#include "base/pylit.h"
 #include "json/jsonout.h"
-#include "plan/pylit.h"
 
 #include <cJSON.h>
 #include <stdbool.h>

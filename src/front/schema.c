@@ -14,10 +14,10 @@
  */
 #include "front/schema.h"
 
+#include "base/suggest.h"
 #include "diag/codes.h"
 #include "front/patterns.h" /* every string value read is checked for suspicious content */
 #include "json/srcmap.h"
-#include "base/suggest.h"
 
 #include <cJSON.h>
 #include <limits.h>

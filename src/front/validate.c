@@ -15,10 +15,10 @@
  */
 #include "front/validate.h"
 
+#include "base/suggest.h"
 #include "front/ident.h"
 #include "front/order.h"
 #include "front/relations.h"
-#include "base/suggest.h"
 
 #include <ctype.h>
 #include <limits.h>

@@ -1,8 +1,8 @@
 /* llm.c - the provider-neutral LLM client (see llm.h). */
 #include "llm/llm.h"
 
-#include "json/jsoncheck.h"
 #include "llm/llm_cache.h"
+#include "json/jsoncheck.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
@@ -83,18 +83,6 @@ const char bb_llm_options_help[] =
     "  --llm-cache DIR|off      answer cache (default off; on in CI: .backbone/llm-cache)\n"
     "  --llm-max-tokens N       token budget for the run (prompt + completion)\n";
 
-static const bb_llm_options *cli_options;
-
-void bb_llm_set_cli_options(const bb_llm_options *o)
-{
-    cli_options = o;
-}
-
-const bb_llm_options *bb_llm_cli_options(void)
-{
-    return cli_options;
-}
-
 /* The value of --name VALUE or --name=VALUE at argv[*i]; NULL when it is not --name. */
 static const char *option_value(const char *name, int argc, char **argv, int *i, bool *missing)
 {
@@ -170,17 +158,6 @@ int bb_llm_parse_option(bb_llm_options *o, int argc, char **argv, int *i)
         }
     }
     return 0;
-}
-
-int bb_llm_cli_option(bb_pipeline_opts *opts, int argc, char **argv, int *i)
-{
-    static bb_llm_options parsed; /* one command per process */
-    int k = bb_llm_parse_option(&parsed, argc, argv, i);
-    if (k > 0) {
-        opts->llm = parsed.mode ? BB_LLM_ADVISE : BB_LLM_OFF;
-        bb_llm_set_cli_options(&parsed);
-    }
-    return k;
 }
 
 static const char *env(const char *name)

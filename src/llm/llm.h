@@ -25,7 +25,6 @@
 #include "base/bb.h"
 #include "base/buf.h"
 #include "llm/llm_http.h"
-#include "pipeline/pipeline.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -132,9 +131,12 @@ struct bb_llm_config {
     bb_llm_http_opts http;
 };
 
+/* Whether a run consults a model: never by default. */
+typedef enum { BB_LLM_OFF = 0, BB_LLM_ADVISE } bb_llm_mode;
+
 /* Command-line and per-request choices, before the environment is merged. */
 typedef struct bb_llm_options {
-    int mode;              /* bb_llm_mode of pipeline.h: 0 off, 1 advise */
+    int mode;              /* bb_llm_mode: 0 off, 1 advise */
     const char *provider;  /* NULL: BACKBONE_LLM_PROVIDER, else openai */
     const char *model;     /* NULL: BACKBONE_LLM_MODEL, else the provider's default */
     const char *base_url;  /* NULL: BACKBONE_LLM_BASE_URL, else the provider's */
@@ -151,21 +153,8 @@ typedef struct bb_llm_options {
  */
 int bb_llm_parse_option(bb_llm_options *o, int argc, char **argv, int *i);
 
-/*
- * The one call a command makes for the LLM options: parses the option at
- * argv[*i] as bb_llm_parse_option() does into the process's CLI options
- * (bb_llm_cli_options()), and sets opts->llm from --llm. Returns 1 when
- * consumed, 0 when not an LLM option, -1 on a bad value (message printed).
- */
-int bb_llm_cli_option(bb_pipeline_opts *opts, int argc, char **argv, int *i);
-
 /* The help lines of those options, for the commands' --help. */
 extern const char bb_llm_options_help[];
-
-/* The options a CLI command parsed, for stages that build their own client
- * (NULL when none were set: everything comes from the environment). */
-void bb_llm_set_cli_options(const bb_llm_options *o);
-const bb_llm_options *bb_llm_cli_options(void);
 
 /*
  * Builds a config from o (may be NULL) and the environment. Fails with

@@ -18,11 +18,12 @@
  */
 #include "migrate/migrate.h"
 
+#include "base/sha256.h"
+
 #include "base/buf.h"
-#include "cli/cli.h"
-#include "output/manifest.h"
+#include "base/file.h"
+#include "base/pylit.h"
 #include "front/normalize.h"
-#include "plan/pylit.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -2148,7 +2149,7 @@ static int carry_revision(bb_migrate_result *r, const char *out_dir, const char 
     char *data = NULL;
     size_t len = 0;
     if (!rc) {
-        rc = bb_read_file(bb_buf_str(&full), BB_MIGRATE_MAX_OUTPUT, &data, &len);
+        rc = bb_file_read(bb_buf_str(&full), BB_MIGRATE_MAX_OUTPUT, &data, &len);
         if (rc == BB_EIO) {
             (void)bb_diag_add(diags, BB_ERROR, "BB0828", NULL, BB_NO_OFFSET,
                               "restore it (from version control), or remove the whole project's "

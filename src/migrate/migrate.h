@@ -25,8 +25,8 @@
 
 #include "base/bb.h"
 #include "diag/diag.h"
-#include "pipeline/pipeline.h"
 #include "front/schema.h"
+#include "pipeline/pipeline.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -9,6 +9,8 @@
  */
 #include "output/emit.h"
 
+#include "base/file.h"
+
 #include <cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -57,25 +59,6 @@ typedef struct emit_ctx {
 
 /* ---- paths ---------------------------------------------------------------- */
 
-bool bb_emit_path_is_safe(const char *path)
-{
-    if (!path || !*path || path[0] == '/' || strlen(path) >= EMIT_PATH_MAX / 2)
-        return false;
-    const char *p = path;
-    for (;;) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return false;
-        for (size_t i = 0; i < n; i++)
-            if (p[i] == '\\' || (unsigned char)p[i] < 0x20)
-                return false;
-        if (!slash)
-            return true;
-        p = slash + 1;
-    }
-}
-
 /* Joins base and rel into out; BB_ELIMIT when the result is too long. */
 static int join(char out[EMIT_PATH_MAX], const char *base, const char *rel)
 {
@@ -120,7 +103,7 @@ static int check_paths(emit_ctx *c)
 {
     int rc = BB_OK;
     for (size_t i = 0; i < c->n; i++) {
-        if (!bb_emit_path_is_safe(c->files[i].path)) {
+        if (!bb_file_path_is_safe(c->files[i].path)) {
             bb_diag_add(c->diags, BB_ERROR, "BB0724", NULL, BB_NO_OFFSET,
                         "output paths are relative, without '.', '..' or empty parts",
                         "refusing to write outside the output directory: '%s'", c->files[i].path);
@@ -315,7 +298,7 @@ static int check_removed(emit_ctx *c)
     for (const cJSON *e = files ? files->child : NULL; e; e = e->next) {
         char path[EMIT_PATH_MAX];
         struct stat st;
-        if (find_file(c, e->string) >= 0 || !bb_emit_path_is_safe(e->string) ||
+        if (find_file(c, e->string) >= 0 || !bb_file_path_is_safe(e->string) ||
             join(path, c->dir, e->string) || lstat(path, &st) != 0)
             continue;
         c->report->n_removed++;
@@ -361,20 +344,6 @@ static int make_parents(emit_ctx *c, const char *root, const char *rel)
     }
     memcpy(c->made, path, dir_len);
     c->made[dir_len] = '\0';
-    return BB_OK;
-}
-
-int bb_emit_write_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return BB_EIO;
-        data += n;
-        len -= (size_t)n;
-    }
     return BB_OK;
 }
 
@@ -473,7 +442,7 @@ static int write_file(emit_ctx *c, const char *root, const char *rel, const char
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return io_error(c, "create", path);
-    rc = bb_emit_write_all(fd, data, len);
+    rc = bb_file_write_all(fd, data, len);
     if (rc) {
         rc = io_error(c, "write", path);
         close(fd);
@@ -505,7 +474,7 @@ static int copy_file(emit_ctx *c, const char *from, const char *to, mode_t mode)
         }
         if (got == 0)
             break;
-        if (bb_emit_write_all(out, chunk, (size_t)got)) {
+        if (bb_file_write_all(out, chunk, (size_t)got)) {
             rc = io_error(c, "write", to);
             break;
         }

@@ -91,9 +91,6 @@ int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_
 int bb_emit_lock(const char *dir, bb_diags *diags) BB_WUR;
 void bb_emit_unlock(int lock);
 
-/* True when path is a safe relative output path (rule 1 above, minus disk). */
-bool bb_emit_path_is_safe(const char *path);
-
 /*
  * Appends a unified diff (3 lines of context, "--- a/path" "+++ b/path"
  * headers) of old -> new to out, computed with Myers' O(ND) algorithm over
@@ -105,10 +102,6 @@ bool bb_emit_path_is_safe(const char *path);
 #define BB_DIFF_MAX_EDITS 1000
 int bb_emit_unified_diff(const char *path, const char *old, size_t old_len, const char *new_,
                          size_t new_len, bb_buf *out) BB_WUR;
-
-/* Writes all n bytes to fd, retrying short writes and EINTR; BB_OK or
- * BB_EIO (errno kept). */
-int bb_emit_write_all(int fd, const char *data, size_t n) BB_WUR;
 
 /* Removes a directory tree without following symbolic links; BB_OK or
  * BB_EIO (callers cleaning up after a failure may ignore it). */

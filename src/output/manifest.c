@@ -2,7 +2,7 @@
 #include "output/manifest.h"
 
 #include "base/buf.h"
-#include "cli/cli.h"
+#include "base/file.h"
 #include "json/jsonout.h"
 
 #include <cJSON.h>
@@ -107,7 +107,7 @@ int bb_manifest_load(const char *dir, bb_diags *diags, bb_manifest **out)
         return rc;
     char *text = NULL;
     size_t len = 0;
-    rc = bb_read_file(bb_buf_str(&path), BB_MANIFEST_MAX_BYTES, &text, &len);
+    rc = bb_file_read(bb_buf_str(&path), BB_MANIFEST_MAX_BYTES, &text, &len);
     if (rc == BB_EIO && (errno == ENOENT || errno == ENOTDIR))
         rc = BB_ENOTFOUND;
     else if (rc == BB_EIO)

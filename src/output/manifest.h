@@ -19,15 +19,14 @@
 #define BB_MANIFEST_H
 
 #include "base/bb.h"
-#include "diag/diag.h"
 #include "base/sha256.h" /* the hashes it records */
+#include "diag/diag.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
 typedef struct cJSON cJSON;
 
-#define BB_MANIFEST_PATH ".backbone/manifest.json"
 #define BB_MANIFEST_MAX_BYTES (16u << 20)
 
 typedef struct bb_manifest {

@@ -3,11 +3,11 @@
 
 #include "output/project.h"
 
+#include "base/pylit.h"
+#include "front/patterns.h"
 #include "plan/architect.h"
 #include "render/generator.h"
 #include "json/jdoc.h"
-#include "front/patterns.h"
-#include "plan/pylit.h"
 
 #include <cJSON.h>
 #include <pthread.h>
@@ -890,14 +890,14 @@ int bb_advisor_run(bb_pipeline_state *st)
         return BB_OK;
     bb_llm_config cfg;
     char err[256];
-    if (bb_llm_config_load(&cfg, bb_llm_cli_options(), err, sizeof(err)) != BB_OK) {
+    if (bb_llm_config_load(&cfg, st->opts->llm_options, err, sizeof(err)) != BB_OK) {
         (void)bb_diag_add(st->diags, BB_WARNING, "BB0901", NULL, BB_NO_OFFSET,
                           "the deterministic result is used; see docs/llm.md",
                           "no model advice: %s", err);
         return BB_OK;
     }
     /* A spinner only for a command on a terminal, never for the service. */
-    cfg.http.progress = bb_llm_cli_options() != NULL;
+    cfg.http.progress = st->opts->llm_options != NULL;
     bb_llm_client c;
     bb_llm_client_init(&c, &cfg);
     /* Model answers are advice: never let them turn into errors under --strict. */

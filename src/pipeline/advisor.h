@@ -28,10 +28,10 @@
 #define BB_ADVISOR_H
 
 #include "diag/diag.h"
-#include "server/jobs.h"
-#include "llm/llm.h"
 #include "front/schema.h"
+#include "llm/llm.h"
 #include "pipeline/stage.h"
+#include "server/jobs.h"
 
 #include <stdio.h>
 

@@ -4,13 +4,9 @@
  */
 #include "pipeline/pipeline.h"
 
-#include "pipeline/advisor.h"
-#include "plan/architect.h"
+#include "pipeline/stages.h"
 #include "render/generator.h"
 #include "json/jdoc.h"
-#include "review/reviewer.h"
-#include "pipeline/stage.h"
-#include "pipeline/validator_stage.h"
 
 #include <cJSON.h>
 #include <string.h>
@@ -25,29 +21,6 @@ void bb_pipeline_opts_default(bb_pipeline_opts *o)
     o->llm = BB_LLM_OFF;
     o->max_output_bytes = DEFAULT_MAX_OUTPUT_BYTES;
 }
-
-static int architect_run(bb_pipeline_state *st)
-{
-    bb_output *o = st->out;
-    int rc = bb_architect_plan(o->schema, st->opts, st->diags, &o->plan);
-    if (!rc)
-        rc = bb_advisor_run(st); /* model advice; nothing when opts->llm is off */
-    if (!rc) {
-        const cJSON *models = cJSON_GetObjectItemCaseSensitive(o->plan, "models");
-        o->n_models = cJSON_IsArray(models) ? (size_t)cJSON_GetArraySize(models) : 0;
-    }
-    return rc;
-}
-
-static const bb_stage architect_stage = {"architect", architect_run};
-
-/* The stages in order; `plan` stops after the first two. */
-static const bb_stage *const stages[] = {
-    &bb_validator_stage,
-    &architect_stage,
-    &bb_generator_stage,
-    &bb_reviewer_stage,
-};
 
 static double now_seconds(void)
 {
@@ -94,11 +67,11 @@ int bb_pipeline_run(const char *filename, const char *bytes, size_t len,
     bool was_strict = diags->warnings_as_errors;
     if (opts->strict)
         diags->warnings_as_errors = true;
-    size_t n = opts->stop_after_plan ? 2 : sizeof(stages) / sizeof(stages[0]);
+    size_t n = opts->stop_after_plan ? BB_PLAN_STAGES : bb_n_stages;
     int rc = BB_OK;
     for (size_t i = 0; i < n && !rc; i++) {
         bb_stage_report *r = &o->stages[o->n_stages++];
-        rc = run_stage(stages[i], &st, r);
+        rc = run_stage(bb_stages[i], &st, r);
         if (opts->on_stage)
             opts->on_stage(opts->on_stage_ctx, r);
     }

@@ -25,8 +25,57 @@
 #ifndef BB_STAGE_H
 #define BB_STAGE_H
 
+#include "base/file.h"
 #include "diag/diag.h"
-#include "pipeline/pipeline.h"
+#include "front/schema.h"
+#include "llm/llm.h"
+#include "review/reviewer.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct cJSON cJSON;
+struct bb_stage_report;
+
+typedef struct bb_pipeline_opts {
+    bb_limits limits;
+    const char *templates_dir; /* NULL: embedded templates only */
+    bool strict;               /* warnings are errors */
+    bool stop_after_plan;      /* `backbone plan`: no rendering */
+    bb_llm_mode llm;           /* BB_LLM_OFF by default */
+    /* Provider, model, cache and budget chosen on the command line (NULL:
+     * all from the environment); borrowed. */
+    const bb_llm_options *llm_options;
+    size_t max_output_bytes; /* cap on all rendered files together */
+    /* The Python the reviewer parses generated code with: NULL picks
+     * /usr/bin/python3 (else /usr/local/bin/python3), "" uses only the built-in
+     * check. */
+    const char *python;
+    bb_reviewed_fn reviewed; /* may be NULL: review every file */
+    void *reviewed_ctx;
+    /* Called after each stage (progress on a terminal); may be NULL. */
+    void (*on_stage)(void *ctx, const struct bb_stage_report *report);
+    void *on_stage_ctx;
+} bb_pipeline_opts;
+
+typedef struct bb_stage_report {
+    const char *name; /* "validator", "architect", "generator", "reviewer" */
+    double seconds;
+    size_t n_errors, n_warnings;
+    bool ran;
+} bb_stage_report;
+
+#define BB_MAX_STAGES 8
+
+typedef struct bb_output {
+    bb_schema *schema; /* the validated schema */
+    cJSON *plan;       /* the architect's plan (docs/plan.md) */
+    bb_file *files;    /* sorted by path */
+    size_t n_files;
+    size_t n_models, n_routes, n_lines;
+    bb_stage_report stages[BB_MAX_STAGES];
+    size_t n_stages;
+} bb_output;
 
 typedef struct bb_pipeline_state {
     const char *filename; /* the schema's name, for messages */

@@ -11,8 +11,8 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/pylit.h"
 #include "json/jdoc.h"
-#include "plan/pylit.h"
 
 #include <cJSON.h>
 #include <errno.h>

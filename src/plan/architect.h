@@ -29,8 +29,8 @@
 #define BB_ARCHITECT_H
 
 #include "diag/diag.h"
-#include "pipeline/pipeline.h"
 #include "front/schema.h"
+#include "pipeline/pipeline.h"
 
 typedef struct cJSON cJSON;
 

@@ -1,9 +1,8 @@
 /* generator.c - rendering the plan's files (see generator.h). */
 #include "render/generator.h"
 
-#include "cli/cli.h"
+#include "base/file.h"
 #include "render/embedded.h"
-#include "output/emit.h"
 #include "render/mustache.h"
 
 #include <cJSON.h>
@@ -12,16 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #define TEMPLATE_MAX_BYTES (1u << 20)
 #define TEMPLATE_NAME_MAX 512
 
 typedef struct gen_ctx {
     const cJSON *plan;
-    const bb_pipeline_opts *opts;
+    const char *templates_dir; /* NULL: embedded templates only */
+    size_t max_output_bytes;
     bb_diags *diags;
     bb_mustache_set *set; /* every template, compiled once */
     char **owned;         /* texts read from templates_dir */
@@ -116,14 +112,14 @@ static int load_template(void *ud, const char *name, size_t name_len, const char
     char file[TEMPLATE_NAME_MAX];
     int n = snprintf(file, sizeof(file), "%.*s.mustache", (int)name_len, name);
     if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len) ||
-        !bb_emit_path_is_safe(file))
+        !bb_file_path_is_safe(file))
         return BB_ENOTFOUND;
-    if (g->opts->templates_dir) {
+    if (g->templates_dir) {
         char path[4096], *data;
-        n = snprintf(path, sizeof(path), "%s/%s", g->opts->templates_dir, file);
+        n = snprintf(path, sizeof(path), "%s/%s", g->templates_dir, file);
         if (n < 0 || n >= (int)sizeof(path))
             return BB_ELIMIT;
-        int rc = bb_read_file(path, TEMPLATE_MAX_BYTES, &data, len);
+        int rc = bb_file_read(path, TEMPLATE_MAX_BYTES, &data, len);
         if (rc == BB_OK) {
             rc = keep_text(g, data);
             if (rc) {
@@ -270,7 +266,7 @@ static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f
                     "that resolves in the plan");
         return BB_EINVAL;
     }
-    if (!bb_emit_path_is_safe(path->valuestring)) {
+    if (!bb_file_path_is_safe(path->valuestring)) {
         bb_diag_add(g->diags, BB_ERROR, "BB0724", pointer, BB_NO_OFFSET, NULL,
                     "refusing to generate a file outside the output directory: '%s'",
                     path->valuestring);
@@ -283,7 +279,7 @@ static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f
         bb_diag_add(g->diags, BB_ERROR, "BB0722", pointer, BB_NO_OFFSET,
                     "raise the cap (--max-output) if the schema really is that large",
                     "the generated files exceed the output cap of %zu bytes (at '%s')",
-                    g->opts->max_output_bytes, path->valuestring);
+                    g->max_output_bytes, path->valuestring);
         rc = BB_EINVAL;
     }
     if (rc) {
@@ -304,8 +300,8 @@ static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f
     return f->path && f->data ? BB_OK : BB_ENOMEM;
 }
 
-int bb_generator_render(const cJSON *plan, const bb_pipeline_opts *opts, bb_diags *diags,
-                        bb_file **files, size_t *n_files)
+int bb_generator_render(const cJSON *plan, const char *templates_dir, size_t max_output_bytes,
+                        bb_diags *diags, bb_file **files, size_t *n_files)
 {
     *files = NULL;
     *n_files = 0;
@@ -319,16 +315,19 @@ int bb_generator_render(const cJSON *plan, const bb_pipeline_opts *opts, bb_diag
     bb_file *out = bb_calloc(n ? n : 1, sizeof(*out));
     if (!out)
         return BB_ENOMEM;
-    gen_ctx g = {.plan = plan, .opts = opts, .diags = diags, .budget = opts->max_output_bytes};
-    int rc =
-        opts->templates_dir ? bb_mustache_set_new(load_template, &g, &g.set) : embedded_set(&g.set);
+    gen_ctx g = {.plan = plan,
+                 .templates_dir = templates_dir,
+                 .max_output_bytes = max_output_bytes,
+                 .diags = diags,
+                 .budget = max_output_bytes};
+    int rc = templates_dir ? bb_mustache_set_new(load_template, &g, &g.set) : embedded_set(&g.set);
     size_t i = 0;
     for (const cJSON *e = list->child; e && rc != BB_ENOMEM; e = e->next, i++) {
         int r = render_entry(&g, e, i, &out[i]);
         if (r && (!rc || r == BB_ENOMEM))
             rc = r;
     }
-    if (opts->templates_dir)
+    if (templates_dir)
         bb_mustache_set_free(g.set);
     for (size_t k = 0; k < g.n_owned; k++)
         bb_free(g.owned[k]);
@@ -342,87 +341,3 @@ int bb_generator_render(const cJSON *plan, const bb_pipeline_opts *opts, bb_diag
     *n_files = n;
     return BB_OK;
 }
-
-/* How many bytes of s[0..n) are '\n'; sixteen at a time, in byte-wide lane
- * counters summed before they can wrap. */
-static size_t count_newlines(const char *s, size_t n)
-{
-    size_t i = 0, count = 0;
-#if defined(__SSE2__)
-    const __m128i nl = _mm_set1_epi8('\n');
-    while (i + 16 <= n) {
-        __m128i acc = _mm_setzero_si128();
-        for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x, nl)); /* a match is -1 */
-        }
-        __m128i sums = _mm_sad_epu8(acc, _mm_setzero_si128());
-        count += (size_t)_mm_cvtsi128_si32(sums) + (size_t)_mm_extract_epi16(sums, 4);
-    }
-#endif
-    for (; i < n; i++)
-        count += s[i] == '\n';
-    return count;
-}
-
-static size_t count_lines(const bb_file *files, size_t n)
-{
-    size_t lines = 0;
-    for (size_t i = 0; i < n; i++) {
-        lines += count_newlines(files[i].data, files[i].len);
-        if (files[i].len && files[i].data[files[i].len - 1] != '\n')
-            lines++;
-    }
-    return lines;
-}
-
-/* Whether the line from p to eol declares an endpoint: "@<name>.<verb>(". */
-static bool is_route_line(const char *p, const char *eol)
-{
-    static const char *const verbs[] = {"get(", "post(", "put(", "patch(", "delete("};
-    const char *dot = (size_t)(eol - p) > 8 ? memchr(p, '.', (size_t)(eol - p)) : NULL;
-    for (size_t v = 0; dot && v < sizeof(verbs) / sizeof(verbs[0]); v++) {
-        size_t k = strlen(verbs[v]);
-        if ((size_t)(eol - dot - 1) >= k && strncmp(dot + 1, verbs[v], k) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* Counts the endpoints as the generated code declares them: decorator lines
- * such as "@router.get(" in the files under app/. Decorators are rare, so
- * the search goes from '@' to '@' and checks that each one starts its line
- * (after blanks). */
-static size_t count_routes(const bb_file *files, size_t n)
-{
-    size_t routes = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(files[i].path, "app/", 4) != 0)
-            continue;
-        const char *start = files[i].data, *end = start + files[i].len, *p = start;
-        while (p < end && (p = memchr(p, '@', (size_t)(end - p))) != NULL) {
-            const char *q = p;
-            while (q > start && (q[-1] == ' ' || q[-1] == '\t'))
-                q--;
-            const char *eol = memchr(p, '\n', (size_t)(end - p));
-            eol = eol ? eol : end;
-            if ((q == start || q[-1] == '\n') && is_route_line(p, eol))
-                routes++;
-            p = eol;
-        }
-    }
-    return routes;
-}
-
-static int generator_run(bb_pipeline_state *st)
-{
-    bb_output *o = st->out;
-    int rc = bb_generator_render(o->plan, st->opts, st->diags, &o->files, &o->n_files);
-    if (!rc) {
-        o->n_lines = count_lines(o->files, o->n_files);
-        o->n_routes = count_routes(o->files, o->n_files);
-    }
-    return rc;
-}
-
-const bb_stage bb_generator_stage = {"generator", generator_run};

@@ -22,14 +22,17 @@
 #ifndef BB_GENERATOR_H
 #define BB_GENERATOR_H
 
+#include "base/file.h"
 #include "diag/diag.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/stage.h"
+
+#include <stddef.h>
 
 typedef struct cJSON cJSON;
 
-int bb_generator_render(const cJSON *plan, const bb_pipeline_opts *opts, bb_diags *diags,
-                        bb_file **files, size_t *n_files) BB_WUR;
+/* templates_dir NULL: the embedded templates only; max_output_bytes caps
+ * all rendered files together. */
+int bb_generator_render(const cJSON *plan, const char *templates_dir, size_t max_output_bytes,
+                        bb_diags *diags, bb_file **files, size_t *n_files) BB_WUR;
 
 void bb_generator_free(bb_file *files, size_t n_files);
 
@@ -38,7 +41,5 @@ void bb_generator_free(bb_file *files, size_t n_files);
  * is '~', array items by decimal index). NULL when it does not resolve.
  */
 const cJSON *bb_json_pointer_get(const cJSON *root, const char *pointer);
-
-extern const bb_stage bb_generator_stage;
 
 #endif

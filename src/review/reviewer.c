@@ -2,8 +2,7 @@
  * reviewer.h). */
 #include "review/reviewer.h"
 
-#include "cli/cli.h"
-#include "output/emit.h"
+#include "base/file.h"
 #include "base/sha256.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -659,7 +658,7 @@ const char *bb_reviewer_python(const char *python)
 /* True when a file goes to Python: a safe .py path not reviewed before. */
 static bool wants_compile(const bb_file *f, bb_reviewed_fn reviewed, void *reviewed_ctx)
 {
-    return ends_with(f->path, ".py") && bb_emit_path_is_safe(f->path) &&
+    return ends_with(f->path, ".py") && bb_file_path_is_safe(f->path) &&
            !(reviewed && reviewed(reviewed_ctx, f));
 }
 
@@ -718,7 +717,7 @@ static void cache_read(review_cache *c, const char *path)
 {
     char *text = NULL;
     size_t len = 0, n_sorted = 0;
-    int rc = bb_read_file(path, REVIEW_CACHE_MAX, &text, &len);
+    int rc = bb_file_read(path, REVIEW_CACHE_MAX, &text, &len);
     if (rc == BB_ELIMIT)
         c->replace = true;
     const char **sorted = rc ? NULL : bb_malloc((c->n ? c->n : 1) * sizeof(*sorted));
@@ -836,7 +835,7 @@ static void cache_record(const review_cache *c, const bool *sent)
         int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (c->replace ? O_TRUNC : O_APPEND);
         int fd = open(target, flags, 0600);
         if (fd >= 0) {
-            bool ok = bb_emit_write_all(fd, lines.data, lines.len) == BB_OK;
+            bool ok = bb_file_write_all(fd, lines.data, lines.len) == BB_OK;
             ok = close(fd) == 0 && ok;
             if (c->replace && (!ok || rename(tmp, path) != 0))
                 unlink(tmp);
@@ -854,7 +853,7 @@ static int send_source(int fd, const bb_file *f)
     int k = snprintf(head, sizeof(head), "%s\n%zu\n", f->path, f->len);
     if (k < 0 || k >= (int)sizeof(head))
         return BB_OK; /* cannot happen: safe paths are short */
-    if (bb_emit_write_all(fd, head, (size_t)k) || bb_emit_write_all(fd, f->data, f->len))
+    if (bb_file_write_all(fd, head, (size_t)k) || bb_file_write_all(fd, f->data, f->len))
         return BB_EIO;
     return BB_OK;
 }
@@ -1101,11 +1100,3 @@ int bb_reviewer_check(const bb_file *files, size_t n, const char *python, bb_rev
     }
     return r ? r : rc;
 }
-
-static int reviewer_run(bb_pipeline_state *st)
-{
-    return bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python, st->opts->reviewed,
-                             st->opts->reviewed_ctx, st->filename, st->diags);
-}
-
-const bb_stage bb_reviewer_stage = {"reviewer", reviewer_run};

@@ -23,9 +23,15 @@
 #ifndef BB_REVIEWER_H
 #define BB_REVIEWER_H
 
+#include "base/file.h"
 #include "diag/diag.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/stage.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when a generated file was already reviewed in exactly this form (an
+ * earlier run wrote these bytes), so the reviewer need not compile it again. */
+typedef bool (*bb_reviewed_fn)(void *ctx, const bb_file *f);
 
 /* Runs every check over the files; BB_EINVAL when one failed. `python` and
  * `reviewed` (may be NULL) as in bb_pipeline_opts; `schema_name` names the
@@ -57,7 +63,5 @@ bool bb_reviewer_default_cache_dir(char *out, size_t size);
 
 /* The Python the reviewer would run for this setting, NULL when none. */
 const char *bb_reviewer_python(const char *python);
-
-extern const bb_stage bb_reviewer_stage;
 
 #endif

@@ -4,16 +4,16 @@
 
 #include "pipeline/advisor.h"
 
-#include "render/embedded.h"
-#include "json/jsonout.h"
-#include "output/manifest.h"
-#include "migrate/migrate.h"
-#include "pipeline/pipeline.h"
-#include "output/project.h"
-#include "server/ratelimit.h"
 #include "front/schema.h"
-#include "server/tarball.h"
 #include "front/validate.h"
+#include "migrate/migrate.h"
+#include "output/manifest.h"
+#include "output/project.h"
+#include "pipeline/pipeline.h"
+#include "render/embedded.h"
+#include "server/ratelimit.h"
+#include "server/tarball.h"
+#include "json/jsonout.h"
 
 #include <arpa/inet.h>
 #include <cJSON.h>

@@ -34,9 +34,9 @@
 #ifndef BB_SERVER_H
 #define BB_SERVER_H
 
-#include "server/auth.h"
 #include "base/bb.h"
 #include "base/buf.h"
+#include "server/auth.h"
 #include "server/metrics.h"
 
 #include <stdbool.h>

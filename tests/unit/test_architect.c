@@ -1,9 +1,9 @@
 /* test_architect.c - the plan the architect makes of validated schemas. */
 #include "testutil.h"
 
+#include "front/validate.h"
 #include "plan/architect.h"
 #include "json/jdoc.h"
-#include "front/validate.h"
 
 #include <cJSON.h>
 #include <string.h>

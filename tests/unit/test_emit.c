@@ -2,6 +2,7 @@
  * escapes, the user's files and edits, check mode and the line diff. */
 #include "testutil.h"
 
+#include "base/file.h"
 #include "output/emit.h"
 #include "output/manifest.h"
 
@@ -167,7 +168,7 @@ static void rejects_paths_that_leave_the_output_directory(void **state)
     }
     assert_true(has_code(&f->diags, "BB0724"));
     assert_int_equal(entries_in_root(f), 0);
-    assert_true(bb_emit_path_is_safe("app/models/user.py"));
+    assert_true(bb_file_path_is_safe("app/models/user.py"));
 }
 
 static void refuses_two_files_with_the_same_path(void **state)

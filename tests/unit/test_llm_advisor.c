@@ -5,9 +5,10 @@
  */
 #include "testutil.h"
 
-#include "pipeline/advisor.h"
-#include "json/jsoncheck.h"
 #include "front/validate.h"
+#include "pipeline/advisor.h"
+#include "pipeline/pipeline.h"
+#include "json/jsoncheck.h"
 
 #include <cJSON.h>
 #include <string.h>

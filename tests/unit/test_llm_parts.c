@@ -5,10 +5,10 @@
  */
 #include "testutil.h"
 
-#include "json/jsoncheck.h"
 #include "llm/llm.h"
 #include "llm/llm_cache.h"
 #include "llm/llm_http.h"
+#include "json/jsoncheck.h"
 
 #include <cJSON.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* test_migrate.c - Alembic revisions from schema changes (migrate.h). */
 #include "validate_testutil.h"
 
-#include "output/manifest.h"
-#include "migrate/migrate.h"
 #include "front/normalize.h"
 #include "front/validate.h"
+#include "migrate/migrate.h"
+#include "output/manifest.h"
 
 #include <cJSON.h>
 #include <string.h>

@@ -3,10 +3,10 @@
  * caps and refusals. The plans here are small hand-written ones. */
 #include "testutil.h"
 
-#include "render/embedded.h"
 #include "output/emit.h"
-#include "render/generator.h"
 #include "pipeline/pipeline.h"
+#include "render/embedded.h"
+#include "render/generator.h"
 
 #include <cJSON.h>
 #include <string.h>
@@ -64,7 +64,8 @@ static int render(fixture *f, const char *plan_text)
 {
     cJSON *plan = cJSON_Parse(plan_text);
     assert_non_null(plan);
-    int rc = bb_generator_render(plan, &f->opts, &f->diags, &f->files, &f->n_files);
+    int rc = bb_generator_render(plan, f->opts.templates_dir, f->opts.max_output_bytes, &f->diags,
+                                 &f->files, &f->n_files);
     cJSON_Delete(plan);
     return rc;
 }

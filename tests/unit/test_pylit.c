@@ -1,7 +1,7 @@
 /* test_pylit.c - Python literals, docstrings, comments, names and wrapping. */
 #include "testutil.h"
 
-#include "plan/pylit.h"
+#include "base/pylit.h"
 
 #include <string.h>
 

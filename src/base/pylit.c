@@ -2,7 +2,7 @@
  * pylit.c - Python literals, docstrings, comments and identifiers from user
  * strings, and Black-style wrapping of one logical line.
  */
-#include "plan/pylit.h"
+#include "base/pylit.h"
 
 #include <string.h>
 

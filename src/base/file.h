@@ -1,0 +1,44 @@
+/*
+ * file.h - files as backbone handles them: the one in-memory file type that
+ * flows from the generator to the writer, and the few I/O helpers every
+ * layer needs (reading a whole file under a cap, writing all of a buffer,
+ * telling a safe relative output path).
+ *
+ * Ownership: bb_file_read() gives the caller a NUL-terminated buffer to
+ * release with bb_free(). A bb_file does not say who owns its strings; the
+ * structure that holds it does.
+ */
+#ifndef BB_FILE_H
+#define BB_FILE_H
+
+#include "base/bb.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Where a generated tree keeps backbone's record of it (output/manifest.h). */
+#define BB_MANIFEST_PATH ".backbone/manifest.json"
+
+typedef struct bb_file {
+    char *path; /* relative, '/'-separated, e.g. "app/models/user.py" */
+    char *data;
+    size_t len;
+    bool user; /* belongs to the user once written: created only when absent */
+} bb_file;
+
+/*
+ * Reads all of path ("-" is standard input) into *out (NUL-terminated, len
+ * bytes). BB_ELIMIT when it holds more than max bytes, BB_EIO (errno kept)
+ * when it cannot be read, BB_ENOMEM.
+ */
+int bb_file_read(const char *path, size_t max, char **out, size_t *len) BB_WUR;
+
+/* Writes all n bytes to fd, retrying short writes and EINTR; BB_OK or
+ * BB_EIO (errno kept). */
+int bb_file_write_all(int fd, const char *data, size_t n) BB_WUR;
+
+/* True when path is relative, '/'-separated, without empty, "." or ".."
+ * segments, backslashes or control characters, and shorter than 2 KiB. */
+bool bb_file_path_is_safe(const char *path);
+
+#endif

@@ -250,9 +250,9 @@ static void a_valid_schema_runs_every_stage_deterministically(void **state)
     bb_diags_init(&d2, "blog.json", bytes, len);
     run_output(bytes, len, &f->opts, &f->diags, &a);
     run_output(bytes, len, &f->opts, &d2, &b);
-    assert_int_equal(a->n_stages, 4);
-    static const char *names[] = {"validator", "architect", "generator", "reviewer"};
-    for (size_t i = 0; i < 4; i++) {
+    assert_int_equal(a->n_stages, 5);
+    static const char *names[] = {"validator", "architect", "advisor", "generator", "reviewer"};
+    for (size_t i = 0; i < 5; i++) {
         assert_string_equal(a->stages[i].name, names[i]);
         assert_true(a->stages[i].ran);
         assert_true(a->stages[i].seconds >= 0);
@@ -308,7 +308,7 @@ static void count_stage(void *ctx, const bb_stage_report *r)
     (*n)++;
 }
 
-static void plan_mode_stops_after_the_architect_and_reports_each_stage(void **state)
+static void plan_mode_stops_after_the_advisor_and_reports_each_stage(void **state)
 {
     fixture *f = *state;
     size_t len;
@@ -319,9 +319,10 @@ static void plan_mode_stops_after_the_architect_and_reports_each_stage(void **st
     f->opts.on_stage_ctx = &calls;
     bb_output *o = NULL;
     assert_int_equal(bb_pipeline_run("blog.json", bytes, len, &f->opts, &f->diags, &o), BB_OK);
-    assert_int_equal(o->n_stages, 2);
-    assert_int_equal(calls, 2);
+    assert_int_equal(o->n_stages, 3);
+    assert_int_equal(calls, 3);
     assert_string_equal(o->stages[1].name, "architect");
+    assert_string_equal(o->stages[2].name, "advisor");
     assert_non_null(o->plan);
     assert_null(o->files);
     bb_output_free(o);
@@ -399,7 +400,7 @@ int main(void)
         cmocka_unit_test(json_pointers_resolve_with_escapes),
         T(an_invalid_schema_stops_after_the_validator),
         T(a_valid_schema_runs_every_stage_deterministically),
-        T(plan_mode_stops_after_the_architect_and_reports_each_stage),
+        T(plan_mode_stops_after_the_advisor_and_reports_each_stage),
         T(strict_mode_stops_on_a_warning),
         T(every_allocation_failure_is_survived),
     };

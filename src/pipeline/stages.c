@@ -31,6 +31,7 @@ static int architect_run(bb_pipeline_state *st)
     int rc = bb_architect_plan(o->schema, st->opts, st->diags, &o->plan);
     if (rc)
         return rc;
+    o->n_routes = 1; /* GET /health */
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(o->plan, "models");
     const cJSON *m;
     cJSON_ArrayForEach(m, models)

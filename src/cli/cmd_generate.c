@@ -9,6 +9,7 @@
  * generate) or --check found differences; 2 usage or I/O error; 3 internal
  * error (a reviewer finding is a bug of backbone).
  */
+#include "base/clock.h"
 #include "base/file.h"
 #include "cli/cli.h"
 
@@ -199,13 +200,6 @@ static int output_path(const char *dir, char **out)
     return BB_OK;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Progress on a terminal: one line rewritten as the stages finish. */
 static void show_progress(void *ctx, const bb_stage_report *r)
 {
@@ -310,7 +304,7 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
     memset(&mig, 0, sizeof(mig));
     bb_emit_file *files = NULL;
     size_t n = 0;
-    double start = now_seconds();
+    double start = bb_clock_seconds();
     int lock = -1, rc = BB_OK;
     if (!a->check) {
         lock = bb_emit_lock(dir, diags);
@@ -335,7 +329,7 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
     }
     bb_emit_unlock(lock);
     res->n_files = n;
-    res->write_seconds = now_seconds() - start;
+    res->write_seconds = bb_clock_seconds() - start;
     bb_free(files);
     bb_migrate_result_free(&mig);
     bb_manifest_free(prev);

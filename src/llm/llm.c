@@ -1,6 +1,8 @@
 /* llm.c - the provider-neutral LLM client (see llm.h). */
 #include "llm/llm.h"
 
+#include "base/clock.h"
+
 #include "llm/llm_cache.h"
 #include "json/jsoncheck.h"
 
@@ -589,13 +591,6 @@ static int parse_content(const bb_llm_request *req, const char *text, cJSON **ou
     return BB_OK;
 }
 
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Turns a transport failure into an error the user can act on. */
 static void transport_error(int rc, const bb_llm_http_result *res, const classify_ctx *cx,
                             const bb_llm_config *cfg, bb_llm_error *err)
@@ -643,10 +638,10 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
     }
     classify_ctx cx = {cfg->provider, BB_LLM_ERR_NONE, ""};
     bb_llm_http_result res;
-    double t0 = wall_seconds();
+    double t0 = bb_clock_seconds();
     rc = bb_llm_http_post(&cfg->http, bb_buf_str(&breaker_key), bb_buf_str(&url), headers, body,
                           len, classify, &cx, &res);
-    d->seconds += wall_seconds() - t0;
+    d->seconds += bb_clock_seconds() - t0;
     d->requests += !res.breaker_open;
     d->http_attempts += res.attempts;
     err->attempts = res.attempts;

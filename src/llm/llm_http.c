@@ -1,6 +1,8 @@
 /* llm_http.c - libcurl transport with retries and circuit breakers (see llm_http.h). */
 #include "llm/llm_http.h"
 
+#include "base/clock.h"
+
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -43,13 +45,6 @@ int bb_llm_http_global_init(void)
 }
 
 /* ---- time, sleep and randomness ---------------------------------------- */
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -120,7 +115,8 @@ static breaker *breaker_find(const char *key)
 
 static void breaker_tick(const bb_llm_http_opts *opts, breaker *b)
 {
-    if (b->state == BB_BREAKER_OPEN && now_ms() - b->opened_at >= opts->breaker_cooldown_ms) {
+    if (b->state == BB_BREAKER_OPEN &&
+        (long)bb_clock_ms() - b->opened_at >= opts->breaker_cooldown_ms) {
         b->state = BB_BREAKER_HALF_OPEN;
         b->trial_in_flight = false;
     }
@@ -154,7 +150,7 @@ static void breaker_record(const bb_llm_http_opts *opts, const char *key, bool s
         b->state = BB_BREAKER_CLOSED;
     } else if (b->state == BB_BREAKER_HALF_OPEN || ++b->failures >= opts->breaker_threshold) {
         b->state = BB_BREAKER_OPEN;
-        b->opened_at = now_ms();
+        b->opened_at = (long)bb_clock_ms();
     }
     b->trial_in_flight = false;
     pthread_mutex_unlock(&breakers_lock);
@@ -222,7 +218,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
 {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
     attempt_ctx *a = userdata;
-    long t = now_ms();
+    long t = (long)bb_clock_ms();
     if (t - a->last_drawn >= 200) {
         static const char spin[] = "|/-\\";
         a->last_drawn = t;
@@ -272,7 +268,7 @@ static void one_attempt(const bb_llm_http_opts *opts, const char *url,
         snprintf(out->error, sizeof(out->error), "cannot create a transfer");
         return;
     }
-    attempt_ctx a = {&out->body, false, opts->progress && isatty(2), now_ms(), 0};
+    attempt_ctx a = {&out->body, false, opts->progress && isatty(2), (long)bb_clock_ms(), 0};
     bool loopback = strncmp(url, "http://", 7) == 0;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");

@@ -4,6 +4,8 @@
  */
 #include "pipeline/pipeline.h"
 
+#include "base/clock.h"
+
 #include "pipeline/stages.h"
 #include "render/generator.h"
 #include "json/jdoc.h"
@@ -22,22 +24,15 @@ void bb_pipeline_opts_default(bb_pipeline_opts *o)
     o->max_output_bytes = DEFAULT_MAX_OUTPUT_BYTES;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Runs one stage and fills its report. A stage that added an error fails
  * even if it returned BB_OK: an error always stops the run. */
 static int run_stage(const bb_stage *stage, bb_pipeline_state *st, bb_stage_report *r)
 {
     size_t errors = st->diags->n_errors, warnings = st->diags->n_warnings;
-    double start = now_seconds();
+    double start = bb_clock_seconds();
     int rc = stage->run(st);
     r->name = stage->name;
-    r->seconds = now_seconds() - start;
+    r->seconds = bb_clock_seconds() - start;
     r->n_errors = st->diags->n_errors - errors;
     r->n_warnings = st->diags->n_warnings - warnings;
     r->ran = true;

@@ -72,8 +72,12 @@ ifeq ($(VARIANT)$(BUILD_DIR),releasebuild)
 	@ln -sf $(BIN) backbone
 endif
 
+# DEPS_SCRIPT installs what is missing (tests put a stand-in here to play a
+# fresh machine whose packages appear only once this step has run).
+DEPS_SCRIPT ?= scripts/deps.sh
+
 deps:
-	@scripts/deps.sh build
+	@$(DEPS_SCRIPT) build
 
 deps-test:
 	@scripts/deps.sh test

@@ -5,8 +5,9 @@
  * Stages, each reporting into the caller's bb_diags:
  *   1. byte checks before any parsing: size limit, NUL bytes, UTF-8,
  *      nesting depth (so deep input never reaches cJSON's recursion);
- *   2. cJSON parse, with line:column and a hint for common syntax slips;
- *   3. a source map (srcmap.h): node -> byte offset, duplicate keys;
+ *   2. the JSON reader (srcmap.h): cJSON's tree with every node's offset,
+ *      duplicate keys; line:column and a hint for common syntax slips;
+ *   3. the map is kept with the schema (s->map) for the validator;
  *   4. the shape of every value: types, required keys, unknown keys (with a
  *      suggestion), enum-like values, numbers, string and count limits.
  * Stage 4 never stops at the first problem: it records what it can and goes
@@ -1491,9 +1492,9 @@ static const char *syntax_hint(const char *src, size_t len, size_t at)
     return NULL;
 }
 
-/* Reports cJSON's failure (near offset cjson_at) as precisely as we can. */
-static void syntax_error(bb_diags *d, const char *src, size_t len, size_t cjson_at,
-                         size_t max_depth, int *rc)
+/* Reports the reader's failure (near offset read_at) as precisely as we can. */
+static void syntax_error(bb_diags *d, const char *src, size_t len, size_t read_at, size_t max_depth,
+                         int *rc)
 {
     sx_error e;
     locate_syntax_error(src, len, max_depth, &e);
@@ -1501,9 +1502,9 @@ static void syntax_error(bb_diags *d, const char *src, size_t len, size_t cjson_
     const char *hint = NULL;
     char hint_buf[160];
     if (!e.found) {
-        /* cJSON refused what the scanner accepts (say, a lone surrogate
-         * escape): trust cJSON's position. */
-        e.at = cjson_at < len ? cjson_at : len;
+        /* The reader refused what the scanner accepts (a number over 63
+         * bytes, say): trust the reader's position. */
+        e.at = read_at < len ? read_at : len;
         snprintf(msg, sizeof(msg), "invalid JSON");
     } else if (e.unclosed) {
         snprintf(msg, sizeof(msg), "invalid JSON: this string is never closed");
@@ -1611,38 +1612,24 @@ int bb_schema_load(const char *filename, const char *bytes, size_t len, const bb
     s->src = src;
     s->src_len = len;
 
-    /* Plain JSON is parsed with its source map in one pass (the tree then
-     * belongs to the map, its strings to the schema's arena); anything else,
-     * errors included, goes to cJSON. */
-    cJSON *root = NULL, *parsed = NULL;
+    /* The tree, its source map and its strings live in the schema's arena:
+     * the validator finds members' offsets through the map later. */
+    cJSON *root = NULL;
     bb_srcmap *map = NULL;
-    rc = bb_srcmap_parse(src, len, &s->arena, diags, &root, &map);
-    if (rc == BB_ENOMEM) {
+    size_t err_at = 0;
+    rc = bb_srcmap_parse(src, len, &s->arena, diags, &root, &map, &err_at);
+    if (rc == BB_EINVAL) {
+        rc = BB_OK;
+        syntax_error(diags, bytes, len, err_at, lim->max_depth, &rc);
+        bb_schema_free(s);
+        return rc ? rc : BB_EINVAL;
+    }
+    if (rc) {
         bb_schema_free(s);
         return rc;
     }
-    if (rc) {
-        const char *end = NULL;
-        /* len + 1: with require_null_terminated, cJSON wants the NUL inside
-         * the length it is given (the input has no other NUL: checked above). */
-        root = parsed = cJSON_ParseWithLengthOpts(src, len + 1, &end, 1);
-        if (!root) {
-            size_t at = end && end >= src ? (size_t)(end - src) : len;
-            rc = BB_OK;
-            syntax_error(diags, bytes, len, at, lim->max_depth, &rc);
-            bb_schema_free(s);
-            return rc ? rc : BB_EINVAL;
-        }
-        rc = bb_srcmap_build(src, len, root, diags, &map);
-        if (rc == BB_ENOMEM) {
-            cJSON_Delete(parsed);
-            bb_schema_free(s);
-            return rc;
-        }
-    }
-    rc = load_tree(s, root, map, !parsed, lim, diags);
-    bb_srcmap_free(map);
-    cJSON_Delete(parsed);
+    s->map = map;
+    rc = load_tree(s, root, map, true, lim, diags);
     if (rc) {
         bb_schema_free(s);
         return rc;

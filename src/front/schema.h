@@ -33,6 +33,7 @@
 #include <stddef.h>
 
 typedef struct cJSON cJSON;
+typedef struct bb_srcmap bb_srcmap;
 
 /* Caps applied while reading; every one is configurable (CLI flags, HTTP
  * options). bb_limits_default() gives the documented defaults. */
@@ -257,12 +258,16 @@ typedef struct bb_schema {
     const char *filename; /* for diagnostics */
     const char *src;      /* copy of the input text */
     size_t src_len;
+    /* The parsed document and every node's offset in src (json/srcmap.h):
+     * what finds a member's offset for a diagnostic. NULL when the schema
+     * was not read from text. */
+    const bb_srcmap *map;
     bb_arena arena; /* owns every byte above */
 } bb_schema;
 
 /*
  * Reads input bytes into a typed schema: size limit, UTF-8 and NUL checks,
- * cJSON parse (syntax errors with line:column), nesting depth, then the
+ * nesting depth, the JSON reader (syntax errors with line:column), then the
  * shape of every value (types of keys, required keys, unknown keys with a
  * "did you mean" warning). Everything found goes into diags.
  *

@@ -19,6 +19,9 @@
 #include "front/ident.h"
 #include "front/order.h"
 #include "front/relations.h"
+#include "json/srcmap.h"
+
+#include <cJSON.h>
 
 #include <ctype.h>
 #include <limits.h>
@@ -94,92 +97,24 @@ static void note_rc(bb__vctx *v, int rc)
         v->rc = BB_ENOMEM;
 }
 
-/*
- * A tiny JSON skimmer over the source, used only to point diagnostics at a
- * member's value ("/schema/0/columns/2/name") instead of the whole object.
- * The loader keeps one offset per node; the text was parsed already, so
- * these scans only skip over valid JSON.
- */
-static size_t skip_ws(const char *s, size_t n, size_t i)
-{
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    return i;
-}
-
-static size_t skip_string(const char *s, size_t n, size_t i)
-{
-    for (i++; i < n && s[i] != '"'; i++)
-        if (s[i] == '\\')
-            i++;
-    return i < n ? i + 1 : n;
-}
-
-static size_t skip_value(const char *s, size_t n, size_t i)
-{
-    if (i >= n)
-        return n;
-    if (s[i] == '"')
-        return skip_string(s, n, i);
-    if (s[i] != '{' && s[i] != '[') {
-        while (i < n && !strchr(",]} \t\r\n", s[i]))
-            i++;
-        return i;
-    }
-    int depth = 0;
-    while (i < n) {
-        char c = s[i];
-        if (c == '"') {
-            i = skip_string(s, n, i);
-            continue;
-        }
-        if (c == '{' || c == '[')
-            depth++;
-        else if ((c == '}' || c == ']') && --depth == 0)
-            return i + 1;
-        i++;
-    }
-    return n;
-}
-
-/* Offset of the value of key in the object at obj, or BB_NO_OFFSET. */
+/* Offset of the value of key in the object at obj, or BB_NO_OFFSET: the
+ * loader's source map knows every node (the first member of a name, as
+ * the loader reads it). */
 static size_t member_offset(const bb_schema *s, size_t obj, const char *key)
 {
-    const char *src = s->src;
-    size_t n = s->src_len, klen = strlen(key);
-    if (!src || obj == BB_NO_OFFSET || obj >= n || src[obj] != '{')
+    const cJSON *o = bb_srcmap_node_at(s->map, obj);
+    if (!cJSON_IsObject(o))
         return BB_NO_OFFSET;
-    size_t i = skip_ws(src, n, obj + 1);
-    while (i < n && src[i] == '"') {
-        size_t kend = skip_string(src, n, i);
-        bool match = kend - i == klen + 2 && memcmp(src + i + 1, key, klen) == 0;
-        i = skip_ws(src, n, kend);
-        if (i >= n || src[i] != ':')
-            return BB_NO_OFFSET;
-        i = skip_ws(src, n, i + 1);
-        if (match)
-            return i;
-        i = skip_ws(src, n, skip_value(src, n, i));
-        if (i < n && src[i] == ',')
-            i = skip_ws(src, n, i + 1);
-    }
-    return BB_NO_OFFSET;
+    return bb_srcmap_value(s->map, cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
 /* Offset of item idx of the array at arr, or BB_NO_OFFSET. */
 static size_t item_offset(const bb_schema *s, size_t arr, size_t idx)
 {
-    const char *src = s->src;
-    size_t n = s->src_len;
-    if (!src || arr == BB_NO_OFFSET || arr >= n || src[arr] != '[')
+    const cJSON *a = bb_srcmap_node_at(s->map, arr);
+    if (!cJSON_IsArray(a) || idx > INT_MAX)
         return BB_NO_OFFSET;
-    size_t i = skip_ws(src, n, arr + 1);
-    for (size_t k = 0; k < idx && i < n && src[i] != ']'; k++) {
-        i = skip_ws(src, n, skip_value(src, n, i));
-        if (i < n && src[i] == ',')
-            i = skip_ws(src, n, i + 1);
-    }
-    return i < n && src[i] != ']' ? i : BB_NO_OFFSET;
+    return bb_srcmap_value(s->map, cJSON_GetArrayItem(a, (int)idx));
 }
 
 /* out = base + "/" + tail, cut to fit (pointers are far shorter). */
@@ -223,7 +158,7 @@ void bb__resolve_loc(const bb__vctx *v, const bb__loc *at, bb__resolved_loc *out
     snprintf(base, sizeof(base), "%s", at->ptr);
     if (at->key) {
         size_t m = member_offset(v->s, at->off, at->key);
-        if (m != BB_NO_OFFSET || !v->s->src) {
+        if (m != BB_NO_OFFSET || !v->s->map) {
             char joined[384];
             ptr_join(joined, sizeof(joined), at->ptr, at->key);
             memcpy(base, joined, sizeof(base));
@@ -813,8 +748,7 @@ static void check_column(bb__vctx *v, bb_column *c, size_t n_pk)
 static void check_constraint_columns(bb__vctx *v, size_t ti, const char *ptr, size_t off,
                                      const char **cols, size_t n)
 {
-    bool is_array =
-        v->s->src && off != BB_NO_OFFSET && off < v->s->src_len && v->s->src[off] == '[';
+    bool is_array = cJSON_IsArray(bb_srcmap_node_at(v->s->map, off));
     for (size_t k = 0; k < n; k++) {
         if (bb__nx_get(&v->names, (int)ti, cols[k]) >= 0)
             continue;

@@ -69,8 +69,14 @@ static const char *const col_type_names[] = {
 static const char *const db_type_names[] = {"postgresql", "mysql", "sqlite", "mssql"};
 static const char *const rel_kind_names[] = {"one_to_many", "many_to_one", "one_to_one",
                                              "many_to_many"};
+/* ON DELETE actions: the input spells them as SQL does. */
 static const char *const on_delete_names[] = {
-    NULL, "CASCADE", "RESTRICT", "SET NULL", "SET DEFAULT", "NO ACTION",
+    [BB_ON_DELETE_NONE] = NULL,
+    [BB_ON_DELETE_CASCADE] = "CASCADE",
+    [BB_ON_DELETE_RESTRICT] = "RESTRICT",
+    [BB_ON_DELETE_SET_NULL] = "SET NULL",
+    [BB_ON_DELETE_SET_DEFAULT] = "SET DEFAULT",
+    [BB_ON_DELETE_NO_ACTION] = "NO ACTION",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -86,6 +92,19 @@ bb_col_type bb_col_type_from_name(const char *name)
         if (strcmp(col_type_names[i], name) == 0)
             return (bb_col_type)i;
     return BB_TYPE_UNKNOWN;
+}
+
+const char *bb_on_delete_sql(bb_on_delete d)
+{
+    return (size_t)d < COUNT(on_delete_names) ? on_delete_names[d] : NULL;
+}
+
+bb_on_delete bb_on_delete_from_sql(const char *sql)
+{
+    for (size_t i = 1; sql && i < COUNT(on_delete_names); i++)
+        if (strcmp(on_delete_names[i], sql) == 0)
+            return (bb_on_delete)i;
+    return BB_ON_DELETE_NONE;
 }
 
 const char *bb_rel_kind_name(bb_rel_kind k)

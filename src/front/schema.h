@@ -89,6 +89,14 @@ typedef enum {
     BB_ON_DELETE_NO_ACTION,
 } bb_on_delete;
 
+/* The one table of ON DELETE actions. The input spells an action as SQL
+ * does ("SET NULL"): this is both its name and its SQL; NULL for NONE (and
+ * out of range). */
+const char *bb_on_delete_sql(bb_on_delete d);
+/* The action spelled sql exactly ("SET NULL"), BB_ON_DELETE_NONE when none
+ * is (also for NULL). */
+bb_on_delete bb_on_delete_from_sql(const char *sql);
+
 /* A JSON scalar as written in the input (a column default). */
 typedef enum {
     BB_VALUE_ABSENT = 0,

@@ -40,7 +40,7 @@ typedef enum {
 
 typedef struct emit_ctx {
     const char *dir; /* the target, as given */
-    const bb_emit_file *files;
+    bb_file *files;
     size_t n;
     size_t *order; /* indexes of files sorted by path, for lookups */
     file_state *state;
@@ -77,7 +77,7 @@ static int io_error(emit_ctx *c, const char *what, const char *path)
 
 static int compare_by_path(const void *a, const void *b, void *files)
 {
-    const bb_emit_file *f = files;
+    bb_file *f = files;
     return strcmp(f[*(const size_t *)a].path, f[*(const size_t *)b].path);
 }
 
@@ -230,7 +230,7 @@ static int classify(emit_ctx *c)
     int rc = BB_OK;
     for (size_t k = 0; k < c->n && rc != BB_ENOMEM; k++) {
         size_t i = c->order[k];
-        const bb_emit_file *f = &c->files[i];
+        bb_file *f = &c->files[i];
         char path[EMIT_PATH_MAX];
         if (join(path, c->dir, f->path))
             return BB_ELIMIT;
@@ -248,7 +248,7 @@ static int classify(emit_ctx *c)
         file_state st;
         if (kind == '-')
             st = ST_ABSENT;
-        else if (kind == 'b' || (kind == 'o' && !f->user_owned))
+        else if (kind == 'b' || (kind == 'o' && !f->user))
             st = ST_BLOCKED;
         else if (kind == 'o' || (len == f->len && memcmp(data, f->data, len) == 0))
             st = ST_SAME;
@@ -256,12 +256,12 @@ static int classify(emit_ctx *c)
             st = ST_OURS;
         else
             st = ST_EDITED;
-        if (f->user_owned && st != ST_ABSENT && st != ST_BLOCKED)
+        if (f->user && st != ST_ABSENT && st != ST_BLOCKED)
             st = ST_SAME; /* the user's from now on: never compared */
         c->state[i] = st;
 
         if (c->opts->check) {
-            if (f->user_owned) {
+            if (f->user) {
                 /* never checked */
             } else if (st == ST_ABSENT) {
                 c->report->n_added++;
@@ -272,7 +272,7 @@ static int classify(emit_ctx *c)
                 bb_diag_add(c->diags, BB_ERROR, "BB0804", NULL, BB_NO_OFFSET, NULL,
                             "'%s' differs from what backbone generates", f->path);
             }
-            if (c->opts->diff && !f->user_owned && st != ST_SAME && st != ST_BLOCKED)
+            if (c->opts->diff && !f->user && st != ST_SAME && st != ST_BLOCKED)
                 rc = bb_emit_unified_diff(f->path, data, data ? len : 0, f->data, f->len,
                                           c->opts->diff);
             if (rc == BB_ELIMIT)
@@ -528,7 +528,7 @@ static int old_entry(emit_ctx *c, const char *rel, const struct stat *st)
         return BB_OK;
     long i = find_file(c, rel);
     if (i >= 0) {
-        bool keep = c->files[i].user_owned || c->state[i] == ST_EDITED;
+        bool keep = c->files[i].user || c->state[i] == ST_EDITED;
         return keep ? carry_over(c, rel, st) : BB_OK;
     }
     const char *hex = bb_manifest_hash(c->prev, rel);
@@ -848,8 +848,8 @@ static int build_tree(emit_ctx *c)
         return rc;
     for (size_t k = 0; k < c->n && !rc; k++) {
         size_t i = c->order[k];
-        const bb_emit_file *f = &c->files[i];
-        if (f->user_owned && c->state[i] != ST_ABSENT)
+        bb_file *f = &c->files[i];
+        if (f->user && c->state[i] != ST_ABSENT)
             continue; /* the user's version is carried over */
         if (c->state[i] == ST_EDITED) {
             char rel[EMIT_PATH_MAX];
@@ -861,12 +861,8 @@ static int build_tree(emit_ctx *c)
             rc = write_file(c, c->tmp, f->path, f->data, f->len);
             c->report->n_written++;
         }
-        if (!rc && !f->user_owned) {
-            char hex[BB_SHA256_HEX_LEN + 1];
-            rc = bb_sha256_hex(f->data, f->len, hex);
-            if (!rc)
-                rc = bb_manifest_set(c->next, f->path, hex);
-        }
+        if (!rc && !f->user)
+            rc = bb_manifest_set(c->next, f->path, bb_file_sha256(f));
     }
     if (!rc && c->target_exists)
         rc = walk_old(c, "", 0);
@@ -890,14 +886,10 @@ static bool already_written(emit_ctx *c)
     size_t len, disk_len;
     char path[EMIT_PATH_MAX];
     bool same = false;
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->files[i].user_owned)
-            continue;
-        char hex[BB_SHA256_HEX_LEN + 1];
-        if (bb_sha256_hex(c->files[i].data, c->files[i].len, hex) ||
-            bb_manifest_set(c->next, c->files[i].path, hex))
+    for (size_t i = 0; i < c->n; i++)
+        if (!c->files[i].user &&
+            bb_manifest_set(c->next, c->files[i].path, bb_file_sha256(&c->files[i])))
             return false;
-    }
     if (bb_manifest_serialize(c->next, &text, &len) == BB_OK &&
         !join(path, c->dir, BB_MANIFEST_PATH) &&
         read_disk(path, &disk, &disk_len, &kind) == BB_OK && kind == 'f')
@@ -946,7 +938,7 @@ static int check_target(emit_ctx *c)
     return BB_EINVAL;
 }
 
-int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_manifest *prev,
+int bb_emit_tree(const char *dir, bb_file *files, size_t n, const bb_manifest *prev,
                  bb_manifest *next, const bb_emit_opts *opts, bb_diags *diags,
                  bb_emit_report *report)
 {

@@ -87,18 +87,6 @@ int bb_emit_tree(const char *dir, bb_file *files, size_t n, const bb_manifest *p
 int bb_emit_lock(const char *dir, bb_diags *diags) BB_WUR;
 void bb_emit_unlock(int lock);
 
-/*
- * Appends a unified diff (3 lines of context, "--- a/path" "+++ b/path"
- * headers) of old -> new to out, computed with Myers' O(ND) algorithm over
- * lines. When the files have more than BB_DIFF_MAX_LINES lines or differ in
- * more than BB_DIFF_MAX_EDITS lines, a one-line note replaces the hunks.
- * Either side may be NULL (added or removed file).
- */
-#define BB_DIFF_MAX_LINES 50000
-#define BB_DIFF_MAX_EDITS 1000
-int bb_emit_unified_diff(const char *path, const char *old, size_t old_len, const char *new_,
-                         size_t new_len, bb_buf *out) BB_WUR;
-
 /* Removes a directory tree without following symbolic links; BB_OK or
  * BB_EIO (callers cleaning up after a failure may ignore it). */
 int bb_emit_remove_tree(const char *path);

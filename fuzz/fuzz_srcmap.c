@@ -1,7 +1,8 @@
 /*
- * fuzz_srcmap.c - differential fuzzing of the front end's fast JSON path
- * against cJSON: whenever bb_srcmap_parse() accepts a text, its tree must be
- * the one cJSON builds (tests/unit/srcmap_diff.h). Any difference aborts.
+ * fuzz_srcmap.c - differential fuzzing of the front end's JSON reader
+ * against cJSON: bb_srcmap_parse() must accept exactly what cJSON accepts
+ * and build the tree cJSON builds, its offsets pointing at their nodes
+ * (tests/unit/srcmap_diff.h). Any difference aborts.
  */
 #include "../tests/unit/srcmap_diff.h"
 

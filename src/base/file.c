@@ -91,3 +91,12 @@ bool bb_file_path_is_safe(const char *path)
         p = slash + 1;
     }
 }
+
+const char *bb_file_sha256(bb_file *f)
+{
+    if (!f->sha256[0]) {
+        int rc = bb_sha256_hex(f->data, f->len, f->sha256);
+        (void)rc; /* always BB_OK */
+    }
+    return f->sha256;
+}

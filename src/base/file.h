@@ -7,11 +7,16 @@
  * Ownership: bb_file_read() gives the caller a NUL-terminated buffer to
  * release with bb_free(). A bb_file does not say who owns its strings; the
  * structure that holds it does.
+ *
+ * A file's SHA-256 is computed once, by the first step that needs it (the
+ * reviewer's record of compiled files, the check that skips unchanged
+ * files, the manifest), and kept in the file: bb_file_sha256().
  */
 #ifndef BB_FILE_H
 #define BB_FILE_H
 
 #include "base/bb.h"
+#include "base/sha256.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,8 +28,17 @@ typedef struct bb_file {
     char *path; /* relative, '/'-separated, e.g. "app/models/user.py" */
     char *data;
     size_t len;
-    bool user; /* belongs to the user once written: created only when absent */
+    bool user; /* belongs to the user once written: created only when absent;
+                  never compared, never listed in the manifest */
+    /* The SHA-256 of data in hex, "" until bb_file_sha256() computes it. A
+     * file made zeroed (calloc, a compound literal) starts without one;
+     * whoever changes data after it was hashed clears it. */
+    char sha256[BB_SHA256_HEX_LEN + 1];
 } bb_file;
+
+/* The SHA-256 of f's bytes as 64 hex digits: computed on the first call,
+ * then kept in f->sha256. */
+const char *bb_file_sha256(bb_file *f);
 
 /*
  * Reads all of path ("-" is standard input) into *out (NUL-terminated, len

@@ -227,20 +227,18 @@ static int add_migrations(const gen_args *a, const char *dir, const bb_output *o
     return BB_OK;
 }
 
-/* The files to write: the rendered ones, then the revision files. */
-static int collect_files(const bb_output *o, const bb_migrate_result *mig, bb_emit_file **out,
-                         size_t *n)
+/* The files to write: the rendered ones (with the hashes the reviewer
+ * computed), then the revision files. */
+static int collect_files(const bb_output *o, const bb_migrate_result *mig, bb_file **out, size_t *n)
 {
     size_t total = o->n_files + mig->n_files;
-    bb_emit_file *f = bb_calloc(total ? total : 1, sizeof(*f));
+    bb_file *f = bb_calloc(total ? total : 1, sizeof(*f));
     if (!f)
         return BB_ENOMEM;
-    for (size_t i = 0; i < o->n_files; i++)
-        f[i] =
-            (bb_emit_file){o->files[i].path, o->files[i].data, o->files[i].len, o->files[i].user};
-    for (size_t i = 0; i < mig->n_files; i++)
-        f[o->n_files + i] =
-            (bb_emit_file){mig->files[i].path, mig->files[i].data, mig->files[i].len, false};
+    if (o->n_files)
+        memcpy(f, o->files, o->n_files * sizeof(*f));
+    if (mig->n_files)
+        memcpy(f + o->n_files, mig->files, mig->n_files * sizeof(*f));
     *out = f;
     *n = total;
     return BB_OK;
@@ -276,7 +274,7 @@ typedef struct review_ctx {
 /* The reviewer's shortcut: a file whose bytes are those the manifest
  * recorded passed the review when that run wrote it; a file of the user
  * ("user": true) that exists already will not be written at all. */
-static bool reviewed_before(void *ctx, const bb_file *f)
+static bool reviewed_before(void *ctx, bb_file *f)
 {
     const review_ctx *r = ctx;
     if (f->user) {
@@ -285,8 +283,7 @@ static bool reviewed_before(void *ctx, const bb_file *f)
         return n > 0 && n < (int)sizeof(path) && access(path, F_OK) == 0;
     }
     const char *hex = bb_manifest_hash(r->prev, f->path);
-    char h[BB_SHA256_HEX_LEN + 1];
-    return hex && bb_sha256_hex(f->data, f->len, h) == BB_OK && strcmp(h, hex) == 0;
+    return hex && strcmp(bb_file_sha256(f), hex) == 0;
 }
 
 /*
@@ -302,7 +299,7 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
     bb_manifest *prev = NULL, *next = NULL;
     bb_migrate_result mig;
     memset(&mig, 0, sizeof(mig));
-    bb_emit_file *files = NULL;
+    bb_file *files = NULL;
     size_t n = 0;
     double start = bb_clock_seconds();
     int lock = -1, rc = BB_OK;

@@ -22,15 +22,6 @@
 /* The canonical text has no cap of its own; this only bounds a runaway. */
 #define NORMALIZED_TEXT_MAX ((size_t)1 << 30)
 
-static const char *const on_delete_sql[] = {
-    [BB_ON_DELETE_NONE] = NULL,
-    [BB_ON_DELETE_CASCADE] = "CASCADE",
-    [BB_ON_DELETE_RESTRICT] = "RESTRICT",
-    [BB_ON_DELETE_SET_NULL] = "SET NULL",
-    [BB_ON_DELETE_SET_DEFAULT] = "SET DEFAULT",
-    [BB_ON_DELETE_NO_ACTION] = "NO ACTION",
-};
-
 /*
  * Adds item to o under key, a string literal: the key is not copied (the
  * "CS" variant of cJSON), which saves an allocation and a free for each of
@@ -180,12 +171,9 @@ static int add_foreign_key(cJSON *col, const bb_schema *s, const bb_table *t, co
     if (join(name, "fk_", t->table_name, "_", c->name, "_", ref_table ? ref_table : "") != BB_OK)
         return 0;
     cJSON *fk = add_item(col, "foreign_key", cJSON_CreateObject());
-    unsigned od = (unsigned)c->on_delete;
     return fk && add_str(fk, "name", name) && add_str(fk, "table", ref_table) &&
            add_str(fk, "column", ref_col) &&
-           add_str(fk, "on_delete",
-                   od < sizeof(on_delete_sql) / sizeof(*on_delete_sql) ? on_delete_sql[od]
-                                                                       : NULL) &&
+           add_str(fk, "on_delete", bb_on_delete_sql(c->on_delete)) &&
            add_bool(fk, "use_alter", c->use_alter);
 }
 

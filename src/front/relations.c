@@ -11,6 +11,7 @@
 #include "front/relations.h"
 
 #include "front/ident.h"
+#include "front/vctx.h"
 
 #include <stdio.h>
 #include <string.h>

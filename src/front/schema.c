@@ -3,10 +3,11 @@
  * (see schema.h for the data and the contract).
  *
  * Stages, each reporting into the caller's bb_diags:
- *   1. byte checks before any parsing: size limit, NUL bytes, UTF-8,
- *      nesting depth (so deep input never reaches cJSON's recursion);
- *   2. cJSON parse, with line:column and a hint for common syntax slips;
- *   3. a source map (srcmap.h): node -> byte offset, duplicate keys;
+ *   1. byte checks before any parsing (input.h): size limit, NUL bytes,
+ *      UTF-8, nesting depth (so deep input never reaches the reader);
+ *   2. the JSON reader (srcmap.h): cJSON's tree with every node's offset,
+ *      duplicate keys; line:column and a hint for common syntax slips;
+ *   3. the map is kept with the schema (s->map) for the validator;
  *   4. the shape of every value: types, required keys, unknown keys (with a
  *      suggestion), enum-like values, numbers, string and count limits.
  * Stage 4 never stops at the first problem: it records what it can and goes
@@ -16,6 +17,7 @@
 
 #include "base/suggest.h"
 #include "diag/codes.h"
+#include "front/input.h"
 #include "front/patterns.h" /* every string value read is checked for suspicious content */
 #include "json/srcmap.h"
 
@@ -68,8 +70,14 @@ static const char *const col_type_names[] = {
 static const char *const db_type_names[] = {"postgresql", "mysql", "sqlite", "mssql"};
 static const char *const rel_kind_names[] = {"one_to_many", "many_to_one", "one_to_one",
                                              "many_to_many"};
+/* ON DELETE actions: the input spells them as SQL does. */
 static const char *const on_delete_names[] = {
-    NULL, "CASCADE", "RESTRICT", "SET NULL", "SET DEFAULT", "NO ACTION",
+    [BB_ON_DELETE_NONE] = NULL,
+    [BB_ON_DELETE_CASCADE] = "CASCADE",
+    [BB_ON_DELETE_RESTRICT] = "RESTRICT",
+    [BB_ON_DELETE_SET_NULL] = "SET NULL",
+    [BB_ON_DELETE_SET_DEFAULT] = "SET DEFAULT",
+    [BB_ON_DELETE_NO_ACTION] = "NO ACTION",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -85,6 +93,19 @@ bb_col_type bb_col_type_from_name(const char *name)
         if (strcmp(col_type_names[i], name) == 0)
             return (bb_col_type)i;
     return BB_TYPE_UNKNOWN;
+}
+
+const char *bb_on_delete_sql(bb_on_delete d)
+{
+    return (size_t)d < COUNT(on_delete_names) ? on_delete_names[d] : NULL;
+}
+
+bb_on_delete bb_on_delete_from_sql(const char *sql)
+{
+    for (size_t i = 1; sql && i < COUNT(on_delete_names); i++)
+        if (strcmp(on_delete_names[i], sql) == 0)
+            return (bb_on_delete)i;
+    return BB_ON_DELETE_NONE;
 }
 
 const char *bb_rel_kind_name(bb_rel_kind k)
@@ -1115,427 +1136,6 @@ static void read_document(loader *L, const cJSON *root)
     pop(L, saved);
 }
 
-/* ---- byte checks before parsing ---------------------------------------- */
-
-static void add_diag(bb_diags *d, const char *code, size_t off, const char *hint, const char *msg,
-                     int *rc)
-{
-    if (bb_diag_add(d, BB_ERROR, code, NULL, off, hint, "%s", msg) == BB_ENOMEM)
-        *rc = BB_ENOMEM;
-    else if (!*rc)
-        *rc = BB_EINVAL;
-}
-
-/*
- * Length of the valid UTF-8 sequence at s[0..n), or 0 with *why set.
- * Strict: no overlong forms, no surrogates, nothing above U+10FFFF.
- */
-static size_t utf8_sequence(const unsigned char *s, size_t n, const char **why)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, min = 0x10000;
-    else {
-        *why = c >= 0x80 && c <= 0xBF ? "a continuation byte without a lead byte"
-                                      : "a byte that never occurs in UTF-8";
-        return 0;
-    }
-    if (n < len) {
-        *why = "a sequence cut short by the end of the input";
-        return 0;
-    }
-    unsigned cp = c & (0xFF >> (len + 1));
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *why = "a sequence cut short";
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min) {
-        *why = "an overlong encoding";
-        return 0;
-    }
-    if (cp >= 0xD800 && cp <= 0xDFFF) {
-        *why = "an encoded surrogate";
-        return 0;
-    }
-    if (cp > 0x10FFFF) {
-        *why = "a code point above U+10FFFF";
-        return 0;
-    }
-    return len;
-}
-
-/* What check_bytes() looks at: every NUL and non-ASCII byte; in a string,
- * quotes and backslashes; outside, quotes and brackets. */
-enum { IN_STRING = 1, OUTSIDE = 2 };
-static const unsigned char byte_role[256] = {
-    [0] = IN_STRING | OUTSIDE,
-    ['"'] = IN_STRING | OUTSIDE,
-    ['\\'] = IN_STRING,
-    ['{'] = OUTSIDE,
-    ['['] = OUTSIDE,
-    ['}'] = OUTSIDE,
-    [']'] = OUTSIDE,
-#define HI4(b) [b] = 3, [b + 1] = 3, [b + 2] = 3, [b + 3] = 3
-#define HI16(b) HI4(b), HI4(b + 4), HI4(b + 8), HI4(b + 12)
-#define HI64(b) HI16(b), HI16(b + 16), HI16(b + 32), HI16(b + 48)
-    HI64(0x80),
-    HI64(0xC0),
-#undef HI64
-#undef HI16
-#undef HI4
-};
-
-/* One pass over the bytes: NUL, UTF-8, \u0000 escapes, nesting depth.
- * Reports the first problem of each kind; BB_OK when there is none. */
-static int check_bytes(bb_diags *d, const char *src, size_t len, const bb_limits *lim)
-{
-    const unsigned char *u = (const unsigned char *)src;
-    int rc = BB_OK;
-    bool in_string = false, seen_nul = false, seen_utf8 = false, seen_esc = false;
-    size_t depth = 0;
-    char msg[256];
-    /* cJSON refuses deeper nesting on its own; past it, a raised limit
-     * would only turn this clear message into a bare syntax error. */
-    size_t max_depth = lim->max_depth < CJSON_NESTING_LIMIT ? lim->max_depth : CJSON_NESTING_LIMIT;
-    for (size_t i = 0; i < len; i++) {
-        /* Skip the bytes that need nothing where they are. */
-        unsigned char where = in_string ? IN_STRING : OUTSIDE;
-        while (!(byte_role[u[i]] & where) && ++i < len)
-            ;
-        if (i == len)
-            break;
-        unsigned c = u[i];
-        if (c == 0) {
-            if (!seen_nul)
-                add_diag(d, "BB0102", i, "the file is binary or in UTF-16/UTF-32; save it as UTF-8",
-                         "the input holds a NUL byte", &rc);
-            seen_nul = true;
-            continue;
-        }
-        if (c >= 0x80) {
-            const char *why = "";
-            size_t n = utf8_sequence(u + i, len - i, &why);
-            if (!n) {
-                if (!seen_utf8) {
-                    snprintf(msg, sizeof(msg), "invalid UTF-8: byte 0x%02X is %s", c, why);
-                    add_diag(d, "BB0103", i, "save the file as UTF-8", msg, &rc);
-                }
-                seen_utf8 = true;
-                continue;
-            }
-            i += n - 1;
-            continue;
-        }
-        if (in_string) {
-            if (c == '\\' && i + 1 < len) {
-                if (!seen_esc && len - i >= 6 && memcmp(src + i + 1, "u0000", 5) == 0) {
-                    add_diag(d, "BB0105", i, "remove the \\u0000 escape",
-                             "a string holds the escape \\u0000 (a NUL character)", &rc);
-                    seen_esc = true;
-                }
-                i++;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max_depth) {
-                snprintf(msg, sizeof(msg), "nesting deeper than the limit of %zu levels",
-                         max_depth);
-                add_diag(d, "BB0602", i,
-                         max_depth < lim->max_depth
-                             ? "flatten the document: the JSON parser reads no deeper"
-                             : "flatten the document, or raise the limit with --max-depth",
-                         msg, &rc);
-                return rc;
-            }
-        } else if ((c == '}' || c == ']') && depth > 0) {
-            depth--;
-        }
-    }
-    return rc;
-}
-
-/* ---- JSON syntax errors ------------------------------------------------- */
-
-/*
- * cJSON says only roughly where it gave up, so on failure a small strict
- * scanner walks the text again to find the first offending byte and what
- * was expected there. It runs only on input cJSON rejected, whose nesting
- * check_bytes() already bounded.
- */
-typedef struct sx_error {
-    size_t at;        /* offset of the offending byte (len: the end) */
-    const char *what; /* what was expected, for the message */
-    size_t open_at;   /* the innermost bracket still open at the end */
-    bool unclosed;    /* a string runs to the end of the input */
-    bool found;
-} sx_error;
-
-enum { SX_VALUE, SX_VALUE_OR_CLOSE, SX_KEY, SX_KEY_OR_CLOSE, SX_COLON, SX_AFTER, SX_END };
-
-static bool sx_fail(sx_error *e, size_t at, const char *what)
-{
-    e->at = at;
-    e->what = what;
-    e->found = true;
-    return false;
-}
-
-/* The value of the four hex digits after the \\u at s[i], or 0x10000 when
- * they are not four hex digits. */
-static unsigned sx_hex4(const char *s, size_t len, size_t i)
-{
-    unsigned v = 0;
-    if (i + 6 > len || s[i + 1] != 'u')
-        return 0x10000;
-    for (size_t k = 2; k < 6; k++) {
-        char c = s[i + k];
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
-        if (d < 0)
-            return 0x10000;
-        v = v * 16 + (unsigned)d;
-    }
-    return v;
-}
-
-/* Skips the string at *pos (on its opening quote); false at a bad escape or
- * when the string never ends (then the error is its opening quote). */
-static bool sx_string(const char *s, size_t len, size_t *pos, sx_error *e)
-{
-    size_t start = *pos;
-    for (size_t i = start + 1; i < len; i++) {
-        if (s[i] == '"') {
-            *pos = i + 1;
-            return true;
-        }
-        if (s[i] != '\\')
-            continue;
-        char c = i + 1 < len ? s[i + 1] : '\0';
-        if (c == 'u') {
-            unsigned cp = sx_hex4(s, len, i);
-            if (cp > 0xFFFF)
-                return sx_fail(e, i, "an escape \\u followed by four hex digits");
-            /* cJSON accepts a surrogate only as a high-low pair. */
-            if (cp >= 0xDC00 && cp <= 0xDFFF)
-                return sx_fail(e, i, "a high surrogate escape before this low surrogate");
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo = i + 11 < len && s[i + 6] == '\\' ? sx_hex4(s, len, i + 6) : 0;
-                if (lo < 0xDC00 || lo > 0xDFFF)
-                    return sx_fail(e, i, "a low surrogate escape after this high surrogate");
-                i += 6;
-            }
-            i += 5;
-        } else if (c && strchr("\"\\/bfnrt", c)) {
-            i++;
-        } else {
-            return sx_fail(e, i, "a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)");
-        }
-    }
-    e->unclosed = true;
-    return sx_fail(e, start, "a closing quote");
-}
-
-static bool sx_scalar(const char *s, size_t len, size_t *pos, sx_error *e)
-{
-    static const char *const literals[] = {"true", "false", "null"};
-    char c = s[*pos];
-    if (c == '-' || (c >= '0' && c <= '9')) {
-        size_t i = *pos + (c == '-');
-        if (i >= len || s[i] < '0' || s[i] > '9')
-            return sx_fail(e, *pos, "a digit after the minus sign");
-        while (i < len && s[i] && strchr("0123456789.eE+-", s[i]))
-            i++;
-        *pos = i;
-        return true;
-    }
-    for (size_t k = 0; k < 3; k++) {
-        size_t n = strlen(literals[k]);
-        if (len - *pos >= n && memcmp(s + *pos, literals[k], n) == 0) {
-            *pos += n;
-            return true;
-        }
-    }
-    return sx_fail(e, *pos, "a value");
-}
-
-static void locate_syntax_error(const char *s, size_t len, size_t max_depth, sx_error *e)
-{
-    memset(e, 0, sizeof(*e));
-    size_t stack_max = max_depth + 2;
-    size_t *stack = bb_malloc(stack_max * sizeof(*stack));
-    size_t depth = 0, pos = 0;
-    int state = SX_VALUE;
-    if (!stack)
-        return;
-    if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3;
-    for (;;) {
-        while (pos < len && strchr(" \t\r\n", s[pos]) && s[pos])
-            pos++;
-        if (pos >= len) {
-            if (state != SX_END) {
-                e->open_at = depth ? stack[depth - 1] : BB_NO_OFFSET;
-                sx_fail(e, len, "more input: the document ends too early");
-            }
-            break;
-        }
-        char c = s[pos];
-        char top = depth ? s[stack[depth - 1]] : '\0';
-        if (state == SX_END) {
-            sx_fail(e, pos, "the end of the input after the document");
-            break;
-        }
-        if (state == SX_COLON) {
-            if (c != ':' && !sx_fail(e, pos, "':' after the key"))
-                break;
-            pos++;
-            state = SX_VALUE;
-            continue;
-        }
-        if (state == SX_AFTER) {
-            char close = top == '{' ? '}' : ']';
-            if (c == ',') {
-                pos++;
-                state = top == '{' ? SX_KEY : SX_VALUE;
-            } else if (c == close) {
-                pos++;
-                depth--;
-                state = depth ? SX_AFTER : SX_END;
-            } else {
-                sx_fail(e, pos,
-                        top == '{' ? "',' or '}' after a member" : "',' or ']' after an item");
-                break;
-            }
-            continue;
-        }
-        if ((state == SX_KEY_OR_CLOSE && c == '}') || (state == SX_VALUE_OR_CLOSE && c == ']')) {
-            pos++;
-            depth--;
-            state = depth ? SX_AFTER : SX_END;
-            continue;
-        }
-        if (state == SX_KEY || state == SX_KEY_OR_CLOSE) {
-            if (c != '"') {
-                sx_fail(e, pos, "a key in double quotes");
-                break;
-            }
-            if (!sx_string(s, len, &pos, e))
-                break;
-            state = SX_COLON;
-            continue;
-        }
-        /* SX_VALUE, SX_VALUE_OR_CLOSE */
-        if (c == '{' || c == '[') {
-            if (depth == stack_max) {
-                sx_fail(e, pos, "less nesting");
-                break;
-            }
-            stack[depth++] = pos++;
-            state = c == '{' ? SX_KEY_OR_CLOSE : SX_VALUE_OR_CLOSE;
-            continue;
-        }
-        if (c == '"' ? !sx_string(s, len, &pos, e) : !sx_scalar(s, len, &pos, e))
-            break;
-        state = depth ? SX_AFTER : SX_END;
-    }
-    bb_free(stack);
-}
-
-static bool is_value_end(char c)
-{
-    return c == '"' || c == '}' || c == ']' || (c >= '0' && c <= '9') || c == 'e' || c == 'l';
-}
-
-static bool is_word_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-/* A hint for the slip at src[at], when it is a common one. */
-static const char *syntax_hint(const char *src, size_t len, size_t at)
-{
-    size_t p = at;
-    while (p > 0 && strchr(" \t\r\n", src[p - 1]))
-        p--;
-    char prev = p > 0 ? src[p - 1] : '\0';
-    char c = src[at];
-    if (c == '/' && at + 1 < len && (src[at + 1] == '/' || src[at + 1] == '*'))
-        return "JSON has no comments: remove it (or move the text into a \"description\")";
-    if (c == '\'')
-        return "JSON strings and keys use double quotes: \"like this\"";
-    if ((c == '}' || c == ']') && prev == ',')
-        return "remove the trailing comma before it";
-    if ((c == '"' || c == '{' || c == '[') && is_value_end(prev))
-        return "a comma is missing before this";
-    if (prev == '{' || prev == ',')
-        if (is_word_char(c))
-            return "keys need double quotes: \"name\"";
-    if (is_word_char(c))
-        return "strings need double quotes; the literals are true, false and null";
-    return NULL;
-}
-
-/* Reports cJSON's failure (near offset cjson_at) as precisely as we can. */
-static void syntax_error(bb_diags *d, const char *src, size_t len, size_t cjson_at,
-                         size_t max_depth, int *rc)
-{
-    sx_error e;
-    locate_syntax_error(src, len, max_depth, &e);
-    char msg[256];
-    const char *hint = NULL;
-    char hint_buf[160];
-    if (!e.found) {
-        /* cJSON refused what the scanner accepts (say, a lone surrogate
-         * escape): trust cJSON's position. */
-        e.at = cjson_at < len ? cjson_at : len;
-        snprintf(msg, sizeof(msg), "invalid JSON");
-    } else if (e.unclosed) {
-        snprintf(msg, sizeof(msg), "invalid JSON: this string is never closed");
-        hint = "add the closing double quote (the file may be cut short)";
-    } else if (e.at >= len) {
-        snprintf(msg, sizeof(msg), "invalid JSON: the input ends too early");
-        if (e.open_at != BB_NO_OFFSET) {
-            int line, col;
-            bb_diags_position(d, e.open_at, &line, &col);
-            snprintf(hint_buf, sizeof(hint_buf),
-                     "the '%c' at line %d, column %d is never closed: the file may be cut short",
-                     src[e.open_at], line, col);
-            hint = hint_buf;
-        } else {
-            hint = "the file may be cut short";
-        }
-        /* Point at the last visible byte, where the reader expects more. */
-        e.at = len;
-        while (e.at > 0 && strchr(" \t\r\n", src[e.at - 1]))
-            e.at--;
-        e.at = e.at ? e.at - 1 : 0;
-    } else {
-        unsigned char c = (unsigned char)src[e.at];
-        if (c >= 0x20 && c < 0x7F)
-            snprintf(msg, sizeof(msg), "invalid JSON: expected %s, found '%c'", e.what, c);
-        else
-            snprintf(msg, sizeof(msg), "invalid JSON: expected %s, found byte 0x%02X", e.what, c);
-        hint = syntax_hint(src, len, e.at);
-    }
-    add_diag(d, "BB0101", e.at, hint, msg, rc);
-}
-
 /* ---- the public entry points -------------------------------------------- */
 
 static int new_schema(const char *filename, size_t len, bb_schema **out)
@@ -1595,7 +1195,7 @@ int bb_schema_load(const char *filename, const char *bytes, size_t len, const bb
                     "the input is empty");
         return BB_EINVAL;
     }
-    int rc = check_bytes(diags, bytes, len, lim);
+    int rc = bb_input_check_bytes(diags, bytes, len, lim->max_depth);
     if (rc)
         return rc;
 
@@ -1611,38 +1211,23 @@ int bb_schema_load(const char *filename, const char *bytes, size_t len, const bb
     s->src = src;
     s->src_len = len;
 
-    /* Plain JSON is parsed with its source map in one pass (the tree then
-     * belongs to the map, its strings to the schema's arena); anything else,
-     * errors included, goes to cJSON. */
-    cJSON *root = NULL, *parsed = NULL;
+    /* The tree, its source map and its strings live in the schema's arena:
+     * the validator finds members' offsets through the map later. */
+    cJSON *root = NULL;
     bb_srcmap *map = NULL;
-    rc = bb_srcmap_parse(src, len, &s->arena, diags, &root, &map);
-    if (rc == BB_ENOMEM) {
+    size_t err_at = 0;
+    rc = bb_srcmap_parse(src, len, &s->arena, diags, &root, &map, &err_at);
+    if (rc == BB_EINVAL) {
+        rc = bb_input_syntax_error(diags, bytes, len, err_at, lim->max_depth);
         bb_schema_free(s);
         return rc;
     }
     if (rc) {
-        const char *end = NULL;
-        /* len + 1: with require_null_terminated, cJSON wants the NUL inside
-         * the length it is given (the input has no other NUL: checked above). */
-        root = parsed = cJSON_ParseWithLengthOpts(src, len + 1, &end, 1);
-        if (!root) {
-            size_t at = end && end >= src ? (size_t)(end - src) : len;
-            rc = BB_OK;
-            syntax_error(diags, bytes, len, at, lim->max_depth, &rc);
-            bb_schema_free(s);
-            return rc ? rc : BB_EINVAL;
-        }
-        rc = bb_srcmap_build(src, len, root, diags, &map);
-        if (rc == BB_ENOMEM) {
-            cJSON_Delete(parsed);
-            bb_schema_free(s);
-            return rc;
-        }
+        bb_schema_free(s);
+        return rc;
     }
-    rc = load_tree(s, root, map, !parsed, lim, diags);
-    bb_srcmap_free(map);
-    cJSON_Delete(parsed);
+    s->map = map;
+    rc = load_tree(s, root, map, true, lim, diags);
     if (rc) {
         bb_schema_free(s);
         return rc;
@@ -1651,7 +1236,7 @@ int bb_schema_load(const char *filename, const char *bytes, size_t len, const bb
     return BB_OK;
 }
 
-/* Depth of a parsed tree, for documents that bypassed check_bytes(). */
+/* Depth of a parsed tree, for documents that bypassed bb_input_check_bytes(). */
 static size_t tree_depth(const cJSON *v, size_t limit)
 {
     size_t best = 0;

@@ -33,6 +33,7 @@
 #include <stddef.h>
 
 typedef struct cJSON cJSON;
+typedef struct bb_srcmap bb_srcmap;
 
 /* Caps applied while reading; every one is configurable (CLI flags, HTTP
  * options). bb_limits_default() gives the documented defaults. */
@@ -87,6 +88,14 @@ typedef enum {
     BB_ON_DELETE_SET_DEFAULT,
     BB_ON_DELETE_NO_ACTION,
 } bb_on_delete;
+
+/* The one table of ON DELETE actions. The input spells an action as SQL
+ * does ("SET NULL"): this is both its name and its SQL; NULL for NONE (and
+ * out of range). */
+const char *bb_on_delete_sql(bb_on_delete d);
+/* The action spelled sql exactly ("SET NULL"), BB_ON_DELETE_NONE when none
+ * is (also for NULL). */
+bb_on_delete bb_on_delete_from_sql(const char *sql);
 
 /* A JSON scalar as written in the input (a column default). */
 typedef enum {
@@ -257,12 +266,16 @@ typedef struct bb_schema {
     const char *filename; /* for diagnostics */
     const char *src;      /* copy of the input text */
     size_t src_len;
+    /* The parsed document and every node's offset in src (json/srcmap.h):
+     * what finds a member's offset for a diagnostic. NULL when the schema
+     * was not read from text. */
+    const bb_srcmap *map;
     bb_arena arena; /* owns every byte above */
 } bb_schema;
 
 /*
  * Reads input bytes into a typed schema: size limit, UTF-8 and NUL checks,
- * cJSON parse (syntax errors with line:column), nesting depth, then the
+ * nesting depth, the JSON reader (syntax errors with line:column), then the
  * shape of every value (types of keys, required keys, unknown keys with a
  * "did you mean" warning). Everything found goes into diags.
  *

@@ -15,242 +15,25 @@
  */
 #include "front/validate.h"
 
-#include "base/suggest.h"
 #include "front/ident.h"
 #include "front/order.h"
 #include "front/relations.h"
+#include "front/vctx.h"
 
 #include <ctype.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* ---- the name index ------------------------------------------------------ */
-
-static uint32_t hash_name(int scope, const char *s)
-{
-    uint32_t h = 2166136261u ^ (uint32_t)scope;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-static int nx_init(bb__name_index *x, size_t n_items)
-{
-    size_t cap = 64;
-    while (cap < n_items + n_items / 3) /* load factor at most 3/4 */
-        cap <<= 1;
-    x->slots = bb_calloc(cap, sizeof(*x->slots));
-    x->mask = cap - 1;
-    return x->slots ? BB_OK : BB_ENOMEM;
-}
-
-static bb__name_slot *nx_slot(const bb__name_index *x, int scope, const char *name)
-{
-    size_t i = hash_name(scope, name) & x->mask;
-    while (x->slots[i].name && (x->slots[i].scope != scope || strcmp(x->slots[i].name, name) != 0))
-        i = (i + 1) & x->mask;
-    return &x->slots[i];
-}
-
-int bb__nx_get(const bb__name_index *x, int scope, const char *name)
-{
-    bb__name_slot *sl = nx_slot(x, scope, name);
-    return sl->name ? sl->value : BB__NX_NONE;
-}
-
-int bb__nx_put(bb__name_index *x, int scope, const char *name, int value)
-{
-    bb__name_slot *sl = nx_slot(x, scope, name);
-    if (sl->name)
-        return sl->value;
-    sl->name = name;
-    sl->scope = scope;
-    sl->value = value;
-    return BB__NX_NONE;
-}
-
 /* ---- the validation context and reporting -------------------------------- */
-
-void bb__report(bb__vctx *v, bb_severity sev, const char *code, const bb__loc *at, const char *hint,
-                const char *fmt, ...)
-{
-    bb__resolved_loc r;
-    bb__resolve_loc(v, at, &r);
-    va_list ap;
-    va_start(ap, fmt);
-    if (bb_diag_addv(v->d, sev, code, r.ptr, r.off, hint, fmt, ap) == BB_ENOMEM)
-        v->rc = BB_ENOMEM;
-    va_end(ap);
-}
 
 static void note_rc(bb__vctx *v, int rc)
 {
     if (rc == BB_ENOMEM)
         v->rc = BB_ENOMEM;
-}
-
-/*
- * A tiny JSON skimmer over the source, used only to point diagnostics at a
- * member's value ("/schema/0/columns/2/name") instead of the whole object.
- * The loader keeps one offset per node; the text was parsed already, so
- * these scans only skip over valid JSON.
- */
-static size_t skip_ws(const char *s, size_t n, size_t i)
-{
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    return i;
-}
-
-static size_t skip_string(const char *s, size_t n, size_t i)
-{
-    for (i++; i < n && s[i] != '"'; i++)
-        if (s[i] == '\\')
-            i++;
-    return i < n ? i + 1 : n;
-}
-
-static size_t skip_value(const char *s, size_t n, size_t i)
-{
-    if (i >= n)
-        return n;
-    if (s[i] == '"')
-        return skip_string(s, n, i);
-    if (s[i] != '{' && s[i] != '[') {
-        while (i < n && !strchr(",]} \t\r\n", s[i]))
-            i++;
-        return i;
-    }
-    int depth = 0;
-    while (i < n) {
-        char c = s[i];
-        if (c == '"') {
-            i = skip_string(s, n, i);
-            continue;
-        }
-        if (c == '{' || c == '[')
-            depth++;
-        else if ((c == '}' || c == ']') && --depth == 0)
-            return i + 1;
-        i++;
-    }
-    return n;
-}
-
-/* Offset of the value of key in the object at obj, or BB_NO_OFFSET. */
-static size_t member_offset(const bb_schema *s, size_t obj, const char *key)
-{
-    const char *src = s->src;
-    size_t n = s->src_len, klen = strlen(key);
-    if (!src || obj == BB_NO_OFFSET || obj >= n || src[obj] != '{')
-        return BB_NO_OFFSET;
-    size_t i = skip_ws(src, n, obj + 1);
-    while (i < n && src[i] == '"') {
-        size_t kend = skip_string(src, n, i);
-        bool match = kend - i == klen + 2 && memcmp(src + i + 1, key, klen) == 0;
-        i = skip_ws(src, n, kend);
-        if (i >= n || src[i] != ':')
-            return BB_NO_OFFSET;
-        i = skip_ws(src, n, i + 1);
-        if (match)
-            return i;
-        i = skip_ws(src, n, skip_value(src, n, i));
-        if (i < n && src[i] == ',')
-            i = skip_ws(src, n, i + 1);
-    }
-    return BB_NO_OFFSET;
-}
-
-/* Offset of item idx of the array at arr, or BB_NO_OFFSET. */
-static size_t item_offset(const bb_schema *s, size_t arr, size_t idx)
-{
-    const char *src = s->src;
-    size_t n = s->src_len;
-    if (!src || arr == BB_NO_OFFSET || arr >= n || src[arr] != '[')
-        return BB_NO_OFFSET;
-    size_t i = skip_ws(src, n, arr + 1);
-    for (size_t k = 0; k < idx && i < n && src[i] != ']'; k++) {
-        i = skip_ws(src, n, skip_value(src, n, i));
-        if (i < n && src[i] == ',')
-            i = skip_ws(src, n, i + 1);
-    }
-    return i < n && src[i] != ']' ? i : BB_NO_OFFSET;
-}
-
-/* out = base + "/" + tail, cut to fit (pointers are far shorter). */
-static void ptr_join(char *out, size_t size, const char *base, const char *tail)
-{
-    size_t nb = strlen(base), nt = strlen(tail);
-    if (nb > size - 2)
-        nb = size - 2;
-    memcpy(out, base, nb);
-    out[nb] = '/';
-    if (nt > size - nb - 2)
-        nt = size - nb - 2;
-    memcpy(out + nb + 1, tail, nt);
-    out[nb + 1 + nt] = '\0';
-}
-
-bb__loc bb__loc_node(const char *ptr, size_t off)
-{
-    bb__loc l = {.ptr = ptr ? ptr : "", .off = off};
-    return l;
-}
-
-/* The member key of the node at ptr/off (the node itself when absent). */
-bb__loc bb__loc_key(const char *ptr, size_t off, const char *key)
-{
-    bb__loc l = {.ptr = ptr ? ptr : "", .off = off, .key = key};
-    return l;
-}
-
-/* Item idx of the array member key (key NULL: the node is the array). */
-bb__loc bb__loc_item(const char *ptr, size_t off, const char *key, size_t idx)
-{
-    bb__loc l = {.ptr = ptr ? ptr : "", .off = off, .key = key, .has_item = true, .item = idx};
-    return l;
-}
-
-void bb__resolve_loc(const bb__vctx *v, const bb__loc *at, bb__resolved_loc *out)
-{
-    char base[384];
-    size_t off = at->off;
-    snprintf(base, sizeof(base), "%s", at->ptr);
-    if (at->key) {
-        size_t m = member_offset(v->s, at->off, at->key);
-        if (m != BB_NO_OFFSET || !v->s->src) {
-            char joined[384];
-            ptr_join(joined, sizeof(joined), at->ptr, at->key);
-            memcpy(base, joined, sizeof(base));
-            off = m;
-        }
-    }
-    if (at->has_item) {
-        size_t it = item_offset(v->s, off, at->item);
-        char num[24];
-        snprintf(num, sizeof(num), "%zu", at->item);
-        ptr_join(out->ptr, sizeof(out->ptr), base, num);
-        out->off = it == BB_NO_OFFSET ? off : it;
-        return;
-    }
-    memcpy(out->ptr, base, sizeof(out->ptr));
-    out->off = off;
-}
-
-/* "did you mean" hint for name among candidates, or NULL. */
-const char *bb__did_you_mean(const char *name, const char *const *cands, size_t n, char *buf,
-                             size_t size)
-{
-    const char *near = bb_suggest(name, cands, n);
-    if (!near)
-        return NULL;
-    snprintf(buf, size, "did you mean \"%s\"?", near);
-    return buf;
 }
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -266,42 +49,12 @@ static const char *type_label(const bb_column *c)
     return n ? n : (c->type_name ? c->type_name : "?");
 }
 
-size_t bb__count_pk(const bb_table *t)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < t->n_columns; i++)
-        n += t->columns[i].primary_key;
-    return n;
-}
-
 static size_t utf8_len(const char *s)
 {
     size_t n = 0;
     for (; *s; s++)
         n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
-}
-
-/* "OrderItem" -> "order_item" (ASCII; the input was checked to be a class
- * name already). */
-void bb__class_snake(const char *name, char *out, size_t size)
-{
-    size_t o = 0;
-    for (size_t i = 0; name[i] && o + 2 < size; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (isupper(c) && i > 0 && name[i - 1] != '_')
-            out[o++] = '_';
-        out[o++] = (char)tolower(c);
-    }
-    out[o] = '\0';
-}
-
-char *bb__arena_str(bb__vctx *v, const char *s)
-{
-    char *p = bb_arena_strdup(&v->s->arena, s);
-    if (!p)
-        v->rc = BB_ENOMEM;
-    return p;
 }
 
 /* ---- pass 1: names ------------------------------------------------------- */
@@ -813,8 +566,7 @@ static void check_column(bb__vctx *v, bb_column *c, size_t n_pk)
 static void check_constraint_columns(bb__vctx *v, size_t ti, const char *ptr, size_t off,
                                      const char **cols, size_t n)
 {
-    bool is_array =
-        v->s->src && off != BB_NO_OFFSET && off < v->s->src_len && v->s->src[off] == '[';
+    bool is_array = bb__is_array_at(v, off);
     for (size_t k = 0; k < n; k++) {
         if (bb__nx_get(&v->names, (int)ti, cols[k]) >= 0)
             continue;
@@ -886,7 +638,7 @@ static int setup(bb__vctx *v)
         n_rels += s->tables[i].n_declared_rels;
     }
     n_names += 2 * n_rels; /* implicit counterparts and association names */
-    if (nx_init(&v->names, n_names))
+    if (bb__nx_init(&v->names, n_names))
         return BB_ENOMEM;
     v->table_names = bb_calloc(s->n_tables ? s->n_tables : 1, sizeof(char *));
     v->rel_base = bb_calloc(s->n_tables ? s->n_tables : 1, sizeof(size_t));

@@ -1,15 +1,20 @@
 /*
- * srcmap.c - byte offsets of cJSON nodes (see srcmap.h).
+ * srcmap.c - the JSON reader: cJSON's grammar, one pass, offsets kept (see
+ * srcmap.h).
  *
- * Two ways to a map. bb_srcmap_parse() reads strict, plain JSON itself in
- * one pass, building the cJSON nodes in one block beside their offsets, so a
- * lookup is an index. Any other text (and every error) is left to cJSON:
- * bb_srcmap_build() then walks the text with a tiny tokenizer that trusts
- * cJSON's verdict, visiting values in the order cJSON linked them, and keeps
- * the offsets in an open-addressing hash table keyed by node address.
+ * The nodes are built in one block, in document order, beside three arrays
+ * of offsets, so a node's offsets are found by its index in the block and a
+ * node by its offset (the value offsets grow with the index). Duplicate
+ * keys are checked object by object after the parse (post-order), and a
+ * JSON Pointer is only built for a duplicate found.
  *
- * Either way, duplicate keys are checked object by object after its members
- * (post-order), and a JSON Pointer is only built for a duplicate found.
+ * cJSON's rules, as version 1.7 applies them, are followed to the letter
+ * where they are looser than JSON: whitespace is any byte up to 32;
+ * strings may hold control bytes, and a \u escape with a bad hex digit
+ * reads as U+0000; a number is read by strtod() (with the locale's decimal
+ * point) from the run of "0123456789+-eE." it starts, and ends where
+ * strtod() stops; nesting stops at CJSON_NESTING_LIMIT. (cJSON 1.7.15 as
+ * Debian ships it, and 1.7.18 on: no cap on a number's length.)
  */
 #include "json/srcmap.h"
 
@@ -20,28 +25,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Offsets are kept in 32 bits so an entry fits in 16 bytes: the table is
- * walked once per node, and its size decides the cache misses. */
+/* Offsets are kept in 32 bits: the arrays are walked once per node, and
+ * their size decides the cache misses. */
 #define NO_OFF32 UINT32_MAX
 
 /* A duplicate's pointer longer than this is cut short. */
 #define DUP_POINTER_MAX 4096
 
-typedef struct entry {
-    const cJSON *node; /* NULL: empty slot */
-    uint32_t value_off;
-    uint32_t key_off; /* NO_OFF32 for array items and the root */
-} entry;
-
 struct bb_srcmap {
-    /* Trees parsed by cJSON: a hash table. */
-    entry *slots;
-    size_t mask; /* capacity - 1; capacity is a power of two */
-    /* Trees parsed by bb_srcmap_parse(): nodes[i] is at value_off[i]. One
-     * allocation holds the nodes, both offset arrays and the strings. */
+    /* nodes[i] spans value_off[i] to end_off[i]; its key is at key_off[i]. */
     cJSON *nodes;
-    uint32_t *value_off, *key_off;
+    uint32_t *value_off, *end_off, *key_off;
     size_t n_nodes;
+    bool in_arena; /* else the map and its block are bb_malloc()'s */
 };
 
 /* Objects with more members than this are checked for duplicate keys by
@@ -57,41 +53,10 @@ typedef struct frame {
     bool member;
 } frame;
 
-static size_t hash_ptr(const void *p)
-{
-    uint64_t x = (uint64_t)(uintptr_t)p;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return (size_t)x;
-}
-
-static const entry *find(const bb_srcmap *m, const cJSON *node)
-{
-    if (!m || !node || !m->slots)
-        return NULL;
-    for (size_t i = hash_ptr(node) & m->mask;; i = (i + 1) & m->mask) {
-        if (m->slots[i].node == node)
-            return &m->slots[i];
-        if (!m->slots[i].node)
-            return NULL;
-    }
-}
-
-static void insert(bb_srcmap *m, const cJSON *node, size_t value_off, size_t key_off)
-{
-    size_t i = hash_ptr(node) & m->mask;
-    while (m->slots[i].node && m->slots[i].node != node)
-        i = (i + 1) & m->mask;
-    m->slots[i].node = node;
-    m->slots[i].value_off = (uint32_t)value_off;
-    m->slots[i].key_off = key_off == BB_NO_OFFSET ? NO_OFF32 : (uint32_t)key_off;
-}
-
-/* Index of node in a parsed map's block, or -1 when it is not one of them. */
+/* Index of node in the map's block, or -1 when it is not one of them. */
 static ptrdiff_t node_index(const bb_srcmap *m, const cJSON *node)
 {
-    if (!m || !m->nodes || !node)
+    if (!m || !node)
         return -1;
     uintptr_t p = (uintptr_t)node, base = (uintptr_t)m->nodes;
     if (p < base || p >= base + m->n_nodes * sizeof(cJSON))
@@ -99,42 +64,48 @@ static ptrdiff_t node_index(const bb_srcmap *m, const cJSON *node)
     return (ptrdiff_t)((p - base) / sizeof(cJSON));
 }
 
+static size_t offset_of(const bb_srcmap *m, const uint32_t *offs, const cJSON *node)
+{
+    ptrdiff_t i = node_index(m, node);
+    return i < 0 || offs[i] == NO_OFF32 ? BB_NO_OFFSET : (size_t)offs[i];
+}
+
 size_t bb_srcmap_value(const bb_srcmap *m, const cJSON *node)
 {
-    if (m && m->nodes) {
-        ptrdiff_t i = node_index(m, node);
-        return i < 0 ? BB_NO_OFFSET : (size_t)m->value_off[i];
-    }
-    const entry *e = find(m, node);
-    return e ? (size_t)e->value_off : BB_NO_OFFSET;
+    return m ? offset_of(m, m->value_off, node) : BB_NO_OFFSET;
+}
+
+size_t bb_srcmap_end(const bb_srcmap *m, const cJSON *node)
+{
+    return m ? offset_of(m, m->end_off, node) : BB_NO_OFFSET;
 }
 
 size_t bb_srcmap_key(const bb_srcmap *m, const cJSON *node)
 {
-    if (m && m->nodes) {
-        ptrdiff_t i = node_index(m, node);
-        return i < 0 || m->key_off[i] == NO_OFF32 ? BB_NO_OFFSET : (size_t)m->key_off[i];
+    return m ? offset_of(m, m->key_off, node) : BB_NO_OFFSET;
+}
+
+const cJSON *bb_srcmap_node_at(const bb_srcmap *m, size_t off)
+{
+    if (!m || off >= NO_OFF32)
+        return NULL;
+    size_t lo = 0, hi = m->n_nodes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->value_off[mid] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    const entry *e = find(m, node);
-    return e && e->key_off != NO_OFF32 ? (size_t)e->key_off : BB_NO_OFFSET;
+    return lo < m->n_nodes && m->value_off[lo] == off ? &m->nodes[lo] : NULL;
 }
 
 void bb_srcmap_free(bb_srcmap *m)
 {
-    if (!m)
+    if (!m || m->in_arena)
         return;
-    bb_free(m->slots);
     bb_free(m->nodes);
     bb_free(m);
-}
-
-/* Nodes in the tree, counted without recursion through the sibling links. */
-static size_t count_nodes(const cJSON *v)
-{
-    size_t n = 0;
-    for (; v; v = v->next)
-        n += 1 + count_nodes(v->child);
-    return n;
 }
 
 /* ---- duplicate keys ------------------------------------------------------- */
@@ -237,189 +208,33 @@ static int check_tree(const bb_srcmap *m, bb_diags *d, const frame *at, const cJ
     return object ? check_object(m, d, at, v) : BB_OK;
 }
 
-/* ---- the walk over a tree parsed by cJSON ---------------------------------- */
+/* ---- the parser ------------------------------------------------------------ */
 
-typedef struct walker {
-    const char *src;
-    size_t len;
-    size_t pos;
-    bb_srcmap *map;
-    bb_diags *d;
-    int rc;
-} walker;
-
-static bool is_ws(char c)
-{
-    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
-}
-
-static void skip_ws(walker *w)
-{
-    while (w->pos < w->len && is_ws(w->src[w->pos]))
-        w->pos++;
-}
-
-static bool expect(walker *w, char c)
-{
-    skip_ws(w);
-    if (w->pos < w->len && w->src[w->pos] == c) {
-        w->pos++;
-        return true;
-    }
-    return false;
-}
-
-static bool skip_string(walker *w)
-{
-    if (w->pos >= w->len || w->src[w->pos] != '"')
-        return false;
-    const char *p = w->src + w->pos + 1, *end = w->src + w->len;
-    while (p < end) {
-        /* Jump to the next quote; a backslash before it means escaped. */
-        const char *q = memchr(p, '"', (size_t)(end - p));
-        if (!q)
-            break;
-        size_t backslashes = 0;
-        while (q - backslashes > p && q[-1 - (ptrdiff_t)backslashes] == '\\')
-            backslashes++;
-        if (backslashes % 2 == 0) {
-            w->pos = (size_t)(q + 1 - w->src);
-            return true;
-        }
-        p = q + 1;
-    }
-    w->pos = w->len;
-    return false;
-}
-
-static void skip_scalar(walker *w)
-{
-    while (w->pos < w->len) {
-        char c = w->src[w->pos];
-        if (c == ',' || c == ']' || c == '}' || is_ws(c) || c == '\0')
-            break;
-        w->pos++;
-    }
-}
-
-static bool walk(walker *w, const frame *at, const cJSON *v, size_t key_off);
-
-static bool walk_children(walker *w, const frame *at, const cJSON *v, bool object)
-{
-    size_t i = 0;
-    for (const cJSON *c = v->child; c; c = c->next, i++) {
-        if (c != v->child && !expect(w, ','))
-            return false;
-        size_t key_off = BB_NO_OFFSET;
-        if (object) {
-            skip_ws(w);
-            key_off = w->pos;
-            if (!skip_string(w) || !expect(w, ':'))
-                return false;
-        }
-        frame f = {.up = at, .node = c, .index = i, .member = object};
-        if (!walk(w, &f, c, key_off))
-            return false;
-    }
-    return expect(w, object ? '}' : ']');
-}
-
-static bool walk(walker *w, const frame *at, const cJSON *v, size_t key_off)
-{
-    skip_ws(w);
-    if (w->pos >= w->len)
-        return false;
-    insert(w->map, v, w->pos, key_off);
-    char c = w->src[w->pos];
-    if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
-        bool object = cJSON_IsObject(v);
-        if (c != (object ? '{' : '['))
-            return false;
-        w->pos++;
-        if (!walk_children(w, at, v, object))
-            return false;
-        if (object)
-            w->rc = check_object(w->map, w->d, at, v);
-        return w->rc == BB_OK;
-    }
-    if (cJSON_IsString(v))
-        return skip_string(w);
-    skip_scalar(w);
-    return true;
-}
-
-int bb_srcmap_build(const char *src, size_t len, const cJSON *root, bb_diags *d, bb_srcmap **out)
-{
-    *out = NULL;
-    /* Offsets must fit the 32-bit entries; a larger input goes unmapped. */
-    if (len >= NO_OFF32)
-        return BB_ESTATE;
-    size_t n = count_nodes(root);
-    size_t cap = 16;
-    while (cap < n + n / 2) /* load factor at most 2/3 */
-        cap *= 2;
-    bb_srcmap *m = bb_calloc(1, sizeof(*m));
-    entry *slots = bb_calloc(cap, sizeof(*slots));
-    if (!m || !slots) {
-        bb_free(m);
-        bb_free(slots);
-        return BB_ENOMEM;
-    }
-    m->slots = slots;
-    m->mask = cap - 1;
-    walker w = {.src = src, .len = len, .map = m, .d = d};
-    /* cJSON skips a UTF-8 byte order mark; so does the walk. */
-    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
-        w.pos = 3;
-    bool ok = walk(&w, NULL, root, BB_NO_OFFSET);
-    if (w.rc) {
-        bb_srcmap_free(m);
-        return w.rc;
-    }
-    *out = m;
-    return ok ? BB_OK : BB_ESTATE;
-}
-
-/* ---- the parser for plain JSON --------------------------------------------- */
-
-/*
- * Strict JSON only: whitespace is space, tab, CR and LF; strings hold no
- * control byte and no \u escape; numbers follow the JSON grammar and are
- * under 64 characters. On such text cJSON builds the very same tree (same
- * types, strings and numbers: strtod with the locale's decimal point, as
- * cJSON does), so the loader cannot tell the two apart. Anything else makes
- * the parse give up, and the caller hands the text to cJSON, which accepts
- * or rejects it with its own rules and messages.
- */
 typedef struct parser {
     const char *src;
     size_t len, pos;
     cJSON *nodes;
     size_t n, cap;
-    uint32_t *value_off, *key_off;
+    uint32_t *value_off, *end_off, *key_off;
     char *str; /* decoded strings, NUL-terminated, one after the other */
     size_t depth;
+    char point; /* the locale's decimal point, for strtod() */
 } parser;
 
-/* Deeper than this, the text goes to cJSON (which has its own limit). */
-#define PARSE_DEPTH_MAX 512
-
+/* cJSON's whitespace: every byte from 1 to 32 (the NUL ends the text). */
 static void p_ws(parser *p)
 {
-    while (p->pos < p->len) {
-        char c = p->src[p->pos];
-        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
-            break;
+    const unsigned char *s = (const unsigned char *)p->src;
+    while (p->pos < p->len && s[p->pos] <= 32)
         p->pos++;
-    }
 }
 
-/* Bytes a string holds as they are: not a quote, a backslash, a control
- * byte or the NUL. */
+/* Bytes a string holds as they are: all but the quote, the backslash and
+ * the NUL (the NUL after the text ends a run at the end). */
 /* clang-format off */
 static const bool plain_byte[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -437,57 +252,129 @@ static const bool plain_byte[256] = {
 };
 /* clang-format on */
 
-/* The string at p->pos (on its quote), decoded into p->str; NULL when it is
- * not plain. */
+/* Four hex digits as cJSON reads them: a bad digit makes the whole 0. */
+static unsigned hex4(const unsigned char *s)
+{
+    unsigned h = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = s[i], d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else
+            return 0;
+        h = h << 4 | d;
+    }
+    return h;
+}
+
+/* The \u escape (or surrogate pair) at s, before end (the closing quote),
+ * as UTF-8 at *o; the escape's length, or 0 when cJSON refuses it. */
+static size_t utf16_escape(const unsigned char *s, const unsigned char *end, char **o)
+{
+    if (end - s < 6)
+        return 0;
+    unsigned long cp = hex4(s + 2);
+    size_t n = 6;
+    if (cp >= 0xDC00 && cp <= 0xDFFF)
+        return 0;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        const unsigned char *lo_at = s + 6;
+        if (end - lo_at < 6 || lo_at[0] != '\\' || lo_at[1] != 'u')
+            return 0;
+        unsigned lo = hex4(lo_at + 2);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return 0;
+        cp = 0x10000 + (((cp & 0x3FF) << 10) | (lo & 0x3FF));
+        n = 12;
+    }
+    unsigned char *u = (unsigned char *)*o;
+    size_t k = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    static const unsigned char lead[5] = {0, 0, 0xC0, 0xE0, 0xF0};
+    for (size_t i = k - 1; i > 0; i--) {
+        u[i] = (unsigned char)((cp & 0x3F) | 0x80);
+        cp >>= 6;
+    }
+    u[0] = (unsigned char)(k == 1 ? cp : cp | lead[k]);
+    *o += k;
+    return n;
+}
+
+/* Decodes the escapes from s up to end (the closing quote) into *o, as
+ * cJSON does; false at an escape it refuses (p->pos is then that escape). */
+static bool p_escapes(parser *p, const unsigned char *s, const unsigned char *end, char **o)
+{
+    while (s < end) {
+        if (*s != '\\') {
+            *(*o)++ = (char)*s++;
+            continue;
+        }
+        size_t n = 2;
+        switch (s[1]) {
+        case 'b':
+            *(*o)++ = '\b';
+            break;
+        case 'f':
+            *(*o)++ = '\f';
+            break;
+        case 'n':
+            *(*o)++ = '\n';
+            break;
+        case 'r':
+            *(*o)++ = '\r';
+            break;
+        case 't':
+            *(*o)++ = '\t';
+            break;
+        case '"':
+        case '\\':
+        case '/':
+            *(*o)++ = (char)s[1];
+            break;
+        case 'u':
+            n = utf16_escape(s, end, o);
+            break;
+        default:
+            n = 0;
+        }
+        if (!n) {
+            p->pos = (size_t)(s - (const unsigned char *)p->src);
+            return false;
+        }
+        s += n;
+    }
+    return true;
+}
+
+/* The string at p->pos (on its quote), decoded into p->str; NULL when cJSON
+ * would refuse it. */
 static char *p_string(parser *p)
 {
     const unsigned char *s = (const unsigned char *)p->src;
     size_t i = p->pos + 1;
     char *out = p->str, *o = out;
-    for (;;) {
-        /* Plain bytes go in runs; the NUL after the text ends the last. */
-        size_t start = i;
-        while (plain_byte[s[i]])
-            i++;
-        memcpy(o, s + start, i - start);
-        o += i - start;
-        if (i >= p->len || s[i] < 0x20)
+    /* Plain bytes go in one run: most strings are nothing else. */
+    size_t start = i;
+    while (plain_byte[s[i]])
+        i++;
+    memcpy(o, s + start, i - start);
+    o += i - start;
+    if (i >= p->len)
+        return NULL;
+    if (s[i] == '\\') {
+        /* As cJSON: find the end first (a backslash hides the byte after
+         * it), then decode up to it. */
+        size_t end = i;
+        while (end < p->len && s[end] != '"')
+            end += s[end] == '\\' ? 2 : 1;
+        if (end >= p->len)
             return NULL;
-        if (s[i] == '"')
-            break;
-        if (i + 1 >= p->len)
+        if (!p_escapes(p, s + i, s + end, &o))
             return NULL;
-        char c;
-        switch (s[i + 1]) {
-        case '"':
-            c = '"';
-            break;
-        case '\\':
-            c = '\\';
-            break;
-        case '/':
-            c = '/';
-            break;
-        case 'b':
-            c = '\b';
-            break;
-        case 'f':
-            c = '\f';
-            break;
-        case 'n':
-            c = '\n';
-            break;
-        case 'r':
-            c = '\r';
-            break;
-        case 't':
-            c = '\t';
-            break;
-        default:
-            return NULL; /* \u escapes and errors: cJSON's business */
-        }
-        *o++ = c;
-        i += 2;
+        i = end;
     }
     *o++ = '\0';
     p->str = o;
@@ -495,74 +382,60 @@ static char *p_string(parser *p)
     return out;
 }
 
-static bool is_digit(char c)
+static bool is_number_byte(char c)
 {
-    return c >= '0' && c <= '9';
+    return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == 'e' || c == 'E' || c == '.';
 }
 
-/* The number at p->pos into v; false when it is not plain JSON. */
+/* strtod() of s[0..n) with '.' as the locale's decimal point; the bytes
+ * it read (0: none) in *used. */
+static double number_strtod(const parser *p, const char *s, size_t n, size_t *used)
+{
+    char small[64];
+    char *buf = n < sizeof(small) ? small : bb_malloc(n + 1);
+    if (!buf) {
+        *used = 0;
+        return 0;
+    }
+    for (size_t k = 0; k < n; k++)
+        buf[k] = s[k] == '.' ? p->point : s[k];
+    buf[n] = '\0';
+    char *after = NULL;
+    double x = strtod(buf, &after);
+    *used = (size_t)(after - buf);
+    if (buf != small)
+        bb_free(buf);
+    return x;
+}
+
+/* The number at p->pos into v, read as cJSON reads it; false when strtod()
+ * reads none of it. */
 static bool p_number(parser *p, cJSON *v)
 {
-    const char *s = p->src + p->pos, *end = p->src + p->len, *q = s;
-    bool neg = false, integral = true;
-    if (q < end && *q == '-') {
-        neg = true;
-        q++;
-    }
-    if (q >= end || !is_digit(*q))
-        return false;
-    if (*q == '0')
-        q++;
-    else
-        while (q < end && is_digit(*q))
-            q++;
-    size_t int_digits = (size_t)(q - s) - neg;
-    if (q < end && *q == '.') {
-        integral = false;
-        if (++q >= end || !is_digit(*q))
-            return false;
-        while (q < end && is_digit(*q))
-            q++;
-    }
-    if (q < end && (*q == 'e' || *q == 'E')) {
-        integral = false;
-        q++;
-        if (q < end && (*q == '+' || *q == '-'))
-            q++;
-        if (q >= end || !is_digit(*q))
-            return false;
-        while (q < end && is_digit(*q))
-            q++;
-    }
-    size_t n = (size_t)(q - s);
-    /* cJSON reads a number's characters into a 64-byte buffer. */
-    if (n >= 64 || (q < end && strchr("+-.eE", *q) && *q))
-        return false;
+    const char *s = p->src + p->pos;
+    size_t run = 0, digits = 0;
+    bool neg = s[0] == '-';
+    while (p->pos + run < p->len && is_number_byte(s[run]))
+        run++;
+    for (size_t k = neg; k < run && s[k] >= '0' && s[k] <= '9'; k++)
+        digits++;
     double x;
-    if (integral && int_digits <= 15) {
+    size_t used = run;
+    if (digits && digits <= 15 && neg + digits == run) {
+        /* An integer of at most 15 digits: exact, as strtod() reads it. */
         long long i = 0;
-        for (const char *d = s + neg; d < q; d++)
-            i = i * 10 + (*d - '0');
-        x = (double)i; /* exact: strtod gives the same */
-        if (neg)
-            x = -x;
+        for (size_t k = neg; k < run; k++)
+            i = i * 10 + (s[k] - '0');
+        x = neg ? -(double)i : (double)i;
     } else {
-        char buf[64];
-        char point = localeconv()->decimal_point[0];
-        memcpy(buf, s, n);
-        buf[n] = '\0';
-        for (size_t k = 0; k < n; k++)
-            if (buf[k] == '.')
-                buf[k] = point;
-        char *after = NULL;
-        x = strtod(buf, &after);
-        if (after != buf + n)
+        x = number_strtod(p, s, run, &used);
+        if (!used)
             return false;
     }
     v->type = cJSON_Number;
     v->valuedouble = x;
     v->valueint = x >= INT_MAX ? INT_MAX : x <= (double)INT_MIN ? INT_MIN : (int)x;
-    p->pos += n;
+    p->pos += used;
     return true;
 }
 
@@ -616,17 +489,20 @@ static bool p_children(parser *p, cJSON *v, bool object)
         p_ws(p);
         if (p->pos >= p->len)
             return false;
-        char sep = p->src[p->pos++];
-        if (sep == close)
-            break;
+        char sep = p->src[p->pos];
         if (sep != ',')
-            return false;
+            break;
+        p->pos++;
     }
+    if (p->src[p->pos] != close)
+        return false;
+    p->pos++;
     v->child->prev = last; /* as cJSON links them: the head knows the tail */
     return true;
 }
 
-/* The value at p->pos (whitespace skipped); NULL when it is not plain. */
+/* The value at p->pos (whitespace skipped); NULL when cJSON would refuse
+ * it (p->pos is then where reading stopped). */
 static cJSON *p_value(parser *p, size_t key_off)
 {
     if (p->pos >= p->len || p->n == p->cap)
@@ -636,33 +512,41 @@ static cJSON *p_value(parser *p, size_t key_off)
     *v = (cJSON){0}; /* a few stores, where memset() would be a call */
     p->value_off[idx] = (uint32_t)p->pos;
     p->key_off[idx] = key_off == BB_NO_OFFSET ? NO_OFF32 : (uint32_t)key_off;
+    bool ok;
     char c = p->src[p->pos];
     switch (c) {
     case '{':
     case '[':
-        if (++p->depth > PARSE_DEPTH_MAX)
+        if (p->depth >= CJSON_NESTING_LIMIT)
             return NULL;
+        p->depth++;
         v->type = c == '{' ? cJSON_Object : cJSON_Array;
         p->pos++;
-        if (!p_children(p, v, c == '{'))
-            return NULL;
+        ok = p_children(p, v, c == '{');
         p->depth--;
-        return v;
+        break;
     case '"':
         v->type = cJSON_String;
-        return (v->valuestring = p_string(p)) ? v : NULL;
+        ok = (v->valuestring = p_string(p)) != NULL;
+        break;
     case 't':
         v->type = cJSON_True;
-        return p_literal(p, "true", 4) ? v : NULL;
+        v->valueint = 1;
+        ok = p_literal(p, "true", 4);
+        break;
     case 'f':
         v->type = cJSON_False;
-        return p_literal(p, "false", 5) ? v : NULL;
+        ok = p_literal(p, "false", 5);
+        break;
     case 'n':
         v->type = cJSON_NULL;
-        return p_literal(p, "null", 4) ? v : NULL;
+        ok = p_literal(p, "null", 4);
+        break;
     default:
-        return p_number(p, v) ? v : NULL;
+        ok = (c == '-' || (c >= '0' && c <= '9')) && p_number(p, v);
     }
+    p->end_off[idx] = (uint32_t)p->pos;
+    return ok ? v : NULL;
 }
 
 /* 0x80 in each byte of w that equals the byte repeated in pattern, exactly
@@ -705,47 +589,66 @@ static size_t max_values(const char *src, size_t len)
     return n;
 }
 
-int bb_srcmap_parse(const char *src, size_t len, bb_arena *strings, bb_diags *d, cJSON **root,
-                    bb_srcmap **out)
+/* Room for cap nodes, their offsets and every string decoded (never longer
+ * than its quoted source), in one block from the arena or the heap. */
+static int new_map(bb_arena *arena, size_t cap, size_t len, bb_srcmap **out, char **strings)
+{
+    size_t per_node = sizeof(cJSON) + 3 * sizeof(uint32_t);
+    if (cap > (SIZE_MAX - len - 1) / per_node)
+        return BB_ENOMEM;
+    size_t bytes = cap * per_node + len + 1;
+    bb_srcmap *m = arena ? bb_arena_alloc(arena, sizeof(*m)) : bb_calloc(1, sizeof(*m));
+    char *block = !m ? NULL : arena ? bb_arena_alloc_bytes(arena, bytes) : bb_malloc(bytes);
+    if (!block) {
+        if (!arena)
+            bb_free(m);
+        return BB_ENOMEM;
+    }
+    m->in_arena = arena != NULL;
+    m->nodes = (cJSON *)(void *)block;
+    m->value_off = (uint32_t *)(void *)(block + cap * sizeof(cJSON));
+    m->end_off = m->value_off + cap;
+    m->key_off = m->end_off + cap;
+    *strings = (char *)(m->key_off + cap);
+    *out = m;
+    return BB_OK;
+}
+
+int bb_srcmap_parse(const char *src, size_t len, bb_arena *arena, bb_diags *d, cJSON **root,
+                    bb_srcmap **out, size_t *err_at)
 {
     *root = NULL;
     *out = NULL;
+    if (err_at)
+        *err_at = 0;
     if (len >= NO_OFF32 || src[len] != '\0')
-        return BB_ESTATE;
+        return BB_EINVAL;
     size_t cap = max_values(src, len);
-    /* Nodes, then both offset arrays, then room for every string decoded
-     * (never longer than its quoted source). */
-    if (cap > (SIZE_MAX - len - 1) / (sizeof(cJSON) + 2 * sizeof(uint32_t)))
-        return BB_ESTATE;
-    size_t bytes = cap * (sizeof(cJSON) + 2 * sizeof(uint32_t)) + (strings ? 0 : len + 1);
-    char *str = strings ? bb_arena_alloc(strings, len + 1) : NULL;
-    bb_srcmap *m = bb_calloc(1, sizeof(*m));
-    char *block = bb_malloc(bytes);
-    if (!m || !block || (strings && !str)) {
-        bb_free(m);
-        bb_free(block);
-        return BB_ENOMEM;
-    }
-    parser p = {.src = src, .len = len, .nodes = (cJSON *)(void *)block, .cap = cap};
-    p.value_off = (uint32_t *)(void *)(block + cap * sizeof(cJSON));
-    p.key_off = p.value_off + cap;
-    p.str = strings ? str : (char *)(p.key_off + cap);
-    m->nodes = p.nodes;
-    m->value_off = p.value_off;
-    m->key_off = p.key_off;
-    /* cJSON skips a UTF-8 byte order mark; so does the parse. */
-    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
+    bb_srcmap *m;
+    char *strings;
+    int rc = new_map(arena, cap, len, &m, &strings);
+    if (rc)
+        return rc;
+    parser p = {.src = src, .len = len, .nodes = m->nodes, .cap = cap, .str = strings};
+    p.value_off = m->value_off;
+    p.end_off = m->end_off;
+    p.key_off = m->key_off;
+    p.point = localeconv()->decimal_point[0];
+    /* cJSON skips a UTF-8 byte order mark when more follows it. */
+    if (len >= 4 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
         p.pos = 3;
     p_ws(&p);
     cJSON *v = p_value(&p, BB_NO_OFFSET);
     if (v)
         p_ws(&p);
     if (!v || p.pos != len) {
+        if (err_at)
+            *err_at = p.pos;
         bb_srcmap_free(m);
-        return BB_ESTATE;
+        return BB_EINVAL;
     }
     m->n_nodes = p.n;
-    int rc = check_tree(m, d, NULL, v);
+    rc = d ? check_tree(m, d, NULL, v) : BB_OK;
     if (rc) {
         bb_srcmap_free(m);
         return rc;

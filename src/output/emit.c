@@ -10,6 +10,7 @@
 #include "output/emit.h"
 
 #include "base/file.h"
+#include "output/diff.h"
 
 #include <cJSON.h>
 #include <dirent.h>
@@ -40,7 +41,7 @@ typedef enum {
 
 typedef struct emit_ctx {
     const char *dir; /* the target, as given */
-    const bb_emit_file *files;
+    bb_file *files;
     size_t n;
     size_t *order; /* indexes of files sorted by path, for lookups */
     file_state *state;
@@ -77,7 +78,7 @@ static int io_error(emit_ctx *c, const char *what, const char *path)
 
 static int compare_by_path(const void *a, const void *b, void *files)
 {
-    const bb_emit_file *f = files;
+    bb_file *f = files;
     return strcmp(f[*(const size_t *)a].path, f[*(const size_t *)b].path);
 }
 
@@ -230,7 +231,7 @@ static int classify(emit_ctx *c)
     int rc = BB_OK;
     for (size_t k = 0; k < c->n && rc != BB_ENOMEM; k++) {
         size_t i = c->order[k];
-        const bb_emit_file *f = &c->files[i];
+        bb_file *f = &c->files[i];
         char path[EMIT_PATH_MAX];
         if (join(path, c->dir, f->path))
             return BB_ELIMIT;
@@ -248,7 +249,7 @@ static int classify(emit_ctx *c)
         file_state st;
         if (kind == '-')
             st = ST_ABSENT;
-        else if (kind == 'b' || (kind == 'o' && !f->user_owned))
+        else if (kind == 'b' || (kind == 'o' && !f->user))
             st = ST_BLOCKED;
         else if (kind == 'o' || (len == f->len && memcmp(data, f->data, len) == 0))
             st = ST_SAME;
@@ -256,12 +257,12 @@ static int classify(emit_ctx *c)
             st = ST_OURS;
         else
             st = ST_EDITED;
-        if (f->user_owned && st != ST_ABSENT && st != ST_BLOCKED)
+        if (f->user && st != ST_ABSENT && st != ST_BLOCKED)
             st = ST_SAME; /* the user's from now on: never compared */
         c->state[i] = st;
 
         if (c->opts->check) {
-            if (f->user_owned) {
+            if (f->user) {
                 /* never checked */
             } else if (st == ST_ABSENT) {
                 c->report->n_added++;
@@ -272,9 +273,8 @@ static int classify(emit_ctx *c)
                 bb_diag_add(c->diags, BB_ERROR, "BB0804", NULL, BB_NO_OFFSET, NULL,
                             "'%s' differs from what backbone generates", f->path);
             }
-            if (c->opts->diff && !f->user_owned && st != ST_SAME && st != ST_BLOCKED)
-                rc = bb_emit_unified_diff(f->path, data, data ? len : 0, f->data, f->len,
-                                          c->opts->diff);
+            if (c->opts->diff && !f->user && st != ST_SAME && st != ST_BLOCKED)
+                rc = bb_diff_unified(f->path, data, data ? len : 0, f->data, f->len, c->opts->diff);
             if (rc == BB_ELIMIT)
                 rc = BB_OK; /* the diff output is capped; the list is complete */
         } else if (st == ST_EDITED || st == ST_BLOCKED) {
@@ -309,7 +309,7 @@ static int check_removed(emit_ctx *c)
             size_t len;
             char kind;
             if (read_disk(path, &data, &len, &kind) == BB_OK && kind == 'f')
-                rc = bb_emit_unified_diff(e->string, data, len, NULL, 0, c->opts->diff);
+                rc = bb_diff_unified(e->string, data, len, NULL, 0, c->opts->diff);
             bb_free(data);
             if (rc == BB_ENOMEM)
                 return rc;
@@ -528,7 +528,7 @@ static int old_entry(emit_ctx *c, const char *rel, const struct stat *st)
         return BB_OK;
     long i = find_file(c, rel);
     if (i >= 0) {
-        bool keep = c->files[i].user_owned || c->state[i] == ST_EDITED;
+        bool keep = c->files[i].user || c->state[i] == ST_EDITED;
         return keep ? carry_over(c, rel, st) : BB_OK;
     }
     const char *hex = bb_manifest_hash(c->prev, rel);
@@ -848,8 +848,8 @@ static int build_tree(emit_ctx *c)
         return rc;
     for (size_t k = 0; k < c->n && !rc; k++) {
         size_t i = c->order[k];
-        const bb_emit_file *f = &c->files[i];
-        if (f->user_owned && c->state[i] != ST_ABSENT)
+        bb_file *f = &c->files[i];
+        if (f->user && c->state[i] != ST_ABSENT)
             continue; /* the user's version is carried over */
         if (c->state[i] == ST_EDITED) {
             char rel[EMIT_PATH_MAX];
@@ -861,12 +861,8 @@ static int build_tree(emit_ctx *c)
             rc = write_file(c, c->tmp, f->path, f->data, f->len);
             c->report->n_written++;
         }
-        if (!rc && !f->user_owned) {
-            char hex[BB_SHA256_HEX_LEN + 1];
-            rc = bb_sha256_hex(f->data, f->len, hex);
-            if (!rc)
-                rc = bb_manifest_set(c->next, f->path, hex);
-        }
+        if (!rc && !f->user)
+            rc = bb_manifest_set(c->next, f->path, bb_file_sha256(f));
     }
     if (!rc && c->target_exists)
         rc = walk_old(c, "", 0);
@@ -890,14 +886,10 @@ static bool already_written(emit_ctx *c)
     size_t len, disk_len;
     char path[EMIT_PATH_MAX];
     bool same = false;
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->files[i].user_owned)
-            continue;
-        char hex[BB_SHA256_HEX_LEN + 1];
-        if (bb_sha256_hex(c->files[i].data, c->files[i].len, hex) ||
-            bb_manifest_set(c->next, c->files[i].path, hex))
+    for (size_t i = 0; i < c->n; i++)
+        if (!c->files[i].user &&
+            bb_manifest_set(c->next, c->files[i].path, bb_file_sha256(&c->files[i])))
             return false;
-    }
     if (bb_manifest_serialize(c->next, &text, &len) == BB_OK &&
         !join(path, c->dir, BB_MANIFEST_PATH) &&
         read_disk(path, &disk, &disk_len, &kind) == BB_OK && kind == 'f')
@@ -946,7 +938,7 @@ static int check_target(emit_ctx *c)
     return BB_EINVAL;
 }
 
-int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_manifest *prev,
+int bb_emit_tree(const char *dir, bb_file *files, size_t n, const bb_manifest *prev,
                  bb_manifest *next, const bb_emit_opts *opts, bb_diags *diags,
                  bb_emit_report *report)
 {
@@ -1045,225 +1037,4 @@ int bb_emit_remove_tree(const char *path)
     if (lstat(path, &st) != 0)
         return errno == ENOENT ? BB_OK : BB_EIO;
     return remove_at(AT_FDCWD, path, 0, st.st_dev);
-}
-
-/* ---- unified diff --------------------------------------------------------- */
-
-typedef struct lines {
-    const char **start;
-    size_t *len;
-    size_t n;
-} lines;
-
-static int split_lines(const char *s, size_t n, lines *out)
-{
-    out->n = 0;
-    out->start = NULL;
-    out->len = NULL;
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        count += s[i] == '\n';
-    if (n && s[n - 1] != '\n')
-        count++;
-    if (count > BB_DIFF_MAX_LINES)
-        return BB_ELIMIT;
-    out->start = bb_malloc((count ? count : 1) * sizeof(*out->start));
-    out->len = bb_malloc((count ? count : 1) * sizeof(*out->len));
-    if (!out->start || !out->len)
-        return BB_ENOMEM;
-    size_t begin = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\n' || i + 1 == n) {
-            out->start[out->n] = s + begin;
-            out->len[out->n++] = i + 1 - begin;
-            begin = i + 1;
-        }
-    }
-    return BB_OK;
-}
-
-static void free_lines(lines *l)
-{
-    bb_free(l->start);
-    bb_free(l->len);
-}
-
-static bool line_eq(const lines *a, size_t i, const lines *b, size_t j)
-{
-    return a->len[i] == b->len[j] && memcmp(a->start[i], b->start[j], a->len[i]) == 0;
-}
-
-/* One edit script entry: ' ' keep, '-' delete from a, '+' insert from b. */
-typedef struct edit {
-    char op;
-    size_t line; /* index into a (' ', '-') or b ('+') */
-} edit;
-
-/*
- * Myers' greedy O(ND) shortest edit script. After each step d the reached x
- * of the diagonals -d..d is saved (2d+1 numbers) so the path can be traced
- * back (as ints: x is at most BB_DIFF_MAX_LINES); d is capped at
- * BB_DIFF_MAX_EDITS, which bounds that memory to D^2 ints (4 MB).
- */
-static int myers(const lines *a, const lines *b, edit **script, size_t *n_script)
-{
-    long n = (long)a->n, m = (long)b->n, max = n + m;
-    if (max > BB_DIFF_MAX_EDITS)
-        max = BB_DIFF_MAX_EDITS;
-    long off = max + 1;
-    long *v = bb_calloc((size_t)(2 * max + 3), sizeof(long));
-    int **trace = bb_calloc((size_t)max + 1, sizeof(int *));
-    if (!v || !trace) {
-        bb_free(v);
-        bb_free(trace);
-        return BB_ENOMEM;
-    }
-    int rc = BB_ELIMIT;
-    long d_found = -1, d_done = -1;
-    for (long d = 0; d <= max && d_found < 0; d++) {
-        for (long k = -d; k <= d; k += 2) {
-            long x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1])) ? v[off + k + 1]
-                                                                              : v[off + k - 1] + 1;
-            long y = x - k;
-            while (x < n && y < m && line_eq(a, (size_t)x, b, (size_t)y))
-                x++, y++;
-            v[off + k] = x;
-            if (x >= n && y >= m) {
-                d_found = d;
-                break;
-            }
-        }
-        trace[d] = bb_malloc((size_t)(2 * d + 1) * sizeof(int));
-        if (!trace[d]) {
-            rc = BB_ENOMEM;
-            d_found = -1;
-            break;
-        }
-        for (long k = -d; k <= d; k++)
-            trace[d][k + d] = (int)v[off + k];
-        d_done = d;
-    }
-    if (d_found >= 0) {
-        /* Trace back from (n, m), collecting the edits in reverse. */
-        size_t cap = (size_t)(n + m) + 1, len = 0;
-        edit *out = bb_malloc(cap * sizeof(*out));
-        rc = out ? BB_OK : BB_ENOMEM;
-        long x = n, y = m;
-        for (long d = d_found; out && d >= 0; d--) {
-            long k = x - y, prev_x = 0, prev_y = 0;
-            if (d > 0) {
-                const int *vd = trace[d - 1] + (d - 1); /* vd[k] for k in -(d-1)..d-1 */
-                long prev_k = (k == -d || (k != d && vd[k - 1] < vd[k + 1])) ? k + 1 : k - 1;
-                prev_x = vd[prev_k];
-                prev_y = prev_x - prev_k;
-            }
-            while (x > prev_x && y > prev_y) {
-                out[len++] = (edit){' ', (size_t)--x};
-                y--;
-            }
-            if (d > 0) {
-                if (x == prev_x)
-                    out[len++] = (edit){'+', (size_t)--y};
-                else
-                    out[len++] = (edit){'-', (size_t)--x};
-            }
-        }
-        if (out) {
-            for (size_t i = 0; i < len / 2; i++) {
-                edit t = out[i];
-                out[i] = out[len - 1 - i];
-                out[len - 1 - i] = t;
-            }
-            *script = out;
-            *n_script = len;
-        }
-    }
-    for (long d = 0; d <= d_done; d++)
-        bb_free(trace[d]);
-    bb_free(trace);
-    bb_free(v);
-    return rc;
-}
-
-static int put_line(bb_buf *out, char op, const char *s, size_t n)
-{
-    int rc = bb_buf_putc(out, op);
-    if (!rc)
-        rc = bb_buf_append(out, s, n);
-    if (!rc && (n == 0 || s[n - 1] != '\n'))
-        rc = bb_buf_puts(out, "\n\\ No newline at end of file\n");
-    return rc;
-}
-
-/* Prints the hunks of an edit script with 3 lines of context. */
-static int print_hunks(const lines *a, const lines *b, const edit *e, size_t n, bb_buf *out)
-{
-    const size_t ctx = 3;
-    size_t i = 0;
-    while (i < n) {
-        while (i < n && e[i].op == ' ')
-            i++;
-        if (i == n)
-            break;
-        size_t start = i >= ctx ? i - ctx : 0;
-        /* Extend the hunk while the next change is within 2*ctx keeps. */
-        size_t end = i, keeps = 0;
-        for (size_t j = i; j < n; j++) {
-            if (e[j].op == ' ') {
-                if (++keeps > 2 * ctx)
-                    break;
-            } else {
-                keeps = 0;
-                end = j;
-            }
-        }
-        size_t stop = end + 1 + ctx < n ? end + 1 + ctx : n;
-        /* Line numbers of the hunk's first line on each side. */
-        size_t a_line = 0, b_line = 0, a_count = 0, b_count = 0;
-        for (size_t j = 0; j < start; j++) {
-            a_line += e[j].op != '+';
-            b_line += e[j].op != '-';
-        }
-        for (size_t j = start; j < stop; j++) {
-            a_count += e[j].op != '+';
-            b_count += e[j].op != '-';
-        }
-        int rc = bb_buf_printf(out, "@@ -%zu,%zu +%zu,%zu @@\n", a_count ? a_line + 1 : a_line,
-                               a_count, b_count ? b_line + 1 : b_line, b_count);
-        for (size_t j = start; j < stop && !rc; j++) {
-            const lines *src = e[j].op == '+' ? b : a;
-            rc = put_line(out, e[j].op, src->start[e[j].line], src->len[e[j].line]);
-        }
-        if (rc)
-            return rc;
-        i = stop;
-    }
-    return BB_OK;
-}
-
-int bb_emit_unified_diff(const char *path, const char *old, size_t old_len, const char *new_,
-                         size_t new_len, bb_buf *out)
-{
-    int rc = bb_buf_printf(out, "--- %s%s\n+++ %s%s\n", old ? "a/" : "", old ? path : "/dev/null",
-                           new_ ? "b/" : "", new_ ? path : "/dev/null");
-    if (rc)
-        return rc;
-    lines a, b;
-    rc = split_lines(old ? old : "", old ? old_len : 0, &a);
-    if (!rc)
-        rc = split_lines(new_ ? new_ : "", new_ ? new_len : 0, &b);
-    else
-        b = (lines){0};
-    edit *script = NULL;
-    size_t n = 0;
-    if (!rc)
-        rc = myers(&a, &b, &script, &n);
-    if (!rc)
-        rc = print_hunks(&a, &b, script, n, out);
-    else if (rc == BB_ELIMIT)
-        rc = bb_buf_puts(out, "(the files differ; too many changes to show a diff)\n");
-    bb_free(script);
-    free_lines(&a);
-    free_lines(&b);
-    return rc;
 }

@@ -22,7 +22,7 @@
  *      tree is removed. An interrupted run leaves the previous tree intact
  *      (and its DIR.tmp-XXXXXX, which the next run removes). Runs into the
  *      same parent folder take turns (bb_emit_lock).
- *   Files marked user_owned (plan entries with "user": true) are written only
+ *   Files marked user (plan entries with "user": true) are written only
  *   when absent, never compared and never listed in the manifest.
  *
  * Checking (opts->check): nothing is written; every generated file that is
@@ -31,25 +31,21 @@
  * appended to opts->diff when it is not NULL.
  *
  * Ownership: the files and manifests are borrowed. bb_emit_tree() fills the
- * "files" of `next` and writes it as the new manifest.
+ * "files" of `next` and writes it as the new manifest; it hashes each file
+ * at most once, through bb_file_sha256() (a file hashed before, by the
+ * reviewer say, is not hashed again).
  */
 #ifndef BB_EMIT_H
 #define BB_EMIT_H
 
 #include "base/bb.h"
 #include "base/buf.h"
+#include "base/file.h"
 #include "diag/diag.h"
 #include "output/manifest.h"
 
 #include <stdbool.h>
 #include <stddef.h>
-
-typedef struct bb_emit_file {
-    const char *path; /* relative, '/'-separated */
-    const char *data;
-    size_t len;
-    bool user_owned; /* written only when absent; never checked */
-} bb_emit_file;
 
 typedef struct bb_emit_opts {
     bool force;   /* accept a non-empty directory backbone did not generate */
@@ -76,7 +72,7 @@ typedef struct bb_emit_report {
  * run was refused or a check found differences (diags lists why); BB_EIO or
  * BB_ENOMEM on failure (diags says which path).
  */
-int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_manifest *prev,
+int bb_emit_tree(const char *dir, bb_file *files, size_t n, const bb_manifest *prev,
                  bb_manifest *next, const bb_emit_opts *opts, bb_diags *diags,
                  bb_emit_report *report) BB_WUR;
 
@@ -90,18 +86,6 @@ int bb_emit_tree(const char *dir, const bb_emit_file *files, size_t n, const bb_
  */
 int bb_emit_lock(const char *dir, bb_diags *diags) BB_WUR;
 void bb_emit_unlock(int lock);
-
-/*
- * Appends a unified diff (3 lines of context, "--- a/path" "+++ b/path"
- * headers) of old -> new to out, computed with Myers' O(ND) algorithm over
- * lines. When the files have more than BB_DIFF_MAX_LINES lines or differ in
- * more than BB_DIFF_MAX_EDITS lines, a one-line note replaces the hunks.
- * Either side may be NULL (added or removed file).
- */
-#define BB_DIFF_MAX_LINES 50000
-#define BB_DIFF_MAX_EDITS 1000
-int bb_emit_unified_diff(const char *path, const char *old, size_t old_len, const char *new_,
-                         size_t new_len, bb_buf *out) BB_WUR;
 
 /* Removes a directory tree without following symbolic links; BB_OK or
  * BB_EIO (callers cleaning up after a failure may ignore it). */

@@ -33,10 +33,7 @@ static int project_manifest(bb_project *p)
     for (size_t i = 0; !rc && i < p->n_files; i++) {
         if (p->files[i].user)
             continue;
-        char hex[BB_SHA256_HEX_LEN + 1];
-        rc = bb_sha256_hex(p->files[i].data, p->files[i].len, hex);
-        if (!rc)
-            rc = bb_manifest_set(m, p->files[i].path, hex);
+        rc = bb_manifest_set(m, p->files[i].path, bb_file_sha256(&p->files[i]));
     }
     if (!rc)
         rc = bb_manifest_serialize(m, &p->manifest, &p->manifest_len);

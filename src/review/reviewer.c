@@ -656,7 +656,7 @@ const char *bb_reviewer_python(const char *python)
 }
 
 /* True when a file goes to Python: a safe .py path not reviewed before. */
-static bool wants_compile(const bb_file *f, bb_reviewed_fn reviewed, void *reviewed_ctx)
+static bool wants_compile(bb_file *f, bb_reviewed_fn reviewed, void *reviewed_ctx)
 {
     return ends_with(f->path, ".py") && bb_file_path_is_safe(f->path) &&
            !(reviewed && reviewed(reviewed_ctx, f));
@@ -751,7 +751,7 @@ static void cache_read(review_cache *c, const char *path)
 
 /* The record for the .py files among files, as compiled by python; NULL
  * when the record is off or cannot be used (every file is compiled). */
-static review_cache *cache_open(const char *python, const bb_file *files, size_t n)
+static review_cache *cache_open(const char *python, bb_file *files, size_t n)
 {
     char path[4200], ident[4400];
     struct stat st;
@@ -776,8 +776,8 @@ static review_cache *cache_open(const char *python, const bb_file *files, size_t
             continue;
         char both[2 * KEY_LEN + 1];
         memcpy(both, c->id, KEY_LEN);
-        ok = bb_sha256_hex(files[i].data, files[i].len, both + KEY_LEN) == BB_OK &&
-             bb_sha256_hex(both, 2 * KEY_LEN, &c->keys[i * (KEY_LEN + 1)]) == BB_OK;
+        memcpy(both + KEY_LEN, bb_file_sha256(&files[i]), KEY_LEN);
+        ok = bb_sha256_hex(both, 2 * KEY_LEN, &c->keys[i * (KEY_LEN + 1)]) == BB_OK;
     }
     if (!ok) {
         bb_free(c->keys);
@@ -1054,7 +1054,7 @@ static int python_result(compile_job *job, const char *schema_name, bb_diags *di
  * compile (neither reviewed before nor in the record of compiled files) go
  * to Python first, so it starts and compiles while the scan runs.
  */
-int bb_reviewer_check(const bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
+int bb_reviewer_check(bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
                       void *reviewed_ctx, const char *schema_name, bb_diags *diags)
 {
     const char *py = bb_reviewer_python(python);

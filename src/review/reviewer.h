@@ -31,12 +31,14 @@
 
 /* True when a generated file was already reviewed in exactly this form (an
  * earlier run wrote these bytes), so the reviewer need not compile it again. */
-typedef bool (*bb_reviewed_fn)(void *ctx, const bb_file *f);
+typedef bool (*bb_reviewed_fn)(void *ctx, bb_file *f);
 
-/* Runs every check over the files; BB_EINVAL when one failed. `python` and
+/* Runs every check over the files; BB_EINVAL when one failed. The files'
+ * hashes are computed here when the record of compiled files needs them,
+ * and kept in the files (bb_file_sha256()) for the steps after. `python` and
  * `reviewed` (may be NULL) as in bb_pipeline_opts; `schema_name` names the
  * input in messages. */
-int bb_reviewer_check(const bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
+int bb_reviewer_check(bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
                       void *reviewed_ctx, const char *schema_name, bb_diags *diags) BB_WUR;
 
 /* The built-in syntax check of one Python file (BB0741 on failure). */

@@ -148,9 +148,9 @@ static void review_with_python_reports_a_file_that_does_not_parse(void **state)
         fail();
     }
     bb_file files[] = {
-        {"app/__init__.py", "", 0, false},
-        {"app/bad.py", "def f(:\n    pass\n", 17, false},
-        {"app/good.py", (char *)GOOD_PY, sizeof(GOOD_PY) - 1, false},
+        {.path = "app/__init__.py", .data = "", .len = 0},
+        {.path = "app/bad.py", .data = "def f(:\n    pass\n", .len = 17},
+        {.path = "app/good.py", .data = (char *)GOOD_PY, .len = sizeof(GOOD_PY) - 1},
     };
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
@@ -166,8 +166,8 @@ static void review_without_python_falls_back_to_the_builtin_check(void **state)
 {
     (void)state;
     bb_file files[] = {
-        {"app/bad.py", "x = (1,\n", 8, false},
-        {"app/good.py", (char *)GOOD_PY, sizeof(GOOD_PY) - 1, false},
+        {.path = "app/bad.py", .data = "x = (1,\n", .len = 8},
+        {.path = "app/good.py", .data = (char *)GOOD_PY, .len = sizeof(GOOD_PY) - 1},
     };
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
@@ -180,7 +180,7 @@ static void review_without_python_falls_back_to_the_builtin_check(void **state)
 static void a_python_that_cannot_compile_falls_back_with_a_note(void **state)
 {
     (void)state;
-    bb_file files[] = {{"app/bad.py", "x = [1,\n", 8, false}};
+    bb_file files[] = {{.path = "app/bad.py", .data = "x = [1,\n", .len = 8}};
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
     assert_int_equal(bb_reviewer_check(files, 1, "/bin/false", NULL, NULL, "blog.json", &d),
@@ -204,10 +204,10 @@ static void a_large_project_is_split_between_pythons_and_findings_are_kept(void 
     body[one * reps] = '\0';
     for (int i = 0; i < N; i++) {
         snprintf(paths[i], sizeof(paths[i]), "app/m%02d.py", i);
-        files[i] = (bb_file){paths[i], body, one * reps, false};
+        files[i] = (bb_file){.path = paths[i], .data = body, .len = one * reps};
     }
-    files[N - 7] = (bb_file){paths[N - 7], "def broken(:\n", 13, false};
-    files[3] = (bb_file){paths[3], "x = [\n", 6, false};
+    files[N - 7] = (bb_file){.path = paths[N - 7], .data = "def broken(:\n", .len = 13};
+    files[3] = (bb_file){.path = paths[3], .data = "x = [\n", .len = 6};
     bb_diags d;
     bb_diags_init(&d, "big.json", NULL, 0);
     assert_int_equal(bb_reviewer_check(files, N, NULL, NULL, NULL, "big.json", &d), BB_EINVAL);
@@ -365,11 +365,11 @@ static void the_record_spares_python_the_files_it_compiled_before(void **state)
     make_counting_python(dir, python, sizeof(python));
     bb_reviewer_use_cache(cache);
     bb_file good[] = {
-        {"app/__init__.py", "", 0, false},
-        {"app/models/__init__.py", "", 0, false}, /* the same bytes twice */
-        {"app/good.py", (char *)GOOD_PY, sizeof(GOOD_PY) - 1, false},
+        {.path = "app/__init__.py", .data = "", .len = 0},
+        {.path = "app/models/__init__.py", .data = "", .len = 0}, /* the same bytes twice */
+        {.path = "app/good.py", .data = (char *)GOOD_PY, .len = sizeof(GOOD_PY) - 1},
     };
-    bb_file bad[] = {{"app/bad.py", "def f(:\n", 8, false}};
+    bb_file bad[] = {{.path = "app/bad.py", .data = "def f(:\n", .len = 8}};
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
     assert_int_equal(bb_reviewer_check(good, 3, python, NULL, NULL, "blog.json", &d), BB_OK);
@@ -411,7 +411,7 @@ static void an_unreadable_record_only_costs_compiles(void **state)
     assert_int_equal(mkdir(record, 0700), 0);
     make_counting_python(dir, python, sizeof(python));
     bb_reviewer_use_cache(cache);
-    bb_file good[] = {{"app/good.py", (char *)GOOD_PY, sizeof(GOOD_PY) - 1, false}};
+    bb_file good[] = {{.path = "app/good.py", .data = (char *)GOOD_PY, .len = sizeof(GOOD_PY) - 1}};
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
     for (int i = 0; i < 2; i++)
@@ -429,8 +429,8 @@ static void review_passes_clean_files(void **state)
 {
     (void)state;
     bb_file files[] = {
-        {"app/good.py", (char *)GOOD_PY, sizeof(GOOD_PY) - 1, false},
-        {"README.md", "# Blog\n", 7, false},
+        {.path = "app/good.py", .data = (char *)GOOD_PY, .len = sizeof(GOOD_PY) - 1},
+        {.path = "README.md", .data = "# Blog\n", .len = 7},
     };
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);

@@ -853,11 +853,24 @@ static void bb0606_string_over_the_limit_counts_code_points(void **state)
     assert_int_equal(n, 1);
 }
 
+static void on_delete_actions_have_one_spelling_in_and_out(void **state)
+{
+    (void)state;
+    for (int d = BB_ON_DELETE_CASCADE; d <= BB_ON_DELETE_NO_ACTION; d++)
+        assert_int_equal(bb_on_delete_from_sql(bb_on_delete_sql((bb_on_delete)d)), d);
+    assert_string_equal(bb_on_delete_sql(BB_ON_DELETE_SET_NULL), "SET NULL");
+    assert_null(bb_on_delete_sql(BB_ON_DELETE_NONE));
+    assert_null(bb_on_delete_sql((bb_on_delete)99));
+    assert_int_equal(bb_on_delete_from_sql("set null"), BB_ON_DELETE_NONE);
+    assert_int_equal(bb_on_delete_from_sql(NULL), BB_ON_DELETE_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(loads_every_shipped_example_without_a_diagnostic),
+        T(on_delete_actions_have_one_spelling_in_and_out),
         T(reads_the_document_and_table_keys),
         T(a_primary_key_is_not_null_and_integer_keys_autoincrement),
         T(scale_zero_is_kept_and_absent_is_minus_one),

@@ -1,10 +1,11 @@
 /*
- * test_srcmap.c - the fast JSON path builds cJSON's tree or declines.
+ * test_srcmap.c - the JSON reader reads as cJSON reads.
  *
- * cJSON is the reference parser of the front end; bb_srcmap_parse() is a
- * one-pass path for plain JSON that also records offsets. These tests run
- * both over every schema we ship or read and over systematic mutations of
- * them, and require identical trees whenever the fast path accepts.
+ * cJSON is the reference; bb_srcmap_parse() is the front end's reader,
+ * which also records offsets. These tests run both over every schema we
+ * ship or read and over systematic mutations of them, and require the same
+ * verdict, and identical trees with offsets that point at their nodes
+ * whenever they accept.
  */
 #include "testutil.h"
 
@@ -19,7 +20,7 @@ static void check_text(const char *src, size_t len, int *accepted, int *declined
 {
     int v = srcmap_diff_check(src, len);
     if (v < 0) {
-        print_error("fast path and cJSON disagree on: %.*s\n", (int)(len > 200 ? 200 : len), src);
+        print_error("the reader and cJSON disagree on: %.*s\n", (int)(len > 200 ? 200 : len), src);
         fail();
     }
     *accepted += v == 1;
@@ -69,7 +70,7 @@ static void scan_dir(const char *dir, int *accepted, int *declined, int *files)
     closedir(d);
 }
 
-static void fast_path_equals_cjson_on_shipped_and_mutated_schemas(void **state)
+static void reader_equals_cjson_on_shipped_and_mutated_schemas(void **state)
 {
     (void)state;
     int accepted = 0, declined = 0, files = 0;
@@ -80,7 +81,7 @@ static void fast_path_equals_cjson_on_shipped_and_mutated_schemas(void **state)
     scan_dir(dir, &accepted, &declined, &files);
     snprintf(dir, sizeof(dir), "%s/compat/backbone-ai/fixtures", tu_shared_dir());
     scan_dir(dir, &accepted, &declined, &files);
-    print_message("%d files: %d texts parsed identically, %d left to cJSON\n", files, accepted,
+    print_message("%d files: %d texts parsed identically, %d refused by both\n", files, accepted,
                   declined);
     assert_true(files >= 10);
     /* Both outcomes must occur, or the comparison proves nothing. */
@@ -88,27 +89,84 @@ static void fast_path_equals_cjson_on_shipped_and_mutated_schemas(void **state)
     assert_true(declined > 100);
 }
 
-static void fast_path_declines_what_only_cjson_reads(void **state)
+/* Where cJSON is looser than JSON, or stricter than one might think. */
+static void reader_follows_cjson_where_it_differs_from_json(void **state)
 {
     (void)state;
     static const char *texts[] = {
-        "{\"a\": \"\\u00e9\"}", /* escapes go to cJSON */
-        "{\"a\": 01}",          /* a leading zero */
-        "{\"a\": 1.}",          /* no digit after the point */
-        "[1, 2,]",              /* a trailing comma */
-        "{\"a\" 1}",            /* a missing colon */
+        "{\"a\": \"\\u00e9\\ud83d\\ude00\"}", /* escapes, a surrogate pair */
+        "{\"a\": \"\\ud83d\"}",               /* a lone high surrogate: refused */
+        "{\"a\": \"\\udc00\"}",               /* a lone low surrogate: refused */
+        "{\"a\": \"\\uZZZZ!\"}",              /* a bad hex digit reads as U+0000 */
+        "{\"a\": \"\\u12\"}",                 /* cut short by the closing quote */
+        "{\"a\": \"\\x\"}",                   /* an unknown escape */
+        "{\"a\": \"tab\there\"}",             /* a raw control byte in a string */
+        "{\"a\": 01}",                        /* a leading zero */
+        "{\"a\": 1.}",                        /* no digit after the point */
+        "{\"a\": 1.5.3}",                     /* strtod() stops early */
+        "{\"a\": -}",                         /* a sign alone */
+        "{\"a\": +1}",                        /* no value starts with '+' */
+        "[1e400, -0, 123456789012345678901234567890]",
+        "[1111111111111111111111111111111111111111111111111111111111111111111]",
+        "[1, 2,]",   /* a trailing comma */
+        "{\"a\" 1}", /* a missing colon */
+        "\x01[\x1f]\x02",
+        "\xEF\xBB\xBF[1]", /* a byte order mark */
+        "\xEF\xBB\xBF",
+        "[true, false, null, nul]",
+        "",
+        "  ",
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-        assert_int_not_equal(srcmap_diff_check(texts[i], strlen(texts[i])), -1);
+        if (srcmap_diff_check(texts[i], strlen(texts[i])) < 0) {
+            print_error("the reader and cJSON disagree on: %s\n", texts[i]);
+            fail();
+        }
     const char *plain = "{\"a\": [1, -2.5e3, true, null, \"x\"], \"b\": {}}";
     assert_int_equal(srcmap_diff_check(plain, strlen(plain)), 1);
+}
+
+/* cJSON's nesting limit, one level either side. */
+static void reader_nests_as_deep_as_cjson(void **state)
+{
+    (void)state;
+    for (size_t depth = CJSON_NESTING_LIMIT; depth <= CJSON_NESTING_LIMIT + 1; depth++) {
+        char *t = malloc(2 * depth + 1);
+        assert_non_null(t);
+        memset(t, '[', depth);
+        memset(t + depth, ']', depth);
+        t[2 * depth] = '\0';
+        assert_int_equal(srcmap_diff_check(t, 2 * depth), depth <= CJSON_NESTING_LIMIT ? 1 : 0);
+        free(t);
+    }
+}
+
+/* Members and items are found again by their container's offset. */
+static void nodes_are_found_by_offset(void **state)
+{
+    (void)state;
+    const char *src = "{\"t\": [{\"name\": \"x\", \"n\": 2}, [true]]}";
+    bb_srcmap *m = NULL;
+    cJSON *root = NULL;
+    assert_int_equal(bb_srcmap_parse(src, strlen(src), NULL, NULL, &root, &m, NULL), BB_OK);
+    const cJSON *obj = bb_srcmap_node_at(m, 7);
+    assert_true(cJSON_IsObject(obj));
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, "n");
+    assert_int_equal(bb_srcmap_value(m, n), (size_t)(strstr(src, "2}") - src));
+    assert_int_equal(bb_srcmap_key(m, n), (size_t)(strstr(src, "\"n\"") - src));
+    assert_int_equal(bb_srcmap_end(m, root), strlen(src));
+    assert_null(bb_srcmap_node_at(m, 8));
+    assert_null(bb_srcmap_node_at(NULL, 0));
+    bb_srcmap_free(m);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fast_path_equals_cjson_on_shipped_and_mutated_schemas),
-        cmocka_unit_test(fast_path_declines_what_only_cjson_reads),
+        cmocka_unit_test(reader_equals_cjson_on_shipped_and_mutated_schemas),
+        cmocka_unit_test(reader_follows_cjson_where_it_differs_from_json),
+        cmocka_unit_test(reader_nests_as_deep_as_cjson),
+        cmocka_unit_test(nodes_are_found_by_offset),
     };
     return cmocka_run_group_tests_name("srcmap", tests, NULL, NULL);
 }

@@ -46,8 +46,6 @@ static void serve_usage(FILE *out)
           "  --rate-generate-hour N    per 60 windows (default 50)\n"
           "  --rate-validate N         per window (default 50)\n"
           "  --rate-window-seconds S   the window (default 60); 0 in a limit disables it\n"
-          "  --cache-bytes N           response cache of validate/generate answers\n"
-          "                            (default 67108864; 0 disables)\n"
           "  --max-jobs N              generations with a model held as jobs (default 32)\n"
           "  --job-ttl S               seconds a finished job is kept (default 3600)\n"
           "  --templates DIR           read templates from DIR instead of the embedded ones\n"
@@ -115,7 +113,6 @@ static const num_opt num_opts[] = {
     NUM("--rate-validate", UINT_MAX, cfg.rate_validate),
     NUM("--rate-window-seconds", 86400, cfg.rate_window),
     NUM("--jwt-leeway", 3600, jwt_leeway),
-    NUM("--cache-bytes", (unsigned long long)1 << 40, cfg.cache_bytes),
     NUM("--max-jobs", 100000, cfg.max_jobs),
     NUM("--job-ttl", 604800, cfg.job_ttl),
 };

@@ -47,43 +47,14 @@
 enum {
     PHASE_HEADERS, /* first call: headers only */
     PHASE_BODY,    /* receiving the body */
-    PHASE_WORKING, /* suspended: in the worker queue, or waiting for a leader */
+    PHASE_WORKING, /* suspended: in the worker queue */
     PHASE_READY,   /* the answer is set: send it when resumed */
-    PHASE_RETRY,   /* the leader's answer did not fit: compute one's own */
     PHASE_SENT,
 };
 
 typedef struct header {
     char *name, *value;
 } header;
-
-/* An answer shared by the cache and the responses sending it: freed when
- * the last holder lets go, so a cache hit is sent without a copy. */
-typedef struct shared_body {
-    atomic_uint refs;
-    size_t len;
-    char data[];
-} shared_body;
-
-static shared_body *shared_new(const char *data, size_t len)
-{
-    shared_body *b = bb_malloc(sizeof(*b) + len + 1);
-    if (!b)
-        return NULL;
-    atomic_init(&b->refs, 1);
-    b->len = len;
-    if (len)
-        memcpy(b->data, data, len);
-    b->data[len] = '\0';
-    return b;
-}
-
-static void shared_release(void *p)
-{
-    shared_body *b = p;
-    if (b && atomic_fetch_sub(&b->refs, 1) == 1)
-        bb_free(b);
-}
 
 struct bb_req {
     bb_server *srv;
@@ -106,16 +77,12 @@ struct bb_req {
 
     bool rate_applied;
     bb_rate_result rate;
-    bool cacheable; /* missed the cache: keep the answer once computed */
 
     /* The answer, built by a handler or a step, sent by send_reply(). */
     int status;
     const char *content_type;
     char *reply;
     size_t reply_len;
-    shared_body *shared;     /* instead of reply: a cached answer */
-    struct pending *leading; /* computing for identical requests waiting */
-    bool alone;              /* retried after its leader failed: no waiting */
     header headers[MAX_EXTRA_HEADERS];
     int n_headers;
     size_t bytes_sent;
@@ -140,8 +107,7 @@ struct bb_server {
     unsigned port;
     bb_ratelimit *rl;
     bb_metrics *metrics;
-    struct response_cache *cache; /* NULL: disabled */
-    bb_jobs *jobs;                /* generations with a model */
+    bb_jobs *jobs; /* generations with a model */
     pool pool;
     atomic_long in_flight;
     atomic_bool draining;
@@ -432,8 +398,6 @@ const bb_server_config *bb_req_config(const bb_req *r)
 void bb_req_reply(bb_req *r, int status, const char *content_type, char *body, size_t len)
 {
     bb_free(r->reply);
-    shared_release(r->shared);
-    r->shared = NULL;
     r->status = status;
     r->content_type = content_type;
     r->reply = body;
@@ -540,27 +504,14 @@ static enum MHD_Result send_reply(bb_req *r)
 {
     if (r->status == 0)
         bb_req_reply_error(r, 500, "internal", "the request produced no answer");
-    struct MHD_Response *resp;
-    size_t len;
-    if (r->shared) {
-        shared_body *b = r->shared;
-        r->shared = NULL;
-        len = b->len;
-        resp =
-            MHD_create_response_from_buffer_with_free_callback_cls(len, b->data, shared_release, b);
-        if (!resp) {
-            shared_release(b);
-            return MHD_NO;
-        }
-    } else {
-        char *body = r->reply;
-        len = r->reply_len;
-        r->reply = NULL;
-        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_reply_buffer);
-        if (!resp) {
-            bb_free(body);
-            return MHD_NO;
-        }
+    char *body = r->reply;
+    size_t len = r->reply_len;
+    r->reply = NULL;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(len, body, free_reply_buffer);
+    if (!resp) {
+        bb_free(body);
+        return MHD_NO;
     }
     if (r->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
@@ -920,345 +871,6 @@ static void receive_body(bb_req *r, const char *data, size_t n)
     }
 }
 
-/* ---- response cache ----------------------------------------------------- */
-
-typedef struct cache_entry {
-    uint64_t hash;
-    char *request; /* route, kind and body: compared whole, so no collision */
-    size_t request_len;
-    shared_body *body;
-    const char *content_type;        /* static strings only */
-    struct cache_entry *chain;       /* same bucket */
-    struct cache_entry *prev, *next; /* LRU list, most recent first */
-} cache_entry;
-
-#define CACHE_BUCKETS 4096
-
-/* A request being computed; identical ones wait for its answer rather
- * than compute it again. */
-typedef struct pending {
-    uint64_t hash;
-    char *request;
-    size_t request_len;
-    bb_req *waiters; /* linked through bb_req.next */
-    struct pending *next;
-} pending;
-
-typedef struct response_cache {
-    pthread_mutex_t lock;
-    cache_entry *buckets[CACHE_BUCKETS];
-    cache_entry *head, *tail;
-    size_t bytes, max_bytes;
-    pending *pending; /* few at a time: a list */
-} response_cache;
-
-/* What identifies an answer: the route, the answer's form and the body. */
-typedef struct cache_key {
-    const char *route;
-    const char *kind;
-    const char *body;
-    size_t body_len;
-    uint64_t hash;
-} cache_key;
-
-static uint64_t mix(uint64_t h, uint64_t w)
-{
-    h ^= w;
-    h *= 0x9E3779B97F4A7C15ULL;
-    return h ^ (h >> 29);
-}
-
-/* A fast 64-bit hash over 8-byte words; only picks the bucket, since the
- * whole request is compared on lookup. */
-static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
-{
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = mix(h, w);
-        p += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    return mix(h, w ^ ((uint64_t)n << 56));
-}
-
-static void make_cache_key(const bb_req *r, cache_key *k)
-{
-    k->route = r->route->path;
-    k->kind = accepts(bb_req_header(r, "Accept"), "application/gzip") ? "gz" : "json";
-    k->body = bb_buf_str(&r->body);
-    k->body_len = r->body.len;
-    uint64_t h = hash_bytes(0x51ED270B27C3A1F5ULL, k->route, strlen(k->route));
-    h = hash_bytes(h, k->kind, strlen(k->kind));
-    k->hash = hash_bytes(h, k->body, k->body_len);
-}
-
-static size_t key_len(const cache_key *k)
-{
-    return strlen(k->route) + 1 + strlen(k->kind) + 1 + k->body_len;
-}
-
-static bool request_matches(uint64_t hash, const char *request, size_t len, const cache_key *k)
-{
-    size_t a = strlen(k->route) + 1, b = strlen(k->kind) + 1;
-    return hash == k->hash && len == a + b + k->body_len && memcmp(request, k->route, a) == 0 &&
-           memcmp(request + a, k->kind, b) == 0 &&
-           memcmp(request + a + b, k->body, k->body_len) == 0;
-}
-
-static bool entry_matches(const cache_entry *e, const cache_key *k)
-{
-    return request_matches(e->hash, e->request, e->request_len, k);
-}
-
-/* The request bytes of k in fresh memory (bb_free), or NULL. */
-static char *key_bytes(const cache_key *k)
-{
-    size_t a = strlen(k->route) + 1, b = strlen(k->kind) + 1;
-    char *p = bb_malloc(a + b + k->body_len + 1);
-    if (!p)
-        return NULL;
-    memcpy(p, k->route, a);
-    memcpy(p + a, k->kind, b);
-    memcpy(p + a + b, k->body, k->body_len);
-    return p;
-}
-
-static void lru_unlink(response_cache *c, cache_entry *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        c->head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        c->tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void lru_push_front(response_cache *c, cache_entry *e)
-{
-    e->prev = NULL;
-    e->next = c->head;
-    if (c->head)
-        c->head->prev = e;
-    c->head = e;
-    if (!c->tail)
-        c->tail = e;
-}
-
-static size_t entry_cost(const cache_entry *e)
-{
-    return sizeof(*e) + e->request_len + e->body->len;
-}
-
-static void cache_drop(response_cache *c, cache_entry *e)
-{
-    cache_entry **pp = &c->buckets[e->hash % CACHE_BUCKETS];
-    while (*pp && *pp != e)
-        pp = &(*pp)->chain;
-    if (*pp)
-        *pp = e->chain;
-    lru_unlink(c, e);
-    c->bytes -= entry_cost(e);
-    bb_free(e->request);
-    shared_release(e->body);
-    bb_free(e);
-}
-
-static response_cache *cache_new(size_t max_bytes)
-{
-    if (max_bytes == 0)
-        return NULL;
-    response_cache *c = bb_calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
-    pthread_mutex_init(&c->lock, NULL);
-    c->max_bytes = max_bytes;
-    return c;
-}
-
-static void cache_free(response_cache *c)
-{
-    if (!c)
-        return;
-    while (c->head)
-        cache_drop(c, c->head);
-    pthread_mutex_destroy(&c->lock);
-    bb_free(c);
-}
-
-static cache_entry *cache_find(response_cache *c, const cache_key *k)
-{
-    cache_entry *e = c->buckets[k->hash % CACHE_BUCKETS];
-    while (e && !entry_matches(e, k))
-        e = e->chain;
-    return e;
-}
-
-typedef enum { CACHE_MISS, CACHE_HIT, CACHE_WAIT } cache_result;
-
-static pending *find_pending(response_cache *c, const cache_key *k)
-{
-    pending *p = c->pending;
-    while (p && !request_matches(p->hash, p->request, p->request_len, k))
-        p = p->next;
-    return p;
-}
-
-/*
- * In one locked step: a hit shares the cached answer with r; else, when an
- * identical request is being computed, r is suspended to wait for it; else
- * r leads (r->leading) and computes. A request marked alone never waits.
- */
-static cache_result cache_lookup(response_cache *c, const cache_key *k, bb_req *r)
-{
-    cache_result res = CACHE_MISS;
-    pthread_mutex_lock(&c->lock);
-    cache_entry *e = cache_find(c, k);
-    pending *p = e || r->alone ? NULL : find_pending(c, k);
-    if (e) {
-        lru_unlink(c, e);
-        lru_push_front(c, e);
-        atomic_fetch_add(&e->body->refs, 1);
-        bb_req_reply(r, 200, e->content_type, NULL, 0);
-        r->shared = e->body;
-        res = CACHE_HIT;
-    } else if (p) {
-        /* Suspended before the leader can see it, as in pool_submit. */
-        r->phase = PHASE_WORKING;
-        MHD_suspend_connection(r->conn);
-        r->next = p->waiters;
-        p->waiters = r;
-        res = CACHE_WAIT;
-    } else if (!r->alone) {
-        p = bb_calloc(1, sizeof(*p));
-        char *request = p ? key_bytes(k) : NULL;
-        if (request) {
-            p->hash = k->hash;
-            p->request = request;
-            p->request_len = key_len(k);
-            p->next = c->pending;
-            c->pending = p;
-            r->leading = p;
-        } else {
-            bb_free(p);
-        }
-    }
-    pthread_mutex_unlock(&c->lock);
-    return res;
-}
-
-/* Keeps a copy of r's answer; the least recently used entries make room.
- * Entries over an eighth of the cache are not kept. */
-static void cache_put(response_cache *c, const cache_key *k, const bb_req *r)
-{
-    size_t klen = key_len(k);
-    if (sizeof(cache_entry) + klen + r->reply_len > c->max_bytes / 8)
-        return;
-    cache_entry *e = bb_calloc(1, sizeof(*e));
-    char *request = e ? key_bytes(k) : NULL;
-    shared_body *body = request ? shared_new(r->reply, r->reply_len) : NULL;
-    if (!body) {
-        bb_free(request);
-        bb_free(e);
-        return;
-    }
-    e->hash = k->hash;
-    e->request = request;
-    e->request_len = klen;
-    e->body = body;
-    e->content_type = r->content_type;
-    pthread_mutex_lock(&c->lock);
-    cache_entry *old = cache_find(c, k);
-    if (old)
-        cache_drop(c, old);
-    while (c->tail && c->bytes + entry_cost(e) > c->max_bytes)
-        cache_drop(c, c->tail);
-    e->chain = c->buckets[k->hash % CACHE_BUCKETS];
-    c->buckets[k->hash % CACHE_BUCKETS] = e;
-    lru_push_front(c, e);
-    c->bytes += entry_cost(e);
-    pthread_mutex_unlock(&c->lock);
-}
-
-/* Answers from the cache when it can (CACHE_HIT), joins an identical
- * request being computed (CACHE_WAIT: suspended), or goes on (CACHE_MISS)
- * noting that its answer may be kept. */
-static cache_result try_cache(bb_req *r)
-{
-    response_cache *c = r->srv->cache;
-    if (!c || !(r->route->flags & BB_ROUTE_CACHE))
-        return CACHE_MISS;
-    cache_key k;
-    make_cache_key(r, &k);
-    cache_result res = cache_lookup(c, &k, r);
-    static const char *const names[] = {"miss", "hit", "coalesced"};
-    const char *labels[2] = {r->route->path, names[res]};
-    bb_metrics_add(r->srv->metrics, BB_M_CACHE, labels, 1);
-    if (res == CACHE_HIT)
-        bb_req_add_header(r, "X-Cache", "hit");
-    else if (res == CACHE_MISS)
-        r->cacheable = true;
-    return res;
-}
-
-/*
- * The leader's answer is in: requests that waited for it get it too when
- * it is a 200 (it depends only on the request); otherwise each computes
- * its own, since errors carry their own request id.
- */
-static void release_waiters(bb_req *r)
-{
-    pending *p = r->leading;
-    if (!p)
-        return;
-    r->leading = NULL;
-    response_cache *c = r->srv->cache;
-    pthread_mutex_lock(&c->lock);
-    pending **pp = &c->pending;
-    while (*pp != p)
-        pp = &(*pp)->next;
-    *pp = p->next;
-    pthread_mutex_unlock(&c->lock);
-    shared_body *b = NULL;
-    if (r->status == 200)
-        b = r->shared ? r->shared : shared_new(r->reply, r->reply_len);
-    if (b && b == r->shared)
-        atomic_fetch_add(&b->refs, 1);
-    for (bb_req *w = p->waiters, *next; w; w = next) {
-        next = w->next;
-        w->next = NULL;
-        if (b) {
-            atomic_fetch_add(&b->refs, 1);
-            bb_req_reply(w, 200, r->content_type, NULL, 0);
-            w->shared = b;
-            bb_req_add_header(w, "X-Cache", "hit");
-            w->phase = PHASE_READY;
-        } else {
-            w->phase = PHASE_RETRY;
-        }
-        MHD_resume_connection(w->conn);
-    }
-    shared_release(b);
-    bb_free(p->request);
-    bb_free(p);
-}
-
-static void run_route(bb_req *r)
-{
-    r->route->run(r);
-    if (r->cacheable && r->status == 200) {
-        cache_key k;
-        make_cache_key(r, &k);
-        cache_put(r->srv->cache, &k, r);
-    }
-    release_waiters(r);
-}
-
 /* ---- worker pool -------------------------------------------------------- */
 
 static void *worker_main(void *arg)
@@ -1278,7 +890,7 @@ static void *worker_main(void *arg)
             p->tail = NULL;
         p->depth--;
         pthread_mutex_unlock(&p->lock);
-        run_route(r);
+        r->route->run(r);
         r->phase = PHASE_READY;
         MHD_resume_connection(r->conn);
         pthread_mutex_lock(&p->lock);
@@ -1374,7 +986,6 @@ static void request_free(bb_req *r)
 {
     bb_buf_free(&r->body);
     bb_free(r->reply);
-    shared_release(r->shared);
     for (int i = 0; i < r->n_headers; i++) {
         bb_free(r->headers[i].name);
         bb_free(r->headers[i].value);
@@ -1390,11 +1001,6 @@ static enum MHD_Result dispatch(bb_req *r)
                            "request body is over the limit of %zu bytes", r->srv->cfg.max_body);
         return send_reply(r);
     }
-    cache_result cached = try_cache(r);
-    if (cached == CACHE_HIT)
-        return send_reply(r);
-    if (cached == CACHE_WAIT)
-        return MHD_YES;
     if (r->route->flags & BB_ROUTE_WORKER) {
         if (pool_submit(r->srv, r))
             return MHD_YES;
@@ -1402,10 +1008,9 @@ static enum MHD_Result dispatch(bb_req *r)
         bb_metrics_add(r->srv->metrics, BB_M_GENERATIONS, outcome, 1);
         bb_req_reply_error(r, 503, "busy", "every worker is busy; retry shortly");
         bb_req_add_header(r, "Retry-After", "1");
-        release_waiters(r);
         return send_reply(r);
     }
-    run_route(r);
+    r->route->run(r);
     return send_reply(r);
 }
 
@@ -1428,11 +1033,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->phase == PHASE_READY)
         return send_reply(r);
-    if (r->phase == PHASE_RETRY) {
-        r->phase = PHASE_BODY;
-        r->alone = true;
-        return dispatch(r);
-    }
     if (r->phase != PHASE_BODY) {
         *upload_data_size = 0;
         return MHD_YES;
@@ -1486,7 +1086,6 @@ void bb_server_config_default(bb_server_config *c)
     c->rate_validate = 50;
     c->rate_window = 60;
     c->rate_slots = 16384;
-    c->cache_bytes = 64 * 1024 * 1024;
     c->max_jobs = 32;
     c->job_ttl = 3600;
     c->log = stderr;
@@ -1537,7 +1136,6 @@ static void random_prefix(char out[17])
 
 static void server_free(bb_server *s)
 {
-    cache_free(s->cache);
     bb_jobs_free(s->jobs);
     bb_ratelimit_free(s->rl);
     bb_metrics_free(s->metrics);
@@ -1569,9 +1167,7 @@ int bb_server_start(const bb_server_config *c, bb_server **out, bb_buf *err)
     s->rl = bb_ratelimit_new(c->rate_slots ? c->rate_slots : 16384);
     s->metrics = bb_metrics_new();
     s->jobs = bb_jobs_new(c->max_jobs ? c->max_jobs : 32, c->job_ttl ? c->job_ttl : 3600);
-    /* Output read from a templates folder may change on disk: no cache. */
-    s->cache = c->templates_dir ? NULL : cache_new(c->cache_bytes);
-    if (!s->rl || !s->metrics || !s->jobs || (c->cache_bytes && !c->templates_dir && !s->cache)) {
+    if (!s->rl || !s->metrics || !s->jobs) {
         server_free(s);
         return BB_ENOMEM;
     }
@@ -2379,10 +1975,9 @@ static void route_openapi(bb_req *r)
 }
 
 static const bb_route builtin_routes[] = {
-    {"POST", "/api/v1/generate",
-     BB_ROUTE_AUTH | BB_ROUTE_JSON_BODY | BB_ROUTE_WORKER | BB_ROUTE_CACHE, "generate",
+    {"POST", "/api/v1/generate", BB_ROUTE_AUTH | BB_ROUTE_JSON_BODY | BB_ROUTE_WORKER, "generate",
      "generate the backend from a schema", route_generate},
-    {"POST", "/api/v1/validate", BB_ROUTE_AUTH | BB_ROUTE_JSON_BODY | BB_ROUTE_CACHE, "validate",
+    {"POST", "/api/v1/validate", BB_ROUTE_AUTH | BB_ROUTE_JSON_BODY, "validate",
      "validate a schema", route_validate},
     {"GET", "/api/v1/jobs/{id}", BB_ROUTE_AUTH, NULL, "state and result of a job", route_job},
     {"GET", "/api/v1/status", 0, "public", "service status and limits", route_status},

@@ -17,12 +17,6 @@
  * resumed to send the answer, so health checks and metrics keep answering.
  * A full queue answers 503 with Retry-After.
  *
- * The compiler is deterministic, so the 200 answers of validate and
- * generate are kept in a bounded response cache keyed by the request
- * (route, Accept, body; compared byte for byte); a hit is answered by the poller at once,
- * with "X-Cache: hit"; identical requests arriving while one is computed
- * wait for its answer instead of computing it again.
- *
  * Adding a route: write a bb_route_fn (it reads the request with bb_req_*
  * and answers with bb_req_reply*), then list it in the route table of
  * server.c or pass it in bb_server_config.routes.
@@ -52,7 +46,6 @@ enum {
     BB_ROUTE_AUTH = 1 << 0,      /* credentials required (unless --no-auth) */
     BB_ROUTE_JSON_BODY = 1 << 1, /* a body of Content-Type application/json */
     BB_ROUTE_WORKER = 1 << 2,    /* run in the worker pool, not the poller */
-    BB_ROUTE_CACHE = 1 << 3,     /* a 200 depends only on the body: answers are cached */
 };
 
 typedef void (*bb_route_fn)(bb_req *r);
@@ -93,10 +86,6 @@ typedef struct bb_server_config {
     unsigned rate_public, rate_authenticated, rate_generate, rate_generate_hour, rate_validate;
     unsigned rate_window; /* seconds; 60 */
     size_t rate_slots;    /* counters kept; 16384 */
-
-    /* Answers of BB_ROUTE_CACHE routes, by route, Accept and body (compared
-     * whole), least recently used evicted first; 0 disables the cache. */
-    size_t cache_bytes; /* 64 MiB */
 
     /* Generations with a model run as jobs (agents/jobs.h): at most
      * max_jobs held, each kept job_ttl seconds after it ends. */

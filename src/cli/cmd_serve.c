@@ -75,7 +75,7 @@ static bool parse_unsigned(const char *opt, const char *arg, unsigned long long 
 }
 
 typedef struct serve_args {
-    bb_server_config cfg;
+    bb_service_config cfg;
     const char *keys_file;
     const char *jwt_secret_file;
     const char *jwt_issuer, *jwt_audience;
@@ -290,7 +290,7 @@ int bb_cmd_serve(int argc, char **argv)
 {
     serve_args a;
     memset(&a, 0, sizeof(a));
-    bb_server_config_default(&a.cfg);
+    bb_service_config_default(&a.cfg);
     a.jwt_leeway = BB_AUTH_DEFAULT_LEEWAY;
     int exit_code = parse_args(argc, argv, &a);
     if (exit_code >= 0)

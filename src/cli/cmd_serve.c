@@ -1,13 +1,14 @@
 /* cmd_serve.c - `backbone serve`: options, credentials, signals. */
+#include "base/crypto.h"
 #include "base/dynlib.h"
 #include "base/file.h"
 #include "cli/cli.h"
 #include "server/auth.h"
+#include "server/httpd.h"
 #include "server/server.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -211,7 +212,7 @@ static int load_jwt_secret(bb_auth *auth, const serve_args *a)
             return BB_EXIT_INTERNAL;
     }
     int rc = bb_auth_set_jwt_secret(auth, data, len);
-    OPENSSL_cleanse(data, len);
+    bb_crypto_wipe(data, len);
     bb_free(data);
     if (rc) {
         bb_cli_error("serve: the JWT secret must be at least %d bytes and differ from every "
@@ -295,10 +296,9 @@ int bb_cmd_serve(int argc, char **argv)
     int exit_code = parse_args(argc, argv, &a);
     if (exit_code >= 0)
         return exit_code;
-    /* Refuse to start without the libraries it serves with: without
-     * libcrypto no key or token could ever be checked (the loader has
+    /* Refuse to start without the library it serves with (the loader has
      * already said which package to install). */
-    if (bb_dynlib_load(BB_DYNLIB_MHD) || bb_dynlib_load(BB_DYNLIB_CRYPTO))
+    if (!bb_dynlib_ready(bb_httpd_library()))
         return BB_EXIT_USAGE;
 
     bb_buf keys_path;

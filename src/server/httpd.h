@@ -13,6 +13,11 @@
  * A connection may be suspended (no more calls) while another thread
  * works, then resumed from any thread (on_request is called again).
  *
+ * libmicrohttpd is loaded on first use (base/dynlib.h): without it
+ * bb_httpd_start() fails with BB_ENOTFOUND after one message naming the
+ * package to install; the other functions are only reached through a
+ * started daemon.
+ *
  * Ownership: bb_httpd_start() gives a daemon that bb_httpd_stop() stops
  * and frees. A response takes its body in every case.
  */
@@ -54,7 +59,8 @@ typedef struct bb_httpd_config {
     void *ctx; /* passed to the three callbacks */
 } bb_httpd_config;
 
-/* Starts listening and serving. BB_EIO when the address cannot be bound. */
+/* Starts listening and serving. BB_EIO when the address cannot be bound,
+ * BB_ENOTFOUND without libmicrohttpd. */
 int bb_httpd_start(const bb_httpd_config *c, bb_httpd **out) BB_WUR;
 
 /* The port actually bound. */
@@ -85,5 +91,9 @@ bool bb_httpd_response_header(bb_httpd_response *r, const char *name, const char
 /* Queues r as the answer of the connection's request and releases r.
  * false when it cannot be queued (the connection is then closed). */
 bool bb_httpd_respond(bb_httpd_conn *c, unsigned status, bb_httpd_response *r);
+
+/* The loader of libmicrohttpd, for a command to check early
+ * (bb_dynlib_ready) and for tests (bb_dynlib__set_soname). */
+struct bb_dynlib *bb_httpd_library(void);
 
 #endif

@@ -2,9 +2,9 @@
 #include "server/service.h"
 
 #include "base/clock.h"
+#include "base/crypto.h"
 #include "server/log.h"
 
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,7 +50,7 @@ static void set_rule(bb_rate_rule *r, const char *name, unsigned limit, unsigned
 static void random_prefix(char out[17])
 {
     unsigned char raw[8];
-    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+    if (bb_crypto_random(raw, sizeof(raw)) != BB_OK) {
         uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
         memcpy(raw, &t, sizeof(raw));
     }

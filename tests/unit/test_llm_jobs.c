@@ -6,6 +6,7 @@
 #include "server/jobs.h"
 
 #include <cJSON.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,6 +115,73 @@ static void unknown_id_is_not_found(void **state)
     assert_int_equal(bb_jobs_get(js, "0123", &v), BB_ENOTFOUND);
     char *json;
     assert_int_equal(bb_jobs_status_json(js, "../etc", &json), BB_ENOTFOUND);
+    bb_jobs_free(js);
+}
+
+static atomic_int finished_runs, freed_args;
+
+static int slow_mark(void *arg, bb_job_result *out)
+{
+    (void)arg;
+    usleep(100000);
+    out->status = 200;
+    out->body = bb_strdup("{}");
+    out->len = 2;
+    atomic_fetch_add(&finished_runs, 1);
+    return BB_OK;
+}
+
+static void count_free(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&freed_args, 1);
+}
+
+static void a_running_job_shows_no_result_yet(void **state)
+{
+    (void)state;
+    bb_jobs *js = bb_jobs_new(2, 60);
+    char id[BB_JOB_ID_LEN];
+    assert_int_equal(bb_jobs_submit(js, slow_mark, NULL, NULL, id), BB_OK);
+    char *json;
+    assert_int_equal(bb_jobs_status_json(js, id, &json), BB_OK);
+    cJSON *o = cJSON_Parse(json);
+    assert_string_equal(cJSON_GetObjectItem(o, "id")->valuestring, id);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "finished_at")));
+    assert_true(cJSON_GetObjectItem(o, "created_at")->valuedouble > 0);
+    assert_null(cJSON_GetObjectItem(o, "result"));
+    assert_null(cJSON_GetObjectItem(o, "status"));
+    cJSON_Delete(o);
+    bb_free(json);
+    bb_jobs_free(js);
+}
+
+static void freeing_the_store_waits_for_running_jobs_and_frees_their_arguments(void **state)
+{
+    (void)state;
+    atomic_store(&finished_runs, 0);
+    atomic_store(&freed_args, 0);
+    bb_jobs *js = bb_jobs_new(4, 60);
+    char id[BB_JOB_ID_LEN];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(bb_jobs_submit(js, slow_mark, NULL, count_free, id), BB_OK);
+    bb_jobs_free(js);
+    assert_int_equal(atomic_load(&finished_runs), 3);
+    assert_int_equal(atomic_load(&freed_args), 3);
+}
+
+static void ids_are_distinct_among_many_jobs(void **state)
+{
+    (void)state;
+    enum { N = 64 };
+    bb_jobs *js = bb_jobs_new(N, 60);
+    static char ids[N][BB_JOB_ID_LEN];
+    for (int i = 0; i < N; i++)
+        assert_int_equal(bb_jobs_submit(js, slow_echo, "x", NULL, ids[i]), BB_OK);
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++)
+            assert_string_not_equal(ids[i], ids[j]);
+    assert_int_equal(bb_jobs_count(js), N);
     bb_jobs_free(js);
 }
 
@@ -230,6 +298,9 @@ int main(void)
         cmocka_unit_test(full_store_refuses_new_jobs),
         cmocka_unit_test(finished_jobs_expire_after_their_ttl),
         cmocka_unit_test(unknown_id_is_not_found),
+        cmocka_unit_test(a_running_job_shows_no_result_yet),
+        cmocka_unit_test(freeing_the_store_waits_for_running_jobs_and_frees_their_arguments),
+        cmocka_unit_test(ids_are_distinct_among_many_jobs),
         cmocka_unit_test(generation_job_falls_back_when_the_model_is_unreachable),
         cmocka_unit_test(generation_job_of_an_invalid_schema_answers_like_a_request),
         cmocka_unit_test(generation_job_counts_positions_in_the_wrapped_body),

@@ -10,13 +10,12 @@
 set -eu
 
 want=${1:-build}
-# libcurl4-openssl-dev, libmicrohttpd-dev and libssl-dev are needed for
-# their headers: the binary is not linked against these libraries but loads
-# libcurl.so.4, libmicrohttpd.so.12 or libcrypto.so.3 when a command first
-# needs it (compiler/dynlib.c). A machine that only runs backbone needs the
-# packages libcurl4 (model calls), libmicrohttpd12 (serve) and libssl3
-# (generate, serve) for those commands only.
-build_pkgs="gcc make pkg-config libcjson-dev libpcre2-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev zlib1g-dev"
+# libcurl4-openssl-dev and libmicrohttpd-dev are needed for their headers:
+# the binary is not linked against these libraries but loads libcurl.so.4
+# or libmicrohttpd.so.12 when a command first needs it (base/dynlib.c). A
+# machine that only runs backbone needs the packages libcurl4 (model calls)
+# and libmicrohttpd12 (serve) for those commands only.
+build_pkgs="gcc make pkg-config libcjson-dev libpcre2-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev"
 test_pkgs="libcmocka-dev clang-format python3 python3-sqlalchemy python3-fastapi python3-pydantic python3-httpx python3-pytest python3-alembic python3-psycopg2 python3-uvicorn black isort flake8 postgresql curl clang-14 libclang-rt-14-dev"
 bench_pkgs="wrk hyperfine nodejs npm"
 

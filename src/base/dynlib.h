@@ -1,25 +1,21 @@
 /*
- * dynlib.h - libcurl, libmicrohttpd and libcrypto, loaded when first used.
+ * dynlib.h - a shared library opened when first used, and the functions
+ * backbone needs from it looked up by name.
  *
- * The binary is not linked against libcurl or libmicrohttpd: between them
+ * backbone is not linked against libcurl or libmicrohttpd: between them
  * they pull in some thirty shared libraries (TLS, Kerberos, LDAP, SSH...)
- * whose loading and relocation every command would pay for at startup,
- * while only `serve` needs libmicrohttpd and only model calls need libcurl.
- * libcrypto alone costs about 1 ms of relocations at startup, and only
- * `generate` (the manifest's SHA-256), `serve` and model calls use it.
+ * whose loading would cost every command about 7 ms at startup, while
+ * only `serve` needs libmicrohttpd and only model calls need libcurl. Each
+ * is wrapped by a module with backbone's own names (base/http.c for
+ * libcurl, server/httpd.c for libmicrohttpd) that describes the library
+ * with a bb_dynlib and calls bb_dynlib_ready() before using it. Nothing
+ * here defines a function of the library itself.
  *
- * dynlib.c defines the curl_*, MHD_* and OpenSSL functions the code calls,
- * with the signatures of <curl/curl.h>, <microhttpd.h> and OpenSSL's
- * headers. The first call of a library's functions dlopen()s it (RTLD_NOW |
- * RTLD_LOCAL) and resolves every function it needs, once per process and
- * thread-safely; each call then forwards to the library. Callers keep using
- * the ordinary API.
- *
- * When a library cannot be loaded (absent, or missing a function), one line
- * naming it and the Debian package that provides it is printed on stderr,
- * once, and every function returns the API's own failure value: NULL
- * handles, CURLE_FAILED_INIT, MHD_NO, MHD_INVALID_SOCKET, 0 from OpenSSL.
- * Nothing crashes; secrets compared with CRYPTO_memcmp never match.
+ * The first bb_dynlib_ready() dlopen()s the library (RTLD_NOW |
+ * RTLD_LOCAL) and fills the wrapper's table of function pointers, once per
+ * process and thread-safely. When the library is absent or lacks a
+ * function, one line naming it and the Debian package that provides it is
+ * printed on stderr, once, and bb_dynlib_ready() says false from then on.
  * A library once loaded stays loaded until the process exits.
  */
 #ifndef BB_DYNLIB_H
@@ -27,30 +23,54 @@
 
 #include "base/bb.h"
 
-typedef enum bb_dynlib_id {
-    BB_DYNLIB_CURL,   /* libcurl.so.4, Debian package libcurl4 */
-    BB_DYNLIB_MHD,    /* libmicrohttpd.so.12, Debian package libmicrohttpd12 */
-    BB_DYNLIB_CRYPTO, /* libcrypto.so.3, Debian package libssl3 */
-} bb_dynlib_id;
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct bb_dynlib_symbol {
+    const char *name;
+    size_t offset; /* of its pointer in the wrapper's table */
+} bb_dynlib_symbol;
+
+/* An entry of a symbol list: the library's function sym fills member of
+ * the table type api. */
+#define BB_DYNLIB_SYMBOL(api, member, sym)                                                         \
+    {                                                                                              \
+#sym, offsetof(api, member)                                                                \
+    }
+
+typedef struct bb_dynlib {
+    const char *soname;  /* e.g. "libcurl.so.4" */
+    const char *package; /* the Debian package that ships it */
+    const bb_dynlib_symbol *symbols;
+    size_t n_symbols;
+    void *table; /* the wrapper's struct of function pointers */
+    /* The loader's own. */
+    const char *soname_override;
+    pthread_mutex_t lock;
+    atomic_int state; /* 0 not tried, 1 loaded, 2 failed */
+    char error[320];
+} bb_dynlib;
+
+/* A static bb_dynlib: BB_DYNLIB_INIT("libx.so.1", "libx1", symbols, &table). */
+#define BB_DYNLIB_INIT(so, pkg, syms, tbl)                                                         \
+    {                                                                                              \
+        so, pkg, syms, sizeof(syms) / sizeof(syms[0]), tbl, NULL, PTHREAD_MUTEX_INITIALIZER, 0, "" \
+    }
+
+/* True when the library is loaded, loading it on the first call. */
+bool bb_dynlib_ready(bb_dynlib *lib);
+
+/* Why the library cannot be loaded, naming it and its package; "" when it
+ * loads (tried now if it was not yet). Valid as long as lib. */
+const char *bb_dynlib_error(bb_dynlib *lib);
 
 /*
- * Loads the library now, if that has not been tried yet, so a command can
- * fail early with a clear message. BB_OK, or BB_ENOTFOUND when it cannot be
- * loaded (bb_dynlib_error() says why). Safe from any thread.
+ * Test hook: the file name to dlopen() instead (NULL restores the
+ * default), forgetting any earlier attempt so the next use loads again. A
+ * library already loaded stays mapped. Not thread-safe. Tests only.
  */
-int bb_dynlib_load(bb_dynlib_id id) BB_WUR;
-
-/* Why the library cannot be loaded, naming it and its Debian package; ""
- * when it loads (tried now if it was not yet). Static storage, valid until
- * the next bb_dynlib__set_soname(). */
-const char *bb_dynlib_error(bb_dynlib_id id);
-
-/*
- * Test hook: the file name to dlopen() for id (NULL restores the default),
- * and forgets any earlier attempt so the next use loads again. A library
- * already loaded stays mapped. Not thread-safe: no other thread may use
- * either library meanwhile. Tests only.
- */
-void bb_dynlib__set_soname(bb_dynlib_id id, const char *soname);
+void bb_dynlib__set_soname(bb_dynlib *lib, const char *soname);
 
 #endif

@@ -1,6 +1,5 @@
 /* cmd_keys.c - `backbone keys new|list|revoke`: API keys of the HTTP
  * service. Only SHA-256 digests are written; a new key is printed once. */
-#include "base/dynlib.h"
 #include "base/file.h"
 #include "cli/cli.h"
 #include "server/auth.h"
@@ -225,9 +224,7 @@ int bb_cmd_keys(int argc, char **argv)
         bb_cli_error("keys: no keys file: give --api-keys-file or set HOME");
         code = BB_EXIT_USAGE;
     } else if (action && strcmp(action, "new") == 0 && name) {
-        /* A key is random bytes and a SHA-256 digest: both need libcrypto
-         * (the loader has already said which package to install). */
-        code = bb_dynlib_load(BB_DYNLIB_CRYPTO) ? BB_EXIT_USAGE : keys_new(path, name);
+        code = keys_new(path, name);
     } else if (action && strcmp(action, "list") == 0 && !name) {
         code = keys_list(path);
     } else if (action && strcmp(action, "revoke") == 0 && name) {

@@ -1,13 +1,14 @@
 /* cmd_serve.c - `backbone serve`: options, credentials, signals. */
+#include "base/crypto.h"
 #include "base/dynlib.h"
 #include "base/file.h"
 #include "cli/cli.h"
 #include "server/auth.h"
+#include "server/httpd.h"
 #include "server/server.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -46,8 +47,6 @@ static void serve_usage(FILE *out)
           "  --rate-generate-hour N    per 60 windows (default 50)\n"
           "  --rate-validate N         per window (default 50)\n"
           "  --rate-window-seconds S   the window (default 60); 0 in a limit disables it\n"
-          "  --cache-bytes N           response cache of validate/generate answers\n"
-          "                            (default 67108864; 0 disables)\n"
           "  --max-jobs N              generations with a model held as jobs (default 32)\n"
           "  --job-ttl S               seconds a finished job is kept (default 3600)\n"
           "  --templates DIR           read templates from DIR instead of the embedded ones\n"
@@ -77,7 +76,7 @@ static bool parse_unsigned(const char *opt, const char *arg, unsigned long long 
 }
 
 typedef struct serve_args {
-    bb_server_config cfg;
+    bb_service_config cfg;
     const char *keys_file;
     const char *jwt_secret_file;
     const char *jwt_issuer, *jwt_audience;
@@ -115,7 +114,6 @@ static const num_opt num_opts[] = {
     NUM("--rate-validate", UINT_MAX, cfg.rate_validate),
     NUM("--rate-window-seconds", 86400, cfg.rate_window),
     NUM("--jwt-leeway", 3600, jwt_leeway),
-    NUM("--cache-bytes", (unsigned long long)1 << 40, cfg.cache_bytes),
     NUM("--max-jobs", 100000, cfg.max_jobs),
     NUM("--job-ttl", 604800, cfg.job_ttl),
 };
@@ -214,7 +212,7 @@ static int load_jwt_secret(bb_auth *auth, const serve_args *a)
             return BB_EXIT_INTERNAL;
     }
     int rc = bb_auth_set_jwt_secret(auth, data, len);
-    OPENSSL_cleanse(data, len);
+    bb_crypto_wipe(data, len);
     bb_free(data);
     if (rc) {
         bb_cli_error("serve: the JWT secret must be at least %d bytes and differ from every "
@@ -293,15 +291,14 @@ int bb_cmd_serve(int argc, char **argv)
 {
     serve_args a;
     memset(&a, 0, sizeof(a));
-    bb_server_config_default(&a.cfg);
+    bb_service_config_default(&a.cfg);
     a.jwt_leeway = BB_AUTH_DEFAULT_LEEWAY;
     int exit_code = parse_args(argc, argv, &a);
     if (exit_code >= 0)
         return exit_code;
-    /* Refuse to start without the libraries it serves with: without
-     * libcrypto no key or token could ever be checked (the loader has
+    /* Refuse to start without the library it serves with (the loader has
      * already said which package to install). */
-    if (bb_dynlib_load(BB_DYNLIB_MHD) || bb_dynlib_load(BB_DYNLIB_CRYPTO))
+    if (!bb_dynlib_ready(bb_httpd_library()))
         return BB_EXIT_USAGE;
 
     bb_buf keys_path;

@@ -7,7 +7,6 @@
 #include "json/jsoncheck.h"
 
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -357,22 +356,18 @@ void bb_llm_client_free(bb_llm_client *c)
     bb_llm_config_free(&c->cfg);
 }
 
-int bb_llm__add_header(struct curl_slist **list, const char *name, const char *value)
+int bb_llm__add_header(bb_http_headers **list, const char *name, const char *value)
 {
     bb_buf h;
     bb_buf_init(&h, 16384);
     int rc = bb_buf_printf(&h, "%s: %s", name, value);
-    struct curl_slist *l = rc ? NULL : curl_slist_append(*list, bb_buf_str(&h));
+    if (!rc)
+        rc = bb_http_headers_add(list, bb_buf_str(&h));
     /* wipe: this line may hold the key */
     if (h.data)
         memset(h.data, 0, h.len);
     bb_buf_free(&h);
-    if (rc)
-        return rc;
-    if (!l)
-        return BB_ENOMEM;
-    *list = l;
-    return BB_OK;
+    return rc;
 }
 
 static void error_fields(const char *body, size_t len, char type[64], char code[64], char *msg,
@@ -620,7 +615,7 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
                         bb_llm_stats *d, bb_llm_error *err)
 {
     const bb_llm_config *cfg = &c->cfg;
-    struct curl_slist *headers = NULL;
+    bb_http_headers *headers = NULL;
     bb_buf url, breaker_key;
     bb_buf_init(&url, 4096);
     bb_buf_init(&breaker_key, 4096);
@@ -630,7 +625,7 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
     if (!rc)
         rc = bb_buf_printf(&breaker_key, "%s %s", cfg->provider->name, cfg->base_url);
     if (rc) {
-        curl_slist_free_all(headers);
+        bb_http_headers_free(headers);
         bb_buf_free(&url);
         bb_buf_free(&breaker_key);
         set_error(err, BB_LLM_ERR_CONFIG, "cannot build the request%s", NULL);
@@ -651,7 +646,7 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
         transport_error(rc, &res, &cx, cfg, err);
     else
         rc = bb_buf_append(resp_body, res.body.data ? res.body.data : "", res.body.len);
-    curl_slist_free_all(headers);
+    bb_http_headers_free(headers);
     bb_llm_http_result_free(&res);
     bb_buf_free(&url);
     bb_buf_free(&breaker_key);

@@ -30,7 +30,6 @@
 #include <stddef.h>
 
 typedef struct cJSON cJSON;
-struct curl_slist;
 
 typedef enum {
     BB_LLM_ERR_NONE = 0,
@@ -102,7 +101,7 @@ typedef struct bb_llm_provider {
     int (*build_body)(const bb_llm_config *cfg, const bb_llm_request *req, long max_tokens,
                       cJSON **out);
     /* Headers: content type, version, the key. The caller frees the list. */
-    int (*build_headers)(const bb_llm_config *cfg, struct curl_slist **out);
+    int (*build_headers)(const bb_llm_config *cfg, bb_http_headers **out);
     /* A 200 body to the content text (caller's) and usage, or an error. */
     int (*parse_reply)(const bb_llm_config *cfg, const char *body, size_t len, char **text,
                        long *prompt_tokens, long *completion_tokens, bb_llm_error *err);
@@ -214,7 +213,7 @@ int bb_llm_metrics_render(bb_buf *out) BB_WUR;
 void bb_llm_redact(char *dst, size_t cap, const char *src, const char *secret);
 
 /* Provider helpers shared by llm_openai.c and llm_anthropic.c. */
-int bb_llm__add_header(struct curl_slist **list, const char *name, const char *value) BB_WUR;
+int bb_llm__add_header(bb_http_headers **list, const char *name, const char *value) BB_WUR;
 /* An error response (status >= 400, or 0 for no response) to its kind:
  * transient (408, 409, 429, 5xx, 529: retried), auth (401, 403) or a
  * refused request by its status, but a spent quota by the provider's

@@ -6,7 +6,6 @@
 #include "llm/llm.h"
 
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,16 +47,16 @@ static int anthropic_build_body(const bb_llm_config *cfg, const bb_llm_request *
     return bb_llm__body_done(root, ok, out);
 }
 
-static int anthropic_build_headers(const bb_llm_config *cfg, struct curl_slist **out)
+static int anthropic_build_headers(const bb_llm_config *cfg, bb_http_headers **out)
 {
-    struct curl_slist *l = NULL;
+    bb_http_headers *l = NULL;
     int rc = bb_llm__add_header(&l, "content-type", "application/json");
     if (!rc)
         rc = bb_llm__add_header(&l, "anthropic-version", "2023-06-01");
     if (!rc && cfg->api_key)
         rc = bb_llm__add_header(&l, "x-api-key", cfg->api_key);
     if (rc) {
-        curl_slist_free_all(l);
+        bb_http_headers_free(l);
         return rc;
     }
     *out = l;

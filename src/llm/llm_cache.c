@@ -1,9 +1,10 @@
 /* llm_cache.c - disk cache of model answers (see llm_cache.h). */
 #include "llm/llm_cache.h"
 
+#include "base/crypto.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +14,12 @@
 int bb_llm_cache_key(const char *provider, const char *model, const char *body, size_t len,
                      char hex[65])
 {
-    unsigned char md[32];
-    unsigned int n = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        return BB_ENOMEM;
-    int ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-             EVP_DigestUpdate(ctx, provider, strlen(provider) + 1) &&
-             EVP_DigestUpdate(ctx, model, strlen(model) + 1) && EVP_DigestUpdate(ctx, body, len) &&
-             EVP_DigestUpdate(ctx, "", 1) && EVP_DigestFinal_ex(ctx, md, &n);
-    EVP_MD_CTX_free(ctx);
-    if (!ok || n != sizeof(md))
-        return BB_EINVAL;
+    const bb_crypto_part parts[] = {
+        {provider, strlen(provider) + 1}, {model, strlen(model) + 1}, {body, len}, {"", 1}};
+    unsigned char md[BB_SHA256_LEN];
+    int rc = bb_crypto_sha256_parts(parts, sizeof(parts) / sizeof(parts[0]), md);
+    if (rc)
+        return rc;
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < sizeof(md); i++) {
         hex[2 * i] = digits[md[i] >> 4];

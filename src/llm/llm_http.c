@@ -1,9 +1,9 @@
-/* llm_http.c - libcurl transport with retries and circuit breakers (see llm_http.h). */
+/* llm_http.c - the LLM transport: retries and circuit breakers (see llm_http.h). */
 #include "llm/llm_http.h"
 
 #include "base/clock.h"
+#include "base/dynlib.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,20 +28,6 @@ void bb_llm_http_opts_default(bb_llm_http_opts *o)
 void bb_llm_http_result_free(bb_llm_http_result *r)
 {
     bb_buf_free(&r->body);
-}
-
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_OK;
-
-static void global_init_once(void)
-{
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-int bb_llm_http_global_init(void)
-{
-    pthread_once(&global_once, global_init_once);
-    return global_rc == CURLE_OK ? BB_OK : BB_ENET;
 }
 
 /* ---- time, sleep and randomness ---------------------------------------- */
@@ -181,43 +167,33 @@ bool bb_llm_url_allowed(const char *url)
         return true;
     if (strncmp(url, "http://", 7) != 0)
         return false;
-    CURLU *u = curl_url();
-    char *host = NULL;
-    bool ok = false;
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-        ok = strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-             strcmp(host, "[::1]") == 0;
-    curl_free(host);
-    curl_url_cleanup(u);
-    return ok;
+    char host[256];
+    return bb_http_url_host(url, host, sizeof(host)) &&
+           (strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+            strcmp(host, "[::1]") == 0);
 }
 
 typedef struct attempt_ctx {
     bb_buf *body;
     bool too_large;
-    bool progress;
     long started;
     long last_drawn;
 } attempt_ctx;
 
-static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata)
+static bool on_data(void *ctx, const char *p, size_t n)
 {
-    attempt_ctx *a = userdata;
-    size_t n = size * nmemb;
+    attempt_ctx *a = ctx;
     if (bb_buf_append(a->body, p, n) != BB_OK) {
         a->too_large = true;
-        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+        return false;
     }
-    return n;
+    return true;
 }
 
 /* A spinner with the elapsed time, redrawn at most every 200 ms. */
-static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
+static void on_progress(void *ctx)
 {
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    attempt_ctx *a = userdata;
+    attempt_ctx *a = ctx;
     long t = (long)bb_clock_ms();
     if (t - a->last_drawn >= 200) {
         static const char spin[] = "|/-\\";
@@ -225,109 +201,62 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
         fprintf(stderr, "\r%c waiting for the model... %.1fs ", spin[(t / 200) % 4],
                 (double)(t - a->started) / 1000.0);
     }
-    return 0;
-}
-
-static void read_header(CURL *h, const char *name, char *dst, size_t cap)
-{
-    struct curl_header *hd = NULL;
-    if (curl_easy_header(h, name, 0, CURLH_HEADER, -1, &hd) == CURLHE_OK && hd && hd->value)
-        snprintf(dst, cap, "%s", hd->value);
-}
-
-/* Retry-After in ms: retry-after-ms when given, else what libcurl parsed. */
-static long read_retry_after(CURL *h)
-{
-    char ms[32] = "";
-    read_header(h, "retry-after-ms", ms, sizeof(ms));
-    if (ms[0]) {
-        char *end;
-        long v = strtol(ms, &end, 10);
-        if (end != ms && v >= 0)
-            return v;
-    }
-    curl_off_t secs = -1;
-    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &secs) == CURLE_OK && secs > 0)
-        return secs > 3600 ? 3600000L : (long)secs * 1000;
-    return -1;
 }
 
 static void one_attempt(const bb_llm_http_opts *opts, const char *url,
-                        const struct curl_slist *headers, const char *body, size_t len,
+                        const bb_http_headers *headers, const char *body, size_t len,
                         bb_llm_http_result *out)
 {
     bb_buf_reset(&out->body);
-    out->status = 0;
-    out->too_large = false;
-    out->last_retry_after_ms = -1;
-    out->request_id[0] = '\0';
-    out->error[0] = '\0';
-    CURL *h = curl_easy_init();
-    if (!h) {
-        out->curl_code = CURLE_FAILED_INIT;
-        snprintf(out->error, sizeof(out->error), "cannot create a transfer");
-        return;
-    }
-    attempt_ctx a = {&out->body, false, opts->progress && isatty(2), (long)bb_clock_ms(), 0};
-    bool loopback = strncmp(url, "http://", 7) == 0;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, opts->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, opts->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "backbone/" BB_VERSION);
-    if ((curl_off_t)opts->max_response_bytes > 0)
-        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)opts->max_response_bytes);
-    if (a.progress) {
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &a);
-    }
-    CURLcode rc = curl_easy_perform(h);
-    out->curl_code = rc;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
-    if (out->status) {
-        out->last_retry_after_ms = read_retry_after(h);
-        read_header(h, "x-request-id", out->request_id, sizeof(out->request_id));
-        if (!out->request_id[0])
-            read_header(h, "request-id", out->request_id, sizeof(out->request_id));
-    }
-    if (rc == CURLE_FILESIZE_EXCEEDED)
-        a.too_large = true;
-    out->too_large = a.too_large;
-    if (a.too_large)
+    attempt_ctx a = {&out->body, false, (long)bb_clock_ms(), 0};
+    bool progress = opts->progress && isatty(2);
+    bb_http_request rq = {
+        .url = url,
+        .protocols = strncmp(url, "http://", 7) == 0 ? "http" : "https",
+        .headers = headers,
+        .body = body,
+        .len = len,
+        .connect_timeout_ms = opts->connect_timeout_ms,
+        .timeout_ms = opts->timeout_ms,
+        .max_response_bytes = opts->max_response_bytes,
+        .user_agent = "backbone/" BB_VERSION,
+        .on_data = on_data,
+        .on_progress = progress ? on_progress : NULL,
+        .ctx = &a,
+    };
+    bb_http_response resp;
+    bb_http_post(&rq, &resp);
+    out->transport = resp.outcome;
+    out->status = resp.status;
+    out->last_retry_after_ms = resp.retry_after_ms;
+    snprintf(out->request_id, sizeof(out->request_id), "%s", resp.request_id);
+    out->too_large = a.too_large || resp.outcome == BB_HTTP_TOO_LARGE;
+    if (out->too_large)
         snprintf(out->error, sizeof(out->error), "the response is larger than %zu bytes",
                  opts->max_response_bytes);
-    else if (rc != CURLE_OK)
-        snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
-    if (a.progress)
+    else
+        snprintf(out->error, sizeof(out->error), "%.159s", resp.error);
+    if (progress)
         fputs("\r\033[K", stderr);
-    curl_easy_cleanup(h);
 }
 
 /* ---- the retry loop -------------------------------------------------------- */
 
 int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, const char *url,
-                     const struct curl_slist *headers, const char *body, size_t len,
+                     const bb_http_headers *headers, const char *body, size_t len,
                      bb_llm_http_classify_fn classify, void *ctx, bb_llm_http_result *out)
 {
     memset(out, 0, sizeof(*out));
     bb_buf_init(&out->body, opts->max_response_bytes);
     out->last_retry_after_ms = -1;
+    if (!bb_dynlib_ready(bb_http_library())) {
+        snprintf(out->error, sizeof(out->error), "%s", bb_dynlib_error(bb_http_library()));
+        return BB_ENET;
+    }
     if (!bb_llm_url_allowed(url)) {
         snprintf(out->error, sizeof(out->error),
                  "only https:// URLs (or http:// to a loopback host) are allowed");
         return BB_EUSAGE;
-    }
-    if (bb_llm_http_global_init() != BB_OK) {
-        snprintf(out->error, sizeof(out->error), "libcurl could not be initialised");
-        return BB_ENET;
     }
     if (!breaker_admit(opts, breaker_key)) {
         out->breaker_open = true;
@@ -343,7 +272,7 @@ int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, cons
         if (out->too_large)
             v = BB_LLM_HTTP_FATAL; /* the same request would bring the same flood */
         else
-            v = classify(out->curl_code == CURLE_OK ? out->status : 0, bb_buf_str(&out->body),
+            v = classify(out->transport == BB_HTTP_OK ? out->status : 0, bb_buf_str(&out->body),
                          out->body.len, ctx);
         if (v != BB_LLM_HTTP_RETRY || out->attempts >= max_attempts)
             break;
@@ -357,9 +286,9 @@ int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, cons
         return BB_OK;
     if (out->too_large)
         return BB_ELIMIT;
-    if (out->curl_code == CURLE_OPERATION_TIMEDOUT)
+    if (out->transport == BB_HTTP_TIMEOUT)
         return BB_ETIMEOUT;
-    if (out->curl_code != CURLE_OK)
+    if (out->transport != BB_HTTP_OK)
         return BB_ENET;
     if (!out->error[0])
         snprintf(out->error, sizeof(out->error), "HTTP status %ld", out->status);

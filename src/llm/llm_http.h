@@ -1,17 +1,16 @@
 /*
- * llm_http.h - the libcurl transport under the LLM client: one POST with
- * timeouts and a capped response buffer, retried with exponential backoff and
- * full jitter, guarded by a circuit breaker per provider.
+ * llm_http.h - the transport under the LLM client: one POST (base/http.h)
+ * with timeouts and a capped response buffer, retried with exponential
+ * backoff and full jitter, guarded by a circuit breaker per provider.
  *
  * The transport knows nothing of any provider's JSON: the caller passes a
  * classifier that says, from the status and body of one attempt, whether it
  * succeeded, may be retried, or failed for good (an auth error, an exhausted
- * quota). Retry-After (seconds or an HTTP date, read by libcurl) is honoured,
- * capped by max_delay_ms.
+ * quota). Retry-After (seconds or an HTTP date) is honoured, capped by
+ * max_delay_ms.
  *
  * Thread safety: bb_llm_http_post() may run on several threads at once (one
- * easy handle per call, CURLOPT_NOSIGNAL); the breakers are shared and locked.
- * bb_llm_http_global_init() runs curl_global_init once.
+ * transfer per call); the breakers are shared and locked.
  *
  * Ownership: the response's body buffer belongs to the bb_llm_http_result;
  * free it with bb_llm_http_result_free(). Header lists stay the caller's.
@@ -21,15 +20,14 @@
 
 #include "base/bb.h"
 #include "base/buf.h"
+#include "base/http.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-struct curl_slist;
-
 typedef struct bb_llm_http_opts {
-    long connect_timeout_ms;   /* CURLOPT_CONNECTTIMEOUT_MS, default 10 s */
-    long timeout_ms;           /* CURLOPT_TIMEOUT_MS per attempt, default 120 s */
+    long connect_timeout_ms;   /* default 10 s */
+    long timeout_ms;           /* per attempt, default 120 s */
     size_t max_response_bytes; /* cap of the body buffer, default 4 MiB */
     int max_attempts;          /* tries in all (1 = no retry), default 4 */
     long base_delay_ms;        /* first backoff ceiling, default 1000 ms */
@@ -53,22 +51,19 @@ typedef bb_llm_http_verdict (*bb_llm_http_classify_fn)(long status, const char *
                                                        void *ctx);
 
 typedef struct bb_llm_http_result {
-    long status;              /* HTTP status of the last attempt, 0 if none */
-    bb_buf body;              /* body of the last attempt (capped) */
-    int attempts;             /* attempts made */
-    int curl_code;            /* CURLcode of the last attempt (0 = a response came) */
-    bool too_large;           /* the last body went over max_response_bytes */
-    bool breaker_open;        /* no attempt was made: the provider's breaker is open */
-    long waited_ms;           /* total time spent in backoff */
-    long last_retry_after_ms; /* the last Retry-After seen, -1 when none */
-    char request_id[96];      /* x-request-id / request-id of the last response */
-    char error[160];          /* why the transfer failed (no secrets), "" on success */
+    long status;               /* HTTP status of the last attempt, 0 if none */
+    bb_buf body;               /* body of the last attempt (capped) */
+    int attempts;              /* attempts made */
+    bb_http_outcome transport; /* of the last attempt (BB_HTTP_OK: a response came) */
+    bool too_large;            /* the last body went over max_response_bytes */
+    bool breaker_open;         /* no attempt was made: the provider's breaker is open */
+    long waited_ms;            /* total time spent in backoff */
+    long last_retry_after_ms;  /* the last Retry-After seen, -1 when none */
+    char request_id[96];       /* x-request-id / request-id of the last response */
+    char error[160];           /* why the transfer failed (no secrets), "" on success */
 } bb_llm_http_result;
 
 void bb_llm_http_result_free(bb_llm_http_result *r);
-
-/* Runs curl_global_init once per process; safe to call from any thread. */
-int bb_llm_http_global_init(void) BB_WUR;
 
 /*
  * POSTs body to url with the given headers, retrying as the classifier and
@@ -80,7 +75,7 @@ int bb_llm_http_global_init(void) BB_WUR;
  * Only http:// to loopback and https:// are allowed (BB_EUSAGE otherwise).
  */
 int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, const char *url,
-                     const struct curl_slist *headers, const char *body, size_t len,
+                     const bb_http_headers *headers, const char *body, size_t len,
                      bb_llm_http_classify_fn classify, void *ctx, bb_llm_http_result *out) BB_WUR;
 
 /*

@@ -6,7 +6,6 @@
 #include "llm/llm.h"
 
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,9 +38,9 @@ static int openai_build_body(const bb_llm_config *cfg, const bb_llm_request *req
     return bb_llm__body_done(root, ok, out);
 }
 
-static int openai_build_headers(const bb_llm_config *cfg, struct curl_slist **out)
+static int openai_build_headers(const bb_llm_config *cfg, bb_http_headers **out)
 {
-    struct curl_slist *l = NULL;
+    bb_http_headers *l = NULL;
     int rc = bb_llm__add_header(&l, "Content-Type", "application/json");
     if (!rc)
         rc = bb_llm__add_header(&l, "Accept", "application/json");
@@ -56,7 +55,7 @@ static int openai_build_headers(const bb_llm_config *cfg, struct curl_slist **ou
         bb_buf_free(&v);
     }
     if (rc) {
-        curl_slist_free_all(l);
+        bb_http_headers_free(l);
         return rc;
     }
     *out = l;

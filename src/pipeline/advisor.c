@@ -1,8 +1,6 @@
 /* advisor.c - model advice for the architect and the reviewer (see advisor.h). */
 #include "pipeline/advisor.h"
 
-#include "output/project.h"
-
 #include "base/pylit.h"
 #include "front/patterns.h"
 #include "plan/architect.h"
@@ -913,120 +911,5 @@ int bb_advisor_run(bb_pipeline_state *st)
                 c.stats.requests, c.stats.requests == 1 ? "" : "s", c.stats.cache_hits,
                 c.stats.prompt_tokens, c.stats.completion_tokens, c.stats.seconds);
     bb_llm_client_free(&c);
-    return rc;
-}
-
-/* ---- generation as a job ------------------------------------------------------ */
-
-typedef struct generation {
-    char *bytes;
-    size_t len;
-    bb_pipeline_opts opts;
-} generation;
-
-static void generation_free(void *p)
-{
-    generation *g = p;
-    bb_free(g->bytes);
-    bb_free(g);
-}
-
-/* The whole tree, as plain generation answers it (project.h). */
-static cJSON *files_json(const bb_project *p)
-{
-    cJSON *files = cJSON_CreateObject();
-    for (size_t i = 0; files && i < p->n_files; i++) {
-        char *text = bb_strndup(p->files[i].data, p->files[i].len);
-        if (!text || !cJSON_AddStringToObject(files, p->files[i].path, text)) {
-            bb_free(text);
-            cJSON_Delete(files);
-            return NULL;
-        }
-        bb_free(text);
-    }
-    return files;
-}
-
-static cJSON *summary_json(const bb_output *out, size_t n_files)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "files", (double)n_files);
-    cJSON_AddNumberToObject(o, "models", (double)out->n_models);
-    cJSON_AddNumberToObject(o, "routes", (double)out->n_routes);
-    cJSON_AddNumberToObject(o, "lines", (double)out->n_lines);
-    return o;
-}
-
-static cJSON *stats_json(const bb_llm_stats *st)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "requests", (double)st->requests);
-    cJSON_AddNumberToObject(o, "cache_hits", (double)st->cache_hits);
-    cJSON_AddNumberToObject(o, "prompt_tokens", (double)st->prompt_tokens);
-    cJSON_AddNumberToObject(o, "completion_tokens", (double)st->completion_tokens);
-    cJSON_AddNumberToObject(o, "seconds", st->seconds);
-    return o;
-}
-
-static int generation_run(void *arg, bb_job_result *res)
-{
-    generation *g = arg;
-    bb_diags d;
-    bb_diags_init(&d, "<request>", g->bytes, g->len);
-    bb_output *out = NULL;
-    int rc = bb_pipeline_run("<request>", g->bytes, g->len, &g->opts, &d, &out);
-    bb_project project;
-    memset(&project, 0, sizeof(project));
-    if (rc == BB_OK && out)
-        rc = bb_project_build(out, &d, &project);
-    cJSON *o = cJSON_CreateObject();
-    if (rc == BB_OK && out) {
-        res->status = 200;
-        cJSON_AddItemToObject(o, "files", files_json(&project));
-        cJSON_AddItemToObject(o, "summary", summary_json(out, project.n_files));
-    } else if (rc == BB_EINVAL) {
-        res->status = 422;
-        cJSON_AddStringToObject(o, "error", "invalid");
-    } else {
-        res->status = rc == BB_ELIMIT ? 413 : 500;
-        cJSON_AddStringToObject(o, "error", bb_strerror(rc));
-    }
-    cJSON_AddItemToObject(o, "diagnostics", bb_diags_to_json(&d));
-    cJSON_AddItemToObject(o, "llm", stats_json(bb_advisor_last_stats()));
-    bb_project_free(&project);
-    bb_output_free(out);
-    bb_diags_free(&d);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!text)
-        return BB_ENOMEM;
-    res->body = bb_strdup(text);
-    cJSON_free(text);
-    if (!res->body)
-        return BB_ENOMEM;
-    res->len = strlen(res->body);
-    return rc == BB_OK || rc == BB_EINVAL || rc == BB_ELIMIT ? BB_OK : rc;
-}
-
-int bb_advisor_submit_generation(bb_jobs *js, const char *bytes, size_t len,
-                                 const bb_pipeline_opts *opts, char id[BB_JOB_ID_LEN])
-{
-    generation *g = bb_calloc(1, sizeof(*g));
-    if (!g)
-        return BB_ENOMEM;
-    g->bytes = bb_strndup(bytes, len);
-    g->len = len;
-    g->opts = *opts;
-    g->opts.on_stage = NULL;
-    g->opts.on_stage_ctx = NULL;
-    g->opts.reviewed = NULL;
-    g->opts.reviewed_ctx = NULL;
-    if (!g->bytes) {
-        generation_free(g);
-        return BB_ENOMEM;
-    }
-    int rc = bb_jobs_submit(js, generation_run, g, generation_free, id);
-    if (rc)
-        generation_free(g);
     return rc;
 }

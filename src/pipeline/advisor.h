@@ -31,7 +31,6 @@
 #include "front/schema.h"
 #include "llm/llm.h"
 #include "pipeline/stage.h"
-#include "server/jobs.h"
 
 #include <stdio.h>
 
@@ -86,21 +85,5 @@ int bb_advisor_run(bb_pipeline_state *st) BB_WUR;
 
 /* Figures of the last advised run on this thread (for the CLI summary). */
 const bb_llm_stats *bb_advisor_last_stats(void);
-
-/*
- * Generation with a model as a background job, for the HTTP service: a
- * POST /api/v1/generate asking for "llm": "advise" is answered 202 with the
- * id this writes, and GET /api/v1/jobs/{id} serves bb_jobs_status_json().
- * The schema bytes are copied; opts is copied too (its strings must outlive
- * the job, as the server's configuration does; the progress and review
- * callbacks are dropped). The job's result is
- *   200 {"files": {path: text}, "summary": {...}, "diagnostics": [...],
- *        "llm": {"requests", "cache_hits", "prompt_tokens",
- *                "completion_tokens", "seconds"}}
- *   422 {"error": "invalid", "diagnostics": [...]}
- * BB_ELIMIT when the store is full (answer 503 with Retry-After).
- */
-int bb_advisor_submit_generation(bb_jobs *js, const char *bytes, size_t len,
-                                 const bb_pipeline_opts *opts, char id[BB_JOB_ID_LEN]) BB_WUR;
 
 #endif

@@ -1,15 +1,12 @@
 /* auth.c - API keys by digest and HS256 JWT verification (see auth.h). */
 #include "server/auth.h"
 
+#include "base/crypto.h"
+
 #include <cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +16,7 @@
 
 typedef struct auth_key {
     char name[BB_AUTH_NAME_MAX + 1];
-    unsigned char digest[SHA256_DIGEST_LENGTH];
+    unsigned char digest[BB_SHA256_LEN];
 } auth_key;
 
 struct bb_auth {
@@ -27,7 +24,7 @@ struct bb_auth {
     size_t n_keys, cap_keys;
     unsigned char *secret;
     size_t secret_len;
-    unsigned char secret_digest[SHA256_DIGEST_LENGTH];
+    unsigned char secret_digest[BB_SHA256_LEN];
     char *issuer;
     char *audience;
     int leeway;
@@ -79,7 +76,7 @@ void bb_auth_free(bb_auth *a)
     if (!a)
         return;
     if (a->secret)
-        OPENSSL_cleanse(a->secret, a->secret_len);
+        bb_crypto_wipe(a->secret, a->secret_len);
     bb_free(a->secret);
     bb_free(a->keys);
     bb_free(a->issuer);
@@ -107,11 +104,11 @@ static int hex_value(int c)
     return -1;
 }
 
-static int parse_digest(const char *hex, size_t len, unsigned char out[SHA256_DIGEST_LENGTH])
+static int parse_digest(const char *hex, size_t len, unsigned char out[BB_SHA256_LEN])
 {
-    if (len != 2 * SHA256_DIGEST_LENGTH)
+    if (len != 2 * BB_SHA256_LEN)
         return BB_EINVAL;
-    for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+    for (size_t i = 0; i < BB_SHA256_LEN; i++) {
         int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return BB_EINVAL;
@@ -266,7 +263,7 @@ static bool digest_is_key(const bb_auth *a, const unsigned char *digest, size_t 
     unsigned found = 0;
     size_t at = 0;
     for (size_t i = 0; i < a->n_keys; i++) {
-        unsigned eq = CRYPTO_memcmp(a->keys[i].digest, digest, SHA256_DIGEST_LENGTH) == 0;
+        unsigned eq = bb_crypto_equal(a->keys[i].digest, digest, BB_SHA256_LEN);
         at = eq && !found ? i : at;
         found |= eq;
     }
@@ -279,8 +276,8 @@ int bb_auth_set_jwt_secret(bb_auth *a, const void *secret, size_t len)
 {
     if (len < BB_AUTH_MIN_SECRET)
         return BB_EINVAL;
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(secret, len, digest);
+    unsigned char digest[BB_SHA256_LEN];
+    bb_sha256(secret, len, digest);
     if (digest_is_key(a, digest, NULL))
         return BB_EINVAL;
     unsigned char *copy = bb_malloc(len);
@@ -288,7 +285,7 @@ int bb_auth_set_jwt_secret(bb_auth *a, const void *secret, size_t len)
         return BB_ENOMEM;
     memcpy(copy, secret, len);
     if (a->secret)
-        OPENSSL_cleanse(a->secret, a->secret_len);
+        bb_crypto_wipe(a->secret, a->secret_len);
     bb_free(a->secret);
     a->secret = copy;
     a->secret_len = len;
@@ -337,7 +334,7 @@ void bb_auth_key_hex(const bb_auth *a, size_t i, char hex[65])
 {
     hex[0] = '\0';
     if (i < a->n_keys)
-        to_hex(a->keys[i].digest, SHA256_DIGEST_LENGTH, hex);
+        to_hex(a->keys[i].digest, BB_SHA256_LEN, hex);
 }
 
 int bb_auth_default_keys_file(bb_buf *out)
@@ -358,9 +355,8 @@ bool bb_auth_has_jwt(const bb_auth *a)
 
 void bb_auth_sha256_hex(const void *data, size_t len, char hex[65])
 {
-    unsigned char d[SHA256_DIGEST_LENGTH];
-    SHA256(data, len, d);
-    to_hex(d, sizeof(d), hex);
+    if (bb_sha256_hex(data, len, hex) != BB_OK)
+        hex[0] = '\0';
 }
 
 bb_auth_result bb_auth_check_key(const bb_auth *a, const char *key, char *name, size_t name_size)
@@ -369,8 +365,8 @@ bb_auth_result bb_auth_check_key(const bb_auth *a, const char *key, char *name, 
         return BB_AUTH_MISSING;
     if (a->n_keys == 0)
         return a->secret ? BB_AUTH_BAD_KEY : BB_AUTH_UNCONFIGURED;
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)key, strlen(key), digest);
+    unsigned char digest[BB_SHA256_LEN];
+    bb_sha256(key, strlen(key), digest);
     size_t which;
     if (!digest_is_key(a, digest, &which))
         return BB_AUTH_BAD_KEY;
@@ -449,11 +445,11 @@ int bb_auth_new_key(char *key, size_t key_size, char hex[65])
     unsigned char raw[32];
     if (key_size < sizeof(BB_AUTH_KEY_PREFIX) + BB_AUTH_KEY_CHARS)
         return BB_EUSAGE;
-    if (RAND_bytes(raw, sizeof(raw)) != 1)
+    if (bb_crypto_random(raw, sizeof(raw)) != BB_OK)
         return BB_EIO;
     memcpy(key, BB_AUTH_KEY_PREFIX, sizeof(BB_AUTH_KEY_PREFIX) - 1);
     bb_base64url_encode(raw, sizeof(raw), key + sizeof(BB_AUTH_KEY_PREFIX) - 1);
-    OPENSSL_cleanse(raw, sizeof(raw));
+    bb_crypto_wipe(raw, sizeof(raw));
     bb_auth_sha256_hex(key, strlen(key), hex);
     return BB_OK;
 }
@@ -530,13 +526,10 @@ static bb_auth_result check_signature(const bb_auth *a, const char *token, size_
     long n = bb_base64url_decode(sig, sig_len, given, sizeof(given));
     if (n != 32)
         return BB_AUTH_BAD_SIGNATURE;
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
-    if (!HMAC(EVP_sha256(), a->secret, (int)a->secret_len, (const unsigned char *)token, signed_len,
-              mac, &mac_len) ||
-        mac_len != 32)
+    unsigned char mac[BB_SHA256_LEN];
+    if (bb_crypto_hmac_sha256(a->secret, a->secret_len, token, signed_len, mac) != BB_OK)
         return BB_AUTH_BAD_SIGNATURE;
-    return CRYPTO_memcmp(mac, given, 32) == 0 ? BB_AUTH_OK : BB_AUTH_BAD_SIGNATURE;
+    return bb_crypto_equal(mac, given, sizeof(mac)) ? BB_AUTH_OK : BB_AUTH_BAD_SIGNATURE;
 }
 
 static bb_auth_result check_claims(const bb_auth *a, const cJSON *payload, time_t now, char *sub,

@@ -4,9 +4,9 @@
  * API keys are never stored: the service holds only their SHA-256 digests
  * (from a keys file of "NAME sha256hex" lines and/or BACKBONE_API_KEYS) and
  * compares a presented key's digest against every stored digest in constant
- * time (CRYPTO_memcmp), so neither the key nor its position leaks by timing.
+ * time (bb_crypto_equal), so neither the key nor its position leaks by timing.
  *
- * JWTs are verified with HMAC-SHA256 written on OpenSSL (no JWT library):
+ * JWTs are verified with HMAC-SHA256 (base/crypto.h; no JWT library):
  * the algorithm is pinned to HS256 ("none", HS512, RS256... are refused),
  * base64url is decoded strictly (no padding, no stray characters, no
  * non-zero trailing bits), "exp" is required, "nbf" and "iat" are checked

@@ -1,8 +1,8 @@
 /* jobs.c - bounded background jobs with expiry (see jobs.h). */
 #include "server/jobs.h"
 
+#include "base/crypto.h"
 #include <cJSON.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -121,7 +121,7 @@ static void *job_main(void *p)
 static int random_id(char id[BB_JOB_ID_LEN])
 {
     unsigned char raw[16];
-    if (RAND_bytes(raw, sizeof(raw)) != 1)
+    if (bb_crypto_random(raw, sizeof(raw)) != BB_OK)
         return BB_ESTATE;
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < sizeof(raw); i++) {

@@ -136,13 +136,6 @@ static const family families[BB_M_FAMILY_COUNT] = {
                              {NULL},
                              NULL,
                              0},
-    [BB_M_CACHE] = {"backbone_response_cache_total",
-                    "Response cache lookups, by route and result (hit, miss, coalesced).",
-                    COUNTER,
-                    2,
-                    {"route", "result"},
-                    NULL,
-                    0},
 };
 
 typedef struct series {

@@ -40,7 +40,6 @@ typedef enum {
     BB_M_UPTIME,          /* gauge */
     BB_M_RATE_EVICTIONS,  /* counter, set from the rate limiter */
     BB_M_DROPPED_SERIES,  /* counter */
-    BB_M_CACHE,           /* counter {route, result}: response cache hits and misses */
     BB_M_FAMILY_COUNT
 } bb_metric_id;
 

@@ -7,8 +7,7 @@ from conftest import HIGH_LIMITS
 
 def test_full_queue_answers_503_with_retry_after_and_health_keeps_answering(fresh_server,
                                                                                blog_text):
-    s = fresh_server(args=[*HIGH_LIMITS, "--workers", "1", "--queue", "1",
-                                 "--cache-bytes", "0"])
+    s = fresh_server(args=[*HIGH_LIMITS, "--workers", "1", "--queue", "1"])
     body = blog_text.encode()
     headers = {"Content-Type": "application/json", **s.auth()}
 
@@ -38,26 +37,6 @@ def test_full_queue_answers_503_with_retry_after_and_health_keeps_answering(fres
     assert all(code == 200 for code, _ in healths)
     with s.client() as c:
         assert 'backbone_generations_total{outcome="busy"}' in c.get("/metrics").text
-
-
-def test_identical_requests_at_once_are_computed_once(fresh_server, blog_text):
-    s = fresh_server(args=[*HIGH_LIMITS, "--workers", "2"])
-    body = blog_text.encode()
-    headers = {"Content-Type": "application/json", **s.auth()}
-
-    def generate(_):
-        with s.client() as c:
-            return c.post("/api/v1/generate", content=body, headers=headers)
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=24) as ex:
-        results = list(ex.map(generate, range(24)))
-    assert all(r.status_code == 200 for r in results), [r.status_code for r in results]
-    assert len({r.content for r in results}) == 1
-    with s.client() as c:
-        text = c.get("/metrics").text
-    assert 'backbone_generations_total{outcome="ok"} 1\n' in text, text
-    served = sum(1 for r in results if r.headers.get("X-Cache") == "hit")
-    assert served == 23
 
 
 def test_identical_invalid_requests_each_get_their_own_answer(fresh_server):

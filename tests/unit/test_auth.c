@@ -1,10 +1,9 @@
 /* test_auth.c - API keys by digest, strict base64url, HS256 JWT checks. */
 #include "testutil.h"
 
+#include "base/crypto.h"
 #include "server/auth.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,10 +19,8 @@ static char *make_jwt(const char *header, const char *payload, const char *secre
     bb_base64url_encode((const unsigned char *)payload, strlen(payload), p);
     snprintf(out, sizeof(out), "%s.%s", h, p);
     unsigned char mac[32];
-    unsigned int mac_len = 0;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)out, strlen(out), mac,
-         &mac_len);
-    bb_base64url_encode(mac, mac_len, sig);
+    assert_int_equal(bb_crypto_hmac_sha256(secret, strlen(secret), out, strlen(out), mac), BB_OK);
+    bb_base64url_encode(mac, sizeof(mac), sig);
     size_t n = strlen(out);
     snprintf(out + n, sizeof(out) - n, ".%s", sig);
     return out;

@@ -7,12 +7,10 @@
 
 #include "front/validate.h"
 #include "pipeline/advisor.h"
-#include "pipeline/pipeline.h"
 #include "json/jsoncheck.h"
 
 #include <cJSON.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char clinic[] =
     "{\"project_name\": \"clinic\", \"db_type\": \"sqlite\",\n"
@@ -278,74 +276,6 @@ static void review_findings_keep_only_pointers_that_exist(void **state)
     cJSON_Delete(doc);
 }
 
-/* Runs one generation job to its end and returns its status JSON. */
-static cJSON *run_generation_job(const char *schema, bb_llm_mode llm)
-{
-    bb_jobs *js = bb_jobs_new(2, 60);
-    bb_pipeline_opts opts;
-    bb_pipeline_opts_default(&opts);
-    opts.llm = llm;
-    opts.python = ""; /* the built-in check: no process per test */
-    char id[BB_JOB_ID_LEN];
-    assert_int_equal(bb_advisor_submit_generation(js, schema, strlen(schema), &opts, id), BB_OK);
-    cJSON *status = NULL;
-    for (int i = 0; i < 1000 && !status; i++) {
-        char *json;
-        assert_int_equal(bb_jobs_status_json(js, id, &json), BB_OK);
-        cJSON *o = cJSON_Parse(json);
-        bb_free(json);
-        const char *state = cJSON_GetObjectItem(o, "state")->valuestring;
-        if (strcmp(state, "done") == 0 || strcmp(state, "failed") == 0)
-            status = o;
-        else
-            cJSON_Delete(o), usleep(10000);
-    }
-    assert_non_null(status);
-    bb_jobs_free(js);
-    return status;
-}
-
-static void generation_job_answers_with_files_and_model_figures(void **state)
-{
-    (void)state;
-    cJSON *o = run_generation_job(clinic, BB_LLM_OFF);
-    assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "done");
-    assert_int_equal(cJSON_GetObjectItem(o, "status")->valueint, 200);
-    cJSON *result = cJSON_GetObjectItem(o, "result");
-    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(result, "files")) > 5);
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(result, "llm"), "requests")->valueint,
-                     0);
-    cJSON_Delete(o);
-}
-
-static void generation_job_falls_back_when_the_model_is_unreachable(void **state)
-{
-    (void)state;
-    setenv("BACKBONE_LLM_BASE_URL", "http://127.0.0.1:9", 1); /* nobody listens */
-    setenv("BACKBONE_LLM_MAX_ATTEMPTS", "1", 1);
-    cJSON *o = run_generation_job(clinic, BB_LLM_ADVISE);
-    cJSON *result = cJSON_GetObjectItem(o, "result");
-    assert_int_equal(cJSON_GetObjectItem(o, "status")->valueint, 200);
-    bool warned = false;
-    const cJSON *dg;
-    cJSON_ArrayForEach(dg, cJSON_GetObjectItem(result, "diagnostics")) warned =
-        warned || strcmp(cJSON_GetObjectItem(dg, "code")->valuestring, "BB0901") == 0;
-    assert_true(warned);
-    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(result, "files")) > 5);
-    cJSON_Delete(o);
-    unsetenv("BACKBONE_LLM_BASE_URL");
-    unsetenv("BACKBONE_LLM_MAX_ATTEMPTS");
-}
-
-static void generation_job_of_an_invalid_schema_answers_422(void **state)
-{
-    (void)state;
-    cJSON *o = run_generation_job("{\"project_name\": 1}", BB_LLM_OFF);
-    assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "done");
-    assert_int_equal(cJSON_GetObjectItem(o, "status")->valueint, 422);
-    cJSON_Delete(o);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,9 +299,6 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(review_findings_keep_only_pointers_that_exist, setup,
                                         teardown),
-        cmocka_unit_test(generation_job_answers_with_files_and_model_figures),
-        cmocka_unit_test(generation_job_falls_back_when_the_model_is_unreachable),
-        cmocka_unit_test(generation_job_of_an_invalid_schema_answers_422),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,241 @@
+/* admit.c - the checks before a request's body (see admit.h). */
+#include "server/admit.h"
+
+#include "base/clock.h"
+#include "server/service.h"
+#include "server/wire.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* The body buffer is reserved up to this much of a declared length: a
+ * client that declares much and sends little makes it grow only as bytes
+ * arrive. */
+#define BODY_RESERVE_MAX (1 << 20)
+
+static void assign_request_id(bb_req *r)
+{
+    const char *given = bb_req_header(r, "X-Request-ID");
+    if (given && bb_wire_token_valid(given, BB_REQ_ID_MAX)) {
+        snprintf(r->id, sizeof(r->id), "%s", given);
+        return;
+    }
+    uint64_t n = atomic_fetch_add(&r->svc->id_counter, 1);
+    snprintf(r->id, sizeof(r->id), "%s-%08llx", r->svc->id_prefix, (unsigned long long)n);
+}
+
+static const char *allowed_origin(const bb_service *s, const char *origin)
+{
+    if (!origin)
+        return NULL;
+    for (size_t i = 0; i < s->cfg.n_cors_origins; i++)
+        if (strcmp(s->cfg.cors_origins[i], "*") == 0 || strcmp(s->cfg.cors_origins[i], origin) == 0)
+            return s->cfg.cors_origins[i][0] == '*' ? "*" : s->cfg.cors_origins[i];
+    return NULL;
+}
+
+static void reply_options(bb_req *r)
+{
+    char allow[128];
+    bb_router_allow(&r->svc->router, r->url, allow, sizeof(allow));
+    bb_req_reply(r, 204, NULL, NULL, 0);
+    bb_req_add_header(r, "Allow", allow);
+    if (r->origin) {
+        bb_req_add_header(r, "Access-Control-Allow-Methods", allow);
+        bb_req_add_header(r, "Access-Control-Allow-Headers",
+                          "Content-Type, Authorization, X-API-Key, X-Request-ID, Accept");
+        bb_req_add_header(r, "Access-Control-Max-Age", "600");
+    }
+}
+
+/* Finds the request's route; false with a 404, a 405 or the answer to
+ * OPTIONS. */
+static bool route_request(bb_req *r)
+{
+    bool path_known;
+    r->route = bb_router_find(&r->svc->router, r->url, r->method, &path_known, &r->param);
+    if (strcmp(r->method, "OPTIONS") == 0 && path_known) {
+        reply_options(r);
+        return false;
+    }
+    if (r->route)
+        return true;
+    if (!path_known) {
+        bb_req_reply_error(r, 404, "not_found", "no route %s", r->url);
+        return false;
+    }
+    char allow[128];
+    bb_router_allow(&r->svc->router, r->url, allow, sizeof(allow));
+    bb_req_reply_error(r, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
+                       r->method, r->url, allow);
+    bb_req_add_header(r, "Allow", allow);
+    return false;
+}
+
+/* ---- rate limits -------------------------------------------------------- */
+
+/* The rules a route's requests count against; limits of 0 are off. */
+static size_t route_rules(const bb_service *s, const bb_route *rt, const bb_rate_rule *rules[3])
+{
+    const bb_rate_rule *all[3] = {NULL, NULL, NULL};
+    if (rt->flags & BB_ROUTE_AUTH)
+        all[0] = &s->rule_authenticated;
+    if (rt->tier && strcmp(rt->tier, "public") == 0) {
+        all[1] = &s->rule_public;
+    } else if (rt->tier && strcmp(rt->tier, "validate") == 0) {
+        all[1] = &s->rule_validate;
+    } else if (rt->tier && strcmp(rt->tier, "generate") == 0) {
+        all[1] = &s->rule_generate;
+        all[2] = &s->rule_generate_hour;
+    }
+    size_t n = 0;
+    for (int i = 0; i < 3; i++)
+        if (all[i] && all[i]->limit > 0)
+            rules[n++] = all[i];
+    return n;
+}
+
+/* Counts the request against rules; answers 429 and returns false when a
+ * limit is reached. */
+static bool apply_rate(bb_req *r, const bb_rate_rule *const *rules, size_t n)
+{
+    bb_rate_rule copy[3];
+    for (size_t i = 0; i < n && i < 3; i++)
+        copy[i] = *rules[i];
+    bb_ratelimit_hit(r->svc->rl, r->identity, copy, n, (uint64_t)bb_clock_seconds(), &r->rate);
+    r->rate_applied = true;
+    if (r->rate.allowed)
+        return true;
+    bb_req_count(r, BB_M_RATE_LIMITED, r->rate.rule);
+    bb_req_reply_error(r, 429, "rate_limited",
+                       "rate limit '%s' reached (%u requests per window); retry in %u s",
+                       r->rate.rule, r->rate.limit, r->rate.retry_after);
+    return false;
+}
+
+/* ---- credentials -------------------------------------------------------- */
+
+static void reply_unauthorized(bb_req *r, bb_auth_result why)
+{
+    const bb_service_config *c = &r->svc->cfg;
+    r->auth_error = bb_auth_result_name(why);
+    bb_req_count(r, BB_M_AUTH_FAILURES, r->auth_error);
+    /* Failed attempts count against the caller's address, so guessing
+     * keys is as slow as the public tier. */
+    bb_req_set_identity(r, "ip", r->ip);
+    const bb_rate_rule *rules[1] = {&r->svc->rule_public};
+    if (r->svc->rule_public.limit && !apply_rate(r, rules, 1))
+        return;
+    if (why == BB_AUTH_UNCONFIGURED)
+        bb_req_reply_error(r, 401, "unauthorized",
+                           "this server has no credentials configured: create an API key with "
+                           "'backbone keys new NAME' (keys file %s) and restart, or set "
+                           "BACKBONE_API_KEYS (SHA-256 digests) or BACKBONE_JWT_SECRET; "
+                           "then send X-API-Key or Authorization: Bearer",
+                           c->keys_file ? c->keys_file : "~/.config/backbone/api-keys");
+    else if (why == BB_AUTH_MISSING)
+        bb_req_reply_error(r, 401, "unauthorized",
+                           "credentials required: send X-API-Key or Authorization: Bearer <JWT>");
+    else
+        bb_req_reply_error(r, 401, "unauthorized", "invalid credentials");
+    bb_req_add_header(r, "WWW-Authenticate", "Bearer realm=\"backbone\"");
+}
+
+/* Sets the identity from the credentials, or answers 401. */
+static bool authenticate(bb_req *r)
+{
+    const bb_service_config *c = &r->svc->cfg;
+    if (c->no_auth) {
+        bb_req_set_identity(r, "ip", r->ip);
+        return true;
+    }
+    const char *key = bb_req_header(r, "X-API-Key");
+    const char *token = bb_wire_bearer_token(bb_req_header(r, "Authorization"));
+    bool configured = c->auth && (bb_auth_key_count(c->auth) || bb_auth_has_jwt(c->auth));
+    if (!configured) {
+        reply_unauthorized(r, BB_AUTH_UNCONFIGURED);
+        return false;
+    }
+    if ((!key || !*key) && (!token || !*token)) {
+        reply_unauthorized(r, BB_AUTH_MISSING);
+        return false;
+    }
+    char name[BB_AUTH_IDENTITY_MAX];
+    bb_auth_result res = BB_AUTH_MISSING;
+    if (key && *key) {
+        res = bb_auth_check_key(c->auth, key, name, sizeof(name));
+        if (res == BB_AUTH_OK) {
+            bb_req_set_identity(r, "key", name);
+            return true;
+        }
+    }
+    if (token && *token) {
+        bb_auth_result jr = bb_auth_check_jwt(c->auth, token, time(NULL), name, sizeof(name));
+        if (jr == BB_AUTH_OK) {
+            /* A token without a subject is counted by the caller's address. */
+            if (name[0])
+                bb_req_set_identity(r, "jwt", name);
+            else
+                bb_req_set_identity(r, "ip", r->ip);
+            return true;
+        }
+        res = jr;
+    }
+    reply_unauthorized(r, res);
+    return false;
+}
+
+/* ---- the body's headers ------------------------------------------------- */
+
+/* Checks the body's declared type and size before reading any of it. */
+static bool check_body_headers(bb_req *r)
+{
+    const char *len_text = bb_req_header(r, "Content-Length");
+    size_t len = 0;
+    if (len_text && !bb_wire_parse_size(len_text, &len)) {
+        bb_req_reply_error(r, 400, "bad_request", "malformed Content-Length");
+        return false;
+    }
+    if (len > r->svc->cfg.max_body) {
+        bb_req_reply_error(r, 413, "payload_too_large",
+                           "request body of %zu bytes is over the limit of %zu bytes", len,
+                           r->svc->cfg.max_body);
+        return false;
+    }
+    if (!(r->route->flags & BB_ROUTE_JSON_BODY))
+        return true;
+    const char *type = bb_req_header(r, "Content-Type");
+    if (!bb_wire_media_type_is(type, "application/json")) {
+        bb_req_reply_error(r, 415, "unsupported_media_type",
+                           "Content-Type must be application/json (got %s)", type ? type : "none");
+        return false;
+    }
+    if (len && bb_buf_reserve(&r->body, len < BODY_RESERVE_MAX ? len : BODY_RESERVE_MAX) != BB_OK) {
+        bb_req_reply_error(r, 503, "unavailable", "out of memory");
+        return false;
+    }
+    return true;
+}
+
+bool bb_admit_request(bb_req *r)
+{
+    bb_httpd_client_ip(r->conn, r->ip, sizeof(r->ip));
+    assign_request_id(r);
+    r->origin = allowed_origin(r->svc, bb_req_header(r, "Origin"));
+    if (!route_request(r))
+        return false;
+    if (r->route->flags & BB_ROUTE_AUTH) {
+        if (!authenticate(r))
+            return false;
+    } else {
+        bb_req_set_identity(r, "ip", r->ip);
+    }
+    const bb_rate_rule *rules[3];
+    size_t n_rules = route_rules(r->svc, r->route, rules);
+    if (n_rules && !apply_rate(r, rules, n_rules))
+        return false;
+    return check_body_headers(r);
+}

@@ -1,0 +1,134 @@
+/* api.c - the compiler's routes: validate, generate, jobs (see api.h). */
+#include "server/api.h"
+
+#include "front/validate.h"
+#include "server/answer.h"
+#include "server/generation.h"
+#include "server/input.h"
+#include "server/service.h"
+#include "server/wire.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+static cJSON *build_order_json(const bb_schema *s)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; s && a && i < s->n_build_order; i++) {
+        int t = s->build_order[i];
+        if (t >= 0 && (size_t)t < s->n_tables)
+            cJSON_AddItemToArray(a, cJSON_CreateString(s->tables[t].table_name));
+    }
+    return a;
+}
+
+void bb_api_validate(bb_req *r)
+{
+    bb_input in;
+    if (!bb_input_read(r, BB_M_VALIDATIONS, &in))
+        return;
+    bb_limits limits = bb_limits_default();
+    limits.max_input_bytes = r->svc->cfg.max_body;
+    bb_diags d;
+    bb_diags_init(&d, "<request>", in.body + in.schema_at, in.schema_len);
+    d.warnings_as_errors = in.strict;
+    bb_schema *s = NULL;
+    int rc = bb_frontend("<request>", in.body + in.schema_at, in.schema_len, &limits, &d, &s);
+    bb_input_rebase_diags(&in, &d);
+    if (rc == BB_ENOMEM) {
+        bb_req_reply_error(r, 503, "unavailable", "out of memory");
+    } else if (bb_answer_is_malformed(&d)) {
+        bb_req_count(r, BB_M_VALIDATIONS, "malformed");
+        bb_req_reply_json(r, 400, bb_answer_malformed(&d, r->id));
+    } else if (rc != BB_OK || bb_diags_has_errors(&d)) {
+        bb_req_count(r, BB_M_VALIDATIONS, "invalid");
+        bb_req_reply_json(r, 422, bb_answer_invalid(&d, r->id, true));
+    } else {
+        bb_req_count(r, BB_M_VALIDATIONS, "valid");
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddBoolToObject(o, "valid", true);
+        cJSON_AddItemToObject(o, "diagnostics", bb_diags_to_json(&d));
+        cJSON_AddItemToObject(o, "build_order", build_order_json(s));
+        bb_req_reply_json(r, 200, o);
+    }
+    bb_schema_free(s);
+    bb_diags_free(&d);
+}
+
+/* 202 with the job's id: generation with a model outlasts a request. */
+static void reply_job(bb_req *r, const bb_generation *g)
+{
+    char id[BB_JOB_ID_LEN];
+    int rc = bb_generation_submit(r->svc->jobs, g, id);
+    if (rc) {
+        bb_req_reply_error(r, 503, "unavailable", "%s",
+                           rc == BB_ELIMIT ? "too many jobs; retry later" : "out of memory");
+        bb_req_add_header(r, "Retry-After", "30");
+        return;
+    }
+    char url[64];
+    snprintf(url, sizeof(url), "/api/v1/jobs/%s", id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "job", id);
+    cJSON_AddStringToObject(o, "state", "queued");
+    cJSON_AddStringToObject(o, "status_url", url);
+    bb_req_reply_json(r, 202, o);
+    bb_req_add_header(r, "Location", url);
+}
+
+/* GET /api/v1/jobs/{id}: the job's state, and its result once done. */
+void bb_api_job(bb_req *r)
+{
+    const char *id = bb_req_param(r);
+    char *json = NULL;
+    int rc = bb_jobs_status_json(r->svc->jobs, id, &json);
+    if (rc == BB_ENOTFOUND)
+        bb_req_reply_error(r, 404, "not_found", "no job %.40s (unknown or expired)", id);
+    else if (rc)
+        bb_req_reply_error(r, 503, "unavailable", "out of memory");
+    else
+        bb_req_reply(r, 200, "application/json", json, strlen(json));
+}
+
+/* The generation a request asks for, with the service's limits. */
+static void generation_of(bb_req *r, const bb_input *in, bb_generation *g)
+{
+    const bb_service_config *c = &r->svc->cfg;
+    memset(g, 0, sizeof(*g));
+    g->in = *in;
+    g->request_id = r->id;
+    g->tarball = bb_wire_accepts(bb_req_header(r, "Accept"), "application/gzip");
+    g->max_answer = c->max_output;
+    g->metrics = r->svc->metrics;
+    bb_pipeline_opts_default(&g->opts);
+    g->opts.limits.max_input_bytes = c->max_body;
+    g->opts.strict = in->strict;
+    g->opts.llm = in->llm;
+    g->opts.templates_dir = c->templates_dir;
+    g->opts.max_output_bytes = c->max_output;
+    /* The reviewer's Python compile costs a process per request: the
+     * service uses the built-in check unless told otherwise. */
+    g->opts.python = c->review_python ? c->review_python : "";
+}
+
+void bb_api_generate(bb_req *r)
+{
+    bb_input in;
+    if (!bb_input_read(r, BB_M_GENERATIONS, &in))
+        return;
+    bb_generation g;
+    generation_of(r, &in, &g);
+    if (in.llm == BB_LLM_ADVISE) {
+        reply_job(r, &g);
+        return;
+    }
+    bb_generation_answer a;
+    bb_generation_run(&g, &a);
+    bb_req_reply(r, a.status, a.content_type, a.body, a.len);
+    if (a.filename[0]) {
+        char disp[128];
+        snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", a.filename);
+        bb_req_add_header(r, "Content-Disposition", disp);
+    }
+}

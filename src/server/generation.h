@@ -1,0 +1,58 @@
+/*
+ * generation.h - one generation of the service, from the request body to
+ * the answer: the pipeline, the whole project (output/project.h) and the
+ * answer's body. POST /api/v1/generate runs it on a worker; with a model
+ * ("llm": "advise") it runs as a job and the job's result is the same
+ * answer, so both have the same shapes:
+ *
+ *   200 {"files": {path: text}, "summary": {"project_name", "files",
+ *        "models", "routes", "lines", "stages"}, "diagnostics": [...]}
+ *       plus "llm": {"requests", "cache_hits", "prompt_tokens",
+ *       "completion_tokens", "seconds"} when a model advised;
+ *       or the project as a gzip tarball when asked for
+ *   400 malformed JSON, 422 invalid schema, 413 too large, 500 or 503:
+ *       the error bodies of answer.h, naming the request's id
+ *
+ * Outcomes, stage times, files and lines are counted in the metrics.
+ *
+ * Ownership: a bb_generation borrows everything it points to; a job
+ * (bb_generation_submit) copies what it needs. An answer's body is the
+ * caller's (bb_free).
+ */
+#ifndef BB_GENERATION_H
+#define BB_GENERATION_H
+
+#include "pipeline/pipeline.h"
+#include "server/input.h"
+#include "server/jobs.h"
+#include "server/metrics.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct bb_generation {
+    bb_input in;            /* the body and where its schema is */
+    const char *request_id; /* named by error answers */
+    bool tarball;           /* answer with a gzip tarball instead of JSON */
+    bb_pipeline_opts opts;
+    size_t max_answer;   /* the most bytes an answer may have */
+    bb_metrics *metrics; /* NULL: nothing counted */
+} bb_generation;
+
+typedef struct bb_generation_answer {
+    int status;
+    const char *content_type; /* static */
+    char *body;
+    size_t len;
+    char filename[80]; /* the tarball's download name; "" for JSON */
+} bb_generation_answer;
+
+/* Runs g and fills *out; there is always an answer (a 503 when memory
+ * runs out). */
+void bb_generation_run(const bb_generation *g, bb_generation_answer *out);
+
+/* Runs g as a job of js (a JSON answer, whatever g->tarball says) and
+ * writes its id. BB_ELIMIT when the store is full, BB_ENOMEM. */
+int bb_generation_submit(bb_jobs *js, const bb_generation *g, char id[BB_JOB_ID_LEN]) BB_WUR;
+
+#endif

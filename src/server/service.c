@@ -1,0 +1,118 @@
+/* service.c - the service's settings and shared state (see service.h). */
+#include "server/service.h"
+
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "server/log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void bb_service_config_default(bb_service_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->host = "127.0.0.1";
+    c->port = 8000;
+    c->max_body = 10 * 1024 * 1024;
+    c->max_output = 64 * 1024 * 1024;
+    c->max_connections = 1024;
+    c->max_per_ip = 256;
+    c->timeout = 30;
+    c->connection_memory = 32 * 1024;
+    c->queue = 64;
+    c->shutdown_grace = 30;
+    c->rate_public = 20;
+    c->rate_authenticated = 100;
+    c->rate_generate = 10;
+    c->rate_generate_hour = 50;
+    c->rate_validate = 50;
+    c->rate_window = 60;
+    c->rate_slots = 16384;
+    c->max_jobs = 32;
+    c->job_ttl = 3600;
+    c->log = stderr;
+}
+
+static unsigned cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+static void set_rule(bb_rate_rule *r, const char *name, unsigned limit, unsigned window)
+{
+    r->name = name;
+    r->limit = limit;
+    r->window = window;
+}
+
+static void random_prefix(char out[17])
+{
+    unsigned char raw[8];
+    if (bb_crypto_random(raw, sizeof(raw)) != BB_OK) {
+        uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        memcpy(raw, &t, sizeof(raw));
+    }
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* The configuration with its zeros filled in, the rules, the router. */
+static void fill(bb_service *s, const bb_service_config *c, const bb_route *routes, size_t n_routes)
+{
+    s->cfg = *c;
+    if (!s->cfg.log)
+        s->cfg.log = stderr;
+    if (!s->cfg.host)
+        s->cfg.host = "127.0.0.1";
+    if (!s->cfg.threads)
+        s->cfg.threads = cpu_count();
+    if (!s->cfg.workers)
+        s->cfg.workers = cpu_count();
+    unsigned w = s->cfg.rate_window ? s->cfg.rate_window : 60;
+    set_rule(&s->rule_public, "public", c->rate_public, w);
+    set_rule(&s->rule_authenticated, "authenticated", c->rate_authenticated, w);
+    set_rule(&s->rule_generate, "generate", c->rate_generate, w);
+    set_rule(&s->rule_generate_hour, "generate_hour", c->rate_generate_hour, 60 * w);
+    set_rule(&s->rule_validate, "validate", c->rate_validate, w);
+    s->router.builtin = routes;
+    s->router.n_builtin = n_routes;
+    s->router.extra = c->routes;
+    s->router.n_extra = c->n_routes;
+    s->started_wall = time(NULL);
+    s->started = bb_clock_seconds();
+    random_prefix(s->id_prefix);
+}
+
+int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *routes,
+                    size_t n_routes)
+{
+    memset(s, 0, sizeof(*s));
+    fill(s, c, routes, n_routes);
+    s->rl = bb_ratelimit_new(c->rate_slots ? c->rate_slots : 16384);
+    s->metrics = bb_metrics_new();
+    s->jobs = bb_jobs_new(c->max_jobs ? c->max_jobs : 32, c->job_ttl ? c->job_ttl : 3600);
+    if (!s->rl || !s->metrics || !s->jobs)
+        return BB_ENOMEM;
+    return bb_pool_start(s->cfg.workers, s->cfg.queue, &s->pool);
+}
+
+void bb_service_stop_workers(bb_service *s)
+{
+    bb_pool_stop(s->pool);
+    s->pool = NULL;
+}
+
+void bb_service_fini(bb_service *s)
+{
+    bb_service_stop_workers(s);
+    bb_jobs_free(s->jobs);
+    bb_ratelimit_free(s->rl);
+    bb_metrics_free(s->metrics);
+}
+
+void bb_service_log(bb_service *s, const char *level, const char *msg, const char *extra)
+{
+    bb_log_event(s->cfg.log, level, msg, extra);
+}

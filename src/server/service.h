@@ -1,0 +1,103 @@
+/*
+ * service.h - the service's configuration, and the state its modules
+ * share while it runs: the route table, rate limiter, metrics, job store,
+ * worker pool, and the counters of requests in flight.
+ *
+ * server.c makes one with bb_service_init() and frees it with
+ * bb_service_fini(); requests reach it through their bb_req.
+ *
+ * Ownership: the config's strings and the bb_auth are borrowed: they must
+ * outlive the service. The rest is the service's own.
+ */
+#ifndef BB_SERVICE_H
+#define BB_SERVICE_H
+
+#include "base/bb.h"
+#include "server/auth.h"
+#include "server/jobs.h"
+#include "server/metrics.h"
+#include "server/pool.h"
+#include "server/ratelimit.h"
+#include "server/router.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+typedef struct bb_service_config {
+    const char *host; /* address to bind; "127.0.0.1" by default */
+    unsigned port;    /* 0: any free port (see bb_server_port) */
+    bool no_auth;     /* serve protected routes without credentials */
+    const bb_auth *auth;
+    const char *keys_file; /* named in the "how to configure" message */
+    const char *const *cors_origins;
+    size_t n_cors_origins;
+
+    size_t max_body;          /* bytes; 10 MiB */
+    size_t max_output;        /* bytes of generated files together; 64 MiB */
+    unsigned max_connections; /* 1024 */
+    unsigned max_per_ip;      /* 256 */
+    unsigned timeout;         /* idle seconds before a connection is closed; 30 */
+    size_t connection_memory; /* bytes per connection for headers and reads */
+    unsigned threads;         /* polling threads; 0: one per CPU */
+    unsigned workers;         /* generation workers; 0: one per CPU */
+    unsigned queue;           /* generations waiting at most; 64 */
+    unsigned shutdown_grace;  /* seconds to let requests finish on stop; 30 */
+
+    /* Rate limits: requests per window (0: unlimited). The "hour" limit
+     * uses a window 60 times longer. */
+    unsigned rate_public, rate_authenticated, rate_generate, rate_generate_hour, rate_validate;
+    unsigned rate_window; /* seconds; 60 */
+    size_t rate_slots;    /* counters kept; 16384 */
+
+    /* Generations with a model run as jobs (jobs.h): at most max_jobs
+     * held, each kept job_ttl seconds after it ends. */
+    unsigned max_jobs; /* 32 */
+    unsigned job_ttl;  /* seconds; 3600 */
+
+    const char *templates_dir; /* NULL: embedded templates */
+    const char *review_python; /* Python the reviewer compiles output with; NULL: built-in check */
+    FILE *log;                 /* access and event log (JSON lines); stderr */
+
+    const bb_route *routes; /* extra routes, after the built-in ones */
+    size_t n_routes;
+} bb_service_config;
+
+/* The defaults of every setting (docs/cli.md lists them). */
+void bb_service_config_default(bb_service_config *c);
+
+typedef struct bb_service {
+    bb_service_config cfg; /* with the defaults filled in */
+    bb_router router;
+    bb_ratelimit *rl;
+    bb_metrics *metrics;
+    bb_jobs *jobs; /* generations with a model */
+    bb_pool *pool;
+    atomic_long in_flight;
+    atomic_bool draining;
+    time_t started_wall;
+    double started; /* bb_clock_seconds() */
+    char id_prefix[17];
+    atomic_uint_fast64_t id_counter;
+    bb_rate_rule rule_public, rule_authenticated, rule_generate, rule_generate_hour, rule_validate;
+} bb_service;
+
+/* Fills *s from c and the built-in routes, and starts the worker pool.
+ * On failure *s must still be given to bb_service_fini(). */
+int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *routes,
+                    size_t n_routes) BB_WUR;
+
+/* Lets the workers finish what is queued and stops them. */
+void bb_service_stop_workers(bb_service *s);
+
+/* Frees what bb_service_init() made (the workers stopped first). */
+void bb_service_fini(bb_service *s);
+
+/* One JSON event line {"time","level","msg",...extra} on the service's
+ * log; extra is NULL or further members (",\"k\":1"). */
+void bb_service_log(bb_service *s, const char *level, const char *msg, const char *extra);
+
+#endif

@@ -1,0 +1,80 @@
+/* wire.c - strict readers of what a client sends (see wire.h). */
+#include "server/wire.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+bool bb_wire_token_valid(const char *s, size_t max)
+{
+    if (!s)
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n >= max ||
+            !(isalnum((unsigned char)s[n]) || s[n] == '.' || s[n] == '_' || s[n] == '-'))
+            return false;
+    return n > 0;
+}
+
+bool bb_wire_media_type_is(const char *value, const char *want)
+{
+    if (!value)
+        return false;
+    while (*value == ' ')
+        value++;
+    size_t n = strlen(want);
+    if (strncasecmp(value, want, n) != 0)
+        return false;
+    value += n;
+    while (*value == ' ')
+        value++;
+    return *value == '\0' || *value == ';';
+}
+
+bool bb_wire_accepts(const char *accept, const char *type)
+{
+    if (!accept)
+        return false;
+    size_t n = strlen(type);
+    for (const char *p = accept; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ",");
+        if (len >= n && strncasecmp(p, type, n) == 0 && (len == n || p[n] == ';' || p[n] == ' ')) {
+            char entry[128];
+            snprintf(entry, sizeof(entry), "%.*s", (int)len, p);
+            const char *q = strstr(entry, "q=");
+            if (!q || strtod(q + 2, NULL) > 0)
+                return true;
+        }
+        p += len;
+    }
+    return false;
+}
+
+bool bb_wire_parse_size(const char *s, size_t *out)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > (size_t)-1)
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+const char *bb_wire_bearer_token(const char *authz)
+{
+    if (!authz || strncasecmp(authz, "Bearer ", 7) != 0)
+        return NULL;
+    authz += 7;
+    while (*authz == ' ')
+        authz++;
+    return authz;
+}

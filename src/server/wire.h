@@ -1,0 +1,31 @@
+/*
+ * wire.h - what a client sends, read strictly: header values, path
+ * segments, request ids, bearer tokens.
+ *
+ * Pure functions of their arguments (no allocation, no state), so that
+ * they can be tested and fuzzed on their own (fuzz/fuzz_wire.c). Every
+ * string argument may be NULL where it stands for an absent header.
+ */
+#ifndef BB_WIRE_H
+#define BB_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A request id or path parameter: [A-Za-z0-9._-]{1,max}. */
+bool bb_wire_token_valid(const char *s, size_t max);
+
+/* True when a Content-Type value is want, parameters (";...") aside,
+ * compared without regard to case. */
+bool bb_wire_media_type_is(const char *value, const char *want);
+
+/* True when an Accept header names type and does not refuse it (q=0). */
+bool bb_wire_accepts(const char *accept, const char *type);
+
+/* A Content-Length: decimal digits only, no sign, no blanks, no overflow. */
+bool bb_wire_parse_size(const char *s, size_t *out);
+
+/* The token of "Authorization: Bearer TOKEN", or NULL for another scheme. */
+const char *bb_wire_bearer_token(const char *authz);
+
+#endif

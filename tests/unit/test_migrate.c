@@ -4,7 +4,11 @@
 #include "front/normalize.h"
 #include "front/validate.h"
 #include "migrate/migrate.h"
+#include "migrate/ops.h"
 #include "output/manifest.h"
+#include "plan/architect.h"
+#include "render/embedded.h"
+#include "json/jdoc.h"
 
 #include <cJSON.h>
 #include <string.h>
@@ -668,6 +672,81 @@ static void allocation_failures_are_clean(void **state)
     cJSON_Delete(new_norm);
 }
 
+/* The operations render through the template whoever made them: one
+ * batch with a column added, and an index after it. */
+static void hand_made_operations_render_through_the_template(void **state)
+{
+    (void)state;
+    bb_ops up, down;
+    bb_ops_init(&up, 1u << 20);
+    bb_ops_init(&down, 1u << 20);
+    bb_op *b = bb_ops_add(&up, &up.ops, BB_OP_BATCH);
+    assert_non_null(b);
+    b->u.batch.table = bb_ops_name(&up, "posts");
+    bb_op *add = bb_ops_add(&up, &b->u.batch.ops, BB_OP_ADD_COLUMN);
+    assert_non_null(add);
+    add->u.column.name = bb_ops_name(&up, "note \"x\"");
+    add->u.column.type = bb_ops_python(&up, "sa.Text()", 9);
+    add->u.column.nullable = bb_ops_flag(true);
+    bb_op *ix = bb_ops_add(&up, &up.ops, BB_OP_CREATE_INDEX);
+    assert_non_null(ix);
+    ix->u.cons.name = bb_ops_name(&up, "ix_posts_note");
+    ix->u.cons.table = bb_ops_name(&up, "posts");
+    ix->u.cons.columns = bb_ops_atoms(&up, 1);
+    ix->u.cons.columns.items[0] = bb_ops_name(&up, "note");
+    bb_ops_note_of(&up, "add column posts.note");
+    assert_int_equal(up.rc, BB_OK);
+
+    bb_revision r;
+    memset(&r, 0, sizeof(r));
+    cJSON *norm = cJSON_Parse("{\"normalized\": 1, \"tables\": []}");
+    assert_int_equal(bb_revision_name(&r, "p1", norm, NULL, false, &up), BB_OK);
+    cJSON_Delete(norm);
+    assert_string_equal(r.message, "add column posts.note");
+    assert_int_equal(bb_revision_render(&r, &up, &down), BB_OK);
+    assert_non_null(strstr(r.text, "    with op.batch_alter_table(\"posts\") as batch_op:\n"
+                                   "        batch_op.add_column(sa.Column('note \"x\"', sa.Text(), "
+                                   "nullable=True))\n"
+                                   "    op.create_index(\"ix_posts_note\", \"posts\", [\"note\"], "
+                                   "unique=False)\n"));
+    assert_non_null(strstr(r.text, "  - add column posts.note\n"));
+    assert_non_null(strstr(r.text, "def downgrade():\n    pass\n"));
+    bb_revision_free(&r);
+    bb_ops_free(&up);
+    bb_ops_free(&down);
+}
+
+/* The revision template is embedded, but no plan makes a project file of it. */
+static void the_revision_template_is_no_project_file(void **state)
+{
+    (void)state;
+    bool embedded = false;
+    for (unsigned i = 0; i < bb_embedded_template_count; i++)
+        embedded |= strcmp(bb_embedded_templates[i].path, "alembic/revision.py.mustache") == 0;
+    assert_true(embedded);
+    char *text = tu_read_file("schemas/kitchen_sink.json", NULL);
+    bb_schema *s = vt_schema_of(text);
+    free(text);
+    bb_pipeline_opts o;
+    bb_pipeline_opts_default(&o);
+    bb_diags d;
+    bb_diags_init(&d, "t", NULL, 0);
+    cJSON *plan = NULL;
+    assert_int_equal(bb_architect_plan(s, &o, &d, &plan), BB_OK);
+    const cJSON *f;
+    size_t n = 0;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(plan, "files"))
+    {
+        const char *tpl = cJSON_GetObjectItemCaseSensitive(f, "template")->valuestring;
+        assert_null(strstr(tpl, "revision"));
+        n++;
+    }
+    assert_true(n > 10);
+    bb_jdoc_free(plan);
+    bb_diags_free(&d);
+    bb_schema_free(s);
+}
+
 /* ---- the generate hook ---- */
 
 static void write_text(const char *path, const char *text)
@@ -804,6 +883,8 @@ int main(void)
         cmocka_unit_test(a_bad_down_revision_is_refused),
         cmocka_unit_test(a_recorded_schema_equals_the_fresh_one),
         cmocka_unit_test(allocation_failures_are_clean),
+        cmocka_unit_test(hand_made_operations_render_through_the_template),
+        cmocka_unit_test(the_revision_template_is_no_project_file),
         cmocka_unit_test(generate_hook_adds_one_revision_after_the_recorded_ones),
         cmocka_unit_test(generate_hook_rejects_a_recorded_path_outside_versions),
     };

@@ -8,6 +8,7 @@
 #include "migrate/pyexpr.h"
 #include "render/embedded.h"
 #include "render/mustache.h"
+#include "render/pyfmt.h"
 #include "json/jdoc.h"
 
 #include <cJSON.h>
@@ -650,40 +651,6 @@ static int revision_template(const bb_mustache_template **out)
     return rc;
 }
 
-/*
- * Copies a rendered file, wrapping each line of its code (past the module
- * docstring) that is longer than Black's limit the way Black does. The
- * template writes one logical line per physical line; an item of a call
- * spread over lines ends with its comma, which counts in the line's length
- * and so goes to the wrapper with the item.
- */
-static int wrap_code(const char *text, size_t len, bb_buf *out)
-{
-    const char *code = strstr(text + 3, "\n\"\"\"\n");
-    size_t head = code ? (size_t)(code - text) + 5 : len;
-    int rc = bb_buf_append(out, text, head);
-    bb_buf line;
-    bb_buf_init(&line, BB_REVISION_MAX_OUTPUT);
-    for (const char *p = text + head; p < text + len && !rc;) {
-        const char *nl = memchr(p, '\n', (size_t)(text + len - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
-        if (n <= BB_PY_LINE) {
-            rc = bb_buf_append(out, p, n + (nl ? 1 : 0));
-        } else {
-            size_t indent = 0;
-            while (indent < n && p[indent] == ' ')
-                indent++;
-            bb_buf_reset(&line);
-            rc = bb_buf_append(&line, p + indent, n - indent);
-            if (!rc)
-                rc = bb_pylit_wrap(out, (int)indent, bb_buf_str(&line), false);
-        }
-        p += n + (nl ? 1 : 0);
-    }
-    bb_buf_free(&line);
-    return rc;
-}
-
 int bb_revision_render(bb_revision *r, const bb_ops *up, const bb_ops *down)
 {
     int rc;
@@ -705,8 +672,11 @@ int bb_revision_render(bb_revision *r, const bb_ops *up, const bb_ops *down)
         if (rc && rc != BB_ENOMEM && rc != BB_ELIMIT)
             rc = BB_ESTATE;
     }
+    /* The template writes statements whole: Black's layout comes after. */
     if (!rc)
-        rc = wrap_code(bb_buf_str(&flat), flat.len, &file);
+        rc = bb_pyfmt_format(r->path, bb_buf_str(&flat), flat.len, NULL, &file, NULL);
+    if (rc == BB_EINVAL)
+        rc = BB_ESTATE; /* every value is a valid Python literal: a bug here */
     if (!rc) {
         r->text = bb_buf_take(&file, &r->len);
         if (!r->text)

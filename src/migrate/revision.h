@@ -3,9 +3,8 @@
  * path) and its text, rendered from the operations of its upgrade and its
  * downgrade (ops.h) with the embedded template alembic/revision.py
  * (templates/alembic/revision.py.mustache). The template writes each
- * statement on one line; lines longer than Black's 88 columns are then
- * wrapped as Black would (bb_pylit_wrap), so the file passes
- * `black --check`.
+ * statement on one line; the formatting pass (pyfmt.h) then lays the file
+ * out as Black and isort would, so it passes `black --check`.
  *
  * Revision ids are deterministic: the first 12 hex digits of
  * sha256(parent id + canonical text of the new normalized schema).

@@ -716,14 +716,26 @@ static int integer_width(bb_normview_type k)
     return k >= BB_NORMVIEW_SMALLINT ? (int)(k - BB_NORMVIEW_SMALLINT) + 1 : 0;
 }
 
+/* Types SQLite stores as text, so its table copy converts nothing. */
+static bool stored_as_text(bb_normview_type k)
+{
+    return k == BB_NORMVIEW_STRING || k == BB_NORMVIEW_TEXT || k == BB_NORMVIEW_ENUM ||
+           k == BB_NORMVIEW_UUID;
+}
+
 /* True when every value of the old type fits the new one unchanged (a
- * longer String, a wider integer, more digits): no warning is needed. */
+ * longer String, any String to Text or to an unbounded String, a wider
+ * integer, more digits): no warning is needed. */
 static bool widens(const bb_normview_col *from, const bb_normview_col *to)
 {
     const char *a = from->type, *b = to->type;
     int wa = integer_width(from->kind), wb = integer_width(to->kind);
     if (wa && wb)
         return wb >= wa;
+    bool from_text = from->kind == BB_NORMVIEW_STRING || from->kind == BB_NORMVIEW_TEXT;
+    if (from_text && (to->kind == BB_NORMVIEW_TEXT ||
+                      (to->kind == BB_NORMVIEW_STRING && int_or(to->length, 0) == 0)))
+        return true;
     if (!same_str(a, b))
         return false;
     if (from->kind == BB_NORMVIEW_STRING) {
@@ -738,15 +750,22 @@ static bool widens(const bb_normview_col *from, const bb_normview_col *to)
     return false;
 }
 
-/* NULLs of table.name take tc's default (before it becomes NOT NULL). */
-static void fill_nulls(walk *w, bb_op_seq *pre, const char *table, const bb_normview_col *tc)
+/*
+ * Before the batch that changes column fc into tc (so under fc's name: a
+ * rename comes in the batch), either its NULLs take tc's default (kind
+ * FILL_NULLS, before it becomes NOT NULL), or (CHECK_CAST) on SQLite the
+ * values are checked to survive the conversion to tc's type.
+ */
+static void before_batch(walk *w, bb_op_seq *pre, bb_op_kind kind, const char *table,
+                         const bb_normview_col *fc, const bb_normview_col *tc)
 {
-    bb_op *op = bb_ops_add(w->ops, pre, BB_OP_FILL_NULLS);
+    bb_op *op = bb_ops_add(w->ops, pre, kind);
     if (!op)
         return;
     op->u.fill.table = bb_ops_name(w->ops, table);
-    op->u.fill.column = bb_ops_name(w->ops, tc->id.name);
-    op->u.fill.value = python_of(w, bb_pyexpr_fill_value, tc);
+    op->u.fill.column = bb_ops_name(w->ops, fc->id.name);
+    op->u.fill.value =
+        python_of(w, kind == BB_OP_FILL_NULLS ? bb_pyexpr_fill_value : bb_pyexpr_type, tc);
 }
 
 /* Column changes: type, nullability, server default. */
@@ -774,7 +793,7 @@ static void walk_alter_column(walk *w, bb_op_seq *pre, const char *table, const 
     bool becomes_not_null = !null_same && !tc->nullable;
     if (becomes_not_null && bb_pyexpr_has_default(tc)) {
         /* Rows holding NULL get the default first, or the ALTER fails. */
-        fill_nulls(w, pre, table, tc);
+        before_batch(w, pre, BB_OP_FILL_NULLS, table, fc, tc);
     } else if (becomes_not_null && up) {
         report(w, BB_WARNING, "BB0825", table, name,
                "give the column a default, or fill its NULLs before upgrading",
@@ -782,9 +801,16 @@ static void walk_alter_column(walk *w, bb_op_seq *pre, const char *table, const 
                "NULL there",
                table, name);
     }
+    /* SQLite's table copy CASTs the values to a type it does not store as
+     * text: what does not convert becomes 0 (or a number's prefix). */
+    bool checked = !type_same && !enum_only && !widens(fc, tc) && !stored_as_text(tc->kind);
+    if (checked)
+        before_batch(w, pre, BB_OP_CHECK_CAST, table, fc, tc);
     if (!type_same && !enum_only && !widens(fc, tc) && up)
         report(w, BB_WARNING, "BB0826", table, name,
-               "check that every stored value converts to the new type",
+               checked ? "check that every stored value converts to the new type; on SQLite the "
+                         "upgrade stops if one would change"
+                       : "check that every stored value converts to the new type",
                "column %s.%s changes type: the database converts the stored values", table, name);
     bb_op *op = add_op(w, BB_OP_ALTER_COLUMN);
     if (op) {

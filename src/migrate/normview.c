@@ -58,8 +58,8 @@ static void members(const cJSON *o, const char *const *keys, int n, const cJSON 
 
 static bb_normview_type kind_of(const char *type)
 {
-    static const char *const names[] = {"String", "Numeric",      "DateTime", "Enum",
-                                        "UUID",   "SmallInteger", "Integer",  "BigInteger"};
+    static const char *const names[] = {"String", "Numeric",      "DateTime", "Enum",      "UUID",
+                                        "Text",   "SmallInteger", "Integer",  "BigInteger"};
     if (!type)
         return BB_NORMVIEW_NONE;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

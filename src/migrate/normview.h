@@ -40,6 +40,7 @@ typedef enum bb_normview_type {
     BB_NORMVIEW_DATETIME,
     BB_NORMVIEW_ENUM,
     BB_NORMVIEW_UUID,
+    BB_NORMVIEW_TEXT,
     BB_NORMVIEW_SMALLINT, /* the integers from narrow to wide */
     BB_NORMVIEW_INTEGER,
     BB_NORMVIEW_BIGINT,

@@ -106,7 +106,8 @@ typedef struct bb_op_enum {
     bb_op_atoms values;
 } bb_op_enum;
 
-/* NULLs of table.column set to value (before it becomes NOT NULL). */
+/* NULLs of table.column set to value (before it becomes NOT NULL); or,
+ * for BB_OP_CHECK_CAST, value the column's new type. */
 typedef struct bb_op_fill {
     bb_op_atom table, column, value;
 } bb_op_fill;
@@ -150,6 +151,7 @@ typedef enum bb_op_kind {
     BB_OP_CREATE_INDEX,      /* cons */
     BB_OP_DROP_INDEX,        /* drop: name, table */
     BB_OP_FILL_NULLS,        /* fill */
+    BB_OP_CHECK_CAST,        /* fill: stops a SQLite copy that would change a value */
     BB_OP_BATCH,             /* batch */
     /* inside a batch */
     BB_OP_ADD_COLUMN,      /* column */

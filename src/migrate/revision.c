@@ -449,6 +449,7 @@ static const char *const kind_keys[] = {
     [BB_OP_CREATE_INDEX] = "create_index",
     [BB_OP_DROP_INDEX] = "drop_index",
     [BB_OP_FILL_NULLS] = "fill_nulls",
+    [BB_OP_CHECK_CAST] = "check_cast",
     [BB_OP_BATCH] = "batch",
     [BB_OP_ADD_COLUMN] = "add_column",
     [BB_OP_DROP_COLUMN] = "drop_column",
@@ -498,6 +499,9 @@ static void op_data(tdata *t, cJSON *o, const bb_op *op)
         jatom(t, o, "name", &op->u.drop.name);
         jatom(t, o, "table", &op->u.drop.table);
         jstr(t, o, "type", cons_type_name(op->u.drop.type));
+        /* op.f(): the name is final, the naming convention's "ck" (which
+         * adds ck_<table>_ again) must not apply. */
+        jbool(t, o, "check", op->u.drop.type == BB_CONS_CHECK);
         break;
     case BB_OP_CREATE_LATE_FK:
     case BB_OP_DROP_LATE_FK:
@@ -514,6 +518,7 @@ static void op_data(tdata *t, cJSON *o, const bb_op *op)
         jstr(t, o, "unique", op->u.cons.unique ? "True" : "False");
         break;
     case BB_OP_FILL_NULLS:
+    case BB_OP_CHECK_CAST:
         jatom(t, o, "table", &op->u.fill.table);
         jatom(t, o, "column", &op->u.fill.column);
         jatom(t, o, "value", &op->u.fill.value);
@@ -576,6 +581,15 @@ static void function_data(tdata *t, cJSON *functions, const char *name, const bb
     seq_data(t, jarr(t, f, "ops"), &ops->ops);
 }
 
+/* Whether seq (or a batch in it) holds an operation of kind. */
+static bool seq_has(const bb_op_seq *seq, bb_op_kind kind)
+{
+    for (const bb_op *op = seq->first; op; op = op->next)
+        if (op->kind == kind || (op->kind == BB_OP_BATCH && seq_has(&op->u.batch.ops, kind)))
+            return true;
+    return false;
+}
+
 static int message_fits(const char *message)
 {
     size_t n_escaped = 0;
@@ -605,6 +619,9 @@ static cJSON *revision_data(const bb_revision *r, const bb_ops *up, const bb_ops
     cJSON *changes = jarr(&t, t.root, "changes");
     for (const bb_op_note *n = up->notes; n && !t.rc; n = n->next)
         jdoc_text(&t, changes, NULL, n->text);
+    /* A helper only the revisions that use it define. */
+    jbool(&t, t.root, "checks_casts",
+          seq_has(&up->ops, BB_OP_CHECK_CAST) || seq_has(&down->ops, BB_OP_CHECK_CAST));
     cJSON *functions = jarr(&t, t.root, "functions");
     function_data(&t, functions, "upgrade", up);
     function_data(&t, functions, "downgrade", down);

@@ -2,15 +2,13 @@
  * migrate.h - Alembic revisions from schema changes, without a database.
  *
  * A revision is computed from two normalized schemas (normalize.h): the one
- * recorded when the project was last generated and the new one. The diff is
- * turned into Alembic operations, written as a Python revision file whose
- * downgrade is the diff the other way round. Every change to an existing
- * table goes through op.batch_alter_table, so the same file runs on SQLite
- * (table copy) and on PostgreSQL (plain ALTER). PostgreSQL enum types are
- * created and dropped explicitly.
- *
- * Revision ids are deterministic: the first 12 hex digits of
- * sha256(down_revision id + canonical text of the new normalized schema).
+ * recorded when the project was last generated and the new one. The differ
+ * (diff.h) turns them into Alembic operations (ops.h), both ways: the
+ * upgrade is the diff from old to new, the downgrade the diff from new to
+ * old. The revision file renders both with a template (revision.h). Every
+ * change to an existing table goes through op.batch_alter_table, so the
+ * same file runs on SQLite (table copy) and on PostgreSQL (plain ALTER).
+ * PostgreSQL enum types are created and dropped explicitly.
  *
  * What is refused (diagnostics BB0820..BB0899, docs/diagnostics.md): drops
  * without allow_destructive, a NOT NULL column added to an existing table
@@ -26,6 +24,7 @@
 #include "base/bb.h"
 #include "diag/diag.h"
 #include "front/schema.h"
+#include "migrate/revision.h"
 #include "pipeline/pipeline.h"
 
 #include <stdbool.h>
@@ -33,26 +32,11 @@
 
 typedef struct cJSON cJSON;
 
-#define BB_REVISION_ID_LEN 12
-#define BB_MIGRATE_MAX_OUTPUT (8u << 20)
-#define BB_ALEMBIC_VERSIONS_DIR "alembic/versions"
-
 typedef struct bb_migrate_opts {
     bool allow_destructive;    /* drop tables and columns */
     const char *down_revision; /* the parent revision id; NULL for the first */
     const char *message;       /* NULL: made from the changes */
 } bb_migrate_opts;
-
-typedef struct bb_revision {
-    /* "" when n_ops is 0: no file, so nothing to name (or to hash for) */
-    char id[BB_REVISION_ID_LEN + 1];
-    char *down_revision; /* NULL for the first revision */
-    char *message;       /* one line */
-    char *path;          /* "alembic/versions/<id>_<slug>.py" */
-    char *text;          /* the Python source */
-    size_t len;
-    size_t n_ops; /* 0: the schemas agree on the database; no file is needed */
-} bb_revision;
 
 /*
  * The revision that takes a database from old_norm (NULL: empty, the
@@ -63,8 +47,6 @@ typedef struct bb_revision {
  */
 int bb_migrate_revision(const cJSON *old_norm, const cJSON *new_norm, const bb_schema *locate,
                         const bb_migrate_opts *opts, bb_diags *diags, bb_revision *out) BB_WUR;
-
-void bb_revision_free(bb_revision *r);
 
 /*
  * The hook of `backbone generate`. Given the validated schema, the output

@@ -4,7 +4,11 @@
 #include "front/normalize.h"
 #include "front/validate.h"
 #include "migrate/migrate.h"
+#include "migrate/ops.h"
 #include "output/manifest.h"
+#include "plan/architect.h"
+#include "render/embedded.h"
+#include "json/jdoc.h"
 
 #include <cJSON.h>
 #include <string.h>
@@ -353,6 +357,69 @@ static void a_widening_type_change_does_not_warn(void **state)
     run_free(&r);
 }
 
+/* docs/migrations.md: widening String to Text is not reported. */
+static void a_string_becoming_text_does_not_warn(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", ",{\"name\": \"s\", \"type\": \"String\", \"length\": 120}", ""),
+            SCHEMA("", ",{\"name\": \"s\", \"type\": \"Text\"}", ""), false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"), "type_=sa.Text()"));
+    assert_false(has_code(&r.d, "BB0826"));
+    assert_null(strstr(r.rev.text, "_check_cast"));
+    run_free(&r);
+    /* Text to a bounded String may cut values: reported. */
+    migrate(&r, SCHEMA("", ",{\"name\": \"s\", \"type\": \"Text\"}", ""),
+            SCHEMA("", ",{\"name\": \"s\", \"type\": \"String\", \"length\": 120}", ""), false,
+            "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_true(has_code(&r.d, "BB0826"));
+    run_free(&r);
+}
+
+/* SQLite's table copy CASTs a column to its new type: text that is no
+ * number becomes 0. The revision checks the values first (under the
+ * column's name before the batch renames it) and stops if one would
+ * change; the downgrade, back to text, needs no check. */
+static void a_change_sqlite_would_cast_is_checked_before_the_copy(void **state)
+{
+    (void)state;
+    run r;
+    migrate(
+        &r, SCHEMA("", ",{\"name\": \"code\", \"type\": \"String\", \"length\": 9}", ""),
+        SCHEMA("", ",{\"name\": \"ref\", \"type\": \"Integer\", \"renamed_from\": \"code\"}", ""),
+        false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    const char *up = body(&r, "upgrade");
+    const char *check = strstr(up, "_check_cast(\"posts\", \"code\", sa.Integer())");
+    const char *batch = strstr(up, "with op.batch_alter_table(\"posts\")");
+    assert_non_null(check);
+    assert_non_null(batch);
+    assert_true(check < batch);
+    assert_non_null(strstr(r.rev.text, "def _check_cast(table, column, type_):"));
+    assert_null(strstr(body(&r, "downgrade"), "_check_cast("));
+    assert_true(has_code(&r.d, "BB0826"));
+    run_free(&r);
+}
+
+/* The NULLs are filled before the batch that renames the column: under
+ * its old name. */
+static void nulls_are_filled_under_the_name_before_a_rename(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", ",{\"name\": \"slug\", \"type\": \"Text\"}", ""),
+            SCHEMA("",
+                   ",{\"name\": \"handle\", \"type\": \"Text\", \"nullable\": false, "
+                   "\"default\": \"x\", \"renamed_from\": \"slug\"}",
+                   ""),
+            false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"), "_fill_nulls(\"posts\", \"slug\", \"x\")"));
+    run_free(&r);
+}
+
 static void a_primary_key_change_is_refused(void **state)
 {
     (void)state;
@@ -471,6 +538,83 @@ static void an_added_enum_value_alters_the_postgresql_type(void **state)
     migrate(&r, new_text, SCHEMA("", "", ""), false, "p1");
     assert_int_equal(r.rc, BB_EINVAL);
     assert_true(has_code(&r.d, "BB0823"));
+    run_free(&r);
+}
+
+/* PostgreSQL refuses a value added by ALTER TYPE in the transaction that
+ * added it ("unsafe use of new enum value"): the revision commits it first,
+ * so the same revision can make it the column's default. */
+static void an_added_enum_value_is_committed_before_it_is_used(void **state)
+{
+    (void)state;
+    const char *new_text = SCHEMA(",{\"name\": \"tier\", \"type\": \"Enum\", \"values\": "
+                                  "[\"x\", \"y\", \"z\"], \"nullable\": false, \"default\": \"z\"}",
+                                  "", "");
+    const char *old_text = SCHEMA(",{\"name\": \"tier\", \"type\": \"Enum\", \"values\": "
+                                  "[\"x\", \"y\"], \"nullable\": false, \"default\": \"x\"}",
+                                  "", "");
+    run r;
+    migrate(&r, old_text, new_text, false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    const char *up = body(&r, "upgrade");
+    const char *block = strstr(up, "with op.get_context().autocommit_block():\n");
+    const char *add = strstr(up, "ADD VALUE IF NOT EXISTS 'z'");
+    const char *use = strstr(up, "server_default=\"z\"");
+    assert_non_null(block);
+    assert_non_null(add);
+    assert_non_null(use);
+    assert_true(block < add && add < use);
+    run_free(&r);
+}
+
+/* The generated models name a check "<name>" and the naming convention
+ * makes it ck_<table>_<name>; the normalized schema holds that final name,
+ * which the revision marks final (op.f) so the convention does not add
+ * ck_<table>_ a second time. */
+static void check_constraint_names_are_not_prefixed_twice(void **state)
+{
+    (void)state;
+    const char *checked =
+        "{\"project_name\": \"t\", \"db_type\": \"postgresql\", \"schema\": ["
+        "{\"table_name\": \"items\", \"class_name\": \"Item\", \"checks\": "
+        "[{\"name\": \"price_ok\", \"expression\": \"price >= 0\"}], \"columns\": ["
+        "{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true},"
+        "{\"name\": \"price\", \"type\": \"Integer\"}]}]}";
+    const char *unchecked = "{\"project_name\": \"t\", \"db_type\": \"postgresql\", \"schema\": ["
+                            "{\"table_name\": \"items\", \"class_name\": \"Item\", \"columns\": ["
+                            "{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true},"
+                            "{\"name\": \"price\", \"type\": \"Integer\"}]}]}";
+    run r;
+    migrate(&r, NULL, checked, false, NULL);
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"),
+                           "sa.CheckConstraint(\"price >= 0\", name=op.f(\"ck_items_price_ok\"))"));
+    run_free(&r);
+    migrate(&r, unchecked, checked, false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"),
+                           "batch_op.create_check_constraint("
+                           "op.f(\"ck_items_price_ok\"), sa.text(\"price >= 0\"))"));
+    assert_non_null(strstr(body(&r, "downgrade"), "batch_op.drop_constraint("
+                                                  "op.f(\"ck_items_price_ok\"), type_=\"check\")"));
+    run_free(&r);
+}
+
+/* --sql prints every value as SQL: a NULL filled with a plain Python value
+ * needs a type to be printed. */
+static void filled_nulls_are_typed_literals(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, SCHEMA("", ",{\"name\": \"slug\", \"type\": \"Text\"}", ""),
+            SCHEMA("",
+                   ",{\"name\": \"slug\", \"type\": \"Text\", \"nullable\": false, "
+                   "\"default\": \"\"}",
+                   ""),
+            false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_non_null(strstr(body(&r, "upgrade"), "_fill_nulls(\"posts\", \"slug\", \"\")"));
+    assert_non_null(strstr(r.rev.text, "        value = sa.literal(value)\n"));
     run_free(&r);
 }
 
@@ -668,6 +812,81 @@ static void allocation_failures_are_clean(void **state)
     cJSON_Delete(new_norm);
 }
 
+/* The operations render through the template whoever made them: one
+ * batch with a column added, and an index after it. */
+static void hand_made_operations_render_through_the_template(void **state)
+{
+    (void)state;
+    bb_ops up, down;
+    bb_ops_init(&up, 1u << 20);
+    bb_ops_init(&down, 1u << 20);
+    bb_op *b = bb_ops_add(&up, &up.ops, BB_OP_BATCH);
+    assert_non_null(b);
+    b->u.batch.table = bb_ops_name(&up, "posts");
+    bb_op *add = bb_ops_add(&up, &b->u.batch.ops, BB_OP_ADD_COLUMN);
+    assert_non_null(add);
+    add->u.column.name = bb_ops_name(&up, "note \"x\"");
+    add->u.column.type = bb_ops_python(&up, "sa.Text()", 9);
+    add->u.column.nullable = bb_ops_flag(true);
+    bb_op *ix = bb_ops_add(&up, &up.ops, BB_OP_CREATE_INDEX);
+    assert_non_null(ix);
+    ix->u.cons.name = bb_ops_name(&up, "ix_posts_note");
+    ix->u.cons.table = bb_ops_name(&up, "posts");
+    ix->u.cons.columns = bb_ops_atoms(&up, 1);
+    ix->u.cons.columns.items[0] = bb_ops_name(&up, "note");
+    bb_ops_note_of(&up, "add column posts.note");
+    assert_int_equal(up.rc, BB_OK);
+
+    bb_revision r;
+    memset(&r, 0, sizeof(r));
+    cJSON *norm = cJSON_Parse("{\"normalized\": 1, \"tables\": []}");
+    assert_int_equal(bb_revision_name(&r, "p1", norm, NULL, false, &up), BB_OK);
+    cJSON_Delete(norm);
+    assert_string_equal(r.message, "add column posts.note");
+    assert_int_equal(bb_revision_render(&r, &up, &down), BB_OK);
+    assert_non_null(strstr(r.text, "    with op.batch_alter_table(\"posts\") as batch_op:\n"
+                                   "        batch_op.add_column(sa.Column('note \"x\"', sa.Text(), "
+                                   "nullable=True))\n"
+                                   "    op.create_index(\"ix_posts_note\", \"posts\", [\"note\"], "
+                                   "unique=False)\n"));
+    assert_non_null(strstr(r.text, "  - add column posts.note\n"));
+    assert_non_null(strstr(r.text, "def downgrade():\n    pass\n"));
+    bb_revision_free(&r);
+    bb_ops_free(&up);
+    bb_ops_free(&down);
+}
+
+/* The revision template is embedded, but no plan makes a project file of it. */
+static void the_revision_template_is_no_project_file(void **state)
+{
+    (void)state;
+    bool embedded = false;
+    for (unsigned i = 0; i < bb_embedded_template_count; i++)
+        embedded |= strcmp(bb_embedded_templates[i].path, "alembic/revision.py.mustache") == 0;
+    assert_true(embedded);
+    char *text = tu_read_file("schemas/kitchen_sink.json", NULL);
+    bb_schema *s = vt_schema_of(text);
+    free(text);
+    bb_pipeline_opts o;
+    bb_pipeline_opts_default(&o);
+    bb_diags d;
+    bb_diags_init(&d, "t", NULL, 0);
+    cJSON *plan = NULL;
+    assert_int_equal(bb_architect_plan(s, &o, &d, &plan), BB_OK);
+    const cJSON *f;
+    size_t n = 0;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(plan, "files"))
+    {
+        const char *tpl = cJSON_GetObjectItemCaseSensitive(f, "template")->valuestring;
+        assert_null(strstr(tpl, "revision"));
+        n++;
+    }
+    assert_true(n > 10);
+    bb_jdoc_free(plan);
+    bb_diags_free(&d);
+    bb_schema_free(s);
+}
+
 /* ---- the generate hook ---- */
 
 static void write_text(const char *path, const char *text)
@@ -790,12 +1009,18 @@ int main(void)
         cmocka_unit_test(tightening_to_not_null_without_default_warns),
         cmocka_unit_test(a_type_change_alters_the_type_and_warns),
         cmocka_unit_test(a_widening_type_change_does_not_warn),
+        cmocka_unit_test(a_string_becoming_text_does_not_warn),
+        cmocka_unit_test(a_change_sqlite_would_cast_is_checked_before_the_copy),
+        cmocka_unit_test(nulls_are_filled_under_the_name_before_a_rename),
         cmocka_unit_test(a_primary_key_change_is_refused),
         cmocka_unit_test(a_renamed_column_is_renamed_not_dropped),
         cmocka_unit_test(a_rename_after_a_new_column_and_its_constraint_get_their_own_batch),
         cmocka_unit_test(a_rename_from_an_unknown_column_is_an_error),
         cmocka_unit_test(a_renamed_table_is_renamed),
         cmocka_unit_test(an_added_enum_value_alters_the_postgresql_type),
+        cmocka_unit_test(an_added_enum_value_is_committed_before_it_is_used),
+        cmocka_unit_test(check_constraint_names_are_not_prefixed_twice),
+        cmocka_unit_test(filled_nulls_are_typed_literals),
         cmocka_unit_test(a_many_to_many_creates_its_association_table),
         cmocka_unit_test(a_cyclic_foreign_key_is_added_after_the_tables),
         cmocka_unit_test(an_added_index_is_created_and_dropped),
@@ -804,6 +1029,8 @@ int main(void)
         cmocka_unit_test(a_bad_down_revision_is_refused),
         cmocka_unit_test(a_recorded_schema_equals_the_fresh_one),
         cmocka_unit_test(allocation_failures_are_clean),
+        cmocka_unit_test(hand_made_operations_render_through_the_template),
+        cmocka_unit_test(the_revision_template_is_no_project_file),
         cmocka_unit_test(generate_hook_adds_one_revision_after_the_recorded_ones),
         cmocka_unit_test(generate_hook_rejects_a_recorded_path_outside_versions),
     };

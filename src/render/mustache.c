@@ -20,8 +20,6 @@
  */
 #include "render/mustache.h"
 
-#include "render/mustache_json.h"
-
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +62,26 @@ struct bb_mustache_template {
     uint32_t *blocks;
 };
 
+/*
+ * Fills e, when it is not NULL and holds no error yet (the first error is the
+ * one reported), and returns rc. src (len bytes) locates offset off; src NULL
+ * means the error has no position.
+ */
+int bb__mustache_verror(bb_mustache_error *e, int rc, const char *code, const char *tname,
+                        size_t tname_len, const char *src, size_t len, size_t off, const char *fmt,
+                        va_list ap);
+
+/* An error without a position, about template tname. */
+int bb__mustache_set_error(bb_mustache_error *e, int rc, const char *code, const char *tname,
+                           size_t tname_len, const char *fmt, ...) BB_PRINTF(6, 7);
+
+/* Marks e as "no error" (cheaply: renders call this every time). */
+void bb__mustache_clear_error(bb_mustache_error *e);
+
+/* The block called like op that parent op pi of pt overrides, or 0 when none. */
+uint32_t bb__mustache_find_override(const bb_mustache_template *t, const mop *op,
+                                    const bb_mustache_template *pt, uint32_t pi);
+
 const char *bb_mustache_name(const bb_mustache_template *t)
 {
     return t->name;
@@ -104,9 +122,9 @@ static void position_of(const char *src, size_t len, size_t off, int *line, int 
  * one reported), and returns rc. src (len bytes) locates offset off; src NULL
  * means the error has no position.
  */
-static int verror(bb_mustache_error *e, int rc, const char *code, const char *tname,
-                  size_t tname_len, const char *src, size_t len, size_t off, const char *fmt,
-                  va_list ap)
+int bb__mustache_verror(bb_mustache_error *e, int rc, const char *code, const char *tname,
+                        size_t tname_len, const char *src, size_t len, size_t off, const char *fmt,
+                        va_list ap)
 {
     if (!e || e->rc)
         return rc;
@@ -121,21 +139,18 @@ static int verror(bb_mustache_error *e, int rc, const char *code, const char *tn
 }
 
 /* An error without a position, about template tname. */
-static int set_error(bb_mustache_error *e, int rc, const char *code, const char *tname,
-                     size_t tname_len, const char *fmt, ...) BB_PRINTF(6, 7);
-
-static int set_error(bb_mustache_error *e, int rc, const char *code, const char *tname,
-                     size_t tname_len, const char *fmt, ...)
+int bb__mustache_set_error(bb_mustache_error *e, int rc, const char *code, const char *tname,
+                           size_t tname_len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    verror(e, rc, code, tname, tname_len, NULL, 0, 0, fmt, ap);
+    bb__mustache_verror(e, rc, code, tname, tname_len, NULL, 0, 0, fmt, ap);
     va_end(ap);
     return rc;
 }
 
 /* Marks e as "no error" (cheaply: renders call this every time). */
-static void clear_error(bb_mustache_error *e)
+void bb__mustache_clear_error(bb_mustache_error *e)
 {
     if (!e)
         return;
@@ -203,7 +218,7 @@ static int cfail(compiler *c, int rc, const char *code, size_t off, const char *
 {
     va_list ap;
     va_start(ap, fmt);
-    verror(c->err, rc, code, c->name, strlen(c->name), c->src, c->len, off, fmt, ap);
+    bb__mustache_verror(c->err, rc, code, c->name, strlen(c->name), c->src, c->len, off, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -901,8 +916,8 @@ static int intern_names(bb_mustache_template *t)
 }
 
 /* The block called like op that parent op pi of pt overrides, or 0 when none. */
-static uint32_t find_override(const bb_mustache_template *t, const mop *op,
-                              const bb_mustache_template *pt, uint32_t pi)
+uint32_t bb__mustache_find_override(const bb_mustache_template *t, const mop *op,
+                                    const bb_mustache_template *pt, uint32_t pi)
 {
     const uint32_t *b = pt->blocks + pt->ops[pi].blocks;
     uint32_t lo = 0, hi = b[0];
@@ -922,7 +937,7 @@ int bb_mustache_compile(const char *name, const char *text, size_t len, bb_musta
                         bb_mustache_error *err)
 {
     *out = NULL;
-    clear_error(err);
+    bb__mustache_clear_error(err);
     compiler c = {.name = name ? name : "<template>", .src = text, .len = len, .err = err};
     if (len > BB_MUSTACHE_MAX_TEMPLATE)
         return cfail(&c, BB_ELIMIT, "BB0706", 0, "template is %zu bytes, more than the limit of %u",
@@ -1018,14 +1033,14 @@ typedef struct cached {
     const void *val;
 } cached;
 
-/* Where each name was last found in a loop item (see bb_mustache_json_get_at). */
+/* The model's hint of each name asked of loop items (see loop_get). */
 #define HINTS 64 /* a power of two: slot nid % HINTS */
 /* Names found missing in loop items (see loop_get). */
 #define MISSES 64
 
 typedef struct hint {
     const char *name;
-    bb_mustache_json_hint at;
+    bb_mustache_hint at;
 } hint;
 
 /* The parent tags being rendered: their blocks override the parents' blocks. */
@@ -1042,7 +1057,6 @@ typedef struct render {
     bb_mustache_error err;
     unsigned max_depth, depth, nest;
     size_t steps_left; /* SIZE_MAX: no limit */
-    bool json;         /* the model is bb_mustache_json_model: call it directly */
     bool cache_ready;
     bool hints_ready;
     size_t n_base; /* frames given by the caller */
@@ -1054,7 +1068,6 @@ typedef struct render {
     cached cache[LOOKUP_CACHE];
     hint hints[HINTS];
     cached misses[MISSES];
-    bb_mustache_json_cursor cursor;
 } render;
 
 static int rfail(render *r, const bb_mustache_template *t, const mop *op, int rc, const char *code,
@@ -1065,7 +1078,8 @@ static int rfail(render *r, const bb_mustache_template *t, const mop *op, int rc
 {
     va_list ap;
     va_start(ap, fmt);
-    verror(&r->err, rc, code, t->name, strlen(t->name), t->src, t->len, op->pos, fmt, ap);
+    bb__mustache_verror(&r->err, rc, code, t->name, strlen(t->name), t->src, t->len, op->pos, fmt,
+                        ap);
     va_end(ap);
     return rc;
 }
@@ -1155,24 +1169,22 @@ static int push_frame(render *r, const bb_mustache_template *t, const mop *op, c
 
 static inline const void *model_get(const render *r, const void *v, const char *name, size_t len)
 {
-    if (r->json)
-        return bb_mustache_json_get(v, name, len);
     return r->m->get(r->ud, v, name, len);
 }
 
 static inline const void *model_first(const render *r, const void *v)
 {
-    return r->json ? bb_mustache_json_first(v) : r->m->first(r->ud, v);
+    return r->m->first(r->ud, v);
 }
 
 static inline bool model_truthy(const render *r, const void *v)
 {
-    return r->json ? bb_mustache_json_truthy(v) : r->m->truthy(r->ud, v);
+    return r->m->truthy(r->ud, v);
 }
 
 static inline const void *model_next(const render *r, const void *item)
 {
-    return r->json ? (const void *)((const cJSON *)item)->next : r->m->next(r->ud, item);
+    return r->m->next(r->ud, item);
 }
 
 /*
@@ -1202,38 +1214,34 @@ static const void *deep_get(render *r, const void *obj, const char *name, size_t
 }
 
 /*
- * Looks name up in a loop item, starting where it was found in the previous
- * item. A name missing from the item is remembered for the rest of the
- * render: templates often test optional members that most items lack
- * ({{#flag}}), often in several loops over the same list, and proving a
- * member missing reads every key of the object. nid is the name's number.
+ * Looks name up in a loop item, with the hint the model left for the name
+ * in the previous item (get_hinted). A name missing from the item is
+ * remembered for the rest of the render: templates often test optional
+ * members that most items lack ({{#flag}}), often in several loops over the
+ * same list, and proving a member missing reads every key of the object.
+ * Only a name without a hint (not found last time) is looked for among the
+ * misses: a hinted one is usually found at once. nid is the name's number.
  */
 __attribute__((always_inline)) static inline const void *
 loop_get(render *r, const void *obj, const char *name, size_t len, unsigned nid)
 {
-    const cJSON *o = obj;
-    if (!o || (o->type & 0xFF) != cJSON_Object)
-        return NULL;
     if (!r->hints_ready) {
         memset(r->hints, 0, sizeof(r->hints));
         memset(r->misses, 0, sizeof(r->misses));
-        memset(&r->cursor, 0, sizeof(r->cursor));
         r->hints_ready = true;
     }
     hint *h = &r->hints[nid & (HINTS - 1)];
     if (h->name != name) {
         h->name = name;
-        h->at.pos = BB_MUSTACHE_JSON_NO_HINT;
-    } else if (h->at.pos != BB_MUSTACHE_JSON_NO_HINT) {
-        const cJSON *v = bb_mustache_json_get_at(o, name, len, h->at.pos, h->at.back, &r->cursor);
-        if (v)
-            return v;
+        h->at = (bb_mustache_hint){0};
     }
+    bool hinted = r->m->get_hinted && (h->at.a | h->at.b);
     uintptr_t x = ((uintptr_t)obj >> 4) ^ ((uintptr_t)name * 0x9E3779B97F4A7C15u >> 7);
     cached *m = &r->misses[x & (MISSES - 1)];
-    if (m->obj == obj && m->name == name && m->len == len)
+    if (!hinted && m->obj == obj && m->name == name && m->len == len)
         return NULL;
-    const cJSON *v = bb_mustache_json_scan(o, name, len, &h->at, &r->cursor);
+    const void *v = r->m->get_hinted ? r->m->get_hinted(r->ud, obj, name, len, &h->at)
+                                     : model_get(r, obj, name, len);
     if (!v) {
         m->obj = obj;
         m->name = name;
@@ -1261,8 +1269,8 @@ lookup(render *r, const char *name, size_t len, bool dotted, unsigned nid)
     /* The top frame is asked directly: when it is a base frame, each op runs
      * once per render (no loop is open), so a cache would not pay. */
     size_t i = r->n_stack - 1;
-    const void *v = i >= r->n_base && r->json ? loop_get(r, r->stack[i], name, first, nid)
-                                              : model_get(r, r->stack[i], name, first);
+    const void *v = i >= r->n_base ? loop_get(r, r->stack[i], name, first, nid)
+                                   : model_get(r, r->stack[i], name, first);
     while (!v && i-- > 0)
         v = deep_get(r, r->stack[i], name, first);
     while (v && dot) {
@@ -1289,8 +1297,7 @@ static int interpolate(render *r, const bb_mustache_template *t, const mop *op)
     const char *s = "";
     size_t n = 0;
     int rc = BB_OK;
-    if (!r->json || !bb_mustache_json_string(v, &s, &n))
-        rc = r->m->text(r->ud, v, scratch, &s, &n);
+    rc = r->m->text(r->ud, v, scratch, &s, &n);
     if (rc)
         return rfail(r, t, op, rc, rc == BB_ENOMEM ? "" : "BB0711",
                      "'%.*s' cannot be written as text", (int)op->len, t->src + op->off);
@@ -1406,7 +1413,7 @@ static int block(render *r, const bb_mustache_template *t, uint32_t i)
     uint32_t b = i + 1, e = op->end;
     for (size_t f = 0; f < r->n_over; f++) {
         const bb_mustache_template *pt = r->over[f].t;
-        uint32_t j = find_override(t, op, pt, r->over[f].op);
+        uint32_t j = bb__mustache_find_override(t, op, pt, r->over[f].op);
         if (j) {
             ct = pt;
             b = j + 1;
@@ -1509,7 +1516,6 @@ static int render_begin(render *r, const bb_mustache_model *m, void *ud, const b
     r->out = out;
     update_lim(r);
     r->err.rc = 0; /* the rest is filled when an error happens */
-    r->json = m == &bb_mustache_json_model;
     r->cache_ready = r->hints_ready = false;
     r->max_depth = r->o->max_depth ? r->o->max_depth : BB_MUSTACHE_DEFAULT_DEPTH;
     if (r->max_depth > BB_MUSTACHE_MAX_DEPTH)
@@ -1532,16 +1538,16 @@ static int render_end(render *r, const bb_mustache_template *t, bb_buf *out, siz
     if (err && rc)
         *err = r->err;
     else if (err)
-        clear_error(err);
+        bb__mustache_clear_error(err);
     return rc;
 }
 
 static int too_many_frames(const bb_mustache_template *t, size_t n, bb_mustache_error *err)
 {
-    clear_error(err);
-    return set_error(err, BB_ELIMIT, "BB0710", t->name, strlen(t->name),
-                     "%zu context frames given, more than the limit of %d", n,
-                     BB_MUSTACHE_MAX_STACK);
+    bb__mustache_clear_error(err);
+    return bb__mustache_set_error(err, BB_ELIMIT, "BB0710", t->name, strlen(t->name),
+                                  "%zu context frames given, more than the limit of %d", n,
+                                  BB_MUSTACHE_MAX_STACK);
 }
 
 int bb_mustache_render_model(const bb_mustache_template *t, const bb_mustache_model *m,
@@ -1552,19 +1558,6 @@ int bb_mustache_render_model(const bb_mustache_template *t, const bb_mustache_mo
         return too_many_frames(t, n_frames, err);
     render r;
     (void)render_begin(&r, m, model_ud, o, out);
-    for (size_t i = 0; i < n_frames; i++)
-        r.stack[r.n_stack++] = frames[i];
-    r.n_base = n_frames;
-    return render_end(&r, t, out, out->len, err);
-}
-
-int bb_mustache_render(const bb_mustache_template *t, const cJSON *const *frames, size_t n_frames,
-                       const bb_mustache_opts *o, bb_buf *out, bb_mustache_error *err)
-{
-    if (n_frames > BB_MUSTACHE_MAX_STACK)
-        return too_many_frames(t, n_frames, err);
-    render r;
-    (void)render_begin(&r, &bb_mustache_json_model, NULL, o, out);
     for (size_t i = 0; i < n_frames; i++)
         r.stack[r.n_stack++] = frames[i];
     r.n_base = n_frames;
@@ -1682,7 +1675,7 @@ static int compile_into(bb_mustache_set *s, const char *name, size_t name_len, c
 {
     char *zname = bb_strndup(name, name_len);
     if (!zname)
-        return set_error(err, BB_ENOMEM, "", name, name_len, "out of memory");
+        return bb__mustache_set_error(err, BB_ENOMEM, "", name, name_len, "out of memory");
     bb_mustache_template *t;
     int rc = bb_mustache_compile(zname, text, len, &t, err);
     bb_free(zname);
@@ -1690,8 +1683,9 @@ static int compile_into(bb_mustache_set *s, const char *name, size_t name_len, c
         return rc;
     rc = remember(s, name, name_len, h, t);
     if (rc)
-        return set_error(err, rc, rc == BB_ENOMEM ? "" : "BB0706", name, name_len,
-                         "cannot keep template '%.*s': %s", (int)name_len, name, bb_strerror(rc));
+        return bb__mustache_set_error(err, rc, rc == BB_ENOMEM ? "" : "BB0706", name, name_len,
+                                      "cannot keep template '%.*s': %s", (int)name_len, name,
+                                      bb_strerror(rc));
     if (out)
         *out = t;
     return BB_OK;
@@ -1702,10 +1696,10 @@ int bb_mustache_set_add(bb_mustache_set *s, const char *name, const char *text, 
 {
     size_t name_len = strlen(name);
     uint64_t h = hash_name(name, name_len);
-    clear_error(err);
+    bb__mustache_clear_error(err);
     if (slot_of(s->tab, s->cap, name, name_len, h)->name)
-        return set_error(err, BB_ESTATE, "BB0712", name, name_len,
-                         "template '%s' is already in the set", name);
+        return bb__mustache_set_error(err, BB_ESTATE, "BB0712", name, name_len,
+                                      "template '%s' is already in the set", name);
     return compile_into(s, name, name_len, text, len, h, NULL, err);
 }
 
@@ -1727,11 +1721,13 @@ int bb_mustache_set_get(bb_mustache_set *s, const char *name, size_t name_len,
     if (rc == BB_ENOTFOUND) {
         /* Remember the miss so the loader is asked once; a full set just asks again. */
         rc = remember(s, name, name_len, h, NULL);
-        return rc == BB_ENOMEM ? set_error(err, rc, "", name, name_len, "out of memory")
-                               : BB_ENOTFOUND;
+        return rc == BB_ENOMEM
+                   ? bb__mustache_set_error(err, rc, "", name, name_len, "out of memory")
+                   : BB_ENOTFOUND;
     }
     if (rc)
-        return set_error(err, rc, "BB0712", name, name_len, "cannot load template '%.*s': %s",
-                         (int)name_len, name, bb_strerror(rc));
+        return bb__mustache_set_error(err, rc, "BB0712", name, name_len,
+                                      "cannot load template '%.*s': %s", (int)name_len, name,
+                                      bb_strerror(rc));
     return compile_into(s, name, name_len, text, len, h, out, err);
 }

@@ -13,7 +13,7 @@
  * compared with mustache.js.
  * Prints "bytes seconds renders".
  */
-#include "render/mustache.h"
+#include "render/mustache_json.h"
 
 #include <cJSON.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * Checks the engine's promises: no crash, output within the cap, on failure
  * an error code (or out of memory) and the output rolled back.
  */
-#include "render/mustache.h"
+#include "render/mustache_json.h"
 
 #include <cJSON.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
 
 #include "base/file.h"
 #include "render/embedded.h"
-#include "render/mustache.h"
+#include "render/mustache_json.h"
 
 #include <cJSON.h>
 #include <errno.h>

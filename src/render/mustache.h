@@ -4,9 +4,9 @@
  * flat array of operations and rendered many times. See docs/mustache.md.
  *
  * The renderer knows nothing about JSON: it reads data through a small model
- * interface (bb_mustache_model: look a name up in a value, truthiness, list
- * iteration, value to text). The cJSON adapter is bb_mustache_json_model
- * (mustache_json.h); bb_mustache_render() uses it directly.
+ * interface only (bb_mustache_model: look a name up in a value, truthiness,
+ * list iteration, value to text). The cJSON adapter (mustache_json.h) is a
+ * client of this module like any other model.
  *
  * Partials and parents ({{>name}}, {{<name}}) come from a template set, which
  * loads each name once through a loader callback, compiles it once and keeps
@@ -27,8 +27,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-typedef struct cJSON cJSON;
 typedef struct bb_mustache_template bb_mustache_template;
 typedef struct bb_mustache_set bb_mustache_set;
 
@@ -69,11 +69,25 @@ typedef struct bb_mustache_error {
  *           BB_MUSTACHE_NOT_LIST; an empty list returns NULL
  *   text:   the text of v for {{name}}: a view into v or into scratch (the
  *           view must stay valid until the next call); BB_OK or BB_E*
+ *   get_hinted: optional (NULL: get is used); get for a name the renderer
+ *           asks of one object after another (the items of a list, which
+ *           mostly share a layout). *hint is the name's own, kept by the
+ *           renderer for the length of one render and zeroed before its
+ *           first use: the model may note in it where it found the name,
+ *           to find it faster in the next object; it leaves the hint all
+ *           zero when the name is not there (the renderer then remembers
+ *           the miss for that object).
  * The data must not change while a render runs: lookups are cached for the
  * duration of one render.
  */
+typedef struct bb_mustache_hint {
+    uint32_t a, b;
+} bb_mustache_hint;
+
 typedef struct bb_mustache_model {
     const void *(*get)(void *ud, const void *v, const char *name, size_t len);
+    const void *(*get_hinted)(void *ud, const void *v, const char *name, size_t len,
+                              bb_mustache_hint *hint);
     bool (*truthy)(void *ud, const void *v);
     const void *(*first)(void *ud, const void *v);
     const void *(*next)(void *ud, const void *item);
@@ -115,16 +129,12 @@ void bb_mustache_free(bb_mustache_template *t);
 const char *bb_mustache_name(const bb_mustache_template *t);
 
 /*
- * Renders t with a base context stack of n_frames values (frames[0] at the
- * bottom, frames[n_frames - 1] searched first), appending to out. The output
- * cap is out->max: going past it fails with BB_ELIMIT (BB0709), never
- * truncates. On failure out is restored to its length before the call.
- * o may be NULL (defaults); err may be NULL.
+ * Renders t with a base context stack of n_frames values of the model m
+ * (frames[0] at the bottom, frames[n_frames - 1] searched first), appending
+ * to out. The output cap is out->max: going past it fails with BB_ELIMIT
+ * (BB0709), never truncates. On failure out is restored to its length
+ * before the call. o may be NULL (defaults); err may be NULL.
  */
-int bb_mustache_render(const bb_mustache_template *t, const cJSON *const *frames, size_t n_frames,
-                       const bb_mustache_opts *o, bb_buf *out, bb_mustache_error *err) BB_WUR;
-
-/* The same over any data model. */
 int bb_mustache_render_model(const bb_mustache_template *t, const bb_mustache_model *m,
                              void *model_ud, const void *const *frames, size_t n_frames,
                              const bb_mustache_opts *o, bb_buf *out, bb_mustache_error *err) BB_WUR;

@@ -8,7 +8,7 @@
  */
 #include "testutil.h"
 
-#include "render/mustache.h"
+#include "render/mustache_json.h"
 
 #include <cJSON.h>
 #include <dirent.h>

@@ -205,8 +205,16 @@ static bool check_body_headers(bb_req *r)
                            r->svc->cfg.max_body);
         return false;
     }
-    if (!(r->route->flags & BB_ROUTE_JSON_BODY))
+    if (!(r->route->flags & BB_ROUTE_JSON_BODY)) {
+        /* Nothing to keep: refused before a byte of it is read, so a body
+         * sent to a public route costs no memory. */
+        if (len || bb_req_header(r, "Transfer-Encoding")) {
+            bb_req_reply_error(r, 413, "payload_too_large", "%s %s takes no request body",
+                               r->method, r->route->path);
+            return false;
+        }
         return true;
+    }
     const char *type = bb_req_header(r, "Content-Type");
     if (!bb_wire_media_type_is(type, "application/json")) {
         bb_req_reply_error(r, 415, "unsupported_media_type",

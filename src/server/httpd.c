@@ -21,6 +21,7 @@ static struct mhd_api {
     __typeof__(MHD_stop_daemon) *stop_daemon;
     __typeof__(MHD_get_connection_info) *get_connection_info;
     __typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+    __typeof__(MHD_get_connection_values) *get_connection_values;
     __typeof__(MHD_suspend_connection) *suspend_connection;
     __typeof__(MHD_resume_connection) *resume_connection;
     __typeof__(MHD_create_response_from_buffer_with_free_callback) *response_with_free;
@@ -36,6 +37,7 @@ static const bb_dynlib_symbol symbols[] = {
     BB_DYNLIB_SYMBOL(struct mhd_api, stop_daemon, MHD_stop_daemon),
     BB_DYNLIB_SYMBOL(struct mhd_api, get_connection_info, MHD_get_connection_info),
     BB_DYNLIB_SYMBOL(struct mhd_api, lookup_connection_value, MHD_lookup_connection_value),
+    BB_DYNLIB_SYMBOL(struct mhd_api, get_connection_values, MHD_get_connection_values),
     BB_DYNLIB_SYMBOL(struct mhd_api, suspend_connection, MHD_suspend_connection),
     BB_DYNLIB_SYMBOL(struct mhd_api, resume_connection, MHD_resume_connection),
     BB_DYNLIB_SYMBOL(struct mhd_api, response_with_free,
@@ -69,10 +71,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **req)
 {
-    (void)version;
     bb_httpd *d = cls;
-    bool ok = d->cfg.on_request(d->cfg.ctx, (bb_httpd_conn *)(void *)conn, url, method, upload,
-                                upload_size, req);
+    bool ok = d->cfg.on_request(d->cfg.ctx, (bb_httpd_conn *)(void *)conn, url, method, version,
+                                upload, upload_size, req);
     return ok ? MHD_YES : MHD_NO;
 }
 
@@ -165,6 +166,25 @@ void bb_httpd_stop(bb_httpd *d)
 const char *bb_httpd_header(bb_httpd_conn *c, const char *name)
 {
     return fn.lookup_connection_value(mhd(c), MHD_HEADER_KIND, name);
+}
+
+typedef struct header_walk {
+    bb_httpd_header_fn visit;
+    void *ctx;
+} header_walk;
+
+static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char *name,
+                                 const char *value)
+{
+    (void)kind;
+    header_walk *w = cls;
+    return w->visit(w->ctx, name, value ? value : "") ? MHD_YES : MHD_NO;
+}
+
+void bb_httpd_each_header(bb_httpd_conn *c, bb_httpd_header_fn visit, void *ctx)
+{
+    header_walk w = {visit, ctx};
+    fn.get_connection_values(mhd(c), MHD_HEADER_KIND, on_header, &w);
 }
 
 void bb_httpd_client_ip(bb_httpd_conn *c, char *out, size_t size)

@@ -37,8 +37,8 @@ typedef struct bb_httpd_response bb_httpd_response;
 
 /* Returns false to close the connection without an answer. */
 typedef bool (*bb_httpd_request_fn)(void *ctx, bb_httpd_conn *c, const char *url,
-                                    const char *method, const char *upload, size_t *upload_size,
-                                    void **req);
+                                    const char *method, const char *version, const char *upload,
+                                    size_t *upload_size, void **req);
 /* completed: the answer went out whole (false: the client left, or the
  * connection failed or timed out). */
 typedef void (*bb_httpd_completed_fn)(void *ctx, void *req, bool completed);
@@ -74,6 +74,12 @@ void bb_httpd_stop(bb_httpd *d);
 
 /* A request header (name compared without regard to case), or NULL. */
 const char *bb_httpd_header(bb_httpd_conn *c, const char *name);
+
+/* Calls visit for every request header line, in the order received, as the
+ * library split it (a name may hold characters no header name may);
+ * visit returns false to stop. */
+typedef bool (*bb_httpd_header_fn)(void *ctx, const char *name, const char *value);
+void bb_httpd_each_header(bb_httpd_conn *c, bb_httpd_header_fn visit, void *ctx);
 
 /* The client's address as text ("unknown" when it has none). */
 void bb_httpd_client_ip(bb_httpd_conn *c, char *out, size_t size);

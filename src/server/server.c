@@ -88,12 +88,12 @@ static bool dispatch(bb_req *r)
 }
 
 static bool on_request(void *ctx, bb_httpd_conn *c, const char *url, const char *method,
-                       const char *upload, size_t *upload_size, void **req)
+                       const char *version, const char *upload, size_t *upload_size, void **req)
 {
     bb_service *s = ctx;
     bb_req *r = *req;
     if (!r) {
-        r = bb_req_new(s, c, url, method);
+        r = bb_req_new(s, c, url, method, version);
         if (!r)
             return false;
         atomic_fetch_add(&s->in_flight, 1);

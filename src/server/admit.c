@@ -74,6 +74,30 @@ static const char *framing_error(const bb_req *r, const framing *f)
     return NULL;
 }
 
+/* The longest request target routed; longer ones are 414. */
+#define TARGET_MAX 2048
+
+/* A path or method that is not printable ASCII is refused unquoted: it
+ * would otherwise reach answers and logs as bytes that are not UTF-8. */
+static bool check_target(bb_req *r)
+{
+    if (!bb_wire_field_name_valid(r->method)) {
+        r->close = true;
+        bb_req_reply_error(r, 400, "bad_request", "the method is not a token");
+        return false;
+    }
+    if (r->url && strlen(r->url) > TARGET_MAX) {
+        bb_req_reply_error(r, 414, "uri_too_long", "the path is longer than %d bytes", TARGET_MAX);
+        return false;
+    }
+    if (!bb_wire_printable(r->url, TARGET_MAX, false)) {
+        bb_req_reply_error(r, 400, "bad_request",
+                           "the path must be printable ASCII, other bytes percent-encoded");
+        return false;
+    }
+    return true;
+}
+
 /* A request whose end is in doubt is answered 400 and its connection
  * closed, so that no byte of it is read as another request. */
 static bool check_framing(bb_req *r)
@@ -280,7 +304,10 @@ static bool check_body_headers(bb_req *r)
     const char *type = bb_req_header(r, "Content-Type");
     if (!bb_wire_media_type_is(type, "application/json")) {
         bb_req_reply_error(r, 415, "unsupported_media_type",
-                           "Content-Type must be application/json (got %s)", type ? type : "none");
+                           "Content-Type must be application/json (got %s)",
+                           !type                                ? "none"
+                           : bb_wire_printable(type, 200, true) ? type
+                                                                : "a value not shown");
         return false;
     }
     if (len && bb_buf_reserve(&r->body, len < BODY_RESERVE_MAX ? len : BODY_RESERVE_MAX) != BB_OK) {
@@ -295,7 +322,7 @@ bool bb_admit_request(bb_req *r)
     bb_httpd_client_ip(r->conn, r->ip, sizeof(r->ip));
     assign_request_id(r);
     r->origin = allowed_origin(r->svc, bb_req_header(r, "Origin"));
-    if (!check_framing(r) || !route_request(r))
+    if (!check_framing(r) || !check_target(r) || !route_request(r))
         return false;
     if (r->route->flags & BB_ROUTE_AUTH) {
         if (!authenticate(r))

@@ -89,6 +89,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req,
     d->cfg.on_completed(d->cfg.ctx, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 }
 
+/* The path is routed as it came: "%2F" and "%00" are not decoded into
+ * "/" and a NUL that would change which route matches. */
+static size_t keep_escapes(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls, (void)conn;
+    return strlen(s);
+}
+
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     bb_httpd *d = cls;
@@ -125,13 +133,13 @@ int bb_httpd_start(const bb_httpd_config *c, bb_httpd **out)
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (c->addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    d->daemon =
-        start_daemon(flags, d, MHD_OPTION_EXTERNAL_LOGGER, on_log, d, MHD_OPTION_SOCK_ADDR, c->addr,
-                     MHD_OPTION_THREAD_POOL_SIZE, c->threads, MHD_OPTION_CONNECTION_LIMIT,
-                     c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip,
-                     MHD_OPTION_CONNECTION_TIMEOUT, c->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                     c->connection_memory, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
-                     MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog, MHD_OPTION_END);
+    d->daemon = start_daemon(
+        flags, d, MHD_OPTION_EXTERNAL_LOGGER, on_log, d, MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes,
+        NULL, MHD_OPTION_SOCK_ADDR, c->addr, MHD_OPTION_THREAD_POOL_SIZE, c->threads,
+        MHD_OPTION_CONNECTION_LIMIT, c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        c->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, c->timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->connection_memory, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, d, MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog, MHD_OPTION_END);
     if (!d->daemon) {
         bb_free(d);
         return BB_EIO;

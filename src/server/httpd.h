@@ -10,6 +10,9 @@
  * An answer is queued with bb_httpd_respond(). on_completed is called once
  * per request whose *req was set, when the connection is done with it.
  *
+ * The url given to on_request is the request's path as sent, without its
+ * query and with its percent escapes left alone.
+ *
  * A connection may be suspended (no more calls) while another thread
  * works, then resumed from any thread (on_request is called again).
  *

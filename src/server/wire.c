@@ -50,6 +50,19 @@ bool bb_wire_is_chunked(const char *value)
     return *value == '\0';
 }
 
+bool bb_wire_printable(const char *s, size_t max, bool spaces)
+{
+    if (!s)
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (n >= max || c < 0x20 || c >= 0x7f || (c == ' ' && !spaces))
+            return false;
+    }
+    return n > 0;
+}
+
 bool bb_wire_media_type_is(const char *value, const char *want)
 {
     if (!value)

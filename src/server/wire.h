@@ -30,6 +30,11 @@ bool bb_wire_field_name_valid(const char *name);
  * around it allowed): the only coding the service understands. */
 bool bb_wire_is_chunked(const char *value);
 
+/* Text that may be routed, logged and quoted in an answer: 1 to max bytes
+ * of printable ASCII (a request target percent-encodes everything else,
+ * RFC 3986), with spaces only when spaces is true. */
+bool bb_wire_printable(const char *s, size_t max, bool spaces);
+
 /* A Content-Length: decimal digits only, no sign, no blanks, no overflow. */
 bool bb_wire_parse_size(const char *s, size_t *out);
 

@@ -67,3 +67,36 @@ def test_malformed_content_length_is_400_and_the_connection_closes(server):
 def test_http_1_0_without_host_is_served(server):
     out, _ = exchange(server, b"GET /health HTTP/1.0\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 200") or out.startswith(b"HTTP/1.0 200"), out[:200]
+
+
+def test_the_path_is_routed_as_sent(server):
+    # "%74" is "t" and "%00" a NUL: decoded, both paths routed to /health.
+    for path in (b"/heal%74h", b"/health%00", b"/health%2F"):
+        out, _ = exchange(server, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert out.startswith(b"HTTP/1.1 404 "), (path, out[:200])
+
+
+def test_bytes_that_are_not_ascii_never_reach_answers_or_logs(server):
+    from conftest import JWT_SECRET, b64url
+    import hashlib
+    import hmac
+    import json
+    import time
+
+    out, _ = exchange(server, b"GET /\xff\xfe/x HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 400 "), out[:200]
+    body = out.partition(b"\r\n\r\n")[2]
+    assert json.loads(body.decode("utf-8"))["error"]["code"] == "bad_request"
+    # A token whose subject is not UTF-8 (its JSON says \xff raw) is logged
+    # as an identity all the same.
+    header = b64url(b'{"alg":"HS256","typ":"JWT"}')
+    payload = b64url(b'{"sub":"\xff\xfeeve","exp":%d}' % (int(time.time()) + 300))
+    signing = header + "." + payload
+    sig = b64url(hmac.new(JWT_SECRET.encode(), signing.encode(), hashlib.sha256).digest())
+    with server.client() as c:
+        r = c.get("/api/v1/jobs/" + "0" * 32, headers={"Authorization": "Bearer " + signing + "." + sig})
+    assert r.status_code == 404
+    server.wait_log(lambda rec: rec.get("request_id") == r.headers["X-Request-ID"])
+    with open(server.log_path, "rb") as f:
+        for line in f:
+            json.loads(line.decode("utf-8"))

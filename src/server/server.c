@@ -15,6 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A body up to this size is handled on the polling thread that read it;
+ * a larger one (validating 10 MiB takes seconds) goes to the workers, so
+ * that health checks never wait behind it. */
+#define INLINE_BODY_MAX (64 * 1024)
+
 /* A chunked body past the cap is read and dropped so the client gets its
  * 413; past this many times the cap the connection is simply closed. */
 #define DISCARD_FACTOR 4
@@ -68,7 +73,7 @@ static bool dispatch(bb_req *r)
                            "request body is over the limit of %zu bytes", r->svc->cfg.max_body);
         return bb_req_send(r);
     }
-    if (!(r->route->flags & BB_ROUTE_WORKER)) {
+    if (!(r->route->flags & BB_ROUTE_WORKER) && r->body.len <= INLINE_BODY_MAX) {
         r->route->run(r);
         return bb_req_send(r);
     }
@@ -79,7 +84,8 @@ static bool dispatch(bb_req *r)
     bb_httpd_suspend(r->conn);
     if (bb_pool_submit(r->svc->pool, &r->task))
         return true;
-    bb_req_count(r, BB_M_GENERATIONS, "busy");
+    bool validation = r->route->tier && strcmp(r->route->tier, "validate") == 0;
+    bb_req_count(r, validation ? BB_M_VALIDATIONS : BB_M_GENERATIONS, "busy");
     bb_req_reply_error(r, 503, "busy", "every worker is busy; retry shortly");
     bb_req_add_header(r, "Retry-After", "1");
     r->phase = BB_REQ_READY;

@@ -3,6 +3,7 @@
 #include "server/httpd.h"
 
 #include "base/dynlib.h"
+#include "server/conns.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -57,6 +58,7 @@ struct bb_dynlib *bb_httpd_library(void)
 struct bb_httpd {
     struct MHD_Daemon *daemon;
     bb_httpd_config cfg;
+    bb_conns *conns;
     MHD_socket listen_fd; /* after quiesce: closed by stop */
     unsigned port;
 };
@@ -67,11 +69,46 @@ static struct MHD_Connection *mhd(bb_httpd_conn *c)
     return (struct MHD_Connection *)(void *)c;
 }
 
+/* The connection's entry in the registry of deadlines, or NULL. */
+static bb_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        fn.get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    bb_httpd *d = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            fn.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? bb_conns_add(d->conns, ci->connect_fd) : NULL;
+    } else {
+        /* Before the library closes the socket. */
+        bb_conns_remove(d->conns, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* Called as soon as a request line is in, before its headers. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls, (void)uri;
+    bb_conn_enter(conn_of(conn), BB_CONN_REQUEST);
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **req)
 {
     bb_httpd *d = cls;
+    if (!*req)
+        bb_conn_enter(conn_of(conn), BB_CONN_BODY);
+    else if (*upload_size == 0)
+        bb_conn_enter(conn_of(conn), BB_CONN_BUSY);
     bool ok = d->cfg.on_request(d->cfg.ctx, (bb_httpd_conn *)(void *)conn, url, method, version,
                                 upload, upload_size, req);
     return ok ? MHD_YES : MHD_NO;
@@ -80,13 +117,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     bb_httpd *d = cls;
+    bb_conn *c = conn_of(conn);
+    bb_conn_enter(c, BB_CONN_WAITING);
     if (!*req)
         return;
     void *r = *req;
     *req = NULL;
-    d->cfg.on_completed(d->cfg.ctx, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    bb_httpd_end end = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? BB_HTTPD_ANSWERED
+                       : bb_conn_timed_out(c)                     ? BB_HTTPD_TIMED_OUT
+                                                                  : BB_HTTPD_CLIENT_GONE;
+    d->cfg.on_completed(d->cfg.ctx, r, end);
 }
 
 /* The path is routed as it came: "%2F" and "%00" are not decoded into
@@ -130,6 +171,10 @@ int bb_httpd_start(const bb_httpd_config *c, bb_httpd **out)
         return BB_ENOMEM;
     d->cfg = *c;
     d->listen_fd = MHD_INVALID_SOCKET;
+    if (bb_conns_start(c->header_timeout, c->body_timeout, &d->conns) != BB_OK) {
+        bb_free(d);
+        return BB_ENOMEM;
+    }
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (c->addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -139,8 +184,11 @@ int bb_httpd_start(const bb_httpd_config *c, bb_httpd **out)
         MHD_OPTION_CONNECTION_LIMIT, c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         c->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, c->timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->connection_memory, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, d, MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog, MHD_OPTION_END);
+        on_completed, d, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, d, MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog,
+        MHD_OPTION_END);
     if (!d->daemon) {
+        bb_conns_stop(d->conns);
         bb_free(d);
         return BB_EIO;
     }
@@ -166,6 +214,7 @@ void bb_httpd_stop(bb_httpd *d)
     if (!d)
         return;
     fn.stop_daemon(d->daemon);
+    bb_conns_stop(d->conns);
     if (d->listen_fd != MHD_INVALID_SOCKET)
         close(d->listen_fd);
     bb_free(d);
@@ -236,6 +285,7 @@ bool bb_httpd_response_header(bb_httpd_response *r, const char *name, const char
 
 bool bb_httpd_respond(bb_httpd_conn *c, unsigned status, bb_httpd_response *r)
 {
+    bb_conn_enter(conn_of(mhd(c)), BB_CONN_BUSY);
     struct MHD_Response *resp = (struct MHD_Response *)(void *)r;
     enum MHD_Result ok = fn.queue_response(mhd(c), status, resp);
     fn.destroy_response(resp);

@@ -42,9 +42,14 @@ typedef struct bb_httpd_response bb_httpd_response;
 typedef bool (*bb_httpd_request_fn)(void *ctx, bb_httpd_conn *c, const char *url,
                                     const char *method, const char *version, const char *upload,
                                     size_t *upload_size, void **req);
-/* completed: the answer went out whole (false: the client left, or the
- * connection failed or timed out). */
-typedef void (*bb_httpd_completed_fn)(void *ctx, void *req, bool completed);
+/* How a request ended. */
+typedef enum {
+    BB_HTTPD_ANSWERED,    /* the answer went out whole */
+    BB_HTTPD_CLIENT_GONE, /* the client left, or the connection failed */
+    BB_HTTPD_TIMED_OUT,   /* its headers or body missed their deadline */
+} bb_httpd_end;
+
+typedef void (*bb_httpd_completed_fn)(void *ctx, void *req, bb_httpd_end end);
 /* A message of the library's own (malformed requests, failures). */
 typedef void (*bb_httpd_log_fn)(void *ctx, const char *msg);
 
@@ -54,6 +59,8 @@ typedef struct bb_httpd_config {
     unsigned max_connections;
     unsigned max_per_ip;
     unsigned timeout;         /* idle seconds before a connection is closed */
+    unsigned header_timeout;  /* seconds for a request's whole header block (conns.h) */
+    unsigned body_timeout;    /* seconds for a request's whole body, from its headers */
     size_t connection_memory; /* bytes per connection for headers and reads */
     unsigned backlog;         /* listen() backlog */
     bb_httpd_request_fn on_request;

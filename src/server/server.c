@@ -123,12 +123,14 @@ static bool on_request(void *ctx, bb_httpd_conn *c, const char *url, const char 
     return dispatch(r);
 }
 
-static void on_completed(void *ctx, void *req, bool completed)
+static void on_completed(void *ctx, void *req, bb_httpd_end end)
 {
     bb_service *s = ctx;
     bb_req *r = req;
     double secs = bb_clock_seconds() - r->start;
-    if (!completed && r->phase != BB_REQ_SENT)
+    if (end == BB_HTTPD_TIMED_OUT)
+        r->status = 408; /* its body missed its deadline */
+    else if (end == BB_HTTPD_CLIENT_GONE && r->phase != BB_REQ_SENT)
         r->status = 499; /* the client went away before the answer */
     const char *route = r->route ? r->route->path : "unmatched";
     bb_metrics_request(s->metrics, route, r->method, r->status, secs, r->body_seen, r->bytes_sent);
@@ -171,6 +173,8 @@ static int start_daemon(bb_server *srv, bb_buf *err)
         .max_connections = s->cfg.max_connections,
         .max_per_ip = s->cfg.max_per_ip,
         .timeout = s->cfg.timeout,
+        .header_timeout = s->cfg.header_timeout,
+        .body_timeout = s->cfg.body_timeout,
         .connection_memory = s->cfg.connection_memory,
         .backlog = 1024,
         .on_request = on_request,

@@ -59,7 +59,7 @@ struct bb_httpd {
     struct MHD_Daemon *daemon;
     bb_httpd_config cfg;
     bb_conns *conns;
-    MHD_socket listen_fd; /* after quiesce: closed by stop */
+    bool quiesced;
     unsigned port;
 };
 
@@ -170,7 +170,6 @@ int bb_httpd_start(const bb_httpd_config *c, bb_httpd **out)
     if (!d)
         return BB_ENOMEM;
     d->cfg = *c;
-    d->listen_fd = MHD_INVALID_SOCKET;
     if (bb_conns_start(c->header_timeout, c->body_timeout, &d->conns) != BB_OK) {
         bb_free(d);
         return BB_ENOMEM;
@@ -205,8 +204,20 @@ unsigned bb_httpd_port(bb_httpd *d)
 
 void bb_httpd_quiesce(bb_httpd *d)
 {
-    if (d->listen_fd == MHD_INVALID_SOCKET)
-        d->listen_fd = fn.quiesce_daemon(d->daemon);
+    if (d->quiesced)
+        return;
+    d->quiesced = true;
+    /* The library no longer watches the socket, and leaves it to us:
+     * closed now, a new connection is refused instead of waiting in the
+     * backlog for a server that will never accept it. */
+    MHD_socket fd = fn.quiesce_daemon(d->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+unsigned bb_httpd_close_idle(bb_httpd *d)
+{
+    return bb_conns_close_idle(d->conns);
 }
 
 void bb_httpd_stop(bb_httpd *d)
@@ -215,8 +226,6 @@ void bb_httpd_stop(bb_httpd *d)
         return;
     fn.stop_daemon(d->daemon);
     bb_conns_stop(d->conns);
-    if (d->listen_fd != MHD_INVALID_SOCKET)
-        close(d->listen_fd);
     bb_free(d);
 }
 

@@ -76,8 +76,13 @@ int bb_httpd_start(const bb_httpd_config *c, bb_httpd **out) BB_WUR;
 /* The port actually bound. */
 unsigned bb_httpd_port(bb_httpd *d);
 
-/* Stops accepting new connections; those open are served on. */
+/* Stops accepting: the listening socket is closed, so new connections
+ * are refused at once; those open are served on. */
 void bb_httpd_quiesce(bb_httpd *d);
+
+/* Closes the connections that wait for a request and have no byte of
+ * one (conns.h); returns how many connections are still open. */
+unsigned bb_httpd_close_idle(bb_httpd *d);
 
 /* Closes every connection and frees d. NULL is fine. */
 void bb_httpd_stop(bb_httpd *d);

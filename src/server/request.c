@@ -210,7 +210,7 @@ bool bb_req_send(bb_req *r)
         bb_httpd_response_header(resp, r->headers[i].name, r->headers[i].value);
     /* Refused before its body was read, or unsure where the request ends:
      * the connection cannot carry another request. */
-    if (r->close || (r->phase == BB_REQ_HEADERS && has_body(r)))
+    if (r->close || atomic_load(&r->svc->draining) || (r->phase == BB_REQ_HEADERS && has_body(r)))
         bb_httpd_response_header(resp, "Connection", "close");
     r->bytes_sent = len;
     r->phase = BB_REQ_SENT;

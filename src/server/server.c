@@ -214,26 +214,45 @@ unsigned bb_server_port(const bb_server *s)
     return bb_httpd_port(s->httpd);
 }
 
+/*
+ * Waits until no request is in flight and no connection is open, closing
+ * the connections that wait for a request as it goes, for at most the
+ * grace time. A connection whose request line has come is left to finish:
+ * its answer closes it. Returns whether everything finished.
+ */
+static bool drain(bb_server *srv)
+{
+    bb_service *s = &srv->svc;
+    double deadline = bb_clock_seconds() + s->cfg.shutdown_grace;
+    for (;;) {
+        unsigned open = bb_httpd_close_idle(srv->httpd);
+        if (open == 0 && atomic_load(&s->in_flight) == 0)
+            return true;
+        if (bb_clock_seconds() >= deadline)
+            return false;
+        struct timespec nap = {0, 20 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+}
+
 void bb_server_stop(bb_server *srv)
 {
     if (!srv)
         return;
     bb_service *s = &srv->svc;
+    /* From now on every answer closes its connection. */
     atomic_store(&s->draining, true);
     bb_httpd_quiesce(srv->httpd);
     char extra[96];
     snprintf(extra, sizeof(extra), ",\"in_flight\":%ld", atomic_load(&s->in_flight));
     bb_service_log(s, "info", "stopped accepting connections; finishing requests in flight", extra);
-    double t0 = bb_clock_seconds();
-    while (atomic_load(&s->in_flight) > 0 && bb_clock_seconds() - t0 < s->cfg.shutdown_grace) {
-        struct timespec nap = {0, 20 * 1000 * 1000};
-        nanosleep(&nap, NULL);
-    }
+    drain(srv);
+    long unfinished = atomic_load(&s->in_flight);
     /* Workers first: a generation still queued is answered before the
      * daemon closes its connection. */
     bb_service_stop_workers(s);
     bb_httpd_stop(srv->httpd);
-    snprintf(extra, sizeof(extra), ",\"unfinished\":%ld", atomic_load(&s->in_flight));
+    snprintf(extra, sizeof(extra), ",\"unfinished\":%ld", unfinished);
     bb_service_log(s, "info", "stopped", extra);
     bb_service_fini(s);
     bb_free(srv);

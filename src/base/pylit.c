@@ -4,37 +4,9 @@
  */
 #include "base/pylit.h"
 
-#include <string.h>
+#include "base/utf8.h"
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n, i;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    for (i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    /* Overlong forms, surrogates and code points past U+10FFFF. */
-    if (c == 0xE0 && s[1] < 0xA0)
-        return 0;
-    if (c == 0xED && s[1] >= 0xA0)
-        return 0;
-    if (c == 0xF0 && s[1] < 0x90)
-        return 0;
-    if (c == 0xF4 && s[1] >= 0x90)
-        return 0;
-    return n;
-}
+#include <string.h>
 
 /* indent spaces, as printf's "%*s" pads "" (a negative width counts too). */
 static int put_spaces(bb_buf *out, int indent)
@@ -63,7 +35,7 @@ static int put_char_escaped(bb_buf *out, const char **p)
         *p += 1;
         return bb_buf_printf(out, "\\x%02x", *s);
     }
-    n = utf8_len(s);
+    n = bb_utf8_len(s);
     if (n == 0) {
         *p += 1;
         return bb_buf_puts(out, "\xEF\xBF\xBD");
@@ -241,7 +213,7 @@ int bb_pylit_comment(bb_buf *out, const char *s)
             return rc;
         pending_space = false;
         any = true;
-        size_t n = utf8_len((const unsigned char *)p);
+        size_t n = bb_utf8_len((const unsigned char *)p);
         if (n == 0) {
             if ((rc = bb_buf_puts(out, "\xEF\xBF\xBD")))
                 return rc;

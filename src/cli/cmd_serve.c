@@ -40,6 +40,9 @@ static void serve_usage(FILE *out)
           "  --max-connections N       connections at once (default 1024)\n"
           "  --max-per-ip N            connections per client address (default 256)\n"
           "  --timeout S               idle connection timeout (default 30)\n"
+          "  --header-timeout S        a request's whole header block, however busy\n"
+          "                            the client keeps it; also keep-alive idle (default 10)\n"
+          "  --body-timeout S          a request's whole body, from its headers (default 60)\n"
           "  --shutdown-grace S        time given to requests in flight on stop (default 30)\n"
           "  --rate-public N           per window, unauthenticated (default 20)\n"
           "  --rate-authenticated N    per window, any authenticated route (default 100)\n"
@@ -106,6 +109,8 @@ static const num_opt num_opts[] = {
     NUM("--max-connections", 1000000, cfg.max_connections),
     NUM("--max-per-ip", 1000000, cfg.max_per_ip),
     NUM("--timeout", 86400, cfg.timeout),
+    NUM("--header-timeout", 86400, cfg.header_timeout),
+    NUM("--body-timeout", 86400, cfg.body_timeout),
     NUM("--shutdown-grace", 86400, cfg.shutdown_grace),
     NUM("--rate-public", UINT_MAX, cfg.rate_public),
     NUM("--rate-authenticated", UINT_MAX, cfg.rate_authenticated),

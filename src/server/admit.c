@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* The body buffer is reserved up to this much of a declared length: a
@@ -25,6 +26,91 @@ static void assign_request_id(bb_req *r)
     }
     uint64_t n = atomic_fetch_add(&r->svc->id_counter, 1);
     snprintf(r->id, sizeof(r->id), "%s-%08llx", r->svc->id_prefix, (unsigned long long)n);
+}
+
+/* ---- framing ------------------------------------------------------------ */
+
+typedef struct framing {
+    int n_host, n_length, n_encoding;
+    const char *length, *encoding;
+    bool bad_name, lengths_differ;
+} framing;
+
+static bool tally_header(void *ctx, const char *name, const char *value)
+{
+    framing *f = ctx;
+    if (!bb_wire_field_name_valid(name)) {
+        f->bad_name = true;
+        return false;
+    }
+    if (strcasecmp(name, "Host") == 0) {
+        f->n_host++;
+    } else if (strcasecmp(name, "Content-Length") == 0) {
+        f->lengths_differ = f->lengths_differ || (f->length && strcmp(f->length, value) != 0);
+        f->length = value;
+        f->n_length++;
+    } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+        f->encoding = value;
+        f->n_encoding++;
+    }
+    return true;
+}
+
+/* Why the request's framing is ambiguous (RFC 9112), or NULL. */
+static const char *framing_error(const bb_req *r, const framing *f)
+{
+    if (f->bad_name)
+        return "a header name holds a character no header name may (a blank before the colon?)";
+    if (r->http11 && f->n_host == 0)
+        return "an HTTP/1.1 request needs a Host header";
+    if (f->n_host > 1)
+        return "more than one Host header";
+    if (f->lengths_differ)
+        return "Content-Length given twice with different values";
+    if (f->n_length && f->n_encoding)
+        return "both Content-Length and Transfer-Encoding";
+    if (f->n_encoding > 1 || (f->n_encoding && !bb_wire_is_chunked(f->encoding)))
+        return "a Transfer-Encoding other than chunked";
+    return NULL;
+}
+
+/* The longest request target routed; longer ones are 414. */
+#define TARGET_MAX 2048
+
+/* A path or method that is not printable ASCII is refused unquoted: it
+ * would otherwise reach answers and logs as bytes that are not UTF-8. */
+static bool check_target(bb_req *r)
+{
+    if (!bb_wire_field_name_valid(r->method)) {
+        r->close = true;
+        bb_req_reply_error(r, 400, "bad_request", "the method is not a token");
+        return false;
+    }
+    if (r->url && strlen(r->url) > TARGET_MAX) {
+        bb_req_reply_error(r, 414, "uri_too_long", "the path is longer than %d bytes", TARGET_MAX);
+        return false;
+    }
+    if (!bb_wire_printable(r->url, TARGET_MAX, false)) {
+        bb_req_reply_error(r, 400, "bad_request",
+                           "the path must be printable ASCII, other bytes percent-encoded");
+        return false;
+    }
+    return true;
+}
+
+/* A request whose end is in doubt is answered 400 and its connection
+ * closed, so that no byte of it is read as another request. */
+static bool check_framing(bb_req *r)
+{
+    framing f;
+    memset(&f, 0, sizeof(f));
+    bb_httpd_each_header(r->conn, tally_header, &f);
+    const char *why = framing_error(r, &f);
+    if (!why)
+        return true;
+    r->close = true;
+    bb_req_reply_error(r, 400, "bad_request", "%s", why);
+    return false;
 }
 
 static const char *allowed_origin(const bb_service *s, const char *origin)
@@ -205,12 +291,23 @@ static bool check_body_headers(bb_req *r)
                            r->svc->cfg.max_body);
         return false;
     }
-    if (!(r->route->flags & BB_ROUTE_JSON_BODY))
+    if (!(r->route->flags & BB_ROUTE_JSON_BODY)) {
+        /* Nothing to keep: refused before a byte of it is read, so a body
+         * sent to a public route costs no memory. */
+        if (len || bb_req_header(r, "Transfer-Encoding")) {
+            bb_req_reply_error(r, 413, "payload_too_large", "%s %s takes no request body",
+                               r->method, r->route->path);
+            return false;
+        }
         return true;
+    }
     const char *type = bb_req_header(r, "Content-Type");
     if (!bb_wire_media_type_is(type, "application/json")) {
         bb_req_reply_error(r, 415, "unsupported_media_type",
-                           "Content-Type must be application/json (got %s)", type ? type : "none");
+                           "Content-Type must be application/json (got %s)",
+                           !type                                ? "none"
+                           : bb_wire_printable(type, 200, true) ? type
+                                                                : "a value not shown");
         return false;
     }
     if (len && bb_buf_reserve(&r->body, len < BODY_RESERVE_MAX ? len : BODY_RESERVE_MAX) != BB_OK) {
@@ -225,7 +322,7 @@ bool bb_admit_request(bb_req *r)
     bb_httpd_client_ip(r->conn, r->ip, sizeof(r->ip));
     assign_request_id(r);
     r->origin = allowed_origin(r->svc, bb_req_header(r, "Origin"));
-    if (!route_request(r))
+    if (!check_framing(r) || !check_target(r) || !route_request(r))
         return false;
     if (r->route->flags & BB_ROUTE_AUTH) {
         if (!authenticate(r))

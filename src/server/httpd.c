@@ -3,6 +3,7 @@
 #include "server/httpd.h"
 
 #include "base/dynlib.h"
+#include "server/conns.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -21,6 +22,7 @@ static struct mhd_api {
     __typeof__(MHD_stop_daemon) *stop_daemon;
     __typeof__(MHD_get_connection_info) *get_connection_info;
     __typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+    __typeof__(MHD_get_connection_values) *get_connection_values;
     __typeof__(MHD_suspend_connection) *suspend_connection;
     __typeof__(MHD_resume_connection) *resume_connection;
     __typeof__(MHD_create_response_from_buffer_with_free_callback) *response_with_free;
@@ -36,6 +38,7 @@ static const bb_dynlib_symbol symbols[] = {
     BB_DYNLIB_SYMBOL(struct mhd_api, stop_daemon, MHD_stop_daemon),
     BB_DYNLIB_SYMBOL(struct mhd_api, get_connection_info, MHD_get_connection_info),
     BB_DYNLIB_SYMBOL(struct mhd_api, lookup_connection_value, MHD_lookup_connection_value),
+    BB_DYNLIB_SYMBOL(struct mhd_api, get_connection_values, MHD_get_connection_values),
     BB_DYNLIB_SYMBOL(struct mhd_api, suspend_connection, MHD_suspend_connection),
     BB_DYNLIB_SYMBOL(struct mhd_api, resume_connection, MHD_resume_connection),
     BB_DYNLIB_SYMBOL(struct mhd_api, response_with_free,
@@ -55,7 +58,8 @@ struct bb_dynlib *bb_httpd_library(void)
 struct bb_httpd {
     struct MHD_Daemon *daemon;
     bb_httpd_config cfg;
-    MHD_socket listen_fd; /* after quiesce: closed by stop */
+    bb_conns *conns;
+    bool quiesced;
     unsigned port;
 };
 
@@ -65,27 +69,73 @@ static struct MHD_Connection *mhd(bb_httpd_conn *c)
     return (struct MHD_Connection *)(void *)c;
 }
 
+/* The connection's entry in the registry of deadlines, or NULL. */
+static bb_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        fn.get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    bb_httpd *d = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            fn.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? bb_conns_add(d->conns, ci->connect_fd) : NULL;
+    } else {
+        /* Before the library closes the socket. */
+        bb_conns_remove(d->conns, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* Called as soon as a request line is in, before its headers. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls, (void)uri;
+    bb_conn_enter(conn_of(conn), BB_CONN_REQUEST);
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **req)
 {
-    (void)version;
     bb_httpd *d = cls;
-    bool ok = d->cfg.on_request(d->cfg.ctx, (bb_httpd_conn *)(void *)conn, url, method, upload,
-                                upload_size, req);
+    if (!*req)
+        bb_conn_enter(conn_of(conn), BB_CONN_BODY);
+    else if (*upload_size == 0)
+        bb_conn_enter(conn_of(conn), BB_CONN_BUSY);
+    bool ok = d->cfg.on_request(d->cfg.ctx, (bb_httpd_conn *)(void *)conn, url, method, version,
+                                upload, upload_size, req);
     return ok ? MHD_YES : MHD_NO;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     bb_httpd *d = cls;
+    bb_conn *c = conn_of(conn);
+    bb_conn_enter(c, BB_CONN_WAITING);
     if (!*req)
         return;
     void *r = *req;
     *req = NULL;
-    d->cfg.on_completed(d->cfg.ctx, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    bb_httpd_end end = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? BB_HTTPD_ANSWERED
+                       : bb_conn_timed_out(c)                     ? BB_HTTPD_TIMED_OUT
+                                                                  : BB_HTTPD_CLIENT_GONE;
+    d->cfg.on_completed(d->cfg.ctx, r, end);
+}
+
+/* The path is routed as it came: "%2F" and "%00" are not decoded into
+ * "/" and a NUL that would change which route matches. */
+static size_t keep_escapes(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls, (void)conn;
+    return strlen(s);
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap)
@@ -120,18 +170,24 @@ int bb_httpd_start(const bb_httpd_config *c, bb_httpd **out)
     if (!d)
         return BB_ENOMEM;
     d->cfg = *c;
-    d->listen_fd = MHD_INVALID_SOCKET;
+    if (bb_conns_start(c->header_timeout, c->body_timeout, &d->conns) != BB_OK) {
+        bb_free(d);
+        return BB_ENOMEM;
+    }
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (c->addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    d->daemon =
-        start_daemon(flags, d, MHD_OPTION_EXTERNAL_LOGGER, on_log, d, MHD_OPTION_SOCK_ADDR, c->addr,
-                     MHD_OPTION_THREAD_POOL_SIZE, c->threads, MHD_OPTION_CONNECTION_LIMIT,
-                     c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip,
-                     MHD_OPTION_CONNECTION_TIMEOUT, c->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                     c->connection_memory, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
-                     MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog, MHD_OPTION_END);
+    d->daemon = start_daemon(
+        flags, d, MHD_OPTION_EXTERNAL_LOGGER, on_log, d, MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes,
+        NULL, MHD_OPTION_SOCK_ADDR, c->addr, MHD_OPTION_THREAD_POOL_SIZE, c->threads,
+        MHD_OPTION_CONNECTION_LIMIT, c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        c->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, c->timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->connection_memory, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, d, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, d, MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog,
+        MHD_OPTION_END);
     if (!d->daemon) {
+        bb_conns_stop(d->conns);
         bb_free(d);
         return BB_EIO;
     }
@@ -148,8 +204,20 @@ unsigned bb_httpd_port(bb_httpd *d)
 
 void bb_httpd_quiesce(bb_httpd *d)
 {
-    if (d->listen_fd == MHD_INVALID_SOCKET)
-        d->listen_fd = fn.quiesce_daemon(d->daemon);
+    if (d->quiesced)
+        return;
+    d->quiesced = true;
+    /* The library no longer watches the socket, and leaves it to us:
+     * closed now, a new connection is refused instead of waiting in the
+     * backlog for a server that will never accept it. */
+    MHD_socket fd = fn.quiesce_daemon(d->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+unsigned bb_httpd_close_idle(bb_httpd *d)
+{
+    return bb_conns_close_idle(d->conns);
 }
 
 void bb_httpd_stop(bb_httpd *d)
@@ -157,14 +225,32 @@ void bb_httpd_stop(bb_httpd *d)
     if (!d)
         return;
     fn.stop_daemon(d->daemon);
-    if (d->listen_fd != MHD_INVALID_SOCKET)
-        close(d->listen_fd);
+    bb_conns_stop(d->conns);
     bb_free(d);
 }
 
 const char *bb_httpd_header(bb_httpd_conn *c, const char *name)
 {
     return fn.lookup_connection_value(mhd(c), MHD_HEADER_KIND, name);
+}
+
+typedef struct header_walk {
+    bb_httpd_header_fn visit;
+    void *ctx;
+} header_walk;
+
+static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char *name,
+                                 const char *value)
+{
+    (void)kind;
+    header_walk *w = cls;
+    return w->visit(w->ctx, name, value ? value : "") ? MHD_YES : MHD_NO;
+}
+
+void bb_httpd_each_header(bb_httpd_conn *c, bb_httpd_header_fn visit, void *ctx)
+{
+    header_walk w = {visit, ctx};
+    fn.get_connection_values(mhd(c), MHD_HEADER_KIND, on_header, &w);
 }
 
 void bb_httpd_client_ip(bb_httpd_conn *c, char *out, size_t size)
@@ -208,6 +294,7 @@ bool bb_httpd_response_header(bb_httpd_response *r, const char *name, const char
 
 bool bb_httpd_respond(bb_httpd_conn *c, unsigned status, bb_httpd_response *r)
 {
+    bb_conn_enter(conn_of(mhd(c)), BB_CONN_BUSY);
     struct MHD_Response *resp = (struct MHD_Response *)(void *)r;
     enum MHD_Result ok = fn.queue_response(mhd(c), status, resp);
     fn.destroy_response(resp);

@@ -10,6 +10,9 @@
  * An answer is queued with bb_httpd_respond(). on_completed is called once
  * per request whose *req was set, when the connection is done with it.
  *
+ * The url given to on_request is the request's path as sent, without its
+ * query and with its percent escapes left alone.
+ *
  * A connection may be suspended (no more calls) while another thread
  * works, then resumed from any thread (on_request is called again).
  *
@@ -37,11 +40,16 @@ typedef struct bb_httpd_response bb_httpd_response;
 
 /* Returns false to close the connection without an answer. */
 typedef bool (*bb_httpd_request_fn)(void *ctx, bb_httpd_conn *c, const char *url,
-                                    const char *method, const char *upload, size_t *upload_size,
-                                    void **req);
-/* completed: the answer went out whole (false: the client left, or the
- * connection failed or timed out). */
-typedef void (*bb_httpd_completed_fn)(void *ctx, void *req, bool completed);
+                                    const char *method, const char *version, const char *upload,
+                                    size_t *upload_size, void **req);
+/* How a request ended. */
+typedef enum {
+    BB_HTTPD_ANSWERED,    /* the answer went out whole */
+    BB_HTTPD_CLIENT_GONE, /* the client left, or the connection failed */
+    BB_HTTPD_TIMED_OUT,   /* its headers or body missed their deadline */
+} bb_httpd_end;
+
+typedef void (*bb_httpd_completed_fn)(void *ctx, void *req, bb_httpd_end end);
 /* A message of the library's own (malformed requests, failures). */
 typedef void (*bb_httpd_log_fn)(void *ctx, const char *msg);
 
@@ -51,6 +59,8 @@ typedef struct bb_httpd_config {
     unsigned max_connections;
     unsigned max_per_ip;
     unsigned timeout;         /* idle seconds before a connection is closed */
+    unsigned header_timeout;  /* seconds for a request's whole header block (conns.h) */
+    unsigned body_timeout;    /* seconds for a request's whole body, from its headers */
     size_t connection_memory; /* bytes per connection for headers and reads */
     unsigned backlog;         /* listen() backlog */
     bb_httpd_request_fn on_request;
@@ -66,14 +76,25 @@ int bb_httpd_start(const bb_httpd_config *c, bb_httpd **out) BB_WUR;
 /* The port actually bound. */
 unsigned bb_httpd_port(bb_httpd *d);
 
-/* Stops accepting new connections; those open are served on. */
+/* Stops accepting: the listening socket is closed, so new connections
+ * are refused at once; those open are served on. */
 void bb_httpd_quiesce(bb_httpd *d);
+
+/* Closes the connections that wait for a request and have no byte of
+ * one (conns.h); returns how many connections are still open. */
+unsigned bb_httpd_close_idle(bb_httpd *d);
 
 /* Closes every connection and frees d. NULL is fine. */
 void bb_httpd_stop(bb_httpd *d);
 
 /* A request header (name compared without regard to case), or NULL. */
 const char *bb_httpd_header(bb_httpd_conn *c, const char *name);
+
+/* Calls visit for every request header line, in the order received, as the
+ * library split it (a name may hold characters no header name may);
+ * visit returns false to stop. */
+typedef bool (*bb_httpd_header_fn)(void *ctx, const char *name, const char *value);
+void bb_httpd_each_header(bb_httpd_conn *c, bb_httpd_header_fn visit, void *ctx);
 
 /* The client's address as text ("unknown" when it has none). */
 void bb_httpd_client_ip(bb_httpd_conn *c, char *out, size_t size);

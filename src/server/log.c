@@ -1,6 +1,8 @@
 /* log.c - JSON log lines built without allocation (see log.h). */
 #include "server/log.h"
 
+#include "base/utf8.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -49,17 +51,27 @@ void bb_log_str(bb_log_line *l, const char *s)
 void bb_log_escaped(bb_log_line *l, const char *s, size_t max)
 {
     static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; s[i] && i < max; i++) {
-        unsigned char c = (unsigned char)s[i];
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (p[i] && i < max) {
+        unsigned char c = p[i];
+        size_t n = bb_utf8_len(p + i);
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
             bb_log_put(l, e, 2);
         } else if (c < 0x20 || c == 0x7f) {
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             bb_log_put(l, e, 6);
+        } else if (n == 0) {
+            /* Not UTF-8: the replacement character, so the line stays JSON. */
+            bb_log_put(l, "\\ufffd", 6);
+            n = 1;
+        } else if (i + n > max) {
+            break;
         } else {
-            bb_log_put(l, (const char *)&c, 1);
+            bb_log_put(l, s + i, n);
         }
+        i += n ? n : 1;
     }
 }
 

@@ -34,7 +34,8 @@ typedef struct bb_log_line {
 void bb_log_start(bb_log_line *l, const char *level);
 void bb_log_put(bb_log_line *l, const char *s, size_t n);
 void bb_log_str(bb_log_line *l, const char *s);
-/* s as the inside of a JSON string, at most max bytes of s. */
+/* s as the inside of a JSON string, at most max bytes of s (never a
+ * character cut in two); bytes that are not UTF-8 become U+FFFD. */
 void bb_log_escaped(bb_log_line *l, const char *s, size_t max);
 void bb_log_uint(bb_log_line *l, unsigned long long v);
 /* Closes the object and writes the line to out, unless it was cut. */

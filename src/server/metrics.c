@@ -271,12 +271,24 @@ void bb_metrics_set(bb_metrics *m, bb_metric_id id, const char *const *labels, d
     pthread_mutex_unlock(&m->lock);
 }
 
+/* The method as a label: one of HTTP's own, else "other", so that a
+ * client inventing methods cannot fill the registry with series. */
+static const char *method_label(const char *method)
+{
+    static const char *const known[] = {"GET",     "HEAD",  "POST",  "PUT",    "DELETE",
+                                        "OPTIONS", "PATCH", "TRACE", "CONNECT"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(method, known[i]) == 0)
+            return known[i];
+    return "other";
+}
+
 void bb_metrics_request(bb_metrics *m, const char *route, const char *method, int status,
                         double seconds, size_t request_bytes, size_t response_bytes)
 {
     char code[8];
     snprintf(code, sizeof(code), "%d", status);
-    const char *rl[3] = {route, method, code};
+    const char *rl[3] = {route, method_label(method), code};
     pthread_mutex_lock(&m->lock);
     series *s = lookup(m, BB_M_REQUESTS, rl, true);
     if (s)

@@ -54,7 +54,8 @@ void bb_metrics_add(bb_metrics *m, bb_metric_id id, const char *const *labels, d
 /* Sets a gauge (or a counter mirrored from elsewhere) to v. */
 void bb_metrics_set(bb_metrics *m, bb_metric_id id, const char *const *labels, double v);
 
-/* One finished HTTP request: the request counter, duration and sizes. */
+/* One finished HTTP request: the request counter, duration and sizes. A
+ * method HTTP does not define is counted as "other". */
 void bb_metrics_request(bb_metrics *m, const char *route, const char *method, int status,
                         double seconds, size_t request_bytes, size_t response_bytes);
 

@@ -102,7 +102,8 @@ void bb_req_reply_error(bb_req *r, int status, const char *code, const char *fmt
 
 /* ---- life of a request -------------------------------------------------- */
 
-bb_req *bb_req_new(bb_service *s, bb_httpd_conn *c, const char *url, const char *method)
+bb_req *bb_req_new(bb_service *s, bb_httpd_conn *c, const char *url, const char *method,
+                   const char *version)
 {
     bb_req *r = bb_calloc(1, sizeof(*r));
     if (!r)
@@ -111,6 +112,7 @@ bb_req *bb_req_new(bb_service *s, bb_httpd_conn *c, const char *url, const char 
     r->conn = c;
     r->url = url;
     snprintf(r->method, sizeof(r->method), "%s", method);
+    r->http11 = version && strcmp(version, "HTTP/1.1") == 0;
     r->start = bb_clock_seconds();
     bb_buf_init(&r->body, s->cfg.max_body);
     return r;
@@ -206,9 +208,9 @@ bool bb_req_send(bb_req *r)
     add_cors_headers(resp, r);
     for (int i = 0; i < r->n_headers; i++)
         bb_httpd_response_header(resp, r->headers[i].name, r->headers[i].value);
-    /* Refused before its body was read: the connection cannot carry
-     * another request. */
-    if (r->phase == BB_REQ_HEADERS && has_body(r))
+    /* Refused before its body was read, or unsure where the request ends:
+     * the connection cannot carry another request. */
+    if (r->close || atomic_load(&r->svc->draining) || (r->phase == BB_REQ_HEADERS && has_body(r)))
         bb_httpd_response_header(resp, "Connection", "close");
     r->bytes_sent = len;
     r->phase = BB_REQ_SENT;

@@ -50,6 +50,8 @@ struct bb_req {
     const char *url;   /* the daemon's, valid for the request's life */
     const char *param; /* the "{name}" segment of the path, or NULL */
     char method[16];
+    bool http11; /* HTTP/1.1, not 1.0 */
+    bool close;  /* close the connection after the answer */
     char id[BB_REQ_ID_MAX + 1];
     char identity[BB_AUTH_IDENTITY_MAX];
     char ip[INET6_ADDRSTRLEN];
@@ -102,7 +104,8 @@ void bb_req_count(bb_req *r, bb_metric_id id, const char *outcome);
 
 /* ---- what the server does with a request -------------------------------- */
 
-bb_req *bb_req_new(bb_service *s, bb_httpd_conn *c, const char *url, const char *method);
+bb_req *bb_req_new(bb_service *s, bb_httpd_conn *c, const char *url, const char *method,
+                   const char *version);
 void bb_req_free(bb_req *r);
 /* "kind:name" as the request's identity (a long name is cut). */
 void bb_req_set_identity(bb_req *r, const char *kind, const char *name);

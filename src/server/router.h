@@ -20,7 +20,7 @@ typedef struct bb_req bb_req;
 enum {
     BB_ROUTE_AUTH = 1 << 0,      /* credentials required (unless --no-auth) */
     BB_ROUTE_JSON_BODY = 1 << 1, /* a body of Content-Type application/json */
-    BB_ROUTE_WORKER = 1 << 2,    /* run in the worker pool, not the poller */
+    BB_ROUTE_WORKER = 1 << 2,    /* run in the worker pool, whatever the body's size */
 };
 
 typedef void (*bb_route_fn)(bb_req *r);

@@ -15,6 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A body up to this size is handled on the polling thread that read it;
+ * a larger one (validating 10 MiB takes seconds) goes to the workers, so
+ * that health checks never wait behind it. */
+#define INLINE_BODY_MAX (64 * 1024)
+
 /* A chunked body past the cap is read and dropped so the client gets its
  * 413; past this many times the cap the connection is simply closed. */
 #define DISCARD_FACTOR 4
@@ -68,7 +73,7 @@ static bool dispatch(bb_req *r)
                            "request body is over the limit of %zu bytes", r->svc->cfg.max_body);
         return bb_req_send(r);
     }
-    if (!(r->route->flags & BB_ROUTE_WORKER)) {
+    if (!(r->route->flags & BB_ROUTE_WORKER) && r->body.len <= INLINE_BODY_MAX) {
         r->route->run(r);
         return bb_req_send(r);
     }
@@ -79,7 +84,8 @@ static bool dispatch(bb_req *r)
     bb_httpd_suspend(r->conn);
     if (bb_pool_submit(r->svc->pool, &r->task))
         return true;
-    bb_req_count(r, BB_M_GENERATIONS, "busy");
+    bool validation = r->route->tier && strcmp(r->route->tier, "validate") == 0;
+    bb_req_count(r, validation ? BB_M_VALIDATIONS : BB_M_GENERATIONS, "busy");
     bb_req_reply_error(r, 503, "busy", "every worker is busy; retry shortly");
     bb_req_add_header(r, "Retry-After", "1");
     r->phase = BB_REQ_READY;
@@ -88,12 +94,12 @@ static bool dispatch(bb_req *r)
 }
 
 static bool on_request(void *ctx, bb_httpd_conn *c, const char *url, const char *method,
-                       const char *upload, size_t *upload_size, void **req)
+                       const char *version, const char *upload, size_t *upload_size, void **req)
 {
     bb_service *s = ctx;
     bb_req *r = *req;
     if (!r) {
-        r = bb_req_new(s, c, url, method);
+        r = bb_req_new(s, c, url, method, version);
         if (!r)
             return false;
         atomic_fetch_add(&s->in_flight, 1);
@@ -117,12 +123,14 @@ static bool on_request(void *ctx, bb_httpd_conn *c, const char *url, const char 
     return dispatch(r);
 }
 
-static void on_completed(void *ctx, void *req, bool completed)
+static void on_completed(void *ctx, void *req, bb_httpd_end end)
 {
     bb_service *s = ctx;
     bb_req *r = req;
     double secs = bb_clock_seconds() - r->start;
-    if (!completed && r->phase != BB_REQ_SENT)
+    if (end == BB_HTTPD_TIMED_OUT)
+        r->status = 408; /* its body missed its deadline */
+    else if (end == BB_HTTPD_CLIENT_GONE && r->phase != BB_REQ_SENT)
         r->status = 499; /* the client went away before the answer */
     const char *route = r->route ? r->route->path : "unmatched";
     bb_metrics_request(s->metrics, route, r->method, r->status, secs, r->body_seen, r->bytes_sent);
@@ -165,6 +173,8 @@ static int start_daemon(bb_server *srv, bb_buf *err)
         .max_connections = s->cfg.max_connections,
         .max_per_ip = s->cfg.max_per_ip,
         .timeout = s->cfg.timeout,
+        .header_timeout = s->cfg.header_timeout,
+        .body_timeout = s->cfg.body_timeout,
         .connection_memory = s->cfg.connection_memory,
         .backlog = 1024,
         .on_request = on_request,
@@ -204,26 +214,45 @@ unsigned bb_server_port(const bb_server *s)
     return bb_httpd_port(s->httpd);
 }
 
+/*
+ * Waits until no request is in flight and no connection is open, closing
+ * the connections that wait for a request as it goes, for at most the
+ * grace time. A connection whose request line has come is left to finish:
+ * its answer closes it. Returns whether everything finished.
+ */
+static bool drain(bb_server *srv)
+{
+    bb_service *s = &srv->svc;
+    double deadline = bb_clock_seconds() + s->cfg.shutdown_grace;
+    for (;;) {
+        unsigned open = bb_httpd_close_idle(srv->httpd);
+        if (open == 0 && atomic_load(&s->in_flight) == 0)
+            return true;
+        if (bb_clock_seconds() >= deadline)
+            return false;
+        struct timespec nap = {0, 20 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+}
+
 void bb_server_stop(bb_server *srv)
 {
     if (!srv)
         return;
     bb_service *s = &srv->svc;
+    /* From now on every answer closes its connection. */
     atomic_store(&s->draining, true);
     bb_httpd_quiesce(srv->httpd);
     char extra[96];
     snprintf(extra, sizeof(extra), ",\"in_flight\":%ld", atomic_load(&s->in_flight));
     bb_service_log(s, "info", "stopped accepting connections; finishing requests in flight", extra);
-    double t0 = bb_clock_seconds();
-    while (atomic_load(&s->in_flight) > 0 && bb_clock_seconds() - t0 < s->cfg.shutdown_grace) {
-        struct timespec nap = {0, 20 * 1000 * 1000};
-        nanosleep(&nap, NULL);
-    }
+    drain(srv);
+    long unfinished = atomic_load(&s->in_flight);
     /* Workers first: a generation still queued is answered before the
      * daemon closes its connection. */
     bb_service_stop_workers(s);
     bb_httpd_stop(srv->httpd);
-    snprintf(extra, sizeof(extra), ",\"unfinished\":%ld", atomic_load(&s->in_flight));
+    snprintf(extra, sizeof(extra), ",\"unfinished\":%ld", unfinished);
     bb_service_log(s, "info", "stopped", extra);
     bb_service_fini(s);
     bb_free(srv);

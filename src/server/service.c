@@ -19,6 +19,8 @@ void bb_service_config_default(bb_service_config *c)
     c->max_connections = 1024;
     c->max_per_ip = 256;
     c->timeout = 30;
+    c->header_timeout = 10;
+    c->body_timeout = 60;
     c->connection_memory = 32 * 1024;
     c->queue = 64;
     c->shutdown_grace = 30;

@@ -41,6 +41,8 @@ typedef struct bb_service_config {
     unsigned max_connections; /* 1024 */
     unsigned max_per_ip;      /* 256 */
     unsigned timeout;         /* idle seconds before a connection is closed; 30 */
+    unsigned header_timeout;  /* seconds for a request's header block, however busy; 10 */
+    unsigned body_timeout;    /* seconds for a request's body after its headers; 60 */
     size_t connection_memory; /* bytes per connection for headers and reads */
     unsigned threads;         /* polling threads; 0: one per CPU */
     unsigned workers;         /* generation workers; 0: one per CPU */

@@ -20,6 +20,49 @@ bool bb_wire_token_valid(const char *s, size_t max)
     return n > 0;
 }
 
+/* tchar of RFC 9110 5.6.2. */
+static bool is_tchar(unsigned char c)
+{
+    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+bool bb_wire_field_name_valid(const char *name)
+{
+    if (!name || !*name)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (!is_tchar(*p))
+            return false;
+    return true;
+}
+
+bool bb_wire_is_chunked(const char *value)
+{
+    if (!value)
+        return false;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (strncasecmp(value, "chunked", 7) != 0)
+        return false;
+    value += 7;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    return *value == '\0';
+}
+
+bool bb_wire_printable(const char *s, size_t max, bool spaces)
+{
+    if (!s)
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (n >= max || c < 0x20 || c >= 0x7f || (c == ' ' && !spaces))
+            return false;
+    }
+    return n > 0;
+}
+
 bool bb_wire_media_type_is(const char *value, const char *want)
 {
     if (!value)

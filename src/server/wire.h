@@ -22,6 +22,19 @@ bool bb_wire_media_type_is(const char *value, const char *want);
 /* True when an Accept header names type and does not refuse it (q=0). */
 bool bb_wire_accepts(const char *accept, const char *type);
 
+/* A header field name: one or more token characters (RFC 9110 5.1), so
+ * no blank before the colon. */
+bool bb_wire_field_name_valid(const char *name);
+
+/* A Transfer-Encoding value that is exactly "chunked" (any case, blanks
+ * around it allowed): the only coding the service understands. */
+bool bb_wire_is_chunked(const char *value);
+
+/* Text that may be routed, logged and quoted in an answer: 1 to max bytes
+ * of printable ASCII (a request target percent-encodes everything else,
+ * RFC 3986), with spaces only when spaces is true. */
+bool bb_wire_printable(const char *s, size_t max, bool spaces);
+
 /* A Content-Length: decimal digits only, no sign, no blanks, no overflow. */
 bool bb_wire_parse_size(const char *s, size_t *out);
 

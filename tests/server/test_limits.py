@@ -27,6 +27,27 @@ def test_body_over_limit_by_length_is_413_before_it_is_sent(server):
     assert data.startswith(b"HTTP/1.1 413"), data[:200]
 
 
+def read_head(sock):
+    """The status line and headers of the first answer on sock."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_a_route_without_a_body_refuses_one_before_it_is_sent(server):
+    # 100 such requests used to hold 100 bodies of up to --max-body each.
+    for framing in (b"Content-Length: 1048576\r\n", b"Transfer-Encoding: chunked\r\n"):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" + framing + b"\r\n")
+            head = read_head(s)
+        assert head.startswith(b"HTTP/1.1 413"), head[:200]
+        assert b"Connection: close" in head
+
+
 def test_chunked_body_over_limit_is_413(server):
     def chunks():
         piece = b" " * (1024 * 1024)

@@ -53,3 +53,44 @@ def test_identical_invalid_requests_each_get_their_own_answer(fresh_server):
     assert all(r.status_code == 422 for r in results)
     for r in results:
         assert r.json()["error"]["request_id"] == r.headers["X-Request-ID"]
+
+
+def big_body(size=10 * 1024 * 1024 - 4096):
+    """A schema of about size bytes whose extra member has many keys: slow to
+    validate (about a second), quick to send."""
+    head, tail = '{"project_name":"x","db_type":"sqlite","schema":[],"extra":{', "}}"
+    keys = []
+    n = len(head) + len(tail)
+    i = 0
+    while n < size:
+        k = '"k%d":1' % i
+        keys.append(k)
+        n += len(k) + 1
+        i += 1
+    return (head + ",".join(keys) + tail).encode()
+
+
+def test_large_validations_leave_the_polling_thread_free(fresh_server):
+    s = fresh_server(args=[*HIGH_LIMITS, "--threads", "1", "--workers", "1"])
+    body = big_body()
+    headers = {"Content-Type": "application/json", **s.auth()}
+
+    def validate(_):
+        with s.client() as c:
+            return c.post("/api/v1/validate", content=body, headers=headers).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        t0 = time.monotonic()
+        runs = [ex.submit(validate, i) for i in range(2)]
+        worst = 0.0
+        with s.client() as c:
+            while not all(r.done() for r in runs):
+                t = time.monotonic()
+                assert c.get("/health/liveness").status_code == 200
+                worst = max(worst, time.monotonic() - t)
+                time.sleep(0.05)
+        took = time.monotonic() - t0
+        codes = [r.result() for r in runs]
+    assert all(code in (200, 422) for code in codes), codes
+    assert took > 1.0, "the validations were too quick to tell (%.2fs)" % took
+    assert worst < min(0.5, took / 4), "liveness waited %.2fs of %.2fs" % (worst, took)

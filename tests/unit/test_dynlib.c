@@ -71,9 +71,9 @@ typedef struct server_seen {
 /* Answers "hello <X-Probe>" (and answer_len more bytes), with a request id
  * and a Retry-After. */
 static bool on_request(void *ctx, bb_httpd_conn *c, const char *url, const char *method,
-                       const char *upload, size_t *upload_size, void **req)
+                       const char *version, const char *upload, size_t *upload_size, void **req)
 {
-    (void)url, (void)method;
+    (void)url, (void)method, (void)version;
     server_seen *seen = ctx;
     if (!*req) {
         *req = seen;

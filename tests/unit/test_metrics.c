@@ -51,6 +51,26 @@ static void request_updates_counter_duration_and_sizes(void **state)
     bb_metrics_free(m);
 }
 
+static void invented_methods_are_counted_as_other(void **state)
+{
+    (void)state;
+    bb_metrics *m = bb_metrics_new();
+    for (int i = 0; i < 500; i++) {
+        char method[16];
+        snprintf(method, sizeof(method), "M%d", i);
+        bb_metrics_request(m, "/health", method, 405, 0.001, 0, 100);
+    }
+    bb_metrics_request(m, "/health", "DELETE", 405, 0.001, 0, 100);
+    char *text = render(m);
+    assert_non_null(strstr(text, "backbone_http_requests_total{route=\"/health\",method=\"other\","
+                                 "status=\"405\"} 500\n"));
+    assert_non_null(strstr(text, "method=\"DELETE\""));
+    assert_null(strstr(text, "method=\"M1\""));
+    assert_null(strstr(text, "backbone_metrics_dropped_series_total 1"));
+    bb_free(text);
+    bb_metrics_free(m);
+}
+
 static void histogram_buckets_are_cumulative_and_end_in_inf(void **state)
 {
     (void)state;
@@ -131,6 +151,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(counters_add_up_per_label_set),
         cmocka_unit_test(request_updates_counter_duration_and_sizes),
+        cmocka_unit_test(invented_methods_are_counted_as_other),
         cmocka_unit_test(histogram_buckets_are_cumulative_and_end_in_inf),
         cmocka_unit_test(label_values_are_escaped),
         cmocka_unit_test(unlabelled_families_show_zero_before_use),

@@ -641,6 +641,63 @@ static void a_many_to_many_creates_its_association_table(void **state)
     run_free(&r);
 }
 
+/* posts and tags linked by an automatic many-to-many; posts named as given. */
+#define LINKED(posts_table, posts_class, rename)                                                   \
+    "{\"project_name\": \"t\", \"db_type\": \"postgresql\", \"schema\": ["                         \
+    "{\"table_name\": \"" posts_table "\", \"class_name\": \"" posts_class "\"" rename ", "        \
+    "\"columns\": [{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}], "            \
+    "\"relationships\": [{\"target_table\": \"tags\", \"target_class\": \"Tag\", "                 \
+    "\"type\": \"many_to_many\", \"back_populates\": \"items\"}]},"                                \
+    "{\"table_name\": \"tags\", \"class_name\": \"Tag\", \"columns\": "                            \
+    "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}], "                         \
+    "\"relationships\": [{\"target_table\": \"" posts_table "\", \"target_class\": "               \
+    "\"" posts_class "\", \"type\": \"many_to_many\", \"back_populates\": \"tags\", "              \
+    "\"name\": \"items\"}]}]}"
+
+/*
+ * The table of an automatic many-to-many is named after the tables it
+ * links: renaming one renames it too, with its link column named after the
+ * class, and keeps the rows (it was refused with BB0820 and, with
+ * --allow-destructive, dropped).
+ */
+static void a_renamed_table_renames_its_association_table(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, LINKED("posts", "Post", ""),
+            LINKED("articles", "Article", ", \"renamed_from\": \"posts\""), false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_false(has_code(&r.d, "BB0820"));
+    const char *up = body(&r, "upgrade");
+    assert_non_null(strstr(up, "op.rename_table(\"posts\", \"articles\")"));
+    assert_non_null(strstr(up, "op.rename_table(\"posts_tags\", \"articles_tags\")"));
+    assert_non_null(
+        strstr(up, "batch_op.alter_column(\"post_id\", new_column_name=\"article_id\""));
+    assert_non_null(strstr(up,
+                           "batch_op.create_foreign_key(\"fk_articles_tags_article_id_articles\", "
+                           "\"articles\", [\"article_id\"], [\"id\"], ondelete=\"CASCADE\")"));
+    assert_null(strstr(r.rev.text, "drop_table"));
+    assert_null(strstr(r.rev.text, "create_table"));
+    const char *down = body(&r, "downgrade");
+    assert_non_null(strstr(down, "op.rename_table(\"articles_tags\", \"posts_tags\")"));
+    assert_non_null(
+        strstr(down, "batch_op.alter_column(\"article_id\", new_column_name=\"post_id\""));
+    run_free(&r);
+
+    /* A many-to-many that is gone: its links are dropped, the hint says so. */
+    migrate(&r, LINKED("posts", "Post", ""),
+            "{\"project_name\": \"t\", \"db_type\": \"postgresql\", \"schema\": ["
+            "{\"table_name\": \"posts\", \"class_name\": \"Post\", \"columns\": "
+            "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]},"
+            "{\"table_name\": \"tags\", \"class_name\": \"Tag\", \"columns\": "
+            "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]}]}",
+            false, "p1");
+    assert_int_equal(r.rc, BB_EINVAL);
+    assert_true(has_code(&r.d, "BB0820"));
+    assert_non_null(strstr(r.d.items[0].hint, "many_to_many"));
+    run_free(&r);
+}
+
 static void a_cyclic_foreign_key_is_added_after_the_tables(void **state)
 {
     (void)state;
@@ -1110,6 +1167,7 @@ int main(void)
         cmocka_unit_test(check_constraint_names_are_not_prefixed_twice),
         cmocka_unit_test(filled_nulls_are_typed_literals),
         cmocka_unit_test(a_many_to_many_creates_its_association_table),
+        cmocka_unit_test(a_renamed_table_renames_its_association_table),
         cmocka_unit_test(a_cyclic_foreign_key_is_added_after_the_tables),
         cmocka_unit_test(an_added_index_is_created_and_dropped),
         cmocka_unit_test(a_long_message_gives_a_short_file_name),

@@ -5,8 +5,8 @@
  *
  * OLD and NEW are schema files (the input format), normalized schemas, or
  * a project's .backbone/manifest.json or the project folder itself (its
- * recorded schema; its head revision then becomes the default
- * --down-revision).
+ * recorded schema; the head of its alembic/versions, else its last recorded
+ * revision, then becomes the default --down-revision).
  *
  * Exit codes: 0 the revision was written (or there is nothing to migrate),
  * 1 a schema is invalid or a change is refused, 2 usage or I/O error,
@@ -22,6 +22,7 @@
 #include "front/schema.h"
 #include "front/validate.h"
 #include "migrate/migrate.h"
+#include "migrate/versions.h"
 #include "output/manifest.h"
 
 #include <cJSON.h>
@@ -47,7 +48,8 @@ typedef struct side {
     cJSON *doc;        /* the parsed file when it is a manifest or normalized */
     cJSON *norm;       /* the normalized schema (owned when made from schema) */
     bool norm_owned;
-    const char *head;         /* a manifest's last revision id (borrowed from doc) */
+    const char *head;         /* the default parent: folder_head, else the manifest's last */
+    char *folder_head;        /* the head of the project's alembic/versions */
     char manifest_path[4096]; /* when the argument is a project folder */
 } side;
 
@@ -59,11 +61,12 @@ static void usage(FILE *out)
                  "schema NEW, computed from the two schemas alone (no database needed).\n"
                  "OLD and NEW are schema files, normalized schemas, or a generated\n"
                  "project (its folder or .backbone/manifest.json: the schema recorded\n"
-                 "there, and its head revision as the default --down-revision).\n"
+                 "there, and the head of its alembic/versions as the default\n"
+                 "--down-revision).\n"
                  "\n"
                  "options:\n"
                  "  --down-revision ID     the revision this one follows (default: the\n"
-                 "                         manifest's head, else none: an initial revision)\n"
+                 "                         project's head, else none: an initial revision)\n"
                  "  --allow-destructive    allow dropping tables and columns\n"
                  "  -m, --message TEXT     the revision message (default: from the changes)\n"
                  "  -o, --output FILE      write the revision to FILE instead of stdout\n"
@@ -142,11 +145,46 @@ static const char *manifest_head(const cJSON *manifest)
 }
 
 /*
+ * The project folder of a manifest read from path (the folder itself when
+ * the argument was one), into dir; false when path is no manifest of a
+ * project's .backbone/ folder.
+ */
+static bool project_of(const side *sd, const char *arg, char *dir, size_t size)
+{
+    if (sd->manifest_path[0])
+        return snprintf(dir, size, "%s", arg) < (int)size;
+    size_t n = strlen(sd->path), k = strlen(BB_MANIFEST_PATH);
+    if (n < k || strcmp(sd->path + n - k, BB_MANIFEST_PATH) != 0 ||
+        (n > k && sd->path[n - k - 1] != '/'))
+        return false;
+    int len = n > k ? (int)(n - k - 1) : 1;
+    return snprintf(dir, size, "%.*s", len, n > k ? sd->path : ".") < (int)size;
+}
+
+/* A manifest's head: the head of its project's alembic/versions, which
+ * follows revisions written by hand, else its last recorded revision. */
+static int find_head(side *sd, const char *arg)
+{
+    sd->head = manifest_head(sd->doc);
+    char dir[4096];
+    if (!sd->head || !project_of(sd, arg, dir, sizeof(dir)))
+        return BB_EXIT_OK;
+    int rc = bb_versions_head(dir, &sd->diags, &sd->folder_head);
+    if (sd->folder_head)
+        sd->head = sd->folder_head;
+    return rc == BB_OK       ? BB_EXIT_OK
+           : rc == BB_EINVAL ? BB_EXIT_INVALID
+           : rc == BB_EIO    ? BB_EXIT_USAGE
+                             : BB_EXIT_INTERNAL;
+}
+
+/*
  * Reads one side: a normalized schema, a manifest (or the project folder
  * holding it), or a schema to load.
  */
 static int load_side(side *sd, const char *path)
 {
+    const char *arg = path;
     memset(sd, 0, sizeof(*sd));
     sd->path = path;
     bb_limits limits = bb_limits_default();
@@ -178,8 +216,7 @@ static int load_side(side *sd, const char *path)
     if (cJSON_GetObjectItemCaseSensitive(sd->doc, "backbone_version") &&
         bb_normalize_is_normalized(recorded)) {
         sd->norm = (cJSON *)recorded;
-        sd->head = manifest_head(sd->doc);
-        return BB_EXIT_OK;
+        return find_head(sd, arg);
     }
     rc = bb_frontend(sd->diags.filename, sd->data, sd->len, &limits, &sd->diags, &sd->schema);
     if (rc == BB_ENOMEM)
@@ -196,6 +233,7 @@ static void free_side(side *sd)
     if (sd->norm_owned)
         cJSON_Delete(sd->norm);
     cJSON_Delete(sd->doc);
+    bb_free(sd->folder_head);
     bb_schema_free(sd->schema);
     bb_diags_free(&sd->diags);
     bb_free(sd->data);

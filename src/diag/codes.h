@@ -141,6 +141,7 @@
     X(BB0827, ERROR, "bad-revision-id")                                                            \
     X(BB0828, ERROR, "revision-file-missing")                                                      \
     X(BB0829, ERROR, "migration-record-unreadable")                                                \
+    X(BB0830, ERROR, "several-heads")                                                              \
     X(BB0901, WARNING, "llm-unavailable")                                                          \
     X(BB0902, WARNING, "llm-bad-answer")                                                           \
     X(BB0903, NOTE, "llm-unknown-name")                                                            \

@@ -26,6 +26,10 @@ typedef struct walk {
     int rc; /* first failure outside the list */
     size_t n_refused;
     bb_buf scratch[2]; /* for rendering and comparing; reused */
+    /* The schemas and how their tables pair up, to follow a table's rename
+     * into the association tables that link it. */
+    const bb_normview *from, *to;
+    const struct matching *tables;
 } walk;
 
 static void fail(walk *w, int rc)
@@ -479,6 +483,82 @@ static int match_items(const walk *w, const bb_normview_list *from, const bb_nor
     return BB_OK;
 }
 
+/* The name the table called name in w->from has in w->to; NULL when none. */
+static const char *new_table_name(const walk *w, const char *name)
+{
+    bb_normview_list fl = bb_normview_tables(w->from);
+    int f = bb_normview_find(&fl, name);
+    for (int i = 0; f >= 0 && i < w->tables->n_to; i++)
+        if (w->tables->from_of[i] == f)
+            return w->to->tables[i].id.name;
+    return NULL;
+}
+
+/* Whether the old association table a and the new one b link the same
+ * tables, following renames: each target of b is a target of a, renamed. */
+static bool same_links(const walk *w, const bb_normview_table *a, const bb_normview_table *b)
+{
+    if (a->n_cols != b->n_cols)
+        return false;
+    for (int i = 0; i < b->n_cols; i++) {
+        bool found = false;
+        for (int k = 0; k < a->n_cols && !found; k++)
+            found = a->cols[k].fk.present && b->cols[i].fk.present &&
+                    same_str(new_table_name(w, a->cols[k].fk.table), b->cols[i].fk.table);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * An automatic many-to-many's table is named after the tables it links:
+ * when one of them is renamed, so is it. Each new association table that
+ * matched nothing is paired, as a rename, with the one old association
+ * table that matched nothing and links the same tables; its rows stay.
+ */
+static void match_association_tables(const walk *w, matching *m)
+{
+    for (int i = 0; i < m->n_to; i++) {
+        const bb_normview_table *t = &w->to->tables[i];
+        if (m->from_of[i] >= 0 || !t->association)
+            continue;
+        int found = -1, n = 0;
+        for (int k = 0; k < m->n_from; k++) {
+            const bb_normview_table *f = &w->from->tables[k];
+            if (!m->matched[k] && f->association && same_links(w, f, t)) {
+                found = k;
+                n++;
+            }
+        }
+        if (n == 1) {
+            m->from_of[i] = found;
+            m->renamed[i] = true;
+            m->matched[found] = true;
+        }
+    }
+}
+
+/* The columns of a renamed association table are named after the classes
+ * they link: a column that matched nothing is paired with the old one
+ * that refers to the same table (renamed). */
+static void match_link_columns(const walk *w, const bb_normview_table *ft,
+                               const bb_normview_table *tt, matching *m)
+{
+    for (int i = 0; i < m->n_to; i++) {
+        const bb_normview_col *tc = &tt->cols[i];
+        for (int k = 0; m->from_of[i] < 0 && tc->fk.present && k < m->n_from; k++) {
+            const bb_normview_col *fc = &ft->cols[k];
+            if (m->matched[k] || !fc->fk.present ||
+                !same_str(new_table_name(w, fc->fk.table), tc->fk.table))
+                continue;
+            m->from_of[i] = k;
+            m->renamed[i] = !same_str(fc->id.name, tc->id.name);
+            m->matched[k] = true;
+        }
+    }
+}
+
 /* An upgrade's renamed_from that names nothing recorded is a mistake. */
 static void check_rename_source(walk *w, const bb_normview_list *from,
                                 const bb_normview_named *to_item, const char *table,
@@ -834,19 +914,23 @@ static void walk_alter_column(walk *w, bb_op_seq *pre, const char *table, const 
 }
 
 /*
- * Drops a column (inside a batch block) or, column NULL, a table. In the
- * upgrade, without allow_destructive, the drop is refused (BB0820): the
- * data would be lost.
+ * Drops a column (inside a batch block) or, column NULL, a table (an
+ * association table: the links of a many_to_many). In the upgrade,
+ * without allow_destructive, the drop is refused (BB0820): the data would
+ * be lost.
  */
-static void drop(walk *w, const char *table, const char *column)
+static void drop(walk *w, const char *table, const char *column, bool association)
 {
     const char *what = column ? "column" : "table";
+    const char *hint = column ? "pass --allow-destructive to drop it, or keep the column (use "
+                                "renamed_from to rename it)"
+                       : association
+                           ? "it holds the links of a many_to_many that is gone: pass "
+                             "--allow-destructive to drop them"
+                           : "pass --allow-destructive to drop it, or keep the table (use "
+                             "renamed_from to rename it)";
     if (w->o->upgrade && !w->o->allow_destructive)
-        report(w, BB_ERROR, "BB0820", column ? table : NULL, NULL,
-               column ? "pass --allow-destructive to drop it, or keep the column (use "
-                        "renamed_from to rename it)"
-                      : "pass --allow-destructive to drop it, or keep the table (use "
-                        "renamed_from to rename it)",
+        report(w, BB_ERROR, "BB0820", column ? table : NULL, NULL, hint,
                "%s %s%s%s would be dropped with its data", what, table, column ? "." : "",
                column ? column : "");
     bb_op *op = add_op(w, column ? BB_OP_DROP_COLUMN : BB_OP_DROP_TABLE);
@@ -983,6 +1067,8 @@ static void walk_table_changes(walk *w, const bb_normview_table *ft, const bb_no
         fail(w, BB_ENOMEM);
         return;
     }
+    if (ft->association && tt->association)
+        match_link_columns(w, ft, tt, &m);
     if (collect_cons(ft, fs) != BB_OK || collect_cons(tt, ts) != BB_OK)
         fail(w, BB_ELIMIT);
     table_parts p;
@@ -999,7 +1085,7 @@ static void walk_table_changes(walk *w, const bb_normview_table *ft, const bb_no
     w->seq = &p.body;
     for (int k = m.n_from - 1; k >= 0; k--)
         if (!m.matched[k])
-            drop(w, table, ft->cols[k].id.name);
+            drop(w, table, ft->cols[k].id.name, false);
     emit_parts(w, out, table, &p);
     matching_free(&m);
     bb_free(fs);
@@ -1029,6 +1115,10 @@ static void walk_schemas(walk *w, const bb_normview *from, const bb_normview *to
         fail(w, BB_ENOMEM);
         return;
     }
+    w->from = from;
+    w->to = to;
+    w->tables = &m;
+    match_association_tables(w, &m);
     size_t nfe = collect_enums(from, fe), nte = collect_enums(to, te);
     walk_enums_before(w, fe, nfe, te, nte);
 
@@ -1052,7 +1142,7 @@ static void walk_schemas(walk *w, const bb_normview *from, const bb_normview *to
             late_fks(w, &from->tables[k], false);
     for (int k = m.n_from - 1; k >= 0; k--) {
         if (!m.matched[k])
-            drop(w, from->tables[k].id.name, NULL);
+            drop(w, from->tables[k].id.name, NULL, from->tables[k].association);
     }
     walk_enums_after(w, fe, nfe, te, nte);
     matching_free(&m);

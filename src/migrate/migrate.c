@@ -12,6 +12,7 @@
 #include "migrate/diff.h"
 #include "migrate/normview.h"
 #include "migrate/ops.h"
+#include "migrate/versions.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -19,11 +20,6 @@
 
 /* The operations hold every value as text: a few times the file's size. */
 #define OPS_MAX (4 * (size_t)BB_REVISION_MAX_OUTPUT)
-
-static bool same_str(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
 
 /*
  * Both directions of the change from old_v to new_v into up and down.
@@ -199,7 +195,9 @@ static int read_record(const cJSON *manifest, const char *out_dir, bb_diags *dia
         const char *down = bb_normview_str(rev, "down_revision");
         if (!id || !bb_revision_id_valid(id) || !safe_revision_path(path))
             return recorded_error(diags, "a revision has no valid \"id\" or \"path\"");
-        if (!same_str(down, prev))
+        /* The first has no parent; a later one follows the one before it,
+         * or a revision written by hand (or a merge) that came after it. */
+        if (prev ? !down || !bb_revision_id_valid(down) : down != NULL)
             return recorded_error(diags, "the revisions do not form one chain");
         int rc = carry_revision(r, out_dir, path, diags);
         if (rc)
@@ -240,7 +238,14 @@ int bb_migrate_generate(const bb_schema *s, const char *out_dir, const cJSON *ma
         return BB_EUSAGE;
     const cJSON *old;
     const char *head;
+    char *folder_head = NULL;
     int rc = read_record(manifest_root, out_dir, diags, out, &old, &head);
+    /* The new revision follows the head of alembic/versions: the last one
+     * recorded, or what was written by hand after it (a merge included). */
+    if (!rc && head)
+        rc = bb_versions_head(out_dir, diags, &folder_head);
+    if (folder_head)
+        head = folder_head;
     if (!rc)
         rc = bb_normalize(s, &out->schema);
     bb_revision rev;
@@ -259,6 +264,7 @@ int bb_migrate_generate(const bb_schema *s, const char *out_dir, const cJSON *ma
         }
     }
     bb_revision_free(&rev);
+    bb_free(folder_head);
     if (rc)
         bb_migrate_result_free(out);
     return rc;

@@ -57,12 +57,16 @@ int bb_migrate_revision(const cJSON *old_norm, const cJSON *new_norm, const bb_s
  *             changed (the initial revision on a first run);
  *   schema    the normalized schema, to store as the manifest's "schema";
  *   revisions the manifest's "revisions": [{"id", "down_revision", "path",
- *             "message"}], oldest first.
- * opts->down_revision is ignored (the recorded head is the parent).
+ *             "message"}], oldest first; a down_revision may name a
+ *             revision written by hand (not recorded) after the one before.
+ * opts->down_revision is ignored: the parent is the head of
+ * out_dir/alembic/versions (versions.h), which follows revisions written
+ * by hand and merges, else the last recorded revision.
  * Without a manifest, out_dir may be NULL: the result is then the initial
  * revision alone (what the HTTP service puts in a generated project).
  * Returns BB_OK, BB_EINVAL (a change refused, a recorded revision file
- * missing, a recorded schema unreadable: diags says which), BB_ENOMEM.
+ * missing, a recorded schema unreadable, several heads in alembic/versions:
+ * diags says which), BB_ENOMEM, BB_EIO (alembic/versions unreadable).
  */
 typedef struct bb_migrate_result {
     bb_file *files;

@@ -18,8 +18,17 @@
 #      `backbone migrate` prints the same revision as `generate` wrote;
 #   4. `alembic downgrade base` leaves an empty database;
 #   5. the initial revision of every example schema builds a database that
-#      Alembic's autogenerate finds identical to the models, on both;
-#   6. the CI script of docs/ci.md runs for real on a generated project.
+#      Alembic's autogenerate finds identical to the models (check
+#      constraints included, by name), on both, online and from the SQL of
+#      --sql (offline mode);
+#   6. what a new user hits, on both: an enum value added and made the
+#      default in one change; a table of a many-to-many renamed (its links
+#      kept); a revision written by hand and `alembic merge heads`, which
+#      the next revision follows; on SQLite, a String -> Integer change
+#      that converts numbers and stops on text;
+#   7. offline mode: on PostgreSQL the SQL of the whole evolution, up and
+#      down; on SQLite the limit docs/migrations.md states;
+#   8. the CI script of docs/ci.md runs for real on a generated project.
 #
 #   BACKBONE=/abs/path/to/backbone sh tests/e2e/migrations.sh
 set -eu
@@ -156,6 +165,14 @@ from app.core.database import Base  # noqa: E402
 with sa.create_engine(sys.argv[1]).connect() as c:
     diffs = compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}),
                              Base.metadata)
+    # Autogenerate does not compare check constraints: their names, at least.
+    inspector = sa.inspect(c)
+    found = sorted((t, ck["name"]) for t in inspector.get_table_names()
+                   for ck in inspector.get_check_constraints(t))
+models = sorted((t.name, str(ck.name)) for t in Base.metadata.sorted_tables
+                for ck in t.constraints if isinstance(ck, sa.CheckConstraint))
+if found != models:
+    diffs.append(("check constraints", found, "models", models))
 if diffs:
     pprint.pprint(diffs)
     sys.exit("the migrated database and the models differ")
@@ -182,6 +199,46 @@ revision_path() {
 alembic() {
     (cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic "$@") >"$work/alembic.log" 2>&1 ||
         { cat "$work/alembic.log"; fail "$name: alembic $*"; }
+}
+
+# sql_apply URL FILE: runs the SQL that `alembic ... --sql` printed.
+sql_apply() {
+    case "$1" in
+    sqlite*) "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(open(sys.argv[2]).read()); c.close()' \
+        "${1#sqlite:///}" "$2" ;;
+    *) psql -q -v ON_ERROR_STOP=1 -d "$1" -f "$2" >/dev/null ;;
+    esac
+}
+
+# offline_chain: on PostgreSQL, `alembic upgrade head --sql` prints the SQL
+# of the whole evolution ($proj), which builds the same database as the
+# revisions run online; the SQL of `downgrade head:base` empties it.
+# On SQLite, --sql covers the initial revision only (later ones copy
+# tables, which needs the live database): the limit docs/migrations.md
+# states.
+offline_chain() {
+    pg_createdb offline || fail "createdb offline"
+    url="postgresql://postgres@/offline?host=$PG_SOCK"
+    (cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic upgrade head --sql) >"$work/up.sql" 2>"$work/alembic.log" ||
+        { cat "$work/alembic.log"; fail "offline: upgrade head --sql on PostgreSQL"; }
+    sql_apply "$url" "$work/up.sql" || fail "offline: the SQL of upgrade head does not run"
+    (cd "$proj" && "$PY" "$work/agree.py" "$url") || fail "offline: the SQL builds another database"
+    (cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic downgrade head:base --sql) >"$work/down.sql" 2>"$work/alembic.log" ||
+        { cat "$work/alembic.log"; fail "offline: downgrade head:base --sql on PostgreSQL"; }
+    sql_apply "$url" "$work/down.sql" || fail "offline: the SQL of downgrade head:base does not run"
+    "$PY" "$work/rows.py" "$url" "$work/none.json" 0 --empty || fail "offline: downgrade SQL left tables"
+    ok "offline: the SQL of the whole evolution builds the database on PostgreSQL, and removes it"
+    url="sqlite:///$work/offline.db"
+    if (cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic upgrade head --sql) >/dev/null 2>"$work/alembic.log"; then
+        fail "offline: SQLite printed SQL for table copies: update docs/migrations.md"
+    fi
+    grep -q 'requires a live database connection' "$work/alembic.log" ||
+        { cat "$work/alembic.log"; fail "offline: SQLite stops for another reason"; }
+    first=$(revision_id "$proj" 1)
+    (cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic upgrade "$first" --sql) >"$work/up.sql" 2>"$work/alembic.log" ||
+        { cat "$work/alembic.log"; fail "offline: the initial revision --sql on SQLite"; }
+    sql_apply "$url" "$work/up.sql" || fail "offline: the SQL of the initial revision does not run on SQLite"
+    ok "offline: on SQLite the initial revision prints SQL; a table copy stops, as documented"
 }
 
 # chain NAME URL: the whole evolution on one database.
@@ -264,13 +321,158 @@ examples() {
             "$PY" "$work/rows.py" "$url" "$work/none.json" 0 --empty || fail "$name: downgrade base"
             ok "$name: initial revision up, matches the models, down"
         done
+        pg_createdb "example_sql_$k" || fail "createdb"
+        for url in "sqlite:///$work/example-sql-$k.db" "postgresql://postgres@/example_sql_$k?host=$PG_SOCK"; do
+            name="$base (${url%%:*}, --sql)"
+            (cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic upgrade head --sql) >"$work/up.sql" 2>"$work/alembic.log" ||
+                { cat "$work/alembic.log"; fail "$name: upgrade head --sql"; }
+            sql_apply "$url" "$work/up.sql" || fail "$name: the SQL of upgrade head --sql does not run"
+            (cd "$proj" && "$PY" "$work/agree.py" "$url") || fail "$name: the SQL and the models differ"
+            ok "$name: the SQL of the initial revision builds the models' database"
+        done
     done
+}
+
+# The schemas of what a new user hits (section 6), one per step:
+#   nu1  tickets (an Enum with a default), posts and tags linked by a
+#        many-to-many, posts.code a String
+#   nu2  a value added to the Enum and made its default, in one change
+#   nu3  posts renamed to articles (class Article): the association table
+#        posts_tags becomes articles_tags, post_id article_id
+#   nu4  a new column (after revisions written by hand)
+#   nu5  articles.code String -> Integer (SQLite only: PostgreSQL wants
+#        postgresql_using, written by hand)
+"$PY" - "$work" <<'PYEOF'
+import copy
+import json
+import sys
+
+def table(name, cls, columns, rels=(), **extra):
+    t = {"table_name": name, "class_name": cls,
+         "columns": [{"name": "id", "type": "Integer", "primary_key": True}] + columns}
+    if rels:
+        t["relationships"] = list(rels)
+    t.update(extra)
+    return t
+
+def m2m(target, cls, back, name):
+    return {"name": name, "target_table": target, "target_class": cls,
+            "type": "many_to_many", "back_populates": back}
+
+status = {"name": "status", "type": "Enum", "values": ["open", "closed"],
+          "nullable": False, "default": "open"}
+steps = []
+s = {"project_name": "newuser", "db_type": "postgresql", "schema": [
+    table("tickets", "Ticket", [status]),
+    table("posts", "Post", [{"name": "code", "type": "String", "length": 20}],
+          [m2m("tags", "Tag", "posts", "tags")]),
+    table("tags", "Tag", [{"name": "label", "type": "String", "length": 40}],
+          [m2m("posts", "Post", "tags", "posts")]),
+]}
+steps.append(copy.deepcopy(s))
+s["schema"][0]["columns"][1].update(values=["open", "closed", "triage"], default="triage")
+steps.append(copy.deepcopy(s))
+s["schema"][1].update(table_name="articles", class_name="Article", renamed_from="posts")
+s["schema"][2]["relationships"][0].update(target_table="articles", target_class="Article",
+                                          back_populates="tags", name="articles")
+s["schema"][1]["relationships"][0]["back_populates"] = "articles"
+steps.append(copy.deepcopy(s))
+s["schema"][1]["columns"].append({"name": "subtitle", "type": "String", "length": 80})
+steps.append(copy.deepcopy(s))
+s["schema"][1]["columns"][1] = {"name": "code", "type": "Integer"}
+steps.append(copy.deepcopy(s))
+for i, step in enumerate(steps, 1):
+    json.dump(step, open("%s/nu%d.json" % (sys.argv[1], i), "w"), indent=1)
+PYEOF
+
+# sql URL STATEMENT...: runs statements, printing the rows of the last one.
+sql() {
+    "$PY" - "$@" <<'PYEOF'
+import sys
+
+import sqlalchemy as sa
+
+with sa.create_engine(sys.argv[1]).begin() as c:
+    for statement in sys.argv[2:]:
+        result = c.execute(sa.text(statement))
+    if result.returns_rows:
+        print(sorted(tuple(row) for row in result))
+PYEOF
+}
+
+# expect WHAT ACTUAL EXPECTED
+expect() {
+    [ "$2" = "$3" ] || fail "$name: $1: got $2, expected $3"
+}
+
+# newuser NAME URL: the steps of nu1..nu5 on one project and database.
+newuser() {
+    name="new user, $1"
+    url=$2
+    proj="$work/newuser-$1"
+    echo "== $name"
+    "$BACKBONE" generate -q --no-python "$work/nu1.json" -o "$proj" || fail "$name: generate nu1"
+    alembic upgrade head
+    sql "$url" "INSERT INTO tickets (status) VALUES ('closed')" \
+        "INSERT INTO posts (code) VALUES ('12')" "INSERT INTO tags (label) VALUES ('t')" \
+        "INSERT INTO posts_tags (post_id, tag_id) VALUES (1, 1)"
+
+    "$BACKBONE" generate -q --no-python "$work/nu2.json" -o "$proj" || fail "$name: generate nu2"
+    alembic upgrade head
+    expect "the new enum value as the default" "$(sql "$url" "INSERT INTO tickets DEFAULT VALUES" \
+        "SELECT status FROM tickets")" "[('closed',), ('triage',)]"
+    ok "$name: an enum value added and made the default in one revision"
+
+    "$BACKBONE" generate -q --no-python "$work/nu3.json" -o "$proj" || fail "$name: generate nu3"
+    alembic upgrade head
+    expect "the links after the rename" "$(sql "$url" "SELECT article_id, tag_id FROM articles_tags")" "[(1, 1)]"
+    (cd "$proj" && "$PY" "$work/agree.py" "$url") || fail "$name: models and migrations differ after the rename"
+    ok "$name: a table of a many-to-many renamed with its association table, links kept"
+
+    # Two revisions by hand beside each other: refused until merged; then
+    # backbone's next revision follows the merge.
+    head=$(revision_id "$proj" 3)
+    alembic revision -m "first by hand"
+    alembic revision -m "second by hand" --head "$head" --splice
+    set +e
+    "$BACKBONE" generate -q --no-python "$work/nu4.json" -o "$proj" >"$work/heads.log" 2>&1
+    rc=$?
+    set -e
+    [ "$rc" = 1 ] && grep -q BB0830 "$work/heads.log" || fail "$name: two heads not refused: $(cat "$work/heads.log")"
+    alembic merge heads -m "join"
+    merge=$(cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic heads 2>/dev/null | cut -d' ' -f1)
+    "$BACKBONE" generate -q --no-python "$work/nu4.json" -o "$proj" || fail "$name: generate nu4 after the merge"
+    grep -q "^down_revision = \"$merge\"$" "$proj/$(revision_path "$proj" 4)" ||
+        fail "$name: the new revision does not follow the merge $merge"
+    [ "$(cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic heads 2>/dev/null | wc -l)" = 1 ] ||
+        fail "$name: several heads after the merge"
+    alembic upgrade head
+    ok "$name: after revisions by hand and alembic merge heads, the next revision follows the merge"
+
+    case "$url" in sqlite*) ;; *) return 0 ;; esac
+    sql "$url" "INSERT INTO articles (code) VALUES ('abc')"
+    "$BACKBONE" generate -q --no-python "$work/nu5.json" -o "$proj" 2>/dev/null || fail "$name: generate nu5"
+    if (cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic upgrade head) >"$work/alembic.log" 2>&1; then
+        fail "$name: 'abc' was converted to an Integer"
+    fi
+    grep -q "articles.code: 1 value(s) would change" "$work/alembic.log" ||
+        { cat "$work/alembic.log"; fail "$name: no message for the value that does not convert"; }
+    expect "the values after the refusal" "$(sql "$url" "SELECT code FROM articles")" "[('12',), ('abc',)]"
+    sql "$url" "UPDATE articles SET code = '7' WHERE code = 'abc'"
+    alembic upgrade head
+    expect "the converted values" "$(sql "$url" "SELECT code, typeof(code) FROM articles")" \
+        "[(7, 'integer'), (12, 'integer')]"
+    ok "$name: String -> Integer on SQLite stops on text and converts numbers"
 }
 
 start_postgres
 chain sqlite "sqlite:///$work/sqlite.db"
 chain postgresql "postgresql://postgres@/evolution?host=$PG_SOCK"
+offline_chain
 examples
+pg_createdb newuser || fail "createdb newuser"
+newuser sqlite "sqlite:///$work/newuser.db"
+newuser postgresql "postgresql://postgres@/newuser?host=$PG_SOCK"
 
 # The plain shell pipeline of docs/ci.md, as written there, on a project
 # committed from v8: it must pass, and fail once the schema moves on.

@@ -116,4 +116,31 @@ expect_rc 0 "normalized schema as OLD"
 grep -q 'add_column' "$T/out" || fail "normalized OLD: no add_column"
 ok "a normalized schema as OLD"
 
+# A revision written by hand after the project's last one (as `alembic
+# revision` writes it): the next revision follows it, from `migrate` given
+# the folder or its manifest and from `generate`; a second head is refused.
+head=$(echo "$new" | cut -c1-12)
+printf '"""backfill"""\nrevision = '"'"'feed0001'"'"'\ndown_revision = '"'"'%s'"'"'\n' "$head" \
+    >"$T/p/alembic/versions/feed0001_backfill.py"
+run migrate "$T/p" "$EVO/v3.json"
+expect_rc 0 "project folder with a revision by hand"
+grep -q '^down_revision = "feed0001"$' "$T/out" || fail "migrate does not follow the revision by hand"
+cp "$T/out" "$T/after-hand.py"
+run migrate "$T/p/.backbone/manifest.json" "$EVO/v3.json"
+cmp -s "$T/out" "$T/after-hand.py" || fail "the manifest as OLD does not follow the revision by hand"
+printf '"""beside"""\nrevision = "feed0002"\ndown_revision = "%s"\n' "$head" \
+    >"$T/p/alembic/versions/feed0002_beside.py"
+run migrate "$T/p" "$EVO/v3.json"
+expect_rc 1 "two heads"
+grep -q 'BB0830' "$T/err" || fail "no BB0830 for two heads: $(cat "$T/err")"
+run generate -q --no-python "$EVO/v3.json" -o "$T/p"
+expect_rc 1 "generate with two heads"
+grep -q 'BB0830' "$T/err" || fail "generate: no BB0830 for two heads"
+rm "$T/p/alembic/versions/feed0002_beside.py"
+run generate -q --no-python "$EVO/v3.json" -o "$T/p"
+expect_rc 0 "generate after a revision by hand"
+grep -rq '^down_revision = "feed0001"$' "$T/p/alembic/versions" ||
+    fail "generate does not follow the revision by hand"
+ok "a revision written by hand is followed (migrate and generate); two heads are refused (BB0830)"
+
 echo "migrate: $n checks passed"

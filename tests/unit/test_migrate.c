@@ -641,6 +641,63 @@ static void a_many_to_many_creates_its_association_table(void **state)
     run_free(&r);
 }
 
+/* posts and tags linked by an automatic many-to-many; posts named as given. */
+#define LINKED(posts_table, posts_class, rename)                                                   \
+    "{\"project_name\": \"t\", \"db_type\": \"postgresql\", \"schema\": ["                         \
+    "{\"table_name\": \"" posts_table "\", \"class_name\": \"" posts_class "\"" rename ", "        \
+    "\"columns\": [{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}], "            \
+    "\"relationships\": [{\"target_table\": \"tags\", \"target_class\": \"Tag\", "                 \
+    "\"type\": \"many_to_many\", \"back_populates\": \"items\"}]},"                                \
+    "{\"table_name\": \"tags\", \"class_name\": \"Tag\", \"columns\": "                            \
+    "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}], "                         \
+    "\"relationships\": [{\"target_table\": \"" posts_table "\", \"target_class\": "               \
+    "\"" posts_class "\", \"type\": \"many_to_many\", \"back_populates\": \"tags\", "              \
+    "\"name\": \"items\"}]}]}"
+
+/*
+ * The table of an automatic many-to-many is named after the tables it
+ * links: renaming one renames it too, with its link column named after the
+ * class, and keeps the rows (it was refused with BB0820 and, with
+ * --allow-destructive, dropped).
+ */
+static void a_renamed_table_renames_its_association_table(void **state)
+{
+    (void)state;
+    run r;
+    migrate(&r, LINKED("posts", "Post", ""),
+            LINKED("articles", "Article", ", \"renamed_from\": \"posts\""), false, "p1");
+    assert_int_equal(r.rc, BB_OK);
+    assert_false(has_code(&r.d, "BB0820"));
+    const char *up = body(&r, "upgrade");
+    assert_non_null(strstr(up, "op.rename_table(\"posts\", \"articles\")"));
+    assert_non_null(strstr(up, "op.rename_table(\"posts_tags\", \"articles_tags\")"));
+    assert_non_null(
+        strstr(up, "batch_op.alter_column(\"post_id\", new_column_name=\"article_id\""));
+    assert_non_null(strstr(up,
+                           "batch_op.create_foreign_key(\"fk_articles_tags_article_id_articles\", "
+                           "\"articles\", [\"article_id\"], [\"id\"], ondelete=\"CASCADE\")"));
+    assert_null(strstr(r.rev.text, "drop_table"));
+    assert_null(strstr(r.rev.text, "create_table"));
+    const char *down = body(&r, "downgrade");
+    assert_non_null(strstr(down, "op.rename_table(\"articles_tags\", \"posts_tags\")"));
+    assert_non_null(
+        strstr(down, "batch_op.alter_column(\"article_id\", new_column_name=\"post_id\""));
+    run_free(&r);
+
+    /* A many-to-many that is gone: its links are dropped, the hint says so. */
+    migrate(&r, LINKED("posts", "Post", ""),
+            "{\"project_name\": \"t\", \"db_type\": \"postgresql\", \"schema\": ["
+            "{\"table_name\": \"posts\", \"class_name\": \"Post\", \"columns\": "
+            "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]},"
+            "{\"table_name\": \"tags\", \"class_name\": \"Tag\", \"columns\": "
+            "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]}]}",
+            false, "p1");
+    assert_int_equal(r.rc, BB_EINVAL);
+    assert_true(has_code(&r.d, "BB0820"));
+    assert_non_null(strstr(r.d.items[0].hint, "many_to_many"));
+    run_free(&r);
+}
+
 static void a_cyclic_foreign_key_is_added_after_the_tables(void **state)
 {
     (void)state;
@@ -975,6 +1032,94 @@ static void generate_hook_adds_one_revision_after_the_recorded_ones(void **state
     bb_schema_free(s2);
 }
 
+/* A revision written by hand, the way Alembic's template writes it. */
+static void write_hand_revision(const char *dir, const char *id, const char *down)
+{
+    char path[512], text[512];
+    snprintf(path, sizeof(path), "%s/alembic/versions/%s_by_hand.py", dir, id);
+    snprintf(text, sizeof(text),
+             "\"\"\"by hand\n\nRevision ID: %s\n\"\"\"\nfrom alembic import op\n\n"
+             "revision: str = '%s'\ndown_revision = %s\nbranch_labels = None\n",
+             id, id, down);
+    write_text(path, text);
+}
+
+/*
+ * docs/migrations.md: after a revision written by hand (and `alembic
+ * merge heads`), the next revision follows the head of alembic/versions,
+ * not the last one backbone recorded; that record stays readable. Two
+ * heads are refused (BB0830).
+ */
+static void generate_hook_follows_the_head_of_the_versions_folder(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/bb_test_migrate_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[512];
+    snprintf(path, sizeof(path), "%s/alembic", dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/alembic/versions", dir);
+    mkdir(path, 0700);
+    bb_schema *s1, *s2, *s3;
+    cJSON_Delete(norm_of(SCHEMA("", "", ""), &s1));
+    cJSON_Delete(norm_of(SCHEMA("", ",{\"name\": \"body\", \"type\": \"Text\"}", ""), &s2));
+    cJSON_Delete(norm_of(SCHEMA("",
+                                ",{\"name\": \"body\", \"type\": \"Text\"},"
+                                "{\"name\": \"lead\", \"type\": \"Text\"}",
+                                ""),
+                         &s3));
+    bb_diags d;
+    bb_diags_init(&d, "t", NULL, 0);
+    bb_migrate_result r1, r2, r3, r4;
+    assert_int_equal(bb_migrate_generate(s1, dir, NULL, NULL, &d, &r1), BB_OK);
+    snprintf(path, sizeof(path), "%s/%s", dir, r1.files[0].path);
+    write_text(path, r1.files[0].data);
+    char first[BB_REVISION_ID_LEN + 1];
+    snprintf(first, sizeof(first), "%s", cJSON_GetArrayItem(r1.revisions, 0)->child->valuestring);
+    cJSON *manifest = cJSON_CreateObject();
+    cJSON_AddItemToObject(manifest, "schema", r1.schema);
+    cJSON_AddItemToObject(manifest, "revisions", r1.revisions);
+    r1.schema = r1.revisions = NULL;
+
+    /* By hand after the initial revision, then a merge of it alone. */
+    char quoted[64];
+    snprintf(quoted, sizeof(quoted), "'%s'", first);
+    write_hand_revision(dir, "aaaa1111", quoted);
+    write_hand_revision(dir, "bbbb2222", "(\n    'aaaa1111',\n)");
+    assert_int_equal(bb_migrate_generate(s2, dir, manifest, NULL, &d, &r2), BB_OK);
+    assert_true(r2.created);
+    const cJSON *added = cJSON_GetArrayItem(r2.revisions, 1);
+    assert_string_equal(cJSON_GetObjectItem(added, "down_revision")->valuestring, "bbbb2222");
+    assert_non_null(strstr(r2.files[1].data, "down_revision = \"bbbb2222\"\n"));
+
+    /* The record names a parent it does not hold: still one history. */
+    snprintf(path, sizeof(path), "%s/%s", dir, r2.files[1].path);
+    write_text(path, r2.files[1].data);
+    cJSON_ReplaceItemInObject(manifest, "schema", r2.schema);
+    cJSON_ReplaceItemInObject(manifest, "revisions", r2.revisions);
+    r2.schema = r2.revisions = NULL;
+    assert_int_equal(bb_migrate_generate(s3, dir, manifest, NULL, &d, &r3), BB_OK);
+    assert_true(r3.created);
+    assert_int_equal(d.n_errors, 0);
+
+    /* A second revision beside the head: two heads, refused. */
+    write_hand_revision(dir, "cccc3333", "'bbbb2222'");
+    assert_int_equal(bb_migrate_generate(s3, dir, manifest, NULL, &d, &r4), BB_EINVAL);
+    assert_true(has_code(&d, "BB0830"));
+
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    bb_migrate_result_free(&r1);
+    bb_migrate_result_free(&r2);
+    bb_migrate_result_free(&r3);
+    cJSON_Delete(manifest);
+    bb_diags_free(&d);
+    bb_schema_free(s1);
+    bb_schema_free(s2);
+    bb_schema_free(s3);
+}
+
 static void generate_hook_rejects_a_recorded_path_outside_versions(void **state)
 {
     (void)state;
@@ -1022,6 +1167,7 @@ int main(void)
         cmocka_unit_test(check_constraint_names_are_not_prefixed_twice),
         cmocka_unit_test(filled_nulls_are_typed_literals),
         cmocka_unit_test(a_many_to_many_creates_its_association_table),
+        cmocka_unit_test(a_renamed_table_renames_its_association_table),
         cmocka_unit_test(a_cyclic_foreign_key_is_added_after_the_tables),
         cmocka_unit_test(an_added_index_is_created_and_dropped),
         cmocka_unit_test(a_long_message_gives_a_short_file_name),
@@ -1032,6 +1178,7 @@ int main(void)
         cmocka_unit_test(hand_made_operations_render_through_the_template),
         cmocka_unit_test(the_revision_template_is_no_project_file),
         cmocka_unit_test(generate_hook_adds_one_revision_after_the_recorded_ones),
+        cmocka_unit_test(generate_hook_follows_the_head_of_the_versions_folder),
         cmocka_unit_test(generate_hook_rejects_a_recorded_path_outside_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

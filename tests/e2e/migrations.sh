@@ -1,7 +1,7 @@
 #!/bin/sh
 # migrations.sh - acceptance test of migrations, on SQLite and on a private
-# PostgreSQL 15 started here (initdb + pg_ctl as the postgres user, a Unix
-# socket in a temporary folder, no TCP):
+# PostgreSQL 15 started here (lib/postgres.sh: initdb + pg_ctl as the
+# postgres user, a Unix socket in a temporary folder):
 #
 #   1. `backbone generate` makes the project of schemas/evolution/v1.json;
 #      `alembic upgrade head` creates its database;
@@ -256,7 +256,7 @@ examples() {
         proj="$work/example-$k"
         "$BACKBONE" generate -q --no-python "$schema" -o "$proj" || fail "$base: generate"
         pg_createdb "example_$k" || fail "createdb"
-        for url in "sqlite:///$work/example-$k.db" "postgresql://postgres@/example_$k?host=$PG_SOCK"; do
+        for url in "sqlite:///$work/example-$k.db" "$(pg_url "example_$k")"; do
             name="$base (${url%%:*})"
             alembic upgrade head
             (cd "$proj" && "$PY" "$work/agree.py" "$url") || fail "$name: models and migrations differ"
@@ -269,7 +269,7 @@ examples() {
 
 start_postgres
 chain sqlite "sqlite:///$work/sqlite.db"
-chain postgresql "postgresql://postgres@/evolution?host=$PG_SOCK"
+chain postgresql "$(pg_url evolution)"
 examples
 
 # The plain shell pipeline of docs/ci.md, as written there, on a project

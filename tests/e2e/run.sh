@@ -150,7 +150,7 @@ d13_pip_install() {
 }
 
 d13_style() {
-    d13_run "$1" sh -c 'black --check -q . && isort --check-only -q --profile black . && flake8 .'
+    d13_run "$1" sh -c 'black --check . && isort --check-only --profile black . && flake8 .'
 }
 
 # mariadb_reached: the private MariaDB answers through pymysql over TCP.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # migrations.sh - acceptance test of migrations, on SQLite and on a private
-# PostgreSQL 15 started here (initdb + pg_ctl as the postgres user, a Unix
-# socket in a temporary folder, no TCP):
+# PostgreSQL 15 started here (lib/postgres.sh: initdb + pg_ctl as the
+# postgres user, a Unix socket in a temporary folder):
 #
 #   1. `backbone generate` makes the project of schemas/evolution/v1.json;
 #      `alembic upgrade head` creates its database;
@@ -218,7 +218,7 @@ sql_apply() {
 # states.
 offline_chain() {
     pg_createdb offline || fail "createdb offline"
-    url="postgresql://postgres@/offline?host=$PG_SOCK"
+    url=$(pg_url offline)
     (cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic upgrade head --sql) >"$work/up.sql" 2>"$work/alembic.log" ||
         { cat "$work/alembic.log"; fail "offline: upgrade head --sql on PostgreSQL"; }
     sql_apply "$url" "$work/up.sql" || fail "offline: the SQL of upgrade head does not run"
@@ -313,7 +313,7 @@ examples() {
         proj="$work/example-$k"
         "$BACKBONE" generate -q --no-python "$schema" -o "$proj" || fail "$base: generate"
         pg_createdb "example_$k" || fail "createdb"
-        for url in "sqlite:///$work/example-$k.db" "postgresql://postgres@/example_$k?host=$PG_SOCK"; do
+        for url in "sqlite:///$work/example-$k.db" "$(pg_url "example_$k")"; do
             name="$base (${url%%:*})"
             alembic upgrade head
             (cd "$proj" && "$PY" "$work/agree.py" "$url") || fail "$name: models and migrations differ"
@@ -322,7 +322,7 @@ examples() {
             ok "$name: initial revision up, matches the models, down"
         done
         pg_createdb "example_sql_$k" || fail "createdb"
-        for url in "sqlite:///$work/example-sql-$k.db" "postgresql://postgres@/example_sql_$k?host=$PG_SOCK"; do
+        for url in "sqlite:///$work/example-sql-$k.db" "$(pg_url "example_sql_$k")"; do
             name="$base (${url%%:*}, --sql)"
             (cd "$proj" && DATABASE_URL="$url" "$PY" -m alembic upgrade head --sql) >"$work/up.sql" 2>"$work/alembic.log" ||
                 { cat "$work/alembic.log"; fail "$name: upgrade head --sql"; }
@@ -467,12 +467,12 @@ newuser() {
 
 start_postgres
 chain sqlite "sqlite:///$work/sqlite.db"
-chain postgresql "postgresql://postgres@/evolution?host=$PG_SOCK"
+chain postgresql "$(pg_url evolution)"
 offline_chain
 examples
 pg_createdb newuser || fail "createdb newuser"
 newuser sqlite "sqlite:///$work/newuser.db"
-newuser postgresql "postgresql://postgres@/newuser?host=$PG_SOCK"
+newuser postgresql "$(pg_url newuser)"
 
 # The plain shell pipeline of docs/ci.md, as written there, on a project
 # committed from v8: it must pass, and fail once the schema moves on.

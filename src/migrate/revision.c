@@ -8,6 +8,7 @@
 #include "migrate/pyexpr.h"
 #include "render/embedded.h"
 #include "render/mustache.h"
+#include "render/mustache_json.h"
 #include "render/pyfmt.h"
 #include "json/jdoc.h"
 

@@ -22,7 +22,6 @@
 #include "output/manifest.h"
 #include "pipeline/pipeline.h"
 #include "review/reviewer.h"
-#include "json/jdoc.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -497,7 +496,7 @@ int bb_cmd_generate(int argc, char **argv)
     if (!res.rc) {
         /* The plan was only needed for rendering: its memory is given back
          * before the migrations and the write add theirs. */
-        bb_jdoc_free(o->plan);
+        bb_plan_free(o->plan);
         o->plan = NULL;
         diags.warnings_as_errors = a.p.strict;
         if (progress)

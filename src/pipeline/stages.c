@@ -7,7 +7,6 @@
 #include "render/generator.h"
 #include "review/reviewer.h"
 
-#include <cJSON.h>
 #include <string.h>
 
 static int validator_run(bb_pipeline_state *st)
@@ -18,27 +17,21 @@ static int validator_run(bb_pipeline_state *st)
 
 /* The endpoints of a model with routes: list, create, read, update, delete,
  * and restore when rows are soft-deleted. */
-static size_t endpoints_of(const cJSON *model)
+static size_t endpoints_of(const bb_plan_model *m)
 {
-    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "routes")))
-        return 0;
-    return 5 + (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "soft_delete")) ? 1 : 0);
+    return m->routes ? 5 + m->soft_delete : 0;
 }
 
 static int architect_run(bb_pipeline_state *st)
 {
     bb_output *o = st->out;
-    int rc = bb_architect_plan(o->schema, st->opts, st->diags, &o->plan);
+    int rc = bb_architect_plan(o->schema, NULL, st->diags, &o->plan);
     if (rc)
         return rc;
     o->n_routes = 1; /* GET /health */
-    const cJSON *models = cJSON_GetObjectItemCaseSensitive(o->plan, "models");
-    const cJSON *m;
-    cJSON_ArrayForEach(m, models)
-    {
-        o->n_models++;
-        o->n_routes += endpoints_of(m);
-    }
+    o->n_models = o->plan->models.n;
+    for (size_t i = 0; i < o->plan->models.n; i++)
+        o->n_routes += endpoints_of(&o->plan->models.v[i]);
     return BB_OK;
 }
 

@@ -12,11 +12,9 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/pylit.h"
-#include "json/jdoc.h"
-
-#include <cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,13 +57,14 @@ typedef struct tinfo {
 typedef struct arch {
     const bb_schema *s;
     bb_diags *diags;
-    bb_arena arena; /* the planner's own text; plan nodes live in the plan (jdoc.h) */
-    cJSON *plan;    /* the plan's root, whose document makes every node */
+    bb_arena *arena; /* the plan's: every string the planner makes lives in it */
+    bb_plan *plan;
     tinfo *t;
-    const cJSON *advice; /* accepted model proposals (advisor.h), NULL without */
-    bb_buf scratch;      /* where the leaf helpers build text before keep() */
+    const bb_plan_advice *advice; /* accepted model proposals, NULL without */
+    bb_buf scratch;               /* where the leaf helpers build text before keep() */
     int rc;
     bool uses_uuid, uses_timestamps, uses_soft_delete, has_assoc, uses_search;
+    _Alignas(max_align_t) char sink[2048]; /* see sink() */
 } arch;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -90,7 +89,7 @@ static const char *keep_n(arch *a, bb_buf *b, int rc, size_t n)
 {
     char *p = NULL;
     if (!rc) {
-        p = bb_arena_strndup(&a->arena, bb_buf_str(b), n);
+        p = bb_arena_strndup(a->arena, bb_buf_str(b), n);
         if (!p)
             rc = BB_ENOMEM;
     }
@@ -242,7 +241,7 @@ static const char *fmt(arch *a, const char *f, ...)
         fail(a, BB_ELIMIT);
         return "";
     }
-    d = bb_arena_alloc_bytes(&a->arena, total + 1);
+    d = bb_arena_alloc_bytes(a->arena, total + 1);
     if (!d) {
         fail(a, BB_ENOMEM);
         return "";
@@ -327,7 +326,7 @@ static const char *wrap(arch *a, int indent, const char *flat)
         char *p;
         if (!indent)
             return flat;
-        p = bb_arena_alloc_bytes(&a->arena, (size_t)indent + n + 1);
+        p = bb_arena_alloc_bytes(a->arena, (size_t)indent + n + 1);
         if (!p) {
             fail(a, BB_ENOMEM);
             return "";
@@ -346,7 +345,7 @@ static void list_add(arch *a, list *l, const char *s)
         return;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
-        const char **v = bb_arena_alloc(&a->arena, cap * sizeof(*v));
+        const char **v = bb_arena_alloc(a->arena, cap * sizeof(*v));
         if (!v) {
             fail(a, BB_ENOMEM);
             return;
@@ -378,111 +377,68 @@ static const char *call(arch *a, int indent, const char *head, const list *items
     return wrap(a, indent, fmt(a, "%s(%s)%s", head, join(a, items, ", "), tail));
 }
 
-/* ---- cJSON ---------------------------------------------------------------- */
+/* ---- plan objects ------------------------------------------------------------ */
 
-static cJSON *jcheck(arch *a, cJSON *j)
+/* Where writes go after a failure, so the planner reads straight through. */
+static void *sink(arch *a, size_t size)
 {
-    if (!j)
+    if (!a->rc)
         fail(a, BB_ENOMEM);
-    return j;
+    if (size > sizeof(a->sink))
+        abort(); /* a plan struct larger than the sink: raise its size */
+    memset(a->sink, 0, size);
+    return a->sink;
 }
 
-/*
- * Adds v (NULL: out of memory) to object o under key k. Nodes are made in
- * the plan's document (jdoc.h): an unlinked one is freed with it. Every
- * key the planner writes is a string literal, so cJSON keeps the pointer
- * instead of a copy.
- */
-static cJSON *jadd(arch *a, cJSON *o, const char *k, cJSON *v)
+/* A zeroed element appended to list (any BB_PLAN_LIST). */
+static void *push_elem(arch *a, void *to, size_t size)
 {
-    if (!v || !cJSON_AddItemToObjectCS(o, k, v)) {
-        fail(a, BB_ENOMEM);
-        return NULL;
-    }
-    return v;
+    void *e = a->rc ? NULL : bb_plan_list_push(a->plan, to, size);
+    return e ? e : sink(a, size);
 }
 
-/* The j* helpers take k as a string literal (see jadd). */
-static void jstr(arch *a, cJSON *o, const char *k, const char *v)
+#define PUSH(a, list) ((__typeof__((list).v))push_elem(a, &(list), sizeof(*(list).v)))
+
+/* A zeroed object of the plan. */
+static void *new_obj(arch *a, size_t size)
 {
-    if (o && !a->rc)
-        jadd(a, o, k, bb_jdoc_string(a->plan, v));
+    void *o = a->rc ? NULL : bb_plan_alloc(a->plan, size);
+    return o ? o : sink(a, size);
 }
 
-static void jbool(arch *a, cJSON *o, const char *k, bool v)
+#define NEW(a, T) ((T *)new_obj(a, sizeof(T)))
+
+static void push_str(arch *a, bb_plan_strs *l, const char *s)
 {
-    if (o && !a->rc)
-        jadd(a, o, k, bb_jdoc_bool(a->plan, v));
+    *PUSH(a, *l) = s;
 }
 
-static void jnum(arch *a, cJSON *o, const char *k, double v)
+/* {"code": code} appended: the shape of every list of code chunks. */
+static void push_code(arch *a, bb_plan_codes *l, const char *code)
 {
-    if (o && !a->rc)
-        jadd(a, o, k, bb_jdoc_number(a->plan, v));
-}
-
-static cJSON *jarr(arch *a, cJSON *o, const char *k)
-{
-    return o && !a->rc ? jadd(a, o, k, bb_jdoc_array(a->plan)) : NULL;
-}
-
-static cJSON *jobj(arch *a, cJSON *o, const char *k)
-{
-    return o && !a->rc ? jadd(a, o, k, bb_jdoc_object(a->plan)) : NULL;
-}
-
-/* A new object appended to array arr. */
-static cJSON *jpush(arch *a, cJSON *arr)
-{
-    cJSON *o;
-    if (!arr || a->rc)
-        return NULL;
-    o = jcheck(a, bb_jdoc_object(a->plan));
-    if (o && !cJSON_AddItemToArray(arr, o)) {
-        fail(a, BB_ENOMEM);
-        return NULL;
-    }
-    return o;
-}
-
-static void jpush_str(arch *a, cJSON *arr, const char *s)
-{
-    cJSON *v;
-    if (!arr || a->rc)
-        return;
-    v = jcheck(a, bb_jdoc_string(a->plan, s));
-    if (v && !cJSON_AddItemToArray(arr, v))
-        fail(a, BB_ENOMEM);
-}
-
-/* {"code": code} appended to arr: the shape of every list of code chunks. */
-static void jpush_code(arch *a, cJSON *arr, const char *code)
-{
-    jstr(a, jpush(a, arr), "code", code);
+    PUSH(a, *l)->code = code;
 }
 
 /* ---- model advice ----------------------------------------------------------- */
 
-static const char *jget_str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* The accepted proposal of kind for table (and column, when not NULL), or
  * NULL. Without --llm advise there is none, and the plan is as always. */
-static const cJSON *advice(arch *a, const char *kind, const char *table, const char *column)
+static const bb_plan_decision *advice(arch *a, const char *kind, const char *table,
+                                      const char *column)
 {
-    const cJSON *d;
-    cJSON_ArrayForEach(d, a->advice)
-    {
-        const char *k = jget_str(d, "kind"), *t = jget_str(d, "table");
-        const char *c = jget_str(d, "column");
-        if (k && t && !strcmp(k, kind) && !strcmp(t, table) &&
-            (!column || (c && !strcmp(c, column))))
+    for (size_t i = 0; a->advice && i < a->advice->n; i++) {
+        const bb_plan_decision *d = &a->advice->v[i];
+        if (d->kind && d->table && !strcmp(d->kind, kind) && !strcmp(d->table, table) &&
+            (!column || (d->column && !strcmp(d->column, column))))
             return d;
     }
     return NULL;
+}
+
+/* The value of the proposal, NULL when there is none. */
+static const char *advice_value(const bb_plan_decision *d)
+{
+    return d ? d->value : NULL;
 }
 
 /* ---- imports, sorted as isort's black profile sorts them ----------------- */
@@ -509,7 +465,7 @@ static void imp(arch *a, imports *im, const char *module, const char *name)
     }
     if (im->n == im->cap) {
         size_t cap = im->cap ? 2 * im->cap : 32;
-        import_item *v = bb_arena_alloc(&a->arena, cap * sizeof(*v));
+        import_item *v = bb_arena_alloc(a->arena, cap * sizeof(*v));
         if (!v) {
             fail(a, BB_ENOMEM);
             return;
@@ -1013,7 +969,7 @@ static bool name_taken(arch *a, const char *name, size_t upto_t, size_t upto_c)
  */
 static const char **member_names(arch *a, const bb_column *c)
 {
-    const char **names = bb_arena_alloc(&a->arena, (c->n_enum_values + 1) * sizeof(char *));
+    const char **names = bb_arena_alloc(a->arena, (c->n_enum_values + 1) * sizeof(char *));
     if (!names) {
         fail(a, BB_ENOMEM);
         return NULL;
@@ -1041,7 +997,7 @@ static const char **member_names(arch *a, const bb_column *c)
 static void prepass(arch *a)
 {
     const bb_schema *s = a->s;
-    a->t = bb_arena_alloc(&a->arena, (s->n_tables ? s->n_tables : 1) * sizeof(*a->t));
+    a->t = bb_arena_alloc(a->arena, (s->n_tables ? s->n_tables : 1) * sizeof(*a->t));
     if (!a->t) {
         fail(a, BB_ENOMEM);
         return;
@@ -1053,13 +1009,13 @@ static void prepass(arch *a)
         ti->snake = snake(a, t->class_name);
         ti->pk = -1;
         {
-            const char *route = jget_str(advice(a, "route_path", t->table_name, NULL), "value");
+            const char *route = advice_value(advice(a, "route_path", t->table_name, NULL));
             ti->route = route ? fmt(a, "%s", route) : fmt(a, "/%s", t->table_name);
         }
         ti->api_path = fmt(a, API_PREFIX "%s", ti->route);
-        ti->enum_class = bb_arena_alloc(&a->arena, (t->n_columns + 1) * sizeof(char *));
-        ti->keys = bb_arena_alloc(&a->arena, (t->n_columns + 1) * sizeof(int));
-        ti->members = bb_arena_alloc(&a->arena, (t->n_columns + 1) * sizeof(char **));
+        ti->enum_class = bb_arena_alloc(a->arena, (t->n_columns + 1) * sizeof(char *));
+        ti->keys = bb_arena_alloc(a->arena, (t->n_columns + 1) * sizeof(int));
+        ti->members = bb_arena_alloc(a->arena, (t->n_columns + 1) * sizeof(char **));
         if (!ti->enum_class || !ti->keys || !ti->members) {
             fail(a, BB_ENOMEM);
             return;
@@ -1128,10 +1084,10 @@ static const char *db_driver(const bb_schema *s)
     }
 }
 
-static void plan_project(arch *a, cJSON *plan)
+static void plan_project(arch *a, bb_plan *plan)
 {
     const bb_schema *s = a->s;
-    cJSON *p = jobj(a, plan, "project");
+    bb_plan_project *p = plan->project = NEW(a, bb_plan_project);
     const char *pkg = snake(a, s->project_name);
     const char *dist = fmt(a, "%s", pkg);
     const char *desc = s->description ? s->description : "";
@@ -1139,61 +1095,57 @@ static void plan_project(arch *a, cJSON *plan)
         for (char *q = (char *)dist; *q; q++)
             if (*q == '_')
                 *q = '-';
-    jstr(a, p, "name", s->project_name);
-    jstr(a, p, "package", pkg);
-    jstr(a, p, "distribution", dist);
-    jstr(a, p, "db_type", s->db_type_name);
-    jstr(a, p, "description", desc);
-    jstr(a, p, "description_text", comment_text(a, desc));
-    jstr(a, p, "name_literal", lit(a, s->project_name));
-    jstr(a, p, "description_literal", lit(a, desc));
-    jstr(a, p, "toml_description", toml_str(a, comment_text(a, desc)));
-    jstr(a, p, "default_database_url", default_url(a, pkg));
-    jstr(a, p, "default_database_url_literal", lit(a, default_url(a, pkg)));
-    jstr(a, p, "database_url_line",
-         wrap(a, 0, fmt(a, "DEFAULT_DATABASE_URL = %s", lit(a, default_url(a, pkg)))));
-    jstr(a, p, "project_name_line",
-         wrap(a, 8, fmt(a, "self.project_name = %s", lit(a, s->project_name))));
-    jstr(a, p, "driver", db_driver(s));
-    jbool(a, p, "has_driver", db_driver(s) != NULL);
-    jstr(a, p, "api_prefix", API_PREFIX);
-    jstr(a, p, "version", "0.1.0");
-    jstr(a, p, "app_title_line", wrap(a, 4, fmt(a, "title=%s,", lit(a, s->project_name))));
-    jstr(a, p, "app_description_line", wrap(a, 4, fmt(a, "description=%s,", lit(a, desc))));
+    p->name = s->project_name;
+    p->package = pkg;
+    p->distribution = dist;
+    p->db_type = s->db_type_name;
+    p->description = desc;
+    p->description_text = comment_text(a, desc);
+    p->name_literal = lit(a, s->project_name);
+    p->description_literal = lit(a, desc);
+    p->toml_description = toml_str(a, comment_text(a, desc));
+    p->default_database_url = default_url(a, pkg);
+    p->default_database_url_literal = lit(a, default_url(a, pkg));
+    p->database_url_line =
+        wrap(a, 0, fmt(a, "DEFAULT_DATABASE_URL = %s", lit(a, default_url(a, pkg))));
+    p->project_name_line = wrap(a, 8, fmt(a, "self.project_name = %s", lit(a, s->project_name)));
+    p->driver = db_driver(s);
+    p->has_driver = db_driver(s) != NULL;
+    p->api_prefix = API_PREFIX;
+    p->version = "0.1.0";
+    p->app_title_line = wrap(a, 4, fmt(a, "title=%s,", lit(a, s->project_name)));
+    p->app_description_line = wrap(a, 4, fmt(a, "description=%s,", lit(a, desc)));
 }
 
 /* ---- enums ------------------------------------------------------------------- */
 
-static void plan_enums(arch *a, cJSON *plan)
+static void plan_enums(arch *a, bb_plan *plan)
 {
-    cJSON *arr = jarr(a, plan, "enums");
     bool any = false;
     for (size_t i = 0; i < a->s->n_tables; i++) {
         const bb_table *t = &a->s->tables[i];
         for (size_t k = 0; k < t->n_columns; k++) {
             const bb_column *c = &t->columns[k];
             const char *cls = a->t[i].enum_class[k];
-            cJSON *e, *members;
+            bb_plan_enum *e;
             if (!cls)
                 continue;
             any = true;
-            e = jpush(a, arr);
-            jstr(a, e, "class", cls);
-            jstr(a, e, "class_line", wrap(a, 0, fmt(a, "class %s(str, enum.Enum):", cls)));
-            jstr(a, e, "table", t->table_name);
-            jstr(a, e, "column", c->name);
-            jstr(a, e, "type_name", fmt(a, "%s_%s", t->table_name, c->name));
-            jstr(a, e, "docstring",
-                 docstring(a, fmt(a, "Values of %s.%s.", t->table_name, c->name), 4));
-            members = jarr(a, e, "members");
+            e = PUSH(a, plan->enums);
+            e->class = cls;
+            e->class_line = wrap(a, 0, fmt(a, "class %s(str, enum.Enum):", cls));
+            e->table = t->table_name;
+            e->column = c->name;
+            e->type_name = fmt(a, "%s_%s", t->table_name, c->name);
+            e->docstring = docstring(a, fmt(a, "Values of %s.%s.", t->table_name, c->name), 4);
             for (size_t v = 0; v < c->n_enum_values && a->t[i].members[k]; v++)
-                jpush_code(
-                    a, members,
+                push_code(
+                    a, &e->members,
                     wrap(a, 4,
                          fmt(a, "%s = %s", a->t[i].members[k][v], lit(a, c->enum_values[v]))));
         }
     }
-    jbool(a, plan, "has_enums", any);
+    plan->has_enums = any;
 }
 
 /* ---- models ---------------------------------------------------------------- */
@@ -1562,12 +1514,11 @@ static size_t m2m_of(arch *a, int ti, m2m_info *out, size_t max, imports *im)
 
 #define MAX_M2M 64
 
-static void plan_model(arch *a, int ti, cJSON *m)
+static void plan_model(arch *a, int ti, bb_plan_model *m)
 {
     const bb_table *t = &a->s->tables[ti];
     imports im = {0};
     list bases = {0};
-    cJSON *cols, *rels, *props;
     m2m_info mm[MAX_M2M];
     size_t n_mm;
     bool any_rel = false;
@@ -1582,67 +1533,62 @@ static void plan_model(arch *a, int ti, cJSON *m)
         list_add(a, &bases, "SoftDeleteMixin");
     }
     list_add(a, &bases, "Base");
-    jstr(a, m, "class_line", call(a, 0, fmt(a, "class %s", t->class_name), &bases, ":"));
-    jstr(a, m, "docstring", docstring(a, t->description, 4));
+    m->class_line = call(a, 0, fmt(a, "class %s", t->class_name), &bases, ":");
+    m->docstring = docstring(a, t->description, 4);
 
-    cols = jarr(a, m, "columns");
+    if (!a->rc && bb_plan_list_reserve(a->plan, &m->columns, sizeof(bb_plan_column), t->n_columns))
+        fail(a, BB_ENOMEM);
     for (size_t k = 0; k < t->n_columns; k++) {
         const bb_column *c = &t->columns[k];
         if (c->from_mixin)
             continue;
-        cJSON *o = jpush(a, cols);
+        bb_plan_column *o = PUSH(a, m->columns);
         imports scratch = {0};
-        jstr(a, o, "name", c->name);
-        jstr(a, o, "code", column_code(a, ti, (int)k, &im));
-        jstr(a, o, "sa_type", sa_type(a, ti, (int)k, &scratch));
-        jstr(a, o, "python_type", py_type(a, ti, (int)k, &scratch));
-        jstr(a, o, "pydantic_type",
-             c->nullable && !c->primary_key
-                 ? fmt(a, "Optional[%s]", py_type(a, ti, (int)k, &scratch))
-                 : py_type(a, ti, (int)k, &scratch));
-        jstr(a, o, "default_literal", default_literal(a, ti, (int)k, &scratch));
-        jstr(a, o, "test_value", test_value(a, ti, (int)k, &scratch));
-        jstr(a, o, "references", c->fk_target ? c->fk_target : "");
-        jbool(a, o, "primary_key", c->primary_key);
-        jbool(a, o, "nullable", c->nullable);
-        jbool(a, o, "unique", c->unique);
-        jbool(a, o, "index", c->index);
-        jstr(a, o, "comment_line",
-             c->description ? fmt(a, "    # %s", comment_text(a, c->description)) : "");
-        jbool(a, o, "has_comment_line", c->description && *comment_text(a, c->description));
+        o->name = c->name;
+        o->code = column_code(a, ti, (int)k, &im);
+        o->sa_type = sa_type(a, ti, (int)k, &scratch);
+        o->python_type = py_type(a, ti, (int)k, &scratch);
+        o->pydantic_type = c->nullable && !c->primary_key
+                               ? fmt(a, "Optional[%s]", py_type(a, ti, (int)k, &scratch))
+                               : py_type(a, ti, (int)k, &scratch);
+        o->default_literal = default_literal(a, ti, (int)k, &scratch);
+        o->test_value = test_value(a, ti, (int)k, &scratch);
+        o->references = c->fk_target ? c->fk_target : "";
+        o->primary_key = c->primary_key;
+        o->nullable = c->nullable;
+        o->unique = c->unique;
+        o->index = c->index;
+        o->comment_line = c->description ? fmt(a, "    # %s", comment_text(a, c->description)) : "";
+        o->has_comment_line = c->description && *comment_text(a, c->description);
     }
     const char *args = table_args(a, ti, &im);
-    jstr(a, m, "table_args", args);
+    m->table_args = args;
 
-    rels = jarr(a, m, "relationships");
     for (size_t r = 0; r < t->n_rels; r++) {
         const char *code = relationship_code(a, ti, &t->rels[r], &im);
         if (!*code)
             continue;
         any_rel = true;
-        cJSON *o = jpush(a, rels);
-        jstr(a, o, "name", rel_attr(&t->rels[r]));
-        jstr(a, o, "kind", bb_rel_kind_name(t->rels[r].kind));
-        jstr(a, o, "target", t->rels[r].target_class);
-        jstr(a, o, "code", code);
+        bb_plan_relationship *o = PUSH(a, m->relationships);
+        o->name = rel_attr(&t->rels[r]);
+        o->kind = bb_rel_kind_name(t->rels[r].kind);
+        o->target = t->rels[r].target_class;
+        o->code = code;
     }
-    jbool(a, m, "has_relationships", any_rel);
+    m->has_relationships = any_rel;
 
     n_mm = m2m_of(a, ti, mm, MAX_M2M, &im);
-    props = jarr(a, m, "id_properties");
     for (size_t i = 0; i < n_mm; i++) {
-        cJSON *o = jpush(a, props);
+        bb_plan_id_property *o = PUSH(a, m->id_properties);
         imp(a, &im, "typing", "List");
-        jstr(a, o, "name", mm[i].ids);
-        jstr(a, o, "attr", mm[i].attr);
-        jstr(a, o, "target_pk", mm[i].target_pk);
-        jstr(a, o, "def_line",
-             wrap(a, 4, fmt(a, "def %s(self) -> List[%s]:", mm[i].ids, mm[i].id_type)));
-        jstr(a, o, "return_line",
-             wrap(a, 8,
-                  fmt(a, "return [item.%s for item in self.%s]", mm[i].target_pk, mm[i].attr)));
+        o->name = mm[i].ids;
+        o->attr = mm[i].attr;
+        o->target_pk = mm[i].target_pk;
+        o->def_line = wrap(a, 4, fmt(a, "def %s(self) -> List[%s]:", mm[i].ids, mm[i].id_type));
+        o->return_line =
+            wrap(a, 8, fmt(a, "return [item.%s for item in self.%s]", mm[i].target_pk, mm[i].attr));
     }
-    jstr(a, m, "model_imports", render_imports(a, &im));
+    m->model_imports = render_imports(a, &im);
 }
 
 /* ---- schemas ---------------------------------------------------------------- */
@@ -1655,7 +1601,7 @@ static void plan_model(arch *a, int ti, cJSON *m)
 static const char *example_literal(arch *a, int ti, int ci)
 {
     const bb_column *c = &a->s->tables[ti].columns[ci];
-    const char *v = jget_str(advice(a, "example", a->s->tables[ti].table_name, c->name), "value");
+    const char *v = advice_value(advice(a, "example", a->s->tables[ti].table_name, c->name));
     if (!v || !*v)
         return NULL;
     switch (type_of(a, c)) {
@@ -1783,13 +1729,12 @@ static const char *field_code(arch *a, int ti, int ci, int mode, imports *im)
     return wrap(a, 4, fmt(a, "%s: %s = %s", c->name, ty, dflt));
 }
 
-static void plan_schema(arch *a, int ti, cJSON *m)
+static void plan_schema(arch *a, int ti, bb_plan_model *m)
 {
     const bb_table *t = &a->s->tables[ti];
     imports im = {0};
-    cJSON *create = jarr(a, m, "create_fields");
-    cJSON *update = jarr(a, m, "update_fields");
-    cJSON *read = jarr(a, m, "read_fields");
+    bb_plan_codes *create = &m->create_fields, *update = &m->update_fields;
+    bb_plan_codes *read = &m->read_fields;
     m2m_info mm[MAX_M2M];
     size_t n_mm;
     imp(a, &im, "typing", "List");
@@ -1797,25 +1742,25 @@ static void plan_schema(arch *a, int ti, cJSON *m)
     imp(a, &im, "app.schemas.compat", "Schema");
     for (size_t k = 0; k < t->n_columns; k++) {
         const bb_column *c = &t->columns[k];
-        jpush_code(a, read, field_code(a, ti, (int)k, 2, &im));
+        push_code(a, read, field_code(a, ti, (int)k, 2, &im));
         if (c->from_mixin || generated_pk(a, ti, (int)k))
             continue;
-        jpush_code(a, create, field_code(a, ti, (int)k, 0, &im));
+        push_code(a, create, field_code(a, ti, (int)k, 0, &im));
         if (!c->primary_key)
-            jpush_code(a, update, field_code(a, ti, (int)k, 1, &im));
+            push_code(a, update, field_code(a, ti, (int)k, 1, &im));
     }
     n_mm = m2m_of(a, ti, mm, MAX_M2M, &im);
     for (size_t i = 0; i < n_mm; i++) {
         imp(a, &im, "typing", "Optional");
         const char *opt =
             wrap(a, 4, fmt(a, "%s: Optional[List[%s]] = None", mm[i].ids, mm[i].id_type));
-        jpush_code(a, create, opt);
-        jpush_code(a, update, opt);
-        jpush_code(a, read, wrap(a, 4, fmt(a, "%s: List[%s] = []", mm[i].ids, mm[i].id_type)));
+        push_code(a, create, opt);
+        push_code(a, update, opt);
+        push_code(a, read, wrap(a, 4, fmt(a, "%s: List[%s] = []", mm[i].ids, mm[i].id_type)));
     }
-    jbool(a, m, "has_create_fields", cJSON_GetArraySize(create) > 0);
-    jbool(a, m, "has_update_fields", cJSON_GetArraySize(update) > 0);
-    jstr(a, m, "schema_imports", render_imports(a, &im));
+    m->has_create_fields = create->n > 0;
+    m->has_update_fields = update->n > 0;
+    m->schema_imports = render_imports(a, &im);
 }
 
 /* ---- routes ----------------------------------------------------------------- */
@@ -1911,7 +1856,7 @@ typedef struct route_plan {
     key_info key;
     imports im;
     list cols, sorts, params, search;
-    cJSON *filters, *refs, *sort_names;
+    bb_plan_model *m;
     size_t n_refs;
 } route_plan;
 
@@ -1948,15 +1893,13 @@ static void route_base_imports(route_plan *r)
  * advised (not JSON nor binary), "-" first when descending. */
 static const char *route_sort_default(arch *a, const bb_table *t, const tinfo *inf)
 {
-    const cJSON *ds = advice(a, "default_sort", t->table_name, NULL);
-    const char *col = jget_str(ds, "column");
+    const bb_plan_decision *ds = advice(a, "default_sort", t->table_name, NULL);
+    const char *col = ds ? ds->column : NULL;
     int ci = col ? bb_table_column_index(t, col) : -1;
     if (ci < 0 || type_of(a, &t->columns[ci]) == BB_TYPE_JSON ||
         type_of(a, &t->columns[ci]) == BB_TYPE_LARGEBINARY)
         return t->columns[inf->keys[0]].name;
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ds, "descending"))
-               ? fmt(a, "-%s", t->columns[ci].name)
-               : t->columns[ci].name;
+    return ds->descending ? fmt(a, "-%s", t->columns[ci].name) : t->columns[ci].name;
 }
 
 /* The list's paging, sort, search (the columns a model advised as
@@ -1996,7 +1939,7 @@ static void route_sort_field(route_plan *r, const bb_column *c, bb_col_type bt)
          (advised && bt != BB_TYPE_JSON && bt != BB_TYPE_LARGEBINARY)) &&
         (!c->from_mixin || !strcmp(c->name, "created_at") || !strcmp(c->name, "updated_at"))) {
         list_add(a, &r->sorts, fmt(a, "%s: %s.%s", lit(a, c->name), r->cls, c->name));
-        jpush_str(a, r->sort_names, c->name);
+        push_str(a, &r->m->sort_fields, c->name);
     }
 }
 
@@ -2021,14 +1964,13 @@ static void route_filter(route_plan *r, size_t k, bb_col_type bt)
                  fmt(a, "%s: Optional[%s] = Query(None, alias=%s)", pname, ty, lit(a, query)));
     else
         list_add(a, &r->params, fmt(a, "%s: Optional[%s] = None", pname, ty));
-    cJSON *f = jpush(a, r->filters);
-    jstr(a, f, "name", c->name);
-    jstr(a, f, "param", pname);
-    jstr(a, f, "query", query);
-    jstr(a, f, "type", ty);
-    jstr(a, f, "code",
-         fmt(a, "%s\n%s", wrap(a, 4, fmt(a, "if %s is not None:", pname)),
-             wrap(a, 8, fmt(a, "conditions.append(%s.%s == %s)", r->cls, c->name, pname))));
+    bb_plan_filter *f = PUSH(a, r->m->filters);
+    f->name = c->name;
+    f->param = pname;
+    f->query = query;
+    f->type = ty;
+    f->code = fmt(a, "%s\n%s", wrap(a, 4, fmt(a, "if %s is not None:", pname)),
+                  wrap(a, 8, fmt(a, "conditions.append(%s.%s == %s)", r->cls, c->name, pname)));
 }
 
 /* A foreign key's check before a write: a missing parent is a 422 that
@@ -2044,15 +1986,15 @@ static void route_reference(route_plan *r, const bb_column *c)
     if (tti != r->ti)
         imp(a, &r->im, fmt(a, "app.models.%s", tt->table_name), tt->class_name);
     imp(a, &r->im, "app.api.crud", "check_reference");
-    jpush_code(a, r->refs,
-               wrap(a, 4,
-                    fmt(a, "check_reference(db, %s, data.get(%s), %s, %s.%s)", lit(a, c->name),
-                        lit(a, c->name), tt->class_name, tt->class_name, tt->columns[tci].name)));
+    push_code(a, &r->m->references,
+              wrap(a, 4,
+                   fmt(a, "check_reference(db, %s, data.get(%s), %s, %s.%s)", lit(a, c->name),
+                       lit(a, c->name), tt->class_name, tt->class_name, tt->columns[tci].name)));
     r->n_refs++;
 }
 
 /* The many-to-many links a create or an update sets from `<rel>_ids`. */
-static size_t route_links(route_plan *r, cJSON *links)
+static size_t route_links(route_plan *r)
 {
     arch *a = r->a;
     m2m_info mm[MAX_M2M];
@@ -2061,121 +2003,104 @@ static size_t route_links(route_plan *r, cJSON *links)
         if (mm[i].target != r->ti)
             imp(a, &r->im, fmt(a, "app.models.%s", mm[i].target_module), mm[i].target_class);
         imp(a, &r->im, "app.api.crud", "fetch_related");
-        jpush_code(a, links,
-                   fmt(a, "%s\n%s",
-                       wrap(a, 4, fmt(a, "if data.get(%s) is not None:", lit(a, mm[i].ids))),
-                       wrap(a, 8,
-                            fmt(a, "item.%s = fetch_related(db, %s, data[%s], %s, %s.%s)",
-                                mm[i].attr, lit(a, mm[i].ids), lit(a, mm[i].ids),
-                                mm[i].target_class, mm[i].target_class, mm[i].target_pk))));
+        push_code(a, &r->m->links,
+                  fmt(a, "%s\n%s",
+                      wrap(a, 4, fmt(a, "if data.get(%s) is not None:", lit(a, mm[i].ids))),
+                      wrap(a, 8,
+                           fmt(a, "item.%s = fetch_related(db, %s, data[%s], %s, %s.%s)",
+                               mm[i].attr, lit(a, mm[i].ids), lit(a, mm[i].ids), mm[i].target_class,
+                               mm[i].target_class, mm[i].target_pk))));
     }
     return n_mm;
 }
 
 /* The module's constant lines: search fields, columns, sort whitelist. */
-static void route_constants(route_plan *r, cJSON *m)
+static void route_constants(route_plan *r, bb_plan_model *m)
 {
     arch *a = r->a;
-    jbool(a, m, "has_search", r->search.n > 0);
+    m->has_search = r->search.n > 0;
     if (r->search.n == 1)
-        jstr(a, m, "search_line", wrap(a, 0, fmt(a, "SEARCH_FIELDS = (%s,)", r->search.v[0])));
+        m->search_line = wrap(a, 0, fmt(a, "SEARCH_FIELDS = (%s,)", r->search.v[0]));
     else if (r->search.n)
-        jstr(a, m, "search_line", call(a, 0, "SEARCH_FIELDS = ", &r->search, ""));
+        m->search_line = call(a, 0, "SEARCH_FIELDS = ", &r->search, "");
     if (r->cols.n == 1)
-        jstr(a, m, "columns_line", wrap(a, 0, fmt(a, "COLUMNS = (%s,)", r->cols.v[0])));
+        m->columns_line = wrap(a, 0, fmt(a, "COLUMNS = (%s,)", r->cols.v[0]));
     else
-        jstr(a, m, "columns_line", call(a, 0, "COLUMNS = ", &r->cols, ""));
+        m->columns_line = call(a, 0, "COLUMNS = ", &r->cols, "");
     /* A dict with more than one entry that does not fit is exploded. */
-    jstr(a, m, "sort_fields_line",
-         wrap(a, 0, fmt(a, "SORT_FIELDS = {%s}", join(a, &r->sorts, ", "))));
+    m->sort_fields_line = wrap(a, 0, fmt(a, "SORT_FIELDS = {%s}", join(a, &r->sorts, ", ")));
 }
 
 /* The decorators and the statements that hold the class or table name,
  * wrapped for long names. */
-static void route_code_lines(route_plan *r, cJSON *m)
+static void route_code_lines(route_plan *r, bb_plan_model *m)
 {
     arch *a = r->a;
     const char *cls = r->cls, *path = r->key.path, *expr = r->key.expr;
-    jstr(a, m, "router_line",
-         wrap(a, 0,
-              fmt(a, "router = APIRouter(prefix=\"%s\", tags=[\"%s\"])", r->inf->route,
-                  r->t->table_name)));
-    jstr(a, m, "dec_list", wrap(a, 0, fmt(a, "@router.get(\"\", response_model=%sPage)", cls)));
-    jstr(a, m, "dec_create",
-         wrap(a, 0, fmt(a, "@router.post(\"\", response_model=%sRead, status_code=201)", cls)));
-    jstr(a, m, "dec_read",
-         wrap(a, 0, fmt(a, "@router.get(\"%s\", response_model=%sRead)", path, cls)));
-    jstr(a, m, "dec_update",
-         wrap(a, 0, fmt(a, "@router.patch(\"%s\", response_model=%sRead)", path, cls)));
-    jstr(a, m, "dec_delete", wrap(a, 0, fmt(a, "@router.delete(\"%s\", status_code=204)", path)));
-    jstr(a, m, "dec_restore",
-         wrap(a, 0, fmt(a, "@router.post(\"%s/restore\", response_model=%sRead)", path, cls)));
-    jstr(a, m, "soft_condition",
-         wrap(a, 8, fmt(a, "conditions.append(%s.is_deleted.is_(False))", cls)));
-    jstr(a, m, "page_return",
-         wrap(a, 4, fmt(a, "return page(db, %s, conditions, order, limit, offset)", cls)));
-    jstr(a, m, "new_item", wrap(a, 4, fmt(a, "item = %s(**columns_of(data, COLUMNS))", cls)));
-    jstr(a, m, "read_return",
-         wrap(a, 4,
-              r->t->use_soft_delete
-                  ? fmt(a, "return get_or_404(db, %s, %s, include_deleted)", cls, expr)
-                  : fmt(a, "return get_or_404(db, %s, %s)", cls, expr)));
-    jstr(a, m, "get_live",
-         wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s, include_deleted=False)", cls, expr)));
-    jstr(a, m, "get_any", wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s)", cls, expr)));
+    m->router_line = wrap(a, 0,
+                          fmt(a, "router = APIRouter(prefix=\"%s\", tags=[\"%s\"])", r->inf->route,
+                              r->t->table_name));
+    m->dec_list = wrap(a, 0, fmt(a, "@router.get(\"\", response_model=%sPage)", cls));
+    m->dec_create =
+        wrap(a, 0, fmt(a, "@router.post(\"\", response_model=%sRead, status_code=201)", cls));
+    m->dec_read = wrap(a, 0, fmt(a, "@router.get(\"%s\", response_model=%sRead)", path, cls));
+    m->dec_update = wrap(a, 0, fmt(a, "@router.patch(\"%s\", response_model=%sRead)", path, cls));
+    m->dec_delete = wrap(a, 0, fmt(a, "@router.delete(\"%s\", status_code=204)", path));
+    m->dec_restore =
+        wrap(a, 0, fmt(a, "@router.post(\"%s/restore\", response_model=%sRead)", path, cls));
+    m->soft_condition = wrap(a, 8, fmt(a, "conditions.append(%s.is_deleted.is_(False))", cls));
+    m->page_return =
+        wrap(a, 4, fmt(a, "return page(db, %s, conditions, order, limit, offset)", cls));
+    m->new_item = wrap(a, 4, fmt(a, "item = %s(**columns_of(data, COLUMNS))", cls));
+    m->read_return = wrap(a, 4,
+                          r->t->use_soft_delete
+                              ? fmt(a, "return get_or_404(db, %s, %s, include_deleted)", cls, expr)
+                              : fmt(a, "return get_or_404(db, %s, %s)", cls, expr));
+    m->get_live =
+        wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s, include_deleted=False)", cls, expr));
+    m->get_any = wrap(a, 4, fmt(a, "item = get_or_404(db, %s, %s)", cls, expr));
 }
 
 /* The signatures of the route functions. */
-static void route_signatures(route_plan *r, cJSON *m)
+static void route_signatures(route_plan *r, bb_plan_model *m)
 {
     arch *a = r->a;
     const char *cls = r->cls, *sn = r->inf->snake, *params = r->key.params;
-    jstr(a, m, "sig_list",
-         call(a, 0, fmt(a, "def list_%s", r->t->table_name), &r->params, " -> dict:"));
-    jstr(a, m, "sig_create",
-         wrap(a, 0,
-              fmt(a,
-                  "def create_%s(payload: %sCreate, db: Session = Depends(get_db)) -> "
-                  "%s:",
-                  sn, cls, cls)));
-    jstr(a, m, "sig_read",
-         wrap(a, 0,
-              r->t->use_soft_delete
-                  ? fmt(a,
-                        "def read_%s(%s, include_deleted: bool = False, db: "
-                        "Session = Depends(get_db)) -> %s:",
-                        sn, params, cls)
-                  : fmt(a, "def read_%s(%s, db: Session = Depends(get_db)) -> %s:", sn, params,
-                        cls)));
-    jstr(a, m, "sig_update",
-         wrap(a, 0,
-              fmt(a,
-                  "def update_%s(%s, payload: %sUpdate, db: Session = "
-                  "Depends(get_db)) -> %s:",
-                  sn, params, cls, cls)));
-    jstr(a, m, "sig_delete",
-         wrap(a, 0,
-              fmt(a,
-                  "def delete_%s(%s, db: Session = Depends(get_db)) -> "
-                  "Response:",
-                  sn, params)));
-    jstr(a, m, "sig_restore",
-         wrap(a, 0,
-              fmt(a, "def restore_%s(%s, db: Session = Depends(get_db)) -> %s:", sn, params, cls)));
-    jstr(
-        a, m, "link_sig",
-        wrap(a, 0, fmt(a, "def _link(db: Session, item: %s, data: Dict[str, Any]) -> None:", cls)));
+    m->sig_list = call(a, 0, fmt(a, "def list_%s", r->t->table_name), &r->params, " -> dict:");
+    m->sig_create = wrap(a, 0,
+                         fmt(a,
+                             "def create_%s(payload: %sCreate, db: Session = Depends(get_db)) -> "
+                             "%s:",
+                             sn, cls, cls));
+    m->sig_read = wrap(
+        a, 0,
+        r->t->use_soft_delete
+            ? fmt(a,
+                  "def read_%s(%s, include_deleted: bool = False, db: "
+                  "Session = Depends(get_db)) -> %s:",
+                  sn, params, cls)
+            : fmt(a, "def read_%s(%s, db: Session = Depends(get_db)) -> %s:", sn, params, cls));
+    m->sig_update = wrap(a, 0,
+                         fmt(a,
+                             "def update_%s(%s, payload: %sUpdate, db: Session = "
+                             "Depends(get_db)) -> %s:",
+                             sn, params, cls, cls));
+    m->sig_delete = wrap(a, 0,
+                         fmt(a,
+                             "def delete_%s(%s, db: Session = Depends(get_db)) -> "
+                             "Response:",
+                             sn, params));
+    m->sig_restore = wrap(
+        a, 0, fmt(a, "def restore_%s(%s, db: Session = Depends(get_db)) -> %s:", sn, params, cls));
+    m->link_sig =
+        wrap(a, 0, fmt(a, "def _link(db: Session, item: %s, data: Dict[str, Any]) -> None:", cls));
 }
 
-static void plan_routes(arch *a, int ti, cJSON *m)
+static void plan_routes(arch *a, int ti, bb_plan_model *m)
 {
-    route_plan r = {.a = a, .ti = ti, .t = &a->s->tables[ti], .inf = &a->t[ti]};
+    route_plan r = {.a = a, .ti = ti, .t = &a->s->tables[ti], .inf = &a->t[ti], .m = m};
     const bb_table *t = r.t;
     r.cls = t->class_name;
-    r.filters = jarr(a, m, "filters");
-    r.refs = jarr(a, m, "references");
-    cJSON *links = jarr(a, m, "links");
-    r.sort_names = jarr(a, m, "sort_fields");
     const char *pk_type = py_type(a, ti, r.inf->keys[0], &r.im);
     r.key = key_of(a, ti, &r.im);
 
@@ -2191,15 +2116,15 @@ static void plan_routes(arch *a, int ti, cJSON *m)
             route_reference(&r, c);
     }
     list_add(a, &r.params, "db: Session = Depends(get_db)");
-    size_t n_mm = route_links(&r, links);
+    size_t n_mm = route_links(&r);
 
-    jbool(a, m, "has_references", r.n_refs > 0);
-    jbool(a, m, "has_links", n_mm > 0);
-    jstr(a, m, "snake", r.inf->snake);
-    jstr(a, m, "pk", t->columns[r.inf->keys[0]].name);
-    jstr(a, m, "pk_type", pk_type);
-    jbool(a, m, "composite_key", r.inf->n_keys > 1);
-    jstr(a, m, "key_path", r.key.path);
+    m->has_references = r.n_refs > 0;
+    m->has_links = n_mm > 0;
+    m->snake = r.inf->snake;
+    m->pk = t->columns[r.inf->keys[0]].name;
+    m->pk_type = pk_type;
+    m->composite_key = r.inf->n_keys > 1;
+    m->key_path = r.key.path;
     route_constants(&r, m);
     route_code_lines(&r, m);
     route_signatures(&r, m);
@@ -2207,7 +2132,7 @@ static void plan_routes(arch *a, int ti, cJSON *m)
         imp(a, &r.im, "typing", "Dict");
     if (pk_type && !strcmp(pk_type, "UUID"))
         imp(a, &r.im, "uuid", "UUID");
-    jstr(a, m, "route_imports", render_imports(a, &r.im));
+    m->route_imports = render_imports(a, &r.im);
 }
 
 /* ---- tests -------------------------------------------------------------------- */
@@ -2303,13 +2228,12 @@ static bool factory_fills(arch *a, int ti, int ci)
     return tti < ti;
 }
 
-static void plan_factory(arch *a, int ti, cJSON *m)
+static void plan_factory(arch *a, int ti, bb_plan_factory *m)
 {
     imports scratch = {0}; /* factories.py imports its helpers once, fixed */
     const bb_table *t = &a->s->tables[ti];
     list entries = {0};
     bool uses_n = false;
-    cJSON *parents = jarr(a, m, "parents");
     for (size_t k = 0; k < t->n_columns; k++) {
         const bb_column *c = &t->columns[k];
         if (c->from_mixin || generated_pk(a, ti, (int)k))
@@ -2318,12 +2242,12 @@ static void plan_factory(arch *a, int ti, cJSON *m)
             int tci, tti = fk_target(a, c, &tci);
             if (factory_fills(a, ti, (int)k)) {
                 const bb_table *tt = &a->s->tables[tti];
-                jpush_code(a, parents,
-                           fmt(a, "%s\n%s",
-                               wrap(a, 4, fmt(a, "parent = create_%s(client)", a->t[tti].snake)),
-                               wrap(a, 4,
-                                    fmt(a, "body[%s] = parent[%s]", lit(a, c->name),
-                                        lit(a, tt->columns[tci].name)))));
+                push_code(a, &m->parents,
+                          fmt(a, "%s\n%s",
+                              wrap(a, 4, fmt(a, "parent = create_%s(client)", a->t[tti].snake)),
+                              wrap(a, 4,
+                                   fmt(a, "body[%s] = parent[%s]", lit(a, c->name),
+                                       lit(a, tt->columns[tci].name)))));
             }
             continue;
         }
@@ -2333,18 +2257,15 @@ static void plan_factory(arch *a, int ti, cJSON *m)
         uses_n |= bt != BB_TYPE_BOOLEAN && bt != BB_TYPE_ENUM && bt != BB_TYPE_UUID &&
                   !example_for_tests(a, ti, (int)k);
     }
-    jbool(a, m, "uses_n", uses_n);
-    jstr(a, m, "body_line",
-         wrap(a, 4, fmt(a, "body: Dict[str, Any] = {%s}", join(a, &entries, ", "))));
-    jstr(a, m, "body_sig",
-         wrap(a, 0, fmt(a, "def %s_body(client: TestClient) -> Dict[str, Any]:", a->t[ti].snake)));
-    jstr(
-        a, m, "create_sig",
-        wrap(a, 0, fmt(a, "def create_%s(client: TestClient) -> Dict[str, Any]:", a->t[ti].snake)));
-    jstr(a, m, "create_return",
-         wrap(a, 4,
-              fmt(a, "return created(client, \"%s\", %s_body(client))", a->t[ti].api_path,
-                  a->t[ti].snake)));
+    m->uses_n = uses_n;
+    m->body_line = wrap(a, 4, fmt(a, "body: Dict[str, Any] = {%s}", join(a, &entries, ", ")));
+    m->body_sig =
+        wrap(a, 0, fmt(a, "def %s_body(client: TestClient) -> Dict[str, Any]:", a->t[ti].snake));
+    m->create_sig =
+        wrap(a, 0, fmt(a, "def create_%s(client: TestClient) -> Dict[str, Any]:", a->t[ti].snake));
+    m->create_return = wrap(a, 4,
+                            fmt(a, "return created(client, \"%s\", %s_body(client))",
+                                a->t[ti].api_path, a->t[ti].snake));
 }
 
 /* `for key in (...):` over the keys, then body (indented 8), or "". */
@@ -2411,7 +2332,7 @@ static test_columns pick_test_columns(arch *a, int ti)
 }
 
 /* KEY names the key columns; a URL holds their values in order. */
-static void test_key_lines(arch *a, int ti, cJSON *m)
+static void test_key_lines(arch *a, int ti, bb_plan_model *m)
 {
     const bb_table *t = &a->s->tables[ti];
     const tinfo *inf = &a->t[ti];
@@ -2423,24 +2344,22 @@ static void test_key_lines(arch *a, int ti, cJSON *m)
         /* The key in a URL: without the quotes of a string literal. */
         list_add(a, &missing, *k == '"' ? fmt(a, "%.*s", (int)(n - 2), k + 1) : k);
     }
-    jstr(a, m, "key_line",
-         names.n == 1 ? wrap(a, 0, fmt(a, "KEY = (%s,)", names.v[0]))
-                      : call(a, 0, "KEY = ", &names, ""));
-    jstr(a, m, "missing_path", join(a, &missing, "/"));
+    m->key_line = names.n == 1 ? wrap(a, 0, fmt(a, "KEY = (%s,)", names.v[0]))
+                               : call(a, 0, "KEY = ", &names, "");
+    m->missing_path = join(a, &missing, "/");
 }
 
-static void test_filter(arch *a, const bb_column *c, cJSON *m)
+static void test_filter(arch *a, const bb_column *c, bb_plan_model *m)
 {
-    cJSON *f = jobj(a, m, "test_filter");
-    jstr(a, f, "name", c->name);
-    jbool(a, f, "exact", c->unique);
-    jstr(a, f, "field_line",
-         wrap(a, 4,
-              fmt(a, "field, query = %s, %s", lit(a, c->name), lit(a, filter_query(a, c->name)))));
+    bb_plan_test_filter *f = m->test_filter = NEW(a, bb_plan_test_filter);
+    f->name = c->name;
+    f->exact = c->unique;
+    f->field_line = wrap(
+        a, 4, fmt(a, "field, query = %s, %s", lit(a, c->name), lit(a, filter_query(a, c->name))));
 }
 
 /* The `q` search of advised searchable columns. */
-static void test_search(arch *a, const bb_table *t, cJSON *m)
+static void test_search(arch *a, const bb_table *t, bb_plan_model *m)
 {
     list names = {0};
     for (size_t k = 0; k < t->n_columns; k++) {
@@ -2451,39 +2370,38 @@ static void test_search(arch *a, const bb_table *t, cJSON *m)
     }
     if (!names.n)
         return;
-    cJSON *q = jobj(a, m, "test_search");
-    jstr(a, q, "field_line", wrap(a, 4, fmt(a, "field = %s", names.v[0])));
-    jstr(a, q, "search_line",
-         names.n == 1 ? wrap(a, 0, fmt(a, "SEARCH = (%s,)", names.v[0]))
-                      : call(a, 0, "SEARCH = ", &names, ""));
+    bb_plan_test_search *q = m->test_search = NEW(a, bb_plan_test_search);
+    q->field_line = wrap(a, 4, fmt(a, "field = %s", names.v[0]));
+    q->search_line = names.n == 1 ? wrap(a, 0, fmt(a, "SEARCH = (%s,)", names.v[0]))
+                                  : call(a, 0, "SEARCH = ", &names, "");
 }
 
-static void test_update(arch *a, const bb_column *c, imports *im, cJSON *m)
+static void test_update(arch *a, const bb_column *c, imports *im, bb_plan_model *m)
 {
     const bb_column *st = storage(a, c);
-    cJSON *u = jobj(a, m, "test_update");
+    bb_plan_test_update *u = m->test_update = NEW(a, bb_plan_test_update);
     imp(a, im, "tests.factories", "text_value");
     imp(a, im, "tests.factories", "next_number");
-    jstr(a, u, "field_line", wrap(a, 4, fmt(a, "field = %s", lit(a, c->name))));
-    jstr(a, u, "value_line",
-         st->length > 0 && type_of(a, c) == BB_TYPE_STRING
-             ? fmt(a, "    changes = {field: text_value(\"new\", next_number(), %d)}", st->length)
-             : "    changes = {field: text_value(\"new\", next_number())}");
+    u->field_line = wrap(a, 4, fmt(a, "field = %s", lit(a, c->name)));
+    u->value_line =
+        st->length > 0 && type_of(a, c) == BB_TYPE_STRING
+            ? fmt(a, "    changes = {field: text_value(\"new\", next_number(), %d)}", st->length)
+            : "    changes = {field: text_value(\"new\", next_number())}";
 }
 
 /* A test of one column: its name and the line that names it. The unique
  * and NOT NULL tests (NULL where the database forbids it: a 422 naming
  * the field) need nothing else; the FK test adds a missing parent key. */
-static cJSON *test_of_column(arch *a, const char *key, const bb_column *c, cJSON *m)
+static bb_plan_test_column *test_of_column(arch *a, const bb_column *c)
 {
-    cJSON *u = jobj(a, m, key);
-    jstr(a, u, "name", c->name);
-    jstr(a, u, "field_line", wrap(a, 4, fmt(a, "field = %s", lit(a, c->name))));
+    bb_plan_test_column *u = NEW(a, bb_plan_test_column);
+    u->name = c->name;
+    u->field_line = wrap(a, 4, fmt(a, "field = %s", lit(a, c->name)));
     return u;
 }
 
 /* Link and unlink tests of the many-to-many relationships. */
-static void test_links(arch *a, int ti, imports *im, cJSON *m2m)
+static void test_links(arch *a, int ti, imports *im, bb_plan_model *m)
 {
     m2m_info mm[MAX_M2M];
     size_t n_mm = m2m_of(a, ti, mm, MAX_M2M, im);
@@ -2491,26 +2409,24 @@ static void test_links(arch *a, int ti, imports *im, cJSON *m2m)
         const tinfo *target = &a->t[mm[i].target];
         if (!target->routes)
             continue;
-        cJSON *o = jpush(a, m2m);
+        bb_plan_test_link *o = PUSH(a, m->test_links);
         imp(a, im, "tests.factories", "created");
         imp(a, im, "tests.factories", fmt(a, "create_%s", target->snake));
-        jstr(a, o, "ids", mm[i].ids);
-        jstr(a, o, "attr", mm[i].attr);
-        jstr(a, o, "def_line",
-             wrap(a, 0, fmt(a, "def test_link_and_unlink_%s(client):", mm[i].attr)));
-        jstr(a, o, "fields_line",
-             wrap(a, 4, fmt(a, "field, key = %s, %s", lit(a, mm[i].ids), lit(a, mm[i].target_pk))));
-        jstr(a, o, "create_target", wrap(a, 4, fmt(a, "other = create_%s(client)", target->snake)));
-        jstr(a, o, "missing", missing_key(a, mm[i].target, target->pk));
+        o->ids = mm[i].ids;
+        o->attr = mm[i].attr;
+        o->def_line = wrap(a, 0, fmt(a, "def test_link_and_unlink_%s(client):", mm[i].attr));
+        o->fields_line =
+            wrap(a, 4, fmt(a, "field, key = %s, %s", lit(a, mm[i].ids), lit(a, mm[i].target_pk)));
+        o->create_target = wrap(a, 4, fmt(a, "other = create_%s(client)", target->snake));
+        o->missing = missing_key(a, mm[i].target, target->pk);
     }
 }
 
-static void plan_tests(arch *a, int ti, cJSON *m)
+static void plan_tests(arch *a, int ti, bb_plan_model *m)
 {
     const bb_table *t = &a->s->tables[ti];
     const tinfo *inf = &a->t[ti];
     imports im = {0};
-    cJSON *m2m = jarr(a, m, "test_links");
     const char *sn = inf->snake;
 
     imp(a, &im, "tests.factories", fmt(a, "%s_body", sn));
@@ -2518,41 +2434,40 @@ static void plan_tests(arch *a, int ti, cJSON *m)
     test_columns tc = pick_test_columns(a, ti);
     if (tc.decimal.n)
         imp(a, &im, "tests.factories", "same_decimal");
-    jstr(a, m, "exact_checks", check_loop(a, &tc.exact, "assert item[key] == body[key], key"));
-    jstr(a, m, "decimal_checks",
-         check_loop(a, &tc.decimal, "assert same_decimal(item[key], body[key]), key"));
+    m->exact_checks = check_loop(a, &tc.exact, "assert item[key] == body[key], key");
+    m->decimal_checks =
+        check_loop(a, &tc.decimal, "assert same_decimal(item[key], body[key]), key");
     test_key_lines(a, ti, m);
     imp(a, &im, "tests.factories", "key_of");
     imp(a, &im, "tests.factories", "url_of");
-    jstr(a, m, "body_call", wrap(a, 4, fmt(a, "body = %s_body(client)", sn)));
-    jstr(a, m, "first_call", wrap(a, 4, fmt(a, "first = create_%s(client)", sn)));
-    jstr(a, m, "create_call", wrap(a, 4, fmt(a, "create_%s(client)", sn)));
-    jstr(a, m, "item_call", wrap(a, 4, fmt(a, "item = create_%s(client)", sn)));
-    jbool(a, m, "integer_pk",
-          inf->n_keys == 1 && is_integer(type_of(a, &t->columns[inf->keys[0]])));
+    m->body_call = wrap(a, 4, fmt(a, "body = %s_body(client)", sn));
+    m->first_call = wrap(a, 4, fmt(a, "first = create_%s(client)", sn));
+    m->create_call = wrap(a, 4, fmt(a, "create_%s(client)", sn));
+    m->item_call = wrap(a, 4, fmt(a, "item = create_%s(client)", sn));
+    m->integer_pk = inf->n_keys == 1 && is_integer(type_of(a, &t->columns[inf->keys[0]]));
     if (tc.filter_col >= 0)
         test_filter(a, &t->columns[tc.filter_col], m);
     test_search(a, t, m);
     if (tc.update_col >= 0)
         test_update(a, &t->columns[tc.update_col], &im, m);
     if (tc.unique_col >= 0)
-        test_of_column(a, "test_unique", &t->columns[tc.unique_col], m);
+        m->test_unique = test_of_column(a, &t->columns[tc.unique_col]);
     if (tc.required_col >= 0)
-        test_of_column(a, "test_not_null", &t->columns[tc.required_col], m);
+        m->test_not_null = test_of_column(a, &t->columns[tc.required_col]);
     if (tc.fk_col >= 0) {
         const bb_column *c = &t->columns[tc.fk_col];
         int tci, tti = fk_target(a, c, &tci);
-        jstr(a, test_of_column(a, "test_fk", c, m), "missing", missing_key(a, tti, tci));
+        m->test_fk = test_of_column(a, c);
+        m->test_fk->missing = missing_key(a, tti, tci);
     }
-    test_links(a, ti, &im, m2m);
-    jstr(a, m, "test_imports", render_imports(a, &im));
+    test_links(a, ti, &im, m);
+    m->test_imports = render_imports(a, &im);
 }
 
 /* ---- the association tables and project-wide files ---------------------------- */
 
-static void plan_associations(arch *a, cJSON *plan)
+static void plan_associations(arch *a, bb_plan *plan)
 {
-    cJSON *arr = jarr(a, plan, "association_tables");
     imports im = {0};
     list done = {0};
     imp(a, &im, "sqlalchemy", "Column");
@@ -2595,16 +2510,16 @@ static void plan_associations(arch *a, cJSON *plan)
                 list_add(a, &col, "primary_key=True");
                 list_add(a, &items, fmt(a, "Column(%s)", join(a, &col, ", ")));
             }
-            cJSON *o = jpush(a, arr);
-            jstr(a, o, "name", rel->assoc_table);
-            jstr(a, o, "code", call(a, 0, fmt(a, "%s = Table", rel->assoc_table), &items, ""));
+            bb_plan_assoc *o = PUSH(a, plan->association_tables);
+            o->name = rel->assoc_table;
+            o->code = call(a, 0, fmt(a, "%s = Table", rel->assoc_table), &items, "");
         }
     }
-    jbool(a, plan, "has_association_tables", done.n > 0);
-    jstr(a, plan, "association_imports", render_imports(a, &im));
+    plan->has_association_tables = done.n > 0;
+    plan->association_imports = render_imports(a, &im);
 }
 
-static void plan_models_init(arch *a, cJSON *plan)
+static void plan_models_init(arch *a, bb_plan *plan)
 {
     imports im = {0};
     list all = {0};
@@ -2624,8 +2539,8 @@ static void plan_models_init(arch *a, cJSON *plan)
         qsort(names.v, names.n, sizeof(char *), name_cmp);
     for (size_t i = 0; i < names.n; i++)
         list_add(a, &all, lit(a, names.v[i]));
-    jstr(a, plan, "models_imports", render_imports(a, &im));
-    jstr(a, plan, "models_all", wrap(a, 0, fmt(a, "__all__ = [%s]", join(a, &all, ", "))));
+    plan->models_imports = render_imports(a, &im);
+    plan->models_all = wrap(a, 0, fmt(a, "__all__ = [%s]", join(a, &all, ", ")));
 }
 
 /* The number of segments of a route path ("/a/b": 2). */
@@ -2637,10 +2552,10 @@ static size_t path_depth(const char *route)
     return n ? n : 1;
 }
 
-static void plan_router(arch *a, cJSON *plan)
+static void plan_router(arch *a, bb_plan *plan)
 {
     imports im = {0};
-    cJSON *inc = jarr(a, plan, "router_includes");
+    bb_plan_codes *inc = &plan->router_includes;
     /* The custom package imports its modules, so one name reaches them all
      * (`from x import y as z` lines would need aliases). */
     imp(a, &im, "fastapi", "APIRouter");
@@ -2668,21 +2583,21 @@ static void plan_router(arch *a, cJSON *plan)
                 continue;
             /* The custom router first: its fixed paths (/posts/summary) must win
              * over the generated /posts/{item_id}. */
-            jpush_code(a, inc,
-                       wrap(a, 0,
-                            fmt(a,
-                                "api_router.include_router(custom.%s.router, prefix=\"%s\", "
-                                "tags=[\"%s\"])",
-                                t->table_name, a->t[i].route, t->table_name)));
-            jpush_code(a, inc,
-                       wrap(a, 0, fmt(a, "api_router.include_router(%s.router)", t->table_name)));
+            push_code(a, inc,
+                      wrap(a, 0,
+                           fmt(a,
+                               "api_router.include_router(custom.%s.router, prefix=\"%s\", "
+                               "tags=[\"%s\"])",
+                               t->table_name, a->t[i].route, t->table_name)));
+            push_code(a, inc,
+                      wrap(a, 0, fmt(a, "api_router.include_router(%s.router)", t->table_name)));
         }
-    jstr(a, plan, "router_imports", render_imports(a, &im));
+    plan->router_imports = render_imports(a, &im);
     imports ci = {0};
     for (size_t i = 0; i < a->s->n_tables; i++)
         if (a->t[i].routes)
             imp(a, &ci, "app.api.routes.custom", a->s->tables[i].table_name);
-    jstr(a, plan, "custom_imports", render_imports(a, &ci));
+    plan->custom_imports = render_imports(a, &ci);
     list all = {0};
     for (size_t i = 0; i < a->s->n_tables; i++)
         if (a->t[i].routes)
@@ -2692,25 +2607,24 @@ static void plan_router(arch *a, cJSON *plan)
     list quoted = {0};
     for (size_t i = 0; i < all.n; i++)
         list_add(a, &quoted, lit(a, all.v[i]));
-    jstr(a, plan, "custom_all", wrap(a, 0, fmt(a, "__all__ = [%s]", join(a, &quoted, ", "))));
+    plan->custom_all = wrap(a, 0, fmt(a, "__all__ = [%s]", join(a, &quoted, ", ")));
 }
 
 /* ---- files ----------------------------------------------------------------------- */
 
-static void file_entry(arch *a, cJSON *files, const char *path, const char *tpl, const char *scope,
-                       bool user)
+static void file_entry(arch *a, const char *path, const char *tpl, const char *scope,
+                       const bb_plan_model *model, bool user)
 {
-    cJSON *f = jpush(a, files);
-    jstr(a, f, "path", path);
-    jstr(a, f, "template", tpl);
-    jstr(a, f, "scope", scope);
-    if (user)
-        jbool(a, f, "user", true);
+    bb_plan_file *f = PUSH(a, a->plan->files);
+    f->model = model;
+    f->path = path;
+    f->template = tpl;
+    f->scope = scope;
+    f->user = user;
 }
 
-static void plan_files(arch *a, cJSON *plan)
+static void plan_files(arch *a, bb_plan *plan)
 {
-    cJSON *files = jarr(a, plan, "files");
     static const char *const fixed[] = {
         ".flake8",
         ".gitignore",
@@ -2739,28 +2653,29 @@ static void plan_files(arch *a, cJSON *plan)
         "tests/test_health.py",
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        file_entry(a, files, fixed[i], fixed[i], "", false);
+        file_entry(a, fixed[i], fixed[i], "", NULL, false);
     if (a->uses_timestamps || a->uses_soft_delete)
-        file_entry(a, files, "app/models/mixins.py", "app/models/mixins.py", "", false);
+        file_entry(a, "app/models/mixins.py", "app/models/mixins.py", "", NULL, false);
     if (a->has_assoc)
-        file_entry(a, files, "app/models/associations.py", "app/models/associations.py", "", false);
+        file_entry(a, "app/models/associations.py", "app/models/associations.py", "", NULL, false);
     if (a->uses_uuid)
-        file_entry(a, files, "app/core/types.py", "app/core/types.py", "", false);
+        file_entry(a, "app/core/types.py", "app/core/types.py", "", NULL, false);
     for (size_t i = 0; i < a->s->n_tables; i++) {
         const bb_table *t = &a->s->tables[i];
         const char *scope = fmt(a, "/models/%d", a->t[i].model_index);
-        file_entry(a, files, fmt(a, "app/models/%s.py", t->table_name), "app/models/model.py",
-                   scope, false);
-        file_entry(a, files, fmt(a, "app/schemas/%s.py", t->table_name), "app/schemas/schema.py",
-                   scope, false);
+        const bb_plan_model *m = &plan->models.v[a->t[i].model_index];
+        file_entry(a, fmt(a, "app/models/%s.py", t->table_name), "app/models/model.py", scope, m,
+                   false);
+        file_entry(a, fmt(a, "app/schemas/%s.py", t->table_name), "app/schemas/schema.py", scope, m,
+                   false);
         if (!a->t[i].routes)
             continue;
-        file_entry(a, files, fmt(a, "app/api/routes/%s.py", t->table_name),
-                   "app/api/routes/route.py", scope, false);
-        file_entry(a, files, fmt(a, "app/api/routes/custom/%s.py", t->table_name),
-                   "app/api/routes/custom/custom.py", scope, true);
-        file_entry(a, files, fmt(a, "tests/test_%s.py", t->table_name), "tests/test_resource.py",
-                   scope, false);
+        file_entry(a, fmt(a, "app/api/routes/%s.py", t->table_name), "app/api/routes/route.py",
+                   scope, m, false);
+        file_entry(a, fmt(a, "app/api/routes/custom/%s.py", t->table_name),
+                   "app/api/routes/custom/custom.py", scope, m, true);
+        file_entry(a, fmt(a, "tests/test_%s.py", t->table_name), "tests/test_resource.py", scope, m,
+                   false);
     }
 }
 
@@ -2881,93 +2796,88 @@ static void check_names(arch *a)
 
 /* ---- the plan ----------------------------------------------------------------------- */
 
-static void plan_all(arch *a, cJSON *plan)
+static void plan_all(arch *a, bb_plan *plan)
 {
     const bb_schema *s = a->s;
-    cJSON *order, *models;
-    cJSON *factories;
 
-    jnum(a, plan, "plan_version", 1);
-    jstr(a, plan, "backbone_version", BB_VERSION);
+    plan->backbone_version = BB_VERSION;
     prepass(a);
     if (a->rc)
         return; /* the per-table facts are incomplete */
     check_names(a);
     plan_project(a, plan);
-    order = jarr(a, plan, "build_order");
     for (size_t i = 0; i < s->n_build_order; i++)
-        jpush_str(a, order, s->tables[s->build_order[i]].table_name);
+        push_str(a, &plan->build_order, s->tables[s->build_order[i]].table_name);
     if (!s->n_build_order)
         for (size_t i = 0; i < s->n_tables; i++)
-            jpush_str(a, order, s->tables[i].table_name);
-    jbool(a, plan, "uses_timestamps", a->uses_timestamps);
-    jbool(a, plan, "uses_soft_delete", a->uses_soft_delete);
-    jbool(a, plan, "uses_uuid", a->uses_uuid);
+            push_str(a, &plan->build_order, s->tables[i].table_name);
+    plan->uses_timestamps = a->uses_timestamps;
+    plan->uses_soft_delete = a->uses_soft_delete;
+    plan->uses_uuid = a->uses_uuid;
     plan_enums(a, plan);
     plan_associations(a, plan);
 
-    models = jarr(a, plan, "models");
-    factories = jarr(a, plan, "factories");
+    /* Files point at their models: the list is made at its full size. */
+    if (bb_plan_list_reserve(plan, &plan->models, sizeof(bb_plan_model), s->n_tables)) {
+        fail(a, BB_ENOMEM);
+        return;
+    }
     for (size_t i = 0; i < s->n_tables; i++) {
         const bb_table *t = &s->tables[i];
-        cJSON *m = jpush(a, models);
+        bb_plan_model *m = PUSH(a, plan->models);
         a->t[i].model_index = (int)i;
-        jstr(a, m, "class", t->class_name);
-        jstr(a, m, "table", t->table_name);
-        jstr(a, m, "module", t->table_name);
-        jstr(a, m, "description", t->description ? t->description : "");
-        jbool(a, m, "timestamps", t->use_timestamps);
-        jbool(a, m, "soft_delete", t->use_soft_delete);
-        jbool(a, m, "routes", a->t[i].routes);
-        jstr(a, m, "api_path", a->t[i].api_path);
+        m->class = t->class_name;
+        m->table = t->table_name;
+        m->module = t->table_name;
+        m->description = t->description ? t->description : "";
+        m->timestamps = t->use_timestamps;
+        m->soft_delete = t->use_soft_delete;
+        m->routes = a->t[i].routes;
+        m->api_path = a->t[i].api_path;
         plan_model(a, (int)i, m);
         plan_schema(a, (int)i, m);
         if (a->t[i].routes) {
             plan_routes(a, (int)i, m);
             plan_tests(a, (int)i, m);
-            cJSON *f = jpush(a, factories);
-            jstr(a, f, "class", t->class_name);
+            bb_plan_factory *f = PUSH(a, plan->factories);
+            f->class = t->class_name;
             plan_factory(a, (int)i, f);
         }
     }
-    jbool(a, plan, "uses_search", a->uses_search);
+    plan->uses_search = a->uses_search;
     plan_models_init(a, plan);
     plan_router(a, plan);
     plan_files(a, plan);
 }
 
-int bb_architect_plan(const bb_schema *s, const bb_pipeline_opts *opts, bb_diags *diags,
-                      cJSON **plan)
+int bb_architect_plan(const bb_schema *s, const bb_plan_advice *advice, bb_diags *diags,
+                      bb_plan **plan)
 {
-    return bb_architect_plan_advised(s, opts, NULL, diags, plan);
-}
-
-int bb_architect_plan_advised(const bb_schema *s, const bb_pipeline_opts *opts,
-                              const cJSON *decisions, bb_diags *diags, cJSON **plan)
-{
-    arch a;
-    cJSON *p;
-    (void)opts;
+    arch *a;
+    bb_plan *p;
     *plan = NULL;
     if (!s)
         return BB_EUSAGE;
-    memset(&a, 0, sizeof(a));
-    a.s = s;
-    a.diags = diags;
-    a.advice = decisions;
-    bb_arena_init(&a.arena, ARENA_MAX);
-    bb_buf_init(&a.scratch, CODE_MAX);
-    p = a.plan = bb_jdoc_new(ARENA_MAX);
-    if (!p) {
-        bb_arena_free(&a.arena);
+    a = bb_calloc(1, sizeof(*a));
+    p = bb_plan_new(ARENA_MAX);
+    if (!a || !p) {
+        bb_free(a);
+        bb_plan_free(p);
         return BB_ENOMEM;
     }
-    plan_all(&a, p);
-    bb_buf_free(&a.scratch);
-    bb_arena_free(&a.arena);
-    if (a.rc) {
-        bb_jdoc_free(p);
-        return a.rc;
+    a->s = s;
+    a->diags = diags;
+    a->advice = advice;
+    a->plan = p;
+    a->arena = &p->arena;
+    bb_buf_init(&a->scratch, CODE_MAX);
+    plan_all(a, p);
+    bb_buf_free(&a->scratch);
+    int rc = a->rc;
+    bb_free(a);
+    if (rc) {
+        bb_plan_free(p);
+        return rc;
     }
     *plan = p;
     return BB_OK;

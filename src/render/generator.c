@@ -4,6 +4,7 @@
 #include "base/file.h"
 #include "render/embedded.h"
 #include "render/mustache.h"
+#include "render/mustache_plan.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -15,14 +16,15 @@
 #define TEMPLATE_NAME_MAX 512
 
 typedef struct gen_ctx {
-    const cJSON *plan;
+    const bb_plan *plan;
     const char *templates_dir; /* NULL: embedded templates only */
     size_t max_output_bytes;
     bb_diags *diags;
     bb_mustache_set *set; /* every template, compiled once */
     char **owned;         /* texts read from templates_dir */
     size_t n_owned, cap_owned;
-    size_t budget; /* output bytes still allowed */
+    size_t budget;         /* output bytes still allowed */
+    bb_mustache_plan data; /* the plan as template data */
 } gen_ctx;
 
 /* ---- JSON Pointer ---------------------------------------------------------- */
@@ -204,9 +206,10 @@ static int embedded_set(bb_mustache_set **out)
     return BB_OK;
 }
 
-/* Renders one template with the frames [plan root, scope] into out. */
-static int render_template(gen_ctx *g, const char *name, const cJSON *scope, const char *pointer,
-                           bb_buf *out)
+/* Renders one template with the frames [plan root, model] into out (model
+ * NULL: the root alone). */
+static int render_template(gen_ctx *g, const char *name, const bb_plan_model *model,
+                           const char *pointer, bb_buf *out)
 {
     bb_mustache_error err;
     memset(&err, 0, sizeof(err));
@@ -219,13 +222,23 @@ static int render_template(gen_ctx *g, const char *name, const cJSON *scope, con
         return BB_EINVAL;
     }
     if (rc == BB_OK) {
-        const cJSON *frames[2] = {g->plan, scope};
+        bb_mustache_plan_reset(&g->data);
+        const void *frames[2] = {
+            bb_mustache_plan_object(&g->data, &bb_plan_root_type, g->plan),
+            model ? bb_mustache_plan_object(&g->data, &bb_plan_model_type, model) : NULL};
+        size_t n_frames = model ? 2 : 1;
         bb_mustache_opts o;
         bb_mustache_opts_default(&o);
         o.escape = NULL; /* source code, not HTML */
         o.partials = g->set;
         o.strict_partials = true;
-        rc = bb_mustache_render(t, frames, 2, &o, out, &err);
+        if (!frames[0] || (model && !frames[1]))
+            rc = BB_ENOMEM;
+        else
+            rc = bb_mustache_render_model(t, &bb_mustache_plan_model, &g->data, frames, n_frames,
+                                          &o, out, &err);
+        if (!rc && g->data.rc)
+            rc = g->data.rc;
     }
     if (rc && rc != BB_ENOMEM && rc != BB_ELIMIT && rc != BB_EIO)
         bb_mustache_error_report(&err, g->diags);
@@ -249,37 +262,28 @@ void bb_generator_free(bb_file *files, size_t n_files)
 }
 
 /* Renders plan.files[index] into *f. */
-static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f)
+static int render_entry(gen_ctx *g, const bb_plan_file *entry, size_t index, bb_file *f)
 {
     char pointer[64];
     snprintf(pointer, sizeof(pointer), "/files/%zu", index);
-    const cJSON *path = cJSON_GetObjectItemCaseSensitive(entry, "path");
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "template");
-    const cJSON *scope_ptr = cJSON_GetObjectItemCaseSensitive(entry, "scope");
-    const cJSON *scope = g->plan;
-    if (scope_ptr && cJSON_IsString(scope_ptr))
-        scope = bb_json_pointer_get(g->plan, scope_ptr->valuestring);
-    if (!cJSON_IsString(path) || !cJSON_IsString(name) || !scope ||
-        (scope_ptr && !cJSON_IsString(scope_ptr))) {
+    if (!entry->path || !entry->template) {
         bb_diag_add(g->diags, BB_ERROR, "BB0723", pointer, BB_NO_OFFSET, NULL,
-                    "a plan file entry needs \"path\" and \"template\" strings and a \"scope\" "
-                    "that resolves in the plan");
+                    "a plan file entry needs a path and a template");
         return BB_EINVAL;
     }
-    if (!bb_file_path_is_safe(path->valuestring)) {
+    if (!bb_file_path_is_safe(entry->path)) {
         bb_diag_add(g->diags, BB_ERROR, "BB0724", pointer, BB_NO_OFFSET, NULL,
-                    "refusing to generate a file outside the output directory: '%s'",
-                    path->valuestring);
+                    "refusing to generate a file outside the output directory: '%s'", entry->path);
         return BB_EINVAL;
     }
     bb_buf out;
     bb_buf_init(&out, g->budget);
-    int rc = render_template(g, name->valuestring, scope, pointer, &out);
+    int rc = render_template(g, entry->template, entry->model, pointer, &out);
     if (rc == BB_ELIMIT) {
         bb_diag_add(g->diags, BB_ERROR, "BB0722", pointer, BB_NO_OFFSET,
                     "raise the cap (--max-output) if the schema really is that large",
                     "the generated files exceed the output cap of %zu bytes (at '%s')",
-                    g->max_output_bytes, path->valuestring);
+                    g->max_output_bytes, entry->path);
         rc = BB_EINVAL;
     }
     if (rc) {
@@ -287,7 +291,7 @@ static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f
         return rc;
     }
     g->budget -= out.len;
-    f->path = bb_strdup(path->valuestring);
+    f->path = bb_strdup(entry->path);
     f->data = bb_buf_take(&out, &f->len);
     if (f->data) {
         /* The buffer grew by doubling: give the unused half back, since
@@ -296,22 +300,16 @@ static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f
         if (fit)
             f->data = fit;
     }
-    f->user = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(entry, "user"));
+    f->user = entry->user;
     return f->path && f->data ? BB_OK : BB_ENOMEM;
 }
 
-int bb_generator_render(const cJSON *plan, const char *templates_dir, size_t max_output_bytes,
+int bb_generator_render(const bb_plan *plan, const char *templates_dir, size_t max_output_bytes,
                         bb_diags *diags, bb_file **files, size_t *n_files)
 {
     *files = NULL;
     *n_files = 0;
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(plan, "files");
-    if (!cJSON_IsArray(list)) {
-        bb_diag_add(diags, BB_ERROR, "BB0723", "/files", BB_NO_OFFSET, NULL,
-                    "the plan has no \"files\" array");
-        return BB_EINVAL;
-    }
-    size_t n = (size_t)cJSON_GetArraySize(list);
+    size_t n = plan->files.n;
     bb_file *out = bb_calloc(n ? n : 1, sizeof(*out));
     if (!out)
         return BB_ENOMEM;
@@ -320,13 +318,14 @@ int bb_generator_render(const cJSON *plan, const char *templates_dir, size_t max
                  .max_output_bytes = max_output_bytes,
                  .diags = diags,
                  .budget = max_output_bytes};
+    bb_mustache_plan_init(&g.data);
     int rc = templates_dir ? bb_mustache_set_new(load_template, &g, &g.set) : embedded_set(&g.set);
-    size_t i = 0;
-    for (const cJSON *e = list->child; e && rc != BB_ENOMEM; e = e->next, i++) {
-        int r = render_entry(&g, e, i, &out[i]);
+    for (size_t i = 0; i < n && rc != BB_ENOMEM; i++) {
+        int r = render_entry(&g, &plan->files.v[i], i, &out[i]);
         if (r && (!rc || r == BB_ENOMEM))
             rc = r;
     }
+    bb_mustache_plan_free(&g.data);
     if (templates_dir)
         bb_mustache_set_free(g.set);
     for (size_t k = 0; k < g.n_owned; k++)

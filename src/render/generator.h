@@ -10,8 +10,9 @@
  * many projects it renders (each thread keeps its compiled embedded
  * templates until it exits).
  *
- * Each file is rendered with the context stack [plan root, plan at "scope"]
- * (scope is a JSON Pointer; absent means the root) in no-escape mode: the
+ * Each file is rendered with the context stack [plan root, the file's model]
+ * (the root alone for project files) through render/mustache_plan.h, in
+ * no-escape mode: the
  * output is source code, not HTML, and the architect has already made every
  * value safe for the place it goes. All files together are capped at
  * opts->max_output_bytes.
@@ -24,6 +25,7 @@
 
 #include "base/file.h"
 #include "diag/diag.h"
+#include "plan/plan.h"
 
 #include <stddef.h>
 
@@ -31,7 +33,7 @@ typedef struct cJSON cJSON;
 
 /* templates_dir NULL: the embedded templates only; max_output_bytes caps
  * all rendered files together. */
-int bb_generator_render(const cJSON *plan, const char *templates_dir, size_t max_output_bytes,
+int bb_generator_render(const bb_plan *plan, const char *templates_dir, size_t max_output_bytes,
                         bb_diags *diags, bb_file **files, size_t *n_files) BB_WUR;
 
 void bb_generator_free(bb_file *files, size_t n_files);

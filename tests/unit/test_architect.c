@@ -2,11 +2,28 @@
 #include "testutil.h"
 
 #include "front/validate.h"
+#include "pipeline/advisor.h"
+#include "pipeline/pipeline.h"
 #include "plan/architect.h"
-#include "json/jdoc.h"
 
 #include <cJSON.h>
 #include <string.h>
+
+/* The plan of s as JSON: the printer's text, parsed (the plan is freed). */
+static cJSON *plan_json(const bb_schema *s, const bb_plan_advice *advice, bb_diags *d)
+{
+    bb_plan *p = NULL;
+    bb_buf b;
+    assert_int_equal(bb_architect_plan(s, advice, d, &p), BB_OK);
+    assert_non_null(p);
+    bb_buf_init(&b, (size_t)1 << 30);
+    assert_int_equal(bb_plan_print_json(p, &b), BB_OK);
+    cJSON *j = cJSON_Parse(bb_buf_str(&b));
+    assert_non_null(j);
+    bb_buf_free(&b);
+    bb_plan_free(p);
+    return j;
+}
 
 /* Loads and validates path, then plans it; fails the test on any error. */
 static cJSON *plan_file(const char *path)
@@ -20,7 +37,7 @@ static cJSON *plan_file(const char *path)
     bb_pipeline_opts_default(&o);
     bb_diags_init(&d, path, src, len);
     assert_int_equal(bb_frontend(path, src, len, &o.limits, &d, &s), BB_OK);
-    assert_int_equal(bb_architect_plan(s, &o, &d, &plan), BB_OK);
+    plan = plan_json(s, NULL, &d);
     assert_non_null(plan);
     bb_schema_free(s);
     bb_diags_free(&d);
@@ -38,7 +55,7 @@ static cJSON *plan_text(const char *src)
     bb_pipeline_opts_default(&o);
     bb_diags_init(&d, "inline.json", src, strlen(src));
     assert_int_equal(bb_frontend("inline.json", src, strlen(src), &o.limits, &d, &s), BB_OK);
-    assert_int_equal(bb_architect_plan(s, &o, &d, &plan), BB_OK);
+    plan = plan_json(s, NULL, &d);
     bb_schema_free(s);
     bb_diags_free(&d);
     return plan;
@@ -138,24 +155,21 @@ static void test_plan_is_deterministic(void **state)
     assert_string_equal(x, y);
     cJSON_free(x);
     cJSON_free(y);
-    bb_jdoc_free(a);
-    bb_jdoc_free(b);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
 }
 
-/* The plan's keys are constants cJSON does not own: a copy of the plan is
- * equal to it, and both free cleanly. */
-static void test_plan_can_be_copied_and_freed(void **state)
+/* The JSON of a plan states its version, and leaves missing values out. */
+static void test_plan_json_has_version_2_and_no_nulls(void **state)
 {
     (void)state;
     cJSON *plan = plan_file("schemas/shop.json");
-    cJSON *copy = cJSON_Duplicate(plan, true);
-    assert_non_null(copy);
-    assert_true(cJSON_Compare(plan, copy, true));
-    bb_jdoc_free(plan);
-    char *text = cJSON_PrintUnformatted(copy);
+    assert_int_equal(cJSON_GetObjectItem(plan, "plan_version")->valueint, 2);
+    char *text = cJSON_PrintUnformatted(plan);
+    assert_null(strstr(text, ":null"));
     assert_non_null(strstr(text, "\"route_imports\":"));
     cJSON_free(text);
-    cJSON_Delete(copy);
+    cJSON_Delete(plan);
 }
 
 static void test_project_and_build_order(void **state)
@@ -170,7 +184,7 @@ static void test_project_and_build_order(void **state)
     cJSON *order = get(plan, "build_order");
     assert_int_equal(cJSON_GetArraySize(order), 4);
     assert_string_equal(cJSON_GetArrayItem(order, 0)->valuestring, "users");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_every_file_scope_resolves_and_custom_routes_are_user_files(void **state)
@@ -198,7 +212,7 @@ static void test_every_file_scope_resolves_and_custom_routes_are_user_files(void
     assert_non_null(file_entry(plan, "app/models/mixins.py"));
     assert_non_null(file_entry(plan, "app/models/associations.py"));
     assert_null(file_entry(plan, "app/core/types.py")); /* no UUID column */
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_columns_are_precomputed_with_named_enum_types(void **state)
@@ -217,7 +231,7 @@ static void test_columns_are_precomputed_with_named_enum_types(void **state)
     cJSON *c;
     cJSON_ArrayForEach(c, get(post, "columns"))
         assert_string_not_equal(str(c, "name"), "created_at");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_imports_are_sorted_deduplicated_and_only_what_is_used(void **state)
@@ -237,7 +251,7 @@ static void test_imports_are_sorted_deduplicated_and_only_what_is_used(void **st
     imports = str(model(plan, "tags"), "model_imports");
     assert_null(strstr(imports, "mixins"));
     assert_null(strstr(imports, "ForeignKey"));
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_imports_sort_numbers_naturally(void **state)
@@ -254,7 +268,7 @@ static void test_imports_sort_numbers_naturally(void **state)
     assert_string_equal(
         str(plan, "router_imports"),
         "from fastapi import APIRouter\n\nfrom app.api.routes import custom, t9, t10");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_relationships_pair_with_back_populates(void **state)
@@ -267,7 +281,7 @@ static void test_relationships_pair_with_back_populates(void **state)
                     "secondary=\"posts_tags\"");
     assert_contains(code_of(model(plan, "tags"), "relationships", "posts"),
                     "back_populates=\"tags\"");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_automatic_association_table(void **state)
@@ -280,7 +294,7 @@ static void test_automatic_association_table(void **state)
     assert_contains(str(t, "code"), "\"post_id\"");
     assert_contains(str(t, "code"), "ForeignKey(\"tags.id\", ondelete=\"CASCADE\")");
     assert_contains(str(t, "code"), "primary_key=True");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_many_to_many_id_lists_in_schemas_and_routes(void **state)
@@ -294,7 +308,7 @@ static void test_many_to_many_id_lists_in_schemas_and_routes(void **state)
     assert_true(cJSON_IsTrue(get(post, "has_links")));
     assert_contains(str(cJSON_GetArrayItem(get(post, "links"), 0), "code"),
                     "item.tags = fetch_related(db, \"tag_ids\", data[\"tag_ids\"], Tag, Tag.id)");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_routes_filter_sort_and_soft_delete(void **state)
@@ -314,7 +328,7 @@ static void test_routes_filter_sort_and_soft_delete(void **state)
     assert_int_equal(n_filters, 3); /* slug (unique), status (enum), author_id (FK) */
     assert_contains(str(post, "sig_list"), "include_deleted: bool = False");
     assert_contains(str(post, "sort_fields_line"), "\"created_at\": Post.created_at");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_self_reference_and_cycle(void **state)
@@ -332,7 +346,7 @@ static void test_self_reference_and_cycle(void **state)
                     "primaryjoin=\"Employee.id == Mentorship.mentee_id\"");
     assert_contains(code_of(emp, "relationships", "mentees"),
                     "secondaryjoin=\"Employee.id == Mentorship.mentee_id\"");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_nasty_strings_become_python_literals(void **state)
@@ -348,7 +362,7 @@ static void test_nasty_strings_become_python_literals(void **state)
                                                "a backslash \\\\\n"
                                                "    \"\"\"");
     assert_non_null(file_entry(plan, "app/core/types.py"));
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_generated_lines_fit_88_columns(void **state)
@@ -359,7 +373,7 @@ static void test_generated_lines_fit_88_columns(void **state)
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         cJSON *plan = plan_file(files[i]);
         assert_lines_fit(plan);
-        bb_jdoc_free(plan);
+        cJSON_Delete(plan);
     }
 }
 
@@ -374,14 +388,14 @@ static void test_backbone_ai_examples_plan(void **state)
                  names[i]);
         cJSON *plan = plan_file(path);
         assert_true(cJSON_GetArraySize(get(plan, "models")) > 0);
-        bb_jdoc_free(plan);
+        cJSON_Delete(plan);
     }
     /* complex_schema names Order.items by back_populates. */
     snprintf(path, sizeof(path), "%s/compat/backbone-ai/examples/complex_schema.json",
              tu_shared_dir());
     cJSON *plan = plan_file(path);
     assert_contains(code_of(model(plan, "orders"), "relationships", "items"), "\"OrderItem\"");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 /* The members of the first enum of a plan, as "NAME = value" code lines. */
@@ -408,7 +422,7 @@ static void test_enum_members_are_valid_unique_and_transliterated(void **state)
     /* The default names the member its value got. */
     assert_contains(code_of(cJSON_GetArrayItem(get(plan, "models"), 0), "columns", "tier"),
                     "default=TTier.ELITE_2");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 static void test_composite_keys_get_routes_by_the_whole_key(void **state)
@@ -435,7 +449,7 @@ static void test_composite_keys_get_routes_by_the_whole_key(void **state)
     assert_string_equal(str(slots, "missing_path"), "no-such-key/999999");
     /* One key column keeps item_id. */
     assert_string_equal(str(model(plan, "students"), "key_path"), "/{item_id}");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 /* The first diagnostic with code planning src adds, or NULL. The plan must
@@ -453,7 +467,7 @@ static const bb_diag *plan_diag(const char *src, const char *code)
     bb_pipeline_opts_default(&o);
     bb_diags_init(&d, "inline.json", src, strlen(src));
     assert_int_equal(bb_frontend("inline.json", src, strlen(src), &o.limits, &d, &s), BB_OK);
-    assert_int_equal(bb_architect_plan(s, &o, &d, &plan), BB_OK);
+    plan = plan_json(s, NULL, &d);
     for (size_t i = 0; i < d.n && !hit; i++)
         if (!strcmp(d.items[i].code, code)) {
             found = d.items[i];
@@ -465,7 +479,7 @@ static const bb_diag *plan_diag(const char *src, const char *code)
             found.hint = found_hint;
             hit = &found;
         }
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
     bb_schema_free(s);
     bb_diags_free(&d);
     return hit;
@@ -508,7 +522,7 @@ static void test_enum_classes_avoid_schema_classes(void **state)
                      ", {\"name\": \"read\", \"type\": \"Enum\", \"values\": [\"yes\", \"no\"]}")));
     cJSON *e = cJSON_GetArrayItem(get(plan, "enums"), 0);
     assert_string_equal(str(e, "class"), "PostRead2");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 }
 
 #define LONG_TABLE "customer_loyalty_program_memberships"
@@ -565,10 +579,14 @@ static cJSON *plan_advised(const char *path, const char *decisions)
     bb_schema *s = NULL;
     bb_pipeline_opts o;
     cJSON *plan = NULL, *dec = decisions ? cJSON_Parse(decisions) : NULL;
+    bb_plan_advice advice = {0};
     bb_pipeline_opts_default(&o);
     bb_diags_init(&d, path, src, len);
     assert_int_equal(bb_frontend(path, src, len, &o.limits, &d, &s), BB_OK);
-    assert_int_equal(bb_architect_plan_advised(s, &o, dec, &d, &plan), BB_OK);
+    if (dec)
+        assert_int_equal(bb_advisor_decisions(dec, &advice), BB_OK);
+    plan = plan_json(s, dec ? &advice : NULL, &d);
+    bb_advisor_decisions_free(&advice);
     cJSON_Delete(dec);
     bb_schema_free(s);
     bb_diags_free(&d);
@@ -615,7 +633,7 @@ static void test_model_advice_changes_paths_sort_search_and_examples(void **stat
     /* The deeper path is included first. */
     assert_contains(str(cJSON_GetArrayItem(get(plan, "router_includes"), 0), "code"),
                     "custom.products.router");
-    bb_jdoc_free(plan);
+    cJSON_Delete(plan);
 
     /* No decisions: exactly the plan without a model. */
     cJSON *x = plan_advised("schemas/shop.json", NULL), *y = plan_file("schemas/shop.json");
@@ -624,8 +642,8 @@ static void test_model_advice_changes_paths_sort_search_and_examples(void **stat
     assert_false(cJSON_IsTrue(get(y, "uses_search")));
     cJSON_free(px);
     cJSON_free(py);
-    bb_jdoc_free(x);
-    bb_jdoc_free(y);
+    cJSON_Delete(x);
+    cJSON_Delete(y);
 }
 
 static void test_allocation_failures_are_clean(void **state)
@@ -642,14 +660,14 @@ static void test_allocation_failures_are_clean(void **state)
     /* Each allocation fails in turn, until the plan needs no more. */
     int rc = BB_ENOMEM;
     for (long n = 0; rc != BB_OK; n++) {
-        cJSON *plan = NULL;
+        bb_plan *plan = NULL;
         assert_true(n < 100000);
         bb_alloc_fail_after(n);
-        rc = bb_architect_plan(s, &o, &d, &plan);
+        rc = bb_architect_plan(s, NULL, &d, &plan);
         bb_alloc_fail_after(-1);
         if (rc == BB_OK) {
             assert_non_null(plan);
-            bb_jdoc_free(plan);
+            bb_plan_free(plan);
         } else {
             assert_int_equal(rc, BB_ENOMEM);
             assert_null(plan);
@@ -664,7 +682,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_is_deterministic),
-        cmocka_unit_test(test_plan_can_be_copied_and_freed),
+        cmocka_unit_test(test_plan_json_has_version_2_and_no_nulls),
         cmocka_unit_test(test_project_and_build_order),
         cmocka_unit_test(test_every_file_scope_resolves_and_custom_routes_are_user_files),
         cmocka_unit_test(test_columns_are_precomputed_with_named_enum_types),

@@ -122,6 +122,7 @@
     X(BB0744, ERROR, "generated-shell")                                                            \
     X(BB0745, ERROR, "generated-secret")                                                           \
     X(BB0746, NOTE, "python-unavailable")                                                          \
+    X(BB0747, ERROR, "python-unformattable")                                                       \
     X(BB0750, ERROR, "class-name-clash")                                                           \
     X(BB0751, ERROR, "schema-class-clash")                                                         \
     X(BB0752, ERROR, "generated-name-too-long")                                                    \

@@ -31,12 +31,10 @@
 #define TYPE(var, T, fields)                                                                       \
     const bb_plan_type var = {#T, sizeof(T), fields, sizeof(fields) / sizeof(fields[0])}
 
-static const bb_plan_type code_type, project_type, enum_type, assoc_type, column_type, rel_type,
-    id_property_type, filter_type, test_link_type, test_filter_type, test_search_type,
-    test_update_type, test_column_type, factory_type, file_type, llm_type, decision_type;
-
-static const bb_plan_field code_fields[] = {STR(bb_plan_code, code)};
-static TYPE(code_type, bb_plan_code, code_fields);
+static const bb_plan_type import_type, project_type, member_type, enum_type, assoc_side_type,
+    assoc_type, fk_type, column_type, rel_type, table_arg_type, id_property_type, schema_field_type,
+    filter_type, key_type, reference_type, link_type, test_column_type, route_type, body_value_type,
+    parent_type, factory_type, file_type, llm_type, decision_type;
 
 static const bb_plan_field decision_fields[] = {
     STR(bb_plan_decision, kind),   STR(bb_plan_decision, table),
@@ -54,6 +52,10 @@ static const bb_plan_field llm_fields[] = {
 };
 static TYPE(llm_type, bb_plan_llm, llm_fields);
 
+static const bb_plan_field import_fields[] = {STR(bb_plan_import, module),
+                                              STR(bb_plan_import, name)};
+static TYPE(import_type, bb_plan_import, import_fields);
+
 static const bb_plan_field project_fields[] = {
     STR(bb_plan_project, name),
     STR(bb_plan_project, package),
@@ -66,46 +68,60 @@ static const bb_plan_field project_fields[] = {
     STR(bb_plan_project, toml_description),
     STR(bb_plan_project, default_database_url),
     STR(bb_plan_project, default_database_url_literal),
-    STR(bb_plan_project, database_url_line),
-    STR(bb_plan_project, project_name_line),
     STR(bb_plan_project, driver),
-    BOOL(bb_plan_project, has_driver),
     STR(bb_plan_project, api_prefix),
     STR(bb_plan_project, version),
-    STR(bb_plan_project, app_title_line),
-    STR(bb_plan_project, app_description_line),
 };
 static TYPE(project_type, bb_plan_project, project_fields);
 
+static const bb_plan_field member_fields[] = {STR(bb_plan_enum_member, name),
+                                              STR(bb_plan_enum_member, value_literal)};
+static TYPE(member_type, bb_plan_enum_member, member_fields);
+
 static const bb_plan_field enum_fields[] = {
-    STR(bb_plan_enum, class),
-    STR(bb_plan_enum, class_line),
-    STR(bb_plan_enum, table),
-    STR(bb_plan_enum, column),
-    STR(bb_plan_enum, type_name),
-    STR(bb_plan_enum, docstring),
-    LIST(bb_plan_enum, members, &code_type),
+    STR(bb_plan_enum, class),     STR(bb_plan_enum, table),
+    STR(bb_plan_enum, column),    STR(bb_plan_enum, type_name),
+    STR(bb_plan_enum, docstring), LIST(bb_plan_enum, members, &member_type),
 };
 static TYPE(enum_type, bb_plan_enum, enum_fields);
 
-static const bb_plan_field assoc_fields[] = {STR(bb_plan_assoc, name), STR(bb_plan_assoc, code)};
+static const bb_plan_field assoc_side_fields[] = {
+    STR(bb_plan_assoc_side, column_literal),
+    STR(bb_plan_assoc_side, sa_type),
+    STR(bb_plan_assoc_side, target_literal),
+};
+static TYPE(assoc_side_type, bb_plan_assoc_side, assoc_side_fields);
+
+static const bb_plan_field assoc_fields[] = {
+    STR(bb_plan_assoc, name),
+    STR(bb_plan_assoc, name_literal),
+    LIST(bb_plan_assoc, sides, &assoc_side_type),
+};
 static TYPE(assoc_type, bb_plan_assoc, assoc_fields);
+
+static const bb_plan_field fk_fields[] = {
+    STR(bb_plan_foreign_key, target_literal),
+    STR(bb_plan_foreign_key, ondelete),
+    BOOL(bb_plan_foreign_key, use_alter),
+};
+static TYPE(fk_type, bb_plan_foreign_key, fk_fields);
 
 static const bb_plan_field column_fields[] = {
     STR(bb_plan_column, name),
-    STR(bb_plan_column, code),
     STR(bb_plan_column, sa_type),
-    STR(bb_plan_column, python_type),
-    STR(bb_plan_column, pydantic_type),
-    STR(bb_plan_column, default_literal),
-    STR(bb_plan_column, test_value),
-    STR(bb_plan_column, references),
+    OBJ(bb_plan_column, foreign_key, &fk_type),
     BOOL(bb_plan_column, primary_key),
+    STR(bb_plan_column, autoincrement),
     BOOL(bb_plan_column, nullable),
     BOOL(bb_plan_column, unique),
     BOOL(bb_plan_column, index),
-    STR(bb_plan_column, comment_line),
-    BOOL(bb_plan_column, has_comment_line),
+    STR(bb_plan_column, default_value),
+    STR(bb_plan_column, server_default_literal),
+    STR(bb_plan_column, server_default_bool),
+    STR(bb_plan_column, comment_literal),
+    STR(bb_plan_column, description_text),
+    STR(bb_plan_column, python_type),
+    STR(bb_plan_column, references),
     LIST(bb_plan_column, llm_decided, NULL),
 };
 static TYPE(column_type, bb_plan_column, column_fields);
@@ -114,53 +130,81 @@ static const bb_plan_field rel_fields[] = {
     STR(bb_plan_relationship, name),
     STR(bb_plan_relationship, kind),
     STR(bb_plan_relationship, target),
-    STR(bb_plan_relationship, code),
+    STR(bb_plan_relationship, target_literal),
+    STR(bb_plan_relationship, secondary_literal),
+    STR(bb_plan_relationship, back_populates_literal),
+    STR(bb_plan_relationship, foreign_keys),
+    STR(bb_plan_relationship, remote_side),
+    STR(bb_plan_relationship, primaryjoin),
+    STR(bb_plan_relationship, secondaryjoin),
+    STR(bb_plan_relationship, overlaps_literal),
+    STR(bb_plan_relationship, cascade_literal),
+    BOOL(bb_plan_relationship, uselist_false),
+    STR(bb_plan_relationship, passive_deletes),
+    BOOL(bb_plan_relationship, post_update),
 };
 static TYPE(rel_type, bb_plan_relationship, rel_fields);
 
+static const bb_plan_field table_arg_fields[] = {
+    LIST(bb_plan_table_arg, unique_columns, NULL), LIST(bb_plan_table_arg, index_columns, NULL),
+    BOOL(bb_plan_table_arg, index_unique),         STR(bb_plan_table_arg, check_literal),
+    STR(bb_plan_table_arg, name_literal),
+};
+static TYPE(table_arg_type, bb_plan_table_arg, table_arg_fields);
+
 static const bb_plan_field id_property_fields[] = {
-    STR(bb_plan_id_property, name),        STR(bb_plan_id_property, attr),
-    STR(bb_plan_id_property, target_pk),   STR(bb_plan_id_property, def_line),
-    STR(bb_plan_id_property, return_line),
+    STR(bb_plan_id_property, name),
+    STR(bb_plan_id_property, attr),
+    STR(bb_plan_id_property, target_pk),
+    STR(bb_plan_id_property, id_type),
 };
 static TYPE(id_property_type, bb_plan_id_property, id_property_fields);
 
+static const bb_plan_field schema_field_fields[] = {
+    STR(bb_plan_schema_field, name),
+    STR(bb_plan_schema_field, type),
+    STR(bb_plan_schema_field, default_value),
+    BOOL(bb_plan_schema_field, field),
+    STR(bb_plan_schema_field, max_length),
+    STR(bb_plan_schema_field, max_digits),
+    STR(bb_plan_schema_field, decimal_places),
+    STR(bb_plan_schema_field, description_literal),
+    STR(bb_plan_schema_field, example_literal),
+};
+static TYPE(schema_field_type, bb_plan_schema_field, schema_field_fields);
+
 static const bb_plan_field filter_fields[] = {
-    STR(bb_plan_filter, name), STR(bb_plan_filter, param), STR(bb_plan_filter, query),
-    STR(bb_plan_filter, type), STR(bb_plan_filter, code),
+    STR(bb_plan_filter, name), STR(bb_plan_filter, param),  STR(bb_plan_filter, query),
+    STR(bb_plan_filter, type), BOOL(bb_plan_filter, alias),
 };
 static TYPE(filter_type, bb_plan_filter, filter_fields);
 
-static const bb_plan_field test_link_fields[] = {
-    STR(bb_plan_test_link, ids),           STR(bb_plan_test_link, attr),
-    STR(bb_plan_test_link, def_line),      STR(bb_plan_test_link, fields_line),
-    STR(bb_plan_test_link, create_target), STR(bb_plan_test_link, missing),
+static const bb_plan_field key_fields[] = {
+    STR(bb_plan_key, name),
+    STR(bb_plan_key, param),
+    STR(bb_plan_key, type),
+    STR(bb_plan_key, missing),
 };
-static TYPE(test_link_type, bb_plan_test_link, test_link_fields);
+static TYPE(key_type, bb_plan_key, key_fields);
 
-static const bb_plan_field test_filter_fields[] = {
-    STR(bb_plan_test_filter, name),
-    BOOL(bb_plan_test_filter, exact),
-    STR(bb_plan_test_filter, field_line),
+static const bb_plan_field reference_fields[] = {
+    STR(bb_plan_reference, name),
+    STR(bb_plan_reference, target_class),
+    STR(bb_plan_reference, target_column),
 };
-static TYPE(test_filter_type, bb_plan_test_filter, test_filter_fields);
+static TYPE(reference_type, bb_plan_reference, reference_fields);
 
-static const bb_plan_field test_search_fields[] = {
-    STR(bb_plan_test_search, field_line),
-    STR(bb_plan_test_search, search_line),
+static const bb_plan_field link_fields[] = {
+    STR(bb_plan_link, ids),          STR(bb_plan_link, attr),    STR(bb_plan_link, target_class),
+    STR(bb_plan_link, target_pk),    STR(bb_plan_link, id_type), BOOL(bb_plan_link, tested),
+    STR(bb_plan_link, target_snake), STR(bb_plan_link, missing),
 };
-static TYPE(test_search_type, bb_plan_test_search, test_search_fields);
-
-static const bb_plan_field test_update_fields[] = {
-    STR(bb_plan_test_update, field_line),
-    STR(bb_plan_test_update, value_line),
-};
-static TYPE(test_update_type, bb_plan_test_update, test_update_fields);
+static TYPE(link_type, bb_plan_link, link_fields);
 
 static const bb_plan_field test_column_fields[] = {
-    STR(bb_plan_test_column, name),
-    STR(bb_plan_test_column, field_line),
-    STR(bb_plan_test_column, missing),
+    STR(bb_plan_test_column, name),   STR(bb_plan_test_column, query),
+    BOOL(bb_plan_test_column, exact), STR(bb_plan_test_column, missing),
+    STR(bb_plan_test_column, length),
 };
 static TYPE(test_column_type, bb_plan_test_column, test_column_fields);
 
@@ -170,87 +214,74 @@ static const bb_plan_field model_fields[] = {
     STR(M, table),
     STR(M, module),
     STR(M, description),
+    STR(M, snake),
     BOOL(M, timestamps),
     BOOL(M, soft_delete),
     BOOL(M, routes),
+    STR(M, route),
     STR(M, api_path),
-    STR(M, class_line),
     STR(M, docstring),
+    LIST(M, mixins, NULL),
+    LIST(M, model_imports, &import_type),
     LIST(M, columns, &column_type),
-    STR(M, table_args),
+    LIST(M, table_args, &table_arg_type),
+    STR(M, table_comment_literal),
+    BOOL(M, has_table_args),
     LIST(M, relationships, &rel_type),
-    BOOL(M, has_relationships),
     LIST(M, id_properties, &id_property_type),
-    STR(M, model_imports),
-    LIST(M, create_fields, &code_type),
-    LIST(M, update_fields, &code_type),
-    LIST(M, read_fields, &code_type),
-    BOOL(M, has_create_fields),
-    BOOL(M, has_update_fields),
-    STR(M, schema_imports),
-    LIST(M, filters, &filter_type),
-    LIST(M, references, &code_type),
-    LIST(M, links, &code_type),
-    LIST(M, sort_fields, NULL),
-    BOOL(M, has_references),
-    BOOL(M, has_links),
-    STR(M, snake),
-    STR(M, pk),
-    STR(M, pk_type),
+    LIST(M, schema_imports, &import_type),
+    LIST(M, create_fields, &schema_field_type),
+    LIST(M, update_fields, &schema_field_type),
+    LIST(M, read_fields, &schema_field_type),
+    LIST(M, route_imports, &import_type),
+    LIST(M, key, &key_type),
     BOOL(M, composite_key),
     STR(M, key_path),
-    BOOL(M, has_search),
-    STR(M, search_line),
-    STR(M, columns_line),
-    STR(M, sort_fields_line),
-    STR(M, router_line),
-    STR(M, dec_list),
-    STR(M, dec_create),
-    STR(M, dec_read),
-    STR(M, dec_update),
-    STR(M, dec_delete),
-    STR(M, dec_restore),
-    STR(M, soft_condition),
-    STR(M, page_return),
-    STR(M, new_item),
-    STR(M, read_return),
-    STR(M, get_live),
-    STR(M, get_any),
-    STR(M, sig_list),
-    STR(M, sig_create),
-    STR(M, sig_read),
-    STR(M, sig_update),
-    STR(M, sig_delete),
-    STR(M, sig_restore),
-    STR(M, link_sig),
-    STR(M, route_imports),
-    LIST(M, test_links, &test_link_type),
-    STR(M, exact_checks),
-    STR(M, decimal_checks),
-    STR(M, key_line),
-    STR(M, missing_path),
-    STR(M, body_call),
-    STR(M, first_call),
-    STR(M, create_call),
-    STR(M, item_call),
+    STR(M, pk),
+    STR(M, pk_type),
+    LIST(M, column_names, NULL),
+    LIST(M, sort_fields, NULL),
+    LIST(M, search_fields, NULL),
+    STR(M, sort_default_literal),
+    LIST(M, filters, &filter_type),
+    LIST(M, references, &reference_type),
+    LIST(M, links, &link_type),
+    LIST(M, test_imports, &import_type),
+    LIST(M, exact_fields, NULL),
+    LIST(M, decimal_fields, NULL),
     BOOL(M, integer_pk),
-    OBJ(M, test_filter, &test_filter_type),
-    OBJ(M, test_search, &test_search_type),
-    OBJ(M, test_update, &test_update_type),
+    OBJ(M, test_filter, &test_column_type),
+    OBJ(M, test_search, &test_column_type),
+    OBJ(M, test_update, &test_column_type),
     OBJ(M, test_unique, &test_column_type),
     OBJ(M, test_not_null, &test_column_type),
     OBJ(M, test_fk, &test_column_type),
-    STR(M, test_imports),
     LIST(M, llm_decided, NULL),
 };
 #undef M
 TYPE(bb_plan_model_type, bb_plan_model, model_fields);
 
+static const bb_plan_field route_fields[] = {STR(bb_plan_route, table), STR(bb_plan_route, route)};
+static TYPE(route_type, bb_plan_route, route_fields);
+
+static const bb_plan_field body_value_fields[] = {STR(bb_plan_body_value, name),
+                                                  STR(bb_plan_body_value, value)};
+static TYPE(body_value_type, bb_plan_body_value, body_value_fields);
+
+static const bb_plan_field parent_fields[] = {
+    STR(bb_plan_parent, column),
+    STR(bb_plan_parent, snake),
+    STR(bb_plan_parent, target_column),
+};
+static TYPE(parent_type, bb_plan_parent, parent_fields);
+
 static const bb_plan_field factory_fields[] = {
-    STR(bb_plan_factory, class),         LIST(bb_plan_factory, parents, &code_type),
-    BOOL(bb_plan_factory, uses_n),       STR(bb_plan_factory, body_line),
-    STR(bb_plan_factory, body_sig),      STR(bb_plan_factory, create_sig),
-    STR(bb_plan_factory, create_return),
+    STR(bb_plan_factory, class),
+    STR(bb_plan_factory, snake),
+    STR(bb_plan_factory, api_path),
+    LIST(bb_plan_factory, body, &body_value_type),
+    LIST(bb_plan_factory, parents, &parent_type),
+    BOOL(bb_plan_factory, uses_n),
 };
 static TYPE(factory_type, bb_plan_factory, factory_fields);
 
@@ -270,20 +301,16 @@ static const bb_plan_field root_fields[] = {
     BOOL(bb_plan, uses_timestamps),
     BOOL(bb_plan, uses_soft_delete),
     BOOL(bb_plan, uses_uuid),
+    BOOL(bb_plan, uses_search),
     LIST(bb_plan, enums, &enum_type),
-    BOOL(bb_plan, has_enums),
     LIST(bb_plan, association_tables, &assoc_type),
     BOOL(bb_plan, has_association_tables),
-    STR(bb_plan, association_imports),
+    LIST(bb_plan, association_imports, &import_type),
     LIST(bb_plan, models, &bb_plan_model_type),
     LIST(bb_plan, factories, &factory_type),
-    BOOL(bb_plan, uses_search),
-    STR(bb_plan, models_imports),
-    STR(bb_plan, models_all),
-    STR(bb_plan, router_imports),
-    LIST(bb_plan, router_includes, &code_type),
-    STR(bb_plan, custom_imports),
-    STR(bb_plan, custom_all),
+    LIST(bb_plan, model_names, NULL),
+    LIST(bb_plan, route_order, &route_type),
+    LIST(bb_plan, route_tables, NULL),
     LIST(bb_plan, files, &file_type),
     OBJ(bb_plan, llm, &llm_type),
 };

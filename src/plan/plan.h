@@ -111,125 +111,190 @@ typedef struct bb_plan_llm {
 
 /* ---- the plan ------------------------------------------------------------------ */
 
-/* One line of Python, as one element of a list a template iterates. */
-typedef struct bb_plan_code {
-    const char *code;
-} bb_plan_code;
+/*
+ * Atoms, by the suffix or the kind of a field (docs/plan.md has every field):
+ *   names        identifiers as Python spells them (class, table, column, attr)
+ *   *_literal    Python literals made by base/pylit.h (strings in Black's
+ *                quotes, numbers as the schema wrote them)
+ *   type, *_type type expressions (`int`, `Optional[Decimal]`, `String(200)`,
+ *                `Enum(PostStatus, name="posts_status", values_callable=enum_values)`)
+ *   docstring    a docstring literal block, indented, with its newline ("" none)
+ *   bools        flags; a template interpolates them as True and False
+ * No field holds a statement: templates write the statements.
+ */
 
-typedef BB_PLAN_LIST(bb_plan_code) bb_plan_codes;
+/* `from module import name`, or `import module` when name is NULL. */
+typedef struct bb_plan_import {
+    const char *module, *name;
+} bb_plan_import;
+
+typedef BB_PLAN_LIST(bb_plan_import) bb_plan_imports;
 
 typedef struct bb_plan_project {
     const char *name, *package, *distribution, *db_type, *description, *description_text;
     const char *name_literal, *description_literal, *toml_description;
     const char *default_database_url, *default_database_url_literal;
-    const char *database_url_line, *project_name_line;
-    const char *driver;
-    bool has_driver;
-    const char *api_prefix, *version, *app_title_line, *app_description_line;
+    const char *driver; /* the DB-API package; NULL for SQLite */
+    const char *api_prefix, *version;
 } bb_plan_project;
 
+typedef struct bb_plan_enum_member {
+    const char *name, *value_literal;
+} bb_plan_enum_member;
+
 typedef struct bb_plan_enum {
-    const char *class, *class_line, *table, *column, *type_name, *docstring;
-    bb_plan_codes members;
+    const char *class, *table, *column, *type_name, *docstring;
+    BB_PLAN_LIST(bb_plan_enum_member) members;
 } bb_plan_enum;
 
+/* One side of an automatic association table: a key column to a table. */
+typedef struct bb_plan_assoc_side {
+    const char *column_literal, *sa_type, *target_literal;
+} bb_plan_assoc_side;
+
 typedef struct bb_plan_assoc {
-    const char *name, *code;
+    const char *name, *name_literal;
+    BB_PLAN_LIST(bb_plan_assoc_side) sides;
 } bb_plan_assoc;
 
+typedef struct bb_plan_foreign_key {
+    const char *target_literal; /* "users.id" as a literal */
+    const char *ondelete;       /* CASCADE, SET NULL, ...; NULL: none */
+    bool use_alter;
+} bb_plan_foreign_key;
+
 typedef struct bb_plan_column {
-    const char *name, *code, *sa_type, *python_type, *pydantic_type, *default_literal;
-    const char *test_value, *references;
-    bool primary_key, nullable, unique, index;
-    const char *comment_line;
-    bool has_comment_line;
+    const char *name, *sa_type;
+    bb_plan_foreign_key *foreign_key; /* NULL: none */
+    bool primary_key;
+    const char *autoincrement;          /* "True" or "False" on a single integer key; else NULL */
+    bool nullable, unique, index;       /* unique and index: the keywords, never on a key */
+    const char *default_value;          /* a literal, or a callable (uuid.uuid4); NULL: none */
+    const char *server_default_literal; /* server_default=text(...) */
+    const char *server_default_bool;    /* "true" or "false": server_default=true() */
+    const char *comment_literal;        /* comment=... */
+    const char *description_text;       /* a `# ...` line above the column; NULL: none */
+    const char *python_type, *references;
     bb_plan_strs llm_decided;
 } bb_plan_column;
 
 typedef struct bb_plan_relationship {
-    const char *name, *kind, *target, *code;
+    const char *name, *kind, *target, *target_literal;
+    const char *secondary_literal, *back_populates_literal;
+    const char *foreign_keys;                /* foreign_keys="[...]": its text */
+    const char *remote_side;                 /* remote_side="...": its text */
+    const char *primaryjoin, *secondaryjoin; /* "...": their text */
+    const char *overlaps_literal, *cascade_literal;
+    bool uselist_false;
+    const char *passive_deletes; /* True or "all" (a literal); NULL: none */
+    bool post_update;
 } bb_plan_relationship;
 
+typedef struct bb_plan_table_arg {
+    bb_plan_strs unique_columns; /* UniqueConstraint(...), column literals */
+    bb_plan_strs index_columns;  /* Index(name, ...) */
+    bool index_unique;
+    const char *check_literal; /* CheckConstraint(...) */
+    const char *name_literal;
+} bb_plan_table_arg;
+
 typedef struct bb_plan_id_property {
-    const char *name, *attr, *target_pk, *def_line, *return_line;
+    const char *name, *attr, *target_pk, *id_type;
 } bb_plan_id_property;
 
+typedef struct bb_plan_schema_field {
+    const char *name, *type;
+    const char *default_value; /* "...", None or a literal; NULL: required, no default */
+    bool field;                /* written as `= Field(default, ...)` */
+    const char *max_length, *max_digits, *decimal_places;
+    const char *description_literal, *example_literal;
+} bb_plan_schema_field;
+
+typedef BB_PLAN_LIST(bb_plan_schema_field) bb_plan_schema_fields;
+
 typedef struct bb_plan_filter {
-    const char *name, *param, *query, *type, *code;
+    const char *name, *param, *query, *type;
+    bool alias; /* the parameter is Query(None, alias=query) */
 } bb_plan_filter;
 
-typedef struct bb_plan_test_link {
-    const char *ids, *attr, *def_line, *fields_line, *create_target, *missing;
-} bb_plan_test_link;
+typedef struct bb_plan_key {
+    const char *name, *param, *type;
+    const char *missing; /* a value no row has, as it appears in a URL */
+} bb_plan_key;
 
-typedef struct bb_plan_test_filter {
-    const char *name;
-    bool exact;
-    const char *field_line;
-} bb_plan_test_filter;
+typedef struct bb_plan_reference {
+    const char *name, *target_class, *target_column;
+} bb_plan_reference;
 
-typedef struct bb_plan_test_search {
-    const char *field_line, *search_line;
-} bb_plan_test_search;
+typedef struct bb_plan_link {
+    const char *ids, *attr, *target_class, *target_pk, *id_type;
+    bool tested;                        /* the target has routes: the tests link and unlink one */
+    const char *target_snake, *missing; /* tests: the factory, a missing key literal */
+} bb_plan_link;
 
-typedef struct bb_plan_test_update {
-    const char *field_line, *value_line;
-} bb_plan_test_update;
-
-/* The unique, NOT NULL and foreign key tests: the column they use. */
 typedef struct bb_plan_test_column {
-    const char *name, *field_line, *missing;
+    const char *name, *query;
+    bool exact;
+    const char *missing; /* the FK test: a missing parent key literal */
+    const char *length;  /* the update test: the column's length; NULL: none */
 } bb_plan_test_column;
 
 typedef struct bb_plan_model {
     /* identity */
-    const char *class, *table, *module, *description;
+    const char *class, *table, *module, *description, *snake;
     bool timestamps, soft_delete, routes;
-    const char *api_path;
+    const char *route, *api_path;
     /* app/models/<table>.py */
-    const char *class_line, *docstring;
+    const char *docstring;
+    bb_plan_strs mixins;
+    bb_plan_imports model_imports;
     BB_PLAN_LIST(bb_plan_column) columns;
-    const char *table_args;
+    BB_PLAN_LIST(bb_plan_table_arg) table_args;
+    const char *table_comment_literal;
+    bool has_table_args;
     BB_PLAN_LIST(bb_plan_relationship) relationships;
-    bool has_relationships;
     BB_PLAN_LIST(bb_plan_id_property) id_properties;
-    const char *model_imports;
     /* app/schemas/<table>.py */
-    bb_plan_codes create_fields, update_fields, read_fields;
-    bool has_create_fields, has_update_fields;
-    const char *schema_imports;
+    bb_plan_imports schema_imports;
+    bb_plan_schema_fields create_fields, update_fields, read_fields;
     /* app/api/routes/<table>.py (tables with routes) */
-    BB_PLAN_LIST(bb_plan_filter) filters;
-    bb_plan_codes references, links;
-    bb_plan_strs sort_fields;
-    bool has_references, has_links;
-    const char *snake, *pk, *pk_type;
+    bb_plan_imports route_imports;
+    BB_PLAN_LIST(bb_plan_key) key;
     bool composite_key;
-    const char *key_path;
-    bool has_search;
-    const char *search_line, *columns_line, *sort_fields_line, *router_line;
-    const char *dec_list, *dec_create, *dec_read, *dec_update, *dec_delete, *dec_restore;
-    const char *soft_condition, *page_return, *new_item, *read_return, *get_live, *get_any;
-    const char *sig_list, *sig_create, *sig_read, *sig_update, *sig_delete, *sig_restore;
-    const char *link_sig, *route_imports;
+    const char *key_path, *pk, *pk_type;
+    bb_plan_strs column_names, sort_fields, search_fields;
+    const char *sort_default_literal;
+    BB_PLAN_LIST(bb_plan_filter) filters;
+    BB_PLAN_LIST(bb_plan_reference) references;
+    BB_PLAN_LIST(bb_plan_link) links;
     /* tests/test_<table>.py (tables with routes) */
-    BB_PLAN_LIST(bb_plan_test_link) test_links;
-    const char *exact_checks, *decimal_checks, *key_line, *missing_path;
-    const char *body_call, *first_call, *create_call, *item_call;
+    bb_plan_imports test_imports;
+    bb_plan_strs exact_fields, decimal_fields;
     bool integer_pk;
-    bb_plan_test_filter *test_filter;
-    bb_plan_test_search *test_search;
-    bb_plan_test_update *test_update;
-    bb_plan_test_column *test_unique, *test_not_null, *test_fk;
-    const char *test_imports;
+    bb_plan_test_column *test_filter, *test_search, *test_update, *test_unique, *test_not_null,
+        *test_fk;
     bb_plan_strs llm_decided;
 } bb_plan_model;
 
+/* A router of app/api/router.py: the table's and its custom module's. */
+typedef struct bb_plan_route {
+    const char *table, *route;
+} bb_plan_route;
+
+/* A value of a factory's body, or the parent a foreign key is filled from. */
+typedef struct bb_plan_body_value {
+    const char *name, *value;
+} bb_plan_body_value;
+
+typedef struct bb_plan_parent {
+    const char *column, *snake, *target_column;
+} bb_plan_parent;
+
 typedef struct bb_plan_factory {
-    const char *class;
-    bb_plan_codes parents;
+    const char *class, *snake, *api_path;
+    BB_PLAN_LIST(bb_plan_body_value) body;
+    BB_PLAN_LIST(bb_plan_parent) parents;
     bool uses_n;
-    const char *body_line, *body_sig, *create_sig, *create_return;
 } bb_plan_factory;
 
 /*
@@ -249,18 +314,16 @@ typedef struct bb_plan {
     const char *backbone_version;
     bb_plan_project *project;
     bb_plan_strs build_order;
-    bool uses_timestamps, uses_soft_delete, uses_uuid;
+    bool uses_timestamps, uses_soft_delete, uses_uuid, uses_search;
     BB_PLAN_LIST(bb_plan_enum) enums;
-    bool has_enums;
     BB_PLAN_LIST(bb_plan_assoc) association_tables;
     bool has_association_tables;
-    const char *association_imports;
+    bb_plan_imports association_imports;
     BB_PLAN_LIST(bb_plan_model) models;
     BB_PLAN_LIST(bb_plan_factory) factories;
-    bool uses_search;
-    const char *models_imports, *models_all, *router_imports;
-    bb_plan_codes router_includes;
-    const char *custom_imports, *custom_all;
+    bb_plan_strs model_names;                /* the classes, in the order of __all__ */
+    BB_PLAN_LIST(bb_plan_route) route_order; /* tables with routes: deeper paths first */
+    bb_plan_strs route_tables;               /* the same tables, in the order of __all__ */
     BB_PLAN_LIST(bb_plan_file) files;
     bb_plan_llm *llm; /* only with model advice */
 } bb_plan;

@@ -5,6 +5,7 @@
 #include "render/embedded.h"
 #include "render/mustache.h"
 #include "render/mustache_plan.h"
+#include "render/pyfmt.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 
 #define TEMPLATE_MAX_BYTES (1u << 20)
 #define TEMPLATE_NAME_MAX 512
+#define BUILTIN_PREFIX "builtin:"
 
 typedef struct gen_ctx {
     const bb_plan *plan;
@@ -22,9 +24,11 @@ typedef struct gen_ctx {
     bb_diags *diags;
     bb_mustache_set *set; /* every template, compiled once */
     char **owned;         /* texts read from templates_dir */
+    char **owned_names;   /* and their names */
     size_t n_owned, cap_owned;
-    size_t budget;         /* output bytes still allowed */
-    bb_mustache_plan data; /* the plan as template data */
+    size_t budget;          /* output bytes still allowed */
+    bb_mustache_plan data;  /* the plan as template data */
+    bb_mustache_error last; /* the last error reported: reported once */
 } gen_ctx;
 
 /* ---- JSON Pointer ---------------------------------------------------------- */
@@ -87,8 +91,9 @@ static const bb_embedded_template *find_embedded(const char *file)
                    sizeof(bb_embedded_templates[0]), compare_embedded);
 }
 
-/* Keeps a template text read from templates_dir until the run ends. */
-static int keep_text(gen_ctx *g, char *text)
+/* Keeps a template text read from templates_dir, and its name, until the
+ * run ends. */
+static int keep_text(gen_ctx *g, const char *name, size_t name_len, char *text)
 {
     if (g->n_owned == g->cap_owned) {
         size_t cap = g->cap_owned ? 2 * g->cap_owned : 16;
@@ -96,9 +101,50 @@ static int keep_text(gen_ctx *g, char *text)
         if (!p)
             return BB_ENOMEM;
         g->owned = p;
+        char **q = bb_realloc(g->owned_names, cap * sizeof(*q));
+        if (!q)
+            return BB_ENOMEM;
+        g->owned_names = q;
         g->cap_owned = cap;
     }
-    g->owned[g->n_owned++] = text;
+    char *copy = bb_strndup(name, name_len);
+    if (!copy)
+        return BB_ENOMEM;
+    g->owned[g->n_owned] = text;
+    g->owned_names[g->n_owned++] = copy;
+    return BB_OK;
+}
+
+/* Whether template name was read from templates_dir. */
+static bool overridden(const gen_ctx *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_owned; i++)
+        if (!strcmp(g->owned_names[i], name))
+            return true;
+    return false;
+}
+
+/*
+ * The built-in template called name: "builtin:<name>" always means the
+ * embedded one, so an override can extend the template it replaces
+ * ({{<builtin:app/api/routes/route.py}}...).
+ */
+static int embedded_text(const char *name, size_t name_len, const char **text, size_t *len)
+{
+    char file[TEMPLATE_NAME_MAX];
+    size_t np = strlen(BUILTIN_PREFIX);
+    if (name_len > np && !memcmp(name, BUILTIN_PREFIX, np)) {
+        name += np;
+        name_len -= np;
+    }
+    int n = snprintf(file, sizeof(file), "%.*s.mustache", (int)name_len, name);
+    if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len))
+        return BB_ENOTFOUND;
+    const bb_embedded_template *e = find_embedded(file);
+    if (!e)
+        return BB_ENOTFOUND;
+    *text = e->data;
+    *len = e->len;
     return BB_OK;
 }
 
@@ -116,14 +162,14 @@ static int load_template(void *ud, const char *name, size_t name_len, const char
     if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len) ||
         !bb_file_path_is_safe(file))
         return BB_ENOTFOUND;
-    if (g->templates_dir) {
+    if (g->templates_dir && strncmp(name, BUILTIN_PREFIX, strlen(BUILTIN_PREFIX))) {
         char path[4096], *data;
         n = snprintf(path, sizeof(path), "%s/%s", g->templates_dir, file);
         if (n < 0 || n >= (int)sizeof(path))
             return BB_ELIMIT;
         int rc = bb_file_read(path, TEMPLATE_MAX_BYTES, &data, len);
         if (rc == BB_OK) {
-            rc = keep_text(g, data);
+            rc = keep_text(g, name, name_len, data);
             if (rc) {
                 bb_free(data);
                 return rc;
@@ -138,12 +184,7 @@ static int load_template(void *ud, const char *name, size_t name_len, const char
             return BB_EIO;
         }
     }
-    const bb_embedded_template *e = find_embedded(file);
-    if (!e)
-        return BB_ENOTFOUND;
-    *text = e->data;
-    *len = e->len;
-    return BB_OK;
+    return embedded_text(name, name_len, text, len);
 }
 
 /*
@@ -157,16 +198,7 @@ static int load_embedded(void *ud, const char *name, size_t name_len, const char
                          size_t *len)
 {
     (void)ud;
-    char file[TEMPLATE_NAME_MAX];
-    int n = snprintf(file, sizeof(file), "%.*s.mustache", (int)name_len, name);
-    if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len))
-        return BB_ENOTFOUND;
-    const bb_embedded_template *e = find_embedded(file);
-    if (!e)
-        return BB_ENOTFOUND;
-    *text = e->data;
-    *len = e->len;
-    return BB_OK;
+    return embedded_text(name, name_len, text, len);
 }
 
 static __thread bb_mustache_set *thread_set; /* also reachable here, for leak checkers */
@@ -206,6 +238,26 @@ static int embedded_set(bb_mustache_set **out)
     return BB_OK;
 }
 
+/* A template error: in a template of templates_dir, the user's, at the path
+ * of its file; else the built-in template's. */
+static void report(gen_ctx *g, const bb_mustache_error *err)
+{
+    /* A template that does not compile fails every file that uses it. */
+    if (err->code[0] && !strcmp(err->code, g->last.code) && err->line == g->last.line &&
+        err->column == g->last.column && !strcmp(err->template_name, g->last.template_name))
+        return;
+    g->last = *err;
+    if (!err->code[0] || !g->templates_dir || !overridden(g, err->template_name)) {
+        bb_mustache_error_report(err, g->diags);
+        return;
+    }
+    bb_diag_add(g->diags, BB_ERROR, err->code, NULL, BB_NO_OFFSET,
+                "the template is one of --templates: fix it there, or remove it to use the "
+                "built-in one",
+                "%s/%s.mustache:%d:%d: %s", g->templates_dir, err->template_name, err->line,
+                err->column, err->message);
+}
+
 /* Renders one template with the frames [plan root, model] into out (model
  * NULL: the root alone). */
 static int render_template(gen_ctx *g, const char *name, const bb_plan_model *model,
@@ -241,7 +293,7 @@ static int render_template(gen_ctx *g, const char *name, const bb_plan_model *mo
             rc = g->data.rc;
     }
     if (rc && rc != BB_ENOMEM && rc != BB_ELIMIT && rc != BB_EIO)
-        bb_mustache_error_report(&err, g->diags);
+        report(g, &err);
     return rc;
 }
 
@@ -259,6 +311,35 @@ void bb_generator_free(bb_file *files, size_t n_files)
         bb_free(files[i].data);
     }
     bb_free(files);
+}
+
+static bool is_python(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 3 && !strcmp(path + n - 3, ".py");
+}
+
+/*
+ * Templates write each statement on one line and one import per line; the
+ * formatting pass wraps and sorts them as Black and isort would. The
+ * formatted text replaces the rendered one in *out.
+ */
+static int format_python(gen_ctx *g, const char *path, bb_buf *out)
+{
+    bb_buf fmt;
+    bb_buf_init(&fmt, g->budget);
+    int rc = bb_pyfmt_format(path, bb_buf_str(out), out->len, NULL, &fmt, g->diags);
+    if (rc == BB_EINVAL && g->templates_dir)
+        bb_diag_add(g->diags, BB_NOTE, "BB0747", NULL, BB_NO_OFFSET, NULL,
+                    "%s was rendered with the templates of %s: check the overrides it uses", path,
+                    g->templates_dir);
+    if (rc) {
+        bb_buf_free(&fmt);
+        return rc;
+    }
+    bb_buf_free(out);
+    *out = fmt;
+    return BB_OK;
 }
 
 /* Renders plan.files[index] into *f. */
@@ -286,6 +367,8 @@ static int render_entry(gen_ctx *g, const bb_plan_file *entry, size_t index, bb_
                     g->max_output_bytes, entry->path);
         rc = BB_EINVAL;
     }
+    if (!rc && is_python(entry->path))
+        rc = format_python(g, entry->path, &out);
     if (rc) {
         bb_buf_free(&out);
         return rc;
@@ -328,9 +411,12 @@ int bb_generator_render(const bb_plan *plan, const char *templates_dir, size_t m
     bb_mustache_plan_free(&g.data);
     if (templates_dir)
         bb_mustache_set_free(g.set);
-    for (size_t k = 0; k < g.n_owned; k++)
+    for (size_t k = 0; k < g.n_owned; k++) {
         bb_free(g.owned[k]);
+        bb_free(g.owned_names[k]);
+    }
     bb_free(g.owned);
+    bb_free(g.owned_names);
     if (rc) {
         bb_generator_free(out, n);
         return rc;

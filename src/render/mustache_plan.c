@@ -98,9 +98,26 @@ static const void *element(bb_mustache_plan *c, const handle *l, size_t i)
     return h;
 }
 
+/* A flag of a list element: @first, @last; NULL for other names and for
+ * values that are no list element. */
+static const void *position(bb_mustache_plan *c, const handle *e, const char *name, size_t len)
+{
+    bool first = len == 6 && !memcmp(name, "@first", 6);
+    if (!e->list || !(first || (len == 5 && !memcmp(name, "@last", 5))))
+        return NULL;
+    handle *h = new_handle(c);
+    if (h) {
+        h->kind = BB_PLAN_BOOL;
+        h->n = first ? e->index == 0 : e->index + 1 == e->list->n;
+    }
+    return h;
+}
+
 static const void *plan_get(void *ud, const void *v, const char *name, size_t len)
 {
     const handle *o = v;
+    if (len && name[0] == '@')
+        return position(ud, o, name, len);
     if (o->kind != BB_PLAN_OBJECT)
         return NULL;
     const bb_plan_field *f = bb_plan_field_find(o->type, name, len);
@@ -173,7 +190,7 @@ static int plan_text(void *ud, const void *v, char scratch[BB_MUSTACHE_SCRATCH],
         *s = h->p;
         *n = strlen(*s);
     } else if (h->kind == BB_PLAN_BOOL) {
-        *s = h->n ? "true" : "false";
+        *s = h->n ? "True" : "False"; /* the text is Python */
         *n = strlen(*s);
     } else if (h->kind == BB_PLAN_INT) {
         int k = snprintf(scratch, BB_MUSTACHE_SCRATCH, "%lld", (long long)h->n);

@@ -4,7 +4,13 @@
  * only, so it knows no field by name: a name is a field of the object in
  * scope; lists iterate; a missing string or object is missing (the lookup
  * goes on down the context stack); bools drive sections; "" and empty lists
- * are false, as the JSON model treats them.
+ * are false, as the JSON model treats them. A bool interpolates as Python
+ * writes it (True, False), since the templates write Python.
+ *
+ * Inside a list, two names more: @first and @last are true on the first and
+ * the last element, for separators ({{^@last}}, {{/@last}}) and one-element
+ * tuples ({{#@first}}{{#@last}},{{/@last}}{{/@first}}). They belong to the
+ * innermost list element in scope.
  *
  * Values handed to the engine are small handles made in the context's pool;
  * they stay valid until bb_mustache_plan_reset() or _free(), so one context

@@ -6,7 +6,7 @@
 #include "base/pylit.h"
 #include "front/patterns.h"
 #include "plan/architect.h"
-#include "render/generator.h"
+#include "json/jsonpointer.h"
 
 #include <cJSON.h>
 #include <pthread.h>

@@ -50,11 +50,6 @@ static void plan_all(bb_arch *a, bb_plan *plan)
         for (size_t i = 0; i < s->n_tables; i++)
             bb_arch_push_str(a, &plan->build_order, s->tables[i].table_name);
     bb_models_plan(a, plan);
-    /* Files point at their models: the list is made at its full size. */
-    if (bb_plan_list_reserve(plan, &plan->models, sizeof(bb_plan_model), s->n_tables)) {
-        bb_arch_fail(a, BB_ENOMEM);
-        return;
-    }
     for (size_t i = 0; i < s->n_tables; i++) {
         bb_plan_model *m = BB_ARCH_PUSH(a, plan->models);
         plan_identity(a, (int)i, m);

@@ -12,7 +12,7 @@
 
 void bb_files_plan_project(bb_arch *a, bb_plan *plan);
 
-/* plan->files; plan->models must be complete. */
+/* plan->files; plan->models must be complete (files point at them). */
 void bb_files_plan(bb_arch *a, bb_plan *plan);
 
 #endif

@@ -367,8 +367,6 @@ void bb_models_plan_model(bb_arch *a, int ti, bb_plan_model *m)
         bb_arch_push_str(a, &m->mixins, "SoftDeleteMixin");
     }
     m->docstring = bb_arch_docstring(a, t->description, 4);
-    if (bb_plan_list_reserve(a->plan, &m->columns, sizeof(bb_plan_column), t->n_columns))
-        bb_arch_fail(a, BB_ENOMEM);
     for (size_t k = 0; k < t->n_columns; k++)
         if (!t->columns[k].from_mixin)
             plan_column(a, ti, (int)k, m, BB_ARCH_PUSH(a, m->columns));

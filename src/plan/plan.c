@@ -371,28 +371,14 @@ const char *bb_plan_strdup(bb_plan *p, const char *s)
     return s ? bb_arena_strdup(&p->arena, s) : NULL;
 }
 
-/* The capacity of a list is not stored: lists grow to powers of two (from
- * 8) unless reserved, and a reserved list is never pushed past its size. */
+/* The capacity of a list is not stored: lists grow to powers of two, from
+ * 8, so a list is full when it is new or its length is such a power. */
 static size_t capacity_of(size_t n)
 {
     size_t cap = 8;
     while (cap < n)
         cap *= 2;
     return cap;
-}
-
-int bb_plan_list_reserve(bb_plan *p, void *list, size_t elem_size, size_t n)
-{
-    bb_plan_any_list l;
-    memcpy(&l, list, sizeof(l));
-    void *v = bb_plan_alloc(p, capacity_of(n > l.n ? n : l.n) * elem_size);
-    if (!v)
-        return BB_ENOMEM;
-    if (l.n)
-        memcpy(v, l.v, l.n * elem_size);
-    l.v = v;
-    memcpy(list, &l, sizeof(l));
-    return BB_OK;
 }
 
 void *bb_plan_list_push(bb_plan *p, void *list, size_t elem_size)

@@ -346,11 +346,10 @@ const char *bb_plan_strdup(bb_plan *p, const char *s);
 /*
  * Appends a zeroed element of elem_size bytes to the list at list (any
  * BB_PLAN_LIST), growing it in the arena; returns the element, or NULL when
- * out of memory. Pointers to earlier elements stay valid only until the list
- * grows, unless the list was sized with bb_plan_list_reserve first.
+ * out of memory. Pointers to its elements stay valid only until the list
+ * grows again: point at the elements of a list once it is complete.
  */
 void *bb_plan_list_push(bb_plan *p, void *list, size_t elem_size) BB_WUR;
-int bb_plan_list_reserve(bb_plan *p, void *list, size_t elem_size, size_t n) BB_WUR;
 
 /*
  * Appends the plan as JSON to out: objects with their fields in descriptor

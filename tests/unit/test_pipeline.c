@@ -7,6 +7,7 @@
 #include "pipeline/pipeline.h"
 #include "render/embedded.h"
 #include "render/generator.h"
+#include "json/jsonpointer.h"
 
 #include <cJSON.h>
 #include <string.h>
@@ -68,11 +69,13 @@ static bb_plan *small_plan(void)
     p->project = bb_plan_alloc(p, sizeof(*p->project));
     assert_non_null(p->project);
     p->project->name = "blog";
-    assert_int_equal(bb_plan_list_reserve(p, &p->models, sizeof(bb_plan_model), 2), BB_OK);
-    p->models.v[0].class = "User";
-    p->models.v[0].description = "shadowed";
-    p->models.v[1].class = "Post";
-    p->models.n = 2;
+    bb_plan_model *user = bb_plan_list_push(p, &p->models, sizeof(*user));
+    assert_non_null(user);
+    user->class = "User";
+    user->description = "shadowed";
+    bb_plan_model *post = bb_plan_list_push(p, &p->models, sizeof(*post));
+    assert_non_null(post);
+    post->class = "Post";
     return p;
 }
 

@@ -337,14 +337,16 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
     return rc;
 }
 
-static int exit_code(const run_result *res)
+static int exit_code(const gen_args *a, const run_result *res)
 {
     switch (res->rc) {
     case BB_OK:
         return BB_EXIT_OK;
     case BB_EINVAL:
-        /* A reviewer finding is backbone's bug, not the user's. */
-        if (res->failed_stage && strcmp(res->failed_stage, "reviewer") == 0)
+        /* A reviewer finding is backbone's bug, not the user's, unless the
+         * user's templates wrote the code. */
+        if (res->failed_stage && strcmp(res->failed_stage, "reviewer") == 0 &&
+            !a->p.templates_dir)
             return BB_EXIT_INTERNAL;
         return BB_EXIT_INVALID;
     case BB_EIO:
@@ -514,7 +516,7 @@ int bb_cmd_generate(int argc, char **argv)
         print_json(&a, dir, o, &diags, &res);
     else
         print_human(&a, dir, o, &diags, &res);
-    int code = exit_code(&res);
+    int code = exit_code(&a, &res);
     bb_buf_free(&res.diff);
     bb_manifest_free(prev);
     bb_output_free(o);

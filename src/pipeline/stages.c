@@ -7,6 +7,7 @@
 #include "render/generator.h"
 #include "review/reviewer.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int validator_run(bb_pipeline_state *st)
@@ -65,10 +66,36 @@ static int generator_run(bb_pipeline_state *st)
     return rc;
 }
 
+/*
+ * With --templates, Python that does not compile comes from the user's
+ * templates as likely as from backbone: the reviewer's findings (BB0740,
+ * BB0741) say so instead of calling it a bug in backbone.
+ */
+static void blame_templates(bb_diags *d, size_t first, const char *templates_dir)
+{
+    char hint[4200];
+    snprintf(hint, sizeof(hint),
+             "the file was rendered with the templates of %s: check the overrides it uses",
+             templates_dir);
+    for (size_t i = first; i < d->n; i++) {
+        if (strcmp(d->items[i].code, "BB0740") && strcmp(d->items[i].code, "BB0741"))
+            continue;
+        char *h = bb_strdup(hint);
+        if (!h)
+            return;
+        bb_free(d->items[i].hint);
+        d->items[i].hint = h;
+    }
+}
+
 static int reviewer_run(bb_pipeline_state *st)
 {
-    return bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python, st->opts->reviewed,
-                             st->opts->reviewed_ctx, st->filename, st->diags);
+    size_t first = st->diags->n;
+    int rc = bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python,
+                               st->opts->reviewed, st->opts->reviewed_ctx, st->filename, st->diags);
+    if (st->opts->templates_dir)
+        blame_templates(st->diags, first, st->opts->templates_dir);
+    return rc;
 }
 
 static const bb_stage validator = {"validator", validator_run};

@@ -86,4 +86,12 @@ expect_rc 1 "a template that writes Python that cannot be read"
 grep -q "BB0747" "$T/err" && grep -q "rendered with the templates of $T/bad" "$T/err" ||
     { cat "$T/err" >&2; fail "unreadable Python does not point at the templates"; }
 ok "Python an override makes unreadable is reported with the templates it came from"
+printf '{{<builtin:app/models/model.py}}{{$model_columns}}\n    x = = 1\n{{/model_columns}}{{/builtin:app/models/model.py}}\n' \
+    >"$T/bad/app/models/model.py.mustache"
+run generate "$SCHEMA" -o "$T/bad-out" --templates "$T/bad"
+expect_rc 1 "a template that writes Python that does not compile"
+grep -q "BB074[01]" "$T/err" && grep -q "rendered with the templates of $T/bad" "$T/err" ||
+    { cat "$T/err" >&2; fail "Python that does not compile does not point at the templates"; }
+grep -q "bug in backbone" "$T/err" && fail "an override's Python is called a bug in backbone"
+ok "Python an override makes wrong is blamed on the templates, not on backbone"
 echo "templates.sh: $n checks passed"

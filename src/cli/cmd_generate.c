@@ -345,8 +345,7 @@ static int exit_code(const gen_args *a, const run_result *res)
     case BB_EINVAL:
         /* A reviewer finding is backbone's bug, not the user's, unless the
          * user's templates wrote the code. */
-        if (res->failed_stage && strcmp(res->failed_stage, "reviewer") == 0 &&
-            !a->p.templates_dir)
+        if (res->failed_stage && strcmp(res->failed_stage, "reviewer") == 0 && !a->p.templates_dir)
             return BB_EXIT_INTERNAL;
         return BB_EXIT_INVALID;
     case BB_EIO:

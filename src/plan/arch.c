@@ -5,11 +5,8 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CODE_MAX ((size_t)1 << 20)
 
 /* The value of a proposal, NULL when there is none. */
 const char *bb_arch_advice_value(const bb_plan_decision *d)
@@ -112,141 +109,16 @@ static const char *keep(bb_arch *a, bb_buf *b, int rc)
     return keep_n(a, b, rc, n);
 }
 
-/*
- * Appends f with its arguments to b. The conversions the planner uses
- * (%s, %.*s, %d, %lld, %zu, %%) are done here, as printf does them but
- * without its cost per call and per character; any other format goes to
- * bb_buf_vprintf whole.
- */
-static int vformat(bb_buf *b, const char *f, va_list ap)
-{
-    const char *f0 = f;
-    size_t start = b->len;
-    va_list ap0;
-    int rc = BB_OK;
-    va_copy(ap0, ap);
-    while (!rc && *f) {
-        const char *run = f, *s;
-        while (*f && *f != '%')
-            f++;
-        if (f > run && (rc = bb_buf_append(b, run, (size_t)(f - run))))
-            break;
-        if (!*f)
-            break;
-        f++; /* the '%' */
-        if (*f == 's') {
-            s = va_arg(ap, const char *);
-            rc = bb_buf_puts(b, s ? s : "(null)");
-            f++;
-        } else if (!strncmp(f, ".*s", 3)) {
-            int n = va_arg(ap, int);
-            s = va_arg(ap, const char *);
-            rc = bb_buf_append(b, s, n < 0 ? strlen(s) : strnlen(s, (size_t)n));
-            f += 3;
-        } else if (*f == 'd') {
-            rc = bb_buf_put_int(b, va_arg(ap, int));
-            f++;
-        } else if (!strncmp(f, "lld", 3)) {
-            rc = bb_buf_put_int(b, va_arg(ap, long long));
-            f += 3;
-        } else if (!strncmp(f, "zu", 2)) {
-            rc = bb_buf_put_uint(b, va_arg(ap, size_t));
-            f += 2;
-        } else if (*f == '%') {
-            rc = bb_buf_putc(b, '%');
-            f++;
-        } else {
-            b->len = start; /* undo, and let printf do it all */
-            if (b->data)
-                b->data[start] = '\0';
-            rc = bb_buf_vprintf(b, f0, ap0);
-            break;
-        }
-    }
-    va_end(ap0);
-    return rc;
-}
-
-/* A piece of the text of bb_arch_fmt: a run of the format or an argument. */
-typedef struct piece {
-    const char *s;
-    size_t n;
-} piece;
-
-#define FMT_PIECES 24
-
-/*
- * Splits f into the pieces of its text when it holds only %s, %.*s and %%
- * (nearly every format here). Returns the number of pieces and their total
- * length, or SIZE_MAX when f needs vformat (a number, too many pieces).
- */
-static size_t split_format(const char *f, va_list ap, piece *p, size_t *total)
-{
-    size_t n = 0;
-    *total = 0;
-    while (*f) {
-        const char *run = f;
-        if (n == FMT_PIECES)
-            return SIZE_MAX;
-        while (*f && *f != '%')
-            f++;
-        if (f > run) {
-            p[n].s = run;
-            p[n].n = (size_t)(f - run);
-        } else if (f[1] == 's') {
-            const char *s = va_arg(ap, const char *);
-            p[n].s = s ? s : "(null)";
-            p[n].n = strlen(p[n].s);
-            f += 2;
-        } else if (f[1] == '%') {
-            p[n].s = f + 1;
-            p[n].n = 1;
-            f += 2;
-        } else if (!strncmp(f + 1, ".*s", 3)) {
-            int w = va_arg(ap, int);
-            p[n].s = va_arg(ap, const char *);
-            p[n].n = w < 0 ? strlen(p[n].s) : strnlen(p[n].s, (size_t)w);
-            f += 4;
-        } else {
-            return SIZE_MAX;
-        }
-        *total += p[n++].n;
-    }
-    return n;
-}
-
 const char *bb_arch_fmt(bb_arch *a, const char *f, ...)
 {
-    piece p[FMT_PIECES];
-    size_t n, total;
-    char *d;
-    va_list ap;
-    int rc;
     if (a->rc)
         return "";
+    bb_buf *b = scratch(a);
+    va_list ap;
     va_start(ap, f);
-    n = split_format(f, ap, p, &total);
+    int rc = bb_buf_vprintf(b, f, ap);
     va_end(ap);
-    if (n == SIZE_MAX) {
-        bb_buf *b = scratch(a);
-        va_start(ap, f);
-        rc = vformat(b, f, ap);
-        va_end(ap);
-        return keep_n(a, b, rc, b->len);
-    }
-    if (total > CODE_MAX) {
-        bb_arch_fail(a, BB_ELIMIT);
-        return "";
-    }
-    d = bb_arena_alloc_bytes(&a->plan->arena, total + 1);
-    if (!d) {
-        bb_arch_fail(a, BB_ENOMEM);
-        return "";
-    }
-    for (size_t i = 0, at = 0; i < n; at += p[i++].n)
-        memcpy(d + at, p[i].s, p[i].n);
-    d[total] = '\0';
-    return d;
+    return keep_n(a, b, rc, b->len);
 }
 
 /* f's text for s (a pylit conversion), kept in the arena. */

@@ -72,8 +72,7 @@ void bb_arch_import(bb_arch *a, bb_plan_imports *im, const char *module, const c
 
 /* ---- text ------------------------------------------------------------------------ */
 
-/* printf-style text kept in the plan's arena ("" after a failure): %s,
- * %.*s, %d, %zu and %% are done here, anything else by bb_buf_vprintf. */
+/* printf-style text kept in the plan's arena ("" after a failure). */
 const char *bb_arch_fmt(bb_arch *a, const char *f, ...) BB_PRINTF(2, 3);
 
 /* pylit.h conversions kept in the arena: a string literal, snake_case,

@@ -82,7 +82,7 @@ const char *bb_arch_snake(bb_arch *a, const char *s);
 const char *bb_arch_capwords(bb_arch *a, const char *s);
 const char *bb_arch_constant(bb_arch *a, const char *s);
 const char *bb_arch_comment(bb_arch *a, const char *s);
-/* A docstring block at indent, with its newline; "" when s is blank. */
+/* A docstring block at indent, without a final newline; "" when s is blank. */
 const char *bb_arch_docstring(bb_arch *a, const char *s, int indent);
 /* A TOML basic string. */
 const char *bb_arch_toml(bb_arch *a, const char *s);

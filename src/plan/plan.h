@@ -118,7 +118,7 @@ typedef struct bb_plan_llm {
  *                quotes, numbers as the schema wrote them)
  *   type, *_type type expressions (`int`, `Optional[Decimal]`, `String(200)`,
  *                `Enum(PostStatus, name="posts_status", values_callable=enum_values)`)
- *   docstring    a docstring literal block, indented, with its newline ("" none)
+ *   docstring    a docstring literal block, indented, without a final newline ("" none)
  *   bools        flags; a template interpolates them as True and False
  * No field holds a statement: templates write the statements.
  */

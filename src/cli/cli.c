@@ -20,6 +20,7 @@ static const bb_command commands[] = {
     {"serve", "run the HTTP service", bb_cmd_serve},
     {"keys", "manage API keys of the HTTP service", bb_cmd_keys},
     {"draft", "let a language model draft a schema from a description", bb_cmd_draft},
+    {"templates", "list or export the built-in templates", bb_cmd_templates},
 };
 
 static const size_t n_commands = sizeof(commands) / sizeof(commands[0]);

@@ -55,6 +55,7 @@ void bb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Commands. */
 int bb_cmd_validate(int argc, char **argv);
 int bb_cmd_plan(int argc, char **argv);
+int bb_cmd_templates(int argc, char **argv);
 int bb_cmd_generate(int argc, char **argv);
 int bb_cmd_migrate(int argc, char **argv);
 int bb_cmd_serve(int argc, char **argv);

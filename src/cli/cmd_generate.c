@@ -22,7 +22,6 @@
 #include "output/manifest.h"
 #include "pipeline/pipeline.h"
 #include "review/reviewer.h"
-#include "json/jdoc.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -63,7 +62,8 @@ static void usage(FILE *out)
                  "                         overwritten: see --merge)\n"
                  "  --allow-destructive    let the new migration drop tables and columns\n"
                  "  --templates DIR        templates in DIR replace the built-in ones, file by\n"
-                 "                         file (DIR/app/models/model.py.mustache, ...)\n"
+                 "                         file or block by block (`backbone templates export`,\n"
+                 "                         docs/templates.md)\n"
                  "  --format human|json|sarif  output format (default human)\n"
                  "  --strict               treat warnings as errors\n"
                  "  --llm off|advise       let a language model advise (docs/llm.md)\n"
@@ -334,14 +334,15 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
     return rc;
 }
 
-static int exit_code(const run_result *res)
+static int exit_code(const gen_args *a, const run_result *res)
 {
     switch (res->rc) {
     case BB_OK:
         return BB_EXIT_OK;
     case BB_EINVAL:
-        /* A reviewer finding is backbone's bug, not the user's. */
-        if (res->failed_stage && strcmp(res->failed_stage, "reviewer") == 0)
+        /* A reviewer finding is backbone's bug, not the user's, unless the
+         * user's templates wrote the code. */
+        if (res->failed_stage && strcmp(res->failed_stage, "reviewer") == 0 && !a->p.templates_dir)
             return BB_EXIT_INTERNAL;
         return BB_EXIT_INVALID;
     case BB_EIO:
@@ -494,7 +495,7 @@ int bb_cmd_generate(int argc, char **argv)
     if (!res.rc) {
         /* The plan was only needed for rendering: its memory is given back
          * before the migrations and the write add theirs. */
-        bb_jdoc_free(o->plan);
+        bb_plan_free(o->plan);
         o->plan = NULL;
         diags.warnings_as_errors = a.p.strict;
         if (progress)
@@ -511,7 +512,7 @@ int bb_cmd_generate(int argc, char **argv)
         print_json(&a, dir, o, &diags, &res);
     else
         print_human(&a, dir, o, &diags, &res);
-    int code = exit_code(&res);
+    int code = exit_code(&a, &res);
     bb_buf_free(&res.diff);
     bb_manifest_free(prev);
     bb_output_free(o);

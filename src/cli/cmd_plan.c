@@ -17,7 +17,6 @@
 #include "pipeline/advisor.h"
 #include "pipeline/pipeline.h"
 
-#include <cJSON.h>
 #include <errno.h>
 #include <string.h>
 
@@ -84,36 +83,23 @@ static void print_models(const bb_schema *s)
     }
 }
 
-static const char *string_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* The models that get a CRUD router, with where it lives. */
-static void print_routes(const cJSON *plan)
+static void print_routes(const bb_plan *plan)
 {
-    const cJSON *m;
     printf("\nroutes:\n");
-    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(plan, "models"))
-    {
-        const char *cls = string_of(m, "class"), *table = string_of(m, "table");
-        if (!cls || !table || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "routes")))
-            continue;
-        printf("  /%-26s CRUD for %s (app/api/routes/%s.py)\n", table, cls, table);
+    for (size_t i = 0; i < plan->models.n; i++) {
+        const bb_plan_model *m = &plan->models.v[i];
+        if (m->routes)
+            printf("  /%-26s CRUD for %s (app/api/routes/%s.py)\n", m->table, m->class, m->table);
     }
 }
 
-static void print_files(const cJSON *plan)
+static void print_files(const bb_plan *plan)
 {
-    const cJSON *f;
     printf("\nfiles:\n");
-    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(plan, "files"))
-    {
-        const char *path = string_of(f, "path"), *tpl = string_of(f, "template");
-        printf("  %-44s %s%s\n", path ? path : "?", tpl ? tpl : "",
-               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "user")) ? " (yours once written)"
-                                                                         : "");
+    for (size_t i = 0; i < plan->files.n; i++) {
+        const bb_plan_file *f = &plan->files.v[i];
+        printf("  %-44s %s%s\n", f->path, f->template, f->user ? " (yours once written)" : "");
     }
 }
 
@@ -180,11 +166,12 @@ int bb_cmd_plan(int argc, char **argv)
     if (diags.n)
         bb_diags_print(&diags, stderr, bb_use_color(stderr));
     if (!rc && json) {
-        char *text = cJSON_Print(o->plan);
-        rc = text ? BB_OK : BB_ENOMEM;
-        if (text)
-            puts(text);
-        cJSON_free(text);
+        bb_buf text;
+        bb_buf_init(&text, (size_t)1 << 30);
+        rc = bb_plan_print_json(o->plan, &text);
+        if (!rc)
+            fwrite(bb_buf_str(&text), 1, text.len, stdout);
+        bb_buf_free(&text);
     } else if (!rc) {
         print_outline(o);
     }

@@ -4,8 +4,7 @@
 #include "base/pylit.h"
 #include "front/patterns.h"
 #include "plan/architect.h"
-#include "render/generator.h"
-#include "json/jdoc.h"
+#include "json/jsonpointer.h"
 
 #include <cJSON.h>
 #include <pthread.h>
@@ -558,43 +557,78 @@ int bb_advisor_apply_schema(bb_schema *s, const cJSON *accepted, size_t *n_schem
     return BB_OK;
 }
 
-/* The plan's model object of a table: models[i] with "table". */
-static cJSON *plan_model(cJSON *plan, const char *table)
-{
-    cJSON *m;
-    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(plan, "models"))
-    {
-        const char *tn = str_or_null(m, "table");
-        if (tn && strcmp(tn, table) == 0)
-            return m;
-    }
-    return NULL;
-}
+/* ---- the decisions as plain data ------------------------------------------------ */
 
-/* The model's column object of a column, in "columns". */
-static cJSON *plan_column(cJSON *model, const char *column)
+int bb_advisor_decisions(const cJSON *accepted, bb_plan_advice *out)
 {
-    cJSON *f;
-    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(model, "columns"))
-    {
-        const char *n = str_or_null(f, "name");
-        if (n && strcmp(n, column) == 0)
-            return f;
-    }
-    return NULL;
-}
-
-/* Adds kind to o's "llm_decided" list: this part of the plan came from the model. */
-static int mark(cJSON *o, const char *kind)
-{
-    cJSON *marks = cJSON_GetObjectItemCaseSensitive(o, "llm_decided");
-    if (!marks)
-        marks = cJSON_AddArrayToObject(o, "llm_decided");
-    cJSON *name = cJSON_CreateString(kind);
-    if (!marks || !name || !cJSON_AddItemToArray(marks, name)) {
-        cJSON_Delete(name);
+    size_t n = (size_t)cJSON_GetArraySize(accepted);
+    bb_plan_decision *v = bb_calloc(n ? n : 1, sizeof(*v));
+    out->v = v;
+    out->n = 0;
+    if (!v)
         return BB_ENOMEM;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, accepted)
+    {
+        bb_plan_decision *d = &v[out->n++];
+        d->kind = str_or_null(p, "kind");
+        d->table = str_or_null(p, "table");
+        d->column = str_or_null(p, "column");
+        d->value = str_or_null(p, "value");
+        d->descending = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "descending"));
+        d->reason = str_or_null(p, "reason");
+        d->source = str_or_null(p, "source");
+        const cJSON *cols = cJSON_GetObjectItemCaseSensitive(p, "columns");
+        size_t k = (size_t)cJSON_GetArraySize(cols);
+        if (!k)
+            continue;
+        d->columns.v = bb_calloc(k, sizeof(char *));
+        if (!d->columns.v) {
+            bb_advisor_decisions_free(out);
+            return BB_ENOMEM;
+        }
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cols) d->columns.v[d->columns.n++] = cJSON_GetStringValue(c);
     }
+    return BB_OK;
+}
+
+void bb_advisor_decisions_free(bb_plan_advice *a)
+{
+    for (size_t i = 0; a->v && i < a->n; i++)
+        bb_free(a->v[i].columns.v);
+    bb_free((void *)a->v);
+    a->v = NULL;
+    a->n = 0;
+}
+
+/* ---- provenance in the plan ---------------------------------------------------- */
+
+/* The plan's model of a table, or NULL. */
+static bb_plan_model *plan_model(bb_plan *plan, const char *table)
+{
+    for (size_t i = 0; table && i < plan->models.n; i++)
+        if (strcmp(plan->models.v[i].table, table) == 0)
+            return &plan->models.v[i];
+    return NULL;
+}
+
+/* The model's column of a name, or NULL. */
+static bb_plan_column *plan_column(bb_plan_model *m, const char *column)
+{
+    for (size_t i = 0; i < m->columns.n; i++)
+        if (strcmp(m->columns.v[i].name, column) == 0)
+            return &m->columns.v[i];
+    return NULL;
+}
+
+/* Adds kind to a "llm_decided" list: this part of the plan came from the model. */
+static int mark(bb_plan *plan, bb_plan_strs *marks, const char *kind)
+{
+    const char **slot = bb_plan_list_push(plan, marks, sizeof(*slot));
+    if (!slot)
+        return BB_ENOMEM;
+    *slot = kind;
     return BB_OK;
 }
 
@@ -608,56 +642,65 @@ static const char *effect_of(const char *kind)
     return "plan";
 }
 
-static int apply_to_plan(cJSON *plan, cJSON *decision)
+/* The example as a Python literal, escaped like user strings. */
+static int example_literal(bb_plan *plan, const char *value, const char **out)
 {
-    const char *kind = str_or_null(decision, "kind");
-    const char *value = str_or_null(decision, "value");
-    const char *column = str_or_null(decision, "column");
-    cJSON *model = plan_model(plan, str_or_null(decision, "table"));
-    cJSON *col = model && column ? plan_column(model, column) : NULL;
-    if (!cJSON_AddStringToObject(decision, "effect", effect_of(kind)))
+    bb_buf b;
+    bb_buf_init(&b, 16 * 1024);
+    int rc = bb_pylit_str(&b, value);
+    if (!rc && !(*out = bb_plan_strdup(plan, bb_buf_str(&b))))
+        rc = BB_ENOMEM;
+    bb_buf_free(&b);
+    return rc;
+}
+
+/* A copy of decision src in the plan's arena, with its effect. */
+static int record(bb_plan *plan, const bb_plan_decision *src, bb_plan_decision *d)
+{
+    *d = *src;
+    d->kind = bb_plan_strdup(plan, src->kind);
+    d->table = bb_plan_strdup(plan, src->table);
+    d->column = bb_plan_strdup(plan, src->column);
+    d->value = bb_plan_strdup(plan, src->value);
+    d->reason = bb_plan_strdup(plan, src->reason);
+    d->source = bb_plan_strdup(plan, src->source);
+    d->effect = effect_of(src->kind);
+    d->columns.n = 0;
+    d->columns.v = NULL;
+    if (!d->kind || !d->table || (src->column && !d->column) || (src->value && !d->value) ||
+        (src->reason && !d->reason) || (src->source && !d->source))
         return BB_ENOMEM;
-    if (strcmp(kind, "example") == 0 && value) {
-        /* Escaped like user strings, for templates that print it as Python. */
-        bb_buf b;
-        bb_buf_init(&b, 16 * 1024);
-        int rc = bb_pylit_str(&b, value);
-        if (!rc && !cJSON_AddStringToObject(decision, "value_py", bb_buf_str(&b)))
-            rc = BB_ENOMEM;
-        bb_buf_free(&b);
+    for (size_t i = 0; i < src->columns.n; i++) {
+        const char **slot = bb_plan_list_push(plan, &d->columns, sizeof(*slot));
+        if (!slot || !(*slot = bb_plan_strdup(plan, src->columns.v[i])))
+            return BB_ENOMEM;
+    }
+    if (strcmp(d->kind, "example") == 0 && d->value)
+        return example_literal(plan, d->value, &d->value_py);
+    return BB_OK;
+}
+
+int bb_advisor_apply_plan(bb_plan *plan, const bb_plan_advice *advice, const char *provider,
+                          const char *model)
+{
+    bb_plan_llm *llm = bb_plan_alloc(plan, sizeof(*llm));
+    if (!llm || !(llm->provider = bb_plan_strdup(plan, provider)) ||
+        !(llm->model = bb_plan_strdup(plan, model)))
+        return BB_ENOMEM;
+    for (size_t i = 0; i < advice->n; i++) {
+        bb_plan_decision *d = bb_plan_list_push(plan, &llm->decisions, sizeof(*d));
+        int rc = d ? record(plan, &advice->v[i], d) : BB_ENOMEM;
+        if (rc)
+            return rc;
+        bb_plan_model *m = plan_model(plan, d->table);
+        bb_plan_column *col = m && d->column ? plan_column(m, d->column) : NULL;
+        rc = col ? mark(plan, &col->llm_decided, d->kind)
+             : m ? mark(plan, &m->llm_decided, d->kind)
+                 : BB_OK;
         if (rc)
             return rc;
     }
-    if (col)
-        return mark(col, kind);
-    return model ? mark(model, kind) : BB_OK;
-}
-
-int bb_advisor_apply_plan(cJSON *plan, const cJSON *accepted, const char *provider,
-                          const char *model)
-{
-    cJSON *decisions = cJSON_Duplicate(accepted, 1);
-    if (!decisions)
-        return BB_ENOMEM;
-    cJSON *p;
-    cJSON_ArrayForEach(p, decisions)
-    {
-        int rc = apply_to_plan(plan, p);
-        if (rc) {
-            cJSON_Delete(decisions);
-            return rc;
-        }
-    }
-    cJSON *prov = cJSON_CreateObject();
-    if (!prov || !cJSON_AddStringToObject(prov, "provider", provider) ||
-        !cJSON_AddStringToObject(prov, "model", model)) {
-        cJSON_Delete(prov);
-        cJSON_Delete(decisions);
-        return BB_ENOMEM;
-    }
-    cJSON_AddItemToObject(prov, "decisions", decisions);
-    cJSON_DeleteItemFromObjectCaseSensitive(plan, "llm");
-    cJSON_AddItemToObject(plan, "llm", prov);
+    plan->llm = llm;
     return BB_OK;
 }
 
@@ -670,32 +713,25 @@ static void printable_copy(char *dst, size_t cap, const char *src)
     dst[o] = '\0';
 }
 
-void bb_advisor_print_decisions(FILE *out, const cJSON *plan)
+void bb_advisor_print_decisions(FILE *out, const bb_plan *plan)
 {
-    const cJSON *llm = cJSON_GetObjectItemCaseSensitive(plan, "llm");
-    const cJSON *decisions = cJSON_GetObjectItemCaseSensitive(llm, "decisions");
-    if (!cJSON_GetArraySize(decisions))
+    const bb_plan_llm *llm = plan->llm;
+    if (!llm || !llm->decisions.n)
         return;
-    fprintf(out, "\ndecided by the model (%s, %s):\n", str_or_null(llm, "provider"),
-            str_or_null(llm, "model"));
-    const cJSON *d;
-    cJSON_ArrayForEach(d, decisions)
-    {
-        const char *column = str_or_null(d, "column");
+    fprintf(out, "\ndecided by the model (%s, %s):\n", llm->provider, llm->model);
+    for (size_t i = 0; i < llm->decisions.n; i++) {
+        const bb_plan_decision *d = &llm->decisions.v[i];
         char where[300];
-        snprintf(where, sizeof(where), "%s%s%s", str_or_null(d, "table"), column ? "." : "",
-                 column ? column : "");
-        fprintf(out, "  %-12s %-32s", str_or_null(d, "kind"), where);
-        const cJSON *cols = cJSON_GetObjectItemCaseSensitive(d, "columns");
-        const cJSON *c;
-        cJSON_ArrayForEach(c, cols)
-            fprintf(out, "%s%s", c == cols->child ? "(" : ", ", c->valuestring);
-        if (cols)
+        snprintf(where, sizeof(where), "%s%s%s", d->table, d->column ? "." : "",
+                 d->column ? d->column : "");
+        fprintf(out, "  %-12s %-32s", d->kind, where);
+        for (size_t k = 0; k < d->columns.n; k++)
+            fprintf(out, "%s%s", k ? ", " : "(", d->columns.v[k]);
+        if (d->columns.n)
             fputc(')', out);
-        const char *value = str_or_null(d, "value");
-        if (value) {
+        if (d->value) {
             char shown[120];
-            printable_copy(shown, sizeof(shown), value);
+            printable_copy(shown, sizeof(shown), d->value);
             fprintf(out, "%s", shown);
         }
         fputc('\n', out);
@@ -833,7 +869,10 @@ static int architect_advice(bb_pipeline_state *st, bb_llm_client *c)
         return rc;
     size_t n_schema = 0;
     rc = bb_advisor_apply_schema(o->schema, accepted, &n_schema);
-    if (!rc && (n_schema || cJSON_GetArraySize(accepted))) {
+    bb_plan_advice advice = {0};
+    if (!rc)
+        rc = bb_advisor_decisions(accepted, &advice);
+    if (!rc && (n_schema || advice.n)) {
         /* Docstrings and indexes changed the schema, and the architect
          * applies the other decisions: plan it again, quietly (the first run
          * reported the architect's own diagnostics). The schema holds the
@@ -841,19 +880,17 @@ static int architect_advice(bb_pipeline_state *st, bb_llm_client *c)
          * migrations record: a failed re-plan fails the run. */
         bb_diags scratch;
         bb_diags_init(&scratch, st->diags->filename, NULL, 0);
-        cJSON *plan = NULL;
-        rc = bb_architect_plan_advised(o->schema, st->opts, accepted, &scratch, &plan);
-        if (!rc && plan) {
-            bb_jdoc_free(o->plan);
+        bb_plan *plan = NULL;
+        rc = bb_architect_plan(o->schema, &advice, &scratch, &plan);
+        if (!rc) {
+            bb_plan_free(o->plan);
             o->plan = plan;
-        } else {
-            bb_jdoc_free(plan);
-            rc = rc ? rc : BB_ENOMEM;
         }
         bb_diags_free(&scratch);
     }
     if (!rc)
-        rc = bb_advisor_apply_plan(o->plan, accepted, c->cfg.provider->name, c->cfg.model);
+        rc = bb_advisor_apply_plan(o->plan, &advice, c->cfg.provider->name, c->cfg.model);
+    bb_advisor_decisions_free(&advice);
     size_t n_ok = (size_t)cJSON_GetArraySize(accepted);
     if (!rc)
         (void)bb_diag_add(st->diags, BB_NOTE, "BB0907", NULL, BB_NO_OFFSET,

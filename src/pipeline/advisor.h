@@ -59,12 +59,27 @@ int bb_advisor_check_proposals(const bb_schema *s, const cJSON *answer, bb_diags
  * through *n_schema (schema changes need the plan to be rebuilt).
  */
 int bb_advisor_apply_schema(bb_schema *s, const cJSON *accepted, size_t *n_schema) BB_WUR;
-int bb_advisor_apply_plan(cJSON *plan, const cJSON *accepted, const char *provider,
+
+/*
+ * The accepted proposals as plain data for the architect (plan.h): *out's
+ * array is the caller's (bb_advisor_decisions_free); its strings are
+ * borrowed from accepted, which must outlive it.
+ */
+int bb_advisor_decisions(const cJSON *accepted, bb_plan_advice *out) BB_WUR;
+void bb_advisor_decisions_free(bb_plan_advice *a);
+
+/*
+ * Records the decisions in the plan (copies in its arena): plan->llm with
+ * the provider, the model and each decision with its "effect" ("schema" or
+ * "plan") and, for an example, "value_py"; and the decision's kind in the
+ * "llm_decided" list of the column or model it touched.
+ */
+int bb_advisor_apply_plan(bb_plan *plan, const bb_plan_advice *advice, const char *provider,
                           const char *model) BB_WUR;
 
 /* Prints the plan's model decisions for `backbone plan` (nothing when the
  * plan has none): one line each, "kind  table.column  value". */
-void bb_advisor_print_decisions(FILE *out, const cJSON *plan);
+void bb_advisor_print_decisions(FILE *out, const bb_plan *plan);
 
 /*
  * Checks the review's findings ({"findings": [...]}) against the input

@@ -8,7 +8,6 @@
 
 #include "pipeline/stages.h"
 #include "render/generator.h"
-#include "json/jdoc.h"
 
 #include <cJSON.h>
 #include <string.h>
@@ -79,8 +78,8 @@ void bb_output_free(bb_output *o)
 {
     if (!o)
         return;
+    bb_plan_free(o->plan); /* before the schema, whose strings it borrows */
     bb_schema_free(o->schema);
-    bb_jdoc_free(o->plan);
     bb_generator_free(o->files, o->n_files);
     bb_free(o);
 }

@@ -29,6 +29,7 @@
 #include "diag/diag.h"
 #include "front/schema.h"
 #include "llm/llm.h"
+#include "plan/plan.h"
 #include "review/reviewer.h"
 
 #include <stdbool.h>
@@ -69,7 +70,7 @@ typedef struct bb_stage_report {
 
 typedef struct bb_output {
     bb_schema *schema; /* the validated schema */
-    cJSON *plan;       /* the architect's plan (docs/plan.md) */
+    bb_plan *plan;     /* the architect's plan (plan/plan.h) */
     bb_file *files;    /* sorted by path */
     size_t n_files;
     size_t n_models, n_routes, n_lines;

@@ -7,7 +7,7 @@
 #include "render/generator.h"
 #include "review/reviewer.h"
 
-#include <cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
 static int validator_run(bb_pipeline_state *st)
@@ -18,27 +18,21 @@ static int validator_run(bb_pipeline_state *st)
 
 /* The endpoints of a model with routes: list, create, read, update, delete,
  * and restore when rows are soft-deleted. */
-static size_t endpoints_of(const cJSON *model)
+static size_t endpoints_of(const bb_plan_model *m)
 {
-    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "routes")))
-        return 0;
-    return 5 + (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "soft_delete")) ? 1 : 0);
+    return m->routes ? 5 + m->soft_delete : 0;
 }
 
 static int architect_run(bb_pipeline_state *st)
 {
     bb_output *o = st->out;
-    int rc = bb_architect_plan(o->schema, st->opts, st->diags, &o->plan);
+    int rc = bb_architect_plan(o->schema, NULL, st->diags, &o->plan);
     if (rc)
         return rc;
     o->n_routes = 1; /* GET /health */
-    const cJSON *models = cJSON_GetObjectItemCaseSensitive(o->plan, "models");
-    const cJSON *m;
-    cJSON_ArrayForEach(m, models)
-    {
-        o->n_models++;
-        o->n_routes += endpoints_of(m);
-    }
+    o->n_models = o->plan->models.n;
+    for (size_t i = 0; i < o->plan->models.n; i++)
+        o->n_routes += endpoints_of(&o->plan->models.v[i]);
     return BB_OK;
 }
 
@@ -72,10 +66,36 @@ static int generator_run(bb_pipeline_state *st)
     return rc;
 }
 
+/*
+ * With --templates, Python that does not compile comes from the user's
+ * templates as likely as from backbone: the reviewer's findings (BB0740,
+ * BB0741) say so instead of calling it a bug in backbone.
+ */
+static void blame_templates(bb_diags *d, size_t first, const char *templates_dir)
+{
+    char hint[4200];
+    snprintf(hint, sizeof(hint),
+             "the file was rendered with the templates of %s: check the overrides it uses",
+             templates_dir);
+    for (size_t i = first; i < d->n; i++) {
+        if (strcmp(d->items[i].code, "BB0740") && strcmp(d->items[i].code, "BB0741"))
+            continue;
+        char *h = bb_strdup(hint);
+        if (!h)
+            return;
+        bb_free(d->items[i].hint);
+        d->items[i].hint = h;
+    }
+}
+
 static int reviewer_run(bb_pipeline_state *st)
 {
-    return bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python, st->opts->reviewed,
-                             st->opts->reviewed_ctx, st->filename, st->diags);
+    size_t first = st->diags->n;
+    int rc = bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python,
+                               st->opts->reviewed, st->opts->reviewed_ctx, st->filename, st->diags);
+    if (st->opts->templates_dir)
+        blame_templates(st->diags, first, st->opts->templates_dir);
+    return rc;
 }
 
 static const bb_stage validator = {"validator", validator_run};

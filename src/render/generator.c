@@ -3,9 +3,10 @@
 
 #include "base/file.h"
 #include "render/embedded.h"
-#include "render/mustache_json.h"
+#include "render/mustache.h"
+#include "render/mustache_plan.h"
+#include "render/pyfmt.h"
 
-#include <cJSON.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,64 +14,21 @@
 
 #define TEMPLATE_MAX_BYTES (1u << 20)
 #define TEMPLATE_NAME_MAX 512
+#define BUILTIN_PREFIX "builtin:"
 
 typedef struct gen_ctx {
-    const cJSON *plan;
+    const bb_plan *plan;
     const char *templates_dir; /* NULL: embedded templates only */
     size_t max_output_bytes;
     bb_diags *diags;
     bb_mustache_set *set; /* every template, compiled once */
     char **owned;         /* texts read from templates_dir */
+    char **owned_names;   /* and their names */
     size_t n_owned, cap_owned;
-    size_t budget; /* output bytes still allowed */
+    size_t budget;          /* output bytes still allowed */
+    bb_mustache_plan data;  /* the plan as template data */
+    bb_mustache_error last; /* the last error reported: reported once */
 } gen_ctx;
-
-/* ---- JSON Pointer ---------------------------------------------------------- */
-
-const cJSON *bb_json_pointer_get(const cJSON *root, const char *pointer)
-{
-    if (!pointer || !*pointer)
-        return root;
-    if (*pointer != '/')
-        return NULL;
-    const cJSON *node = root;
-    const char *p = pointer + 1;
-    char token[256];
-    for (;;) {
-        size_t n = 0;
-        for (; *p && *p != '/'; p++) {
-            char ch = *p;
-            if (ch == '~') {
-                if (p[1] != '0' && p[1] != '1')
-                    return NULL;
-                ch = p[1] == '0' ? '~' : '/';
-                p++;
-            }
-            if (n + 1 >= sizeof(token))
-                return NULL;
-            token[n++] = ch;
-        }
-        token[n] = '\0';
-        if (cJSON_IsArray(node)) {
-            char *end;
-            if (n == 0 || n > 9 || token[0] < '0' || token[0] > '9' || (token[0] == '0' && n > 1))
-                return NULL;
-            long i = strtol(token, &end, 10);
-            if (*end)
-                return NULL;
-            node = cJSON_GetArrayItem(node, (int)i);
-        } else if (cJSON_IsObject(node)) {
-            node = cJSON_GetObjectItemCaseSensitive(node, token);
-        } else {
-            return NULL;
-        }
-        if (!node)
-            return NULL;
-        if (!*p)
-            return node;
-        p++;
-    }
-}
 
 /* ---- templates ------------------------------------------------------------- */
 
@@ -85,8 +43,9 @@ static const bb_embedded_template *find_embedded(const char *file)
                    sizeof(bb_embedded_templates[0]), compare_embedded);
 }
 
-/* Keeps a template text read from templates_dir until the run ends. */
-static int keep_text(gen_ctx *g, char *text)
+/* Keeps a template text read from templates_dir, and its name, until the
+ * run ends. */
+static int keep_text(gen_ctx *g, const char *name, size_t name_len, char *text)
 {
     if (g->n_owned == g->cap_owned) {
         size_t cap = g->cap_owned ? 2 * g->cap_owned : 16;
@@ -94,9 +53,50 @@ static int keep_text(gen_ctx *g, char *text)
         if (!p)
             return BB_ENOMEM;
         g->owned = p;
+        char **q = bb_realloc(g->owned_names, cap * sizeof(*q));
+        if (!q)
+            return BB_ENOMEM;
+        g->owned_names = q;
         g->cap_owned = cap;
     }
-    g->owned[g->n_owned++] = text;
+    char *copy = bb_strndup(name, name_len);
+    if (!copy)
+        return BB_ENOMEM;
+    g->owned[g->n_owned] = text;
+    g->owned_names[g->n_owned++] = copy;
+    return BB_OK;
+}
+
+/* Whether template name was read from templates_dir. */
+static bool overridden(const gen_ctx *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_owned; i++)
+        if (!strcmp(g->owned_names[i], name))
+            return true;
+    return false;
+}
+
+/*
+ * The built-in template called name: "builtin:<name>" always means the
+ * embedded one, so an override can extend the template it replaces
+ * ({{<builtin:app/api/routes/route.py}}...).
+ */
+static int embedded_text(const char *name, size_t name_len, const char **text, size_t *len)
+{
+    char file[TEMPLATE_NAME_MAX];
+    size_t np = strlen(BUILTIN_PREFIX);
+    if (name_len > np && !memcmp(name, BUILTIN_PREFIX, np)) {
+        name += np;
+        name_len -= np;
+    }
+    int n = snprintf(file, sizeof(file), "%.*s.mustache", (int)name_len, name);
+    if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len))
+        return BB_ENOTFOUND;
+    const bb_embedded_template *e = find_embedded(file);
+    if (!e)
+        return BB_ENOTFOUND;
+    *text = e->data;
+    *len = e->len;
     return BB_OK;
 }
 
@@ -114,14 +114,14 @@ static int load_template(void *ud, const char *name, size_t name_len, const char
     if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len) ||
         !bb_file_path_is_safe(file))
         return BB_ENOTFOUND;
-    if (g->templates_dir) {
+    if (g->templates_dir && strncmp(name, BUILTIN_PREFIX, strlen(BUILTIN_PREFIX))) {
         char path[4096], *data;
         n = snprintf(path, sizeof(path), "%s/%s", g->templates_dir, file);
         if (n < 0 || n >= (int)sizeof(path))
             return BB_ELIMIT;
         int rc = bb_file_read(path, TEMPLATE_MAX_BYTES, &data, len);
         if (rc == BB_OK) {
-            rc = keep_text(g, data);
+            rc = keep_text(g, name, name_len, data);
             if (rc) {
                 bb_free(data);
                 return rc;
@@ -136,12 +136,7 @@ static int load_template(void *ud, const char *name, size_t name_len, const char
             return BB_EIO;
         }
     }
-    const bb_embedded_template *e = find_embedded(file);
-    if (!e)
-        return BB_ENOTFOUND;
-    *text = e->data;
-    *len = e->len;
-    return BB_OK;
+    return embedded_text(name, name_len, text, len);
 }
 
 /*
@@ -155,16 +150,7 @@ static int load_embedded(void *ud, const char *name, size_t name_len, const char
                          size_t *len)
 {
     (void)ud;
-    char file[TEMPLATE_NAME_MAX];
-    int n = snprintf(file, sizeof(file), "%.*s.mustache", (int)name_len, name);
-    if (n < 0 || n >= (int)sizeof(file) || memchr(name, '\0', name_len))
-        return BB_ENOTFOUND;
-    const bb_embedded_template *e = find_embedded(file);
-    if (!e)
-        return BB_ENOTFOUND;
-    *text = e->data;
-    *len = e->len;
-    return BB_OK;
+    return embedded_text(name, name_len, text, len);
 }
 
 static __thread bb_mustache_set *thread_set; /* also reachable here, for leak checkers */
@@ -204,9 +190,30 @@ static int embedded_set(bb_mustache_set **out)
     return BB_OK;
 }
 
-/* Renders one template with the frames [plan root, scope] into out. */
-static int render_template(gen_ctx *g, const char *name, const cJSON *scope, const char *pointer,
-                           bb_buf *out)
+/* A template error: in a template of templates_dir, the user's, at the path
+ * of its file; else the built-in template's. */
+static void report(gen_ctx *g, const bb_mustache_error *err)
+{
+    /* A template that does not compile fails every file that uses it. */
+    if (err->code[0] && !strcmp(err->code, g->last.code) && err->line == g->last.line &&
+        err->column == g->last.column && !strcmp(err->template_name, g->last.template_name))
+        return;
+    g->last = *err;
+    if (!err->code[0] || !g->templates_dir || !overridden(g, err->template_name)) {
+        bb_mustache_error_report(err, g->diags);
+        return;
+    }
+    bb_diag_add(g->diags, BB_ERROR, err->code, NULL, BB_NO_OFFSET,
+                "the template is one of --templates: fix it there, or remove it to use the "
+                "built-in one",
+                "%s/%s.mustache:%d:%d: %s", g->templates_dir, err->template_name, err->line,
+                err->column, err->message);
+}
+
+/* Renders one template with the frames [plan root, model] into out (model
+ * NULL: the root alone). */
+static int render_template(gen_ctx *g, const char *name, const bb_plan_model *model,
+                           const char *pointer, bb_buf *out)
 {
     bb_mustache_error err;
     memset(&err, 0, sizeof(err));
@@ -219,16 +226,26 @@ static int render_template(gen_ctx *g, const char *name, const cJSON *scope, con
         return BB_EINVAL;
     }
     if (rc == BB_OK) {
-        const cJSON *frames[2] = {g->plan, scope};
+        bb_mustache_plan_reset(&g->data);
+        const void *frames[2] = {
+            bb_mustache_plan_object(&g->data, &bb_plan_root_type, g->plan),
+            model ? bb_mustache_plan_object(&g->data, &bb_plan_model_type, model) : NULL};
+        size_t n_frames = model ? 2 : 1;
         bb_mustache_opts o;
         bb_mustache_opts_default(&o);
         o.escape = NULL; /* source code, not HTML */
         o.partials = g->set;
         o.strict_partials = true;
-        rc = bb_mustache_render(t, frames, 2, &o, out, &err);
+        if (!frames[0] || (model && !frames[1]))
+            rc = BB_ENOMEM;
+        else
+            rc = bb_mustache_render_model(t, &bb_mustache_plan_model, &g->data, frames, n_frames,
+                                          &o, out, &err);
+        if (!rc && g->data.rc)
+            rc = g->data.rc;
     }
     if (rc && rc != BB_ENOMEM && rc != BB_ELIMIT && rc != BB_EIO)
-        bb_mustache_error_report(&err, g->diags);
+        report(g, &err);
     return rc;
 }
 
@@ -248,46 +265,68 @@ void bb_generator_free(bb_file *files, size_t n_files)
     bb_free(files);
 }
 
+static bool is_python(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 3 && !strcmp(path + n - 3, ".py");
+}
+
+/*
+ * Templates write each statement on one line and one import per line; the
+ * formatting pass wraps and sorts them as Black and isort would. The
+ * formatted text replaces the rendered one in *out.
+ */
+static int format_python(gen_ctx *g, const char *path, bb_buf *out)
+{
+    bb_buf fmt;
+    bb_buf_init(&fmt, g->budget);
+    int rc = bb_pyfmt_format(path, bb_buf_str(out), out->len, NULL, &fmt, g->diags);
+    if (rc == BB_EINVAL && g->templates_dir)
+        bb_diag_add(g->diags, BB_NOTE, "BB0747", NULL, BB_NO_OFFSET, NULL,
+                    "%s was rendered with the templates of %s: check the overrides it uses", path,
+                    g->templates_dir);
+    if (rc) {
+        bb_buf_free(&fmt);
+        return rc;
+    }
+    bb_buf_free(out);
+    *out = fmt;
+    return BB_OK;
+}
+
 /* Renders plan.files[index] into *f. */
-static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f)
+static int render_entry(gen_ctx *g, const bb_plan_file *entry, size_t index, bb_file *f)
 {
     char pointer[64];
     snprintf(pointer, sizeof(pointer), "/files/%zu", index);
-    const cJSON *path = cJSON_GetObjectItemCaseSensitive(entry, "path");
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "template");
-    const cJSON *scope_ptr = cJSON_GetObjectItemCaseSensitive(entry, "scope");
-    const cJSON *scope = g->plan;
-    if (scope_ptr && cJSON_IsString(scope_ptr))
-        scope = bb_json_pointer_get(g->plan, scope_ptr->valuestring);
-    if (!cJSON_IsString(path) || !cJSON_IsString(name) || !scope ||
-        (scope_ptr && !cJSON_IsString(scope_ptr))) {
+    if (!entry->path || !entry->template) {
         bb_diag_add(g->diags, BB_ERROR, "BB0723", pointer, BB_NO_OFFSET, NULL,
-                    "a plan file entry needs \"path\" and \"template\" strings and a \"scope\" "
-                    "that resolves in the plan");
+                    "a plan file entry needs a path and a template");
         return BB_EINVAL;
     }
-    if (!bb_file_path_is_safe(path->valuestring)) {
+    if (!bb_file_path_is_safe(entry->path)) {
         bb_diag_add(g->diags, BB_ERROR, "BB0724", pointer, BB_NO_OFFSET, NULL,
-                    "refusing to generate a file outside the output directory: '%s'",
-                    path->valuestring);
+                    "refusing to generate a file outside the output directory: '%s'", entry->path);
         return BB_EINVAL;
     }
     bb_buf out;
     bb_buf_init(&out, g->budget);
-    int rc = render_template(g, name->valuestring, scope, pointer, &out);
+    int rc = render_template(g, entry->template, entry->model, pointer, &out);
     if (rc == BB_ELIMIT) {
         bb_diag_add(g->diags, BB_ERROR, "BB0722", pointer, BB_NO_OFFSET,
                     "raise the cap (--max-output) if the schema really is that large",
                     "the generated files exceed the output cap of %zu bytes (at '%s')",
-                    g->max_output_bytes, path->valuestring);
+                    g->max_output_bytes, entry->path);
         rc = BB_EINVAL;
     }
+    if (!rc && is_python(entry->path))
+        rc = format_python(g, entry->path, &out);
     if (rc) {
         bb_buf_free(&out);
         return rc;
     }
     g->budget -= out.len;
-    f->path = bb_strdup(path->valuestring);
+    f->path = bb_strdup(entry->path);
     f->data = bb_buf_take(&out, &f->len);
     if (f->data) {
         /* The buffer grew by doubling: give the unused half back, since
@@ -296,22 +335,16 @@ static int render_entry(gen_ctx *g, const cJSON *entry, size_t index, bb_file *f
         if (fit)
             f->data = fit;
     }
-    f->user = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(entry, "user"));
+    f->user = entry->user;
     return f->path && f->data ? BB_OK : BB_ENOMEM;
 }
 
-int bb_generator_render(const cJSON *plan, const char *templates_dir, size_t max_output_bytes,
+int bb_generator_render(const bb_plan *plan, const char *templates_dir, size_t max_output_bytes,
                         bb_diags *diags, bb_file **files, size_t *n_files)
 {
     *files = NULL;
     *n_files = 0;
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(plan, "files");
-    if (!cJSON_IsArray(list)) {
-        bb_diag_add(diags, BB_ERROR, "BB0723", "/files", BB_NO_OFFSET, NULL,
-                    "the plan has no \"files\" array");
-        return BB_EINVAL;
-    }
-    size_t n = (size_t)cJSON_GetArraySize(list);
+    size_t n = plan->files.n;
     bb_file *out = bb_calloc(n ? n : 1, sizeof(*out));
     if (!out)
         return BB_ENOMEM;
@@ -320,18 +353,22 @@ int bb_generator_render(const cJSON *plan, const char *templates_dir, size_t max
                  .max_output_bytes = max_output_bytes,
                  .diags = diags,
                  .budget = max_output_bytes};
+    bb_mustache_plan_init(&g.data);
     int rc = templates_dir ? bb_mustache_set_new(load_template, &g, &g.set) : embedded_set(&g.set);
-    size_t i = 0;
-    for (const cJSON *e = list->child; e && rc != BB_ENOMEM; e = e->next, i++) {
-        int r = render_entry(&g, e, i, &out[i]);
+    for (size_t i = 0; i < n && rc != BB_ENOMEM; i++) {
+        int r = render_entry(&g, &plan->files.v[i], i, &out[i]);
         if (r && (!rc || r == BB_ENOMEM))
             rc = r;
     }
+    bb_mustache_plan_free(&g.data);
     if (templates_dir)
         bb_mustache_set_free(g.set);
-    for (size_t k = 0; k < g.n_owned; k++)
+    for (size_t k = 0; k < g.n_owned; k++) {
         bb_free(g.owned[k]);
+        bb_free(g.owned_names[k]);
+    }
     bb_free(g.owned);
+    bb_free(g.owned_names);
     if (rc) {
         bb_generator_free(out, n);
         return rc;

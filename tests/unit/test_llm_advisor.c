@@ -224,28 +224,35 @@ static void route_paths_must_be_clean_and_free(void **state)
 static void accepted_decisions_enter_the_plan_with_provenance(void **state)
 {
     fixture *f = *state;
-    cJSON *plan = cJSON_Parse("{\"models\":[{\"table\":\"patients\",\"columns\":"
-                              "[{\"name\":\"notes\"}]}]}");
+    bb_plan *plan = bb_plan_new(1 << 20);
+    assert_non_null(plan);
+    bb_plan_model *m = bb_plan_list_push(plan, &plan->models, sizeof(*m));
+    assert_non_null(m);
+    m->table = "patients";
+    bb_plan_column *c = bb_plan_list_push(plan, &m->columns, sizeof(*c));
+    assert_non_null(c);
+    c->name = "notes";
     cJSON *accepted = cJSON_CreateArray();
     cJSON_AddItemToArray(accepted, cJSON_Parse("{\"kind\":\"searchable\",\"table\":\"patients\","
                                                "\"column\":\"notes\",\"source\":\"llm\"}"));
     cJSON_AddItemToArray(accepted, cJSON_Parse("{\"kind\":\"example\",\"table\":\"patients\","
                                                "\"column\":\"notes\",\"value\":\"say \\\"hi\\\"\","
                                                "\"source\":\"llm\"}"));
-    assert_int_equal(bb_advisor_apply_plan(plan, accepted, "openai", "m"), BB_OK);
-    cJSON *llm = cJSON_GetObjectItem(plan, "llm");
-    assert_string_equal(cJSON_GetObjectItem(llm, "provider")->valuestring, "openai");
-    cJSON *d1 = cJSON_GetArrayItem(cJSON_GetObjectItem(llm, "decisions"), 1);
-    assert_string_equal(cJSON_GetObjectItem(d1, "source")->valuestring, "llm");
-    assert_string_equal(cJSON_GetObjectItem(d1, "value_py")->valuestring, "'say \"hi\"'");
-    cJSON *col = cJSON_GetArrayItem(
-        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(plan, "models"), 0), "columns"),
-        0);
-    cJSON *marks = cJSON_GetObjectItem(col, "llm_decided");
-    assert_int_equal(cJSON_GetArraySize(marks), 2);
-    assert_string_equal(cJSON_GetArrayItem(marks, 0)->valuestring, "searchable");
+    bb_plan_advice advice;
+    assert_int_equal(bb_advisor_decisions(accepted, &advice), BB_OK);
+    assert_int_equal(bb_advisor_apply_plan(plan, &advice, "openai", "m"), BB_OK);
+    bb_advisor_decisions_free(&advice);
     cJSON_Delete(accepted);
-    cJSON_Delete(plan);
+    assert_non_null(plan->llm);
+    assert_string_equal(plan->llm->provider, "openai");
+    assert_int_equal(plan->llm->decisions.n, 2);
+    const bb_plan_decision *d1 = &plan->llm->decisions.v[1];
+    assert_string_equal(d1->source, "llm");
+    assert_string_equal(d1->effect, "plan");
+    assert_string_equal(d1->value_py, "'say \"hi\"'");
+    assert_int_equal(c->llm_decided.n, 2);
+    assert_string_equal(c->llm_decided.v[0], "searchable");
+    bb_plan_free(plan);
     (void)f;
 }
 

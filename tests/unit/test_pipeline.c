@@ -1,12 +1,13 @@
 /* test_pipeline.c - the orchestrator and the generator: stage reports,
- * rendering a plan's files with [root, scope] frames, template overrides,
- * caps and refusals. The plans here are small hand-written ones. */
+ * rendering a plan's files with [root, model] frames, template overrides,
+ * caps and refusals. The plans here are small hand-made ones. */
 #include "testutil.h"
 
 #include "output/emit.h"
 #include "pipeline/pipeline.h"
 #include "render/embedded.h"
 #include "render/generator.h"
+#include "json/jsonpointer.h"
 
 #include <cJSON.h>
 #include <string.h>
@@ -60,14 +61,61 @@ static void put_template(fixture *f, const char *rel, const char *text)
     fclose(fp);
 }
 
-static int render(fixture *f, const char *plan_text)
+/* A plan of project "blog" with the models User and Post, and no files. */
+static bb_plan *small_plan(void)
 {
-    cJSON *plan = cJSON_Parse(plan_text);
-    assert_non_null(plan);
+    bb_plan *p = bb_plan_new(1 << 20);
+    assert_non_null(p);
+    p->project = bb_plan_alloc(p, sizeof(*p->project));
+    assert_non_null(p->project);
+    p->project->name = "blog";
+    bb_plan_model *user = bb_plan_list_push(p, &p->models, sizeof(*user));
+    assert_non_null(user);
+    user->class = "User";
+    user->description = "shadowed";
+    bb_plan_model *post = bb_plan_list_push(p, &p->models, sizeof(*post));
+    assert_non_null(post);
+    post->class = "Post";
+    return p;
+}
+
+/* Adds a file: model -1 renders it at the root. */
+static void add_file(bb_plan *p, const char *path, const char *tpl, int model, bool user)
+{
+    bb_plan_file *file = bb_plan_list_push(p, &p->files, sizeof(*file));
+    assert_non_null(file);
+    file->path = path;
+    file->template = tpl;
+    file->model = model >= 0 ? &p->models.v[model] : NULL;
+    file->user = user;
+}
+
+/* Renders plan's files (the plan is freed). */
+static int render_plan(fixture *f, bb_plan *plan)
+{
     int rc = bb_generator_render(plan, f->opts.templates_dir, f->opts.max_output_bytes, &f->diags,
                                  &f->files, &f->n_files);
-    cJSON_Delete(plan);
+    bb_plan_free(plan);
     return rc;
+}
+
+/* Renders one file of template tpl at path. */
+static int render_one(fixture *f, const char *path, const char *tpl)
+{
+    bb_plan *p = small_plan();
+    add_file(p, path, tpl, -1, false);
+    return render_plan(f, p);
+}
+
+/* The files of PLAN: two models, the readme at the root, one user file. */
+static int render(fixture *f)
+{
+    bb_plan *p = small_plan();
+    add_file(p, "app/models/user.py", "model.py", 0, false);
+    add_file(p, "README.md", "readme.md", -1, false);
+    add_file(p, "app/models/post.py", "model.py", 1, false);
+    add_file(p, "app/custom.py", "readme.md", -1, true);
+    return render_plan(f, p);
 }
 
 static bool has_code(const bb_diags *d, const char *code)
@@ -78,31 +126,22 @@ static bool has_code(const bb_diags *d, const char *code)
     return false;
 }
 
-static const char PLAN[] =
-    "{\"project_name\": \"blog\","
-    " \"models\": [{\"class_name\": \"User\", \"project_name\": \"shadowed\"},"
-    "              {\"class_name\": \"Post\"}],"
-    " \"files\": ["
-    "   {\"path\": \"app/models/user.py\", \"template\": \"model.py\", \"scope\": \"/models/0\"},"
-    "   {\"path\": \"README.md\", \"template\": \"readme.md\"},"
-    "   {\"path\": \"app/models/post.py\", \"template\": \"model.py\", \"scope\": \"/models/1\"},"
-    "   {\"path\": \"app/custom.py\", \"template\": \"readme.md\", \"user\": true}]}";
-
 static void renders_each_file_with_the_root_and_its_scope(void **state)
 {
     fixture *f = *state;
-    put_template(f, "model.py.mustache", "class {{class_name}}:  # {{project_name}} <&>\n");
-    put_template(f, "readme.md.mustache", "# {{project_name}}\n");
-    assert_int_equal(render(f, PLAN), BB_OK);
+    put_template(f, "model.py.mustache",
+                 "class {{class}}:  # {{project.name}} {{description}} <&>\n");
+    put_template(f, "readme.md.mustache", "# {{project.name}}{{class}}\n");
+    assert_int_equal(render(f), BB_OK);
     assert_int_equal(f->n_files, 4);
     /* Sorted by path. */
     assert_string_equal(f->files[0].path, "README.md");
     assert_string_equal(f->files[1].path, "app/custom.py");
     assert_string_equal(f->files[2].path, "app/models/post.py");
     assert_string_equal(f->files[3].path, "app/models/user.py");
-    /* The scope is searched first, then the root; nothing is HTML-escaped. */
-    assert_string_equal(f->files[3].data, "class User:  # shadowed <&>\n");
-    assert_string_equal(f->files[2].data, "class Post:  # blog <&>\n");
+    /* The model is searched first, then the root; nothing is HTML-escaped. */
+    assert_string_equal(f->files[3].data, "class User:  # blog shadowed <&>\n");
+    assert_string_equal(f->files[2].data, "class Post:  # blog  <&>\n");
     assert_string_equal(f->files[0].data, "# blog\n");
     assert_true(f->files[1].user);
     assert_false(f->files[0].user);
@@ -111,11 +150,11 @@ static void renders_each_file_with_the_root_and_its_scope(void **state)
 static void partials_come_from_the_same_template_set(void **state)
 {
     fixture *f = *state;
-    put_template(f, "model.py.mustache", "{{> partials/header}}class {{class_name}}: pass\n");
-    put_template(f, "partials/header.mustache", "# generated for {{project_name}}\n");
+    put_template(f, "model.py.mustache", "{{> partials/header}}class {{class}}: pass\n");
+    put_template(f, "partials/header.mustache", "# generated for {{project.name}}\n");
     put_template(f, "readme.md.mustache", "x\n");
-    assert_int_equal(render(f, PLAN), BB_OK);
-    assert_string_equal(f->files[3].data, "# generated for shadowed\nclass User: pass\n");
+    assert_int_equal(render(f), BB_OK);
+    assert_string_equal(f->files[3].data, "# generated for blog\nclass User: pass\n");
 }
 
 static void an_override_replaces_only_its_own_template(void **state)
@@ -126,15 +165,14 @@ static void an_override_replaces_only_its_own_template(void **state)
         fail();
     }
     const char *name = bb_embedded_templates[0].path; /* "x/y.py.mustache" */
-    char tpl[256], plan[1024];
+    char tpl[256];
     snprintf(tpl, sizeof(tpl), "%.*s", (int)(strlen(name) - strlen(".mustache")), name);
-    snprintf(plan, sizeof(plan),
-             "{\"files\": [{\"path\": \"a.txt\", \"template\": \"%s\"},"
-             "            {\"path\": \"b.txt\", \"template\": \"mine\"}]}",
-             tpl);
+    bb_plan *plan = small_plan();
+    add_file(plan, "a.txt", tpl, -1, false);
+    add_file(plan, "b.txt", "mine", -1, false);
     put_template(f, name, "overridden\n");
     put_template(f, "mine.mustache", "also mine\n");
-    assert_int_equal(render(f, plan), BB_OK);
+    assert_int_equal(render_plan(f, plan), BB_OK);
     assert_string_equal(f->files[0].data, "overridden\n");
     assert_string_equal(f->files[1].data, "also mine\n");
 }
@@ -142,9 +180,7 @@ static void an_override_replaces_only_its_own_template(void **state)
 static void a_missing_template_is_reported(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(
-        render(f, "{\"files\": [{\"path\": \"a.py\", \"template\": \"no/such/template\"}]}"),
-        BB_EINVAL);
+    assert_int_equal(render_one(f, "a.py", "no/such/template"), BB_EINVAL);
     assert_true(has_code(&f->diags, "BB0720"));
     assert_null(f->files);
 }
@@ -155,7 +191,7 @@ static void an_unreadable_override_is_reported(void **state)
     char dir[128];
     snprintf(dir, sizeof(dir), "%s/t.mustache", f->tpl_dir);
     assert_int_equal(mkdir(dir, 0755), 0); /* a folder where the file should be */
-    assert_int_equal(render(f, "{\"files\": [{\"path\": \"a.py\", \"template\": \"t\"}]}"), BB_EIO);
+    assert_int_equal(render_one(f, "a.py", "t"), BB_EIO);
     assert_true(has_code(&f->diags, "BB0726"));
 }
 
@@ -163,27 +199,21 @@ static void a_plan_path_outside_the_output_is_refused(void **state)
 {
     fixture *f = *state;
     put_template(f, "t.mustache", "x");
-    assert_int_equal(render(f, "{\"files\": [{\"path\": \"../evil.py\", \"template\": \"t\"}]}"),
-                     BB_EINVAL);
+    assert_int_equal(render_one(f, "../evil.py", "t"), BB_EINVAL);
     assert_true(has_code(&f->diags, "BB0724"));
 }
 
 static void a_template_name_outside_the_template_folder_is_refused(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(
-        render(f, "{\"files\": [{\"path\": \"a.py\", \"template\": \"../../etc/x\"}]}"), BB_EINVAL);
+    assert_int_equal(render_one(f, "a.py", "../../etc/x"), BB_EINVAL);
     assert_true(has_code(&f->diags, "BB0720"));
 }
 
-static void a_bad_scope_is_reported(void **state)
+static void a_file_without_a_template_is_reported(void **state)
 {
     fixture *f = *state;
-    put_template(f, "t.mustache", "x");
-    assert_int_equal(
-        render(f,
-               "{\"files\": [{\"path\": \"a.py\", \"template\": \"t\", \"scope\": \"/nope/3\"}]}"),
-        BB_EINVAL);
+    assert_int_equal(render_one(f, "a.py", NULL), BB_EINVAL);
     assert_true(has_code(&f->diags, "BB0723"));
 }
 
@@ -192,9 +222,10 @@ static void output_is_capped(void **state)
     fixture *f = *state;
     put_template(f, "t.mustache", "0123456789");
     f->opts.max_output_bytes = 15;
-    assert_int_equal(render(f, "{\"files\": [{\"path\": \"a\", \"template\": \"t\"},"
-                               "            {\"path\": \"b\", \"template\": \"t\"}]}"),
-                     BB_EINVAL);
+    bb_plan *plan = small_plan();
+    add_file(plan, "a", "t", -1, false);
+    add_file(plan, "b", "t", -1, false);
+    assert_int_equal(render_plan(f, plan), BB_EINVAL);
     assert_true(has_code(&f->diags, "BB0722"));
 }
 
@@ -395,7 +426,7 @@ int main(void)
         T(an_unreadable_override_is_reported),
         T(a_plan_path_outside_the_output_is_refused),
         T(a_template_name_outside_the_template_folder_is_refused),
-        T(a_bad_scope_is_reported),
+        T(a_file_without_a_template_is_reported),
         T(output_is_capped),
         cmocka_unit_test(json_pointers_resolve_with_escapes),
         T(an_invalid_schema_stops_after_the_validator),

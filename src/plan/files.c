@@ -1,0 +1,130 @@
+/* files.c - the project's facts and the list of files (see files.h). */
+#include "plan/files.h"
+
+#include <string.h>
+
+/* ---- project ---------------------------------------------------------------- */
+
+static const char *default_url(bb_arch *a, const char *db)
+{
+    switch (a->s->db_type) {
+    case BB_DB_SQLITE:
+        return bb_arch_fmt(a, "sqlite:///./%s.db", db);
+    case BB_DB_MYSQL:
+        return bb_arch_fmt(a, "mysql+pymysql://localhost/%s", db);
+    case BB_DB_MSSQL:
+        return bb_arch_fmt(a, "mssql+pyodbc://localhost/%s?driver=ODBC+Driver+18+for+SQL+Server",
+                           db);
+    default:
+        return bb_arch_fmt(a, "postgresql://localhost/%s", db);
+    }
+}
+
+static const char *db_driver(const bb_schema *s)
+{
+    switch (s->db_type) {
+    case BB_DB_SQLITE:
+        return NULL;
+    case BB_DB_MYSQL:
+        return "pymysql";
+    case BB_DB_MSSQL:
+        return "pyodbc";
+    default:
+        return "psycopg2-binary";
+    }
+}
+
+/* ---- files ----------------------------------------------------------------------- */
+
+static void file_entry(bb_arch *a, const char *path, const char *tpl, const char *scope,
+                       const bb_plan_model *model, bool user)
+{
+    bb_plan_file *f = BB_ARCH_PUSH(a, a->plan->files);
+    f->model = model;
+    f->path = path;
+    f->template = tpl;
+    f->scope = scope;
+    f->user = user;
+}
+
+void bb_files_plan(bb_arch *a, bb_plan *plan)
+{
+    static const char *const fixed[] = {
+        ".flake8",
+        ".gitignore",
+        "README.md",
+        "pyproject.toml",
+        "alembic.ini",
+        "alembic/env.py",
+        "alembic/script.py.mako",
+        "app/__init__.py",
+        "app/api/__init__.py",
+        "app/api/crud.py",
+        "app/api/router.py",
+        "app/api/routes/__init__.py",
+        "app/api/routes/custom/__init__.py",
+        "app/core/__init__.py",
+        "app/core/config.py",
+        "app/core/database.py",
+        "app/enums.py",
+        "app/main.py",
+        "app/models/__init__.py",
+        "app/schemas/__init__.py",
+        "app/schemas/compat.py",
+        "tests/__init__.py",
+        "tests/conftest.py",
+        "tests/factories.py",
+        "tests/test_health.py",
+    };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        file_entry(a, fixed[i], fixed[i], "", NULL, false);
+    if (a->uses_timestamps || a->uses_soft_delete)
+        file_entry(a, "app/models/mixins.py", "app/models/mixins.py", "", NULL, false);
+    if (a->has_assoc)
+        file_entry(a, "app/models/associations.py", "app/models/associations.py", "", NULL, false);
+    if (a->uses_uuid)
+        file_entry(a, "app/core/types.py", "app/core/types.py", "", NULL, false);
+    for (size_t i = 0; i < a->s->n_tables; i++) {
+        const bb_table *t = &a->s->tables[i];
+        const char *scope = bb_arch_fmt(a, "/models/%d", (int)i);
+        const bb_plan_model *m = &plan->models.v[(int)i];
+        file_entry(a, bb_arch_fmt(a, "app/models/%s.py", t->table_name), "app/models/model.py",
+                   scope, m, false);
+        file_entry(a, bb_arch_fmt(a, "app/schemas/%s.py", t->table_name), "app/schemas/schema.py",
+                   scope, m, false);
+        if (!a->t[i].routes)
+            continue;
+        file_entry(a, bb_arch_fmt(a, "app/api/routes/%s.py", t->table_name),
+                   "app/api/routes/route.py", scope, m, false);
+        file_entry(a, bb_arch_fmt(a, "app/api/routes/custom/%s.py", t->table_name),
+                   "app/api/routes/custom/custom.py", scope, m, true);
+        file_entry(a, bb_arch_fmt(a, "tests/test_%s.py", t->table_name), "tests/test_resource.py",
+                   scope, m, false);
+    }
+}
+
+void bb_files_plan_project(bb_arch *a, bb_plan *plan)
+{
+    const bb_schema *s = a->s;
+    bb_plan_project *p = plan->project = BB_ARCH_NEW(a, bb_plan_project);
+    const char *pkg = bb_arch_snake(a, s->project_name);
+    const char *desc = s->description ? s->description : "";
+    char *dist = (char *)bb_arch_fmt(a, "%s", pkg);
+    for (char *q = dist; *q; q++)
+        if (*q == '_')
+            *q = '-';
+    p->name = s->project_name;
+    p->package = pkg;
+    p->distribution = dist;
+    p->db_type = s->db_type_name;
+    p->description = desc;
+    p->description_text = bb_arch_comment(a, desc);
+    p->name_literal = bb_arch_lit(a, s->project_name);
+    p->description_literal = bb_arch_lit(a, desc);
+    p->toml_description = bb_arch_toml(a, p->description_text);
+    p->default_database_url = default_url(a, pkg);
+    p->default_database_url_literal = bb_arch_lit(a, p->default_database_url);
+    p->driver = db_driver(s);
+    p->api_prefix = BB_ARCH_API_PREFIX;
+    p->version = "0.1.0";
+}

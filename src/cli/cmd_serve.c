@@ -31,6 +31,8 @@ static void serve_usage(FILE *out)
           "  --jwt-issuer ISS          require this \"iss\" claim\n"
           "  --jwt-audience AUD        require this \"aud\" claim\n"
           "  --jwt-leeway S            clock leeway for exp/nbf/iat (default 30)\n"
+          "  --jwt-max-lifetime S      refuse tokens that live longer (exp - iat, or\n"
+          "                            exp - now without iat); default 0: any\n"
           "  --no-auth                 serve protected routes without credentials (unsafe)\n"
           "  --cors-origin ORIGIN      allow this browser origin (repeatable)\n"
           "  --threads N               polling threads (default: one per CPU)\n"
@@ -84,6 +86,7 @@ typedef struct serve_args {
     const char *jwt_secret_file;
     const char *jwt_issuer, *jwt_audience;
     unsigned jwt_leeway;
+    unsigned jwt_max_lifetime;
     const char *origins[MAX_CORS_ORIGINS];
 } serve_args;
 
@@ -119,6 +122,7 @@ static const num_opt num_opts[] = {
     NUM("--rate-validate", UINT_MAX, cfg.rate_validate),
     NUM("--rate-window-seconds", 86400, cfg.rate_window),
     NUM("--jwt-leeway", 3600, jwt_leeway),
+    NUM("--jwt-max-lifetime", 31536000, jwt_max_lifetime),
     NUM("--max-jobs", 100000, cfg.max_jobs),
     NUM("--job-ttl", 604800, cfg.job_ttl),
 };
@@ -247,6 +251,7 @@ static int load_credentials(bb_auth *auth, const serve_args *a, const char *keys
         return exit_code;
     if (bb_auth_set_jwt_claims(auth, a->jwt_issuer, a->jwt_audience, (int)a->jwt_leeway))
         return BB_EXIT_INTERNAL;
+    bb_auth_set_jwt_max_lifetime(auth, a->jwt_max_lifetime);
     return BB_EXIT_OK;
 }
 

@@ -322,7 +322,6 @@ int bb_cmd_serve(int argc, char **argv)
     }
     exit_code = load_credentials(auth, &a, a.keys_file);
     a.cfg.auth = auth;
-    a.cfg.keys_file = a.keys_file;
 
     /* Signals are taken by this thread alone (sigwait): every thread the
      * server starts inherits the mask. SIGPIPE is never wanted. */

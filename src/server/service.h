@@ -32,7 +32,6 @@ typedef struct bb_service_config {
     unsigned port;    /* 0: any free port (see bb_server_port) */
     bool no_auth;     /* serve protected routes without credentials */
     const bb_auth *auth;
-    const char *keys_file; /* named in the "how to configure" message */
     const char *const *cors_origins;
     size_t n_cors_origins;
 

@@ -134,6 +134,8 @@ def test_server_without_credentials_starts_and_explains(fresh_server, blog_text)
     assert r.status_code == 401
     msg = r.json()["error"]["message"]
     assert "backbone keys new" in msg and "BACKBONE_API_KEYS" in msg
+    # How to configure, said to anyone; where the keys file lives is not.
+    assert s.dir not in msg and "api-keys" not in msg, msg
 
 
 def test_jwt_issuer_and_audience_are_enforced_when_configured(fresh_server, blog_text):

@@ -7,6 +7,7 @@
 #include "server/httpd.h"
 #include "server/server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 
 #define MAX_CORS_ORIGINS 16
+#define MAX_TRUSTED_PROXIES 16
 
 static void serve_usage(FILE *out)
 {
@@ -35,6 +37,9 @@ static void serve_usage(FILE *out)
           "                            exp - now without iat); default 0: any\n"
           "  --no-auth                 serve protected routes without credentials (unsafe)\n"
           "  --cors-origin ORIGIN      allow this browser origin (repeatable)\n"
+          "  --trusted-proxy ADDR      believe X-Forwarded-For from this address\n"
+          "                            (repeatable): rate limits and logs then count\n"
+          "                            the client it forwarded for\n"
           "  --threads N               polling threads (default: one per CPU)\n"
           "  --workers N               generation workers (default: one per CPU)\n"
           "  --queue N                 generations waiting at most (default 64)\n"
@@ -88,6 +93,11 @@ typedef struct serve_args {
     unsigned jwt_leeway;
     unsigned jwt_max_lifetime;
     const char *origins[MAX_CORS_ORIGINS];
+    size_t n_origins;
+    /* As inet_ntop writes them, the form the server compares. */
+    char proxies[MAX_TRUSTED_PROXIES][INET6_ADDRSTRLEN];
+    const char *proxy_list[MAX_TRUSTED_PROXIES];
+    size_t n_proxies;
 } serve_args;
 
 /* Options that take a number, and where it goes. */
@@ -139,10 +149,40 @@ static void store_number(serve_args *a, const num_opt *o, unsigned long long v)
     }
 }
 
+static bool add_proxy(serve_args *a, const char *addr)
+{
+    unsigned char bin[16];
+    int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+    if (inet_pton(family, addr, bin) != 1) {
+        bb_cli_error("serve: --trusted-proxy: '%s' is not an IP address", addr);
+        return false;
+    }
+    if (a->n_proxies == MAX_TRUSTED_PROXIES) {
+        bb_cli_error("serve: at most %d --trusted-proxy", MAX_TRUSTED_PROXIES);
+        return false;
+    }
+    char *slot = a->proxies[a->n_proxies];
+    inet_ntop(family, bin, slot, INET6_ADDRSTRLEN);
+    a->proxy_list[a->n_proxies++] = slot;
+    return true;
+}
+
+/* An option that may come more than once: --cors-origin, --trusted-proxy. */
+static bool add_repeated(serve_args *a, const char *opt, const char *val)
+{
+    if (strcmp(opt, "--trusted-proxy") == 0)
+        return add_proxy(a, val);
+    if (a->n_origins == MAX_CORS_ORIGINS) {
+        bb_cli_error("serve: at most %d --cors-origin", MAX_CORS_ORIGINS);
+        return false;
+    }
+    a->origins[a->n_origins++] = val;
+    return true;
+}
+
 /* Returns -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, serve_args *a)
 {
-    size_t n_origins = 0;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -167,19 +207,16 @@ static int parse_args(int argc, char **argv, serve_args *a)
                            : strcmp(opt, "--templates") == 0       ? &a->cfg.templates_dir
                            : strcmp(opt, "--review-python") == 0   ? &a->cfg.review_python
                                                                    : NULL;
-        if (str || strcmp(opt, "--cors-origin") == 0) {
+        bool repeated = strcmp(opt, "--cors-origin") == 0 || strcmp(opt, "--trusted-proxy") == 0;
+        if (str || repeated) {
             if (!val || !*val) {
                 bb_cli_error("serve: %s needs a value", opt);
                 return BB_EXIT_USAGE;
             }
-            if (str) {
+            if (str)
                 *str = val;
-            } else if (n_origins < MAX_CORS_ORIGINS) {
-                a->origins[n_origins++] = val;
-            } else {
-                bb_cli_error("serve: at most %d --cors-origin", MAX_CORS_ORIGINS);
+            else if (!add_repeated(a, opt, val))
                 return BB_EXIT_USAGE;
-            }
             i++;
         } else if (strcmp(opt, "--no-auth") == 0) {
             a->cfg.no_auth = true;
@@ -192,7 +229,9 @@ static int parse_args(int argc, char **argv, serve_args *a)
         }
     }
     a->cfg.cors_origins = a->origins;
-    a->cfg.n_cors_origins = n_origins;
+    a->cfg.n_cors_origins = a->n_origins;
+    a->cfg.trusted_proxies = a->proxy_list;
+    a->cfg.n_trusted_proxies = a->n_proxies;
     return -1;
 }
 

@@ -317,9 +317,32 @@ static bool check_body_headers(bb_req *r)
     return true;
 }
 
-bool bb_admit_request(bb_req *r)
+static bool is_trusted_proxy(void *ctx, const char *addr)
+{
+    const bb_service_config *c = ctx;
+    for (size_t i = 0; i < c->n_trusted_proxies; i++)
+        if (strcmp(c->trusted_proxies[i], addr) == 0)
+            return true;
+    return false;
+}
+
+/* The client's address: the peer's, or, when the peer is a trusted proxy,
+ * the one it says it forwarded for. */
+static void client_address(bb_req *r)
 {
     bb_httpd_client_ip(r->conn, r->ip, sizeof(r->ip));
+    const bb_service_config *c = &r->svc->cfg;
+    if (!c->n_trusted_proxies || !is_trusted_proxy((void *)c, r->ip))
+        return;
+    char client[sizeof(r->ip)];
+    if (bb_wire_forwarded_client(bb_req_header(r, "X-Forwarded-For"), is_trusted_proxy, (void *)c,
+                                 client, sizeof(client)))
+        memcpy(r->ip, client, sizeof(client));
+}
+
+bool bb_admit_request(bb_req *r)
+{
+    client_address(r);
     assign_request_id(r);
     r->origin = allowed_origin(r->svc, bb_req_header(r, "Origin"));
     if (!check_framing(r) || !check_target(r) || !route_request(r))

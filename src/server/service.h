@@ -34,6 +34,10 @@ typedef struct bb_service_config {
     const bb_auth *auth;
     const char *const *cors_origins;
     size_t n_cors_origins;
+    /* Proxies whose X-Forwarded-For is believed (addresses as inet_ntop
+     * writes them); the client is the address they forwarded for. */
+    const char *const *trusted_proxies;
+    size_t n_trusted_proxies;
 
     size_t max_body;          /* bytes; 10 MiB */
     size_t max_output;        /* bytes of generated files together; 64 MiB */

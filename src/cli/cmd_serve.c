@@ -57,7 +57,10 @@ static void serve_usage(FILE *out)
           "  --rate-generate-hour N    per 60 windows (default 50)\n"
           "  --rate-validate N         per window (default 50)\n"
           "  --rate-window-seconds S   the window (default 60); 0 in a limit disables it\n"
-          "  --max-jobs N              generations with a model held as jobs (default 32)\n"
+          "  --max-jobs N              generations with a model running at once (default 16)\n"
+          "  --max-jobs-per-key N      of those, per key or token subject (default 2)\n"
+          "  --job-timeout S           a job is cancelled after S seconds (default 600)\n"
+          "  --job-results N           finished jobs kept, oldest dropped first (default 256)\n"
           "  --job-ttl S               seconds a finished job is kept (default 3600)\n"
           "  --templates DIR           read templates from DIR instead of the embedded ones\n"
           "  --review-python PATH      let the reviewer compile each generation with this\n"
@@ -134,6 +137,9 @@ static const num_opt num_opts[] = {
     NUM("--jwt-leeway", 3600, jwt_leeway),
     NUM("--jwt-max-lifetime", 31536000, jwt_max_lifetime),
     NUM("--max-jobs", 100000, cfg.max_jobs),
+    NUM("--max-jobs-per-key", 100000, cfg.max_jobs_per_key),
+    NUM("--job-timeout", 86400, cfg.job_timeout),
+    NUM("--job-results", 1000000, cfg.job_results),
     NUM("--job-ttl", 604800, cfg.job_ttl),
 };
 

@@ -1,6 +1,7 @@
 /* http.c - HTTP POSTs over libcurl, loaded on first use (see http.h). */
 #include "base/http.h"
 
+#include "base/clock.h"
 #include "base/dynlib.h"
 
 #include <curl/curl.h>
@@ -107,6 +108,33 @@ bool bb_http_url_host(const char *url, char *host, size_t size)
     return ok;
 }
 
+/* ---- the thread's stop -------------------------------------------------- */
+
+static _Thread_local const atomic_bool *scope_cancel;
+static _Thread_local double scope_deadline;
+
+void bb_http_scope(const atomic_bool *cancel, double deadline)
+{
+    scope_cancel = cancel;
+    scope_deadline = deadline;
+}
+
+bool bb_http_stopped(void)
+{
+    return (scope_cancel && atomic_load(scope_cancel)) ||
+           (scope_deadline > 0 && bb_clock_seconds() >= scope_deadline);
+}
+
+/* The transfer's time limit, cut to what the scope's deadline leaves. */
+static long time_limit_ms(long timeout_ms)
+{
+    if (scope_deadline <= 0)
+        return timeout_ms;
+    double left = (scope_deadline - bb_clock_seconds()) * 1000;
+    long ms = left < 1 ? 1 : (long)left;
+    return timeout_ms > 0 && timeout_ms < ms ? timeout_ms : ms;
+}
+
 /* ---- one POST ----------------------------------------------------------- */
 
 typedef struct transfer {
@@ -125,12 +153,19 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* Called about once a second, and more while data moves; non-zero ends
+ * the transfer. */
 static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
     transfer *t = userdata;
-    t->rq->on_progress(t->rq->ctx);
+    if (bb_http_stopped()) {
+        t->stopped = true;
+        return 1;
+    }
+    if (t->rq->on_progress)
+        t->rq->on_progress(t->rq->ctx);
     return 0;
 }
 
@@ -165,7 +200,7 @@ static void set_options(CURL *h, const bb_http_request *rq, transfer *t)
     fn.easy_setopt(h, CURLOPT_PROTOCOLS_STR, rq->protocols);
     fn.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     fn.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
-    fn.easy_setopt(h, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+    fn.easy_setopt(h, CURLOPT_TIMEOUT_MS, time_limit_ms(rq->timeout_ms));
     fn.easy_setopt(h, CURLOPT_HTTPHEADER, (const struct curl_slist *)(const void *)rq->headers);
     fn.easy_setopt(h, CURLOPT_POST, 1L);
     fn.easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
@@ -176,7 +211,7 @@ static void set_options(CURL *h, const bb_http_request *rq, transfer *t)
         fn.easy_setopt(h, CURLOPT_USERAGENT, rq->user_agent);
     if (rq->max_response_bytes > 0)
         fn.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rq->max_response_bytes);
-    if (rq->on_progress) {
+    if (rq->on_progress || scope_cancel || scope_deadline > 0) {
         fn.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
         fn.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         fn.easy_setopt(h, CURLOPT_XFERINFODATA, t);
@@ -204,6 +239,11 @@ void bb_http_post(const bb_http_request *rq, bb_http_response *out)
     if (!ready()) {
         snprintf(out->error, sizeof(out->error), "%s",
                  library.error[0] ? library.error : "libcurl could not be initialised");
+        return;
+    }
+    if (bb_http_stopped()) {
+        out->outcome = BB_HTTP_STOPPED;
+        snprintf(out->error, sizeof(out->error), "stopped before it began");
         return;
     }
     CURL *h = fn.easy_init();

@@ -16,6 +16,7 @@
 
 #include "base/bb.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -62,6 +63,18 @@ typedef struct bb_http_response {
 
 /* POSTs rq->body to rq->url and fills *out; out->outcome says how it went. */
 void bb_http_post(const bb_http_request *rq, bb_http_response *out);
+
+/*
+ * A stop for this thread's transfers, for work that may be cancelled (a
+ * job of the service): once *cancel is true or the clock passes deadline
+ * (bb_clock_seconds(); 0: none), a running transfer ends BB_HTTP_STOPPED
+ * within about a second and no new one starts. Transfers never wait past
+ * the deadline. bb_http_scope(NULL, 0) ends the scope.
+ */
+void bb_http_scope(const atomic_bool *cancel, double deadline);
+
+/* True when this thread's scope says to stop (false without a scope). */
+bool bb_http_stopped(void);
 
 /* The host part of url into host (cut to size). false when url is not a
  * URL libcurl can read, or without libcurl. */

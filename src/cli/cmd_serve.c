@@ -7,6 +7,7 @@
 #include "server/httpd.h"
 #include "server/server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 
 #define MAX_CORS_ORIGINS 16
+#define MAX_TRUSTED_PROXIES 16
 
 static void serve_usage(FILE *out)
 {
@@ -31,8 +33,13 @@ static void serve_usage(FILE *out)
           "  --jwt-issuer ISS          require this \"iss\" claim\n"
           "  --jwt-audience AUD        require this \"aud\" claim\n"
           "  --jwt-leeway S            clock leeway for exp/nbf/iat (default 30)\n"
+          "  --jwt-max-lifetime S      refuse tokens that live longer (exp - iat, or\n"
+          "                            exp - now without iat); default 0: any\n"
           "  --no-auth                 serve protected routes without credentials (unsafe)\n"
           "  --cors-origin ORIGIN      allow this browser origin (repeatable)\n"
+          "  --trusted-proxy ADDR      believe X-Forwarded-For from this address\n"
+          "                            (repeatable): rate limits and logs then count\n"
+          "                            the client it forwarded for\n"
           "  --threads N               polling threads (default: one per CPU)\n"
           "  --workers N               generation workers (default: one per CPU)\n"
           "  --queue N                 generations waiting at most (default 64)\n"
@@ -50,7 +57,10 @@ static void serve_usage(FILE *out)
           "  --rate-generate-hour N    per 60 windows (default 50)\n"
           "  --rate-validate N         per window (default 50)\n"
           "  --rate-window-seconds S   the window (default 60); 0 in a limit disables it\n"
-          "  --max-jobs N              generations with a model held as jobs (default 32)\n"
+          "  --max-jobs N              generations with a model running at once (default 16)\n"
+          "  --max-jobs-per-key N      of those, per key or token subject (default 2)\n"
+          "  --job-timeout S           a job is cancelled after S seconds (default 600)\n"
+          "  --job-results N           finished jobs kept, oldest dropped first (default 256)\n"
           "  --job-ttl S               seconds a finished job is kept (default 3600)\n"
           "  --templates DIR           read templates from DIR instead of the embedded ones\n"
           "  --review-python PATH      let the reviewer compile each generation with this\n"
@@ -84,7 +94,13 @@ typedef struct serve_args {
     const char *jwt_secret_file;
     const char *jwt_issuer, *jwt_audience;
     unsigned jwt_leeway;
+    unsigned jwt_max_lifetime;
     const char *origins[MAX_CORS_ORIGINS];
+    size_t n_origins;
+    /* As inet_ntop writes them, the form the server compares. */
+    char proxies[MAX_TRUSTED_PROXIES][INET6_ADDRSTRLEN];
+    const char *proxy_list[MAX_TRUSTED_PROXIES];
+    size_t n_proxies;
 } serve_args;
 
 /* Options that take a number, and where it goes. */
@@ -119,7 +135,11 @@ static const num_opt num_opts[] = {
     NUM("--rate-validate", UINT_MAX, cfg.rate_validate),
     NUM("--rate-window-seconds", 86400, cfg.rate_window),
     NUM("--jwt-leeway", 3600, jwt_leeway),
+    NUM("--jwt-max-lifetime", 31536000, jwt_max_lifetime),
     NUM("--max-jobs", 100000, cfg.max_jobs),
+    NUM("--max-jobs-per-key", 100000, cfg.max_jobs_per_key),
+    NUM("--job-timeout", 86400, cfg.job_timeout),
+    NUM("--job-results", 1000000, cfg.job_results),
     NUM("--job-ttl", 604800, cfg.job_ttl),
 };
 
@@ -135,10 +155,40 @@ static void store_number(serve_args *a, const num_opt *o, unsigned long long v)
     }
 }
 
+static bool add_proxy(serve_args *a, const char *addr)
+{
+    unsigned char bin[16];
+    int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+    if (inet_pton(family, addr, bin) != 1) {
+        bb_cli_error("serve: --trusted-proxy: '%s' is not an IP address", addr);
+        return false;
+    }
+    if (a->n_proxies == MAX_TRUSTED_PROXIES) {
+        bb_cli_error("serve: at most %d --trusted-proxy", MAX_TRUSTED_PROXIES);
+        return false;
+    }
+    char *slot = a->proxies[a->n_proxies];
+    inet_ntop(family, bin, slot, INET6_ADDRSTRLEN);
+    a->proxy_list[a->n_proxies++] = slot;
+    return true;
+}
+
+/* An option that may come more than once: --cors-origin, --trusted-proxy. */
+static bool add_repeated(serve_args *a, const char *opt, const char *val)
+{
+    if (strcmp(opt, "--trusted-proxy") == 0)
+        return add_proxy(a, val);
+    if (a->n_origins == MAX_CORS_ORIGINS) {
+        bb_cli_error("serve: at most %d --cors-origin", MAX_CORS_ORIGINS);
+        return false;
+    }
+    a->origins[a->n_origins++] = val;
+    return true;
+}
+
 /* Returns -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, serve_args *a)
 {
-    size_t n_origins = 0;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -163,19 +213,16 @@ static int parse_args(int argc, char **argv, serve_args *a)
                            : strcmp(opt, "--templates") == 0       ? &a->cfg.templates_dir
                            : strcmp(opt, "--review-python") == 0   ? &a->cfg.review_python
                                                                    : NULL;
-        if (str || strcmp(opt, "--cors-origin") == 0) {
+        bool repeated = strcmp(opt, "--cors-origin") == 0 || strcmp(opt, "--trusted-proxy") == 0;
+        if (str || repeated) {
             if (!val || !*val) {
                 bb_cli_error("serve: %s needs a value", opt);
                 return BB_EXIT_USAGE;
             }
-            if (str) {
+            if (str)
                 *str = val;
-            } else if (n_origins < MAX_CORS_ORIGINS) {
-                a->origins[n_origins++] = val;
-            } else {
-                bb_cli_error("serve: at most %d --cors-origin", MAX_CORS_ORIGINS);
+            else if (!add_repeated(a, opt, val))
                 return BB_EXIT_USAGE;
-            }
             i++;
         } else if (strcmp(opt, "--no-auth") == 0) {
             a->cfg.no_auth = true;
@@ -188,7 +235,9 @@ static int parse_args(int argc, char **argv, serve_args *a)
         }
     }
     a->cfg.cors_origins = a->origins;
-    a->cfg.n_cors_origins = n_origins;
+    a->cfg.n_cors_origins = a->n_origins;
+    a->cfg.trusted_proxies = a->proxy_list;
+    a->cfg.n_trusted_proxies = a->n_proxies;
     return -1;
 }
 
@@ -247,6 +296,7 @@ static int load_credentials(bb_auth *auth, const serve_args *a, const char *keys
         return exit_code;
     if (bb_auth_set_jwt_claims(auth, a->jwt_issuer, a->jwt_audience, (int)a->jwt_leeway))
         return BB_EXIT_INTERNAL;
+    bb_auth_set_jwt_max_lifetime(auth, a->jwt_max_lifetime);
     return BB_EXIT_OK;
 }
 
@@ -317,7 +367,6 @@ int bb_cmd_serve(int argc, char **argv)
     }
     exit_code = load_credentials(auth, &a, a.keys_file);
     a.cfg.auth = auth;
-    a.cfg.keys_file = a.keys_file;
 
     /* Signals are taken by this thread alone (sigwait): every thread the
      * server starts inherits the mask. SIGPIPE is never wanted. */

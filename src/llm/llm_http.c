@@ -32,13 +32,17 @@ void bb_llm_http_result_free(bb_llm_http_result *r)
 
 /* ---- time, sleep and randomness ---------------------------------------- */
 
+/* Sleeps ms, in steps of at most 100 ms, and no longer once the thread's
+ * transfers are told to stop (bb_http_scope). */
 static void sleep_ms(long ms)
 {
-    if (ms <= 0)
-        return;
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    while (ms > 0 && !bb_http_stopped()) {
+        long step = ms < 100 ? ms : 100;
+        struct timespec ts = {0, step * 1000000L};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+        ms -= step;
+    }
 }
 
 /* xorshift64*, shared by threads: jitter needs spread, not secrecy. */
@@ -274,7 +278,7 @@ int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, cons
         else
             v = classify(out->transport == BB_HTTP_OK ? out->status : 0, bb_buf_str(&out->body),
                          out->body.len, ctx);
-        if (v != BB_LLM_HTTP_RETRY || out->attempts >= max_attempts)
+        if (v != BB_LLM_HTTP_RETRY || out->attempts >= max_attempts || bb_http_stopped())
             break;
         long wait = bb_llm_backoff_ms(opts, out->attempts, out->last_retry_after_ms, random_unit());
         out->waited_ms += wait;

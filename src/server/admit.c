@@ -206,7 +206,6 @@ static bool apply_rate(bb_req *r, const bb_rate_rule *const *rules, size_t n)
 
 static void reply_unauthorized(bb_req *r, bb_auth_result why)
 {
-    const bb_service_config *c = &r->svc->cfg;
     r->auth_error = bb_auth_result_name(why);
     bb_req_count(r, BB_M_AUTH_FAILURES, r->auth_error);
     /* Failed attempts count against the caller's address, so guessing
@@ -215,13 +214,14 @@ static void reply_unauthorized(bb_req *r, bb_auth_result why)
     const bb_rate_rule *rules[1] = {&r->svc->rule_public};
     if (r->svc->rule_public.limit && !apply_rate(r, rules, 1))
         return;
+    /* Said to anyone: how to configure, never where (the operator's log
+     * names the keys file). */
     if (why == BB_AUTH_UNCONFIGURED)
         bb_req_reply_error(r, 401, "unauthorized",
-                           "this server has no credentials configured: create an API key with "
-                           "'backbone keys new NAME' (keys file %s) and restart, or set "
+                           "this server has no credentials configured: its operator creates an "
+                           "API key with 'backbone keys new NAME' and restarts it, or sets "
                            "BACKBONE_API_KEYS (SHA-256 digests) or BACKBONE_JWT_SECRET; "
-                           "then send X-API-Key or Authorization: Bearer",
-                           c->keys_file ? c->keys_file : "~/.config/backbone/api-keys");
+                           "then send X-API-Key or Authorization: Bearer");
     else if (why == BB_AUTH_MISSING)
         bb_req_reply_error(r, 401, "unauthorized",
                            "credentials required: send X-API-Key or Authorization: Bearer <JWT>");
@@ -317,9 +317,32 @@ static bool check_body_headers(bb_req *r)
     return true;
 }
 
-bool bb_admit_request(bb_req *r)
+static bool is_trusted_proxy(void *ctx, const char *addr)
+{
+    const bb_service_config *c = ctx;
+    for (size_t i = 0; i < c->n_trusted_proxies; i++)
+        if (strcmp(c->trusted_proxies[i], addr) == 0)
+            return true;
+    return false;
+}
+
+/* The client's address: the peer's, or, when the peer is a trusted proxy,
+ * the one it says it forwarded for. */
+static void client_address(bb_req *r)
 {
     bb_httpd_client_ip(r->conn, r->ip, sizeof(r->ip));
+    const bb_service_config *c = &r->svc->cfg;
+    if (!c->n_trusted_proxies || !is_trusted_proxy((void *)c, r->ip))
+        return;
+    char client[sizeof(r->ip)];
+    if (bb_wire_forwarded_client(bb_req_header(r, "X-Forwarded-For"), is_trusted_proxy, (void *)c,
+                                 client, sizeof(client)))
+        memcpy(r->ip, client, sizeof(client));
+}
+
+bool bb_admit_request(bb_req *r)
+{
+    client_address(r);
     assign_request_id(r);
     r->origin = allowed_origin(r->svc, bb_req_header(r, "Origin"));
     if (!check_framing(r) || !check_target(r) || !route_request(r))

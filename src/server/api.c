@@ -60,11 +60,23 @@ void bb_api_validate(bb_req *r)
 static void reply_job(bb_req *r, const bb_generation *g)
 {
     char id[BB_JOB_ID_LEN];
-    int rc = bb_generation_submit(r->svc->jobs, g, id);
+    bb_jobs_refusal why;
+    int rc = bb_generation_submit(r->svc->jobs, r->identity, g, id, &why);
+    if (rc == BB_ELIMIT) {
+        char after[16];
+        snprintf(after, sizeof(after), "%u", why.retry_after);
+        if (why.per_owner)
+            bb_req_reply_error(r, 429, "too_many_jobs",
+                               "this identity already has %u jobs unfinished; retry in %u s",
+                               r->svc->cfg.max_jobs_per_key, why.retry_after);
+        else
+            bb_req_reply_error(r, 503, "busy", "every job slot is taken; retry in %u s",
+                               why.retry_after);
+        bb_req_add_header(r, "Retry-After", after);
+        return;
+    }
     if (rc) {
-        bb_req_reply_error(r, 503, "unavailable", "%s",
-                           rc == BB_ELIMIT ? "too many jobs; retry later" : "out of memory");
-        bb_req_add_header(r, "Retry-After", "30");
+        bb_req_reply_error(r, 503, "unavailable", "out of memory");
         return;
     }
     char url[64];
@@ -77,18 +89,45 @@ static void reply_job(bb_req *r, const bb_generation *g)
     bb_req_add_header(r, "Location", url);
 }
 
-/* GET /api/v1/jobs/{id}: the job's state, and its result once done. */
+static void reply_no_job(bb_req *r, const char *id)
+{
+    bb_req_reply_error(r, 404, "not_found", "no job %.40s (unknown, expired or not yours)", id);
+}
+
+/* GET /api/v1/jobs/{id}: the job's state, and its result once done; only
+ * to the identity that submitted it. */
 void bb_api_job(bb_req *r)
 {
     const char *id = bb_req_param(r);
     char *json = NULL;
-    int rc = bb_jobs_status_json(r->svc->jobs, id, &json);
+    int rc = bb_jobs_status_json(r->svc->jobs, id, r->identity, &json);
     if (rc == BB_ENOTFOUND)
-        bb_req_reply_error(r, 404, "not_found", "no job %.40s (unknown or expired)", id);
+        reply_no_job(r, id);
     else if (rc)
         bb_req_reply_error(r, 503, "unavailable", "out of memory");
     else
         bb_req_reply(r, 200, "application/json", json, strlen(json));
+}
+
+/* DELETE /api/v1/jobs/{id}: cancels an unfinished job (202 with its
+ * state), forgets a finished one (204). */
+void bb_api_job_cancel(bb_req *r)
+{
+    const char *id = bb_req_param(r);
+    bool forgotten;
+    if (bb_jobs_cancel(r->svc->jobs, id, r->identity, &forgotten) != BB_OK) {
+        reply_no_job(r, id);
+        return;
+    }
+    if (forgotten) {
+        bb_req_reply(r, 204, NULL, NULL, 0);
+        return;
+    }
+    char *json = NULL;
+    if (bb_jobs_status_json(r->svc->jobs, id, r->identity, &json) == BB_OK)
+        bb_req_reply(r, 202, "application/json", json, strlen(json));
+    else
+        bb_req_reply_error(r, 503, "unavailable", "out of memory");
 }
 
 /* The generation a request asks for, with the service's limits. */

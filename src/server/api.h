@@ -5,6 +5,7 @@
  *   POST /api/v1/generate   the whole project, as JSON or a gzip tarball;
  *                           with "llm": "advise", 202 and a job
  *   GET  /api/v1/jobs/{id}  a job's state, and its answer once done
+ *   DELETE /api/v1/jobs/{id} cancels the job, or forgets its result
  *
  * The body is read by input.h; answers are described in docs/server.md.
  */
@@ -16,5 +17,6 @@
 void bb_api_validate(bb_req *r);
 void bb_api_generate(bb_req *r);
 void bb_api_job(bb_req *r);
+void bb_api_job_cancel(bb_req *r);
 
 #endif

@@ -28,6 +28,7 @@ struct bb_auth {
     char *issuer;
     char *audience;
     int leeway;
+    double max_lifetime; /* seconds; 0: any */
 };
 
 const char *bb_auth_result_name(bb_auth_result r)
@@ -59,6 +60,8 @@ const char *bb_auth_result_name(bb_auth_result r)
         return "bad_audience";
     case BB_AUTH_NO_JWT_SECRET:
         return "no_jwt_secret";
+    case BB_AUTH_TOO_LONG_LIVED:
+        return "too_long_lived";
     }
     return "unknown";
 }
@@ -310,6 +313,11 @@ int bb_auth_set_jwt_claims(bb_auth *a, const char *issuer, const char *audience,
     return BB_OK;
 }
 
+void bb_auth_set_jwt_max_lifetime(bb_auth *a, unsigned seconds)
+{
+    a->max_lifetime = seconds;
+}
+
 size_t bb_auth_key_count(const bb_auth *a)
 {
     return a->n_keys;
@@ -456,13 +464,31 @@ int bb_auth_new_key(char *key, size_t key_size, char hex[65])
 
 /* ---- JWT ---------------------------------------------------------------- */
 
+/* True when a JSON string in text (n bytes) escapes a NUL ("\u0000"):
+ * the parsed string would end there, so "alice\u0000admin" would be
+ * compared as "alice". */
+static bool escapes_nul(const unsigned char *text, size_t n)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == '"') {
+            in_string = !in_string;
+        } else if (in_string && text[i] == '\\' && i + 1 < n) {
+            if (text[i + 1] == 'u' && i + 5 < n && memcmp(text + i + 2, "0000", 4) == 0)
+                return true;
+            i++; /* the escaped character, a quote or a backslash included */
+        }
+    }
+    return false;
+}
+
 /* Decodes one base64url part of a token into a parsed JSON object. */
 static cJSON *decode_json_part(const char *p, size_t len)
 {
     unsigned char buf[JWT_MAX_LEN + 1];
     long n = bb_base64url_decode(p, len, buf, JWT_MAX_LEN);
-    /* An embedded NUL would let the parser stop early and accept a prefix. */
-    if (n <= 0 || memchr(buf, '\0', (size_t)n))
+    /* A NUL, raw or escaped, would let a claim end early and match a prefix. */
+    if (n <= 0 || memchr(buf, '\0', (size_t)n) || escapes_nul(buf, (size_t)n))
         return NULL;
     buf[n] = '\0';
     cJSON *j = cJSON_ParseWithLengthOpts((const char *)buf, (size_t)n + 1, NULL, 1);
@@ -553,6 +579,10 @@ static bb_auth_result check_claims(const bb_auth *a, const cJSON *payload, time_
         return BB_AUTH_MALFORMED;
     if (has && t + leeway < iat)
         return BB_AUTH_NOT_YET_VALID;
+    /* A token may not outlive the lifetime allowed, counted from its
+     * issue (or from now, for a token that does not say). */
+    if (a->max_lifetime > 0 && exp - (has ? iat : t) > a->max_lifetime + leeway)
+        return BB_AUTH_TOO_LONG_LIVED;
     if (a->issuer) {
         const cJSON *iss = cJSON_GetObjectItemCaseSensitive(payload, "iss");
         if (!cJSON_IsString(iss) || strcmp(iss->valuestring, a->issuer) != 0)

@@ -9,7 +9,8 @@
  * JWTs are verified with HMAC-SHA256 (base/crypto.h; no JWT library):
  * the algorithm is pinned to HS256 ("none", HS512, RS256... are refused),
  * base64url is decoded strictly (no padding, no stray characters, no
- * non-zero trailing bits), "exp" is required, "nbf" and "iat" are checked
+ * non-zero trailing bits), no part may hold a NUL, raw or escaped
+ * ("\u0000" would end a claim early), "exp" is required, "nbf" and "iat" are checked
  * with a small leeway, and "iss"/"aud" are required when configured. The
  * secret must be at least 32 bytes and differ from every API key.
  *
@@ -49,7 +50,8 @@ typedef enum {
     BB_AUTH_MISSING_EXP,
     BB_AUTH_BAD_ISSUER,
     BB_AUTH_BAD_AUDIENCE,
-    BB_AUTH_NO_JWT_SECRET, /* a bearer token came but no secret is set */
+    BB_AUTH_NO_JWT_SECRET,  /* a bearer token came but no secret is set */
+    BB_AUTH_TOO_LONG_LIVED, /* exp further from iat (or now) than allowed */
 } bb_auth_result;
 
 /* A short label for metrics and logs ("expired", "bad_signature"...). */
@@ -80,6 +82,10 @@ int bb_auth_set_jwt_secret(bb_auth *a, const void *secret, size_t len) BB_WUR;
 /* Optional required claims (NULL: not checked) and the clock leeway. */
 int bb_auth_set_jwt_claims(bb_auth *a, const char *issuer, const char *audience,
                            int leeway_seconds) BB_WUR;
+
+/* The longest a token may live: exp - iat (exp - now without iat) at
+ * most seconds, leeway aside; 0 allows any. */
+void bb_auth_set_jwt_max_lifetime(bb_auth *a, unsigned seconds);
 
 size_t bb_auth_key_count(const bb_auth *a);
 /* The i-th key's name and digest (hex, 65 bytes with the NUL). */

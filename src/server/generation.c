@@ -2,6 +2,7 @@
  * (see generation.h). */
 #include "server/generation.h"
 
+#include "base/http.h"
 #include "output/project.h"
 #include "pipeline/advisor.h"
 #include "server/answer.h"
@@ -271,11 +272,13 @@ static void job_arg_free(void *p)
     bb_free(j);
 }
 
-static int job_run(void *arg, bb_job_result *res)
+static int job_run(void *arg, const bb_job_ctx *ctx, bb_job_result *res)
 {
     job_arg *j = arg;
     bb_generation_answer a;
+    bb_http_scope(ctx->cancel, ctx->deadline);
     bb_generation_run(&j->g, &a);
+    bb_http_scope(NULL, 0);
     if (!a.body)
         return BB_ENOMEM;
     res->status = a.status;
@@ -285,7 +288,8 @@ static int job_run(void *arg, bb_job_result *res)
     return a.status >= 500 ? BB_ESTATE : BB_OK;
 }
 
-int bb_generation_submit(bb_jobs *js, const bb_generation *g, char id[BB_JOB_ID_LEN])
+int bb_generation_submit(bb_jobs *js, const char *owner, const bb_generation *g,
+                         char id[BB_JOB_ID_LEN], bb_jobs_refusal *why)
 {
     job_arg *j = bb_calloc(1, sizeof(*j));
     if (!j)
@@ -305,7 +309,7 @@ int bb_generation_submit(bb_jobs *js, const bb_generation *g, char id[BB_JOB_ID_
     j->g.opts.on_stage_ctx = NULL;
     j->g.opts.reviewed = NULL;
     j->g.opts.reviewed_ctx = NULL;
-    int rc = bb_jobs_submit(js, job_run, j, job_arg_free, id);
+    int rc = bb_jobs_submit(js, owner, job_run, j, job_arg_free, id, why);
     if (rc)
         job_arg_free(j);
     return rc;

@@ -51,8 +51,11 @@ typedef struct bb_generation_answer {
  * runs out). */
 void bb_generation_run(const bb_generation *g, bb_generation_answer *out);
 
-/* Runs g as a job of js (a JSON answer, whatever g->tarball says) and
- * writes its id. BB_ELIMIT when the store is full, BB_ENOMEM. */
-int bb_generation_submit(bb_jobs *js, const bb_generation *g, char id[BB_JOB_ID_LEN]) BB_WUR;
+/* Runs g as a job of js owned by owner (a JSON answer, whatever
+ * g->tarball says) and writes its id. Its model calls stop when the job
+ * is cancelled or its deadline passes. BB_ELIMIT (*why says which limit),
+ * BB_ENOMEM. */
+int bb_generation_submit(bb_jobs *js, const char *owner, const bb_generation *g,
+                         char id[BB_JOB_ID_LEN], bb_jobs_refusal *why) BB_WUR;
 
 #endif

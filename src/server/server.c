@@ -30,6 +30,8 @@ static const bb_route builtin_routes[] = {
     {"POST", "/api/v1/validate", BB_ROUTE_AUTH | BB_ROUTE_JSON_BODY, "validate",
      "validate a schema", bb_api_validate},
     {"GET", "/api/v1/jobs/{id}", BB_ROUTE_AUTH, NULL, "state and result of a job", bb_api_job},
+    {"DELETE", "/api/v1/jobs/{id}", BB_ROUTE_AUTH, NULL, "cancel a job, or forget its result",
+     bb_api_job_cancel},
     {"GET", "/api/v1/status", 0, "public", "service status and limits", bb_status_service},
     {"GET", "/health", 0, NULL, "basic health", bb_status_health},
     {"GET", "/health/liveness", 0, NULL, "liveness probe", bb_status_liveness},
@@ -216,14 +218,12 @@ unsigned bb_server_port(const bb_server *s)
 
 /*
  * Waits until no request is in flight and no connection is open, closing
- * the connections that wait for a request as it goes, for at most the
- * grace time. A connection whose request line has come is left to finish:
- * its answer closes it. Returns whether everything finished.
+ * the connections that wait for a request as it goes. A connection whose request line has come is
+ * left to finish: its answer closes it. Returns whether everything finished by deadline.
  */
-static bool drain(bb_server *srv)
+static bool drain(bb_server *srv, double deadline)
 {
     bb_service *s = &srv->svc;
-    double deadline = bb_clock_seconds() + s->cfg.shutdown_grace;
     for (;;) {
         unsigned open = bb_httpd_close_idle(srv->httpd);
         if (open == 0 && atomic_load(&s->in_flight) == 0)
@@ -240,19 +240,24 @@ void bb_server_stop(bb_server *srv)
     if (!srv)
         return;
     bb_service *s = &srv->svc;
+    double deadline = bb_clock_seconds() + s->cfg.shutdown_grace;
     /* From now on every answer closes its connection. */
     atomic_store(&s->draining, true);
     bb_httpd_quiesce(srv->httpd);
-    char extra[96];
-    snprintf(extra, sizeof(extra), ",\"in_flight\":%ld", atomic_load(&s->in_flight));
+    size_t jobs = bb_jobs_cancel_all(s->jobs);
+    char extra[128];
+    snprintf(extra, sizeof(extra), ",\"in_flight\":%ld,\"jobs_cancelled\":%zu",
+             atomic_load(&s->in_flight), jobs);
     bb_service_log(s, "info", "stopped accepting connections; finishing requests in flight", extra);
-    drain(srv);
+    drain(srv, deadline);
     long unfinished = atomic_load(&s->in_flight);
+    size_t jobs_left = bb_jobs_wait(s->jobs, deadline);
     /* Workers first: a generation still queued is answered before the
      * daemon closes its connection. */
     bb_service_stop_workers(s);
     bb_httpd_stop(srv->httpd);
-    snprintf(extra, sizeof(extra), ",\"unfinished\":%ld", unfinished);
+    snprintf(extra, sizeof(extra), ",\"unfinished\":%ld,\"jobs_unfinished\":%zu", unfinished,
+             jobs_left);
     bb_service_log(s, "info", "stopped", extra);
     bb_service_fini(s);
     bb_free(srv);

@@ -31,7 +31,10 @@ void bb_service_config_default(bb_service_config *c)
     c->rate_validate = 50;
     c->rate_window = 60;
     c->rate_slots = 16384;
-    c->max_jobs = 32;
+    c->max_jobs = 16;
+    c->max_jobs_per_key = 2;
+    c->job_timeout = 600;
+    c->job_results = 256;
     c->job_ttl = 3600;
     c->log = stderr;
 }
@@ -94,7 +97,9 @@ int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *r
     fill(s, c, routes, n_routes);
     s->rl = bb_ratelimit_new(c->rate_slots ? c->rate_slots : 16384);
     s->metrics = bb_metrics_new();
-    s->jobs = bb_jobs_new(c->max_jobs ? c->max_jobs : 32, c->job_ttl ? c->job_ttl : 3600);
+    bb_jobs_limits jl = {c->max_jobs, c->max_jobs_per_key, c->job_results, c->job_ttl,
+                         c->job_timeout};
+    s->jobs = bb_jobs_new(&jl);
     if (!s->rl || !s->metrics || !s->jobs)
         return BB_ENOMEM;
     return bb_pool_start(s->cfg.workers, s->cfg.queue, &s->pool);

@@ -32,9 +32,12 @@ typedef struct bb_service_config {
     unsigned port;    /* 0: any free port (see bb_server_port) */
     bool no_auth;     /* serve protected routes without credentials */
     const bb_auth *auth;
-    const char *keys_file; /* named in the "how to configure" message */
     const char *const *cors_origins;
     size_t n_cors_origins;
+    /* Proxies whose X-Forwarded-For is believed (addresses as inet_ntop
+     * writes them); the client is the address they forwarded for. */
+    const char *const *trusted_proxies;
+    size_t n_trusted_proxies;
 
     size_t max_body;          /* bytes; 10 MiB */
     size_t max_output;        /* bytes of generated files together; 64 MiB */
@@ -56,9 +59,14 @@ typedef struct bb_service_config {
     size_t rate_slots;    /* counters kept; 16384 */
 
     /* Generations with a model run as jobs (jobs.h): at most max_jobs
-     * held, each kept job_ttl seconds after it ends. */
-    unsigned max_jobs; /* 32 */
-    unsigned job_ttl;  /* seconds; 3600 */
+     * unfinished at once, max_jobs_per_key of them per identity, each
+     * cancelled after job_timeout seconds; finished ones are kept apart,
+     * job_results of them at most, each job_ttl seconds after it ends. */
+    unsigned max_jobs;         /* 16 */
+    unsigned max_jobs_per_key; /* 2; 0: only max_jobs */
+    unsigned job_timeout;      /* seconds; 600; 0: none */
+    unsigned job_results;      /* 256 */
+    unsigned job_ttl;          /* seconds; 3600 */
 
     const char *templates_dir; /* NULL: embedded templates */
     const char *review_python; /* Python the reviewer compiles output with; NULL: built-in check */

@@ -1,6 +1,7 @@
 /* wire.c - strict readers of what a client sends (see wire.h). */
 #include "server/wire.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -120,4 +121,43 @@ const char *bb_wire_bearer_token(const char *authz)
     while (*authz == ' ')
         authz++;
     return authz;
+}
+
+/* One address of a list, blanks trimmed, as inet_ntop writes it. */
+static bool canonical_address(const char *s, size_t n, char *out, size_t size)
+{
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    char text[INET6_ADDRSTRLEN];
+    if (n == 0 || n >= sizeof(text))
+        return false;
+    memcpy(text, s, n);
+    text[n] = '\0';
+    unsigned char bin[16];
+    int family = strchr(text, ':') ? AF_INET6 : AF_INET;
+    return inet_pton(family, text, bin) == 1 && inet_ntop(family, bin, out, (socklen_t)size);
+}
+
+bool bb_wire_forwarded_client(const char *xff, bb_wire_trusted_fn trusted, void *ctx, char *out,
+                              size_t size)
+{
+    if (!xff)
+        return false;
+    size_t end = strlen(xff);
+    char addr[INET6_ADDRSTRLEN];
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && xff[start - 1] != ',')
+            start--;
+        if (!canonical_address(xff + start, end - start, addr, sizeof(addr)))
+            return false;
+        if (!trusted(ctx, addr) || start == 0) {
+            snprintf(out, size, "%s", addr);
+            return true;
+        }
+        end = start - 1;
+    }
+    return false;
 }

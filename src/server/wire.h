@@ -38,6 +38,20 @@ bool bb_wire_printable(const char *s, size_t max, bool spaces);
 /* A Content-Length: decimal digits only, no sign, no blanks, no overflow. */
 bool bb_wire_parse_size(const char *s, size_t *out);
 
+/* Says whether addr (an address as text) is a trusted proxy. */
+typedef bool (*bb_wire_trusted_fn)(void *ctx, const char *addr);
+
+/*
+ * The client behind trusted proxies, from an X-Forwarded-For list ("a, b,
+ * c", each hop appending the address it got the request from): the
+ * rightmost address that is not a trusted proxy, as inet_ntop writes it,
+ * into out. Entries left of it were written by the client and prove
+ * nothing. false (out untouched) when the list is empty or an entry
+ * before that one is not an IP address.
+ */
+bool bb_wire_forwarded_client(const char *xff, bb_wire_trusted_fn trusted, void *ctx, char *out,
+                              size_t size);
+
 /* The token of "Authorization: Bearer TOKEN", or NULL for another scheme. */
 const char *bb_wire_bearer_token(const char *authz);
 

@@ -1,7 +1,7 @@
 """Every way around the credentials is refused; valid ones are accepted."""
 import time
 
-from conftest import JWT_SECRET, Server, make_jwt
+from conftest import HIGH_LIMITS, JWT_SECRET, Server, make_jwt
 
 PROTECTED = "/api/v1/validate"
 
@@ -134,6 +134,8 @@ def test_server_without_credentials_starts_and_explains(fresh_server, blog_text)
     assert r.status_code == 401
     msg = r.json()["error"]["message"]
     assert "backbone keys new" in msg and "BACKBONE_API_KEYS" in msg
+    # How to configure, said to anyone; where the keys file lives is not.
+    assert s.dir not in msg and "api-keys" not in msg, msg
 
 
 def test_jwt_issuer_and_audience_are_enforced_when_configured(fresh_server, blog_text):
@@ -179,3 +181,20 @@ def test_keys_file_writable_by_others_is_warned_about(fresh_server):
     quiet = fresh_server()
     assert not any("writable by other users" in rec.get("msg", "")
                    for rec in quiet.log_records())
+
+
+def test_two_tenants_sending_one_body_each_get_their_own_generation(fresh_server, blog_text):
+    import hashlib
+    other = "bb_second-tenant-key"
+    digest = hashlib.sha256(other.encode()).hexdigest()
+    s = fresh_server(args=HIGH_LIMITS, env={"BACKBONE_API_KEYS": "other:" + digest})
+    headers = {"Content-Type": "application/json"}
+    with s.client() as c:
+        a = c.post("/api/v1/generate", content=blog_text.encode(), headers={**headers, **s.auth()})
+        b = c.post("/api/v1/generate", content=blog_text.encode(),
+                   headers={**headers, "X-API-Key": other})
+        metrics = c.get("/metrics").text
+    assert a.status_code == b.status_code == 200
+    # No answer computed for one tenant is served to another, nor said to be.
+    assert "X-Cache" not in a.headers and "X-Cache" not in b.headers
+    assert 'backbone_generations_total{outcome="ok"} 2\n' in metrics, metrics

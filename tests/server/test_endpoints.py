@@ -48,7 +48,7 @@ def test_readiness_checks_templates_and_workers(server):
     body = r.json()
     comps = body["components"]
     assert comps["worker_pool"]["status"] == "healthy"
-    assert comps["templates"]["count"] > 0, "no templates embedded: not ready"
+    assert comps["templates"]["status"] == "healthy", "no templates embedded: not ready"
     assert r.status_code == 200
     assert body["status"] == "ready"
 
@@ -64,6 +64,20 @@ def test_detailed_health_lists_components_with_states(server):
         assert comp["status"] in ("healthy", "degraded", "unhealthy")
         assert comp["name"] == name
     assert body["status"] in ("healthy", "degraded", "unhealthy")
+
+
+def test_public_health_tells_no_paths_or_counts(fresh_server, tmp_path):
+    templates = tmp_path / "my-templates"
+    templates.mkdir()
+    s = fresh_server(args=["--templates", str(templates)])
+    with s.client() as c:
+        text = c.get("/health/detailed").text + c.get("/health/readiness").text
+    body = json.loads(text[:text.index("}{") + 1])
+    assert str(tmp_path) not in text
+    assert "api_keys" not in text
+    for comp in body["components"].values():
+        assert set(comp) == {"name", "status", "message"}, comp
+        assert not re.search(r"[0-9]", comp["message"]), comp
 
 
 def test_status_reports_auth_and_rate_limits(server):

@@ -227,3 +227,26 @@ def test_connection_limits_are_set(fresh_server):
     finally:
         for k in socks:
             k.close()
+
+
+def test_forwarded_for_counts_only_behind_a_trusted_proxy(fresh_server):
+    plain = fresh_server(args=["--rate-public", "1", "--rate-window-seconds", "30"])
+    with plain.client() as c:
+        codes = [c.get("/api/v1/status", headers={"X-Forwarded-For": ip}).status_code
+                 for ip in ("203.0.113.7", "203.0.113.8")]
+    assert codes == [200, 429], "a client chose its own address"
+
+    proxied = fresh_server(args=["--rate-public", "1", "--rate-window-seconds", "30",
+                                 "--trusted-proxy", "127.0.0.1"])
+    with proxied.client() as c:
+        def status(xff):
+            r = c.get("/api/v1/status", headers={"X-Forwarded-For": xff})
+            return r.status_code, r.headers["X-Request-ID"]
+        first = status("203.0.113.7")
+        again = status("203.0.113.7")
+        other = status("203.0.113.8")
+        # What the client wrote left of the proxies' entries proves nothing.
+        spoofed = status("203.0.113.8, 127.0.0.1")
+    assert [first[0], again[0], other[0], spoofed[0]] == [200, 429, 200, 429]
+    rec = proxied.wait_log(lambda r: r.get("request_id") == first[1])
+    assert rec["identity"] == "ip:203.0.113.7"

@@ -275,6 +275,45 @@ static void jwt_issuer_and_audience_are_required_when_configured(void **state)
     bb_auth_free(a);
 }
 
+static void jwt_claims_holding_a_nul_are_refused(void **state)
+{
+    (void)state;
+    bb_auth *a = auth_with_secret();
+    assert_int_equal(bb_auth_set_jwt_claims(a, "good", NULL, 30), BB_OK);
+    char payload[300];
+    snprintf(payload, sizeof(payload), "{\"exp\":%ld,\"iss\":\"good\\u0000evil\"}", NOW + 60);
+    assert_int_equal(check(a, make_jwt(hs256, payload, SECRET)), BB_AUTH_MALFORMED);
+    snprintf(payload, sizeof(payload),
+             "{\"exp\":%ld,\"iss\":\"good\",\"sub\":\"alice\\u0000admin\"}", NOW + 60);
+    assert_int_equal(check(a, make_jwt(hs256, payload, SECRET)), BB_AUTH_MALFORMED);
+    /* An escaped backslash before "u0000" is text, not a NUL. */
+    snprintf(payload, sizeof(payload), "{\"exp\":%ld,\"iss\":\"good\",\"sub\":\"a\\\\u0000\"}",
+             NOW + 60);
+    char sub[64];
+    assert_int_equal(bb_auth_check_jwt(a, make_jwt(hs256, payload, SECRET), NOW, sub, sizeof(sub)),
+                     BB_AUTH_OK);
+    assert_string_equal(sub, "a\\u0000");
+    bb_auth_free(a);
+}
+
+static void jwt_lifetime_is_capped_when_configured(void **state)
+{
+    (void)state;
+    bb_auth *a = auth_with_secret();
+    char payload[300];
+    snprintf(payload, sizeof(payload), "{\"exp\":%ld,\"iat\":%ld}", NOW + 30 * 86400, NOW);
+    assert_int_equal(check(a, make_jwt(hs256, payload, SECRET)), BB_AUTH_OK);
+    bb_auth_set_jwt_max_lifetime(a, 3600);
+    assert_int_equal(check(a, make_jwt(hs256, payload, SECRET)), BB_AUTH_TOO_LONG_LIVED);
+    snprintf(payload, sizeof(payload), "{\"exp\":%ld,\"iat\":%ld}", NOW + 600, NOW - 1200);
+    assert_int_equal(check(a, make_jwt(hs256, payload, SECRET)), BB_AUTH_OK);
+    snprintf(payload, sizeof(payload), "{\"exp\":%ld}", NOW + 7200); /* no iat: from now */
+    assert_int_equal(check(a, make_jwt(hs256, payload, SECRET)), BB_AUTH_TOO_LONG_LIVED);
+    snprintf(payload, sizeof(payload), "{\"exp\":%ld}", NOW + 3000);
+    assert_int_equal(check(a, make_jwt(hs256, payload, SECRET)), BB_AUTH_OK);
+    bb_auth_free(a);
+}
+
 static void jwt_secret_must_be_long_and_not_an_api_key(void **state)
 {
     (void)state;
@@ -316,6 +355,8 @@ int main(void)
         cmocka_unit_test(jwt_alg_none_and_others_are_refused),
         cmocka_unit_test(jwt_malformed_shapes_are_refused),
         cmocka_unit_test(jwt_issuer_and_audience_are_required_when_configured),
+        cmocka_unit_test(jwt_claims_holding_a_nul_are_refused),
+        cmocka_unit_test(jwt_lifetime_is_capped_when_configured),
         cmocka_unit_test(jwt_secret_must_be_long_and_not_an_api_key),
         cmocka_unit_test(jwt_without_configured_secret_is_refused),
     };

@@ -67,6 +67,38 @@ static void tokens_ids_media_types_and_bearer(void **state)
     assert_null(bb_wire_bearer_token(NULL));
 }
 
+static bool trusts_loopback_and_ten(void *ctx, const char *addr)
+{
+    (void)ctx;
+    return strcmp(addr, "127.0.0.1") == 0 || strncmp(addr, "10.", 3) == 0;
+}
+
+static void the_forwarded_client_is_the_rightmost_untrusted_hop(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_true(
+        bb_wire_forwarded_client("203.0.113.7", trusts_loopback_and_ten, NULL, out, sizeof(out)));
+    assert_string_equal(out, "203.0.113.7");
+    assert_true(bb_wire_forwarded_client("1.2.3.4, 203.0.113.7 ,10.0.0.2", trusts_loopback_and_ten,
+                                         NULL, out, sizeof(out)));
+    assert_string_equal(out, "203.0.113.7");
+    assert_true(bb_wire_forwarded_client("2001:DB8::0001", trusts_loopback_and_ten, NULL, out,
+                                         sizeof(out)));
+    assert_string_equal(out, "2001:db8::1");
+    assert_true(bb_wire_forwarded_client("10.0.0.9, 10.0.0.2", trusts_loopback_and_ten, NULL, out,
+                                         sizeof(out)));
+    assert_string_equal(out, "10.0.0.9"); /* every hop trusted: the first */
+    strcpy(out, "kept");
+    assert_false(bb_wire_forwarded_client("evil, 10.0.0.2", trusts_loopback_and_ten, NULL, out,
+                                          sizeof(out)));
+    assert_false(bb_wire_forwarded_client("", trusts_loopback_and_ten, NULL, out, sizeof(out)));
+    assert_false(
+        bb_wire_forwarded_client("1.2.3.4,", trusts_loopback_and_ten, NULL, out, sizeof(out)));
+    assert_false(bb_wire_forwarded_client(NULL, trusts_loopback_and_ten, NULL, out, sizeof(out)));
+    assert_string_equal(out, "kept");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -74,6 +106,7 @@ int main(void)
         cmocka_unit_test(only_plain_chunked_is_chunked),
         cmocka_unit_test(sizes_are_plain_digits),
         cmocka_unit_test(tokens_ids_media_types_and_bearer),
+        cmocka_unit_test(the_forwarded_client_is_the_rightmost_untrusted_hop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

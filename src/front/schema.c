@@ -146,7 +146,7 @@ typedef struct loader {
     const bb_srcmap *map;
     bb_buf ptr;        /* JSON Pointer of the value being read */
     int rc;            /* BB_ENOMEM once an allocation failed; loading then stops */
-    bool strings_kept; /* the tree's strings are in the schema's arena */
+    bool strings_kept; /* the tree's strings live as long as the schema */
 
     /* The object check_keys() went through last, its members by known key:
      * keys_slot[i] is its first member named keys_known[i] (NULL: none).
@@ -1157,7 +1157,7 @@ static int new_schema(const char *filename, size_t len, bb_schema **out)
 }
 
 /* Loads root into a fresh schema; map may be NULL (offsets unknown).
- * strings_kept: the tree's strings already live in the schema's arena, so
+ * strings_kept: the tree's strings already live as long as the schema, so
  * they are used as they are instead of copied. */
 static int load_tree(bb_schema *s, const cJSON *root, const bb_srcmap *map, bool strings_kept,
                      const bb_limits *lim, bb_diags *d)
@@ -1211,12 +1211,13 @@ int bb_schema_load(const char *filename, const char *bytes, size_t len, const bb
     s->src = src;
     s->src_len = len;
 
-    /* The tree, its source map and its strings live in the schema's arena:
-     * the validator finds members' offsets through the map later. */
+    /* The tree, its source map and its strings live as long as the schema
+     * (it frees the map): the validator finds members' offsets through the
+     * map later. */
     cJSON *root = NULL;
     bb_srcmap *map = NULL;
     size_t err_at = 0;
-    rc = bb_srcmap_parse(src, len, &s->arena, diags, &root, &map, &err_at);
+    rc = bb_srcmap_parse(src, len, diags, &root, &map, &err_at);
     if (rc == BB_EINVAL) {
         rc = bb_input_syntax_error(diags, bytes, len, err_at, lim->max_depth);
         bb_schema_free(s);
@@ -1283,6 +1284,7 @@ void bb_schema_free(bb_schema *s)
 {
     if (!s)
         return;
+    bb_srcmap_free(s->map);
     bb_arena_free(&s->arena);
     bb_free(s);
 }

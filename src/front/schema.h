@@ -268,9 +268,9 @@ typedef struct bb_schema {
     size_t src_len;
     /* The parsed document and every node's offset in src (json/srcmap.h):
      * what finds a member's offset for a diagnostic. NULL when the schema
-     * was not read from text. */
-    const bb_srcmap *map;
-    bb_arena arena; /* owns every byte above */
+     * was not read from text. The schema's: it holds the tree's strings. */
+    bb_srcmap *map;
+    bb_arena arena; /* owns every byte above but the map's */
 } bb_schema;
 
 /*

@@ -37,7 +37,6 @@ struct bb_srcmap {
     cJSON *nodes;
     uint32_t *value_off, *end_off, *key_off;
     size_t n_nodes;
-    bool in_arena; /* else the map and its block are bb_malloc()'s */
 };
 
 /* Objects with more members than this are checked for duplicate keys by
@@ -102,7 +101,7 @@ const cJSON *bb_srcmap_node_at(const bb_srcmap *m, size_t off)
 
 void bb_srcmap_free(bb_srcmap *m)
 {
-    if (!m || m->in_arena)
+    if (!m)
         return;
     bb_free(m->nodes);
     bb_free(m);
@@ -590,21 +589,18 @@ static size_t max_values(const char *src, size_t len)
 }
 
 /* Room for cap nodes, their offsets and every string decoded (never longer
- * than its quoted source), in one block from the arena or the heap. */
-static int new_map(bb_arena *arena, size_t cap, size_t len, bb_srcmap **out, char **strings)
+ * than its quoted source), in one block. */
+static int new_map(size_t cap, size_t len, bb_srcmap **out, char **strings)
 {
     size_t per_node = sizeof(cJSON) + 3 * sizeof(uint32_t);
     if (cap > (SIZE_MAX - len - 1) / per_node)
         return BB_ENOMEM;
-    size_t bytes = cap * per_node + len + 1;
-    bb_srcmap *m = arena ? bb_arena_alloc(arena, sizeof(*m)) : bb_calloc(1, sizeof(*m));
-    char *block = !m ? NULL : arena ? bb_arena_alloc_bytes(arena, bytes) : bb_malloc(bytes);
+    bb_srcmap *m = bb_calloc(1, sizeof(*m));
+    char *block = m ? bb_malloc(cap * per_node + len + 1) : NULL;
     if (!block) {
-        if (!arena)
-            bb_free(m);
+        bb_free(m);
         return BB_ENOMEM;
     }
-    m->in_arena = arena != NULL;
     m->nodes = (cJSON *)(void *)block;
     m->value_off = (uint32_t *)(void *)(block + cap * sizeof(cJSON));
     m->end_off = m->value_off + cap;
@@ -614,8 +610,8 @@ static int new_map(bb_arena *arena, size_t cap, size_t len, bb_srcmap **out, cha
     return BB_OK;
 }
 
-int bb_srcmap_parse(const char *src, size_t len, bb_arena *arena, bb_diags *d, cJSON **root,
-                    bb_srcmap **out, size_t *err_at)
+int bb_srcmap_parse(const char *src, size_t len, bb_diags *d, cJSON **root, bb_srcmap **out,
+                    size_t *err_at)
 {
     *root = NULL;
     *out = NULL;
@@ -626,7 +622,7 @@ int bb_srcmap_parse(const char *src, size_t len, bb_arena *arena, bb_diags *d, c
     size_t cap = max_values(src, len);
     bb_srcmap *m;
     char *strings;
-    int rc = new_map(arena, cap, len, &m, &strings);
+    int rc = new_map(cap, len, &m, &strings);
     if (rc)
         return rc;
     parser p = {.src = src, .len = len, .nodes = m->nodes, .cap = cap, .str = strings};

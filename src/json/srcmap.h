@@ -9,15 +9,14 @@
  * key. Duplicate keys (BB0207), which cJSON keeps silently, are reported.
  * tests/unit/test_srcmap.c and fuzz/fuzz_srcmap.c hold it equal to cJSON.
  *
- * Ownership: a map owns its tree; the tree is never given to cJSON_Delete().
- * Made in an arena, the map, its tree and its strings live as long as the
- * arena (bb_srcmap_free() then does nothing); made without one, they live
- * until bb_srcmap_free().
+ * Ownership: a map owns its tree and the tree's strings (one block); they
+ * live until bb_srcmap_free(), and the tree is never given to cJSON_Delete().
+ * The block is sized for the most values the text could hold, so it is
+ * taken from the heap: pages the parse never touches cost nothing.
  */
 #ifndef BB_SRCMAP_H
 #define BB_SRCMAP_H
 
-#include "base/arena.h"
 #include "base/bb.h"
 #include "diag/diag.h"
 
@@ -29,14 +28,13 @@ typedef struct bb_srcmap bb_srcmap;
 /*
  * Parses src[0..len); src[len] must be a NUL and the text must hold no
  * other (the loader refuses such input before parsing). Duplicate keys go
- * into d (when not NULL) as errors. Everything is allocated from arena when
- * it is not NULL. Returns BB_OK (*root and *out set; *root belongs to
+ * into d (when not NULL) as errors. Returns BB_OK (*root and *out set; *root belongs to
  * *out), BB_ENOMEM, or BB_EINVAL when cJSON would reject the text: *err_at
  * (when not NULL) is then the offset where reading stopped, and d is
  * untouched.
  */
-int bb_srcmap_parse(const char *src, size_t len, bb_arena *arena, bb_diags *d, cJSON **root,
-                    bb_srcmap **out, size_t *err_at) BB_WUR;
+int bb_srcmap_parse(const char *src, size_t len, bb_diags *d, cJSON **root, bb_srcmap **out,
+                    size_t *err_at) BB_WUR;
 
 /* Byte offset of the node's value, or BB_NO_OFFSET (also for a NULL map). */
 size_t bb_srcmap_value(const bb_srcmap *m, const cJSON *node);

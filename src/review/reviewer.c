@@ -4,11 +4,10 @@
 
 #include "base/file.h"
 #include "base/sha256.h"
+#include "front/patterns.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <fcntl.h>
-#include <pcre2.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -291,270 +290,8 @@ int bb_reviewer_check_tokens(const char *path, const char *data, size_t len,
 
 /* ---- security patterns ------------------------------------------------------ */
 
-/*
- * Each pattern comes with literal needles: the regex only runs over a file
- * that contains one of them (in the lower-cased text when `fold` is set),
- * and all needles are looked for in one skipping pass (find_needles()).
- */
-typedef struct pattern {
-    const char *code;
-    const char *what;
-    const char *regex;
-    bool python_only;
-    bool fold;
-    const char *needles[6];
-} pattern;
-
-static const pattern patterns[] = {
-    {"BB0742",
-     "call of eval() or exec()",
-     "(?<![\\w.])(?:eval|exec)\\s*\\(",
-     true,
-     false,
-     {"eval", "exec"}},
-    {"BB0743",
-     "use of pickle (unsafe deserialisation)",
-     "^\\s*(?:import|from)\\s+(?:c?pickle|dill|shelve)\\b|\\bpickle\\.\\w+",
-     true,
-     false,
-     {"pickle", "dill", "shelve"}},
-    {"BB0744",
-     "shell command execution (shell=True, os.system, os.popen)",
-     "\\bshell\\s*=\\s*True\\b|\\bos\\.(?:system|popen)\\s*\\(|\\bsubprocess\\.getoutput\\s*\\(",
-     true,
-     false,
-     {"shell", "os.system", "os.popen", "getoutput"}},
-    {"BB0745",
-     "hard-coded secret",
-     "(?i)^\\s*\\w*(?:password|passwd|secret|api_?key|token|private_key)\\w*\\s*(?::[^=\\n]+)?"
-     "=\\s*[rbu]?[\"'][^\"'\\n]{4,}[\"']",
-     false,
-     true,
-     {"passw", "secret", "api_key", "apikey", "token", "private_key"}},
-    {"BB0745",
-     "hard-coded AWS access key",
-     "\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b",
-     false,
-     false,
-     {"AKIA", "ASIA"}},
-    {"BB0745",
-     "hard-coded private key",
-     "-----BEGIN [A-Z ]*PRIVATE KEY-----",
-     false,
-     false,
-     {"PRIVATE KEY"}},
-};
-
-#define N_PATTERNS (sizeof(patterns) / sizeof(patterns[0]))
-#define N_NEEDLES_MAX 32
-#define JIT_AFTER_MATCHES 64 /* a pattern run this often is worth its JIT compile */
-
-/*
- * The needles of every pattern, found in one pass over a file. Every needle
- * has at least NEEDLE_MIN (4) bytes, so an occurrence at j holds the byte
- * pairs starting at j, j + 1 and j + 2, and one of those starts on the grid
- * of every third offset. The scan looks up only the pairs on the grid: a
- * table says at which of those offsets q a pair stands in some needle (in
- * any case for a folded one), and only at p - q are needles compared:
- * those starting with that byte, once its first two bytes pass a bit per
- * two-byte sequence that starts a needle. The look-ups do not depend on
- * each other, so the processor runs them side by side, 64 grid points
- * gathered into one mask before any is followed up. Built once, read-only
- * afterwards.
- */
-#define NEEDLE_MIN 4          /* the shortest needle ("eval", "dill", "AKIA") */
-#define GRID (NEEDLE_MIN - 1) /* every needle has a pair starting on the grid */
-
-typedef struct needle {
-    const char *s;
-    size_t len;
-    unsigned pattern;
-    bool fold;
-} needle;
-
-static struct {
-    needle needles[N_NEEDLES_MAX];
-    size_t n;
-    uint8_t offsets[65536];              /* by pair_key(): bit q, at offset q of a needle */
-    uint64_t pairs[65536 / 64];          /* the bit of (byte << 8 | next byte) */
-    uint8_t first[256][4], n_first[256]; /* needles starting with a byte */
-} finder;
-static pthread_once_t finder_once = PTHREAD_ONCE_INIT;
-
-static unsigned char lower(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
-}
-
-static unsigned char upper(unsigned char c)
-{
-    return c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
-}
-
-static void mark_pair(unsigned char a, unsigned char b)
-{
-    unsigned k = (unsigned)a << 8 | b;
-    finder.pairs[k >> 6] |= 1ull << (k & 63);
-}
-
-/* The table index of the two bytes at p, read as one 16-bit load. */
-static unsigned pair_key(const unsigned char *p)
-{
-    uint16_t k;
-    memcpy(&k, p, sizeof(k));
-    return k;
-}
-
-static void mark_offset(unsigned char a, unsigned char b, size_t at)
-{
-    const unsigned char pair[2] = {a, b};
-    finder.offsets[pair_key(pair)] |= (uint8_t)(1u << at);
-}
-
-static void add_first(unsigned char c, size_t index)
-{
-    for (unsigned k = 0; k < finder.n_first[c]; k++)
-        if (finder.first[c][k] == index)
-            return;
-    if (finder.n_first[c] < sizeof(finder.first[c]))
-        finder.first[c][finder.n_first[c]++] = (uint8_t)index;
-}
-
-/* Enters one needle: a and b its bytes at offset `at`, in each case the
- * needle matches. */
-static void add_pair(const needle *nd, size_t at, size_t index)
-{
-    unsigned char a = (unsigned char)nd->s[at], b = (unsigned char)nd->s[at + 1];
-    unsigned char as[2] = {a, a}, bs[2] = {b, b};
-    if (nd->fold) {
-        as[0] = lower(a), as[1] = upper(a);
-        bs[0] = lower(b), bs[1] = upper(b);
-    }
-    for (int i = 0; i < 2; i++) {
-        for (int j = 0; j < 2; j++) {
-            mark_offset(as[i], bs[j], at);
-            if (at == 0)
-                mark_pair(as[i], bs[j]);
-        }
-        if (at == 0)
-            add_first(as[i], index);
-    }
-}
-
-static void build_finder(void)
-{
-    for (unsigned i = 0; i < N_PATTERNS; i++) {
-        const pattern *p = &patterns[i];
-        for (size_t k = 0; k < sizeof(p->needles) / sizeof(p->needles[0]) && p->needles[k]; k++) {
-            size_t at = finder.n++;
-            needle *nd = &finder.needles[at];
-            *nd = (needle){p->needles[k], strlen(p->needles[k]), i, p->fold};
-            for (size_t q = 0; q < GRID; q++)
-                add_pair(nd, q, at);
-        }
-    }
-}
-
-static bool needle_at(const needle *nd, const unsigned char *s)
-{
-    if (!nd->fold)
-        return memcmp(s, nd->s, nd->len) == 0;
-    for (size_t k = 0; k < nd->len; k++)
-        if (lower(s[k]) != (unsigned char)nd->s[k])
-            return false;
-    return true;
-}
-
-/* `found` with the bits added of the patterns one of whose needles starts
- * at s (left bytes from s to the end). */
-static unsigned needles_at(const unsigned char *s, size_t left, unsigned found)
-{
-    unsigned k = (unsigned)s[0] << 8 | s[1];
-    if (!(finder.pairs[k >> 6] >> (k & 63) & 1))
-        return found;
-    for (unsigned j = 0; j < finder.n_first[s[0]]; j++) {
-        const needle *nd = &finder.needles[finder.first[s[0]][j]];
-        if (!(found >> nd->pattern & 1) && nd->len <= left && needle_at(nd, s))
-            found |= 1u << nd->pattern;
-    }
-    return found;
-}
-
-/* `found` with the patterns added whose needles start where the pair at
- * grid point p stands at one of its offsets. */
-static unsigned needles_near(const unsigned char *s, size_t len, size_t p, unsigned found)
-{
-    unsigned at = finder.offsets[pair_key(s + p)];
-    for (size_t q = 0; q < GRID; q++)
-        if (at >> q & 1 && p >= q)
-            found = needles_at(s + p - q, len - (p - q), found);
-    return found;
-}
-
-/* A bit for each of `count` (at most 64) grid points from `from`: set where
- * the pair there stands in some needle. With a constant count the loop is
- * unrolled, every bit at a constant place. */
-static inline __attribute__((always_inline)) uint64_t grid_hits(const unsigned char *s, size_t from,
-                                                                unsigned count)
-{
-    uint64_t hits = 0;
-#pragma GCC unroll 64
-    for (unsigned bit = 0; bit < count; bit++)
-        hits |= (uint64_t)(finder.offsets[pair_key(s + from + GRID * bit)] != 0) << bit;
-    return hits;
-}
-
-/* The patterns (one bit each) one of whose needles occurs in data; those in
- * `skip` are not looked for. */
-static unsigned find_needles(const char *data, size_t len, unsigned skip)
-{
-    pthread_once(&finder_once, build_finder);
-    const unsigned all = (1u << N_PATTERNS) - 1;
-    const unsigned char *s = (const unsigned char *)data;
-    unsigned found = skip;
-    /* Grid points p with a whole pair (p + 1 < len), 64 at a time. */
-    for (size_t base = 0; base + 1 < len && found != all; base += 64 * GRID) {
-        size_t left = (len - 1 - base + GRID - 1) / GRID;
-        uint64_t hits = left >= 64 ? grid_hits(s, base, 64) : grid_hits(s, base, (unsigned)left);
-        for (; hits; hits &= hits - 1)
-            found = needles_near(s, len, base + GRID * (size_t)__builtin_ctzll(hits), found);
-    }
-    return found & ~skip;
-}
-
-/*
- * The compiled patterns. A pattern is compiled the first time a file holds
- * one of its needles (most projects never need most of them); once it has
- * run JIT_AFTER_MATCHES times a JIT-compiled copy replaces it (the JIT
- * compile costs more than a few interpreted matches). Compiled code is never
- * changed once published, so matches run outside the lock.
- */
-static pcre2_code *compiled[N_PATTERNS];
-static pcre2_code *jitted[N_PATTERNS];
-static unsigned runs[N_PATTERNS];
-static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* The code of pattern i, NULL when out of memory. */
-static const pcre2_code *pattern_code(size_t i)
-{
-    pthread_mutex_lock(&compile_lock);
-    if (!compiled[i]) {
-        int err;
-        PCRE2_SIZE off;
-        compiled[i] = pcre2_compile((PCRE2_SPTR)patterns[i].regex, PCRE2_ZERO_TERMINATED,
-                                    PCRE2_MULTILINE | PCRE2_UTF, &err, &off, NULL);
-    }
-    if (compiled[i] && !jitted[i] && ++runs[i] == JIT_AFTER_MATCHES) {
-        pcre2_code *copy = pcre2_code_copy(compiled[i]);
-        if (copy && pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE) == 0)
-            jitted[i] = copy;
-        else
-            pcre2_code_free(copy);
-    }
-    const pcre2_code *code = jitted[i] ? jitted[i] : compiled[i];
-    pthread_mutex_unlock(&compile_lock);
-    return code;
-}
+/* The rules are front/patterns.c's (the generated files' uses): one table
+ * and one matcher for schema strings and generated code. */
 
 /* True when a '#' comment starts on the line before offset. Quotes on the
  * line are followed, so a '#' inside a string literal does not count (a
@@ -589,38 +326,33 @@ static int line_of(const char *data, size_t offset)
     return line;
 }
 
+typedef struct scan_ctx {
+    const char *path, *data, *schema_name;
+    bool python;
+    bb_diags *diags;
+    int rc;
+} scan_ctx;
+
+/* One match: a finding, unless it is in a Python comment. */
+static int on_match(void *ctx, const bb_pattern_hit *hit)
+{
+    scan_ctx *c = ctx;
+    if (!c->python || !in_comment(c->data, hit->start)) {
+        finding(c->diags, hit->code, c->schema_name, c->path, line_of(c->data, hit->start),
+                hit->rule);
+        c->rc = BB_EINVAL;
+    }
+    return 0;
+}
+
 int bb_reviewer_scan(const char *path, const char *data, size_t len, const char *schema_name,
                      bb_diags *diags)
 {
-    bool python = ends_with(path, ".py");
-    unsigned skip = 0;
-    for (size_t i = 0; i < N_PATTERNS; i++)
-        if (patterns[i].python_only && !python)
-            skip |= 1u << i;
-    unsigned found = find_needles(data, len, skip);
-    int rc = BB_OK;
-    for (size_t i = 0; i < N_PATTERNS && rc != BB_ENOMEM; i++) {
-        if (!(found >> i & 1))
-            continue;
-        const pcre2_code *code = pattern_code(i);
-        pcre2_match_data *md = code ? pcre2_match_data_create_from_pattern(code, NULL) : NULL;
-        if (!md) {
-            rc = BB_ENOMEM; /* the patterns are constant: only memory can fail */
-            break;
-        }
-        PCRE2_SIZE start = 0;
-        while (start <= len && pcre2_match(code, (PCRE2_SPTR)data, len, start, 0, md, NULL) > 0) {
-            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-            if (!python || !in_comment(data, ov[0])) {
-                finding(diags, patterns[i].code, schema_name, path, line_of(data, ov[0]),
-                        patterns[i].what);
-                rc = BB_EINVAL;
-            }
-            start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-        }
-        pcre2_match_data_free(md);
-    }
-    return rc;
+    scan_ctx c = {path, data, schema_name, ends_with(path, ".py"), diags, BB_OK};
+    unsigned uses = BB_PATTERNS_FILE | (c.python ? BB_PATTERNS_PYTHON : 0);
+    int rc = bb_patterns_each(data, len, uses, on_match, &c);
+    /* The patterns are constant: only memory can fail. */
+    return rc < 0 ? BB_ENOMEM : c.rc;
 }
 
 /* ---- compiling with Python ------------------------------------------------------ */

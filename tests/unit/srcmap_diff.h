@@ -8,7 +8,6 @@
 #ifndef BB_SRCMAP_DIFF_H
 #define BB_SRCMAP_DIFF_H
 
-#include "base/arena.h"
 #include "diag/diag.h"
 #include "json/srcmap.h"
 
@@ -90,14 +89,12 @@ static bool srcmap_diff_offsets_right(const bb_srcmap *m, const cJSON *v, const 
  */
 static int srcmap_diff_check(const char *src, size_t len)
 {
-    bb_arena arena;
-    bb_arena_init(&arena, 64u << 20);
     bb_diags d;
     bb_diags_init(&d, "diff.json", src, len);
     cJSON *mine = NULL;
     bb_srcmap *map = NULL;
     size_t err_at = 0;
-    int rc = bb_srcmap_parse(src, len, &arena, &d, &mine, &map, &err_at);
+    int rc = bb_srcmap_parse(src, len, &d, &mine, &map, &err_at);
     const char *end = NULL;
     cJSON *ref = cJSON_ParseWithLengthOpts(src, len + 1, &end, 1);
     int verdict = -1;
@@ -110,7 +107,6 @@ static int srcmap_diff_check(const char *src, size_t len)
     cJSON_Delete(ref);
     bb_srcmap_free(map);
     bb_diags_free(&d);
-    bb_arena_free(&arena);
     return verdict;
 }
 

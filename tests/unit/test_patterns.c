@@ -160,6 +160,47 @@ static void scan_reports_the_matched_range(void **state)
     assert_string_equal(hit.rule, "drop table");
 }
 
+static int count_hit(void *ctx, const bb_pattern_hit *hit)
+{
+    (void)hit;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int keep_hit(void *ctx, const bb_pattern_hit *hit)
+{
+    *(bb_pattern_hit *)ctx = *hit;
+    return 1;
+}
+
+static int hits_for(const char *s, unsigned uses)
+{
+    int n = 0;
+    assert_int_equal(bb_patterns_each(s, strlen(s), uses, count_hit, &n), 0);
+    return n;
+}
+
+/* One table serves schema strings and generated files: each scan applies
+ * only its own rules, and goes on to every match when asked. */
+static void each_use_gets_its_own_rules_from_the_one_table(void **state)
+{
+    (void)state;
+    assert_int_equal(hits_for("drop table users", BB_PATTERNS_SCHEMA), 1);
+    assert_int_equal(hits_for("drop table users", BB_PATTERNS_FILE | BB_PATTERNS_PYTHON), 0);
+    assert_int_equal(hits_for("password = 'hunter22'", BB_PATTERNS_SCHEMA), 0);
+    assert_int_equal(hits_for("password = 'hunter22'", BB_PATTERNS_FILE), 1);
+    assert_int_equal(hits_for("x = eval(a)\n", BB_PATTERNS_FILE), 0);
+    assert_int_equal(hits_for("x = eval(a) + eval(b)\ntoken = 'abcdefgh'\n",
+                              BB_PATTERNS_FILE | BB_PATTERNS_PYTHON),
+                     3);
+    bb_pattern_hit hit = {0};
+    const char *key = "k = 'AKIAABCDEFGHIJKLMNOP'";
+    assert_int_equal(bb_patterns_each(key, strlen(key), BB_PATTERNS_FILE, keep_hit, &hit), 1);
+    assert_string_equal(hit.code, "BB0745");
+    assert_int_equal(hit.category, BB_PATTERN_SECRET);
+    assert_int_equal(hit.start, 5);
+}
+
 static void scan_handles_binary_and_long_input(void **state)
 {
     (void)state;
@@ -254,6 +295,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sql_injection_is_flagged_in_every_spelling),
         cmocka_unit_test(script_injection_is_flagged),
+        cmocka_unit_test(each_use_gets_its_own_rules_from_the_one_table),
         cmocka_unit_test(code_injection_is_flagged),
         cmocka_unit_test(ordinary_text_is_not_flagged),
         cmocka_unit_test(scan_reports_the_matched_range),

@@ -114,7 +114,7 @@ static void security_scan_leaves_ordinary_code_alone(void **state)
         "secret_key = os.environ[\"SECRET_KEY\"]\n",
         "subprocess.run([\"ls\"], shell=False)\n",
         GOOD_PY,
-        /* shorter than any needle */
+        /* shorter than any trigger */
         "",
         "e",
         "eva",
@@ -223,12 +223,12 @@ static void a_large_project_is_split_between_pythons_and_findings_are_kept(void 
     free(body);
 }
 
-static void folded_needles_are_found_in_any_case_and_at_the_very_end(void **state)
+static void secrets_are_found_in_any_case_and_at_the_very_end(void **state)
 {
     (void)state;
     static const char *secrets[] = {
         "PASSWORD = \"hunter22\"\n", "Api_Key = 'abcdefgh'", /* no final newline */
-        "x = 1\nAUTH_TOKEN: str = 'abcdefgh'",               /* a needle in the last bytes */
+        "x = 1\nAUTH_TOKEN: str = 'abcdefgh'",               /* a secret in the last bytes */
     };
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
         bb_diags d;
@@ -239,9 +239,9 @@ static void folded_needles_are_found_in_any_case_and_at_the_very_end(void **stat
     }
 }
 
-/* Near misses of the needles (and the pairs that make the scan look
- * closer), three times over: a finding after any number of them is reached
- * wherever it falls among the blocks the scan takes the file in. */
+/* Near misses of the triggers and of the words a line's rules look for,
+ * three times over: a finding after any number of them is still found, on
+ * its own line. */
 #define NEAR_MISS                                                                                  \
     "eva exe pickl dil shel os.syste os.pope getoutpu pass secre "                                 \
     "api_ke apike toke private_ke AKI ASI PRIVATE KE ss al ll to "
@@ -451,7 +451,7 @@ int main(void)
         cmocka_unit_test(review_without_python_falls_back_to_the_builtin_check),
         cmocka_unit_test(a_python_that_cannot_compile_falls_back_with_a_note),
         cmocka_unit_test(a_large_project_is_split_between_pythons_and_findings_are_kept),
-        cmocka_unit_test(folded_needles_are_found_in_any_case_and_at_the_very_end),
+        cmocka_unit_test(secrets_are_found_in_any_case_and_at_the_very_end),
         cmocka_unit_test(every_pattern_is_found_after_any_number_of_near_misses),
         cmocka_unit_test(builtin_check_follows_the_last_character_across_blanks_and_strings),
         cmocka_unit_test(a_pattern_run_many_times_finds_the_same),

@@ -148,7 +148,7 @@ static void nodes_are_found_by_offset(void **state)
     const char *src = "{\"t\": [{\"name\": \"x\", \"n\": 2}, [true]]}";
     bb_srcmap *m = NULL;
     cJSON *root = NULL;
-    assert_int_equal(bb_srcmap_parse(src, strlen(src), NULL, NULL, &root, &m, NULL), BB_OK);
+    assert_int_equal(bb_srcmap_parse(src, strlen(src), NULL, &root, &m, NULL), BB_OK);
     const cJSON *obj = bb_srcmap_node_at(m, 7);
     assert_true(cJSON_IsObject(obj));
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, "n");

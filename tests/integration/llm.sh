@@ -16,6 +16,9 @@ export BACKBONE_LLM_RETRY_BASE_MS=10 BACKBONE_LLM_TIMEOUT_MS=5000
 unset CI BACKBONE_LLM_CACHE XDG_CACHE_HOME 2>/dev/null || true
 cd "$WORK" || exit 2
 
+# The fake refuses what the real services refuse (documented request rules).
+$PY "$HERE/llm/fake_rules.py" || fail "the fake LLM server does not enforce the providers' rules"
+
 # --- draft converges on the second round -----------------------------------
 fake_start draft-converges
 "$BACKBONE" draft "a clinic with patients, doctors and appointments" -o clinic.json \

@@ -437,7 +437,7 @@ static void response_over_the_cap_is_rejected(void **state)
 {
     (void)state;
     fake fk;
-    fake_start(&fk, "{\"openai\":[{\"content_size\":200000}]}");
+    fake_start(&fk, "{\"openai\":[{\"body_size\":200000}]}");
     bb_llm_client c;
     client_for(&c, &fk, "openai");
     c.cfg.http.max_response_bytes = 16384;

@@ -134,7 +134,7 @@ CASES = {
                                     answer(REVIEW, finish_reason="length")]},
     "advise-refusal": {"openai": [{"refusal": "I can't help with that."},
                                   {"content": "", "finish_reason": "content_filter"}]},
-    "advise-too-large": {"default": {"openai": {"content_size": 300000}}},
+    "advise-too-large": {"default": {"openai": {"body_size": 300000}}},
     "advise-quota": {"default": {"openai": {
         "status": 429, "error": {"type": "insufficient_quota", "code": "insufficient_quota",
                                  "message": "You exceeded your current quota."}}}},

@@ -4,6 +4,8 @@
 #include "base/clock.h"
 
 #include "llm/llm_cache.h"
+#include "llm/llm_schema.h"
+#include "llm/llm_url.h"
 #include "json/jsoncheck.h"
 
 #include <cJSON.h>
@@ -199,6 +201,59 @@ static void http_from_env(bb_llm_http_opts *h)
         h->max_response_bytes = (size_t)v;
 }
 
+bool bb_llm_model_is_reasoning(const char *model)
+{
+    const char *slash = strrchr(model, '/');
+    const char *m = slash ? slash + 1 : model;
+    return (m[0] == 'o' && m[1] >= '0' && m[1] <= '9') || strncmp(m, "gpt-5", 5) == 0;
+}
+
+/* Where the OpenAI-compatible output cap goes by default: max_completion_tokens
+ * for OpenAI itself (and Azure OpenAI) and reasoning models, which refuse
+ * max_tokens; max_tokens for every other server, which may ignore the newer
+ * name (Ollama, llama.cpp). */
+static bool guess_max_tokens_field(const bb_llm_config *cfg)
+{
+    char host[256];
+    if (bb_llm_model_is_reasoning(cfg->model) ||
+        !bb_llm_url_host(cfg->base_url, host, sizeof(host)))
+        return false;
+    size_t n = strlen(host), azure = strlen(".openai.azure.com");
+    return strcmp(host, "api.openai.com") != 0 &&
+           !(n > azure && strcmp(host + n - azure, ".openai.azure.com") == 0);
+}
+
+/* Temperature and the output cap's field name, from the environment or by
+ * what the provider and model accept. */
+static int request_style(bb_llm_config *cfg, char *err, size_t cap)
+{
+    bool openai = cfg->provider == &bb_llm_openai;
+    cfg->temperature = 0;
+    cfg->send_temperature = !(openai && bb_llm_model_is_reasoning(cfg->model));
+    const char *t = env("BACKBONE_LLM_TEMPERATURE");
+    if (t && strcmp(t, "omit") == 0) {
+        cfg->send_temperature = false;
+    } else if (t) {
+        char *end;
+        errno = 0;
+        double v = strtod(t, &end);
+        if (errno || end == t || *end || !(v >= 0 && v <= 2)) {
+            snprintf(err, cap, "BACKBONE_LLM_TEMPERATURE takes a number from 0 to 2, or omit");
+            return BB_EUSAGE;
+        }
+        cfg->temperature = v;
+        cfg->send_temperature = true;
+    }
+    const char *f = env("BACKBONE_LLM_MAX_TOKENS_FIELD");
+    if (f && strcmp(f, "max_tokens") != 0 && strcmp(f, "max_completion_tokens") != 0) {
+        snprintf(err, cap,
+                 "BACKBONE_LLM_MAX_TOKENS_FIELD takes max_tokens or max_completion_tokens");
+        return BB_EUSAGE;
+    }
+    cfg->use_max_tokens = f ? strcmp(f, "max_tokens") == 0 : openai && guess_max_tokens_field(cfg);
+    return BB_OK;
+}
+
 static bool is_ci(void)
 {
     const char *ci = env("CI");
@@ -267,7 +322,10 @@ int bb_llm_config_load(bb_llm_config *cfg, const bb_llm_options *o, char *err, s
         bb_llm_config_free(cfg);
         return BB_EUSAGE;
     }
-    return BB_OK;
+    int rc = request_style(cfg, err, cap);
+    if (rc)
+        bb_llm_config_free(cfg);
+    return rc;
 }
 
 void bb_llm_config_free(bb_llm_config *cfg)
@@ -459,29 +517,41 @@ bool bb_llm__contains_ci(const char *hay, const char *needle)
     return false;
 }
 
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 void bb_llm__json_span(const char *text, const char **start, size_t *len)
 {
     const char *s = text, *e = text + strlen(text);
-    while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
+    while (s < e && is_space(*s))
         s++;
-    if (strncmp(s, "```", 3) == 0) {
-        const char *nl = strchr(s, '\n');
-        const char *close = e;
-        while (close > s + 3 && (close[-1] == '\n' || close[-1] == ' ' || close[-1] == '\r'))
-            close--;
-        if (nl && close - s >= 6 && strncmp(close - 3, "```", 3) == 0 && close - 3 > nl) {
-            s = nl + 1;
-            e = close - 3;
-        }
+    while (e > s && is_space(e[-1]))
+        e--;
+    /* ```json (or ``` and any tag) on its own line, the JSON, then ``` */
+    const char *nl = memchr(s, '\n', (size_t)(e - s));
+    if (e - s >= 6 && strncmp(s, "```", 3) == 0 && strncmp(e - 3, "```", 3) == 0 && nl &&
+        nl < e - 3) {
+        s = nl + 1;
+        e -= 3;
+        while (s < e && is_space(*s))
+            s++;
+        while (e > s && is_space(e[-1]))
+            e--;
     }
     *start = s;
     *len = (size_t)(e - s);
 }
 
+static const bb_llm_ask no_departures;
+
 /* Budget left for this request's output; 0 means spent. */
-static long output_allowance(const bb_llm_client *c)
+static long output_allowance(const bb_llm_client *c, const bb_llm_ask *ask)
 {
-    long n = c->cfg.max_output_tokens > 0 ? c->cfg.max_output_tokens : 4096;
+    long n = ask->max_output_tokens > 0     ? ask->max_output_tokens
+             : c->cfg.max_output_tokens > 0 ? c->cfg.max_output_tokens
+                                            : 4096;
     if (c->cfg.max_tokens <= 0)
         return n;
     long left = c->cfg.max_tokens - c->stats.prompt_tokens - c->stats.completion_tokens;
@@ -490,11 +560,11 @@ static long output_allowance(const bb_llm_client *c)
     return left < n ? left : n;
 }
 
-static int build_body_with(const bb_llm_client *c, const bb_llm_request *req, long max_tokens,
-                           char **body, size_t *len)
+static int build_body_with(const bb_llm_client *c, const bb_llm_request *req, const bb_llm_ask *ask,
+                           long max_tokens, char **body, size_t *len)
 {
     cJSON *j = NULL;
-    int rc = c->cfg.provider->build_body(&c->cfg, req, max_tokens, &j);
+    int rc = c->cfg.provider->build_body(&c->cfg, req, ask, max_tokens, &j);
     if (rc)
         return rc;
     char *s = cJSON_PrintUnformatted(j);
@@ -516,7 +586,7 @@ static int build_body_with(const bb_llm_client *c, const bb_llm_request *req, lo
 
 int bb_llm_build_body(const bb_llm_client *c, const bb_llm_request *req, char **body, size_t *len)
 {
-    return build_body_with(c, req, output_allowance(c), body, len);
+    return build_body_with(c, req, &no_departures, output_allowance(c, &no_departures), body, len);
 }
 
 bb_llm_error_kind bb_llm__error_kind(const bb_llm_provider *p, long status, const char *body,
@@ -555,7 +625,8 @@ static bb_llm_http_verdict classify(long status, const char *body, size_t len, v
     }
 }
 
-/* Parses the content text and checks it against the request's schema. */
+/* Parses the content text and checks it against the request's schema; *out
+ * holds the value whenever it parsed (the caller drops it on failure). */
 static int parse_content(const bb_llm_request *req, const char *text, cJSON **out,
                          bb_llm_error *err)
 {
@@ -570,6 +641,7 @@ static int parse_content(const bb_llm_request *req, const char *text, cJSON **ou
         return BB_EINVAL;
     }
     if (req->schema) {
+        bb_llm_schema_drop_nulls(req->schema, v);
         bb_buf where, why;
         bb_buf_init(&where, 1024);
         bb_buf_init(&why, 1024);
@@ -583,7 +655,7 @@ static int parse_content(const bb_llm_request *req, const char *text, cJSON **ou
         bb_buf_free(&where);
         bb_buf_free(&why);
         if (rc) {
-            cJSON_Delete(v);
+            *out = v;
             return BB_EINVAL;
         }
     }
@@ -658,9 +730,10 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
     return rc;
 }
 
-/* Envelope -> text -> checked JSON, counting tokens into d. */
-static int interpret(bb_llm_client *c, const bb_llm_request *req, const char *body, size_t len,
-                     bb_llm_reply *out, bb_llm_stats *d, bb_llm_error *err)
+/* Envelope -> text -> checked JSON, counting tokens into d. A bad answer
+ * is kept in out when keep says so. */
+static int interpret(bb_llm_client *c, const bb_llm_request *req, bool keep, const char *body,
+                     size_t len, bb_llm_reply *out, bb_llm_stats *d, bb_llm_error *err)
 {
     char *text = NULL;
     long in = 0, outn = 0;
@@ -672,21 +745,31 @@ static int interpret(bb_llm_client *c, const bb_llm_request *req, const char *bo
     if (rc)
         return rc;
     rc = parse_content(req, text, &out->value, err);
-    if (rc) {
-        bb_free(text);
-        return rc;
-    }
     out->text = text;
-    return BB_OK;
+    if (rc && !keep) {
+        cJSON_Delete(out->value);
+        bb_free(out->text);
+        out->value = NULL;
+        out->text = NULL;
+    }
+    return rc;
 }
 
 int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *out,
                     bb_llm_error *err)
 {
+    return bb_llm_complete_with(c, req, NULL, out, err);
+}
+
+int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_llm_ask *ask,
+                         bb_llm_reply *out, bb_llm_error *err)
+{
     memset(out, 0, sizeof(*out));
     memset(err, 0, sizeof(*err));
+    if (!ask)
+        ask = &no_departures;
     bb_llm_stats d = {0};
-    long allowance = output_allowance(c);
+    long allowance = output_allowance(c, ask);
     if (allowance == 0) {
         set_error(err, BB_LLM_ERR_BUDGET, "the token budget (--llm-max-tokens) is spent%s", NULL);
         d.failures++;
@@ -695,7 +778,7 @@ int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *o
     }
     char *body = NULL;
     size_t len = 0;
-    int rc = build_body_with(c, req, allowance, &body, &len);
+    int rc = build_body_with(c, req, ask, allowance, &body, &len);
     if (rc) {
         set_error(err, BB_LLM_ERR_CONFIG, "cannot build the request body%s", NULL);
         d.failures++;
@@ -711,7 +794,7 @@ int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *o
         cached = bb_llm_cache_get(c->cfg.cache_dir, key, &resp) == BB_OK;
     if (cached) {
         d.cache_hits++;
-        rc = interpret(c, req, resp.data, resp.len, out, &d, err);
+        rc = interpret(c, req, false, resp.data, resp.len, out, &d, err);
         d.prompt_tokens = d.completion_tokens = 0; /* nothing was spent */
         out->prompt_tokens = out->completion_tokens = 0;
         out->from_cache = true;
@@ -722,7 +805,7 @@ int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *o
         memset(err, 0, sizeof(*err));
         rc = send_request(c, body, len, &resp, &d, err);
         if (!rc)
-            rc = interpret(c, req, resp.data, resp.len, out, &d, err);
+            rc = interpret(c, req, ask->keep_bad_answer, resp.data, resp.len, out, &d, err);
         /* A cache that cannot be written only costs the next run a request. */
         if (!rc && key[0] && bb_llm_cache_put(c->cfg.cache_dir, key, resp.data, resp.len))
             fprintf(stderr, "backbone: warning: cannot write the LLM cache in %s\n",

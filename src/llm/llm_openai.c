@@ -4,35 +4,44 @@
  * URL. Structured output: response_format json_schema, strict.
  */
 #include "llm/llm.h"
+#include "llm/llm_schema.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
-static int openai_build_body(const bb_llm_config *cfg, const bb_llm_request *req, long max_tokens,
-                             cJSON **out)
+static int openai_build_body(const bb_llm_config *cfg, const bb_llm_request *req,
+                             const bb_llm_ask *ask, long max_tokens, cJSON **out)
 {
     cJSON *root = cJSON_CreateObject();
     bool ok = root && cJSON_AddStringToObject(root, "model", cfg->model);
     cJSON *msgs = ok ? cJSON_AddArrayToObject(root, "messages") : NULL;
     if (msgs && req->system) {
         bb_llm_msg sys = {"system", req->system};
-        bb_llm_request only = {NULL, &sys, 1, NULL, NULL};
+        bb_llm_request only = {.messages = &sys, .n_messages = 1};
         ok = bb_llm__add_turns(msgs, &only);
     }
     ok = ok && bb_llm__add_turns(msgs, req) &&
-         cJSON_AddNumberToObject(root, "max_completion_tokens", (double)max_tokens) &&
-         cJSON_AddNumberToObject(root, "temperature", 0) &&
+         cJSON_AddNumberToObject(root, cfg->use_max_tokens ? "max_tokens" : "max_completion_tokens",
+                                 (double)max_tokens) &&
+         (!cfg->send_temperature ||
+          cJSON_AddNumberToObject(root, "temperature", cfg->temperature)) &&
          cJSON_AddNumberToObject(root, "seed", 0);
     cJSON *rf = ok ? cJSON_AddObjectToObject(root, "response_format") : NULL;
     if (rf && req->schema) {
+        /* Strict mode wants every property required: optional ones become
+         * nullable. A sparse answer gets the schema as guidance instead. */
         cJSON *js = NULL;
-        ok = cJSON_AddStringToObject(rf, "type", "json_schema") &&
+        cJSON *sent =
+            ask->sparse ? cJSON_Duplicate(req->schema, 1) : bb_llm_schema_strict(req->schema);
+        ok = sent && cJSON_AddStringToObject(rf, "type", "json_schema") &&
              (js = cJSON_AddObjectToObject(rf, "json_schema")) &&
              cJSON_AddStringToObject(js, "name", req->schema_name ? req->schema_name : "answer") &&
-             cJSON_AddBoolToObject(js, "strict", 1) &&
-             cJSON_AddItemToObject(js, "schema", cJSON_Duplicate(req->schema, 1));
+             cJSON_AddBoolToObject(js, "strict", !ask->sparse) &&
+             cJSON_AddItemToObject(js, "schema", sent);
+        if (!ok && (!js || !cJSON_GetObjectItemCaseSensitive(js, "schema")))
+            cJSON_Delete(sent);
     } else {
         ok = rf && cJSON_AddStringToObject(rf, "type", "json_object");
     }

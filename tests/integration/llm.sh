@@ -62,6 +62,17 @@ expect_eq "anthropic version header" 2023-06-01 "$(log_query "log[0]['headers'][
 expect_eq "anthropic key header" "$KEY" "$(log_query "log[0]['headers']['x-api-key']")"
 "$BACKBONE" validate stdout.json > /dev/null || fail "the Anthropic draft does not validate"
 
+# --- servers as they are -----------------------------------------------------------
+fake_start draft-ollama
+"$BACKBONE" draft "a clinic" -o ollama.json 2> err.txt || { cat err.txt >&2; fail "draft from a local server"; }
+expect_eq "a local server applies the cap backbone asked for" True \
+    "$(log_query "log[0]['output_limit'] is not None and log[0]['output_limit'] > 0")"
+"$BACKBONE" validate ollama.json > /dev/null || fail "the fenced draft does not validate"
+fake_start draft-reasoning
+BACKBONE_LLM_MODEL=o3-mini "$BACKBONE" draft "a clinic" -o reasoning.json 2> err.txt \
+    || { cat err.txt >&2; fail "draft from a reasoning model"; }
+expect_eq "no temperature for a reasoning model" False "$(log_query "'temperature' in log[0]['body']")"
+
 # --- the cache: a rerun is byte-identical and sends nothing --------------------
 fake_start draft-converges
 "$BACKBONE" draft "a clinic" -o c1.json --llm-cache cache 2> err.txt || fail "cached run 1"
@@ -180,7 +191,7 @@ fake_start advise-normal
 expect_eq "budget run exit" 0 $?
 expect_eq "a spent budget sends nothing more" 1 "$(requests)"
 expect_eq "the first request asked for what the budget allows" 500 \
-    "$(log_query "log[0]['body']['max_completion_tokens']")"
+    "$(log_query "log[0]['body']['max_tokens']")"
 expect_grep "budget" err.txt
 expect_grep "BB0907" err.txt
 # No key for a remote service: a warning, the deterministic plan.

@@ -114,6 +114,11 @@ CASES = {
     "draft-never-converges": {"default": {"openai": answer(clinic(broken=True))}},
     # draft over the Anthropic API, valid at once
     "draft-anthropic": {"anthropic": [answer(clinic())]},
+    # draft from a local server (Ollama reads max_tokens only), answered in a fence
+    "draft-ollama": {"server": "ollama", "openai": [
+        {"content": "```json\n" + json.dumps(clinic(), indent=2) + "\n```\n"}]},
+    # draft from an OpenAI reasoning model: no temperature, max_completion_tokens
+    "draft-reasoning": {"openai": [answer(clinic())]},
     # draft: the model refuses
     "draft-refusal": {"openai": [{"refusal": "I can't help with that."}]},
     # plan/generate --llm advise: proposals, then the design review

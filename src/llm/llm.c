@@ -18,6 +18,9 @@
 #include <strings.h>
 #include <time.h>
 
+/* The time allowed for the model calls of one run unless configured. */
+#define BB_LLM_DEFAULT_DEADLINE_MS 300000L
+
 /* The most bytes of request body we build: prompts carry a whole schema. */
 #define LLM_MAX_REQUEST_BYTES (8u << 20)
 
@@ -71,6 +74,38 @@ void bb_llm_redact(char *dst, size_t cap, const char *src, const char *secret)
     dst[o] = '\0';
 }
 
+void bb_llm_shown(char *dst, size_t cap, const char *said, const char *secret, size_t max_chars)
+{
+    char redacted[1024];
+    bb_llm_redact(redacted, sizeof(redacted), said ? said : "", secret);
+    bb_buf b;
+    bb_buf_init(&b, cap ? cap : 1);
+    /* fewer characters until the quoted form fits in dst */
+    size_t n = max_chars ? max_chars : sizeof(redacted);
+    while (bb_jsoncheck_quote(&b, redacted, n, true) != BB_OK && n > 1) {
+        bb_buf_reset(&b);
+        n /= 2;
+    }
+    snprintf(dst, cap, "%s", bb_buf_str(&b));
+    bb_buf_free(&b);
+}
+
+void bb_llm_request_id(char *dst, size_t cap, const char *echoed, const char *secret)
+{
+    char redacted[256];
+    bb_llm_redact(redacted, sizeof(redacted), echoed ? echoed : "", secret);
+    size_t o = 0;
+    for (const char *p = redacted; *p && o + 1 < cap && o < 64; p++) {
+        char ch = *p;
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == ':' ||
+                  ch == '[' || ch == ']';
+        dst[o++] = ok ? ch : '?';
+    }
+    if (cap)
+        dst[o] = '\0';
+}
+
 static void set_error(bb_llm_error *err, bb_llm_error_kind kind, const char *fmt, const char *arg)
 {
     err->kind = kind;
@@ -85,7 +120,8 @@ const char bb_llm_options_help[] =
     "  --llm-model NAME         model name ($BACKBONE_LLM_MODEL)\n"
     "  --llm-base-url URL       API base URL ($BACKBONE_LLM_BASE_URL)\n"
     "  --llm-cache DIR|off      answer cache (default off; on in CI: .backbone/llm-cache)\n"
-    "  --llm-max-tokens N       token budget for the run (prompt + completion)\n";
+    "  --llm-max-tokens N       token budget for the run (prompt + completion)\n"
+    "  --llm-deadline SECONDS   time allowed for the run's model calls (default 300)\n";
 
 /* The value of --name VALUE or --name=VALUE at argv[*i]; NULL when it is not --name. */
 static const char *option_value(const char *name, int argc, char **argv, int *i, bool *missing)
@@ -116,10 +152,23 @@ static bool parse_long(const char *s, long *out)
     return true;
 }
 
+/* Seconds, decimals allowed, as milliseconds; false unless positive. */
+static bool parse_seconds(const char *s, long *ms)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0) || v > 1e6)
+        return false;
+    *ms = (long)(v * 1000 + 0.5);
+    return *ms > 0;
+}
+
 int bb_llm_parse_option(bb_llm_options *o, int argc, char **argv, int *i)
 {
     static const char *const names[] = {"--llm",          "--llm-provider", "--llm-model",
-                                        "--llm-base-url", "--llm-cache",    "--llm-max-tokens"};
+                                        "--llm-base-url", "--llm-cache",    "--llm-max-tokens",
+                                        "--llm-deadline"};
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
         bool missing = false;
         const char *v = option_value(names[k], argc, argv, i, &missing);
@@ -152,6 +201,12 @@ int bb_llm_parse_option(bb_llm_options *o, int argc, char **argv, int *i)
             return 1;
         case 4:
             o->cache_dir = v;
+            return 1;
+        case 6:
+            if (!parse_seconds(v, &o->deadline_ms)) {
+                fprintf(stderr, "backbone: --llm-deadline takes a positive number of seconds\n");
+                return -1;
+            }
             return 1;
         default:
             if (!parse_long(v, &o->max_tokens) || o->max_tokens == 0) {
@@ -288,6 +343,12 @@ int bb_llm_config_load(bb_llm_config *cfg, const bb_llm_options *o, char *err, s
     cfg->max_tokens = o->max_tokens;
     if (!cfg->max_tokens)
         env_long("BACKBONE_LLM_MAX_TOKENS", &cfg->max_tokens);
+    cfg->deadline_ms = o->deadline_ms ? o->deadline_ms : BB_LLM_DEFAULT_DEADLINE_MS;
+    const char *deadline = env("BACKBONE_LLM_DEADLINE");
+    if (!o->deadline_ms && deadline && !parse_seconds(deadline, &cfg->deadline_ms)) {
+        snprintf(err, cap, "BACKBONE_LLM_DEADLINE takes a positive number of seconds");
+        return BB_EUSAGE;
+    }
     cfg->anthropic_tools = env("BACKBONE_LLM_ANTHROPIC_TOOLS") != NULL;
 
     const char *pname = o->provider ? o->provider : env("BACKBONE_LLM_PROVIDER");
@@ -408,6 +469,8 @@ void bb_llm_client_init(bb_llm_client *c, bb_llm_config *cfg)
     memset(c, 0, sizeof(*c));
     c->cfg = *cfg;
     memset(cfg, 0, sizeof(*cfg));
+    if (c->cfg.deadline_ms > 0)
+        c->cfg.http.deadline_at_ms = (long)bb_clock_ms() + c->cfg.deadline_ms;
 }
 
 void bb_llm_client_free(bb_llm_client *c)
@@ -546,15 +609,22 @@ void bb_llm__json_span(const char *text, const char **start, size_t *len)
 
 static const bb_llm_ask no_departures;
 
-/* Budget left for this request's output; 0 means spent. */
-static long output_allowance(const bb_llm_client *c, const bb_llm_ask *ask)
+/* Tokens of n bytes of text, when a server does not say: 4 bytes a token. */
+static long estimate_tokens(size_t n)
+{
+    return (long)(n / 4) + 1;
+}
+
+/* The output cap of one request: the ask's, else the configuration's, and
+ * no more than what the budget leaves after prompt_tokens (0: spent). */
+static long output_allowance(const bb_llm_client *c, const bb_llm_ask *ask, long prompt_tokens)
 {
     long n = ask->max_output_tokens > 0     ? ask->max_output_tokens
              : c->cfg.max_output_tokens > 0 ? c->cfg.max_output_tokens
                                             : 4096;
     if (c->cfg.max_tokens <= 0)
         return n;
-    long left = c->cfg.max_tokens - c->stats.prompt_tokens - c->stats.completion_tokens;
+    long left = c->cfg.max_tokens - c->budget_used - prompt_tokens;
     if (left <= 0)
         return 0;
     return left < n ? left : n;
@@ -586,7 +656,8 @@ static int build_body_with(const bb_llm_client *c, const bb_llm_request *req, co
 
 int bb_llm_build_body(const bb_llm_client *c, const bb_llm_request *req, char **body, size_t *len)
 {
-    return build_body_with(c, req, &no_departures, output_allowance(c, &no_departures), body, len);
+    return build_body_with(c, req, &no_departures, output_allowance(c, &no_departures, 0), body,
+                           len);
 }
 
 bb_llm_error_kind bb_llm__error_kind(const bb_llm_provider *p, long status, const char *body,
@@ -667,8 +738,9 @@ static int parse_content(const bb_llm_request *req, const char *text, cJSON **ou
 static void transport_error(int rc, const bb_llm_http_result *res, const classify_ctx *cx,
                             const bb_llm_config *cfg, bb_llm_error *err)
 {
-    char said[256];
-    bb_llm_redact(said, sizeof(said), cx->message, cfg->api_key);
+    char said[256] = "";
+    if (cx->message[0]) /* the provider's words: data, never printed raw */
+        bb_llm_shown(said, sizeof(said), cx->message, cfg->api_key, 200);
     if (res->breaker_open)
         err->kind = BB_LLM_ERR_BREAKER;
     else if (rc == BB_ELIMIT)
@@ -718,7 +790,7 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
     d->http_attempts += res.attempts;
     err->attempts = res.attempts;
     err->status = res.status;
-    snprintf(err->request_id, sizeof(err->request_id), "%s", res.request_id);
+    bb_llm_request_id(err->request_id, sizeof(err->request_id), res.request_id, cfg->api_key);
     if (rc)
         transport_error(rc, &res, &cx, cfg, err);
     else
@@ -732,18 +804,29 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
 
 /* Envelope -> text -> checked JSON, counting tokens into d. A bad answer
  * is kept in out when keep says so. */
-static int interpret(bb_llm_client *c, const bb_llm_request *req, bool keep, const char *body,
-                     size_t len, bb_llm_reply *out, bb_llm_stats *d, bb_llm_error *err)
+static int interpret(bb_llm_client *c, const bb_llm_request *req, bool keep, size_t request_len,
+                     const char *body, size_t len, bb_llm_reply *out, bb_llm_stats *d,
+                     bb_llm_error *err)
 {
     char *text = NULL;
     long in = 0, outn = 0;
     int rc = c->cfg.provider->parse_reply(&c->cfg, body, len, &text, &in, &outn, err);
+    if (in == 0 && outn == 0) { /* no usage in the answer: estimate it */
+        in = estimate_tokens(request_len);
+        outn = estimate_tokens(text ? strlen(text) : len);
+    }
     d->prompt_tokens += in;
     d->completion_tokens += outn;
     out->prompt_tokens = in;
     out->completion_tokens = outn;
     if (rc)
         return rc;
+    if (!bb_jsoncheck_utf8_valid(text, strlen(text))) {
+        /* never let malformed text reach a terminal, a file or a prompt */
+        bb_free(text);
+        set_error(err, BB_LLM_ERR_MALFORMED, "the model's answer is not valid UTF-8%s", NULL);
+        return BB_EINVAL;
+    }
     rc = parse_content(req, text, &out->value, err);
     out->text = text;
     if (rc && !keep) {
@@ -761,6 +844,38 @@ int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *o
     return bb_llm_complete_with(c, req, NULL, out, err);
 }
 
+/* Refuses a request the budget cannot pay for: BB_ELIMIT, nothing sent. */
+static int over_budget(bb_llm_client *c, bb_llm_stats *d, bb_llm_error *err, long prompt_tokens)
+{
+    err->kind = BB_LLM_ERR_BUDGET;
+    snprintf(err->message, sizeof(err->message),
+             "the token budget (--llm-max-tokens %ld) is spent: %ld used, ~%ld for this prompt",
+             c->cfg.max_tokens, c->budget_used, prompt_tokens);
+    d->failures++;
+    stats_add(c, d);
+    return BB_ELIMIT;
+}
+
+/* The body to send, sized to the budget: the prompt's estimated tokens
+ * and the output cap together fit in what is left. */
+static int budgeted_body(bb_llm_client *c, const bb_llm_request *req, const bb_llm_ask *ask,
+                         char **body, size_t *len, long *prompt_estimate)
+{
+    long first = output_allowance(c, ask, 0);
+    int rc = build_body_with(c, req, ask, first > 0 ? first : 1, body, len);
+    if (rc)
+        return rc;
+    *prompt_estimate = estimate_tokens(*len);
+    long allowance = output_allowance(c, ask, *prompt_estimate);
+    if (allowance <= 0)
+        return BB_ELIMIT;
+    if (allowance == first)
+        return BB_OK;
+    bb_free(*body);
+    *body = NULL;
+    return build_body_with(c, req, ask, allowance, body, len);
+}
+
 int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_llm_ask *ask,
                          bb_llm_reply *out, bb_llm_error *err)
 {
@@ -769,17 +884,16 @@ int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_l
     if (!ask)
         ask = &no_departures;
     bb_llm_stats d = {0};
-    long allowance = output_allowance(c, ask);
-    if (allowance == 0) {
-        set_error(err, BB_LLM_ERR_BUDGET, "the token budget (--llm-max-tokens) is spent%s", NULL);
-        d.failures++;
-        stats_add(c, &d);
-        return BB_ELIMIT;
-    }
     char *body = NULL;
     size_t len = 0;
-    int rc = build_body_with(c, req, ask, allowance, &body, &len);
+    long prompt_estimate = 0;
+    int rc = budgeted_body(c, req, ask, &body, &len, &prompt_estimate);
+    if (rc == BB_ELIMIT && body) {
+        bb_free(body);
+        return over_budget(c, &d, err, prompt_estimate);
+    }
     if (rc) {
+        bb_free(body);
         set_error(err, BB_LLM_ERR_CONFIG, "cannot build the request body%s", NULL);
         d.failures++;
         stats_add(c, &d);
@@ -789,13 +903,17 @@ int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_l
     bb_buf resp;
     bb_buf_init(&resp, c->cfg.http.max_response_bytes);
     bool cached = false;
-    if (c->cfg.cache_dir &&
-        bb_llm_cache_key(c->cfg.provider->name, c->cfg.model, body, len, key) == BB_OK)
+    if (c->cfg.cache_dir && bb_llm_cache_key(c->cfg.provider->name, c->cfg.base_url, c->cfg.model,
+                                             body, len, key) == BB_OK)
         cached = bb_llm_cache_get(c->cfg.cache_dir, key, &resp) == BB_OK;
     if (cached) {
         d.cache_hits++;
-        rc = interpret(c, req, false, resp.data, resp.len, out, &d, err);
-        d.prompt_tokens = d.completion_tokens = 0; /* nothing was spent */
+        rc = interpret(c, req, false, len, resp.data, resp.len, out, &d, err);
+        /* nothing was spent now, but the budget is charged what the answer
+         * cost when it was asked, as in the run that stored it */
+        if (!rc)
+            c->budget_used += d.prompt_tokens + d.completion_tokens;
+        d.prompt_tokens = d.completion_tokens = 0;
         out->prompt_tokens = out->completion_tokens = 0;
         out->from_cache = true;
         if (rc) /* a bad entry: ask again */
@@ -805,7 +923,8 @@ int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_l
         memset(err, 0, sizeof(*err));
         rc = send_request(c, body, len, &resp, &d, err);
         if (!rc)
-            rc = interpret(c, req, ask->keep_bad_answer, resp.data, resp.len, out, &d, err);
+            rc = interpret(c, req, ask->keep_bad_answer, len, resp.data, resp.len, out, &d, err);
+        c->budget_used += d.prompt_tokens + d.completion_tokens;
         /* A cache that cannot be written only costs the next run a request. */
         if (!rc && key[0] && bb_llm_cache_put(c->cfg.cache_dir, key, resp.data, resp.len))
             fprintf(stderr, "backbone: warning: cannot write the LLM cache in %s\n",

@@ -145,6 +145,7 @@ struct bb_llm_config {
     char *api_key;          /* secret: see the header comment */
     char *cache_dir;        /* NULL: no cache */
     long max_tokens;        /* budget for the run (prompt + completion), 0 = none */
+    long deadline_ms;       /* the whole run's time, default 300 s, 0 = none */
     long max_output_tokens; /* per request, default 4096 */
     bool anthropic_tools;   /* force a tool instead of output_config.format */
     /* Sampling temperature, sent only when send_temperature: not when
@@ -171,12 +172,14 @@ typedef struct bb_llm_options {
     const char *base_url;  /* NULL: BACKBONE_LLM_BASE_URL, else the provider's */
     const char *cache_dir; /* NULL: BACKBONE_LLM_CACHE, else the CI default; "off": none */
     long max_tokens;       /* 0: BACKBONE_LLM_MAX_TOKENS, else no budget */
+    long deadline_ms;      /* 0: BACKBONE_LLM_DEADLINE, else 300 s */
 } bb_llm_options;
 
 /*
  * Parses the LLM option at argv[*i], if it is one: --llm off|advise,
  * --llm-provider, --llm-model, --llm-base-url, --llm-cache DIR|off,
- * --llm-max-tokens N (also as --opt=value). Returns 1 when it consumed the
+ * --llm-max-tokens N, --llm-deadline SECONDS (also as --opt=value). Returns
+ * 1 when it consumed the
  * option (*i then points at its last word), 0 when argv[*i] is not an LLM
  * option, -1 on a bad value (message printed on stderr).
  */
@@ -207,9 +210,14 @@ typedef struct bb_llm_stats {
 typedef struct bb_llm_client {
     bb_llm_config cfg;
     bb_llm_stats stats;
+    /* Tokens charged to the budget: what was spent, and what answers taken
+     * from the cache cost when they were asked, so a rerun from the cache
+     * makes the same requests as the run that filled it. */
+    long budget_used;
 } bb_llm_client;
 
-/* Takes over cfg (its strings now belong to the client; cfg is zeroed). */
+/* Takes over cfg (its strings now belong to the client; cfg is zeroed) and
+ * starts the clock of the deadline. */
 void bb_llm_client_init(bb_llm_client *c, bb_llm_config *cfg);
 void bb_llm_client_free(bb_llm_client *c);
 
@@ -245,6 +253,15 @@ int bb_llm_metrics_render(bb_buf *out) BB_WUR;
 /* Copies src into dst (cap bytes) with every occurrence of secret replaced by
  * "[redacted]"; used on anything a provider says before it is shown. */
 void bb_llm_redact(char *dst, size_t cap, const char *src, const char *secret);
+
+/* What a provider says, as dst (cap bytes) may show it: redacted of secret,
+ * then quoted as data (jsoncheck.h), at most max_chars code points. */
+void bb_llm_shown(char *dst, size_t cap, const char *said, const char *secret, size_t max_chars);
+
+/* A request id as a server echoed it, fit to print: letters, digits and
+ * "-_.:" kept, anything else as '?', at most 64 characters, and the key
+ * redacted. */
+void bb_llm_request_id(char *dst, size_t cap, const char *echoed, const char *secret);
 
 /* Provider helpers shared by llm_openai.c and llm_anthropic.c. */
 int bb_llm__add_header(struct curl_slist **list, const char *name, const char *value) BB_WUR;

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int bb_llm_cache_key(const char *provider, const char *model, const char *body, size_t len,
-                     char hex[65])
+int bb_llm_cache_key(const char *provider, const char *base_url, const char *model,
+                     const char *body, size_t len, char hex[65])
 {
     unsigned char md[32];
     unsigned int n = 0;
@@ -20,6 +20,7 @@ int bb_llm_cache_key(const char *provider, const char *model, const char *body, 
         return BB_ENOMEM;
     int ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
              EVP_DigestUpdate(ctx, provider, strlen(provider) + 1) &&
+             EVP_DigestUpdate(ctx, base_url, strlen(base_url) + 1) &&
              EVP_DigestUpdate(ctx, model, strlen(model) + 1) && EVP_DigestUpdate(ctx, body, len) &&
              EVP_DigestUpdate(ctx, "", 1) && EVP_DigestFinal_ex(ctx, md, &n);
     EVP_MD_CTX_free(ctx);

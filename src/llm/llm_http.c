@@ -4,6 +4,7 @@
 #include "base/clock.h"
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -53,6 +54,20 @@ static void sleep_ms(long ms)
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0)
         ;
+}
+
+/* Milliseconds left before the operation's deadline (LONG_MAX: none). */
+static long left_ms(const bb_llm_http_opts *opts)
+{
+    return opts->deadline_at_ms > 0 ? opts->deadline_at_ms - (long)bb_clock_ms() : LONG_MAX;
+}
+
+/* A timeout that ends by the deadline at the latest (at least 1 ms: 0 means
+ * no timeout to libcurl). */
+static long by_deadline(long timeout_ms, long left)
+{
+    long t = timeout_ms < left ? timeout_ms : left;
+    return t > 0 ? t : 1;
 }
 
 /* xorshift64*, shared by threads: jitter needs spread, not secrecy. */
@@ -175,24 +190,6 @@ void bb_llm_breakers_reset(void)
 
 /* ---- one attempt ----------------------------------------------------------- */
 
-bool bb_llm_url_allowed(const char *url)
-{
-    if (strncmp(url, "https://", 8) == 0)
-        return true;
-    if (strncmp(url, "http://", 7) != 0)
-        return false;
-    CURLU *u = curl_url();
-    char *host = NULL;
-    bool ok = false;
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-        ok = strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-             strcmp(host, "[::1]") == 0;
-    curl_free(host);
-    curl_url_cleanup(u);
-    return ok;
-}
-
 typedef struct attempt_ctx {
     bb_buf *body;
     bool too_large;
@@ -273,8 +270,9 @@ static void one_attempt(const bb_llm_http_opts *opts, const char *url,
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, opts->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, opts->timeout_ms);
+    long left = left_ms(opts);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, by_deadline(opts->connect_timeout_ms, left));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, by_deadline(opts->timeout_ms, left));
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -329,6 +327,11 @@ int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, cons
         snprintf(out->error, sizeof(out->error), "libcurl could not be initialised");
         return BB_ENET;
     }
+    if (left_ms(opts) <= 0) {
+        out->deadline_passed = true;
+        snprintf(out->error, sizeof(out->error), "the deadline of the operation passed");
+        return BB_ETIMEOUT;
+    }
     if (!breaker_admit(opts, breaker_key)) {
         out->breaker_open = true;
         snprintf(out->error, sizeof(out->error),
@@ -348,6 +351,10 @@ int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, cons
         if (v != BB_LLM_HTTP_RETRY || out->attempts >= max_attempts)
             break;
         long wait = bb_llm_backoff_ms(opts, out->attempts, out->last_retry_after_ms, random_unit());
+        if (wait >= left_ms(opts)) { /* the next try would start after the deadline */
+            out->deadline_passed = true;
+            break;
+        }
         out->waited_ms += wait;
         sleep_ms(wait);
     }
@@ -355,6 +362,16 @@ int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, cons
     breaker_record(opts, breaker_key, v != BB_LLM_HTTP_RETRY);
     if (v == BB_LLM_HTTP_DONE)
         return BB_OK;
+    if (out->deadline_passed) {
+        char last[160];
+        if (out->error[0]) /* what libcurl said of the last attempt */
+            snprintf(last, sizeof(last), "%s", out->error);
+        else
+            snprintf(last, sizeof(last), "HTTP status %ld", out->status);
+        snprintf(out->error, sizeof(out->error),
+                 "the deadline of the operation passed (last attempt: %.100s)", last);
+        return BB_ETIMEOUT;
+    }
     if (out->too_large)
         return BB_ELIMIT;
     if (out->curl_code == CURLE_OPERATION_TIMEDOUT)

@@ -82,7 +82,6 @@ static int malformed(bb_llm_error *err, const char *what)
 static int openai_parse_reply(const bb_llm_config *cfg, const char *body, size_t len, char **text,
                               long *prompt_tokens, long *completion_tokens, bb_llm_error *err)
 {
-    (void)cfg;
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (!root)
         return malformed(err, "the body is not JSON");
@@ -100,8 +99,10 @@ static int openai_parse_reply(const bb_llm_config *cfg, const char *body, size_t
         rc = malformed(err, "no choices[0].message");
     else if (refusal && !cJSON_IsNull(refusal)) {
         err->kind = BB_LLM_ERR_REFUSAL;
-        snprintf(err->message, sizeof(err->message), "the model refused: %.200s",
-                 cJSON_IsString(refusal) ? refusal->valuestring : "(no reason)");
+        char why[240] = "(no reason)";
+        if (cJSON_IsString(refusal)) /* the model's words: data, never printed raw */
+            bb_llm_shown(why, sizeof(why), refusal->valuestring, cfg->api_key, 160);
+        snprintf(err->message, sizeof(err->message), "the model refused: %s", why);
         rc = BB_EINVAL;
     } else if (strcmp(fr, "content_filter") == 0) {
         err->kind = BB_LLM_ERR_REFUSAL;

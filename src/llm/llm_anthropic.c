@@ -1,9 +1,13 @@
 /*
  * llm_anthropic.c - the Anthropic Messages provider. Structured output:
- * output_config.format json_schema, or on older models one forced tool
- * whose input_schema is the schema (bb_llm_config.anthropic_tools).
+ * output_config.format json_schema with the schema in the form the grammar
+ * compiles (llm_schema.h). A schema beyond the grammar's documented limits,
+ * or any schema on older models (bb_llm_config.anthropic_tools), goes as
+ * the input_schema of one forced, non-strict tool instead: the model is
+ * guided by it and the answer is checked here.
  */
 #include "llm/llm.h"
+#include "llm/llm_schema.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -27,23 +31,34 @@ static bool add_forced_tool(cJSON *root, const char *name, const cJSON *schema)
 }
 
 static int anthropic_build_body(const bb_llm_config *cfg, const bb_llm_request *req,
-                                long max_tokens, cJSON **out)
+                                const bb_llm_ask *ask, long max_tokens, cJSON **out)
 {
+    (void)ask; /* the grammar leaves optional properties out anyway */
     cJSON *root = cJSON_CreateObject();
-    bool ok = root && cJSON_AddStringToObject(root, "model", cfg->model) &&
-              cJSON_AddNumberToObject(root, "max_tokens", (double)max_tokens) &&
-              (!req->system || cJSON_AddStringToObject(root, "system", req->system)) &&
-              bb_llm__add_turns(cJSON_AddArrayToObject(root, "messages"), req) &&
-              cJSON_AddNumberToObject(root, "temperature", 0);
+    bool ok =
+        root && cJSON_AddStringToObject(root, "model", cfg->model) &&
+        cJSON_AddNumberToObject(root, "max_tokens", (double)max_tokens) &&
+        (!req->system || cJSON_AddStringToObject(root, "system", req->system)) &&
+        bb_llm__add_turns(cJSON_AddArrayToObject(root, "messages"), req) &&
+        (!cfg->send_temperature || cJSON_AddNumberToObject(root, "temperature", cfg->temperature));
     const char *name = req->schema_name ? req->schema_name : "answer";
-    if (ok && req->schema && cfg->anthropic_tools) {
+    bb_llm_grammar_fit fit = {0};
+    cJSON *grammar = ok && req->schema && !cfg->anthropic_tools
+                         ? bb_llm_schema_grammar(req->schema, &fit)
+                         : NULL;
+    if (ok && req->schema && !grammar && !cfg->anthropic_tools)
+        ok = false; /* out of memory */
+    else if (ok && req->schema && (cfg->anthropic_tools || !fit.fits)) {
         ok = add_forced_tool(root, name, req->schema);
-    } else if (ok && req->schema) {
+    } else if (ok && grammar) {
         cJSON *oc = cJSON_AddObjectToObject(root, "output_config");
         cJSON *fmt = oc ? cJSON_AddObjectToObject(oc, "format") : NULL;
         ok = fmt && cJSON_AddStringToObject(fmt, "type", "json_schema") &&
-             cJSON_AddItemToObject(fmt, "schema", cJSON_Duplicate(req->schema, 1));
+             cJSON_AddItemToObject(fmt, "schema", grammar);
+        if (ok)
+            grammar = NULL; /* the body owns it now */
     }
+    cJSON_Delete(grammar);
     return bb_llm__body_done(root, ok, out);
 }
 
@@ -70,9 +85,9 @@ static int fail(bb_llm_error *err, bb_llm_error_kind kind, const char *what)
     return BB_EINVAL;
 }
 
-/* The answer text: the forced tool's input, or every text block joined. */
-static int collect_text(const bb_llm_config *cfg, const cJSON *content, char **text,
-                        bb_llm_error *err)
+/* The answer text: the forced tool's input when the answer has one (the
+ * request forced a tool), else every text block joined. */
+static int collect_text(const cJSON *content, char **text, bb_llm_error *err)
 {
     bb_buf b;
     bb_buf_init(&b, 64u << 20);
@@ -82,25 +97,27 @@ static int collect_text(const bb_llm_config *cfg, const cJSON *content, char **t
     cJSON_ArrayForEach(block, content)
     {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(block, "type");
-        if (!cJSON_IsString(type))
-            continue;
-        if (cfg->anthropic_tools && strcmp(type->valuestring, "tool_use") == 0) {
-            char *s = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(block, "input"));
-            if (!s)
+        if (cJSON_IsString(type) && strcmp(type->valuestring, "tool_use") == 0) {
+            const cJSON *input = cJSON_GetObjectItemCaseSensitive(block, "input");
+            char *s = input ? cJSON_PrintUnformatted(input) : NULL;
+            if (!s) {
+                bb_buf_free(&b);
                 return fail(err, BB_LLM_ERR_MALFORMED, "a tool_use block without input");
+            }
             bb_buf_reset(&b);
             rc = bb_buf_puts(&b, s);
             cJSON_free(s);
             found = true;
             break;
         }
+    }
+    for (block = found ? NULL : content->child; block && !rc; block = block->next) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(block, "type");
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(block, "text");
-        if (!cfg->anthropic_tools && strcmp(type->valuestring, "text") == 0 && cJSON_IsString(t)) {
+        if (cJSON_IsString(type) && strcmp(type->valuestring, "text") == 0 && cJSON_IsString(t)) {
             rc = bb_buf_puts(&b, t->valuestring);
             found = true;
         }
-        if (rc)
-            break;
     }
     if (!rc && !found)
         rc = fail(err, BB_LLM_ERR_MALFORMED, "unexpected answer from anthropic: no content");
@@ -116,6 +133,7 @@ static int anthropic_parse_reply(const bb_llm_config *cfg, const char *body, siz
                                  char **text, long *prompt_tokens, long *completion_tokens,
                                  bb_llm_error *err)
 {
+    (void)cfg;
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (!root)
         return fail(err, BB_LLM_ERR_MALFORMED, "unexpected answer from anthropic: not JSON");
@@ -134,7 +152,7 @@ static int anthropic_parse_reply(const bb_llm_config *cfg, const char *body, siz
     else if (!cJSON_IsArray(content))
         rc = fail(err, BB_LLM_ERR_MALFORMED, "unexpected answer from anthropic: no content");
     else
-        rc = collect_text(cfg, content, text, err);
+        rc = collect_text(content, text, err);
     cJSON_Delete(root);
     return rc;
 }

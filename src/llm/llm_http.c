@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "base/dynlib.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,6 +44,20 @@ static void sleep_ms(long ms)
             ;
         ms -= step;
     }
+}
+
+/* Milliseconds left before the operation's deadline (LONG_MAX: none). */
+static long left_ms(const bb_llm_http_opts *opts)
+{
+    return opts->deadline_at_ms > 0 ? opts->deadline_at_ms - (long)bb_clock_ms() : LONG_MAX;
+}
+
+/* A timeout that ends by the deadline at the latest (at least 1 ms: 0 means
+ * no timeout to libcurl). */
+static long by_deadline(long timeout_ms, long left)
+{
+    long t = timeout_ms < left ? timeout_ms : left;
+    return t > 0 ? t : 1;
 }
 
 /* xorshift64*, shared by threads: jitter needs spread, not secrecy. */
@@ -165,18 +180,6 @@ void bb_llm_breakers_reset(void)
 
 /* ---- one attempt ----------------------------------------------------------- */
 
-bool bb_llm_url_allowed(const char *url)
-{
-    if (strncmp(url, "https://", 8) == 0)
-        return true;
-    if (strncmp(url, "http://", 7) != 0)
-        return false;
-    char host[256];
-    return bb_http_url_host(url, host, sizeof(host)) &&
-           (strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-            strcmp(host, "[::1]") == 0);
-}
-
 typedef struct attempt_ctx {
     bb_buf *body;
     bool too_large;
@@ -220,8 +223,8 @@ static void one_attempt(const bb_llm_http_opts *opts, const char *url,
         .headers = headers,
         .body = body,
         .len = len,
-        .connect_timeout_ms = opts->connect_timeout_ms,
-        .timeout_ms = opts->timeout_ms,
+        .connect_timeout_ms = by_deadline(opts->connect_timeout_ms, left_ms(opts)),
+        .timeout_ms = by_deadline(opts->timeout_ms, left_ms(opts)),
         .max_response_bytes = opts->max_response_bytes,
         .user_agent = "backbone/" BB_VERSION,
         .on_data = on_data,
@@ -262,6 +265,11 @@ int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, cons
                  "only https:// URLs (or http:// to a loopback host) are allowed");
         return BB_EUSAGE;
     }
+    if (left_ms(opts) <= 0) {
+        out->deadline_passed = true;
+        snprintf(out->error, sizeof(out->error), "the deadline of the operation passed");
+        return BB_ETIMEOUT;
+    }
     if (!breaker_admit(opts, breaker_key)) {
         out->breaker_open = true;
         snprintf(out->error, sizeof(out->error),
@@ -281,6 +289,10 @@ int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, cons
         if (v != BB_LLM_HTTP_RETRY || out->attempts >= max_attempts || bb_http_stopped())
             break;
         long wait = bb_llm_backoff_ms(opts, out->attempts, out->last_retry_after_ms, random_unit());
+        if (wait >= left_ms(opts)) { /* the next try would start after the deadline */
+            out->deadline_passed = true;
+            break;
+        }
         out->waited_ms += wait;
         sleep_ms(wait);
     }
@@ -288,6 +300,16 @@ int bb_llm_http_post(const bb_llm_http_opts *opts, const char *breaker_key, cons
     breaker_record(opts, breaker_key, v != BB_LLM_HTTP_RETRY);
     if (v == BB_LLM_HTTP_DONE)
         return BB_OK;
+    if (out->deadline_passed) {
+        char last[160];
+        if (out->error[0]) /* what libcurl said of the last attempt */
+            snprintf(last, sizeof(last), "%s", out->error);
+        else
+            snprintf(last, sizeof(last), "HTTP status %ld", out->status);
+        snprintf(out->error, sizeof(out->error),
+                 "the deadline of the operation passed (last attempt: %.100s)", last);
+        return BB_ETIMEOUT;
+    }
     if (out->too_large)
         return BB_ELIMIT;
     if (out->transport == BB_HTTP_TIMEOUT)

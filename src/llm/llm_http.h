@@ -21,6 +21,7 @@
 #include "base/bb.h"
 #include "base/buf.h"
 #include "base/http.h"
+#include "llm/llm_url.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,7 +35,10 @@ typedef struct bb_llm_http_opts {
     long max_delay_ms;         /* cap on any wait, Retry-After included, default 30 s */
     int breaker_threshold;     /* consecutive failures that open the breaker, default 5 */
     long breaker_cooldown_ms;  /* open -> half-open after this, default 30 s */
-    bool progress;             /* show a spinner on stderr (only when it is a tty) */
+    /* bb_clock_ms() by which the whole operation ends, 0: none. No attempt
+     * or wait goes past it: the last attempt's timeouts are cut short. */
+    long deadline_at_ms;
+    bool progress; /* show a spinner on stderr (only when it is a tty) */
 } bb_llm_http_opts;
 
 void bb_llm_http_opts_default(bb_llm_http_opts *o);
@@ -59,6 +63,7 @@ typedef struct bb_llm_http_result {
     bool breaker_open;         /* no attempt was made: the provider's breaker is open */
     long waited_ms;            /* total time spent in backoff */
     long last_retry_after_ms;  /* the last Retry-After seen, -1 when none */
+    bool deadline_passed;      /* stopped at opts->deadline_at_ms (BB_ETIMEOUT) */
     char request_id[96];       /* x-request-id / request-id of the last response */
     char error[160];           /* why the transfer failed (no secrets), "" on success */
 } bb_llm_http_result;
@@ -92,8 +97,5 @@ typedef enum { BB_BREAKER_CLOSED = 0, BB_BREAKER_OPEN, BB_BREAKER_HALF_OPEN } bb
 bb_breaker_state bb_llm_breaker_state(const bb_llm_http_opts *opts, const char *breaker_key);
 /* Forgets every breaker (tests). */
 void bb_llm_breakers_reset(void);
-
-/* True when url is https://, or http:// to a loopback host. */
-bool bb_llm_url_allowed(const char *url);
 
 #endif

@@ -4,34 +4,43 @@
  * URL. Structured output: response_format json_schema, strict.
  */
 #include "llm/llm.h"
+#include "llm/llm_schema.h"
 
 #include <cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
-static int openai_build_body(const bb_llm_config *cfg, const bb_llm_request *req, long max_tokens,
-                             cJSON **out)
+static int openai_build_body(const bb_llm_config *cfg, const bb_llm_request *req,
+                             const bb_llm_ask *ask, long max_tokens, cJSON **out)
 {
     cJSON *root = cJSON_CreateObject();
     bool ok = root && cJSON_AddStringToObject(root, "model", cfg->model);
     cJSON *msgs = ok ? cJSON_AddArrayToObject(root, "messages") : NULL;
     if (msgs && req->system) {
         bb_llm_msg sys = {"system", req->system};
-        bb_llm_request only = {NULL, &sys, 1, NULL, NULL};
+        bb_llm_request only = {.messages = &sys, .n_messages = 1};
         ok = bb_llm__add_turns(msgs, &only);
     }
     ok = ok && bb_llm__add_turns(msgs, req) &&
-         cJSON_AddNumberToObject(root, "max_completion_tokens", (double)max_tokens) &&
-         cJSON_AddNumberToObject(root, "temperature", 0) &&
+         cJSON_AddNumberToObject(root, cfg->use_max_tokens ? "max_tokens" : "max_completion_tokens",
+                                 (double)max_tokens) &&
+         (!cfg->send_temperature ||
+          cJSON_AddNumberToObject(root, "temperature", cfg->temperature)) &&
          cJSON_AddNumberToObject(root, "seed", 0);
     cJSON *rf = ok ? cJSON_AddObjectToObject(root, "response_format") : NULL;
     if (rf && req->schema) {
+        /* Strict mode wants every property required: optional ones become
+         * nullable. A sparse answer gets the schema as guidance instead. */
         cJSON *js = NULL;
-        ok = cJSON_AddStringToObject(rf, "type", "json_schema") &&
+        cJSON *sent =
+            ask->sparse ? cJSON_Duplicate(req->schema, 1) : bb_llm_schema_strict(req->schema);
+        ok = sent && cJSON_AddStringToObject(rf, "type", "json_schema") &&
              (js = cJSON_AddObjectToObject(rf, "json_schema")) &&
              cJSON_AddStringToObject(js, "name", req->schema_name ? req->schema_name : "answer") &&
-             cJSON_AddBoolToObject(js, "strict", 1) &&
-             cJSON_AddItemToObject(js, "schema", cJSON_Duplicate(req->schema, 1));
+             cJSON_AddBoolToObject(js, "strict", !ask->sparse) &&
+             cJSON_AddItemToObject(js, "schema", sent);
+        if (!ok && (!js || !cJSON_GetObjectItemCaseSensitive(js, "schema")))
+            cJSON_Delete(sent);
     } else {
         ok = rf && cJSON_AddStringToObject(rf, "type", "json_object");
     }
@@ -72,7 +81,6 @@ static int malformed(bb_llm_error *err, const char *what)
 static int openai_parse_reply(const bb_llm_config *cfg, const char *body, size_t len, char **text,
                               long *prompt_tokens, long *completion_tokens, bb_llm_error *err)
 {
-    (void)cfg;
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (!root)
         return malformed(err, "the body is not JSON");
@@ -90,8 +98,10 @@ static int openai_parse_reply(const bb_llm_config *cfg, const char *body, size_t
         rc = malformed(err, "no choices[0].message");
     else if (refusal && !cJSON_IsNull(refusal)) {
         err->kind = BB_LLM_ERR_REFUSAL;
-        snprintf(err->message, sizeof(err->message), "the model refused: %.200s",
-                 cJSON_IsString(refusal) ? refusal->valuestring : "(no reason)");
+        char why[240] = "(no reason)";
+        if (cJSON_IsString(refusal)) /* the model's words: data, never printed raw */
+            bb_llm_shown(why, sizeof(why), refusal->valuestring, cfg->api_key, 160);
+        snprintf(err->message, sizeof(err->message), "the model refused: %s", why);
         rc = BB_EINVAL;
     } else if (strcmp(fr, "content_filter") == 0) {
         err->kind = BB_LLM_ERR_REFUSAL;

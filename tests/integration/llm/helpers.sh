@@ -13,13 +13,18 @@ fail() {
     exit 1
 }
 
-# fake_start CASE: starts the fake with a fixture script; sets FAKE_URL, FAKE_LOG.
+# fake_start CASE [same-port]: starts the fake with a fixture script; sets
+# FAKE_URL, FAKE_LOG. same-port: on the port of the one before (the same
+# endpoint, as the cache sees it).
 fake_start() {
+    port=0
+    [ "${2:-}" = same-port ] && port=$(cat "$WORK/port")
     fake_stop
     $PY "$FIXTURES" "$1" > "$WORK/script-$1.json" || fail "no fixture $1"
     FAKE_LOG="$WORK/log-$1.jsonl"
     rm -f "$WORK/port"
-    $PY "$FAKE" --script "$WORK/script-$1.json" --log "$FAKE_LOG" --port-file "$WORK/port" &
+    $PY "$FAKE" --script "$WORK/script-$1.json" --log "$FAKE_LOG" --port-file "$WORK/port" \
+        --port "$port" &
     FAKE_PID=$!
     i=0
     while [ ! -s "$WORK/port" ]; do

@@ -14,12 +14,11 @@
 int bb_llm_cache_key(const char *provider, const char *base_url, const char *model,
                      const char *body, size_t len, char hex[65])
 {
-    const bb_crypto_part parts[] = {
-        {provider, strlen(provider) + 1},
-        {base_url, strlen(base_url) + 1},
-        {model, strlen(model) + 1},
-        {body, len},
-        {"", 1}};
+    const bb_crypto_part parts[] = {{provider, strlen(provider) + 1},
+                                    {base_url, strlen(base_url) + 1},
+                                    {model, strlen(model) + 1},
+                                    {body, len},
+                                    {"", 1}};
     unsigned char md[BB_SHA256_LEN];
     int rc = bb_crypto_sha256_parts(parts, sizeof(parts) / sizeof(parts[0]), md);
     if (rc)

@@ -7,6 +7,7 @@
 #include "migrate/ops.h"
 #include "output/manifest.h"
 #include "plan/architect.h"
+#include "plan/plan.h"
 #include "render/embedded.h"
 #include "json/jdoc.h"
 
@@ -924,22 +925,14 @@ static void the_revision_template_is_no_project_file(void **state)
     char *text = tu_read_file("schemas/kitchen_sink.json", NULL);
     bb_schema *s = vt_schema_of(text);
     free(text);
-    bb_pipeline_opts o;
-    bb_pipeline_opts_default(&o);
     bb_diags d;
     bb_diags_init(&d, "t", NULL, 0);
-    cJSON *plan = NULL;
-    assert_int_equal(bb_architect_plan(s, &o, &d, &plan), BB_OK);
-    const cJSON *f;
-    size_t n = 0;
-    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(plan, "files"))
-    {
-        const char *tpl = cJSON_GetObjectItemCaseSensitive(f, "template")->valuestring;
-        assert_null(strstr(tpl, "revision"));
-        n++;
-    }
-    assert_true(n > 10);
-    bb_jdoc_free(plan);
+    bb_plan *plan = NULL;
+    assert_int_equal(bb_architect_plan(s, NULL, &d, &plan), BB_OK);
+    for (size_t i = 0; i < plan->files.n; i++)
+        assert_null(strstr(plan->files.v[i].template, "revision"));
+    assert_true(plan->files.n > 10);
+    bb_plan_free(plan);
     bb_diags_free(&d);
     bb_schema_free(s);
 }

@@ -68,8 +68,9 @@ start_debian13() {
         echo "e2e: the Debian 13 root skipped (E2E_NO_DEBIAN13=1)"
         return 1
     fi
+    d13_start=$(date +%s)
     d13_ensure || { echo "e2e: no Debian 13 root: its runs count as failures"; return 1; }
-    echo "e2e: Debian 13 root: $(d13_versions)"
+    echo "e2e: Debian 13 root ready in $(($(date +%s) - d13_start)) s: $(d13_versions)"
 }
 
 # The interpreter with Pydantic 2 (the first python3 on PATH that is not

@@ -6,7 +6,7 @@
 # without a password over the socket and over TCP.
 #
 #   . "$here/lib/mariadb.sh"     # $here: tests/e2e
-#   mdb_start "$work" || ...    # data in $work/mariadb, socket $work/mariadb.sock
+#   mdb_start "$work" || ...    # data in $work/mariadb, socket in $work/mariadb-sock
 #   mdb_createdb NAME || ...
 #   mdb_url NAME                # mysql+pymysql://root@127.0.0.1:PORT/NAME?charset=utf8mb4
 #   mdb_stop                    # from the caller's cleanup trap
@@ -27,7 +27,7 @@ mdb_client() {
 
 mdb_start() {
     MDB_DATA="$1/mariadb"
-    MDB_SOCK="$1/mariadb.sock"
+    MDB_SOCK="$1/mariadb-sock/mariadbd.sock"
     if [ ! -x /usr/sbin/mariadbd ] || ! command -v mariadb-install-db >/dev/null 2>&1; then
         echo "MariaDB not found (Debian package mariadb-server)"
         return 1
@@ -37,9 +37,9 @@ mdb_start() {
         return 1
     fi
     MDB_PORT=$(free_tcp_port) || return 1
-    mkdir -p "$MDB_DATA"
+    mkdir -p "$MDB_DATA" "${MDB_SOCK%/*}"
     chmod 755 "$1"
-    chown mysql "$1" "$MDB_DATA"
+    chown mysql "$MDB_DATA" "${MDB_SOCK%/*}"
     mariadb-install-db --no-defaults --user=mysql --datadir="$MDB_DATA" \
         --auth-root-authentication-method=normal --skip-test-db >"$1/mariadb-install.log" 2>&1 ||
         { tail -20 "$1/mariadb-install.log"; return 1; }

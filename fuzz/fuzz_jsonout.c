@@ -1,5 +1,5 @@
 /*
- * fuzz_jsonout.c - differential fuzzing of compiler/jsonout.c against
+ * fuzz_jsonout.c - differential fuzzing of src/json/jsonout.c against
  * cJSON: the input as a string must be escaped as cJSON escapes it, and
  * whenever cJSON parses the input, bb_json_print must print the tree,
  * formatted and compact, byte for byte as cJSON_Print and

@@ -64,7 +64,7 @@ void bb_manifest_adopt(bb_manifest *m, const char *key, cJSON **value);
 const cJSON *bb_manifest_files(const bb_manifest *m);
 
 /*
- * The manifest as text: cJSON's formatted JSON (compiler/jsonout.h) with "files" sorted by path
+ * The manifest as text: cJSON's formatted JSON (json/jsonout.h) with "files" sorted by path
  * (sorted in place), ending with a newline, so equal manifests are equal
  * bytes. *out is the caller's (bb_free).
  */

@@ -13,7 +13,7 @@
  *   reviewer   out->files        -> diagnostics only
  *
  * Room for a language model: a stage may consult one when st->opts->llm is
- * not BB_LLM_OFF (agents/llm.h), for advice only: what it gets back is
+ * not BB_LLM_OFF (llm/llm.h), for advice only: what it gets back is
  * checked like user input, reported as BB09xx diagnostics, and on any
  * failure (no key, timeout, bad answer) the stage keeps its deterministic
  * result. With BB_LLM_OFF (the default) no stage touches the network, so the

@@ -1,6 +1,6 @@
 /*
  * test_codes.c - the table of diagnostic codes against the documentation
- * and the tests: every code in compiler/codes.h must have its own section in
+ * and the tests: every code in src/diag/codes.h must have its own section in
  * docs/diagnostics.md ("### BB0203 ...") and be mentioned by at least one
  * file under tests/ other than this one (a test that triggers it). The files
  * are read when the test runs, so a new code without docs or test fails here.

@@ -786,7 +786,7 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
     rc = bb_llm_http_post(&cfg->http, bb_buf_str(&breaker_key), bb_buf_str(&url), headers, body,
                           len, classify, &cx, &res);
     d->seconds += bb_clock_seconds() - t0;
-    d->requests += !res.breaker_open;
+    d->requests += res.attempts > 0; /* nothing went out past a deadline or an open breaker */
     d->http_attempts += res.attempts;
     err->attempts = res.attempts;
     err->status = res.status;

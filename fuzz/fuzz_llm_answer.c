@@ -4,10 +4,14 @@
  * comes out is parsed as JSON, checked against the advisor's schemas and,
  * when it passes, its proposals are checked against a real schema and
  * applied to a plan, and its findings are resolved in the input document.
- * Nothing here may crash, leak or read out of bounds.
+ * The same JSON, taken as a JSON Schema, goes through each provider's form
+ * of it and checks itself (references, nesting, unions), and the text is
+ * quoted and escaped for display. Nothing here may crash, leak or read out
+ * of bounds.
  */
 #include "front/validate.h"
 #include "llm/llm.h"
+#include "llm/llm_schema.h"
 #include "pipeline/advisor.h"
 #include "json/jsoncheck.h"
 
@@ -21,11 +25,41 @@ static const char schema_text[] =
     " \"primary_key\": true}, {\"name\": \"name\", \"type\": \"String\", \"length\": 20},"
     " {\"name\": \"qty\", \"type\": \"Integer\"}]}]}";
 
+/* The value as a schema: both providers' forms of it, and itself checked
+ * against itself, every mismatch reported. */
+static void as_schema(const cJSON *v)
+{
+    bb_llm_grammar_fit fit;
+    cJSON_Delete(bb_llm_schema_strict(v));
+    cJSON_Delete(bb_llm_schema_grammar(v, &fit));
+    (void)bb_jsoncheck_all(v, v, 50, NULL, NULL);
+    cJSON *copy = cJSON_Duplicate(v, 1);
+    bb_llm_schema_drop_nulls(v, copy);
+    cJSON_Delete(copy);
+}
+
+/* The text as it would be shown. */
+static void shown(const char *text)
+{
+    bb_buf b;
+    bb_buf_init(&b, 1 << 20);
+    (void)bb_jsoncheck_quote(&b, text, 200, true);
+    bb_buf_reset(&b);
+    if (bb_jsoncheck_utf8_valid(text, strlen(text)))
+        (void)bb_jsoncheck_escape_json(&b, text);
+    bb_buf_free(&b);
+}
+
 static void check_answer(const char *text)
 {
-    cJSON *v = cJSON_Parse(text);
+    shown(text);
+    const char *span;
+    size_t n;
+    bb_llm__json_span(text, &span, &n);
+    cJSON *v = cJSON_ParseWithLength(span, n);
     if (!v)
         return;
+    as_schema(v);
     bb_limits limits = bb_limits_default();
     bb_diags d;
     bb_diags_init(&d, "f.json", schema_text, strlen(schema_text));

@@ -90,6 +90,28 @@ int bb_jsoncheck_quote(bb_buf *out, const char *s, size_t max_chars, bool quotes
     return rc ? rc : quotes ? bb_buf_putc(out, '"') : BB_OK;
 }
 
+int bb_jsoncheck_escape_json(bb_buf *out, const char *json)
+{
+    const unsigned char *p = (const unsigned char *)json;
+    size_t n = strlen(json);
+    int rc = BB_OK;
+    for (size_t i = 0; i < n && !rc;) {
+        unsigned long cp;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        if (!len)
+            return BB_EINVAL;
+        if (!needs_escape(cp) || cp < 0x20) /* cJSON escapes C0 itself */
+            rc = bb_buf_append(out, (const char *)p + i, len);
+        else if (cp > 0xFFFF)
+            rc = bb_buf_printf(out, "\\u%04lX\\u%04lX", 0xD800 + ((cp - 0x10000) >> 10),
+                               0xDC00 + ((cp - 0x10000) & 0x3FF));
+        else
+            rc = bb_buf_printf(out, "\\u%04lX", cp);
+        i += len;
+    }
+    return rc;
+}
+
 /* ---- references ------------------------------------------------------------- */
 
 const cJSON *bb_jsoncheck_resolve(const cJSON *root, const cJSON *schema)

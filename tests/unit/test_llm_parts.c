@@ -422,6 +422,23 @@ static void quoting_shows_untrusted_text_as_data(void **state)
     assert_string_equal(quoted("tag\xf3\xa0\x80\x81", 0, false), "tag\\u{E0001}");
 }
 
+static void escaped_json_is_the_same_value_and_safe_to_show(void **state)
+{
+    (void)state;
+    const char *json = "{\"d\":\"a\xe2\x80\xae b\xc2\x85 \xf3\xa0\x80\x81 caf\xc3\xa9\"}";
+    bb_buf b;
+    bb_buf_init(&b, 4096);
+    assert_int_equal(bb_jsoncheck_escape_json(&b, json), BB_OK);
+    assert_string_equal(bb_buf_str(&b), "{\"d\":\"a\\u202E b\\u0085 \\uDB40\\uDC01 caf\xc3\xa9\"}");
+    cJSON *before = cJSON_Parse(json), *after = cJSON_Parse(bb_buf_str(&b));
+    assert_true(cJSON_Compare(before, after, true));
+    cJSON_Delete(before);
+    cJSON_Delete(after);
+    bb_buf_reset(&b);
+    assert_int_equal(bb_jsoncheck_escape_json(&b, "\"\xff\""), BB_EINVAL);
+    bb_buf_free(&b);
+}
+
 static void utf8_validation_refuses_malformed_sequences(void **state)
 {
     (void)state;
@@ -531,6 +548,7 @@ int main(void)
         cmocka_unit_test(jsoncheck_all_reports_every_mismatch_with_quoted_names),
         cmocka_unit_test(quoting_shows_untrusted_text_as_data),
         cmocka_unit_test(utf8_validation_refuses_malformed_sequences),
+        cmocka_unit_test(escaped_json_is_the_same_value_and_safe_to_show),
         cmocka_unit_test(strict_schema_requires_everything_and_nulls_the_optional),
         cmocka_unit_test(grammar_schema_drops_unsupported_keywords_and_counts_limits),
         cmocka_unit_test(json_span_strips_white_space_and_fences),

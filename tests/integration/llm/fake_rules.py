@@ -11,40 +11,25 @@ message. Prints "fake rules: N cases passed" or the first failure (exit 1).
 import copy
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
-FAKE = os.path.join(ROOT, "tests", "fake_llm", "fake_llm.py")
+sys.path.insert(0, os.path.join(ROOT, "tests", "fake_llm"))
+from fake_process import FakeProcess  # noqa: E402
 OK_ANSWER = {"content_json": {"answer": "hi"}}
 
 
-class Fake:
+class Fake(FakeProcess):
     def __init__(self, kind):
-        self.dir = tempfile.mkdtemp(prefix="fake-rules-")
-        script = os.path.join(self.dir, "script.json")
-        with open(script, "w") as f:
-            json.dump({"server": kind, "default": {"openai": OK_ANSWER,
-                                                   "anthropic": OK_ANSWER}}, f)
-        port_file = os.path.join(self.dir, "port")
-        self.log = os.path.join(self.dir, "log.jsonl")
-        self.proc = subprocess.Popen([sys.executable, FAKE, "--script", script, "--log",
-                                      self.log, "--port-file", port_file])
-        for _ in range(500):
-            if os.path.exists(port_file):
-                break
-            time.sleep(0.01)
-        with open(port_file) as f:
-            self.base = "http://127.0.0.1:%d" % int(f.read())
+        super().__init__({"server": kind, "default": {"openai": OK_ANSWER,
+                                                      "anthropic": OK_ANSWER}})
 
     def post(self, path, body):
         headers = {"Content-Type": "application/json", "anthropic-version": "2023-06-01"}
-        req = urllib.request.Request(self.base + path, json.dumps(body).encode(), headers)
+        req = urllib.request.Request(self.url + path, json.dumps(body).encode(), headers)
         try:
             with urllib.request.urlopen(req) as r:
                 return r.status, json.loads(r.read())
@@ -52,13 +37,7 @@ class Fake:
             return e.code, json.loads(e.read())
 
     def last_log(self):
-        with open(self.log) as f:
-            return json.loads(f.readlines()[-1])
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
-        subprocess.call(["rm", "-rf", self.dir])
+        return self.log()[-1]
 
 
 PASSED = 0
@@ -166,8 +145,8 @@ def openai_body(model="gpt-4o-mini", strict_schema=None, **extra):
 
 
 def openai_cases(fake):
-    status, body = fake.post("/v1/chat/completions", openai_body(strict_schema=SCHEMA,
-                                                                  temperature=0))
+    status, body = fake.post("/v1/chat/completions",
+                             openai_body(strict_schema=SCHEMA, temperature=0))
     expect("openai: a strict schema", status, 200, body)
     loose = {"type": "object", "additionalProperties": False, "required": [],
              "properties": {"answer": {"type": "string"}}}

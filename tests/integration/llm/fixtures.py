@@ -2,11 +2,17 @@
 """fixtures.py - scripts for the fake LLM server used by llm.sh.
 
     fixtures.py CASE > script.json
+    fixtures.py oracle SCHEMA.json [BREAK[,BREAK...]] > script.json
+
+The oracle scripts answer `backbone draft` from a real schema file (the
+fake's draft_oracle), after a first answer broken in the way BREAK names
+(see BREAKS); with several breaks, successive drafts get them in turn.
 
 Each case is a queue of scripted answers (see tests/fake_llm/fake_llm.py).
 Model answers are written here in full, as a strict-mode model returns them:
 every property present, null where it does not apply.
 """
+import copy
 import json
 import sys
 
@@ -55,6 +61,19 @@ def clinic(broken=False):
         description="A visit of a patient to a doctor.", timestamps=True)
     return {"project_name": "clinic", "db_type": "sqlite", "description": "A small clinic.",
             "schema": [patients, doctors, appointments]}
+
+
+def hostile_clinic():
+    """The clinic with a table name that holds a bidi control and an escape."""
+    d = clinic()
+    d["schema"][0]["table_name"] = "evil\u202e\u001b[2Jpatients"
+    return d
+
+
+def bidi_clinic():
+    d = clinic()
+    d["schema"][0]["description"] = "Patients\u202e."
+    return d
 
 
 def strip_nulls(v):
@@ -108,12 +127,26 @@ def answer(value, **extra):
 
 
 CASES = {
-    # draft: invalid first, repaired on the second round
-    "draft-converges": {"openai": [answer(clinic(broken=True)), answer(clinic())]},
+    # draft: invalid first, the table at fault repaired on the second round
+    "draft-converges": {"openai": [answer(clinic(broken=True)),
+                                   answer({"tables": [clinic()["schema"][2]]})]},
     # draft: the model never fixes its schema
     "draft-never-converges": {"default": {"openai": answer(clinic(broken=True))}},
     # draft over the Anthropic API, valid at once
     "draft-anthropic": {"anthropic": [answer(clinic())]},
+    # draft: 300 columns in one answer
+    "draft-wide": {"openai": [answer({"project_name": "wide", "db_type": "sqlite", "schema": [
+        {"table_name": "samples_%d" % t, "class_name": "Sample%d" % t, "columns": [PK] + [
+            {"name": "reading_%03d" % i, "type": "Numeric", "precision": 12, "scale": 4,
+             "description": "Reading number %d of the sample, in its unit." % i}
+            for i in range(75)]} for t in range(4)]})]},
+    # draft: the repair gives the same broken table back, again and again
+    "draft-repeats": {"openai": [answer(clinic(broken=True))], "default": {"openai": answer(
+        {"tables": [clinic(broken=True)["schema"][2]]})}},
+    # draft: names and text that try to act on a terminal
+    "draft-hostile": {"openai": [answer(hostile_clinic())]},
+    # draft: a valid schema whose description holds a bidi control
+    "draft-bidi-description": {"openai": [answer(bidi_clinic())]},
     # draft from a local server (Ollama reads max_tokens only), answered in a fence
     "draft-ollama": {"server": "ollama", "openai": [
         {"content": "```json\n" + json.dumps(clinic(), indent=2) + "\n```\n"}]},
@@ -154,7 +187,118 @@ CASES = {
 }
 
 
+def _columns(ref):
+    for t in ref["schema"]:
+        for c in t["columns"]:
+            yield t, c
+
+
+def _first_non_key_column(ref):
+    return next(c for _, c in _columns(ref) if not c.get("primary_key"))
+
+
+def _break_no_primary_key(ref):
+    for c in ref["schema"][0]["columns"]:
+        c.pop("primary_key", None)
+    return ref
+
+
+def _break_bad_type(ref):
+    ref["schema"][-1]["columns"][-1]["type"] = "Strng"
+    return ref
+
+
+def _break_reserved_name(ref):
+    _first_non_key_column(ref)["name"] = "class"
+    return ref
+
+
+def _break_enum_values(ref):
+    enum = next((c for _, c in _columns(ref) if c["type"] == "Enum"), None)
+    if enum is None:
+        return _break_bad_type(ref)
+    del enum["values"]
+    return ref
+
+
+def _break_dangling_target(ref):
+    fk = next((c for _, c in _columns(ref) if c["type"] == "ForeignKey"), None)
+    if fk is None:
+        return _break_bad_type(ref)
+    fk["target"] = "nosuch.id"
+    return ref
+
+
+def _break_no_columns(ref):
+    ref["schema"][-1]["columns"] = []
+    return ref
+
+
+def _break_extra_key(ref):
+    _first_non_key_column(ref)["colour"] = "blue"
+    return ref
+
+
+def _break_fk_column(ref):
+    """Drops a ForeignKey column: the errors show where relationships need it."""
+    for t in ref["schema"]:
+        fks = [c for c in t["columns"] if c["type"] == "ForeignKey" and not c.get("primary_key")]
+        if fks and t.get("relationships"):
+            t["columns"].remove(fks[0])
+            return ref
+    return _break_bad_type(ref)
+
+
+def _break_table_name(ref):
+    ref["schema"][0]["table_name"] = "Bad Name"
+    return ref
+
+
+# A first answer broken in a way backbone must send back; the value is the
+# schema changed in place, or a whole scripted answer (not JSON, cut off).
+BREAKS = {
+    "none": lambda ref: ref,
+    "no-primary-key": _break_no_primary_key,
+    "bad-type": _break_bad_type,
+    "reserved-name": _break_reserved_name,
+    "enum-without-values": _break_enum_values,
+    "dangling-target": _break_dangling_target,
+    "no-columns": _break_no_columns,
+    "extra-key": _break_extra_key,
+    "bad-table-name": _break_table_name,
+    "dropped-fk-column": _break_fk_column,
+    "not-json": lambda ref: {"content": "Sure! Here is a schema with %d tables." %
+                                        len(ref["schema"])},
+    "fenced": lambda ref: {"content": "\n```json\n%s\n```\n" % json.dumps(ref, indent=2)},
+    "cut-off": lambda ref: dict(ref, description="x" * 80000),
+}
+
+
+def first_answer(ref, brk):
+    answer = BREAKS[brk](copy.deepcopy(ref))
+    return {"content_json": answer} if "schema" in answer else answer
+
+
+def oracle(path, breaks="none"):
+    """The script of drafts answered from the schema file at path: one
+    first answer for each of the comma-separated breaks, in turn (each
+    draft's first request takes the next), then the oracle's answers."""
+    with open(path) as f:
+        ref = json.load(f)
+    ref.pop("$schema", None)
+    firsts = [first_answer(ref, b) for b in breaks.split(",")]
+    return {"openai": firsts, "anthropic": firsts,
+            "default": {"openai": {"draft_oracle": ref}, "anthropic": {"draft_oracle": ref}}}
+
+
 def main():
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "oracle":
+        if len(sys.argv) == 4 and not set(sys.argv[3].split(",")) <= set(BREAKS):
+            sys.stderr.write("breaks: %s\n" % " ".join(sorted(BREAKS)))
+            return 2
+        json.dump(oracle(*sys.argv[2:]), sys.stdout)
+        sys.stdout.write("\n")
+        return 0
     if sys.argv[1:] == ["--clinic-schema"]:
         json.dump(clinic_input(), sys.stdout, indent=2)
         sys.stdout.write("\n")

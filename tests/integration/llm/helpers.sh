@@ -14,16 +14,23 @@ fail() {
 }
 
 # fake_start CASE [same-port]: starts the fake with a fixture script; sets
-# FAKE_URL, FAKE_LOG. same-port: on the port of the one before (the same
-# endpoint, as the cache sees it).
+# FAKE_URL, FAKE_LOG. CASE is a case of fixtures.py, or oracle:FILE:BREAK
+# (a draft answered from a schema file). same-port: on the port of the one
+# before (the same endpoint, as the cache sees it).
 fake_start() {
     port=0
     [ "${2:-}" = same-port ] && port=$(cat "$WORK/port")
     fake_stop
-    $PY "$FIXTURES" "$1" > "$WORK/script-$1.json" || fail "no fixture $1"
-    FAKE_LOG="$WORK/log-$1.jsonl"
+    name=$(echo "$1" | tr -c 'A-Za-z0-9_.\n-' '_')
+    case $1 in
+    oracle:*)
+        spec=${1#oracle:}
+        $PY "$FIXTURES" oracle "$ROOT/${spec%%:*}" "${spec#*:}" > "$WORK/script-$name.json" ;;
+    *) $PY "$FIXTURES" "$1" > "$WORK/script-$name.json" ;;
+    esac || fail "no fixture $1"
+    FAKE_LOG="$WORK/log-$name.jsonl"
     rm -f "$WORK/port"
-    $PY "$FAKE" --script "$WORK/script-$1.json" --log "$FAKE_LOG" --port-file "$WORK/port" \
+    $PY "$FAKE" --script "$WORK/script-$name.json" --log "$FAKE_LOG" --port-file "$WORK/port" \
         --port "$port" &
     FAKE_PID=$!
     i=0

@@ -22,7 +22,9 @@ touch "$T/installed"
 SH
 chmod +x "$T/bin/pkg-config" "$T/deps"
 obj=$T/build/release/src/json/jsonout.o
-if ! PATH="$T/bin:$PATH" make -s BUILD_DIR="$T/build" DEPS_SCRIPT="$T/deps" "$obj" >"$T/log" 2>&1; then
+# The build of the test run (its VARIANT, its -j) must not leak in.
+if ! PATH="$T/bin:$PATH" env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
+    make -s VARIANT=release BUILD_DIR="$T/build" DEPS_SCRIPT="$T/deps" "$obj" >"$T/log" 2>&1; then
     cat "$T/log" >&2
     fail "a build whose packages appear during the deps step"
 fi

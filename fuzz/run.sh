@@ -2,6 +2,7 @@
 # fuzz/run.sh - builds every fuzz/fuzz_*.c as a libFuzzer target (clang-14,
 # ASan + UBSan) and runs each for FUZZ_SECONDS (default 30) on its seed
 # corpus in fuzz/seeds/<name>/ (if present). Fails on any crash.
+# FUZZ_TARGETS="fuzz_auth fuzz_wire" runs only those.
 set -eu
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-30}
@@ -17,6 +18,7 @@ src=$(ls src/*/*.c | grep -v '^src/cli/main.c$')
 for f in fuzz/fuzz_*.c; do
     [ -f "$f" ] || continue
     name=$(basename "$f" .c)
+    case " ${FUZZ_TARGETS:-$name} " in *" $name "*) ;; *) continue ;; esac
     echo "== $name: building"
     # shellcheck disable=SC2086
     $CC $cflags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

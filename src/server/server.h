@@ -12,11 +12,12 @@
  * connection is resumed to send the answer, so health checks and metrics
  * keep answering. A full queue answers 503 with Retry-After.
  *
- * The modules of the service: httpd (libmicrohttpd), service (settings
- * and shared state), request (one request's state and answer), admit,
- * router, wire (header values), input (the body of validate and
- * generate), api and status (the routes), answer (JSON bodies), pool, log,
- * and auth, ratelimit, metrics, jobs, tarball.
+ * The modules of the service: httpd (libmicrohttpd), conns (connection
+ * deadlines), service (settings and shared state), request (one request's
+ * state and answer), admit, router, wire (header values), input (the body
+ * of validate and generate), api and status (the routes), generation and
+ * answer (answers' bodies), pool, log, and auth, ratelimit, metrics, jobs,
+ * tarball.
  *
  * Adding a route: write a bb_route_fn (it reads the request with bb_req_*
  * and answers with bb_req_reply*), then list it in the route table of

@@ -115,6 +115,7 @@
     X(BB0733, ERROR, "bad-manifest")                                                               \
     X(BB0734, ERROR, "path-blocked")                                                               \
     X(BB0735, WARNING, "stale-file-kept")                                                          \
+    X(BB0736, ERROR, "output-read-only")                                                           \
     X(BB0740, ERROR, "generated-python-invalid")                                                   \
     X(BB0741, ERROR, "generated-python-tokens")                                                    \
     X(BB0742, ERROR, "generated-eval")                                                             \

@@ -916,6 +916,15 @@ static int check_target(emit_ctx *c)
                     S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
         return BB_EINVAL;
     }
+    if (!(st.st_mode & S_IWUSR) && !c->opts->check) {
+        /* Root could write anyway; a folder its owner made read-only is
+         * one backbone leaves alone. */
+        bb_diag_add(c->diags, BB_ERROR, "BB0736", NULL, BB_NO_OFFSET,
+                    "make it writable (chmod u+w) or choose another output directory with -o",
+                    "the output directory '%s' is read-only (mode %04o): nothing was written",
+                    c->dir, (unsigned)(st.st_mode & 07777));
+        return BB_EINVAL;
+    }
     c->target_exists = true;
     c->target_dev = st.st_dev;
     if (c->prev || c->opts->force || c->opts->check)
@@ -1015,6 +1024,10 @@ static int remove_at(int dirfd, const char *name, int depth, dev_t dev)
         close(fd);
         return BB_EIO;
     }
+    /* A folder of a tree being thrown away that its owner made read-only
+     * must still be emptied, or the tree stays behind for good. */
+    if (!(st.st_mode & S_IWUSR))
+        (void)fchmod(fd, (st.st_mode & 07777) | S_IRWXU);
     DIR *d = fdopendir(fd);
     if (!d) {
         close(fd);

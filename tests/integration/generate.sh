@@ -187,4 +187,17 @@ for s in schemas/*.json ../shared/compat/backbone-ai/examples/*.json; do
 done
 ok "every example schema generates and passes the review (Python and built-in)"
 
+# --- a read-only output folder is left alone, even by root -------------------------------------
+rm -rf "$T/ro"
+run generate "$SCHEMA" -o "$T/ro"
+expect_rc 0 "generate into a folder made read-only later"
+chmod 0555 "$T/ro"
+run generate "$SCHEMA" -o "$T/ro"
+expect_rc 1 "generate into a read-only folder"
+grep -q "BB0736" "$T/err" || fail "no BB0736 for a read-only folder: $(cat "$T/err")"
+[ "$(stat -c %a "$T/ro")" = 555 ] || fail "the read-only folder lost its mode"
+ls -d "$T"/ro.tmp-* "$T"/ro.old-* 2>/dev/null && fail "a temporary tree was left beside the folder"
+chmod 0755 "$T/ro"
+ok "a read-only output folder is refused with BB0736 and keeps its mode"
+
 echo "generate.sh: $n checks passed"

@@ -8,9 +8,10 @@
  * unchanged (double quotes unless that needs more escapes), so generated
  * code passes `black --check` as emitted.
  *
- * The same module formats one logical line of Python the way Black wraps it
- * at 88 columns (bb_pylit_wrap), so the planner can precompute lines whose
- * length depends on the input.
+ * bb_pylit_wrap formats one logical line of Python the way Black wraps it
+ * at 88 columns (with plan/pyline, which render/pyfmt uses for whole
+ * files), so the planner can precompute lines whose length depends on
+ * the input.
  *
  * Every function appends to a caller-owned bb_buf and returns BB_OK or the
  * buffer's error (BB_ENOMEM, BB_ELIMIT).
@@ -64,15 +65,13 @@ int bb_pylit_capwords(bb_buf *out, const char *s) BB_WUR;
 int bb_pylit_constant(bb_buf *out, const char *s) BB_WUR;
 
 /*
- * Appends one logical line of Python, given flat (on one line, no trailing
- * comma) as `line`, at `indent` spaces, wrapped as Black would: kept whole
- * when it fits in 88 columns; else split at its last bracket pair, the
- * contents on one indented line if they fit, else one item per line with a
- * trailing comma, recursively. With `import` set, line is a
- * `from x import a, b` statement: when too long, its names go in
- * parentheses one per line (isort's black profile). Ends with a newline.
- * An item of an exploded call is passed with its trailing comma: the comma
- * counts toward the 88 columns and stays after the closing bracket.
+ * Appends one logical line of Python, given flat (on one line) as `line`,
+ * at `indent` spaces, wrapped as Black wraps it (plan/pyline does the
+ * work): kept whole when it fits in 88 columns, else split as Black splits
+ * it. A long `from x import a, b` comes out as isort's black profile
+ * prints it (Black splits it the same way; `import` is kept for callers).
+ * An item of an exploded call is passed with its trailing comma: it is
+ * wrapped as the item Black would put on that line. Ends with a newline.
  */
 int bb_pylit_wrap(bb_buf *out, int indent, const char *line, bool import) BB_WUR;
 

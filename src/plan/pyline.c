@@ -17,8 +17,10 @@
 /* A transform that does not apply (Black's CannotTransform/CannotSplit). */
 #define CANNOT 1
 #define MAX_NEST BB_PYLINE_MAX_NEST
-/* Memory one statement's lines may use. */
+/* Memory one statement's lines may use; the arena is emptied between
+ * statements once it holds more than ARENA_KEEP. */
 #define STMT_MAX ((size_t)64 << 20)
+#define ARENA_KEEP ((size_t)1 << 20)
 
 /* ---- tokens and leaves --------------------------------------------------- */
 
@@ -85,6 +87,43 @@ enum {
     F_UNARY = 1 << 9,     /* unary operator or unpacking star */
 };
 
+/* Python's keywords, as a leaf's kw (KW_NONE: a name or not a name). */
+enum {
+    KW_NONE,
+    KW_AND,
+    KW_AS,
+    KW_ASSERT,
+    KW_ASYNC,
+    KW_AWAIT,
+    KW_BREAK,
+    KW_CLASS,
+    KW_CONTINUE,
+    KW_DEF,
+    KW_DEL,
+    KW_ELIF,
+    KW_ELSE,
+    KW_EXCEPT,
+    KW_FINALLY,
+    KW_FOR,
+    KW_FROM,
+    KW_GLOBAL,
+    KW_IF,
+    KW_IMPORT,
+    KW_IN,
+    KW_IS,
+    KW_LAMBDA,
+    KW_NONLOCAL,
+    KW_NOT,
+    KW_OR,
+    KW_PASS,
+    KW_RAISE,
+    KW_RETURN,
+    KW_TRY,
+    KW_WHILE,
+    KW_WITH,
+    KW_YIELD,
+};
+
 typedef struct leaf {
     const char *s;
     uint32_t n, w;  /* bytes, code points */
@@ -95,6 +134,7 @@ typedef struct leaf {
     uint8_t space;  /* a space before it (Black's prefix) */
     uint8_t space0; /* the same, as first computed */
     uint8_t bprio;  /* priority of a split before it */
+    uint8_t kw;     /* KW_* */
 } leaf;
 
 typedef struct comment {
@@ -116,13 +156,14 @@ typedef struct bline {
     uint8_t *delim; /* delimiter priority of each position */
     anchor *cm;
     uint32_t n, cap, ncm, capcm;
+    uint32_t wgen, wn, wncm; /* line_width's cache: valid while the leaves are unchanged */
+    size_t wcache;
     int depth;
     bool inside, split_rhs, magic, is_def, is_import;
     /* BracketTracker state */
     int bt_depth;
     int32_t bt_prev; /* position of the last marked leaf, -1 */
     int32_t *stack;  /* open brackets: leaf index */
-    int32_t *stack_depth;
     uint32_t nstack;
     int32_t *for_depths, *lambda_depths;
     uint32_t nfor, nlambda;
@@ -136,7 +177,6 @@ typedef struct linevec {
 } linevec;
 
 typedef struct features {
-    bool tc_call, tc_def; /* trailing commas after *args in calls, defs */
     bool force_optional_parens;
 } features;
 
@@ -147,6 +187,7 @@ typedef struct rtok {
     uint8_t nl_before; /* a line break separates it from the previous token */
     uint8_t ws_before; /* blanks before it on its line */
     uint8_t wrap;      /* W_* marks from the statement analysis */
+    uint8_t kw;        /* KW_* */
     int32_t match;
 } rtok;
 
@@ -161,7 +202,13 @@ enum {
 struct bb_pyline {
     unsigned ll;
     features feat;
+    /* trailing commas after *args in calls, defs: asked for when first needed */
+    bool tc_known, tc_call, tc_def;
+    bb_pyline_versions_fn versions;
+    void *versions_ctx;
     int pad;         /* indent % 4, added to every line */
+    bool ascii;      /* the statement has no multibyte character */
+    uint32_t gen;    /* bumped whenever a leaf changes (line_width's cache) */
     const char *src; /* the statement */
     rtok *tv;
     size_t nt, capt;
@@ -202,30 +249,21 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
     return BB_OK;
 }
 
-static bool word_is(const char *s, size_t n, const char *w)
-{
-    size_t k = strlen(w);
-    return n == k && !memcmp(s, w, k);
-}
-
-static bool leaf_is(const fmt *f, int32_t i, const char *w)
-{
-    const leaf *l = &f->lv[i];
-    return l->type == LT_NAME && word_is(l->s, l->n, w);
-}
-
-/* Python's keywords that are not operands (None, True, False are). */
-static bool is_keyword(const char *s, size_t n)
+/* The keyword s[0..n) is, KW_NONE for any other name. None, True and
+ * False are operands, not keywords here. */
+static uint8_t keyword_of(const char *s, size_t n)
 {
     static const char *const kw[] = {
         "and",    "as",   "assert", "async",  "await",  "break",   "class",    "continue",
         "def",    "del",  "elif",   "else",   "except", "finally", "for",      "from",
         "global", "if",   "import", "in",     "is",     "lambda",  "nonlocal", "not",
         "or",     "pass", "raise",  "return", "try",    "while",   "with",     "yield"};
+    if (n < 2 || n > 8 || s[0] < 'a' || s[0] > 'y')
+        return KW_NONE;
     for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
-        if (word_is(s, n, kw[i]))
-            return true;
-    return false;
+        if (kw[i][0] == s[0] && strlen(kw[i]) == n && !memcmp(kw[i], s, n))
+            return (uint8_t)(KW_NONE + 1 + i);
+    return KW_NONE;
 }
 
 size_t bb_pyline_string_end(const char *s, size_t n, size_t i, bool *nl)
@@ -258,12 +296,6 @@ size_t bb_pyline_string_end(const char *s, size_t n, size_t i, bool *nl)
 
 /* ---- lexing a statement into raw tokens ---------------------------------- */
 
-bool bb_pyline_is_name_byte(unsigned char c)
-{
-    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c >= 0x80;
-}
-
 /* Whether s[0..n) is a string prefix (r, b, u, f and their pairs). */
 bool bb_pyline_is_string_prefix(const char *s, size_t n)
 {
@@ -277,27 +309,96 @@ bool bb_pyline_is_string_prefix(const char *s, size_t n)
     return true;
 }
 
-typedef struct opdef {
-    const char *text;
-    uint8_t type;
-} opdef;
-
-/* Longest first. */
-static const opdef ops[] = {
-    {"**=", LT_AUGASSIGN}, {"//=", LT_AUGASSIGN}, {">>=", LT_AUGASSIGN}, {"<<=", LT_AUGASSIGN},
-    {"...", LT_ELLIPSIS},  {"->", LT_RARROW},     {":=", LT_COLONEQUAL}, {"**", LT_DOUBLESTAR},
-    {"//", LT_OP},         {">>", LT_OP},         {"<<", LT_OP},         {"<=", LT_COMPARE},
-    {">=", LT_COMPARE},    {"==", LT_COMPARE},    {"!=", LT_COMPARE},    {"<>", LT_COMPARE},
-    {"+=", LT_AUGASSIGN},  {"-=", LT_AUGASSIGN},  {"*=", LT_AUGASSIGN},  {"/=", LT_AUGASSIGN},
-    {"%=", LT_AUGASSIGN},  {"&=", LT_AUGASSIGN},  {"|=", LT_AUGASSIGN},  {"^=", LT_AUGASSIGN},
-    {"@=", LT_AUGASSIGN},  {"(", LT_LPAR},        {"[", LT_LSQB},        {"{", LT_LBRACE},
-    {")", LT_RPAR},        {"]", LT_RSQB},        {"}", LT_RBRACE},      {",", LT_COMMA},
-    {".", LT_DOT},         {":", LT_COLON},       {";", LT_SEMI},        {"=", LT_EQUAL},
-    {"*", LT_STAR},        {"/", LT_SLASH},       {"@", LT_AT},          {"<", LT_COMPARE},
-    {">", LT_COMPARE},     {"+", LT_OP},          {"-", LT_OP},          {"%", LT_OP},
-    {"&", LT_OP},          {"|", LT_OP},          {"^", LT_OP},          {"~", LT_OP},
-    {"!", LT_OP},
-};
+/* The operator at s[0..n) (n >= 1) and its length in *len. */
+static int operator_at(const char *s, size_t n, size_t *len)
+{
+    char c = s[0], d = n > 1 ? s[1] : 0, e = n > 2 ? s[2] : 0;
+    *len = 1;
+    switch (c) {
+    case '(':
+        return LT_LPAR;
+    case '[':
+        return LT_LSQB;
+    case '{':
+        return LT_LBRACE;
+    case ')':
+        return LT_RPAR;
+    case ']':
+        return LT_RSQB;
+    case '}':
+        return LT_RBRACE;
+    case ',':
+        return LT_COMMA;
+    case ';':
+        return LT_SEMI;
+    case '.':
+        if (d == '.' && e == '.') {
+            *len = 3;
+            return LT_ELLIPSIS;
+        }
+        return LT_DOT;
+    case ':':
+        if (d == '=') {
+            *len = 2;
+            return LT_COLONEQUAL;
+        }
+        return LT_COLON;
+    case '=':
+        if (d == '=') {
+            *len = 2;
+            return LT_COMPARE;
+        }
+        return LT_EQUAL;
+    case '!':
+        if (d == '=') {
+            *len = 2;
+            return LT_COMPARE;
+        }
+        return LT_OP;
+    case '-':
+        if (d == '>') {
+            *len = 2;
+            return LT_RARROW;
+        }
+        break;
+    case '<':
+    case '>':
+        if (d == c) { /* << >> <<= >>= */
+            *len = e == '=' ? 3 : 2;
+            return e == '=' ? LT_AUGASSIGN : LT_OP;
+        }
+        if (d == '=' || (c == '<' && d == '>')) {
+            *len = 2;
+            return LT_COMPARE;
+        }
+        return LT_COMPARE;
+    case '*':
+    case '/':
+        if (d == c) { /* ** // **= //= */
+            *len = e == '=' ? 3 : 2;
+            return e == '=' ? LT_AUGASSIGN : c == '*' ? LT_DOUBLESTAR : LT_OP;
+        }
+        break;
+    default:
+        break;
+    }
+    if (d == '=' && strchr("+-*/%&|^@", c)) {
+        *len = 2;
+        return LT_AUGASSIGN;
+    }
+    switch (c) {
+    case '*':
+        return LT_STAR;
+    case '/':
+        return LT_SLASH;
+    case '@':
+        return LT_AT;
+    case '\\':
+        return LT_BACKSLASH;
+    default:
+        return LT_OP; /* + - % & | ^ ~ and anything else */
+    }
+}
 
 static int push_tok(fmt *f, size_t off, size_t len, int type, bool nl, bool ws)
 {
@@ -311,6 +412,7 @@ static int push_tok(fmt *f, size_t off, size_t len, int type, bool nl, bool ws)
     t->nl_before = nl;
     t->ws_before = ws;
     t->wrap = 0;
+    t->kw = type == LT_NAME ? keyword_of(f->src + off, len) : KW_NONE;
     t->match = -1;
     return BB_OK;
 }
@@ -374,18 +476,9 @@ static int lex(fmt *f, size_t a, size_t b)
                 type = LT_NAME;
             }
         } else {
-            for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
-                size_t m = strlen(ops[k].text);
-                if (i + m <= b && !memcmp(s + i, ops[k].text, m)) {
-                    type = ops[k].type;
-                    i += m;
-                    break;
-                }
-            }
-            if (type < 0) {
-                type = c == '\\' ? LT_BACKSLASH : LT_OP;
-                i++;
-            }
+            size_t len;
+            type = operator_at(s + i, b - i, &len);
+            i += len;
         }
         if (push_tok(f, st, i - st, type, nl, ws))
             return BB_ENOMEM;
@@ -413,11 +506,6 @@ static size_t next_code(const fmt *f, size_t i, size_t end)
     return i;
 }
 
-static bool tok_is(const fmt *f, size_t i, const char *w)
-{
-    return f->tv[i].type == LT_NAME && word_is(f->src + f->tv[i].off, f->tv[i].len, w);
-}
-
 /* Black's max_delimiter_priority_in_atom, reduced to what matters here:
  * whether the parens at o hold a comma or a comprehension at their top. */
 static bool atom_has_comma(const fmt *f, size_t o)
@@ -430,9 +518,9 @@ static bool atom_has_comma(const fmt *f, size_t o)
             depth++;
         else if (is_close(t->type))
             depth--;
-        else if (depth == 0 && (t->type == LT_COMMA || tok_is(f, i, "for")))
+        else if (depth == 0 && (t->type == LT_COMMA || (f->tv[i].kw == KW_FOR)))
             return true;
-        else if (depth == 0 && tok_is(f, i, "lambda")) {
+        else if (depth == 0 && (f->tv[i].kw == KW_LAMBDA)) {
             /* a lambda's parameters are not the atom's commas */
             while (i < c && f->tv[i].type != LT_COLON)
                 i++;
@@ -448,7 +536,7 @@ static bool parens_removable(const fmt *f, size_t o, bool remove_around_comma)
     size_t first = next_code(f, o + 1, c);
     if (first == c)
         return false; /* () */
-    if (tok_is(f, first, "yield"))
+    if ((f->tv[first].kw == KW_YIELD))
         return false;
     for (size_t i = o + 1; i < c; i++)
         if (f->tv[i].type == LT_COLONEQUAL)
@@ -536,11 +624,11 @@ static bool p_colon(const fmt *f, size_t i)
 }
 static bool p_in(const fmt *f, size_t i)
 {
-    return tok_is(f, i, "in");
+    return (f->tv[i].kw == KW_IN);
 }
 static bool p_as_or_colon(const fmt *f, size_t i)
 {
-    return tok_is(f, i, "as") || f->tv[i].type == LT_COLON;
+    return (f->tv[i].kw == KW_AS) || f->tv[i].type == LT_COLON;
 }
 static bool p_rarrow(const fmt *f, size_t i)
 {
@@ -548,11 +636,11 @@ static bool p_rarrow(const fmt *f, size_t i)
 }
 static bool p_import(const fmt *f, size_t i)
 {
-    return tok_is(f, i, "import");
+    return (f->tv[i].kw == KW_IMPORT);
 }
 static bool p_assign(const fmt *f, size_t i)
 {
-    return f->tv[i].type == LT_EQUAL || f->tv[i].type == LT_AUGASSIGN || tok_is(f, i, "lambda");
+    return f->tv[i].type == LT_EQUAL || f->tv[i].type == LT_AUGASSIGN || (f->tv[i].kw == KW_LAMBDA);
 }
 
 /* The last code token of [a, b) is a colon: the statement opens a block. */
@@ -567,34 +655,34 @@ static size_t block_colon(const fmt *f, size_t a, size_t b)
 static void mark_invisible_parens(fmt *f)
 {
     size_t n = f->nt, s = next_code(f, 0, n), c;
-    if (s < n && tok_is(f, s, "async"))
+    if (s < n && (f->tv[s].kw == KW_ASYNC))
         s = next_code(f, s + 1, n);
     if (s >= n)
         return;
-    if (tok_is(f, s, "return") || tok_is(f, s, "del")) {
+    if ((f->tv[s].kw == KW_RETURN) || (f->tv[s].kw == KW_DEL)) {
         wrap_child(f, s + 1, n, false, 0);
-    } else if (tok_is(f, s, "assert")) {
+    } else if ((f->tv[s].kw == KW_ASSERT)) {
         size_t k = find_top(f, s + 1, n, p_comma);
         wrap_child(f, s + 1, k, false, 0);
         if (k < n)
             wrap_child(f, k + 1, n, false, 0);
-    } else if (tok_is(f, s, "if") || tok_is(f, s, "elif") || tok_is(f, s, "while")) {
+    } else if ((f->tv[s].kw == KW_IF) || (f->tv[s].kw == KW_ELIF) || (f->tv[s].kw == KW_WHILE)) {
         if ((c = block_colon(f, s, n)) != SIZE_MAX && find_top(f, s + 1, n, p_colon) == c)
             wrap_child(f, s + 1, c, false, 0);
-    } else if (tok_is(f, s, "for")) {
+    } else if ((f->tv[s].kw == KW_FOR)) {
         size_t k = find_top(f, s + 1, n, p_in);
         if ((c = block_colon(f, s, n)) != SIZE_MAX && k < c) {
             wrap_child(f, s + 1, k, true, 0);
             wrap_child(f, k + 1, c, false, 0);
         }
-    } else if (tok_is(f, s, "except")) {
+    } else if ((f->tv[s].kw == KW_EXCEPT)) {
         size_t k = find_top(f, s + 1, n, p_as_or_colon);
         wrap_child(f, s + 1, k, false, 0);
-    } else if (tok_is(f, s, "def")) {
+    } else if ((f->tv[s].kw == KW_DEF)) {
         size_t k = find_top(f, s + 1, n, p_rarrow);
         if (k < n && (c = block_colon(f, k, n)) != SIZE_MAX)
             wrap_child(f, k + 1, c, false, W_RETANN);
-    } else if (tok_is(f, s, "from")) {
+    } else if ((f->tv[s].kw == KW_FROM)) {
         size_t k = find_top(f, s + 1, n, p_import), e = n;
         while (e > k && f->tv[e - 1].type == LT_COMMENT)
             e--;
@@ -604,18 +692,18 @@ static void mark_invisible_parens(fmt *f)
         } else if (k + 1 < e && !(f->tv[k + 1].type == LT_STAR && k + 2 == e)) {
             wrap_child(f, k + 1, e, false, 0);
         }
-    } else if (!tok_is(f, s, "class") && !tok_is(f, s, "with") && !tok_is(f, s, "import") &&
-               f->tv[s].type != LT_AT) {
+    } else if (!(f->tv[s].kw == KW_CLASS) && !(f->tv[s].kw == KW_WITH) &&
+               !(f->tv[s].kw == KW_IMPORT) && f->tv[s].type != LT_AT) {
         /* an assignment: the child after each `=` (and a tuple target) */
         size_t k = find_top(f, s, n, p_assign), prev;
-        if (k >= n || tok_is(f, k, "lambda"))
+        if (k >= n || (f->tv[k].kw == KW_LAMBDA))
             return;
         if (find_top(f, s, k, p_comma) < k && find_top(f, s, k, p_colon) == k)
             wrap_child(f, s, k, false, 0);
         while (k < n) {
             prev = k;
             k = find_top(f, k + 1, n, p_assign);
-            if (k < n && tok_is(f, k, "lambda"))
+            if (k < n && (f->tv[k].kw == KW_LAMBDA))
                 k = n;
             wrap_child(f, prev + 1, k, false, 0);
         }
@@ -624,7 +712,8 @@ static void mark_invisible_parens(fmt *f)
 
 /* ---- leaves of a statement ----------------------------------------------- */
 
-static int push_leaf(fmt *f, const char *s, size_t n, int type, bool space, uint16_t flags)
+static int push_leaf(fmt *f, const char *s, size_t n, int type, bool space, uint16_t flags,
+                     uint8_t kw)
 {
     leaf *l;
     if (grow((void **)&f->lv, &f->capl, f->nl + 1, sizeof(leaf)))
@@ -632,13 +721,14 @@ static int push_leaf(fmt *f, const char *s, size_t n, int type, bool space, uint
     l = &f->lv[f->nl++];
     l->s = s;
     l->n = (uint32_t)n;
-    l->w = bb_pyline_width(s, n);
+    l->w = f->ascii ? (uint32_t)n : bb_pyline_width(s, n);
     l->match = -1;
     l->depth = 0;
     l->flags = flags;
     l->type = (uint8_t)type;
     l->space = l->space0 = space;
     l->bprio = 0;
+    l->kw = kw;
     return BB_OK;
 }
 
@@ -683,7 +773,7 @@ static bool ends_operand(const fmt *f, int32_t i)
         return false;
     l = &f->lv[i];
     if (l->type == LT_NAME)
-        return !is_keyword(l->s, l->n);
+        return l->kw == KW_NONE;
     return l->type == LT_NUMBER || l->type == LT_STRING || is_close(l->type) ||
            l->type == LT_ELLIPSIS;
 }
@@ -741,8 +831,8 @@ static void classify_leaves(fmt *f, bool import_stmt)
             if (l->flags & F_INVIS) {
                 k = 0;
             } else if (l->type == LT_LPAR && prev >= 1 && f->lv[prev].type == LT_NAME &&
-                       (leaf_is(f, prev - 1, "def") || leaf_is(f, prev - 1, "class"))) {
-                k = leaf_is(f, prev - 1, "def") ? 2 : 1;
+                       ((f->lv[prev - 1].kw == KW_DEF) || (f->lv[prev - 1].kw == KW_CLASS))) {
+                k = (f->lv[prev - 1].kw == KW_DEF) ? 2 : 1;
             } else if (prev >= 0 && ends_operand(f, prev)) {
                 k = l->type == LT_LPAR ? 1 : l->type == LT_LSQB ? 3 : 0;
             }
@@ -799,34 +889,34 @@ static void classify_leaves(fmt *f, bool import_stmt)
             if (prev >= 0 && f->lv[prev].type == LT_STRING)
                 l->bprio = STRING_PRIORITY;
         } else if (l->type == LT_NAME) {
-            if (word_is(l->s, l->n, "for")) {
-                if (depth && prev >= 0 && !leaf_is(f, prev, "async")) {
+            if ((l->kw == KW_FOR)) {
+                if (depth && prev >= 0 && !(f->lv[prev].kw == KW_ASYNC)) {
                     l->bprio = COMPREHENSION_PRIORITY;
                     comp[depth] = true;
                 }
                 if (nfor < MAX_NEST + 1)
                     fors[nfor++] = (int32_t)depth;
-            } else if (word_is(l->s, l->n, "async")) {
-                if (depth && i + 1 < (int32_t)f->nl && leaf_is(f, i + 1, "for"))
+            } else if ((l->kw == KW_ASYNC)) {
+                if (depth && i + 1 < (int32_t)f->nl && (f->lv[i + 1].kw == KW_FOR))
                     l->bprio = COMPREHENSION_PRIORITY;
-            } else if (word_is(l->s, l->n, "in")) {
+            } else if ((l->kw == KW_IN)) {
                 if (nfor && fors[nfor - 1] == (int32_t)depth)
                     nfor--; /* the `in` of a for: not a comparison */
-                else if (!(prev >= 0 && leaf_is(f, prev, "not")))
+                else if (!(prev >= 0 && (f->lv[prev].kw == KW_NOT)))
                     l->bprio = COMPARATOR_PRIORITY;
-            } else if (word_is(l->s, l->n, "if")) {
+            } else if ((l->kw == KW_IF)) {
                 if (prev >= 0)
                     l->bprio = depth && comp[depth] ? COMPREHENSION_PRIORITY : TERNARY_PRIORITY;
-            } else if (word_is(l->s, l->n, "else")) {
+            } else if ((l->kw == KW_ELSE)) {
                 if (prev >= 0)
                     l->bprio = TERNARY_PRIORITY;
-            } else if (word_is(l->s, l->n, "is")) {
+            } else if ((l->kw == KW_IS)) {
                 l->bprio = COMPARATOR_PRIORITY;
-            } else if (word_is(l->s, l->n, "not")) {
-                if (i + 1 < (int32_t)f->nl && leaf_is(f, i + 1, "in") &&
-                    !(prev >= 0 && leaf_is(f, prev, "is")))
+            } else if ((l->kw == KW_NOT)) {
+                if (i + 1 < (int32_t)f->nl && (f->lv[i + 1].kw == KW_IN) &&
+                    !(prev >= 0 && (f->lv[prev].kw == KW_IS)))
                     l->bprio = COMPARATOR_PRIORITY;
-            } else if (word_is(l->s, l->n, "and") || word_is(l->s, l->n, "or")) {
+            } else if ((l->kw == KW_AND) || (l->kw == KW_OR)) {
                 l->bprio = LOGIC_PRIORITY;
             }
         }
@@ -870,7 +960,7 @@ static int build_leaves(fmt *f, anchor *trail, size_t *ntrail, size_t maxtrail)
                     trail[*ntrail].c = (int32_t)f->nc - 1;
                     (*ntrail)++;
                 }
-            } else if (push_leaf(f, s, t->len, LT_COMMENT, false, 0)) {
+            } else if (push_leaf(f, s, t->len, LT_COMMENT, false, 0, KW_NONE)) {
                 return BB_ENOMEM;
             } else {
                 f->lv[f->nl - 1].w = f->cv[f->nc - 1].w;
@@ -885,22 +975,22 @@ static int build_leaves(fmt *f, anchor *trail, size_t *ntrail, size_t maxtrail)
         pending_space = false;
         if (t->wrap & W_OPEN) {
             if (push_leaf(f, invisible, 0, LT_LPAR, sp,
-                          F_INVIS | ((t->wrap & W_RETANN) ? F_RETANN : 0)))
+                          (uint16_t)(F_INVIS | ((t->wrap & W_RETANN) ? F_RETANN : 0)), KW_NONE))
                 return BB_ENOMEM;
             sp = false;
         }
         if (t->wrap & W_HIDE) {
             if (push_leaf(f, invisible, 0, t->type, sp,
-                          F_INVIS | ((t->wrap & W_RETANN) ? F_RETANN : 0)))
+                          (uint16_t)(F_INVIS | ((t->wrap & W_RETANN) ? F_RETANN : 0)), KW_NONE))
                 return BB_ENOMEM;
         } else {
-            if (push_leaf(f, s, t->len, t->type, sp, 0))
+            if (push_leaf(f, s, t->len, t->type, sp, 0, t->kw))
                 return BB_ENOMEM;
             string_flags(&f->lv[f->nl - 1]);
         }
         if (t->wrap & W_CLOSE) {
             if (push_leaf(f, invisible, 0, LT_RPAR, false,
-                          F_INVIS | ((t->wrap & W_RETANN) ? F_RETANN : 0)))
+                          (uint16_t)(F_INVIS | ((t->wrap & W_RETANN) ? F_RETANN : 0)), KW_NONE))
                 return BB_ENOMEM;
         }
     }
@@ -911,20 +1001,21 @@ static int build_leaves(fmt *f, anchor *trail, size_t *ntrail, size_t maxtrail)
 
 static line *line_new(fmt *f, size_t cap, int depth, bool inside)
 {
-    line *l = bb_arena_alloc(&f->arena, sizeof(line));
+    line *l;
+    int32_t *a;
+    cap = cap ? cap : 1;
+    /* the line, then lv, stack, for_depths, lambda_depths, invis, delim */
+    l = bb_arena_alloc_bytes(&f->arena, sizeof(line) + (5 * (cap + 1)) * sizeof(int32_t) + cap);
     if (!l)
         return NULL;
-    cap = cap ? cap : 1;
-    l->lv = bb_arena_alloc_bytes(&f->arena, cap * sizeof(int32_t));
-    l->delim = bb_arena_alloc(&f->arena, cap);
-    l->stack = bb_arena_alloc_bytes(&f->arena, (cap + 1) * sizeof(int32_t));
-    l->stack_depth = bb_arena_alloc_bytes(&f->arena, (cap + 1) * sizeof(int32_t));
-    l->for_depths = bb_arena_alloc_bytes(&f->arena, (cap + 1) * sizeof(int32_t));
-    l->lambda_depths = bb_arena_alloc_bytes(&f->arena, (cap + 1) * sizeof(int32_t));
-    l->invis = bb_arena_alloc_bytes(&f->arena, (cap + 1) * sizeof(int32_t));
-    if (!l->lv || !l->delim || !l->stack || !l->stack_depth || !l->for_depths ||
-        !l->lambda_depths || !l->invis)
-        return NULL;
+    memset(l, 0, sizeof(*l));
+    a = (int32_t *)(void *)(l + 1);
+    l->lv = a;
+    l->stack = a + (cap + 1);
+    l->for_depths = a + 2 * (cap + 1);
+    l->lambda_depths = a + 3 * (cap + 1);
+    l->invis = a + 4 * (cap + 1);
+    l->delim = (uint8_t *)(a + 5 * (cap + 1));
     l->cap = (uint32_t)cap;
     l->depth = depth;
     l->inside = inside;
@@ -984,7 +1075,7 @@ static void mark(fmt *f, line *ln, uint32_t pos)
     leaf *l = &f->lv[li];
     if (ln->bt_depth == 0 && is_close(l->type))
         return; /* a closing bracket whose opening is on an earlier line */
-    if (ln->nfor && ln->for_depths[ln->nfor - 1] == ln->bt_depth && leaf_is(f, li, "in")) {
+    if (ln->nfor && ln->for_depths[ln->nfor - 1] == ln->bt_depth && (f->lv[li].kw == KW_IN)) {
         ln->bt_depth--;
         ln->nfor--;
     }
@@ -1013,11 +1104,11 @@ static void mark(fmt *f, line *ln, uint32_t pos)
             ln->invis[ln->ninvis++] = li;
     }
     ln->bt_prev = (int32_t)pos;
-    if (leaf_is(f, li, "lambda")) {
+    if ((f->lv[li].kw == KW_LAMBDA)) {
         ln->bt_depth++;
         ln->lambda_depths[ln->nlambda++] = ln->bt_depth;
     }
-    if (leaf_is(f, li, "for")) {
+    if ((f->lv[li].kw == KW_FOR)) {
         ln->bt_depth++;
         ln->for_depths[ln->nfor++] = ln->bt_depth;
     }
@@ -1029,9 +1120,9 @@ static void line_append(fmt *f, line *ln, int32_t li, bool track)
 {
     uint32_t pos = ln->n;
     if (pos == 0) {
-        ln->is_import = leaf_is(f, li, "import") || leaf_is(f, li, "from");
-        ln->is_def = leaf_is(f, li, "def");
-    } else if (pos == 1 && leaf_is(f, ln->lv[0], "async") && leaf_is(f, li, "def")) {
+        ln->is_import = (f->lv[li].kw == KW_IMPORT) || (f->lv[li].kw == KW_FROM);
+        ln->is_def = (f->lv[li].kw == KW_DEF);
+    } else if (pos == 1 && (f->lv[ln->lv[0]].kw == KW_ASYNC) && (f->lv[li].kw == KW_DEF)) {
         ln->is_def = true;
     }
     ln->lv[pos] = li;
@@ -1121,15 +1212,22 @@ static bool line_is_comment(const fmt *f, const line *ln)
 }
 
 /* Length of str(line) without its newline. */
-static size_t line_width(const fmt *f, const line *ln)
+static size_t line_width(const fmt *f, const line *cln)
 {
+    line *ln = (line *)(uintptr_t)cln; /* the cache is not part of the value */
     size_t w = (size_t)4 * (size_t)ln->depth + (size_t)f->pad;
+    if (ln->wgen == f->gen + 1 && ln->wn == ln->n && ln->wncm == ln->ncm)
+        return ln->wcache;
     for (uint32_t k = 0; k < ln->n; k++) {
         const leaf *l = &f->lv[ln->lv[k]];
         w += l->w + (k > 0 && l->space);
     }
     for (uint32_t k = 0; k < ln->ncm; k++)
         w += 2 + f->cv[ln->cm[k].c].w;
+    ln->wgen = f->gen + 1;
+    ln->wn = ln->n;
+    ln->wncm = ln->ncm;
+    ln->wcache = w;
     return w;
 }
 
@@ -1197,6 +1295,16 @@ static void ensure_visible(fmt *f, int32_t li)
     if (l->n == 0 && (l->type == LT_LPAR || l->type == LT_RPAR)) {
         l->s = l->type == LT_LPAR ? "(" : ")";
         l->n = l->w = 1;
+        f->gen++;
+    }
+}
+
+/* Black's normalize_prefix: the leaf starts a line, no space before it. */
+static void clear_space(fmt *f, int32_t li)
+{
+    if (f->lv[li].space) {
+        f->lv[li].space = 0;
+        f->gen++;
     }
 }
 
@@ -1206,7 +1314,7 @@ enum { HEAD, BODY, TAIL };
 
 static int32_t added_comma(fmt *f)
 {
-    if (push_leaf(f, ",", 1, LT_COMMA, false, F_ADDED))
+    if (push_leaf(f, ",", 1, LT_COMMA, false, F_ADDED, KW_NONE))
         return -1;
     return (int32_t)f->nl - 1;
 }
@@ -1264,7 +1372,7 @@ static int build_split_line(fmt *f, const int32_t *lv, size_t n, const line *ori
         return BB_ENOMEM;
     if (component == BODY && n > 0) {
         bool no_commas = false;
-        f->lv[lv[0]].space = 0;
+        clear_space(f, lv[0]);
         if (orig->is_def && f->lv[opening].type == LT_LPAR && f->lv[opening].n == 1 &&
             !(f->lv[opening].flags & F_RETANN)) {
             no_commas = true;
@@ -1692,13 +1800,15 @@ static int rhs_transform(fmt *f, const line *ln, const features *feat, linevec *
     return right_hand_split(f, ln, &none, feat, out);
 }
 
-/* A leaf that Black may not split a line at: a vararg (trailing commas). */
-static int delimiter_split(fmt *f, const line *ln, const features *feat, linevec *out)
+/* delimiter_split: one line per item at the highest delimiter priority,
+ * a trailing comma added after the last item of a comma split (not after
+ * *args or **kwargs when the file's target versions forbid it). */
+static int delimiter_split(fmt *f, const line *ln, linevec *out)
 {
     int prio;
     line *cur;
     int32_t lowest = INT32_MAX;
-    bool tc_safe = true;
+    bool tc_safe = true, vararg_def = false, vararg_call = false;
     int rc;
     if (ln->n == 0)
         return CANNOT;
@@ -1720,17 +1830,15 @@ static int delimiter_split(fmt *f, const line *ln, const features *feat, linevec
                 return BB_ENOMEM;
         }
         if (cur->n == 0)
-            l->space = 0;
+            clear_space(f, li);
         line_append(f, cur, li, cur->inside);
         if ((rc = copy_comments_after(f, ln, li, cur)))
             return rc;
         if (l->depth < lowest)
             lowest = l->depth;
         if (l->depth == lowest) {
-            if (l->flags & F_VARARG_DEF)
-                tc_safe = tc_safe && feat->tc_def;
-            else if (l->flags & F_VARARG_CALL)
-                tc_safe = tc_safe && feat->tc_call;
+            vararg_def |= (l->flags & F_VARARG_DEF) != 0;
+            vararg_call |= (l->flags & F_VARARG_CALL) != 0;
         }
         if (ln->delim[k] == prio) {
             if ((rc = vec_push(f, out, cur)))
@@ -1740,6 +1848,12 @@ static int delimiter_split(fmt *f, const line *ln, const features *feat, linevec
         }
     }
     if (line_nonempty(cur)) {
+        if ((vararg_def || vararg_call) && !f->tc_known) {
+            f->tc_known = true;
+            if (f->versions)
+                f->versions(f->versions_ctx, &f->tc_call, &f->tc_def);
+        }
+        tc_safe = !(vararg_def && !f->tc_def) && !(vararg_call && !f->tc_call);
         if (tc_safe && prio == COMMA_PRIORITY && cur->n &&
             f->lv[cur->lv[cur->n - 1]].type != LT_COMMA &&
             f->lv[cur->lv[cur->n - 1]].type != LT_COMMENT) {
@@ -1773,7 +1887,7 @@ static int standalone_comment_split(fmt *f, const line *ln, linevec *out)
                 return BB_ENOMEM;
         }
         if (cur->n == 0)
-            f->lv[li].space = 0;
+            clear_space(f, li);
         line_append(f, cur, li, cur->inside);
         if ((rc = copy_comments_after(f, ln, li, cur)))
             return rc;
@@ -1833,7 +1947,7 @@ static int apply_transform(fmt *f, int which, const line *ln, const features *fe
 {
     switch (which) {
     case T_DELIM:
-        return delimiter_split(f, ln, feat, out);
+        return delimiter_split(f, ln, out);
     case T_STANDALONE:
         return standalone_comment_split(f, ln, out);
     case T_RHS:
@@ -1843,14 +1957,28 @@ static int apply_transform(fmt *f, int which, const line *ln, const features *fe
     }
 }
 
-/* Whether a line renders as the text in b. */
-static int same_text(fmt *f, const line *ln, const bb_buf *b, bool *same)
+/* Whether ln renders as orig does (Black's "unchanged result"): only lines
+ * of the same width can, and only those are rendered and compared. */
+static int same_text(fmt *f, const line *ln, const line *orig, char **orig_text, size_t *orig_len,
+                     bool *same)
 {
     int rc;
+    *same = false;
+    if (ln->depth != orig->depth || line_width(f, ln) != line_width(f, orig))
+        return BB_OK;
+    if (!*orig_text) {
+        bb_buf_reset(&f->s2);
+        if ((rc = render_line(f, orig, &f->s2)))
+            return rc;
+        *orig_len = f->s2.len;
+        if (!(*orig_text = bb_arena_alloc_bytes(&f->arena, *orig_len + 1)))
+            return BB_ENOMEM;
+        memcpy(*orig_text, f->s2.data, *orig_len);
+    }
     bb_buf_reset(&f->s2);
     if ((rc = render_line(f, ln, &f->s2)))
         return rc;
-    *same = f->s2.len == b->len && !memcmp(f->s2.data, b->data, b->len);
+    *same = f->s2.len == *orig_len && !memcmp(f->s2.data, *orig_text, *orig_len);
     return BB_OK;
 }
 
@@ -1897,25 +2025,20 @@ static int clone_line(fmt *f, const line *ln, line **out)
 static int run_transformer(fmt *f, line *ln, int which, const features *feat, linevec *out)
 {
     linevec produced = {0}, result = {0};
-    bb_buf line_str;
+    char *line_str = NULL; /* rendered when a line of its width comes back */
+    size_t line_len = 0;
     bool any_visible = false, any_added = false;
     int rc;
-    bb_buf_init(&line_str, (size_t)1 << 30);
-    if ((rc = render_line(f, ln, &line_str)))
-        goto done;
-    rc = apply_transform(f, which, ln, feat, &produced);
-    if (rc)
-        goto done;
+    if ((rc = apply_transform(f, which, ln, feat, &produced)))
+        return rc;
     for (size_t k = 0; k < produced.n; k++) {
         bool same;
-        if ((rc = same_text(f, produced.v[k], &line_str, &same)))
-            goto done;
-        if (same) {
-            rc = CANNOT;
-            goto done;
-        }
+        if ((rc = same_text(f, produced.v[k], ln, &line_str, &line_len, &same)))
+            return rc;
+        if (same)
+            return CANNOT;
         if ((rc = transform_line(f, produced.v[k], feat, &result)))
-            goto done;
+            return rc;
     }
     for (uint32_t k = 0; k < ln->ninvis; k++)
         any_visible |= f->lv[ln->invis[k]].n > 0;
@@ -1930,27 +2053,19 @@ static int run_transformer(fmt *f, line *ln, int which, const features *feat, li
         bool all_short = true;
         fop.force_optional_parens = true;
         if ((rc = clone_line(f, ln, &copy)))
-            goto done;
-        rc = run_transformer(f, copy, which, &fop, &second);
-        if (rc < 0)
-            goto done;
-        if (rc == BB_OK) {
-            for (size_t k = 0; k < second.n; k++)
-                all_short = all_short && short_enough(f, second.v[k]);
-            if (all_short)
-                result = second;
-        } else {
-            /* Black lets CannotTransform escape here */
-            goto done;
-        }
+            return rc;
+        /* Black lets the second opinion's CannotTransform escape */
+        if ((rc = run_transformer(f, copy, which, &fop, &second)))
+            return rc;
+        for (size_t k = 0; k < second.n; k++)
+            all_short = all_short && short_enough(f, second.v[k]);
+        if (all_short)
+            result = second;
     }
     for (size_t k = 0; k < result.n; k++)
         if ((rc = vec_push(f, out, result.v[k])))
-            goto done;
-    rc = BB_OK;
-done:
-    bb_buf_free(&line_str);
-    return rc;
+            return rc;
+    return BB_OK;
 }
 
 static int transform_line(fmt *f, line *ln, const features *feat, linevec *out)
@@ -1986,7 +2101,7 @@ bb_pyline *bb_pyline_new(unsigned line_length)
     if (!p)
         return NULL;
     p->ll = line_length ? line_length : 88;
-    p->feat.tc_call = p->feat.tc_def = true;
+    p->tc_call = p->tc_def = true;
     bb_arena_init(&p->arena, STMT_MAX);
     bb_buf_init(&p->s2, STMT_MAX);
     return p;
@@ -2004,10 +2119,12 @@ void bb_pyline_free(bb_pyline *p)
     bb_free(p);
 }
 
-void bb_pyline_set_trailing_commas(bb_pyline *p, bool in_calls, bool in_defs)
+void bb_pyline_set_versions(bb_pyline *p, bb_pyline_versions_fn fn, void *ctx)
 {
-    p->feat.tc_call = in_calls;
-    p->feat.tc_def = in_defs;
+    p->versions = fn;
+    p->versions_ctx = ctx;
+    p->tc_known = fn == NULL;
+    p->tc_call = p->tc_def = true;
 }
 
 int bb_pyline_format(bb_pyline *f, bb_buf *out, const char *s, size_t n, int indent, bool item)
@@ -2020,10 +2137,16 @@ int bb_pyline_format(bb_pyline *f, bb_buf *out, const char *s, size_t n, int ind
     int rc;
     if (indent < 0)
         indent = -indent;
-    bb_arena_free(&f->arena);
-    bb_arena_init(&f->arena, STMT_MAX);
+    if (f->arena.used_total > ARENA_KEEP) {
+        /* the lines of earlier statements are garbage: drop them at times */
+        bb_arena_free(&f->arena);
+        bb_arena_init(&f->arena, STMT_MAX);
+    }
     f->src = s;
     f->pad = indent % 4;
+    f->ascii = true;
+    for (size_t i = 0; i < n; i++)
+        f->ascii &= (unsigned char)s[i] < 0x80;
     if ((rc = lex(f, 0, n)))
         return rc;
     if (!item)
@@ -2033,7 +2156,7 @@ int bb_pyline_format(bb_pyline *f, bb_buf *out, const char *s, size_t n, int ind
         return BB_ENOMEM;
     if ((rc = build_leaves(f, trail, &ntrail, f->nt + 1)))
         return rc;
-    import_stmt = f->nl > 0 && (leaf_is(f, 0, "import") || leaf_is(f, 0, "from"));
+    import_stmt = f->nl > 0 && ((f->lv[0].kw == KW_IMPORT) || (f->lv[0].kw == KW_FROM));
     classify_leaves(f, import_stmt);
     if (!(ln = line_new(f, f->nl + 1, indent / 4, item)))
         return BB_ENOMEM;

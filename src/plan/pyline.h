@@ -44,10 +44,13 @@ void bb_pyline_free(bb_pyline *p);
 /*
  * Whether Black may add a trailing comma after *args or **kwargs in calls
  * and in defs: it does when every Python version the file may target
- * allows it, which it infers from the features the file uses (f-strings
- * mean 3.6+). Both are true after bb_pyline_new.
+ * allows it, which it infers from the features the whole file uses
+ * (f-strings mean 3.6+). fn answers for the file; it is called once, the
+ * first time a split needs the answer (most files never do). Without fn
+ * (after bb_pyline_new) both are allowed.
  */
-void bb_pyline_set_trailing_commas(bb_pyline *p, bool in_calls, bool in_defs);
+typedef void (*bb_pyline_versions_fn)(void *ctx, bool *in_calls, bool *in_defs);
+void bb_pyline_set_versions(bb_pyline *p, bb_pyline_versions_fn fn, void *ctx);
 
 /*
  * Appends s[0..n), one logical line of valid Python (a statement, or with
@@ -67,7 +70,11 @@ int bb_pyline_format(bb_pyline *p, bb_buf *out, const char *s, size_t n, int ind
  * lines (a triple-quoted string or a backslash-newline). */
 size_t bb_pyline_string_end(const char *s, size_t n, size_t i, bool *multiline);
 /* A byte of an identifier (ASCII letters, digits, _, any non-ASCII byte). */
-bool bb_pyline_is_name_byte(unsigned char c);
+static inline bool bb_pyline_is_name_byte(unsigned char c)
+{
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c >= 0x80;
+}
 /* Whether s[0..n) is a string prefix: r, b, u, f or a pair of them. */
 bool bb_pyline_is_string_prefix(const char *s, size_t n);
 /* Columns of s[0..n) as Black counts them (code points). */

@@ -51,8 +51,7 @@ typedef struct fmt {
 
 static bool word_is(const char *s, size_t n, const char *w)
 {
-    size_t k = strlen(w);
-    return n == k && !memcmp(s, w, k);
+    return s[0] == w[0] && strlen(w) == n && !memcmp(s, w, n);
 }
 
 /* The arrays of the pass live in bb_bufs: n items of type T. */
@@ -93,13 +92,18 @@ typedef struct scan {
     bool comma_close; /* a comma right before a closing bracket */
 } scan;
 
-enum { C_PLAIN, C_QUOTE, C_OPEN, C_CLOSE, C_HASH, C_NL, C_BSLASH, C_COMMA, C_BLANK };
+/* The bytes scan_stmt stops at; it skips every other one in a tight loop. */
+enum { C_PLAIN, C_QUOTE, C_OPEN, C_CLOSE, C_HASH, C_NL, C_BSLASH, C_COMMA };
 static const unsigned char cclass[256] = {
     ['"'] = C_QUOTE, ['\''] = C_QUOTE, ['('] = C_OPEN,    ['['] = C_OPEN,
     ['{'] = C_OPEN,  [')'] = C_CLOSE,  [']'] = C_CLOSE,   ['}'] = C_CLOSE,
     ['#'] = C_HASH,  ['\n'] = C_NL,    ['\\'] = C_BSLASH, [','] = C_COMMA,
-    [' '] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK,  ['\f'] = C_BLANK,
 };
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f';
+}
 
 static char closer_of(char c)
 {
@@ -112,16 +116,21 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
     const char *s = f->src;
     size_t n = f->len, i = start, opens[MAX_NEST];
     size_t depth = 0;
-    char last_sig = 0;
+    char last_sig = 0; /* the last byte that is not blank, outside comments */
     memset(sc, 0, sizeof(*sc));
     sc->start = start;
     sc->cmt = SIZE_MAX;
-    sc->code_end = start;
     for (;;) {
+        size_t run = i;
         while (i < n && cclass[(unsigned char)s[i]] == C_PLAIN)
             i++;
-        if (i > sc->code_end && (depth || sc->cmt == SIZE_MAX))
-            last_sig = s[i - 1];
+        if (i > run) {
+            size_t k = i;
+            while (k > run && is_blank(s[k - 1]))
+                k--;
+            if (k > run)
+                last_sig = s[k - 1];
+        }
         if (i >= n) {
             if (depth)
                 return fail_at(f, opens[depth - 1], "bracket is never closed");
@@ -142,7 +151,6 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
             if (depth == MAX_NEST)
                 return fail_at(f, i, "brackets nested too deeply");
             opens[depth++] = i;
-            last_sig = s[i];
             break;
         case C_CLOSE:
             if (!depth)
@@ -150,56 +158,45 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
             if (closer_of(s[opens[depth - 1]]) != s[i])
                 return fail_at(f, i, "closing bracket does not match the opening one");
             depth--;
-            if (last_sig == ',')
-                sc->comma_close = true;
-            last_sig = s[i];
+            sc->comma_close |= last_sig == ',';
             break;
         case C_HASH: {
-            size_t c = i;
-            while (i < n && s[i] != '\n')
-                i++;
+            const char *e = memchr(s + i, '\n', n - i);
+            size_t c = i, end = e ? (size_t)(e - s) : n;
+            i = end;
             if (!depth) {
-                size_t e = i;
-                while (e > c && cclass[(unsigned char)s[e - 1]] == C_BLANK)
-                    e--;
+                while (end > c && is_blank(s[end - 1]))
+                    end--;
                 sc->cmt = c;
-                sc->cmt_end = e;
+                sc->cmt_end = end;
             }
             continue;
         }
         case C_BSLASH:
-            if (i + 1 < n && s[i + 1] == '\n') {
+            if (i + 1 < n &&
+                (s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n'))) {
                 sc->backslash = sc->multi = true;
-                i += 2;
+                i += s[i + 1] == '\n' ? 2 : 3;
                 continue;
             }
-            if (i + 2 < n && s[i + 1] == '\r' && s[i + 2] == '\n') {
-                sc->backslash = sc->multi = true;
-                i += 3;
-                continue;
-            }
-            last_sig = '\\';
             break;
         case C_NL:
             if (!depth)
                 goto done;
             sc->multi = true;
-            break;
-        case C_COMMA:
-            last_sig = ',';
-            break;
-        default: /* blanks */
+            i++;
+            continue;
+        default: /* a comma */
             break;
         }
+        last_sig = s[i];
         i++;
-        if (depth == 0 && sc->cmt == SIZE_MAX)
-            sc->code_end = i;
     }
 done:
     /* the code ends before the comment; trim blanks */
     {
         size_t e = sc->cmt != SIZE_MAX ? sc->cmt : i;
-        while (e > start && cclass[(unsigned char)s[e - 1]] == C_BLANK)
+        while (e > start && is_blank(s[e - 1]))
             e--;
         sc->code_end = e;
     }
@@ -209,86 +206,103 @@ done:
 
 /* ---- target versions ----------------------------------------------------- */
 
+/* A prefix that makes a string an f-string for Black (get_features_used
+ * looks at the first two characters of the literal). */
+static bool is_fstring_prefix(const char *p, size_t n)
+{
+    char a = p[0], b = n == 2 ? p[1] : '"';
+    return ((a == 'f' || a == 'F') && n == 1) || (a == 'r' && b == 'f') || (a == 'f' && b == 'r') ||
+           (a == 'R' && b == 'F') || (a == 'F' && b == 'R');
+}
+
+/* Whether the ( at s[i] follows `def name`. */
+static bool after_def_name(const char *s, size_t i)
+{
+    size_t p = i;
+    while (p > 0 && s[p - 1] == ' ')
+        p--;
+    while (p > 0 && bb_pyline_is_name_byte((unsigned char)s[p - 1]))
+        p--;
+    while (p > 0 && s[p - 1] == ' ')
+        p--;
+    return p >= 3 && !memcmp(s + p - 3, "def", 3);
+}
+
+/* `from __future__ import ... annotations` (Python 3.7+). */
+static bool future_annotations(const char *s, size_t n)
+{
+    const char *p = s, *end = s + n;
+    while ((p = memmem(p, (size_t)(end - p), "__future__", 10))) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        size_t m = e ? (size_t)(e - p) : (size_t)(end - p);
+        if (memmem(p, m, "annotations", 11))
+            return true;
+        p += 10;
+    }
+    return false;
+}
+
 /*
  * Black adds a trailing comma after *args or **kwargs only when every
  * Python version the file may target allows it; it infers the versions
  * from the features the file uses (get_features_used). This is that
  * inference for the features generated code can hold.
  */
-static void detect_features(fmt *f)
+static void detect_features(void *ctx, bool *in_calls, bool *in_defs)
 {
+    const fmt *f = ctx;
     const char *s = f->src;
     size_t n = f->len, i = 0, depth = 0;
     bool py36 = false, py35 = false;
     bool star[MAX_NEST + 1], def_paren[MAX_NEST + 1];
-    char last = 0, before_last = 0;
+    char last = 0; /* the last character that is not blank */
     star[0] = def_paren[0] = false;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '#') {
-            while (i < n && s[i] != '\n')
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\\') {
+            i++;
+            continue;
+        }
+        if (bb_pyline_is_name_byte(c) && !(c >= '0' && c <= '9')) {
+            size_t p = i;
+            while (i < n && bb_pyline_is_name_byte((unsigned char)s[i]))
                 i++;
+            if (i < n && (s[i] == '"' || s[i] == '\'') && bb_pyline_is_string_prefix(s + p, i - p))
+                py36 |= is_fstring_prefix(s + p, i - p);
+            else
+                last = 'a';
             continue;
         }
         if (c == '"' || c == '\'') {
-            size_t p = i, e;
             bool nl = false;
-            while (p > 0 && bb_pyline_is_name_byte((unsigned char)s[p - 1]))
-                p--;
-            if (i - p >= 1 && i - p <= 2 && bb_pyline_is_string_prefix(s + p, i - p)) {
-                char a = s[p], b = i - p == 2 ? s[p + 1] : (char)c;
-                if ((a == 'f' || a == 'F') && (b == '"' || b == '\''))
-                    py36 = true;
-                if ((a == 'r' && b == 'f') || (a == 'f' && b == 'r') || (a == 'R' && b == 'F') ||
-                    (a == 'F' && b == 'R'))
-                    py36 = true;
-            }
-            e = bb_pyline_string_end(s, n, i, &nl);
+            size_t e = bb_pyline_string_end(s, n, i, &nl);
             i = e == SIZE_MAX ? n : e;
             last = '"';
             continue;
         }
-        if (c >= '0' && c <= '9' && (i == 0 || !bb_pyline_is_name_byte((unsigned char)s[i - 1]))) {
-            while (i < n && (bb_pyline_is_name_byte((unsigned char)s[i]) || s[i] == '.')) {
-                if (s[i] == '_')
-                    py36 = true;
-                i++;
-            }
+        if (c == '#') {
+            const char *e = memchr(s + i, '\n', n - i);
+            i = e ? (size_t)(e - s) : n;
+            continue;
+        }
+        if (c >= '0' && c <= '9') {
+            while (i < n && (bb_pyline_is_name_byte((unsigned char)s[i]) || s[i] == '.'))
+                py36 |= s[i++] == '_';
             last = '0';
             continue;
         }
         if (c == ':' && i + 1 < n && s[i + 1] == '=')
             py36 = true;
-        if (c == '_' && !strncmp(s + i, "__future__", 10)) {
-            const char *e = memchr(s + i, '\n', n - i);
-            size_t m = e ? (size_t)(e - (s + i)) : n - i;
-            for (size_t k = 0; k + 11 <= m; k++)
-                if (!memcmp(s + i + k, "annotations", 11))
-                    py36 = true;
-        }
         if (c == '(' || c == '[' || c == '{') {
             if (depth < MAX_NEST) {
                 depth++;
                 star[depth] = false;
-                def_paren[depth] = false;
-                if (c == '(') {
-                    /* `def name(`: walk back over the name */
-                    size_t p = i;
-                    while (p > 0 && s[p - 1] == ' ')
-                        p--;
-                    while (p > 0 && bb_pyline_is_name_byte((unsigned char)s[p - 1]))
-                        p--;
-                    while (p > 0 && s[p - 1] == ' ')
-                        p--;
-                    def_paren[depth] = p >= 3 && !memcmp(s + p - 3, "def", 3);
-                }
+                def_paren[depth] = c == '(' && after_def_name(s, i);
             }
         } else if (c == ')' || c == ']' || c == '}') {
             if (c == ')' && last == ',' && depth && star[depth]) {
-                if (def_paren[depth])
-                    py36 = true;
-                else
-                    py35 = true;
+                py36 |= def_paren[depth];
+                py35 |= !def_paren[depth];
             }
             if (depth)
                 depth--;
@@ -298,14 +312,12 @@ static void detect_features(fmt *f)
                    !(i + 1 < n && s[i + 1] == '/')) {
             py36 = true;
         }
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\\') {
-            before_last = last;
-            last = (char)c;
-        }
+        last = (char)c;
         i++;
     }
-    (void)before_last;
-    bb_pyline_set_trailing_commas(f->engine, py36 || py35, py36);
+    py36 |= future_annotations(s, n);
+    *in_calls = py36 || py35;
+    *in_defs = py36;
 }
 
 /* ---- blank lines (Black's EmptyLineTracker) ------------------------------ */
@@ -453,27 +465,35 @@ static bool starts_word(const char *s, size_t n, const char *w)
     return n >= k && !memcmp(s, w, k) && (n == k || !bb_pyline_is_name_byte((unsigned char)s[k]));
 }
 
+/* The identifier at s[0..n), as a length (0: none). */
+static size_t word_len(const char *s, size_t n)
+{
+    size_t k = 0;
+    while (k < n && bb_pyline_is_name_byte((unsigned char)s[k]))
+        k++;
+    return k;
+}
+
 static void stmt_info(const fmt *f, const scan *sc, int depth, lineinfo *li)
 {
     const char *s = f->src + sc->start;
-    size_t n = sc->code_end - sc->start;
+    size_t n = sc->code_end - sc->start, w = word_len(s, n);
     memset(li, 0, sizeof(*li));
     li->depth = depth;
     li->is_decorator = n > 0 && s[0] == '@';
-    li->is_def = starts_word(s, n, "def");
-    if (starts_word(s, n, "async")) {
-        size_t k = 5;
+    li->is_def = word_is(s, w, "def");
+    if (word_is(s, w, "async")) {
+        size_t k = w;
         while (k < n && (s[k] == ' ' || s[k] == '\t'))
             k++;
-        li->is_def = starts_word(s + k, n - k, "def");
+        li->is_def = word_is(s + k, word_len(s + k, n - k), "def");
     }
-    li->is_class = starts_word(s, n, "class");
-    li->is_import = starts_word(s, n, "import") || starts_word(s, n, "from");
-    li->is_triple_quoted = n >= 3 && (!memcmp(s, "\"\"\"", 3) || !memcmp(s, "'''", 3));
+    li->is_class = word_is(s, w, "class");
+    li->is_import = word_is(s, w, "import") || word_is(s, w, "from");
+    li->is_triple_quoted = n >= 3 && (!memcmp(s, "\"\"\"", 3) || !memcmp(s, "\'\'\'", 3));
     li->opens_block = n > 0 && s[n - 1] == ':';
-    li->is_flow_keyword = starts_word(s, n, "with") || starts_word(s, n, "try") ||
-                          starts_word(s, n, "for") || starts_word(s, n, "while") ||
-                          starts_word(s, n, "if") || starts_word(s, n, "match");
+    li->is_flow_keyword = word_is(s, w, "with") || word_is(s, w, "try") || word_is(s, w, "for") ||
+                          word_is(s, w, "while") || word_is(s, w, "if") || word_is(s, w, "match");
 }
 
 static int put_indent(fmt *f, int depth)
@@ -1278,7 +1298,7 @@ int bb_pyfmt_format(const char *path, const char *src, size_t len, const bb_pyfm
     bb_buf_init(&f.prev_defs, out->max);
     bb_buf_init(&f.indents, out->max);
     f.out = &mid;
-    detect_features(&f);
+    bb_pyline_set_versions(f.engine, detect_features, &f);
     rc = black_pass(&f);
     if (!rc)
         rc = isort_pass(bb_buf_str(&mid), mid.len,

@@ -51,7 +51,7 @@ typedef struct fmt {
 
 static bool word_is(const char *s, size_t n, const char *w)
 {
-    return s[0] == w[0] && strlen(w) == n && !memcmp(s, w, n);
+    return n > 0 && s[0] == w[0] && strlen(w) == n && !memcmp(s, w, n);
 }
 
 /* The arrays of the pass live in bb_bufs: n items of type T. */

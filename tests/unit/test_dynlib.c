@@ -105,9 +105,9 @@ static bool on_request(void *ctx, bb_httpd_conn *c, const char *url, const char 
     return bb_httpd_respond(c, 200, resp);
 }
 
-static void on_completed(void *ctx, void *req, bool completed)
+static void on_completed(void *ctx, void *req, bb_httpd_end end)
 {
-    (void)ctx, (void)req, (void)completed;
+    (void)ctx, (void)req, (void)end;
 }
 
 /* Starts a daemon on 127.0.0.1 at a port the system picks. */

@@ -218,18 +218,17 @@ unsigned bb_server_port(const bb_server *s)
 
 /*
  * Waits until no request is in flight and no connection is open, closing
- * the connections that wait for a request as it goes. A connection whose request line has come is
- * left to finish: its answer closes it. Returns whether everything finished by deadline.
+ * the connections that wait for a request as it goes; gives up at
+ * deadline. A connection whose request line has come is left to finish:
+ * its answer closes it.
  */
-static bool drain(bb_server *srv, double deadline)
+static void drain(bb_server *srv, double deadline)
 {
     bb_service *s = &srv->svc;
-    for (;;) {
+    while (bb_clock_seconds() < deadline) {
         unsigned open = bb_httpd_close_idle(srv->httpd);
         if (open == 0 && atomic_load(&s->in_flight) == 0)
-            return true;
-        if (bb_clock_seconds() >= deadline)
-            return false;
+            return;
         struct timespec nap = {0, 20 * 1000 * 1000};
         nanosleep(&nap, NULL);
     }

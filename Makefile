@@ -132,12 +132,18 @@ integration: $(BIN)
 e2e: $(BIN)
 	@BACKBONE=$(CURDIR)/$(BIN) sh tests/e2e/run.sh
 
+# Every diagnostic code the tests make backbone emit is recorded here
+# (src/diag/diag.c), and the run fails if a code of codes.h never was.
+DIAG_RECORD := $(CURDIR)/$(BUILD_DIR)/diag-codes.seen
+
 test: deps-test
 	$(MAKE) all
 	$(MAKE) lint
-	$(MAKE) unit integration
-	$(MAKE) VARIANT=asan unit integration
-	$(MAKE) e2e
+	@rm -f $(DIAG_RECORD)
+	BACKBONE_DIAG_RECORD=$(DIAG_RECORD) $(MAKE) unit integration
+	BACKBONE_DIAG_RECORD=$(DIAG_RECORD) $(MAKE) VARIANT=asan unit integration
+	BACKBONE_DIAG_RECORD=$(DIAG_RECORD) $(MAKE) e2e
+	@sh scripts/check_codes_seen.sh $(DIAG_RECORD)
 	@echo "backbone: all test suites passed"
 
 asan: deps-test

@@ -59,6 +59,11 @@ void bb_diags_free(bb_diags *d);
  * Adds one diagnostic. pointer may be NULL (the document), hint may be NULL.
  * Returns BB_OK, or BB_ENOMEM (the diagnostic is then only counted).
  */
+/* Notes that code was emitted, for the test suite's check that every code
+ * is (BACKBONE_DIAG_RECORD, see diag.c). bb_diag_addv() calls it; so do
+ * modules that report a code through their own error type first. */
+void bb_diag_record_code(const char *code);
+
 int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *pointer, size_t offset,
                 const char *hint, const char *fmt, ...) BB_PRINTF(7, 8);
 

@@ -78,6 +78,7 @@ int bb__mustache_verror(bb_mustache_error *e, int rc, const char *code, const ch
         return rc;
     e->rc = rc;
     snprintf(e->code, sizeof(e->code), "%s", code);
+    bb_diag_record_code(code);
     snprintf(e->template_name, sizeof(e->template_name), "%.*s", (int)tname_len, tname);
     e->line = e->column = 0;
     if (src)

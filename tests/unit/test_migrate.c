@@ -1060,7 +1060,7 @@ static void generate_hook_follows_the_head_of_the_versions_folder(void **state)
     cJSON_Delete(norm_of(SCHEMA("", ",{\"name\": \"body\", \"type\": \"Text\"}", ""), &s2));
     cJSON_Delete(norm_of(SCHEMA("",
                                 ",{\"name\": \"body\", \"type\": \"Text\"},"
-                                "{\"name\": \"lead\", \"type\": \"Text\"}",
+                                "{\"name\": \"summary\", \"type\": \"Text\"}",
                                 ""),
                          &s3));
     bb_diags d;

@@ -620,7 +620,7 @@ static cJSON *revision_data(const bb_revision *r, const bb_ops *up, const bb_ops
     cJSON *changes = jarr(&t, t.root, "changes");
     for (const bb_op_note *n = up->notes; n && !t.rc; n = n->next)
         jdoc_text(&t, changes, NULL, n->text);
-    /* A helper only the revisions that use it define. */
+    /* _check_cast is defined only in the revisions that call it. */
     jbool(&t, t.root, "checks_casts",
           seq_has(&up->ops, BB_OP_CHECK_CAST) || seq_has(&down->ops, BB_OP_CHECK_CAST));
     cJSON *functions = jarr(&t, t.root, "functions");

@@ -62,16 +62,20 @@ static const char *quoted_id(const char *p, char out[65])
 static const char *assigned(const char *text, const char *name)
 {
     size_t n = strlen(name);
-    for (const char *line = text; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-        if (strncmp(line, name, n) != 0)
-            continue;
-        const char *p = skip_spaces(line + n);
-        if (*p == ':') { /* an annotation, up to the '=' */
-            while (*p && *p != '=' && *p != '\n')
-                p++;
+    const char *line = text;
+    while (line) {
+        if (strncmp(line, name, n) == 0) {
+            const char *p = skip_spaces(line + n);
+            if (*p == ':') { /* an annotation, up to the '=' */
+                while (*p && *p != '=' && *p != '\n')
+                    p++;
+            }
+            if (*p == '=' && p[1] != '=')
+                return skip_spaces(p + 1);
         }
-        if (*p == '=' && p[1] != '=')
-            return skip_spaces(p + 1);
+        line = strchr(line, '\n');
+        if (line)
+            line++;
     }
     return NULL;
 }

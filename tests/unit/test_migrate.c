@@ -136,6 +136,22 @@ static const char *body(run *r, const char *fn)
     return r->flat[i];
 }
 
+/* Fails unless each part is in s, each after the one before. */
+static void in_order(const char *s, const char *const *parts, size_t n)
+{
+    const char *at = s;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = strstr(at, parts[i]);
+        if (!p)
+            fail_msg("\"%s\" does not follow \"%s\" in:\n%s", parts[i], i ? parts[i - 1] : "", s);
+        at = p + strlen(parts[i]);
+    }
+}
+
+#define assert_in_order(s, ...)                                                                    \
+    in_order((s), (const char *const[]){__VA_ARGS__},                                              \
+             sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
 static void initial_revision_creates_tables_in_dependency_order(void **state)
 {
     (void)state;
@@ -143,11 +159,7 @@ static void initial_revision_creates_tables_in_dependency_order(void **state)
     migrate(&r, NULL, SCHEMA("", "", ""), false, NULL);
     assert_int_equal(r.rc, BB_OK);
     const char *up = body(&r, "upgrade");
-    const char *users = strstr(up, "op.create_table(\"users\"");
-    const char *posts = strstr(up, "op.create_table(\"posts\"");
-    assert_non_null(users);
-    assert_non_null(posts);
-    assert_true(users < posts);
+    assert_in_order(up, "op.create_table(\"users\"", "op.create_table(\"posts\"");
     assert_non_null(strstr(up, "_create_enum(\"users_status\", \"a\", \"b\")"));
     assert_non_null(strstr(up, "sa.ForeignKeyConstraint([\"author_id\"], [\"users.id\"], "
                                "name=\"fk_posts_author_id_users\")"));
@@ -167,13 +179,8 @@ static void initial_downgrade_drops_in_reverse_order_then_enums(void **state)
     migrate(&r, NULL, SCHEMA("", "", ""), false, NULL);
     assert_int_equal(r.rc, BB_OK);
     const char *down = body(&r, "downgrade");
-    const char *posts = strstr(down, "op.drop_table(\"posts\")");
-    const char *users = strstr(down, "op.drop_table(\"users\")");
-    const char *en = strstr(down, "_drop_enum(\"users_status\")");
-    assert_non_null(posts);
-    assert_non_null(users);
-    assert_non_null(en);
-    assert_true(posts < users && users < en);
+    assert_in_order(down, "op.drop_table(\"posts\")", "op.drop_table(\"users\")",
+                    "_drop_enum(\"users_status\")");
     run_free(&r);
 }
 
@@ -300,11 +307,7 @@ static void tightening_to_not_null_fills_nulls_with_the_default(void **state)
             false, "p1");
     assert_int_equal(r.rc, BB_OK);
     const char *up = body(&r, "upgrade");
-    const char *fill = strstr(up, "_fill_nulls(\"posts\", \"slug\", \"x\")");
-    const char *alter = strstr(up, "nullable=False");
-    assert_non_null(fill);
-    assert_non_null(alter);
-    assert_true(fill < alter);
+    assert_in_order(up, "_fill_nulls(\"posts\", \"slug\", \"x\")", "nullable=False");
     assert_false(has_code(&r.d, "BB0825"));
     run_free(&r);
 }
@@ -393,11 +396,8 @@ static void a_change_sqlite_would_cast_is_checked_before_the_copy(void **state)
         false, "p1");
     assert_int_equal(r.rc, BB_OK);
     const char *up = body(&r, "upgrade");
-    const char *check = strstr(up, "_check_cast(\"posts\", \"code\", sa.Integer())");
-    const char *batch = strstr(up, "with op.batch_alter_table(\"posts\")");
-    assert_non_null(check);
-    assert_non_null(batch);
-    assert_true(check < batch);
+    assert_in_order(up, "_check_cast(\"posts\", \"code\", sa.Integer())",
+                    "with op.batch_alter_table(\"posts\")");
     assert_non_null(strstr(r.rev.text, "def _check_cast(table, column, type_):"));
     assert_null(strstr(body(&r, "downgrade"), "_check_cast("));
     assert_true(has_code(&r.d, "BB0826"));
@@ -558,13 +558,8 @@ static void an_added_enum_value_is_committed_before_it_is_used(void **state)
     migrate(&r, old_text, new_text, false, "p1");
     assert_int_equal(r.rc, BB_OK);
     const char *up = body(&r, "upgrade");
-    const char *block = strstr(up, "with op.get_context().autocommit_block():\n");
-    const char *add = strstr(up, "ADD VALUE IF NOT EXISTS 'z'");
-    const char *use = strstr(up, "server_default=\"z\"");
-    assert_non_null(block);
-    assert_non_null(add);
-    assert_non_null(use);
-    assert_true(block < add && add < use);
+    assert_in_order(up, "with op.get_context().autocommit_block():\n",
+                    "ADD VALUE IF NOT EXISTS 'z'", "server_default=\"z\"");
     run_free(&r);
 }
 
@@ -1058,7 +1053,7 @@ static void generate_hook_follows_the_head_of_the_versions_folder(void **state)
     cJSON_Delete(norm_of(SCHEMA("", ",{\"name\": \"body\", \"type\": \"Text\"}", ""), &s2));
     cJSON_Delete(norm_of(SCHEMA("",
                                 ",{\"name\": \"body\", \"type\": \"Text\"},"
-                                "{\"name\": \"lead\", \"type\": \"Text\"}",
+                                "{\"name\": \"summary\", \"type\": \"Text\"}",
                                 ""),
                          &s3));
     bb_diags d;

@@ -4,8 +4,9 @@
 #
 #   1. file:  a SQLAlchemy models file over a 50-model plan (one large render)
 #   2. small: 100000 renders of a one-line template per round
-#   3. model: backbone's own model template (templates/app/models/
-#      model.py.mustache) over the plan `backbone plan --format json` makes
+#   3. model: the statements of backbone's model template (in plain
+#      Mustache: the built-in one uses blocks, partials and @first, which
+#      mustache.js lacks) over the plan `backbone plan --format json` makes
 #      of a 50-table schema (bench/gen_schema.c), one render per model with
 #      the context stack [plan, model], as the generator renders the files
 #      (skipped when the backbone binary beside LIBBACKBONE is missing)
@@ -109,7 +110,31 @@ if [ -x "$bin" ]; then
     cc -O2 -o "$work/gen_schema" bench/gen_schema.c
     "$work/gen_schema" 50 > "$work/schema50.json"
     if "$bin" plan --format json "$work/schema50.json" > "$work/plan50.json"; then
-        cp templates/app/models/model.py.mustache "$work/model.py.mustache"
+        # The built-in model template uses blocks, partials and @first,
+        # which mustache.js lacks; this is its statements in plain Mustache.
+        cat > "$work/model.py.mustache" <<'TPL'
+"""The {{class}} model (table {{table}})."""
+
+{{#model_imports}}
+from {{module}} import {{name}}
+{{/model_imports}}
+from app.core.database import Base
+
+
+class {{class}}({{#mixins}}{{.}}, {{/mixins}}Base):
+{{#docstring}}
+{{{docstring}}}
+
+{{/docstring}}
+    __tablename__ = "{{table}}"
+
+{{#columns}}
+    {{name}} = Column({{{sa_type}}}{{#primary_key}}, primary_key=True{{/primary_key}}{{#unique}}, unique=True{{/unique}}{{#index}}, index=True{{/index}}{{^nullable}}, nullable=False{{/nullable}})
+{{/columns}}
+{{#relationships}}
+    {{name}} = relationship({{{target_literal}}}, back_populates={{{back_populates_literal}}})
+{{/relationships}}
+TPL
         have_plan=1
     fi
 fi

@@ -21,11 +21,6 @@ static struct curl_api {
     __typeof__(curl_easy_cleanup) *easy_cleanup;
     __typeof__(curl_slist_append) *slist_append;
     __typeof__(curl_slist_free_all) *slist_free_all;
-    __typeof__(curl_url) *url;
-    __typeof__(curl_url_set) *url_set;
-    __typeof__(curl_url_get) *url_get;
-    __typeof__(curl_url_cleanup) *url_cleanup;
-    __typeof__(curl_free) *free_mem;
 } fn;
 
 static const bb_dynlib_symbol symbols[] = {
@@ -39,11 +34,6 @@ static const bb_dynlib_symbol symbols[] = {
     BB_DYNLIB_SYMBOL(struct curl_api, easy_cleanup, curl_easy_cleanup),
     BB_DYNLIB_SYMBOL(struct curl_api, slist_append, curl_slist_append),
     BB_DYNLIB_SYMBOL(struct curl_api, slist_free_all, curl_slist_free_all),
-    BB_DYNLIB_SYMBOL(struct curl_api, url, curl_url),
-    BB_DYNLIB_SYMBOL(struct curl_api, url_set, curl_url_set),
-    BB_DYNLIB_SYMBOL(struct curl_api, url_get, curl_url_get),
-    BB_DYNLIB_SYMBOL(struct curl_api, url_cleanup, curl_url_cleanup),
-    BB_DYNLIB_SYMBOL(struct curl_api, free_mem, curl_free),
 };
 
 static bb_dynlib library = BB_DYNLIB_INIT("libcurl.so.4", "libcurl4", symbols, &fn);
@@ -89,23 +79,6 @@ void bb_http_headers_free(bb_http_headers *list)
 {
     if (list && ready())
         fn.slist_free_all((struct curl_slist *)(void *)list);
-}
-
-/* ---- URLs --------------------------------------------------------------- */
-
-bool bb_http_url_host(const char *url, char *host, size_t size)
-{
-    if (!ready())
-        return false;
-    CURLU *u = fn.url();
-    char *h = NULL;
-    bool ok = u && fn.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-              fn.url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK;
-    if (ok)
-        snprintf(host, size, "%s", h);
-    fn.free_mem(h);
-    fn.url_cleanup(u);
-    return ok;
 }
 
 /* ---- the thread's stop -------------------------------------------------- */

@@ -76,10 +76,6 @@ void bb_http_scope(const atomic_bool *cancel, double deadline);
 /* True when this thread's scope says to stop (false without a scope). */
 bool bb_http_stopped(void);
 
-/* The host part of url into host (cut to size). false when url is not a
- * URL libcurl can read, or without libcurl. */
-bool bb_http_url_host(const char *url, char *host, size_t size);
-
 /* The loader of libcurl, for a command to check early (bb_dynlib_ready)
  * and for tests (bb_dynlib__set_soname). */
 struct bb_dynlib *bb_http_library(void);

@@ -5,24 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *on_delete_sql(bb_on_delete d)
-{
-    switch (d) {
-    case BB_ON_DELETE_CASCADE:
-        return "CASCADE";
-    case BB_ON_DELETE_RESTRICT:
-        return "RESTRICT";
-    case BB_ON_DELETE_SET_NULL:
-        return "SET NULL";
-    case BB_ON_DELETE_SET_DEFAULT:
-        return "SET DEFAULT";
-    case BB_ON_DELETE_NO_ACTION:
-        return "NO ACTION";
-    default:
-        return NULL;
-    }
-}
-
 /* How many foreign keys link tables x and y (either way); a self-reference
  * counts its own. Above one, relationships must name their foreign keys. */
 static size_t fk_paths(bb_arch *a, int x, int y)
@@ -192,7 +174,7 @@ static bb_plan_foreign_key *foreign_key(bb_arch *a, const bb_column *c)
         bb_arch_lit(a, tti >= 0 ? bb_arch_fmt(a, "%s.%s", a->s->tables[tti].table_name,
                                               a->s->tables[tti].columns[tci].name)
                                 : c->fk_target);
-    fk->ondelete = on_delete_sql(c->on_delete);
+    fk->ondelete = bb_on_delete_sql(c->on_delete);
     fk->use_alter = c->use_alter;
     return fk;
 }

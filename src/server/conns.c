@@ -69,13 +69,7 @@ static void *reaper_main(void *arg)
     bb_conns *cs = arg;
     pthread_mutex_lock(&cs->lock);
     while (!cs->stopping) {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += REAP_INTERVAL_MS * 1000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
+        struct timespec t = bb_clock_wall_after_ms(REAP_INTERVAL_MS);
         pthread_cond_timedwait(&cs->wake, &cs->lock, &t);
         if (cs->stopping)
             break;

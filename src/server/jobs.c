@@ -414,13 +414,7 @@ size_t bb_jobs_wait(bb_jobs *js, double deadline)
 {
     pthread_mutex_lock(&js->lock);
     while (js->n_unfinished > 0 && bb_clock_seconds() < deadline) {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += 50 * 1000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
+        struct timespec t = bb_clock_wall_after_ms(50);
         pthread_cond_timedwait(&js->ended, &js->lock, &t);
     }
     size_t n = js->n_unfinished;

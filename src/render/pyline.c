@@ -814,6 +814,25 @@ static int rhs_transform(fmt *f, const line *ln, const features *feat, linevec *
     return right_hand_split(f, ln, &none, feat, out);
 }
 
+/* Black's append_safe: leaf li of ln goes onto *cur with the comments
+ * after it; a standalone comment (or a line that is one) first closes *cur
+ * into out and starts a new line, since nothing may follow a comment. */
+static int append_safe(fmt *f, const line *ln, int32_t li, line **cur, linevec *out)
+{
+    line *c = *cur;
+    int rc;
+    if (c->bt_depth == 0 && (line_is_comment(f, c) || (c->n && f->lv[li].type == LT_COMMENT))) {
+        if ((rc = vec_push(f, out, c)))
+            return rc;
+        if (!(c = *cur = line_new(f, ln->n + 1, ln->depth, ln->inside)))
+            return BB_ENOMEM;
+    }
+    if (c->n == 0)
+        clear_space(f, li);
+    line_append(f, c, li, c->inside);
+    return copy_comments_after(f, ln, li, c);
+}
+
 /* delimiter_split: one line per item at the highest delimiter priority,
  * a trailing comma added after the last item of a comma split (not after
  * *args or **kwargs when the file's target versions forbid it). */
@@ -836,17 +855,7 @@ static int delimiter_split(fmt *f, const line *ln, linevec *out)
     for (uint32_t k = 0; k < ln->n; k++) {
         int32_t li = ln->lv[k];
         leaf *l = &f->lv[li];
-        /* append_safe: a standalone comment gets a line of its own */
-        if (cur->bt_depth == 0 && (line_is_comment(f, cur) || (cur->n && l->type == LT_COMMENT))) {
-            if ((rc = vec_push(f, out, cur)))
-                return rc;
-            if (!(cur = line_new(f, ln->n + 1, ln->depth, ln->inside)))
-                return BB_ENOMEM;
-        }
-        if (cur->n == 0)
-            clear_space(f, li);
-        line_append(f, cur, li, cur->inside);
-        if ((rc = copy_comments_after(f, ln, li, cur)))
+        if ((rc = append_safe(f, ln, li, &cur, out)))
             return rc;
         if (l->depth < lowest)
             lowest = l->depth;
@@ -892,18 +901,7 @@ static int standalone_comment_split(fmt *f, const line *ln, linevec *out)
     if (!(cur = line_new(f, ln->n + 1, ln->depth, ln->inside)))
         return BB_ENOMEM;
     for (uint32_t k = 0; k < ln->n; k++) {
-        int32_t li = ln->lv[k];
-        if (cur->bt_depth == 0 &&
-            (line_is_comment(f, cur) || (cur->n && f->lv[li].type == LT_COMMENT))) {
-            if ((rc = vec_push(f, out, cur)))
-                return rc;
-            if (!(cur = line_new(f, ln->n + 1, ln->depth, ln->inside)))
-                return BB_ENOMEM;
-        }
-        if (cur->n == 0)
-            clear_space(f, li);
-        line_append(f, cur, li, cur->inside);
-        if ((rc = copy_comments_after(f, ln, li, cur)))
+        if ((rc = append_safe(f, ln, ln->lv[k], &cur, out)))
             return rc;
     }
     if (line_nonempty(cur))

@@ -5,6 +5,7 @@
 #include "pipeline/pipeline.h"
 
 #include "base/clock.h"
+#include "base/trace.h"
 
 #include "pipeline/stages.h"
 #include "render/generator.h"
@@ -24,12 +25,18 @@ void bb_pipeline_opts_default(bb_pipeline_opts *o)
 }
 
 /* Runs one stage and fills its report. A stage that added an error fails
- * even if it returned BB_OK: an error always stops the run. */
+ * even if it returned BB_OK: an error always stops the run. Inside a
+ * trace (a request of the service), the stage is a span, and the model
+ * calls it makes are its children. */
 static int run_stage(const bb_stage *stage, bb_pipeline_state *st, bb_stage_report *r)
 {
     size_t errors = st->diags->n_errors, warnings = st->diags->n_warnings;
+    bb_span span;
+    bool traced = bb_span_start_here(&span, stage->name, BB_SPAN_INTERNAL);
+    bb_trace_scope previous = bb_trace_enter(traced ? &span.ctx : bb_trace_current(), NULL);
     double start = bb_clock_seconds();
     int rc = stage->run(st);
+    bb_trace_leave(previous);
     r->name = stage->name;
     r->seconds = bb_clock_seconds() - start;
     r->n_errors = st->diags->n_errors - errors;
@@ -37,6 +44,13 @@ static int run_stage(const bb_stage *stage, bb_pipeline_state *st, bb_stage_repo
     r->ran = true;
     if (!rc && r->n_errors)
         rc = BB_EINVAL;
+    if (traced) {
+        bb_span_str(&span, "backbone.stage", stage->name);
+        bb_span_int(&span, "backbone.errors", (long long)r->n_errors);
+        bb_span_int(&span, "backbone.warnings", (long long)r->n_warnings);
+        span.error = rc != BB_OK;
+        bb_span_end(&span);
+    }
     return rc;
 }
 

@@ -102,6 +102,7 @@ int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *r
     s->jobs = bb_jobs_new(&jl);
     if (!s->rl || !s->metrics || !s->jobs)
         return BB_ENOMEM;
+    bb_metrics_set_instance(s->metrics, c->instance);
     return bb_pool_start(s->cfg.workers, s->cfg.queue, &s->pool);
 }
 

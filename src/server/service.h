@@ -68,6 +68,12 @@ typedef struct bb_service_config {
     unsigned job_results;      /* 256 */
     unsigned job_ttl;          /* seconds; 3600 */
 
+    /* This replica's name: the instance label of every metric, and a
+     * resource attribute of its traces; NULL or "": none. */
+    const char *instance;
+    /* OTLP/HTTP collector that receives traces (server/otlp.h); NULL: none. */
+    const char *otlp_endpoint;
+
     const char *templates_dir; /* NULL: embedded templates */
     const char *review_python; /* Python the reviewer compiles output with; NULL: built-in check */
     FILE *log;                 /* access and event log (JSON lines); stderr */

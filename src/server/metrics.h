@@ -39,6 +39,8 @@ typedef enum {
     BB_M_WORKERS,         /* gauge */
     BB_M_UPTIME,          /* gauge */
     BB_M_RATE_EVICTIONS,  /* counter, set from the rate limiter */
+    BB_M_SPANS_EXPORTED,  /* counter, set from the trace exporter */
+    BB_M_SPANS_DROPPED,   /* counter, set from the trace exporter */
     BB_M_DROPPED_SERIES,  /* counter */
     BB_M_FAMILY_COUNT
 } bb_metric_id;

@@ -16,6 +16,7 @@
 #include "server/auth.h"
 #include "server/jobs.h"
 #include "server/metrics.h"
+#include "server/otlp.h"
 #include "server/pool.h"
 #include "server/ratelimit.h"
 #include "server/router.h"
@@ -92,6 +93,7 @@ typedef struct bb_service {
     bb_metrics *metrics;
     bb_jobs *jobs; /* generations with a model */
     bb_pool *pool;
+    bb_otlp *otlp; /* NULL: traces are not sent */
     atomic_long in_flight;
     atomic_bool draining;
     time_t started_wall;

@@ -150,6 +150,10 @@ void bb_status_metrics(bb_req *r)
     bb_metrics_set(s->metrics, BB_M_QUEUE_DEPTH, NULL, bb_pool_depth(s->pool));
     bb_metrics_set(s->metrics, BB_M_WORKERS, NULL, bb_pool_alive(s->pool));
     bb_metrics_set(s->metrics, BB_M_RATE_EVICTIONS, NULL, (double)bb_ratelimit_evictions(s->rl));
+    bb_otlp_stats spans;
+    bb_otlp_stats_get(s->otlp, &spans);
+    bb_metrics_set(s->metrics, BB_M_SPANS_EXPORTED, NULL, (double)spans.exported);
+    bb_metrics_set(s->metrics, BB_M_SPANS_DROPPED, NULL, (double)spans.dropped);
     bb_buf out, labels;
     bb_buf_init(&out, 16 * 1024 * 1024);
     bb_buf_init(&labels, 256);

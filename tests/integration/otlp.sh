@@ -10,6 +10,7 @@ set -u
 [ -n "${BACKBONE:-}" ] || { echo "BACKBONE is not set" >&2; exit 2; }
 WORK=$(mktemp -d)
 . "$(dirname "$0")/llm/helpers.sh"
+. "$(dirname "$0")/lib/serve.sh"
 SRV_PID="" COL_PID=""
 stop_pid() { [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null; }
 trap 'fake_stop; stop_pid "$SRV_PID"; stop_pid "$COL_PID"; rm -rf "$WORK"' EXIT
@@ -38,13 +39,7 @@ start_server() {
     shift
     "$BACKBONE" serve --port 0 --no-auth "$@" 2> "$log" &
     SRV_PID=$!
-    port=""
-    for _ in $(seq 1 200); do
-        port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$log" | head -n 1)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || fail "the service did not start: $(cat "$log")"
+    port=$(listening_port "$log") || fail "the service did not start: $(cat "$log")"
     BASE="http://127.0.0.1:$port"
 }
 

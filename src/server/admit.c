@@ -140,8 +140,9 @@ static void reply_options(bb_req *r)
     bb_req_add_header(r, "Allow", allow);
     if (r->origin) {
         bb_req_add_header(r, "Access-Control-Allow-Methods", allow);
-        bb_req_add_header(r, "Access-Control-Allow-Headers",
-                          "Content-Type, Authorization, X-API-Key, X-Request-ID, Accept");
+        bb_req_add_header(
+            r, "Access-Control-Allow-Headers",
+            "Content-Type, Authorization, X-API-Key, X-Request-ID, Accept, traceparent");
         bb_req_add_header(r, "Access-Control-Max-Age", "600");
     }
 }

@@ -301,6 +301,7 @@ def test_cors_preflight_answers_allowed_origins_only(server):
     assert ok.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert "POST" in ok.headers["Access-Control-Allow-Methods"]
     assert "X-API-Key" in ok.headers["Access-Control-Allow-Headers"]
+    assert "traceparent" in ok.headers["Access-Control-Allow-Headers"]
     assert "Access-Control-Allow-Origin" not in other.headers
     assert simple.headers["Access-Control-Allow-Origin"] == "https://app.example"
 

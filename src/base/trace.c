@@ -230,6 +230,11 @@ void bb_span_int(bb_span *s, const char *key, long long value)
     a->i = value;
 }
 
+bool bb_span_recorded(const bb_span *s)
+{
+    return atomic_load(&sink) && (s->ctx.flags & BB_TRACE_SAMPLED);
+}
+
 void bb_span_end(bb_span *s)
 {
     s->end_ns = now_ns();

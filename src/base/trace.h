@@ -114,6 +114,9 @@ void bb_span_str(bb_span *s, const char *key, const char *value);
 void bb_span_int(bb_span *s, const char *key, long long value);
 /* Ends s now and hands it to the sink (when set and s is sampled). */
 void bb_span_end(bb_span *s);
+/* True when bb_span_end(s) would hand s on: what is only worth naming and
+ * describing for a sink can be skipped otherwise. */
+bool bb_span_recorded(const bb_span *s);
 
 /* Where finished spans go: fn(s) copies what it keeps and never blocks.
  * NULL: nowhere. */

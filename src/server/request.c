@@ -226,12 +226,20 @@ bool bb_req_send(bb_req *r)
 
 /* ---- the span and the log line ----------------------------------------- */
 
+/* Probes and scrapes come every few seconds from every prober: their spans
+ * would bury the requests'. */
+static bool traced_route(const char *route)
+{
+    return !route || (strncmp(route, "/health", 7) != 0 && strcmp(route, "/metrics") != 0);
+}
+
 void bb_req_end_span(bb_req *r)
 {
     bb_span *s = &r->span;
-    if (!s->start_ns)
-        return; /* never admitted */
     const char *route = r->route ? r->route->path : NULL;
+    /* Not admitted, not sent anywhere, or not worth sending. */
+    if (!s->start_ns || !bb_span_recorded(s) || !traced_route(route))
+        return;
     snprintf(s->name, sizeof(s->name), "%s%s%s", r->method, route ? " " : "", route ? route : "");
     bb_span_str(s, "http.request.method", r->method);
     if (route)

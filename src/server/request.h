@@ -120,7 +120,8 @@ void bb_req_receive(bb_req *r, const char *data, size_t n);
 void bb_req_run(bb_req *r);
 /* Queues the answer the request holds (a 500 if it has none). */
 bool bb_req_send(bb_req *r);
-/* Ends the request's span, named by its method and route pattern. */
+/* Ends the request's span, named by its method and route pattern (health
+ * probes and /metrics are not traced). */
 void bb_req_end_span(bb_req *r);
 /* The request's log line, once it is complete. */
 void bb_req_log(const bb_req *r, double seconds);

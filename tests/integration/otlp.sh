@@ -74,6 +74,9 @@ for _ in $(seq 1 300); do
 done
 expect_eq "advise job" done "$state"
 
+curl -s -o /dev/null -H "traceparent: 00-$T1-$P-01" "$BASE/health/readiness"
+curl -s -o /dev/null -H "traceparent: 00-$T1-$P-01" "$BASE/metrics"
+
 # SIGTERM sends what is queued before the service exits.
 kill "$SRV_PID"
 wait "$SRV_PID"
@@ -105,7 +108,7 @@ assert v["kind"] == 2 and v["parentSpanId"] == p, v
 assert v["attributes"]["http.route"] == "/api/v1/validate"
 assert v["attributes"]["http.response.status_code"] == 200
 assert v["attributes"]["backbone.request_id"] == "otlp-validate"
-assert len(trace(t1)) == 1
+assert len(trace(t1)) == 1  # the probe and the scrape in it are not traced
 
 # generate: the stages are the request's children, within its time
 g = one(t2, "POST /api/v1/generate")

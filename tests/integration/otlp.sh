@@ -80,7 +80,9 @@ curl -s -o /dev/null -H "traceparent: 00-$T1-$P-01" "$BASE/metrics"
 # SIGTERM sends what is queued before the service exits.
 kill "$SRV_PID"
 wait "$SRV_PID"
+rc=$?
 SRV_PID=""
+[ "$rc" -eq 0 ] || fail "the service exited $rc on SIGTERM: $(tail -5 srv.log)"
 cp "$FAKE_LOG" model.jsonl
 
 $PY - "$T1" "$T2" "$T3" "$T4" "$P" <<'PY' || { cat spans.jsonl >&2; fail "the spans"; }

@@ -538,19 +538,28 @@ static int emit_slow(fmt *f, const scan *sc, int depth)
     return rc == BB_EINVAL ? fail_at(f, sc->start, "brackets nested too deeply") : rc;
 }
 
+/* The columns of a one-line statement with its trailing comment, counted
+ * in bytes when `in_bytes` (an upper bound: a code point is a byte or more). */
+static size_t stmt_width(const fmt *f, const scan *sc, int depth, bool in_bytes)
+{
+    const char *s = f->src;
+    size_t w = (size_t)4 * (size_t)depth;
+    w += in_bytes ? sc->code_end - sc->start
+                  : bb_pyline_width(s + sc->start, sc->code_end - sc->start);
+    if (sc->cmt != SIZE_MAX)
+        w += 2 + (in_bytes ? sc->cmt_end - sc->cmt
+                           : bb_pyline_width(s + sc->cmt, sc->cmt_end - sc->cmt));
+    return w;
+}
+
 static int emit_stmt(fmt *f, const scan *sc, int depth)
 {
-    size_t w;
     if (sc->backslash)
         return emit_verbatim(f, sc, depth);
-    if (!sc->multi && !sc->comma_close) {
-        w = (size_t)4 * (size_t)depth +
-            bb_pyline_width(f->src + sc->start, sc->code_end - sc->start);
-        if (sc->cmt != SIZE_MAX)
-            w += 2 + bb_pyline_width(f->src + sc->cmt, sc->cmt_end - sc->cmt);
-        if (w <= f->ll)
-            return emit_fast(f, sc, depth);
-    }
+    /* code points are counted only when the bytes do not fit */
+    if (!sc->multi && !sc->comma_close &&
+        (stmt_width(f, sc, depth, true) <= f->ll || stmt_width(f, sc, depth, false) <= f->ll))
+        return emit_fast(f, sc, depth);
     return emit_slow(f, sc, depth);
 }
 

@@ -41,10 +41,13 @@ static uint8_t keyword_of(const char *s, size_t n)
         "def",    "del",  "elif",   "else",   "except", "finally", "for",      "from",
         "global", "if",   "import", "in",     "is",     "lambda",  "nonlocal", "not",
         "or",     "pass", "raise",  "return", "try",    "while",   "with",     "yield"};
+    /* where the keywords starting with each letter a..z begin in kw[] */
+    static const uint8_t from[27] = {0,  5,  6,  8,  10, 13, 16, 17, 17, 21, 21, 21, 22, 22,
+                                     24, 25, 26, 26, 28, 28, 29, 29, 29, 31, 31, 32, 32};
     if (n < 2 || n > 8 || s[0] < 'a' || s[0] > 'y')
         return KW_NONE;
-    for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
-        if (kw[i][0] == s[0] && strlen(kw[i]) == n && !memcmp(kw[i], s, n))
+    for (size_t i = from[s[0] - 'a']; i < from[s[0] - 'a' + 1]; i++)
+        if (strlen(kw[i]) == n && !memcmp(kw[i], s, n))
             return (uint8_t)(KW_NONE + 1 + i);
     return KW_NONE;
 }

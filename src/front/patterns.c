@@ -247,13 +247,21 @@ static bool is_space(unsigned char c)
 
 static unsigned pair_of(const char *w)
 {
-    return (unsigned)ascii_lower((unsigned char)w[0]) << 8 | ascii_lower((unsigned char)w[1]);
+    return (unsigned)(unsigned char)w[0] << 8 | (unsigned char)w[1];
 }
 
+/* The two (lower-case) letters of w in every case: has_pair, which runs
+ * on every word, then takes the bytes as they are. */
 static void set_pair(uint8_t *pairs, const char *w)
 {
-    unsigned k = pair_of(w);
-    pairs[k >> 3] |= (uint8_t)(1u << (k & 7));
+    for (unsigned variant = 0; variant < 4; variant++) {
+        char c[2] = {w[0], w[1]};
+        for (int i = 0; i < 2; i++)
+            if ((variant >> i & 1) && c[i] >= 'a' && c[i] <= 'z')
+                c[i] = (char)(c[i] - 32);
+        unsigned k = pair_of(c);
+        pairs[k >> 3] |= (uint8_t)(1u << (k & 7));
+    }
 }
 
 static bool has_pair(const uint8_t *pairs, const char *w)

@@ -186,6 +186,7 @@ static void each_use_gets_its_own_rules_from_the_one_table(void **state)
 {
     (void)state;
     assert_int_equal(hits_for("drop table users", BB_PATTERNS_SCHEMA), 1);
+    assert_int_equal(hits_for("dRoP TaBlE users", BB_PATTERNS_SCHEMA), 1);
     assert_int_equal(hits_for("drop table users", BB_PATTERNS_FILE | BB_PATTERNS_PYTHON), 0);
     assert_int_equal(hits_for("password = 'hunter22'", BB_PATTERNS_SCHEMA), 0);
     assert_int_equal(hits_for("password = 'hunter22'", BB_PATTERNS_FILE), 1);

@@ -852,6 +852,8 @@ static int span_cmp(span a, span b)
 /* Same rank: case-insensitively, then as bytes. */
 static int ranked_cmp(span p, span q)
 {
+    if (p.n == q.n && (!p.n || !memcmp(p.s, q.s, p.n)))
+        return 0; /* the names of one module share it: no need to walk it */
     int c = lower_cmp(p, q);
     return c ? c : span_cmp(p, q);
 }

@@ -34,6 +34,17 @@ int bb_buf_reserve(bb_buf *b, size_t n)
     return BB_OK;
 }
 
+int bb_buf_extend(bb_buf *b, size_t n, char **at)
+{
+    int rc = bb_buf_reserve(b, n);
+    if (rc)
+        return rc;
+    *at = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return BB_OK;
+}
+
 int bb_buf_append(bb_buf *b, const void *p, size_t n)
 {
     int rc = bb_buf_reserve(b, n);

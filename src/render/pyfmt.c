@@ -505,17 +505,20 @@ static int put_indent(fmt *f, int depth)
  * spaces after the code. */
 static int emit_fast(fmt *f, const scan *sc, int depth)
 {
-    int rc;
-    if ((rc = put_indent(f, depth)) ||
-        (rc = bb_buf_append(f->out, f->src + sc->start, sc->code_end - sc->start)))
+    size_t indent = (size_t)4 * (size_t)depth, code = sc->code_end - sc->start;
+    size_t cmt = sc->cmt != SIZE_MAX ? sc->cmt_end - sc->cmt : 0;
+    size_t gap = cmt && code ? 2 : 0;
+    char *p;
+    int rc = bb_buf_extend(f->out, indent + code + gap + cmt + 1, &p);
+    if (rc)
         return rc;
-    if (sc->cmt != SIZE_MAX) {
-        if (sc->code_end > sc->start && (rc = bb_buf_puts(f->out, "  ")))
-            return rc;
-        if ((rc = bb_buf_append(f->out, f->src + sc->cmt, sc->cmt_end - sc->cmt)))
-            return rc;
-    }
-    return bb_buf_putc(f->out, '\n');
+    memset(p, ' ', indent);
+    memcpy(p + indent, f->src + sc->start, code);
+    memset(p + indent + code, ' ', gap);
+    if (cmt)
+        memcpy(p + indent + code + gap, f->src + sc->cmt, cmt);
+    p[indent + code + gap + cmt] = '\n';
+    return BB_OK;
 }
 
 /* A statement with backslash continuations: Black keeps those lines. */

@@ -257,9 +257,8 @@ static int render_line(const fmt *f, const line *ln, bb_buf *b)
     }
     for (uint32_t k = 0; k < ln->ncm; k++)
         need += 2 + f->cv[ln->cm[k].c].n;
-    if ((rc = bb_buf_reserve(b, need)))
+    if ((rc = bb_buf_extend(b, need, &p)))
         return rc;
-    p = b->data + b->len;
     memset(p, ' ', indent);
     p += indent;
     for (uint32_t k = 0; k < ln->n; k++) {
@@ -275,8 +274,6 @@ static int render_line(const fmt *f, const line *ln, bb_buf *b)
         memcpy(p + 2, c->s, c->n);
         p += 2 + c->n;
     }
-    b->len += need;
-    b->data[b->len] = '\0';
     return BB_OK;
 }
 

@@ -893,6 +893,11 @@ static int import_cmp(const void *x, const void *y)
     return opt_cmp(p->alias, q->alias);
 }
 
+static bool span_eq(span a, span b)
+{
+    return a.n == b.n && (a.s != NULL) == (b.s != NULL) && (!a.n || !memcmp(a.s, b.s, a.n));
+}
+
 static int add_import(isort *is, span mod, span name, span alias, span cmt)
 {
     imp *m;
@@ -906,7 +911,8 @@ static int add_import(isort *is, span mod, span name, span alias, span cmt)
     m->name = name;
     m->alias = alias;
     m->cmt = cmt;
-    m->section = section_of(is, mod);
+    /* the names of `from m import a, b` share the module's section */
+    m->section = is->n > 1 && span_eq(m[-1].mod, mod) ? m[-1].section : section_of(is, mod);
     m->rank = name.s ? (name.n == 1 && name.s[0] == '*' ? -1 : name_rank(name)) : 0;
     return BB_OK;
 }
@@ -1067,11 +1073,6 @@ static int parse_import(isort *is, const char *s, size_t n, size_t *pos)
     }
     *pos = c.i < n ? c.i + 1 : n;
     return BB_OK;
-}
-
-static bool span_eq(span a, span b)
-{
-    return a.n == b.n && (a.s != NULL) == (b.s != NULL) && (!a.n || !memcmp(a.s, b.s, a.n));
 }
 
 static bool same_import(const imp *a, const imp *b)

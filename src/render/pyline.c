@@ -245,6 +245,22 @@ static size_t line_width(const fmt *f, const line *cln)
     return w;
 }
 
+/*
+ * Whether the width of ln may be w, without counting it when a stale
+ * count settles it: each leaf change since (f->gen) moved the width of a
+ * line by one column at most.
+ */
+static bool width_may_be(const fmt *f, const line *ln, size_t w)
+{
+    if (ln->wgen && ln->wn == ln->n && ln->wncm == ln->ncm) {
+        size_t stale = (uint32_t)(f->gen + 1 - ln->wgen);
+        size_t c = ln->wcache;
+        if ((c > w ? c - w : w - c) > stale)
+            return false;
+    }
+    return line_width(f, ln) == w;
+}
+
 static int render_line(const fmt *f, const line *ln, bb_buf *b)
 {
     size_t indent = (size_t)4 * (size_t)ln->depth + (size_t)f->pad, need = indent;
@@ -990,7 +1006,7 @@ static int same_text(fmt *f, const line *ln, const line *orig, char **orig_text,
 {
     int rc;
     *same = false;
-    if (ln->depth != orig->depth || line_width(f, ln) != line_width(f, orig))
+    if (ln->depth != orig->depth || !width_may_be(f, orig, line_width(f, ln)))
         return BB_OK;
     if (!*orig_text) {
         bb_buf_reset(&f->s2);

@@ -1,7 +1,8 @@
 /*
  * cmd_validate.c - `backbone validate [options] FILE...`: runs the front end
- * (load + validate) over each file and reports every problem, like a
- * compiler (human) or as one JSON document (--format json).
+ * (load + validate) and the architect's checks of the generated names over
+ * each file and reports every problem, like a compiler (human) or as one
+ * JSON document (--format json).
  *
  * Exit codes: 0 every file is valid (warnings allowed), 1 some file is
  * invalid, 2 usage or I/O error, 3 internal error (out of memory).
@@ -13,7 +14,7 @@
 #include "diag/diag.h"
 #include "diag/sarif.h"
 #include "front/schema.h"
-#include "front/validate.h"
+#include "pipeline/pipeline.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -169,7 +170,7 @@ static void run_one(const char *path, const validate_opts *o, file_result *r)
         r->exit_code = BB_EXIT_INTERNAL;
         return;
     }
-    rc = bb_frontend(r->name, r->data, len, &o->limits, &r->diags, &r->schema);
+    rc = bb_pipeline_validate(r->name, r->data, len, &o->limits, &r->diags, &r->schema);
     bb_diags_sort(&r->diags);
     if (rc == BB_ENOMEM)
         r->exit_code = BB_EXIT_INTERNAL;

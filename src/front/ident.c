@@ -129,7 +129,8 @@ static const char *const python_soft_keywords[] = {
 /*
  * Attributes that SQLAlchemy's declarative base or Pydantic's BaseModel (v1
  * and v2) define on every class, and the methods the generated models add:
- * a column or relationship with one of these names replaces them.
+ * a column or relationship with one of these names replaces them. "self" is
+ * the first parameter of SQLAlchemy's constructor: Model(self=...) fails.
  */
 static const char *const orm_reserved[] = {
     "Config", "__config__", "__fields__", "__fields_set__", "__mapper__", "__mapper_args__",
@@ -139,7 +140,7 @@ static const char *const orm_reserved[] = {
     "model_dump_json", "model_extra", "model_fields", "model_fields_set", "model_json_schema",
     "model_post_init", "model_rebuild", "model_validate", "model_validate_json", "parse_file",
     "parse_obj", "parse_raw", "query", "query_class", "registry", "restore", "schema",
-    "schema_json", "soft_delete", "update_forward_refs", "validate"
+    "schema_json", "self", "soft_delete", "update_forward_refs", "validate"
 };
 
 /* Types the generated models and schemas name in annotations: a field with
@@ -562,8 +563,7 @@ int bb_ident_check(bb_diags *d, bb_ident_kind kind, const char *name, bb_db_type
         break;
     case PROBLEM_ORM:
         bb_diag_add(d, BB_ERROR, "BB0310", pointer, offset, hint,
-                    "%s \"%s\" clashes with an attribute SQLAlchemy or Pydantic defines on "
-                    "every model",
+                    "%s \"%s\" clashes with a name SQLAlchemy or Pydantic uses on every model",
                     noun, name);
         return BB_EINVAL;
     case PROBLEM_SHAPE:

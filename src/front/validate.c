@@ -284,17 +284,26 @@ static bool labels_fold_case(bb_db_type db)
     return db == BB_DB_MYSQL || db == BB_DB_MSSQL;
 }
 
-static bool enum_value_ok(const char *s)
+/*
+ * Why s cannot be an enum label of db, or NULL when it can. Quotes are
+ * escaped by the output; MySQL reads a backslash in a string literal as an
+ * escape, and SQLAlchemy writes ENUM('...') labels without doubling it.
+ */
+static const char *enum_value_problem(const char *s, bb_db_type db)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 63 || isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]))
-        return false;
+    if (n == 0 || n > 63)
+        return "use 1 to 63 bytes (PostgreSQL's limit for a label)";
+    if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]))
+        return "remove the spaces around the value";
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch < 0x20 || ch == 0x7f || ch == '\'' || ch == '"' || ch == '\\' || ch == '`')
-            return false;
+        if (ch < 0x20 || ch == 0x7f || ch == '`')
+            return "remove the control characters and backticks";
+        if (ch == '\\' && db == BB_DB_MYSQL)
+            return "remove the backslash: MySQL reads it as an escape in the label";
     }
-    return true;
+    return NULL;
 }
 
 static void check_enum(bb__vctx *v, bb_column *c)
@@ -310,12 +319,11 @@ static void check_enum(bb__vctx *v, bb_column *c)
     }
     for (size_t i = 0; i < c->n_enum_values; i++) {
         const char *val = c->enum_values[i];
-        if (!enum_value_ok(val)) {
+        const char *problem = enum_value_problem(val, v->s->db_type);
+        if (problem) {
             bb__loc at = bb__loc_item(c->pointer, c->offset, "values", i);
-            bb__report(v, BB_ERROR, "BB0411", &at,
-                       "use 1 to 63 characters without quotes, backslashes, control characters or "
-                       "surrounding spaces",
-                       "enum value \"%.80s\" is not usable", val);
+            bb__report(v, BB_ERROR, "BB0411", &at, problem, "enum value \"%.80s\" is not usable",
+                       val);
             continue;
         }
         bool fold = labels_fold_case(v->s->db_type);

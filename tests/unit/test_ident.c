@@ -193,6 +193,14 @@ static void pydantic_method_name_is_rejected(void **state)
               "/schema/0/columns/1/name", "^'model_config'");
 }
 
+/* Post(self=...) fails in SQLAlchemy's constructor: every POST would be a 500. */
+static void self_as_a_column_is_rejected(void **state)
+{
+    (void)state;
+    vt_expect(ONE_TABLE(",\n  {'name': 'self', 'type': 'Text'}"), "BB0310", BB_ERROR,
+              "/schema/0/columns/1/name", "^'self'");
+}
+
 static void duplicate_table_is_rejected(void **state)
 {
     (void)state;
@@ -288,6 +296,7 @@ int main(void)
         cmocka_unit_test(sql_reserved_word_of_another_database_is_fine),
         cmocka_unit_test(orm_attribute_name_is_rejected),
         cmocka_unit_test(pydantic_method_name_is_rejected),
+        cmocka_unit_test(self_as_a_column_is_rejected),
         cmocka_unit_test(duplicate_table_is_rejected),
         cmocka_unit_test(duplicate_class_is_rejected),
         cmocka_unit_test(duplicate_column_is_rejected),

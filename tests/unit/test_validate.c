@@ -261,6 +261,50 @@ static void enum_values_must_be_usable_text(void **state)
               "BB0411", BB_ERROR, "/schema/0/columns/1/values/1", "^' padded'");
 }
 
+/* PostgreSQL, MySQL and SQLite take quotes in labels; the output escapes them. */
+static void enum_values_with_quotes_and_backslashes_are_accepted(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"project_name\": \"p\", \"db_type\": \"postgresql\", \"schema\": [{\"table_name\": "
+        "\"t\", \"class_name\": \"T\", \"columns\": [{\"name\": \"id\", \"type\": \"Integer\", "
+        "\"primary_key\": true}, {\"name\": \"mood\", \"type\": \"Enum\", \"values\": [\"it's "
+        "fine\", \"say \\\"hi\\\"\", \"a\\\\b\"], \"default\": \"it's fine\"}]}]}";
+    vt t;
+    vt_run_bytes(&t, json, strlen(json));
+    assert_int_equal(t.rc, BB_OK);
+    assert_int_equal(t.d.n_errors, 0);
+    assert_string_equal(t.s->tables[0].columns[1].enum_values[1], "say \"hi\"");
+    assert_string_equal(t.s->tables[0].columns[1].enum_values[2], "a\\b");
+    vt_free(&t);
+}
+
+/* SQLAlchemy writes MySQL's ENUM('...') without doubling a backslash. */
+static void enum_values_with_a_backslash_are_refused_on_mysql(void **state)
+{
+    (void)state;
+    vt_expect("{'project_name': 'p', 'db_type': 'mysql', 'schema': [{'table_name': 't', "
+              "'class_name': 'T', 'columns': [{'name': 'id', 'type': 'Integer', 'primary_key': "
+              "true},\n  {'name': 'tier', 'type': 'Enum', 'values': ['ok', 'a\\\\b']}]}]}",
+              "BB0411", BB_ERROR, "/schema/0/columns/1/values/1", "^'a\\\\b'");
+}
+
+/* The limit is PostgreSQL's 63 bytes, and the hint says so. */
+static void enum_value_length_is_counted_in_bytes(void **state)
+{
+    (void)state;
+    vt t;
+    vt_run(&t, ONE_TABLE(",\n  {'name': 'status', 'type': 'Enum', 'values': ['ok', "
+                         "'\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9']}"));
+    const bb_diag *g = vt_find(&t, "BB0411");
+    assert_non_null(g); /* 32 characters, 64 bytes */
+    assert_non_null(strstr(g->hint, "63 bytes"));
+    vt_free(&t);
+}
+
 static void enum_default_must_be_a_value(void **state)
 {
     (void)state;
@@ -496,6 +540,9 @@ int main(void)
         cmocka_unit_test(enum_values_differing_in_case_collide_on_mysql),
         cmocka_unit_test(enum_values_that_share_a_python_name_are_accepted),
         cmocka_unit_test(enum_values_must_be_usable_text),
+        cmocka_unit_test(enum_values_with_quotes_and_backslashes_are_accepted),
+        cmocka_unit_test(enum_values_with_a_backslash_are_refused_on_mysql),
+        cmocka_unit_test(enum_value_length_is_counted_in_bytes),
         cmocka_unit_test(enum_default_must_be_a_value),
         cmocka_unit_test(autoincrement_only_on_an_integer_primary_key),
         cmocka_unit_test(integer_primary_key_autoincrements_by_default),

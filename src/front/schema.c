@@ -1016,6 +1016,7 @@ static void read_columns(loader *L, const cJSON *obj, bb_table *t)
     if (cols)
         n = cap_count(L, cols, L->lim->max_columns, "BB0604", "columns in this table",
                       "--max-columns");
+    t->columns_capped = cols && n < (size_t)cJSON_GetArraySize(cols);
     /* Room for the four mixin columns after the user's. */
     t->columns = bb_arena_alloc(&L->s->arena, (n + 4) * sizeof(*t->columns));
     if (!t->columns) {
@@ -1121,6 +1122,7 @@ static void read_document(loader *L, const cJSON *root)
         return;
     size_t saved = push_key(L, "schema");
     size_t n = cap_count(L, tables, L->lim->max_tables, "BB0603", "tables", "--max-tables");
+    s->tables_capped = n < (size_t)cJSON_GetArraySize(tables);
     s->tables = bb_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*s->tables));
     if (!s->tables) {
         L->rc = BB_ENOMEM;

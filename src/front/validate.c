@@ -183,6 +183,8 @@ static void resolve_fk(bb__vctx *v, bb_column *c)
     char hint[512];
     bb__loc at = COL_LOC(c, "target");
     int tt = bb__nx_get(&v->names, BB__SCOPE_TABLE, c->fk_table);
+    if (tt == BB__NX_NONE && v->s->tables_capped)
+        return; /* may be a table past the limit (BB0603 said so) */
     if (tt == BB__NX_NONE) {
         bb__report(
             v, BB_ERROR, "BB0401", &at,
@@ -193,6 +195,8 @@ static void resolve_fk(bb__vctx *v, bb_column *c)
     }
     bb_table *target = &v->s->tables[tt];
     int cc = bb__nx_get(&v->names, tt, c->fk_column);
+    if (cc < 0 && target->columns_capped)
+        return; /* may be a column past the limit (BB0604 said so) */
     if (cc < 0) {
         const char *names[128];
         size_t n = 0;
@@ -526,6 +530,8 @@ static void check_default(bb__vctx *v, bb_column *c)
                    utf8_len(dv->s), c->length);
         return;
     }
+    if (c->type == BB_TYPE_ENUM && !c->n_enum_values)
+        return; /* no values to compare with: reported (BB0204) */
     if (c->type == BB_TYPE_ENUM) {
         for (size_t i = 0; i < c->n_enum_values; i++)
             if (strcmp(c->enum_values[i], dv->s) == 0)

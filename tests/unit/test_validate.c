@@ -305,6 +305,17 @@ static void enum_value_length_is_counted_in_bytes(void **state)
     vt_free(&t);
 }
 
+/* An Enum without values says so once: its default is not also "not a value". */
+static void enum_without_values_is_one_error(void **state)
+{
+    (void)state;
+    vt t;
+    vt_run(&t, ONE_TABLE(",\n  {'name': 'status', 'type': 'Enum', 'default': 'draft'}"));
+    assert_int_equal(vt_count(&t, "BB0204"), 1);
+    assert_int_equal(vt_count(&t, "BB0412"), 0);
+    vt_free(&t);
+}
+
 static void enum_default_must_be_a_value(void **state)
 {
     (void)state;
@@ -543,6 +554,7 @@ int main(void)
         cmocka_unit_test(enum_values_with_quotes_and_backslashes_are_accepted),
         cmocka_unit_test(enum_values_with_a_backslash_are_refused_on_mysql),
         cmocka_unit_test(enum_value_length_is_counted_in_bytes),
+        cmocka_unit_test(enum_without_values_is_one_error),
         cmocka_unit_test(enum_default_must_be_a_value),
         cmocka_unit_test(autoincrement_only_on_an_integer_primary_key),
         cmocka_unit_test(integer_primary_key_autoincrements_by_default),

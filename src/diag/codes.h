@@ -76,7 +76,7 @@
     X(BB0425, ERROR, "self-many-to-many-needs-through")                                            \
     X(BB0426, WARNING, "through-ignored")                                                          \
     X(BB0427, ERROR, "mixin-column-clash")                                                         \
-    X(BB0428, WARNING, "fk-cycle-use-alter")                                                       \
+    X(BB0428, NOTE, "fk-cycle-use-alter")                                                          \
     X(BB0429, ERROR, "fk-cycle")                                                                   \
     X(BB0430, ERROR, "constraint-unknown-column")                                                  \
     X(BB0431, ERROR, "set-null-on-not-null")                                                       \

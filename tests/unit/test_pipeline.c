@@ -225,8 +225,15 @@ static void output_is_capped(void **state)
     bb_plan *plan = small_plan();
     add_file(plan, "a", "t", -1, false);
     add_file(plan, "b", "t", -1, false);
+    add_file(plan, "c", "t", -1, false);
+    add_file(plan, "d", "t", -1, false);
     assert_int_equal(render_plan(f, plan), BB_EINVAL);
     assert_true(has_code(&f->diags, "BB0722"));
+    /* Once, naming the first file past the cap; the files after it are
+     * over it as well and say nothing new. */
+    assert_int_equal(f->diags.n, 1);
+    assert_non_null(strstr(f->diags.items[0].message, "'b' is the first file past it"));
+    assert_string_equal(f->diags.items[0].pointer, "");
 }
 
 static void json_pointers_resolve_with_escapes(void **state)

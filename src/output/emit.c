@@ -987,8 +987,7 @@ int bb_emit_tree(const char *dir, bb_file *files, size_t n, const bb_manifest *p
         if (!rc && (report->n_added || report->n_changed || report->n_removed))
             rc = BB_EINVAL;
     } else if (!rc && already_written(&c)) {
-        report->up_to_date = true;
-        report->n_written = n;
+        report->up_to_date = true; /* nothing written: n_written stays 0 */
     } else if (!rc) {
         rc = build_tree(&c);
         if (!rc)

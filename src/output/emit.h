@@ -57,7 +57,7 @@ typedef struct bb_emit_opts {
 } bb_emit_opts;
 
 typedef struct bb_emit_report {
-    size_t n_written;                     /* generated files in the new tree */
+    size_t n_written;                     /* generated files written (0 when up to date) */
     size_t n_kept;                        /* files of the user carried over */
     size_t n_merged;                      /* <path>.new files written beside edited files */
     size_t n_edited;                      /* generated files the user edited */

@@ -377,6 +377,7 @@ static void an_unchanged_tree_is_left_alone(void **state)
     assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
     assert_int_equal(stat(f->out, &after), 0);
     assert_true(f->report.up_to_date);
+    assert_int_equal(f->report.n_written, 0); /* nothing was written */
     assert_int_equal(before.st_ino, after.st_ino);
 }
 

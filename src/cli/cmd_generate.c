@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,6 +95,40 @@ static int parse_bytes(const char *s, size_t *out)
     return BB_OK;
 }
 
+/* Whether option s is one of generate's own that take a value. */
+static bool takes_value(const char *s)
+{
+    static const char *const valued[] = {"-o",       "--output",     "--templates",
+                                         "--python", "--max-output", "--format"};
+    for (size_t i = 0; i < sizeof(valued) / sizeof(valued[0]); i++)
+        if (!strcmp(s, valued[i]))
+            return true;
+    return false;
+}
+
+/* --templates must name a folder and --python a program: a typo would
+ * otherwise give the built-in templates, or no check by Python, silently. */
+static int check_paths(const gen_args *a)
+{
+    struct stat st;
+    if (a->p.templates_dir && stat(a->p.templates_dir, &st) != 0) {
+        bb_cli_error("generate: --templates '%s': %s", a->p.templates_dir, strerror(errno));
+        return BB_EUSAGE;
+    }
+    if (a->p.templates_dir && !S_ISDIR(st.st_mode)) {
+        bb_cli_error("generate: --templates '%s' is not a folder", a->p.templates_dir);
+        return BB_EUSAGE;
+    }
+    if (a->p.python && *a->p.python &&
+        (stat(a->p.python, &st) != 0 || !S_ISREG(st.st_mode) || access(a->p.python, X_OK) != 0)) {
+        bb_cli_error("generate: --python '%s' is not a program that can be run (use --no-python "
+                     "to check the code without Python)",
+                     a->p.python);
+        return BB_EUSAGE;
+    }
+    return BB_OK;
+}
+
 /* Fills a from argv; BB_OK, BB_EUSAGE (message printed) or BB_ENOTFOUND
  * for --help. */
 static int parse_args(int argc, char **argv, gen_args *a)
@@ -146,10 +181,11 @@ static int parse_args(int argc, char **argv, gen_args *a)
             }
             a->json = strcmp(f, "json") == 0;
             a->sarif = strcmp(f, "sarif") == 0;
+        } else if (takes_value(s) && !value) {
+            bb_cli_error("generate: %s needs a value (see 'backbone generate --help')", s);
+            return BB_EUSAGE;
         } else if (s[0] == '-' && s[1]) {
-            bb_cli_error("generate: unknown option or missing value '%s' (see 'backbone "
-                         "generate --help')",
-                         s);
+            bb_cli_error("generate: unknown option '%s' (see 'backbone generate --help')", s);
             return BB_EUSAGE;
         } else if (!a->schema) {
             a->schema = s;
@@ -167,7 +203,7 @@ static int parse_args(int argc, char **argv, gen_args *a)
         bb_cli_error("generate: --diff goes with --check");
         return BB_EUSAGE;
     }
-    return BB_OK;
+    return check_paths(a);
 }
 
 /*

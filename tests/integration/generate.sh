@@ -156,6 +156,23 @@ other=$(cd "$T/d" && find app -name '*.py' ! -path "$path" | head -n 1)
 cmp -s "$T/d/$other" "$T/a/$other" || fail "templates not overridden changed ($other)"
 ok "--templates replaces one template and keeps the rest"
 
+# --- options with a value that is missing or names nothing ----------------------------------------
+rm -rf "$T/x"
+run generate "$SCHEMA" -o "$T/x" --templates "$T/no-such-folder"
+expect_rc 2 "--templates of a folder that does not exist"
+grep -q "templates '$T/no-such-folder': No such file" "$T/err" || fail "--templates message: $(cat "$T/err")"
+run generate "$SCHEMA" -o "$T/x" --python "$T/no-such-python"
+expect_rc 2 "--python of a program that does not exist"
+grep -q "is not a program that can be run" "$T/err" || fail "--python message: $(cat "$T/err")"
+[ ! -e "$T/x" ] || fail "something was generated despite a bad option"
+run generate "$SCHEMA" -o
+expect_rc 2 "-o without a value"
+grep -q "generate: -o needs a value" "$T/err" || fail "-o message: $(cat "$T/err")"
+run generate "$SCHEMA" -o "$T/x" --bogus
+expect_rc 2 "an unknown option"
+grep -q "unknown option '--bogus'" "$T/err" || fail "unknown option message: $(cat "$T/err")"
+ok "--templates and --python must name what exists; a missing value is said so"
+
 # --- from another folder: templates are embedded --------------------------------------------------
 (cd / && "$BB" generate "$SCHEMA" -o "$T/e" -q) || fail "generate from / failed"
 diff -r "$T/b" "$T/e" >/dev/null || fail "generating from / gives another tree"

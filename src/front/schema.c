@@ -764,6 +764,10 @@ static void read_column(loader *L, const cJSON *obj, bb_column *c)
     /* A foreign key's storage type is its target's: the validator sets it. */
     c->type = c->declared_type == BB_TYPE_FOREIGNKEY ? BB_TYPE_UNKNOWN : c->declared_type;
     c->length = get_int(L, obj, "length", 1, 0);
+    /* MySQL has no VARCHAR without a length: there a String is 255 long
+     * unless it says otherwise (docs/schema.md); elsewhere it has no limit. */
+    if (c->declared_type == BB_TYPE_STRING && !c->length && L->s->db_type == BB_DB_MYSQL)
+        c->length = 255;
     c->precision = get_int(L, obj, "precision", 1, -1);
     c->scale = get_int(L, obj, "scale", 0, -1);
     c->primary_key = get_bool(L, obj, "primary_key", false, NULL);

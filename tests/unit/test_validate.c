@@ -316,6 +316,29 @@ static void enum_without_values_is_one_error(void **state)
     vt_free(&t);
 }
 
+/* A String without a length has none, except on MySQL, which needs one:
+ * 255 there, everywhere the length is used (models, API, migrations). */
+static void a_string_without_length_is_255_long_only_on_mysql(void **state)
+{
+    (void)state;
+    static const char *const dbs[] = {"postgresql", "sqlite", "mssql", "mysql"};
+    for (size_t i = 0; i < 4; i++) {
+        char json[512];
+        snprintf(json, sizeof(json),
+                 "{'project_name': 'p', 'db_type': '%s', 'schema': [{'table_name': 't', "
+                 "'class_name': 'T', 'columns': [{'name': 'id', 'type': 'Integer', "
+                 "'primary_key': true}, {'name': 'label', 'type': 'String'}, {'name': 'code', "
+                 "'type': 'String', 'length': 8}]}]}",
+                 dbs[i]);
+        vt t;
+        vt_run(&t, json);
+        assert_int_equal(t.rc, BB_OK);
+        assert_int_equal(t.s->tables[0].columns[1].length, i == 3 ? 255 : 0);
+        assert_int_equal(t.s->tables[0].columns[2].length, 8);
+        vt_free(&t);
+    }
+}
+
 static void enum_default_must_be_a_value(void **state)
 {
     (void)state;
@@ -557,6 +580,7 @@ int main(void)
         cmocka_unit_test(enum_values_with_a_backslash_are_refused_on_mysql),
         cmocka_unit_test(enum_value_length_is_counted_in_bytes),
         cmocka_unit_test(enum_without_values_is_one_error),
+        cmocka_unit_test(a_string_without_length_is_255_long_only_on_mysql),
         cmocka_unit_test(enum_default_must_be_a_value),
         cmocka_unit_test(autoincrement_only_on_an_integer_primary_key),
         cmocka_unit_test(integer_primary_key_autoincrements_by_default),

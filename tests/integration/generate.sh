@@ -22,6 +22,10 @@ expect_rc 0 "plan"
 grep -q "build order:" "$T/out" && grep -q "^models:" "$T/out" && grep -q "^files:" "$T/out" ||
     fail "plan outline lacks its sections"
 ok "plan prints a readable outline"
+grep -q "^  /api/v1/users  *CRUD for User" "$T/out" || fail "plan routes lack the API prefix: $(grep CRUD "$T/out")"
+INITIAL=$(sed -n 's|^  \(alembic/versions/[0-9a-f]*_initial\.py\) .*|\1|p' "$T/out")
+[ -n "$INITIAL" ] || fail "plan leaves out the initial migration"
+ok "plan prints the routes as served (/api/v1) and the initial migration"
 
 # --- determinism ------------------------------------------------------------------
 run generate "$SCHEMA" -o "$T/a"
@@ -36,6 +40,8 @@ diff -r "$T/a" "$T/b" >/dev/null || fail "two runs differ"
 [ -f "$T/a/.backbone/manifest.json" ] || fail "no manifest"
 ls "$T" | grep -q tmp- && fail "a temporary tree was left behind"
 ok "generate is deterministic (diff -r of two runs is empty)"
+[ -f "$T/a/$INITIAL" ] || fail "plan named $INITIAL, generate wrote $(ls "$T/a/alembic/versions")"
+ok "the initial migration plan names is the one generate writes"
 
 run generate "$SCHEMA" -o "$T/a" --check
 expect_rc 0 "--check on a fresh tree"

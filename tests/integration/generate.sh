@@ -122,8 +122,14 @@ expect_rc 0 "--check before the schema change"
 run generate "$T/changed.json" -o "$T/b2" --check
 expect_rc 1 "--check after a schema change"
 ok "--check exits 1 after a schema change"
-run generate "$T/changed.json" -o "$T/b2" --format json
-expect_rc 0 "generate --format json"
+ino=$(stat -c %i "$T/b2")
+set +e
+(cd "$T/b2" && "$BB" generate "$T/changed.json" -o . --format json >"$T/out" 2>"$T/err" && ls app/main.py >/dev/null)
+rc=$?
+set -e
+expect_rc 0 "generate --format json, from inside the folder"
+[ "$(stat -c %i "$T/b2")" = "$ino" ] || fail "the output folder was replaced, not kept"
+ok "regeneration keeps the folder itself: a shell inside it still sees the project"
 $PY -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ok"] and r["files"] > 0 and [s["name"] for s in r["stages"]] == ["validator", "architect", "advisor", "generator", "reviewer"]' "$T/out" ||
     fail "--format json summary"
 grep -rq nickname "$T/b2/app" || fail "the new column is not generated"

@@ -263,8 +263,8 @@ static int classify(emit_ctx *c)
         c->state[i] = st;
 
         if (c->opts->check) {
-            if (f->user) {
-                /* never checked */
+            if (f->user && st != ST_ABSENT) {
+                /* the user's: never compared */
             } else if (st == ST_ABSENT) {
                 c->report->n_added++;
                 bb_diag_add(c->diags, BB_ERROR, "BB0803", NULL, BB_NO_OFFSET, NULL,
@@ -274,7 +274,7 @@ static int classify(emit_ctx *c)
                 bb_diag_add(c->diags, BB_ERROR, "BB0804", NULL, BB_NO_OFFSET, NULL,
                             "'%s' differs from what backbone generates", f->path);
             }
-            if (c->opts->diff && !f->user && st != ST_SAME && st != ST_BLOCKED)
+            if (c->opts->diff && (!f->user || st == ST_ABSENT) && st != ST_SAME && st != ST_BLOCKED)
                 rc = bb_diff_unified(f->path, data, data ? len : 0, f->data, f->len, c->opts->diff);
             if (rc == BB_ELIMIT)
                 rc = BB_OK; /* the diff output is capped; the list is complete */
@@ -289,9 +289,16 @@ static int classify(emit_ctx *c)
     return rc;
 }
 
-/* Check mode: files the manifest lists that are no longer generated. */
+/* Check mode: files the manifest lists that are no longer generated; and
+ * the manifest itself, which a generated tree has. */
 static int check_removed(emit_ctx *c)
 {
+    if (!c->prev && c->target_exists) {
+        c->report->n_added++;
+        bb_diag_add(c->diags, BB_ERROR, "BB0803", NULL, BB_NO_OFFSET, NULL,
+                    "'%s' would be added (the folder holds no record of a generation)",
+                    BB_MANIFEST_PATH);
+    }
     if (!c->prev)
         return BB_OK;
     const cJSON *files = bb_manifest_files(c->prev);

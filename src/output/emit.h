@@ -29,9 +29,10 @@
  *   when absent, never compared and never listed in the manifest.
  *
  * Checking (opts->check): nothing is written; every generated file that is
- * missing (BB0803), different (BB0804), or recorded in the manifest but no
- * longer generated (BB0805) is reported as an error, with a unified diff
- * appended to opts->diff when it is not NULL.
+ * missing (BB0803: a user-owned file too, since the next run writes it
+ * again, and the manifest of an existing folder), different (BB0804), or
+ * recorded in the manifest but no longer generated (BB0805) is reported as
+ * an error, with a unified diff appended to opts->diff when it is not NULL.
  *
  * Ownership: the files and manifests are borrowed. bb_emit_tree() fills the
  * "files" of `next` and writes it as the new manifest; it hashes each file

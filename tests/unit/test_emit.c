@@ -406,6 +406,29 @@ static void check_passes_on_a_tree_that_is_up_to_date(void **state)
     assert_int_equal(f->diags.n_errors, 0);
 }
 
+/* A deleted file of the user's comes back on the next run, and a deleted
+ * manifest makes the folder one backbone did not generate: --check says so. */
+static void check_reports_a_deleted_user_file_and_a_deleted_manifest(void **state)
+{
+    fixture *f = *state;
+    bb_file files[] = {{.path = "app/custom.py", .data = "# yours\n", .len = 8, .user = true},
+                       v1[0]};
+    char path[512];
+    assert_int_equal(emit(f, files, 2, (bb_emit_opts){0}), BB_OK);
+    snprintf(path, sizeof(path), "%s/app/custom.py", f->out);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(emit(f, files, 2, (bb_emit_opts){.check = true}), BB_EINVAL);
+    assert_int_equal(f->report.n_added, 1);
+    assert_true(has_code(&f->diags, "BB0803"));
+    assert_int_equal(emit(f, files, 2, (bb_emit_opts){0}), BB_OK);
+    bb_diags_free(&f->diags);
+    bb_diags_init(&f->diags, "t", NULL, 0);
+    snprintf(path, sizeof(path), "%s/%s", f->out, BB_MANIFEST_PATH);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(emit(f, files, 2, (bb_emit_opts){.check = true}), BB_EINVAL);
+    assert_int_equal(f->report.n_added, 1);
+}
+
 static void check_lists_added_changed_and_removed_files_and_writes_nothing(void **state)
 {
     fixture *f = *state;
@@ -489,6 +512,7 @@ int main(void)
         T(user_owned_files_are_written_only_when_absent),
         T(an_unchanged_tree_is_left_alone),
         T(check_passes_on_a_tree_that_is_up_to_date),
+        T(check_reports_a_deleted_user_file_and_a_deleted_manifest),
         T(check_lists_added_changed_and_removed_files_and_writes_nothing),
         T(check_of_a_missing_directory_lists_every_file_as_added),
     };

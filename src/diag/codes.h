@@ -144,6 +144,8 @@
     X(BB0828, ERROR, "revision-file-missing")                                                      \
     X(BB0829, ERROR, "migration-record-unreadable")                                                \
     X(BB0830, ERROR, "several-heads")                                                              \
+    X(BB0840, WARNING, "user-file-unused")                                                         \
+    X(BB0841, ERROR, "accept-not-generated")                                                       \
     X(BB0901, WARNING, "llm-unavailable")                                                          \
     X(BB0902, WARNING, "llm-bad-answer")                                                           \
     X(BB0903, NOTE, "llm-unknown-name")                                                            \

@@ -33,11 +33,12 @@
 
 /* What the disk holds at a generated path, decided before writing anything. */
 typedef enum {
-    ST_ABSENT,  /* nothing there: write */
-    ST_SAME,    /* the same bytes: write (no change) */
-    ST_OURS,    /* what the manifest recorded: replace */
-    ST_EDITED,  /* differs from both: the user's; keep */
-    ST_BLOCKED, /* a directory, link or special file is in the way */
+    ST_ABSENT,   /* nothing there: write */
+    ST_SAME,     /* the same bytes: write (no change) */
+    ST_OURS,     /* what the manifest recorded: replace */
+    ST_EDITED,   /* differs from both: the user's; keep */
+    ST_ACCEPTED, /* edited, and the edit accepted against this version: keep */
+    ST_BLOCKED,  /* a directory, link or special file is in the way */
 } file_state;
 
 typedef struct emit_ctx {
@@ -212,15 +213,104 @@ static void report_edited(emit_ctx *c, const char *path, bool blocked)
                     "'%s' was edited: kept as is, the new version is written beside it as "
                     "'%s.new'",
                     path, path);
+    } else if (bb_manifest_accepted(c->next, path)) {
+        bb_diag_add(c->diags, BB_ERROR, "BB0801", NULL, BB_NO_OFFSET,
+                    "rerun with --merge to get the new version as <file>.new, merge it into "
+                    "yours, then accept the result again (--accept <file>)",
+                    "'%s' holds your accepted edit, and the generated version changed since; "
+                    "it is not overwritten",
+                    path);
     } else {
         bb_diag_add(c->diags, BB_ERROR, "BB0801", NULL, BB_NO_OFFSET,
-                    "rerun with --merge to get the new version as <file>.new, or undo the "
-                    "edit (or delete the file) to let backbone regenerate it",
+                    "rerun with --merge to get the new version as <file>.new, keep the edit "
+                    "as yours with --accept <file>, or undo the edit (or delete the file) to "
+                    "let backbone regenerate it",
                     "'%s' %s; it is not overwritten", path,
                     bb_manifest_hash(c->prev, path) ? "was edited since backbone generated it"
                                                     : "exists and differs from what backbone "
                                                       "generates");
     }
+}
+
+/* An edit accepted against the version generated now is the user's; the
+ * acceptance of a file that is no longer edited is forgotten. */
+static file_state accepted_state(emit_ctx *c, bb_file *f, file_state st)
+{
+    const char *hex = f->user ? NULL : bb_manifest_accepted(c->next, f->path);
+    if (hex && st == ST_EDITED)
+        return strcmp(hex, bb_file_sha256(f)) == 0 ? ST_ACCEPTED : st;
+    if (hex && !c->opts->check)
+        bb_manifest_forget(c->next, f->path);
+    return st;
+}
+
+/* Records opts->accept in the new manifest: each must be a generated file. */
+static int accept_edits(emit_ctx *c)
+{
+    int rc = BB_OK;
+    for (size_t k = 0; k < c->opts->n_accept && rc != BB_ENOMEM; k++) {
+        const char *path = c->opts->accept[k];
+        long i = find_file(c, path);
+        if (i < 0 || c->files[i].user) {
+            bb_diag_add(c->diags, BB_ERROR, "BB0841", NULL, BB_NO_OFFSET,
+                        "name a file backbone generates, by its path inside the project",
+                        "--accept '%s': %s", path,
+                        i < 0 ? "backbone generates no such file"
+                              : "the file is yours already (written once, never compared)");
+            rc = BB_EINVAL;
+        } else if (bb_manifest_accept(c->next, path, bb_file_sha256(&c->files[i]))) {
+            rc = BB_ENOMEM;
+        }
+    }
+    return rc;
+}
+
+/* Appends path to the JSON array list. */
+static int push_path(cJSON *list, const char *path)
+{
+    cJSON *item = cJSON_CreateString(path);
+    if (!item || !cJSON_AddItemToArray(list, item)) {
+        cJSON_Delete(item);
+        return BB_ENOMEM;
+    }
+    return BB_OK;
+}
+
+/*
+ * The files written for the user once (plan entries "user": true) go into
+ * the new manifest's "user_files". One the old manifest lists that this run
+ * does not write, and that is still there, is no longer used by the project
+ * (its table was removed or renamed): reported (BB0840) and kept in the list,
+ * so every run says so until it is moved or deleted; never removed.
+ */
+static int track_user_files(emit_ctx *c)
+{
+    const cJSON *old = bb_manifest_user_files(c->prev);
+    cJSON *list = cJSON_CreateArray();
+    int rc = list ? BB_OK : BB_ENOMEM;
+    for (size_t k = 0; k < c->n && !rc; k++)
+        if (c->files[c->order[k]].user)
+            rc = push_path(list, c->files[c->order[k]].path);
+    for (const cJSON *e = old ? old->child : NULL; e && !rc; e = e->next) {
+        char path[EMIT_PATH_MAX];
+        struct stat st;
+        long i = cJSON_IsString(e) ? find_file(c, e->valuestring) : -1;
+        if (!cJSON_IsString(e) || (i >= 0 && c->files[i].user) ||
+            !bb_file_path_is_safe(e->valuestring) || join(path, c->dir, e->valuestring) ||
+            lstat(path, &st) != 0)
+            continue;
+        bb_diag_add(c->diags, BB_WARNING, "BB0840", NULL, BB_NO_OFFSET,
+                    "move what you still need into the file of the table's new name, then "
+                    "delete it",
+                    "'%s' is yours, but the project no longer uses it: the table it was "
+                    "written for was removed or renamed",
+                    e->valuestring);
+        rc = push_path(list, e->valuestring);
+    }
+    if (!rc && list->child)
+        bb_manifest_adopt(c->next, "user_files", &list);
+    cJSON_Delete(list); /* NULL once adopted */
+    return rc;
 }
 
 /*
@@ -260,6 +350,7 @@ static int classify(emit_ctx *c)
             st = ST_EDITED;
         if (f->user && st != ST_ABSENT && st != ST_BLOCKED)
             st = ST_SAME; /* the user's from now on: never compared */
+        st = accepted_state(c, f, st);
         c->state[i] = st;
 
         if (c->opts->check) {
@@ -269,12 +360,13 @@ static int classify(emit_ctx *c)
                 c->report->n_added++;
                 bb_diag_add(c->diags, BB_ERROR, "BB0803", NULL, BB_NO_OFFSET, NULL,
                             "'%s' would be added", f->path);
-            } else if (st != ST_SAME) {
+            } else if (st != ST_SAME && st != ST_ACCEPTED) {
                 c->report->n_changed++;
                 bb_diag_add(c->diags, BB_ERROR, "BB0804", NULL, BB_NO_OFFSET, NULL,
                             "'%s' differs from what backbone generates", f->path);
             }
-            if (c->opts->diff && (!f->user || st == ST_ABSENT) && st != ST_SAME && st != ST_BLOCKED)
+            if (c->opts->diff && (!f->user || st == ST_ABSENT) && st != ST_SAME &&
+                st != ST_ACCEPTED && st != ST_BLOCKED)
                 rc = bb_diff_unified(f->path, data, data ? len : 0, f->data, f->len, c->opts->diff);
             if (rc == BB_ELIMIT)
                 rc = BB_OK; /* the diff output is capped; the list is complete */
@@ -662,7 +754,8 @@ static int swap_in(emit_ctx *c)
 static bool staged(const emit_ctx *c, size_t i, char rel[EMIT_PATH_MAX])
 {
     const bb_file *f = &c->files[i];
-    if ((f->user && c->state[i] != ST_ABSENT) || (c->target_exists && c->state[i] == ST_SAME))
+    if ((f->user && c->state[i] != ST_ABSENT) || c->state[i] == ST_ACCEPTED ||
+        (c->target_exists && c->state[i] == ST_SAME))
         return false;
     int n = snprintf(rel, EMIT_PATH_MAX / 2, c->state[i] == ST_EDITED ? "%s.new" : "%s", f->path);
     return n >= 0 && n < EMIT_PATH_MAX / 2;
@@ -816,7 +909,7 @@ static int build_tree(emit_ctx *c)
                 c->report->n_merged++;
             else
                 c->report->n_written++;
-        } else if (f->user || c->state[i] == ST_EDITED) {
+        } else if (f->user || c->state[i] == ST_EDITED || c->state[i] == ST_ACCEPTED) {
             c->report->n_kept++;
         }
         if (!rc && !f->user)
@@ -836,7 +929,7 @@ static bool already_written(emit_ctx *c)
     if (!c->target_exists || !c->prev)
         return false;
     for (size_t i = 0; i < c->n; i++)
-        if (c->state[i] != ST_SAME)
+        if (c->state[i] != ST_SAME && c->state[i] != ST_ACCEPTED)
             return false;
     char *text = NULL, *disk = NULL, kind;
     size_t len, disk_len;
@@ -936,7 +1029,11 @@ int bb_emit_tree(const char *dir, bb_file *files, size_t n, const bb_manifest *p
     if (!rc)
         rc = check_target(&c);
     if (!rc)
+        rc = accept_edits(&c);
+    if (!rc)
         rc = classify(&c);
+    if (!rc)
+        rc = track_user_files(&c);
     if (!rc && opts->check)
         rc = check_removed(&c);
     if (opts->check) {

@@ -26,7 +26,13 @@
  *      manifest, which the next run completes (and removes DIR.tmp-XXXXXX).
  *      Runs into the same parent folder take turns (bb_emit_lock).
  *   Files marked user (plan entries with "user": true) are written only
- *   when absent, never compared and never listed in the manifest.
+ *   when absent and never compared; the manifest lists them apart
+ *   ("user_files"), and one that a later run no longer writes (its table
+ *   was removed or renamed) but that is still there is reported (BB0840).
+ *   5. An edit the user accepted (opts->accept, manifest "accepted") is
+ *   not an edit while the generated version stays the one it was accepted
+ *   against: no BB0801, no .new, no --check difference. When that version
+ *   changes, the file counts as edited again (BB0801 says so).
  *
  * Checking (opts->check): nothing is written; every generated file that is
  * missing (BB0803: a user-owned file too, since the next run writes it
@@ -58,6 +64,11 @@ typedef struct bb_emit_opts {
     bb_buf *diff; /* with check: unified diffs are appended here (or NULL) */
     bool no_sync; /* skip flushing the new tree to disk (throwaway output) */
     bool locked;  /* the caller holds bb_emit_lock(dir); else the run takes it */
+    /* Generated files whose edits on disk become the user's (generate
+     * --accept): recorded in the manifest against the version generated
+     * now, and left as they are while that version stays the same. */
+    const char *const *accept;
+    size_t n_accept;
 } bb_emit_opts;
 
 typedef struct bb_emit_report {

@@ -109,6 +109,23 @@ cmp -s "$T/a/$PYFILE.new" "$T/b/$PYFILE" || fail "the .new file is not the gener
 grep -q "BB0802" "$T/err" || fail "--merge does not say what it did"
 ok "--merge keeps the edit and writes <file>.new"
 
+# Accepting the edit ends BB0801, the .new file and the --check failure.
+rm -f "$T/a/$PYFILE.new"
+run generate "$SCHEMA" -o "$T/a" --accept "$T/a/$PYFILE"
+expect_rc 0 "--accept"
+run generate "$SCHEMA" -o "$T/a" --check
+expect_rc 0 "--check after --accept"
+run generate "$SCHEMA" -o "$T/a" --merge
+expect_rc 0 "--merge after --accept"
+[ ! -e "$T/a/$PYFILE.new" ] || fail "--merge wrote a .new file for an accepted edit"
+run generate "$SCHEMA" -o "$T/a"
+expect_rc 0 "plain regenerate after --accept"
+tail -n 1 "$T/a/$PYFILE" | grep -q "# my edit" || fail "the accepted edit was overwritten"
+run generate "$SCHEMA" -o "$T/a" --accept app/no_such_file.py
+expect_rc 1 "--accept of a file backbone does not generate"
+grep -q "BB0841" "$T/err" || fail "no BB0841"
+ok "--accept makes an edit the user's: no BB0801, .new or --check failure after it"
+
 # --- schema change ---------------------------------------------------------------------
 $PY - "$SCHEMA" "$T/changed.json" <<'PYEOF'
 import json, sys

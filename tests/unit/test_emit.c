@@ -429,6 +429,69 @@ static void check_reports_a_deleted_user_file_and_a_deleted_manifest(void **stat
     assert_int_equal(f->report.n_added, 1);
 }
 
+/* An accepted edit is the user's while the generated version stays the
+ * one it was accepted against; when that changes, it is an edit again. */
+static void an_accepted_edit_is_left_alone_until_its_version_changes(void **state)
+{
+    fixture *f = *state;
+    const char *accept[] = {"app/main.py"};
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    write_out(f, "app/main.py", "print('mine')\n");
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_EINVAL); /* BB0801 */
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){.accept = accept, .n_accept = 1}), BB_OK);
+    bb_diags_free(&f->diags);
+    bb_diags_init(&f->diags, "t", NULL, 0);
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){.check = true}), BB_OK);
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){.merge = true}), BB_OK);
+    assert_true(f->report.up_to_date);
+    assert_null(read_out(f, "app/main.py.new")); /* no .new for an accepted edit */
+    assert_int_equal(f->diags.n, 0);
+    char *main_py = read_out(f, "app/main.py");
+    assert_string_equal(main_py, "print('mine')\n");
+    free(main_py);
+    /* The generated version changes: the edit is behind it. */
+    assert_int_equal(emit(f, v2, 3, (bb_emit_opts){0}), BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0801"));
+    assert_int_equal(emit(f, v2, 3, (bb_emit_opts){.merge = true}), BB_OK);
+    char *fresh = read_out(f, "app/main.py.new");
+    assert_string_equal(fresh, "print('v2')\n");
+    free(fresh);
+    assert_int_equal(emit(f, v2, 3, (bb_emit_opts){.accept = accept, .n_accept = 1}), BB_OK);
+    bb_diags_free(&f->diags);
+    bb_diags_init(&f->diags, "t", NULL, 0);
+    assert_int_equal(emit(f, v2, 3, (bb_emit_opts){.check = true}), BB_OK);
+    /* Only generated files can be accepted. */
+    const char *nothing[] = {"app/nothing.py"};
+    assert_int_equal(emit(f, v2, 3, (bb_emit_opts){.accept = nothing, .n_accept = 1}), BB_EINVAL);
+    assert_true(has_code(&f->diags, "BB0841"));
+}
+
+/* A file written once for the user that a later run no longer writes (its
+ * table is gone) is reported on every run while it is there, never removed. */
+static void an_unused_file_of_the_user_is_reported_until_it_is_gone(void **state)
+{
+    fixture *f = *state;
+    bb_file files[] = {{.path = "app/custom/tags.py", .data = "# yours\n", .len = 8, .user = true},
+                       v1[0]};
+    assert_int_equal(emit(f, files, 2, (bb_emit_opts){0}), BB_OK);
+    for (int run = 0; run < 2; run++) {
+        bb_diags_free(&f->diags);
+        bb_diags_init(&f->diags, "t", NULL, 0);
+        assert_int_equal(emit(f, &files[1], 1, (bb_emit_opts){0}), BB_OK);
+        assert_true(has_code(&f->diags, "BB0840"));
+        char *kept = read_out(f, "app/custom/tags.py");
+        assert_string_equal(kept, "# yours\n");
+        free(kept);
+    }
+    char path[512];
+    snprintf(path, sizeof(path), "%s/app/custom/tags.py", f->out);
+    assert_int_equal(unlink(path), 0);
+    bb_diags_free(&f->diags);
+    bb_diags_init(&f->diags, "t", NULL, 0);
+    assert_int_equal(emit(f, &files[1], 1, (bb_emit_opts){0}), BB_OK);
+    assert_false(has_code(&f->diags, "BB0840"));
+}
+
 static void check_lists_added_changed_and_removed_files_and_writes_nothing(void **state)
 {
     fixture *f = *state;
@@ -513,6 +576,8 @@ int main(void)
         T(an_unchanged_tree_is_left_alone),
         T(check_passes_on_a_tree_that_is_up_to_date),
         T(check_reports_a_deleted_user_file_and_a_deleted_manifest),
+        T(an_accepted_edit_is_left_alone_until_its_version_changes),
+        T(an_unused_file_of_the_user_is_reported_until_it_is_gone),
         T(check_lists_added_changed_and_removed_files_and_writes_nothing),
         T(check_of_a_missing_directory_lists_every_file_as_added),
     };

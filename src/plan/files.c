@@ -107,8 +107,10 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         "app/enums.py",
         "app/main.py",
         "app/models/__init__.py",
+        "app/models/custom/__init__.py",
         "app/schemas/__init__.py",
         "app/schemas/compat.py",
+        "app/schemas/custom/__init__.py",
         "tests/__init__.py",
         "tests/conftest.py",
         "tests/factories.py",
@@ -130,6 +132,10 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
                    scope, m, false);
         file_entry(a, bb_arch_fmt(a, "app/schemas/%s.py", t->table_name), "app/schemas/schema.py",
                    scope, m, false);
+        file_entry(a, bb_arch_fmt(a, "app/models/custom/%s.py", t->table_name),
+                   "app/models/custom/custom.py", scope, m, true);
+        file_entry(a, bb_arch_fmt(a, "app/schemas/custom/%s.py", t->table_name),
+                   "app/schemas/custom/custom.py", scope, m, true);
         if (!a->t[i].routes)
             continue;
         file_entry(a, bb_arch_fmt(a, "app/api/routes/%s.py", t->table_name),

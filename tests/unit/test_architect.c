@@ -261,10 +261,12 @@ static void test_every_file_scope_resolves_and_custom_routes_are_user_files(void
         }
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "user"))) {
             n_user++;
-            assert_true(!strncmp(str(f, "path"), "app/api/routes/custom/", 22));
+            assert_true(!strncmp(str(f, "path"), "app/api/routes/custom/", 22) ||
+                        !strncmp(str(f, "path"), "app/models/custom/", 18) ||
+                        !strncmp(str(f, "path"), "app/schemas/custom/", 19));
         }
     }
-    assert_int_equal(n_user, 4);
+    assert_int_equal(n_user, 12); /* routes, model and schemas of each of 4 tables */
     assert_non_null(file_entry(plan, "app/models/posts.py"));
     assert_non_null(file_entry(plan, "app/models/mixins.py"));
     assert_non_null(file_entry(plan, "app/models/associations.py"));
@@ -303,10 +305,34 @@ static void test_imports_are_only_what_is_used(void **state)
                     "\n"
                     "from app.core.database import Base\n"
                     "from app.enums import PostStatus, enum_values\n"
+                    "from app.models.custom.posts import PostExtras\n"
                     "from app.models.mixins import SoftDeleteMixin, TimestampMixin\n\n\n");
     const char *tags = text_of(&p, "app/models/tags.py");
     assert_null(strstr(tags, "mixins"));
     assert_null(strstr(tags, "ForeignKey"));
+    project_free(&p);
+}
+
+/* The model and its schemas inherit from classes in files of the user's,
+ * written once: the user's code for them survives regeneration. */
+static void test_models_and_schemas_have_bases_of_the_users(void **state)
+{
+    (void)state;
+    project p = make_file("schemas/blog.json", NULL);
+    assert_contains(text_of(&p, "app/models/posts.py"),
+                    "class Post(PostExtras, TimestampMixin, SoftDeleteMixin, Base):");
+    assert_contains(text_of(&p, "app/models/custom/posts.py"), "\n\nclass PostExtras:\n");
+    const char *schemas = text_of(&p, "app/schemas/posts.py");
+    assert_contains(schemas, "from app.schemas.custom.posts import PostCreateExtras, "
+                             "PostReadExtras, PostUpdateExtras\n");
+    assert_contains(schemas, "class PostCreate(PostCreateExtras, Schema):");
+    assert_contains(schemas, "class PostUpdate(PostUpdateExtras, Schema):");
+    assert_contains(schemas, "class PostRead(PostReadExtras, ORMModel):");
+    assert_contains(text_of(&p, "app/schemas/custom/posts.py"), "class PostReadExtras(ORMModel):");
+    cJSON *f = file_entry(p.plan, "app/models/custom/posts.py");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "user")));
+    f = file_entry(p.plan, "app/schemas/custom/posts.py");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "user")));
     project_free(&p);
 }
 
@@ -645,7 +671,7 @@ static void test_table_names_whose_files_the_project_has_are_refused(void **stat
         assert_int_equal(g->severity, BB_ERROR);
         assert_string_equal(g->pointer, "/schema/0");
     }
-    assert_contains(plan_diag(taken[0], "BB0760")->message, "'app/api/routes/custom/__init__.py'");
+    assert_contains(plan_diag(taken[0], "BB0760")->message, "/custom/__init__.py'");
     /* Without timestamps or soft delete there is no mixins module. */
     assert_null(plan_diag(SCHEMA("sqlite", TABLE("mixins", "Mixin", "")), "BB0760"));
     assert_null(plan_diag(SCHEMA("sqlite", TABLE("customs", "Custom", "")), "BB0760"));
@@ -823,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_columns_name_their_enum_types_and_foreign_keys),
         cmocka_unit_test(test_imports_are_only_what_is_used),
         cmocka_unit_test(test_imports_sort_numbers_naturally),
+        cmocka_unit_test(test_models_and_schemas_have_bases_of_the_users),
         cmocka_unit_test(test_relationships_pair_with_back_populates),
         cmocka_unit_test(test_automatic_association_table),
         cmocka_unit_test(test_many_to_many_id_lists_in_schemas_and_routes),

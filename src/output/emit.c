@@ -265,17 +265,6 @@ static int accept_edits(emit_ctx *c)
     return rc;
 }
 
-/* Appends path to the JSON array list. */
-static int push_path(cJSON *list, const char *path)
-{
-    cJSON *item = cJSON_CreateString(path);
-    if (!item || !cJSON_AddItemToArray(list, item)) {
-        cJSON_Delete(item);
-        return BB_ENOMEM;
-    }
-    return BB_OK;
-}
-
 /*
  * The files written for the user once (plan entries "user": true) go into
  * the new manifest's "user_files". One the old manifest lists that this run
@@ -286,11 +275,10 @@ static int push_path(cJSON *list, const char *path)
 static int track_user_files(emit_ctx *c)
 {
     const cJSON *old = bb_manifest_user_files(c->prev);
-    cJSON *list = cJSON_CreateArray();
-    int rc = list ? BB_OK : BB_ENOMEM;
+    int rc = BB_OK;
     for (size_t k = 0; k < c->n && !rc; k++)
         if (c->files[c->order[k]].user)
-            rc = push_path(list, c->files[c->order[k]].path);
+            rc = bb_manifest_add_user_file(c->next, c->files[c->order[k]].path);
     for (const cJSON *e = old ? old->child : NULL; e && !rc; e = e->next) {
         char path[EMIT_PATH_MAX];
         struct stat st;
@@ -305,11 +293,8 @@ static int track_user_files(emit_ctx *c)
                     "'%s' is yours, but the project no longer uses it: the table it was "
                     "written for was removed or renamed",
                     e->valuestring);
-        rc = push_path(list, e->valuestring);
+        rc = bb_manifest_add_user_file(c->next, e->valuestring);
     }
-    if (!rc && list->child)
-        bb_manifest_adopt(c->next, "user_files", &list);
-    cJSON_Delete(list); /* NULL once adopted */
     return rc;
 }
 

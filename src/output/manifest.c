@@ -134,6 +134,7 @@ int bb_manifest_successor(const bb_manifest *old, bb_manifest **out)
     if (!root)
         return BB_ENOMEM;
     cJSON *files = cJSON_CreateObject();
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "user_files"); /* each run lists its own */
     if (!files || !cJSON_ReplaceItemInObjectCaseSensitive(root, "files", files) ||
         set_string(root, "backbone_version", BB_VERSION)) {
         if (files && cJSON_GetObjectItemCaseSensitive(root, "files") != files)
@@ -194,6 +195,21 @@ const cJSON *bb_manifest_user_files(const bb_manifest *m)
 {
     const cJSON *l = m ? cJSON_GetObjectItemCaseSensitive(m->root, "user_files") : NULL;
     return cJSON_IsArray(l) ? l : NULL;
+}
+
+int bb_manifest_add_user_file(bb_manifest *m, const char *path)
+{
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(m->root, "user_files");
+    if (!cJSON_IsArray(list)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(m->root, "user_files");
+        list = cJSON_AddArrayToObject(m->root, "user_files");
+    }
+    cJSON *item = list ? cJSON_CreateString(path) : NULL;
+    if (!item || !cJSON_AddItemToArray(list, item)) {
+        cJSON_Delete(item);
+        return BB_ENOMEM;
+    }
+    return BB_OK;
 }
 
 void bb_manifest_adopt(bb_manifest *m, const char *key, cJSON **value)

@@ -53,7 +53,8 @@ int bb_manifest_load(const char *dir, bb_diags *diags, bb_manifest **out) BB_WUR
 /* Parses manifest text; same results as bb_manifest_load(). */
 int bb_manifest_parse(const char *text, size_t len, bb_diags *diags, bb_manifest **out) BB_WUR;
 
-/* A copy that keeps every key but "files" (emptied) and stamps this version. */
+/* A copy that keeps every key but "files" (emptied) and "user_files" (left
+ * out), and stamps this version. */
 int bb_manifest_successor(const bb_manifest *old, bb_manifest **out) BB_WUR;
 
 /* The recorded hash of a path, NULL when the path is not listed. */
@@ -75,6 +76,9 @@ void bb_manifest_forget(bb_manifest *m, const char *path);
 
 /* The "user_files" array (borrowed; NULL when the manifest has none). */
 const cJSON *bb_manifest_user_files(const bb_manifest *m);
+
+/* Appends path to "user_files" (made when missing). */
+int bb_manifest_add_user_file(bb_manifest *m, const char *path) BB_WUR;
 
 /* Puts *value at key of the manifest's root, replacing what was there
  * (the migrations' "schema" and "revisions"). The manifest takes *value and

@@ -211,12 +211,6 @@ static bb_column mixin_column(const char *name)
     return c;
 }
 
-/* MySQL has no VARCHAR without a length: 255 there, as in the models. */
-static int string_length(const bb_schema *s, const storage *st)
-{
-    return st->length > 0 || s->db_type != BB_DB_MYSQL ? st->length : 255;
-}
-
 static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const bb_column *in)
 {
     bb_column mixin;
@@ -244,7 +238,7 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
     cJSON *dflt = default_json(&c->default_value);
     if (!dflt || !add_item(col, "name", cJSON_CreateString(c->name)) ||
         !add_item(col, "type", cJSON_CreateString(bb_col_type_name(st.type))) ||
-        !add_int_or_null(col, "length", st.type == BB_TYPE_STRING ? string_length(s, &st) : 0, 0) ||
+        !add_int_or_null(col, "length", st.type == BB_TYPE_STRING ? st.length : 0, 0) ||
         !add_int_or_null(col, "precision", st.type == BB_TYPE_NUMERIC ? st.precision : -1, -1) ||
         !add_int_or_null(col, "scale", st.type == BB_TYPE_NUMERIC ? st.scale : -1, -1) ||
         !add_bool(col, "timezone", st.type == BB_TYPE_DATETIME && (c->from_mixin || c->timezone)) ||

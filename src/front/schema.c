@@ -764,6 +764,10 @@ static void read_column(loader *L, const cJSON *obj, bb_column *c)
     /* A foreign key's storage type is its target's: the validator sets it. */
     c->type = c->declared_type == BB_TYPE_FOREIGNKEY ? BB_TYPE_UNKNOWN : c->declared_type;
     c->length = get_int(L, obj, "length", 1, 0);
+    /* MySQL has no VARCHAR without a length: there a String is 255 long
+     * unless it says otherwise (docs/schema.md); elsewhere it has no limit. */
+    if (c->declared_type == BB_TYPE_STRING && !c->length && L->s->db_type == BB_DB_MYSQL)
+        c->length = 255;
     c->precision = get_int(L, obj, "precision", 1, -1);
     c->scale = get_int(L, obj, "scale", 0, -1);
     c->primary_key = get_bool(L, obj, "primary_key", false, NULL);
@@ -1016,6 +1020,7 @@ static void read_columns(loader *L, const cJSON *obj, bb_table *t)
     if (cols)
         n = cap_count(L, cols, L->lim->max_columns, "BB0604", "columns in this table",
                       "--max-columns");
+    t->columns_capped = cols && n < (size_t)cJSON_GetArraySize(cols);
     /* Room for the four mixin columns after the user's. */
     t->columns = bb_arena_alloc(&L->s->arena, (n + 4) * sizeof(*t->columns));
     if (!t->columns) {
@@ -1121,6 +1126,7 @@ static void read_document(loader *L, const cJSON *root)
         return;
     size_t saved = push_key(L, "schema");
     size_t n = cap_count(L, tables, L->lim->max_tables, "BB0603", "tables", "--max-tables");
+    s->tables_capped = n < (size_t)cJSON_GetArraySize(tables);
     s->tables = bb_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*s->tables));
     if (!s->tables) {
         L->rc = BB_ENOMEM;

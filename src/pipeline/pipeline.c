@@ -7,7 +7,9 @@
 #include "base/clock.h"
 #include "base/trace.h"
 
+#include "front/validate.h"
 #include "pipeline/stages.h"
+#include "plan/architect.h"
 #include "render/generator.h"
 
 #include <cJSON.h>
@@ -96,4 +98,18 @@ void bb_output_free(bb_output *o)
     bb_schema_free(o->schema);
     bb_generator_free(o->files, o->n_files);
     bb_free(o);
+}
+
+int bb_pipeline_validate(const char *filename, const char *bytes, size_t len,
+                         const bb_limits *limits, bb_diags *diags, bb_schema **out)
+{
+    bb_plan *plan = NULL;
+    int rc = bb_frontend(filename, bytes, len, limits, diags, out);
+    if (rc || bb_diags_has_errors(diags))
+        return rc ? rc : BB_EINVAL;
+    rc = bb_architect_plan(*out, NULL, diags, &plan);
+    bb_plan_free(plan);
+    if (!rc && bb_diags_has_errors(diags))
+        rc = BB_EINVAL;
+    return rc;
 }

@@ -410,9 +410,7 @@ const char *bb_arch_sa_type(bb_arch *a, int ti, int ci, bb_plan_imports *im)
     }
     case BB_TYPE_STRING:
         bb_arch_import(a, im, "sqlalchemy", "String");
-        if (st->length > 0)
-            return bb_arch_fmt(a, "String(%d)", st->length);
-        return a->s->db_type == BB_DB_MYSQL ? "String(255)" : "String";
+        return st->length > 0 ? bb_arch_fmt(a, "String(%d)", st->length) : "String";
     case BB_TYPE_TEXT:
         bb_arch_import(a, im, "sqlalchemy", "Text");
         return "Text";

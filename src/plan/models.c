@@ -340,6 +340,11 @@ void bb_models_plan_model(bb_arch *a, int ti, bb_plan_model *m)
 {
     const bb_table *t = &a->s->tables[ti];
     bb_arch_m2m mm[BB_ARCH_MAX_M2M];
+    /* The user's mixin first: what it defines wins over the generated mixins. */
+    const char *extras = bb_arch_fmt(a, "%sExtras", t->class_name);
+    bb_arch_import(a, &m->model_imports, bb_arch_fmt(a, "app.models.custom.%s", t->table_name),
+                   extras);
+    bb_arch_push_str(a, &m->mixins, extras);
     if (t->use_timestamps) {
         bb_arch_import(a, &m->model_imports, "app.models.mixins", "TimestampMixin");
         bb_arch_push_str(a, &m->mixins, "TimestampMixin");

@@ -8,7 +8,10 @@ static const char *const project_classes[] = {
     "Base",     "ConfigDict",      "Engine",     "GUID",           "ORMModel",     "Schema",
     "Settings", "SoftDeleteMixin", "TestClient", "TimestampMixin", "TypeDecorator"};
 
-static const char *const schema_suffixes[] = {"Create", "Update", "Read", "Page"};
+/* The classes made for each table besides its model: its schemas, and the
+ * bases of the user's own code for the model and the schemas. */
+static const char *const schema_suffixes[] = {
+    "Create", "Update", "Read", "Page", "Extras", "CreateExtras", "UpdateExtras", "ReadExtras"};
 
 static bool project_class(const char *name)
 {

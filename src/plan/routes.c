@@ -164,7 +164,8 @@ static void reference(bb_arch *a, int ti, const bb_column *c, bb_plan_model *m)
 static void links(bb_arch *a, int ti, bb_plan_model *m)
 {
     bb_arch_m2m mm[BB_ARCH_MAX_M2M];
-    size_t n_mm = bb_arch_m2m_of(a, ti, mm, BB_ARCH_MAX_M2M, &m->route_imports);
+    /* The route names no id type: importing it would leave it unused. */
+    size_t n_mm = bb_arch_m2m_of(a, ti, mm, BB_ARCH_MAX_M2M, NULL);
     for (size_t i = 0; i < n_mm; i++) {
         if (mm[i].target != ti)
             bb_arch_import(a, &m->route_imports,

@@ -74,6 +74,12 @@ void bb_schemas_plan(bb_arch *a, int ti, bb_plan_model *m)
         if (!c->primary_key)
             plan_field(a, ti, (int)k, UPDATE, m, BB_ARCH_PUSH(a, m->update_fields));
     }
+    /* The bases of the user's own (app/schemas/custom/<table>.py). */
+    static const char *const extras[] = {"CreateExtras", "UpdateExtras", "ReadExtras"};
+    for (size_t i = 0; i < 3; i++)
+        bb_arch_import(a, &m->schema_imports,
+                       bb_arch_fmt(a, "app.schemas.custom.%s", a->s->tables[ti].table_name),
+                       bb_arch_fmt(a, "%s%s", a->s->tables[ti].class_name, extras[i]));
     size_t n_mm = bb_arch_m2m_of(a, ti, mm, BB_ARCH_MAX_M2M, &m->schema_imports);
     for (size_t i = 0; i < n_mm; i++) {
         bb_arch_import(a, &m->schema_imports, "typing", "Optional");

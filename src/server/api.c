@@ -2,6 +2,7 @@
 #include "server/api.h"
 
 #include "front/validate.h"
+#include "pipeline/pipeline.h"
 #include "server/answer.h"
 #include "server/generation.h"
 #include "server/input.h"
@@ -34,7 +35,8 @@ void bb_api_validate(bb_req *r)
     bb_diags_init(&d, "<request>", in.body + in.schema_at, in.schema_len);
     d.warnings_as_errors = in.strict;
     bb_schema *s = NULL;
-    int rc = bb_frontend("<request>", in.body + in.schema_at, in.schema_len, &limits, &d, &s);
+    int rc =
+        bb_pipeline_validate("<request>", in.body + in.schema_at, in.schema_len, &limits, &d, &s);
     bb_input_rebase_diags(&in, &d);
     if (rc == BB_ENOMEM) {
         bb_req_reply_error(r, 503, "unavailable", "out of memory");

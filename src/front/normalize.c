@@ -217,6 +217,15 @@ static int string_length(const bb_schema *s, const storage *st)
     return st->length > 0 || s->db_type != BB_DB_MYSQL ? st->length : 255;
 }
 
+/* Whether t's primary key has more than one column. */
+static bool composite_key(const bb_table *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_columns; i++)
+        n += t->columns[i].primary_key;
+    return n > 1;
+}
+
 static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const bb_column *in)
 {
     bb_column mixin;
@@ -238,9 +247,9 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
     bool integer_type = st.type == BB_TYPE_INTEGER || st.type == BB_TYPE_BIGINTEGER ||
                         st.type == BB_TYPE_SMALLINTEGER;
     /* Integer primary keys autoincrement unless told otherwise; FK columns
-     * and composite keys never do. */
-    bool autoinc =
-        pk && integer_type && !c->fk_target && (c->autoincrement_given ? c->autoincrement : true);
+     * and composite keys never do (as the models say). */
+    bool autoinc = pk && integer_type && !c->fk_target && !composite_key(t) &&
+                   (c->autoincrement_given ? c->autoincrement : true);
     cJSON *dflt = default_json(&c->default_value);
     if (!dflt || !add_item(col, "name", cJSON_CreateString(c->name)) ||
         !add_item(col, "type", cJSON_CreateString(bb_col_type_name(st.type))) ||

@@ -179,6 +179,31 @@ static bb_plan_foreign_key *foreign_key(bb_arch *a, const bb_column *c)
     return fk;
 }
 
+/* The server default of a column, as the migrations create it: the schema's
+ * server_default, else its default (so that rows inserted without the
+ * application get it too, and the models agree with the database). */
+static void plan_server_default(bb_arch *a, const bb_column *c, bb_col_type type,
+                                bb_plan_imports *im, bb_plan_column *o)
+{
+    const bb_value *v = &c->default_value;
+    if (c->server_default && c->server_default_literal && type == BB_TYPE_BOOLEAN) {
+        o->server_default_bool = !strcmp(c->server_default, "true") ? "true" : "false";
+    } else if (c->server_default) {
+        o->server_default_literal = bb_arch_lit(a, c->server_default);
+    } else if (v->kind == BB_VALUE_BOOL) {
+        o->server_default_bool = v->b ? "true" : "false";
+    } else if (v->kind == BB_VALUE_STRING) {
+        o->server_default_value = bb_arch_lit(a, v->s);
+    } else if (v->kind == BB_VALUE_INT || v->kind == BB_VALUE_NUMBER) {
+        o->server_default_literal =
+            v->text ? bb_arch_lit(a, v->text) : bb_arch_fmt(a, "\"%lld\"", v->i);
+    }
+    if (o->server_default_bool)
+        bb_arch_import(a, im, "sqlalchemy", o->server_default_bool);
+    if (o->server_default_literal)
+        bb_arch_import(a, im, "sqlalchemy", "text");
+}
+
 /* The keyword arguments of `name = Column(...)` for a user column. */
 static void plan_column(bb_arch *a, int ti, int ci, bb_plan_model *m, bb_plan_column *o)
 {
@@ -204,13 +229,7 @@ static void plan_column(bb_arch *a, int ti, int ci, bb_plan_model *m, bb_plan_co
         bb_arch_import(a, im, "uuid", NULL);
         o->default_value = "uuid.uuid4";
     }
-    if (c->server_default && c->server_default_literal && type == BB_TYPE_BOOLEAN) {
-        o->server_default_bool = !strcmp(c->server_default, "true") ? "true" : "false";
-        bb_arch_import(a, im, "sqlalchemy", o->server_default_bool);
-    } else if (c->server_default) {
-        bb_arch_import(a, im, "sqlalchemy", "text");
-        o->server_default_literal = bb_arch_lit(a, c->server_default);
-    }
+    plan_server_default(a, c, type, im, o);
     if (c->comment)
         o->comment_literal = bb_arch_lit(a, c->comment);
     if (c->description && *bb_arch_comment(a, c->description))

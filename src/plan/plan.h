@@ -172,6 +172,7 @@ typedef struct bb_plan_column {
     const char *default_value;          /* a literal, or a callable (uuid.uuid4); NULL: none */
     const char *server_default_literal; /* server_default=text(...) */
     const char *server_default_bool;    /* "true" or "false": server_default=true() */
+    const char *server_default_value;   /* server_default="draft": a string literal */
     const char *comment_literal;        /* comment=... */
     const char *description_text;       /* a `# ...` line above the column; NULL: none */
     const char *python_type, *references;
@@ -257,6 +258,7 @@ typedef struct bb_plan_model {
     /* app/schemas/<table>.py */
     bb_plan_imports schema_imports;
     bb_plan_schema_fields create_fields, update_fields, read_fields;
+    bb_plan_strs create_not_null, update_not_null; /* optional fields of NOT NULL columns */
     /* app/api/routes/<table>.py (tables with routes) */
     bb_plan_imports route_imports;
     BB_PLAN_LIST(bb_plan_key) key;

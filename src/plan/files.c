@@ -71,6 +71,7 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         "app/models/__init__.py",
         "app/schemas/__init__.py",
         "app/schemas/compat.py",
+        "app/schemas/errors.py",
         "tests/__init__.py",
         "tests/conftest.py",
         "tests/factories.py",

@@ -382,6 +382,7 @@ void bb_models_plan_model(bb_arch *a, int ti, bb_plan_model *m)
         o->attr = mm[i].attr;
         o->target_pk = mm[i].target_pk;
         o->id_type = mm[i].id_type;
+        o->live_only = a->s->tables[mm[i].target].use_soft_delete;
     }
 }
 

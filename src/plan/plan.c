@@ -154,10 +154,9 @@ static const bb_plan_field table_arg_fields[] = {
 static TYPE(table_arg_type, bb_plan_table_arg, table_arg_fields);
 
 static const bb_plan_field id_property_fields[] = {
-    STR(bb_plan_id_property, name),
-    STR(bb_plan_id_property, attr),
-    STR(bb_plan_id_property, target_pk),
-    STR(bb_plan_id_property, id_type),
+    STR(bb_plan_id_property, name),       STR(bb_plan_id_property, attr),
+    STR(bb_plan_id_property, target_pk),  STR(bb_plan_id_property, id_type),
+    BOOL(bb_plan_id_property, live_only),
 };
 static TYPE(id_property_type, bb_plan_id_property, id_property_fields);
 
@@ -198,14 +197,14 @@ static TYPE(reference_type, bb_plan_reference, reference_fields);
 static const bb_plan_field link_fields[] = {
     STR(bb_plan_link, ids),          STR(bb_plan_link, attr),    STR(bb_plan_link, target_class),
     STR(bb_plan_link, target_pk),    STR(bb_plan_link, id_type), BOOL(bb_plan_link, tested),
-    STR(bb_plan_link, target_snake), STR(bb_plan_link, missing),
+    STR(bb_plan_link, target_snake), STR(bb_plan_link, missing), STR(bb_plan_link, target_path),
 };
 static TYPE(link_type, bb_plan_link, link_fields);
 
 static const bb_plan_field test_column_fields[] = {
     STR(bb_plan_test_column, name),   STR(bb_plan_test_column, query),
     BOOL(bb_plan_test_column, exact), STR(bb_plan_test_column, missing),
-    STR(bb_plan_test_column, length),
+    STR(bb_plan_test_column, length), STR(bb_plan_test_column, parent_path),
 };
 static TYPE(test_column_type, bb_plan_test_column, test_column_fields);
 

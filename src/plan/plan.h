@@ -201,6 +201,7 @@ typedef struct bb_plan_table_arg {
 
 typedef struct bb_plan_id_property {
     const char *name, *attr, *target_pk, *id_type;
+    bool live_only; /* the target soft-deletes: its deleted rows are left out */
 } bb_plan_id_property;
 
 typedef struct bb_plan_schema_field {
@@ -231,13 +232,15 @@ typedef struct bb_plan_link {
     const char *ids, *attr, *target_class, *target_pk, *id_type;
     bool tested;                        /* the target has routes: the tests link and unlink one */
     const char *target_snake, *missing; /* tests: the factory, a missing key literal */
+    const char *target_path;            /* tests: the target's API path when it soft-deletes */
 } bb_plan_link;
 
 typedef struct bb_plan_test_column {
     const char *name, *query;
     bool exact;
-    const char *missing; /* the FK test: a missing parent key literal */
-    const char *length;  /* the update test: the column's length; NULL: none */
+    const char *missing;     /* the FK test: a missing parent key literal */
+    const char *length;      /* the update test: the column's length; NULL: none */
+    const char *parent_path; /* the FK test: the parent's API path when it soft-deletes */
 } bb_plan_test_column;
 
 typedef struct bb_plan_model {

@@ -315,7 +315,7 @@ generate_advised() {
     wait "$fake" 2>/dev/null
     [ $rc = 0 ] || return 1
     grep -q 'prefix="/catalog/products"' "$2/app/api/routes/products.py" &&
-        grep -q 'sort: str = "-price"' "$2/app/api/routes/products.py" &&
+        grep -q 'sort: ProductSort = "-price"' "$2/app/api/routes/products.py" &&
         grep -q "def test_search_ignores_case_and_wildcards" "$2/tests/test_products.py" &&
         grep -q 'examples=\["Blue mug"\]' "$2/app/schemas/products.py"
 }

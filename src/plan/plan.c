@@ -149,7 +149,7 @@ static TYPE(rel_type, bb_plan_relationship, rel_fields);
 static const bb_plan_field table_arg_fields[] = {
     LIST(bb_plan_table_arg, unique_columns, NULL), LIST(bb_plan_table_arg, index_columns, NULL),
     BOOL(bb_plan_table_arg, index_unique),         STR(bb_plan_table_arg, check_literal),
-    STR(bb_plan_table_arg, name_literal),
+    STR(bb_plan_table_arg, name_literal),          STR(bb_plan_table_arg, where_literal),
 };
 static TYPE(table_arg_type, bb_plan_table_arg, table_arg_fields);
 
@@ -205,6 +205,7 @@ static const bb_plan_field test_column_fields[] = {
     STR(bb_plan_test_column, name),   STR(bb_plan_test_column, query),
     BOOL(bb_plan_test_column, exact), STR(bb_plan_test_column, missing),
     STR(bb_plan_test_column, length), STR(bb_plan_test_column, parent_path),
+    BOOL(bb_plan_test_column, frees),
 };
 static TYPE(test_column_type, bb_plan_test_column, test_column_fields);
 

@@ -196,6 +196,7 @@ typedef struct bb_plan_table_arg {
     bb_plan_strs index_columns;  /* Index(name, ...) */
     bool index_unique;
     const char *check_literal; /* CheckConstraint(...) */
+    const char *where_literal; /* a partial index: postgresql_where=, sqlite_where= */
     const char *name_literal;
 } bb_plan_table_arg;
 
@@ -241,6 +242,7 @@ typedef struct bb_plan_test_column {
     const char *missing;     /* the FK test: a missing parent key literal */
     const char *length;      /* the update test: the column's length; NULL: none */
     const char *parent_path; /* the FK test: the parent's API path when it soft-deletes */
+    bool frees;              /* the unique test: a soft delete frees the value (partial index) */
 } bb_plan_test_column;
 
 typedef struct bb_plan_model {

@@ -239,8 +239,12 @@ void bb_testplan_plan(bb_arch *a, int ti, bb_plan_model *m)
         bb_arch_import(a, &m->test_imports, "tests.factories", "text_value");
         bb_arch_import(a, &m->test_imports, "tests.factories", "next_number");
     }
-    if (tc.unique_col >= 0)
+    if (tc.unique_col >= 0) {
         m->test_unique = test_column(a, &t->columns[tc.unique_col]);
+        /* Partial indexes: PostgreSQL and SQLite have them, MySQL not. */
+        m->test_unique->frees = t->use_soft_delete && (a->s->db_type == BB_DB_POSTGRESQL ||
+                                                       a->s->db_type == BB_DB_SQLITE);
+    }
     if (tc.required_col >= 0)
         m->test_not_null = test_column(a, &t->columns[tc.required_col]);
     if (tc.fk_col >= 0) {

@@ -298,7 +298,17 @@ static void test_imports_are_only_what_is_used(void **state)
     assert_contains(text_of(&p, "app/models/posts.py"),
                     "\n\nfrom typing import List\n"
                     "\n"
-                    "from sqlalchemy import Column, Date, Enum, ForeignKey, Integer, String, Text\n"
+                    "from sqlalchemy import (\n"
+                    "    Column,\n"
+                    "    Date,\n"
+                    "    Enum,\n"
+                    "    ForeignKey,\n"
+                    "    Index,\n"
+                    "    Integer,\n"
+                    "    String,\n"
+                    "    Text,\n"
+                    "    text,\n"
+                    ")\n"
                     "from sqlalchemy.orm import relationship\n"
                     "\n"
                     "from app.core.database import Base\n"
@@ -361,7 +371,8 @@ static void test_many_to_many_id_lists_in_schemas_and_routes(void **state)
     project p = make_file("schemas/blog.json", NULL);
     assert_contains(text_of(&p, "app/schemas/posts.py"),
                     "\n    tag_ids: Optional[List[Int32]] = None\n");
-    assert_contains(text_of(&p, "app/api/routes/posts.py"), "\nEAGER = (selectinload(Post.tags),)\n");
+    assert_contains(text_of(&p, "app/api/routes/posts.py"),
+                    "\nEAGER = (selectinload(Post.tags),)\n");
     assert_contains(text_of(&p, "app/api/routes/posts.py"),
                     "item.tags = fetch_related(db, \"tag_ids\", data[\"tag_ids\"], Tag, Tag.id)");
     project_free(&p);
@@ -547,9 +558,11 @@ static void test_composite_keys_get_routes_by_the_whole_key(void **state)
     assert_true(cJSON_IsTrue(get(m, "composite_key")));
     assert_string_equal(str(m, "key_path"), "/{student_id}/{course_id}");
     const char *route = text_of(&p, "app/api/routes/enrollments.py");
-    assert_contains(route, "\"/{student_id}/{course_id}\", status_code=204, responses=errors(404, 409");
+    assert_contains(route,
+                    "\"/{student_id}/{course_id}\", status_code=204, responses=errors(404, 409");
     assert_contains(route, "get_or_404(db, Enrollment, (student_id, course_id))");
-    assert_contains(statement(route, "def read_enrollment("), "student_id: Int32, course_id: Int32");
+    assert_contains(statement(route, "def read_enrollment("),
+                    "student_id: Int32, course_id: Int32");
     const char *test = text_of(&p, "tests/test_enrollments.py");
     assert_contains(test, "\nKEY = (\"student_id\", \"course_id\")\n");
     assert_contains(test, "f\"{PATH}/999999/999999\"");

@@ -170,50 +170,6 @@ static void check_length(bb_arch *a, const char *ident, const char *what, const 
                       what, ident, n);
 }
 
-/* Whether MySQL can index column c of table t as a whole: not TEXT, BLOB
- * or JSON, which it indexes only by a prefix length. */
-static bool mysql_indexable(bb_arch *a, const bb_column *c)
-{
-    bb_col_type bt = bb_arch_type_of(a, c);
-    return bt != BB_TYPE_TEXT && bt != BB_TYPE_LARGEBINARY && bt != BB_TYPE_JSON;
-}
-
-static void refuse_text_key(bb_arch *a, const bb_table *t, const char *column, const char *what,
-                            const char *pointer, size_t offset)
-{
-    int ci = bb_table_column_index(t, column);
-    if (ci < 0 || mysql_indexable(a, &t->columns[ci]))
-        return;
-    (void)bb_diag_add(a->diags, BB_ERROR, "BB0771", pointer, offset,
-                      "use a String with a \"length\" for the column, or drop the key",
-                      "MySQL cannot use the %s column '%s.%s' in a %s (it indexes such columns "
-                      "only by a prefix)",
-                      bb_col_type_name(bb_arch_type_of(a, &t->columns[ci])), t->table_name, column,
-                      what);
-}
-
-/* What MySQL refuses in a key: TEXT, BLOB and JSON columns (BB0771). */
-static void check_mysql_keys(bb_arch *a, const bb_table *t)
-{
-    for (size_t k = 0; k < t->n_columns; k++) {
-        const bb_column *c = &t->columns[k];
-        const char *what = c->primary_key ? "primary key"
-                           : c->unique    ? "unique constraint"
-                           : c->index     ? "index"
-                                          : NULL;
-        if (what)
-            refuse_text_key(a, t, c->name, what, c->pointer, c->offset);
-    }
-    for (size_t k = 0; k < t->n_uniques; k++)
-        for (size_t j = 0; j < t->uniques[k].n_columns; j++)
-            refuse_text_key(a, t, t->uniques[k].columns[j], "unique constraint",
-                            t->uniques[k].pointer, t->uniques[k].offset);
-    for (size_t k = 0; k < t->n_indexes; k++)
-        for (size_t j = 0; j < t->indexes[k].n_columns; j++)
-            refuse_text_key(a, t, t->indexes[k].columns[j], "index", t->indexes[k].pointer,
-                            t->indexes[k].offset);
-}
-
 void bb_prepass_check_names(bb_arch *a)
 {
     const bb_schema *s = a->s;
@@ -237,8 +193,6 @@ void bb_prepass_check_names(bb_arch *a)
                               "of table '%s' (class %s)",
                               t->class_name, s->tables[owner].table_name,
                               s->tables[owner].class_name);
-        if (s->db_type == BB_DB_MYSQL)
-            check_mysql_keys(a, t);
         if (a->t[i].n_keys)
             check_length(a, bb_arch_fmt(a, "pk_%s", t->table_name), "primary key constraint",
                          t->pointer, t->offset, "shorten the table name");

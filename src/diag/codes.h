@@ -132,6 +132,7 @@
     X(BB0751, ERROR, "schema-class-clash")                                                         \
     X(BB0752, ERROR, "generated-name-too-long")                                                    \
     X(BB0760, ERROR, "table-path-clash")                                                           \
+    X(BB0770, ERROR, "mysql-name-too-long")                                                        \
     X(BB0801, ERROR, "user-edited-file")                                                           \
     X(BB0802, WARNING, "merged-beside-edit")                                                       \
     X(BB0803, ERROR, "check-added")                                                                \

@@ -772,7 +772,8 @@ static void read_column(loader *L, const cJSON *obj, bb_column *c)
     c->scale = get_int(L, obj, "scale", 0, -1);
     c->primary_key = get_bool(L, obj, "primary_key", false, NULL);
     c->unique = get_bool(L, obj, "unique", false, NULL);
-    c->index = get_bool(L, obj, "index", false, NULL);
+    bool index_given = false;
+    c->index = get_bool(L, obj, "index", false, &index_given);
     bool nullable = get_bool(L, obj, "nullable", true, &c->nullable_given);
     c->nullable = nullable && !c->primary_key;
     if (c->primary_key && nullable && c->nullable_given) {
@@ -800,6 +801,10 @@ static void read_column(loader *L, const cJSON *obj, bb_column *c)
         pop(L, saved);
     }
     read_fk_target(L, obj, c);
+    /* A foreign key is indexed unless told otherwise: joins and the
+     * checks of ON DELETE read it from the parent's side. */
+    if (c->fk_target && !index_given && !c->unique && !c->primary_key)
+        c->index = true;
     int od = get_choice(L, obj, "on_delete", false, on_delete_names, COUNT(on_delete_names),
                         "on_delete action", NULL);
     c->on_delete = od < 0 ? BB_ON_DELETE_NONE : (bb_on_delete)od;

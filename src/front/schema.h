@@ -222,6 +222,10 @@ typedef struct bb_check {
     size_t offset;
 } bb_check;
 
+/* The rows of a soft-delete table that are not deleted: the WHERE of its
+ * unique indexes, so that a deleted row frees its unique values. */
+#define BB_SOFT_DELETE_LIVE "deleted_at IS NULL"
+
 typedef struct bb_table {
     const char *table_name;
     const char *class_name;

@@ -111,10 +111,12 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         "app/schemas/__init__.py",
         "app/schemas/compat.py",
         "app/schemas/custom/__init__.py",
+        "app/schemas/errors.py",
         "tests/__init__.py",
         "tests/conftest.py",
         "tests/factories.py",
         "tests/test_health.py",
+        "tests/test_migrations.py",
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         file_entry(a, fixed[i], fixed[i], "", NULL, false);

@@ -300,7 +300,17 @@ static void test_imports_are_only_what_is_used(void **state)
     assert_contains(text_of(&p, "app/models/posts.py"),
                     "\n\nfrom typing import List\n"
                     "\n"
-                    "from sqlalchemy import Column, Date, Enum, ForeignKey, Integer, String, Text\n"
+                    "from sqlalchemy import (\n"
+                    "    Column,\n"
+                    "    Date,\n"
+                    "    Enum,\n"
+                    "    ForeignKey,\n"
+                    "    Index,\n"
+                    "    Integer,\n"
+                    "    String,\n"
+                    "    Text,\n"
+                    "    text,\n"
+                    ")\n"
                     "from sqlalchemy.orm import relationship\n"
                     "\n"
                     "from app.core.database import Base\n"
@@ -386,7 +396,9 @@ static void test_many_to_many_id_lists_in_schemas_and_routes(void **state)
     (void)state;
     project p = make_file("schemas/blog.json", NULL);
     assert_contains(text_of(&p, "app/schemas/posts.py"),
-                    "\n    tag_ids: Optional[List[int]] = None\n");
+                    "\n    tag_ids: Optional[List[Int32]] = None\n");
+    assert_contains(text_of(&p, "app/api/routes/posts.py"),
+                    "\nEAGER = (selectinload(Post.tags),)\n");
     assert_contains(text_of(&p, "app/api/routes/posts.py"),
                     "item.tags = fetch_related(db, \"tag_ids\", data[\"tag_ids\"], Tag, Tag.id)");
     project_free(&p);
@@ -572,9 +584,11 @@ static void test_composite_keys_get_routes_by_the_whole_key(void **state)
     assert_true(cJSON_IsTrue(get(m, "composite_key")));
     assert_string_equal(str(m, "key_path"), "/{student_id}/{course_id}");
     const char *route = text_of(&p, "app/api/routes/enrollments.py");
-    assert_contains(route, "@router.delete(\"/{student_id}/{course_id}\", status_code=204)");
+    assert_contains(route,
+                    "\"/{student_id}/{course_id}\", status_code=204, responses=errors(404, 409");
     assert_contains(route, "get_or_404(db, Enrollment, (student_id, course_id))");
-    assert_contains(statement(route, "def read_enrollment("), "student_id: int, course_id: int");
+    assert_contains(statement(route, "def read_enrollment("),
+                    "student_id: Int32, course_id: Int32");
     const char *test = text_of(&p, "tests/test_enrollments.py");
     assert_contains(test, "\nKEY = (\"student_id\", \"course_id\")\n");
     assert_contains(test, "f\"{PATH}/999999/999999\"");
@@ -736,6 +750,22 @@ static void test_generated_names_over_63_bytes_are_errors_on_postgresql(void **s
                           "BB0752"));
 }
 
+static void test_generated_names_over_64_are_errors_on_mysql(void **state)
+{
+    (void)state;
+#define LONGER_INDEX                                                                               \
+    ", {\"name\": \"" LONG_COLUMN "_for_marketing\", \"type\": \"String\", \"length\": 20, "       \
+    "\"index\": true}"
+    const bb_diag *g =
+        plan_diag(SCHEMA("mysql", TABLE(LONG_TABLE, "Membership", LONGER_INDEX)), "BB0770");
+    assert_non_null(g);
+    assert_int_equal(g->severity, BB_ERROR);
+    assert_contains(g->message, "is 79 characters, over MySQL's 64-character limit");
+    /* Not also a BB0752 warning: one message for one name. */
+    assert_null(
+        plan_diag(SCHEMA("mysql", TABLE(LONG_TABLE, "Membership", LONGER_INDEX)), "BB0752"));
+}
+
 static void test_long_automatic_association_tables_point_at_through(void **state)
 {
     (void)state;
@@ -773,7 +803,7 @@ static void test_model_advice_changes_paths_sort_search_and_examples(void **stat
     assert_string_equal(str(m, "api_path"), "/api/v1/catalog/products");
     const char *route = text_of(&p, "app/api/routes/products.py");
     assert_contains(route, "prefix=\"/catalog/products\"");
-    assert_contains(statement(route, "def list_products("), "sort: str = \"-price\"");
+    assert_contains(statement(route, "def list_products("), "sort: ProductSort = \"-price\"");
     assert_contains(statement(route, "def list_products("), "q: Optional[str] = None");
     assert_contains(route, "\nSEARCH_FIELDS = (Product.name,)\n");
     assert_true(cJSON_IsTrue(get(p.plan, "uses_search")));
@@ -867,6 +897,7 @@ int main(void)
         cmocka_unit_test(test_links_to_uuid_keys_import_no_uuid_into_the_route),
         cmocka_unit_test(test_generated_names_over_63_bytes_are_errors_on_postgresql),
         cmocka_unit_test(test_long_automatic_association_tables_point_at_through),
+        cmocka_unit_test(test_generated_names_over_64_are_errors_on_mysql),
         cmocka_unit_test(test_model_advice_changes_paths_sort_search_and_examples),
         cmocka_unit_test(test_allocation_failures_are_clean),
     };

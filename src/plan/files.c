@@ -50,8 +50,12 @@ static void file_entry(bb_arch *a, const char *path, const char *tpl, const char
 void bb_files_plan(bb_arch *a, bb_plan *plan)
 {
     static const char *const fixed[] = {
+        ".dockerignore",
+        ".env.example",
         ".flake8",
+        ".github/workflows/ci.yml",
         ".gitignore",
+        "Dockerfile",
         "README.md",
         "pyproject.toml",
         "alembic.ini",
@@ -71,19 +75,27 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         "app/models/__init__.py",
         "app/schemas/__init__.py",
         "app/schemas/compat.py",
+        "compose.yaml",
+        "scripts/check_migrations.py",
+        "scripts/ci.sh",
+        "scripts/start.sh",
         "tests/__init__.py",
         "tests/conftest.py",
         "tests/factories.py",
         "tests/test_health.py",
+        "tests/test_settings.py",
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         file_entry(a, fixed[i], fixed[i], "", NULL, false);
+    /* Yours once generated: who may call the API. */
+    file_entry(a, "app/core/auth.py", "app/core/auth.py", "", NULL, true);
     if (a->uses_timestamps || a->uses_soft_delete)
         file_entry(a, "app/models/mixins.py", "app/models/mixins.py", "", NULL, false);
     if (a->has_assoc)
         file_entry(a, "app/models/associations.py", "app/models/associations.py", "", NULL, false);
     if (a->uses_uuid)
         file_entry(a, "app/core/types.py", "app/core/types.py", "", NULL, false);
+    bool any_routes = false;
     for (size_t i = 0; i < a->s->n_tables; i++) {
         const bb_table *t = &a->s->tables[i];
         const char *scope = bb_arch_fmt(a, "/models/%d", (int)i);
@@ -94,6 +106,7 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
                    scope, m, false);
         if (!a->t[i].routes)
             continue;
+        any_routes = true;
         file_entry(a, bb_arch_fmt(a, "app/api/routes/%s.py", t->table_name),
                    "app/api/routes/route.py", scope, m, false);
         file_entry(a, bb_arch_fmt(a, "app/api/routes/custom/%s.py", t->table_name),
@@ -101,6 +114,8 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         file_entry(a, bb_arch_fmt(a, "tests/test_%s.py", t->table_name), "tests/test_resource.py",
                    scope, m, false);
     }
+    if (any_routes)
+        file_entry(a, "tests/test_auth.py", "tests/test_auth.py", "", NULL, false);
 }
 
 void bb_files_plan_project(bb_arch *a, bb_plan *plan)
@@ -125,6 +140,7 @@ void bb_files_plan_project(bb_arch *a, bb_plan *plan)
     p->default_database_url = default_url(a, pkg);
     p->default_database_url_literal = bb_arch_lit(a, p->default_database_url);
     p->driver = db_driver(s);
+    p->postgresql = s->db_type == BB_DB_POSTGRESQL;
     p->api_prefix = BB_ARCH_API_PREFIX;
     p->version = "0.1.0";
 }

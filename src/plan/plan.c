@@ -71,6 +71,7 @@ static const bb_plan_field project_fields[] = {
     STR(bb_plan_project, driver),
     STR(bb_plan_project, api_prefix),
     STR(bb_plan_project, version),
+    BOOL(bb_plan_project, postgresql),
 };
 static TYPE(project_type, bb_plan_project, project_fields);
 

@@ -136,6 +136,7 @@ typedef struct bb_plan_project {
     const char *default_database_url, *default_database_url_literal;
     const char *driver; /* the DB-API package; NULL for SQLite */
     const char *api_prefix, *version;
+    bool postgresql; /* db_type is PostgreSQL: its driver is a dependency */
 } bb_plan_project;
 
 typedef struct bb_plan_enum_member {

@@ -4,7 +4,10 @@
 # /usr/bin/python3 (Debian 12: SQLAlchemy 1.4, Pydantic 1) against SQLite and
 # against a private PostgreSQL 15, then again with warnings as errors in a
 # Debian 13 root (lib/debian13.sh: SQLAlchemy 2, FastAPI 0.115, Pydantic 2,
-# pytest 8) against SQLite and the same PostgreSQL; a project whose schema
+# pytest 8) against SQLite and the same PostgreSQL. Each project's CI script
+# (scripts/ci.sh: lint, mypy, migrations compared with the models, tests)
+# runs on both stacks, its Dockerfile is built and started in the Debian 13
+# root, its compose and workflow files are parsed and checked; a project whose schema
 # says "db_type": "mysql" is also run against a private MariaDB
 # (lib/mariadb.sh). The generated app/schemas are imported and validated
 # under a Pydantic 2 interpreter when one is found on PATH.
@@ -22,7 +25,9 @@
 #                      built on first use and cached, see lib/debian13.sh)
 #   (what these leave out is counted as failed, never as passed)
 #   E2E_MODERN=0       without, in the Debian 13 root, `pip install -e .` into a
-#                      fresh venv (offline) and black/isort/flake8 of Debian 13
+#                      fresh venv (offline), black/isort/flake8 of Debian 13,
+#                      the project's scripts/ci.sh and its Dockerfile
+#                      (dockerfile.py builds and starts it without Docker)
 #   E2E_MARIADB=1      also the tests of "mysql" projects on MariaDB, with both
 #                      stacks (without it, MariaDB is only started and reached)
 # The checks behind E2E_MARIADB fail on today's generated code (MariaDB's
@@ -154,6 +159,44 @@ d13_style() {
     d13_run "$1" sh -c 'black --check . && isort --check-only --profile black . && flake8 .'
 }
 
+# The deployment files no engine runs here are parsed and checked.
+check_deploy_files() {
+    "$PY" "$here/deploy_files.py" "$1"
+}
+
+# ci_database OUT NAME: the scratch database scripts/ci.sh gets (a fresh
+# PostgreSQL one, reached by TCP from the Debian 13 root; SQLite without).
+ci_database() {
+    [ "$have_pg" = 1 ] || return 0
+    pg_createdb "$2" >/dev/null || return 1
+    pg_tcp_url "$2"
+}
+
+# run_ci OUT NAME: the project's CI script (lint, mypy, migrations against
+# the models, tests) on Debian 12's stack. mypy's cache is shared between
+# projects: the libraries are checked once.
+run_ci() {
+    url=$(ci_database "$1" "$2") || return 1
+    (cd "$1" && CI_DATABASE_URL=$url MYPY_CACHE_DIR="$work/mypy-d12" PYTHON="$PY" sh scripts/ci.sh)
+}
+
+# d13_ci OUT NAME: the same in the Debian 13 root, whose mypy cache is
+# copied in and out of the project (the root sees no other folder).
+d13_ci() {
+    url=$(ci_database "$1" "$2") || return 1
+    [ -d "$work/mypy-d13" ] && cp -r "$work/mypy-d13" "$1/.mypy_cache"
+    d13_run "$1" CI_DATABASE_URL="$url" sh scripts/ci.sh || return 1
+    [ -d "$work/mypy-d13" ] || cp -r "$1/.mypy_cache" "$work/mypy-d13"
+}
+
+# d13_container OUT NAME: the Dockerfile built and its command started in the
+# Debian 13 root (dockerfile.py), against a fresh database; healthy or not.
+d13_container() {
+    url=$(ci_database "$1" "$2") || return 1
+    d13_run "$1" DATABASE_URL="${url:-sqlite:///./container.db}" PORT="$(free_tcp_port)" \
+        python3 - <"$here/dockerfile.py"
+}
+
 # mariadb_reached: the private MariaDB answers through pymysql over TCP.
 mariadb_reached() {
     mdb_createdb e2e_reached || return 1
@@ -182,12 +225,14 @@ says_mysql() {
 check_project() {
     p_label=$1 p_out=$2 p_n=$3 p_mysql=$4
     step "$p_label: black, isort, flake8" check_style "$p_out"
+    step "$p_label: compose, workflow, Dockerfile and .env.example" check_deploy_files "$p_out"
     step "$p_label: pytest on SQLite" run_pytest "$p_out"
     if [ "$have_pg" = 1 ]; then
         step "$p_label: pytest on PostgreSQL" run_pytest_pg "$p_out" "e2e_$p_n"
     else
         missing "$p_label: pytest on PostgreSQL" "no PostgreSQL"
     fi
+    step "$p_label: scripts/ci.sh, mypy included" run_ci "$p_out" "e2e_${p_n}_ci"
     if [ "$p_mysql" = 1 ] && [ "${E2E_MARIADB:-0}" = 1 ]; then
         if [ "$have_mdb" = 1 ]; then
             step "$p_label: pytest on MariaDB" run_pytest_mariadb "$p_out" "e2e_$p_n"
@@ -211,6 +256,9 @@ check_project() {
     if [ "${E2E_MODERN:-1}" = 1 ]; then
         step "$p_label: pip install -e . (Debian 13, offline)" d13_pip_install "$p_out"
         step "$p_label: black, isort, flake8 (Debian 13)" d13_style "$p_out"
+        step "$p_label: scripts/ci.sh, mypy included (Debian 13)" d13_ci "$p_out" "e2e_${p_n}_ci13"
+        step "$p_label: the Dockerfile built and started (Debian 13)" \
+            d13_container "$p_out" "e2e_${p_n}_docker"
     fi
 }
 

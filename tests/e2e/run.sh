@@ -7,7 +7,9 @@
 # pytest 8) against SQLite and the same PostgreSQL. Each project's CI script
 # (scripts/ci.sh: lint, mypy, migrations compared with the models, tests)
 # runs on both stacks, its Dockerfile is built and started in the Debian 13
-# root, its compose and workflow files are parsed and checked; a project whose schema
+# root, its compose and workflow files are parsed and checked. Each schema
+# of schemas/ is also generated with `--style sa2` (SQLAlchemy 2.0 only) and
+# run in the Debian 13 root, mypy --strict included; a project whose schema
 # says "db_type": "mysql" is also run against a private MariaDB
 # (lib/mariadb.sh). The generated app/schemas are imported and validated
 # under a Pydantic 2 interpreter when one is found on PATH.
@@ -377,6 +379,46 @@ if [ $# -eq 0 ]; then
         check_project advised "$out" "$n" 0
     fi
 fi
+
+# check_sa2 LABEL OUT N: a project of `--style sa2` needs SQLAlchemy 2.0, so
+# it runs in the Debian 13 root only: its tests on SQLite and PostgreSQL, and
+# its CI script (mypy --strict, migrations compared with the models).
+check_sa2() {
+    s_label=$1 s_out=$2 s_n=$3
+    step "$s_label: black, isort, flake8" check_style "$s_out"
+    step "$s_label: compose, workflow, Dockerfile and .env.example" check_deploy_files "$s_out"
+    if [ "$have_d13" = 0 ]; then
+        missing "$s_label: Debian 13" "no Debian 13 root"
+        return
+    fi
+    step "$s_label: pytest on SQLite (Debian 13, -W error)" d13_pytest "$s_out"
+    if [ "$have_pg" = 1 ]; then
+        step "$s_label: pytest on PostgreSQL (Debian 13, -W error)" \
+            d13_pytest_pg "$s_out" "e2e_${s_n}_d13"
+    fi
+    step "$s_label: scripts/ci.sh, mypy --strict included (Debian 13)" \
+        d13_ci "$s_out" "e2e_${s_n}_ci13"
+}
+
+# The SQLAlchemy 2.0 style, on the schemas given (without arguments, those
+# of schemas/).
+if [ $# -gt 0 ]; then
+    sa2_schemas="$*"
+else
+    sa2_schemas=""
+    for f in "$root"/schemas/*.json; do
+        case "$(basename "$f")" in backbone.schema.json) continue ;; esac
+        sa2_schemas="$sa2_schemas $f"
+    done
+fi
+for schema in $sa2_schemas; do
+    n=$((n + 1))
+    base=$(basename "$schema" .json)
+    out="$work/out/$n-$base-sa2"
+    echo "== $base, --style sa2 ($schema)"
+    step "$base (sa2): generate" "$BACKBONE" generate -q --no-python --style sa2 "$schema" -o "$out"
+    [ -d "$out/app" ] && check_sa2 "$base (sa2)" "$out" "$n"
+done
 
 step "migrations: schemas/evolution on SQLite and PostgreSQL" sh "$here/migrations.sh"
 echo "e2e: $passed passed, $failed failed"

@@ -400,7 +400,7 @@ void bb_models_plan_model(bb_arch *a, int ti, bb_plan_model *m)
     }
     bb_arch_sort_imports(&m->mapped_targets);
     /* The sa2 style imports what the classic one does, but Column. */
-    for (size_t i = 0; i < m->model_imports.n; i++) {
+    for (size_t i = 0; !a->rc && i < m->model_imports.n; i++) {
         const bb_plan_import *im = &m->model_imports.v[i];
         if (!im->name || strcmp(im->module, "sqlalchemy") || strcmp(im->name, "Column"))
             bb_arch_import(a, &m->mapped_imports, im->module, im->name);

@@ -217,6 +217,15 @@ static int string_length(const bb_schema *s, const storage *st)
     return st->length > 0 || s->db_type != BB_DB_MYSQL ? st->length : 255;
 }
 
+/* The columns of t's primary key. */
+static size_t key_columns(const bb_table *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_columns; i++)
+        n += t->columns[i].primary_key;
+    return n;
+}
+
 static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const bb_column *in)
 {
     bb_column mixin;
@@ -239,8 +248,8 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
                         st.type == BB_TYPE_SMALLINTEGER;
     /* Integer primary keys autoincrement unless told otherwise; FK columns
      * and composite keys never do. */
-    bool autoinc =
-        pk && integer_type && !c->fk_target && (c->autoincrement_given ? c->autoincrement : true);
+    bool autoinc = pk && integer_type && !c->fk_target && key_columns(t) == 1 &&
+                   (c->autoincrement_given ? c->autoincrement : true);
     cJSON *dflt = default_json(&c->default_value);
     if (!dflt || !add_item(col, "name", cJSON_CreateString(c->name)) ||
         !add_item(col, "type", cJSON_CreateString(bb_col_type_name(st.type))) ||

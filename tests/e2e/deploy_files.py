@@ -35,15 +35,24 @@ def check_compose(project):
     services = compose.get("services", {})
     app, db = services.get("app", {}), services.get("db", {})
     expect(app.get("build") == ".", "compose: app is not built from the project")
-    expect(str(db.get("image", "")).startswith("postgres:"), "compose: db is not PostgreSQL")
+    expect(
+        str(db.get("image", "")).startswith("postgres:"),
+        "compose: db is not PostgreSQL",
+    )
     expect("healthcheck" in db, "compose: db has no health check")
     waits = app.get("depends_on", {}).get("db", {}).get("condition")
     expect(waits == "service_healthy", "compose: app does not wait for a healthy db")
     url = app.get("environment", {}).get("DATABASE_URL", "")
-    expect(re.match(r"postgresql://[^@]+@db:5432/\w+$", url), "compose: DATABASE_URL " + url)
+    expect(
+        re.match(r"postgresql://[^@]+@db:5432/\w+$", url),
+        "compose: DATABASE_URL " + url,
+    )
     for volume in db.get("volumes", []):
         name = volume.split(":")[0]
-        expect(name in (compose.get("volumes") or {}), "compose: volume %s undeclared" % name)
+        expect(
+            name in (compose.get("volumes") or {}),
+            "compose: volume %s undeclared" % name,
+        )
 
 
 def check_workflow(project):
@@ -58,7 +67,10 @@ def check_workflow(project):
         expect("CI_DATABASE_URL" in job.get("env", {}), "ci.yml: no CI_DATABASE_URL")
         runs = [step["run"] for step in job.get("steps", []) if "run" in step]
         expect("sh scripts/ci.sh" in runs, "ci.yml: scripts/ci.sh is not a step")
-        expect(any(".[test" in run for run in runs), "ci.yml: the test extra is not installed")
+        expect(
+            any(".[test" in run for run in runs),
+            "ci.yml: the test extra is not installed",
+        )
 
 
 def check_dockerfile(project):
@@ -68,8 +80,10 @@ def check_dockerfile(project):
         words = shlex.split(line) if line.startswith("COPY ") else []
         if words and not words[1].startswith("--from="):
             for source in words[1:-1]:
-                expect(os.path.exists(os.path.join(project, source)),
-                       "Dockerfile: COPY of a missing " + source)
+                expect(
+                    os.path.exists(os.path.join(project, source)),
+                    "Dockerfile: COPY of a missing " + source,
+                )
 
 
 def check_env_example(project):
@@ -77,8 +91,10 @@ def check_env_example(project):
         listed = set(re.findall(r"^([A-Z_]+)=", f.read(), re.M))
     with open(os.path.join(project, "app/core/config.py"), encoding="utf-8") as f:
         read = set(re.findall(r'env(?:\.get\(|, )"([A-Z_]+)"', f.read()))
-    expect(listed == read, ".env.example lists %s, config.py reads %s"
-           % (sorted(listed), sorted(read)))
+    expect(
+        listed == read,
+        ".env.example lists %s, config.py reads %s" % (sorted(listed), sorted(read)),
+    )
 
 
 def main():

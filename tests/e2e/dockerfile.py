@@ -62,8 +62,11 @@ def in_image(command, env, workdir, user):
     """argv running the shell command in the image, as user, in workdir."""
     pairs = ["%s=%s" % item for item in sorted(env.items())]
     shell = "cd %s && %s" % (shlex.quote(workdir), command)
-    return ["chroot", "--userspec=%s:%s" % (user, user), ROOT, "/usr/bin/env", "-i"]\
-        + pairs + ["/bin/sh", "-c", shell]
+    return (
+        ["chroot", "--userspec=%s:%s" % (user, user), ROOT, "/usr/bin/env", "-i"]
+        + pairs
+        + ["/bin/sh", "-c", shell]
+    )
 
 
 def let_venvs_see_debian():
@@ -72,8 +75,10 @@ def let_venvs_see_debian():
         if "pyvenv.cfg" in files:
             path = os.path.join(folder, "pyvenv.cfg")
             text = open(path, encoding="utf-8").read()
-            text = text.replace("include-system-site-packages = false",
-                                "include-system-site-packages = true")
+            text = text.replace(
+                "include-system-site-packages = false",
+                "include-system-site-packages = true",
+            )
             open(path, "w", encoding="utf-8").write(text)
 
 
@@ -98,7 +103,9 @@ def build(dockerfile):
             args[name] = default
         elif word == "FROM":
             stages += 1
-            env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+            env = {
+                "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            }
             workdir, user = "/", "root"
             print("FROM", expand(rest, args), "(the Debian 13 root stands for it)")
         elif word == "ENV":

@@ -4,8 +4,8 @@
 
 compose.yaml and .github/workflows/ci.yml must parse and say what the
 project's README promises: the app built from the project, next to a
-PostgreSQL it waits for; a workflow with a PostgreSQL service whose check
-step is scripts/ci.sh. Every file the Dockerfile copies must exist, and
+PostgreSQL it waits for; a workflow whose check step is scripts/ci.sh, with
+a PostgreSQL service when the project's database is PostgreSQL. Every file the Dockerfile copies must exist, and
 .env.example must list exactly the settings app/core/config.py reads.
 Prints each problem; exits 1 when there is one.
 """
@@ -61,10 +61,20 @@ def check_workflow(project):
     expect(workflow.get(True) or workflow.get("on"), "ci.yml: no trigger")
     jobs = workflow.get("jobs", {})
     expect(len(jobs) == 1, "ci.yml: one job expected")
+    # A project of another database has PostgreSQL's driver as an extra and
+    # runs its CI on SQLite.
+    with open(os.path.join(project, "pyproject.toml"), encoding="utf-8") as f:
+        postgresql = not re.search(r"^postgresql = ", f.read(), re.M)
     for job in jobs.values():
-        image = job.get("services", {}).get("postgres", {}).get("image", "")
-        expect(image.startswith("postgres:"), "ci.yml: no PostgreSQL service")
-        expect("CI_DATABASE_URL" in job.get("env", {}), "ci.yml: no CI_DATABASE_URL")
+        image = (job.get("services") or {}).get("postgres", {}).get("image", "")
+        expect(
+            image.startswith("postgres:") == postgresql,
+            "ci.yml: a PostgreSQL service only for a PostgreSQL project",
+        )
+        expect(
+            ("CI_DATABASE_URL" in (job.get("env") or {})) == postgresql,
+            "ci.yml: CI_DATABASE_URL only with the PostgreSQL service",
+        )
         runs = [step["run"] for step in job.get("steps", []) if "run" in step]
         expect("sh scripts/ci.sh" in runs, "ci.yml: scripts/ci.sh is not a step")
         expect(

@@ -166,10 +166,13 @@ check_deploy_files() {
     "$PY" "$here/deploy_files.py" "$1"
 }
 
-# ci_database OUT NAME: the scratch database scripts/ci.sh gets (a fresh
-# PostgreSQL one, reached by TCP from the Debian 13 root; SQLite without).
+# ci_database OUT NAME: the scratch database scripts/ci.sh gets, as in the
+# project's workflow: a fresh PostgreSQL one (reached by TCP from the Debian
+# 13 root) for a PostgreSQL project, else SQLite (nothing). A project of
+# another database has PostgreSQL's driver as its `postgresql` extra.
 ci_database() {
     [ "$have_pg" = 1 ] || return 0
+    grep -q '^postgresql = ' "$1/pyproject.toml" && return 0
     pg_createdb "$2" >/dev/null || return 1
     pg_tcp_url "$2"
 }

@@ -21,6 +21,7 @@
 #include "output/emit.h"
 #include "output/manifest.h"
 #include "pipeline/pipeline.h"
+#include "plan/architect.h"
 #include "review/reviewer.h"
 
 #include <cJSON.h>
@@ -71,6 +72,10 @@ static void usage(FILE *out)
                  "  --templates DIR        templates in DIR replace the built-in ones, file by\n"
                  "                         file or block by block (`backbone templates export`,\n"
                  "                         docs/templates.md)\n"
+                 "  --style classic|sa2    the models: classic (Column, declarative_base;\n"
+                 "                         SQLAlchemy 1.4 and 2.x, the default) or sa2\n"
+                 "                         (DeclarativeBase, Mapped[...], mapped_column;\n"
+                 "                         SQLAlchemy 2.0, mypy --strict)\n"
                  "  --format human|json|sarif  output format (default human)\n"
                  "  --strict               treat warnings as errors\n"
                  "  --llm off|advise       let a language model advise (docs/llm.md)\n"
@@ -188,7 +193,13 @@ static int parse_args(int argc, char **argv, gen_args *a)
             a->accept[a->n_accept++] = argv[++i];
         else if (strcmp(s, "--templates") == 0 && value)
             a->p.templates_dir = argv[++i];
-        else if (strcmp(s, "--python") == 0 && value)
+        else if (strcmp(s, "--style") == 0 && value) {
+            a->p.style = argv[++i];
+            if (!bb_architect_style_known(a->p.style)) {
+                bb_cli_error("generate: --style is classic or sa2, not '%s'", a->p.style);
+                return BB_EUSAGE;
+            }
+        } else if (strcmp(s, "--python") == 0 && value)
             a->p.python = argv[++i];
         else if (strcmp(s, "--max-output") == 0 && value) {
             if (parse_bytes(argv[++i], &a->p.max_output_bytes)) {

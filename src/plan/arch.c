@@ -260,6 +260,19 @@ void bb_arch_sort_names(bb_plan_strs *l)
         qsort(l->v, l->n, sizeof(l->v[0]), name_cmp);
 }
 
+static int import_cmp(const void *x, const void *y)
+{
+    const bb_plan_import *p = x, *q = y;
+    int c = ranked_cmp(p->module, q->module);
+    return c ? c : ranked_cmp(p->name ? p->name : "", q->name ? q->name : "");
+}
+
+void bb_arch_sort_imports(bb_plan_imports *im)
+{
+    if (im->n)
+        qsort(im->v, im->n, sizeof(im->v[0]), import_cmp);
+}
+
 /* The accepted proposal of kind for table (and column, when not NULL), or
  * NULL. Without --llm advise there is none, and the plan is as always. */
 const bb_plan_decision *bb_arch_advice(bb_arch *a, const char *kind, const char *table,

@@ -93,6 +93,10 @@ const char *bb_arch_name_list(bb_arch *a, const char *const *names, size_t n, co
                               bool quoted);
 /* Sorts names as isort orders imported names: CONSTANTS, Classes, others. */
 void bb_arch_sort_names(bb_plan_strs *l);
+/* Sorts `from module import name` lines as isort orders those of one
+ * section (for imports the formatting pass does not reach, such as those
+ * under `if TYPE_CHECKING:`). */
+void bb_arch_sort_imports(bb_plan_imports *im);
 
 /* ---- model advice ----------------------------------------------------------------- */
 

@@ -88,8 +88,12 @@ static void check_table_paths(bb_arch *a, bb_plan *plan)
 void bb_files_plan(bb_arch *a, bb_plan *plan)
 {
     static const char *const fixed[] = {
+        ".dockerignore",
+        ".env.example",
         ".flake8",
+        ".github/workflows/ci.yml",
         ".gitignore",
+        "Dockerfile",
         "README.md",
         "pyproject.toml",
         "alembic.ini",
@@ -112,20 +116,28 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         "app/schemas/compat.py",
         "app/schemas/custom/__init__.py",
         "app/schemas/errors.py",
+        "compose.yaml",
+        "scripts/check_migrations.py",
+        "scripts/ci.sh",
+        "scripts/start.sh",
         "tests/__init__.py",
         "tests/conftest.py",
         "tests/factories.py",
         "tests/test_health.py",
         "tests/test_migrations.py",
+        "tests/test_settings.py",
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         file_entry(a, fixed[i], fixed[i], "", NULL, false);
+    /* Yours once generated: who may call the API. */
+    file_entry(a, "app/core/auth.py", "app/core/auth.py", "", NULL, true);
     if (a->uses_timestamps || a->uses_soft_delete)
         file_entry(a, "app/models/mixins.py", "app/models/mixins.py", "", NULL, false);
     if (a->has_assoc)
         file_entry(a, "app/models/associations.py", "app/models/associations.py", "", NULL, false);
     if (a->uses_uuid)
         file_entry(a, "app/core/types.py", "app/core/types.py", "", NULL, false);
+    bool any_routes = false;
     for (size_t i = 0; i < a->s->n_tables; i++) {
         const bb_table *t = &a->s->tables[i];
         const char *scope = bb_arch_fmt(a, "/models/%d", (int)i);
@@ -140,6 +152,7 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
                    "app/schemas/custom/custom.py", scope, m, true);
         if (!a->t[i].routes)
             continue;
+        any_routes = true;
         file_entry(a, bb_arch_fmt(a, "app/api/routes/%s.py", t->table_name),
                    "app/api/routes/route.py", scope, m, false);
         file_entry(a, bb_arch_fmt(a, "app/api/routes/custom/%s.py", t->table_name),
@@ -147,6 +160,8 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         file_entry(a, bb_arch_fmt(a, "tests/test_%s.py", t->table_name), "tests/test_resource.py",
                    scope, m, false);
     }
+    if (any_routes)
+        file_entry(a, "tests/test_auth.py", "tests/test_auth.py", "", NULL, false);
     check_table_paths(a, plan);
 }
 
@@ -172,6 +187,8 @@ void bb_files_plan_project(bb_arch *a, bb_plan *plan)
     p->default_database_url = default_url(a, pkg);
     p->default_database_url_literal = bb_arch_lit(a, p->default_database_url);
     p->driver = db_driver(s);
+    p->postgresql = s->db_type == BB_DB_POSTGRESQL;
+    p->style = "classic";
     p->api_prefix = BB_ARCH_API_PREFIX;
     p->version = "0.1.0";
 }

@@ -204,6 +204,38 @@ static void plan_server_default(bb_arch *a, const bb_column *c, bb_col_type type
         bb_arch_import(a, im, "sqlalchemy", "text");
 }
 
+/* What `name: Mapped[...]` says of a column: its Python type, Optional when
+ * it may be NULL. */
+static const char *mapped_column_type(bb_arch *a, int ti, int ci, bb_plan_imports *im)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    const char *py = bb_arch_py_type(a, ti, ci, im);
+    bb_arch_import(a, im, "sqlalchemy.orm", "Mapped");
+    bb_arch_import(a, im, "sqlalchemy.orm", "mapped_column");
+    if (!c->nullable || c->primary_key)
+        return py;
+    bb_arch_import(a, im, "typing", "Optional");
+    return bb_arch_fmt(a, "Optional[%s]", py);
+}
+
+/* What `name: Mapped[...]` says of a relationship: a list of the target
+ * for a collection, else an optional target. The target's class is named
+ * as a string and imported for type checkers only. */
+static const char *mapped_relationship_type(bb_arch *a, int ti, int target,
+                                            const bb_relationship *r, bb_plan_model *m)
+{
+    const bb_table *t = &a->s->tables[target];
+    bool many = r->kind == BB_REL_ONE_TO_MANY || r->kind == BB_REL_MANY_TO_MANY;
+    const char *wrap = many ? "List" : "Optional";
+    bb_arch_import(a, &m->mapped_imports, "typing", wrap);
+    if (target != ti) {
+        bb_arch_import(a, &m->mapped_imports, "typing", "TYPE_CHECKING");
+        bb_arch_import(a, &m->mapped_targets, bb_arch_fmt(a, "app.models.%s", t->table_name),
+                       t->class_name);
+    }
+    return bb_arch_fmt(a, "%s[\"%s\"]", wrap, t->class_name);
+}
+
 /* The keyword arguments of `name = Column(...)` for a user column. */
 static void plan_column(bb_arch *a, int ti, int ci, bb_plan_model *m, bb_plan_column *o)
 {
@@ -238,6 +270,7 @@ static void plan_column(bb_arch *a, int ti, int ci, bb_plan_model *m, bb_plan_co
         o->description_text = bb_arch_comment(a, c->description);
     o->python_type = bb_arch_py_type(a, ti, ci, NULL);
     o->references = c->fk_target ? c->fk_target : "";
+    o->mapped_type = mapped_column_type(a, ti, ci, &m->mapped_imports);
 }
 
 /* ---- relationships -------------------------------------------------------------- */
@@ -303,6 +336,7 @@ static bool plan_relationship(bb_arch *a, int ti, const bb_relationship *r, bb_p
             o->passive_deletes = "\"all\"";
     }
     o->post_update = fk && holds_fk && fk->use_alter;
+    o->mapped_type = mapped_relationship_type(a, ti, target, r, m);
     return true;
 }
 
@@ -414,6 +448,13 @@ void bb_models_plan_model(bb_arch *a, int ti, bb_plan_model *m)
         o->target_pk = mm[i].target_pk;
         o->id_type = mm[i].id_type;
         o->live_only = a->s->tables[mm[i].target].use_soft_delete;
+    }
+    bb_arch_sort_imports(&m->mapped_targets);
+    /* The sa2 style imports what the classic one does, but Column. */
+    for (size_t i = 0; !a->rc && i < m->model_imports.n; i++) {
+        const bb_plan_import *im = &m->model_imports.v[i];
+        if (!im->name || strcmp(im->module, "sqlalchemy") || strcmp(im->name, "Column"))
+            bb_arch_import(a, &m->mapped_imports, im->module, im->name);
     }
 }
 

@@ -71,6 +71,9 @@ static const bb_plan_field project_fields[] = {
     STR(bb_plan_project, driver),
     STR(bb_plan_project, api_prefix),
     STR(bb_plan_project, version),
+    BOOL(bb_plan_project, postgresql),
+    STR(bb_plan_project, style),
+    BOOL(bb_plan_project, sa2),
 };
 static TYPE(project_type, bb_plan_project, project_fields);
 
@@ -123,6 +126,7 @@ static const bb_plan_field column_fields[] = {
     STR(bb_plan_column, description_text),
     STR(bb_plan_column, python_type),
     STR(bb_plan_column, references),
+    STR(bb_plan_column, mapped_type),
     LIST(bb_plan_column, llm_decided, NULL),
 };
 static TYPE(column_type, bb_plan_column, column_fields);
@@ -143,6 +147,7 @@ static const bb_plan_field rel_fields[] = {
     BOOL(bb_plan_relationship, uselist_false),
     STR(bb_plan_relationship, passive_deletes),
     BOOL(bb_plan_relationship, post_update),
+    STR(bb_plan_relationship, mapped_type),
 };
 static TYPE(rel_type, bb_plan_relationship, rel_fields);
 
@@ -224,6 +229,8 @@ static const bb_plan_field model_fields[] = {
     STR(M, docstring),
     LIST(M, mixins, NULL),
     LIST(M, model_imports, &import_type),
+    LIST(M, mapped_imports, &import_type),
+    LIST(M, mapped_targets, &import_type),
     LIST(M, columns, &column_type),
     LIST(M, table_args, &table_arg_type),
     STR(M, table_comment_literal),

@@ -136,6 +136,9 @@ typedef struct bb_plan_project {
     const char *default_database_url, *default_database_url_literal;
     const char *driver; /* the DB-API package; NULL for SQLite */
     const char *api_prefix, *version;
+    bool postgresql;   /* db_type is PostgreSQL: its driver is a dependency */
+    const char *style; /* "classic" or "sa2" (bb_files_use_style) */
+    bool sa2;          /* the SQLAlchemy 2.0 style */
 } bb_plan_project;
 
 typedef struct bb_plan_enum_member {
@@ -176,6 +179,7 @@ typedef struct bb_plan_column {
     const char *comment_literal;        /* comment=... */
     const char *description_text;       /* a `# ...` line above the column; NULL: none */
     const char *python_type, *references;
+    const char *mapped_type; /* the sa2 style's Mapped[...] argument */
     bb_plan_strs llm_decided;
 } bb_plan_column;
 
@@ -189,6 +193,7 @@ typedef struct bb_plan_relationship {
     bool uselist_false;
     const char *passive_deletes; /* True or "all" (a literal); NULL: none */
     bool post_update;
+    const char *mapped_type; /* the sa2 style's Mapped[...] argument */
 } bb_plan_relationship;
 
 typedef struct bb_plan_table_arg {
@@ -254,6 +259,9 @@ typedef struct bb_plan_model {
     const char *docstring;
     bb_plan_strs mixins;
     bb_plan_imports model_imports;
+    /* the sa2 style: its imports, and the models its annotations name
+     * (imported under TYPE_CHECKING) */
+    bb_plan_imports mapped_imports, mapped_targets;
     BB_PLAN_LIST(bb_plan_column) columns;
     BB_PLAN_LIST(bb_plan_table_arg) table_args;
     const char *table_comment_literal;

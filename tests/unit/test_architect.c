@@ -263,14 +263,91 @@ static void test_every_file_scope_resolves_and_custom_routes_are_user_files(void
             n_user++;
             assert_true(!strncmp(str(f, "path"), "app/api/routes/custom/", 22) ||
                         !strncmp(str(f, "path"), "app/models/custom/", 18) ||
-                        !strncmp(str(f, "path"), "app/schemas/custom/", 19));
+                        !strncmp(str(f, "path"), "app/schemas/custom/", 19) ||
+                        !strcmp(str(f, "path"), "app/core/auth.py"));
         }
     }
-    assert_int_equal(n_user, 12); /* routes, model and schemas of each of 4 tables */
+    assert_int_equal(n_user, 13); /* routes, model and schemas of each of 4 tables, auth */
     assert_non_null(file_entry(plan, "app/models/posts.py"));
     assert_non_null(file_entry(plan, "app/models/mixins.py"));
     assert_non_null(file_entry(plan, "app/models/associations.py"));
     assert_null(file_entry(plan, "app/core/types.py")); /* no UUID column */
+    cJSON_Delete(plan);
+}
+
+/* The element of m's list whose "name" is name. */
+static cJSON *named(const cJSON *m, const char *list, const char *name)
+{
+    cJSON *e;
+    cJSON_ArrayForEach(e, get(m, list))
+    {
+        if (!strcmp(str(e, "name"), name))
+            return e;
+    }
+    print_error("no %s %s\n", list, name);
+    fail();
+    return NULL;
+}
+
+/* The plan of schemas/blog.json in the sa2 style, as JSON. */
+static cJSON *sa2_plan(void)
+{
+    const char *path = "schemas/blog.json";
+    size_t len;
+    char *src = tu_read_file(path, &len);
+    bb_diags d;
+    bb_schema *s = NULL;
+    bb_plan *p = NULL;
+    bb_pipeline_opts o;
+    bb_buf b;
+    bb_pipeline_opts_default(&o);
+    bb_diags_init(&d, path, src, len);
+    assert_int_equal(bb_frontend(path, src, len, &o.limits, &d, &s), BB_OK);
+    assert_int_equal(bb_architect_plan(s, NULL, &d, &p), BB_OK);
+    assert_int_equal(bb_architect_use_style(p, "sqlalchemy3"), BB_EUSAGE);
+    assert_int_equal(bb_architect_use_style(p, "sa2"), BB_OK);
+    bb_buf_init(&b, (size_t)1 << 30);
+    assert_int_equal(bb_plan_print_json(p, &b), BB_OK);
+    cJSON *j = cJSON_Parse(bb_buf_str(&b));
+    assert_non_null(j);
+    bb_buf_free(&b);
+    bb_plan_free(p);
+    bb_schema_free(s);
+    bb_diags_free(&d);
+    free(src);
+    return j;
+}
+
+static void test_the_sa2_style_types_columns_and_relationships(void **state)
+{
+    (void)state;
+    cJSON *plan = sa2_plan();
+    cJSON *proj = get(plan, "project");
+    assert_string_equal(str(proj, "style"), "sa2");
+    assert_true(cJSON_IsTrue(get(proj, "sa2")));
+    assert_string_equal(str(file_entry(plan, "app/models/posts.py"), "template"),
+                        "styles/sa2/app/models/model.py");
+    assert_string_equal(str(file_entry(plan, "app/models/mixins.py"), "template"),
+                        "styles/sa2/app/models/mixins.py");
+    assert_string_equal(str(file_entry(plan, "app/schemas/posts.py"), "template"),
+                        "app/schemas/schema.py");
+    cJSON *posts = model(plan, "posts");
+    assert_string_equal(str(named(posts, "columns", "title"), "mapped_type"), "str");
+    assert_string_equal(str(named(posts, "columns", "published_on"), "mapped_type"),
+                        "Optional[date]");
+    assert_string_equal(str(named(posts, "relationships", "author"), "mapped_type"),
+                        "Optional[\"User\"]");
+    assert_string_equal(str(named(posts, "relationships", "tags"), "mapped_type"), "List[\"Tag\"]");
+    /* The targets under TYPE_CHECKING in isort's order; no Column import. */
+    cJSON *targets = get(posts, "mapped_targets"), *im;
+    assert_int_equal(cJSON_GetArraySize(targets), 3);
+    assert_string_equal(str(cJSON_GetArrayItem(targets, 0), "module"), "app.models.comments");
+    assert_string_equal(str(cJSON_GetArrayItem(targets, 2), "module"), "app.models.users");
+    cJSON_ArrayForEach(im, get(posts, "mapped_imports"))
+    {
+        const char *name = str(im, "name");
+        assert_false(name && !strcmp(name, "Column"));
+    }
     cJSON_Delete(plan);
 }
 
@@ -335,8 +412,8 @@ static void test_models_and_schemas_have_bases_of_the_users(void **state)
     const char *schemas = text_of(&p, "app/schemas/posts.py");
     assert_contains(schemas, "from app.schemas.custom.posts import PostCreateExtras, "
                              "PostReadExtras, PostUpdateExtras\n");
-    assert_contains(schemas, "class PostCreate(PostCreateExtras, Schema):");
-    assert_contains(schemas, "class PostUpdate(PostUpdateExtras, Schema):");
+    assert_contains(schemas, "class PostCreate(PostCreateExtras, Body):");
+    assert_contains(schemas, "class PostUpdate(PostUpdateExtras, Body):");
     assert_contains(schemas, "class PostRead(PostReadExtras, ORMModel):");
     assert_contains(text_of(&p, "app/schemas/custom/posts.py"), "class PostReadExtras(ORMModel):");
     cJSON *f = file_entry(p.plan, "app/models/custom/posts.py");
@@ -900,6 +977,7 @@ int main(void)
         cmocka_unit_test(test_generated_names_over_64_are_errors_on_mysql),
         cmocka_unit_test(test_model_advice_changes_paths_sort_search_and_examples),
         cmocka_unit_test(test_allocation_failures_are_clean),
+        cmocka_unit_test(test_the_sa2_style_types_columns_and_relationships),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

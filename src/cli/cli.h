@@ -61,5 +61,6 @@ int bb_cmd_migrate(int argc, char **argv);
 int bb_cmd_serve(int argc, char **argv);
 int bb_cmd_keys(int argc, char **argv);
 int bb_cmd_draft(int argc, char **argv);
+int bb_cmd_advise(int argc, char **argv);
 
 #endif

@@ -81,6 +81,11 @@
     X(BB0430, ERROR, "constraint-unknown-column")                                                  \
     X(BB0431, ERROR, "set-null-on-not-null")                                                       \
     X(BB0432, ERROR, "bad-cascade")                                                                \
+    X(BB0480, WARNING, "money-as-float")                                                           \
+    X(BB0481, WARNING, "email-not-unique")                                                         \
+    X(BB0482, WARNING, "fk-without-index")                                                         \
+    X(BB0483, WARNING, "missing-timestamps")                                                       \
+    X(BB0484, WARNING, "nullable-required")                                                        \
     X(BB0501, ERROR, "sql-injection")                                                              \
     X(BB0502, ERROR, "script-injection")                                                           \
     X(BB0503, ERROR, "code-injection")                                                             \
@@ -153,6 +158,9 @@
     X(BB0908, WARNING, "llm-design-review")                                                        \
     X(BB0909, NOTE, "llm-bad-pointer")                                                             \
     X(BB0910, ERROR, "draft-not-converged")                                                        \
-    X(BB0911, ERROR, "llm-config")
+    X(BB0911, ERROR, "llm-config")                                                                 \
+    X(BB0920, ERROR, "advice-does-not-fit")                                                        \
+    X(BB0921, WARNING, "advice-dropped")                                                           \
+    X(BB0922, NOTE, "advice-patch")
 
 #endif

@@ -117,6 +117,10 @@ typedef struct bb_value {
     const char *text; /* the number exactly as written, for lossless output */
 } bb_value;
 
+/* Lints silenced by an "allow" key (extension): a bit per lint of
+ * front/lint.h. */
+typedef unsigned bb_lint_set;
+
 typedef struct bb_column {
     const char *name;
     bb_col_type declared_type; /* as written; FOREIGNKEY for FK columns */
@@ -142,6 +146,7 @@ typedef struct bb_column {
     const char *description;
     const char *comment;      /* extension: database column comment */
     const char *renamed_from; /* extension: explicit rename, for migrations */
+    bb_lint_set allow;        /* extension "allow": lints silenced for this column */
 
     /* Foreign key ("target": "table.column"). */
     const char *fk_target; /* as written; NULL when not an FK */
@@ -222,6 +227,25 @@ typedef struct bb_check {
     size_t offset;
 } bb_check;
 
+/*
+ * One piece of advice kept in the schema (extension "advice", a table key):
+ * a proposal a language model made that the user accepted into the file,
+ * marked "proposed_by": "model". kind is one of bb_advice_kinds
+ * (front/advice.h); column is NULL for a table-level entry; columns are
+ * an index's. Checked and applied by the front end (front/advice.h).
+ */
+typedef struct bb_advice {
+    const char *kind;
+    const char *column;
+    const char **columns;
+    size_t n_columns;
+    const char *value;
+    bool descending;
+    const char *reason;
+    const char *pointer;
+    size_t offset;
+} bb_advice;
+
 typedef struct bb_table {
     const char *table_name;
     const char *class_name;
@@ -243,6 +267,9 @@ typedef struct bb_table {
     size_t n_indexes;
     bb_check *checks;
     size_t n_checks;
+    bb_advice *advice; /* extension: kept model advice, in file order */
+    size_t n_advice;
+    bb_lint_set allow; /* extension "allow": lints silenced for this table */
 
     bool is_association; /* named as some many_to_many's `through` */
     const char *pointer;
@@ -256,6 +283,7 @@ typedef struct bb_schema {
     const char *description;
     bb_table *tables;
     size_t n_tables;
+    bb_lint_set allow; /* extension "allow": lints silenced everywhere */
 
     /* Set by the validator: table indexes, dependencies first; ties broken
      * by position in the input, so the order is deterministic. */

@@ -98,6 +98,20 @@ int bb_advisor_report_findings(const bb_schema *s, const cJSON *input_doc, const
  */
 int bb_advisor_run(bb_pipeline_state *st) BB_WUR;
 
+/*
+ * The schema's kept advice ("advice" keys, front/advice.h) in the accepted
+ * form ({"kind", "table", ..., "source": "schema"}), in table order; *out
+ * is the caller's (cJSON_Delete).
+ */
+int bb_advisor_kept(const bb_schema *s, cJSON **out) BB_WUR;
+
+/*
+ * Plans s with its kept advice and the fresh accepted proposals (NULL:
+ * none), each table's kept ones first: the plan a schema that keeps all of
+ * them gets without a model.
+ */
+int bb_advisor_plan(const bb_schema *s, const cJSON *fresh, bb_diags *d, bb_plan **plan) BB_WUR;
+
 /* Figures of the last advised run on this thread (for the CLI summary). */
 const bb_llm_stats *bb_advisor_last_stats(void);
 

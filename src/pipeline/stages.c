@@ -26,7 +26,8 @@ static size_t endpoints_of(const bb_plan_model *m)
 static int architect_run(bb_pipeline_state *st)
 {
     bb_output *o = st->out;
-    int rc = bb_architect_plan(o->schema, NULL, st->diags, &o->plan);
+    /* The schema's kept advice is planned like the rest of it. */
+    int rc = bb_advisor_plan(o->schema, NULL, st->diags, &o->plan);
     if (rc)
         return rc;
     o->n_routes = 1; /* GET /health */

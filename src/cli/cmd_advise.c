@@ -111,6 +111,20 @@ static int check_patched(const char *file, const bb_buf *text, const bb_limits *
     return rc ? BB_EXIT_INTERNAL : BB_EXIT_OK;
 }
 
+int bb_cli_advice_diff(const char *file, const bb_output *o, const char *bytes, size_t len,
+                       bb_buf *out)
+{
+    if (!o || !cJSON_GetArraySize(o->advice))
+        return BB_OK;
+    bb_buf text;
+    bb_buf_init(&text, (size_t)256 << 20);
+    int rc = bb_patch_text(o->schema, o->advice, &text);
+    if (!rc)
+        rc = bb_diff_unified(file, bytes, len, bb_buf_str(&text), text.len, out);
+    bb_buf_free(&text);
+    return rc;
+}
+
 static int show(const advise_args *a, const bb_output *o, const char *bytes, size_t len,
                 const bb_buf *text)
 {

@@ -160,7 +160,6 @@
     X(BB0910, ERROR, "draft-not-converged")                                                        \
     X(BB0911, ERROR, "llm-config")                                                                 \
     X(BB0920, ERROR, "advice-does-not-fit")                                                        \
-    X(BB0921, WARNING, "advice-dropped")                                                           \
-    X(BB0922, NOTE, "advice-patch")
+    X(BB0921, WARNING, "advice-dropped")
 
 #endif

@@ -26,6 +26,11 @@ const char *bb_lint_name(bb_lint l)
     return (unsigned)l < BB_LINT_COUNT ? lints[l].name : NULL;
 }
 
+const char *bb_lint_code(bb_lint l)
+{
+    return (unsigned)l < BB_LINT_COUNT ? lints[l].code : NULL;
+}
+
 typedef struct linter {
     const bb_schema *s;
     bb_diags *d;

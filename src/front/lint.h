@@ -31,8 +31,9 @@ typedef enum {
 /* The lint a name ("money-as-float") or code ("BB0480") names, or -1. */
 int bb_lint_find(const char *name_or_code);
 
-/* "money-as-float", ... (NULL out of range). */
+/* "money-as-float", ... and "BB0480", ... (NULL out of range). */
 const char *bb_lint_name(bb_lint l);
+const char *bb_lint_code(bb_lint l);
 
 /* Reports every lint of a validated schema that its "allow" keys do not
  * silence, as warnings into d. BB_OK or BB_ENOMEM. */

@@ -3,6 +3,7 @@
 
 #include "base/pylit.h"
 #include "front/advice.h"
+#include "front/lint.h"
 #include "plan/architect.h"
 #include "review/reviewer.h"
 #include "json/jsoncheck.h"
@@ -483,21 +484,14 @@ int bb_advisor_apply_plan(bb_plan *plan, const bb_plan_advice *advice, const cha
     return BB_OK;
 }
 
-/* Model text shown on a terminal: control characters become spaces. */
-static void printable_copy(char *dst, size_t cap, const char *src)
-{
-    size_t o = 0;
-    for (; src && *src && o + 1 < cap; src++)
-        dst[o++] = (unsigned char)*src < 0x20 || *src == 0x7f ? ' ' : *src;
-    dst[o] = '\0';
-}
-
 void bb_advisor_print_decisions(FILE *out, const bb_plan *plan)
 {
     const bb_plan_llm *llm = plan->llm;
     if (!llm || !llm->decisions.n)
         return;
     fprintf(out, "\ndecided by the model (%s, %s):\n", llm->provider, llm->model);
+    bb_buf shown;
+    bb_buf_init(&shown, 4096);
     for (size_t i = 0; i < llm->decisions.n; i++) {
         const bb_plan_decision *d = &llm->decisions.v[i];
         char where[300];
@@ -508,13 +502,14 @@ void bb_advisor_print_decisions(FILE *out, const bb_plan *plan)
             fprintf(out, "%s%s", k ? ", " : "(", d->columns.v[k]);
         if (d->columns.n)
             fputc(')', out);
-        if (d->value) {
-            char shown[120];
-            printable_copy(shown, sizeof(shown), d->value);
-            fprintf(out, "%s", shown);
-        }
+        /* Checked text, shown as data all the same: no control, bidi or
+         * invisible character reaches the terminal as itself. */
+        bb_buf_reset(&shown);
+        if (d->value && bb_jsoncheck_quote(&shown, d->value, 100, false) == BB_OK)
+            fputs(bb_buf_str(&shown), out);
         fputc('\n', out);
     }
+    bb_buf_free(&shown);
 }
 
 /* ---- review findings ------------------------------------------------------- */
@@ -545,31 +540,71 @@ static size_t offset_of(const bb_schema *s, const char *ptr)
     return best;
 }
 
+/* Model text as data: quoted, with what a terminal would act on escaped. */
+static int quoted(bb_buf *b, const char *text, size_t max_chars)
+{
+    bb_buf_reset(b);
+    return bb_jsoncheck_quote(b, text ? text : "", max_chars, true);
+}
+
+/* The lint code (front/lint.h) a review rule names, or NULL. */
+static const char *lint_code_of(const char *rule)
+{
+    int l = rule ? bb_lint_find(rule) : -1;
+    return l >= 0 ? bb_lint_code((bb_lint)l) : NULL;
+}
+
+/* Did the lints report code at pointer ptr (or a node inside it) already? */
+static bool linted(const bb_diags *d, const char *code, const char *ptr)
+{
+    size_t n = strlen(ptr);
+    for (size_t i = 0; code && i < d->n; i++)
+        if (strcmp(d->items[i].code, code) == 0 && d->items[i].pointer &&
+            strncmp(d->items[i].pointer, ptr, n) == 0)
+            return true;
+    return false;
+}
+
 int bb_advisor_report_findings(const bb_schema *s, const cJSON *input_doc, const cJSON *answer,
                                bb_diags *d, size_t *n_reported)
 {
     *n_reported = 0;
+    bb_buf msg, hint, shown_ptr;
+    bb_buf_init(&msg, 8192);
+    bb_buf_init(&hint, 8192);
+    bb_buf_init(&shown_ptr, 8192);
     const cJSON *f;
+    int rc = BB_OK;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(answer, "findings"))
     {
         const char *ptr = str_or_null(f, "pointer");
         const char *rule = str_or_null(f, "rule");
-        char msg[520], hint[520], shown_ptr[520];
-        printable_copy(msg, sizeof(msg), str_or_null(f, "message"));
-        printable_copy(hint, sizeof(hint), str_or_null(f, "hint"));
-        printable_copy(shown_ptr, sizeof(shown_ptr), ptr);
+        const char *h = str_or_null(f, "hint");
+        if ((rc = quoted(&msg, str_or_null(f, "message"), 500)) != BB_OK ||
+            (rc = quoted(&hint, h, 500)) != BB_OK || (rc = quoted(&shown_ptr, ptr, 200)) != BB_OK)
+            break;
         if (!ptr || !bb_json_pointer_get(input_doc, ptr)) {
             (void)bb_diag_add(d, BB_NOTE, "BB0909", NULL, BB_NO_OFFSET, NULL,
-                              "design review finding dropped: its pointer '%s' does not exist "
+                              "design review finding dropped: its pointer %s does not exist "
                               "in the input",
-                              shown_ptr);
+                              bb_buf_str(&shown_ptr));
             continue;
         }
-        (void)bb_diag_add(d, BB_WARNING, "BB0908", ptr, offset_of(s, ptr), hint[0] ? hint : NULL,
-                          "design review (model, %s): %s", rule ? rule : "other", msg);
+        const char *code = lint_code_of(rule);
+        if (linted(d, code, ptr)) {
+            (void)bb_diag_add(d, BB_NOTE, "BB0909", ptr, offset_of(s, ptr), NULL,
+                              "design review finding dropped: %s reports it already", code);
+            continue;
+        }
+        (void)bb_diag_add(d, BB_WARNING, "BB0908", ptr, offset_of(s, ptr),
+                          h && *h ? bb_buf_str(&hint) : NULL, "design review (model, %s): %s",
+                          rule ? rule : "other", bb_buf_str(&msg));
         ++*n_reported;
     }
-    return BB_OK;
+    bb_buf_free(&msg);
+    bb_buf_free(&hint);
+    bb_buf_free(&shown_ptr);
+    return rc == BB_ENOMEM ? BB_ENOMEM : BB_OK;
 }
 
 /* ---- the pipeline step ------------------------------------------------------- */

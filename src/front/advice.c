@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const bb_advice_kinds[] = {"route_path",   "filterable", "searchable", "sortable",
-                                       "default_sort", "index",      "docstring",  "example"};
-const size_t bb_advice_n_kinds = sizeof(bb_advice_kinds) / sizeof(bb_advice_kinds[0]);
-
 int bb_advice_list_push(bb_advice_list *l, const bb_table *t, const bb_advice *a)
 {
     if (l->n == l->cap) {

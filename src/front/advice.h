@@ -27,10 +27,6 @@
 #define BB_ADVICE_MAX_INDEX_COLUMNS 3
 #define BB_ADVICE_MAX_TEXT 1000
 
-/* The kinds, as the format and the model's answer spell them. */
-extern const char *const bb_advice_kinds[];
-extern const size_t bb_advice_n_kinds;
-
 /* Why a piece of advice does not fit (each a BB09xx note for the model's
  * proposals, BB0920 for advice kept in the schema). */
 typedef enum {

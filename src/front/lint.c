@@ -5,32 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct {
-    const char *name, *code;
-} lints[BB_LINT_COUNT] = {
-    {"money-as-float", "BB0480"},    {"email-not-unique", "BB0481"},
-    {"fk-without-index", "BB0482"},  {"missing-timestamps", "BB0483"},
-    {"nullable-required", "BB0484"},
-};
-
-int bb_lint_find(const char *name_or_code)
-{
-    for (int i = 0; i < BB_LINT_COUNT; i++)
-        if (strcmp(lints[i].name, name_or_code) == 0 || strcmp(lints[i].code, name_or_code) == 0)
-            return i;
-    return -1;
-}
-
-const char *bb_lint_name(bb_lint l)
-{
-    return (unsigned)l < BB_LINT_COUNT ? lints[l].name : NULL;
-}
-
-const char *bb_lint_code(bb_lint l)
-{
-    return (unsigned)l < BB_LINT_COUNT ? lints[l].code : NULL;
-}
-
 typedef struct linter {
     const bb_schema *s;
     bb_diags *d;
@@ -51,13 +25,14 @@ static void warn(linter *L, const bb_table *t, const bb_column *c, bb_lint l, co
     if (L->rc || allowed(L, t, c, l))
         return;
     char full[400];
-    snprintf(full, sizeof(full), "%s, or silence it with \"allow\": [\"%s\"]", hint, lints[l].name);
+    snprintf(full, sizeof(full), "%s, or silence it with \"allow\": [\"%s\"]", hint,
+             bb_lint_name(l));
     char msg[400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    L->rc = bb_diag_add(L->d, BB_WARNING, lints[l].code, c ? c->pointer : t->pointer,
+    L->rc = bb_diag_add(L->d, BB_WARNING, bb_lint_code(l), c ? c->pointer : t->pointer,
                         c ? c->offset : t->offset, full, "%s", msg);
 }
 

@@ -19,21 +19,8 @@
 #include "diag/diag.h"
 #include "front/schema.h"
 
-typedef enum {
-    BB_LINT_MONEY_AS_FLOAT,
-    BB_LINT_EMAIL_NOT_UNIQUE,
-    BB_LINT_FK_WITHOUT_INDEX,
-    BB_LINT_MISSING_TIMESTAMPS,
-    BB_LINT_NULLABLE_REQUIRED,
-    BB_LINT_COUNT
-} bb_lint;
-
-/* The lint a name ("money-as-float") or code ("BB0480") names, or -1. */
-int bb_lint_find(const char *name_or_code);
-
-/* "money-as-float", ... and "BB0480", ... (NULL out of range). */
-const char *bb_lint_name(bb_lint l);
-const char *bb_lint_code(bb_lint l);
+/* The lints' names and codes (bb_lint, bb_lint_find) are the format's
+ * vocabulary: front/schema.h. */
 
 /* Reports every lint of a validated schema that its "allow" keys do not
  * silence, as warnings into d. BB_OK or BB_ENOMEM. */

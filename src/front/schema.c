@@ -17,9 +17,7 @@
 
 #include "base/suggest.h"
 #include "diag/codes.h"
-#include "front/advice.h"
 #include "front/input.h"
-#include "front/lint.h"
 #include "front/patterns.h" /* every string value read is checked for suspicious content */
 #include "json/srcmap.h"
 
@@ -113,6 +111,36 @@ bb_on_delete bb_on_delete_from_sql(const char *sql)
 const char *bb_rel_kind_name(bb_rel_kind k)
 {
     return (size_t)k < COUNT(rel_kind_names) ? rel_kind_names[k] : "?";
+}
+
+const char *const bb_advice_kinds[] = {"route_path",   "filterable", "searchable", "sortable",
+                                       "default_sort", "index",      "docstring",  "example"};
+const size_t bb_advice_n_kinds = sizeof(bb_advice_kinds) / sizeof(bb_advice_kinds[0]);
+
+static const struct {
+    const char *name, *code;
+} lints[BB_LINT_COUNT] = {
+    {"money-as-float", "BB0480"},    {"email-not-unique", "BB0481"},
+    {"fk-without-index", "BB0482"},  {"missing-timestamps", "BB0483"},
+    {"nullable-required", "BB0484"},
+};
+
+int bb_lint_find(const char *name_or_code)
+{
+    for (int i = 0; i < BB_LINT_COUNT; i++)
+        if (strcmp(lints[i].name, name_or_code) == 0 || strcmp(lints[i].code, name_or_code) == 0)
+            return i;
+    return -1;
+}
+
+const char *bb_lint_name(bb_lint l)
+{
+    return (unsigned)l < BB_LINT_COUNT ? lints[l].name : NULL;
+}
+
+const char *bb_lint_code(bb_lint l)
+{
+    return (unsigned)l < BB_LINT_COUNT ? lints[l].code : NULL;
 }
 
 /* The keys each kind of object may hold. */

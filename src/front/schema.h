@@ -117,8 +117,24 @@ typedef struct bb_value {
     const char *text; /* the number exactly as written, for lossless output */
 } bb_value;
 
-/* Lints silenced by an "allow" key (extension): a bit per lint of
- * front/lint.h. */
+/* The design lints (front/lint.h), as "allow" names them. */
+typedef enum {
+    BB_LINT_MONEY_AS_FLOAT,
+    BB_LINT_EMAIL_NOT_UNIQUE,
+    BB_LINT_FK_WITHOUT_INDEX,
+    BB_LINT_MISSING_TIMESTAMPS,
+    BB_LINT_NULLABLE_REQUIRED,
+    BB_LINT_COUNT
+} bb_lint;
+
+/* The lint a name ("money-as-float") or code ("BB0480") names, or -1. */
+int bb_lint_find(const char *name_or_code);
+
+/* "money-as-float", ... and "BB0480", ... (NULL out of range). */
+const char *bb_lint_name(bb_lint l);
+const char *bb_lint_code(bb_lint l);
+
+/* Lints silenced by an "allow" key (extension): bit 1 << bb_lint. */
 typedef unsigned bb_lint_set;
 
 typedef struct bb_column {
@@ -234,6 +250,10 @@ typedef struct bb_check {
  * (front/advice.h); column is NULL for a table-level entry; columns are
  * an index's. Checked and applied by the front end (front/advice.h).
  */
+/* The kinds of advice, as the format spells them. */
+extern const char *const bb_advice_kinds[];
+extern const size_t bb_advice_n_kinds;
+
 typedef struct bb_advice {
     const char *kind;
     const char *column;

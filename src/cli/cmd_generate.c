@@ -20,6 +20,7 @@
 #include "migrate/migrate.h"
 #include "output/emit.h"
 #include "output/manifest.h"
+#include "pipeline/patch.h"
 #include "pipeline/pipeline.h"
 #include "plan/architect.h"
 #include "review/reviewer.h"
@@ -326,6 +327,7 @@ typedef struct run_result {
     bb_emit_report emit;
     size_t n_files;
     bb_buf diff;
+    bb_buf advice; /* the model's accepted advice as a diff of the schema */
 } run_result;
 
 /*
@@ -466,6 +468,12 @@ static void print_human(const gen_args *a, const char *dir, const bb_output *o, 
     for (size_t i = 0; i < o->n_stages; i++)
         printf(" %s %.1f ms,", o->stages[i].name, o->stages[i].seconds * 1e3);
     printf(" write %.1f ms\n", res->write_seconds * 1e3);
+    if (res->advice.len) {
+        printf("\nmodel advice, as a change to %s (keep it with `backbone advise %s "
+               "--write` or this patch; without it the next run undoes it):\n",
+               a->schema, a->schema);
+        fwrite(res->advice.data, 1, res->advice.len, stdout);
+    }
 }
 
 static void print_json(const gen_args *a, const char *dir, const bb_output *o, bb_diags *diags,
@@ -502,6 +510,11 @@ static void print_json(const gen_args *a, const char *dir, const bb_output *o, b
     cJSON_AddNumberToObject(w, "removed", (double)e->n_removed);
     if (a->diff)
         cJSON_AddStringToObject(root, "diff", bb_buf_str(&res->diff));
+    if (o && o->advice && o->schema) {
+        cJSON *adv = bb_patch_result(o->schema, o->advice);
+        if (adv)
+            cJSON_AddItemToObject(root, "advice", adv);
+    }
     cJSON *d = bb_diags_to_json(diags);
     if (d)
         cJSON_AddItemToObject(root, "diagnostics", d);
@@ -553,6 +566,7 @@ static int generate_main(int argc, char **argv, const char **accept)
     run_result res;
     memset(&res, 0, sizeof(res));
     bb_buf_init(&res.diff, DIFF_MAX_BYTES);
+    bb_buf_init(&res.advice, DIFF_MAX_BYTES);
     bb_output *o = NULL;
     bb_manifest *prev = NULL;
     res.rc = load_previous(&a, dir, &diags, &prev);
@@ -583,6 +597,9 @@ static int generate_main(int argc, char **argv, const char **accept)
     }
     if (progress)
         fputs("\r\033[K", stderr);
+    if (!res.rc && o->advice && !a.json && !a.sarif &&
+        bb_cli_advice_diff(a.schema, o, bytes, len, &res.advice) != BB_OK)
+        bb_buf_reset(&res.advice);
     if (a.sarif) {
         bb_diags *list[] = {&diags};
         if (bb_diags_print_sarif(list, 1, stdout) != BB_OK)
@@ -593,6 +610,7 @@ static int generate_main(int argc, char **argv, const char **accept)
         print_human(&a, dir, o, &diags, &res);
     int code = exit_code(&a, &res);
     bb_buf_free(&res.diff);
+    bb_buf_free(&res.advice);
     bb_manifest_free(prev);
     bb_output_free(o);
     bb_diags_free(&diags);

@@ -17,6 +17,7 @@
 #include "migrate/migrate.h"
 #include "pipeline/advisor.h"
 #include "pipeline/pipeline.h"
+#include "json/jsoncheck.h"
 
 #include <errno.h>
 #include <string.h>
@@ -45,8 +46,15 @@ static void print_column(const bb_column *c)
     printf("      %-22s %s", c->name, bb_col_type_name(c->type) ? bb_col_type_name(c->type) : "?");
     if (c->length)
         printf("(%d)", c->length);
-    for (size_t i = 0; i < c->n_enum_values; i++)
-        printf("%s%s%s", i ? ", " : "(", c->enum_values[i], i + 1 == c->n_enum_values ? ")" : "");
+    /* Enum values are free text: shown as data, bidi controls escaped. */
+    bb_buf v;
+    bb_buf_init(&v, 8192);
+    for (size_t i = 0; i < c->n_enum_values; i++) {
+        bb_buf_reset(&v);
+        if (bb_jsoncheck_quote(&v, c->enum_values[i], 100, false) == BB_OK)
+            printf("%s%s%s", i ? ", " : "(", bb_buf_str(&v), i + 1 == c->n_enum_values ? ")" : "");
+    }
+    bb_buf_free(&v);
     if (c->primary_key)
         printf(" primary key");
     if (c->fk_target)

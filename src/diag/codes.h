@@ -85,6 +85,11 @@
     X(BB0456, ERROR, "mysql-key-too-long")                                                         \
     X(BB0457, ERROR, "mysql-row-too-large")                                                        \
     X(BB0458, ERROR, "mysql-long-type-default")                                                    \
+    X(BB0480, WARNING, "money-as-float")                                                           \
+    X(BB0481, WARNING, "email-not-unique")                                                         \
+    X(BB0482, WARNING, "fk-without-index")                                                         \
+    X(BB0483, WARNING, "missing-timestamps")                                                       \
+    X(BB0484, WARNING, "nullable-required")                                                        \
     X(BB0501, ERROR, "sql-injection")                                                              \
     X(BB0502, ERROR, "script-injection")                                                           \
     X(BB0503, ERROR, "code-injection")                                                             \
@@ -161,6 +166,8 @@
     X(BB0908, WARNING, "llm-design-review")                                                        \
     X(BB0909, NOTE, "llm-bad-pointer")                                                             \
     X(BB0910, ERROR, "draft-not-converged")                                                        \
-    X(BB0911, ERROR, "llm-config")
+    X(BB0911, ERROR, "llm-config")                                                                 \
+    X(BB0920, ERROR, "advice-does-not-fit")                                                        \
+    X(BB0921, WARNING, "advice-dropped")
 
 #endif

@@ -15,6 +15,9 @@
  */
 #include "front/validate.h"
 
+#include "front/advice.h"
+#include "front/lint.h"
+
 #include "front/ident.h"
 #include "front/mysql.h"
 #include "front/order.h"
@@ -747,5 +750,11 @@ int bb_frontend(const char *filename, const char *bytes, size_t len, const bb_li
     if (rc != BB_OK)
         return rc;
     rc = bb_validate(*out, diags);
+    /* Kept advice is applied like the user's own keys, then the lints look
+     * at the schema as it will be generated. */
+    if (rc == BB_OK)
+        rc = bb_advice_apply_kept(*out, diags, NULL);
+    if (rc == BB_OK)
+        rc = bb_lint_schema(*out, diags);
     return rc;
 }

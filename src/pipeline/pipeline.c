@@ -94,6 +94,7 @@ void bb_output_free(bb_output *o)
 {
     if (!o)
         return;
+    cJSON_Delete(o->advice);
     bb_plan_free(o->plan); /* before the schema, whose strings it borrows */
     bb_schema_free(o->schema);
     bb_generator_free(o->files, o->n_files);

@@ -6,6 +6,7 @@
 #include "base/trace.h"
 #include "output/project.h"
 #include "pipeline/advisor.h"
+#include "pipeline/patch.h"
 #include "server/answer.h"
 #include "server/tarball.h"
 #include "json/jsonout.h"
@@ -212,6 +213,11 @@ static void set_files(const bb_generation *g, bb_generation_answer *a, const bb_
         rc = bb_buf_puts(&b, ",\"llm\":");
     if (!rc && g->opts.llm != BB_LLM_OFF)
         rc = put_cjson(&b, llm_json(bb_advisor_last_stats()));
+    /* The accepted advice as a change to the schema sent, as `advise` prints it. */
+    if (!rc && out->advice && out->schema)
+        rc = bb_buf_puts(&b, ",\"advice\":");
+    if (!rc && out->advice && out->schema)
+        rc = put_cjson(&b, bb_patch_result(out->schema, out->advice));
     if (!rc)
         rc = bb_buf_putc(&b, '}');
     if (!rc) {

@@ -65,6 +65,15 @@ assert r["summary"]["files"] == len(r["files"]), (r["summary"], len(r["files"]))
 codes = {d["code"] for d in r["diagnostics"]}
 assert {"BB0907", "BB0908"} <= codes, codes
 assert r["llm"]["requests"] == 2 and r["llm"]["prompt_tokens"] > 0, r["llm"]
+# The accepted advice comes back as a change to the schema sent, as `advise` prints it.
+adv = r["advice"]
+assert adv["proposals"] == 5, adv
+assert [op["path"] for op in adv["patch"]] == ["/schema/0/advice", "/schema/1/advice",
+                                               "/schema/2/advice"], adv["patch"]
+assert all(e["proposed_by"] == "model" for op in adv["patch"] for e in op["value"]), adv
+kept = json.loads(adv["schema"])
+assert kept["schema"][1]["advice"][0] == {"kind": "docstring", "value": "A doctor who sees patients.",
+                                          "reason": "fits the data", "proposed_by": "model"}, kept
 PY
 # Unknown ids are 404; a bad option value is 400.
 expect_eq "unknown job" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/jobs/0123abcd")"

@@ -32,6 +32,7 @@ cat >"$T/warn.json" <<'EOF'
 {
   "project_name": "warned",
   "db_type": "sqlite",
+  "allow": ["missing-timestamps"],
   "schema": [
     {
       "table_name": "items",

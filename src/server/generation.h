@@ -58,4 +58,15 @@ void bb_generation_run(const bb_generation *g, bb_generation_answer *out);
 int bb_generation_submit(bb_jobs *js, const char *owner, const bb_generation *g,
                          char id[BB_JOB_ID_LEN], bb_jobs_refusal *why) BB_WUR;
 
+/* Runs g as a job's body: its model calls stop when ctx says so. BB_OK,
+ * or BB_ESTATE when the answer is the service's own failure (5xx). */
+int bb_generation_job(const bb_generation *g, const bb_job_ctx *ctx, bb_job_result *res) BB_WUR;
+
+/* A generation's input as one string a job kept in Redis carries (the
+ * body, where the schema is, the options and the request id), and back:
+ * decoding points in into payload. BB_EINVAL when payload is not one. */
+int bb_generation_encode(const bb_generation *g, bb_buf *out) BB_WUR;
+int bb_generation_decode(const char *payload, size_t len, bb_input *in, char *request_id,
+                         size_t id_size) BB_WUR;
+
 #endif

@@ -80,8 +80,8 @@ static bool decode_part(const char *s, size_t n, char *out, size_t size)
 
 static int url_error(bb_buf *err, const char *why)
 {
-    if (err && bb_buf_printf(err, "--redis: %s (expected redis://[user[:password]@]host[:port][/db])",
-                             why))
+    if (err && bb_buf_printf(
+                   err, "--redis: %s (expected redis://[user[:password]@]host[:port][/db])", why))
         bb_buf_reset(err);
     return BB_EUSAGE;
 }
@@ -305,7 +305,9 @@ static struct timeval timeval_of(double seconds)
 static void note_failure(bb_redis *r, const char *why)
 {
     pthread_mutex_lock(&r->lock);
-    r->backoff = !r->down ? BACKOFF_MIN : r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : r->backoff * 2;
+    r->backoff = !r->down                       ? BACKOFF_MIN
+                 : r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX
+                                                : r->backoff * 2;
     r->down = true;
     r->retry_at = bb_clock_seconds() + r->backoff;
     r->failures++;
@@ -327,7 +329,9 @@ static int drop(bb_redis *r, redisContext *c, const char *what)
     char why[160];
     bool timed_out = c && c->err == REDIS_ERR_IO && strstr(c->errstr, "temporarily unavailable");
     snprintf(why, sizeof(why), "%s %.100s:%u: %.40s", what, r->url.host, r->url.port,
-             !c ? "out of memory" : timed_out ? "timed out" : c->errstr);
+             !c          ? "out of memory"
+             : timed_out ? "timed out"
+                         : c->errstr);
     if (c)
         fn.free_context(c);
     note_failure(r, why);
@@ -410,8 +414,8 @@ static void give_back(bb_redis *r, redisContext *c)
         fn.free_context(c);
 }
 
-int bb_redis_command(bb_redis *r, double deadline, unsigned extra_ms, bb_redis_reply *out,
-                     int argc, const char *const *argv, const size_t *lens)
+int bb_redis_command(bb_redis *r, double deadline, unsigned extra_ms, bb_redis_reply *out, int argc,
+                     const char *const *argv, const size_t *lens)
 {
     memset(out, 0, sizeof(*out));
     double timeout = r->opts.timeout_ms / 1000.0;

@@ -52,9 +52,9 @@ void bb_redis_url_redacted(const bb_redis_url *u, char *out, size_t size);
 typedef enum {
     BB_REDIS_NIL = 0,
     BB_REDIS_INT,
-    BB_REDIS_STR,    /* a bulk string or a status ("OK") */
-    BB_REDIS_ARRAY,  /* elements in elem */
-    BB_REDIS_ERROR,  /* str holds Redis's message */
+    BB_REDIS_STR,   /* a bulk string or a status ("OK") */
+    BB_REDIS_ARRAY, /* elements in elem */
+    BB_REDIS_ERROR, /* str holds Redis's message */
 } bb_redis_type;
 
 typedef struct bb_redis_reply {
@@ -92,8 +92,8 @@ void bb_redis_free(bb_redis *r);
  * when it did not answer in time, BB_ENOMEM. extra_ms lengthens the
  * timeout of a command that blocks on purpose (XREADGROUP BLOCK).
  */
-int bb_redis_command(bb_redis *r, double deadline, unsigned extra_ms, bb_redis_reply *out,
-                     int argc, const char *const *argv, const size_t *lens) BB_WUR;
+int bb_redis_command(bb_redis *r, double deadline, unsigned extra_ms, bb_redis_reply *out, int argc,
+                     const char *const *argv, const size_t *lens) BB_WUR;
 
 /* bb_redis_command() with NUL-terminated arguments ending with NULL. */
 int bb_redis_cmd(bb_redis *r, double deadline, bb_redis_reply *out, ...) BB_WUR;

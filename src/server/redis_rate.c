@@ -42,8 +42,8 @@ static unsigned as_count(const bb_redis_reply *r)
     return r->integer > 0xffffffffLL ? 0xffffffffU : (unsigned)r->integer;
 }
 
-int bb_redis_rate_hit(bb_redis *r, const char *identity, const bb_rate_rule *rules,
-                      size_t n_rules, double deadline, bb_rate_result *out)
+int bb_redis_rate_hit(bb_redis *r, const char *identity, const bb_rate_rule *rules, size_t n_rules,
+                      double deadline, bb_rate_result *out)
 {
     bb_rate_rule active[MAX_RULES];
     size_t n = 0;

@@ -20,7 +20,7 @@
 /* Checks and counts one request of identity against rules, as
  * bb_ratelimit_hit() does in memory. BB_OK with *out; the errors of
  * bb_redis_command() when Redis cannot answer (nothing is counted). */
-int bb_redis_rate_hit(bb_redis *r, const char *identity, const bb_rate_rule *rules,
-                      size_t n_rules, double deadline, bb_rate_result *out) BB_WUR;
+int bb_redis_rate_hit(bb_redis *r, const char *identity, const bb_rate_rule *rules, size_t n_rules,
+                      double deadline, bb_rate_result *out) BB_WUR;
 
 #endif

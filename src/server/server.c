@@ -244,9 +244,12 @@ void bb_server_stop(bb_server *srv)
     atomic_store(&s->draining, true);
     bb_httpd_quiesce(srv->httpd);
     size_t jobs = bb_jobs_cancel_all(s->jobs);
-    char extra[128];
-    snprintf(extra, sizeof(extra), ",\"in_flight\":%ld,\"jobs_cancelled\":%zu",
-             atomic_load(&s->in_flight), jobs);
+    /* Jobs kept in Redis go back to the stream, for another replica. */
+    size_t handed_back = s->rjobs ? bb_redis_jobs_stop(s->rjobs, deadline) : 0;
+    char extra[160];
+    snprintf(extra, sizeof(extra),
+             ",\"in_flight\":%ld,\"jobs_cancelled\":%zu,\"jobs_handed_back\":%zu",
+             atomic_load(&s->in_flight), jobs, handed_back);
     bb_service_log(s, "info", "stopped accepting connections; finishing requests in flight", extra);
     drain(srv, deadline);
     long unfinished = atomic_load(&s->in_flight);

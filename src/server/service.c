@@ -3,7 +3,9 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "server/api.h"
 #include "server/log.h"
+#include "server/redis_rate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +38,8 @@ void bb_service_config_default(bb_service_config *c)
     c->job_timeout = 600;
     c->job_results = 256;
     c->job_ttl = 3600;
+    c->redis_timeout_ms = 250;
+    c->job_visibility = 30;
     c->log = stderr;
 }
 
@@ -90,6 +94,55 @@ static void fill(bb_service *s, const bb_service_config *c, const bb_route *rout
     random_prefix(s->id_prefix);
 }
 
+static void log_jobs_event(void *ctx, const char *level, const char *msg, const char *extra)
+{
+    bb_service_log(ctx, level, msg, extra);
+}
+
+/* The Redis client and the jobs kept there (with --redis). */
+static int start_shared(bb_service *s)
+{
+    const bb_service_config *c = &s->cfg;
+    bb_redis_url url;
+    int rc = bb_redis_url_parse(c->redis_url, &url, NULL);
+    if (rc)
+        return rc;
+    bb_redis_url_redacted(&url, s->redis_name, sizeof(s->redis_name));
+    bb_redis_opts ro = {c->redis_timeout_ms, 0};
+    s->redis = bb_redis_new(&url, &ro, NULL);
+    memset(&url, 0, sizeof(url));
+    if (!s->redis)
+        return BB_ENOMEM;
+    char consumer[128], host[64] = "host";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(consumer, sizeof(consumer), "%.60s-%ld-%.8s", host, (long)getpid(), s->id_prefix);
+    bb_redis_jobs_config jc = {
+        .limits = {c->max_jobs, c->max_jobs_per_key, c->job_results, c->job_ttl, c->job_timeout},
+        .slots = c->max_jobs,
+        .visibility = c->job_visibility,
+        .consumer = consumer,
+        .run = bb_api_run_job,
+        .run_ctx = s,
+        .log = log_jobs_event,
+        .log_ctx = s,
+    };
+    return bb_redis_jobs_start(s->redis, &jc, &s->rjobs);
+}
+
+int bb_service_rate(bb_service *s, const char *identity, const bb_rate_rule *rules, size_t n,
+                    bb_rate_result *out)
+{
+    if (s->redis) {
+        int rc = bb_redis_rate_hit(s->redis, identity, rules, n, 0, out);
+        if (rc == BB_OK)
+            return BB_OK;
+        if (s->cfg.redis_fail_closed)
+            return BB_ENET;
+    }
+    bb_ratelimit_hit(s->rl, identity, rules, n, (uint64_t)bb_clock_seconds(), out);
+    return BB_OK;
+}
+
 int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *routes,
                     size_t n_routes)
 {
@@ -102,6 +155,11 @@ int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *r
     s->jobs = bb_jobs_new(&jl);
     if (!s->rl || !s->metrics || !s->jobs)
         return BB_ENOMEM;
+    if (c->redis_url) {
+        int rc = start_shared(s);
+        if (rc)
+            return rc;
+    }
     return bb_pool_start(s->cfg.workers, s->cfg.queue, &s->pool);
 }
 
@@ -114,6 +172,8 @@ void bb_service_stop_workers(bb_service *s)
 void bb_service_fini(bb_service *s)
 {
     bb_service_stop_workers(s);
+    bb_redis_jobs_free(s->rjobs);
+    bb_redis_free(s->redis);
     bb_jobs_free(s->jobs);
     bb_ratelimit_free(s->rl);
     bb_metrics_free(s->metrics);

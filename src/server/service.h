@@ -18,6 +18,8 @@
 #include "server/metrics.h"
 #include "server/pool.h"
 #include "server/ratelimit.h"
+#include "server/redis.h"
+#include "server/redis_jobs.h"
 #include "server/router.h"
 
 #include <stdatomic.h>
@@ -68,6 +70,18 @@ typedef struct bb_service_config {
     unsigned job_results;      /* 256 */
     unsigned job_ttl;          /* seconds; 3600 */
 
+    /* Shared state (docs/server.md "Redis"): with a URL, rate limits and
+     * jobs live in Redis, shared by every replica that names it. Each
+     * command waits at most redis_timeout_ms. When Redis cannot be
+     * reached, rate limits fall back to this replica's own counters
+     * (fail open, the default) or refuse with 503 (redis_fail_closed).
+     * A job whose replica stops answering is taken by another after
+     * job_visibility seconds. */
+    const char *redis_url;     /* redis://[user[:password]@]host[:port][/db]; NULL: none */
+    unsigned redis_timeout_ms; /* 250 */
+    bool redis_fail_closed;
+    unsigned job_visibility; /* seconds; 30 */
+
     const char *templates_dir; /* NULL: embedded templates */
     const char *review_python; /* Python the reviewer compiles output with; NULL: built-in check */
     FILE *log;                 /* access and event log (JSON lines); stderr */
@@ -84,7 +98,10 @@ typedef struct bb_service {
     bb_router router;
     bb_ratelimit *rl;
     bb_metrics *metrics;
-    bb_jobs *jobs; /* generations with a model */
+    bb_jobs *jobs;        /* generations with a model, without Redis */
+    bb_redis *redis;      /* NULL without --redis */
+    bb_redis_jobs *rjobs; /* the jobs, with Redis */
+    char redis_name[384]; /* its URL without the password */
     bb_pool *pool;
     atomic_long in_flight;
     atomic_bool draining;
@@ -99,6 +116,14 @@ typedef struct bb_service {
  * On failure *s must still be given to bb_service_fini(). */
 int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *routes,
                     size_t n_routes) BB_WUR;
+
+/*
+ * Checks and counts a request against rules, in Redis when there is one:
+ * BB_OK with *out, or BB_ENET when Redis cannot be reached and the service
+ * fails closed (the request is then refused with 503).
+ */
+int bb_service_rate(bb_service *s, const char *identity, const bb_rate_rule *rules, size_t n,
+                    bb_rate_result *out) BB_WUR;
 
 /* Lets the workers finish what is queued and stops them. */
 void bb_service_stop_workers(bb_service *s);

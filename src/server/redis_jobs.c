@@ -564,8 +564,6 @@ static int take_new(bb_redis_jobs *rj, size_t n_free)
     if (!rc && r.type == BB_REDIS_ARRAY && r.n >= 1 && r.elem[0].type == BB_REDIS_ARRAY &&
         r.elem[0].n >= 2)
         start_entries(rj, &r.elem[0].elem[1]);
-    if (rc == BB_ESTATE && r.str && strncmp(r.str, "NOGROUP", 7) == 0)
-        rj->group_ready = false;
     bb_redis_reply_free(&r);
     return rc;
 }
@@ -632,6 +630,10 @@ static void *dispatch_main(void *p)
         }
         if (!rc && n_free)
             rc = take_new(rj, n_free);
+        /* An error answer: the group may be gone with a Redis that
+         * restarted empty. */
+        if (rc == BB_ESTATE)
+            rj->group_ready = false;
         if (rc)
             nap_ms(200);
     }

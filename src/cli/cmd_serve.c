@@ -71,6 +71,9 @@ static void serve_usage(FILE *out)
           "                            counters (open, default) or 503 (closed)\n"
           "  --job-visibility S        a job whose replica went silent is taken by another\n"
           "                            after S seconds (default 30; with --redis)\n"
+          "  --llm-cache-ttl S         model answers shared in Redis are kept S seconds\n"
+          "                            (default 604800; 0: not shared)\n"
+          "  --llm-cache-max N         at most N shared answers, oldest dropped (default 10000)\n"
           "  --templates DIR           read templates from DIR instead of the embedded ones\n"
           "  --review-python PATH      let the reviewer compile each generation with this\n"
           "                            Python (a process per request; default: built-in check)\n\n"
@@ -153,6 +156,8 @@ static const num_opt num_opts[] = {
     NUM("--job-ttl", 604800, cfg.job_ttl),
     NUM("--redis-timeout-ms", 60000, cfg.redis_timeout_ms),
     NUM("--job-visibility", 86400, cfg.job_visibility),
+    NUM("--llm-cache-ttl", 31536000, cfg.llm_cache_ttl),
+    NUM("--llm-cache-max", 100000000, cfg.llm_cache_max),
 };
 
 static void store_number(serve_args *a, const num_opt *o, unsigned long long v)

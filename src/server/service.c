@@ -40,6 +40,8 @@ void bb_service_config_default(bb_service_config *c)
     c->job_ttl = 3600;
     c->redis_timeout_ms = 250;
     c->job_visibility = 30;
+    c->llm_cache_ttl = 604800;
+    c->llm_cache_max = 10000;
     c->log = stderr;
 }
 
@@ -99,7 +101,10 @@ static void log_jobs_event(void *ctx, const char *level, const char *msg, const 
     bb_service_log(ctx, level, msg, extra);
 }
 
-/* The Redis client and the jobs kept there (with --redis). */
+/* A model answer larger than this is not shared. */
+#define LLM_CACHE_ENTRY_MAX (4 * 1024 * 1024)
+
+/* The Redis client, the jobs and model answers kept there (with --redis). */
 static int start_shared(bb_service *s)
 {
     const bb_service_config *c = &s->cfg;
@@ -116,6 +121,13 @@ static int start_shared(bb_service *s)
     char consumer[128], host[64] = "host";
     gethostname(host, sizeof(host) - 1);
     snprintf(consumer, sizeof(consumer), "%.60s-%ld-%.8s", host, (long)getpid(), s->id_prefix);
+    if (c->llm_cache_ttl) {
+        bb_redis_cache_limits cl = {c->llm_cache_ttl, c->llm_cache_max, LLM_CACHE_ENTRY_MAX};
+        s->llm_cache = bb_redis_cache_new(s->redis, &cl);
+        if (!s->llm_cache)
+            return BB_ENOMEM;
+        bb_llm_cache_set_shared(s->llm_cache);
+    }
     bb_redis_jobs_config jc = {
         .limits = {c->max_jobs, c->max_jobs_per_key, c->job_results, c->job_ttl, c->job_timeout},
         .slots = c->max_jobs,
@@ -173,6 +185,10 @@ void bb_service_fini(bb_service *s)
 {
     bb_service_stop_workers(s);
     bb_redis_jobs_free(s->rjobs);
+    if (s->llm_cache) {
+        bb_llm_cache_set_shared(NULL);
+        bb_redis_cache_free(s->llm_cache);
+    }
     bb_redis_free(s->redis);
     bb_jobs_free(s->jobs);
     bb_ratelimit_free(s->rl);

@@ -19,6 +19,7 @@
 #include "server/pool.h"
 #include "server/ratelimit.h"
 #include "server/redis.h"
+#include "server/redis_cache.h"
 #include "server/redis_jobs.h"
 #include "server/router.h"
 
@@ -81,6 +82,10 @@ typedef struct bb_service_config {
     unsigned redis_timeout_ms; /* 250 */
     bool redis_fail_closed;
     unsigned job_visibility; /* seconds; 30 */
+    /* Model answers shared in Redis (redis_cache.h): kept llm_cache_ttl
+     * seconds (0: not shared), llm_cache_max of them at most. */
+    unsigned llm_cache_ttl; /* 604800 */
+    unsigned llm_cache_max; /* 10000 */
 
     const char *templates_dir; /* NULL: embedded templates */
     const char *review_python; /* Python the reviewer compiles output with; NULL: built-in check */
@@ -98,10 +103,11 @@ typedef struct bb_service {
     bb_router router;
     bb_ratelimit *rl;
     bb_metrics *metrics;
-    bb_jobs *jobs;        /* generations with a model, without Redis */
-    bb_redis *redis;      /* NULL without --redis */
-    bb_redis_jobs *rjobs; /* the jobs, with Redis */
-    char redis_name[384]; /* its URL without the password */
+    bb_jobs *jobs;                 /* generations with a model, without Redis */
+    bb_redis *redis;               /* NULL without --redis */
+    bb_redis_jobs *rjobs;          /* the jobs, with Redis */
+    bb_llm_cache_store *llm_cache; /* model answers shared in Redis, or NULL */
+    char redis_name[384];          /* its URL without the password */
     bb_pool *pool;
     atomic_long in_flight;
     atomic_bool draining;

@@ -159,9 +159,18 @@ echo "ok - rate limit of $LIMIT exact across 3 replicas"
 # ---- jobs: submitted through one replica, read through the others.
 $PY -c "import json,sys; print(json.dumps({'schema': json.load(open(sys.argv[1])), 'options': {'llm': 'advise'}}))" \
     "$ROOT/schemas/blog.json" > req.json
-submit() { # submit KEY URL: the status; the body in $WORK/sub.json, headers in $WORK/sub.h
+$PY -c "import json,sys; print(json.dumps({'schema': json.load(open(sys.argv[1])), 'options': {'llm': 'advise'}}))" \
+    "$ROOT/schemas/shop.json" > req-shop.json
+submit() { # submit KEY URL [BODY]: the status; the body in $WORK/sub.json, headers in $WORK/sub.h
     curl -s -o "$WORK/sub.json" -D "$WORK/sub.h" -w '%{http_code}' -H "X-API-Key: $1" \
-        -H 'Content-Type: application/json' --data-binary @"$WORK/req.json" "$2/api/v1/generate"
+        -H 'Content-Type: application/json' --data-binary @"$WORK/${3:-req.json}" "$2/api/v1/generate"
+}
+wait_done() { # wait_done KEY JOB: polls through nginx; the last answer in $WORK/job.json
+    for _ in $(seq 1 300); do
+        curl -s -o "$WORK/job.json" -H "X-API-Key: $1" "$LB/api/v1/jobs/$2"
+        case $(job_field "$WORK/job.json" state) in done | failed | cancelled) return ;; esac
+        sleep 0.1
+    done
 }
 job_field() { $PY -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))" "$@"; }
 expect_eq "alice's job through replica 1" 202 "$(submit "$ALICE" "$(direct 1)")"
@@ -201,14 +210,8 @@ done
 [ -n "$victim" ] || fail "the job's runner $runner is no replica"
 eval "kill -KILL \$PID_$victim"
 eval "wait \$PID_$victim 2>/dev/null"
-state=""
-for _ in $(seq 1 300); do
-    curl -s -o job.json -H "X-API-Key: $ALICE" "$LB/api/v1/jobs/$JOB"
-    state=$(job_field job.json state)
-    case $state in done | failed | cancelled) break ;; esac
-    sleep 0.1
-done
-expect_eq "alice's job after its replica was killed" done "$state"
+wait_done "$ALICE" "$JOB"
+expect_eq "alice's job after its replica was killed" done "$(job_field job.json state)"
 expect_eq "its status" 200 "$(job_field job.json status)"
 $PY -c "import json; r = json.load(open('job.json'))['result']; assert r['summary']['files'] == len(r['files'])" ||
     fail "the finished job has no project"
@@ -218,14 +221,21 @@ expect_eq "attempts" 2 "$(rcli HGET "bb:job:$JOB" attempts)"
 replica_start "$victim"
 echo "ok - a job whose replica was killed is finished by another"
 
-# ---- on SIGTERM a replica hands its running job back.
-for _ in $(seq 1 300); do
-    curl -s -o job.json -H "X-API-Key: $BOB" "$LB/api/v1/jobs/$BOB_JOB"
-    [ "$(job_field job.json state)" = done ] && break
-    sleep 0.1
-done
+# ---- model answers are shared: the same request on another replica asks
+# the model nothing.
+wait_done "$BOB" "$BOB_JOB"
 expect_eq "bob's job" done "$(job_field job.json state)"
-expect_eq "bob's next job" 202 "$(submit "$BOB" "$LB")"
+expect_eq "carol's job, the same request" 202 "$(submit "$CAROL" "$LB")"
+wait_done "$CAROL" "$(job_field sub.json job)"
+expect_eq "carol's job" done "$(job_field job.json state)"
+$PY -c "import json; l = json.load(open('job.json'))['result']['llm']; assert l['cache_hits'] >= 1, l" ||
+    fail "carol's job asked the model what another replica already had: $(cat job.json | head -c 300)"
+[ "$(rcli EXISTS "$(rcli --scan --pattern 'bb:llm:*' | grep -v index | head -n 1)")" = 1 ] ||
+    fail "no model answer in Redis"
+echo "ok - model answers shared through Redis"
+
+# ---- on SIGTERM a replica hands its running job back.
+expect_eq "bob's next job" 202 "$(submit "$BOB" "$LB" req-shop.json)"
 BOB_JOB=$(job_field sub.json job)
 runner=""
 for _ in $(seq 1 100); do
@@ -242,11 +252,7 @@ done
 eval "kill -TERM \$PID_$victim"
 eval "wait \$PID_$victim 2>/dev/null"
 grep -q '"jobs_handed_back":1' "replica$victim.log" || fail "the stopping replica did not hand its job back"
-for _ in $(seq 1 300); do
-    curl -s -o job.json -H "X-API-Key: $BOB" "$LB/api/v1/jobs/$BOB_JOB"
-    [ "$(job_field job.json state)" = done ] && break
-    sleep 0.1
-done
+wait_done "$BOB" "$BOB_JOB"
 expect_eq "bob's handed-back job" done "$(job_field job.json state)"
 expect_eq "attempts of a handed-back job" 1 "$(rcli HGET "bb:job:$BOB_JOB" attempts)"
 replica_start "$victim"

@@ -241,11 +241,18 @@ static int copy_reply(const redisReply *in, bb_redis_reply *out, int depth)
 #define BACKOFF_MIN 0.1
 #define BACKOFF_MAX 5.0
 
+/* A connection and the timeout its socket has (setting it costs two
+ * system calls, so only a change is made). */
+struct conn {
+    redisContext *c;
+    long timeout_ms;
+};
+
 struct bb_redis {
     bb_redis_url url;
     bb_redis_opts opts;
     pthread_mutex_t lock;
-    redisContext **idle;
+    struct conn *idle;
     size_t n_idle;
     /* The outage, if any: no attempt before retry_at. */
     bool down;
@@ -284,7 +291,7 @@ void bb_redis_free(bb_redis *r)
     if (!r)
         return;
     for (size_t i = 0; i < r->n_idle; i++)
-        fn.free_context(r->idle[i]);
+        fn.free_context(r->idle[i].c);
     bb_free(r->idle);
     pthread_mutex_destroy(&r->lock);
     memset(&r->url, 0, sizeof(r->url)); /* the password */
@@ -374,9 +381,9 @@ static bool setup(bb_redis *r, redisContext *c, char *why, size_t size)
 }
 
 /* A connection: an idle one, or a new one made before deadline. */
-static int take(bb_redis *r, double timeout, redisContext **out)
+static int take(bb_redis *r, double timeout, struct conn *out)
 {
-    *out = NULL;
+    out->c = NULL;
     pthread_mutex_lock(&r->lock);
     bool waiting = r->down && bb_clock_seconds() < r->retry_at;
     if (!waiting && r->n_idle)
@@ -384,12 +391,13 @@ static int take(bb_redis *r, double timeout, redisContext **out)
     pthread_mutex_unlock(&r->lock);
     if (waiting)
         return BB_ENET;
-    if (*out)
+    if (out->c)
         return BB_OK;
     redisContext *c = fn.connect_with_timeout(r->url.host, (int)r->url.port, timeval_of(timeout));
     if (!c || c->err)
         return drop(r, c, "cannot connect to Redis at");
     fn.set_timeout(c, timeval_of(timeout));
+    out->timeout_ms = -1;
     char why[160] = "";
     if (!setup(r, c, why, sizeof(why))) {
         if (!why[0])
@@ -398,20 +406,20 @@ static int take(bb_redis *r, double timeout, redisContext **out)
         note_failure(r, why);
         return BB_ENET;
     }
-    *out = c;
+    out->c = c;
     return BB_OK;
 }
 
-static void give_back(bb_redis *r, redisContext *c)
+static void give_back(bb_redis *r, struct conn *k)
 {
     pthread_mutex_lock(&r->lock);
     if (r->n_idle < r->opts.max_idle) {
-        r->idle[r->n_idle++] = c;
-        c = NULL;
+        r->idle[r->n_idle++] = *k;
+        k->c = NULL;
     }
     pthread_mutex_unlock(&r->lock);
-    if (c)
-        fn.free_context(c);
+    if (k->c)
+        fn.free_context(k->c);
 }
 
 int bb_redis_command(bb_redis *r, double deadline, unsigned extra_ms, bb_redis_reply *out, int argc,
@@ -426,18 +434,21 @@ int bb_redis_command(bb_redis *r, double deadline, unsigned extra_ms, bb_redis_r
         if (left < timeout)
             timeout = left;
     }
-    redisContext *c;
-    int rc = take(r, timeout, &c);
+    struct conn k;
+    int rc = take(r, timeout, &k);
     if (rc)
         return rc;
-    fn.set_timeout(c, timeval_of(timeout + extra_ms / 1000.0));
-    redisReply *rep = run(c, argc, argv, lens);
+    long ms = (long)(timeout * 1000) + (long)extra_ms;
+    if (ms != k.timeout_ms)
+        fn.set_timeout(k.c, timeval_of(ms / 1000.0));
+    k.timeout_ms = ms;
+    redisReply *rep = run(k.c, argc, argv, lens);
     if (!rep)
-        return drop(r, c, "lost Redis at");
+        return drop(r, k.c, "lost Redis at");
     note_success(r);
     rc = copy_reply(rep, out, 0);
     fn.free_reply(rep);
-    give_back(r, c);
+    give_back(r, &k);
     if (rc) {
         bb_redis_reply_free(out);
         return rc;

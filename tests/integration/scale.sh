@@ -14,6 +14,7 @@ for tool in redis-server redis-cli nginx curl; do
 done
 WORK=$(mktemp -d)
 . "$(dirname "$0")/llm/helpers.sh"
+. "$(dirname "$0")/lib/replicas.sh"
 REDIS_PID="" NGINX_PID="" PIDS=""
 cleanup() {
     fake_stop
@@ -30,16 +31,6 @@ free_port() {
 }
 
 RPORT=$(free_port)
-redis_start() {
-    redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" \
-        --logfile "$WORK/redis.log" &
-    REDIS_PID=$!
-    for _ in $(seq 1 100); do
-        redis-cli -p "$RPORT" ping 2>/dev/null | grep -q PONG && return 0
-        sleep 0.05
-    done
-    fail "redis-server did not start"
-}
 redis_stop() {
     kill "$REDIS_PID" && wait "$REDIS_PID" 2>/dev/null
     REDIS_PID=""
@@ -76,7 +67,7 @@ replica_start() {
     eval "PORT_$n=$got"
 }
 
-redis_start
+redis_start "$WORK" "$RPORT" || fail "redis-server did not start"
 : > replica1.log
 : > replica2.log
 : > replica3.log
@@ -86,43 +77,7 @@ replica_start 3
 grep -q '"redis":"redis://127.0.0.1:' replica1.log || fail "the start-up line does not name Redis"
 
 NPORT=$(free_port)
-mkdir -p ngx
-cat > nginx.conf <<EOF
-worker_processes 1;
-error_log $WORK/ngx/error.log warn;
-pid $WORK/ngx/nginx.pid;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/ngx/body;
-    proxy_temp_path $WORK/ngx/proxy;
-    fastcgi_temp_path $WORK/ngx/fastcgi;
-    uwsgi_temp_path $WORK/ngx/uwsgi;
-    scgi_temp_path $WORK/ngx/scgi;
-    client_body_buffer_size 1m;
-    client_max_body_size 20m;
-    upstream backbone {
-        server 127.0.0.1:$PORT_1 max_fails=0;
-        server 127.0.0.1:$PORT_2 max_fails=0;
-        server 127.0.0.1:$PORT_3 max_fails=0;
-    }
-    server {
-        listen 127.0.0.1:$NPORT;
-        location / {
-            proxy_pass http://backbone;
-            proxy_set_header X-Forwarded-For \$remote_addr;
-            proxy_next_upstream error timeout;
-        }
-    }
-}
-EOF
-nginx -c "$WORK/nginx.conf" -p "$WORK/ngx" -g 'daemon off;' 2> ngx/stderr &
-NGINX_PID=$!
-for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$NPORT/health" && break
-    sleep 0.05
-done
-curl -s -o /dev/null "http://127.0.0.1:$NPORT/health" || { cat ngx/stderr ngx/error.log >&2; fail "nginx did not start"; }
+nginx_start "$WORK" "$NPORT" "$PORT_1" "$PORT_2" "$PORT_3" || fail "nginx did not start"
 LB="http://127.0.0.1:$NPORT"
 direct() { echo "http://127.0.0.1:$(eval echo "\$PORT_$1")"; }
 
@@ -285,7 +240,7 @@ r = json.load(open("ready.json"))["components"]["redis"]
 assert r["status"] == "degraded" and "Redis" in r["message"], r
 PY
 sleep 1
-redis_start
+redis_start "$WORK" "$RPORT" || fail "redis-server did not restart"
 healthy=""
 for _ in $(seq 1 150); do
     curl -s -o ready.json "$(direct 2)/health/readiness"

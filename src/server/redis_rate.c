@@ -8,30 +8,26 @@
 
 /* KEYS: a counter's key without its window; ARGV: limit and window of
  * each. Returns {allowed, count1, left1, count2, left2, ...}, the counts
- * before this request. */
+ * before this request. Counting first and taking back a refused request
+ * is one call fewer per rule than reading first; the script is atomic, so
+ * nobody sees the count in between. */
 static bb_redis_script script = {
     .source = "local now = tonumber(redis.call('TIME')[1])\n"
-              "local keys, counts, lefts, allowed = {}, {}, {}, 1\n"
+              "local out, keys, allowed = {1}, {}, 1\n"
               "for i = 1, #KEYS do\n"
-              "  local limit, w = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])\n"
+              "  local w = tonumber(ARGV[2 * i])\n"
               "  local start = now - now % w\n"
               "  keys[i] = KEYS[i] .. ':' .. start\n"
-              "  counts[i] = tonumber(redis.call('GET', keys[i]) or '0')\n"
-              "  lefts[i] = start + w - now\n"
-              "  if counts[i] >= limit then allowed = 0 end\n"
+              "  local n = redis.call('INCR', keys[i])\n"
+              "  if n == 1 then redis.call('EXPIRE', keys[i], w + 1) end\n"
+              "  if n > tonumber(ARGV[2 * i - 1]) then allowed = 0 end\n"
+              "  out[2 * i] = n - 1\n"
+              "  out[2 * i + 1] = start + w - now\n"
               "end\n"
-              "if allowed == 1 then\n"
-              "  for i = 1, #KEYS do\n"
-              "    if redis.call('INCR', keys[i]) == 1 then\n"
-              "      redis.call('EXPIRE', keys[i], tonumber(ARGV[2 * i]) + 1)\n"
-              "    end\n"
-              "  end\n"
+              "if allowed == 0 then\n"
+              "  for i = 1, #KEYS do redis.call('DECR', keys[i]) end\n"
               "end\n"
-              "local out = {allowed}\n"
-              "for i = 1, #KEYS do\n"
-              "  out[#out + 1] = counts[i]\n"
-              "  out[#out + 1] = lefts[i]\n"
-              "end\n"
+              "out[1] = allowed\n"
               "return out\n",
 };
 

@@ -81,6 +81,10 @@
     X(BB0430, ERROR, "constraint-unknown-column")                                                  \
     X(BB0431, ERROR, "set-null-on-not-null")                                                       \
     X(BB0432, ERROR, "bad-cascade")                                                                \
+    X(BB0455, ERROR, "mysql-long-type-key")                                                        \
+    X(BB0456, ERROR, "mysql-key-too-long")                                                         \
+    X(BB0457, ERROR, "mysql-row-too-large")                                                        \
+    X(BB0458, ERROR, "mysql-long-type-default")                                                    \
     X(BB0501, ERROR, "sql-injection")                                                              \
     X(BB0502, ERROR, "script-injection")                                                           \
     X(BB0503, ERROR, "code-injection")                                                             \

@@ -16,6 +16,7 @@
 #include "front/validate.h"
 
 #include "front/ident.h"
+#include "front/mysql.h"
 #include "front/order.h"
 #include "front/relations.h"
 #include "front/vctx.h"
@@ -712,6 +713,7 @@ int bb_validate(bb_schema *s, bb_diags *diags)
             check_column(&v, &t->columns[ci], n_pk);
         }
         check_table_constraints(&v, ti);
+        bb__mysql_check(&v, ti);
     }
     bb__relations_resolve(&v);
     if (!v.rc)

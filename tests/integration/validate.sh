@@ -235,6 +235,8 @@ if command -v script >/dev/null 2>&1; then
     grep -q "error\[BB0203\]" "$T/tty" || fail "NO_COLOR run printed nothing"
     if grep -q "$esc\[" "$T/tty"; then fail "colour despite NO_COLOR"; fi
     ok "colour on a terminal, none with NO_COLOR"
+else
+    skip "colour on a terminal: no script(1) (package bsdutils)"
 fi
 
 # --- the JSON Schema for editors ----------------------------------------------
@@ -298,7 +300,7 @@ assert list(v.iter_errors(json.load(open(sys.argv[3])))), "bad.json passed the J
 EOF
     ok "the JSON Schema is valid draft 2020-12, accepts every example and rejects a bad file"
 else
-    echo "note: no Python with jsonschema; the JSON Schema itself was not checked"
+    skip "the JSON Schema against the examples: no python3-jsonschema"
 fi
 
 echo "validate.sh: $n checks passed"

@@ -174,12 +174,35 @@ int bb_redis_url_parse(const char *text, bb_redis_url *u, bb_buf *err)
     return BB_OK;
 }
 
+/* s with every byte outside [A-Za-z0-9._~:-] percent-encoded, so that a
+ * redacted URL can go into a log line or JSON as it is. */
+static void encode_part(const char *s, char *out, size_t size)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *s && o + 4 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("._~:-", c)) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+}
+
 void bb_redis_url_redacted(const bb_redis_url *u, char *out, size_t size)
 {
+    char user[3 * sizeof(u->user)], host[3 * sizeof(u->host)];
+    encode_part(u->user, user, sizeof(user));
+    encode_part(u->host, host, sizeof(host));
     bool v6 = strchr(u->host, ':') != NULL;
-    snprintf(out, size, "redis://%s%s%s%s%s%s:%u/%u", u->user, u->password[0] ? ":***" : "",
-             u->user[0] || u->password[0] ? "@" : "", v6 ? "[" : "", u->host, v6 ? "]" : "",
-             u->port, u->db);
+    snprintf(out, size, "redis://%s%s%s%s%s%s:%u/%u", user, u->password[0] ? ":***" : "",
+             u->user[0] || u->password[0] ? "@" : "", v6 ? "[" : "", host, v6 ? "]" : "", u->port,
+             u->db);
 }
 
 /* ---- replies ------------------------------------------------------------ */

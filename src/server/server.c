@@ -199,7 +199,7 @@ int bb_server_start(const bb_service_config *c, bb_server **out, bb_buf *err)
     if (!s)
         return BB_ENOMEM;
     int rc = bb_service_init(&s->svc, c, builtin_routes,
-                             sizeof(builtin_routes) / sizeof(builtin_routes[0]));
+                             sizeof(builtin_routes) / sizeof(builtin_routes[0]), bb_api_run_job);
     if (!rc)
         rc = start_daemon(s, err);
     if (rc) {

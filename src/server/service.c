@@ -3,7 +3,6 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
-#include "server/api.h"
 #include "server/log.h"
 #include "server/redis_rate.h"
 
@@ -105,7 +104,7 @@ static void log_jobs_event(void *ctx, const char *level, const char *msg, const 
 #define LLM_CACHE_ENTRY_MAX (4 * 1024 * 1024)
 
 /* The Redis client, the jobs and model answers kept there (with --redis). */
-static int start_shared(bb_service *s)
+static int start_shared(bb_service *s, bb_redis_job_fn run_job)
 {
     const bb_service_config *c = &s->cfg;
     bb_redis_url url;
@@ -133,7 +132,7 @@ static int start_shared(bb_service *s)
         .slots = c->max_jobs,
         .visibility = c->job_visibility,
         .consumer = consumer,
-        .run = bb_api_run_job,
+        .run = run_job,
         .run_ctx = s,
         .log = log_jobs_event,
         .log_ctx = s,
@@ -156,7 +155,7 @@ int bb_service_rate(bb_service *s, const char *identity, const bb_rate_rule *rul
 }
 
 int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *routes,
-                    size_t n_routes)
+                    size_t n_routes, bb_redis_job_fn run_job)
 {
     memset(s, 0, sizeof(*s));
     fill(s, c, routes, n_routes);
@@ -168,7 +167,7 @@ int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *r
     if (!s->rl || !s->metrics || !s->jobs)
         return BB_ENOMEM;
     if (c->redis_url) {
-        int rc = start_shared(s);
+        int rc = start_shared(s, run_job);
         if (rc)
             return rc;
     }

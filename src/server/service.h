@@ -118,10 +118,11 @@ typedef struct bb_service {
     bb_rate_rule rule_public, rule_authenticated, rule_generate, rule_generate_hour, rule_validate;
 } bb_service;
 
-/* Fills *s from c and the built-in routes, and starts the worker pool.
- * On failure *s must still be given to bb_service_fini(). */
+/* Fills *s from c and the built-in routes, and starts the worker pool;
+ * with a Redis URL, the jobs kept there, each run by run_job (its ctx is
+ * s). On failure *s must still be given to bb_service_fini(). */
 int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *routes,
-                    size_t n_routes) BB_WUR;
+                    size_t n_routes, bb_redis_job_fn run_job) BB_WUR;
 
 /*
  * Checks and counts a request against rules, in Redis when there is one:

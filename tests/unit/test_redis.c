@@ -80,6 +80,10 @@ static void redacted_url_hides_the_password(void **state)
     assert_int_equal(bb_redis_url_parse("redis://[::1]", &u, NULL), BB_OK);
     bb_redis_url_redacted(&u, out, sizeof(out));
     assert_string_equal(out, "redis://[::1]:6379/0");
+    /* What could break a log line is encoded. */
+    assert_int_equal(bb_redis_url_parse("redis://a%22b:pw@h", &u, NULL), BB_OK);
+    bb_redis_url_redacted(&u, out, sizeof(out));
+    assert_string_equal(out, "redis://a%22b:***@h:6379/0");
 }
 
 /* ---- a scripted server ---------------------------------------------------- */

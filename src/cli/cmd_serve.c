@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "server/auth.h"
 #include "server/httpd.h"
+#include "server/redis.h"
 #include "server/server.h"
 #include "server/wire.h"
 
@@ -69,12 +70,23 @@ static void serve_usage(FILE *out)
           "  --otlp-endpoint URL       send traces of requests, pipeline stages and model\n"
           "                            calls to this OpenTelemetry collector (OTLP over\n"
           "                            HTTP, JSON; /v1/traces is added; default: none)\n"
+          "  --redis URL               keep rate limits and jobs in Redis, shared by\n"
+          "                            replicas: redis://[user[:password]@]host[:port][/db]\n"
+          "                            (or BACKBONE_REDIS_URL)\n"
+          "  --redis-timeout-ms N      the longest wait for one Redis command (default 250)\n"
+          "  --redis-fail open|closed  rate limits while Redis is down: this replica's own\n"
+          "                            counters (open, default) or 503 (closed)\n"
+          "  --job-visibility S        a job whose replica went silent is taken by another\n"
+          "                            after S seconds (default 30; with --redis)\n"
+          "  --llm-cache-ttl S         model answers shared in Redis are kept S seconds\n"
+          "                            (default 604800; 0: not shared)\n"
+          "  --llm-cache-max N         at most N shared answers, oldest dropped (default 10000)\n"
           "  --templates DIR           read templates from DIR instead of the embedded ones\n"
           "  --review-python PATH      let the reviewer compile each generation with this\n"
           "                            Python (a process per request; default: built-in check)\n\n"
           "Environment: BACKBONE_API_KEYS (SHA-256 digests, [NAME:]hex, comma separated),\n"
-          "BACKBONE_JWT_SECRET, BACKBONE_INSTANCE, BACKBONE_OTLP_ENDPOINT (the options\n"
-          "win). SIGTERM or SIGINT stops gracefully.\n",
+          "BACKBONE_JWT_SECRET, BACKBONE_INSTANCE, BACKBONE_OTLP_ENDPOINT,\n"
+          "BACKBONE_REDIS_URL (the options win). SIGTERM or SIGINT stops gracefully.\n",
           out);
 }
 
@@ -110,6 +122,7 @@ typedef struct serve_args {
     const char *proxy_list[MAX_TRUSTED_PROXIES];
     size_t n_proxies;
     char host_name[256];
+    const char *redis_fail; /* "open" or "closed" */
 } serve_args;
 
 /* Options that take a number, and where it goes. */
@@ -150,6 +163,10 @@ static const num_opt num_opts[] = {
     NUM("--job-timeout", 86400, cfg.job_timeout),
     NUM("--job-results", 1000000, cfg.job_results),
     NUM("--job-ttl", 604800, cfg.job_ttl),
+    NUM("--redis-timeout-ms", 60000, cfg.redis_timeout_ms),
+    NUM("--job-visibility", 86400, cfg.job_visibility),
+    NUM("--llm-cache-ttl", 31536000, cfg.llm_cache_ttl),
+    NUM("--llm-cache-max", 100000000, cfg.llm_cache_max),
 };
 
 static void store_number(serve_args *a, const num_opt *o, unsigned long long v)
@@ -250,6 +267,8 @@ static int parse_args(int argc, char **argv, serve_args *a)
                            : strcmp(opt, "--review-python") == 0   ? &a->cfg.review_python
                            : strcmp(opt, "--instance") == 0        ? &a->cfg.instance
                            : strcmp(opt, "--otlp-endpoint") == 0   ? &a->cfg.otlp_endpoint
+                           : strcmp(opt, "--redis") == 0           ? &a->cfg.redis_url
+                           : strcmp(opt, "--redis-fail") == 0      ? &a->redis_fail
                                                                    : NULL;
         bool repeated = strcmp(opt, "--cors-origin") == 0 || strcmp(opt, "--trusted-proxy") == 0;
         if (str || repeated) {
@@ -277,6 +296,36 @@ static int parse_args(int argc, char **argv, serve_args *a)
     a->cfg.trusted_proxies = a->proxy_list;
     a->cfg.n_trusted_proxies = a->n_proxies;
     return observability_settings(a) ? -1 : BB_EXIT_USAGE;
+}
+
+/* --redis (or BACKBONE_REDIS_URL) and --redis-fail, checked before the
+ * service starts; the library is loaded now so that a missing one is said
+ * at once. */
+static int check_redis(serve_args *a)
+{
+    if (!a->cfg.redis_url) {
+        const char *env = getenv("BACKBONE_REDIS_URL");
+        a->cfg.redis_url = env && *env ? env : NULL;
+    }
+    if (a->redis_fail && strcmp(a->redis_fail, "open") != 0 &&
+        strcmp(a->redis_fail, "closed") != 0) {
+        bb_cli_error("serve: --redis-fail: '%s' is neither open nor closed", a->redis_fail);
+        return BB_EXIT_USAGE;
+    }
+    a->cfg.redis_fail_closed = a->redis_fail && strcmp(a->redis_fail, "closed") == 0;
+    if (!a->cfg.redis_url)
+        return BB_EXIT_OK;
+    bb_redis_url url;
+    bb_buf err;
+    bb_buf_init(&err, 1024);
+    int rc = bb_redis_url_parse(a->cfg.redis_url, &url, &err);
+    memset(&url, 0, sizeof(url));
+    if (rc)
+        bb_cli_error("serve: %s", bb_buf_str(&err));
+    bb_buf_free(&err);
+    if (rc)
+        return BB_EXIT_USAGE;
+    return bb_dynlib_ready(bb_redis_library()) ? BB_EXIT_OK : BB_EXIT_USAGE;
 }
 
 /* Reads the JWT secret from --jwt-secret-file or BACKBONE_JWT_SECRET; a
@@ -372,13 +421,24 @@ static void log_startup(bb_server *srv, const serve_args *a, const bb_auth *auth
                  keys_file);
         bb_server_log(srv, "warn", msg, NULL);
     }
-    char extra[512];
-    snprintf(
-        extra, sizeof(extra),
-        ",\"host\":\"%s\",\"port\":%u,\"api_keys\":%zu,\"jwt\":%s,\"auth\":%s,\"instance\":\"%s\"",
-        a->cfg.host, bb_server_port(srv), bb_auth_key_count(auth),
-        bb_auth_has_jwt(auth) ? "true" : "false", a->cfg.no_auth ? "false" : "true",
-        a->cfg.instance ? a->cfg.instance : "");
+    char extra[1024], redis[400] = "null";
+    if (a->cfg.redis_url) {
+        bb_redis_url url;
+        if (bb_redis_url_parse(a->cfg.redis_url, &url, NULL) == BB_OK) {
+            redis[0] = '"';
+            bb_redis_url_redacted(&url, redis + 1, sizeof(redis) - 2);
+            size_t n = strlen(redis);
+            redis[n] = '"';
+            redis[n + 1] = '\0';
+        }
+        memset(&url, 0, sizeof(url));
+    }
+    snprintf(extra, sizeof(extra),
+             ",\"host\":\"%s\",\"port\":%u,\"api_keys\":%zu,\"jwt\":%s,\"auth\":%s,\"redis\":%s,"
+             "\"instance\":\"%s\"",
+             a->cfg.host, bb_server_port(srv), bb_auth_key_count(auth),
+             bb_auth_has_jwt(auth) ? "true" : "false", a->cfg.no_auth ? "false" : "true", redis,
+             a->cfg.instance ? a->cfg.instance : "");
     bb_server_log(srv, "info", "listening", extra);
 }
 
@@ -395,6 +455,9 @@ int bb_cmd_serve(int argc, char **argv)
      * already said which package to install). */
     if (!bb_dynlib_ready(bb_httpd_library()))
         return BB_EXIT_USAGE;
+    exit_code = check_redis(&a);
+    if (exit_code)
+        return exit_code;
 
     bb_buf keys_path;
     bb_buf_init(&keys_path, 4096);

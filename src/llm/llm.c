@@ -941,9 +941,10 @@ int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_l
     bb_buf resp;
     bb_buf_init(&resp, c->cfg.http.max_response_bytes);
     bool cached = false;
-    if (c->cfg.cache_dir && bb_llm_cache_key(c->cfg.provider->name, c->cfg.base_url, c->cfg.model,
-                                             body, len, key) == BB_OK)
-        cached = bb_llm_cache_get(c->cfg.cache_dir, key, &resp) == BB_OK;
+    if (bb_llm_cache_enabled(c->cfg.cache_dir) &&
+        bb_llm_cache_key(c->cfg.provider->name, c->cfg.base_url, c->cfg.model, body, len, key) ==
+            BB_OK)
+        cached = bb_llm_cache_lookup(c->cfg.cache_dir, key, &resp) == BB_OK;
     if (cached) {
         d.cache_hits++;
         rc = interpret(c, req, ask->keep_bad_answer, len, resp.data, resp.len, out, &d, err);
@@ -966,7 +967,8 @@ int bb_llm_complete_with(bb_llm_client *c, const bb_llm_request *req, const bb_l
         c->budget_used += d.prompt_tokens + d.completion_tokens;
         /* A cache that cannot be written only costs the next run a request. */
         bool answered = rc == BB_OK || (keeps(ask, err) && err->status == 200);
-        if (answered && key[0] && bb_llm_cache_put(c->cfg.cache_dir, key, resp.data, resp.len))
+        if (answered && key[0] &&
+            bb_llm_cache_store_entry(c->cfg.cache_dir, key, resp.data, resp.len))
             fprintf(stderr, "backbone: warning: cannot write the LLM cache in %s\n",
                     c->cfg.cache_dir);
     }

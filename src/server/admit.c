@@ -201,7 +201,13 @@ static bool apply_rate(bb_req *r, const bb_rate_rule *const *rules, size_t n)
     bb_rate_rule copy[3];
     for (size_t i = 0; i < n && i < 3; i++)
         copy[i] = *rules[i];
-    bb_ratelimit_hit(r->svc->rl, r->identity, copy, n, (uint64_t)bb_clock_seconds(), &r->rate);
+    if (bb_service_rate(r->svc, r->identity, copy, n, &r->rate) != BB_OK) {
+        bb_req_reply_error(r, 503, "unavailable",
+                           "rate limits cannot be checked: the shared store (Redis) cannot be "
+                           "reached; retry in 1 s");
+        bb_req_add_header(r, "Retry-After", "1");
+        return false;
+    }
     r->rate_applied = true;
     if (r->rate.allowed)
         return true;

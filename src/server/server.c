@@ -200,7 +200,7 @@ int bb_server_start(const bb_service_config *c, bb_server **out, bb_buf *err)
     if (!s)
         return BB_ENOMEM;
     int rc = bb_service_init(&s->svc, c, builtin_routes,
-                             sizeof(builtin_routes) / sizeof(builtin_routes[0]));
+                             sizeof(builtin_routes) / sizeof(builtin_routes[0]), bb_api_run_job);
     if (!rc)
         rc = start_daemon(s, err);
     if (rc) {
@@ -245,9 +245,12 @@ void bb_server_stop(bb_server *srv)
     atomic_store(&s->draining, true);
     bb_httpd_quiesce(srv->httpd);
     size_t jobs = bb_jobs_cancel_all(s->jobs);
-    char extra[128];
-    snprintf(extra, sizeof(extra), ",\"in_flight\":%ld,\"jobs_cancelled\":%zu",
-             atomic_load(&s->in_flight), jobs);
+    /* Jobs kept in Redis go back to the stream, for another replica. */
+    size_t handed_back = s->rjobs ? bb_redis_jobs_stop(s->rjobs, deadline) : 0;
+    char extra[160];
+    snprintf(extra, sizeof(extra),
+             ",\"in_flight\":%ld,\"jobs_cancelled\":%zu,\"jobs_handed_back\":%zu",
+             atomic_load(&s->in_flight), jobs, handed_back);
     bb_service_log(s, "info", "stopped accepting connections; finishing requests in flight", extra);
     drain(srv, deadline);
     long unfinished = atomic_load(&s->in_flight);

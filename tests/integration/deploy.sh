@@ -39,8 +39,10 @@ bin="$WORK/image/usr/local/bin/backbone"
 
 # Every library the binary links or loads (base/dynlib: the soname and
 # its package are in the source) comes from a runtime package or libc6.
+# A soname the source completes from its headers (hiredis's
+# "libhiredis.so." HIREDIS_SONAME) is matched by its prefix.
 package_of() { # soname
-    path=$(ldconfig -p | awk -v l="$1" '$1 == l { print $NF; exit }')
+    path=$(ldconfig -p | awk -v l="$1" '$1 == l || (l ~ /\.$/ && index($1, l) == 1) { print $NF; exit }')
     [ -n "$path" ] || return 1
     { dpkg -S "$path" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null; } | head -n 1 | cut -d: -f1
 }

@@ -182,6 +182,9 @@ int bb_revision_name(bb_revision *r, const char *parent, const cJSON *new_norm, 
  * absent): a name missing from an object would be looked up in the
  * objects around it.
  */
+/* PostgreSQL's longest identifier, in bytes (NAMEDATALEN - 1). */
+#define PG_MAX_NAME 63
+
 typedef struct tdata {
     cJSON *root;
     int rc;
@@ -276,6 +279,25 @@ static void jatom(tdata *t, cJSON *o, const char *k, const bb_op_atom *a)
     jadd(t, o, k, py_node(t, put_atom(&t->py, a)));
 }
 
+/* A constraint's or an index's name. One over PostgreSQL's 63 bytes goes
+ * through op.f(): marked final, SQLAlchemy shortens it for a database that
+ * needs it (with a hash, as it shortens the models' names from the naming
+ * convention) where a plain string would be refused. */
+static void jname(tdata *t, cJSON *o, const char *k, const bb_op_atom *a)
+{
+    if (!o || t->rc || a->kind != BB_ATOM_NAME || strlen(a->text) <= PG_MAX_NAME) {
+        jatom(t, o, k, a);
+        return;
+    }
+    bb_buf_reset(&t->py);
+    int rc = bb_buf_puts(&t->py, "op.f(");
+    if (!rc)
+        rc = put_atom(&t->py, a);
+    if (!rc)
+        rc = bb_buf_putc(&t->py, ')');
+    jadd(t, o, k, py_node(t, rc));
+}
+
 /* The atoms' Python, one string each. */
 static void jatoms(tdata *t, cJSON *o, const char *k, const bb_op_atoms *l)
 {
@@ -336,7 +358,7 @@ static void fk_ref(tdata *t, cJSON *o, const bb_op_fk *fk)
 
 static void fk_data(tdata *t, cJSON *o, const bb_op_fk *fk)
 {
-    jatom(t, o, "name", &fk->name);
+    jname(t, o, "name", &fk->name);
     jatom(t, o, "table", &fk->table);
     jatom(t, o, "column", &fk->column);
     jatom(t, o, "ref_table", &fk->ref_table);
@@ -357,7 +379,7 @@ static void table_data(tdata *t, cJSON *o, const bb_op_table *tb)
     } else {
         cJSON *pk = jobj(t, o, "primary_key");
         jatoms(t, pk, "columns", &tb->pk_columns);
-        jatom(t, pk, "name", &tb->pk_name);
+        jname(t, pk, "name", &tb->pk_name);
     }
     cJSON *fks = jarr(t, o, "foreign_keys");
     for (size_t i = 0; i < tb->n_fks && !t->rc; i++) {
@@ -369,7 +391,7 @@ static void table_data(tdata *t, cJSON *o, const bb_op_table *tb)
     for (size_t i = 0; i < tb->n_uniques && !t->rc; i++) {
         cJSON *u = jpush(t, uniques, bb_jdoc_object(t->root));
         jatoms(t, u, "columns", &tb->uniques[i].columns);
-        jatom(t, u, "name", &tb->uniques[i].name);
+        jname(t, u, "name", &tb->uniques[i].name);
     }
     cJSON *checks = jarr(t, o, "checks");
     for (size_t i = 0; i < tb->n_checks && !t->rc; i++) {
@@ -497,7 +519,11 @@ static void op_data(tdata *t, cJSON *o, const bb_op *op)
     case BB_OP_DROP_INDEX:
     case BB_OP_DROP_COLUMN:
     case BB_OP_DROP_CONSTRAINT:
-        jatom(t, o, "name", &op->u.drop.name);
+        if (op->kind == BB_OP_DROP_INDEX ||
+            (op->kind == BB_OP_DROP_CONSTRAINT && op->u.drop.type != BB_CONS_CHECK))
+            jname(t, o, "name", &op->u.drop.name);
+        else
+            jatom(t, o, "name", &op->u.drop.name);
         jatom(t, o, "table", &op->u.drop.table);
         jstr(t, o, "type", cons_type_name(op->u.drop.type));
         /* op.f(): the name is final, the naming convention's "ck" (which
@@ -512,7 +538,10 @@ static void op_data(tdata *t, cJSON *o, const bb_op *op)
     case BB_OP_CREATE_INDEX:
     case BB_OP_CREATE_UNIQUE:
     case BB_OP_CREATE_CHECK:
-        jatom(t, o, "name", &op->u.cons.name);
+        if (op->kind == BB_OP_CREATE_CHECK)
+            jatom(t, o, "name", &op->u.cons.name);
+        else
+            jname(t, o, "name", &op->u.cons.name);
         jatom(t, o, "table", &op->u.cons.table);
         jpylist(t, o, "columns", &op->u.cons.columns);
         jatom(t, o, "expression", &op->u.cons.expression);

@@ -352,6 +352,18 @@ static void column_literals(bb_arch *a, bb_plan_strs *out, const char *const *co
 /* Table-level uniques (uq_<table>_<cols> unless named), indexes
  * (ix_<table>_<cols>), checks (the naming convention makes
  * ck_<table>_<name>) and the table comment. */
+/* A table argument's name. One over PostgreSQL's 63 bytes is written
+ * conv(name), as the migrations write it op.f(name): final, so SQLAlchemy
+ * shortens it (with a hash) where the database needs it instead of
+ * refusing it, and the models and the migrated database agree. */
+static void table_arg_name(bb_arch *a, bb_plan_model *m, bb_plan_table_arg *o, const char *name)
+{
+    o->name_literal = bb_arch_lit(a, name);
+    o->name_final = strlen(name) > 63;
+    if (o->name_final)
+        bb_arch_import(a, &m->model_imports, "sqlalchemy.sql.naming", "conv");
+}
+
 /* A unique index over the rows a soft delete has not marked, named as the
  * unique constraint it stands for (the migrations make the same). */
 static void live_unique(bb_arch *a, bb_plan_model *m, const char *name, const char *const *cols,
@@ -363,7 +375,7 @@ static void live_unique(bb_arch *a, bb_plan_model *m, const char *name, const ch
     column_literals(a, &o->index_columns, cols, n);
     o->index_unique = true;
     o->where_literal = bb_arch_lit(a, BB_SOFT_DELETE_LIVE);
-    o->name_literal = bb_arch_lit(a, name);
+    table_arg_name(a, m, o, name);
 }
 
 static void plan_table_args(bb_arch *a, int ti, bb_plan_model *m)
@@ -388,7 +400,7 @@ static void plan_table_args(bb_arch *a, int ti, bb_plan_model *m)
         bb_plan_table_arg *o = BB_ARCH_PUSH(a, m->table_args);
         bb_arch_import(a, im, "sqlalchemy", "UniqueConstraint");
         column_literals(a, &o->unique_columns, u->columns, u->n_columns);
-        o->name_literal = bb_arch_lit(a, name);
+        table_arg_name(a, m, o, name);
     }
     for (size_t i = 0; i < t->n_indexes; i++) {
         const bb_index *x = &t->indexes[i];
@@ -396,10 +408,11 @@ static void plan_table_args(bb_arch *a, int ti, bb_plan_model *m)
         bb_arch_import(a, im, "sqlalchemy", "Index");
         column_literals(a, &o->index_columns, x->columns, x->n_columns);
         o->index_unique = x->unique;
-        o->name_literal = bb_arch_lit(
-            a, x->name ? x->name
-                       : bb_arch_fmt(a, "ix_%s_%s", t->table_name,
-                                     bb_arch_name_list(a, x->columns, x->n_columns, "_", false)));
+        table_arg_name(
+            a, m, o,
+            x->name ? x->name
+                    : bb_arch_fmt(a, "ix_%s_%s", t->table_name,
+                                  bb_arch_name_list(a, x->columns, x->n_columns, "_", false)));
     }
     for (size_t i = 0; i < t->n_checks; i++) {
         const bb_check *ck = &t->checks[i];

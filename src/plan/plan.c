@@ -155,6 +155,7 @@ static const bb_plan_field table_arg_fields[] = {
     LIST(bb_plan_table_arg, unique_columns, NULL), LIST(bb_plan_table_arg, index_columns, NULL),
     BOOL(bb_plan_table_arg, index_unique),         STR(bb_plan_table_arg, check_literal),
     STR(bb_plan_table_arg, name_literal),          STR(bb_plan_table_arg, where_literal),
+    BOOL(bb_plan_table_arg, name_final),
 };
 static TYPE(table_arg_type, bb_plan_table_arg, table_arg_fields);
 

@@ -203,6 +203,7 @@ typedef struct bb_plan_table_arg {
     const char *check_literal; /* CheckConstraint(...) */
     const char *where_literal; /* a partial index: postgresql_where=, sqlite_where= */
     const char *name_literal;
+    bool name_final; /* over PostgreSQL's 63 bytes: conv(name), shortened where needed */
 } bb_plan_table_arg;
 
 typedef struct bb_plan_id_property {

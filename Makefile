@@ -19,11 +19,11 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 30
 
 PKGS := libcjson libpcre2-8 zlib
-# libcurl and libmicrohttpd: headers only. src/base/http.c and
-# src/server/httpd.c load them at run time, when first used (base/dynlib.h),
-# so a command that needs neither (validate) does not pay for loading them
-# and their ~30 dependencies.
-PKGS_DLOPEN := libcurl libmicrohttpd
+# libcurl, libmicrohttpd and hiredis: headers only. src/base/http.c,
+# src/server/httpd.c and src/server/redis.c load them at run time, when
+# first used (base/dynlib.h), so a command that needs none (validate) does
+# not pay for loading them and their ~30 dependencies.
+PKGS_DLOPEN := libcurl libmicrohttpd hiredis
 # The pkg-config answers are computed on first use, inside a recipe, not
 # when make reads this file: on a fresh machine the -dev packages only
 # exist once the deps step (a prerequisite of every build) has run.

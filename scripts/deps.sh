@@ -3,8 +3,10 @@
 #
 #   scripts/deps.sh build   compiler and libraries (make all)
 #   scripts/deps.sh test    + what the test suite runs (Python stack, PostgreSQL,
-#                           MariaDB, clang, debootstrap for the Debian 13 root
-#                           of tests/e2e/lib/debian13.sh, made on first use)
+#                           MariaDB, Redis, nginx, clang, debootstrap for the
+#                           Debian 13 root of tests/e2e/lib/debian13.sh, made
+#                           on first use; promtool and PyYAML for the
+#                           deployment files, tests/integration/deploy.sh)
 #   scripts/deps.sh bench   + the benchmark tools (wrk, hyperfine, node/npm)
 #
 # As root it installs what is missing with apt-get; otherwise it prints the
@@ -12,13 +14,14 @@
 set -eu
 
 want=${1:-build}
-# libcurl4-openssl-dev and libmicrohttpd-dev are needed for their headers:
-# the binary is not linked against these libraries but loads libcurl.so.4
-# or libmicrohttpd.so.12 when a command first needs it (base/dynlib.c). A
-# machine that only runs backbone needs the packages libcurl4 (model calls)
-# and libmicrohttpd12 (serve) for those commands only.
-build_pkgs="gcc make pkg-config libcjson-dev libpcre2-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev"
-test_pkgs="libcmocka-dev clang-format python3 python3-sqlalchemy python3-fastapi python3-pydantic python3-httpx python3-pytest python3-alembic python3-psycopg2 python3-pymysql python3-uvicorn python3-jsonschema black isort flake8 mypy python3-yaml postgresql mariadb-server debootstrap curl clang-14 libclang-rt-14-dev"
+# libcurl4-openssl-dev, libmicrohttpd-dev and libhiredis-dev are needed for
+# their headers: the binary is not linked against these libraries but loads
+# libcurl.so.4, libmicrohttpd.so.12 or libhiredis when a command first needs
+# it (base/dynlib.c). A machine that only runs backbone needs the packages
+# libcurl4 (model calls), libmicrohttpd12 (serve) and libhiredis (serve
+# --redis) for those commands only.
+build_pkgs="gcc make pkg-config libcjson-dev libpcre2-dev libcurl4-openssl-dev libmicrohttpd-dev libhiredis-dev zlib1g-dev"
+test_pkgs="libcmocka-dev clang-format python3 python3-sqlalchemy python3-fastapi python3-pydantic python3-httpx python3-pytest python3-alembic python3-psycopg2 python3-pymysql python3-uvicorn python3-jsonschema black isort flake8 mypy postgresql mariadb-server debootstrap curl redis-server nginx clang-14 libclang-rt-14-dev prometheus python3-yaml"
 bench_pkgs="wrk hyperfine nodejs npm"
 
 case "$want" in

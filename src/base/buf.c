@@ -34,6 +34,17 @@ int bb_buf_reserve(bb_buf *b, size_t n)
     return BB_OK;
 }
 
+int bb_buf_extend(bb_buf *b, size_t n, char **at)
+{
+    int rc = bb_buf_reserve(b, n);
+    if (rc)
+        return rc;
+    *at = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return BB_OK;
+}
+
 int bb_buf_append(bb_buf *b, const void *p, size_t n)
 {
     int rc = bb_buf_reserve(b, n);
@@ -99,12 +110,24 @@ int bb_buf_put_int(bb_buf *b, long long v)
 
 int bb_buf_vprintf(bb_buf *b, const char *fmt, va_list ap)
 {
+    /* The text is written in place when the room left holds it (most
+     * texts are short), else that try measured it and it is written again. */
+    size_t room = b->data ? b->cap - b->len : 0;
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
     va_end(ap2);
-    if (n < 0)
+    if (n < 0) {
+        if (room)
+            b->data[b->len] = '\0';
         return BB_EINVAL;
+    }
+    if ((size_t)n < room && (size_t)n <= b->max - b->len) {
+        b->len += (size_t)n;
+        return BB_OK;
+    }
+    if (room)
+        b->data[b->len] = '\0'; /* the try wrote past the end */
     int rc = bb_buf_reserve(b, (size_t)n);
     if (rc)
         return rc;

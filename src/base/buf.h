@@ -35,6 +35,9 @@ int bb_buf_put_int(bb_buf *b, long long v) BB_WUR;
 int bb_buf_put_uint(bb_buf *b, unsigned long long v) BB_WUR;
 /* Makes sure n more bytes fit without another allocation. */
 int bb_buf_reserve(bb_buf *b, size_t n) BB_WUR;
+/* Adds n bytes for the caller to write at *at (a piece of known size made
+ * of several parts, written in place); on failure b is unchanged. */
+int bb_buf_extend(bb_buf *b, size_t n, char **at) BB_WUR;
 /* Empties the buffer but keeps its memory. */
 void bb_buf_reset(bb_buf *b);
 /* The contents, never NULL ("" when empty). Valid until the next change. */

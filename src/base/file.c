@@ -1,9 +1,13 @@
 /* file.c - reading, writing and naming files (see file.h). */
 #include "base/file.h"
 
+#include "base/buf.h"
+
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int bb_file_read(const char *path, size_t max, char **out, size_t *len)
@@ -99,4 +103,33 @@ const char *bb_file_sha256(bb_file *f)
         (void)rc; /* always BB_OK */
     }
     return f->sha256;
+}
+
+int bb_file_replace(const char *path, const char *data, size_t n)
+{
+    bb_buf tmp;
+    bb_buf_init(&tmp, 8192);
+    if (bb_buf_printf(&tmp, "%s.tmp-XXXXXX", path) != BB_OK) {
+        bb_buf_free(&tmp);
+        return BB_ENOMEM;
+    }
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    int fd = mkstemp(tmp.data);
+    int rc = fd < 0 ? BB_EIO : bb_file_write_all(fd, data, n);
+    if (fd >= 0) {
+        if (!rc && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
+            rc = BB_EIO;
+        if (close(fd) != 0 && !rc)
+            rc = BB_EIO;
+        if (!rc && rename(tmp.data, path) != 0)
+            rc = BB_EIO;
+        if (rc) {
+            int saved = errno;
+            unlink(tmp.data);
+            errno = saved;
+        }
+    }
+    bb_buf_free(&tmp);
+    return rc;
 }

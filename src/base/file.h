@@ -51,6 +51,14 @@ int bb_file_read(const char *path, size_t max, char **out, size_t *len) BB_WUR;
  * BB_EIO (errno kept). */
 int bb_file_write_all(int fd, const char *data, size_t n) BB_WUR;
 
+/*
+ * Replaces path's content with the n bytes at data atomically: a temporary
+ * file beside it, synced, then renamed over it, so a reader sees the old
+ * file or the new one, never a part. An existing file keeps its mode (a
+ * new one is 0644). BB_OK or BB_EIO (errno kept; path untouched).
+ */
+int bb_file_replace(const char *path, const char *data, size_t n) BB_WUR;
+
 /* True when path is relative, '/'-separated, without empty, "." or ".."
  * segments, backslashes or control characters, and shorter than 2 KiB. */
 bool bb_file_path_is_safe(const char *path);

@@ -19,6 +19,7 @@ static const bb_command commands[] = {
     {"migrate", "print the Alembic revision between two schemas", bb_cmd_migrate},
     {"serve", "run the HTTP service", bb_cmd_serve},
     {"keys", "manage API keys of the HTTP service", bb_cmd_keys},
+    {"advise", "print a language model's accepted advice as a change to a schema", bb_cmd_advise},
     {"draft", "let a language model draft a schema from a description", bb_cmd_draft},
     {"templates", "list or export the built-in templates", bb_cmd_templates},
 };

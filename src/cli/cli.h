@@ -12,6 +12,7 @@
 #define BB_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 enum { BB_EXIT_OK = 0, BB_EXIT_INVALID = 1, BB_EXIT_USAGE = 2, BB_EXIT_INTERNAL = 3 };
@@ -49,6 +50,18 @@ struct bb_limits;
  */
 int bb_cli_limit_option(struct bb_limits *l, const char *name, const char *value);
 
+struct bb_output;
+struct bb_buf;
+
+/*
+ * The advice a run accepted (o->advice) as a unified diff of the schema file
+ * `file` whose text is bytes[0..len) (cmd_advise.c), into out. BB_OK (out
+ * empty when there is none), BB_EUSAGE when the schema has no source text,
+ * BB_ENOMEM, BB_ELIMIT.
+ */
+int bb_cli_advice_diff(const char *file, const struct bb_output *o, const char *bytes, size_t len,
+                       struct bb_buf *out);
+
 /* Prints "backbone: " and the message to stderr. */
 void bb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -61,5 +74,6 @@ int bb_cmd_migrate(int argc, char **argv);
 int bb_cmd_serve(int argc, char **argv);
 int bb_cmd_keys(int argc, char **argv);
 int bb_cmd_draft(int argc, char **argv);
+int bb_cmd_advise(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@
 
 #include "base/bb.h"
 #include "base/buf.h"
+#include "base/file.h"
 #include "base/sha256.h"
 #include "diag/diag.h"
 #include "front/schema.h"
@@ -111,7 +112,8 @@ static const char answer_schema_json[] =
     "\"project_name\":{\"type\":\"string\",\"minLength\":1},"
     "\"db_type\":{\"type\":\"string\",\"enum\":[\"postgresql\",\"mysql\",\"sqlite\",\"mssql\"]},"
     "\"description\":{\"type\":\"string\"},"
-    "\"schema\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"$ref\":\"#/$defs/table\"}}},"
+    "\"schema\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"$ref\":\"#/$defs/table\"}},"
+    "\"allow\":{\"$ref\":\"#/$defs/allow\"}},"
     "\"$defs\":{"
     "\"table\":{\"type\":\"object\",\"additionalProperties\":false,"
     "\"required\":[\"table_name\",\"class_name\",\"columns\"],\"properties\":{"
@@ -125,7 +127,10 @@ static const char answer_schema_json[] =
     "\"indexes\":{\"type\":\"array\",\"items\":{\"anyOf\":[{\"$ref\":\"#/$defs/column_list\"},"
     "{\"$ref\":\"#/$defs/index\"}]}},"
     "\"checks\":{\"type\":\"array\",\"items\":{\"anyOf\":[{\"type\":\"string\"},"
-    "{\"$ref\":\"#/$defs/check\"}]}}}},"
+    "{\"$ref\":\"#/$defs/check\"}]}},"
+    "\"advice\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
+    "\"allow\":{\"$ref\":\"#/$defs/allow\"}}},"
+    "\"allow\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
     "\"options\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
     "\"use_timestamps\":{\"type\":\"boolean\"},\"use_soft_delete\":{\"type\":\"boolean\"}}},"
     "\"column\":{\"type\":\"object\",\"additionalProperties\":false,"
@@ -147,7 +152,8 @@ static const char answer_schema_json[] =
     "\"SET DEFAULT\",\"NO ACTION\"]},"
     "\"description\":{\"type\":\"string\"},"
     "\"server_default\":{\"type\":[\"string\",\"number\",\"boolean\"]},"
-    "\"comment\":{\"type\":\"string\"},\"renamed_from\":{\"type\":\"string\"}}},"
+    "\"comment\":{\"type\":\"string\"},\"renamed_from\":{\"type\":\"string\"},"
+    "\"allow\":{\"$ref\":\"#/$defs/allow\"}}},"
     "\"relationship\":{\"type\":\"object\",\"additionalProperties\":false,"
     "\"required\":[\"target_table\",\"type\"],\"properties\":{"
     "\"target_table\":{\"type\":\"string\"},\"target_class\":{\"type\":\"string\"},"
@@ -225,40 +231,6 @@ static char *compact_print(const cJSON *v)
     char *copy = s ? bb_strdup(s) : NULL;
     cJSON_free(s);
     return copy;
-}
-
-/* Writes data to path through a temporary file and a rename. */
-static int write_atomically(const char *path, const char *data, size_t len)
-{
-    bb_buf tmp;
-    bb_buf_init(&tmp, 8192);
-    if (bb_buf_printf(&tmp, "%s.tmp-XXXXXX", path) != BB_OK) {
-        bb_buf_free(&tmp);
-        return BB_ENOMEM;
-    }
-    int fd = mkstemp(tmp.data);
-    int rc = fd < 0 ? BB_EIO : BB_OK;
-    for (size_t off = 0; !rc && off < len;) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc = BB_EIO;
-        else
-            off += (size_t)n;
-    }
-    if (fd >= 0) {
-        if (!rc && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
-            rc = BB_EIO;
-        if (close(fd) != 0 && !rc)
-            rc = BB_EIO;
-        if (!rc && rename(tmp.data, path) != 0)
-            rc = BB_EIO;
-        if (rc)
-            unlink(tmp.data);
-    }
-    bb_buf_free(&tmp);
-    return rc;
 }
 
 /* ---- judging a draft ----------------------------------------------------------------- */
@@ -724,7 +696,7 @@ static int emit(const draft_opts *o, const candidate *c)
         fwrite(c->text, 1, len, stdout);
         return fflush(stdout) == 0 ? BB_OK : BB_EIO;
     }
-    return write_atomically(o->output, c->text, len);
+    return bb_file_replace(o->output, c->text, len);
 }
 
 /* A note for the next request about an answer that could not be used. */

@@ -20,6 +20,7 @@
 #include "migrate/migrate.h"
 #include "output/emit.h"
 #include "output/manifest.h"
+#include "pipeline/patch.h"
 #include "pipeline/pipeline.h"
 #include "plan/architect.h"
 #include "review/reviewer.h"
@@ -30,6 +31,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +41,8 @@ typedef struct gen_args {
     const char *schema;
     const char *out_dir;
     bool check, diff, merge, force, json, sarif, quiet, allow_destructive, no_sync;
+    const char **accept; /* --accept PATH, each as given (argv's strings) */
+    size_t n_accept;
     bb_pipeline_opts p;
     bb_llm_options llm; /* what --llm* chose; p.llm_options points here */
 } gen_args;
@@ -58,6 +62,10 @@ static void usage(FILE *out)
                  "  --diff                 with --check: print a unified diff of the changes\n"
                  "  --merge                write the new version of an edited file beside it\n"
                  "                         as <file>.new instead of stopping\n"
+                 "  --accept FILE          keep your edit of the generated FILE (a path in\n"
+                 "                         DIR) as yours: no BB0801, .new or --check\n"
+                 "                         difference while its generated version stays the\n"
+                 "                         same (repeatable)\n"
                  "  --force                generate into a non-empty folder backbone did not\n"
                  "                         generate (files that differ are still never\n"
                  "                         overwritten: see --merge)\n"
@@ -99,6 +107,54 @@ static int parse_bytes(const char *s, size_t *out)
     return BB_OK;
 }
 
+/* An --accept path as a path inside the project: "DIR/app/main.py" and
+ * "./app/main.py" are "app/main.py". */
+static const char *inside_output(const char *dir, const char *path)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (strncmp(path, dir, n) == 0 && path[n] == '/' && strcmp(dir, ".") != 0)
+        path += n + 1;
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    return path;
+}
+
+/* Whether option s is one of generate's own that take a value. */
+static bool takes_value(const char *s)
+{
+    static const char *const valued[] = {"-o",           "--output", "--templates", "--python",
+                                         "--max-output", "--format", "--accept"};
+    for (size_t i = 0; i < sizeof(valued) / sizeof(valued[0]); i++)
+        if (!strcmp(s, valued[i]))
+            return true;
+    return false;
+}
+
+/* --templates must name a folder and --python a program: a typo would
+ * otherwise give the built-in templates, or no check by Python, silently. */
+static int check_paths(const gen_args *a)
+{
+    struct stat st;
+    if (a->p.templates_dir && stat(a->p.templates_dir, &st) != 0) {
+        bb_cli_error("generate: --templates '%s': %s", a->p.templates_dir, strerror(errno));
+        return BB_EUSAGE;
+    }
+    if (a->p.templates_dir && !S_ISDIR(st.st_mode)) {
+        bb_cli_error("generate: --templates '%s' is not a folder", a->p.templates_dir);
+        return BB_EUSAGE;
+    }
+    if (a->p.python && *a->p.python &&
+        (stat(a->p.python, &st) != 0 || !S_ISREG(st.st_mode) || access(a->p.python, X_OK) != 0)) {
+        bb_cli_error("generate: --python '%s' is not a program that can be run (use --no-python "
+                     "to check the code without Python)",
+                     a->p.python);
+        return BB_EUSAGE;
+    }
+    return BB_OK;
+}
+
 /* Fills a from argv; BB_OK, BB_EUSAGE (message printed) or BB_ENOTFOUND
  * for --help. */
 static int parse_args(int argc, char **argv, gen_args *a)
@@ -134,6 +190,8 @@ static int parse_args(int argc, char **argv, gen_args *a)
             a->quiet = true;
         else if ((strcmp(s, "-o") == 0 || strcmp(s, "--output") == 0) && value)
             a->out_dir = argv[++i];
+        else if (strcmp(s, "--accept") == 0 && value)
+            a->accept[a->n_accept++] = argv[++i];
         else if (strcmp(s, "--templates") == 0 && value)
             a->p.templates_dir = argv[++i];
         else if (strcmp(s, "--style") == 0 && value) {
@@ -157,10 +215,11 @@ static int parse_args(int argc, char **argv, gen_args *a)
             }
             a->json = strcmp(f, "json") == 0;
             a->sarif = strcmp(f, "sarif") == 0;
+        } else if (takes_value(s) && !value) {
+            bb_cli_error("generate: %s needs a value (see 'backbone generate --help')", s);
+            return BB_EUSAGE;
         } else if (s[0] == '-' && s[1]) {
-            bb_cli_error("generate: unknown option or missing value '%s' (see 'backbone "
-                         "generate --help')",
-                         s);
+            bb_cli_error("generate: unknown option '%s' (see 'backbone generate --help')", s);
             return BB_EUSAGE;
         } else if (!a->schema) {
             a->schema = s;
@@ -178,7 +237,13 @@ static int parse_args(int argc, char **argv, gen_args *a)
         bb_cli_error("generate: --diff goes with --check");
         return BB_EUSAGE;
     }
-    return BB_OK;
+    if (a->n_accept && a->check) {
+        bb_cli_error("generate: --accept writes the manifest; it does not go with --check");
+        return BB_EUSAGE;
+    }
+    for (size_t k = 0; k < a->n_accept; k++)
+        a->accept[k] = inside_output(a->out_dir, a->accept[k]);
+    return check_paths(a);
 }
 
 /*
@@ -262,6 +327,7 @@ typedef struct run_result {
     bb_emit_report emit;
     size_t n_files;
     bb_buf diff;
+    bb_buf advice; /* the model's accepted advice as a diff of the schema */
 } run_result;
 
 /*
@@ -332,7 +398,9 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
                            .check = a->check,
                            .diff = a->diff ? &res->diff : NULL,
                            .no_sync = a->no_sync,
-                           .locked = true};
+                           .locked = true,
+                           .accept = a->accept,
+                           .n_accept = a->n_accept};
         rc = bb_emit_tree(dir, files, n, prev, next, &eo, diags, &res->emit);
     }
     bb_emit_unlock(lock);
@@ -400,6 +468,12 @@ static void print_human(const gen_args *a, const char *dir, const bb_output *o, 
     for (size_t i = 0; i < o->n_stages; i++)
         printf(" %s %.1f ms,", o->stages[i].name, o->stages[i].seconds * 1e3);
     printf(" write %.1f ms\n", res->write_seconds * 1e3);
+    if (res->advice.len) {
+        printf("\nmodel advice, as a change to %s (keep it with `backbone advise %s "
+               "--write` or this patch; without it the next run undoes it):\n",
+               a->schema, a->schema);
+        fwrite(res->advice.data, 1, res->advice.len, stdout);
+    }
 }
 
 static void print_json(const gen_args *a, const char *dir, const bb_output *o, bb_diags *diags,
@@ -436,6 +510,11 @@ static void print_json(const gen_args *a, const char *dir, const bb_output *o, b
     cJSON_AddNumberToObject(w, "removed", (double)e->n_removed);
     if (a->diff)
         cJSON_AddStringToObject(root, "diff", bb_buf_str(&res->diff));
+    if (o && o->advice && o->schema) {
+        cJSON *adv = bb_patch_result(o->schema, o->advice);
+        if (adv)
+            cJSON_AddItemToObject(root, "advice", adv);
+    }
     cJSON *d = bb_diags_to_json(diags);
     if (d)
         cJSON_AddItemToObject(root, "diagnostics", d);
@@ -446,10 +525,12 @@ static void print_json(const gen_args *a, const char *dir, const bb_output *o, b
     cJSON_Delete(root);
 }
 
-int bb_cmd_generate(int argc, char **argv)
+/* The command, with room for the --accept paths (at most one per argument). */
+static int generate_main(int argc, char **argv, const char **accept)
 {
     gen_args a;
     memset(&a, 0, sizeof(a));
+    a.accept = accept;
     bb_pipeline_opts_default(&a.p);
     int rc = parse_args(argc, argv, &a);
     if (rc == BB_ENOTFOUND) {
@@ -485,6 +566,7 @@ int bb_cmd_generate(int argc, char **argv)
     run_result res;
     memset(&res, 0, sizeof(res));
     bb_buf_init(&res.diff, DIFF_MAX_BYTES);
+    bb_buf_init(&res.advice, DIFF_MAX_BYTES);
     bb_output *o = NULL;
     bb_manifest *prev = NULL;
     res.rc = load_previous(&a, dir, &diags, &prev);
@@ -515,6 +597,9 @@ int bb_cmd_generate(int argc, char **argv)
     }
     if (progress)
         fputs("\r\033[K", stderr);
+    if (!res.rc && o->advice && !a.json && !a.sarif &&
+        bb_cli_advice_diff(a.schema, o, bytes, len, &res.advice) != BB_OK)
+        bb_buf_reset(&res.advice);
     if (a.sarif) {
         bb_diags *list[] = {&diags};
         if (bb_diags_print_sarif(list, 1, stdout) != BB_OK)
@@ -525,10 +610,23 @@ int bb_cmd_generate(int argc, char **argv)
         print_human(&a, dir, o, &diags, &res);
     int code = exit_code(&a, &res);
     bb_buf_free(&res.diff);
+    bb_buf_free(&res.advice);
     bb_manifest_free(prev);
     bb_output_free(o);
     bb_diags_free(&diags);
     bb_free(bytes);
     bb_free(dir);
+    return code;
+}
+
+int bb_cmd_generate(int argc, char **argv)
+{
+    const char **accept = bb_calloc(argc > 0 ? (size_t)argc : 1, sizeof(*accept));
+    if (!accept) {
+        bb_cli_error("generate: out of memory");
+        return BB_EXIT_INTERNAL;
+    }
+    int code = generate_main(argc, argv, accept);
+    bb_free(accept);
     return code;
 }

@@ -5,7 +5,9 @@
 #include "cli/cli.h"
 #include "server/auth.h"
 #include "server/httpd.h"
+#include "server/redis.h"
 #include "server/server.h"
+#include "server/wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_CORS_ORIGINS 16
 #define MAX_TRUSTED_PROXIES 16
@@ -62,11 +65,28 @@ static void serve_usage(FILE *out)
           "  --job-timeout S           a job is cancelled after S seconds (default 600)\n"
           "  --job-results N           finished jobs kept, oldest dropped first (default 256)\n"
           "  --job-ttl S               seconds a finished job is kept (default 3600)\n"
+          "  --instance NAME           this replica's name: the instance label of every\n"
+          "                            metric and of its traces (default: the host name)\n"
+          "  --otlp-endpoint URL       send traces of requests, pipeline stages and model\n"
+          "                            calls to this OpenTelemetry collector (OTLP over\n"
+          "                            HTTP, JSON; /v1/traces is added; default: none)\n"
+          "  --redis URL               keep rate limits and jobs in Redis, shared by\n"
+          "                            replicas: redis://[user[:password]@]host[:port][/db]\n"
+          "                            (or BACKBONE_REDIS_URL)\n"
+          "  --redis-timeout-ms N      the longest wait for one Redis command (default 250)\n"
+          "  --redis-fail open|closed  rate limits while Redis is down: this replica's own\n"
+          "                            counters (open, default) or 503 (closed)\n"
+          "  --job-visibility S        a job whose replica went silent is taken by another\n"
+          "                            after S seconds (default 30; with --redis)\n"
+          "  --llm-cache-ttl S         model answers shared in Redis are kept S seconds\n"
+          "                            (default 604800; 0: not shared)\n"
+          "  --llm-cache-max N         at most N shared answers, oldest dropped (default 10000)\n"
           "  --templates DIR           read templates from DIR instead of the embedded ones\n"
           "  --review-python PATH      let the reviewer compile each generation with this\n"
           "                            Python (a process per request; default: built-in check)\n\n"
           "Environment: BACKBONE_API_KEYS (SHA-256 digests, [NAME:]hex, comma separated),\n"
-          "BACKBONE_JWT_SECRET. SIGTERM or SIGINT stops gracefully.\n",
+          "BACKBONE_JWT_SECRET, BACKBONE_INSTANCE, BACKBONE_OTLP_ENDPOINT,\n"
+          "BACKBONE_REDIS_URL (the options win). SIGTERM or SIGINT stops gracefully.\n",
           out);
 }
 
@@ -101,6 +121,8 @@ typedef struct serve_args {
     char proxies[MAX_TRUSTED_PROXIES][INET6_ADDRSTRLEN];
     const char *proxy_list[MAX_TRUSTED_PROXIES];
     size_t n_proxies;
+    char host_name[256];
+    const char *redis_fail; /* "open" or "closed" */
 } serve_args;
 
 /* Options that take a number, and where it goes. */
@@ -141,6 +163,10 @@ static const num_opt num_opts[] = {
     NUM("--job-timeout", 86400, cfg.job_timeout),
     NUM("--job-results", 1000000, cfg.job_results),
     NUM("--job-ttl", 604800, cfg.job_ttl),
+    NUM("--redis-timeout-ms", 60000, cfg.redis_timeout_ms),
+    NUM("--job-visibility", 86400, cfg.job_visibility),
+    NUM("--llm-cache-ttl", 31536000, cfg.llm_cache_ttl),
+    NUM("--llm-cache-max", 100000000, cfg.llm_cache_max),
 };
 
 static void store_number(serve_args *a, const num_opt *o, unsigned long long v)
@@ -186,6 +212,33 @@ static bool add_repeated(serve_args *a, const char *opt, const char *val)
     return true;
 }
 
+/* The value of an option, else of its variable when set and not empty. */
+static const char *option_or_env(const char *option, const char *variable)
+{
+    const char *env = getenv(variable);
+    return option ? option : env && *env ? env : NULL;
+}
+
+/* The replica's name (default: the host name) and the trace collector. */
+static bool observability_settings(serve_args *a)
+{
+    a->cfg.instance = option_or_env(a->cfg.instance, "BACKBONE_INSTANCE");
+    if (!a->cfg.instance && gethostname(a->host_name, sizeof(a->host_name) - 1) == 0)
+        a->cfg.instance = a->host_name;
+    if (a->cfg.instance && !bb_wire_token_valid(a->cfg.instance, 63)) {
+        bb_cli_error("serve: --instance: '%.80s' is not 1 to 63 of A-Z, a-z, 0-9, '.', '_', '-'",
+                     a->cfg.instance);
+        return false;
+    }
+    const char *url = a->cfg.otlp_endpoint =
+        option_or_env(a->cfg.otlp_endpoint, "BACKBONE_OTLP_ENDPOINT");
+    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        bb_cli_error("serve: --otlp-endpoint: '%.200s' is not an http:// or https:// URL", url);
+        return false;
+    }
+    return true;
+}
+
 /* Returns -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, serve_args *a)
 {
@@ -212,6 +265,10 @@ static int parse_args(int argc, char **argv, serve_args *a)
                            : strcmp(opt, "--jwt-audience") == 0    ? &a->jwt_audience
                            : strcmp(opt, "--templates") == 0       ? &a->cfg.templates_dir
                            : strcmp(opt, "--review-python") == 0   ? &a->cfg.review_python
+                           : strcmp(opt, "--instance") == 0        ? &a->cfg.instance
+                           : strcmp(opt, "--otlp-endpoint") == 0   ? &a->cfg.otlp_endpoint
+                           : strcmp(opt, "--redis") == 0           ? &a->cfg.redis_url
+                           : strcmp(opt, "--redis-fail") == 0      ? &a->redis_fail
                                                                    : NULL;
         bool repeated = strcmp(opt, "--cors-origin") == 0 || strcmp(opt, "--trusted-proxy") == 0;
         if (str || repeated) {
@@ -238,7 +295,37 @@ static int parse_args(int argc, char **argv, serve_args *a)
     a->cfg.n_cors_origins = a->n_origins;
     a->cfg.trusted_proxies = a->proxy_list;
     a->cfg.n_trusted_proxies = a->n_proxies;
-    return -1;
+    return observability_settings(a) ? -1 : BB_EXIT_USAGE;
+}
+
+/* --redis (or BACKBONE_REDIS_URL) and --redis-fail, checked before the
+ * service starts; the library is loaded now so that a missing one is said
+ * at once. */
+static int check_redis(serve_args *a)
+{
+    if (!a->cfg.redis_url) {
+        const char *env = getenv("BACKBONE_REDIS_URL");
+        a->cfg.redis_url = env && *env ? env : NULL;
+    }
+    if (a->redis_fail && strcmp(a->redis_fail, "open") != 0 &&
+        strcmp(a->redis_fail, "closed") != 0) {
+        bb_cli_error("serve: --redis-fail: '%s' is neither open nor closed", a->redis_fail);
+        return BB_EXIT_USAGE;
+    }
+    a->cfg.redis_fail_closed = a->redis_fail && strcmp(a->redis_fail, "closed") == 0;
+    if (!a->cfg.redis_url)
+        return BB_EXIT_OK;
+    bb_redis_url url;
+    bb_buf err;
+    bb_buf_init(&err, 1024);
+    int rc = bb_redis_url_parse(a->cfg.redis_url, &url, &err);
+    memset(&url, 0, sizeof(url));
+    if (rc)
+        bb_cli_error("serve: %s", bb_buf_str(&err));
+    bb_buf_free(&err);
+    if (rc)
+        return BB_EXIT_USAGE;
+    return bb_dynlib_ready(bb_redis_library()) ? BB_EXIT_OK : BB_EXIT_USAGE;
 }
 
 /* Reads the JWT secret from --jwt-secret-file or BACKBONE_JWT_SECRET; a
@@ -334,11 +421,24 @@ static void log_startup(bb_server *srv, const serve_args *a, const bb_auth *auth
                  keys_file);
         bb_server_log(srv, "warn", msg, NULL);
     }
-    char extra[512];
+    char extra[1024], redis[400] = "null";
+    if (a->cfg.redis_url) {
+        bb_redis_url url;
+        if (bb_redis_url_parse(a->cfg.redis_url, &url, NULL) == BB_OK) {
+            redis[0] = '"';
+            bb_redis_url_redacted(&url, redis + 1, sizeof(redis) - 2);
+            size_t n = strlen(redis);
+            redis[n] = '"';
+            redis[n + 1] = '\0';
+        }
+        memset(&url, 0, sizeof(url));
+    }
     snprintf(extra, sizeof(extra),
-             ",\"host\":\"%s\",\"port\":%u,\"api_keys\":%zu,\"jwt\":%s,\"auth\":%s", a->cfg.host,
-             bb_server_port(srv), bb_auth_key_count(auth), bb_auth_has_jwt(auth) ? "true" : "false",
-             a->cfg.no_auth ? "false" : "true");
+             ",\"host\":\"%s\",\"port\":%u,\"api_keys\":%zu,\"jwt\":%s,\"auth\":%s,\"redis\":%s,"
+             "\"instance\":\"%s\"",
+             a->cfg.host, bb_server_port(srv), bb_auth_key_count(auth),
+             bb_auth_has_jwt(auth) ? "true" : "false", a->cfg.no_auth ? "false" : "true", redis,
+             a->cfg.instance ? a->cfg.instance : "");
     bb_server_log(srv, "info", "listening", extra);
 }
 
@@ -355,6 +455,9 @@ int bb_cmd_serve(int argc, char **argv)
      * already said which package to install). */
     if (!bb_dynlib_ready(bb_httpd_library()))
         return BB_EXIT_USAGE;
+    exit_code = check_redis(&a);
+    if (exit_code)
+        return exit_code;
 
     bb_buf keys_path;
     bb_buf_init(&keys_path, 4096);

@@ -76,7 +76,7 @@
     X(BB0425, ERROR, "self-many-to-many-needs-through")                                            \
     X(BB0426, WARNING, "through-ignored")                                                          \
     X(BB0427, ERROR, "mixin-column-clash")                                                         \
-    X(BB0428, WARNING, "fk-cycle-use-alter")                                                       \
+    X(BB0428, NOTE, "fk-cycle-use-alter")                                                          \
     X(BB0429, ERROR, "fk-cycle")                                                                   \
     X(BB0430, ERROR, "constraint-unknown-column")                                                  \
     X(BB0431, ERROR, "set-null-on-not-null")                                                       \
@@ -85,6 +85,11 @@
     X(BB0456, ERROR, "mysql-key-too-long")                                                         \
     X(BB0457, ERROR, "mysql-row-too-large")                                                        \
     X(BB0458, ERROR, "mysql-long-type-default")                                                    \
+    X(BB0480, WARNING, "money-as-float")                                                           \
+    X(BB0481, WARNING, "email-not-unique")                                                         \
+    X(BB0482, WARNING, "fk-without-index")                                                         \
+    X(BB0483, WARNING, "missing-timestamps")                                                       \
+    X(BB0484, WARNING, "nullable-required")                                                        \
     X(BB0501, ERROR, "sql-injection")                                                              \
     X(BB0502, ERROR, "script-injection")                                                           \
     X(BB0503, ERROR, "code-injection")                                                             \
@@ -131,6 +136,8 @@
     X(BB0750, ERROR, "class-name-clash")                                                           \
     X(BB0751, ERROR, "schema-class-clash")                                                         \
     X(BB0752, ERROR, "generated-name-too-long")                                                    \
+    X(BB0760, ERROR, "table-path-clash")                                                           \
+    X(BB0770, ERROR, "mysql-name-too-long")                                                        \
     X(BB0801, ERROR, "user-edited-file")                                                           \
     X(BB0802, WARNING, "merged-beside-edit")                                                       \
     X(BB0803, ERROR, "check-added")                                                                \
@@ -147,6 +154,8 @@
     X(BB0828, ERROR, "revision-file-missing")                                                      \
     X(BB0829, ERROR, "migration-record-unreadable")                                                \
     X(BB0830, ERROR, "several-heads")                                                              \
+    X(BB0840, WARNING, "user-file-unused")                                                         \
+    X(BB0841, ERROR, "accept-not-generated")                                                       \
     X(BB0901, WARNING, "llm-unavailable")                                                          \
     X(BB0902, WARNING, "llm-bad-answer")                                                           \
     X(BB0903, NOTE, "llm-unknown-name")                                                            \
@@ -157,6 +166,8 @@
     X(BB0908, WARNING, "llm-design-review")                                                        \
     X(BB0909, NOTE, "llm-bad-pointer")                                                             \
     X(BB0910, ERROR, "draft-not-converged")                                                        \
-    X(BB0911, ERROR, "llm-config")
+    X(BB0911, ERROR, "llm-config")                                                                 \
+    X(BB0920, ERROR, "advice-does-not-fit")                                                        \
+    X(BB0921, WARNING, "advice-dropped")
 
 #endif

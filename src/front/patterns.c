@@ -178,6 +178,7 @@ typedef struct group {
     rule_set by_char[256];         /* single-character triggers */
     uint8_t kind[256];             /* K_* of each byte, for the walk */
     uint8_t first_pair[65536 / 8]; /* first two bytes of words and prefixes */
+    uint8_t part_pair[65536 / 8];  /* first two bytes of line_parts */
     /* LINE rules: the first word of a line, as a whole or a part of it. */
     trigger line_words[MAX_SPECIAL], line_parts[MAX_SPECIAL];
     size_t n_line_words, n_line_parts;
@@ -246,19 +247,27 @@ static bool is_space(unsigned char c)
 
 static unsigned pair_of(const char *w)
 {
-    return (unsigned)ascii_lower((unsigned char)w[0]) << 8 | ascii_lower((unsigned char)w[1]);
+    return (unsigned)(unsigned char)w[0] << 8 | (unsigned char)w[1];
 }
 
-static void set_pair(group *g, const char *w)
+/* The two (lower-case) letters of w in every case: has_pair, which runs
+ * on every word, then takes the bytes as they are. */
+static void set_pair(uint8_t *pairs, const char *w)
 {
-    unsigned k = pair_of(w);
-    g->first_pair[k >> 3] |= (uint8_t)(1u << (k & 7));
+    for (unsigned variant = 0; variant < 4; variant++) {
+        char c[2] = {w[0], w[1]};
+        for (int i = 0; i < 2; i++)
+            if ((variant >> i & 1) && c[i] >= 'a' && c[i] <= 'z')
+                c[i] = (char)(c[i] - 32);
+        unsigned k = pair_of(c);
+        pairs[k >> 3] |= (uint8_t)(1u << (k & 7));
+    }
 }
 
-static bool has_pair(const group *g, const char *w)
+static bool has_pair(const uint8_t *pairs, const char *w)
 {
     unsigned k = pair_of(w);
-    return g->first_pair[k >> 3] & (1u << (k & 7));
+    return pairs[k >> 3] & (1u << (k & 7));
 }
 
 static int cmp_trigger(const void *a, const void *b)
@@ -333,9 +342,15 @@ static void build_triggers(void)
         qsort(g->words, g->n_words, sizeof(*g->words), cmp_trigger);
         for (size_t i = 0; i < g->n_words; i++)
             if (g->words[i].len >= 2)
-                set_pair(g, g->words[i].word);
+                set_pair(g->first_pair, g->words[i].word);
         for (size_t i = 0; i < g->n_prefixes; i++)
-            set_pair(g, g->prefixes[i].word);
+            set_pair(g->first_pair, g->prefixes[i].word);
+        for (size_t i = 0; i < g->n_line_parts; i++) {
+            if (g->line_parts[i].len < 2)
+                compile_failed = true; /* rules_of_line finds parts by two letters */
+            else
+                set_pair(g->part_pair, g->line_parts[i].word);
+        }
     }
 }
 
@@ -446,7 +461,7 @@ static bool starts_with(const char *s, size_t n, const char *w, size_t k)
 static rule_set rules_of_word(const group *g, const char *s, size_t n)
 {
     /* Most words of prose or code start with no trigger's first two letters. */
-    if (n < 2 || !has_pair(g, s))
+    if (n < 2 || !has_pair(g->first_pair, s))
         return 0;
     rule_set set = 0;
     for (size_t i = 0; i < g->n_prefixes; i++)
@@ -469,11 +484,15 @@ static rule_set rules_of_line(const group *g, const char *s, size_t n)
     for (size_t i = 0; i < g->n_line_words; i++)
         if (n == g->line_words[i].len && starts_with(s, n, g->line_words[i].word, n))
             set |= g->line_words[i].rules;
-    for (size_t i = 0; i < g->n_line_parts; i++) {
-        const trigger *w = &g->line_parts[i];
-        for (size_t at = 0; at + w->len <= n && !(set & w->rules); at++)
-            if (starts_with(s + at, n - at, w->word, w->len))
+    /* a part is looked for only where the word has its first two letters */
+    for (size_t at = 0; at + 2 <= n; at++) {
+        if (!has_pair(g->part_pair, s + at))
+            continue;
+        for (size_t i = 0; i < g->n_line_parts; i++) {
+            const trigger *w = &g->line_parts[i];
+            if (!(set & w->rules) && starts_with(s + at, n - at, w->word, w->len))
                 set |= w->rules;
+        }
     }
     return set;
 }

@@ -113,18 +113,52 @@ const char *bb_rel_kind_name(bb_rel_kind k)
     return (size_t)k < COUNT(rel_kind_names) ? rel_kind_names[k] : "?";
 }
 
-/* The keys each kind of object may hold. */
-static const char *const root_keys[] = {"project_name", "db_type", "description", "schema",
-                                        "$schema"};
-static const char *const table_keys[] = {
-    "table_name", "class_name",   "description", "options", "columns", "relationships",
-    "comment",    "renamed_from", "unique",      "indexes", "checks",
+const char *const bb_advice_kinds[] = {"route_path",   "filterable", "searchable", "sortable",
+                                       "default_sort", "index",      "docstring",  "example"};
+const size_t bb_advice_n_kinds = sizeof(bb_advice_kinds) / sizeof(bb_advice_kinds[0]);
+
+static const struct {
+    const char *name, *code;
+} lints[BB_LINT_COUNT] = {
+    {"money-as-float", "BB0480"},    {"email-not-unique", "BB0481"},
+    {"fk-without-index", "BB0482"},  {"missing-timestamps", "BB0483"},
+    {"nullable-required", "BB0484"},
 };
+
+int bb_lint_find(const char *name_or_code)
+{
+    for (int i = 0; i < BB_LINT_COUNT; i++)
+        if (strcmp(lints[i].name, name_or_code) == 0 || strcmp(lints[i].code, name_or_code) == 0)
+            return i;
+    return -1;
+}
+
+const char *bb_lint_name(bb_lint l)
+{
+    return (unsigned)l < BB_LINT_COUNT ? lints[l].name : NULL;
+}
+
+const char *bb_lint_code(bb_lint l)
+{
+    return (unsigned)l < BB_LINT_COUNT ? lints[l].code : NULL;
+}
+
+/* The keys each kind of object may hold. */
+static const char *const root_keys[] = {"project_name", "db_type", "description",
+                                        "schema",       "$schema", "allow"};
+static const char *const table_keys[] = {
+    "table_name",   "class_name", "description", "options", "columns", "relationships", "comment",
+    "renamed_from", "unique",     "indexes",     "checks",  "advice",  "allow",
+};
+static const char *const advice_keys[] = {"kind",       "column", "columns",    "value",
+                                          "descending", "reason", "proposed_by"};
+static const char *const proposers[] = {"model"};
 static const char *const option_keys[] = {"use_timestamps", "use_soft_delete"};
 static const char *const column_keys[] = {
-    "name",          "type",      "length",      "precision",      "scale",   "primary_key",
-    "autoincrement", "unique",    "nullable",    "index",          "default", "values",
-    "target",        "on_delete", "description", "server_default", "comment", "renamed_from",
+    "name",           "type",          "length",       "precision", "scale",
+    "primary_key",    "autoincrement", "unique",       "nullable",  "index",
+    "default",        "values",        "target",       "on_delete", "description",
+    "server_default", "comment",       "renamed_from", "allow",
 };
 static const char *const rel_keys[] = {
     "target_table", "target_class", "type",    "back_populates", "foreign_key",
@@ -699,6 +733,8 @@ static const char **read_string_list(loader *L, const cJSON *arr, size_t *n_out)
     return items;
 }
 
+static bb_lint_set read_allow(loader *L, const cJSON *obj);
+
 /* ---- columns ------------------------------------------------------------ */
 
 static void read_fk_target(loader *L, const cJSON *obj, bb_column *c)
@@ -764,11 +800,16 @@ static void read_column(loader *L, const cJSON *obj, bb_column *c)
     /* A foreign key's storage type is its target's: the validator sets it. */
     c->type = c->declared_type == BB_TYPE_FOREIGNKEY ? BB_TYPE_UNKNOWN : c->declared_type;
     c->length = get_int(L, obj, "length", 1, 0);
+    /* MySQL has no VARCHAR without a length: there a String is 255 long
+     * unless it says otherwise (docs/schema.md); elsewhere it has no limit. */
+    if (c->declared_type == BB_TYPE_STRING && !c->length && L->s->db_type == BB_DB_MYSQL)
+        c->length = 255;
     c->precision = get_int(L, obj, "precision", 1, -1);
     c->scale = get_int(L, obj, "scale", 0, -1);
     c->primary_key = get_bool(L, obj, "primary_key", false, NULL);
     c->unique = get_bool(L, obj, "unique", false, NULL);
-    c->index = get_bool(L, obj, "index", false, NULL);
+    bool index_given = false;
+    c->index = get_bool(L, obj, "index", false, &index_given);
     bool nullable = get_bool(L, obj, "nullable", true, &c->nullable_given);
     c->nullable = nullable && !c->primary_key;
     if (c->primary_key && nullable && c->nullable_given) {
@@ -796,12 +837,17 @@ static void read_column(loader *L, const cJSON *obj, bb_column *c)
         pop(L, saved);
     }
     read_fk_target(L, obj, c);
+    /* A foreign key is indexed unless told otherwise: joins and the
+     * checks of ON DELETE read it from the parent's side. */
+    if (c->fk_target && !index_given && !c->unique && !c->primary_key)
+        c->index = true;
     int od = get_choice(L, obj, "on_delete", false, on_delete_names, COUNT(on_delete_names),
                         "on_delete action", NULL);
     c->on_delete = od < 0 ? BB_ON_DELETE_NONE : (bb_on_delete)od;
     c->description = get_string(L, obj, "description", false);
     c->comment = get_string(L, obj, "comment", false);
     c->renamed_from = get_string(L, obj, "renamed_from", false);
+    c->allow = read_allow(L, obj);
 }
 
 /* The columns an option adds, appended after the user's columns. */
@@ -990,6 +1036,77 @@ static void read_checks(loader *L, const cJSON *arr, bb_table *t)
     }
 }
 
+/* ---- extensions: kept advice and allowed lints ---------------------------- */
+
+static void read_advice_entry(loader *L, const cJSON *c, bb_advice *a)
+{
+    a->pointer = dup_pointer(L);
+    a->offset = off_of(L, c);
+    check_keys(L, c, advice_keys, COUNT(advice_keys), "an advice entry");
+    int k = get_choice(L, c, "kind", true, bb_advice_kinds, bb_advice_n_kinds, "advice kind", NULL);
+    a->kind = k >= 0 ? bb_advice_kinds[k] : NULL;
+    a->column = get_string(L, c, "column", false);
+    const cJSON *cols = get_array(L, c, "columns", false, false);
+    if (cols) {
+        size_t saved = push_key(L, "columns");
+        a->columns = read_string_list(L, cols, &a->n_columns);
+        pop(L, saved);
+    }
+    a->value = get_string(L, c, "value", false);
+    a->descending = get_bool(L, c, "descending", false, NULL);
+    a->reason = get_string(L, c, "reason", false);
+    (void)get_choice(L, c, "proposed_by", true, proposers, COUNT(proposers), "proposer", NULL);
+}
+
+/* "advice": kept proposals of a model (front/advice.h). */
+static void read_advice(loader *L, const cJSON *arr, bb_table *t)
+{
+    size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+    t->advice = bb_arena_alloc(&L->s->arena, (n ? n : 1) * sizeof(*t->advice));
+    if (!t->advice) {
+        L->rc = BB_ENOMEM;
+        return;
+    }
+    for (const cJSON *c = arr->child; c; c = c->next, i++) {
+        size_t saved = push_index(L, i);
+        bb_advice *a = &t->advice[t->n_advice];
+        memset(a, 0, sizeof(*a));
+        if (!cJSON_IsObject(c))
+            wrong_type(L, c, "an object (an advice entry)");
+        else
+            read_advice_entry(L, c, a);
+        if (a->kind)
+            t->n_advice++;
+        pop(L, saved);
+    }
+}
+
+/* "allow": lint names or codes (front/lint.h) silenced under obj. */
+static bb_lint_set read_allow(loader *L, const cJSON *obj)
+{
+    const cJSON *arr = get_array(L, obj, "allow", false, false);
+    bb_lint_set set = 0;
+    if (!arr)
+        return 0;
+    size_t saved = push_key(L, "allow"), i = 0;
+    for (const cJSON *c = arr->child; c; c = c->next, i++) {
+        size_t s2 = push_index(L, i);
+        int lint = cJSON_IsString(c) ? bb_lint_find(c->valuestring) : -1;
+        if (!cJSON_IsString(c))
+            wrong_type(L, c, "a string (a lint name)");
+        else if (lint < 0)
+            report(L, BB_ERROR, "BB0203", c,
+                   "allow one of money-as-float, email-not-unique, fk-without-index, "
+                   "missing-timestamps, nullable-required (or its code, BB0480..BB0484)",
+                   "\"%.100s\" is not a lint backbone knows", c->valuestring);
+        else
+            set |= 1u << lint;
+        pop(L, s2);
+    }
+    pop(L, saved);
+    return set;
+}
+
 /* ---- tables and the document ------------------------------------------- */
 
 static void read_options(loader *L, const cJSON *obj, bb_table *t)
@@ -1016,6 +1133,7 @@ static void read_columns(loader *L, const cJSON *obj, bb_table *t)
     if (cols)
         n = cap_count(L, cols, L->lim->max_columns, "BB0604", "columns in this table",
                       "--max-columns");
+    t->columns_capped = cols && n < (size_t)cJSON_GetArraySize(cols);
     /* Room for the four mixin columns after the user's. */
     t->columns = bb_arena_alloc(&L->s->arena, (n + 4) * sizeof(*t->columns));
     if (!t->columns) {
@@ -1091,6 +1209,8 @@ static void read_table(loader *L, const cJSON *obj, bb_table *t)
     read_constraints(L, obj, "unique", read_uniques, t);
     read_constraints(L, obj, "indexes", read_indexes, t);
     read_constraints(L, obj, "checks", read_checks, t);
+    read_constraints(L, obj, "advice", read_advice, t);
+    t->allow = read_allow(L, obj);
 }
 
 static void read_document(loader *L, const cJSON *root)
@@ -1110,6 +1230,7 @@ static void read_document(loader *L, const cJSON *root)
     if (!s->db_type_name)
         s->db_type_name = "";
     s->description = get_string(L, root, "description", false);
+    s->allow = read_allow(L, root);
     const cJSON *schema_v = find_member(root, "$schema");
     if (schema_v && !cJSON_IsString(schema_v)) {
         size_t saved = push_key(L, "$schema");
@@ -1121,6 +1242,7 @@ static void read_document(loader *L, const cJSON *root)
         return;
     size_t saved = push_key(L, "schema");
     size_t n = cap_count(L, tables, L->lim->max_tables, "BB0603", "tables", "--max-tables");
+    s->tables_capped = n < (size_t)cJSON_GetArraySize(tables);
     s->tables = bb_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*s->tables));
     if (!s->tables) {
         L->rc = BB_ENOMEM;

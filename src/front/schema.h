@@ -117,6 +117,26 @@ typedef struct bb_value {
     const char *text; /* the number exactly as written, for lossless output */
 } bb_value;
 
+/* The design lints (front/lint.h), as "allow" names them. */
+typedef enum {
+    BB_LINT_MONEY_AS_FLOAT,
+    BB_LINT_EMAIL_NOT_UNIQUE,
+    BB_LINT_FK_WITHOUT_INDEX,
+    BB_LINT_MISSING_TIMESTAMPS,
+    BB_LINT_NULLABLE_REQUIRED,
+    BB_LINT_COUNT
+} bb_lint;
+
+/* The lint a name ("money-as-float") or code ("BB0480") names, or -1. */
+int bb_lint_find(const char *name_or_code);
+
+/* "money-as-float", ... and "BB0480", ... (NULL out of range). */
+const char *bb_lint_name(bb_lint l);
+const char *bb_lint_code(bb_lint l);
+
+/* Lints silenced by an "allow" key (extension): bit 1 << bb_lint. */
+typedef unsigned bb_lint_set;
+
 typedef struct bb_column {
     const char *name;
     bb_col_type declared_type; /* as written; FOREIGNKEY for FK columns */
@@ -142,6 +162,7 @@ typedef struct bb_column {
     const char *description;
     const char *comment;      /* extension: database column comment */
     const char *renamed_from; /* extension: explicit rename, for migrations */
+    bb_lint_set allow;        /* extension "allow": lints silenced for this column */
 
     /* Foreign key ("target": "table.column"). */
     const char *fk_target; /* as written; NULL when not an FK */
@@ -222,6 +243,33 @@ typedef struct bb_check {
     size_t offset;
 } bb_check;
 
+/* The rows of a soft-delete table that are not deleted: the WHERE of its
+ * unique indexes, so that a deleted row frees its unique values. */
+#define BB_SOFT_DELETE_LIVE "deleted_at IS NULL"
+
+/*
+ * One piece of advice kept in the schema (extension "advice", a table key):
+ * a proposal a language model made that the user accepted into the file,
+ * marked "proposed_by": "model". kind is one of bb_advice_kinds
+ * (front/advice.h); column is NULL for a table-level entry; columns are
+ * an index's. Checked and applied by the front end (front/advice.h).
+ */
+/* The kinds of advice, as the format spells them. */
+extern const char *const bb_advice_kinds[];
+extern const size_t bb_advice_n_kinds;
+
+typedef struct bb_advice {
+    const char *kind;
+    const char *column;
+    const char **columns;
+    size_t n_columns;
+    const char *value;
+    bool descending;
+    const char *reason;
+    const char *pointer;
+    size_t offset;
+} bb_advice;
+
 typedef struct bb_table {
     const char *table_name;
     const char *class_name;
@@ -243,8 +291,14 @@ typedef struct bb_table {
     size_t n_indexes;
     bb_check *checks;
     size_t n_checks;
+    bb_advice *advice; /* extension: kept model advice, in file order */
+    size_t n_advice;
+    bb_lint_set allow; /* extension "allow": lints silenced for this table */
 
     bool is_association; /* named as some many_to_many's `through` */
+    /* Columns past --max-columns were not read (BB0604): a reference to a
+     * column of this table that is not found may be one of them. */
+    bool columns_capped;
     const char *pointer;
     size_t offset;
 } bb_table;
@@ -256,6 +310,8 @@ typedef struct bb_schema {
     const char *description;
     bb_table *tables;
     size_t n_tables;
+    bool tables_capped; /* tables past --max-tables were not read (BB0603) */
+    bb_lint_set allow;  /* extension "allow": lints silenced everywhere */
 
     /* Set by the validator: table indexes, dependencies first; ties broken
      * by position in the input, so the order is deterministic. */

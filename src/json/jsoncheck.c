@@ -61,6 +61,20 @@ static bool needs_escape(unsigned long cp)
            (cp >= 0xE0000 && cp <= 0xE007F);
 }
 
+size_t bb_jsoncheck_hidden_at(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        unsigned long cp;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        if (!len || (needs_escape(cp) && cp != '\n' && cp != '\t'))
+            return i;
+        i += len;
+    }
+    return (size_t)-1;
+}
+
 int bb_jsoncheck_quote(bb_buf *out, const char *s, size_t max_chars, bool quotes)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");

@@ -56,6 +56,12 @@ const cJSON *bb_jsoncheck_resolve(const cJSON *root, const cJSON *schema);
  * surrogates, nothing above U+10FFFF). NUL bytes count as well-formed. */
 bool bb_jsoncheck_utf8_valid(const char *s, size_t n);
 
+/* The byte offset of the first character bb_jsoncheck_quote() would escape
+ * other than a newline or a tab (a control, bidirectional or invisible
+ * character) in the NUL-terminated UTF-8 text s, or (size_t)-1 when there
+ * is none; an invalid sequence counts as such a character. */
+size_t bb_jsoncheck_hidden_at(const char *s);
+
 /*
  * Appends untrusted text to out so that a terminal shows it as data: with
  * quotes, inside double quotes with \" and \\ escaped; control characters

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,4 +137,38 @@ char *bb_llm_cache_default_dir(void)
         return NULL;
     }
     return bb_buf_take(&b, NULL);
+}
+
+static _Atomic(const bb_llm_cache_store *) shared;
+
+void bb_llm_cache_set_shared(const bb_llm_cache_store *s)
+{
+    atomic_store(&shared, s);
+}
+
+bool bb_llm_cache_enabled(const char *dir)
+{
+    return dir || atomic_load(&shared);
+}
+
+int bb_llm_cache_lookup(const char *dir, const char hex[65], bb_buf *out)
+{
+    if (dir && bb_llm_cache_get(dir, hex, out) == BB_OK)
+        return BB_OK;
+    bb_buf_reset(out);
+    const bb_llm_cache_store *s = atomic_load(&shared);
+    if (!s)
+        return BB_ENOTFOUND;
+    int rc = s->get(s->ctx, hex, out);
+    if (rc)
+        bb_buf_reset(out);
+    return rc == BB_OK ? BB_OK : BB_ENOTFOUND;
+}
+
+int bb_llm_cache_store_entry(const char *dir, const char hex[65], const char *data, size_t len)
+{
+    const bb_llm_cache_store *s = atomic_load(&shared);
+    if (s)
+        s->put(s->ctx, hex, data, len);
+    return dir ? bb_llm_cache_put(dir, hex, data, len) : BB_OK;
 }

@@ -9,6 +9,9 @@
  * body, stored as DIR/<first two hex digits>/<hex digest>.json, written to a
  * temporary file and renamed into place so readers never see half an entry.
  *
+ * A shared cache (bb_llm_cache_set_shared) is looked up after the folder,
+ * and written with it.
+ *
  * Ownership: bb_llm_cache_get() hands the caller a bb_buf's contents.
  */
 #ifndef BB_LLM_CACHE_H
@@ -17,6 +20,7 @@
 #include "base/bb.h"
 #include "base/buf.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The hex SHA-256 key (65 bytes with the NUL) of one request. */
@@ -28,6 +32,33 @@ int bb_llm_cache_get(const char *dir, const char hex[65], bb_buf *out) BB_WUR;
 
 /* Stores data under key, creating dir and its subfolder as needed. */
 int bb_llm_cache_put(const char *dir, const char hex[65], const char *data, size_t len) BB_WUR;
+
+/*
+ * A cache shared by several processes (the service's replicas keep one in
+ * Redis: server/redis_cache.h), set up by whoever owns it; the llm layer
+ * knows it only by these functions. get: BB_OK with the entry appended to
+ * out, BB_ENOTFOUND, or another error (treated as a miss). put: best
+ * effort.
+ */
+typedef struct bb_llm_cache_store {
+    int (*get)(void *ctx, const char hex[65], bb_buf *out);
+    int (*put)(void *ctx, const char hex[65], const char *data, size_t len);
+    void *ctx;
+} bb_llm_cache_store;
+
+/* Makes s (borrowed until replaced; NULL: none) the shared cache of every
+ * model call of the process from now on. Set it before the calls start. */
+void bb_llm_cache_set_shared(const bb_llm_cache_store *s);
+
+/* Whether a request has a cache: the folder dir (NULL: none) or a shared one. */
+bool bb_llm_cache_enabled(const char *dir);
+
+/* The entry of key: from dir first, then the shared cache. BB_ENOTFOUND. */
+int bb_llm_cache_lookup(const char *dir, const char hex[65], bb_buf *out) BB_WUR;
+
+/* Stores an entry in dir (its error is returned) and the shared cache. */
+int bb_llm_cache_store_entry(const char *dir, const char hex[65], const char *data,
+                             size_t len) BB_WUR;
 
 /* The default cache folder when CI=true: $XDG_CACHE_HOME/backbone/llm, else
  * .backbone/llm-cache. Caller frees. */

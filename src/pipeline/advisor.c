@@ -2,8 +2,11 @@
 #include "pipeline/advisor.h"
 
 #include "base/pylit.h"
-#include "front/patterns.h"
+#include "front/advice.h"
+#include "front/lint.h"
 #include "plan/architect.h"
+#include "review/reviewer.h"
+#include "json/jsoncheck.h"
 #include "json/jsonpointer.h"
 
 #include <cJSON.h>
@@ -66,457 +69,253 @@ const cJSON *bb_advisor_review_schema(void)
 
 /* ---- checking proposals ---------------------------------------------------- */
 
-typedef struct checker {
-    const bb_schema *s;
-    bb_diags *d;
-    cJSON *accepted;
-    int index; /* of the proposal being checked, for messages */
-    const char *kind;
-} checker;
-
 static const char *str_or_null(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* A note about proposal c->index; returns 0 so callers can `return reject(...)`. */
-static int reject(checker *c, const char *code, const bb_table *t, const char *fmt, const char *a,
-                  const char *b)
-{
-    char why[600];
-    snprintf(why, sizeof(why), fmt, a ? a : "", b ? b : "");
-    (void)bb_diag_add(c->d, BB_NOTE, code, t ? t->pointer : NULL, t ? t->offset : BB_NO_OFFSET,
-                      NULL, "model proposal %d (%s) rejected: %s", c->index, c->kind, why);
-    return 0;
-}
+/* Room for one proposal as a bb_advice: its strings are the proposal's. */
+typedef struct advice_slot {
+    bb_advice a;
+    const char *cols[16];
+} advice_slot;
 
-static bool utf8_valid_printable(const char *s)
+/* The proposal p as a bb_advice borrowing p's strings (at most 16 columns,
+ * the answer schema's bound; more are cut, so the index check refuses it). */
+static void to_advice(const cJSON *p, advice_slot *slot)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        if (*p < 0x20 && *p != '\n' && *p != '\t')
-            return false;
-        if (*p == 0x7f)
-            return false;
-        int n = *p < 0x80 ? 0 : (*p >> 5) == 6 ? 1 : (*p >> 4) == 14 ? 2 : (*p >> 3) == 30 ? 3 : -1;
-        if (n < 0)
-            return false;
-        p++;
-        for (int i = 0; i < n; i++, p++)
-            if ((*p & 0xC0) != 0x80)
-                return false;
-    }
-    return true;
-}
-
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-/*
- * Text the model wants in generated code goes through the checks user text
- * gets: length, printable UTF-8, the suspicious patterns, and no quote run
- * that could close a Python string.
- */
-static bool text_acceptable(checker *c, const bb_table *t, const char *text)
-{
-    if (!text || !*text)
-        return reject(c, "BB0906", t, "the text is empty%s%s", NULL, NULL);
-    if (utf8_chars(text) > BB_ADVISOR_MAX_TEXT)
-        return reject(c, "BB0905", t, "the text is longer than the string limit%s%s", NULL, NULL);
-    if (!utf8_valid_printable(text))
-        return reject(c, "BB0905", t, "the text holds control characters or invalid UTF-8%s%s",
-                      NULL, NULL);
-    if (strstr(text, "\"\"\"") || strstr(text, "'''"))
-        return reject(c, "BB0905", t,
-                      "the text holds a triple quote, which would end a docstring%s%s", NULL, NULL);
-    bb_pattern_hit hit;
-    int rc = bb_patterns_scan(text, strlen(text), &hit);
-    if (rc == 1) {
-        char matched[80];
-        size_t n =
-            hit.end - hit.start < sizeof(matched) - 1 ? hit.end - hit.start : sizeof(matched) - 1;
-        memcpy(matched, text + hit.start, n);
-        matched[n] = '\0';
-        return reject(c, "BB0905", t, "the text looks like %s ('%s')",
-                      bb_pattern_category_name(hit.category), matched);
-    }
-    if (rc < 0)
-        return reject(c, "BB0905", t, "the text could not be checked%s%s", NULL, NULL);
-    return true;
-}
-
-static const bb_table *find_table(checker *c, const char *name)
-{
-    int i = name ? bb_schema_table_index(c->s, name) : -1;
-    if (i < 0) {
-        reject(c, "BB0903", NULL, "there is no table '%s'%s", name ? name : "(none)", NULL);
-        return NULL;
-    }
-    return &c->s->tables[i];
-}
-
-static const bb_column *find_column(checker *c, const bb_table *t, const char *name)
-{
-    int i = name ? bb_table_column_index(t, name) : -1;
-    if (i < 0) {
-        reject(c, "BB0903", t, "table '%s' has no column '%s'", t->table_name,
-               name ? name : "(none)");
-        return NULL;
-    }
-    return &t->columns[i];
-}
-
-static bool is_text_type(bb_col_type t)
-{
-    return t == BB_TYPE_STRING || t == BB_TYPE_TEXT || t == BB_TYPE_ENUM;
-}
-
-static bool is_orderable_type(bb_col_type t)
-{
-    return t != BB_TYPE_JSON && t != BB_TYPE_LARGEBINARY && t != BB_TYPE_UNKNOWN;
-}
-
-/* Does an accepted proposal of kind for (table, column) exist already? */
-static bool already_accepted(const checker *c, const char *kind, const char *table,
-                             const char *column)
-{
-    const cJSON *p;
-    cJSON_ArrayForEach(p, c->accepted)
+    bb_advice *a = &slot->a;
+    memset(slot, 0, sizeof(*slot));
+    a->kind = str_or_null(p, "kind");
+    a->column = str_or_null(p, "column");
+    a->value = str_or_null(p, "value");
+    a->reason = str_or_null(p, "reason");
+    a->descending = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "descending"));
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(p, "columns"))
     {
-        const char *k = str_or_null(p, "kind"), *t = str_or_null(p, "table");
-        const char *col = str_or_null(p, "column");
-        if (k && t && strcmp(k, kind) == 0 && strcmp(t, table) == 0 &&
-            ((!col && !column) || (col && column && strcmp(col, column) == 0)))
-            return true;
+        if (cJSON_IsString(c) && a->n_columns < 16)
+            slot->cols[a->n_columns++] = c->valuestring;
+        else if (!cJSON_IsString(c))
+            slot->cols[a->n_columns < 16 ? a->n_columns++ : 15] = "";
     }
-    return false;
+    a->columns = slot->cols;
+    a->offset = BB_NO_OFFSET;
 }
 
-/* The accepted form of a proposal: only the fields that matter, "source": "llm". */
-static cJSON *accepted_entry(const cJSON *p, const bb_table *t, const bb_column *col)
+/* The note code of each fault. */
+static const char *fault_code(bb_advice_fault f)
+{
+    switch (f) {
+    case BB_ADVICE_UNKNOWN_NAME:
+        return "BB0903";
+    case BB_ADVICE_BAD_INDEX:
+        return "BB0904";
+    case BB_ADVICE_UNSAFE_TEXT:
+        return "BB0905";
+    default:
+        return "BB0906";
+    }
+}
+
+static bool utf8_printable(const char *s)
+{
+    return s && bb_jsoncheck_utf8_valid(s, strlen(s)) && bb_jsoncheck_hidden_at(s) == (size_t)-1;
+}
+
+/* The accepted form of a proposal: only the fields that matter, and its source. */
+static cJSON *accepted_entry(const bb_table *t, const bb_advice *a, const char *source)
 {
     cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "kind", str_or_null(p, "kind"));
+    cJSON_AddStringToObject(e, "kind", a->kind);
     cJSON_AddStringToObject(e, "table", t->table_name);
-    if (col)
-        cJSON_AddStringToObject(e, "column", col->name);
-    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(p, "columns");
-    if (cJSON_IsArray(cols) && strcmp(str_or_null(p, "kind"), "index") == 0)
-        cJSON_AddItemToObject(e, "columns", cJSON_Duplicate(cols, 1));
-    const char *v = str_or_null(p, "value");
-    if (v)
-        cJSON_AddStringToObject(e, "value", v);
-    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(p, "descending");
-    if (cJSON_IsBool(desc))
-        cJSON_AddBoolToObject(e, "descending", cJSON_IsTrue(desc));
-    const char *why = str_or_null(p, "reason");
-    if (why && utf8_valid_printable(why) && utf8_chars(why) <= 500)
-        cJSON_AddStringToObject(e, "reason", why);
-    cJSON_AddStringToObject(e, "source", "llm");
+    bool index = strcmp(a->kind, "index") == 0;
+    if (a->column && !index)
+        cJSON_AddStringToObject(e, "column", a->column);
+    if (index) {
+        cJSON *cols = cJSON_AddArrayToObject(e, "columns");
+        for (size_t i = 0; cols && i < a->n_columns; i++)
+            cJSON_AddItemToArray(cols, cJSON_CreateString(a->columns[i]));
+    }
+    if (a->value && !index)
+        cJSON_AddStringToObject(e, "value", a->value);
+    if (strcmp(a->kind, "default_sort") == 0)
+        cJSON_AddBoolToObject(e, "descending", a->descending);
+    if (a->reason && utf8_printable(a->reason) && strlen(a->reason) <= 500)
+        cJSON_AddStringToObject(e, "reason", a->reason);
+    cJSON_AddStringToObject(e, "source", source);
     return e;
 }
 
-static int accept(checker *c, const cJSON *p, const bb_table *t, const bb_column *col)
+/*
+ * Text the model wants in generated code must also pass the reviewer's
+ * rules (secrets, shell, eval, pickle), which scan generated files: the
+ * text is scanned alone and as the assignment and the dictionary entry
+ * generated code writes it in.
+ */
+static const char *review_problem(const bb_column *col, const char *text, char *why, size_t cap)
 {
-    cJSON *e = accepted_entry(p, t, col);
-    if (!e || !cJSON_AddItemToArray(c->accepted, e)) {
-        cJSON_Delete(e);
-        return BB_ENOMEM;
+    bb_buf b;
+    bb_buf_init(&b, 16 * 1024);
+    const char *name = col ? col->name : "doc";
+    int rc = bb_buf_printf(&b, "%s\n%s = ", text, name);
+    if (!rc)
+        rc = bb_pylit_str(&b, text);
+    if (!rc)
+        rc = bb_buf_printf(&b, "\n\"%s\": ", name);
+    if (!rc)
+        rc = bb_pylit_str(&b, text);
+    if (!rc)
+        rc = bb_buf_putc(&b, '\n');
+    bb_diags scratch;
+    bb_diags_init(&scratch, "advice", NULL, 0);
+    if (!rc)
+        rc = bb_reviewer_scan("advice.py", bb_buf_str(&b), b.len, "advice", &scratch);
+    const char *out = NULL;
+    if (rc || scratch.n_errors) {
+        bb_buf q;
+        bb_buf_init(&q, 400);
+        if (scratch.n && bb_jsoncheck_quote(&q, scratch.items[0].message, 160, true) == BB_OK)
+            snprintf(why, cap, "generated code holding it would fail review: [%s] %s",
+                     scratch.items[0].code, bb_buf_str(&q));
+        else
+            snprintf(why, cap, "generated code holding it would fail review");
+        bb_buf_free(&q);
+        out = why;
     }
+    bb_diags_free(&scratch);
+    bb_buf_free(&b);
+    return out;
+}
+
+typedef struct checker {
+    const bb_schema *s;
+    bb_diags *d;
+    bb_advice_list taken; /* kept advice first, then what was accepted */
+    int index;            /* of the proposal being checked, for messages */
+} checker;
+
+static void reject(checker *c, const char *code, const bb_table *t, const char *kind,
+                   const char *why)
+{
+    (void)bb_diag_add(c->d, BB_NOTE, code, t ? t->pointer : NULL, t ? t->offset : BB_NO_OFFSET,
+                      NULL, "model proposal %d (%s) rejected: %s", c->index, kind, why);
+}
+
+/* Checks one proposal; true when it fits (then it is in c->taken). */
+static int check_one(checker *c, const cJSON *p, advice_slot *slot, bool *fits)
+{
+    *fits = false;
+    to_advice(p, slot);
+    const char *table = str_or_null(p, "table");
+    int ti = table ? bb_schema_table_index(c->s, table) : -1;
+    char why[600];
+    if (ti < 0) {
+        bb_buf q;
+        bb_buf_init(&q, 300);
+        int rc = bb_jsoncheck_quote(&q, table ? table : "(none)", 100, true);
+        snprintf(why, sizeof(why), "there is no table %s", rc ? "?" : bb_buf_str(&q));
+        bb_buf_free(&q);
+        reject(c, "BB0903", NULL, slot->a.kind, why);
+        return BB_OK;
+    }
+    const bb_table *t = &c->s->tables[ti];
+    bb_advice_fault f = bb_advice_check(c->s, t, &slot->a, &c->taken, why, sizeof(why));
+    const bb_column *col = NULL;
+    if (!f && slot->a.column && strcmp(slot->a.kind, "index") != 0)
+        col = &t->columns[bb_table_column_index(t, slot->a.column)];
+    if (!f && slot->a.value &&
+        (strcmp(slot->a.kind, "docstring") == 0 || strcmp(slot->a.kind, "example") == 0))
+        f = review_problem(col, slot->a.value, why, sizeof(why)) ? BB_ADVICE_UNSAFE_TEXT
+                                                                 : BB_ADVICE_FITS;
+    if (f) {
+        reject(c, fault_code(f), t, slot->a.kind, why);
+        return BB_OK;
+    }
+    *fits = true;
+    return bb_advice_list_push(&c->taken, t, &slot->a);
+}
+
+int bb_advisor_kept(const bb_schema *s, cJSON **accepted)
+{
+    cJSON *out = cJSON_CreateArray();
+    if (!out)
+        return BB_ENOMEM;
+    for (size_t ti = 0; ti < s->n_tables; ti++) {
+        const bb_table *t = &s->tables[ti];
+        for (size_t i = 0; i < t->n_advice; i++) {
+            cJSON *e = accepted_entry(t, &t->advice[i], "schema");
+            if (!e || !cJSON_AddItemToArray(out, e)) {
+                cJSON_Delete(e);
+                cJSON_Delete(out);
+                return BB_ENOMEM;
+            }
+        }
+    }
+    *accepted = out;
     return BB_OK;
 }
 
-/* A route path: '/' then lower-case segments of [a-z0-9_-], at most 64 bytes. */
-static bool route_path_valid(const char *v)
+/* Kept advice of the schema into the checker's list, so the model's
+ * proposals that repeat it are refused. */
+static int take_kept(checker *c)
 {
-    size_t n = strlen(v);
-    if (n < 2 || n > 64 || v[0] != '/' || v[n - 1] == '/')
-        return false;
-    for (size_t i = 1; i < n; i++) {
-        char ch = v[i];
-        bool seg = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-        if (!seg && !(ch == '/' && v[i - 1] != '/'))
-            return false;
-    }
-    return true;
-}
-
-static bool route_path_taken(const checker *c, const bb_table *self, const char *v)
-{
-    for (size_t i = 0; i < c->s->n_tables; i++) {
-        const bb_table *t = &c->s->tables[i];
-        if (t != self && v[0] == '/' && strcmp(v + 1, t->table_name) == 0)
-            return true;
-    }
-    const cJSON *p;
-    cJSON_ArrayForEach(p, c->accepted)
-    {
-        const char *k = str_or_null(p, "kind"), *val = str_or_null(p, "value");
-        if (k && val && strcmp(k, "route_path") == 0 && strcmp(val, v) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* Sorted, comma-joined column list: the identity of an index. */
-static void index_key(const char **cols, size_t n, char *out, size_t cap)
-{
-    const char *sorted[BB_ADVISOR_MAX_INDEX_COLUMNS + 1];
-    for (size_t i = 0; i < n; i++)
-        sorted[i] = cols[i];
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strcmp(sorted[j - 1], sorted[j]) > 0; j--) {
-            const char *tmp = sorted[j];
-            sorted[j] = sorted[j - 1];
-            sorted[j - 1] = tmp;
+    for (size_t ti = 0; ti < c->s->n_tables; ti++) {
+        const bb_table *t = &c->s->tables[ti];
+        for (size_t i = 0; i < t->n_advice; i++) {
+            int rc = bb_advice_list_push(&c->taken, t, &t->advice[i]);
+            if (rc)
+                return rc;
         }
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && o < cap; i++)
-        o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "," : "", sorted[i]);
-}
-
-/* Why the column set duplicates something the table has already, or NULL. */
-static const char *index_duplicate(const checker *c, const bb_table *t, const char **cols, size_t n)
-{
-    char key[600], other[600];
-    index_key(cols, n, key, sizeof(key));
-    if (n == 1) {
-        const bb_column *col = &t->columns[bb_table_column_index(t, cols[0])];
-        if (col->primary_key)
-            return "it repeats the primary key";
-        if (col->unique)
-            return "the column is unique, which indexes it already";
-        if (col->index)
-            return "the column is indexed already";
     }
-    const char *pk[BB_ADVISOR_MAX_INDEX_COLUMNS + 1];
-    size_t n_pk = 0;
-    for (size_t i = 0; i < t->n_columns && n_pk <= BB_ADVISOR_MAX_INDEX_COLUMNS; i++)
-        if (t->columns[i].primary_key)
-            pk[n_pk++] = t->columns[i].name;
-    if (n_pk == n) {
-        index_key(pk, n_pk, other, sizeof(other));
-        if (strcmp(key, other) == 0)
-            return "it repeats the primary key";
-    }
-    for (size_t i = 0; i < t->n_uniques; i++) {
-        if (t->uniques[i].n_columns != n)
-            continue;
-        index_key(t->uniques[i].columns, n, other, sizeof(other));
-        if (strcmp(key, other) == 0)
-            return "it repeats a unique constraint";
-    }
-    for (size_t i = 0; i < t->n_indexes; i++) {
-        if (t->indexes[i].n_columns != n)
-            continue;
-        index_key(t->indexes[i].columns, n, other, sizeof(other));
-        if (strcmp(key, other) == 0)
-            return "it repeats an index of the schema";
-    }
-    const cJSON *p;
-    cJSON_ArrayForEach(p, c->accepted)
-    {
-        const char *k = str_or_null(p, "kind"), *tn = str_or_null(p, "table");
-        const cJSON *pc = cJSON_GetObjectItemCaseSensitive(p, "columns");
-        if (!k || strcmp(k, "index") != 0 || strcmp(tn, t->table_name) != 0 ||
-            (size_t)cJSON_GetArraySize(pc) != n)
-            continue;
-        const char *names[BB_ADVISOR_MAX_INDEX_COLUMNS];
-        size_t m = 0;
-        const cJSON *e;
-        cJSON_ArrayForEach(e, pc) names[m++] = e->valuestring;
-        index_key(names, m, other, sizeof(other));
-        if (strcmp(key, other) == 0)
-            return "another proposal has the same index";
-    }
-    return NULL;
-}
-
-static int check_index(checker *c, const cJSON *p, const bb_table *t)
-{
-    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(p, "columns");
-    size_t n = cJSON_IsArray(cols) ? (size_t)cJSON_GetArraySize(cols) : 0;
-    if (n == 0)
-        return reject(c, "BB0904", t, "an index needs columns%s%s", NULL, NULL);
-    if (n > BB_ADVISOR_MAX_INDEX_COLUMNS) {
-        char lim[16];
-        snprintf(lim, sizeof(lim), "%d", BB_ADVISOR_MAX_INDEX_COLUMNS);
-        return reject(c, "BB0904", t, "an index has at most %s columns%s", lim, NULL);
-    }
-    const char *names[BB_ADVISOR_MAX_INDEX_COLUMNS];
-    size_t m = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, cols)
-    {
-        const bb_column *col = find_column(c, t, e->valuestring);
-        if (!col)
-            return 0;
-        if (!is_orderable_type(col->type))
-            return reject(c, "BB0904", t, "column '%s' cannot be indexed%s", col->name, NULL);
-        for (size_t i = 0; i < m; i++)
-            if (strcmp(names[i], col->name) == 0)
-                return reject(c, "BB0904", t, "column '%s' appears twice in the index%s", col->name,
-                              NULL);
-        names[m++] = col->name;
-    }
-    const char *dup = index_duplicate(c, t, names, m);
-    if (dup)
-        return reject(c, "BB0904", t, "%s%s", dup, NULL);
-    return accept(c, p, t, NULL);
-}
-
-/* An example value must read as a value of the column's type. */
-static const char *example_problem(const bb_column *col, const char *v)
-{
-    size_t n = strlen(v);
-    switch (col->type) {
-    case BB_TYPE_INTEGER:
-    case BB_TYPE_BIGINTEGER:
-    case BB_TYPE_SMALLINTEGER:
-        for (size_t i = v[0] == '-' ? 1 : 0; i < n; i++)
-            if (v[i] < '0' || v[i] > '9')
-                return "it is not an integer";
-        return n == 0 || n > 19 ? "it is not an integer" : NULL;
-    case BB_TYPE_BOOLEAN:
-        return strcmp(v, "true") == 0 || strcmp(v, "false") == 0 ? NULL : "it is not true or false";
-    case BB_TYPE_ENUM:
-        for (size_t i = 0; i < col->n_enum_values; i++)
-            if (strcmp(col->enum_values[i], v) == 0)
-                return NULL;
-        return "it is not one of the enum's values";
-    case BB_TYPE_STRING:
-        return col->length > 0 && utf8_chars(v) > (size_t)col->length
-                   ? "it is longer than the column"
-                   : NULL;
-    case BB_TYPE_JSON:
-    case BB_TYPE_LARGEBINARY:
-        return "examples are only taken for scalar columns";
-    default:
-        return NULL;
-    }
-}
-
-static int check_one(checker *c, const cJSON *p)
-{
-    const char *kind = c->kind;
-    const bb_table *t = find_table(c, str_or_null(p, "table"));
-    if (!t)
-        return BB_OK;
-    const char *column = str_or_null(p, "column");
-    const char *value = str_or_null(p, "value");
-    if (strcmp(kind, "route_path") == 0) {
-        if (!value || !route_path_valid(value))
-            return reject(c, "BB0906", t,
-                          "'%s' is not a route path ('/' and lower-case segments)%s",
-                          value ? value : "(none)", NULL);
-        if (route_path_taken(c, t, value) || already_accepted(c, kind, t->table_name, NULL))
-            return reject(c, "BB0906", t, "route path '%s' is taken%s", value, NULL);
-        return accept(c, p, t, NULL);
-    }
-    if (strcmp(kind, "index") == 0)
-        return check_index(c, p, t);
-    if (strcmp(kind, "docstring") == 0 && !column) {
-        if (t->description && *t->description)
-            return reject(c, "BB0906", t, "table '%s' has a description already%s", t->table_name,
-                          NULL);
-        if (!text_acceptable(c, t, value) || already_accepted(c, kind, t->table_name, NULL))
-            return BB_OK;
-        return accept(c, p, t, NULL);
-    }
-    const bb_column *col = find_column(c, t, column);
-    if (!col)
-        return BB_OK;
-    if (already_accepted(c, kind, t->table_name, col->name))
-        return reject(c, "BB0906", t, "a proposal for '%s' of this kind came already%s", col->name,
-                      NULL);
-    if (strcmp(kind, "searchable") == 0 && !is_text_type(col->type))
-        return reject(c, "BB0906", t, "column '%s' is not text, so it cannot be searched%s",
-                      col->name, NULL);
-    if ((strcmp(kind, "sortable") == 0 || strcmp(kind, "filterable") == 0 ||
-         strcmp(kind, "default_sort") == 0) &&
-        !is_orderable_type(col->type))
-        return reject(c, "BB0906", t, "column '%s' cannot be compared%s", col->name, NULL);
-    if (strcmp(kind, "default_sort") == 0 && already_accepted(c, kind, t->table_name, NULL))
-        return reject(c, "BB0906", t, "table '%s' has a default sort already%s", t->table_name,
-                      NULL);
-    if (strcmp(kind, "docstring") == 0) {
-        if (col->description && *col->description)
-            return reject(c, "BB0906", t, "column '%s' has a description already%s", col->name,
-                          NULL);
-        if (!text_acceptable(c, t, value))
-            return BB_OK;
-    }
-    if (strcmp(kind, "example") == 0) {
-        if (!text_acceptable(c, t, value))
-            return BB_OK;
-        const char *why = example_problem(col, value);
-        if (why)
-            return reject(c, "BB0906", t, "example '%s' does not fit: %s", value, why);
-    }
-    return accept(c, p, t, col);
+    return BB_OK;
 }
 
 int bb_advisor_check_proposals(const bb_schema *s, const cJSON *answer, bb_diags *d,
                                cJSON **accepted)
 {
-    checker c = {s, d, cJSON_CreateArray(), 0, ""};
-    if (!c.accepted)
-        return BB_ENOMEM;
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(answer, "proposals");
+    size_t n = (size_t)cJSON_GetArraySize(props);
+    checker c = {s, d, {0}, 0};
+    advice_slot *slots = bb_calloc(n ? n : 1, sizeof(*slots));
+    int rc = slots ? take_kept(&c) : BB_ENOMEM;
+    size_t first = c.taken.n;
     const cJSON *p;
-    int rc = BB_OK;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(answer, "proposals"))
+    cJSON_ArrayForEach(p, props)
     {
-        c.index++;
-        c.kind = str_or_null(p, "kind");
-        if (!c.kind)
-            continue; /* the schema check makes this impossible; be safe anyway */
-        rc = check_one(&c, p);
         if (rc)
             break;
+        c.index++;
+        if (!str_or_null(p, "kind"))
+            continue; /* the schema check makes this impossible; be safe anyway */
+        bool fits;
+        rc = check_one(&c, p, &slots[c.index - 1], &fits);
     }
-    if (rc) {
-        cJSON_Delete(c.accepted);
-        return rc;
-    }
-    *accepted = c.accepted;
-    return BB_OK;
+    /* Accepted in table order, each table's in the model's order: the order
+     * advice kept in the file is read in, so both plan alike. */
+    cJSON *out = rc ? NULL : cJSON_CreateArray();
+    for (size_t ti = 0; out && ti < s->n_tables; ti++)
+        for (size_t i = first; i < c.taken.n; i++) {
+            if (c.taken.v[i].table != &s->tables[ti])
+                continue;
+            cJSON *e = accepted_entry(c.taken.v[i].table, c.taken.v[i].advice, "llm");
+            if (!e || !cJSON_AddItemToArray(out, e)) {
+                cJSON_Delete(e);
+                cJSON_Delete(out);
+                out = NULL;
+            }
+        }
+    bb_advice_list_free(&c.taken);
+    bb_free(slots);
+    if (!rc && !out)
+        rc = BB_ENOMEM;
+    if (!rc)
+        *accepted = out;
+    return rc;
 }
 
 /* ---- applying proposals ---------------------------------------------------- */
-
-static int add_index(bb_schema *s, bb_table *t, const cJSON *cols)
-{
-    size_t n = (size_t)cJSON_GetArraySize(cols);
-    bb_index *idx = bb_arena_alloc(&s->arena, (t->n_indexes + 1) * sizeof(*idx));
-    const char **names = bb_arena_alloc(&s->arena, n * sizeof(*names));
-    if (!idx || !names)
-        return BB_ENOMEM;
-    if (t->n_indexes)
-        memcpy(idx, t->indexes, t->n_indexes * sizeof(*idx));
-    size_t i = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, cols)
-    {
-        /* Point at the schema's own spelling of the name. */
-        names[i++] = t->columns[bb_table_column_index(t, e->valuestring)].name;
-    }
-    bb_index *x = &idx[t->n_indexes];
-    memset(x, 0, sizeof(*x));
-    x->columns = names;
-    x->n_columns = n;
-    x->pointer = t->pointer;
-    x->offset = t->offset;
-    t->indexes = idx;
-    t->n_indexes++;
-    return BB_OK;
-}
 
 int bb_advisor_apply_schema(bb_schema *s, const cJSON *accepted, size_t *n_schema)
 {
@@ -524,35 +323,16 @@ int bb_advisor_apply_schema(bb_schema *s, const cJSON *accepted, size_t *n_schem
     const cJSON *p;
     cJSON_ArrayForEach(p, accepted)
     {
-        const char *kind = str_or_null(p, "kind");
         int ti = bb_schema_table_index(s, str_or_null(p, "table"));
         if (ti < 0)
             continue;
-        bb_table *t = &s->tables[ti];
-        const char *column = str_or_null(p, "column");
-        int rc = BB_OK;
-        if (strcmp(kind, "docstring") == 0) {
-            char *text = bb_arena_strdup(&s->arena, str_or_null(p, "value"));
-            if (!text)
-                return BB_ENOMEM;
-            if (column)
-                t->columns[bb_table_column_index(t, column)].description = text;
-            else
-                t->description = text;
-        } else if (strcmp(kind, "index") == 0) {
-            rc = add_index(s, t, cJSON_GetObjectItemCaseSensitive(p, "columns"));
-        } else if (strcmp(kind, "filterable") == 0) {
-            /* The architect makes indexed columns filters of the list endpoint. */
-            bb_column *c = &t->columns[bb_table_column_index(t, column)];
-            if (c->index || c->unique || c->primary_key)
-                continue;
-            c->index = true;
-        } else {
-            continue;
-        }
+        advice_slot slot;
+        to_advice(p, &slot);
+        bool changed = false;
+        int rc = bb_advice_apply_schema(s, &s->tables[ti], &slot.a, &changed);
         if (rc)
             return rc;
-        ++*n_schema;
+        *n_schema += changed;
     }
     return BB_OK;
 }
@@ -704,21 +484,14 @@ int bb_advisor_apply_plan(bb_plan *plan, const bb_plan_advice *advice, const cha
     return BB_OK;
 }
 
-/* Model text shown on a terminal: control characters become spaces. */
-static void printable_copy(char *dst, size_t cap, const char *src)
-{
-    size_t o = 0;
-    for (; src && *src && o + 1 < cap; src++)
-        dst[o++] = (unsigned char)*src < 0x20 || *src == 0x7f ? ' ' : *src;
-    dst[o] = '\0';
-}
-
 void bb_advisor_print_decisions(FILE *out, const bb_plan *plan)
 {
     const bb_plan_llm *llm = plan->llm;
     if (!llm || !llm->decisions.n)
         return;
     fprintf(out, "\ndecided by the model (%s, %s):\n", llm->provider, llm->model);
+    bb_buf shown;
+    bb_buf_init(&shown, 4096);
     for (size_t i = 0; i < llm->decisions.n; i++) {
         const bb_plan_decision *d = &llm->decisions.v[i];
         char where[300];
@@ -729,13 +502,14 @@ void bb_advisor_print_decisions(FILE *out, const bb_plan *plan)
             fprintf(out, "%s%s", k ? ", " : "(", d->columns.v[k]);
         if (d->columns.n)
             fputc(')', out);
-        if (d->value) {
-            char shown[120];
-            printable_copy(shown, sizeof(shown), d->value);
-            fprintf(out, "%s", shown);
-        }
+        /* Checked text, shown as data all the same: no control, bidi or
+         * invisible character reaches the terminal as itself. */
+        bb_buf_reset(&shown);
+        if (d->value && bb_jsoncheck_quote(&shown, d->value, 100, false) == BB_OK)
+            fputs(bb_buf_str(&shown), out);
         fputc('\n', out);
     }
+    bb_buf_free(&shown);
 }
 
 /* ---- review findings ------------------------------------------------------- */
@@ -766,31 +540,71 @@ static size_t offset_of(const bb_schema *s, const char *ptr)
     return best;
 }
 
+/* Model text as data: quoted, with what a terminal would act on escaped. */
+static int quoted(bb_buf *b, const char *text, size_t max_chars)
+{
+    bb_buf_reset(b);
+    return bb_jsoncheck_quote(b, text ? text : "", max_chars, true);
+}
+
+/* The lint code (front/lint.h) a review rule names, or NULL. */
+static const char *lint_code_of(const char *rule)
+{
+    int l = rule ? bb_lint_find(rule) : -1;
+    return l >= 0 ? bb_lint_code((bb_lint)l) : NULL;
+}
+
+/* Did the lints report code at pointer ptr (or a node inside it) already? */
+static bool linted(const bb_diags *d, const char *code, const char *ptr)
+{
+    size_t n = strlen(ptr);
+    for (size_t i = 0; code && i < d->n; i++)
+        if (strcmp(d->items[i].code, code) == 0 && d->items[i].pointer &&
+            strncmp(d->items[i].pointer, ptr, n) == 0)
+            return true;
+    return false;
+}
+
 int bb_advisor_report_findings(const bb_schema *s, const cJSON *input_doc, const cJSON *answer,
                                bb_diags *d, size_t *n_reported)
 {
     *n_reported = 0;
+    bb_buf msg, hint, shown_ptr;
+    bb_buf_init(&msg, 8192);
+    bb_buf_init(&hint, 8192);
+    bb_buf_init(&shown_ptr, 8192);
     const cJSON *f;
+    int rc = BB_OK;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(answer, "findings"))
     {
         const char *ptr = str_or_null(f, "pointer");
         const char *rule = str_or_null(f, "rule");
-        char msg[520], hint[520], shown_ptr[520];
-        printable_copy(msg, sizeof(msg), str_or_null(f, "message"));
-        printable_copy(hint, sizeof(hint), str_or_null(f, "hint"));
-        printable_copy(shown_ptr, sizeof(shown_ptr), ptr);
+        const char *h = str_or_null(f, "hint");
+        if ((rc = quoted(&msg, str_or_null(f, "message"), 500)) != BB_OK ||
+            (rc = quoted(&hint, h, 500)) != BB_OK || (rc = quoted(&shown_ptr, ptr, 200)) != BB_OK)
+            break;
         if (!ptr || !bb_json_pointer_get(input_doc, ptr)) {
             (void)bb_diag_add(d, BB_NOTE, "BB0909", NULL, BB_NO_OFFSET, NULL,
-                              "design review finding dropped: its pointer '%s' does not exist "
+                              "design review finding dropped: its pointer %s does not exist "
                               "in the input",
-                              shown_ptr);
+                              bb_buf_str(&shown_ptr));
             continue;
         }
-        (void)bb_diag_add(d, BB_WARNING, "BB0908", ptr, offset_of(s, ptr), hint[0] ? hint : NULL,
-                          "design review (model, %s): %s", rule ? rule : "other", msg);
+        const char *code = lint_code_of(rule);
+        if (linted(d, code, ptr)) {
+            (void)bb_diag_add(d, BB_NOTE, "BB0909", ptr, offset_of(s, ptr), NULL,
+                              "design review finding dropped: %s reports it already", code);
+            continue;
+        }
+        (void)bb_diag_add(d, BB_WARNING, "BB0908", ptr, offset_of(s, ptr),
+                          h && *h ? bb_buf_str(&hint) : NULL, "design review (model, %s): %s",
+                          rule ? rule : "other", bb_buf_str(&msg));
         ++*n_reported;
     }
-    return BB_OK;
+    bb_buf_free(&msg);
+    bb_buf_free(&hint);
+    bb_buf_free(&shown_ptr);
+    return rc == BB_ENOMEM ? BB_ENOMEM : BB_OK;
 }
 
 /* ---- the pipeline step ------------------------------------------------------- */
@@ -806,18 +620,23 @@ static const char architect_prompt[] =
     "not unique columns);\n"
     "- docstring: a one-sentence description for tables (column null) and columns that "
     "have none (value);\n"
-    "- example: a realistic example value for a column (value, as text).\n"
-    "Use only tables and columns that exist. Give a short reason for each. Set fields that "
-    "do not apply to null. Propose nothing rather than something doubtful.";
+    "- example: a realistic example value for a column (value, as text: numbers as digits, "
+    "dates as YYYY-MM-DD, times as HH:MM:SS, UUIDs in 8-4-4-4-12 form).\n"
+    "After the schema comes what backbone already does without advice: every route path, "
+    "filter, search and sort column, default sort, index and description listed there "
+    "exists; propose only what changes something. The schema's \"advice\" entries are "
+    "accepted already. Use only tables and columns that exist. Give a short reason for each. "
+    "Set fields that do not apply to null. Propose nothing rather than something doubtful.";
 
 static const char review_prompt[] =
-    "You review database schemas written for backbone (JSON). Find design problems the user "
-    "should know about: money stored as Float instead of Numeric, email or username columns "
-    "that are not unique, foreign keys without an index, required data that is nullable, "
-    "missing timestamps on tables that record events, inconsistent naming, missing "
-    "constraints. For each finding give the JSON Pointer (RFC 6901) of the value in the "
-    "user's document it is about, e.g. /schema/0/columns/2, the rule, a one-sentence "
-    "message and a hint to fix it (or null). Report nothing you are not sure about.";
+    "You review database schemas written for backbone (JSON). backbone itself reports money "
+    "stored as Float, email columns that are not unique, foreign keys without an index, "
+    "tables without timestamps and identifying columns left nullable: do not report those. "
+    "Find the other design problems the user should know about: names that mislead or "
+    "disagree, missing constraints, data in the wrong place. For each finding give the "
+    "JSON Pointer (RFC 6901) of the value in the user's document it is about, e.g. "
+    "/schema/0/columns/2, the rule, a one-sentence message and a hint to fix it (or null). "
+    "Report nothing you are not sure about.";
 
 static _Thread_local bb_llm_stats last_stats;
 
@@ -853,26 +672,131 @@ static const char *prompt_document(const bb_pipeline_state *st)
     return st->out->schema && st->out->schema->src ? st->out->schema->src : st->bytes;
 }
 
+static int put_list(bb_buf *b, const char *what, const bb_plan_strs *l)
+{
+    int rc = BB_OK;
+    for (size_t i = 0; i < l->n && !rc; i++)
+        rc = bb_buf_printf(b, "%s%s", i ? ", " : what, l->v[i]);
+    return rc ? rc : l->n ? bb_buf_putc(b, '\n') : BB_OK;
+}
+
+/* What one table gets without advice, one line per fact. */
+static int put_defaults(bb_buf *b, const bb_table *t, const bb_plan_model *m)
+{
+    int rc = bb_buf_printf(b, "table %s:\n", t->table_name);
+    if (!rc && m && m->routes)
+        rc = bb_buf_printf(b, "  route path: %s\n", m->api_path ? m->api_path : m->route);
+    for (size_t i = 0; !rc && m && i < m->filters.n; i++)
+        rc = bb_buf_printf(b, "%s%s", i ? ", " : "  filters: ", m->filters.v[i].name);
+    if (!rc && m && m->filters.n)
+        rc = bb_buf_putc(b, '\n');
+    if (!rc && m)
+        rc = put_list(b, "  searchable: ", &m->search_fields);
+    if (!rc && m)
+        rc = put_list(b, "  sortable: ", &m->sort_fields);
+    if (!rc && m && m->sort_default_literal)
+        rc = bb_buf_printf(b, "  default sort: %s\n", m->sort_default_literal);
+    for (size_t i = 0; !rc && i < t->n_indexes; i++) {
+        rc = bb_buf_puts(b, "  index:");
+        for (size_t k = 0; !rc && k < t->indexes[i].n_columns; k++)
+            rc = bb_buf_printf(b, " %s", t->indexes[i].columns[k]);
+        if (!rc)
+            rc = bb_buf_putc(b, '\n');
+    }
+    for (size_t i = 0; !rc && i < t->n_columns; i++) {
+        const bb_column *c = &t->columns[i];
+        if (c->index || c->unique || c->primary_key)
+            rc = bb_buf_printf(b, "  indexed: %s\n", c->name);
+    }
+    if (!rc && t->description)
+        rc = bb_buf_puts(b, "  has a description\n");
+    for (size_t i = 0; !rc && i < t->n_columns; i++)
+        if (t->columns[i].description)
+            rc = bb_buf_printf(b, "  %s has a description\n", t->columns[i].name);
+    return rc;
+}
+
+/* The user's document, then the plan's defaults, so the model proposes
+ * only what changes something. */
+static int architect_request(const bb_pipeline_state *st, bb_buf *b)
+{
+    const bb_schema *s = st->out->schema;
+    int rc = bb_buf_printf(b, "%s\n\nWhat backbone does without advice:\n", prompt_document(st));
+    for (size_t i = 0; !rc && i < s->n_tables; i++) {
+        const bb_plan_model *m = NULL;
+        for (size_t k = 0; k < st->out->plan->models.n; k++)
+            if (strcmp(st->out->plan->models.v[k].table, s->tables[i].table_name) == 0)
+                m = &st->out->plan->models.v[k];
+        rc = put_defaults(b, &s->tables[i], m);
+    }
+    return rc;
+}
+
+/* kept then fresh, each table's together, in table order. */
+static cJSON *merged(const bb_schema *s, const cJSON *kept, const cJSON *fresh)
+{
+    cJSON *all = cJSON_CreateArray();
+    for (size_t ti = 0; all && ti < s->n_tables; ti++) {
+        const cJSON *lists[2] = {kept, fresh};
+        for (int k = 0; k < 2; k++) {
+            const cJSON *e;
+            cJSON_ArrayForEach(e, lists[k])
+            {
+                const char *t = str_or_null(e, "table");
+                if (!t || strcmp(t, s->tables[ti].table_name) != 0)
+                    continue;
+                cJSON *dup = cJSON_Duplicate(e, 1);
+                if (!dup || !cJSON_AddItemToArray(all, dup)) {
+                    cJSON_Delete(dup);
+                    cJSON_Delete(all);
+                    return NULL;
+                }
+            }
+        }
+    }
+    return all;
+}
+
+int bb_advisor_plan(const bb_schema *s, const cJSON *fresh, bb_diags *d, bb_plan **plan)
+{
+    cJSON *kept = NULL;
+    int rc = bb_advisor_kept(s, &kept);
+    cJSON *all = rc ? NULL : merged(s, kept, fresh);
+    bb_plan_advice advice = {0};
+    if (!rc && !all)
+        rc = BB_ENOMEM;
+    if (!rc)
+        rc = bb_advisor_decisions(all, &advice);
+    if (!rc)
+        rc = bb_architect_plan(s, advice.n ? &advice : NULL, d, plan);
+    bb_advisor_decisions_free(&advice);
+    cJSON_Delete(all);
+    cJSON_Delete(kept);
+    return rc;
+}
+
 static int architect_advice(bb_pipeline_state *st, bb_llm_client *c)
 {
     bb_output *o = st->out;
+    bb_buf request;
+    bb_buf_init(&request, (size_t)64 << 20);
+    int rc = architect_request(st, &request);
     bb_llm_reply reply;
-    if (!ask(c, "architect", architect_prompt, prompt_document(st), "plan_proposals",
-             bb_advisor_proposals_schema(), st->diags, &reply))
-        return BB_OK;
+    bool answered = !rc && ask(c, "architect", architect_prompt, bb_buf_str(&request),
+                               "plan_proposals", bb_advisor_proposals_schema(), st->diags, &reply);
+    bb_buf_free(&request);
+    if (rc || !answered)
+        return rc;
     cJSON *accepted = NULL;
-    int rc = bb_advisor_check_proposals(o->schema, reply.value, st->diags, &accepted);
+    rc = bb_advisor_check_proposals(o->schema, reply.value, st->diags, &accepted);
     size_t n_total =
         (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(reply.value, "proposals"));
     bb_llm_reply_free(&reply);
     if (rc)
         return rc;
-    size_t n_schema = 0;
+    size_t n_schema = 0, n_ok = (size_t)cJSON_GetArraySize(accepted);
     rc = bb_advisor_apply_schema(o->schema, accepted, &n_schema);
-    bb_plan_advice advice = {0};
-    if (!rc)
-        rc = bb_advisor_decisions(accepted, &advice);
-    if (!rc && (n_schema || advice.n)) {
+    if (!rc && n_ok) {
         /* Docstrings and indexes changed the schema, and the architect
          * applies the other decisions: plan it again, quietly (the first run
          * reported the architect's own diagnostics). The schema holds the
@@ -881,7 +805,7 @@ static int architect_advice(bb_pipeline_state *st, bb_llm_client *c)
         bb_diags scratch;
         bb_diags_init(&scratch, st->diags->filename, NULL, 0);
         bb_plan *plan = NULL;
-        rc = bb_architect_plan(o->schema, &advice, &scratch, &plan);
+        rc = bb_advisor_plan(o->schema, accepted, &scratch, &plan);
         if (!rc)
             rc = bb_architect_use_style(plan, st->opts->style);
         if (!rc) {
@@ -892,15 +816,22 @@ static int architect_advice(bb_pipeline_state *st, bb_llm_client *c)
         }
         bb_diags_free(&scratch);
     }
+    bb_plan_advice advice = {0};
+    if (!rc)
+        rc = bb_advisor_decisions(accepted, &advice);
     if (!rc)
         rc = bb_advisor_apply_plan(o->plan, &advice, c->cfg.provider->name, c->cfg.model);
     bb_advisor_decisions_free(&advice);
-    size_t n_ok = (size_t)cJSON_GetArraySize(accepted);
     if (!rc)
         (void)bb_diag_add(st->diags, BB_NOTE, "BB0907", NULL, BB_NO_OFFSET,
-                          "`backbone plan` lists them under \"llm\" with \"source\": \"llm\"",
+                          n_ok ? "`backbone advise SCHEMA --write` keeps them in the schema" : NULL,
                           "model advice: %zu of %zu proposal%s accepted", n_ok, n_total,
                           n_total == 1 ? "" : "s");
+    if (!rc && n_ok) {
+        cJSON_Delete(o->advice);
+        o->advice = accepted;
+        accepted = NULL;
+    }
     cJSON_Delete(accepted);
     return rc;
 }

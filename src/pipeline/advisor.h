@@ -2,21 +2,23 @@
  * advisor.h - what the pipeline asks a language model, and how little of the
  * answer it believes.
  *
- * Architect advice: the model proposes plan refinements (route paths, which
- * columns are filterable, searchable and sortable, the default sort, extra
- * indexes, docstrings and example values where the schema has none). Every
- * proposal is checked against the validated schema: only existing tables and
- * columns, sane index sets (no duplicates, none repeating a primary key, a
- * unique column, a unique constraint or an existing index, at most
- * BB_ADVISOR_MAX_INDEX_COLUMNS columns), text through the suspicious-pattern
- * check (patterns.h) and the same Python-literal escaping as user input.
- * Accepted proposals enter the plan with their provenance ("source": "llm");
- * rejected ones become BB0903..BB0906 notes saying why.
+ * Architect advice: the model is told what the plan does without advice and
+ * proposes refinements (route paths, which columns are filterable,
+ * searchable and sortable, the default sort, extra indexes, docstrings and
+ * example values where the schema has none). Every proposal passes the
+ * check advice kept in the schema passes (front/advice.h: existing tables
+ * and columns, indexes that add something, text without control, bidi or
+ * invisible characters nor suspicious patterns, examples of the column's
+ * type) and, for text that reaches generated code, the reviewer's rules.
+ * Accepted proposals enter the plan with their provenance ("source": "llm")
+ * and the run's output (bb_output.advice, which pipeline/patch.h turns into
+ * a change of the schema); rejected ones become BB0903..BB0906 notes.
  *
- * Reviewer advice: a design review of the schema (money as Float, an email
- * that is not unique, foreign keys without an index, ...) as BB0908 warnings
- * that carry JSON Pointers; each pointer is resolved in the input document
- * and a finding whose pointer does not exist is dropped with a BB0909 note.
+ * Reviewer advice: a design review of the schema beyond what the lints
+ * (front/lint.h) report, as BB0908 warnings that carry JSON Pointers, the
+ * model's text quoted; each pointer is resolved in the input document, and
+ * a finding whose pointer does not exist, or that a lint reported already,
+ * is dropped with a BB0909 note.
  *
  * With the LLM off nothing here runs. On any failure of the model the stage
  * keeps its deterministic result and says so (BB0901, BB0902).
@@ -35,9 +37,6 @@
 #include <stdio.h>
 
 typedef struct cJSON cJSON;
-
-#define BB_ADVISOR_MAX_INDEX_COLUMNS 3
-#define BB_ADVISOR_MAX_TEXT 1000
 
 /* The JSON Schemas of the two answers (static, never freed). */
 const cJSON *bb_advisor_proposals_schema(void);
@@ -97,6 +96,20 @@ int bb_advisor_report_findings(const bb_schema *s, const cJSON *input_doc, const
  * client (one token budget) per run. Never fails because of the model.
  */
 int bb_advisor_run(bb_pipeline_state *st) BB_WUR;
+
+/*
+ * The schema's kept advice ("advice" keys, front/advice.h) in the accepted
+ * form ({"kind", "table", ..., "source": "schema"}), in table order; *out
+ * is the caller's (cJSON_Delete).
+ */
+int bb_advisor_kept(const bb_schema *s, cJSON **out) BB_WUR;
+
+/*
+ * Plans s with its kept advice and the fresh accepted proposals (NULL:
+ * none), each table's kept ones first: the plan a schema that keeps all of
+ * them gets without a model.
+ */
+int bb_advisor_plan(const bb_schema *s, const cJSON *fresh, bb_diags *d, bb_plan **plan) BB_WUR;
 
 /* Figures of the last advised run on this thread (for the CLI summary). */
 const bb_llm_stats *bb_advisor_last_stats(void);

@@ -75,6 +75,11 @@ typedef struct bb_output {
     bb_file *files;    /* sorted by path */
     size_t n_files;
     size_t n_models, n_routes, n_lines;
+    /* The model's proposals accepted in this run, in the accepted form of
+     * pipeline/advisor.h and table order; NULL when there are none (no
+     * model, nothing accepted, or the advice was dropped). What `advise`
+     * turns into a patch of the schema (pipeline/patch.h). */
+    cJSON *advice;
     bb_stage_report stages[BB_MAX_STAGES];
     size_t n_stages;
 } bb_output;

@@ -6,7 +6,9 @@
 #include "plan/architect.h"
 #include "render/generator.h"
 #include "review/reviewer.h"
+#include "json/jsoncheck.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +28,8 @@ static size_t endpoints_of(const bb_plan_model *m)
 static int architect_run(bb_pipeline_state *st)
 {
     bb_output *o = st->out;
-    int rc = bb_architect_plan(o->schema, NULL, st->diags, &o->plan);
+    /* The schema's kept advice is planned like the rest of it. */
+    int rc = bb_advisor_plan(o->schema, NULL, st->diags, &o->plan);
     if (!rc)
         rc = bb_architect_use_style(o->plan, st->opts->style);
     if (rc)
@@ -90,14 +93,140 @@ static void blame_templates(bb_diags *d, size_t first, const char *templates_dir
     }
 }
 
+static int review(bb_pipeline_state *st, bb_diags *d)
+{
+    size_t first = d->n;
+    int rc = bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python,
+                               st->opts->reviewed, st->opts->reviewed_ctx, st->filename, d);
+    if (st->opts->templates_dir)
+        blame_templates(d, first, st->opts->templates_dir);
+    return rc;
+}
+
+/* Is the file at path named by an error of d? */
+static bool flagged(const bb_diags *d, const char *path)
+{
+    char quoted[4200];
+    snprintf(quoted, sizeof(quoted), "'%s'", path);
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].severity == BB_ERROR && strstr(d->items[i].message, quoted))
+            return true;
+    return false;
+}
+
+/* Does a file the review flagged hold the proposal's text? */
+static bool in_flagged_file(const bb_output *o, const bb_diags *d, const char *value)
+{
+    size_t n = value ? strlen(value) : 0;
+    for (size_t i = 0; n && i < o->n_files; i++)
+        if (flagged(d, o->files[i].path) && memmem(o->files[i].data, o->files[i].len, value, n))
+            return true;
+    return false;
+}
+
+/* "docstring doctors, example appointments.starts_at": the proposals whose
+ * text is in a flagged file, else all of them. */
+static int name_proposals(const bb_output *o, const bb_diags *d, bb_buf *out)
+{
+    int rc = BB_OK;
+    for (int pass = 0; pass < 2 && !rc && !out->len; pass++) {
+        const cJSON *p;
+        cJSON_ArrayForEach(p, o->advice)
+        {
+            const char *value = cJSON_GetStringValue(cJSON_GetObjectItem(p, "value"));
+            const char *column = cJSON_GetStringValue(cJSON_GetObjectItem(p, "column"));
+            if (rc || (pass == 0 && !in_flagged_file(o, d, value)))
+                continue;
+            rc = bb_buf_printf(out, "%s%s %s%s%s", out->len ? ", " : "",
+                               cJSON_GetStringValue(cJSON_GetObjectItem(p, "kind")),
+                               cJSON_GetStringValue(cJSON_GetObjectItem(p, "table")),
+                               column ? "." : "", column ? column : "");
+        }
+    }
+    return rc;
+}
+
+/* The project again from the input without the model's advice of this run
+ * (kept advice stays: it is the user's). */
+static int without_advice(bb_pipeline_state *st)
+{
+    bb_output *o = st->out;
+    bb_generator_free(o->files, o->n_files);
+    o->files = NULL;
+    o->n_files = 0;
+    bb_plan_free(o->plan);
+    o->plan = NULL;
+    bb_schema_free(o->schema);
+    o->schema = NULL;
+    cJSON_Delete(o->advice);
+    o->advice = NULL;
+    /* Everything these report was reported by the first pass. */
+    bb_diags quiet;
+    bb_diags_init(&quiet, st->filename, NULL, 0);
+    int rc = bb_frontend(st->filename, st->bytes, st->len, &st->opts->limits, &quiet, &o->schema);
+    if (!rc)
+        rc = bb_advisor_plan(o->schema, NULL, &quiet, &o->plan);
+    if (!rc)
+        rc = bb_generator_render(o->plan, st->opts->templates_dir, st->opts->max_output_bytes,
+                                 &quiet, &o->files, &o->n_files);
+    bb_diags_free(&quiet);
+    if (!rc)
+        o->n_lines = count_lines(o->files, o->n_files);
+    return rc;
+}
+
+/* Copies every diagnostic of from into to. */
+static int copy_diags(bb_diags *to, const bb_diags *from)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        const bb_diag *x = &from->items[i];
+        if (bb_diag_add(to, x->severity, x->code, x->pointer, x->offset, x->hint, "%s",
+                        x->message) == BB_ENOMEM)
+            return BB_ENOMEM;
+    }
+    return BB_OK;
+}
+
+/*
+ * Model advice is checked before it is used, with the reviewer's rules
+ * among others; should the generated code still fail review with it, the
+ * run does not fail because of the model: the advice is dropped (BB0921,
+ * naming the proposals) and the project generated and reviewed without it.
+ */
 static int reviewer_run(bb_pipeline_state *st)
 {
-    size_t first = st->diags->n;
-    int rc = bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python,
-                               st->opts->reviewed, st->opts->reviewed_ctx, st->filename, st->diags);
-    if (st->opts->templates_dir)
-        blame_templates(st->diags, first, st->opts->templates_dir);
-    return rc;
+    if (!st->out->advice)
+        return review(st, st->diags);
+    bb_diags first;
+    bb_diags_init(&first, st->diags->filename, st->diags->src, st->diags->src_len);
+    int rc = review(st, &first);
+    if (rc != BB_EINVAL || !first.n_errors) {
+        int copied = copy_diags(st->diags, &first);
+        bb_diags_free(&first);
+        return rc ? rc : copied;
+    }
+    bb_buf names, why;
+    bb_buf_init(&names, 64 * 1024);
+    bb_buf_init(&why, 1024);
+    const bb_diag *err = NULL;
+    for (size_t i = 0; i < first.n && !err; i++)
+        if (first.items[i].severity == BB_ERROR)
+            err = &first.items[i];
+    rc = name_proposals(st->out, &first, &names);
+    if (!rc)
+        rc = bb_jsoncheck_quote(&why, err ? err->message : "", 300, true);
+    if (!rc)
+        (void)bb_diag_add(st->diags, BB_WARNING, "BB0921", NULL, BB_NO_OFFSET,
+                          "the project is generated without the model's advice of this run",
+                          "model advice dropped: the generated code failed review with it "
+                          "(%s %s); dropped: %s",
+                          err ? err->code : "", bb_buf_str(&why), bb_buf_str(&names));
+    bb_buf_free(&names);
+    bb_buf_free(&why);
+    bb_diags_free(&first);
+    if (!rc)
+        rc = without_advice(st);
+    return rc ? rc : review(st, st->diags);
 }
 
 static const bb_stage validator = {"validator", validator_run};

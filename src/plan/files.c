@@ -47,6 +47,44 @@ static void file_entry(bb_arch *a, const char *path, const char *tpl, const char
     f->user = user;
 }
 
+/* Whether path is other, or a module path/x.py beside the package path/x/
+ * that other lies in (Python imports one of the two, never both). */
+static bool paths_clash(const char *path, const char *other)
+{
+    size_t n = strlen(path);
+    if (!strcmp(path, other))
+        return true;
+    return n > 3 && !strcmp(path + n - 3, ".py") && !strncmp(path, other, n - 3) &&
+           other[n - 3] == '/';
+}
+
+/*
+ * A table's file at the path of a file the project has anyway (tables
+ * "compat", "health", "mixins"), or a module beside a package of the same
+ * name (table "custom"): reported at the table, before anything is
+ * rendered, so that validate reports it too.
+ */
+static void check_table_paths(bb_arch *a, bb_plan *plan)
+{
+    for (size_t i = 0; a->diags && i < plan->files.n && !a->rc; i++) {
+        const bb_plan_file *f = &plan->files.v[i];
+        if (!f->model)
+            continue;
+        for (size_t k = 0; k < plan->files.n; k++) {
+            const bb_plan_file *o = &plan->files.v[k];
+            if (k == i || o->model == f->model || !paths_clash(f->path, o->path))
+                continue;
+            const bb_table *t = &a->s->tables[f->model - plan->models.v];
+            (void)bb_diag_add(a->diags, BB_ERROR, "BB0760", t->pointer, t->offset,
+                              "choose another table_name",
+                              "table_name '%s' would be generated as '%s', which the project "
+                              "has as '%s'%s",
+                              t->table_name, f->path, o->path, o->model ? "" : " for itself");
+            break;
+        }
+    }
+}
+
 void bb_files_plan(bb_arch *a, bb_plan *plan)
 {
     static const char *const fixed[] = {
@@ -73,8 +111,11 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         "app/enums.py",
         "app/main.py",
         "app/models/__init__.py",
+        "app/models/custom/__init__.py",
         "app/schemas/__init__.py",
         "app/schemas/compat.py",
+        "app/schemas/custom/__init__.py",
+        "app/schemas/errors.py",
         "compose.yaml",
         "scripts/check_migrations.py",
         "scripts/ci.sh",
@@ -83,6 +124,7 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         "tests/conftest.py",
         "tests/factories.py",
         "tests/test_health.py",
+        "tests/test_migrations.py",
         "tests/test_settings.py",
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
@@ -104,6 +146,10 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
                    scope, m, false);
         file_entry(a, bb_arch_fmt(a, "app/schemas/%s.py", t->table_name), "app/schemas/schema.py",
                    scope, m, false);
+        file_entry(a, bb_arch_fmt(a, "app/models/custom/%s.py", t->table_name),
+                   "app/models/custom/custom.py", scope, m, true);
+        file_entry(a, bb_arch_fmt(a, "app/schemas/custom/%s.py", t->table_name),
+                   "app/schemas/custom/custom.py", scope, m, true);
         if (!a->t[i].routes)
             continue;
         any_routes = true;
@@ -116,6 +162,7 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
     }
     if (any_routes)
         file_entry(a, "tests/test_auth.py", "tests/test_auth.py", "", NULL, false);
+    check_table_paths(a, plan);
 }
 
 void bb_files_plan_project(bb_arch *a, bb_plan *plan)

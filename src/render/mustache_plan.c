@@ -1,6 +1,7 @@
 /* mustache_plan.c - the typed plan as template data (see mustache_plan.h). */
 #include "render/mustache_plan.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* What the engine holds for one value of the plan. */
@@ -113,6 +114,31 @@ static const void *position(bb_mustache_plan *c, const handle *e, const char *na
     return h;
 }
 
+/*
+ * The field called name of type t, or NULL. A template asks the same few
+ * names of object after object, and most of them are missing from the
+ * object in scope (the lookup goes on down the stack), which a search of
+ * the descriptor proves only at its end: the answers are remembered, by
+ * type and name, in a small table.
+ */
+static const bb_plan_field *find_field(bb_mustache_plan *c, const bb_plan_type *t, const char *name,
+                                       size_t len)
+{
+    if (len == 0 || len >= sizeof(c->names[0].name))
+        return bb_plan_field_find(t, name, len);
+    uint64_t k = (uint64_t)(uintptr_t)t ^ len ^ (uint64_t)(unsigned char)name[0] << 8 ^
+                 (uint64_t)(unsigned char)name[len / 2] << 16 ^
+                 (uint64_t)(unsigned char)name[len - 1] << 24;
+    bb_mustache_plan_name *e = &c->names[(k * 0x9E3779B97F4A7C15u) >> 56];
+    if (e->type != t || e->len != len || memcmp(e->name, name, len) != 0) {
+        e->type = t;
+        e->len = len;
+        memcpy(e->name, name, len);
+        e->field = bb_plan_field_find(t, name, len);
+    }
+    return e->field;
+}
+
 static const void *plan_get(void *ud, const void *v, const char *name, size_t len)
 {
     const handle *o = v;
@@ -120,7 +146,7 @@ static const void *plan_get(void *ud, const void *v, const char *name, size_t le
         return position(ud, o, name, len);
     if (o->kind != BB_PLAN_OBJECT)
         return NULL;
-    const bb_plan_field *f = bb_plan_field_find(o->type, name, len);
+    const bb_plan_field *f = find_field(ud, o->type, name, len);
     if (!f)
         return NULL;
     const char *at = (const char *)o->p + f->offset;

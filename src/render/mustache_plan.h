@@ -27,10 +27,21 @@
 
 typedef struct bb_mustache_plan_block bb_mustache_plan_block;
 
+/* A name looked up in a type, and the field it found (NULL: none). */
+typedef struct bb_mustache_plan_name {
+    const bb_plan_type *type;
+    const bb_plan_field *field;
+    size_t len;
+    char name[24];
+} bb_mustache_plan_name;
+
+#define BB_MUSTACHE_PLAN_NAMES 256 /* the hash in find_field picks one of 256 */
+
 typedef struct bb_mustache_plan {
     bb_mustache_plan_block *blocks, *current;
     size_t used; /* handles used in current */
     int rc;      /* BB_ENOMEM once a handle could not be made */
+    bb_mustache_plan_name names[BB_MUSTACHE_PLAN_NAMES]; /* see find_field */
 } bb_mustache_plan;
 
 extern const bb_mustache_model bb_mustache_plan_model;

@@ -505,17 +505,20 @@ static int put_indent(fmt *f, int depth)
  * spaces after the code. */
 static int emit_fast(fmt *f, const scan *sc, int depth)
 {
-    int rc;
-    if ((rc = put_indent(f, depth)) ||
-        (rc = bb_buf_append(f->out, f->src + sc->start, sc->code_end - sc->start)))
+    size_t indent = (size_t)4 * (size_t)depth, code = sc->code_end - sc->start;
+    size_t cmt = sc->cmt != SIZE_MAX ? sc->cmt_end - sc->cmt : 0;
+    size_t gap = cmt && code ? 2 : 0;
+    char *p;
+    int rc = bb_buf_extend(f->out, indent + code + gap + cmt + 1, &p);
+    if (rc)
         return rc;
-    if (sc->cmt != SIZE_MAX) {
-        if (sc->code_end > sc->start && (rc = bb_buf_puts(f->out, "  ")))
-            return rc;
-        if ((rc = bb_buf_append(f->out, f->src + sc->cmt, sc->cmt_end - sc->cmt)))
-            return rc;
-    }
-    return bb_buf_putc(f->out, '\n');
+    memset(p, ' ', indent);
+    memcpy(p + indent, f->src + sc->start, code);
+    memset(p + indent + code, ' ', gap);
+    if (cmt)
+        memcpy(p + indent + code + gap, f->src + sc->cmt, cmt);
+    p[indent + code + gap + cmt] = '\n';
+    return BB_OK;
 }
 
 /* A statement with backslash continuations: Black keeps those lines. */
@@ -538,19 +541,28 @@ static int emit_slow(fmt *f, const scan *sc, int depth)
     return rc == BB_EINVAL ? fail_at(f, sc->start, "brackets nested too deeply") : rc;
 }
 
+/* The columns of a one-line statement with its trailing comment, counted
+ * in bytes when `in_bytes` (an upper bound: a code point is a byte or more). */
+static size_t stmt_width(const fmt *f, const scan *sc, int depth, bool in_bytes)
+{
+    const char *s = f->src;
+    size_t w = (size_t)4 * (size_t)depth;
+    w += in_bytes ? sc->code_end - sc->start
+                  : bb_pyline_width(s + sc->start, sc->code_end - sc->start);
+    if (sc->cmt != SIZE_MAX)
+        w += 2 + (in_bytes ? sc->cmt_end - sc->cmt
+                           : bb_pyline_width(s + sc->cmt, sc->cmt_end - sc->cmt));
+    return w;
+}
+
 static int emit_stmt(fmt *f, const scan *sc, int depth)
 {
-    size_t w;
     if (sc->backslash)
         return emit_verbatim(f, sc, depth);
-    if (!sc->multi && !sc->comma_close) {
-        w = (size_t)4 * (size_t)depth +
-            bb_pyline_width(f->src + sc->start, sc->code_end - sc->start);
-        if (sc->cmt != SIZE_MAX)
-            w += 2 + bb_pyline_width(f->src + sc->cmt, sc->cmt_end - sc->cmt);
-        if (w <= f->ll)
-            return emit_fast(f, sc, depth);
-    }
+    /* code points are counted only when the bytes do not fit */
+    if (!sc->multi && !sc->comma_close &&
+        (stmt_width(f, sc, depth, true) <= f->ll || stmt_width(f, sc, depth, false) <= f->ll))
+        return emit_fast(f, sc, depth);
     return emit_slow(f, sc, depth);
 }
 
@@ -843,6 +855,8 @@ static int span_cmp(span a, span b)
 /* Same rank: case-insensitively, then as bytes. */
 static int ranked_cmp(span p, span q)
 {
+    if (p.n == q.n && (!p.n || !memcmp(p.s, q.s, p.n)))
+        return 0; /* the names of one module share it: no need to walk it */
     int c = lower_cmp(p, q);
     return c ? c : span_cmp(p, q);
 }
@@ -879,6 +893,11 @@ static int import_cmp(const void *x, const void *y)
     return opt_cmp(p->alias, q->alias);
 }
 
+static bool span_eq(span a, span b)
+{
+    return a.n == b.n && (a.s != NULL) == (b.s != NULL) && (!a.n || !memcmp(a.s, b.s, a.n));
+}
+
 static int add_import(isort *is, span mod, span name, span alias, span cmt)
 {
     imp *m;
@@ -892,7 +911,8 @@ static int add_import(isort *is, span mod, span name, span alias, span cmt)
     m->name = name;
     m->alias = alias;
     m->cmt = cmt;
-    m->section = section_of(is, mod);
+    /* the names of `from m import a, b` share the module's section */
+    m->section = is->n > 1 && span_eq(m[-1].mod, mod) ? m[-1].section : section_of(is, mod);
     m->rank = name.s ? (name.n == 1 && name.s[0] == '*' ? -1 : name_rank(name)) : 0;
     return BB_OK;
 }
@@ -1053,11 +1073,6 @@ static int parse_import(isort *is, const char *s, size_t n, size_t *pos)
     }
     *pos = c.i < n ? c.i + 1 : n;
     return BB_OK;
-}
-
-static bool span_eq(span a, span b)
-{
-    return a.n == b.n && (a.s != NULL) == (b.s != NULL) && (!a.n || !memcmp(a.s, b.s, a.n));
 }
 
 static bool same_import(const imp *a, const imp *b)

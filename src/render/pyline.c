@@ -245,22 +245,52 @@ static size_t line_width(const fmt *f, const line *cln)
     return w;
 }
 
+/*
+ * Whether the width of ln may be w, without counting it when a stale
+ * count settles it: each leaf change since (f->gen) moved the width of a
+ * line by one column at most.
+ */
+static bool width_may_be(const fmt *f, const line *ln, size_t w)
+{
+    if (ln->wgen && ln->wn == ln->n && ln->wncm == ln->ncm) {
+        size_t stale = (uint32_t)(f->gen + 1 - ln->wgen);
+        size_t c = ln->wcache;
+        if ((c > w ? c - w : w - c) > stale)
+            return false;
+    }
+    return line_width(f, ln) == w;
+}
+
 static int render_line(const fmt *f, const line *ln, bb_buf *b)
 {
-    int rc = bb_buf_fill(b, ' ', (size_t)4 * (size_t)ln->depth + (size_t)f->pad);
-    for (uint32_t k = 0; !rc && k < ln->n; k++) {
+    size_t indent = (size_t)4 * (size_t)ln->depth + (size_t)f->pad, need = indent;
+    char *p;
+    int rc;
+    /* the bytes are counted first, so the line is copied in place */
+    for (uint32_t k = 0; k < ln->n; k++) {
+        const leaf *l = &f->lv[ln->lv[k]];
+        need += (k > 0 && l->space) + l->n;
+    }
+    for (uint32_t k = 0; k < ln->ncm; k++)
+        need += 2 + f->cv[ln->cm[k].c].n;
+    if ((rc = bb_buf_extend(b, need, &p)))
+        return rc;
+    memset(p, ' ', indent);
+    p += indent;
+    for (uint32_t k = 0; k < ln->n; k++) {
         const leaf *l = &f->lv[ln->lv[k]];
         if (k > 0 && l->space)
-            rc = bb_buf_putc(b, ' ');
-        if (!rc)
-            rc = bb_buf_append(b, l->s, l->n);
+            *p++ = ' ';
+        memcpy(p, l->s, l->n);
+        p += l->n;
     }
-    for (uint32_t k = 0; !rc && k < ln->ncm; k++) {
+    for (uint32_t k = 0; k < ln->ncm; k++) {
         const comment *c = &f->cv[ln->cm[k].c];
-        if (!(rc = bb_buf_puts(b, "  ")))
-            rc = bb_buf_append(b, c->s, c->n);
+        memcpy(p, "  ", 2);
+        memcpy(p + 2, c->s, c->n);
+        p += 2 + c->n;
     }
-    return rc;
+    return BB_OK;
 }
 
 static bool short_enough(const fmt *f, const line *ln)
@@ -976,7 +1006,7 @@ static int same_text(fmt *f, const line *ln, const line *orig, char **orig_text,
 {
     int rc;
     *same = false;
-    if (ln->depth != orig->depth || line_width(f, ln) != line_width(f, orig))
+    if (ln->depth != orig->depth || !width_may_be(f, orig, line_width(f, ln)))
         return BB_OK;
     if (!*orig_text) {
         bb_buf_reset(&f->s2);
@@ -1139,6 +1169,20 @@ void bb_pyline_set_versions(bb_pyline *p, bb_pyline_versions_fn fn, void *ctx)
     p->tc_call = p->tc_def = true;
 }
 
+/* Whether s[0..n) is all ASCII, eight bytes at a time. */
+static bool all_ascii(const char *s, size_t n)
+{
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= (unsigned char)s[i];
+    return !(acc & 0x8080808080808080u);
+}
+
 int bb_pyline_format(bb_pyline *f, bb_buf *out, const char *s, size_t n, int indent, bool item)
 {
     size_t ntrail = 0, t = 0;
@@ -1156,9 +1200,7 @@ int bb_pyline_format(bb_pyline *f, bb_buf *out, const char *s, size_t n, int ind
     }
     f->src = s;
     f->pad = indent % 4;
-    f->ascii = true;
-    for (size_t i = 0; i < n; i++)
-        f->ascii &= (unsigned char)s[i] < 0x80;
+    f->ascii = all_ascii(s, n);
     if ((rc = bb__pyline_lex(f, 0, n)))
         return rc;
     if (!item)

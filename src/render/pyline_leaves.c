@@ -9,10 +9,17 @@
 
 uint32_t bb_pyline_width(const char *s, size_t n)
 {
-    uint32_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return w;
+    /* the bytes less the continuation bytes (10xxxxxx), eight at a time:
+     * a byte's bit 7 stays in the mask when its bit 6 is clear */
+    size_t cont = 0, i = 0;
+    uint64_t w;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        cont += (size_t)__builtin_popcountll(w & ~(w << 1) & 0x8080808080808080u);
+    }
+    for (; i < n; i++)
+        cont += ((unsigned char)s[i] & 0xC0) == 0x80;
+    return (uint32_t)(n - cont);
 }
 
 int bb__pyline_grow(void **v, size_t *cap, size_t need, size_t size)
@@ -41,20 +48,29 @@ static uint8_t keyword_of(const char *s, size_t n)
         "def",    "del",  "elif",   "else",   "except", "finally", "for",      "from",
         "global", "if",   "import", "in",     "is",     "lambda",  "nonlocal", "not",
         "or",     "pass", "raise",  "return", "try",    "while",   "with",     "yield"};
+    /* where the keywords starting with each letter a..z begin in kw[] */
+    static const uint8_t from[27] = {0,  5,  6,  8,  10, 13, 16, 17, 17, 21, 21, 21, 22, 22,
+                                     24, 25, 26, 26, 28, 28, 29, 29, 29, 31, 31, 32, 32};
     if (n < 2 || n > 8 || s[0] < 'a' || s[0] > 'y')
         return KW_NONE;
-    for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
-        if (kw[i][0] == s[0] && strlen(kw[i]) == n && !memcmp(kw[i], s, n))
+    for (size_t i = from[s[0] - 'a']; i < from[s[0] - 'a' + 1]; i++)
+        if (strlen(kw[i]) == n && !memcmp(kw[i], s, n))
             return (uint8_t)(KW_NONE + 1 + i);
     return KW_NONE;
 }
 
 size_t bb_pyline_string_end(const char *s, size_t n, size_t i, bool *nl)
 {
+    /* the bytes the loop below acts on: the others are skipped in a run */
+    static const bool stop[256] = {['\\'] = true, ['\n'] = true, ['"'] = true, ['\''] = true};
     char q = s[i];
     bool triple = i + 2 < n && s[i + 1] == q && s[i + 2] == q;
     i += triple ? 3 : 1;
     while (i < n) {
+        while (i < n && !stop[(unsigned char)s[i]])
+            i++;
+        if (i == n)
+            break;
         char c = s[i];
         if (c == '\\') {
             if (i + 1 < n && s[i + 1] == '\n')

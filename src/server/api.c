@@ -2,9 +2,11 @@
 #include "server/api.h"
 
 #include "front/validate.h"
+#include "pipeline/pipeline.h"
 #include "server/answer.h"
 #include "server/generation.h"
 #include "server/input.h"
+#include "server/redis_jobs.h"
 #include "server/service.h"
 #include "server/wire.h"
 
@@ -34,7 +36,8 @@ void bb_api_validate(bb_req *r)
     bb_diags_init(&d, "<request>", in.body + in.schema_at, in.schema_len);
     d.warnings_as_errors = in.strict;
     bb_schema *s = NULL;
-    int rc = bb_frontend("<request>", in.body + in.schema_at, in.schema_len, &limits, &d, &s);
+    int rc =
+        bb_pipeline_validate("<request>", in.body + in.schema_at, in.schema_len, &limits, &d, &s);
     bb_input_rebase_diags(&in, &d);
     if (rc == BB_ENOMEM) {
         bb_req_reply_error(r, 503, "unavailable", "out of memory");
@@ -56,12 +59,39 @@ void bb_api_validate(bb_req *r)
     bb_diags_free(&d);
 }
 
+/* Retry-After when the shared job store cannot be reached. */
+#define STORE_RETRY 5
+
+static void reply_store_down(bb_req *r)
+{
+    char after[16];
+    snprintf(after, sizeof(after), "%d", STORE_RETRY);
+    bb_req_reply_error(r, 503, "unavailable",
+                       "the job store (Redis) cannot be reached; retry in %d s", STORE_RETRY);
+    bb_req_add_header(r, "Retry-After", after);
+}
+
+/* Queues g as a job, in Redis or in this process. */
+static int submit_job(bb_req *r, const bb_generation *g, char id[BB_JOB_ID_LEN],
+                      bb_jobs_refusal *why)
+{
+    if (!r->svc->rjobs)
+        return bb_generation_submit(r->svc->jobs, r->identity, g, id, why);
+    bb_buf payload;
+    bb_buf_init(&payload, r->svc->cfg.max_body + 1024);
+    int rc = bb_generation_encode(g, &payload);
+    if (!rc)
+        rc = bb_redis_jobs_submit(r->svc->rjobs, r->identity, payload.data, payload.len, id, why);
+    bb_buf_free(&payload);
+    return rc;
+}
+
 /* 202 with the job's id: generation with a model outlasts a request. */
 static void reply_job(bb_req *r, const bb_generation *g)
 {
     char id[BB_JOB_ID_LEN];
     bb_jobs_refusal why;
-    int rc = bb_generation_submit(r->svc->jobs, r->identity, g, id, &why);
+    int rc = submit_job(r, g, id, &why);
     if (rc == BB_ELIMIT) {
         char after[16];
         snprintf(after, sizeof(after), "%u", why.retry_after);
@@ -75,8 +105,12 @@ static void reply_job(bb_req *r, const bb_generation *g)
         bb_req_add_header(r, "Retry-After", after);
         return;
     }
-    if (rc) {
+    if (rc == BB_ENOMEM) {
         bb_req_reply_error(r, 503, "unavailable", "out of memory");
+        return;
+    }
+    if (rc) {
+        reply_store_down(r);
         return;
     }
     char url[64];
@@ -87,6 +121,22 @@ static void reply_job(bb_req *r, const bb_generation *g)
     cJSON_AddStringToObject(o, "status_url", url);
     bb_req_reply_json(r, 202, o);
     bb_req_add_header(r, "Location", url);
+}
+
+static int job_json(bb_req *r, const char *id, char **json)
+{
+    if (r->svc->rjobs)
+        return bb_redis_jobs_status_json(r->svc->rjobs, id, r->identity, json);
+    return bb_jobs_status_json(r->svc->jobs, id, r->identity, json);
+}
+
+/* A job store's failure other than "not found". */
+static void reply_store_error(bb_req *r, int rc)
+{
+    if (rc == BB_ENOMEM)
+        bb_req_reply_error(r, 503, "unavailable", "out of memory");
+    else
+        reply_store_down(r);
 }
 
 static void reply_no_job(bb_req *r, const char *id)
@@ -100,11 +150,11 @@ void bb_api_job(bb_req *r)
 {
     const char *id = bb_req_param(r);
     char *json = NULL;
-    int rc = bb_jobs_status_json(r->svc->jobs, id, r->identity, &json);
+    int rc = job_json(r, id, &json);
     if (rc == BB_ENOTFOUND)
         reply_no_job(r, id);
     else if (rc)
-        bb_req_reply_error(r, 503, "unavailable", "out of memory");
+        reply_store_error(r, rc);
     else
         bb_req_reply(r, 200, "application/json", json, strlen(json));
 }
@@ -115,8 +165,14 @@ void bb_api_job_cancel(bb_req *r)
 {
     const char *id = bb_req_param(r);
     bool forgotten;
-    if (bb_jobs_cancel(r->svc->jobs, id, r->identity, &forgotten) != BB_OK) {
+    int rc = r->svc->rjobs ? bb_redis_jobs_cancel(r->svc->rjobs, id, r->identity, &forgotten)
+                           : bb_jobs_cancel(r->svc->jobs, id, r->identity, &forgotten);
+    if (rc == BB_ENOTFOUND) {
         reply_no_job(r, id);
+        return;
+    }
+    if (rc) {
+        reply_store_error(r, rc);
         return;
     }
     if (forgotten) {
@@ -124,31 +180,56 @@ void bb_api_job_cancel(bb_req *r)
         return;
     }
     char *json = NULL;
-    if (bb_jobs_status_json(r->svc->jobs, id, r->identity, &json) == BB_OK)
+    rc = job_json(r, id, &json);
+    if (rc == BB_OK)
         bb_req_reply(r, 202, "application/json", json, strlen(json));
     else
-        bb_req_reply_error(r, 503, "unavailable", "out of memory");
+        reply_store_error(r, rc);
 }
 
-/* The generation a request asks for, with the service's limits. */
-static void generation_of(bb_req *r, const bb_input *in, bb_generation *g)
+/* A generation with the service's settings, before its input. */
+static void generation_settings(bb_service *s, bb_generation *g)
 {
-    const bb_service_config *c = &r->svc->cfg;
+    const bb_service_config *c = &s->cfg;
     memset(g, 0, sizeof(*g));
-    g->in = *in;
-    g->request_id = r->id;
-    g->tarball = bb_wire_accepts(bb_req_header(r, "Accept"), "application/gzip");
     g->max_answer = c->max_output;
-    g->metrics = r->svc->metrics;
+    g->metrics = s->metrics;
     bb_pipeline_opts_default(&g->opts);
     g->opts.limits.max_input_bytes = c->max_body;
-    g->opts.strict = in->strict;
-    g->opts.llm = in->llm;
     g->opts.templates_dir = c->templates_dir;
     g->opts.max_output_bytes = c->max_output;
     /* The reviewer's Python compile costs a process per request: the
      * service uses the built-in check unless told otherwise. */
     g->opts.python = c->review_python ? c->review_python : "";
+}
+
+static void set_input(bb_generation *g, const bb_input *in, const char *request_id)
+{
+    g->in = *in;
+    g->request_id = request_id;
+    g->opts.strict = in->strict;
+    g->opts.llm = in->llm;
+}
+
+/* The generation a request asks for, with the service's limits. */
+static void generation_of(bb_req *r, const bb_input *in, bb_generation *g)
+{
+    generation_settings(r->svc, g);
+    set_input(g, in, r->id);
+    g->tarball = bb_wire_accepts(bb_req_header(r, "Accept"), "application/gzip");
+}
+
+int bb_api_run_job(void *ctx, const char *payload, size_t len, const bb_job_ctx *jc,
+                   bb_job_result *out)
+{
+    bb_generation g;
+    generation_settings(ctx, &g);
+    bb_input in;
+    char request_id[BB_REQ_ID_MAX + 1];
+    if (bb_generation_decode(payload, len, &in, request_id, sizeof(request_id)) != BB_OK)
+        return BB_EINVAL;
+    set_input(&g, &in, request_id);
+    return bb_generation_job(&g, NULL, jc, out);
 }
 
 void bb_api_generate(bb_req *r)

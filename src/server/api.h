@@ -19,4 +19,11 @@ void bb_api_generate(bb_req *r);
 void bb_api_job(bb_req *r);
 void bb_api_job_cancel(bb_req *r);
 
+/* Runs a generation job kept in Redis (a bb_redis_job_fn; ctx is the
+ * bb_service): the payload is bb_generation_encode()'s. */
+struct bb_job_ctx;
+struct bb_job_result;
+int bb_api_run_job(void *ctx, const char *payload, size_t len, const struct bb_job_ctx *jc,
+                   struct bb_job_result *out);
+
 #endif

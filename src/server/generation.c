@@ -3,8 +3,10 @@
 #include "server/generation.h"
 
 #include "base/http.h"
+#include "base/trace.h"
 #include "output/project.h"
 #include "pipeline/advisor.h"
+#include "pipeline/patch.h"
 #include "server/answer.h"
 #include "server/tarball.h"
 #include "json/jsonout.h"
@@ -211,6 +213,11 @@ static void set_files(const bb_generation *g, bb_generation_answer *a, const bb_
         rc = bb_buf_puts(&b, ",\"llm\":");
     if (!rc && g->opts.llm != BB_LLM_OFF)
         rc = put_cjson(&b, llm_json(bb_advisor_last_stats()));
+    /* The accepted advice as a change to the schema sent, as `advise` prints it. */
+    if (!rc && out->advice && out->schema)
+        rc = bb_buf_puts(&b, ",\"advice\":");
+    if (!rc && out->advice && out->schema)
+        rc = put_cjson(&b, bb_patch_result(out->schema, out->advice));
     if (!rc)
         rc = bb_buf_putc(&b, '}');
     if (!rc) {
@@ -263,6 +270,8 @@ typedef struct job_arg {
     bb_generation g; /* its body and request id point into the copies below */
     char *body;
     char request_id[160];
+    bb_trace_ctx trace; /* of the request that submitted it */
+    bool traced;
 } job_arg;
 
 static void job_arg_free(void *p)
@@ -272,13 +281,21 @@ static void job_arg_free(void *p)
     bb_free(j);
 }
 
-static int job_run(void *arg, const bb_job_ctx *ctx, bb_job_result *res)
+int bb_generation_job(const bb_generation *g, const bb_trace_ctx *parent, const bb_job_ctx *ctx,
+                      bb_job_result *res)
 {
-    job_arg *j = arg;
     bb_generation_answer a;
+    /* The job's span is a child of the request's, which has ended. */
+    bb_span span;
+    bb_span_start(&span, "job generate", BB_SPAN_INTERNAL, parent);
+    bb_trace_scope previous = bb_trace_enter(&span.ctx, g->request_id);
     bb_http_scope(ctx->cancel, ctx->deadline);
-    bb_generation_run(&j->g, &a);
+    bb_generation_run(g, &a);
     bb_http_scope(NULL, 0);
+    bb_trace_leave(previous);
+    bb_span_int(&span, "backbone.status", a.status);
+    span.error = a.status >= 500 || !a.body;
+    bb_span_end(&span);
     if (!a.body)
         return BB_ENOMEM;
     res->status = a.status;
@@ -286,6 +303,47 @@ static int job_run(void *arg, const bb_job_ctx *ctx, bb_job_result *res)
     res->len = a.len;
     /* The service's own failures fail the job; the input's do not. */
     return a.status >= 500 ? BB_ESTATE : BB_OK;
+}
+
+static int job_run(void *arg, const bb_job_ctx *ctx, bb_job_result *res)
+{
+    job_arg *j = arg;
+    return bb_generation_job(&j->g, j->traced ? &j->trace : NULL, ctx, res);
+}
+
+/* "BB1 schema_at schema_len strict llm request_id\n" then the body. */
+int bb_generation_encode(const bb_generation *g, bb_buf *out)
+{
+    int rc =
+        bb_buf_printf(out, "BB1 %zu %zu %d %d %s\n", g->in.schema_at, g->in.schema_len,
+                      g->in.strict ? 1 : 0, (int)g->in.llm, g->request_id ? g->request_id : "-");
+    return rc ? rc : bb_buf_append(out, g->in.body, g->in.len);
+}
+
+int bb_generation_decode(const char *payload, size_t len, bb_input *in, char *request_id,
+                         size_t id_size)
+{
+    const char *nl = memchr(payload, '\n', len);
+    if (!nl || len < 4 || memcmp(payload, "BB1 ", 4) != 0 || nl - payload > 400)
+        return BB_EINVAL;
+    char head[416];
+    memcpy(head, payload, (size_t)(nl - payload));
+    head[nl - payload] = '\0';
+    size_t at, n;
+    int strict, llm, used = 0;
+    if (sscanf(head, "BB1 %zu %zu %d %d %n", &at, &n, &strict, &llm, &used) != 4 || !used)
+        return BB_EINVAL;
+    memset(in, 0, sizeof(*in));
+    in->body = nl + 1;
+    in->len = len - (size_t)(nl + 1 - payload);
+    if (at > in->len || n > in->len - at)
+        return BB_EINVAL;
+    in->schema_at = at;
+    in->schema_len = n;
+    in->strict = strict != 0;
+    in->llm = (bb_llm_mode)llm;
+    snprintf(request_id, id_size, "%s", head + used);
+    return BB_OK;
 }
 
 int bb_generation_submit(bb_jobs *js, const char *owner, const bb_generation *g,
@@ -303,6 +361,9 @@ int bb_generation_submit(bb_jobs *js, const char *owner, const bb_generation *g,
     snprintf(j->request_id, sizeof(j->request_id), "%s", g->request_id);
     j->g.in.body = j->body;
     j->g.request_id = j->request_id;
+    j->traced = bb_trace_current() != NULL;
+    if (j->traced)
+        j->trace = *bb_trace_current();
     j->g.tarball = false;
     /* Nobody is there to watch its progress. */
     j->g.opts.on_stage = NULL;

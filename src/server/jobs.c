@@ -61,6 +61,16 @@ const char *bb_job_state_name(bb_job_state s)
     return "failed";
 }
 
+bool bb_job_state_parse(const char *name, bb_job_state *out)
+{
+    for (int s = BB_JOB_QUEUED; s <= BB_JOB_CANCELLED; s++)
+        if (name && strcmp(name, bb_job_state_name((bb_job_state)s)) == 0) {
+            *out = (bb_job_state)s;
+            return true;
+        }
+    return false;
+}
+
 bb_jobs *bb_jobs_new(const bb_jobs_limits *limits)
 {
     bb_jobs *js = bb_calloc(1, sizeof(*js));
@@ -136,6 +146,19 @@ static void collect_oldest(bb_jobs *js, const job *self, job **dead)
     }
 }
 
+char *bb_jobs_cancelled_body(const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "code", "cancelled");
+    cJSON_AddStringToObject(e, "message", message);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    char *body = text ? bb_strdup(text) : NULL;
+    cJSON_free(text);
+    return body;
+}
+
 /* The body a cancelled job answers with, and its status. */
 static void cancelled_result(const job *j, const bb_jobs *js, bb_job_result *r)
 {
@@ -147,15 +170,8 @@ static void cancelled_result(const job *j, const bb_jobs *js, bb_job_result *r)
     else
         snprintf(msg, sizeof(msg), "cancelled: its deadline of %.0f s passed", js->limits.timeout);
     r->status = j->reason == CANCEL_OWNER ? 499 : j->reason == CANCEL_SHUTDOWN ? 503 : 504;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *e = cJSON_AddObjectToObject(o, "error");
-    cJSON_AddStringToObject(e, "code", "cancelled");
-    cJSON_AddStringToObject(e, "message", msg);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    r->body = text ? bb_strdup(text) : NULL;
+    r->body = bb_jobs_cancelled_body(msg);
     r->len = r->body ? strlen(r->body) : 0;
-    cJSON_free(text);
 }
 
 /* The job's end (lock held): its result, or a cancellation, whatever it
@@ -339,6 +355,33 @@ void bb_job_view_free(bb_job_view *v)
     memset(v, 0, sizeof(*v));
 }
 
+int bb_job_view_json(const char *id, const bb_job_view *v, char **json)
+{
+    *json = NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "state", bb_job_state_name(v->state));
+    cJSON_AddNumberToObject(o, "created_at", (double)v->created);
+    if (v->finished)
+        cJSON_AddNumberToObject(o, "finished_at", (double)v->finished);
+    else
+        cJSON_AddNullToObject(o, "finished_at");
+    if (v->state >= BB_JOB_DONE) {
+        cJSON_AddNumberToObject(o, "status", v->status);
+        cJSON *r = v->body ? cJSON_ParseWithLength(v->body, v->len) : NULL;
+        if (!r && v->body)
+            r = cJSON_CreateString(v->body);
+        cJSON_AddItemToObject(o, "result", r ? r : cJSON_CreateNull());
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        return BB_ENOMEM;
+    *json = bb_strdup(s);
+    cJSON_free(s);
+    return *json ? BB_OK : BB_ENOMEM;
+}
+
 int bb_jobs_status_json(bb_jobs *js, const char *id, const char *owner, char **json)
 {
     *json = NULL;
@@ -346,29 +389,9 @@ int bb_jobs_status_json(bb_jobs *js, const char *id, const char *owner, char **j
     int rc = bb_jobs_get(js, id, owner, &v);
     if (rc)
         return rc;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", id);
-    cJSON_AddStringToObject(o, "state", bb_job_state_name(v.state));
-    cJSON_AddNumberToObject(o, "created_at", (double)v.created);
-    if (v.finished)
-        cJSON_AddNumberToObject(o, "finished_at", (double)v.finished);
-    else
-        cJSON_AddNullToObject(o, "finished_at");
-    if (v.state >= BB_JOB_DONE) {
-        cJSON_AddNumberToObject(o, "status", v.status);
-        cJSON *r = v.body ? cJSON_ParseWithLength(v.body, v.len) : NULL;
-        if (!r && v.body)
-            r = cJSON_CreateString(v.body);
-        cJSON_AddItemToObject(o, "result", r ? r : cJSON_CreateNull());
-    }
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    rc = bb_job_view_json(id, &v, json);
     bb_job_view_free(&v);
-    if (!s)
-        return BB_ENOMEM;
-    *json = bb_strdup(s);
-    cJSON_free(s);
-    return *json ? BB_OK : BB_ENOMEM;
+    return rc;
 }
 
 int bb_jobs_cancel(bb_jobs *js, const char *id, const char *owner, bool *forgotten)

@@ -49,6 +49,9 @@ typedef enum {
 /* "queued", "running", "done", "failed", "cancelled". */
 const char *bb_job_state_name(bb_job_state s);
 
+/* The state named name; false when there is none. */
+bool bb_job_state_parse(const char *name, bb_job_state *out);
+
 /* What a job produced: an HTTP status and a body (JSON by convention). */
 typedef struct bb_job_result {
     int status;
@@ -113,6 +116,13 @@ void bb_job_view_free(bb_job_view *v);
  * with the result inlined when it is JSON. BB_ENOTFOUND as bb_jobs_get.
  */
 int bb_jobs_status_json(bb_jobs *js, const char *id, const char *owner, char **json) BB_WUR;
+
+/* The same answer from a snapshot, wherever the job is kept. */
+int bb_job_view_json(const char *id, const bb_job_view *v, char **json) BB_WUR;
+
+/* The body of a cancelled job, {"error": {"code": "cancelled", "message"}}
+ * (caller's, bb_free); NULL when out of memory. */
+char *bb_jobs_cancelled_body(const char *message) BB_WUR;
 
 /*
  * DELETE: an unfinished job is cancelled (it ends soon, as "cancelled");

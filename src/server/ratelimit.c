@@ -144,17 +144,54 @@ static unsigned seconds_left(const slot *s, uint64_t now)
     return end > now ? (unsigned)(end - now) : 1;
 }
 
-void bb_ratelimit_hit(bb_ratelimit *rl, const char *identity, const bb_rate_rule *rules,
-                      size_t n_rules, uint64_t now, bb_rate_result *out)
+static bool rule_active(const bb_rate_rule *r)
+{
+    return r->limit > 0 && r->window > 0;
+}
+
+void bb_ratelimit_decide(const bb_rate_rule *rules, size_t n_rules, const unsigned *counts,
+                         const unsigned *left, bb_rate_result *out)
 {
     memset(out, 0, sizeof(*out));
     out->allowed = true;
+    for (size_t i = 0; i < n_rules; i++) {
+        if (!rule_active(&rules[i]) || counts[i] < rules[i].limit)
+            continue;
+        if (out->allowed || left[i] > out->retry_after) {
+            out->rule = rules[i].name;
+            out->limit = rules[i].limit;
+            out->remaining = 0;
+            out->reset = left[i];
+        }
+        out->allowed = false;
+        if (left[i] > out->retry_after)
+            out->retry_after = left[i];
+    }
+    if (!out->allowed)
+        return;
+    bool have_binding = false;
+    for (size_t i = 0; i < n_rules; i++) {
+        if (!rule_active(&rules[i]))
+            continue;
+        unsigned remaining = rules[i].limit - counts[i] - 1;
+        if (!have_binding || remaining < out->remaining) {
+            have_binding = true;
+            out->rule = rules[i].name;
+            out->limit = rules[i].limit;
+            out->remaining = remaining;
+            out->reset = left[i];
+        }
+    }
+}
+
+void bb_ratelimit_hit(bb_ratelimit *rl, const char *identity, const bb_rate_rule *rules,
+                      size_t n_rules, uint64_t now, bb_rate_result *out)
+{
     slot *slots[MAX_RULES];
     shard *shards[MAX_RULES];
+    unsigned counts[MAX_RULES] = {0}, left[MAX_RULES] = {0};
     if (n_rules > MAX_RULES)
         n_rules = MAX_RULES;
-    bool have_binding = false;
-    unsigned best_remaining = 0;
 
     /* Locks are taken in shard order so two threads never wait on each
      * other; a shard used by two rules is locked once. */
@@ -163,7 +200,7 @@ void bb_ratelimit_hit(bb_ratelimit *rl, const char *identity, const bb_rate_rule
     for (size_t i = 0; i < n_rules; i++) {
         hashes[i] = key_hash(identity, rules[i].name);
         shards[i] = &rl->shards[hashes[i] % SHARDS];
-        if (rules[i].limit > 0 && rules[i].window > 0)
+        if (rule_active(&rules[i]))
             need[hashes[i] % SHARDS] = true;
     }
     for (size_t k = 0; k < SHARDS; k++)
@@ -172,43 +209,19 @@ void bb_ratelimit_hit(bb_ratelimit *rl, const char *identity, const bb_rate_rule
 
     for (size_t i = 0; i < n_rules; i++) {
         slots[i] = NULL;
-        if (rules[i].limit == 0 || rules[i].window == 0)
+        counts[i] = left[i] = 0;
+        if (!rule_active(&rules[i]))
             continue;
         char key[KEY_MAX];
         make_key(key, identity, rules[i].name);
-        slot *s = find_slot(rl, shards[i], hashes[i], key, rules[i].window, now);
-        slots[i] = s;
-        if (s->count >= rules[i].limit) {
-            unsigned left = seconds_left(s, now);
-            if (out->allowed || left > out->retry_after) {
-                out->rule = rules[i].name;
-                out->limit = rules[i].limit;
-                out->remaining = 0;
-                out->reset = left;
-            }
-            out->allowed = false;
-            if (left > out->retry_after)
-                out->retry_after = left;
-            have_binding = true;
-        }
+        slots[i] = find_slot(rl, shards[i], hashes[i], key, rules[i].window, now);
+        counts[i] = slots[i]->count;
+        left[i] = seconds_left(slots[i], now);
     }
-    if (out->allowed) {
-        for (size_t i = 0; i < n_rules; i++) {
-            slot *s = slots[i];
-            if (!s)
-                continue;
-            s->count++;
-            unsigned remaining = rules[i].limit - s->count;
-            if (!have_binding || remaining < best_remaining) {
-                have_binding = true;
-                best_remaining = remaining;
-                out->rule = rules[i].name;
-                out->limit = rules[i].limit;
-                out->remaining = remaining;
-                out->reset = seconds_left(s, now);
-            }
-        }
-    }
+    bb_ratelimit_decide(rules, n_rules, counts, left, out);
+    for (size_t i = 0; out->allowed && i < n_rules; i++)
+        if (slots[i])
+            slots[i]->count++;
     for (size_t k = SHARDS; k-- > 0;)
         if (need[k])
             pthread_mutex_unlock(&rl->shards[k].lock);

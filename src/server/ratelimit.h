@@ -55,6 +55,15 @@ void bb_ratelimit_free(bb_ratelimit *rl);
 void bb_ratelimit_hit(bb_ratelimit *rl, const char *identity, const bb_rate_rule *rules,
                       size_t n_rules, uint64_t now, bb_rate_result *out);
 
+/*
+ * The answer to a check whose counters are known, wherever they are kept
+ * (here, or in Redis: redis_rate.h): counts[i] requests already counted in
+ * rule i's window, left[i] seconds until that window ends (at least 1).
+ * When out->allowed, the caller counts the request in every rule.
+ */
+void bb_ratelimit_decide(const bb_rate_rule *rules, size_t n_rules, const unsigned *counts,
+                         const unsigned *left, bb_rate_result *out);
+
 /* Counters evicted to make room so far (for metrics and health). */
 uint64_t bb_ratelimit_evictions(bb_ratelimit *rl);
 size_t bb_ratelimit_capacity(const bb_ratelimit *rl);

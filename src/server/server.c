@@ -62,7 +62,7 @@ static void on_library_log(void *ctx, const char *msg)
 static void run_on_worker(bb_pool_task *t)
 {
     bb_req *r = (bb_req *)(void *)t;
-    r->route->run(r);
+    bb_req_run(r);
     r->phase = BB_REQ_READY;
     bb_httpd_resume(r->conn);
 }
@@ -76,7 +76,7 @@ static bool dispatch(bb_req *r)
         return bb_req_send(r);
     }
     if (!(r->route->flags & BB_ROUTE_WORKER) && r->body.len <= INLINE_BODY_MAX) {
-        r->route->run(r);
+        bb_req_run(r);
         return bb_req_send(r);
     }
     /* Suspended before a worker can take it, so that its resume always
@@ -136,6 +136,7 @@ static void on_completed(void *ctx, void *req, bb_httpd_end end)
         r->status = 499; /* the client went away before the answer */
     const char *route = r->route ? r->route->path : "unmatched";
     bb_metrics_request(s->metrics, route, r->method, r->status, secs, r->body_seen, r->bytes_sent);
+    bb_req_end_span(r);
     bb_req_log(r, secs);
     bb_req_free(r);
     atomic_fetch_sub(&s->in_flight, 1);
@@ -199,7 +200,7 @@ int bb_server_start(const bb_service_config *c, bb_server **out, bb_buf *err)
     if (!s)
         return BB_ENOMEM;
     int rc = bb_service_init(&s->svc, c, builtin_routes,
-                             sizeof(builtin_routes) / sizeof(builtin_routes[0]));
+                             sizeof(builtin_routes) / sizeof(builtin_routes[0]), bb_api_run_job);
     if (!rc)
         rc = start_daemon(s, err);
     if (rc) {
@@ -244,9 +245,12 @@ void bb_server_stop(bb_server *srv)
     atomic_store(&s->draining, true);
     bb_httpd_quiesce(srv->httpd);
     size_t jobs = bb_jobs_cancel_all(s->jobs);
-    char extra[128];
-    snprintf(extra, sizeof(extra), ",\"in_flight\":%ld,\"jobs_cancelled\":%zu",
-             atomic_load(&s->in_flight), jobs);
+    /* Jobs kept in Redis go back to the stream, for another replica. */
+    size_t handed_back = s->rjobs ? bb_redis_jobs_stop(s->rjobs, deadline) : 0;
+    char extra[160];
+    snprintf(extra, sizeof(extra),
+             ",\"in_flight\":%ld,\"jobs_cancelled\":%zu,\"jobs_handed_back\":%zu",
+             atomic_load(&s->in_flight), jobs, handed_back);
     bb_service_log(s, "info", "stopped accepting connections; finishing requests in flight", extra);
     drain(srv, deadline);
     long unfinished = atomic_load(&s->in_flight);

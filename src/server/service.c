@@ -4,10 +4,14 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "server/log.h"
+#include "server/redis_rate.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* What the trace exporter is given to send the last spans on stop. */
+#define OTLP_FLUSH_SECONDS 5
 
 void bb_service_config_default(bb_service_config *c)
 {
@@ -36,6 +40,10 @@ void bb_service_config_default(bb_service_config *c)
     c->job_timeout = 600;
     c->job_results = 256;
     c->job_ttl = 3600;
+    c->redis_timeout_ms = 250;
+    c->job_visibility = 30;
+    c->llm_cache_ttl = 604800;
+    c->llm_cache_max = 10000;
     c->log = stderr;
 }
 
@@ -90,8 +98,67 @@ static void fill(bb_service *s, const bb_service_config *c, const bb_route *rout
     random_prefix(s->id_prefix);
 }
 
+static void log_jobs_event(void *ctx, const char *level, const char *msg, const char *extra)
+{
+    bb_service_log(ctx, level, msg, extra);
+}
+
+/* A model answer larger than this is not shared. */
+#define LLM_CACHE_ENTRY_MAX (4 * 1024 * 1024)
+
+/* The Redis client, the jobs and model answers kept there (with --redis). */
+static int start_shared(bb_service *s, bb_redis_job_fn run_job)
+{
+    const bb_service_config *c = &s->cfg;
+    bb_redis_url url;
+    int rc = bb_redis_url_parse(c->redis_url, &url, NULL);
+    if (rc)
+        return rc;
+    bb_redis_url_redacted(&url, s->redis_name, sizeof(s->redis_name));
+    bb_redis_opts ro = {c->redis_timeout_ms, 0};
+    s->redis = bb_redis_new(&url, &ro, NULL);
+    memset(&url, 0, sizeof(url));
+    if (!s->redis)
+        return BB_ENOMEM;
+    char consumer[128], host[64] = "host";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(consumer, sizeof(consumer), "%.60s-%ld-%.8s", host, (long)getpid(), s->id_prefix);
+    if (c->llm_cache_ttl) {
+        bb_redis_cache_limits cl = {c->llm_cache_ttl, c->llm_cache_max, LLM_CACHE_ENTRY_MAX};
+        s->llm_cache = bb_redis_cache_new(s->redis, &cl);
+        if (!s->llm_cache)
+            return BB_ENOMEM;
+        bb_llm_cache_set_shared(s->llm_cache);
+    }
+    bb_redis_jobs_config jc = {
+        .limits = {c->max_jobs, c->max_jobs_per_key, c->job_results, c->job_ttl, c->job_timeout},
+        .slots = c->max_jobs,
+        .visibility = c->job_visibility,
+        .consumer = consumer,
+        .run = run_job,
+        .run_ctx = s,
+        .log = log_jobs_event,
+        .log_ctx = s,
+    };
+    return bb_redis_jobs_start(s->redis, &jc, &s->rjobs);
+}
+
+int bb_service_rate(bb_service *s, const char *identity, const bb_rate_rule *rules, size_t n,
+                    bb_rate_result *out)
+{
+    if (s->redis) {
+        int rc = bb_redis_rate_hit(s->redis, identity, rules, n, 0, out);
+        if (rc == BB_OK)
+            return BB_OK;
+        if (s->cfg.redis_fail_closed)
+            return BB_ENET;
+    }
+    bb_ratelimit_hit(s->rl, identity, rules, n, (uint64_t)bb_clock_seconds(), out);
+    return BB_OK;
+}
+
 int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *routes,
-                    size_t n_routes)
+                    size_t n_routes, bb_redis_job_fn run_job)
 {
     memset(s, 0, sizeof(*s));
     fill(s, c, routes, n_routes);
@@ -102,6 +169,18 @@ int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *r
     s->jobs = bb_jobs_new(&jl);
     if (!s->rl || !s->metrics || !s->jobs)
         return BB_ENOMEM;
+    bb_metrics_set_instance(s->metrics, c->instance);
+    if (c->otlp_endpoint) {
+        bb_otlp_config oc = {.endpoint = c->otlp_endpoint, .instance = c->instance};
+        int rc = bb_otlp_start(&oc, &s->otlp);
+        if (rc)
+            return rc;
+    }
+    if (c->redis_url) {
+        int rc = start_shared(s, run_job);
+        if (rc)
+            return rc;
+    }
     return bb_pool_start(s->cfg.workers, s->cfg.queue, &s->pool);
 }
 
@@ -114,7 +193,15 @@ void bb_service_stop_workers(bb_service *s)
 void bb_service_fini(bb_service *s)
 {
     bb_service_stop_workers(s);
+    bb_redis_jobs_free(s->rjobs);
+    if (s->llm_cache) {
+        bb_llm_cache_set_shared(NULL);
+        bb_redis_cache_free(s->llm_cache);
+    }
+    bb_redis_free(s->redis);
     bb_jobs_free(s->jobs);
+    /* Last: every thread that makes spans has stopped. */
+    bb_otlp_stop(s->otlp, bb_clock_seconds() + OTLP_FLUSH_SECONDS);
     bb_ratelimit_free(s->rl);
     bb_metrics_free(s->metrics);
 }

@@ -16,8 +16,12 @@
 #include "server/auth.h"
 #include "server/jobs.h"
 #include "server/metrics.h"
+#include "server/otlp.h"
 #include "server/pool.h"
 #include "server/ratelimit.h"
+#include "server/redis.h"
+#include "server/redis_cache.h"
+#include "server/redis_jobs.h"
 #include "server/router.h"
 
 #include <stdatomic.h>
@@ -68,6 +72,27 @@ typedef struct bb_service_config {
     unsigned job_results;      /* 256 */
     unsigned job_ttl;          /* seconds; 3600 */
 
+    /* This replica's name: the instance label of every metric, and a
+     * resource attribute of its traces; NULL or "": none. */
+    const char *instance;
+    /* OTLP/HTTP collector that receives traces (server/otlp.h); NULL: none. */
+    const char *otlp_endpoint;
+    /* Shared state (docs/server.md "Redis"): with a URL, rate limits and
+     * jobs live in Redis, shared by every replica that names it. Each
+     * command waits at most redis_timeout_ms. When Redis cannot be
+     * reached, rate limits fall back to this replica's own counters
+     * (fail open, the default) or refuse with 503 (redis_fail_closed).
+     * A job whose replica stops answering is taken by another after
+     * job_visibility seconds. */
+    const char *redis_url;     /* redis://[user[:password]@]host[:port][/db]; NULL: none */
+    unsigned redis_timeout_ms; /* 250 */
+    bool redis_fail_closed;
+    unsigned job_visibility; /* seconds; 30 */
+    /* Model answers shared in Redis (redis_cache.h): kept llm_cache_ttl
+     * seconds (0: not shared), llm_cache_max of them at most. */
+    unsigned llm_cache_ttl; /* 604800 */
+    unsigned llm_cache_max; /* 10000 */
+
     const char *templates_dir; /* NULL: embedded templates */
     const char *review_python; /* Python the reviewer compiles output with; NULL: built-in check */
     FILE *log;                 /* access and event log (JSON lines); stderr */
@@ -84,8 +109,13 @@ typedef struct bb_service {
     bb_router router;
     bb_ratelimit *rl;
     bb_metrics *metrics;
-    bb_jobs *jobs; /* generations with a model */
+    bb_jobs *jobs;                 /* generations with a model, without Redis */
+    bb_redis *redis;               /* NULL without --redis */
+    bb_redis_jobs *rjobs;          /* the jobs, with Redis */
+    bb_llm_cache_store *llm_cache; /* model answers shared in Redis, or NULL */
+    char redis_name[384];          /* its URL without the password */
     bb_pool *pool;
+    bb_otlp *otlp; /* NULL: traces are not sent */
     atomic_long in_flight;
     atomic_bool draining;
     time_t started_wall;
@@ -95,10 +125,19 @@ typedef struct bb_service {
     bb_rate_rule rule_public, rule_authenticated, rule_generate, rule_generate_hour, rule_validate;
 } bb_service;
 
-/* Fills *s from c and the built-in routes, and starts the worker pool.
- * On failure *s must still be given to bb_service_fini(). */
+/* Fills *s from c and the built-in routes, and starts the worker pool;
+ * with a Redis URL, the jobs kept there, each run by run_job (its ctx is
+ * s). On failure *s must still be given to bb_service_fini(). */
 int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *routes,
-                    size_t n_routes) BB_WUR;
+                    size_t n_routes, bb_redis_job_fn run_job) BB_WUR;
+
+/*
+ * Checks and counts a request against rules, in Redis when there is one:
+ * BB_OK with *out, or BB_ENET when Redis cannot be reached and the service
+ * fails closed (the request is then refused with 503).
+ */
+int bb_service_rate(bb_service *s, const char *identity, const bb_rate_rule *rules, size_t n,
+                    bb_rate_result *out) BB_WUR;
 
 /* Lets the workers finish what is queued and stops them. */
 void bb_service_stop_workers(bb_service *s);

@@ -82,6 +82,26 @@ static void auth_component(bb_service *s, cJSON *comps, const char **worst)
     worsen(worst, st);
 }
 
+/* With --redis: whether Redis answers, and what the service does while
+ * it does not. */
+static void redis_component(bb_service *s, cJSON *comps, const char **worst)
+{
+    if (!s->redis)
+        return;
+    char why[200], msg[400];
+    if (bb_redis_healthy(s->redis, why, sizeof(why))) {
+        snprintf(msg, sizeof(msg), "%s answers", s->redis_name);
+        component(comps, "redis", "healthy", msg);
+        return;
+    }
+    snprintf(msg, sizeof(msg), "%s: rate limits %s, job submission answers 503 until Redis is back",
+             why,
+             s->cfg.redis_fail_closed ? "refuse requests (fail closed)"
+                                      : "use this replica's own counters (fail open)");
+    component(comps, "redis", "degraded", msg);
+    worsen(worst, "degraded");
+}
+
 /* The components of /health/detailed and /health/readiness; *worst gets
  * the worst status among them. */
 static cJSON *check_components(bb_service *s, const char **worst)
@@ -93,6 +113,7 @@ static cJSON *check_components(bb_service *s, const char **worst)
     auth_component(s, comps, worst);
 
     component(comps, "rate_limiter", "healthy", "counting requests");
+    redis_component(s, comps, worst);
 
     bool draining = atomic_load(&s->draining);
     const char *st = draining ? "unhealthy" : "healthy";
@@ -150,9 +171,20 @@ void bb_status_metrics(bb_req *r)
     bb_metrics_set(s->metrics, BB_M_QUEUE_DEPTH, NULL, bb_pool_depth(s->pool));
     bb_metrics_set(s->metrics, BB_M_WORKERS, NULL, bb_pool_alive(s->pool));
     bb_metrics_set(s->metrics, BB_M_RATE_EVICTIONS, NULL, (double)bb_ratelimit_evictions(s->rl));
-    bb_buf out;
+    bb_otlp_stats spans;
+    bb_otlp_stats_get(s->otlp, &spans);
+    bb_metrics_set(s->metrics, BB_M_SPANS_EXPORTED, NULL, (double)spans.exported);
+    bb_metrics_set(s->metrics, BB_M_SPANS_DROPPED, NULL, (double)spans.dropped);
+    bb_buf out, labels;
     bb_buf_init(&out, 16 * 1024 * 1024);
-    if (bb_metrics_render(s->metrics, &out) != BB_OK || bb_llm_metrics_render(&out) != BB_OK) {
+    bb_buf_init(&labels, 256);
+    int rc = bb_metrics_render(s->metrics, &out);
+    if (!rc)
+        rc = bb_metrics_labels(s->metrics, &labels);
+    if (!rc)
+        rc = bb_llm_metrics_render(&out, bb_buf_str(&labels));
+    bb_buf_free(&labels);
+    if (rc) {
         bb_buf_free(&out);
         bb_req_reply_error(r, 500, "internal", "cannot render metrics");
         return;
@@ -185,6 +217,7 @@ void bb_status_service(bb_req *r)
     cJSON_AddNumberToObject(o, "workers", bb_pool_workers(r->svc->pool));
     cJSON_AddNumberToObject(o, "queue_max", bb_pool_capacity(r->svc->pool));
     cJSON_AddNumberToObject(o, "max_body_bytes", (double)c->max_body);
+    cJSON_AddStringToObject(o, "shared_state", r->svc->redis ? "redis" : "memory");
     bb_req_reply_json(r, 200, o);
 }
 

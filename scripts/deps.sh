@@ -5,7 +5,8 @@
 #   scripts/deps.sh test    + what the test suite runs (Python stack, PostgreSQL,
 #                           MariaDB, Redis, nginx, clang, debootstrap for the
 #                           Debian 13 root of tests/e2e/lib/debian13.sh, made
-#                           on first use)
+#                           on first use; promtool and PyYAML for the
+#                           deployment files, tests/integration/deploy.sh)
 #   scripts/deps.sh bench   + the benchmark tools (wrk, hyperfine, node/npm)
 #
 # As root it installs what is missing with apt-get; otherwise it prints the
@@ -20,7 +21,7 @@ want=${1:-build}
 # libcurl4 (model calls), libmicrohttpd12 (serve) and libhiredis (serve
 # --redis) for those commands only.
 build_pkgs="gcc make pkg-config libcjson-dev libpcre2-dev libcurl4-openssl-dev libmicrohttpd-dev libhiredis-dev zlib1g-dev"
-test_pkgs="libcmocka-dev clang-format python3 python3-sqlalchemy python3-fastapi python3-pydantic python3-httpx python3-pytest python3-alembic python3-psycopg2 python3-pymysql python3-uvicorn python3-jsonschema black isort flake8 postgresql mariadb-server debootstrap curl redis-server nginx clang-14 libclang-rt-14-dev"
+test_pkgs="libcmocka-dev clang-format python3 python3-sqlalchemy python3-fastapi python3-pydantic python3-httpx python3-pytest python3-alembic python3-psycopg2 python3-pymysql python3-uvicorn python3-jsonschema black isort flake8 mypy postgresql mariadb-server debootstrap curl redis-server nginx clang-14 libclang-rt-14-dev prometheus python3-yaml"
 bench_pkgs="wrk hyperfine nodejs npm"
 
 case "$want" in

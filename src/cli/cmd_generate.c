@@ -21,6 +21,7 @@
 #include "output/emit.h"
 #include "output/manifest.h"
 #include "pipeline/pipeline.h"
+#include "plan/architect.h"
 #include "review/reviewer.h"
 
 #include <cJSON.h>
@@ -29,6 +30,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +40,8 @@ typedef struct gen_args {
     const char *schema;
     const char *out_dir;
     bool check, diff, merge, force, json, sarif, quiet, allow_destructive, no_sync;
+    const char **accept; /* --accept PATH, each as given (argv's strings) */
+    size_t n_accept;
     bb_pipeline_opts p;
     bb_llm_options llm; /* what --llm* chose; p.llm_options points here */
 } gen_args;
@@ -57,6 +61,10 @@ static void usage(FILE *out)
                  "  --diff                 with --check: print a unified diff of the changes\n"
                  "  --merge                write the new version of an edited file beside it\n"
                  "                         as <file>.new instead of stopping\n"
+                 "  --accept FILE          keep your edit of the generated FILE (a path in\n"
+                 "                         DIR) as yours: no BB0801, .new or --check\n"
+                 "                         difference while its generated version stays the\n"
+                 "                         same (repeatable)\n"
                  "  --force                generate into a non-empty folder backbone did not\n"
                  "                         generate (files that differ are still never\n"
                  "                         overwritten: see --merge)\n"
@@ -64,6 +72,10 @@ static void usage(FILE *out)
                  "  --templates DIR        templates in DIR replace the built-in ones, file by\n"
                  "                         file or block by block (`backbone templates export`,\n"
                  "                         docs/templates.md)\n"
+                 "  --style classic|sa2    the models: classic (Column, declarative_base;\n"
+                 "                         SQLAlchemy 1.4 and 2.x, the default) or sa2\n"
+                 "                         (DeclarativeBase, Mapped[...], mapped_column;\n"
+                 "                         SQLAlchemy 2.0, mypy --strict)\n"
                  "  --format human|json|sarif  output format (default human)\n"
                  "  --strict               treat warnings as errors\n"
                  "  --llm off|advise       let a language model advise (docs/llm.md)\n"
@@ -91,6 +103,54 @@ static int parse_bytes(const char *s, size_t *out)
     if (errno || *end || v == 0 || v > (SIZE_MAX >> 1) >> shift)
         return BB_EUSAGE;
     *out = (size_t)(v << shift);
+    return BB_OK;
+}
+
+/* An --accept path as a path inside the project: "DIR/app/main.py" and
+ * "./app/main.py" are "app/main.py". */
+static const char *inside_output(const char *dir, const char *path)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (strncmp(path, dir, n) == 0 && path[n] == '/' && strcmp(dir, ".") != 0)
+        path += n + 1;
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    return path;
+}
+
+/* Whether option s is one of generate's own that take a value. */
+static bool takes_value(const char *s)
+{
+    static const char *const valued[] = {"-o",           "--output", "--templates", "--python",
+                                         "--max-output", "--format", "--accept"};
+    for (size_t i = 0; i < sizeof(valued) / sizeof(valued[0]); i++)
+        if (!strcmp(s, valued[i]))
+            return true;
+    return false;
+}
+
+/* --templates must name a folder and --python a program: a typo would
+ * otherwise give the built-in templates, or no check by Python, silently. */
+static int check_paths(const gen_args *a)
+{
+    struct stat st;
+    if (a->p.templates_dir && stat(a->p.templates_dir, &st) != 0) {
+        bb_cli_error("generate: --templates '%s': %s", a->p.templates_dir, strerror(errno));
+        return BB_EUSAGE;
+    }
+    if (a->p.templates_dir && !S_ISDIR(st.st_mode)) {
+        bb_cli_error("generate: --templates '%s' is not a folder", a->p.templates_dir);
+        return BB_EUSAGE;
+    }
+    if (a->p.python && *a->p.python &&
+        (stat(a->p.python, &st) != 0 || !S_ISREG(st.st_mode) || access(a->p.python, X_OK) != 0)) {
+        bb_cli_error("generate: --python '%s' is not a program that can be run (use --no-python "
+                     "to check the code without Python)",
+                     a->p.python);
+        return BB_EUSAGE;
+    }
     return BB_OK;
 }
 
@@ -129,9 +189,17 @@ static int parse_args(int argc, char **argv, gen_args *a)
             a->quiet = true;
         else if ((strcmp(s, "-o") == 0 || strcmp(s, "--output") == 0) && value)
             a->out_dir = argv[++i];
+        else if (strcmp(s, "--accept") == 0 && value)
+            a->accept[a->n_accept++] = argv[++i];
         else if (strcmp(s, "--templates") == 0 && value)
             a->p.templates_dir = argv[++i];
-        else if (strcmp(s, "--python") == 0 && value)
+        else if (strcmp(s, "--style") == 0 && value) {
+            a->p.style = argv[++i];
+            if (!bb_architect_style_known(a->p.style)) {
+                bb_cli_error("generate: --style is classic or sa2, not '%s'", a->p.style);
+                return BB_EUSAGE;
+            }
+        } else if (strcmp(s, "--python") == 0 && value)
             a->p.python = argv[++i];
         else if (strcmp(s, "--max-output") == 0 && value) {
             if (parse_bytes(argv[++i], &a->p.max_output_bytes)) {
@@ -146,10 +214,11 @@ static int parse_args(int argc, char **argv, gen_args *a)
             }
             a->json = strcmp(f, "json") == 0;
             a->sarif = strcmp(f, "sarif") == 0;
+        } else if (takes_value(s) && !value) {
+            bb_cli_error("generate: %s needs a value (see 'backbone generate --help')", s);
+            return BB_EUSAGE;
         } else if (s[0] == '-' && s[1]) {
-            bb_cli_error("generate: unknown option or missing value '%s' (see 'backbone "
-                         "generate --help')",
-                         s);
+            bb_cli_error("generate: unknown option '%s' (see 'backbone generate --help')", s);
             return BB_EUSAGE;
         } else if (!a->schema) {
             a->schema = s;
@@ -167,7 +236,13 @@ static int parse_args(int argc, char **argv, gen_args *a)
         bb_cli_error("generate: --diff goes with --check");
         return BB_EUSAGE;
     }
-    return BB_OK;
+    if (a->n_accept && a->check) {
+        bb_cli_error("generate: --accept writes the manifest; it does not go with --check");
+        return BB_EUSAGE;
+    }
+    for (size_t k = 0; k < a->n_accept; k++)
+        a->accept[k] = inside_output(a->out_dir, a->accept[k]);
+    return check_paths(a);
 }
 
 /*
@@ -321,7 +396,9 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
                            .check = a->check,
                            .diff = a->diff ? &res->diff : NULL,
                            .no_sync = a->no_sync,
-                           .locked = true};
+                           .locked = true,
+                           .accept = a->accept,
+                           .n_accept = a->n_accept};
         rc = bb_emit_tree(dir, files, n, prev, next, &eo, diags, &res->emit);
     }
     bb_emit_unlock(lock);
@@ -435,10 +512,12 @@ static void print_json(const gen_args *a, const char *dir, const bb_output *o, b
     cJSON_Delete(root);
 }
 
-int bb_cmd_generate(int argc, char **argv)
+/* The command, with room for the --accept paths (at most one per argument). */
+static int generate_main(int argc, char **argv, const char **accept)
 {
     gen_args a;
     memset(&a, 0, sizeof(a));
+    a.accept = accept;
     bb_pipeline_opts_default(&a.p);
     int rc = parse_args(argc, argv, &a);
     if (rc == BB_ENOTFOUND) {
@@ -519,5 +598,17 @@ int bb_cmd_generate(int argc, char **argv)
     bb_diags_free(&diags);
     bb_free(bytes);
     bb_free(dir);
+    return code;
+}
+
+int bb_cmd_generate(int argc, char **argv)
+{
+    const char **accept = bb_calloc(argc > 0 ? (size_t)argc : 1, sizeof(*accept));
+    if (!accept) {
+        bb_cli_error("generate: out of memory");
+        return BB_EXIT_INTERNAL;
+    }
+    int code = generate_main(argc, argv, accept);
+    bb_free(accept);
     return code;
 }

@@ -14,6 +14,7 @@
 #include "diag/diag.h"
 #include "front/schema.h"
 #include "llm/llm.h"
+#include "migrate/migrate.h"
 #include "pipeline/advisor.h"
 #include "pipeline/pipeline.h"
 
@@ -90,28 +91,41 @@ static void print_routes(const bb_plan *plan)
     for (size_t i = 0; i < plan->models.n; i++) {
         const bb_plan_model *m = &plan->models.v[i];
         if (m->routes)
-            printf("  /%-26s CRUD for %s (app/api/routes/%s.py)\n", m->table, m->class, m->table);
+            printf("  %-28s CRUD for %s (app/api/routes/%s.py)\n", m->api_path, m->class, m->table);
     }
 }
 
-static void print_files(const bb_plan *plan)
+/* The files of the plan, then the initial migration that generate writes
+ * beside them on a first run (later runs add one revision per change). */
+static int print_files(const bb_output *o, bb_diags *diags)
 {
+    const bb_plan *plan = o->plan;
+    bb_migrate_result mig;
+    int rc = bb_migrate_generate(o->schema, NULL, NULL, NULL, diags, &mig);
+    if (rc)
+        return rc;
     printf("\nfiles:\n");
     for (size_t i = 0; i < plan->files.n; i++) {
         const bb_plan_file *f = &plan->files.v[i];
         printf("  %-44s %s%s\n", f->path, f->template, f->user ? " (yours once written)" : "");
     }
+    for (size_t i = 0; i < mig.n_files; i++)
+        printf("  %-44s %s\n", mig.files[i].path, "the initial migration (on a first run)");
+    bb_migrate_result_free(&mig);
+    return BB_OK;
 }
 
-static void print_outline(const bb_output *o)
+static int print_outline(const bb_output *o, bb_diags *diags)
 {
     const bb_schema *s = o->schema;
     printf("project %s (%s)\n\n", s->project_name ? s->project_name : "?",
            s->db_type_name ? s->db_type_name : "?");
     print_models(s);
     print_routes(o->plan);
-    print_files(o->plan);
-    bb_advisor_print_decisions(stdout, o->plan);
+    int rc = print_files(o, diags);
+    if (!rc)
+        bb_advisor_print_decisions(stdout, o->plan);
+    return rc;
 }
 
 int bb_cmd_plan(int argc, char **argv)
@@ -173,7 +187,9 @@ int bb_cmd_plan(int argc, char **argv)
             fwrite(bb_buf_str(&text), 1, text.len, stdout);
         bb_buf_free(&text);
     } else if (!rc) {
-        print_outline(o);
+        rc = print_outline(o, &diags);
+        if (rc && diags.n)
+            bb_diags_print(&diags, stderr, bb_use_color(stderr));
     }
     bb_output_free(o);
     bb_diags_free(&diags);

@@ -7,6 +7,7 @@
 #include "server/httpd.h"
 #include "server/redis.h"
 #include "server/server.h"
+#include "server/wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_CORS_ORIGINS 16
 #define MAX_TRUSTED_PROXIES 16
@@ -74,11 +76,17 @@ static void serve_usage(FILE *out)
           "  --llm-cache-ttl S         model answers shared in Redis are kept S seconds\n"
           "                            (default 604800; 0: not shared)\n"
           "  --llm-cache-max N         at most N shared answers, oldest dropped (default 10000)\n"
+          "  --instance NAME           this replica's name: the instance label of every\n"
+          "                            metric and of its traces (default: the host name)\n"
+          "  --otlp-endpoint URL       send traces of requests, pipeline stages and model\n"
+          "                            calls to this OpenTelemetry collector (OTLP over\n"
+          "                            HTTP, JSON; /v1/traces is added; default: none)\n"
           "  --templates DIR           read templates from DIR instead of the embedded ones\n"
           "  --review-python PATH      let the reviewer compile each generation with this\n"
           "                            Python (a process per request; default: built-in check)\n\n"
           "Environment: BACKBONE_API_KEYS (SHA-256 digests, [NAME:]hex, comma separated),\n"
-          "BACKBONE_JWT_SECRET, BACKBONE_REDIS_URL. SIGTERM or SIGINT stops gracefully.\n",
+          "BACKBONE_JWT_SECRET, BACKBONE_REDIS_URL, BACKBONE_INSTANCE,\n"
+          "BACKBONE_OTLP_ENDPOINT (the options win). SIGTERM or SIGINT stops gracefully.\n",
           out);
 }
 
@@ -114,6 +122,7 @@ typedef struct serve_args {
     const char *proxy_list[MAX_TRUSTED_PROXIES];
     size_t n_proxies;
     const char *redis_fail; /* "open" or "closed" */
+    char host_name[256];
 } serve_args;
 
 /* Options that take a number, and where it goes. */
@@ -203,6 +212,33 @@ static bool add_repeated(serve_args *a, const char *opt, const char *val)
     return true;
 }
 
+/* The value of an option, else of its variable when set and not empty. */
+static const char *option_or_env(const char *option, const char *variable)
+{
+    const char *env = getenv(variable);
+    return option ? option : env && *env ? env : NULL;
+}
+
+/* The replica's name (default: the host name) and the trace collector. */
+static bool observability_settings(serve_args *a)
+{
+    a->cfg.instance = option_or_env(a->cfg.instance, "BACKBONE_INSTANCE");
+    if (!a->cfg.instance && gethostname(a->host_name, sizeof(a->host_name) - 1) == 0)
+        a->cfg.instance = a->host_name;
+    if (a->cfg.instance && !bb_wire_token_valid(a->cfg.instance, 63)) {
+        bb_cli_error("serve: --instance: '%.80s' is not 1 to 63 of A-Z, a-z, 0-9, '.', '_', '-'",
+                     a->cfg.instance);
+        return false;
+    }
+    const char *url = a->cfg.otlp_endpoint =
+        option_or_env(a->cfg.otlp_endpoint, "BACKBONE_OTLP_ENDPOINT");
+    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        bb_cli_error("serve: --otlp-endpoint: '%.200s' is not an http:// or https:// URL", url);
+        return false;
+    }
+    return true;
+}
+
 /* Returns -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, serve_args *a)
 {
@@ -231,6 +267,8 @@ static int parse_args(int argc, char **argv, serve_args *a)
                            : strcmp(opt, "--review-python") == 0   ? &a->cfg.review_python
                            : strcmp(opt, "--redis") == 0           ? &a->cfg.redis_url
                            : strcmp(opt, "--redis-fail") == 0      ? &a->redis_fail
+                           : strcmp(opt, "--instance") == 0        ? &a->cfg.instance
+                           : strcmp(opt, "--otlp-endpoint") == 0   ? &a->cfg.otlp_endpoint
                                                                    : NULL;
         bool repeated = strcmp(opt, "--cors-origin") == 0 || strcmp(opt, "--trusted-proxy") == 0;
         if (str || repeated) {
@@ -257,7 +295,7 @@ static int parse_args(int argc, char **argv, serve_args *a)
     a->cfg.n_cors_origins = a->n_origins;
     a->cfg.trusted_proxies = a->proxy_list;
     a->cfg.n_trusted_proxies = a->n_proxies;
-    return -1;
+    return observability_settings(a) ? -1 : BB_EXIT_USAGE;
 }
 
 /* --redis (or BACKBONE_REDIS_URL) and --redis-fail, checked before the
@@ -396,9 +434,11 @@ static void log_startup(bb_server *srv, const serve_args *a, const bb_auth *auth
         memset(&url, 0, sizeof(url));
     }
     snprintf(extra, sizeof(extra),
-             ",\"host\":\"%s\",\"port\":%u,\"api_keys\":%zu,\"jwt\":%s,\"auth\":%s,\"redis\":%s",
+             ",\"host\":\"%s\",\"port\":%u,\"api_keys\":%zu,\"jwt\":%s,\"auth\":%s,"
+             "\"instance\":\"%s\",\"redis\":%s",
              a->cfg.host, bb_server_port(srv), bb_auth_key_count(auth),
-             bb_auth_has_jwt(auth) ? "true" : "false", a->cfg.no_auth ? "false" : "true", redis);
+             bb_auth_has_jwt(auth) ? "true" : "false", a->cfg.no_auth ? "false" : "true",
+             a->cfg.instance ? a->cfg.instance : "", redis);
     bb_server_log(srv, "info", "listening", extra);
 }
 

@@ -1,7 +1,8 @@
 /*
  * cmd_validate.c - `backbone validate [options] FILE...`: runs the front end
- * (load + validate) over each file and reports every problem, like a
- * compiler (human) or as one JSON document (--format json).
+ * (load + validate) and the architect's checks of the generated names over
+ * each file and reports every problem, like a compiler (human) or as one
+ * JSON document (--format json).
  *
  * Exit codes: 0 every file is valid (warnings allowed), 1 some file is
  * invalid, 2 usage or I/O error, 3 internal error (out of memory).
@@ -13,7 +14,7 @@
 #include "diag/diag.h"
 #include "diag/sarif.h"
 #include "front/schema.h"
-#include "front/validate.h"
+#include "pipeline/pipeline.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -128,19 +129,41 @@ typedef struct file_result {
     bb_diags diags;
     bb_schema *schema;
     char *data;
+    bool skipped; /* a JSON Schema, such as schemas/backbone.schema.json */
 } file_result;
 
-/* Reports a file larger than the limit before any of it is parsed. */
+/* Reports a file larger than the limit before any of it is parsed: its
+ * size when it is a regular file, else (a pipe, a device such as /dev/zero)
+ * that it goes on past the limit, which is where reading stopped. */
 static void report_too_large(file_result *r, const char *path, size_t max)
 {
     struct stat st;
-    char size[64] = "more than the limit";
-    if (strcmp(path, "-") != 0 && stat(path, &st) == 0)
-        snprintf(size, sizeof(size), "%lld bytes", (long long)st.st_size);
-    char hint[128];
-    snprintf(hint, sizeof(hint), "raise the limit with --max-input-bytes N, or split the schema");
-    (void)bb_diag_add(&r->diags, BB_ERROR, "BB0601", NULL, BB_NO_OFFSET, hint,
-                      "the input is %s, over the limit of %zu bytes", size, max);
+    const char *hint = "raise the limit with --max-input-bytes N, or split the schema";
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        (void)bb_diag_add(&r->diags, BB_ERROR, "BB0601", NULL, BB_NO_OFFSET, hint,
+                          "the input is %lld bytes, over the limit of %zu bytes",
+                          (long long)st.st_size, max);
+    else
+        (void)bb_diag_add(&r->diags, BB_ERROR, "BB0601", NULL, BB_NO_OFFSET, hint,
+                          "the input goes on past the limit of %zu bytes (reading stopped there)",
+                          max);
+}
+
+/*
+ * Whether the document is a JSON Schema rather than a schema for backbone:
+ * its "$schema" names a JSON Schema meta-schema. backbone's own description
+ * for editors (schemas/backbone.schema.json) is one, and lies beside the
+ * examples, where a glob of the examples picks it up.
+ */
+static bool is_json_schema(const char *data, size_t len)
+{
+    cJSON *doc = cJSON_ParseWithLength(data, len);
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "$schema");
+    bool yes =
+        cJSON_IsString(meta) && (!strncmp(meta->valuestring, "https://json-schema.org/", 24) ||
+                                 !strncmp(meta->valuestring, "http://json-schema.org/", 23));
+    cJSON_Delete(doc);
+    return yes;
 }
 
 static void run_one(const char *path, const validate_opts *o, file_result *r)
@@ -169,7 +192,11 @@ static void run_one(const char *path, const validate_opts *o, file_result *r)
         r->exit_code = BB_EXIT_INTERNAL;
         return;
     }
-    rc = bb_frontend(r->name, r->data, len, &o->limits, &r->diags, &r->schema);
+    if (is_json_schema(r->data, len)) {
+        r->skipped = true;
+        return;
+    }
+    rc = bb_pipeline_validate(r->name, r->data, len, &o->limits, &r->diags, &r->schema);
     bb_diags_sort(&r->diags);
     if (rc == BB_ENOMEM)
         r->exit_code = BB_EXIT_INTERNAL;
@@ -231,6 +258,13 @@ static void print_human(file_result *r, const validate_opts *o)
         bb_cli_error("validate: cannot read '%s': %s", r->name, r->io_error);
         return;
     }
+    if (r->skipped) {
+        if (!o->quiet)
+            printf("%s: skipped, a JSON Schema (\"$schema\" names a meta-schema), not a schema "
+                   "for backbone\n",
+                   r->name);
+        return;
+    }
     if (o->quiet)
         drop_non_errors(&r->diags);
     (void)bb_diags_print(&r->diags, stdout, bb_use_color(stdout));
@@ -254,6 +288,8 @@ static cJSON *result_json(file_result *r)
         cJSON_AddItemToArray(order, cJSON_CreateString(s->tables[s->build_order[i]].table_name));
     cJSON_AddStringToObject(f, "file", r->name);
     cJSON_AddBoolToObject(f, "valid", is_valid(r));
+    if (r->skipped)
+        cJSON_AddBoolToObject(f, "skipped", true);
     cJSON_AddNumberToObject(f, "errors", (double)r->diags.n_errors);
     cJSON_AddNumberToObject(f, "warnings", (double)r->diags.n_warnings);
     if (r->io_error)

@@ -76,7 +76,7 @@
     X(BB0425, ERROR, "self-many-to-many-needs-through")                                            \
     X(BB0426, WARNING, "through-ignored")                                                          \
     X(BB0427, ERROR, "mixin-column-clash")                                                         \
-    X(BB0428, WARNING, "fk-cycle-use-alter")                                                       \
+    X(BB0428, NOTE, "fk-cycle-use-alter")                                                          \
     X(BB0429, ERROR, "fk-cycle")                                                                   \
     X(BB0430, ERROR, "constraint-unknown-column")                                                  \
     X(BB0431, ERROR, "set-null-on-not-null")                                                       \
@@ -131,6 +131,8 @@
     X(BB0750, ERROR, "class-name-clash")                                                           \
     X(BB0751, ERROR, "schema-class-clash")                                                         \
     X(BB0752, ERROR, "generated-name-too-long")                                                    \
+    X(BB0760, ERROR, "table-path-clash")                                                           \
+    X(BB0770, ERROR, "mysql-name-too-long")                                                        \
     X(BB0801, ERROR, "user-edited-file")                                                           \
     X(BB0802, WARNING, "merged-beside-edit")                                                       \
     X(BB0803, ERROR, "check-added")                                                                \
@@ -147,6 +149,8 @@
     X(BB0828, ERROR, "revision-file-missing")                                                      \
     X(BB0829, ERROR, "migration-record-unreadable")                                                \
     X(BB0830, ERROR, "several-heads")                                                              \
+    X(BB0840, WARNING, "user-file-unused")                                                         \
+    X(BB0841, ERROR, "accept-not-generated")                                                       \
     X(BB0901, WARNING, "llm-unavailable")                                                          \
     X(BB0902, WARNING, "llm-bad-answer")                                                           \
     X(BB0903, NOTE, "llm-unknown-name")                                                            \

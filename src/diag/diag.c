@@ -241,6 +241,22 @@ static size_t token_length(const char *p, const char *end)
     return q > p ? (size_t)(q - p) : 1;
 }
 
+/* The start of the UTF-8 character that holds byte i (not before lo). */
+static size_t char_start(const char *s, size_t i, size_t lo)
+{
+    while (i > lo && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+
+#define EXCERPT_MAX 200   /* bytes of a line shown in full */
+#define EXCERPT_BEFORE 60 /* of a longer line: bytes shown before the offset */
+
+/*
+ * The line of offset with a caret under it. A line over EXCERPT_MAX bytes
+ * (a minified file is one huge line) is shown as a window around the offset,
+ * "..." marking what is cut, so an error deep in it still has its excerpt.
+ */
 static void print_source_excerpt(bb_diags *d, FILE *out, size_t offset, bool color)
 {
     int line, col;
@@ -251,21 +267,29 @@ static void print_source_excerpt(bb_diags *d, FILE *out, size_t offset, bool col
     size_t end = start;
     while (end < d->src_len && d->src[end] != '\n')
         end++;
-    size_t shown = end - start;
-    if (shown > 200) /* a minified file has one huge line: show a window */
-        shown = 200;
-    if (offset - start >= shown)
+    bool cut_before = false, cut_after = false;
+    if (end - start > EXCERPT_MAX) {
+        if (offset - start > EXCERPT_BEFORE) {
+            start = char_start(d->src, offset - EXCERPT_BEFORE, start);
+            cut_before = true;
+        }
+        if (end - start > EXCERPT_MAX) {
+            end = char_start(d->src, start + EXCERPT_MAX, start);
+            cut_after = true;
+        }
+    }
+    if (offset > end || (offset == end && end > start && cut_after))
         return;
-    fprintf(out, " %5d | ", line);
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)d->src[start + i];
+    fprintf(out, " %5d | %s", line, cut_before ? "..." : "");
+    for (size_t i = start; i < end; i++) {
+        unsigned char c = (unsigned char)d->src[i];
         fputc(c == '\t' ? ' ' : (c < 0x20 ? '?' : c), out);
     }
-    fputc('\n', out);
-    fprintf(out, "       | ");
-    for (int i = 1; i < col; i++)
+    fprintf(out, "%s\n       | %s", cut_after ? "..." : "", cut_before ? "   " : "");
+    for (int i = utf8_columns(d->src + start, offset - start); i > 0; i--)
         fputc(' ', out);
-    size_t tl = token_length(d->src + offset, d->src + start + shown);
+    (void)col;
+    size_t tl = token_length(d->src + offset, d->src + end);
     int width = utf8_columns(d->src + offset, tl);
     if (color)
         fputs("\033[1;32m", out);

@@ -129,7 +129,8 @@ static const char *const python_soft_keywords[] = {
 /*
  * Attributes that SQLAlchemy's declarative base or Pydantic's BaseModel (v1
  * and v2) define on every class, and the methods the generated models add:
- * a column or relationship with one of these names replaces them.
+ * a column or relationship with one of these names replaces them. "self" is
+ * the first parameter of SQLAlchemy's constructor: Model(self=...) fails.
  */
 static const char *const orm_reserved[] = {
     "Config", "__config__", "__fields__", "__fields_set__", "__mapper__", "__mapper_args__",
@@ -139,7 +140,7 @@ static const char *const orm_reserved[] = {
     "model_dump_json", "model_extra", "model_fields", "model_fields_set", "model_json_schema",
     "model_post_init", "model_rebuild", "model_validate", "model_validate_json", "parse_file",
     "parse_obj", "parse_raw", "query", "query_class", "registry", "restore", "schema",
-    "schema_json", "soft_delete", "update_forward_refs", "validate"
+    "schema_json", "self", "soft_delete", "update_forward_refs", "validate"
 };
 
 /* Types the generated models and schemas name in annotations: a field with
@@ -454,21 +455,74 @@ static bool shape_ok(bb_ident_kind kind, const char *name)
     return false;
 }
 
-static const char *shape_rule(bb_ident_kind kind)
+/* The rule a name of kind follows, and an example of it. */
+static const char *shape_rule(bb_ident_kind kind, const char **example)
 {
     switch (kind) {
     case BB_IDENT_TABLE:
     case BB_IDENT_CONSTRAINT:
-        return "use lower snake case: a lower-case letter, then lower-case letters, digits "
-               "or '_' (e.g. \"order_items\")";
+        *example = "order_items";
+        return "lower snake case: a lower-case letter, then lower-case letters, digits or '_'";
     case BB_IDENT_CLASS:
-        return "use CapWords: an upper-case letter, then letters, digits or '_' (e.g. "
-               "\"OrderItem\")";
+        *example = "OrderItem";
+        return "CapWords: an upper-case letter, then letters, digits or '_'";
     case BB_IDENT_COLUMN:
     case BB_IDENT_ATTRIBUTE:
-        return "use a letter, then letters, digits or '_' (e.g. \"first_name\")";
+        *example = "first_name";
+        return "a letter, then letters, digits or '_'";
     }
+    *example = "";
     return "";
+}
+
+/*
+ * name reshaped for kind: words (runs of ASCII letters and digits; a capital
+ * after a small letter starts one) joined lower_snake for tables and
+ * constraints, CapWords for classes, as they are with '_' for columns. Empty
+ * when nothing valid comes of it (no letter first, or a Python keyword).
+ */
+static void reshape(bb_ident_kind kind, const char *name, char *out, size_t size)
+{
+    size_t n = 0;
+    bool word_start = true, prev_lower = false;
+    for (const char *p = name; *p && n + 2 < size; p++) {
+        char ch = *p;
+        bool alnum = (unsigned char)ch < 0x80 && isalnum((unsigned char)ch);
+        if (!alnum) {
+            word_start = true;
+            prev_lower = false;
+            continue;
+        }
+        bool upper = ch >= 'A' && ch <= 'Z';
+        if (upper && prev_lower)
+            word_start = true;
+        if (word_start && n > 0 && kind != BB_IDENT_CLASS)
+            out[n++] = '_';
+        if (kind == BB_IDENT_CLASS)
+            ch = word_start ? (char)toupper((unsigned char)ch) : ch;
+        else if (kind == BB_IDENT_TABLE || kind == BB_IDENT_CONSTRAINT)
+            ch = (char)tolower((unsigned char)ch);
+        out[n++] = ch;
+        word_start = false;
+        prev_lower = !upper;
+    }
+    out[n] = '\0';
+    if (n >= size - 2 || !shape_ok(kind, out) || (word_flags(out) & W_KEYWORD))
+        out[0] = '\0';
+}
+
+/* The hint of a name that is not a valid identifier: the name reshaped when
+ * that gives one, and the rule. */
+static void shape_hint(bb_ident_kind kind, const char *name, char *out, size_t size)
+{
+    char fixed[128];
+    const char *example;
+    const char *rule = shape_rule(kind, &example);
+    reshape(kind, name, fixed, sizeof(fixed));
+    if (fixed[0] && strcmp(fixed, name))
+        snprintf(out, size, "write \"%s\" (%s)", fixed, rule);
+    else
+        snprintf(out, size, "use %s (e.g. \"%s\")", rule, example);
 }
 
 /* Kinds whose names become Python attributes of a model or schema. */
@@ -562,12 +616,12 @@ int bb_ident_check(bb_diags *d, bb_ident_kind kind, const char *name, bb_db_type
         break;
     case PROBLEM_ORM:
         bb_diag_add(d, BB_ERROR, "BB0310", pointer, offset, hint,
-                    "%s \"%s\" clashes with an attribute SQLAlchemy or Pydantic defines on "
-                    "every model",
+                    "%s \"%s\" clashes with a name SQLAlchemy or Pydantic uses on every model",
                     noun, name);
         return BB_EINVAL;
     case PROBLEM_SHAPE:
-        bb_diag_add(d, BB_ERROR, shape_code(kind), pointer, offset, shape_rule(kind),
+        shape_hint(kind, name, hint, sizeof(hint));
+        bb_diag_add(d, BB_ERROR, shape_code(kind), pointer, offset, hint,
                     "%s \"%s\" is not a valid identifier", noun, name);
         return BB_EINVAL;
     case PROBLEM_KEYWORD:

@@ -23,7 +23,7 @@ static size_t column_bytes(const bb_column *c)
 {
     switch (c->type) {
     case BB_TYPE_STRING:
-        /* normalize.c gives a String without a length VARCHAR(255) on MySQL */
+        /* the loader makes a String without a length 255 long on MySQL */
         return (size_t)(c->length > 0 ? c->length : 255) * BYTES_PER_CHAR + 2;
     case BB_TYPE_UUID:
         return 32 * BYTES_PER_CHAR; /* CHAR(32) */

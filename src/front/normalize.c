@@ -211,10 +211,13 @@ static bb_column mixin_column(const char *name)
     return c;
 }
 
-/* MySQL has no VARCHAR without a length: 255 there, as in the models. */
-static int string_length(const bb_schema *s, const storage *st)
+/* Whether t's primary key has more than one column. */
+static bool composite_key(const bb_table *t)
 {
-    return st->length > 0 || s->db_type != BB_DB_MYSQL ? st->length : 255;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_columns; i++)
+        n += t->columns[i].primary_key;
+    return n > 1;
 }
 
 static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const bb_column *in)
@@ -238,13 +241,13 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
     bool integer_type = st.type == BB_TYPE_INTEGER || st.type == BB_TYPE_BIGINTEGER ||
                         st.type == BB_TYPE_SMALLINTEGER;
     /* Integer primary keys autoincrement unless told otherwise; FK columns
-     * and composite keys never do. */
-    bool autoinc =
-        pk && integer_type && !c->fk_target && (c->autoincrement_given ? c->autoincrement : true);
+     * and composite keys never do (as the models say). */
+    bool autoinc = pk && integer_type && !c->fk_target && !composite_key(t) &&
+                   (c->autoincrement_given ? c->autoincrement : true);
     cJSON *dflt = default_json(&c->default_value);
     if (!dflt || !add_item(col, "name", cJSON_CreateString(c->name)) ||
         !add_item(col, "type", cJSON_CreateString(bb_col_type_name(st.type))) ||
-        !add_int_or_null(col, "length", st.type == BB_TYPE_STRING ? string_length(s, &st) : 0, 0) ||
+        !add_int_or_null(col, "length", st.type == BB_TYPE_STRING ? st.length : 0, 0) ||
         !add_int_or_null(col, "precision", st.type == BB_TYPE_NUMERIC ? st.precision : -1, -1) ||
         !add_int_or_null(col, "scale", st.type == BB_TYPE_NUMERIC ? st.scale : -1, -1) ||
         !add_bool(col, "timezone", st.type == BB_TYPE_DATETIME && (c->from_mixin || c->timezone)) ||
@@ -253,7 +256,8 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
         !add_str(col, "enum_name", st.type == BB_TYPE_ENUM ? enum_name : NULL) ||
         !add_bool(col, "primary_key", pk) || !add_bool(col, "autoincrement", autoinc) ||
         !add_bool(col, "nullable", pk ? false : c->nullable) ||
-        !add_bool(col, "unique", c->unique && !pk) || !add_bool(col, "index", c->index && !pk)) {
+        !add_bool(col, "unique", c->unique && !pk && !t->use_soft_delete) ||
+        !add_bool(col, "index", c->index && !pk)) {
         cJSON_Delete(dflt);
         return BB_ENOMEM;
     }
@@ -315,6 +319,52 @@ static int add_primary_key(cJSON *tab, const bb_table *t)
     return BB_OK;
 }
 
+/* A unique index of a soft-delete table: over the rows not deleted, so a
+ * deleted row frees its values (a partial index where the database has
+ * them; a plain unique index elsewhere). */
+static int add_live_unique(cJSON *ixs, const char *name, const char *const *cols, size_t n)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToArray(ixs, o) || !add_str(o, "name", name) ||
+        !add_names(o, "columns", cols, n) || !add_bool(o, "unique", true) ||
+        !add_str(o, "where", BB_SOFT_DELETE_LIVE))
+        return BB_ENOMEM;
+    return BB_OK;
+}
+
+static int add_uniques(cJSON *uqs, cJSON *ixs, const bb_table *t)
+{
+    char name[NAME_MAX_LEN];
+    for (size_t i = 0; i < t->n_columns && t->use_soft_delete; i++) {
+        const bb_column *c = &t->columns[i];
+        if (!c->unique || c->primary_key)
+            continue;
+        if (join_name(name, sizeof(name), "uq", t->table_name, &c->name, 1) != BB_OK)
+            return BB_ELIMIT;
+        int rc = add_live_unique(ixs, name, &c->name, 1);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < t->n_uniques; i++) {
+        const bb_unique *u = &t->uniques[i];
+        if (!u->name &&
+            join_name(name, sizeof(name), "uq", t->table_name, u->columns, u->n_columns) != BB_OK)
+            return BB_ELIMIT;
+        const char *n = u->name ? u->name : name;
+        if (t->use_soft_delete) {
+            int rc = add_live_unique(ixs, n, u->columns, u->n_columns);
+            if (rc)
+                return rc;
+            continue;
+        }
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(uqs, o) || !add_str(o, "name", n) ||
+            !add_names(o, "columns", u->columns, u->n_columns))
+            return BB_ENOMEM;
+    }
+    return BB_OK;
+}
+
 static int add_constraints(cJSON *tab, const bb_table *t)
 {
     char name[NAME_MAX_LEN];
@@ -323,16 +373,9 @@ static int add_constraints(cJSON *tab, const bb_table *t)
     cJSON *cks = add_item(tab, "checks", cJSON_CreateArray());
     if (!uqs || !ixs || !cks)
         return BB_ENOMEM;
-    for (size_t i = 0; i < t->n_uniques; i++) {
-        const bb_unique *u = &t->uniques[i];
-        if (!u->name &&
-            join_name(name, sizeof(name), "uq", t->table_name, u->columns, u->n_columns) != BB_OK)
-            return BB_ELIMIT;
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(uqs, o) || !add_str(o, "name", u->name ? u->name : name) ||
-            !add_names(o, "columns", u->columns, u->n_columns))
-            return BB_ENOMEM;
-    }
+    int rc = add_uniques(uqs, ixs, t);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < t->n_indexes; i++) {
         const bb_index *x = &t->indexes[i];
         if (!x->name &&
@@ -340,7 +383,8 @@ static int add_constraints(cJSON *tab, const bb_table *t)
             return BB_ELIMIT;
         cJSON *o = cJSON_CreateObject();
         if (!o || !cJSON_AddItemToArray(ixs, o) || !add_str(o, "name", x->name ? x->name : name) ||
-            !add_names(o, "columns", x->columns, x->n_columns) || !add_bool(o, "unique", x->unique))
+            !add_names(o, "columns", x->columns, x->n_columns) ||
+            !add_bool(o, "unique", x->unique) || !add_str(o, "where", NULL))
             return BB_ENOMEM;
     }
     for (size_t i = 0; i < t->n_checks; i++) {

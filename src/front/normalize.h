@@ -19,7 +19,8 @@
  *                    "foreign_key": null | {"name", "table", "column",
  *                                           "on_delete", "use_alter"},
  *                    "comment", "renamed_from"}],
- *       "uniques": [{"name", "columns"}], "indexes": [{"name", "columns", "unique"}],
+ *       "uniques": [{"name", "columns"}],
+ *       "indexes": [{"name", "columns", "unique", "where"}],
  *       "checks": [{"name", "expression"}]}]}
  *
  * Keys always appear, in this order (absent values are null), so equal

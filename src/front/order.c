@@ -133,7 +133,7 @@ static void break_cycle(order_ctx *o, const int *cycle, size_t n)
         const bb_column *c = edge_column(o, a, b);
         note_rc(o, describe_cycle(o, cycle, n, best, &path));
         locate(o, c, ptr, sizeof(ptr), &off);
-        note_rc(o, bb_diag_add(o->d, BB_WARNING, "BB0428", ptr, off,
+        note_rc(o, bb_diag_add(o->d, BB_NOTE, "BB0428", ptr, off,
                                "nothing to do; rows can be inserted first with this column "
                                "NULL, then updated",
                                "foreign key %s.%s closes a cycle (%s); it is created after "

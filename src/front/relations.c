@@ -90,6 +90,8 @@ static void resolve_rel_target(bb__vctx *v, bb_relationship *r)
     if (!*r->target_table)
         return;
     int tt = bb__nx_get(&v->names, BB__SCOPE_TABLE, r->target_table);
+    if (tt == BB__NX_NONE && v->s->tables_capped)
+        return; /* may be a table past the limit (BB0603 said so) */
     if (tt == BB__NX_NONE) {
         char hint[256];
         bb__loc at = REL_LOC(r, "target_table");
@@ -119,6 +121,22 @@ static void resolve_rel_target(bb__vctx *v, bb_relationship *r)
     }
     if (r->cascade)
         check_cascade(v, r);
+}
+
+/*
+ * Whether the foreign keys of t are not all known: columns past the limit
+ * (BB0604), or a ForeignKey column whose target is missing or unknown (its
+ * own error). A relationship without a key to t's side then says nothing
+ * more: the key may well be one of those.
+ */
+static bool fks_incomplete(const bb_table *t)
+{
+    if (t->columns_capped)
+        return true;
+    for (size_t i = 0; i < t->n_columns; i++)
+        if (t->columns[i].declared_type == BB_TYPE_FOREIGNKEY && t->columns[i].fk_table_index < 0)
+            return true;
+    return false;
 }
 
 /* FK columns of table `from` that reference table `to`: count, first two. */
@@ -172,16 +190,19 @@ static bool resolve_explicit_fk(bb__vctx *v, size_t ti, bb_relationship *r, bb__
             set_fk(r, tt, there);
         return true;
     }
-    /* A column whose own target was unknown has been reported already. */
-    bool unresolved = (here >= 0 && s->tables[ti].columns[here].fk_target &&
-                       s->tables[ti].columns[here].fk_table_index < 0) ||
-                      (there >= 0 && s->tables[tt].columns[there].fk_target &&
-                       s->tables[tt].columns[there].fk_table_index < 0);
+    /* A column whose own target was missing or unknown has been reported
+     * already; so has a column past the limit. */
+    const bb_table *holder_table = &s->tables[r->kind == BB_REL_ONE_TO_MANY ? tt : (int)ti];
+    bool unresolved =
+        (here >= 0 && s->tables[ti].columns[here].declared_type == BB_TYPE_FOREIGNKEY &&
+         s->tables[ti].columns[here].fk_table_index < 0) ||
+        (there >= 0 && s->tables[tt].columns[there].declared_type == BB_TYPE_FOREIGNKEY &&
+         s->tables[tt].columns[there].fk_table_index < 0) ||
+        (here < 0 && there < 0 && (s->tables[ti].columns_capped || s->tables[tt].columns_capped));
     st->reported = true;
     if (unresolved)
         return false;
-    const char *holder =
-        r->kind == BB_REL_ONE_TO_MANY ? s->tables[tt].table_name : s->tables[ti].table_name;
+    const char *holder = holder_table->table_name;
     const char *other =
         r->kind == BB_REL_ONE_TO_MANY ? s->tables[ti].table_name : s->tables[tt].table_name;
     bb__loc at = REL_LOC(r, "foreign_key");
@@ -224,6 +245,9 @@ static bool infer_fk(bb__vctx *v, size_t ti, bb_relationship *r, bb__rel_state *
     bb__loc at = bb__loc_node(r->pointer, r->offset);
     const bb_table *holder = &s->tables[r->kind == BB_REL_ONE_TO_MANY ? tt : (int)ti];
     const bb_table *other = &s->tables[r->kind == BB_REL_ONE_TO_MANY ? (int)ti : tt];
+    if (na + nb == 0 &&
+        (fks_incomplete(holder) || (r->kind == BB_REL_ONE_TO_ONE && fks_incomplete(other))))
+        return false;
     if (na + nb == 0) {
         char hint[512];
         char snake[80];

@@ -764,11 +764,16 @@ static void read_column(loader *L, const cJSON *obj, bb_column *c)
     /* A foreign key's storage type is its target's: the validator sets it. */
     c->type = c->declared_type == BB_TYPE_FOREIGNKEY ? BB_TYPE_UNKNOWN : c->declared_type;
     c->length = get_int(L, obj, "length", 1, 0);
+    /* MySQL has no VARCHAR without a length: there a String is 255 long
+     * unless it says otherwise (docs/schema.md); elsewhere it has no limit. */
+    if (c->declared_type == BB_TYPE_STRING && !c->length && L->s->db_type == BB_DB_MYSQL)
+        c->length = 255;
     c->precision = get_int(L, obj, "precision", 1, -1);
     c->scale = get_int(L, obj, "scale", 0, -1);
     c->primary_key = get_bool(L, obj, "primary_key", false, NULL);
     c->unique = get_bool(L, obj, "unique", false, NULL);
-    c->index = get_bool(L, obj, "index", false, NULL);
+    bool index_given = false;
+    c->index = get_bool(L, obj, "index", false, &index_given);
     bool nullable = get_bool(L, obj, "nullable", true, &c->nullable_given);
     c->nullable = nullable && !c->primary_key;
     if (c->primary_key && nullable && c->nullable_given) {
@@ -796,6 +801,10 @@ static void read_column(loader *L, const cJSON *obj, bb_column *c)
         pop(L, saved);
     }
     read_fk_target(L, obj, c);
+    /* A foreign key is indexed unless told otherwise: joins and the
+     * checks of ON DELETE read it from the parent's side. */
+    if (c->fk_target && !index_given && !c->unique && !c->primary_key)
+        c->index = true;
     int od = get_choice(L, obj, "on_delete", false, on_delete_names, COUNT(on_delete_names),
                         "on_delete action", NULL);
     c->on_delete = od < 0 ? BB_ON_DELETE_NONE : (bb_on_delete)od;
@@ -1016,6 +1025,7 @@ static void read_columns(loader *L, const cJSON *obj, bb_table *t)
     if (cols)
         n = cap_count(L, cols, L->lim->max_columns, "BB0604", "columns in this table",
                       "--max-columns");
+    t->columns_capped = cols && n < (size_t)cJSON_GetArraySize(cols);
     /* Room for the four mixin columns after the user's. */
     t->columns = bb_arena_alloc(&L->s->arena, (n + 4) * sizeof(*t->columns));
     if (!t->columns) {
@@ -1121,6 +1131,7 @@ static void read_document(loader *L, const cJSON *root)
         return;
     size_t saved = push_key(L, "schema");
     size_t n = cap_count(L, tables, L->lim->max_tables, "BB0603", "tables", "--max-tables");
+    s->tables_capped = n < (size_t)cJSON_GetArraySize(tables);
     s->tables = bb_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*s->tables));
     if (!s->tables) {
         L->rc = BB_ENOMEM;

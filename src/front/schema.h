@@ -222,6 +222,10 @@ typedef struct bb_check {
     size_t offset;
 } bb_check;
 
+/* The rows of a soft-delete table that are not deleted: the WHERE of its
+ * unique indexes, so that a deleted row frees its unique values. */
+#define BB_SOFT_DELETE_LIVE "deleted_at IS NULL"
+
 typedef struct bb_table {
     const char *table_name;
     const char *class_name;
@@ -245,6 +249,9 @@ typedef struct bb_table {
     size_t n_checks;
 
     bool is_association; /* named as some many_to_many's `through` */
+    /* Columns past --max-columns were not read (BB0604): a reference to a
+     * column of this table that is not found may be one of them. */
+    bool columns_capped;
     const char *pointer;
     size_t offset;
 } bb_table;
@@ -256,6 +263,7 @@ typedef struct bb_schema {
     const char *description;
     bb_table *tables;
     size_t n_tables;
+    bool tables_capped; /* tables past --max-tables were not read (BB0603) */
 
     /* Set by the validator: table indexes, dependencies first; ties broken
      * by position in the input, so the order is deterministic. */

@@ -184,6 +184,8 @@ static void resolve_fk(bb__vctx *v, bb_column *c)
     char hint[512];
     bb__loc at = COL_LOC(c, "target");
     int tt = bb__nx_get(&v->names, BB__SCOPE_TABLE, c->fk_table);
+    if (tt == BB__NX_NONE && v->s->tables_capped)
+        return; /* may be a table past the limit (BB0603 said so) */
     if (tt == BB__NX_NONE) {
         bb__report(
             v, BB_ERROR, "BB0401", &at,
@@ -194,6 +196,8 @@ static void resolve_fk(bb__vctx *v, bb_column *c)
     }
     bb_table *target = &v->s->tables[tt];
     int cc = bb__nx_get(&v->names, tt, c->fk_column);
+    if (cc < 0 && target->columns_capped)
+        return; /* may be a column past the limit (BB0604 said so) */
     if (cc < 0) {
         const char *names[128];
         size_t n = 0;
@@ -285,17 +289,26 @@ static bool labels_fold_case(bb_db_type db)
     return db == BB_DB_MYSQL || db == BB_DB_MSSQL;
 }
 
-static bool enum_value_ok(const char *s)
+/*
+ * Why s cannot be an enum label of db, or NULL when it can. Quotes are
+ * escaped by the output; MySQL reads a backslash in a string literal as an
+ * escape, and SQLAlchemy writes ENUM('...') labels without doubling it.
+ */
+static const char *enum_value_problem(const char *s, bb_db_type db)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 63 || isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]))
-        return false;
+    if (n == 0 || n > 63)
+        return "use 1 to 63 bytes (PostgreSQL's limit for a label)";
+    if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]))
+        return "remove the spaces around the value";
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch < 0x20 || ch == 0x7f || ch == '\'' || ch == '"' || ch == '\\' || ch == '`')
-            return false;
+        if (ch < 0x20 || ch == 0x7f || ch == '`')
+            return "remove the control characters and backticks";
+        if (ch == '\\' && db == BB_DB_MYSQL)
+            return "remove the backslash: MySQL reads it as an escape in the label";
     }
-    return true;
+    return NULL;
 }
 
 static void check_enum(bb__vctx *v, bb_column *c)
@@ -311,12 +324,11 @@ static void check_enum(bb__vctx *v, bb_column *c)
     }
     for (size_t i = 0; i < c->n_enum_values; i++) {
         const char *val = c->enum_values[i];
-        if (!enum_value_ok(val)) {
+        const char *problem = enum_value_problem(val, v->s->db_type);
+        if (problem) {
             bb__loc at = bb__loc_item(c->pointer, c->offset, "values", i);
-            bb__report(v, BB_ERROR, "BB0411", &at,
-                       "use 1 to 63 characters without quotes, backslashes, control characters or "
-                       "surrounding spaces",
-                       "enum value \"%.80s\" is not usable", val);
+            bb__report(v, BB_ERROR, "BB0411", &at, problem, "enum value \"%.80s\" is not usable",
+                       val);
             continue;
         }
         bool fold = labels_fold_case(v->s->db_type);
@@ -519,6 +531,8 @@ static void check_default(bb__vctx *v, bb_column *c)
                    utf8_len(dv->s), c->length);
         return;
     }
+    if (c->type == BB_TYPE_ENUM && !c->n_enum_values)
+        return; /* no values to compare with: reported (BB0204) */
     if (c->type == BB_TYPE_ENUM) {
         for (size_t i = 0; i < c->n_enum_values; i++)
             if (strcmp(c->enum_values[i], dv->s) == 0)

@@ -2,6 +2,7 @@
 #include "llm/llm.h"
 
 #include "base/clock.h"
+#include "base/trace.h"
 
 #include "llm/llm_cache.h"
 #include "llm/llm_schema.h"
@@ -411,7 +412,7 @@ void bb_llm_metrics_get(bb_llm_metrics *out)
     pthread_mutex_unlock(&metrics_lock);
 }
 
-int bb_llm_metrics_render(bb_buf *out)
+int bb_llm_metrics_render(bb_buf *out, const char *labels)
 {
     static const struct {
         const char *name, *help;
@@ -431,8 +432,8 @@ int bb_llm_metrics_render(bb_buf *out)
                   m.seconds};
     int rc = BB_OK;
     for (size_t i = 0; !rc && i < sizeof(rows) / sizeof(rows[0]); i++)
-        rc = bb_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %.17g\n", rows[i].name,
-                           rows[i].help, rows[i].name, rows[i].name, v[i]);
+        rc = bb_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s%s %.17g\n", rows[i].name,
+                           rows[i].help, rows[i].name, rows[i].name, labels ? labels : "", v[i]);
     return rc;
 }
 
@@ -754,6 +755,36 @@ static void transport_error(int rc, const bb_llm_http_result *res, const classif
         snprintf(err->message, sizeof(err->message), "%s", res->error);
 }
 
+/*
+ * The model call's span, a child of the thread's trace (a new trace
+ * without one), and the headers that pass the trace on: the provider's
+ * side of the call, and its logs, name the same trace and request.
+ */
+static int begin_call_span(const bb_llm_config *cfg, bb_span *span, bb_http_headers **headers)
+{
+    bb_span_start(span, "chat", BB_SPAN_CLIENT, bb_trace_current());
+    snprintf(span->name, sizeof(span->name), "chat %s", cfg->model ? cfg->model : "");
+    char traceparent[BB_TRACEPARENT_LEN + 1];
+    bb_trace_format(&span->ctx, traceparent);
+    int rc = bb_llm__add_header(headers, "traceparent", traceparent);
+    const char *request_id = bb_trace_request_id();
+    if (!rc && request_id)
+        rc = bb_llm__add_header(headers, "X-Request-Id", request_id);
+    return rc;
+}
+
+static void end_call_span(const bb_llm_config *cfg, bb_span *span, const bb_llm_http_result *res,
+                          int rc)
+{
+    bb_span_str(span, "gen_ai.operation.name", "chat");
+    bb_span_str(span, "gen_ai.system", cfg->provider->name);
+    bb_span_str(span, "gen_ai.request.model", cfg->model ? cfg->model : "");
+    bb_span_int(span, "http.response.status_code", res->status);
+    bb_span_int(span, "backbone.attempts", res->attempts);
+    span->error = rc != BB_OK;
+    bb_span_end(span);
+}
+
 /* Sends body to the provider; on success *resp_body holds its 200 answer. */
 static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *resp_body,
                         bb_llm_stats *d, bb_llm_error *err)
@@ -763,7 +794,10 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
     bb_buf url, breaker_key;
     bb_buf_init(&url, 4096);
     bb_buf_init(&breaker_key, 4096);
+    bb_span span;
     int rc = cfg->provider->build_headers(cfg, &headers);
+    if (!rc)
+        rc = begin_call_span(cfg, &span, &headers);
     if (!rc)
         rc = bb_buf_printf(&url, "%s%s", cfg->base_url, cfg->provider->path);
     if (!rc)
@@ -780,6 +814,7 @@ static int send_request(bb_llm_client *c, const char *body, size_t len, bb_buf *
     double t0 = bb_clock_seconds();
     rc = bb_llm_http_post(&cfg->http, bb_buf_str(&breaker_key), bb_buf_str(&url), headers, body,
                           len, classify, &cx, &res);
+    end_call_span(cfg, &span, &res, rc);
     d->seconds += bb_clock_seconds() - t0;
     d->requests += res.attempts > 0; /* nothing went out past a deadline or an open breaker */
     d->http_attempts += res.attempts;

@@ -246,8 +246,9 @@ typedef struct bb_llm_metrics {
 
 void bb_llm_metrics_get(bb_llm_metrics *out);
 
-/* Appends those figures in the Prometheus text format (backbone_llm_*). */
-int bb_llm_metrics_render(bb_buf *out) BB_WUR;
+/* Appends those figures in the Prometheus text format (backbone_llm_*),
+ * each series with labels (NULL, or a label set such as {instance="a"}). */
+int bb_llm_metrics_render(bb_buf *out, const char *labels) BB_WUR;
 
 /* Copies src into dst (cap bytes) with every occurrence of secret replaced by
  * "[redacted]"; used on anything a provider says before it is shown. */

@@ -227,8 +227,8 @@ static int collect_cons(const bb_normview_table *table, cons_set *s)
     {
         const cJSON *cols = cJSON_GetObjectItemCaseSensitive(it, "columns");
         bool unique = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "unique"));
-        ok &= cons_push(
-            s, (cons){K_INDEX, bb_normview_str(it, "name"), cols, NULL, unique, NULL, NULL});
+        ok &= cons_push(s, (cons){K_INDEX, bb_normview_str(it, "name"), cols, NULL, unique,
+                                  bb_normview_str(it, "where"), NULL});
     }
     cJSON_ArrayForEach(it, table->checks)
     {
@@ -373,6 +373,8 @@ static void create_index(walk *w, const cons *c, const char *name, const char *t
     op->u.cons.table = bb_ops_name(w->ops, table);
     op->u.cons.columns = cons_columns(w, c);
     op->u.cons.unique = c->unique;
+    if (c->expression)
+        op->u.cons.expression = bb_ops_text(w->ops, c->expression);
 }
 
 /* Creates one constraint (inside the batch block) or index (after it). */

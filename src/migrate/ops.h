@@ -66,7 +66,7 @@ typedef struct bb_op_fk {
 typedef struct bb_op_cons {
     bb_op_atom name, table;
     bb_op_atoms columns;   /* unique, index */
-    bb_op_atom expression; /* check */
+    bb_op_atom expression; /* check; the WHERE of a partial index */
     bool unique;           /* index */
 } bb_op_cons;
 

@@ -5,7 +5,8 @@
  * The work is done in two passes so that nothing is written before the run
  * is known to be allowed: classify() looks at every generated path on disk
  * and finds edited files and things in the way; only then build_tree()
- * writes the new tree beside the target and swap_in() puts it in place.
+ * writes what changes beside the target, and swap_in() (a new target) or
+ * move_in() (an existing one, file by file) puts it in place.
  */
 #include "output/emit.h"
 
@@ -32,11 +33,12 @@
 
 /* What the disk holds at a generated path, decided before writing anything. */
 typedef enum {
-    ST_ABSENT,  /* nothing there: write */
-    ST_SAME,    /* the same bytes: write (no change) */
-    ST_OURS,    /* what the manifest recorded: replace */
-    ST_EDITED,  /* differs from both: the user's; keep */
-    ST_BLOCKED, /* a directory, link or special file is in the way */
+    ST_ABSENT,   /* nothing there: write */
+    ST_SAME,     /* the same bytes: write (no change) */
+    ST_OURS,     /* what the manifest recorded: replace */
+    ST_EDITED,   /* differs from both: the user's; keep */
+    ST_ACCEPTED, /* edited, and the edit accepted against this version: keep */
+    ST_BLOCKED,  /* a directory, link or special file is in the way */
 } file_state;
 
 typedef struct emit_ctx {
@@ -211,15 +213,89 @@ static void report_edited(emit_ctx *c, const char *path, bool blocked)
                     "'%s' was edited: kept as is, the new version is written beside it as "
                     "'%s.new'",
                     path, path);
+    } else if (bb_manifest_accepted(c->next, path)) {
+        bb_diag_add(c->diags, BB_ERROR, "BB0801", NULL, BB_NO_OFFSET,
+                    "rerun with --merge to get the new version as <file>.new, merge it into "
+                    "yours, then accept the result again (--accept <file>)",
+                    "'%s' holds your accepted edit, and the generated version changed since; "
+                    "it is not overwritten",
+                    path);
     } else {
         bb_diag_add(c->diags, BB_ERROR, "BB0801", NULL, BB_NO_OFFSET,
-                    "rerun with --merge to get the new version as <file>.new, or undo the "
-                    "edit (or delete the file) to let backbone regenerate it",
+                    "rerun with --merge to get the new version as <file>.new, keep the edit "
+                    "as yours with --accept <file>, or undo the edit (or delete the file) to "
+                    "let backbone regenerate it",
                     "'%s' %s; it is not overwritten", path,
                     bb_manifest_hash(c->prev, path) ? "was edited since backbone generated it"
                                                     : "exists and differs from what backbone "
                                                       "generates");
     }
+}
+
+/* An edit accepted against the version generated now is the user's; the
+ * acceptance of a file that is no longer edited is forgotten. */
+static file_state accepted_state(emit_ctx *c, bb_file *f, file_state st)
+{
+    const char *hex = f->user ? NULL : bb_manifest_accepted(c->next, f->path);
+    if (hex && st == ST_EDITED)
+        return strcmp(hex, bb_file_sha256(f)) == 0 ? ST_ACCEPTED : st;
+    if (hex && !c->opts->check)
+        bb_manifest_forget(c->next, f->path);
+    return st;
+}
+
+/* Records opts->accept in the new manifest: each must be a generated file. */
+static int accept_edits(emit_ctx *c)
+{
+    int rc = BB_OK;
+    for (size_t k = 0; k < c->opts->n_accept && rc != BB_ENOMEM; k++) {
+        const char *path = c->opts->accept[k];
+        long i = find_file(c, path);
+        if (i < 0 || c->files[i].user) {
+            bb_diag_add(c->diags, BB_ERROR, "BB0841", NULL, BB_NO_OFFSET,
+                        "name a file backbone generates, by its path inside the project",
+                        "--accept '%s': %s", path,
+                        i < 0 ? "backbone generates no such file"
+                              : "the file is yours already (written once, never compared)");
+            rc = BB_EINVAL;
+        } else if (bb_manifest_accept(c->next, path, bb_file_sha256(&c->files[i]))) {
+            rc = BB_ENOMEM;
+        }
+    }
+    return rc;
+}
+
+/*
+ * The files written for the user once (plan entries "user": true) go into
+ * the new manifest's "user_files". One the old manifest lists that this run
+ * does not write, and that is still there, is no longer used by the project
+ * (its table was removed or renamed): reported (BB0840) and kept in the list,
+ * so every run says so until it is moved or deleted; never removed.
+ */
+static int track_user_files(emit_ctx *c)
+{
+    const cJSON *old = bb_manifest_user_files(c->prev);
+    int rc = BB_OK;
+    for (size_t k = 0; k < c->n && !rc; k++)
+        if (c->files[c->order[k]].user)
+            rc = bb_manifest_add_user_file(c->next, c->files[c->order[k]].path);
+    for (const cJSON *e = old ? old->child : NULL; e && !rc; e = e->next) {
+        char path[EMIT_PATH_MAX];
+        struct stat st;
+        long i = cJSON_IsString(e) ? find_file(c, e->valuestring) : -1;
+        if (!cJSON_IsString(e) || (i >= 0 && c->files[i].user) ||
+            !bb_file_path_is_safe(e->valuestring) || join(path, c->dir, e->valuestring) ||
+            lstat(path, &st) != 0)
+            continue;
+        bb_diag_add(c->diags, BB_WARNING, "BB0840", NULL, BB_NO_OFFSET,
+                    "move what you still need into the file of the table's new name, then "
+                    "delete it",
+                    "'%s' is yours, but the project no longer uses it: the table it was "
+                    "written for was removed or renamed",
+                    e->valuestring);
+        rc = bb_manifest_add_user_file(c->next, e->valuestring);
+    }
+    return rc;
 }
 
 /*
@@ -259,21 +335,23 @@ static int classify(emit_ctx *c)
             st = ST_EDITED;
         if (f->user && st != ST_ABSENT && st != ST_BLOCKED)
             st = ST_SAME; /* the user's from now on: never compared */
+        st = accepted_state(c, f, st);
         c->state[i] = st;
 
         if (c->opts->check) {
-            if (f->user) {
-                /* never checked */
+            if (f->user && st != ST_ABSENT) {
+                /* the user's: never compared */
             } else if (st == ST_ABSENT) {
                 c->report->n_added++;
                 bb_diag_add(c->diags, BB_ERROR, "BB0803", NULL, BB_NO_OFFSET, NULL,
                             "'%s' would be added", f->path);
-            } else if (st != ST_SAME) {
+            } else if (st != ST_SAME && st != ST_ACCEPTED) {
                 c->report->n_changed++;
                 bb_diag_add(c->diags, BB_ERROR, "BB0804", NULL, BB_NO_OFFSET, NULL,
                             "'%s' differs from what backbone generates", f->path);
             }
-            if (c->opts->diff && !f->user && st != ST_SAME && st != ST_BLOCKED)
+            if (c->opts->diff && (!f->user || st == ST_ABSENT) && st != ST_SAME &&
+                st != ST_ACCEPTED && st != ST_BLOCKED)
                 rc = bb_diff_unified(f->path, data, data ? len : 0, f->data, f->len, c->opts->diff);
             if (rc == BB_ELIMIT)
                 rc = BB_OK; /* the diff output is capped; the list is complete */
@@ -288,9 +366,16 @@ static int classify(emit_ctx *c)
     return rc;
 }
 
-/* Check mode: files the manifest lists that are no longer generated. */
+/* Check mode: files the manifest lists that are no longer generated; and
+ * the manifest itself, which a generated tree has. */
 static int check_removed(emit_ctx *c)
 {
+    if (!c->prev && c->target_exists) {
+        c->report->n_added++;
+        bb_diag_add(c->diags, BB_ERROR, "BB0803", NULL, BB_NO_OFFSET, NULL,
+                    "'%s' would be added (the folder holds no record of a generation)",
+                    BB_MANIFEST_PATH);
+    }
     if (!c->prev)
         return BB_OK;
     const cJSON *files = bb_manifest_files(c->prev);
@@ -449,163 +534,6 @@ static int write_file(emit_ctx *c, const char *root, const char *rel, const char
         return rc;
     }
     return written(c, fd, path);
-}
-
-/* Copies a regular file byte for byte (when it cannot be hard-linked). */
-static int copy_file(emit_ctx *c, const char *from, const char *to, mode_t mode)
-{
-    int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (in < 0)
-        return io_error(c, "read", from);
-    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
-    if (out < 0) {
-        close(in);
-        return io_error(c, "create", to);
-    }
-    char chunk[65536];
-    int rc = BB_OK;
-    for (;;) {
-        ssize_t got = read(in, chunk, sizeof(chunk));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            rc = io_error(c, "read", from);
-            break;
-        }
-        if (got == 0)
-            break;
-        if (bb_file_write_all(out, chunk, (size_t)got)) {
-            rc = io_error(c, "write", to);
-            break;
-        }
-    }
-    close(in);
-    if (rc) {
-        close(out);
-        return rc;
-    }
-    return written(c, out, to);
-}
-
-/* Puts the old tree's entry rel into the new tree: a hard link (files and
- * symbolic links alike: link() does not follow them), else a copy. */
-static int carry_over(emit_ctx *c, const char *rel, const struct stat *st)
-{
-    char from[EMIT_PATH_MAX], to[EMIT_PATH_MAX];
-    if (join(from, c->dir, rel) || join(to, c->tmp, rel))
-        return BB_ELIMIT;
-    int rc = make_parents(c, c->tmp, rel);
-    if (rc)
-        return rc;
-    c->report->n_kept++;
-    if (link(from, to) == 0)
-        return BB_OK;
-    if (errno == EEXIST) {
-        /* Only a <path>.new of this run can be there: the old one is stale. */
-        c->report->n_kept--;
-        return BB_OK;
-    }
-    if (S_ISREG(st->st_mode))
-        return copy_file(c, from, to, st->st_mode);
-    if (S_ISLNK(st->st_mode)) {
-        char target[EMIT_PATH_MAX];
-        ssize_t n = readlink(from, target, sizeof(target) - 1);
-        if (n < 0)
-            return io_error(c, "read link", from);
-        target[n] = '\0';
-        if (symlink(target, to) != 0)
-            return io_error(c, "create link", to);
-        return BB_OK;
-    }
-    errno = ENOTSUP;
-    return io_error(c, "carry over special file", from);
-}
-
-/* Decides what happens to one non-directory entry of the old tree. */
-static int old_entry(emit_ctx *c, const char *rel, const struct stat *st)
-{
-    if (strcmp(rel, BB_MANIFEST_PATH) == 0)
-        return BB_OK;
-    long i = find_file(c, rel);
-    if (i >= 0) {
-        bool keep = c->files[i].user || c->state[i] == ST_EDITED;
-        return keep ? carry_over(c, rel, st) : BB_OK;
-    }
-    const char *hex = bb_manifest_hash(c->prev, rel);
-    if (!hex)
-        return carry_over(c, rel, st); /* added by the user */
-    char path[EMIT_PATH_MAX];
-    if (join(path, c->dir, rel))
-        return BB_ELIMIT;
-    char *data, kind;
-    size_t len;
-    int rc = read_disk(path, &data, &len, &kind);
-    if (rc)
-        return rc == BB_ENOMEM ? rc : io_error(c, "read", path);
-    bool unchanged = kind == 'f' && hash_equals(data, len, hex);
-    bb_free(data);
-    if (unchanged)
-        return BB_OK; /* generated before, no longer generated: dropped */
-    bb_diag_add(c->diags, BB_WARNING, "BB0735", NULL, BB_NO_OFFSET,
-                "delete it if the code is no longer needed",
-                "'%s' is no longer generated but was edited: kept as a file of yours", rel);
-    return carry_over(c, rel, st);
-}
-
-/* Walks the old tree below rel ("" for the top), carrying over what stays. */
-static int walk_old(emit_ctx *c, const char *rel, int depth)
-{
-    char path[EMIT_PATH_MAX];
-    if (*rel ? join(path, c->dir, rel) : (snprintf(path, sizeof(path), "%s", c->dir) < 0))
-        return BB_ELIMIT;
-    if (depth > 256) {
-        errno = ELOOP;
-        return io_error(c, "walk", path);
-    }
-    DIR *d = opendir(path);
-    if (!d)
-        return io_error(c, "read directory", path);
-    int rc = BB_OK;
-    struct dirent *e;
-    while (rc == BB_OK && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char child[EMIT_PATH_MAX];
-        int n = *rel ? snprintf(child, sizeof(child), "%s/%s", rel, e->d_name)
-                     : snprintf(child, sizeof(child), "%s", e->d_name);
-        if (n < 0 || n >= EMIT_PATH_MAX / 2) {
-            rc = BB_ELIMIT;
-            break;
-        }
-        char full[EMIT_PATH_MAX];
-        struct stat st;
-        if (join(full, c->dir, child) || lstat(full, &st) != 0) {
-            rc = io_error(c, "inspect", full);
-            break;
-        }
-        if (S_ISDIR(st.st_mode) && st.st_dev != c->target_dev) {
-            bb_diag_add(c->diags, BB_ERROR, "BB0734", NULL, BB_NO_OFFSET,
-                        "unmount it, or mount it outside the generated project",
-                        "'%s' is a mount point inside the output; backbone neither copies nor "
-                        "removes other file systems",
-                        child);
-            rc = BB_EINVAL;
-        } else if (S_ISDIR(st.st_mode)) {
-            char to[EMIT_PATH_MAX];
-            if (join(to, c->tmp, child)) {
-                rc = BB_ELIMIT;
-                break;
-            }
-            if (mkdir(to, st.st_mode & 07777) != 0 && errno != EEXIST)
-                rc = io_error(c, "create directory", to);
-            else
-                rc = walk_old(c, child, depth + 1);
-        } else {
-            rc = old_entry(c, child, &st);
-        }
-    }
-    closedir(d);
-    return rc;
 }
 
 /* The parent directory of dir and dir's last part, for the temporary name. */
@@ -794,38 +722,147 @@ void bb_emit_unlock(int lock)
         close(lock); /* closing the descriptor releases the flock */
 }
 
-/*
- * Puts the new tree in place. With an existing target the two are exchanged
- * atomically (renameat2), so the target path never stops existing; where
- * that is unsupported, the old tree is renamed aside first. The old tree is
- * removed last: until then an interrupted run leaves it complete.
- */
+/* Puts the new tree in place of a target that did not exist: one rename. */
 static int swap_in(emit_ctx *c)
 {
-    if (!c->target_exists) {
-        if (rename(c->tmp, c->dir) != 0)
-            return io_error(c, "rename the new tree to", c->dir);
-        return sync_parent(c);
+    if (rename(c->tmp, c->dir) != 0)
+        return io_error(c, "rename the new tree to", c->dir);
+    return sync_parent(c);
+}
+
+/*
+ * Whether file i goes into the new tree, and under which path. Into a tree
+ * that exists only what changes does: a file with the same bytes is left as
+ * it is (so is its time stamp, which a reloader watches), and so is a file
+ * of the user's. An edited file gets its new version beside it (.new).
+ */
+static bool staged(const emit_ctx *c, size_t i, char rel[EMIT_PATH_MAX])
+{
+    const bb_file *f = &c->files[i];
+    if ((f->user && c->state[i] != ST_ABSENT) || c->state[i] == ST_ACCEPTED ||
+        (c->target_exists && c->state[i] == ST_SAME))
+        return false;
+    int n = snprintf(rel, EMIT_PATH_MAX / 2, c->state[i] == ST_EDITED ? "%s.new" : "%s", f->path);
+    return n >= 0 && n < EMIT_PATH_MAX / 2;
+}
+
+/* Paths (relative to the target) that the run removes. */
+typedef struct stale_list {
+    char **v;
+    size_t n;
+} stale_list;
+
+static void stale_free(stale_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        bb_free(l->v[i]);
+    bb_free(l->v);
+}
+
+/*
+ * The files the manifest lists that are no longer generated: unchanged ones
+ * are to be removed (listed in *out), edited ones stay as files of the user
+ * (BB0735). Decided before anything moves, so that moving allocates nothing.
+ */
+static int find_stale(emit_ctx *c, stale_list *out)
+{
+    const cJSON *files = c->prev ? bb_manifest_files(c->prev) : NULL;
+    size_t cap = (size_t)cJSON_GetArraySize(files);
+    out->v = bb_calloc(cap ? cap : 1, sizeof(*out->v));
+    if (!out->v)
+        return BB_ENOMEM;
+    for (const cJSON *e = files ? files->child : NULL; e; e = e->next) {
+        char path[EMIT_PATH_MAX], *data = NULL, kind;
+        size_t len;
+        if (find_file(c, e->string) >= 0 || !bb_file_path_is_safe(e->string) ||
+            join(path, c->dir, e->string))
+            continue;
+        int rc = read_disk(path, &data, &len, &kind);
+        if (rc)
+            return rc == BB_ENOMEM ? rc : io_error(c, "read", path);
+        bool unchanged = kind == 'f' && hash_equals(data, len, cJSON_GetStringValue(e));
+        bb_free(data);
+        if (kind == '-')
+            continue;
+        if (!unchanged) {
+            bb_diag_add(c->diags, BB_WARNING, "BB0735", NULL, BB_NO_OFFSET,
+                        "delete it if the code is no longer needed",
+                        "'%s' is no longer generated but was edited: kept as a file of yours",
+                        e->string);
+            continue;
+        }
+        if (!(out->v[out->n] = bb_strdup(e->string)))
+            return BB_ENOMEM;
+        out->n++;
     }
-    if (renameat2(AT_FDCWD, c->tmp, AT_FDCWD, c->dir, RENAME_EXCHANGE) == 0) {
-        int rc = sync_parent(c);
-        /* c->tmp now names the old tree */
-        return bb_emit_remove_tree(c->tmp) ? io_error(c, "remove the old tree", c->tmp) : rc;
+    return BB_OK;
+}
+
+/* Flushes the folder holding path, unless it was the last one flushed. */
+static int sync_folder_of(emit_ctx *c, const char *path, char last[EMIT_PATH_MAX])
+{
+    char folder[EMIT_PATH_MAX];
+    parent_of(path, folder);
+    if (c->opts->no_sync || !strcmp(folder, last))
+        return BB_OK;
+    snprintf(last, EMIT_PATH_MAX, "%s", folder);
+    int fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd >= 0 && fsync(fd) == 0 ? BB_OK : io_error(c, "flush the folder", folder);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Moves rel from the new tree to the target, over what is there. */
+static int move_one(emit_ctx *c, const char *rel, char last[EMIT_PATH_MAX])
+{
+    char from[EMIT_PATH_MAX], to[EMIT_PATH_MAX];
+    if (join(from, c->tmp, rel) || join(to, c->dir, rel))
+        return BB_ELIMIT;
+    int rc = make_parents(c, c->dir, rel);
+    if (!rc && rename(from, to) != 0)
+        rc = io_error(c, "move the new file to", to);
+    return rc ? rc : sync_folder_of(c, to, last);
+}
+
+/* Removes rel from the target, then the folders above it that it leaves
+ * empty (never the target itself). */
+static void remove_stale(emit_ctx *c, const char *rel)
+{
+    char path[EMIT_PATH_MAX];
+    if (join(path, c->dir, rel) || (unlink(path) != 0 && errno != ENOENT))
+        return; /* what cannot be removed stays, as a stale file would */
+    size_t top = strlen(c->dir);
+    for (char *slash = strrchr(path, '/'); slash && (size_t)(slash - path) > top;
+         slash = strrchr(path, '/')) {
+        *slash = '\0';
+        if (rmdir(path) != 0)
+            break;
     }
-    char aside[EMIT_PATH_MAX];
-    int n = snprintf(aside, sizeof(aside), "%s.old-XXXXXX", c->dir);
-    if (n < 0 || n >= (int)sizeof(aside) || !mkdtemp(aside))
-        return io_error(c, "create a directory beside", c->dir);
-    if (rmdir(aside) != 0 || rename(c->dir, aside) != 0)
-        return io_error(c, "move the old tree aside to", aside);
-    if (rename(c->tmp, c->dir) != 0) {
-        int rc = io_error(c, "rename the new tree to", c->dir);
-        if (rename(aside, c->dir) != 0)
-            io_error(c, "put the old tree back from", aside);
-        return rc;
-    }
-    int rc = sync_parent(c);
-    return bb_emit_remove_tree(aside) ? io_error(c, "remove the old tree", aside) : rc;
+}
+
+/*
+ * Puts the new tree into an existing target file by file: each file takes
+ * its place with one rename (a reader sees the old or the new file, never a
+ * part of one), the target folder itself stays (a shell or a reloader inside
+ * it keeps working), the files no longer generated go, and the manifest
+ * comes last. An interrupted run leaves some files new and the old manifest:
+ * the next run finds those the same as what it generates and goes on.
+ */
+static int move_in(emit_ctx *c, const stale_list *stale)
+{
+    char last[EMIT_PATH_MAX] = "", rel[EMIT_PATH_MAX];
+    int rc = BB_OK;
+    for (size_t k = 0; k < c->n && !rc; k++)
+        if (staged(c, c->order[k], rel))
+            rc = move_one(c, rel, last);
+    for (size_t i = 0; i < stale->n && !rc; i++)
+        remove_stale(c, stale->v[i]);
+    if (!rc)
+        rc = move_one(c, BB_MANIFEST_PATH, last);
+    if (bb_emit_remove_tree(c->tmp) && !rc)
+        rc = io_error(c, "remove", c->tmp);
+    return rc;
 }
 
 static int write_manifest(emit_ctx *c)
@@ -840,7 +877,8 @@ static int write_manifest(emit_ctx *c)
     return rc;
 }
 
-/* Pass 2: the new tree, complete, beside the target. */
+/* Pass 2: the new tree beside the target: every file when the target is
+ * new, else only the files that change, and the manifest. */
 static int build_tree(emit_ctx *c)
 {
     int rc = make_temp_dir(c);
@@ -849,23 +887,19 @@ static int build_tree(emit_ctx *c)
     for (size_t k = 0; k < c->n && !rc; k++) {
         size_t i = c->order[k];
         bb_file *f = &c->files[i];
-        if (f->user && c->state[i] != ST_ABSENT)
-            continue; /* the user's version is carried over */
-        if (c->state[i] == ST_EDITED) {
-            char rel[EMIT_PATH_MAX];
-            int n = snprintf(rel, sizeof(rel), "%s.new", f->path);
-            rc = n < 0 || n >= EMIT_PATH_MAX / 2 ? BB_ELIMIT
-                                                 : write_file(c, c->tmp, rel, f->data, f->len);
-            c->report->n_merged++;
-        } else {
-            rc = write_file(c, c->tmp, f->path, f->data, f->len);
-            c->report->n_written++;
+        char rel[EMIT_PATH_MAX];
+        if (staged(c, i, rel)) {
+            rc = write_file(c, c->tmp, rel, f->data, f->len);
+            if (c->state[i] == ST_EDITED)
+                c->report->n_merged++;
+            else
+                c->report->n_written++;
+        } else if (f->user || c->state[i] == ST_EDITED || c->state[i] == ST_ACCEPTED) {
+            c->report->n_kept++;
         }
         if (!rc && !f->user)
             rc = bb_manifest_set(c->next, f->path, bb_file_sha256(f));
     }
-    if (!rc && c->target_exists)
-        rc = walk_old(c, "", 0);
     if (!rc)
         rc = write_manifest(c);
     if (!rc)
@@ -880,7 +914,7 @@ static bool already_written(emit_ctx *c)
     if (!c->target_exists || !c->prev)
         return false;
     for (size_t i = 0; i < c->n; i++)
-        if (c->state[i] != ST_SAME)
+        if (c->state[i] != ST_SAME && c->state[i] != ST_ACCEPTED)
             return false;
     char *text = NULL, *disk = NULL, kind;
     size_t len, disk_len;
@@ -980,21 +1014,28 @@ int bb_emit_tree(const char *dir, bb_file *files, size_t n, const bb_manifest *p
     if (!rc)
         rc = check_target(&c);
     if (!rc)
+        rc = accept_edits(&c);
+    if (!rc)
         rc = classify(&c);
+    if (!rc)
+        rc = track_user_files(&c);
     if (!rc && opts->check)
         rc = check_removed(&c);
     if (opts->check) {
         if (!rc && (report->n_added || report->n_changed || report->n_removed))
             rc = BB_EINVAL;
     } else if (!rc && already_written(&c)) {
-        report->up_to_date = true;
-        report->n_written = n;
+        report->up_to_date = true; /* nothing written: n_written stays 0 */
     } else if (!rc) {
-        rc = build_tree(&c);
+        stale_list stale = {0};
+        rc = c.target_exists ? find_stale(&c, &stale) : BB_OK;
         if (!rc)
-            rc = swap_in(&c);
+            rc = build_tree(&c);
+        if (!rc)
+            rc = c.target_exists ? move_in(&c, &stale) : swap_in(&c);
         else if (c.tmp[0] && bb_emit_remove_tree(c.tmp))
             io_error(&c, "remove", c.tmp);
+        stale_free(&stale);
     }
     for (size_t i = 0; i < c.n_unsynced; i++)
         close(c.unsynced[i]); /* a run that failed before flushing them */

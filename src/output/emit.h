@@ -14,21 +14,31 @@
  *      and lists every such file (BB0801), or with opts->merge the user's
  *      file is kept and the new version is written beside it as <path>.new.
  *      --force does NOT change this rule.
- *   4. The new tree is built beside the target (DIR.tmp-XXXXXX in the same
- *      parent): the generated files, then every file the user added to the
- *      old tree (hard-linked, or copied), then the manifest; files and
- *      directories are fsynced. The new tree then takes the target's place
- *      (renameat2 RENAME_EXCHANGE, or rename aside + rename in) and the old
- *      tree is removed. An interrupted run leaves the previous tree intact
- *      (and its DIR.tmp-XXXXXX, which the next run removes). Runs into the
- *      same parent folder take turns (bb_emit_lock).
+ *   4. The files that change are written beside the target (DIR.tmp-XXXXXX
+ *      in the same parent) with the new manifest and flushed. A target that
+ *      did not exist is then that tree, renamed into place. Into an existing
+ *      target each file is renamed over its old version (atomic per file;
+ *      the target folder itself stays, so a shell or a reloader inside it
+ *      keeps working), files no longer generated and unchanged are removed,
+ *      and the manifest comes last. Files with the same bytes and the user's
+ *      files are not touched. A failure before the renames leaves the target
+ *      as it was; an interrupted run leaves some files new and the old
+ *      manifest, which the next run completes (and removes DIR.tmp-XXXXXX).
+ *      Runs into the same parent folder take turns (bb_emit_lock).
  *   Files marked user (plan entries with "user": true) are written only
- *   when absent, never compared and never listed in the manifest.
+ *   when absent and never compared; the manifest lists them apart
+ *   ("user_files"), and one that a later run no longer writes (its table
+ *   was removed or renamed) but that is still there is reported (BB0840).
+ *   5. An edit the user accepted (opts->accept, manifest "accepted") is
+ *   not an edit while the generated version stays the one it was accepted
+ *   against: no BB0801, no .new, no --check difference. When that version
+ *   changes, the file counts as edited again (BB0801 says so).
  *
  * Checking (opts->check): nothing is written; every generated file that is
- * missing (BB0803), different (BB0804), or recorded in the manifest but no
- * longer generated (BB0805) is reported as an error, with a unified diff
- * appended to opts->diff when it is not NULL.
+ * missing (BB0803: a user-owned file too, since the next run writes it
+ * again, and the manifest of an existing folder), different (BB0804), or
+ * recorded in the manifest but no longer generated (BB0805) is reported as
+ * an error, with a unified diff appended to opts->diff when it is not NULL.
  *
  * Ownership: the files and manifests are borrowed. bb_emit_tree() fills the
  * "files" of `next` and writes it as the new manifest; it hashes each file
@@ -54,11 +64,16 @@ typedef struct bb_emit_opts {
     bb_buf *diff; /* with check: unified diffs are appended here (or NULL) */
     bool no_sync; /* skip flushing the new tree to disk (throwaway output) */
     bool locked;  /* the caller holds bb_emit_lock(dir); else the run takes it */
+    /* Generated files whose edits on disk become the user's (generate
+     * --accept): recorded in the manifest against the version generated
+     * now, and left as they are while that version stays the same. */
+    const char *const *accept;
+    size_t n_accept;
 } bb_emit_opts;
 
 typedef struct bb_emit_report {
-    size_t n_written;                     /* generated files in the new tree */
-    size_t n_kept;                        /* files of the user carried over */
+    size_t n_written;                     /* generated files written (0 when up to date) */
+    size_t n_kept;                        /* files of the plan left as the user has them */
     size_t n_merged;                      /* <path>.new files written beside edited files */
     size_t n_edited;                      /* generated files the user edited */
     size_t n_added, n_changed, n_removed; /* check mode */

@@ -134,6 +134,7 @@ int bb_manifest_successor(const bb_manifest *old, bb_manifest **out)
     if (!root)
         return BB_ENOMEM;
     cJSON *files = cJSON_CreateObject();
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "user_files"); /* each run lists its own */
     if (!files || !cJSON_ReplaceItemInObjectCaseSensitive(root, "files", files) ||
         set_string(root, "backbone_version", BB_VERSION)) {
         if (files && cJSON_GetObjectItemCaseSensitive(root, "files") != files)
@@ -160,6 +161,55 @@ const char *bb_manifest_hash(const bb_manifest *m, const char *path)
 int bb_manifest_set(bb_manifest *m, const char *path, const char *hex)
 {
     return set_string(cJSON_GetObjectItemCaseSensitive(m->root, "files"), path, hex);
+}
+
+const char *bb_manifest_accepted(const bb_manifest *m, const char *path)
+{
+    const cJSON *h = m ? cJSON_GetObjectItemCaseSensitive(
+                             cJSON_GetObjectItemCaseSensitive(m->root, "accepted"), path)
+                       : NULL;
+    return cJSON_IsString(h) ? h->valuestring : NULL;
+}
+
+void bb_manifest_forget(bb_manifest *m, const char *path)
+{
+    cJSON *accepted = cJSON_GetObjectItemCaseSensitive(m->root, "accepted");
+    cJSON_DeleteItemFromObjectCaseSensitive(accepted, path);
+    if (accepted && !accepted->child)
+        cJSON_DeleteItemFromObjectCaseSensitive(m->root, "accepted");
+}
+
+int bb_manifest_accept(bb_manifest *m, const char *path, const char *hex)
+{
+    cJSON *accepted = cJSON_GetObjectItemCaseSensitive(m->root, "accepted");
+    if (!cJSON_IsObject(accepted)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(m->root, "accepted");
+        accepted = cJSON_AddObjectToObject(m->root, "accepted");
+        if (!accepted)
+            return BB_ENOMEM;
+    }
+    return set_string(accepted, path, hex);
+}
+
+const cJSON *bb_manifest_user_files(const bb_manifest *m)
+{
+    const cJSON *l = m ? cJSON_GetObjectItemCaseSensitive(m->root, "user_files") : NULL;
+    return cJSON_IsArray(l) ? l : NULL;
+}
+
+int bb_manifest_add_user_file(bb_manifest *m, const char *path)
+{
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(m->root, "user_files");
+    if (!cJSON_IsArray(list)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(m->root, "user_files");
+        list = cJSON_AddArrayToObject(m->root, "user_files");
+    }
+    cJSON *item = list ? cJSON_CreateString(path) : NULL;
+    if (!item || !cJSON_AddItemToArray(list, item)) {
+        cJSON_Delete(item);
+        return BB_ENOMEM;
+    }
+    return BB_OK;
 }
 
 void bb_manifest_adopt(bb_manifest *m, const char *key, cJSON **value)
@@ -204,6 +254,8 @@ int bb_manifest_serialize(bb_manifest *m, char **out, size_t *len)
     *out = NULL;
     *len = 0;
     int rc = sort_object(cJSON_GetObjectItemCaseSensitive(m->root, "files"));
+    if (!rc)
+        rc = sort_object(cJSON_GetObjectItemCaseSensitive(m->root, "accepted"));
     if (rc)
         return rc;
     bb_buf b;

@@ -4,10 +4,17 @@
  *
  *   {"backbone_version": "0.1.0",
  *    "files": {"app/main.py": "<sha256 hex>", ...},
+ *    "accepted": {"app/main.py": "<sha256 hex>", ...},   (may be absent)
+ *    "user_files": ["app/api/routes/custom/posts.py", ...],
  *    "schema": ..., "revisions": [...]}      (kept for migrations)
  *
  * Regeneration reads it to tell generated files from files the user added
  * (not listed) and from generated files the user edited (hash differs).
+ * "accepted" holds the edits the user made their own (generate --accept):
+ * the hash of the generated version the edit was accepted against; such a
+ * file is left as it is while that version stays the same. "user_files" are
+ * the files written for the user once (plan entries "user": true), so a run
+ * can tell which of them the project no longer uses.
  * Keys other than "backbone_version" and "files" belong to other modules
  * (migrations store "schema" and "revisions"); the manifest keeps them
  * untouched from one run to the next unless a caller sets them.
@@ -46,7 +53,8 @@ int bb_manifest_load(const char *dir, bb_diags *diags, bb_manifest **out) BB_WUR
 /* Parses manifest text; same results as bb_manifest_load(). */
 int bb_manifest_parse(const char *text, size_t len, bb_diags *diags, bb_manifest **out) BB_WUR;
 
-/* A copy that keeps every key but "files" (emptied) and stamps this version. */
+/* A copy that keeps every key but "files" (emptied) and "user_files" (left
+ * out), and stamps this version. */
 int bb_manifest_successor(const bb_manifest *old, bb_manifest **out) BB_WUR;
 
 /* The recorded hash of a path, NULL when the path is not listed. */
@@ -54,6 +62,23 @@ const char *bb_manifest_hash(const bb_manifest *m, const char *path);
 
 /* Records (or replaces) the hash of a path. */
 int bb_manifest_set(bb_manifest *m, const char *path, const char *hex) BB_WUR;
+
+/* The hash of the generated version an edit of path was accepted
+ * against, NULL when no edit of path was accepted. */
+const char *bb_manifest_accepted(const bb_manifest *m, const char *path);
+
+/* Records that the edit of path is the user's, against the generated
+ * version hex. */
+int bb_manifest_accept(bb_manifest *m, const char *path, const char *hex) BB_WUR;
+
+/* Forgets the acceptance of an edit of path (allocates nothing). */
+void bb_manifest_forget(bb_manifest *m, const char *path);
+
+/* The "user_files" array (borrowed; NULL when the manifest has none). */
+const cJSON *bb_manifest_user_files(const bb_manifest *m);
+
+/* Appends path to "user_files" (made when missing). */
+int bb_manifest_add_user_file(bb_manifest *m, const char *path) BB_WUR;
 
 /* Puts *value at key of the manifest's root, replacing what was there
  * (the migrations' "schema" and "revisions"). The manifest takes *value and

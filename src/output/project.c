@@ -20,8 +20,9 @@ static int file_cmp(const void *a, const void *b)
 }
 
 /* The manifest of a first generation, as cmd_generate.c and emit.c make it:
- * version, then the hash of every file but the user-owned ones, the
- * normalized schema and the revisions. Takes mig's schema and revisions. */
+ * version, then the hash of every file but the user-owned ones (listed in
+ * "user_files"), the normalized schema and the revisions. Takes mig's schema
+ * and revisions. */
 static int project_manifest(bb_project *p)
 {
     bb_manifest *m = NULL;
@@ -30,11 +31,9 @@ static int project_manifest(bb_project *p)
         return rc;
     bb_manifest_adopt(m, "schema", &p->mig.schema);
     bb_manifest_adopt(m, "revisions", &p->mig.revisions);
-    for (size_t i = 0; !rc && i < p->n_files; i++) {
-        if (p->files[i].user)
-            continue;
-        rc = bb_manifest_set(m, p->files[i].path, bb_file_sha256(&p->files[i]));
-    }
+    for (size_t i = 0; !rc && i < p->n_files; i++)
+        rc = p->files[i].user ? bb_manifest_add_user_file(m, p->files[i].path)
+                              : bb_manifest_set(m, p->files[i].path, bb_file_sha256(&p->files[i]));
     if (!rc)
         rc = bb_manifest_serialize(m, &p->manifest, &p->manifest_len);
     bb_manifest_free(m);

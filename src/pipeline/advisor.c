@@ -882,9 +882,13 @@ static int architect_advice(bb_pipeline_state *st, bb_llm_client *c)
         bb_diags_init(&scratch, st->diags->filename, NULL, 0);
         bb_plan *plan = NULL;
         rc = bb_architect_plan(o->schema, &advice, &scratch, &plan);
+        if (!rc)
+            rc = bb_architect_use_style(plan, st->opts->style);
         if (!rc) {
             bb_plan_free(o->plan);
             o->plan = plan;
+        } else {
+            bb_plan_free(plan);
         }
         bb_diags_free(&scratch);
     }

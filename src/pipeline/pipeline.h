@@ -35,4 +35,14 @@ int bb_pipeline_run(const char *filename, const char *bytes, size_t len,
 
 void bb_output_free(bb_output *o);
 
+/*
+ * What `backbone validate` and the service's validate check: the front end,
+ * then the architect's checks of the names it would generate (BB0750-BB0760:
+ * project classes, file paths, identifier lengths), so that a schema valid
+ * here is one the pipeline generates. *out as for bb_frontend(); the plan
+ * is not kept. Returns BB_OK only when the schema is valid.
+ */
+int bb_pipeline_validate(const char *filename, const char *bytes, size_t len,
+                         const bb_limits *limits, bb_diags *diags, bb_schema **out) BB_WUR;
+
 #endif

@@ -41,6 +41,7 @@ struct bb_stage_report;
 typedef struct bb_pipeline_opts {
     bb_limits limits;
     const char *templates_dir; /* NULL: embedded templates only */
+    const char *style;         /* the models' style (architect.h); NULL: classic */
     bool strict;               /* warnings are errors */
     bool stop_after_plan;      /* `backbone plan`: no rendering */
     bb_llm_mode llm;           /* BB_LLM_OFF by default */

@@ -27,9 +27,11 @@ static int architect_run(bb_pipeline_state *st)
 {
     bb_output *o = st->out;
     int rc = bb_architect_plan(o->schema, NULL, st->diags, &o->plan);
+    if (!rc)
+        rc = bb_architect_use_style(o->plan, st->opts->style);
     if (rc)
         return rc;
-    o->n_routes = 1; /* GET /health */
+    o->n_routes = 2; /* GET /health and /health/ready */
     o->n_models = o->plan->models.n;
     for (size_t i = 0; i < o->plan->models.n; i++)
         o->n_routes += endpoints_of(&o->plan->models.v[i]);

@@ -260,6 +260,19 @@ void bb_arch_sort_names(bb_plan_strs *l)
         qsort(l->v, l->n, sizeof(l->v[0]), name_cmp);
 }
 
+static int import_cmp(const void *x, const void *y)
+{
+    const bb_plan_import *p = x, *q = y;
+    int c = ranked_cmp(p->module, q->module);
+    return c ? c : ranked_cmp(p->name ? p->name : "", q->name ? q->name : "");
+}
+
+void bb_arch_sort_imports(bb_plan_imports *im)
+{
+    if (im->n)
+        qsort(im->v, im->n, sizeof(im->v[0]), import_cmp);
+}
+
 /* The accepted proposal of kind for table (and column, when not NULL), or
  * NULL. Without --llm advise there is none, and the plan is as always. */
 const bb_plan_decision *bb_arch_advice(bb_arch *a, const char *kind, const char *table,
@@ -390,6 +403,29 @@ const char *bb_arch_py_type(bb_arch *a, int ti, int ci, bb_plan_imports *im)
     }
 }
 
+/* The type a request takes for an integer column: int bounded by the range
+ * of the column's type (app.schemas.compat), so that a value the database
+ * would refuse is a 422. Other columns: their Python type. */
+const char *bb_arch_request_type(bb_arch *a, int ti, int ci, bb_plan_imports *im)
+{
+    const char *name;
+    switch (bb_arch_type_of(a, &a->s->tables[ti].columns[ci])) {
+    case BB_TYPE_INTEGER:
+        name = "Int32";
+        break;
+    case BB_TYPE_BIGINTEGER:
+        name = "Int64";
+        break;
+    case BB_TYPE_SMALLINTEGER:
+        name = "Int16";
+        break;
+    default:
+        return bb_arch_py_type(a, ti, ci, im);
+    }
+    bb_arch_import(a, im, "app.schemas.compat", name);
+    return name;
+}
+
 /* The SQLAlchemy type expression of a column, importing what it needs. */
 const char *bb_arch_sa_type(bb_arch *a, int ti, int ci, bb_plan_imports *im)
 {
@@ -410,9 +446,7 @@ const char *bb_arch_sa_type(bb_arch *a, int ti, int ci, bb_plan_imports *im)
     }
     case BB_TYPE_STRING:
         bb_arch_import(a, im, "sqlalchemy", "String");
-        if (st->length > 0)
-            return bb_arch_fmt(a, "String(%d)", st->length);
-        return a->s->db_type == BB_DB_MYSQL ? "String(255)" : "String";
+        return st->length > 0 ? bb_arch_fmt(a, "String(%d)", st->length) : "String";
     case BB_TYPE_TEXT:
         bb_arch_import(a, im, "sqlalchemy", "Text");
         return "Text";

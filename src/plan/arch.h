@@ -93,6 +93,10 @@ const char *bb_arch_name_list(bb_arch *a, const char *const *names, size_t n, co
                               bool quoted);
 /* Sorts names as isort orders imported names: CONSTANTS, Classes, others. */
 void bb_arch_sort_names(bb_plan_strs *l);
+/* Sorts `from module import name` lines as isort orders those of one
+ * section (for imports the formatting pass does not reach, such as those
+ * under `if TYPE_CHECKING:`). */
+void bb_arch_sort_imports(bb_plan_imports *im);
 
 /* ---- model advice ----------------------------------------------------------------- */
 
@@ -120,6 +124,9 @@ const char **bb_arch_enum_members(bb_arch *a, int ti, int ci);
  * NULL), and its SQLAlchemy type. */
 const char *bb_arch_py_type(bb_arch *a, int ti, int ci, bb_plan_imports *im);
 const char *bb_arch_sa_type(bb_arch *a, int ti, int ci, bb_plan_imports *im);
+/* The Python type a request (body, path, query) takes for the column's
+ * values: integers bounded by their column type's range. */
+const char *bb_arch_request_type(bb_arch *a, int ti, int ci, bb_plan_imports *im);
 /* The Python literal of a column's default, NULL when none applies. */
 const char *bb_arch_default_literal(bb_arch *a, int ti, int ci, bb_plan_imports *im);
 bool bb_arch_is_integer(bb_col_type t);

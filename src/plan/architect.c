@@ -98,3 +98,29 @@ int bb_architect_plan(const bb_schema *s, const bb_plan_advice *advice, bb_diags
     *plan = p;
     return BB_OK;
 }
+
+/* The templates the sa2 style replaces, each by styles/sa2/<name>. */
+static const char *const sa2_templates[][2] = {
+    {"app/models/model.py", "styles/sa2/app/models/model.py"},
+    {"app/models/mixins.py", "styles/sa2/app/models/mixins.py"},
+};
+
+bool bb_architect_style_known(const char *style)
+{
+    return !strcmp(style, "classic") || !strcmp(style, "sa2");
+}
+
+int bb_architect_use_style(bb_plan *plan, const char *style)
+{
+    if (!style)
+        style = "classic";
+    if (!bb_architect_style_known(style))
+        return BB_EUSAGE;
+    plan->project->style = strcmp(style, "sa2") ? "classic" : "sa2";
+    plan->project->sa2 = !strcmp(style, "sa2");
+    for (size_t i = 0; plan->project->sa2 && i < plan->files.n; i++)
+        for (size_t k = 0; k < sizeof(sa2_templates) / sizeof(sa2_templates[0]); k++)
+            if (!strcmp(plan->files.v[i].template, sa2_templates[k][0]))
+                plan->files.v[i].template = sa2_templates[k][1];
+    return BB_OK;
+}

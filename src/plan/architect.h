@@ -29,4 +29,17 @@
 int bb_architect_plan(const bb_schema *s, const bb_plan_advice *advice, bb_diags *diags,
                       bb_plan **plan) BB_WUR;
 
+/*
+ * The style of the models, applied to a plan: "classic" (the plan as made:
+ * Column(...) and declarative_base(), SQLAlchemy 1.4 and 2.x) or "sa2"
+ * (DeclarativeBase, Mapped[...] and mapped_column(), SQLAlchemy 2.0 and
+ * mypy --strict): the files whose template has a sa2 version under
+ * templates/styles/sa2/ take it, and project.sa2 is set for the templates
+ * that differ in a few lines. NULL is "classic". BB_EUSAGE for another name.
+ */
+int bb_architect_use_style(bb_plan *plan, const char *style) BB_WUR;
+
+/* Whether style names a style ("classic", "sa2"). */
+bool bb_architect_style_known(const char *style);
+
 #endif

@@ -47,11 +47,53 @@ static void file_entry(bb_arch *a, const char *path, const char *tpl, const char
     f->user = user;
 }
 
+/* Whether path is other, or a module path/x.py beside the package path/x/
+ * that other lies in (Python imports one of the two, never both). */
+static bool paths_clash(const char *path, const char *other)
+{
+    size_t n = strlen(path);
+    if (!strcmp(path, other))
+        return true;
+    return n > 3 && !strcmp(path + n - 3, ".py") && !strncmp(path, other, n - 3) &&
+           other[n - 3] == '/';
+}
+
+/*
+ * A table's file at the path of a file the project has anyway (tables
+ * "compat", "health", "mixins"), or a module beside a package of the same
+ * name (table "custom"): reported at the table, before anything is
+ * rendered, so that validate reports it too.
+ */
+static void check_table_paths(bb_arch *a, bb_plan *plan)
+{
+    for (size_t i = 0; a->diags && i < plan->files.n && !a->rc; i++) {
+        const bb_plan_file *f = &plan->files.v[i];
+        if (!f->model)
+            continue;
+        for (size_t k = 0; k < plan->files.n; k++) {
+            const bb_plan_file *o = &plan->files.v[k];
+            if (k == i || o->model == f->model || !paths_clash(f->path, o->path))
+                continue;
+            const bb_table *t = &a->s->tables[f->model - plan->models.v];
+            (void)bb_diag_add(a->diags, BB_ERROR, "BB0760", t->pointer, t->offset,
+                              "choose another table_name",
+                              "table_name '%s' would be generated as '%s', which the project "
+                              "has as '%s'%s",
+                              t->table_name, f->path, o->path, o->model ? "" : " for itself");
+            break;
+        }
+    }
+}
+
 void bb_files_plan(bb_arch *a, bb_plan *plan)
 {
     static const char *const fixed[] = {
+        ".dockerignore",
+        ".env.example",
         ".flake8",
+        ".github/workflows/ci.yml",
         ".gitignore",
+        "Dockerfile",
         "README.md",
         "pyproject.toml",
         "alembic.ini",
@@ -69,21 +111,33 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         "app/enums.py",
         "app/main.py",
         "app/models/__init__.py",
+        "app/models/custom/__init__.py",
         "app/schemas/__init__.py",
         "app/schemas/compat.py",
+        "app/schemas/custom/__init__.py",
+        "app/schemas/errors.py",
+        "compose.yaml",
+        "scripts/check_migrations.py",
+        "scripts/ci.sh",
+        "scripts/start.sh",
         "tests/__init__.py",
         "tests/conftest.py",
         "tests/factories.py",
         "tests/test_health.py",
+        "tests/test_migrations.py",
+        "tests/test_settings.py",
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         file_entry(a, fixed[i], fixed[i], "", NULL, false);
+    /* Yours once generated: who may call the API. */
+    file_entry(a, "app/core/auth.py", "app/core/auth.py", "", NULL, true);
     if (a->uses_timestamps || a->uses_soft_delete)
         file_entry(a, "app/models/mixins.py", "app/models/mixins.py", "", NULL, false);
     if (a->has_assoc)
         file_entry(a, "app/models/associations.py", "app/models/associations.py", "", NULL, false);
     if (a->uses_uuid)
         file_entry(a, "app/core/types.py", "app/core/types.py", "", NULL, false);
+    bool any_routes = false;
     for (size_t i = 0; i < a->s->n_tables; i++) {
         const bb_table *t = &a->s->tables[i];
         const char *scope = bb_arch_fmt(a, "/models/%d", (int)i);
@@ -92,8 +146,13 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
                    scope, m, false);
         file_entry(a, bb_arch_fmt(a, "app/schemas/%s.py", t->table_name), "app/schemas/schema.py",
                    scope, m, false);
+        file_entry(a, bb_arch_fmt(a, "app/models/custom/%s.py", t->table_name),
+                   "app/models/custom/custom.py", scope, m, true);
+        file_entry(a, bb_arch_fmt(a, "app/schemas/custom/%s.py", t->table_name),
+                   "app/schemas/custom/custom.py", scope, m, true);
         if (!a->t[i].routes)
             continue;
+        any_routes = true;
         file_entry(a, bb_arch_fmt(a, "app/api/routes/%s.py", t->table_name),
                    "app/api/routes/route.py", scope, m, false);
         file_entry(a, bb_arch_fmt(a, "app/api/routes/custom/%s.py", t->table_name),
@@ -101,6 +160,9 @@ void bb_files_plan(bb_arch *a, bb_plan *plan)
         file_entry(a, bb_arch_fmt(a, "tests/test_%s.py", t->table_name), "tests/test_resource.py",
                    scope, m, false);
     }
+    if (any_routes)
+        file_entry(a, "tests/test_auth.py", "tests/test_auth.py", "", NULL, false);
+    check_table_paths(a, plan);
 }
 
 void bb_files_plan_project(bb_arch *a, bb_plan *plan)
@@ -125,6 +187,8 @@ void bb_files_plan_project(bb_arch *a, bb_plan *plan)
     p->default_database_url = default_url(a, pkg);
     p->default_database_url_literal = bb_arch_lit(a, p->default_database_url);
     p->driver = db_driver(s);
+    p->postgresql = s->db_type == BB_DB_POSTGRESQL;
+    p->style = "classic";
     p->api_prefix = BB_ARCH_API_PREFIX;
     p->version = "0.1.0";
 }

@@ -179,6 +179,63 @@ static bb_plan_foreign_key *foreign_key(bb_arch *a, const bb_column *c)
     return fk;
 }
 
+/* The server default of a column, as the migrations create it: the schema's
+ * server_default, else its default (so that rows inserted without the
+ * application get it too, and the models agree with the database). */
+static void plan_server_default(bb_arch *a, const bb_column *c, bb_col_type type,
+                                bb_plan_imports *im, bb_plan_column *o)
+{
+    const bb_value *v = &c->default_value;
+    if (c->server_default && c->server_default_literal && type == BB_TYPE_BOOLEAN) {
+        o->server_default_bool = !strcmp(c->server_default, "true") ? "true" : "false";
+    } else if (c->server_default) {
+        o->server_default_literal = bb_arch_lit(a, c->server_default);
+    } else if (v->kind == BB_VALUE_BOOL) {
+        o->server_default_bool = v->b ? "true" : "false";
+    } else if (v->kind == BB_VALUE_STRING) {
+        o->server_default_value = bb_arch_lit(a, v->s);
+    } else if (v->kind == BB_VALUE_INT || v->kind == BB_VALUE_NUMBER) {
+        o->server_default_literal =
+            v->text ? bb_arch_lit(a, v->text) : bb_arch_fmt(a, "\"%lld\"", v->i);
+    }
+    if (o->server_default_bool)
+        bb_arch_import(a, im, "sqlalchemy", o->server_default_bool);
+    if (o->server_default_literal)
+        bb_arch_import(a, im, "sqlalchemy", "text");
+}
+
+/* What `name: Mapped[...]` says of a column: its Python type, Optional when
+ * it may be NULL. */
+static const char *mapped_column_type(bb_arch *a, int ti, int ci, bb_plan_imports *im)
+{
+    const bb_column *c = &a->s->tables[ti].columns[ci];
+    const char *py = bb_arch_py_type(a, ti, ci, im);
+    bb_arch_import(a, im, "sqlalchemy.orm", "Mapped");
+    bb_arch_import(a, im, "sqlalchemy.orm", "mapped_column");
+    if (!c->nullable || c->primary_key)
+        return py;
+    bb_arch_import(a, im, "typing", "Optional");
+    return bb_arch_fmt(a, "Optional[%s]", py);
+}
+
+/* What `name: Mapped[...]` says of a relationship: a list of the target
+ * for a collection, else an optional target. The target's class is named
+ * as a string and imported for type checkers only. */
+static const char *mapped_relationship_type(bb_arch *a, int ti, int target,
+                                            const bb_relationship *r, bb_plan_model *m)
+{
+    const bb_table *t = &a->s->tables[target];
+    bool many = r->kind == BB_REL_ONE_TO_MANY || r->kind == BB_REL_MANY_TO_MANY;
+    const char *wrap = many ? "List" : "Optional";
+    bb_arch_import(a, &m->mapped_imports, "typing", wrap);
+    if (target != ti) {
+        bb_arch_import(a, &m->mapped_imports, "typing", "TYPE_CHECKING");
+        bb_arch_import(a, &m->mapped_targets, bb_arch_fmt(a, "app.models.%s", t->table_name),
+                       t->class_name);
+    }
+    return bb_arch_fmt(a, "%s[\"%s\"]", wrap, t->class_name);
+}
+
 /* The keyword arguments of `name = Column(...)` for a user column. */
 static void plan_column(bb_arch *a, int ti, int ci, bb_plan_model *m, bb_plan_column *o)
 {
@@ -197,26 +254,23 @@ static void plan_column(bb_arch *a, int ti, int ci, bb_plan_model *m, bb_plan_co
     if (c->primary_key && bb_arch_is_integer(type) && !c->fk_target && a->t[ti].pk >= 0)
         o->autoincrement = c->autoincrement || !c->autoincrement_given ? "True" : "False";
     o->nullable = c->nullable;
-    o->unique = c->unique && !c->primary_key;
+    /* A soft-delete table's unique columns are partial unique indexes
+     * (table arguments). */
+    o->unique = c->unique && !c->primary_key && !a->s->tables[ti].use_soft_delete;
     o->index = c->index && !c->primary_key;
     o->default_value = bb_arch_default_literal(a, ti, ci, im);
     if (!o->default_value && bb_arch_generated_pk(a, ti, ci) && type == BB_TYPE_UUID) {
         bb_arch_import(a, im, "uuid", NULL);
         o->default_value = "uuid.uuid4";
     }
-    if (c->server_default && c->server_default_literal && type == BB_TYPE_BOOLEAN) {
-        o->server_default_bool = !strcmp(c->server_default, "true") ? "true" : "false";
-        bb_arch_import(a, im, "sqlalchemy", o->server_default_bool);
-    } else if (c->server_default) {
-        bb_arch_import(a, im, "sqlalchemy", "text");
-        o->server_default_literal = bb_arch_lit(a, c->server_default);
-    }
+    plan_server_default(a, c, type, im, o);
     if (c->comment)
         o->comment_literal = bb_arch_lit(a, c->comment);
     if (c->description && *bb_arch_comment(a, c->description))
         o->description_text = bb_arch_comment(a, c->description);
     o->python_type = bb_arch_py_type(a, ti, ci, NULL);
     o->references = c->fk_target ? c->fk_target : "";
+    o->mapped_type = mapped_column_type(a, ti, ci, &m->mapped_imports);
 }
 
 /* ---- relationships -------------------------------------------------------------- */
@@ -282,6 +336,7 @@ static bool plan_relationship(bb_arch *a, int ti, const bb_relationship *r, bb_p
             o->passive_deletes = "\"all\"";
     }
     o->post_update = fk && holds_fk && fk->use_alter;
+    o->mapped_type = mapped_relationship_type(a, ti, target, r, m);
     return true;
 }
 
@@ -297,19 +352,43 @@ static void column_literals(bb_arch *a, bb_plan_strs *out, const char *const *co
 /* Table-level uniques (uq_<table>_<cols> unless named), indexes
  * (ix_<table>_<cols>), checks (the naming convention makes
  * ck_<table>_<name>) and the table comment. */
+/* A unique index over the rows a soft delete has not marked, named as the
+ * unique constraint it stands for (the migrations make the same). */
+static void live_unique(bb_arch *a, bb_plan_model *m, const char *name, const char *const *cols,
+                        size_t n)
+{
+    bb_plan_table_arg *o = BB_ARCH_PUSH(a, m->table_args);
+    bb_arch_import(a, &m->model_imports, "sqlalchemy", "Index");
+    bb_arch_import(a, &m->model_imports, "sqlalchemy", "text");
+    column_literals(a, &o->index_columns, cols, n);
+    o->index_unique = true;
+    o->where_literal = bb_arch_lit(a, BB_SOFT_DELETE_LIVE);
+    o->name_literal = bb_arch_lit(a, name);
+}
+
 static void plan_table_args(bb_arch *a, int ti, bb_plan_model *m)
 {
     const bb_table *t = &a->s->tables[ti];
     bb_plan_imports *im = &m->model_imports;
+    for (size_t k = 0; k < t->n_columns && t->use_soft_delete; k++) {
+        const bb_column *c = &t->columns[k];
+        if (c->unique && !c->primary_key)
+            live_unique(a, m, bb_arch_fmt(a, "uq_%s_%s", t->table_name, c->name), &c->name, 1);
+    }
     for (size_t i = 0; i < t->n_uniques; i++) {
         const bb_unique *u = &t->uniques[i];
+        const char *name =
+            u->name ? u->name
+                    : bb_arch_fmt(a, "uq_%s_%s", t->table_name,
+                                  bb_arch_name_list(a, u->columns, u->n_columns, "_", false));
+        if (t->use_soft_delete) {
+            live_unique(a, m, name, u->columns, u->n_columns);
+            continue;
+        }
         bb_plan_table_arg *o = BB_ARCH_PUSH(a, m->table_args);
         bb_arch_import(a, im, "sqlalchemy", "UniqueConstraint");
         column_literals(a, &o->unique_columns, u->columns, u->n_columns);
-        o->name_literal = bb_arch_lit(
-            a, u->name ? u->name
-                       : bb_arch_fmt(a, "uq_%s_%s", t->table_name,
-                                     bb_arch_name_list(a, u->columns, u->n_columns, "_", false)));
+        o->name_literal = bb_arch_lit(a, name);
     }
     for (size_t i = 0; i < t->n_indexes; i++) {
         const bb_index *x = &t->indexes[i];
@@ -340,6 +419,11 @@ void bb_models_plan_model(bb_arch *a, int ti, bb_plan_model *m)
 {
     const bb_table *t = &a->s->tables[ti];
     bb_arch_m2m mm[BB_ARCH_MAX_M2M];
+    /* The user's mixin first: what it defines wins over the generated mixins. */
+    const char *extras = bb_arch_fmt(a, "%sExtras", t->class_name);
+    bb_arch_import(a, &m->model_imports, bb_arch_fmt(a, "app.models.custom.%s", t->table_name),
+                   extras);
+    bb_arch_push_str(a, &m->mixins, extras);
     if (t->use_timestamps) {
         bb_arch_import(a, &m->model_imports, "app.models.mixins", "TimestampMixin");
         bb_arch_push_str(a, &m->mixins, "TimestampMixin");
@@ -363,6 +447,14 @@ void bb_models_plan_model(bb_arch *a, int ti, bb_plan_model *m)
         o->attr = mm[i].attr;
         o->target_pk = mm[i].target_pk;
         o->id_type = mm[i].id_type;
+        o->live_only = a->s->tables[mm[i].target].use_soft_delete;
+    }
+    bb_arch_sort_imports(&m->mapped_targets);
+    /* The sa2 style imports what the classic one does, but Column. */
+    for (size_t i = 0; !a->rc && i < m->model_imports.n; i++) {
+        const bb_plan_import *im = &m->model_imports.v[i];
+        if (!im->name || strcmp(im->module, "sqlalchemy") || strcmp(im->name, "Column"))
+            bb_arch_import(a, &m->mapped_imports, im->module, im->name);
     }
 }
 

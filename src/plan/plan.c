@@ -71,6 +71,9 @@ static const bb_plan_field project_fields[] = {
     STR(bb_plan_project, driver),
     STR(bb_plan_project, api_prefix),
     STR(bb_plan_project, version),
+    BOOL(bb_plan_project, postgresql),
+    STR(bb_plan_project, style),
+    BOOL(bb_plan_project, sa2),
 };
 static TYPE(project_type, bb_plan_project, project_fields);
 
@@ -118,10 +121,12 @@ static const bb_plan_field column_fields[] = {
     STR(bb_plan_column, default_value),
     STR(bb_plan_column, server_default_literal),
     STR(bb_plan_column, server_default_bool),
+    STR(bb_plan_column, server_default_value),
     STR(bb_plan_column, comment_literal),
     STR(bb_plan_column, description_text),
     STR(bb_plan_column, python_type),
     STR(bb_plan_column, references),
+    STR(bb_plan_column, mapped_type),
     LIST(bb_plan_column, llm_decided, NULL),
 };
 static TYPE(column_type, bb_plan_column, column_fields);
@@ -142,21 +147,21 @@ static const bb_plan_field rel_fields[] = {
     BOOL(bb_plan_relationship, uselist_false),
     STR(bb_plan_relationship, passive_deletes),
     BOOL(bb_plan_relationship, post_update),
+    STR(bb_plan_relationship, mapped_type),
 };
 static TYPE(rel_type, bb_plan_relationship, rel_fields);
 
 static const bb_plan_field table_arg_fields[] = {
     LIST(bb_plan_table_arg, unique_columns, NULL), LIST(bb_plan_table_arg, index_columns, NULL),
     BOOL(bb_plan_table_arg, index_unique),         STR(bb_plan_table_arg, check_literal),
-    STR(bb_plan_table_arg, name_literal),
+    STR(bb_plan_table_arg, name_literal),          STR(bb_plan_table_arg, where_literal),
 };
 static TYPE(table_arg_type, bb_plan_table_arg, table_arg_fields);
 
 static const bb_plan_field id_property_fields[] = {
-    STR(bb_plan_id_property, name),
-    STR(bb_plan_id_property, attr),
-    STR(bb_plan_id_property, target_pk),
-    STR(bb_plan_id_property, id_type),
+    STR(bb_plan_id_property, name),       STR(bb_plan_id_property, attr),
+    STR(bb_plan_id_property, target_pk),  STR(bb_plan_id_property, id_type),
+    BOOL(bb_plan_id_property, live_only),
 };
 static TYPE(id_property_type, bb_plan_id_property, id_property_fields);
 
@@ -197,14 +202,15 @@ static TYPE(reference_type, bb_plan_reference, reference_fields);
 static const bb_plan_field link_fields[] = {
     STR(bb_plan_link, ids),          STR(bb_plan_link, attr),    STR(bb_plan_link, target_class),
     STR(bb_plan_link, target_pk),    STR(bb_plan_link, id_type), BOOL(bb_plan_link, tested),
-    STR(bb_plan_link, target_snake), STR(bb_plan_link, missing),
+    STR(bb_plan_link, target_snake), STR(bb_plan_link, missing), STR(bb_plan_link, target_path),
 };
 static TYPE(link_type, bb_plan_link, link_fields);
 
 static const bb_plan_field test_column_fields[] = {
     STR(bb_plan_test_column, name),   STR(bb_plan_test_column, query),
     BOOL(bb_plan_test_column, exact), STR(bb_plan_test_column, missing),
-    STR(bb_plan_test_column, length),
+    STR(bb_plan_test_column, length), STR(bb_plan_test_column, parent_path),
+    BOOL(bb_plan_test_column, frees),
 };
 static TYPE(test_column_type, bb_plan_test_column, test_column_fields);
 
@@ -223,6 +229,8 @@ static const bb_plan_field model_fields[] = {
     STR(M, docstring),
     LIST(M, mixins, NULL),
     LIST(M, model_imports, &import_type),
+    LIST(M, mapped_imports, &import_type),
+    LIST(M, mapped_targets, &import_type),
     LIST(M, columns, &column_type),
     LIST(M, table_args, &table_arg_type),
     STR(M, table_comment_literal),
@@ -233,6 +241,8 @@ static const bb_plan_field model_fields[] = {
     LIST(M, create_fields, &schema_field_type),
     LIST(M, update_fields, &schema_field_type),
     LIST(M, read_fields, &schema_field_type),
+    LIST(M, create_not_null, NULL),
+    LIST(M, update_not_null, NULL),
     LIST(M, route_imports, &import_type),
     LIST(M, key, &key_type),
     BOOL(M, composite_key),

@@ -136,6 +136,9 @@ typedef struct bb_plan_project {
     const char *default_database_url, *default_database_url_literal;
     const char *driver; /* the DB-API package; NULL for SQLite */
     const char *api_prefix, *version;
+    bool postgresql;   /* db_type is PostgreSQL: its driver is a dependency */
+    const char *style; /* "classic" or "sa2" (bb_files_use_style) */
+    bool sa2;          /* the SQLAlchemy 2.0 style */
 } bb_plan_project;
 
 typedef struct bb_plan_enum_member {
@@ -172,9 +175,11 @@ typedef struct bb_plan_column {
     const char *default_value;          /* a literal, or a callable (uuid.uuid4); NULL: none */
     const char *server_default_literal; /* server_default=text(...) */
     const char *server_default_bool;    /* "true" or "false": server_default=true() */
+    const char *server_default_value;   /* server_default="draft": a string literal */
     const char *comment_literal;        /* comment=... */
     const char *description_text;       /* a `# ...` line above the column; NULL: none */
     const char *python_type, *references;
+    const char *mapped_type; /* the sa2 style's Mapped[...] argument */
     bb_plan_strs llm_decided;
 } bb_plan_column;
 
@@ -188,6 +193,7 @@ typedef struct bb_plan_relationship {
     bool uselist_false;
     const char *passive_deletes; /* True or "all" (a literal); NULL: none */
     bool post_update;
+    const char *mapped_type; /* the sa2 style's Mapped[...] argument */
 } bb_plan_relationship;
 
 typedef struct bb_plan_table_arg {
@@ -195,11 +201,13 @@ typedef struct bb_plan_table_arg {
     bb_plan_strs index_columns;  /* Index(name, ...) */
     bool index_unique;
     const char *check_literal; /* CheckConstraint(...) */
+    const char *where_literal; /* a partial index: postgresql_where=, sqlite_where= */
     const char *name_literal;
 } bb_plan_table_arg;
 
 typedef struct bb_plan_id_property {
     const char *name, *attr, *target_pk, *id_type;
+    bool live_only; /* the target soft-deletes: its deleted rows are left out */
 } bb_plan_id_property;
 
 typedef struct bb_plan_schema_field {
@@ -230,13 +238,16 @@ typedef struct bb_plan_link {
     const char *ids, *attr, *target_class, *target_pk, *id_type;
     bool tested;                        /* the target has routes: the tests link and unlink one */
     const char *target_snake, *missing; /* tests: the factory, a missing key literal */
+    const char *target_path;            /* tests: the target's API path when it soft-deletes */
 } bb_plan_link;
 
 typedef struct bb_plan_test_column {
     const char *name, *query;
     bool exact;
-    const char *missing; /* the FK test: a missing parent key literal */
-    const char *length;  /* the update test: the column's length; NULL: none */
+    const char *missing;     /* the FK test: a missing parent key literal */
+    const char *length;      /* the update test: the column's length; NULL: none */
+    const char *parent_path; /* the FK test: the parent's API path when it soft-deletes */
+    bool frees;              /* the unique test: a soft delete frees the value (partial index) */
 } bb_plan_test_column;
 
 typedef struct bb_plan_model {
@@ -248,6 +259,9 @@ typedef struct bb_plan_model {
     const char *docstring;
     bb_plan_strs mixins;
     bb_plan_imports model_imports;
+    /* the sa2 style: its imports, and the models its annotations name
+     * (imported under TYPE_CHECKING) */
+    bb_plan_imports mapped_imports, mapped_targets;
     BB_PLAN_LIST(bb_plan_column) columns;
     BB_PLAN_LIST(bb_plan_table_arg) table_args;
     const char *table_comment_literal;
@@ -257,6 +271,7 @@ typedef struct bb_plan_model {
     /* app/schemas/<table>.py */
     bb_plan_imports schema_imports;
     bb_plan_schema_fields create_fields, update_fields, read_fields;
+    bb_plan_strs create_not_null, update_not_null; /* optional fields of NOT NULL columns */
     /* app/api/routes/<table>.py (tables with routes) */
     bb_plan_imports route_imports;
     BB_PLAN_LIST(bb_plan_key) key;

@@ -8,7 +8,10 @@ static const char *const project_classes[] = {
     "Base",     "ConfigDict",      "Engine",     "GUID",           "ORMModel",     "Schema",
     "Settings", "SoftDeleteMixin", "TestClient", "TimestampMixin", "TypeDecorator"};
 
-static const char *const schema_suffixes[] = {"Create", "Update", "Read", "Page"};
+/* The classes made for each table besides its model: its schemas, and the
+ * bases of the user's own code for the model and the schemas. */
+static const char *const schema_suffixes[] = {
+    "Create", "Update", "Read", "Page", "Extras", "CreateExtras", "UpdateExtras", "ReadExtras"};
 
 static bool project_class(const char *name)
 {
@@ -149,13 +152,21 @@ void bb_prepass_run(bb_arch *a)
 }
 
 /* A generated SQL identifier longer than PostgreSQL keeps (63 bytes): an
- * error for PostgreSQL, which would truncate it silently, else a warning. */
+ * error for PostgreSQL, which would truncate it silently, else a warning;
+ * over MySQL's 64 characters an error for MySQL, which refuses it. */
 static void check_length(bb_arch *a, const char *ident, const char *what, const char *pointer,
                          size_t offset, const char *hint)
 {
     size_t n = strlen(ident);
     if (a->rc || n <= 63)
         return;
+    if (a->s->db_type == BB_DB_MYSQL && n > 64) {
+        (void)bb_diag_add(a->diags, BB_ERROR, "BB0770", pointer, offset, hint,
+                          "the generated %s name '%s' is %zu characters, over MySQL's "
+                          "64-character limit",
+                          what, ident, n);
+        return;
+    }
     (void)bb_diag_add(a->diags, a->s->db_type == BB_DB_POSTGRESQL ? BB_ERROR : BB_WARNING, "BB0752",
                       pointer, offset, hint,
                       "the generated %s name '%s' is %zu bytes, over PostgreSQL's 63-byte limit",

@@ -7,9 +7,13 @@
 static bool reserved_param(const char *n)
 {
     static const char *const words[] = {
-        "limit", "offset",      "sort",      "include_deleted", "db",      "order",  "conditions",
-        "page",  "sort_clause", "Query",     "Depends",         "Session", "get_db", "List",
-        "Any",   "Optional",    "MAX_LIMIT", "SORT_FIELDS",     "COLUMNS", "TABLE",  "router"};
+        "limit",       "offset",      "sort",       "include_deleted",
+        "db",          "order",       "conditions", "page",
+        "sort_clause", "Query",       "Depends",    "Session",
+        "get_db",      "List",        "Any",        "Optional",
+        "MAX_LIMIT",   "SORT_FIELDS", "COLUMNS",    "TABLE",
+        "router",      "Literal",     "MAX_OFFSET", "refuse_unknown_query",
+        "EAGER",       "selectinload"};
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
         if (!strcmp(n, words[i]))
             return true;
@@ -92,7 +96,7 @@ static void plan_key(bb_arch *a, int ti, bb_plan_model *m)
         bb_plan_key *k = BB_ARCH_PUSH(a, m->key);
         k->name = a->s->tables[ti].columns[inf->keys[i]].name;
         k->param = key_param(a, ti, i);
-        k->type = bb_arch_py_type(a, ti, inf->keys[i], &m->route_imports);
+        k->type = bb_arch_request_type(a, ti, inf->keys[i], &m->route_imports);
         bb_arch_push_str(a, &segs, bb_arch_fmt(a, "{%s}", k->param));
     }
     m->composite_key = inf->n_keys > 1;
@@ -137,7 +141,7 @@ static void filter(bb_arch *a, int ti, size_t k, bb_plan_model *m)
     f->name = c->name;
     f->param = reserved_param(c->name) || is_q ? bb_arch_fmt(a, "%s_filter", c->name) : c->name;
     f->query = control_param(c->name) || is_q ? f->param : c->name;
-    f->type = bb_arch_py_type(a, ti, (int)k, &m->route_imports);
+    f->type = bb_arch_request_type(a, ti, (int)k, &m->route_imports);
     f->alias = f->param != f->query;
     bb_arch_import(a, &m->route_imports, "typing", "Optional");
 }
@@ -164,13 +168,15 @@ static void reference(bb_arch *a, int ti, const bb_column *c, bb_plan_model *m)
 static void links(bb_arch *a, int ti, bb_plan_model *m)
 {
     bb_arch_m2m mm[BB_ARCH_MAX_M2M];
-    size_t n_mm = bb_arch_m2m_of(a, ti, mm, BB_ARCH_MAX_M2M, &m->route_imports);
+    /* The route names no id type: importing it would leave it unused. */
+    size_t n_mm = bb_arch_m2m_of(a, ti, mm, BB_ARCH_MAX_M2M, NULL);
     for (size_t i = 0; i < n_mm; i++) {
         if (mm[i].target != ti)
             bb_arch_import(a, &m->route_imports,
                            bb_arch_fmt(a, "app.models.%s", mm[i].target_module),
                            mm[i].target_class);
         bb_arch_import(a, &m->route_imports, "app.api.crud", "fetch_related");
+        bb_arch_import(a, &m->route_imports, "sqlalchemy.orm", "selectinload");
         bb_plan_link *l = BB_ARCH_PUSH(a, m->links);
         l->ids = mm[i].ids;
         l->attr = mm[i].attr;
@@ -189,6 +195,7 @@ void bb_routes_plan(bb_arch *a, int ti, bb_plan_model *m)
     m->pk_type = bb_arch_py_type(a, ti, inf->keys[0], &m->route_imports);
     const char *dflt = route_sort_default(a, t, inf);
     m->sort_default_literal = bb_arch_lit(a, dflt);
+    bb_arch_import(a, &m->route_imports, "typing", "Literal");
     for (size_t k = 0; k < t->n_columns; k++)
         if (searched(a, t, &t->columns[k]))
             bb_arch_push_str(a, &m->search_fields, t->columns[k].name);

@@ -12,7 +12,8 @@ static void plan_field(bb_arch *a, int ti, int ci, body mode, bb_plan_model *m,
     const bb_column *c = &a->s->tables[ti].columns[ci];
     const bb_column *st = bb_arch_storage(a, c);
     bb_plan_imports *im = &m->schema_imports;
-    const char *type = bb_arch_py_type(a, ti, ci, im);
+    const char *type =
+        mode == READ ? bb_arch_py_type(a, ti, ci, im) : bb_arch_request_type(a, ti, ci, im);
     bb_col_type bt = bb_arch_type_of(a, c);
     bool optional, required;
     const char *dflt = "None";
@@ -40,6 +41,8 @@ static void plan_field(bb_arch *a, int ti, int ci, body mode, bb_plan_model *m,
         o->description_literal = bb_arch_lit(a, c->description);
     if (mode == CREATE)
         o->example_literal = bb_arch_example_literal(a, ti, ci);
+    if (optional && !c->nullable && mode != READ)
+        bb_arch_push_str(a, mode == CREATE ? &m->create_not_null : &m->update_not_null, c->name);
     if (optional) {
         bb_arch_import(a, im, "typing", "Optional");
         type = bb_arch_fmt(a, "Optional[%s]", type);
@@ -53,11 +56,17 @@ static void plan_field(bb_arch *a, int ti, int ci, body mode, bb_plan_model *m,
 }
 
 /* The `<rel>_ids` field of a many-to-many. */
-static void push_ids(bb_arch *a, bb_plan_schema_fields *l, const bb_arch_m2m *mm, bool read)
+static void push_ids(bb_arch *a, bb_plan_model *m, bb_plan_schema_fields *l, const bb_arch_m2m *mm,
+                     bool read)
 {
     bb_plan_schema_field *o = BB_ARCH_PUSH(a, *l);
     o->name = mm->ids;
-    o->type = bb_arch_fmt(a, read ? "List[%s]" : "Optional[List[%s]]", mm->id_type);
+    if (read)
+        o->type = bb_arch_fmt(a, "List[%s]", mm->id_type);
+    else
+        o->type = bb_arch_fmt(
+            a, "Optional[List[%s]]",
+            bb_arch_request_type(a, mm->target, a->t[mm->target].pk, &m->schema_imports));
     o->default_value = read ? "[]" : "None";
 }
 
@@ -74,11 +83,21 @@ void bb_schemas_plan(bb_arch *a, int ti, bb_plan_model *m)
         if (!c->primary_key)
             plan_field(a, ti, (int)k, UPDATE, m, BB_ARCH_PUSH(a, m->update_fields));
     }
+    /* The bases of the user's own (app/schemas/custom/<table>.py). */
+    static const char *const extras[] = {"CreateExtras", "UpdateExtras", "ReadExtras"};
+    for (size_t i = 0; i < 3; i++)
+        bb_arch_import(a, &m->schema_imports,
+                       bb_arch_fmt(a, "app.schemas.custom.%s", a->s->tables[ti].table_name),
+                       bb_arch_fmt(a, "%s%s", a->s->tables[ti].class_name, extras[i]));
     size_t n_mm = bb_arch_m2m_of(a, ti, mm, BB_ARCH_MAX_M2M, &m->schema_imports);
     for (size_t i = 0; i < n_mm; i++) {
         bb_arch_import(a, &m->schema_imports, "typing", "Optional");
-        push_ids(a, &m->create_fields, &mm[i], false);
-        push_ids(a, &m->update_fields, &mm[i], false);
-        push_ids(a, &m->read_fields, &mm[i], true);
+        push_ids(a, m, &m->create_fields, &mm[i], false);
+        push_ids(a, m, &m->update_fields, &mm[i], false);
+        push_ids(a, m, &m->read_fields, &mm[i], true);
+    }
+    if (m->create_not_null.n || m->update_not_null.n) {
+        bb_arch_import(a, &m->schema_imports, "typing", "ClassVar");
+        bb_arch_import(a, &m->schema_imports, "typing", "Tuple");
     }
 }

@@ -200,6 +200,8 @@ static void test_links(bb_arch *a, bb_plan_model *m)
         l->tested = true;
         l->target_snake = a->t[target].snake;
         l->missing = missing_key(a, target, a->t[target].pk);
+        if (a->s->tables[target].use_soft_delete)
+            l->target_path = a->t[target].api_path;
         bb_arch_import(a, &m->test_imports, "tests.factories", "created");
         bb_arch_import(a, &m->test_imports, "tests.factories",
                        bb_arch_fmt(a, "create_%s", l->target_snake));
@@ -237,8 +239,12 @@ void bb_testplan_plan(bb_arch *a, int ti, bb_plan_model *m)
         bb_arch_import(a, &m->test_imports, "tests.factories", "text_value");
         bb_arch_import(a, &m->test_imports, "tests.factories", "next_number");
     }
-    if (tc.unique_col >= 0)
+    if (tc.unique_col >= 0) {
         m->test_unique = test_column(a, &t->columns[tc.unique_col]);
+        /* Partial indexes: PostgreSQL and SQLite have them, MySQL not. */
+        m->test_unique->frees = t->use_soft_delete && (a->s->db_type == BB_DB_POSTGRESQL ||
+                                                       a->s->db_type == BB_DB_SQLITE);
+    }
     if (tc.required_col >= 0)
         m->test_not_null = test_column(a, &t->columns[tc.required_col]);
     if (tc.fk_col >= 0) {
@@ -246,6 +252,9 @@ void bb_testplan_plan(bb_arch *a, int ti, bb_plan_model *m)
         int tci, tti = bb_arch_fk_target(a, c, &tci);
         m->test_fk = test_column(a, c);
         m->test_fk->missing = missing_key(a, tti, tci);
+        if (a->s->tables[tti].use_soft_delete && a->t[tti].pk == tci &&
+            factory_fills(a, ti, tc.fk_col))
+            m->test_fk->parent_path = a->t[tti].api_path;
     }
     test_links(a, m);
 }

@@ -313,11 +313,14 @@ static int render_entry(gen_ctx *g, const bb_plan_file *entry, size_t index, bb_
     bb_buf_init(&out, g->budget);
     int rc = render_template(g, entry->template, entry->model, pointer, &out);
     if (rc == BB_ELIMIT) {
-        bb_diag_add(g->diags, BB_ERROR, "BB0722", pointer, BB_NO_OFFSET,
+        /* Said once: every file after this one is over the cap too. */
+        bb_diag_add(g->diags, BB_ERROR, "BB0722", NULL, BB_NO_OFFSET,
                     "raise the cap (--max-output) if the schema really is that large",
-                    "the generated files exceed the output cap of %zu bytes (at '%s')",
+                    "the generated files exceed the output cap of %zu bytes; '%s' is the first "
+                    "file past it",
                     g->max_output_bytes, entry->path);
-        rc = BB_EINVAL;
+        bb_buf_free(&out);
+        return BB_ELIMIT;
     }
     if (!rc && is_python(entry->path))
         rc = format_python(g, entry->path, &out);
@@ -355,11 +358,13 @@ int bb_generator_render(const bb_plan *plan, const char *templates_dir, size_t m
                  .budget = max_output_bytes};
     bb_mustache_plan_init(&g.data);
     int rc = templates_dir ? bb_mustache_set_new(load_template, &g, &g.set) : embedded_set(&g.set);
-    for (size_t i = 0; i < n && rc != BB_ENOMEM; i++) {
+    for (size_t i = 0; i < n && rc != BB_ENOMEM && rc != BB_ELIMIT; i++) {
         int r = render_entry(&g, &plan->files.v[i], i, &out[i]);
-        if (r && (!rc || r == BB_ENOMEM))
+        if (r && (!rc || r == BB_ENOMEM || r == BB_ELIMIT))
             rc = r;
     }
+    if (rc == BB_ELIMIT)
+        rc = BB_EINVAL; /* reported (BB0722) */
     bb_mustache_plan_free(&g.data);
     if (templates_dir)
         bb_mustache_set_free(g.set);

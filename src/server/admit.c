@@ -28,6 +28,15 @@ static void assign_request_id(bb_req *r)
     snprintf(r->id, sizeof(r->id), "%s-%08llx", r->svc->id_prefix, (unsigned long long)n);
 }
 
+/* The request's span: a child of the caller's span when its traceparent
+ * is valid, else the root of a new trace (trace.h). Named once routed. */
+static void begin_trace(bb_req *r)
+{
+    bb_trace_ctx caller;
+    r->trace_given = bb_trace_parse(bb_req_header(r, "traceparent"), &caller);
+    bb_span_start(&r->span, "HTTP", BB_SPAN_SERVER, r->trace_given ? &caller : NULL);
+}
+
 /* ---- framing ------------------------------------------------------------ */
 
 typedef struct framing {
@@ -131,8 +140,9 @@ static void reply_options(bb_req *r)
     bb_req_add_header(r, "Allow", allow);
     if (r->origin) {
         bb_req_add_header(r, "Access-Control-Allow-Methods", allow);
-        bb_req_add_header(r, "Access-Control-Allow-Headers",
-                          "Content-Type, Authorization, X-API-Key, X-Request-ID, Accept");
+        bb_req_add_header(
+            r, "Access-Control-Allow-Headers",
+            "Content-Type, Authorization, X-API-Key, X-Request-ID, Accept, traceparent");
         bb_req_add_header(r, "Access-Control-Max-Age", "600");
     }
 }
@@ -350,6 +360,7 @@ bool bb_admit_request(bb_req *r)
 {
     client_address(r);
     assign_request_id(r);
+    begin_trace(r);
     r->origin = allowed_origin(r->svc, bb_req_header(r, "Origin"));
     if (!check_framing(r) || !check_target(r) || !route_request(r))
         return false;

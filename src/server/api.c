@@ -2,6 +2,7 @@
 #include "server/api.h"
 
 #include "front/validate.h"
+#include "pipeline/pipeline.h"
 #include "server/answer.h"
 #include "server/generation.h"
 #include "server/input.h"
@@ -35,7 +36,8 @@ void bb_api_validate(bb_req *r)
     bb_diags_init(&d, "<request>", in.body + in.schema_at, in.schema_len);
     d.warnings_as_errors = in.strict;
     bb_schema *s = NULL;
-    int rc = bb_frontend("<request>", in.body + in.schema_at, in.schema_len, &limits, &d, &s);
+    int rc =
+        bb_pipeline_validate("<request>", in.body + in.schema_at, in.schema_len, &limits, &d, &s);
     bb_input_rebase_diags(&in, &d);
     if (rc == BB_ENOMEM) {
         bb_req_reply_error(r, 503, "unavailable", "out of memory");
@@ -227,7 +229,7 @@ int bb_api_run_job(void *ctx, const char *payload, size_t len, const bb_job_ctx 
     if (bb_generation_decode(payload, len, &in, request_id, sizeof(request_id)) != BB_OK)
         return BB_EINVAL;
     set_input(&g, &in, request_id);
-    return bb_generation_job(&g, jc, out);
+    return bb_generation_job(&g, NULL, jc, out);
 }
 
 void bb_api_generate(bb_req *r)

@@ -3,6 +3,7 @@
 #include "server/generation.h"
 
 #include "base/http.h"
+#include "base/trace.h"
 #include "output/project.h"
 #include "pipeline/advisor.h"
 #include "server/answer.h"
@@ -263,6 +264,8 @@ typedef struct job_arg {
     bb_generation g; /* its body and request id point into the copies below */
     char *body;
     char request_id[160];
+    bb_trace_ctx trace; /* of the request that submitted it */
+    bool traced;
 } job_arg;
 
 static void job_arg_free(void *p)
@@ -272,12 +275,21 @@ static void job_arg_free(void *p)
     bb_free(j);
 }
 
-int bb_generation_job(const bb_generation *g, const bb_job_ctx *ctx, bb_job_result *res)
+int bb_generation_job(const bb_generation *g, const bb_trace_ctx *parent, const bb_job_ctx *ctx,
+                      bb_job_result *res)
 {
     bb_generation_answer a;
+    /* The job's span is a child of the request's, which has ended. */
+    bb_span span;
+    bb_span_start(&span, "job generate", BB_SPAN_INTERNAL, parent);
+    bb_trace_scope previous = bb_trace_enter(&span.ctx, g->request_id);
     bb_http_scope(ctx->cancel, ctx->deadline);
     bb_generation_run(g, &a);
     bb_http_scope(NULL, 0);
+    bb_trace_leave(previous);
+    bb_span_int(&span, "backbone.status", a.status);
+    span.error = a.status >= 500 || !a.body;
+    bb_span_end(&span);
     if (!a.body)
         return BB_ENOMEM;
     res->status = a.status;
@@ -290,7 +302,7 @@ int bb_generation_job(const bb_generation *g, const bb_job_ctx *ctx, bb_job_resu
 static int job_run(void *arg, const bb_job_ctx *ctx, bb_job_result *res)
 {
     job_arg *j = arg;
-    return bb_generation_job(&j->g, ctx, res);
+    return bb_generation_job(&j->g, j->traced ? &j->trace : NULL, ctx, res);
 }
 
 /* "BB1 schema_at schema_len strict llm request_id\n" then the body. */
@@ -343,6 +355,9 @@ int bb_generation_submit(bb_jobs *js, const char *owner, const bb_generation *g,
     snprintf(j->request_id, sizeof(j->request_id), "%s", g->request_id);
     j->g.in.body = j->body;
     j->g.request_id = j->request_id;
+    j->traced = bb_trace_current() != NULL;
+    if (j->traced)
+        j->trace = *bb_trace_current();
     j->g.tarball = false;
     /* Nobody is there to watch its progress. */
     j->g.opts.on_stage = NULL;

@@ -22,6 +22,7 @@
 #ifndef BB_GENERATION_H
 #define BB_GENERATION_H
 
+#include "base/trace.h"
 #include "pipeline/pipeline.h"
 #include "server/input.h"
 #include "server/jobs.h"
@@ -58,9 +59,11 @@ void bb_generation_run(const bb_generation *g, bb_generation_answer *out);
 int bb_generation_submit(bb_jobs *js, const char *owner, const bb_generation *g,
                          char id[BB_JOB_ID_LEN], bb_jobs_refusal *why) BB_WUR;
 
-/* Runs g as a job's body: its model calls stop when ctx says so. BB_OK,
- * or BB_ESTATE when the answer is the service's own failure (5xx). */
-int bb_generation_job(const bb_generation *g, const bb_job_ctx *ctx, bb_job_result *res) BB_WUR;
+/* Runs g as a job's body, its span a child of parent (NULL: a trace of its
+ * own): its model calls stop when ctx says so. BB_OK, or BB_ESTATE when
+ * the answer is the service's own failure (5xx). */
+int bb_generation_job(const bb_generation *g, const bb_trace_ctx *parent, const bb_job_ctx *ctx,
+                      bb_job_result *res) BB_WUR;
 
 /* A generation's input as one string a job kept in Redis carries (the
  * body, where the schema is, the options and the request id), and back:

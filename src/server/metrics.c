@@ -129,6 +129,21 @@ static const family families[BB_M_FAMILY_COUNT] = {
                              {NULL},
                              NULL,
                              0},
+    [BB_M_SPANS_EXPORTED] = {"backbone_trace_spans_exported_total",
+                             "Trace spans the OTLP collector took.",
+                             COUNTER,
+                             0,
+                             {NULL},
+                             NULL,
+                             0},
+    [BB_M_SPANS_DROPPED] = {"backbone_trace_spans_dropped_total",
+                            "Trace spans lost: the export queue was full or the collector "
+                            "refused their batch.",
+                            COUNTER,
+                            0,
+                            {NULL},
+                            NULL,
+                            0},
     [BB_M_DROPPED_SERIES] = {"backbone_metrics_dropped_series_total",
                              "Series not recorded because the registry was full.",
                              COUNTER,
@@ -153,6 +168,7 @@ struct bb_metrics {
     int *order;    /* slots in creation order, for stable output */
     int n_series;
     double dropped;
+    char instance[LABEL_MAX * 2 + 16]; /* instance="..." escaped, or "" */
 };
 
 static series *lookup(bb_metrics *m, bb_metric_id id, const char *const *labels, bool create);
@@ -328,21 +344,26 @@ static int put_label_value(bb_buf *out, const char *v)
     return rc;
 }
 
-/* {a="x",b="y"} plus an optional le="..." (NULL: none); nothing when empty. */
-static int put_labels(bb_buf *out, const family *f, const series *s, const char *le)
+/* {instance="i",a="x",b="y"} plus an optional le="..." (NULL: none);
+ * nothing when empty. */
+static int put_labels(bb_buf *out, const char *instance, const family *f, const series *s,
+                      const char *le)
 {
-    if (f->n_labels == 0 && !le)
+    if (!instance[0] && f->n_labels == 0 && !le)
         return BB_OK;
     int rc = bb_buf_putc(out, '{');
-    for (int i = 0; !rc && i < f->n_labels; i++) {
-        rc = bb_buf_printf(out, "%s%s=\"", i ? "," : "", f->labels[i]);
+    if (!rc)
+        rc = bb_buf_puts(out, instance);
+    bool first = !instance[0];
+    for (int i = 0; !rc && i < f->n_labels; i++, first = false) {
+        rc = bb_buf_printf(out, "%s%s=\"", first ? "" : ",", f->labels[i]);
         if (!rc)
             rc = put_label_value(out, s->labels[i]);
         if (!rc)
             rc = bb_buf_putc(out, '"');
     }
     if (!rc && le)
-        rc = bb_buf_printf(out, "%sle=\"%s\"", f->n_labels ? "," : "", le);
+        rc = bb_buf_printf(out, "%sle=\"%s\"", first ? "" : ",", le);
     if (!rc)
         rc = bb_buf_putc(out, '}');
     return rc;
@@ -355,7 +376,7 @@ static int put_number(bb_buf *out, double v)
     return bb_buf_printf(out, " %.9g\n", v);
 }
 
-static int render_histogram(bb_buf *out, const family *f, const series *s)
+static int render_histogram(bb_metrics *m, bb_buf *out, const family *f, const series *s)
 {
     uint64_t cumulative = 0;
     int rc = BB_OK;
@@ -370,20 +391,20 @@ static int render_histogram(bb_buf *out, const family *f, const series *s)
         }
         rc = bb_buf_printf(out, "%s_bucket", f->name);
         if (!rc)
-            rc = put_labels(out, f, s, le);
+            rc = put_labels(out, m->instance, f, s, le);
         if (!rc)
             rc = put_number(out, (double)cumulative);
     }
     if (!rc)
         rc = bb_buf_printf(out, "%s_sum", f->name);
     if (!rc)
-        rc = put_labels(out, f, s, NULL);
+        rc = put_labels(out, m->instance, f, s, NULL);
     if (!rc)
         rc = put_number(out, s->value);
     if (!rc)
         rc = bb_buf_printf(out, "%s_count", f->name);
     if (!rc)
-        rc = put_labels(out, f, s, NULL);
+        rc = put_labels(out, m->instance, f, s, NULL);
     if (!rc)
         rc = put_number(out, (double)s->count);
     return rc;
@@ -402,18 +423,44 @@ static int render_family(bb_metrics *m, bb_buf *out, int id)
             continue;
         any = true;
         if (f->type == HISTOGRAM) {
-            rc = render_histogram(out, f, s);
+            rc = render_histogram(m, out, f, s);
             continue;
         }
         rc = bb_buf_puts(out, f->name);
         if (!rc)
-            rc = put_labels(out, f, s, NULL);
+            rc = put_labels(out, m->instance, f, s, NULL);
         if (!rc)
             rc = put_number(out, s->value);
     }
     /* A family without labels always shows its value, 0 until it moves. */
     if (!rc && !any && f->n_labels == 0 && f->type != HISTOGRAM)
-        rc = bb_buf_printf(out, "%s 0\n", f->name);
+        rc = bb_buf_printf(out, "%s%s%s%s 0\n", f->name, m->instance[0] ? "{" : "", m->instance,
+                           m->instance[0] ? "}" : "");
+    return rc;
+}
+
+void bb_metrics_set_instance(bb_metrics *m, const char *instance)
+{
+    bb_buf b;
+    bb_buf_init(&b, sizeof(m->instance) - 1);
+    char cut[LABEL_MAX];
+    snprintf(cut, sizeof(cut), "%s", instance ? instance : "");
+    int rc = cut[0] ? bb_buf_puts(&b, "instance=\"") : BB_OK;
+    if (!rc && cut[0])
+        rc = put_label_value(&b, cut);
+    if (!rc && cut[0])
+        rc = bb_buf_putc(&b, '"');
+    pthread_mutex_lock(&m->lock);
+    snprintf(m->instance, sizeof(m->instance), "%s", rc || !b.data ? "" : bb_buf_str(&b));
+    pthread_mutex_unlock(&m->lock);
+    bb_buf_free(&b);
+}
+
+int bb_metrics_labels(bb_metrics *m, bb_buf *out)
+{
+    pthread_mutex_lock(&m->lock);
+    int rc = m->instance[0] ? bb_buf_printf(out, "{%s}", m->instance) : BB_OK;
+    pthread_mutex_unlock(&m->lock);
     return rc;
 }
 

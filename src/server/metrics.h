@@ -39,6 +39,8 @@ typedef enum {
     BB_M_WORKERS,         /* gauge */
     BB_M_UPTIME,          /* gauge */
     BB_M_RATE_EVICTIONS,  /* counter, set from the rate limiter */
+    BB_M_SPANS_EXPORTED,  /* counter, set from the trace exporter */
+    BB_M_SPANS_DROPPED,   /* counter, set from the trace exporter */
     BB_M_DROPPED_SERIES,  /* counter */
     BB_M_FAMILY_COUNT
 } bb_metric_id;
@@ -62,6 +64,15 @@ void bb_metrics_request(bb_metrics *m, const char *route, const char *method, in
 /* The current value of a counter or gauge, or a histogram's count; 0 when
  * the series does not exist. For tests and health checks. */
 double bb_metrics_value(bb_metrics *m, bb_metric_id id, const char *const *labels);
+
+/* Labels every series with instance="NAME" (the replica's name: several
+ * replicas behind one scrape job stay apart); NULL or "": none. A long
+ * name is cut to the label length. */
+void bb_metrics_set_instance(bb_metrics *m, const char *instance);
+
+/* Appends the labels every series carries, as "{instance=\"NAME\"}", to
+ * out; nothing without an instance. For figures rendered elsewhere. */
+int bb_metrics_labels(bb_metrics *m, bb_buf *out) BB_WUR;
 
 /* Appends the text exposition of every family to out. */
 int bb_metrics_render(bb_metrics *m, bb_buf *out) BB_WUR;

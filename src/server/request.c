@@ -147,6 +147,13 @@ void bb_req_receive(bb_req *r, const char *data, size_t n)
     }
 }
 
+void bb_req_run(bb_req *r)
+{
+    bb_trace_scope previous = bb_trace_enter(&r->span.ctx, r->id);
+    r->route->run(r);
+    bb_trace_leave(previous);
+}
+
 /* ---- sending ------------------------------------------------------------ */
 
 static void add_rate_headers(bb_httpd_response *resp, const bb_req *r)
@@ -217,7 +224,54 @@ bool bb_req_send(bb_req *r)
     return bb_httpd_respond(r->conn, (unsigned)r->status, resp);
 }
 
-/* ---- the log line ------------------------------------------------------- */
+/* ---- the span and the log line ----------------------------------------- */
+
+/* Probes and scrapes come every few seconds from every prober: their spans
+ * would bury the requests'. */
+static bool traced_route(const char *route)
+{
+    return !route || (strncmp(route, "/health", 7) != 0 && strcmp(route, "/metrics") != 0);
+}
+
+void bb_req_end_span(bb_req *r)
+{
+    bb_span *s = &r->span;
+    const char *route = r->route ? r->route->path : NULL;
+    /* Not admitted, not sent anywhere, or not worth sending. */
+    if (!s->start_ns || !bb_span_recorded(s) || !traced_route(route))
+        return;
+    snprintf(s->name, sizeof(s->name), "%s%s%s", r->method, route ? " " : "", route ? route : "");
+    bb_span_str(s, "http.request.method", r->method);
+    if (route)
+        bb_span_str(s, "http.route", route);
+    bb_span_int(s, "http.response.status_code", r->status);
+    bb_span_str(s, "backbone.request_id", r->id);
+    bb_span_int(s, "http.request.body.size", (long long)r->body_seen);
+    bb_span_int(s, "http.response.body.size", (long long)r->bytes_sent);
+    s->error = r->status >= 500;
+    bb_span_end(s);
+}
+
+/* The trace and span ids of the request, as its log line names them. */
+static void log_trace(bb_log_line *l, const bb_req *r)
+{
+    if (!r->span.start_ns)
+        return;
+    char hex[33];
+    bb_trace_hex(r->span.ctx.trace_id, 16, hex);
+    bb_log_str(l, ",\"trace_id\":\"");
+    bb_log_str(l, hex);
+    bb_trace_hex(r->span.ctx.span_id, 8, hex);
+    bb_log_str(l, "\",\"span_id\":\"");
+    bb_log_str(l, hex);
+    bb_log_put(l, "\"", 1);
+    if (!r->trace_given)
+        return;
+    bb_trace_hex(r->span.parent_id, 8, hex);
+    bb_log_str(l, ",\"parent_span_id\":\"");
+    bb_log_str(l, hex);
+    bb_log_put(l, "\"", 1);
+}
 
 void bb_req_log(const bb_req *r, double seconds)
 {
@@ -245,6 +299,7 @@ void bb_req_log(const bb_req *r, double seconds)
     bb_log_uint(&l, us / 1000);
     bb_log_put(&l, ".", 1);
     bb_log_str(&l, frac);
+    log_trace(&l, r);
     if (r->auth_error) {
         bb_log_str(&l, ",\"auth_error\":\"");
         bb_log_str(&l, r->auth_error);

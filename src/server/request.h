@@ -17,6 +17,7 @@
 
 #include "base/bb.h"
 #include "base/buf.h"
+#include "base/trace.h"
 #include "server/auth.h"
 #include "server/httpd.h"
 #include "server/metrics.h"
@@ -59,6 +60,8 @@ struct bb_req {
     const char *auth_error;
     double start; /* bb_clock_seconds() */
     bb_req_phase phase;
+    bb_span span;     /* the request's own, ended with its log line */
+    bool trace_given; /* its traceparent was valid: span is its child */
 
     bb_buf body;
     size_t body_seen; /* bytes received, kept or not */
@@ -112,8 +115,14 @@ void bb_req_set_identity(bb_req *r, const char *kind, const char *name);
 /* Keeps a piece of the body, up to the server's limit; past it the body
  * is dropped and body_too_large set. */
 void bb_req_receive(bb_req *r, const char *data, size_t n);
+/* Runs the route's handler in the request's trace scope (trace.h), so
+ * that the work it does and the calls it makes are its span's children. */
+void bb_req_run(bb_req *r);
 /* Queues the answer the request holds (a 500 if it has none). */
 bool bb_req_send(bb_req *r);
+/* Ends the request's span, named by its method and route pattern (health
+ * probes and /metrics are not traced). */
+void bb_req_end_span(bb_req *r);
 /* The request's log line, once it is complete. */
 void bb_req_log(const bb_req *r, double seconds);
 

@@ -62,7 +62,7 @@ static void on_library_log(void *ctx, const char *msg)
 static void run_on_worker(bb_pool_task *t)
 {
     bb_req *r = (bb_req *)(void *)t;
-    r->route->run(r);
+    bb_req_run(r);
     r->phase = BB_REQ_READY;
     bb_httpd_resume(r->conn);
 }
@@ -76,7 +76,7 @@ static bool dispatch(bb_req *r)
         return bb_req_send(r);
     }
     if (!(r->route->flags & BB_ROUTE_WORKER) && r->body.len <= INLINE_BODY_MAX) {
-        r->route->run(r);
+        bb_req_run(r);
         return bb_req_send(r);
     }
     /* Suspended before a worker can take it, so that its resume always
@@ -136,6 +136,7 @@ static void on_completed(void *ctx, void *req, bb_httpd_end end)
         r->status = 499; /* the client went away before the answer */
     const char *route = r->route ? r->route->path : "unmatched";
     bb_metrics_request(s->metrics, route, r->method, r->status, secs, r->body_seen, r->bytes_sent);
+    bb_req_end_span(r);
     bb_req_log(r, secs);
     bb_req_free(r);
     atomic_fetch_sub(&s->in_flight, 1);

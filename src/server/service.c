@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* What the trace exporter is given to send the last spans on stop. */
+#define OTLP_FLUSH_SECONDS 5
+
 void bb_service_config_default(bb_service_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -166,6 +169,13 @@ int bb_service_init(bb_service *s, const bb_service_config *c, const bb_route *r
     s->jobs = bb_jobs_new(&jl);
     if (!s->rl || !s->metrics || !s->jobs)
         return BB_ENOMEM;
+    bb_metrics_set_instance(s->metrics, c->instance);
+    if (c->otlp_endpoint) {
+        bb_otlp_config oc = {.endpoint = c->otlp_endpoint, .instance = c->instance};
+        int rc = bb_otlp_start(&oc, &s->otlp);
+        if (rc)
+            return rc;
+    }
     if (c->redis_url) {
         int rc = start_shared(s, run_job);
         if (rc)
@@ -190,6 +200,8 @@ void bb_service_fini(bb_service *s)
     }
     bb_redis_free(s->redis);
     bb_jobs_free(s->jobs);
+    /* Last: every thread that makes spans has stopped. */
+    bb_otlp_stop(s->otlp, bb_clock_seconds() + OTLP_FLUSH_SECONDS);
     bb_ratelimit_free(s->rl);
     bb_metrics_free(s->metrics);
 }

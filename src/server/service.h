@@ -16,6 +16,7 @@
 #include "server/auth.h"
 #include "server/jobs.h"
 #include "server/metrics.h"
+#include "server/otlp.h"
 #include "server/pool.h"
 #include "server/ratelimit.h"
 #include "server/redis.h"
@@ -86,6 +87,11 @@ typedef struct bb_service_config {
      * seconds (0: not shared), llm_cache_max of them at most. */
     unsigned llm_cache_ttl; /* 604800 */
     unsigned llm_cache_max; /* 10000 */
+    /* This replica's name: the instance label of every metric, and a
+     * resource attribute of its traces; NULL or "": none. */
+    const char *instance;
+    /* OTLP/HTTP collector that receives traces (server/otlp.h); NULL: none. */
+    const char *otlp_endpoint;
 
     const char *templates_dir; /* NULL: embedded templates */
     const char *review_python; /* Python the reviewer compiles output with; NULL: built-in check */
@@ -109,6 +115,7 @@ typedef struct bb_service {
     bb_llm_cache_store *llm_cache; /* model answers shared in Redis, or NULL */
     char redis_name[384];          /* its URL without the password */
     bb_pool *pool;
+    bb_otlp *otlp; /* NULL: traces are not sent */
     atomic_long in_flight;
     atomic_bool draining;
     time_t started_wall;

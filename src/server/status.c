@@ -171,9 +171,20 @@ void bb_status_metrics(bb_req *r)
     bb_metrics_set(s->metrics, BB_M_QUEUE_DEPTH, NULL, bb_pool_depth(s->pool));
     bb_metrics_set(s->metrics, BB_M_WORKERS, NULL, bb_pool_alive(s->pool));
     bb_metrics_set(s->metrics, BB_M_RATE_EVICTIONS, NULL, (double)bb_ratelimit_evictions(s->rl));
-    bb_buf out;
+    bb_otlp_stats spans;
+    bb_otlp_stats_get(s->otlp, &spans);
+    bb_metrics_set(s->metrics, BB_M_SPANS_EXPORTED, NULL, (double)spans.exported);
+    bb_metrics_set(s->metrics, BB_M_SPANS_DROPPED, NULL, (double)spans.dropped);
+    bb_buf out, labels;
     bb_buf_init(&out, 16 * 1024 * 1024);
-    if (bb_metrics_render(s->metrics, &out) != BB_OK || bb_llm_metrics_render(&out) != BB_OK) {
+    bb_buf_init(&labels, 256);
+    int rc = bb_metrics_render(s->metrics, &out);
+    if (!rc)
+        rc = bb_metrics_labels(s->metrics, &labels);
+    if (!rc)
+        rc = bb_llm_metrics_render(&out, bb_buf_str(&labels));
+    bb_buf_free(&labels);
+    if (rc) {
         bb_buf_free(&out);
         bb_req_reply_error(r, 500, "internal", "cannot render metrics");
         return;

@@ -4,7 +4,12 @@
 # /usr/bin/python3 (Debian 12: SQLAlchemy 1.4, Pydantic 1) against SQLite and
 # against a private PostgreSQL 15, then again with warnings as errors in a
 # Debian 13 root (lib/debian13.sh: SQLAlchemy 2, FastAPI 0.115, Pydantic 2,
-# pytest 8) against SQLite and the same PostgreSQL; a project whose schema
+# pytest 8) against SQLite and the same PostgreSQL. Each project's CI script
+# (scripts/ci.sh: lint, mypy, migrations compared with the models, tests)
+# runs on both stacks, its Dockerfile is built and started in the Debian 13
+# root, its compose and workflow files are parsed and checked. Each schema
+# of schemas/ is also generated with `--style sa2` (SQLAlchemy 2.0 only) and
+# run in the Debian 13 root, mypy --strict included; a project whose schema
 # says "db_type": "mysql" is also run against a private MariaDB
 # (lib/mariadb.sh). The generated app/schemas are imported and validated
 # under a Pydantic 2 interpreter when one is found on PATH.
@@ -22,11 +27,11 @@
 #                      built on first use and cached, see lib/debian13.sh)
 #   (what these leave out is counted as failed, never as passed)
 #   E2E_MODERN=0       without, in the Debian 13 root, `pip install -e .` into a
-#                      fresh venv (offline) and black/isort/flake8 of Debian 13
-#   E2E_MARIADB=1      also the tests of "mysql" projects on MariaDB, with both
-#                      stacks (without it, MariaDB is only started and reached)
-# The checks behind E2E_MARIADB fail on today's generated code (MariaDB's
-# integrity messages); they are there to be turned on once it is fixed.
+#                      fresh venv (offline), black/isort/flake8 of Debian 13,
+#                      the project's scripts/ci.sh and its Dockerfile
+#                      (dockerfile.py builds and starts it without Docker)
+#   E2E_MARIADB=0      without the tests of "mysql" projects on MariaDB (with
+#                      both stacks); MariaDB is then only started and reached
 set -u
 
 : "${BACKBONE:?set BACKBONE to the backbone binary}"
@@ -154,6 +159,47 @@ d13_style() {
     d13_run "$1" sh -c 'black --check . && isort --check-only --profile black . && flake8 .'
 }
 
+# The deployment files no engine runs here are parsed and checked.
+check_deploy_files() {
+    "$PY" "$here/deploy_files.py" "$1"
+}
+
+# ci_database OUT NAME: the scratch database scripts/ci.sh gets, as in the
+# project's workflow: a fresh PostgreSQL one (reached by TCP from the Debian
+# 13 root) for a PostgreSQL project, else SQLite (nothing). A project of
+# another database has PostgreSQL's driver as its `postgresql` extra.
+ci_database() {
+    [ "$have_pg" = 1 ] || return 0
+    grep -q '^postgresql = ' "$1/pyproject.toml" && return 0
+    pg_createdb "$2" >/dev/null || return 1
+    pg_tcp_url "$2"
+}
+
+# run_ci OUT NAME: the project's CI script (lint, mypy, migrations against
+# the models, tests) on Debian 12's stack. mypy's cache is shared between
+# projects: the libraries are checked once.
+run_ci() {
+    url=$(ci_database "$1" "$2") || return 1
+    (cd "$1" && CI_DATABASE_URL=$url MYPY_CACHE_DIR="$work/mypy-d12" PYTHON="$PY" sh scripts/ci.sh)
+}
+
+# d13_ci OUT NAME: the same in the Debian 13 root, whose mypy cache is
+# copied in and out of the project (the root sees no other folder).
+d13_ci() {
+    url=$(ci_database "$1" "$2") || return 1
+    [ -d "$work/mypy-d13" ] && cp -r "$work/mypy-d13" "$1/.mypy_cache"
+    d13_run "$1" CI_DATABASE_URL="$url" sh scripts/ci.sh || return 1
+    [ -d "$work/mypy-d13" ] || cp -r "$1/.mypy_cache" "$work/mypy-d13"
+}
+
+# d13_container OUT NAME: the Dockerfile built and its command started in the
+# Debian 13 root (dockerfile.py), against a fresh database; healthy or not.
+d13_container() {
+    url=$(ci_database "$1" "$2") || return 1
+    d13_run "$1" DATABASE_URL="${url:-sqlite:///./container.db}" PORT="$(free_tcp_port)" \
+        python3 - <"$here/dockerfile.py"
+}
+
 # mariadb_reached: the private MariaDB answers through pymysql over TCP.
 mariadb_reached() {
     mdb_createdb e2e_reached || return 1
@@ -182,13 +228,15 @@ says_mysql() {
 check_project() {
     p_label=$1 p_out=$2 p_n=$3 p_mysql=$4
     step "$p_label: black, isort, flake8" check_style "$p_out"
+    step "$p_label: compose, workflow, Dockerfile and .env.example" check_deploy_files "$p_out"
     step "$p_label: pytest on SQLite" run_pytest "$p_out"
     if [ "$have_pg" = 1 ]; then
         step "$p_label: pytest on PostgreSQL" run_pytest_pg "$p_out" "e2e_$p_n"
     else
         missing "$p_label: pytest on PostgreSQL" "no PostgreSQL"
     fi
-    if [ "$p_mysql" = 1 ] && [ "${E2E_MARIADB:-0}" = 1 ]; then
+    step "$p_label: scripts/ci.sh, mypy included" run_ci "$p_out" "e2e_${p_n}_ci"
+    if [ "$p_mysql" = 1 ] && [ "${E2E_MARIADB:-1}" = 1 ]; then
         if [ "$have_mdb" = 1 ]; then
             step "$p_label: pytest on MariaDB" run_pytest_mariadb "$p_out" "e2e_$p_n"
         else
@@ -204,13 +252,16 @@ check_project() {
         step "$p_label: pytest on PostgreSQL (Debian 13, -W error)" \
             d13_pytest_pg "$p_out" "e2e_${p_n}_d13"
     fi
-    if [ "$p_mysql" = 1 ] && [ "${E2E_MARIADB:-0}" = 1 ] && [ "$have_mdb" = 1 ]; then
+    if [ "$p_mysql" = 1 ] && [ "${E2E_MARIADB:-1}" = 1 ] && [ "$have_mdb" = 1 ]; then
         step "$p_label: pytest on MariaDB (Debian 13, -W error)" \
             d13_pytest_mariadb "$p_out" "e2e_${p_n}_d13"
     fi
     if [ "${E2E_MODERN:-1}" = 1 ]; then
         step "$p_label: pip install -e . (Debian 13, offline)" d13_pip_install "$p_out"
         step "$p_label: black, isort, flake8 (Debian 13)" d13_style "$p_out"
+        step "$p_label: scripts/ci.sh, mypy included (Debian 13)" d13_ci "$p_out" "e2e_${p_n}_ci13"
+        step "$p_label: the Dockerfile built and started (Debian 13)" \
+            d13_container "$p_out" "e2e_${p_n}_docker"
     fi
 }
 
@@ -315,7 +366,7 @@ generate_advised() {
     wait "$fake" 2>/dev/null
     [ $rc = 0 ] || return 1
     grep -q 'prefix="/catalog/products"' "$2/app/api/routes/products.py" &&
-        grep -q 'sort: str = "-price"' "$2/app/api/routes/products.py" &&
+        grep -q 'sort: ProductSort = "-price"' "$2/app/api/routes/products.py" &&
         grep -q "def test_search_ignores_case_and_wildcards" "$2/tests/test_products.py" &&
         grep -q 'examples=\["Blue mug"\]' "$2/app/schemas/products.py"
 }
@@ -329,6 +380,46 @@ if [ $# -eq 0 ]; then
         check_project advised "$out" "$n" 0
     fi
 fi
+
+# check_sa2 LABEL OUT N: a project of `--style sa2` needs SQLAlchemy 2.0, so
+# it runs in the Debian 13 root only: its tests on SQLite and PostgreSQL, and
+# its CI script (mypy --strict, migrations compared with the models).
+check_sa2() {
+    s_label=$1 s_out=$2 s_n=$3
+    step "$s_label: black, isort, flake8" check_style "$s_out"
+    step "$s_label: compose, workflow, Dockerfile and .env.example" check_deploy_files "$s_out"
+    if [ "$have_d13" = 0 ]; then
+        missing "$s_label: Debian 13" "no Debian 13 root"
+        return
+    fi
+    step "$s_label: pytest on SQLite (Debian 13, -W error)" d13_pytest "$s_out"
+    if [ "$have_pg" = 1 ]; then
+        step "$s_label: pytest on PostgreSQL (Debian 13, -W error)" \
+            d13_pytest_pg "$s_out" "e2e_${s_n}_d13"
+    fi
+    step "$s_label: scripts/ci.sh, mypy --strict included (Debian 13)" \
+        d13_ci "$s_out" "e2e_${s_n}_ci13"
+}
+
+# The SQLAlchemy 2.0 style, on the schemas given (without arguments, those
+# of schemas/).
+if [ $# -gt 0 ]; then
+    sa2_schemas="$*"
+else
+    sa2_schemas=""
+    for f in "$root"/schemas/*.json; do
+        case "$(basename "$f")" in backbone.schema.json) continue ;; esac
+        sa2_schemas="$sa2_schemas $f"
+    done
+fi
+for schema in $sa2_schemas; do
+    n=$((n + 1))
+    base=$(basename "$schema" .json)
+    out="$work/out/$n-$base-sa2"
+    echo "== $base, --style sa2 ($schema)"
+    step "$base (sa2): generate" "$BACKBONE" generate -q --no-python --style sa2 "$schema" -o "$out"
+    [ -d "$out/app" ] && check_sa2 "$base (sa2)" "$out" "$n"
+done
 
 step "migrations: schemas/evolution on SQLite and PostgreSQL" sh "$here/migrations.sh"
 echo "e2e: $passed passed, $failed failed"

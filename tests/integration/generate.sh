@@ -22,6 +22,10 @@ expect_rc 0 "plan"
 grep -q "build order:" "$T/out" && grep -q "^models:" "$T/out" && grep -q "^files:" "$T/out" ||
     fail "plan outline lacks its sections"
 ok "plan prints a readable outline"
+grep -q "^  /api/v1/users  *CRUD for User" "$T/out" || fail "plan routes lack the API prefix: $(grep CRUD "$T/out")"
+INITIAL=$(sed -n 's|^  \(alembic/versions/[0-9a-f]*_initial\.py\) .*|\1|p' "$T/out")
+[ -n "$INITIAL" ] || fail "plan leaves out the initial migration"
+ok "plan prints the routes as served (/api/v1) and the initial migration"
 
 # --- determinism ------------------------------------------------------------------
 run generate "$SCHEMA" -o "$T/a"
@@ -36,6 +40,8 @@ diff -r "$T/a" "$T/b" >/dev/null || fail "two runs differ"
 [ -f "$T/a/.backbone/manifest.json" ] || fail "no manifest"
 ls "$T" | grep -q tmp- && fail "a temporary tree was left behind"
 ok "generate is deterministic (diff -r of two runs is empty)"
+[ -f "$T/a/$INITIAL" ] || fail "plan named $INITIAL, generate wrote $(ls "$T/a/alembic/versions")"
+ok "the initial migration plan names is the one generate writes"
 
 run generate "$SCHEMA" -o "$T/a" --check
 expect_rc 0 "--check on a fresh tree"
@@ -103,6 +109,23 @@ cmp -s "$T/a/$PYFILE.new" "$T/b/$PYFILE" || fail "the .new file is not the gener
 grep -q "BB0802" "$T/err" || fail "--merge does not say what it did"
 ok "--merge keeps the edit and writes <file>.new"
 
+# Accepting the edit ends BB0801, the .new file and the --check failure.
+rm -f "$T/a/$PYFILE.new"
+run generate "$SCHEMA" -o "$T/a" --accept "$T/a/$PYFILE"
+expect_rc 0 "--accept"
+run generate "$SCHEMA" -o "$T/a" --check
+expect_rc 0 "--check after --accept"
+run generate "$SCHEMA" -o "$T/a" --merge
+expect_rc 0 "--merge after --accept"
+[ ! -e "$T/a/$PYFILE.new" ] || fail "--merge wrote a .new file for an accepted edit"
+run generate "$SCHEMA" -o "$T/a"
+expect_rc 0 "plain regenerate after --accept"
+tail -n 1 "$T/a/$PYFILE" | grep -q "# my edit" || fail "the accepted edit was overwritten"
+run generate "$SCHEMA" -o "$T/a" --accept app/no_such_file.py
+expect_rc 1 "--accept of a file backbone does not generate"
+grep -q "BB0841" "$T/err" || fail "no BB0841"
+ok "--accept makes an edit the user's: no BB0801, .new or --check failure after it"
+
 # --- schema change ---------------------------------------------------------------------
 $PY - "$SCHEMA" "$T/changed.json" <<'PYEOF'
 import json, sys
@@ -116,8 +139,14 @@ expect_rc 0 "--check before the schema change"
 run generate "$T/changed.json" -o "$T/b2" --check
 expect_rc 1 "--check after a schema change"
 ok "--check exits 1 after a schema change"
-run generate "$T/changed.json" -o "$T/b2" --format json
-expect_rc 0 "generate --format json"
+ino=$(stat -c %i "$T/b2")
+set +e
+(cd "$T/b2" && "$BB" generate "$T/changed.json" -o . --format json >"$T/out" 2>"$T/err" && ls app/main.py >/dev/null)
+rc=$?
+set -e
+expect_rc 0 "generate --format json, from inside the folder"
+[ "$(stat -c %i "$T/b2")" = "$ino" ] || fail "the output folder was replaced, not kept"
+ok "regeneration keeps the folder itself: a shell inside it still sees the project"
 $PY -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ok"] and r["files"] > 0 and [s["name"] for s in r["stages"]] == ["validator", "architect", "advisor", "generator", "reviewer"]' "$T/out" ||
     fail "--format json summary"
 grep -rq nickname "$T/b2/app" || fail "the new column is not generated"
@@ -155,6 +184,23 @@ expect_rc 0 "--templates"
 other=$(cd "$T/d" && find app -name '*.py' ! -path "$path" | head -n 1)
 cmp -s "$T/d/$other" "$T/a/$other" || fail "templates not overridden changed ($other)"
 ok "--templates replaces one template and keeps the rest"
+
+# --- options with a value that is missing or names nothing ----------------------------------------
+rm -rf "$T/x"
+run generate "$SCHEMA" -o "$T/x" --templates "$T/no-such-folder"
+expect_rc 2 "--templates of a folder that does not exist"
+grep -q "templates '$T/no-such-folder': No such file" "$T/err" || fail "--templates message: $(cat "$T/err")"
+run generate "$SCHEMA" -o "$T/x" --python "$T/no-such-python"
+expect_rc 2 "--python of a program that does not exist"
+grep -q "is not a program that can be run" "$T/err" || fail "--python message: $(cat "$T/err")"
+[ ! -e "$T/x" ] || fail "something was generated despite a bad option"
+run generate "$SCHEMA" -o
+expect_rc 2 "-o without a value"
+grep -q "generate: -o needs a value" "$T/err" || fail "-o message: $(cat "$T/err")"
+run generate "$SCHEMA" -o "$T/x" --bogus
+expect_rc 2 "an unknown option"
+grep -q "unknown option '--bogus'" "$T/err" || fail "unknown option message: $(cat "$T/err")"
+ok "--templates and --python must name what exists; a missing value is said so"
 
 # --- from another folder: templates are embedded --------------------------------------------------
 (cd / && "$BB" generate "$SCHEMA" -o "$T/e" -q) || fail "generate from / failed"

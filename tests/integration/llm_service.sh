@@ -31,7 +31,9 @@ $PY -c "import json,sys; print(json.dumps({'schema': json.load(open(sys.argv[1])
     /dev/stdin > req.json <<JSON
 $($PY "$FIXTURES" --clinic-schema)
 JSON
+trace=4bf92f3577b34da6a3ce929d0e0e4736
 code=$(curl -s -o accepted.json -D headers.txt -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H "traceparent: 00-$trace-00f067aa0ba902b7-01" -H 'X-Request-Id: advise-1' \
     --data-binary @req.json "$base/api/v1/generate")
 expect_eq "generate with a model is a job" 202 "$code"
 job=$($PY -c "import json; print(json.load(open('accepted.json'))['job'])")
@@ -47,6 +49,10 @@ done
 expect_eq "job state" done "$state"
 expect_eq "job status" 200 "$($PY -c "import json; print(json.load(open('job.json'))['status'])")"
 expect_eq "model requests" 2 "$(requests)"
+# The model calls carry the request's trace (each with a span of its own)
+# and its id.
+expect_eq "traceparent passed on" "True True" "$(log_query "all(r['headers'].get('traceparent', '')[:36] == '00-$trace-' for r in log), len({r['headers']['traceparent'][36:52] for r in log} - {'00f067aa0ba902b7'}) == 2")"
+expect_eq "request id passed on" "advise-1" "$(log_query "' '.join(sorted({r['headers'].get('x-request-id', '') for r in log}))")"
 $PY - <<'PY' || fail "job result"
 import json
 r = json.load(open("job.json"))["result"]
@@ -66,7 +72,8 @@ expect_eq "bad llm option" 400 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Con
     --data-binary '{"schema": {}, "options": {"llm": "always"}}' "$base/api/v1/generate")"
 # The metrics count the model's tokens.
 curl -s "$base/metrics" > metrics.txt
-grep -q '^backbone_llm_requests_total 2$' metrics.txt || fail "LLM requests not in /metrics"
-grep -q '^backbone_llm_prompt_tokens_total [1-9]' metrics.txt || fail "LLM tokens not in /metrics"
+# Every series carries the replica's name (the host name by default).
+grep -q '^backbone_llm_requests_total{instance="[^"]*"} 2$' metrics.txt || fail "LLM requests not in /metrics"
+grep -q '^backbone_llm_prompt_tokens_total{instance="[^"]*"} [1-9]' metrics.txt || fail "LLM tokens not in /metrics"
 grep -q "sk-test-never-shown" srv.log && fail "the key reached the service log"
 echo "llm_service: all cases passed"

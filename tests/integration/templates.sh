@@ -58,7 +58,7 @@ grep -q "user: str = Depends(current_user)" "$T/custom/app/api/routes/products.p
 [ "$(grep -c "Depends(current_user)" "$T/custom/app/api/routes/products.py")" -eq 6 ] ||
     fail "not every route of products has the user dependency"
 grep -q '^    api_version: str = "1"$' "$T/custom/app/schemas/products.py" || fail "no extra Read field"
-grep -q "^class Product(TimestampMixin, SoftDeleteMixin, AuditedBase):" "$T/custom/app/models/products.py" ||
+grep -q "^class Product(ProductExtras, TimestampMixin, SoftDeleteMixin, AuditedBase):" "$T/custom/app/models/products.py" ||
     fail "the model does not derive from AuditedBase"
 grep -q "^from app.core.database import AuditedBase$" "$T/custom/app/models/products.py" ||
     fail "the model does not import AuditedBase alone"

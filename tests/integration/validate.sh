@@ -213,6 +213,27 @@ expect_rc 1 "far over the size limit"
 expect_out "error\[BB0601\]" "size limit code without parsing"
 ok "--max-input-bytes: one byte over is refused with the flag named, at the limit is fine"
 
+# A device or a pipe that goes on: no size to give, no "0 bytes, over".
+run validate --max-input-bytes 1K /dev/zero
+expect_rc 1 "/dev/zero"
+expect_out "goes on past the limit of 1024 bytes" "/dev/zero message"
+if grep -q "0 bytes, over\|more than the limit, over" "$T/out"; then fail "size of a stream"; fi
+set +e
+head -c 5000 /dev/zero | "$BB" validate --max-input-bytes 1K - >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+expect_rc 1 "endless standard input"
+expect_out "<stdin>: error\[BB0601\]: the input goes on past the limit" "stdin message"
+ok "an input without a size is said to go on past the limit"
+
+# The examples with a glob: backbone.schema.json (a JSON Schema) is skipped,
+# and a note (BB0428, a cycle backbone breaks itself) does not fail --strict.
+run validate --strict schemas/*.json
+expect_rc 0 "validate --strict schemas/*.json"
+expect_out "backbone.schema.json: skipped, a JSON Schema" "the JSON Schema is skipped"
+expect_out "note\[BB0428\]" "the cycle of org_chart.json is a note"
+ok "validate --strict schemas/*.json passes in the repository"
+
 run validate --max-columns=1 --max-string-length 3 "$T/warn.json"
 expect_rc 1 "smaller limits"
 expect_out "error\[BB0604\]" "column limit"

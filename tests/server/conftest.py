@@ -38,6 +38,9 @@ def make_jwt(payload, secret=JWT_SECRET, header=None, alg="sha256"):
     mac = hmac.new(secret.encode(), signing.encode(), getattr(hashlib, alg)).digest()
     return signing + "." + b64url(mac)
 
+# Every metric is labelled with the replica's name.
+INSTANCE = "t1"
+
 
 class Server:
     """One `backbone serve` process and what it needs."""
@@ -57,6 +60,7 @@ class Server:
         full_env = {k: v for k, v in os.environ.items()
                     if k not in ("BACKBONE_API_KEYS", "BACKBONE_JWT_SECRET")}
         full_env["XDG_CONFIG_HOME"] = self.dir
+        full_env["BACKBONE_INSTANCE"] = INSTANCE
         if jwt:
             full_env["BACKBONE_JWT_SECRET"] = JWT_SECRET
         full_env.update(env or {})

@@ -121,7 +121,7 @@ def test_auth_failures_are_counted_by_reason(server, blog_text):
     validate(server, blog_text, {"X-API-Key": "nope"})
     with server.client() as c:
         text = c.get("/metrics").text
-    assert 'backbone_auth_failures_total{reason="bad_key"}' in text
+    assert 'backbone_auth_failures_total{instance="t1",reason="bad_key"}' in text
 
 
 def test_server_without_credentials_starts_and_explains(fresh_server, blog_text):
@@ -197,4 +197,4 @@ def test_two_tenants_sending_one_body_each_get_their_own_generation(fresh_server
     assert a.status_code == b.status_code == 200
     # No answer computed for one tenant is served to another, nor said to be.
     assert "X-Cache" not in a.headers and "X-Cache" not in b.headers
-    assert 'backbone_generations_total{outcome="ok"} 2\n' in metrics, metrics
+    assert 'backbone_generations_total{instance="t1",outcome="ok"} 2\n' in metrics, metrics

@@ -241,25 +241,25 @@ def test_metrics_count_requests_and_outcomes(server, blog_text):
         assert m, pattern
         return float(m.group(1))
 
-    assert value('backbone_http_requests_total{route="/api/v1/validate",method="POST",status="200"}') >= 1
-    assert value('backbone_http_requests_total{route="/api/v1/validate",method="POST",status="422"}') >= 1
-    assert value('backbone_validations_total{outcome="valid"}') >= 1
-    assert value('backbone_validations_total{outcome="invalid"}') >= 1
-    assert value('backbone_auth_failures_total{reason="missing"}') >= 1
-    assert value('backbone_http_request_duration_seconds_count{route="/api/v1/validate"}') >= 3
-    assert value('backbone_http_request_size_bytes_sum{route="/api/v1/validate"}') > 0
-    assert value("backbone_workers_alive") >= 1
+    assert value('backbone_http_requests_total{instance="t1",route="/api/v1/validate",method="POST",status="200"}') >= 1
+    assert value('backbone_http_requests_total{instance="t1",route="/api/v1/validate",method="POST",status="422"}') >= 1
+    assert value('backbone_validations_total{instance="t1",outcome="valid"}') >= 1
+    assert value('backbone_validations_total{instance="t1",outcome="invalid"}') >= 1
+    assert value('backbone_auth_failures_total{instance="t1",reason="missing"}') >= 1
+    assert value('backbone_http_request_duration_seconds_count{instance="t1",route="/api/v1/validate"}') >= 3
+    assert value('backbone_http_request_size_bytes_sum{instance="t1",route="/api/v1/validate"}') > 0
+    assert value('backbone_workers_alive{instance="t1"}') >= 1
 
 
 def test_metrics_record_generation_stages_files_and_lines(server, blog_text):
     with server.client() as c:
         assert post_json(c, "/api/v1/generate", blog_text, server.auth()).status_code == 200
         text = c.get("/metrics").text
-    assert re.search(r'^backbone_generations_total\{outcome="ok"\} [1-9]', text, re.M)
-    assert re.search(r'^backbone_pipeline_stage_duration_seconds_count\{stage="[a-z]+"\} [1-9]',
+    assert re.search(r'^backbone_generations_total\{instance="t1",outcome="ok"\} [1-9]', text, re.M)
+    assert re.search(r'^backbone_pipeline_stage_duration_seconds_count\{instance="t1",stage="[a-z]+"\} [1-9]',
                      text, re.M)
-    assert re.search(r"^backbone_generated_files_total [1-9]", text, re.M)
-    assert re.search(r"^backbone_generated_lines_total [1-9]", text, re.M)
+    assert re.search(r'^backbone_generated_files_total\{instance="t1"\} [1-9]', text, re.M)
+    assert re.search(r'^backbone_generated_lines_total\{instance="t1"\} [1-9]', text, re.M)
 
 
 def test_every_response_has_a_request_id_and_valid_ones_are_kept(server):
@@ -301,6 +301,7 @@ def test_cors_preflight_answers_allowed_origins_only(server):
     assert ok.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert "POST" in ok.headers["Access-Control-Allow-Methods"]
     assert "X-API-Key" in ok.headers["Access-Control-Allow-Headers"]
+    assert "traceparent" in ok.headers["Access-Control-Allow-Headers"]
     assert "Access-Control-Allow-Origin" not in other.headers
     assert simple.headers["Access-Control-Allow-Origin"] == "https://app.example"
 
@@ -320,7 +321,7 @@ def test_repeated_request_is_computed_again_with_the_same_answer(server, blog):
 
 def generations_ok(c):
     for line in c.get("/metrics").text.splitlines():
-        if line.startswith('backbone_generations_total{outcome="ok"} '):
+        if line.startswith('backbone_generations_total{instance="t1",outcome="ok"} '):
             return float(line.split()[-1])
     return 0.0
 

@@ -163,7 +163,7 @@ def test_rate_limit_gives_429_with_headers_and_recovers(fresh_server, blog_text)
         r = post(c, "/api/v1/validate", blog_text.encode(), s.auth())
         assert r.status_code == 200
         metrics = c.get("/metrics").text
-    assert 'backbone_rate_limited_total{tier="validate"} 1' in metrics
+    assert 'backbone_rate_limited_total{instance="t1",tier="validate"} 1' in metrics
 
 
 def test_rate_limits_count_per_identity(fresh_server, blog_text):

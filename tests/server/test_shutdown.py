@@ -10,7 +10,7 @@ import httpx
 def wait_in_flight(s):
     """Until the server has the test's request in hand (the /metrics request
     that asks is in flight too), so SIGTERM finds it in flight."""
-    s.wait_metric("backbone_http_requests_in_flight", lambda v: v >= 2)
+    s.wait_metric('backbone_http_requests_in_flight{instance="t1"}', lambda v: v >= 2)
 
 
 def test_sigterm_lets_a_slow_request_finish_and_exits_zero(fresh_server, blog_text):

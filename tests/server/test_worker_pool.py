@@ -36,7 +36,7 @@ def test_full_queue_answers_503_with_retry_after_and_health_keeps_answering(fres
     assert all(r.json()["error"]["code"] == "busy" for r in busy)
     assert all(code == 200 for code, _ in healths)
     with s.client() as c:
-        assert 'backbone_generations_total{outcome="busy"}' in c.get("/metrics").text
+        assert 'backbone_generations_total{instance="t1",outcome="busy"}' in c.get("/metrics").text
 
 
 def test_identical_invalid_requests_each_get_their_own_answer(fresh_server):

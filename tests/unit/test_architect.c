@@ -261,14 +261,93 @@ static void test_every_file_scope_resolves_and_custom_routes_are_user_files(void
         }
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "user"))) {
             n_user++;
-            assert_true(!strncmp(str(f, "path"), "app/api/routes/custom/", 22));
+            assert_true(!strncmp(str(f, "path"), "app/api/routes/custom/", 22) ||
+                        !strncmp(str(f, "path"), "app/models/custom/", 18) ||
+                        !strncmp(str(f, "path"), "app/schemas/custom/", 19) ||
+                        !strcmp(str(f, "path"), "app/core/auth.py"));
         }
     }
-    assert_int_equal(n_user, 4);
+    assert_int_equal(n_user, 13); /* routes, model and schemas of each of 4 tables, auth */
     assert_non_null(file_entry(plan, "app/models/posts.py"));
     assert_non_null(file_entry(plan, "app/models/mixins.py"));
     assert_non_null(file_entry(plan, "app/models/associations.py"));
     assert_null(file_entry(plan, "app/core/types.py")); /* no UUID column */
+    cJSON_Delete(plan);
+}
+
+/* The element of m's list whose "name" is name. */
+static cJSON *named(const cJSON *m, const char *list, const char *name)
+{
+    cJSON *e;
+    cJSON_ArrayForEach(e, get(m, list))
+    {
+        if (!strcmp(str(e, "name"), name))
+            return e;
+    }
+    print_error("no %s %s\n", list, name);
+    fail();
+    return NULL;
+}
+
+/* The plan of schemas/blog.json in the sa2 style, as JSON. */
+static cJSON *sa2_plan(void)
+{
+    const char *path = "schemas/blog.json";
+    size_t len;
+    char *src = tu_read_file(path, &len);
+    bb_diags d;
+    bb_schema *s = NULL;
+    bb_plan *p = NULL;
+    bb_pipeline_opts o;
+    bb_buf b;
+    bb_pipeline_opts_default(&o);
+    bb_diags_init(&d, path, src, len);
+    assert_int_equal(bb_frontend(path, src, len, &o.limits, &d, &s), BB_OK);
+    assert_int_equal(bb_architect_plan(s, NULL, &d, &p), BB_OK);
+    assert_int_equal(bb_architect_use_style(p, "sqlalchemy3"), BB_EUSAGE);
+    assert_int_equal(bb_architect_use_style(p, "sa2"), BB_OK);
+    bb_buf_init(&b, (size_t)1 << 30);
+    assert_int_equal(bb_plan_print_json(p, &b), BB_OK);
+    cJSON *j = cJSON_Parse(bb_buf_str(&b));
+    assert_non_null(j);
+    bb_buf_free(&b);
+    bb_plan_free(p);
+    bb_schema_free(s);
+    bb_diags_free(&d);
+    free(src);
+    return j;
+}
+
+static void test_the_sa2_style_types_columns_and_relationships(void **state)
+{
+    (void)state;
+    cJSON *plan = sa2_plan();
+    cJSON *proj = get(plan, "project");
+    assert_string_equal(str(proj, "style"), "sa2");
+    assert_true(cJSON_IsTrue(get(proj, "sa2")));
+    assert_string_equal(str(file_entry(plan, "app/models/posts.py"), "template"),
+                        "styles/sa2/app/models/model.py");
+    assert_string_equal(str(file_entry(plan, "app/models/mixins.py"), "template"),
+                        "styles/sa2/app/models/mixins.py");
+    assert_string_equal(str(file_entry(plan, "app/schemas/posts.py"), "template"),
+                        "app/schemas/schema.py");
+    cJSON *posts = model(plan, "posts");
+    assert_string_equal(str(named(posts, "columns", "title"), "mapped_type"), "str");
+    assert_string_equal(str(named(posts, "columns", "published_on"), "mapped_type"),
+                        "Optional[date]");
+    assert_string_equal(str(named(posts, "relationships", "author"), "mapped_type"),
+                        "Optional[\"User\"]");
+    assert_string_equal(str(named(posts, "relationships", "tags"), "mapped_type"), "List[\"Tag\"]");
+    /* The targets under TYPE_CHECKING in isort's order; no Column import. */
+    cJSON *targets = get(posts, "mapped_targets"), *im;
+    assert_int_equal(cJSON_GetArraySize(targets), 3);
+    assert_string_equal(str(cJSON_GetArrayItem(targets, 0), "module"), "app.models.comments");
+    assert_string_equal(str(cJSON_GetArrayItem(targets, 2), "module"), "app.models.users");
+    cJSON_ArrayForEach(im, get(posts, "mapped_imports"))
+    {
+        const char *name = str(im, "name");
+        assert_false(name && !strcmp(name, "Column"));
+    }
     cJSON_Delete(plan);
 }
 
@@ -298,15 +377,49 @@ static void test_imports_are_only_what_is_used(void **state)
     assert_contains(text_of(&p, "app/models/posts.py"),
                     "\n\nfrom typing import List\n"
                     "\n"
-                    "from sqlalchemy import Column, Date, Enum, ForeignKey, Integer, String, Text\n"
+                    "from sqlalchemy import (\n"
+                    "    Column,\n"
+                    "    Date,\n"
+                    "    Enum,\n"
+                    "    ForeignKey,\n"
+                    "    Index,\n"
+                    "    Integer,\n"
+                    "    String,\n"
+                    "    Text,\n"
+                    "    text,\n"
+                    ")\n"
                     "from sqlalchemy.orm import relationship\n"
                     "\n"
                     "from app.core.database import Base\n"
                     "from app.enums import PostStatus, enum_values\n"
+                    "from app.models.custom.posts import PostExtras\n"
                     "from app.models.mixins import SoftDeleteMixin, TimestampMixin\n\n\n");
     const char *tags = text_of(&p, "app/models/tags.py");
     assert_null(strstr(tags, "mixins"));
     assert_null(strstr(tags, "ForeignKey"));
+    project_free(&p);
+}
+
+/* The model and its schemas inherit from classes in files of the user's,
+ * written once: the user's code for them survives regeneration. */
+static void test_models_and_schemas_have_bases_of_the_users(void **state)
+{
+    (void)state;
+    project p = make_file("schemas/blog.json", NULL);
+    assert_contains(text_of(&p, "app/models/posts.py"),
+                    "class Post(PostExtras, TimestampMixin, SoftDeleteMixin, Base):");
+    assert_contains(text_of(&p, "app/models/custom/posts.py"), "\n\nclass PostExtras:\n");
+    const char *schemas = text_of(&p, "app/schemas/posts.py");
+    assert_contains(schemas, "from app.schemas.custom.posts import PostCreateExtras, "
+                             "PostReadExtras, PostUpdateExtras\n");
+    assert_contains(schemas, "class PostCreate(PostCreateExtras, Body):");
+    assert_contains(schemas, "class PostUpdate(PostUpdateExtras, Body):");
+    assert_contains(schemas, "class PostRead(PostReadExtras, ORMModel):");
+    assert_contains(text_of(&p, "app/schemas/custom/posts.py"), "class PostReadExtras(ORMModel):");
+    cJSON *f = file_entry(p.plan, "app/models/custom/posts.py");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "user")));
+    f = file_entry(p.plan, "app/schemas/custom/posts.py");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "user")));
     project_free(&p);
 }
 
@@ -360,7 +473,9 @@ static void test_many_to_many_id_lists_in_schemas_and_routes(void **state)
     (void)state;
     project p = make_file("schemas/blog.json", NULL);
     assert_contains(text_of(&p, "app/schemas/posts.py"),
-                    "\n    tag_ids: Optional[List[int]] = None\n");
+                    "\n    tag_ids: Optional[List[Int32]] = None\n");
+    assert_contains(text_of(&p, "app/api/routes/posts.py"),
+                    "\nEAGER = (selectinload(Post.tags),)\n");
     assert_contains(text_of(&p, "app/api/routes/posts.py"),
                     "item.tags = fetch_related(db, \"tag_ids\", data[\"tag_ids\"], Tag, Tag.id)");
     project_free(&p);
@@ -546,9 +661,11 @@ static void test_composite_keys_get_routes_by_the_whole_key(void **state)
     assert_true(cJSON_IsTrue(get(m, "composite_key")));
     assert_string_equal(str(m, "key_path"), "/{student_id}/{course_id}");
     const char *route = text_of(&p, "app/api/routes/enrollments.py");
-    assert_contains(route, "@router.delete(\"/{student_id}/{course_id}\", status_code=204)");
+    assert_contains(route,
+                    "\"/{student_id}/{course_id}\", status_code=204, responses=errors(404, 409");
     assert_contains(route, "get_or_404(db, Enrollment, (student_id, course_id))");
-    assert_contains(statement(route, "def read_enrollment("), "student_id: int, course_id: int");
+    assert_contains(statement(route, "def read_enrollment("),
+                    "student_id: Int32, course_id: Int32");
     const char *test = text_of(&p, "tests/test_enrollments.py");
     assert_contains(test, "\nKEY = (\"student_id\", \"course_id\")\n");
     assert_contains(test, "f\"{PATH}/999999/999999\"");
@@ -626,6 +743,50 @@ static void test_class_names_that_are_schema_classes_of_another_table_are_refuse
     assert_contains(g->message, "'posts'");
 }
 
+/* A table whose files the project has anyway (or a module beside a package
+ * of the same name) is refused at the table, before anything is rendered. */
+static void test_table_names_whose_files_the_project_has_are_refused(void **state)
+{
+    (void)state;
+    static const char *const taken[] = {
+        SCHEMA("sqlite", TABLE("custom", "Custom", "")),
+        SCHEMA("sqlite", TABLE("compat", "Compat", "")),
+        SCHEMA("sqlite", TABLE("health", "Health", "")),
+        "{\"project_name\": \"p\", \"db_type\": \"sqlite\", \"schema\": [{\"table_name\": "
+        "\"mixins\", \"class_name\": \"Mixin\", \"options\": {\"use_timestamps\": true}, "
+        "\"columns\": [{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]}]}",
+    };
+    for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+        const bb_diag *g = plan_diag(taken[i], "BB0760");
+        assert_non_null(g);
+        assert_int_equal(g->severity, BB_ERROR);
+        assert_string_equal(g->pointer, "/schema/0");
+    }
+    assert_contains(plan_diag(taken[0], "BB0760")->message, "/custom/__init__.py'");
+    /* Without timestamps or soft delete there is no mixins module. */
+    assert_null(plan_diag(SCHEMA("sqlite", TABLE("mixins", "Mixin", "")), "BB0760"));
+    assert_null(plan_diag(SCHEMA("sqlite", TABLE("customs", "Custom", "")), "BB0760"));
+}
+
+/* The route sets links from ids without naming their type: a UUID key of
+ * the other side is no import of the route (flake8 F401). */
+static void test_links_to_uuid_keys_import_no_uuid_into_the_route(void **state)
+{
+    (void)state;
+    project p = make_text(
+        SCHEMA("postgresql",
+               "{\"table_name\": \"posts\", \"class_name\": \"Post\", \"columns\": [{\"name\": "
+               "\"id\", \"type\": \"Integer\", \"primary_key\": true}], \"relationships\": "
+               "[{\"target_table\": \"tags\", \"target_class\": \"Tag\", \"type\": "
+               "\"many_to_many\", \"back_populates\": \"posts\"}]},"
+               "{\"table_name\": \"tags\", \"class_name\": \"Tag\", \"columns\": [{\"name\": "
+               "\"id\", \"type\": \"UUID\", \"primary_key\": true}]}"));
+    assert_null(strstr(text_of(&p, "app/api/routes/posts.py"), "uuid"));
+    assert_contains(text_of(&p, "app/schemas/posts.py"), "from uuid import UUID");
+    assert_contains(text_of(&p, "app/api/routes/tags.py"), "from uuid import UUID");
+    project_free(&p);
+}
+
 static void test_enum_classes_avoid_schema_classes(void **state)
 {
     (void)state;
@@ -666,6 +827,22 @@ static void test_generated_names_over_63_bytes_are_errors_on_postgresql(void **s
                           "BB0752"));
 }
 
+static void test_generated_names_over_64_are_errors_on_mysql(void **state)
+{
+    (void)state;
+#define LONGER_INDEX                                                                               \
+    ", {\"name\": \"" LONG_COLUMN "_for_marketing\", \"type\": \"String\", \"length\": 20, "       \
+    "\"index\": true}"
+    const bb_diag *g =
+        plan_diag(SCHEMA("mysql", TABLE(LONG_TABLE, "Membership", LONGER_INDEX)), "BB0770");
+    assert_non_null(g);
+    assert_int_equal(g->severity, BB_ERROR);
+    assert_contains(g->message, "is 79 characters, over MySQL's 64-character limit");
+    /* Not also a BB0752 warning: one message for one name. */
+    assert_null(
+        plan_diag(SCHEMA("mysql", TABLE(LONG_TABLE, "Membership", LONGER_INDEX)), "BB0752"));
+}
+
 static void test_long_automatic_association_tables_point_at_through(void **state)
 {
     (void)state;
@@ -703,7 +880,7 @@ static void test_model_advice_changes_paths_sort_search_and_examples(void **stat
     assert_string_equal(str(m, "api_path"), "/api/v1/catalog/products");
     const char *route = text_of(&p, "app/api/routes/products.py");
     assert_contains(route, "prefix=\"/catalog/products\"");
-    assert_contains(statement(route, "def list_products("), "sort: str = \"-price\"");
+    assert_contains(statement(route, "def list_products("), "sort: ProductSort = \"-price\"");
     assert_contains(statement(route, "def list_products("), "q: Optional[str] = None");
     assert_contains(route, "\nSEARCH_FIELDS = (Product.name,)\n");
     assert_true(cJSON_IsTrue(get(p.plan, "uses_search")));
@@ -779,6 +956,7 @@ int main(void)
         cmocka_unit_test(test_columns_name_their_enum_types_and_foreign_keys),
         cmocka_unit_test(test_imports_are_only_what_is_used),
         cmocka_unit_test(test_imports_sort_numbers_naturally),
+        cmocka_unit_test(test_models_and_schemas_have_bases_of_the_users),
         cmocka_unit_test(test_relationships_pair_with_back_populates),
         cmocka_unit_test(test_automatic_association_table),
         cmocka_unit_test(test_many_to_many_id_lists_in_schemas_and_routes),
@@ -792,10 +970,14 @@ int main(void)
         cmocka_unit_test(test_class_names_of_the_project_are_refused),
         cmocka_unit_test(test_class_names_that_are_schema_classes_of_another_table_are_refused),
         cmocka_unit_test(test_enum_classes_avoid_schema_classes),
+        cmocka_unit_test(test_table_names_whose_files_the_project_has_are_refused),
+        cmocka_unit_test(test_links_to_uuid_keys_import_no_uuid_into_the_route),
         cmocka_unit_test(test_generated_names_over_63_bytes_are_errors_on_postgresql),
         cmocka_unit_test(test_long_automatic_association_tables_point_at_through),
+        cmocka_unit_test(test_generated_names_over_64_are_errors_on_mysql),
         cmocka_unit_test(test_model_advice_changes_paths_sort_search_and_examples),
         cmocka_unit_test(test_allocation_failures_are_clean),
+        cmocka_unit_test(test_the_sa2_style_types_columns_and_relationships),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,6 +93,35 @@ static void class_name_must_be_cap_words(void **state)
               "BB0302", BB_ERROR, "/schema/0/class_name", "'class_name': ^'user_model'");
 }
 
+/* The hint of a misshapen name offers it reshaped, never the name itself. */
+static void a_misshapen_name_gets_a_valid_one_in_its_hint(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *table, *cls, *code, *fix;
+    } cases[] = {
+        {"my users", "User", "BB0301", "\"my_users\""},
+        {"OrderItems", "OrderItem", "BB0301", "\"order_items\""},
+        {"users", "user", "BB0302", "\"User\""},
+        {"users", "user_model", "BB0302", "\"UserModel\""},
+        {"users", "order item", "BB0302", "\"OrderItem\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char json[512];
+        snprintf(json, sizeof(json),
+                 VT_HEAD "{'table_name': '%s', 'class_name': '%s', 'columns': [\n"
+                         "  {'name': 'id', 'type': 'Integer', 'primary_key': true}]}" VT_TAIL,
+                 cases[i].table, cases[i].cls);
+        vt t;
+        vt_run(&t, json);
+        const bb_diag *g = vt_find(&t, cases[i].code);
+        assert_non_null(g);
+        if (!strstr(g->hint, cases[i].fix))
+            fail_msg("hint of %s: %s", cases[i].code, g->hint);
+        vt_free(&t);
+    }
+}
+
 static void column_name_must_be_an_identifier(void **state)
 {
     (void)state;
@@ -193,6 +222,14 @@ static void pydantic_method_name_is_rejected(void **state)
               "/schema/0/columns/1/name", "^'model_config'");
 }
 
+/* Post(self=...) fails in SQLAlchemy's constructor: every POST would be a 500. */
+static void self_as_a_column_is_rejected(void **state)
+{
+    (void)state;
+    vt_expect(ONE_TABLE(",\n  {'name': 'self', 'type': 'Text'}"), "BB0310", BB_ERROR,
+              "/schema/0/columns/1/name", "^'self'");
+}
+
 static void duplicate_table_is_rejected(void **state)
 {
     (void)state;
@@ -277,6 +314,7 @@ int main(void)
         cmocka_unit_test(suggestions_offer_usable_names),
         cmocka_unit_test(table_name_must_be_lower_snake_case),
         cmocka_unit_test(class_name_must_be_cap_words),
+        cmocka_unit_test(a_misshapen_name_gets_a_valid_one_in_its_hint),
         cmocka_unit_test(column_name_must_be_an_identifier),
         cmocka_unit_test(relationship_name_must_be_an_identifier),
         cmocka_unit_test(python_keyword_is_rejected_with_an_alternative),
@@ -288,6 +326,7 @@ int main(void)
         cmocka_unit_test(sql_reserved_word_of_another_database_is_fine),
         cmocka_unit_test(orm_attribute_name_is_rejected),
         cmocka_unit_test(pydantic_method_name_is_rejected),
+        cmocka_unit_test(self_as_a_column_is_rejected),
         cmocka_unit_test(duplicate_table_is_rejected),
         cmocka_unit_test(duplicate_class_is_rejected),
         cmocka_unit_test(duplicate_column_is_rejected),

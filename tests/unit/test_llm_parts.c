@@ -332,7 +332,7 @@ static void metrics_render_in_the_prometheus_format(void **state)
     (void)state;
     bb_buf b;
     bb_buf_init(&b, 1 << 16);
-    assert_int_equal(bb_llm_metrics_render(&b), BB_OK);
+    assert_int_equal(bb_llm_metrics_render(&b, NULL), BB_OK);
     assert_non_null(strstr(bb_buf_str(&b), "# TYPE backbone_llm_prompt_tokens_total counter\n"));
     assert_non_null(strstr(bb_buf_str(&b), "\nbackbone_llm_requests_total 0\n"));
     bb_buf_free(&b);

@@ -337,6 +337,37 @@ static void every_fixture_ends_in_a_verdict(void **state)
     }
 }
 
+/* A syntax error deep in a long line (a minified file) is still shown in
+ * its excerpt: a window around it, the caret under the offending byte. */
+static void an_error_deep_in_a_long_line_has_an_excerpt(void **state)
+{
+    (void)state;
+    char text[1200];
+    int n = snprintf(text, sizeof(text), "{\"project_name\": \"%0900d\", \"db_type\": 7, x}", 0);
+    bb_diags d;
+    bb_schema *s = NULL;
+    bb_diags_init(&d, "m.json", text, (size_t)n);
+    assert_int_equal(bb_frontend("m.json", text, (size_t)n, NULL, &d, &s), BB_EINVAL);
+    char *printed = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&printed, &size);
+    assert_non_null(out);
+    assert_int_equal(bb_diags_print(&d, out, false), BB_OK);
+    fclose(out);
+    const char *excerpt = strstr(printed, "\n     1 | ...");
+    assert_non_null(excerpt);
+    excerpt++;
+    const char *caret_line = strchr(excerpt, '\n') + 1;
+    const char *caret = strchr(caret_line, '^');
+    assert_non_null(caret);
+    size_t column = (size_t)(caret - caret_line);
+    assert_true(column < (size_t)(strchr(excerpt, '\n') - excerpt));
+    assert_int_equal(excerpt[column], 'x');
+    free(printed);
+    bb_schema_free(s);
+    bb_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +380,7 @@ int main(void)
         cmocka_unit_test(one_byte_over_the_default_size_limit_is_refused),
         cmocka_unit_test(random_byte_mutations_never_crash),
         cmocka_unit_test(every_fixture_ends_in_a_verdict),
+        cmocka_unit_test(an_error_deep_in_a_long_line_has_an_excerpt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,6 +128,40 @@ static void unlabelled_families_show_zero_before_use(void **state)
     bb_metrics_free(m);
 }
 
+/* Every series names its replica, histograms' buckets and unlabelled
+ * families included. */
+static void the_instance_labels_every_series(void **state)
+{
+    (void)state;
+    bb_metrics *m = bb_metrics_new();
+    bb_metrics_set_instance(m, "replica-\"2\"");
+    const char *ok[1] = {"valid"}, *stage[1] = {"generator"};
+    bb_metrics_add(m, BB_M_VALIDATIONS, ok, 1);
+    bb_metrics_add(m, BB_M_STAGE_SECONDS, stage, 0.01);
+    char *text = render(m);
+    assert_non_null(strstr(
+        text, "backbone_validations_total{instance=\"replica-\\\"2\\\"\",outcome=\"valid\"} 1\n"));
+    assert_non_null(strstr(text,
+                           "backbone_pipeline_stage_duration_seconds_bucket{instance=\"replica-"
+                           "\\\"2\\\"\",stage=\"generator\",le=\"+Inf\"} 1\n"));
+    assert_non_null(
+        strstr(text, "backbone_generated_files_total{instance=\"replica-\\\"2\\\"\"} 0\n"));
+    for (const char *line = text; line; line = strchr(line + 1, '\n'))
+        if (line[1] && line[1] != '#')
+            assert_non_null(strstr(line + 1, "{instance="));
+    bb_free(text);
+    bb_buf b;
+    bb_buf_init(&b, 256);
+    assert_int_equal(bb_metrics_labels(m, &b), BB_OK);
+    assert_string_equal(bb_buf_str(&b), "{instance=\"replica-\\\"2\\\"\"}");
+    bb_buf_free(&b);
+    bb_metrics_set_instance(m, NULL);
+    text = render(m);
+    assert_non_null(strstr(text, "backbone_validations_total{outcome=\"valid\"} 1\n"));
+    bb_free(text);
+    bb_metrics_free(m);
+}
+
 static void registry_full_drops_new_series_and_counts_them(void **state)
 {
     (void)state;
@@ -155,6 +189,7 @@ int main(void)
         cmocka_unit_test(histogram_buckets_are_cumulative_and_end_in_inf),
         cmocka_unit_test(label_values_are_escaped),
         cmocka_unit_test(unlabelled_families_show_zero_before_use),
+        cmocka_unit_test(the_instance_labels_every_series),
         cmocka_unit_test(registry_full_drops_new_series_and_counts_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

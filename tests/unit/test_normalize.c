@@ -87,6 +87,22 @@ static void primary_keys_are_not_null_and_integer_ones_autoincrement(void **stat
     cJSON_Delete(n);
 }
 
+/* SQLite refuses AUTOINCREMENT in a composite key; no key column of one
+ * autoincrements, integer or not. */
+static void composite_keys_never_autoincrement(void **state)
+{
+    (void)state;
+    cJSON *n = normalize_text(
+        "{\"project_name\": \"Shelves\", \"db_type\": \"sqlite\", \"schema\": [{"
+        "\"table_name\": \"slots\", \"class_name\": \"Slot\", \"columns\": ["
+        "{\"name\": \"shelf\", \"type\": \"Integer\", \"primary_key\": true},"
+        "{\"name\": \"position\", \"type\": \"Integer\", \"primary_key\": true}]}]}");
+    const cJSON *t = table(n, "slots");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(column(t, "shelf"), "autoincrement")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(column(t, "position"), "autoincrement")));
+    cJSON_Delete(n);
+}
+
 static void tables_come_in_build_order_then_association_tables(void **state)
 {
     (void)state;
@@ -290,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_are_explicit),
         cmocka_unit_test(primary_keys_are_not_null_and_integer_ones_autoincrement),
+        cmocka_unit_test(composite_keys_never_autoincrement),
         cmocka_unit_test(tables_come_in_build_order_then_association_tables),
         cmocka_unit_test(mixin_columns_are_included),
         cmocka_unit_test(a_foreign_key_takes_the_type_of_its_target),

@@ -225,8 +225,15 @@ static void output_is_capped(void **state)
     bb_plan *plan = small_plan();
     add_file(plan, "a", "t", -1, false);
     add_file(plan, "b", "t", -1, false);
+    add_file(plan, "c", "t", -1, false);
+    add_file(plan, "d", "t", -1, false);
     assert_int_equal(render_plan(f, plan), BB_EINVAL);
     assert_true(has_code(&f->diags, "BB0722"));
+    /* Once, naming the first file past the cap; the files after it are
+     * over it as well and say nothing new. */
+    assert_int_equal(f->diags.n, 1);
+    assert_non_null(strstr(f->diags.items[0].message, "'b' is the first file past it"));
+    assert_string_equal(f->diags.items[0].pointer, "");
 }
 
 static void json_pointers_resolve_with_escapes(void **state)
@@ -259,6 +266,41 @@ static void an_invalid_schema_stops_after_the_validator(void **state)
     assert_true(o->stages[0].n_errors > 0);
     assert_null(o->files);
     bb_output_free(o);
+}
+
+/* validate refuses what the architect would refuse (a class of the
+ * project, a table at a path the project has), at the table's pointer. */
+static void validate_runs_the_architects_checks(void **state)
+{
+    fixture *f = *state;
+    const char *src = "{\"project_name\": \"p\", \"db_type\": \"sqlite\", \"schema\": ["
+                      "{\"table_name\": \"items\", \"class_name\": \"Settings\", \"columns\": "
+                      "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]},"
+                      "{\"table_name\": \"custom\", \"class_name\": \"Custom\", \"columns\": "
+                      "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]}]}";
+    const char *ok = "{\"project_name\": \"p\", \"db_type\": \"sqlite\", \"schema\": ["
+                     "{\"table_name\": \"items\", \"class_name\": \"Item\", \"columns\": "
+                     "[{\"name\": \"id\", \"type\": \"Integer\", \"primary_key\": true}]}]}";
+    bb_schema *s = NULL;
+    bool clash = false, path = false;
+    assert_int_equal(
+        bb_pipeline_validate("p.json", src, strlen(src), &f->opts.limits, &f->diags, &s),
+        BB_EINVAL);
+    for (size_t i = 0; i < f->diags.n; i++) {
+        clash |= !strcmp(f->diags.items[i].code, "BB0750") &&
+                 !strcmp(f->diags.items[i].pointer, "/schema/0");
+        path |= !strcmp(f->diags.items[i].code, "BB0760") &&
+                !strcmp(f->diags.items[i].pointer, "/schema/1");
+    }
+    assert_true(clash && path);
+    bb_schema_free(s);
+    s = NULL;
+    bb_diags_free(&f->diags);
+    bb_diags_init(&f->diags, "ok.json", ok, strlen(ok));
+    assert_int_equal(
+        bb_pipeline_validate("ok.json", ok, strlen(ok), &f->opts.limits, &f->diags, &s), BB_OK);
+    assert_non_null(s);
+    bb_schema_free(s);
 }
 
 static void run_output(const char *bytes, size_t len, bb_pipeline_opts *opts, bb_diags *d,
@@ -430,6 +472,7 @@ int main(void)
         T(output_is_capped),
         cmocka_unit_test(json_pointers_resolve_with_escapes),
         T(an_invalid_schema_stops_after_the_validator),
+        T(validate_runs_the_architects_checks),
         T(a_valid_schema_runs_every_stage_deterministically),
         T(plan_mode_stops_after_the_advisor_and_reports_each_stage),
         T(strict_mode_stops_on_a_warning),

@@ -404,6 +404,67 @@ static void implicit_counterpart_clashing_with_a_column_is_reported(void **state
               "BB0314", BB_ERROR, "/schema/0/relationships/0/back_populates", "^'title'}");
 }
 
+/* Only the first error is reported: a relationship whose key column is
+ * broken (or past a limit) does not add "needs a foreign key". */
+static size_t count_with_limits(const char *json, const bb_limits *lim, const char *code)
+{
+    char *text = strdup(json);
+    assert_non_null(text);
+    for (char *p = text; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    bb_diags d;
+    bb_schema *s = NULL;
+    bb_diags_init(&d, "test.json", text, strlen(text));
+    int rc = bb_frontend("test.json", text, strlen(text), lim, &d, &s);
+    assert_true(rc == BB_OK || rc == BB_EINVAL);
+    size_t n = 0;
+    for (size_t i = 0; i < d.n; i++)
+        n += strcmp(d.items[i].code, code) == 0;
+    bb_schema_free(s);
+    bb_diags_free(&d);
+    free(text);
+    return n;
+}
+
+static void a_broken_key_column_is_its_only_error(void **state)
+{
+    (void)state;
+    bb_limits lim = bb_limits_default();
+    const char *missing_column = UP("",
+                                    ",\n  {'name': 'user_id', 'type': 'ForeignKey', 'target': "
+                                    "'users.uid'}",
+                                    "{'target_table': 'users', 'type': 'many_to_one', "
+                                    "'back_populates': 'posts'}");
+    const char *without_target = UP("", ",\n  {'name': 'user_id', 'type': 'ForeignKey'}",
+                                    "{'target_table': 'users', 'type': 'many_to_one', "
+                                    "'back_populates': 'posts'}");
+    assert_int_equal(count_with_limits(missing_column, &lim, "BB0402"), 1);
+    assert_int_equal(count_with_limits(missing_column, &lim, "BB0417"), 0);
+    assert_int_equal(count_with_limits(without_target, &lim, "BB0204"), 1);
+    assert_int_equal(count_with_limits(without_target, &lim, "BB0417"), 0);
+}
+
+static void references_past_a_limit_are_not_reported_as_unknown(void **state)
+{
+    (void)state;
+    bb_limits lim = bb_limits_default();
+    const char *json = UP("{'target_table': 'posts', 'type': 'one_to_many', 'back_populates': "
+                          "'user'}",
+                          ",\n  {'name': 'title', 'type': 'Text'}" AUTHOR_FK,
+                          "{'name': 'user', 'target_table': 'users', 'type': 'many_to_one', "
+                          "'foreign_key': 'author_id', 'back_populates': 'posts'}");
+    lim.max_tables = 1;
+    assert_int_equal(count_with_limits(json, &lim, "BB0603"), 1);
+    assert_int_equal(count_with_limits(json, &lim, "BB0414"), 0);
+    lim = bb_limits_default();
+    lim.max_columns = 2; /* author_id is past it */
+    assert_int_equal(count_with_limits(json, &lim, "BB0604"), 1);
+    assert_int_equal(count_with_limits(json, &lim, "BB0417"), 0);
+    assert_int_equal(count_with_limits(json, &lim, "BB0419"), 0);
+    assert_int_equal(count_with_limits(json, NULL, "BB0419"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +494,8 @@ int main(void)
         cmocka_unit_test(through_on_one_to_many_is_ignored_with_a_warning),
         cmocka_unit_test(unknown_cascade_is_reported_with_a_suggestion),
         cmocka_unit_test(implicit_counterpart_clashing_with_a_column_is_reported),
+        cmocka_unit_test(a_broken_key_column_is_its_only_error),
+        cmocka_unit_test(references_past_a_limit_are_not_reported_as_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -261,6 +261,84 @@ static void enum_values_must_be_usable_text(void **state)
               "BB0411", BB_ERROR, "/schema/0/columns/1/values/1", "^' padded'");
 }
 
+/* PostgreSQL, MySQL and SQLite take quotes in labels; the output escapes them. */
+static void enum_values_with_quotes_and_backslashes_are_accepted(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"project_name\": \"p\", \"db_type\": \"postgresql\", \"schema\": [{\"table_name\": "
+        "\"t\", \"class_name\": \"T\", \"columns\": [{\"name\": \"id\", \"type\": \"Integer\", "
+        "\"primary_key\": true}, {\"name\": \"mood\", \"type\": \"Enum\", \"values\": [\"it's "
+        "fine\", \"say \\\"hi\\\"\", \"a\\\\b\"], \"default\": \"it's fine\"}]}]}";
+    vt t;
+    vt_run_bytes(&t, json, strlen(json));
+    assert_int_equal(t.rc, BB_OK);
+    assert_int_equal(t.d.n_errors, 0);
+    assert_string_equal(t.s->tables[0].columns[1].enum_values[1], "say \"hi\"");
+    assert_string_equal(t.s->tables[0].columns[1].enum_values[2], "a\\b");
+    vt_free(&t);
+}
+
+/* SQLAlchemy writes MySQL's ENUM('...') without doubling a backslash. */
+static void enum_values_with_a_backslash_are_refused_on_mysql(void **state)
+{
+    (void)state;
+    vt_expect("{'project_name': 'p', 'db_type': 'mysql', 'schema': [{'table_name': 't', "
+              "'class_name': 'T', 'columns': [{'name': 'id', 'type': 'Integer', 'primary_key': "
+              "true},\n  {'name': 'tier', 'type': 'Enum', 'values': ['ok', 'a\\\\b']}]}]}",
+              "BB0411", BB_ERROR, "/schema/0/columns/1/values/1", "^'a\\\\b'");
+}
+
+/* The limit is PostgreSQL's 63 bytes, and the hint says so. */
+static void enum_value_length_is_counted_in_bytes(void **state)
+{
+    (void)state;
+    vt t;
+    vt_run(&t, ONE_TABLE(",\n  {'name': 'status', 'type': 'Enum', 'values': ['ok', "
+                         "'\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9']}"));
+    const bb_diag *g = vt_find(&t, "BB0411");
+    assert_non_null(g); /* 32 characters, 64 bytes */
+    assert_non_null(strstr(g->hint, "63 bytes"));
+    vt_free(&t);
+}
+
+/* An Enum without values says so once: its default is not also "not a value". */
+static void enum_without_values_is_one_error(void **state)
+{
+    (void)state;
+    vt t;
+    vt_run(&t, ONE_TABLE(",\n  {'name': 'status', 'type': 'Enum', 'default': 'draft'}"));
+    assert_int_equal(vt_count(&t, "BB0204"), 1);
+    assert_int_equal(vt_count(&t, "BB0412"), 0);
+    vt_free(&t);
+}
+
+/* A String without a length has none, except on MySQL, which needs one:
+ * 255 there, everywhere the length is used (models, API, migrations). */
+static void a_string_without_length_is_255_long_only_on_mysql(void **state)
+{
+    (void)state;
+    static const char *const dbs[] = {"postgresql", "sqlite", "mssql", "mysql"};
+    for (size_t i = 0; i < 4; i++) {
+        char json[512];
+        snprintf(json, sizeof(json),
+                 "{'project_name': 'p', 'db_type': '%s', 'schema': [{'table_name': 't', "
+                 "'class_name': 'T', 'columns': [{'name': 'id', 'type': 'Integer', "
+                 "'primary_key': true}, {'name': 'label', 'type': 'String'}, {'name': 'code', "
+                 "'type': 'String', 'length': 8}]}]}",
+                 dbs[i]);
+        vt t;
+        vt_run(&t, json);
+        assert_int_equal(t.rc, BB_OK);
+        assert_int_equal(t.s->tables[0].columns[1].length, i == 3 ? 255 : 0);
+        assert_int_equal(t.s->tables[0].columns[2].length, 8);
+        vt_free(&t);
+    }
+}
+
 static void enum_default_must_be_a_value(void **state)
 {
     (void)state;
@@ -358,10 +436,12 @@ static void cycle_through_a_nullable_fk_uses_alter(void **state)
 {
     (void)state;
     const char *json = ORGS_CYCLE("true");
-    vt_expect(json, "BB0428", BB_WARNING, "/schema/1/columns/1/target", "'target': ^'users.id'");
+    vt_expect(json, "BB0428", BB_NOTE, "/schema/1/columns/1/target", "'target': ^'users.id'");
     vt t;
     vt_run(&t, json);
     assert_int_equal(t.rc, BB_OK);
+    /* Nothing to do about it: a note, which --strict does not count. */
+    assert_int_equal(t.d.n_warnings, 0);
     assert_true(column(t.s, "orgs", "owner_id")->use_alter);
     assert_false(column(t.s, "users", "org_id")->use_alter);
     assert_non_null(
@@ -496,6 +576,11 @@ int main(void)
         cmocka_unit_test(enum_values_differing_in_case_collide_on_mysql),
         cmocka_unit_test(enum_values_that_share_a_python_name_are_accepted),
         cmocka_unit_test(enum_values_must_be_usable_text),
+        cmocka_unit_test(enum_values_with_quotes_and_backslashes_are_accepted),
+        cmocka_unit_test(enum_values_with_a_backslash_are_refused_on_mysql),
+        cmocka_unit_test(enum_value_length_is_counted_in_bytes),
+        cmocka_unit_test(enum_without_values_is_one_error),
+        cmocka_unit_test(a_string_without_length_is_255_long_only_on_mysql),
         cmocka_unit_test(enum_default_must_be_a_value),
         cmocka_unit_test(autoincrement_only_on_an_integer_primary_key),
         cmocka_unit_test(integer_primary_key_autoincrements_by_default),

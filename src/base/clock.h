@@ -11,6 +11,10 @@
 /* Seconds since an arbitrary fixed point, with nanosecond resolution. */
 double bb_clock_seconds(void);
 
+/* Seconds since the epoch (CLOCK_REALTIME): for times other processes read
+ * too, such as a job's deadline kept in Redis. */
+double bb_clock_wall_seconds(void);
+
 /* Milliseconds since the same point. */
 int64_t bb_clock_ms(void);
 

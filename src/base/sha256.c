@@ -1,6 +1,7 @@
 /* sha256.c - SHA-256 of FIPS 180-4 section 6.2, in portable C
  * (see sha256.h). */
 #include "base/sha256.h"
+#include "base/hex.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -113,13 +114,8 @@ void bb_sha256(const void *data, size_t len, unsigned char digest[BB_SHA256_LEN]
 
 int bb_sha256_hex(const void *data, size_t len, char hex[BB_SHA256_HEX_LEN + 1])
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char digest[BB_SHA256_LEN];
     bb_sha256(data, len, digest);
-    for (int i = 0; i < BB_SHA256_LEN; i++) {
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 15];
-    }
-    hex[BB_SHA256_HEX_LEN] = '\0';
+    bb_hex_encode(digest, sizeof(digest), hex);
     return BB_OK;
 }

@@ -1,5 +1,6 @@
 /* trace.c - W3C Trace Context, the thread's scope and spans (see trace.h). */
 #include "base/trace.h"
+#include "base/hex.h"
 
 #include "base/crypto.h"
 
@@ -11,13 +12,10 @@
 
 /* ---- traceparent -------------------------------------------------------- */
 
+/* A digit of a trace id: lower case only, as the spec requires. */
 static int hex_digit(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1; /* uppercase too: the spec allows lowercase only */
+    return c >= 'A' && c <= 'F' ? -1 : bb_hex_value(c);
 }
 
 /* n bytes from 2n lowercase hex digits; false on any other character. */
@@ -64,24 +62,14 @@ bool bb_trace_parse(const char *value, bb_trace_ctx *out)
     return true;
 }
 
-void bb_trace_hex(const uint8_t *bytes, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 void bb_trace_format(const bb_trace_ctx *c, char out[BB_TRACEPARENT_LEN + 1])
 {
     memcpy(out, "00-", 3);
-    bb_trace_hex(c->trace_id, 16, out + 3);
+    bb_hex_encode(c->trace_id, 16, out + 3);
     out[35] = '-';
-    bb_trace_hex(c->span_id, 8, out + 36);
+    bb_hex_encode(c->span_id, 8, out + 36);
     out[52] = '-';
-    bb_trace_hex(&c->flags, 1, out + 53);
+    bb_hex_encode(&c->flags, 1, out + 53);
 }
 
 /* ---- ids ---------------------------------------------------------------- */

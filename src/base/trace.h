@@ -47,9 +47,6 @@ bool bb_trace_parse(const char *value, bb_trace_ctx *out);
 /* The traceparent value of c (version 00), into out. */
 void bb_trace_format(const bb_trace_ctx *c, char out[BB_TRACEPARENT_LEN + 1]);
 
-/* n bytes as 2n lowercase hex digits and a NUL, into out. */
-void bb_trace_hex(const uint8_t *bytes, size_t n, char *out);
-
 /* A new trace: random ids, sampled. */
 void bb_trace_new(bb_trace_ctx *out);
 

@@ -1,5 +1,6 @@
 /* llm_cache.c - disk cache of model answers (see llm_cache.h). */
 #include "llm/llm_cache.h"
+#include "base/hex.h"
 
 #include "base/crypto.h"
 
@@ -24,12 +25,7 @@ int bb_llm_cache_key(const char *provider, const char *base_url, const char *mod
     int rc = bb_crypto_sha256_parts(parts, sizeof(parts) / sizeof(parts[0]), md);
     if (rc)
         return rc;
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof(md); i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[64] = '\0';
+    bb_hex_encode(md, sizeof(md), hex);
     return BB_OK;
 }
 

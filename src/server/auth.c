@@ -1,5 +1,6 @@
 /* auth.c - API keys by digest and HS256 JWT verification (see auth.h). */
 #include "server/auth.h"
+#include "base/hex.h"
 
 #include "base/crypto.h"
 
@@ -96,23 +97,12 @@ bool bb_auth_valid_name(const char *name)
     return n >= 1 && n <= BB_AUTH_NAME_MAX;
 }
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int parse_digest(const char *hex, size_t len, unsigned char out[BB_SHA256_LEN])
 {
     if (len != 2 * BB_SHA256_LEN)
         return BB_EINVAL;
     for (size_t i = 0; i < BB_SHA256_LEN; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        int hi = bb_hex_value(hex[2 * i]), lo = bb_hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return BB_EINVAL;
         out[i] = (unsigned char)(hi << 4 | lo);
@@ -328,21 +318,11 @@ const char *bb_auth_key_name(const bb_auth *a, size_t i)
     return i < a->n_keys ? a->keys[i].name : NULL;
 }
 
-static void to_hex(const unsigned char *d, size_t n, char *hex)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 15];
-    }
-    hex[2 * n] = '\0';
-}
-
 void bb_auth_key_hex(const bb_auth *a, size_t i, char hex[65])
 {
     hex[0] = '\0';
     if (i < a->n_keys)
-        to_hex(a->keys[i].digest, BB_SHA256_LEN, hex);
+        bb_hex_encode(a->keys[i].digest, BB_SHA256_LEN, hex);
 }
 
 int bb_auth_default_keys_file(bb_buf *out)

@@ -2,6 +2,8 @@
  * (see jobs.h). */
 #include "server/jobs.h"
 
+#include "base/hex.h"
+
 #include "base/clock.h"
 #include "base/crypto.h"
 
@@ -221,17 +223,12 @@ static void *job_main(void *p)
     return NULL;
 }
 
-static int random_id(char id[BB_JOB_ID_LEN])
+int bb_jobs_new_id(char id[BB_JOB_ID_LEN])
 {
-    unsigned char raw[16];
+    unsigned char raw[(BB_JOB_ID_LEN - 1) / 2];
     if (bb_crypto_random(raw, sizeof(raw)) != BB_OK)
         return BB_ESTATE;
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof(raw); i++) {
-        id[2 * i] = digits[raw[i] >> 4];
-        id[2 * i + 1] = digits[raw[i] & 15];
-    }
-    id[32] = '\0';
+    bb_hex_encode(raw, sizeof(raw), id);
     return BB_OK;
 }
 
@@ -279,7 +276,7 @@ int bb_jobs_submit(bb_jobs *js, const char *owner, bb_job_fn fn, void *arg,
     job *j = bb_calloc(1, sizeof(*j));
     if (!j)
         return BB_ENOMEM;
-    int rc = random_id(j->id);
+    int rc = bb_jobs_new_id(j->id);
     if (rc) {
         bb_free(j);
         return rc;

@@ -38,6 +38,10 @@
 
 #define BB_JOB_ID_LEN 33 /* 32 hex digits and the NUL */
 
+/* A new job id: 16 random bytes from the kernel, in hex. BB_ESTATE when
+ * the kernel gives none. Shared by the in-process store and Redis's. */
+int bb_jobs_new_id(char id[BB_JOB_ID_LEN]) BB_WUR;
+
 typedef enum {
     BB_JOB_QUEUED = 0,
     BB_JOB_RUNNING,

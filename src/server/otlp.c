@@ -2,6 +2,7 @@
 #include "server/otlp.h"
 
 #include "base/clock.h"
+#include "base/hex.h"
 #include "base/http.h"
 #include "json/jsonout.h"
 
@@ -75,9 +76,9 @@ static int put_resource(bb_buf *b, const bb_otlp_config *c)
 static int put_span(bb_buf *b, const bb_span *s)
 {
     char trace[33], span[17], parent[17];
-    bb_trace_hex(s->ctx.trace_id, 16, trace);
-    bb_trace_hex(s->ctx.span_id, 8, span);
-    bb_trace_hex(s->parent_id, 8, parent);
+    bb_hex_encode(s->ctx.trace_id, 16, trace);
+    bb_hex_encode(s->ctx.span_id, 8, span);
+    bb_hex_encode(s->parent_id, 8, parent);
     int rc = bb_buf_printf(b, "{\"traceId\":\"%s\",\"spanId\":\"%s\",", trace, span);
     if (!rc && s->has_parent)
         rc = bb_buf_printf(b, "\"parentSpanId\":\"%s\",", parent);

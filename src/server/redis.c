@@ -1,5 +1,6 @@
 /* redis.c - a Redis client over hiredis, loaded on first use (see redis.h). */
 #include "server/redis.h"
+#include "base/hex.h"
 
 #include "base/clock.h"
 #include "base/dynlib.h"
@@ -44,17 +45,6 @@ struct bb_dynlib *bb_redis_library(void)
 
 /* ---- URLs --------------------------------------------------------------- */
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into out; false when it does not fit or a
  * %XX is malformed. */
 static bool decode_part(const char *s, size_t n, char *out, size_t size)
@@ -63,8 +53,8 @@ static bool decode_part(const char *s, size_t n, char *out, size_t size)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
+            int hi = i + 2 < n ? bb_hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < n ? bb_hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return false;
             c = (char)(hi * 16 + lo);

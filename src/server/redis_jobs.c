@@ -164,31 +164,10 @@ static void nap_ms(long ms)
     nanosleep(&t, NULL);
 }
 
-static double wall_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* A deadline for one of the store's own commands. */
 static double soon(void)
 {
     return bb_clock_seconds() + 2.0;
-}
-
-static int random_id(char id[BB_JOB_ID_LEN])
-{
-    unsigned char raw[16];
-    if (bb_crypto_random(raw, sizeof(raw)) != BB_OK)
-        return BB_ESTATE;
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof(raw); i++) {
-        id[2 * i] = digits[raw[i] >> 4];
-        id[2 * i + 1] = digits[raw[i] & 15];
-    }
-    id[32] = '\0';
-    return BB_OK;
 }
 
 /* Whether id is 32 hex digits (anything else is no job, and no key). */
@@ -208,7 +187,7 @@ static unsigned retry_after_of(const bb_redis_reply *score)
     const char *s = bb_redis_reply_str(score);
     if (!s)
         return RETRY_UNKNOWN;
-    double wait = ceil(strtod(s, NULL) - wall_now());
+    double wait = ceil(strtod(s, NULL) - bb_clock_wall_seconds());
     if (wait > NO_DEADLINE / 2)
         return RETRY_UNKNOWN;
     return wait < 1 ? 1 : wait > 86400 ? 86400 : (unsigned)wait;
@@ -218,11 +197,11 @@ int bb_redis_jobs_submit(bb_redis_jobs *rj, const char *owner, const char *paylo
                          char id[BB_JOB_ID_LEN], bb_jobs_refusal *why)
 {
     memset(why, 0, sizeof(*why));
-    int rc = random_id(id);
+    int rc = bb_jobs_new_id(id);
     if (rc)
         return rc;
     const bb_jobs_limits *l = &rj->cfg.limits;
-    double now = wall_now();
+    double now = bb_clock_wall_seconds();
     char key[64], okey[320], snow[32], sdeadline[32], smax[24], sper[24], slife[24];
     job_key(key, sizeof(key), id);
     owner_key(okey, sizeof(okey), owner);
@@ -301,7 +280,7 @@ int bb_redis_jobs_cancel(bb_redis_jobs *rj, const char *id, const char *owner, b
     char key[64], okey[320], snow[32], sttl[24];
     job_key(key, sizeof(key), id);
     owner_key(okey, sizeof(okey), owner);
-    snprintf(snow, sizeof(snow), "%.0f", wall_now());
+    snprintf(snow, sizeof(snow), "%.0f", bb_clock_wall_seconds());
     snprintf(sttl, sizeof(sttl), "%.0f", rj->cfg.limits.ttl > 1 ? rj->cfg.limits.ttl : 1);
     const char *keys[] = {key, OPEN, okey};
     const char *args[] = {owner, id, body, snow, sttl};
@@ -342,7 +321,7 @@ static void finish(slot *s, const char *owner, const char *state, int status, co
     job_key(key, sizeof(key), s->id);
     owner_key(okey, sizeof(okey), owner);
     snprintf(sstatus, sizeof(sstatus), "%d", status);
-    snprintf(snow, sizeof(snow), "%.0f", wall_now());
+    snprintf(snow, sizeof(snow), "%.0f", bb_clock_wall_seconds());
     snprintf(sttl, sizeof(sttl), "%.0f", rj->cfg.limits.ttl > 1 ? rj->cfg.limits.ttl : 1);
     const char *keys[] = {key, OPEN, okey, STREAM};
     const char *args[] = {s->id, state, sstatus, body ? body : "", snow, sttl, s->msg};
@@ -403,7 +382,7 @@ static void run_taken(slot *s, const bb_redis_reply *t)
     double deadline_wall = number_of(&t->elem[3]);
     double deadline = 0;
     if (rj->cfg.limits.timeout > 0)
-        deadline = bb_clock_seconds() + (deadline_wall - wall_now());
+        deadline = bb_clock_seconds() + (deadline_wall - bb_clock_wall_seconds());
     bb_job_ctx ctx = {&s->cancel, deadline};
     bb_job_result res = {0};
     int rc = rj->cfg.run(rj->cfg.run_ctx, t->elem[2].str, t->elem[2].len, &ctx, &res);
@@ -428,7 +407,7 @@ static void *job_main(void *p)
     bb_redis_jobs *rj = s->rj;
     char key[64], snow[32], smax[8];
     job_key(key, sizeof(key), s->id);
-    snprintf(snow, sizeof(snow), "%.0f", wall_now());
+    snprintf(snow, sizeof(snow), "%.0f", bb_clock_wall_seconds());
     snprintf(smax, sizeof(smax), "%d", MAX_ATTEMPTS);
     const char *keys[] = {key};
     const char *args[] = {smax, snow, rj->consumer};

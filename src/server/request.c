@@ -2,6 +2,7 @@
 #include "server/request.h"
 
 #include "base/clock.h"
+#include "base/hex.h"
 #include "server/answer.h"
 #include "server/log.h"
 #include "server/service.h"
@@ -258,16 +259,16 @@ static void log_trace(bb_log_line *l, const bb_req *r)
     if (!r->span.start_ns)
         return;
     char hex[33];
-    bb_trace_hex(r->span.ctx.trace_id, 16, hex);
+    bb_hex_encode(r->span.ctx.trace_id, 16, hex);
     bb_log_str(l, ",\"trace_id\":\"");
     bb_log_str(l, hex);
-    bb_trace_hex(r->span.ctx.span_id, 8, hex);
+    bb_hex_encode(r->span.ctx.span_id, 8, hex);
     bb_log_str(l, "\",\"span_id\":\"");
     bb_log_str(l, hex);
     bb_log_put(l, "\"", 1);
     if (!r->trace_given)
         return;
-    bb_trace_hex(r->span.parent_id, 8, hex);
+    bb_hex_encode(r->span.parent_id, 8, hex);
     bb_log_str(l, ",\"parent_span_id\":\"");
     bb_log_str(l, hex);
     bb_log_put(l, "\"", 1);

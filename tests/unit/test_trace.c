@@ -2,6 +2,7 @@
  * scope and spans. */
 #include "testutil.h"
 
+#include "base/hex.h"
 #include "base/trace.h"
 
 #include <string.h>
@@ -20,9 +21,9 @@ static void a_valid_header_is_read_field_by_field(void **state)
     bb_trace_ctx c;
     assert_true(bb_trace_parse(VALID, &c));
     char hex[33];
-    bb_trace_hex(c.trace_id, 16, hex);
+    bb_hex_encode(c.trace_id, 16, hex);
     assert_string_equal(hex, "4bf92f3577b34da6a3ce929d0e0e4736");
-    bb_trace_hex(c.span_id, 8, hex);
+    bb_hex_encode(c.span_id, 8, hex);
     assert_string_equal(hex, "00f067aa0ba902b7");
     assert_int_equal(c.flags, 1);
     char back[BB_TRACEPARENT_LEN + 1];

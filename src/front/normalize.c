@@ -211,15 +211,6 @@ static bb_column mixin_column(const char *name)
     return c;
 }
 
-/* Whether t's primary key has more than one column. */
-static bool composite_key(const bb_table *t)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < t->n_columns; i++)
-        n += t->columns[i].primary_key;
-    return n > 1;
-}
-
 static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const bb_column *in)
 {
     bb_column mixin;
@@ -242,7 +233,7 @@ static int add_column(cJSON *cols, const bb_schema *s, const bb_table *t, const 
                         st.type == BB_TYPE_SMALLINTEGER;
     /* Integer primary keys autoincrement unless told otherwise; FK columns
      * and composite keys never do (as the models say). */
-    bool autoinc = pk && integer_type && !c->fk_target && !composite_key(t) &&
+    bool autoinc = pk && integer_type && !c->fk_target && bb_table_pk_count(t) == 1 &&
                    (c->autoincrement_given ? c->autoincrement : true);
     cJSON *dflt = default_json(&c->default_value);
     if (!dflt || !add_item(col, "name", cJSON_CreateString(c->name)) ||

@@ -551,7 +551,7 @@ static void mark_one_to_one_unique(bb__vctx *v, size_t ti, size_t ri)
     if (!rel_usable(r) || r->kind != BB_REL_ONE_TO_ONE || r->fk_table_index < 0)
         return;
     bb_column *c = &s->tables[r->fk_table_index].columns[r->fk_column_index];
-    if (!(c->primary_key && bb__count_pk(&s->tables[r->fk_table_index]) == 1))
+    if (!(c->primary_key && bb_table_pk_count(&s->tables[r->fk_table_index]) == 1))
         c->unique = true;
 }
 

@@ -1427,6 +1427,14 @@ int bb_table_column_index(const bb_table *t, const char *column_name)
     return -1;
 }
 
+size_t bb_table_pk_count(const bb_table *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_columns; i++)
+        n += t->columns[i].primary_key;
+    return n;
+}
+
 int bb_table_pk_index(const bb_table *t)
 {
     for (size_t i = 0; i < t->n_columns; i++)

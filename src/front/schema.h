@@ -357,4 +357,7 @@ int bb_table_column_index(const bb_table *t, const char *column_name);
 /* The first primary-key column's index, -1 when none. */
 int bb_table_pk_index(const bb_table *t);
 
+/* How many columns the primary key has (0 when none). */
+size_t bb_table_pk_count(const bb_table *t);
+
 #endif

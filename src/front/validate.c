@@ -150,7 +150,7 @@ static void check_column_names(bb__vctx *v, size_t ti)
                        "duplicate column \"%s\" in table \"%s\" (first at %s)", c->name,
                        t->table_name, t->columns[prev].pointer);
     }
-    size_t n_pk = bb__count_pk(t);
+    size_t n_pk = bb_table_pk_count(t);
     if (n_pk == 0 && t->n_user_columns > 0) {
         bb__loc at = TABLE_LOC(t, "columns");
         bb__report(
@@ -213,11 +213,11 @@ static void resolve_fk(bb__vctx *v, bb_column *c)
         return;
     }
     const bb_column *col = &target->columns[cc];
-    bool unique = (col->primary_key && bb__count_pk(target) == 1) || col->unique ||
+    bool unique = (col->primary_key && bb_table_pk_count(target) == 1) || col->unique ||
                   single_column_unique(target, col->name);
     if (!unique) {
         int pk = bb_table_pk_index(target);
-        if (pk >= 0 && bb__count_pk(target) == 1)
+        if (pk >= 0 && bb_table_pk_count(target) == 1)
             snprintf(hint, sizeof(hint),
                      "reference the primary key (\"%s.%s\") or make \"%s\" unique (\"unique\": "
                      "true)",
@@ -723,7 +723,7 @@ int bb_validate(bb_schema *s, bb_diags *diags)
             resolve_fk(&v, &s->tables[ti].columns[ci]);
     for (size_t ti = 0; ti < s->n_tables; ti++) {
         bb_table *t = &s->tables[ti];
-        size_t n_pk = bb__count_pk(t);
+        size_t n_pk = bb_table_pk_count(t);
         for (size_t ci = 0; ci < t->n_columns; ci++) {
             if (t->columns[ci].declared_type == BB_TYPE_FOREIGNKEY)
                 copy_fk_type(&v, &t->columns[ci]);

@@ -173,14 +173,6 @@ const char *bb__did_you_mean(const char *name, const char *const *cands, size_t 
 
 /* ---- small helpers ------------------------------------------------------- */
 
-size_t bb__count_pk(const bb_table *t)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < t->n_columns; i++)
-        n += t->columns[i].primary_key;
-    return n;
-}
-
 /* "OrderItem" -> "order_item" (ASCII; the input was checked to be a class
  * name already). */
 void bb__class_snake(const char *name, char *out, size_t size)

@@ -109,7 +109,6 @@ void bb__report(bb__vctx *v, bb_severity sev, const char *code, const bb__loc *a
 /* "did you mean" hint for name among candidates (written into buf), or NULL. */
 const char *bb__did_you_mean(const char *name, const char *const *cands, size_t n, char *buf,
                              size_t size);
-size_t bb__count_pk(const bb_table *t);
 /* "OrderItem" -> "order_item". */
 void bb__class_snake(const char *name, char *out, size_t size);
 /* A copy in the schema's arena; NULL (and v->rc set) when out of memory. */

@@ -6,11 +6,13 @@
 #include "base/dynlib.h"
 
 #include <hiredis.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 /* ---- the library -------------------------------------------------------- */
@@ -321,10 +323,16 @@ static struct timeval timeval_of(double seconds)
     return tv;
 }
 
-/* An outage begins or goes on: the next attempt waits a back-off. */
+/* An outage begins or goes on: the next attempt waits a back-off. The
+ * idle connections went to the same server, so they go too; otherwise
+ * each would fail one request after Redis is back. */
 static void note_failure(bb_redis *r, const char *why)
 {
+    struct conn stale[64];
+    size_t n_stale = 0;
     pthread_mutex_lock(&r->lock);
+    while (r->n_idle && n_stale < sizeof(stale) / sizeof(stale[0]))
+        stale[n_stale++] = r->idle[--r->n_idle];
     r->backoff = !r->down                       ? BACKOFF_MIN
                  : r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX
                                                 : r->backoff * 2;
@@ -333,6 +341,8 @@ static void note_failure(bb_redis *r, const char *why)
     r->failures++;
     snprintf(r->last_error, sizeof(r->last_error), "%s", why);
     pthread_mutex_unlock(&r->lock);
+    for (size_t i = 0; i < n_stale; i++)
+        fn.free_context(stale[i].c);
 }
 
 static void note_success(bb_redis *r)
@@ -393,7 +403,19 @@ static bool setup(bb_redis *r, redisContext *c, char *why, size_t size)
     return true;
 }
 
-/* A connection: an idle one, or a new one made before deadline. */
+/* Whether the server closed an idle connection: its end of the socket
+ * reads as EOF (or fails) without waiting. A command sent there would
+ * fail one request for nothing. */
+static bool closed_by_server(const redisContext *c)
+{
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    char byte;
+    return recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
+/* A connection: an idle one still open, or a new one made before deadline. */
 static int take(bb_redis *r, double timeout, struct conn *out)
 {
     out->c = NULL;
@@ -404,8 +426,12 @@ static int take(bb_redis *r, double timeout, struct conn *out)
     pthread_mutex_unlock(&r->lock);
     if (waiting)
         return BB_ENET;
-    if (out->c)
+    if (out->c && !closed_by_server(out->c))
         return BB_OK;
+    if (out->c) { /* its server restarted, or closed it for idling */
+        fn.free_context(out->c);
+        out->c = NULL;
+    }
     redisContext *c = fn.connect_with_timeout(r->url.host, (int)r->url.port, timeval_of(timeout));
     if (!c || c->err)
         return drop(r, c, "cannot connect to Redis at");
@@ -543,6 +569,15 @@ int bb_redis_eval(bb_redis *r, double deadline, bb_redis_script *script, bb_redi
 
 bool bb_redis_healthy(bb_redis *r, char *why, size_t size)
 {
+    pthread_mutex_lock(&r->lock);
+    bool due = r->down && bb_clock_seconds() >= r->retry_at;
+    pthread_mutex_unlock(&r->lock);
+    if (due) { /* a probe that says "down" after Redis is back would mislead */
+        bb_redis_reply rep;
+        int rc = bb_redis_cmd(r, 0, &rep, "PING", (const char *)NULL);
+        (void)rc; /* the outcome is in r->down, read below */
+        bb_redis_reply_free(&rep);
+    }
     pthread_mutex_lock(&r->lock);
     bool down = r->down;
     if (down && why)

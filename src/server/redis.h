@@ -111,7 +111,8 @@ int bb_redis_eval(bb_redis *r, double deadline, bb_redis_script *script, bb_redi
                   const size_t *arg_lens) BB_WUR;
 
 /* True when the last attempt reached Redis; otherwise why (the last error)
- * goes into why. */
+ * goes into why. During an outage whose back-off has passed it pings
+ * Redis first, so a readiness probe sees the recovery itself. */
 bool bb_redis_healthy(bb_redis *r, char *why, size_t size);
 
 /* Commands that failed to reach Redis so far. */

@@ -128,7 +128,8 @@ static void note_command(fake *f, const char *req, size_t n)
 }
 
 /* Serves the replies in order, over as many connections as it takes: the
- * reply "CLOSE" closes the connection instead of answering. */
+ * reply "CLOSE" closes the connection instead of answering; "HANGUP"
+ * closes it without waiting for a command, as a restarted server does. */
 static void *fake_main(void *p)
 {
     fake *f = p;
@@ -145,6 +146,10 @@ static void *fake_main(void *p)
         }
         char req[4096];
         for (; f->replies[i]; i++) {
+            if (strcmp(f->replies[i], "HANGUP") == 0) {
+                i++;
+                break;
+            }
             ssize_t n = read(c, req, sizeof(req));
             if (n <= 0)
                 break;
@@ -306,17 +311,26 @@ static void forgotten_script_is_sent_whole(void **state)
     fake_stop(&f);
 }
 
-static void lost_connection_recovers_after_the_back_off(void **state)
+/* A client whose server answered one PING, then closed the connection
+ * on the second: an outage has begun. The server answers one more. */
+static bb_redis *client_after_a_lost_connection(fake *f)
 {
-    (void)state;
     static const char *const replies[] = {"+PONG\r\n", "CLOSE", "+PONG\r\n", NULL};
-    fake f;
-    fake_start(&f, replies);
-    bb_redis *r = client_on(f.port, "", 300);
+    fake_start(f, replies);
+    bb_redis *r = client_on(f->port, "", 300);
     bb_redis_reply rep;
     assert_int_equal(bb_redis_cmd(r, 0, &rep, "PING", (const char *)NULL), BB_OK);
     bb_redis_reply_free(&rep);
     assert_int_equal(bb_redis_cmd(r, 0, &rep, "PING", (const char *)NULL), BB_ENET);
+    return r;
+}
+
+static void lost_connection_recovers_after_the_back_off(void **state)
+{
+    (void)state;
+    fake f;
+    bb_redis *r = client_after_a_lost_connection(&f);
+    bb_redis_reply rep;
     assert_false(bb_redis_healthy(r, NULL, 0));
     /* Within the back-off (100 ms at first): no attempt. */
     assert_int_equal(bb_redis_cmd(r, 0, &rep, "PING", (const char *)NULL), BB_ENET);
@@ -329,6 +343,44 @@ static void lost_connection_recovers_after_the_back_off(void **state)
     assert_true(bb_redis_healthy(r, NULL, 0));
     bb_redis_free(r);
     fake_stop(&f);
+}
+
+static void connection_the_server_closed_is_not_used(void **state)
+{
+    (void)state;
+    static const char *const replies[] = {"+PONG\r\n", "HANGUP", "+PONG\r\n", NULL};
+    fake f;
+    fake_start(&f, replies);
+    bb_redis *r = client_on(f.port, "", 300);
+    bb_redis_reply rep;
+    assert_int_equal(bb_redis_cmd(r, 0, &rep, "PING", (const char *)NULL), BB_OK);
+    bb_redis_reply_free(&rep);
+    struct timespec t = {0, 50 * 1000 * 1000}; /* the hang-up reaches us */
+    nanosleep(&t, NULL);
+    /* The pooled connection is seen closed and a new one is made: no
+     * request fails for it and no outage begins. */
+    assert_int_equal(bb_redis_cmd(r, 0, &rep, "PING", (const char *)NULL), BB_OK);
+    assert_string_equal(bb_redis_reply_str(&rep), "PONG");
+    bb_redis_reply_free(&rep);
+    assert_int_equal(bb_redis_failures(r), 0);
+    bb_redis_free(r);
+    fake_stop(&f);
+    assert_string_equal(f.seen, "PING PING ");
+}
+
+static void readiness_probe_retries_after_the_back_off(void **state)
+{
+    (void)state;
+    fake f;
+    bb_redis *r = client_after_a_lost_connection(&f);
+    assert_false(bb_redis_healthy(r, NULL, 0)); /* within the back-off: no probe */
+    assert_int_equal(bb_redis_failures(r), 1);
+    struct timespec t = {0, 150 * 1000 * 1000};
+    nanosleep(&t, NULL);
+    assert_true(bb_redis_healthy(r, NULL, 0)); /* past it: the probe pings */
+    bb_redis_free(r);
+    fake_stop(&f);
+    assert_string_equal(f.seen, "PING PING PING ");
 }
 
 int main(void)
@@ -345,6 +397,8 @@ int main(void)
         cmocka_unit_test(refused_login_is_an_outage_naming_no_password),
         cmocka_unit_test(forgotten_script_is_sent_whole),
         cmocka_unit_test(lost_connection_recovers_after_the_back_off),
+        cmocka_unit_test(connection_the_server_closed_is_not_used),
+        cmocka_unit_test(readiness_probe_retries_after_the_back_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

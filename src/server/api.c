@@ -225,11 +225,11 @@ int bb_api_run_job(void *ctx, const char *payload, size_t len, const bb_job_ctx 
     bb_generation g;
     generation_settings(ctx, &g);
     bb_input in;
-    char request_id[BB_REQ_ID_MAX + 1];
-    if (bb_generation_decode(payload, len, &in, request_id, sizeof(request_id)) != BB_OK)
+    bb_job_origin origin;
+    if (bb_generation_decode(payload, len, &in, &origin) != BB_OK)
         return BB_EINVAL;
-    set_input(&g, &in, request_id);
-    return bb_generation_job(&g, NULL, jc, out);
+    set_input(&g, &in, origin.request_id);
+    return bb_generation_job(&g, origin.traced ? &origin.trace : NULL, jc, out);
 }
 
 void bb_api_generate(bb_req *r)

@@ -311,27 +311,60 @@ static int job_run(void *arg, const bb_job_ctx *ctx, bb_job_result *res)
     return bb_generation_job(&j->g, j->traced ? &j->trace : NULL, ctx, res);
 }
 
-/* "BB1 schema_at schema_len strict llm request_id\n" then the body. */
+/* "BB2 schema_at schema_len strict llm traceparent request_id\n" then
+ * the body; the traceparent is "-" without a trace. "BB1" is the same
+ * without the traceparent, as replicas of an earlier release queued it. */
 int bb_generation_encode(const bb_generation *g, bb_buf *out)
 {
-    int rc =
-        bb_buf_printf(out, "BB1 %zu %zu %d %d %s\n", g->in.schema_at, g->in.schema_len,
-                      g->in.strict ? 1 : 0, (int)g->in.llm, g->request_id ? g->request_id : "-");
+    char tp[BB_TRACEPARENT_LEN + 1] = "-";
+    if (bb_trace_current())
+        bb_trace_format(bb_trace_current(), tp);
+    int rc = bb_buf_printf(out, "BB2 %zu %zu %d %d %s %s\n", g->in.schema_at, g->in.schema_len,
+                           g->in.strict ? 1 : 0, (int)g->in.llm, tp,
+                           g->request_id && g->request_id[0] ? g->request_id : "-");
     return rc ? rc : bb_buf_append(out, g->in.body, g->in.len);
 }
 
-int bb_generation_decode(const char *payload, size_t len, bb_input *in, char *request_id,
-                         size_t id_size)
+/* The head's fields after the version; false when they do not parse. */
+static bool decode_head(const char *head, bool with_trace, size_t *at, size_t *n, int *strict,
+                        int *llm, bb_job_origin *origin)
+{
+    int used = 0;
+    if (sscanf(head, "%zu %zu %d %d %n", at, n, strict, llm, &used) != 4 || !used)
+        return false;
+    head += used;
+    if (with_trace) {
+        size_t len = strcspn(head, " ");
+        char tp[BB_TRACEPARENT_LEN + 1];
+        if (len != 1 && len != BB_TRACEPARENT_LEN)
+            return false;
+        memcpy(tp, head, len);
+        tp[len] = '\0';
+        origin->traced = len == BB_TRACEPARENT_LEN && bb_trace_parse(tp, &origin->trace);
+        if (len == BB_TRACEPARENT_LEN && !origin->traced)
+            return false;
+        head += len + (head[len] == ' ');
+    }
+    snprintf(origin->request_id, sizeof(origin->request_id), "%s",
+             strcmp(head, "-") == 0 ? "" : head);
+    return true;
+}
+
+int bb_generation_decode(const char *payload, size_t len, bb_input *in, bb_job_origin *origin)
 {
     const char *nl = memchr(payload, '\n', len);
-    if (!nl || len < 4 || memcmp(payload, "BB1 ", 4) != 0 || nl - payload > 400)
+    if (!nl || len < 4 || nl - payload > 400)
+        return BB_EINVAL;
+    bool with_trace = memcmp(payload, "BB2 ", 4) == 0;
+    if (!with_trace && memcmp(payload, "BB1 ", 4) != 0)
         return BB_EINVAL;
     char head[416];
-    memcpy(head, payload, (size_t)(nl - payload));
-    head[nl - payload] = '\0';
+    memcpy(head, payload + 4, (size_t)(nl - payload) - 4);
+    head[nl - payload - 4] = '\0';
     size_t at, n;
-    int strict, llm, used = 0;
-    if (sscanf(head, "BB1 %zu %zu %d %d %n", &at, &n, &strict, &llm, &used) != 4 || !used)
+    int strict, llm;
+    memset(origin, 0, sizeof(*origin));
+    if (!decode_head(head, with_trace, &at, &n, &strict, &llm, origin))
         return BB_EINVAL;
     memset(in, 0, sizeof(*in));
     in->body = nl + 1;
@@ -342,7 +375,6 @@ int bb_generation_decode(const char *payload, size_t len, bb_input *in, char *re
     in->schema_len = n;
     in->strict = strict != 0;
     in->llm = (bb_llm_mode)llm;
-    snprintf(request_id, id_size, "%s", head + used);
     return BB_OK;
 }
 

@@ -60,17 +60,26 @@ int bb_generation_submit(bb_jobs *js, const char *owner, const bb_generation *g,
                          char id[BB_JOB_ID_LEN], bb_jobs_refusal *why) BB_WUR;
 
 /* Runs g as a job's body, in a span under parent (the submitting
- * request's trace; NULL: a new trace, as for a job another replica
- * submitted): its model calls stop when ctx says so. BB_OK, or BB_ESTATE
+ * request's trace, kept with the job in Redis too; NULL: a new trace):
+ * its model calls stop when ctx says so. BB_OK, or BB_ESTATE
  * when the answer is the service's own failure (5xx). */
 int bb_generation_job(const bb_generation *g, const bb_trace_ctx *parent, const bb_job_ctx *ctx,
                       bb_job_result *res) BB_WUR;
 
+/* Where a job kept in Redis came from: the submitting request's id and
+ * trace, so its spans and model calls join that trace on any replica. */
+typedef struct bb_job_origin {
+    char request_id[160];
+    bb_trace_ctx trace;
+    bool traced; /* false: the request had no trace context */
+} bb_job_origin;
+
 /* A generation's input as one string a job kept in Redis carries (the
- * body, where the schema is, the options and the request id), and back:
- * decoding points in into payload. BB_EINVAL when payload is not one. */
+ * body, where the schema is, the options, the request id and the current
+ * trace), and back: decoding points in into payload. BB_EINVAL when
+ * payload is not one. */
 int bb_generation_encode(const bb_generation *g, bb_buf *out) BB_WUR;
-int bb_generation_decode(const char *payload, size_t len, bb_input *in, char *request_id,
-                         size_t id_size) BB_WUR;
+int bb_generation_decode(const char *payload, size_t len, bb_input *in,
+                         bb_job_origin *origin) BB_WUR;
 
 #endif

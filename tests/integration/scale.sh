@@ -116,8 +116,10 @@ $PY -c "import json,sys; print(json.dumps({'schema': json.load(open(sys.argv[1])
     "$ROOT/schemas/blog.json" > req.json
 $PY -c "import json,sys; print(json.dumps({'schema': json.load(open(sys.argv[1])), 'options': {'llm': 'advise'}}))" \
     "$ROOT/schemas/shop.json" > req-shop.json
+TRACE=4bf92f3577b34da6a3ce929d0e0e4736
 submit() { # submit KEY URL [BODY]: the status; the body in $WORK/sub.json, headers in $WORK/sub.h
     curl -s -o "$WORK/sub.json" -D "$WORK/sub.h" -w '%{http_code}' -H "X-API-Key: $1" \
+        -H "traceparent: 00-$TRACE-00f067aa0ba902b7-01" -H "X-Request-Id: job-of-$1" \
         -H 'Content-Type: application/json' --data-binary @"$WORK/${3:-req.json}" "$2/api/v1/generate"
 }
 wait_done() { # wait_done KEY JOB: polls through nginx; the last answer in $WORK/job.json
@@ -173,6 +175,10 @@ $PY -c "import json; r = json.load(open('job.json'))['result']; assert r['summar
 newrunner=$(rcli HGET "bb:job:$JOB" runner)
 [ "$newrunner" != "$runner" ] || fail "the job was not taken by another replica"
 expect_eq "attempts" 2 "$(rcli HGET "bb:job:$JOB" attempts)"
+# The job kept its request's trace and id in Redis: the model calls of
+# the replica that took it over carry them.
+expect_eq "model calls in the submitting request's trace, with its id" "True True" \
+    "$(log_query "all(r['headers'].get('traceparent', '')[:36] == '00-$TRACE-' for r in log), any(r['headers'].get('x-request-id') == 'job-of-$ALICE' for r in log)")"
 replica_start "$victim"
 echo "ok - a job whose replica was killed is finished by another"
 

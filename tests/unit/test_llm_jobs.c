@@ -453,6 +453,58 @@ static void generation_job_stops_its_model_calls_when_cancelled(void **state)
     unsetenv("BACKBONE_LLM_BASE_URL");
 }
 
+/* ---- a job's input as Redis keeps it ------------------------------------ */
+
+static void encoded_job_keeps_its_input_request_id_and_trace(void **state)
+{
+    (void)state;
+    static const char body[] = "{\"schema\": {\"project_name\": \"x\"}}";
+    bb_generation g;
+    memset(&g, 0, sizeof(g));
+    g.in.body = body;
+    g.in.len = sizeof(body) - 1;
+    g.in.schema_at = 11;
+    g.in.schema_len = g.in.len - 12;
+    g.in.strict = true;
+    g.in.llm = BB_LLM_OFF;
+    g.request_id = "req-7";
+    bb_trace_ctx sent;
+    assert_true(bb_trace_parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", &sent));
+    bb_trace_scope outer = bb_trace_enter(&sent, "req-7");
+    bb_buf out;
+    bb_buf_init(&out, 4096);
+    assert_int_equal(bb_generation_encode(&g, &out), BB_OK);
+    bb_trace_leave(outer);
+    bb_input in;
+    bb_job_origin origin;
+    assert_int_equal(bb_generation_decode(out.data, out.len, &in, &origin), BB_OK);
+    assert_int_equal(in.len, g.in.len);
+    assert_memory_equal(in.body, body, in.len);
+    assert_int_equal(in.schema_at, 11);
+    assert_int_equal(in.schema_len, g.in.schema_len);
+    assert_true(in.strict);
+    assert_string_equal(origin.request_id, "req-7");
+    assert_true(origin.traced);
+    assert_memory_equal(origin.trace.trace_id, sent.trace_id, sizeof(sent.trace_id));
+    assert_memory_equal(origin.trace.span_id, sent.span_id, sizeof(sent.span_id));
+    bb_buf_free(&out);
+
+    /* Without a trace; and as a replica of an earlier release queued it. */
+    bb_buf_init(&out, 4096);
+    assert_int_equal(bb_generation_encode(&g, &out), BB_OK);
+    assert_int_equal(bb_generation_decode(out.data, out.len, &in, &origin), BB_OK);
+    assert_false(origin.traced);
+    assert_string_equal(origin.request_id, "req-7");
+    bb_buf_free(&out);
+    static const char old[] = "BB1 0 2 0 0 req-1\n{}";
+    assert_int_equal(bb_generation_decode(old, sizeof(old) - 1, &in, &origin), BB_OK);
+    assert_false(origin.traced);
+    assert_string_equal(origin.request_id, "req-1");
+    assert_int_equal(in.schema_len, 2);
+    static const char bad[] = "BB2 0 2 0 0 00-zz req-1\n{}";
+    assert_int_equal(bb_generation_decode(bad, sizeof(bad) - 1, &in, &origin), BB_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +524,7 @@ int main(void)
         cmocka_unit_test(generation_job_of_an_invalid_schema_answers_like_a_request),
         cmocka_unit_test(generation_job_counts_positions_in_the_wrapped_body),
         cmocka_unit_test(generation_job_stops_its_model_calls_when_cancelled),
+        cmocka_unit_test(encoded_job_keeps_its_input_request_id_and_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,8 +9,9 @@
 # The cost of Redis-backed limits per request is the difference of 1 and 2,
 # as time per request (1/throughput) and as CPU (the replica's and Redis's
 # user + system time per request), against the target of under 10% of a
-# validate request. The limits are on (authenticated and validate, so each
-# request runs the script on two counters) but too high to refuse.
+# validate request. The limits are on (authenticated and validate: two
+# counters) but too high to refuse, so each call to Redis leases 64
+# requests (src/server/redis_rate.h).
 #
 #   BACKBONE=build/release/backbone sh bench/bench_scale.sh
 #   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),

@@ -120,6 +120,9 @@ static int start_shared(bb_service *s, bb_redis_job_fn run_job)
     memset(&url, 0, sizeof(url));
     if (!s->redis)
         return BB_ENOMEM;
+    s->redis_rate = bb_redis_rate_new(s->redis, c->rate_slots ? c->rate_slots : 16384);
+    if (!s->redis_rate)
+        return BB_ENOMEM;
     char consumer[128], host[64] = "host";
     gethostname(host, sizeof(host) - 1);
     snprintf(consumer, sizeof(consumer), "%.60s-%ld-%.8s", host, (long)getpid(), s->id_prefix);
@@ -147,7 +150,7 @@ int bb_service_rate(bb_service *s, const char *identity, const bb_rate_rule *rul
                     bb_rate_result *out)
 {
     if (s->redis) {
-        int rc = bb_redis_rate_hit(s->redis, identity, rules, n, 0, out);
+        int rc = bb_redis_rate_hit(s->redis_rate, identity, rules, n, 0, out);
         if (rc == BB_OK)
             return BB_OK;
         if (s->cfg.redis_fail_closed)
@@ -198,6 +201,7 @@ void bb_service_fini(bb_service *s)
         bb_llm_cache_set_shared(NULL);
         bb_redis_cache_free(s->llm_cache);
     }
+    bb_redis_rate_free(s->redis_rate);
     bb_redis_free(s->redis);
     bb_jobs_free(s->jobs);
     /* Last: every thread that makes spans has stopped. */

@@ -22,6 +22,7 @@
 #include "server/redis.h"
 #include "server/redis_cache.h"
 #include "server/redis_jobs.h"
+#include "server/redis_rate.h"
 #include "server/router.h"
 
 #include <stdatomic.h>
@@ -111,6 +112,7 @@ typedef struct bb_service {
     bb_metrics *metrics;
     bb_jobs *jobs;                 /* generations with a model, without Redis */
     bb_redis *redis;               /* NULL without --redis */
+    bb_redis_rate *redis_rate;     /* the limits counted there; NULL without */
     bb_redis_jobs *rjobs;          /* the jobs, with Redis */
     bb_llm_cache_store *llm_cache; /* model answers shared in Redis, or NULL */
     char redis_name[384];          /* its URL without the password */

@@ -45,6 +45,7 @@ fake_start advise-slow
 ALICE=$("$BACKBONE" keys new alice --api-keys-file "$WORK/keys" 2>/dev/null)
 BOB=$("$BACKBONE" keys new bob --api-keys-file "$WORK/keys" 2>/dev/null)
 CAROL=$("$BACKBONE" keys new carol --api-keys-file "$WORK/keys" 2>/dev/null)
+DAVE=$("$BACKBONE" keys new dave --api-keys-file "$WORK/keys" 2>/dev/null)
 LIMIT=10
 
 # replica_start N: starts replica N (1..3) on its port; PORT_N is set.
@@ -269,4 +270,22 @@ expect_eq "5xx answers to validate while Redis was stopped ($total requests)" 0 
 grep -q '^200$' load.txt || fail "no validate passed under load"
 grep -q "sk-test-never-shown" "$WORK"/replica*.log && fail "the model key reached a log"
 echo "ok - Redis stopped under load: validate answered, jobs 503 with Retry-After, recovered"
+
+# ---- leases: with room to spare a replica counts several requests per
+# call to Redis; the limit still holds, to the request.
+for n in 1 2 3; do eval "kill -TERM \$PID_$n; wait \$PID_$n 2>/dev/null"; done
+LIMIT=1000
+for n in 1 2 3; do replica_start $n; done
+evalsha_calls() { rcli INFO commandstats | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p'; }
+$PY -c 'import time; t = time.time(); time.sleep(0 if t % 60 < 45 else 61 - t % 60)'
+before=$(evalsha_calls)
+seq 1 1100 > seq.txt
+export DAVE
+xargs -P 6 -I{} sh -c 'curl -s -o /dev/null -w "%{http_code}\n" -H "X-API-Key: $DAVE" \
+    -H "Content-Type: application/json" --data-binary @"$SCHEMA" "$LB/api/v1/validate"' < seq.txt > codes.txt
+calls=$(($(evalsha_calls) - ${before:-0}))
+expect_eq "requests passed across 3 replicas with leases" 1000 "$(grep -c '^200$' codes.txt)"
+expect_eq "requests limited with leases" 100 "$(grep -c '^429$' codes.txt)"
+[ "$calls" -lt 137 ] || fail "1100 requests made $calls calls to Redis: no leases"
+echo "ok - leases: a limit of 1000 holds exactly across 3 replicas with $calls calls to Redis"
 echo "scale: all cases passed"

@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "server/redis.h"
+#include "server/redis_rate.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -383,6 +384,42 @@ static void readiness_probe_retries_after_the_back_off(void **state)
     assert_string_equal(f.seen, "PING PING PING ");
 }
 
+/* ---- rate limits with leases -------------------------------------------- */
+
+static void leased_requests_pass_without_a_call_and_a_refusal_is_kept(void **state)
+{
+    (void)state;
+    static const char *const replies[] = {
+        "$40\r\n0123456789012345678901234567890123456789\r\n", /* SCRIPT LOAD */
+        "*3\r\n:3\r\n:10\r\n:30\r\n",  /* 3 granted, 10 counted before, 30 s left */
+        "*3\r\n:0\r\n:100\r\n:29\r\n", /* refused: 100 of 100 counted */
+        NULL,
+    };
+    fake f;
+    fake_start(&f, replies);
+    bb_redis *r = client_on(f.port, "", 500);
+    bb_redis_rate *rr = bb_redis_rate_new(r, 8);
+    assert_non_null(rr);
+    bb_rate_rule rule = {"validate", 100, 60};
+    bb_rate_result out;
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(bb_redis_rate_hit(rr, "key:a", &rule, 1, 0, &out), BB_OK);
+        assert_true(out.allowed);
+        assert_int_equal(out.remaining, 100 - 10 - i - 1);
+    }
+    assert_int_equal(bb_redis_rate_calls(rr), 1);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(bb_redis_rate_hit(rr, "key:a", &rule, 1, 0, &out), BB_OK);
+        assert_false(out.allowed);
+        assert_true(out.retry_after >= 1 && out.retry_after <= 29);
+    }
+    assert_int_equal(bb_redis_rate_calls(rr), 2); /* the second refusal asked nobody */
+    bb_redis_rate_free(rr);
+    bb_redis_free(r);
+    fake_stop(&f);
+    assert_string_equal(f.seen, "SCRIPT EVALSHA EVALSHA ");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +436,7 @@ int main(void)
         cmocka_unit_test(lost_connection_recovers_after_the_back_off),
         cmocka_unit_test(connection_the_server_closed_is_not_used),
         cmocka_unit_test(readiness_probe_retries_after_the_back_off),
+        cmocka_unit_test(leased_requests_pass_without_a_call_and_a_refusal_is_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@ typedef struct family {
     const char *labels[MAX_LABELS];
     const double *buckets; /* upper bounds, increasing; +Inf is implied */
     int n_buckets;
+    bool optional; /* shown only once set: a part the service may not use */
 } family;
 
 static const double seconds_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -151,6 +152,31 @@ static const family families[BB_M_FAMILY_COUNT] = {
                              {NULL},
                              NULL,
                              0},
+    [BB_M_REDIS_UP] = {"backbone_redis_up",
+                       "1 when the last command reached Redis, 0 during an outage.",
+                       GAUGE,
+                       0,
+                       {NULL},
+                       NULL,
+                       0,
+                       true},
+    [BB_M_REDIS_FAILURES] = {"backbone_redis_failures_total",
+                             "Commands to Redis that failed: refused, lost or timed out.",
+                             COUNTER,
+                             0,
+                             {NULL},
+                             NULL,
+                             0,
+                             true},
+    [BB_M_REDIS_RATE_CALLS] = {"backbone_redis_rate_limit_calls_total",
+                               "Calls to Redis made by rate limits (a lease counts many "
+                               "requests in one).",
+                               COUNTER,
+                               0,
+                               {NULL},
+                               NULL,
+                               0,
+                               true},
 };
 
 typedef struct series {
@@ -410,9 +436,19 @@ static int render_histogram(bb_metrics *m, bb_buf *out, const family *f, const s
     return rc;
 }
 
+static bool has_series(const bb_metrics *m, int id)
+{
+    for (int k = 0; k < m->n_series; k++)
+        if (m->table[m->order[k]].family == id)
+            return true;
+    return false;
+}
+
 static int render_family(bb_metrics *m, bb_buf *out, int id)
 {
     const family *f = &families[id];
+    if (f->optional && !has_series(m, id))
+        return BB_OK;
     static const char *type_names[] = {"counter", "gauge", "histogram"};
     int rc = bb_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
                            type_names[f->type]);

@@ -23,25 +23,28 @@
 typedef struct bb_metrics bb_metrics;
 
 typedef enum {
-    BB_M_REQUESTS,        /* counter {route, method, status} */
-    BB_M_REQUEST_SECONDS, /* histogram {route} */
-    BB_M_REQUEST_BYTES,   /* histogram {route} */
-    BB_M_RESPONSE_BYTES,  /* histogram {route} */
-    BB_M_GENERATIONS,     /* counter {outcome} */
-    BB_M_VALIDATIONS,     /* counter {outcome} */
-    BB_M_STAGE_SECONDS,   /* histogram {stage} */
-    BB_M_FILES_GENERATED, /* counter */
-    BB_M_LINES_GENERATED, /* counter */
-    BB_M_RATE_LIMITED,    /* counter {tier} */
-    BB_M_AUTH_FAILURES,   /* counter {reason} */
-    BB_M_IN_FLIGHT,       /* gauge */
-    BB_M_QUEUE_DEPTH,     /* gauge */
-    BB_M_WORKERS,         /* gauge */
-    BB_M_UPTIME,          /* gauge */
-    BB_M_RATE_EVICTIONS,  /* counter, set from the rate limiter */
-    BB_M_SPANS_EXPORTED,  /* counter, set from the trace exporter */
-    BB_M_SPANS_DROPPED,   /* counter, set from the trace exporter */
-    BB_M_DROPPED_SERIES,  /* counter */
+    BB_M_REQUESTS,         /* counter {route, method, status} */
+    BB_M_REQUEST_SECONDS,  /* histogram {route} */
+    BB_M_REQUEST_BYTES,    /* histogram {route} */
+    BB_M_RESPONSE_BYTES,   /* histogram {route} */
+    BB_M_GENERATIONS,      /* counter {outcome} */
+    BB_M_VALIDATIONS,      /* counter {outcome} */
+    BB_M_STAGE_SECONDS,    /* histogram {stage} */
+    BB_M_FILES_GENERATED,  /* counter */
+    BB_M_LINES_GENERATED,  /* counter */
+    BB_M_RATE_LIMITED,     /* counter {tier} */
+    BB_M_AUTH_FAILURES,    /* counter {reason} */
+    BB_M_IN_FLIGHT,        /* gauge */
+    BB_M_QUEUE_DEPTH,      /* gauge */
+    BB_M_WORKERS,          /* gauge */
+    BB_M_UPTIME,           /* gauge */
+    BB_M_RATE_EVICTIONS,   /* counter, set from the rate limiter */
+    BB_M_SPANS_EXPORTED,   /* counter, set from the trace exporter */
+    BB_M_SPANS_DROPPED,    /* counter, set from the trace exporter */
+    BB_M_DROPPED_SERIES,   /* counter */
+    BB_M_REDIS_UP,         /* gauge, with --redis */
+    BB_M_REDIS_FAILURES,   /* counter, with --redis: set from the client */
+    BB_M_REDIS_RATE_CALLS, /* counter, with --redis: set from its limits */
     BB_M_FAMILY_COUNT
 } bb_metric_id;
 

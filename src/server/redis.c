@@ -336,6 +336,7 @@ static void note_failure(bb_redis *r, const char *why)
     r->backoff = !r->down                       ? BACKOFF_MIN
                  : r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX
                                                 : r->backoff * 2;
+    bool was_up = !r->down;
     r->down = true;
     r->retry_at = bb_clock_seconds() + r->backoff;
     r->failures++;
@@ -343,14 +344,19 @@ static void note_failure(bb_redis *r, const char *why)
     pthread_mutex_unlock(&r->lock);
     for (size_t i = 0; i < n_stale; i++)
         fn.free_context(stale[i].c);
+    if (was_up && r->opts.on_change)
+        r->opts.on_change(r->opts.on_change_ctx, false, why);
 }
 
 static void note_success(bb_redis *r)
 {
     pthread_mutex_lock(&r->lock);
+    bool was_down = r->down;
     r->down = false;
     r->backoff = 0;
     pthread_mutex_unlock(&r->lock);
+    if (was_down && r->opts.on_change)
+        r->opts.on_change(r->opts.on_change_ctx, true, NULL);
 }
 
 /* A connection's failure as our code, noted; the connection is freed. */

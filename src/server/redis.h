@@ -75,6 +75,11 @@ const char *bb_redis_reply_str(const bb_redis_reply *r);
 typedef struct bb_redis_opts {
     unsigned timeout_ms; /* per command, connecting included; 250 */
     unsigned max_idle;   /* connections kept between commands; 16 */
+    /* Told, outside the client's lock, when Redis stops answering (up
+     * false, why the error) and when it answers again (why NULL). The
+     * thread is whichever one noticed. NULL: nobody is told. */
+    void (*on_change)(void *ctx, bool up, const char *why);
+    void *on_change_ctx;
 } bb_redis_opts;
 
 typedef struct bb_redis bb_redis;

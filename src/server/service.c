@@ -106,6 +106,28 @@ static void log_jobs_event(void *ctx, const char *level, const char *msg, const 
 /* A model answer larger than this is not shared. */
 #define LLM_CACHE_ENTRY_MAX (4 * 1024 * 1024)
 
+/* An outage of Redis begins or ends: one log line each, so an operator
+ * sees when and why, and what the limits do meanwhile. */
+static void redis_changed(void *ctx, bool up, const char *why)
+{
+    bb_service *s = ctx;
+    bb_log_line l;
+    bb_log_start(&l, up ? "info" : "warn");
+    bb_log_str(&l, up ? "Redis answers again" : "Redis stopped answering");
+    bb_log_str(&l, "\",\"redis\":\"");
+    bb_log_escaped(&l, s->redis_name, 200);
+    if (!up) {
+        bb_log_str(&l, "\",\"error\":\"");
+        bb_log_escaped(&l, why, 200);
+        bb_log_str(&l, "\",\"rate_limits\":\"");
+        bb_log_str(&l, s->cfg.redis_fail_closed ? "refused until it is back (fail closed)"
+                                                : "counted by each replica (fail open)");
+        bb_log_str(&l, "\",\"job_submission\":\"503 until it is back");
+    }
+    bb_log_str(&l, "\"");
+    bb_log_end(&l, s->cfg.log);
+}
+
 /* The Redis client, the jobs and model answers kept there (with --redis). */
 static int start_shared(bb_service *s, bb_redis_job_fn run_job)
 {
@@ -115,7 +137,7 @@ static int start_shared(bb_service *s, bb_redis_job_fn run_job)
     if (rc)
         return rc;
     bb_redis_url_redacted(&url, s->redis_name, sizeof(s->redis_name));
-    bb_redis_opts ro = {c->redis_timeout_ms, 0};
+    bb_redis_opts ro = {c->redis_timeout_ms, 0, redis_changed, s};
     s->redis = bb_redis_new(&url, &ro, NULL);
     memset(&url, 0, sizeof(url));
     if (!s->redis)

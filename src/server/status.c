@@ -175,6 +175,12 @@ void bb_status_metrics(bb_req *r)
     bb_otlp_stats_get(s->otlp, &spans);
     bb_metrics_set(s->metrics, BB_M_SPANS_EXPORTED, NULL, (double)spans.exported);
     bb_metrics_set(s->metrics, BB_M_SPANS_DROPPED, NULL, (double)spans.dropped);
+    if (s->redis) {
+        bb_metrics_set(s->metrics, BB_M_REDIS_UP, NULL, bb_redis_healthy(s->redis, NULL, 0));
+        bb_metrics_set(s->metrics, BB_M_REDIS_FAILURES, NULL, (double)bb_redis_failures(s->redis));
+        bb_metrics_set(s->metrics, BB_M_REDIS_RATE_CALLS, NULL,
+                       (double)bb_redis_rate_calls(s->redis_rate));
+    }
     bb_buf out, labels;
     bb_buf_init(&out, 16 * 1024 * 1024);
     bb_buf_init(&labels, 256);

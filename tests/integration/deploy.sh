@@ -63,8 +63,10 @@ chmod 644 "$WORK/blog.json"
 chmod 755 "$WORK" "$WORK/image" "$WORK/image/usr" "$WORK/image/usr/local" "$WORK/image/usr/local/bin"
 env -i PATH=/usr/bin:/bin $as_user "$bin" validate "$WORK/blog.json" > /dev/null ||
     fail "the installed binary cannot validate"
+# With a Redis nobody serves: the image loads libhiredis, and a replica
+# whose Redis is down still starts, answers its probes and says so.
 env -i PATH=/usr/bin:/bin $as_user "$bin" serve --port 0 --no-auth --instance image-1 --trusted-proxy 127.0.0.1 \
-    2> "$WORK/serve.log" &
+    --redis redis://127.0.0.1:9/0 2> "$WORK/serve.log" &
 SRV_PID=$!
 port=$(listening_port "$WORK/serve.log") || fail "the installed binary does not serve: $(cat "$WORK/serve.log")"
 

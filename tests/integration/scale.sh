@@ -246,6 +246,11 @@ import json
 r = json.load(open("ready.json"))["components"]["redis"]
 assert r["status"] == "degraded" and "Redis" in r["message"], r
 PY
+curl -s "$(direct 1)/metrics" > metrics.txt
+grep -Eq '^backbone_redis_up(\{[^}]*\})? 0$' metrics.txt || fail "metrics do not say Redis is down"
+grep -Eq '^backbone_redis_failures_total(\{[^}]*\})? [1-9]' metrics.txt || fail "no Redis failures counted"
+grep -q '"level":"warn","msg":"Redis stopped answering".*"error":"' replica1.log ||
+    fail "replica 1 did not log the outage"
 sleep 1
 redis_start "$WORK" "$RPORT" || fail "redis-server did not restart"
 # Each replica backs off up to 5 s between attempts; readiness probes
@@ -261,6 +266,9 @@ for n in 1 2 3; do
 done
 code=$(submit "$CAROL" "$LB")
 expect_eq "job submission after Redis came back" 202 "$code"
+grep -q '"msg":"Redis answers again"' replica1.log || fail "replica 1 did not log the recovery"
+curl -s "$(direct 1)/metrics" | grep -Eq '^backbone_redis_up(\{[^}]*\})? 1$' ||
+    fail "metrics do not say Redis is back"
 touch stop-load
 wait $LOAD_PID
 total=$(wc -l < load.txt)
@@ -269,7 +277,7 @@ errors=$(grep -c '^5' load.txt)
 expect_eq "5xx answers to validate while Redis was stopped ($total requests)" 0 "$errors"
 grep -q '^200$' load.txt || fail "no validate passed under load"
 grep -q "sk-test-never-shown" "$WORK"/replica*.log && fail "the model key reached a log"
-echo "ok - Redis stopped under load: validate answered, jobs 503 with Retry-After, recovered"
+echo "ok - Redis stopped under load: validate answered, jobs 503 with Retry-After, logged and measured, recovered"
 
 # ---- leases: with room to spare a replica counts several requests per
 # call to Redis; the limit still holds, to the request.

@@ -183,11 +183,23 @@ static void fake_stop(fake *f)
     close(f->fd);
 }
 
+/* The outages' starts and ends every client reports. */
+static int outages_begun, outages_ended;
+
+static void count_changes(void *ctx, bool up, const char *why)
+{
+    (void)ctx;
+    if (up)
+        outages_ended++;
+    else if (why && why[0])
+        outages_begun++;
+}
+
 static bb_redis *client_of(const char *url_text, unsigned timeout_ms)
 {
     bb_redis_url u;
     assert_int_equal(bb_redis_url_parse(url_text, &u, NULL), BB_OK);
-    bb_redis_opts o = {timeout_ms, 0};
+    bb_redis_opts o = {.timeout_ms = timeout_ms, .on_change = count_changes};
     bb_redis *r = bb_redis_new(&u, &o, NULL);
     assert_non_null(r);
     return r;
@@ -329,6 +341,7 @@ static bb_redis *client_after_a_lost_connection(fake *f)
 static void lost_connection_recovers_after_the_back_off(void **state)
 {
     (void)state;
+    outages_begun = outages_ended = 0;
     fake f;
     bb_redis *r = client_after_a_lost_connection(&f);
     bb_redis_reply rep;
@@ -342,6 +355,9 @@ static void lost_connection_recovers_after_the_back_off(void **state)
     assert_string_equal(bb_redis_reply_str(&rep), "PONG");
     bb_redis_reply_free(&rep);
     assert_true(bb_redis_healthy(r, NULL, 0));
+    /* One outage: told once when it began, though two commands failed. */
+    assert_int_equal(outages_begun, 1);
+    assert_int_equal(outages_ended, 1);
     bb_redis_free(r);
     fake_stop(&f);
 }

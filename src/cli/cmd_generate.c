@@ -74,9 +74,10 @@ static void usage(FILE *out)
                  "                         file or block by block (`backbone templates export`,\n"
                  "                         docs/templates.md)\n"
                  "  --style classic|sa2    the models: classic (Column, declarative_base;\n"
-                 "                         SQLAlchemy 1.4 and 2.x, the default) or sa2\n"
-                 "                         (DeclarativeBase, Mapped[...], mapped_column;\n"
-                 "                         SQLAlchemy 2.0, mypy --strict)\n"
+                 "                         SQLAlchemy 1.4 and 2.x) or sa2 (DeclarativeBase,\n"
+                 "                         Mapped[...], mapped_column; SQLAlchemy 2.0, mypy\n"
+                 "                         --strict); default: the style DIR was generated\n"
+                 "                         in, else classic\n"
                  "  --format human|json|sarif  output format (default human)\n"
                  "  --strict               treat warnings as errors\n"
                  "  --llm off|advise       let a language model advise (docs/llm.md)\n"
@@ -389,6 +390,8 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
     if (!rc)
         rc = bb_manifest_successor(prev, &next);
     if (!rc)
+        rc = bb_manifest_set_style(next, o->style);
+    if (!rc)
         rc = add_migrations(a, dir, o, prev, next, diags, &mig);
     if (!rc)
         rc = collect_files(o, &mig, &files, &n);
@@ -526,6 +529,24 @@ static void print_json(const gen_args *a, const char *dir, const bb_output *o, b
 }
 
 /* The command, with room for the --accept paths (at most one per argument). */
+/* Without --style, a tree is generated again in the style it was made in
+ * (its manifest says), not switched to the default behind the user's
+ * back. False when the manifest names a style this backbone lacks. */
+static bool keep_style(gen_args *a, const char *dir, const bb_manifest *prev)
+{
+    const char *kept = bb_manifest_style(prev);
+    if (a->p.style || !kept)
+        return true;
+    if (!bb_architect_style_known(kept)) {
+        bb_cli_error("generate: %s/.backbone/manifest.json says the style is '%s', which this "
+                     "backbone does not know; give --style classic or --style sa2",
+                     dir, kept);
+        return false;
+    }
+    a->p.style = kept;
+    return true;
+}
+
 static int generate_main(int argc, char **argv, const char **accept)
 {
     gen_args a;
@@ -570,6 +591,15 @@ static int generate_main(int argc, char **argv, const char **accept)
     bb_output *o = NULL;
     bb_manifest *prev = NULL;
     res.rc = load_previous(&a, dir, &diags, &prev);
+    if (!res.rc && !keep_style(&a, dir, prev)) {
+        bb_manifest_free(prev);
+        bb_diags_free(&diags);
+        bb_buf_free(&res.diff);
+        bb_buf_free(&res.advice);
+        bb_free(bytes);
+        bb_free(dir);
+        return BB_EXIT_USAGE;
+    }
     review_ctx rctx = {prev, dir};
     if (!res.rc && prev) {
         a.p.reviewed = reviewed_before;

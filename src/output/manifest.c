@@ -145,6 +145,17 @@ int bb_manifest_successor(const bb_manifest *old, bb_manifest **out)
     return manifest_wrap(root, out);
 }
 
+const char *bb_manifest_style(const bb_manifest *m)
+{
+    const cJSON *s = m ? cJSON_GetObjectItemCaseSensitive(m->root, "style") : NULL;
+    return cJSON_IsString(s) ? s->valuestring : NULL;
+}
+
+int bb_manifest_set_style(bb_manifest *m, const char *style)
+{
+    return set_string(m->root, "style", style);
+}
+
 const cJSON *bb_manifest_files(const bb_manifest *m)
 {
     return cJSON_GetObjectItemCaseSensitive(m->root, "files");

@@ -85,6 +85,12 @@ int bb_manifest_add_user_file(bb_manifest *m, const char *path) BB_WUR;
  * *value becomes NULL; a NULL *value leaves the manifest as it is. */
 void bb_manifest_adopt(bb_manifest *m, const char *key, cJSON **value);
 
+/* The models' style the tree was generated in ("classic", "sa2"): NULL
+ * when the manifest does not say (trees made before styles, or by the
+ * service: classic). Set on every generation, so the next one keeps it. */
+const char *bb_manifest_style(const bb_manifest *m);
+int bb_manifest_set_style(bb_manifest *m, const char *style) BB_WUR;
+
 /* The "files" object, for walking every recorded path (borrowed). */
 const cJSON *bb_manifest_files(const bb_manifest *m);
 

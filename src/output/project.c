@@ -20,15 +20,19 @@ static int file_cmp(const void *a, const void *b)
 }
 
 /* The manifest of a first generation, as cmd_generate.c and emit.c make it:
- * version, then the hash of every file but the user-owned ones (listed in
+ * version, style, then the hash of every file but the user-owned ones (listed in
  * "user_files"), the normalized schema and the revisions. Takes mig's schema
  * and revisions. */
-static int project_manifest(bb_project *p)
+static int project_manifest(bb_project *p, const char *style)
 {
     bb_manifest *m = NULL;
     int rc = bb_manifest_new(&m);
-    if (rc)
+    if (!rc)
+        rc = bb_manifest_set_style(m, style);
+    if (rc) {
+        bb_manifest_free(m);
         return rc;
+    }
     bb_manifest_adopt(m, "schema", &p->mig.schema);
     bb_manifest_adopt(m, "revisions", &p->mig.revisions);
     for (size_t i = 0; !rc && i < p->n_files; i++)
@@ -54,7 +58,7 @@ int bb_project_build(const bb_output *out, bb_diags *d, bb_project *p)
         p->files[p->n_files++] = out->files[i];
     for (size_t i = 0; i < p->mig.n_files; i++)
         p->files[p->n_files++] = p->mig.files[i];
-    rc = project_manifest(p);
+    rc = project_manifest(p, out->style);
     if (rc)
         return rc;
     p->files[p->n_files++] =

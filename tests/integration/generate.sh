@@ -246,4 +246,25 @@ ls -d "$T"/ro.tmp-* "$T"/ro.old-* 2>/dev/null && fail "a temporary tree was left
 chmod 0755 "$T/ro"
 ok "a read-only output folder is refused with BB0736 and keeps its mode"
 
+# --- the style is kept: regenerating without --style does not switch it ------------------------
+rm -rf "$T/st"
+run generate "$SCHEMA" -o "$T/st" --style sa2
+expect_rc 0 "generate --style sa2"
+grep -q '"style":[[:space:]]*"sa2"' "$T/st/.backbone/manifest.json" || fail "the manifest does not record the style"
+run generate "$SCHEMA" -o "$T/st"
+expect_rc 0 "generate again without --style"
+grep -q "up to date" "$T/out" || fail "a second run without --style rewrote the sa2 tree: $(cat "$T/out")"
+grep -q "Mapped\[" "$T"/st/app/models/*.py || fail "the models are no longer sa2"
+run generate "$SCHEMA" -o "$T/st" --check
+expect_rc 0 "--check without --style compares with the tree's style"
+run generate "$SCHEMA" -o "$T/st" --style classic
+expect_rc 0 "an explicit --style classic switches"
+grep -q "Mapped\[" "$T"/st/app/models/*.py && fail "--style classic kept the sa2 models"
+grep -q '"style":[[:space:]]*"classic"' "$T/st/.backbone/manifest.json" || fail "the manifest did not follow"
+sed -i 's/"style":[[:space:]]*"classic"/"style": "sa3"/' "$T/st/.backbone/manifest.json"
+run generate "$SCHEMA" -o "$T/st"
+expect_rc 2 "a style the manifest names but backbone lacks"
+grep -q "says the style is 'sa3'.*--style" "$T/err" || fail "no clear error for an unknown kept style: $(cat "$T/err")"
+ok "a tree keeps its --style when generated again; an explicit --style switches it"
+
 echo "generate.sh: $n checks passed"

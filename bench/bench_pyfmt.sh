@@ -11,21 +11,12 @@
 # binary; libbackbone.a is taken from its folder; step 2 needs python3.
 set -eu
 cd "$(dirname "$0")/.."
-BACKBONE=${BACKBONE:-$PWD/build/release/backbone}
-LIB=$(dirname "$BACKBONE")/libbackbone.a
-RUNS=${BENCH_RUNS:-30}
-[ -x "$BACKBONE" ] || { echo "bench_pyfmt: no binary at $BACKBONE (make first)" >&2; exit 2; }
-[ -f "$LIB" ] || { echo "bench_pyfmt: no library at $LIB" >&2; exit 2; }
-W=$(mktemp -d /tmp/bb-bench-pyfmt-XXXXXX)
-trap 'rm -rf "$W"' EXIT
+NAME=bench_pyfmt
+. bench/lib_c.sh
 pkgs="libcjson libpcre2-8 zlib"
-
-cc -std=c11 -O2 -o "$W/gen_schema" bench/gen_schema.c
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -Isrc $(pkg-config --cflags $pkgs) \
     -o "$W/bench_pyfmt" bench/bench_pyfmt.c "$LIB" $(pkg-config --libs $pkgs) -lpthread -lm -ldl
-"$W/gen_schema" 50 >"$W/schema.json"
-"$BACKBONE" generate --quiet "$W/schema.json" -o "$W/project" >/dev/null
 find "$W/project" -name '*.py' | sort >"$W/files"
 
 echo "generated files:"

@@ -209,6 +209,7 @@ static void set_input(bb_generation *g, const bb_input *in, const char *request_
     g->request_id = request_id;
     g->opts.strict = in->strict;
     g->opts.llm = in->llm;
+    g->opts.style = in->style;
 }
 
 /* The generation a request asks for, with the service's limits. */

@@ -311,29 +311,39 @@ static int job_run(void *arg, const bb_job_ctx *ctx, bb_job_result *res)
     return bb_generation_job(&j->g, j->traced ? &j->trace : NULL, ctx, res);
 }
 
-/* "BB2 schema_at schema_len strict llm traceparent request_id\n" then
- * the body; the traceparent is "-" without a trace. "BB1" is the same
- * without the traceparent, as replicas of an earlier release queued it. */
+/* "BB2 schema_at schema_len strict llm style traceparent request_id\n"
+ * then the body; the traceparent is "-" without a trace. "BB1" has no
+ * style (classic) and no traceparent, as replicas of an earlier release
+ * queued it. */
 int bb_generation_encode(const bb_generation *g, bb_buf *out)
 {
     char tp[BB_TRACEPARENT_LEN + 1] = "-";
     if (bb_trace_current())
         bb_trace_format(bb_trace_current(), tp);
-    int rc = bb_buf_printf(out, "BB2 %zu %zu %d %d %s %s\n", g->in.schema_at, g->in.schema_len,
-                           g->in.strict ? 1 : 0, (int)g->in.llm, tp,
-                           g->request_id && g->request_id[0] ? g->request_id : "-");
+    int rc =
+        bb_buf_printf(out, "BB2 %zu %zu %d %d %s %s %s\n", g->in.schema_at, g->in.schema_len,
+                      g->in.strict ? 1 : 0, (int)g->in.llm, g->in.style ? g->in.style : "classic",
+                      tp, g->request_id && g->request_id[0] ? g->request_id : "-");
     return rc ? rc : bb_buf_append(out, g->in.body, g->in.len);
 }
 
 /* The head's fields after the version; false when they do not parse. */
-static bool decode_head(const char *head, bool with_trace, size_t *at, size_t *n, int *strict,
-                        int *llm, bb_job_origin *origin)
+static bool decode_head(const char *head, bool v2, size_t *at, size_t *n, int *strict, int *llm,
+                        bb_job_origin *origin)
 {
     int used = 0;
     if (sscanf(head, "%zu %zu %d %d %n", at, n, strict, llm, &used) != 4 || !used)
         return false;
     head += used;
-    if (with_trace) {
+    if (v2) { /* the style, then the trace */
+        static const char *const styles[] = {"classic", "sa2"};
+        size_t word = strcspn(head, " ");
+        for (size_t i = 0; i < 2 && !origin->style; i++)
+            if (word == strlen(styles[i]) && memcmp(head, styles[i], word) == 0)
+                origin->style = styles[i];
+        if (!origin->style || head[word] != ' ')
+            return false;
+        head += word + 1;
         size_t len = strcspn(head, " ");
         char tp[BB_TRACEPARENT_LEN + 1];
         if (len != 1 && len != BB_TRACEPARENT_LEN)
@@ -355,8 +365,8 @@ int bb_generation_decode(const char *payload, size_t len, bb_input *in, bb_job_o
     const char *nl = memchr(payload, '\n', len);
     if (!nl || len < 4 || nl - payload > 400)
         return BB_EINVAL;
-    bool with_trace = memcmp(payload, "BB2 ", 4) == 0;
-    if (!with_trace && memcmp(payload, "BB1 ", 4) != 0)
+    bool v2 = memcmp(payload, "BB2 ", 4) == 0;
+    if (!v2 && memcmp(payload, "BB1 ", 4) != 0)
         return BB_EINVAL;
     char head[416];
     memcpy(head, payload + 4, (size_t)(nl - payload) - 4);
@@ -364,7 +374,7 @@ int bb_generation_decode(const char *payload, size_t len, bb_input *in, bb_job_o
     size_t at, n;
     int strict, llm;
     memset(origin, 0, sizeof(*origin));
-    if (!decode_head(head, with_trace, &at, &n, &strict, &llm, origin))
+    if (!decode_head(head, v2, &at, &n, &strict, &llm, origin))
         return BB_EINVAL;
     memset(in, 0, sizeof(*in));
     in->body = nl + 1;
@@ -375,6 +385,7 @@ int bb_generation_decode(const char *payload, size_t len, bb_input *in, bb_job_o
     in->schema_len = n;
     in->strict = strict != 0;
     in->llm = (bb_llm_mode)llm;
+    in->style = origin->style;
     return BB_OK;
 }
 

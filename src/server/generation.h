@@ -71,7 +71,8 @@ int bb_generation_job(const bb_generation *g, const bb_trace_ctx *parent, const 
 typedef struct bb_job_origin {
     char request_id[160];
     bb_trace_ctx trace;
-    bool traced; /* false: the request had no trace context */
+    bool traced;       /* false: the request had no trace context */
+    const char *style; /* "classic" or "sa2" (static); NULL: classic */
 } bb_job_origin;
 
 /* A generation's input as one string a job kept in Redis carries (the

@@ -1,5 +1,6 @@
 /* input.c - the request body of validate and generate (see input.h). */
 #include "server/input.h"
+#include "plan/architect.h"
 
 #include <cJSON.h>
 #include <string.h>
@@ -146,6 +147,10 @@ static bool read_options(bb_req *r, const char *body, const body_parts *p, bb_in
                 (strcmp(it->valuestring, "off") != 0 && strcmp(it->valuestring, "advise") != 0))
                 break;
             o->llm = strcmp(it->valuestring, "advise") == 0 ? BB_LLM_ADVISE : BB_LLM_OFF;
+        } else if (strcmp(it->string, "style") == 0) {
+            if (!cJSON_IsString(it) || !bb_architect_style_known(it->valuestring))
+                break;
+            o->style = strcmp(it->valuestring, "sa2") == 0 ? "sa2" : "classic";
         } else if (strcmp(it->string, "enable_code_validation") == 0) {
             if (!cJSON_IsBool(it))
                 break;
@@ -158,7 +163,8 @@ static bool read_options(bb_req *r, const char *body, const body_parts *p, bb_in
         bb_req_reply_error(
             r, 400, "bad_request",
             "unknown or mistyped option \"%s\" (known: strict, "
-            "strict_validation, enable_code_validation: booleans; llm: \"off\" or \"advise\")",
+            "strict_validation, enable_code_validation: booleans; llm: \"off\" or \"advise\"; "
+            "style: \"classic\" or \"sa2\")",
             it->string);
     cJSON_Delete(j);
     return ok;

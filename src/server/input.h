@@ -27,6 +27,7 @@ typedef struct bb_input {
     size_t schema_at, schema_len; /* the schema's bytes within it */
     bool strict;                  /* warnings are errors */
     bb_llm_mode llm;              /* "llm": "off" | "advise" */
+    const char *style;            /* "style": "classic" | "sa2" (static); NULL: classic */
 } bb_input;
 
 /*

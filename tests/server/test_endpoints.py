@@ -188,11 +188,11 @@ def test_generate_gives_a_gzip_tarball_on_request(server, blog_text):
         assert tar.extractfile(f"{root}/{some}").read().decode() == json_files[some]
 
 
-def cli_tree(tmp_path):
+def cli_tree(tmp_path, *flags):
     """Every file `backbone generate` writes for the blog schema, by path."""
     out = tmp_path / "cli"
     p = subprocess.run([os.environ["BACKBONE"], "generate", str(blog_schema_path()),
-                        "-o", str(out)], capture_output=True, text=True, timeout=300)
+                        "-o", str(out), *flags], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     return {f.relative_to(out).as_posix(): f.read_bytes()
             for f in sorted(out.rglob("*")) if f.is_file()}
@@ -217,6 +217,21 @@ def test_generated_project_is_the_tree_the_cli_writes(server, blog_text, tmp_pat
         tree = {m.name.split("/", 1)[1]: tar.extractfile(m).read()
                 for m in tar.getmembers() if m.isfile()}
     assert tree == cli
+
+
+def test_the_sa2_style_is_the_tree_the_cli_writes_with_it(server, blog, tmp_path):
+    cli = cli_tree(tmp_path, "--style", "sa2")
+    body = json.dumps({"schema": blog, "options": {"style": "sa2"}})
+    with server.client() as c:
+        r = post_json(c, "/api/v1/generate", body, server.auth())
+        bad = post_json(c, "/api/v1/generate",
+                        json.dumps({"schema": blog, "options": {"style": "sa3"}}), server.auth())
+    assert r.status_code == 200, r.text
+    files = r.json()["files"]
+    assert "Mapped[" in files["app/models/posts.py"]
+    assert {p: v.encode() for p, v in files.items()} == cli
+    assert bad.status_code == 400
+    assert "style" in bad.json()["error"]["message"]
 
 
 def test_generate_of_invalid_schema_is_422(server):

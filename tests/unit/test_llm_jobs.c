@@ -467,6 +467,7 @@ static void encoded_job_keeps_its_input_request_id_and_trace(void **state)
     g.in.schema_len = g.in.len - 12;
     g.in.strict = true;
     g.in.llm = BB_LLM_OFF;
+    g.in.style = "sa2";
     g.request_id = "req-7";
     bb_trace_ctx sent;
     assert_true(bb_trace_parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", &sent));
@@ -483,6 +484,7 @@ static void encoded_job_keeps_its_input_request_id_and_trace(void **state)
     assert_int_equal(in.schema_at, 11);
     assert_int_equal(in.schema_len, g.in.schema_len);
     assert_true(in.strict);
+    assert_string_equal(in.style, "sa2");
     assert_string_equal(origin.request_id, "req-7");
     assert_true(origin.traced);
     assert_memory_equal(origin.trace.trace_id, sent.trace_id, sizeof(sent.trace_id));
@@ -498,11 +500,16 @@ static void encoded_job_keeps_its_input_request_id_and_trace(void **state)
     bb_buf_free(&out);
     static const char old[] = "BB1 0 2 0 0 req-1\n{}";
     assert_int_equal(bb_generation_decode(old, sizeof(old) - 1, &in, &origin), BB_OK);
+    assert_null(in.style); /* classic */
     assert_false(origin.traced);
     assert_string_equal(origin.request_id, "req-1");
     assert_int_equal(in.schema_len, 2);
-    static const char bad[] = "BB2 0 2 0 0 00-zz req-1\n{}";
-    assert_int_equal(bb_generation_decode(bad, sizeof(bad) - 1, &in, &origin), BB_EINVAL);
+    static const char bad_trace[] = "BB2 0 2 0 0 classic 00-zz req-1\n{}";
+    assert_int_equal(bb_generation_decode(bad_trace, sizeof(bad_trace) - 1, &in, &origin),
+                     BB_EINVAL);
+    static const char bad_style[] = "BB2 0 2 0 0 sa3 - req-1\n{}";
+    assert_int_equal(bb_generation_decode(bad_style, sizeof(bad_style) - 1, &in, &origin),
+                     BB_EINVAL);
 }
 
 int main(void)

@@ -55,10 +55,14 @@ static void plan_field(bb_arch *a, int ti, int ci, body mode, bb_plan_model *m,
     o->default_value = required ? (o->field ? "..." : NULL) : dflt;
 }
 
-/* The `<rel>_ids` field of a many-to-many. */
+/* The `<rel>_ids` field of a many-to-many. In a request it may be left
+ * out (no change) but not null: the links are a list, maybe empty. */
 static void push_ids(bb_arch *a, bb_plan_model *m, bb_plan_schema_fields *l, const bb_arch_m2m *mm,
                      bool read)
 {
+    if (!read)
+        bb_arch_push_str(a, l == &m->create_fields ? &m->create_not_null : &m->update_not_null,
+                         mm->ids);
     bb_plan_schema_field *o = BB_ARCH_PUSH(a, *l);
     o->name = mm->ids;
     if (read)

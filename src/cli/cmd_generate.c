@@ -196,9 +196,10 @@ static int parse_args(int argc, char **argv, gen_args *a)
         else if (strcmp(s, "--templates") == 0 && value)
             a->p.templates_dir = argv[++i];
         else if (strcmp(s, "--style") == 0 && value) {
-            a->p.style = argv[++i];
-            if (!bb_architect_style_known(a->p.style)) {
-                bb_cli_error("generate: --style is classic or sa2, not '%s'", a->p.style);
+            const char *name = argv[++i];
+            a->p.style = bb_architect_style(name, strlen(name));
+            if (!a->p.style) {
+                bb_cli_error("generate: --style is classic or sa2, not '%s'", name);
                 return BB_EUSAGE;
             }
         } else if (strcmp(s, "--python") == 0 && value)
@@ -528,7 +529,6 @@ static void print_json(const gen_args *a, const char *dir, const bb_output *o, b
     cJSON_Delete(root);
 }
 
-/* The command, with room for the --accept paths (at most one per argument). */
 /* Without --style, a tree is generated again in the style it was made in
  * (its manifest says), not switched to the default behind the user's
  * back. False when the manifest names a style this backbone lacks. */
@@ -537,15 +537,15 @@ static bool keep_style(gen_args *a, const char *dir, const bb_manifest *prev)
     const char *kept = bb_manifest_style(prev);
     if (a->p.style || !kept)
         return true;
-    if (!bb_architect_style_known(kept)) {
+    a->p.style = bb_architect_style(kept, strlen(kept));
+    if (!a->p.style)
         bb_cli_error("generate: %s/.backbone/manifest.json says the style is '%s', which this "
                      "backbone does not know; give --style classic or --style sa2",
                      dir, kept);
-        return false;
-    }
-    a->p.style = kept;
-    return true;
+    return a->p.style != NULL;
 }
+
+/* The command, with room for the --accept paths (at most one per argument). */
 
 static int generate_main(int argc, char **argv, const char **accept)
 {

@@ -68,7 +68,6 @@ int bb_pipeline_run(const char *filename, const char *bytes, size_t len,
     bb_output *o = bb_calloc(1, sizeof(*o));
     if (!o)
         return BB_ENOMEM;
-    o->style = opts->style ? opts->style : "classic";
     bb_pipeline_state st = {.filename = filename ? filename : "<input>",
                             .bytes = bytes,
                             .len = len,

@@ -75,8 +75,8 @@ typedef struct bb_output {
     bb_file *files;    /* sorted by path */
     size_t n_files;
     size_t n_models, n_routes, n_lines;
-    /* The models' style the files are in: "classic" or "sa2" (the
-     * options' string, which must outlive the output). */
+    /* The models' style the files are in, "classic" or "sa2" (static),
+     * set by the architect. */
     const char *style;
     /* The model's proposals accepted in this run, in the accepted form of
      * pipeline/advisor.h and table order; NULL when there are none (no

@@ -34,6 +34,7 @@ static int architect_run(bb_pipeline_state *st)
         rc = bb_architect_use_style(o->plan, st->opts->style);
     if (rc)
         return rc;
+    o->style = o->plan->project->style;
     o->n_routes = 2; /* GET /health and /health/ready */
     o->n_models = o->plan->models.n;
     for (size_t i = 0; i < o->plan->models.n; i++)

@@ -105,18 +105,22 @@ static const char *const sa2_templates[][2] = {
     {"app/models/mixins.py", "styles/sa2/app/models/mixins.py"},
 };
 
-bool bb_architect_style_known(const char *style)
+const char *bb_architect_style(const char *name, size_t n)
 {
-    return !strcmp(style, "classic") || !strcmp(style, "sa2");
+    static const char *const styles[] = {"classic", "sa2"};
+    for (size_t i = 0; i < sizeof(styles) / sizeof(styles[0]); i++)
+        if (strlen(styles[i]) == n && memcmp(name, styles[i], n) == 0)
+            return styles[i];
+    return NULL;
 }
 
 int bb_architect_use_style(bb_plan *plan, const char *style)
 {
+    const char *name = style ? style : "classic";
+    style = bb_architect_style(name, strlen(name));
     if (!style)
-        style = "classic";
-    if (!bb_architect_style_known(style))
         return BB_EUSAGE;
-    plan->project->style = strcmp(style, "sa2") ? "classic" : "sa2";
+    plan->project->style = style;
     plan->project->sa2 = !strcmp(style, "sa2");
     for (size_t i = 0; plan->project->sa2 && i < plan->files.n; i++)
         for (size_t k = 0; k < sizeof(sa2_templates) / sizeof(sa2_templates[0]); k++)

@@ -39,7 +39,9 @@ int bb_architect_plan(const bb_schema *s, const bb_plan_advice *advice, bb_diags
  */
 int bb_architect_use_style(bb_plan *plan, const char *style) BB_WUR;
 
-/* Whether style names a style ("classic", "sa2"). */
-bool bb_architect_style_known(const char *style);
+/* The style the n bytes of name spell, as backbone's own static string
+ * ("classic", "sa2"), so callers keep no pointer into their input; NULL
+ * when there is no such style. */
+const char *bb_architect_style(const char *name, size_t n);
 
 #endif

@@ -137,7 +137,7 @@ typedef struct bb_plan_project {
     const char *driver; /* the DB-API package; NULL for SQLite */
     const char *api_prefix, *version;
     bool postgresql;   /* db_type is PostgreSQL: its driver is a dependency */
-    const char *style; /* "classic" or "sa2" (bb_files_use_style) */
+    const char *style; /* "classic" or "sa2" (bb_architect_use_style) */
     bool sa2;          /* the SQLAlchemy 2.0 style */
 } bb_plan_project;
 

@@ -7,6 +7,7 @@
 #include "output/project.h"
 #include "pipeline/advisor.h"
 #include "pipeline/patch.h"
+#include "plan/architect.h"
 #include "server/answer.h"
 #include "server/tarball.h"
 #include "json/jsonout.h"
@@ -336,11 +337,8 @@ static bool decode_head(const char *head, bool v2, size_t *at, size_t *n, int *s
         return false;
     head += used;
     if (v2) { /* the style, then the trace */
-        static const char *const styles[] = {"classic", "sa2"};
         size_t word = strcspn(head, " ");
-        for (size_t i = 0; i < 2 && !origin->style; i++)
-            if (word == strlen(styles[i]) && memcmp(head, styles[i], word) == 0)
-                origin->style = styles[i];
+        origin->style = bb_architect_style(head, word);
         if (!origin->style || head[word] != ' ')
             return false;
         head += word + 1;

@@ -148,9 +148,9 @@ static bool read_options(bb_req *r, const char *body, const body_parts *p, bb_in
                 break;
             o->llm = strcmp(it->valuestring, "advise") == 0 ? BB_LLM_ADVISE : BB_LLM_OFF;
         } else if (strcmp(it->string, "style") == 0) {
-            if (!cJSON_IsString(it) || !bb_architect_style_known(it->valuestring))
+            if (!cJSON_IsString(it) ||
+                !(o->style = bb_architect_style(it->valuestring, strlen(it->valuestring))))
                 break;
-            o->style = strcmp(it->valuestring, "sa2") == 0 ? "sa2" : "classic";
         } else if (strcmp(it->string, "enable_code_validation") == 0) {
             if (!cJSON_IsBool(it))
                 break;

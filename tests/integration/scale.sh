@@ -152,22 +152,31 @@ expect_eq "bob cancels alice's job" 404 \
     "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "X-API-Key: $BOB" "$LB/api/v1/jobs/$JOB")"
 echo "ok - jobs read through any replica; ownership and per-key limits across replicas"
 
+# job_runner JOB: waits until a replica takes JOB; $runner is its consumer
+# name in Redis, $victim the number of its replica (both empty if none).
+job_runner() {
+    runner="" victim=""
+    for _ in $(seq 1 100); do
+        runner=$(rcli HGET "bb:job:$1" runner)
+        [ -n "$runner" ] && break
+        sleep 0.05
+    done
+    for n in 1 2 3; do
+        eval "p=\$PID_$n"
+        case $runner in *-$p-*) victim=$n ;; esac
+    done
+}
+# replica_stop SIGNAL N: stops replica N with SIGNAL and waits for it.
+replica_stop() {
+    eval "kill -$1 \$PID_$2"
+    eval "wait \$PID_$2 2>/dev/null"
+}
+
 # ---- the replica running alice's job is killed: another finishes it.
-runner=""
-for _ in $(seq 1 100); do
-    runner=$(rcli HGET "bb:job:$JOB" runner)
-    [ -n "$runner" ] && break
-    sleep 0.05
-done
+job_runner "$JOB"
 [ -n "$runner" ] || fail "nobody took alice's job"
-victim=""
-for n in 1 2 3; do
-    eval "p=\$PID_$n"
-    case $runner in *-$p-*) victim=$n ;; esac
-done
 [ -n "$victim" ] || fail "the job's runner $runner is no replica"
-eval "kill -KILL \$PID_$victim"
-eval "wait \$PID_$victim 2>/dev/null"
+replica_stop KILL "$victim"
 wait_done "$ALICE" "$JOB"
 expect_eq "alice's job after its replica was killed" done "$(job_field job.json state)"
 expect_eq "its status" 200 "$(job_field job.json status)"
@@ -199,20 +208,9 @@ echo "ok - model answers shared through Redis"
 # ---- on SIGTERM a replica hands its running job back.
 expect_eq "bob's next job" 202 "$(submit "$BOB" "$LB" req-shop.json)"
 BOB_JOB=$(job_field sub.json job)
-runner=""
-for _ in $(seq 1 100); do
-    runner=$(rcli HGET "bb:job:$BOB_JOB" runner)
-    [ -n "$runner" ] && break
-    sleep 0.05
-done
-victim=""
-for n in 1 2 3; do
-    eval "p=\$PID_$n"
-    case $runner in *-$p-*) victim=$n ;; esac
-done
+job_runner "$BOB_JOB"
 [ -n "$victim" ] || fail "bob's job was not taken"
-eval "kill -TERM \$PID_$victim"
-eval "wait \$PID_$victim 2>/dev/null"
+replica_stop TERM "$victim"
 grep -q '"jobs_handed_back":1' "replica$victim.log" || fail "the stopping replica did not hand its job back"
 wait_done "$BOB" "$BOB_JOB"
 expect_eq "bob's handed-back job" done "$(job_field job.json state)"
@@ -281,7 +279,7 @@ echo "ok - Redis stopped under load: validate answered, jobs 503 with Retry-Afte
 
 # ---- leases: with room to spare a replica counts several requests per
 # call to Redis; the limit still holds, to the request.
-for n in 1 2 3; do eval "kill -TERM \$PID_$n; wait \$PID_$n 2>/dev/null"; done
+for n in 1 2 3; do replica_stop TERM $n; done
 LIMIT=300
 for n in 1 2 3; do replica_start $n; done
 evalsha_calls() { rcli INFO commandstats | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p'; }

@@ -18,12 +18,6 @@
 #   BENCH_REPEAT (3: the figures are the median of that many runs)
 set -eu
 cd "$(dirname "$0")/.."
-BACKBONE=${BACKBONE:-$PWD/build/release/backbone}
-secs=${BENCH_SECONDS:-10}
-conns=${BENCH_CONNECTIONS:-64}
-threads=${BENCH_THREADS:-2}
-repeat=${BENCH_REPEAT:-3}
-requests_total=0
 PATH=$PATH:/usr/sbin
 for tool in wrk redis-server nginx; do
     command -v $tool >/dev/null || { echo "bench_scale: $tool is missing (scripts/deps.sh bench)" >&2; exit 1; }
@@ -42,16 +36,6 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 . bench/lib_wrk.sh
 . tests/integration/lib/replicas.sh
-
-key=$("$BACKBONE" keys new bench --api-keys-file "$work/keys" 2>/dev/null)
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-local f = io.open("$schema", "rb")
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = "$key"
-LUA
 
 # replica [OPTIONS]: a replica on a free port with limits too high to
 # refuse; its port in $port, its pid in $pid.

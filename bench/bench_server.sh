@@ -14,12 +14,6 @@
 #   BENCH_REPEAT (3: the figures are the median of that many runs)
 set -eu
 cd "$(dirname "$0")/.."
-BACKBONE=${BACKBONE:-$PWD/build/release/backbone}
-secs=${BENCH_SECONDS:-10}
-conns=${BENCH_CONNECTIONS:-64}
-threads=${BENCH_THREADS:-2}
-repeat=${BENCH_REPEAT:-3}
-requests_total=0
 command -v wrk >/dev/null || { echo "bench_server: wrk is missing (scripts/deps.sh bench)" >&2; exit 1; }
 
 schema=schemas/blog.json
@@ -35,18 +29,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-key=$("$BACKBONE" keys new bench --api-keys-file "$work/keys" 2>/dev/null)
-digest=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-local f = io.open("$schema", "rb")
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = "$key"
-LUA
-
 . bench/lib_wrk.sh
+digest=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
 
 peak_rss() {
     awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"

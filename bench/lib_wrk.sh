@@ -1,7 +1,25 @@
 # lib_wrk.sh - what the service benchmarks share, sourced after they set
-# BACKBONE, work (a temporary folder holding post.lua), secs, conns,
-# threads, repeat and requests_total: free ports, waiting for a server,
-# wrk runs and their medians, a process's CPU time.
+# work (a temporary folder) and schema (an absolute path): the settings
+# from the environment, an API key and the wrk script that posts schema
+# with it ($work/post.lua), free ports, waiting for a server, wrk runs and
+# their medians, a process's CPU time.
+
+BACKBONE=${BACKBONE:-$PWD/build/release/backbone}
+secs=${BENCH_SECONDS:-10}
+conns=${BENCH_CONNECTIONS:-64}
+threads=${BENCH_THREADS:-2}
+repeat=${BENCH_REPEAT:-3}
+requests_total=0
+
+key=$("$BACKBONE" keys new bench --api-keys-file "$work/keys" 2>/dev/null)
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+local f = io.open("$schema", "rb")
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = "$key"
+LUA
 
 free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

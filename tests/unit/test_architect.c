@@ -10,13 +10,10 @@
 #include <cJSON.h>
 #include <string.h>
 
-/* The plan of s as JSON: the printer's text, parsed (the plan is freed). */
-static cJSON *plan_json(const bb_schema *s, const bb_plan_advice *advice, bb_diags *d)
+/* p as JSON: the printer's text, parsed; p is freed. */
+static cJSON *printed(bb_plan *p)
 {
-    bb_plan *p = NULL;
     bb_buf b;
-    assert_int_equal(bb_architect_plan(s, advice, d, &p), BB_OK);
-    assert_non_null(p);
     bb_buf_init(&b, (size_t)1 << 30);
     assert_int_equal(bb_plan_print_json(p, &b), BB_OK);
     cJSON *j = cJSON_Parse(bb_buf_str(&b));
@@ -24,6 +21,15 @@ static cJSON *plan_json(const bb_schema *s, const bb_plan_advice *advice, bb_dia
     bb_buf_free(&b);
     bb_plan_free(p);
     return j;
+}
+
+/* The plan of s as JSON. */
+static cJSON *plan_json(const bb_schema *s, const bb_plan_advice *advice, bb_diags *d)
+{
+    bb_plan *p = NULL;
+    assert_int_equal(bb_architect_plan(s, advice, d, &p), BB_OK);
+    assert_non_null(p);
+    return printed(p);
 }
 
 /* Loads and validates path, then plans it; fails the test on any error. */
@@ -299,19 +305,13 @@ static cJSON *sa2_plan(void)
     bb_schema *s = NULL;
     bb_plan *p = NULL;
     bb_pipeline_opts o;
-    bb_buf b;
     bb_pipeline_opts_default(&o);
     bb_diags_init(&d, path, src, len);
     assert_int_equal(bb_frontend(path, src, len, &o.limits, &d, &s), BB_OK);
     assert_int_equal(bb_architect_plan(s, NULL, &d, &p), BB_OK);
     assert_int_equal(bb_architect_use_style(p, "sqlalchemy3"), BB_EUSAGE);
     assert_int_equal(bb_architect_use_style(p, "sa2"), BB_OK);
-    bb_buf_init(&b, (size_t)1 << 30);
-    assert_int_equal(bb_plan_print_json(p, &b), BB_OK);
-    cJSON *j = cJSON_Parse(bb_buf_str(&b));
-    assert_non_null(j);
-    bb_buf_free(&b);
-    bb_plan_free(p);
+    cJSON *j = printed(p);
     bb_schema_free(s);
     bb_diags_free(&d);
     free(src);

@@ -41,6 +41,21 @@ void bb_free(void *p)
     free(p);
 }
 
+int bb_grow(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return BB_OK;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *p = bb_realloc(*v, c * size);
+    if (!p)
+        return BB_ENOMEM;
+    *v = p;
+    *cap = c;
+    return BB_OK;
+}
+
 char *bb_strndup(const char *s, size_t n)
 {
     if (!s)

@@ -40,6 +40,9 @@ void *bb_malloc(size_t n) BB_WUR;
 void *bb_calloc(size_t count, size_t size) BB_WUR;
 void *bb_realloc(void *p, size_t n) BB_WUR;
 void bb_free(void *p);
+/* Makes the array *v of *cap items of size bytes hold at least need
+ * items, doubling its capacity (from 16); BB_ENOMEM leaves it as it was. */
+int bb_grow(void **v, size_t *cap, size_t need, size_t size) BB_WUR;
 /* Copies s into fresh memory the caller owns; NULL on failure or NULL s. */
 char *bb_strdup(const char *s) BB_WUR;
 char *bb_strndup(const char *s, size_t n) BB_WUR;

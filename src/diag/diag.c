@@ -76,15 +76,9 @@ int bb_diag_addv(bb_diags *d, bb_severity sev, const char *code, const char *poi
         d->dropped++;
         return BB_OK;
     }
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        bb_diag *items = bb_realloc(d->items, cap * sizeof(*items));
-        if (!items) {
-            d->dropped++;
-            return BB_ENOMEM;
-        }
-        d->items = items;
-        d->cap = cap;
+    if (bb_grow((void **)&d->items, &d->cap, d->n + 1, sizeof(*d->items))) {
+        d->dropped++;
+        return BB_ENOMEM;
     }
     char msg[DIAG_MESSAGE_MAX];
     vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -11,14 +11,8 @@
 
 int bb_advice_list_push(bb_advice_list *l, const bb_table *t, const bb_advice *a)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        bb_advice_ref *v = bb_realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return BB_ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (bb_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)))
+        return BB_ENOMEM;
     l->v[l->n].table = t;
     l->v[l->n].advice = a;
     l->n++;

@@ -118,16 +118,7 @@ static int add_file(graph *g, const char *path)
     if (rev && quoted_id(rev, nd.id)) {
         if (down)
             read_parents(down, &nd);
-        if (g->n == g->cap) {
-            size_t cap = g->cap ? 2 * g->cap : 32;
-            node *p = bb_realloc(g->nodes, cap * sizeof(*p));
-            if (!p)
-                rc = BB_ENOMEM;
-            else {
-                g->nodes = p;
-                g->cap = cap;
-            }
-        }
+        rc = bb_grow((void **)&g->nodes, &g->cap, g->n + 1, sizeof(*g->nodes));
         if (!rc)
             g->nodes[g->n++] = nd;
     }

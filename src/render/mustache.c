@@ -174,14 +174,8 @@ static int cfail(compiler *c, int rc, const char *code, size_t off, const char *
 
 static tok *new_tok(compiler *c, int kind, size_t start, size_t end)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        tok *t = bb_realloc(c->toks, cap * sizeof(*t));
-        if (!t)
-            return NULL;
-        c->toks = t;
-        c->cap = cap;
-    }
+    if (bb_grow((void **)&c->toks, &c->cap, c->n + 1, sizeof(*c->toks)))
+        return NULL;
     tok *t = &c->toks[c->n++];
     memset(t, 0, sizeof(*t));
     t->kind = (uint8_t)kind;

@@ -1034,7 +1034,7 @@ static int clone_line(fmt *f, const line *ln, line **out)
         return BB_ENOMEM;
     c->split_rhs = ln->split_rhs;
     c->magic = ln->magic;
-    if (bb__pyline_grow((void **)&f->lv, &f->capl, f->nl + ln->n, sizeof(leaf)))
+    if (bb_grow((void **)&f->lv, &f->capl, f->nl + ln->n, sizeof(leaf)))
         return BB_ENOMEM;
     for (uint32_t k = 0; k < ln->n; k++) {
         leaf *nl = &f->lv[f->nl++];

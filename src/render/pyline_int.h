@@ -223,7 +223,6 @@ struct bb_pyline {
 typedef struct bb_pyline fmt;
 
 /* pyline_leaves.c */
-int bb__pyline_grow(void **v, size_t *cap, size_t need, size_t size);
 int bb__pyline_lex(fmt *f, size_t a, size_t b);
 void bb__pyline_mark_invisible_parens(fmt *f);
 int bb__pyline_push_leaf(fmt *f, const char *s, size_t n, int type, bool space, uint16_t flags,

@@ -22,23 +22,6 @@ uint32_t bb_pyline_width(const char *s, size_t n)
     return (uint32_t)(n - cont);
 }
 
-int bb__pyline_grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    size_t c;
-    void *p;
-    if (need <= *cap)
-        return BB_OK;
-    c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    p = bb_realloc(*v, c * size);
-    if (!p)
-        return BB_ENOMEM;
-    *v = p;
-    *cap = c;
-    return BB_OK;
-}
-
 /* The keyword s[0..n) is, KW_NONE for any other name. None, True and
  * False are operands, not keywords here. */
 static uint8_t keyword_of(const char *s, size_t n)
@@ -202,7 +185,7 @@ static int operator_at(const char *s, size_t n, size_t *len)
 static int push_tok(fmt *f, size_t off, size_t len, int type, bool nl, bool ws)
 {
     rtok *t;
-    if (bb__pyline_grow((void **)&f->tv, &f->capt, f->nt + 1, sizeof(rtok)))
+    if (bb_grow((void **)&f->tv, &f->capt, f->nt + 1, sizeof(rtok)))
         return BB_ENOMEM;
     t = &f->tv[f->nt++];
     t->off = (uint32_t)off;
@@ -515,7 +498,7 @@ int bb__pyline_push_leaf(fmt *f, const char *s, size_t n, int type, bool space, 
                          uint8_t kw)
 {
     leaf *l;
-    if (bb__pyline_grow((void **)&f->lv, &f->capl, f->nl + 1, sizeof(leaf)))
+    if (bb_grow((void **)&f->lv, &f->capl, f->nl + 1, sizeof(leaf)))
         return BB_ENOMEM;
     l = &f->lv[f->nl++];
     l->s = s;
@@ -534,7 +517,7 @@ int bb__pyline_push_leaf(fmt *f, const char *s, size_t n, int type, bool space, 
 static int push_comment(fmt *f, const char *s, size_t n)
 {
     comment *c;
-    if (bb__pyline_grow((void **)&f->cv, &f->capc, f->nc + 1, sizeof(comment)))
+    if (bb_grow((void **)&f->cv, &f->capc, f->nc + 1, sizeof(comment)))
         return BB_ENOMEM;
     c = &f->cv[f->nc++];
     c->s = s;

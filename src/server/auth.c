@@ -119,14 +119,8 @@ static int add_key(bb_auth *a, const char *name, size_t name_len, const char *he
     k.name[name_len] = '\0';
     if (!bb_auth_valid_name(k.name) || parse_digest(hex, hex_len, k.digest))
         return BB_EINVAL;
-    if (a->n_keys == a->cap_keys) {
-        size_t cap = a->cap_keys ? a->cap_keys * 2 : 8;
-        auth_key *keys = bb_realloc(a->keys, cap * sizeof(*keys));
-        if (!keys)
-            return BB_ENOMEM;
-        a->keys = keys;
-        a->cap_keys = cap;
-    }
+    if (bb_grow((void **)&a->keys, &a->cap_keys, a->n_keys + 1, sizeof(*a->keys)))
+        return BB_ENOMEM;
     a->keys[a->n_keys++] = k;
     return BB_OK;
 }

@@ -270,10 +270,18 @@ void bb_generation_run(const bb_generation *g, bb_generation_answer *out)
 typedef struct job_arg {
     bb_generation g; /* its body and request id point into the copies below */
     char *body;
-    char request_id[160];
-    bb_trace_ctx trace; /* of the request that submitted it */
-    bool traced;
+    bb_job_origin origin;
 } job_arg;
+
+/* Where a job submitted now comes from: g's request and its trace. */
+static void origin_now(const bb_generation *g, bb_job_origin *o)
+{
+    memset(o, 0, sizeof(*o));
+    snprintf(o->request_id, sizeof(o->request_id), "%s", g->request_id ? g->request_id : "");
+    o->traced = bb_trace_current() != NULL;
+    if (o->traced)
+        o->trace = *bb_trace_current();
+}
 
 static void job_arg_free(void *p)
 {
@@ -309,7 +317,7 @@ int bb_generation_job(const bb_generation *g, const bb_trace_ctx *parent, const 
 static int job_run(void *arg, const bb_job_ctx *ctx, bb_job_result *res)
 {
     job_arg *j = arg;
-    return bb_generation_job(&j->g, j->traced ? &j->trace : NULL, ctx, res);
+    return bb_generation_job(&j->g, j->origin.traced ? &j->origin.trace : NULL, ctx, res);
 }
 
 /* "BB2 schema_at schema_len strict llm style traceparent request_id\n"
@@ -318,28 +326,34 @@ static int job_run(void *arg, const bb_job_ctx *ctx, bb_job_result *res)
  * queued it. */
 int bb_generation_encode(const bb_generation *g, bb_buf *out)
 {
+    bb_job_origin o;
+    origin_now(g, &o);
     char tp[BB_TRACEPARENT_LEN + 1] = "-";
-    if (bb_trace_current())
-        bb_trace_format(bb_trace_current(), tp);
+    if (o.traced)
+        bb_trace_format(&o.trace, tp);
     int rc =
         bb_buf_printf(out, "BB2 %zu %zu %d %d %s %s %s\n", g->in.schema_at, g->in.schema_len,
                       g->in.strict ? 1 : 0, (int)g->in.llm, g->in.style ? g->in.style : "classic",
-                      tp, g->request_id && g->request_id[0] ? g->request_id : "-");
+                      tp, o.request_id[0] ? o.request_id : "-");
     return rc ? rc : bb_buf_append(out, g->in.body, g->in.len);
 }
 
-/* The head's fields after the version; false when they do not parse. */
-static bool decode_head(const char *head, bool v2, size_t *at, size_t *n, int *strict, int *llm,
-                        bb_job_origin *origin)
+/* The head's fields after the version into in and origin; false when
+ * they do not parse. */
+static bool decode_head(const char *head, bool v2, bb_input *in, bb_job_origin *origin)
 {
-    int used = 0;
-    if (sscanf(head, "%zu %zu %d %d %n", at, n, strict, llm, &used) != 4 || !used)
+    int used = 0, strict, llm;
+    if (sscanf(head, "%zu %zu %d %d %n", &in->schema_at, &in->schema_len, &strict, &llm, &used) !=
+            4 ||
+        !used)
         return false;
+    in->strict = strict != 0;
+    in->llm = (bb_llm_mode)llm;
     head += used;
     if (v2) { /* the style, then the trace */
         size_t word = strcspn(head, " ");
-        origin->style = bb_architect_style(head, word);
-        if (!origin->style || head[word] != ' ')
+        in->style = bb_architect_style(head, word);
+        if (!in->style || head[word] != ' ')
             return false;
         head += word + 1;
         size_t len = strcspn(head, " ");
@@ -369,21 +383,14 @@ int bb_generation_decode(const char *payload, size_t len, bb_input *in, bb_job_o
     char head[416];
     memcpy(head, payload + 4, (size_t)(nl - payload) - 4);
     head[nl - payload - 4] = '\0';
-    size_t at, n;
-    int strict, llm;
     memset(origin, 0, sizeof(*origin));
-    if (!decode_head(head, v2, &at, &n, &strict, &llm, origin))
-        return BB_EINVAL;
     memset(in, 0, sizeof(*in));
+    if (!decode_head(head, v2, in, origin))
+        return BB_EINVAL;
     in->body = nl + 1;
     in->len = len - (size_t)(nl + 1 - payload);
-    if (at > in->len || n > in->len - at)
+    if (in->schema_at > in->len || in->schema_len > in->len - in->schema_at)
         return BB_EINVAL;
-    in->schema_at = at;
-    in->schema_len = n;
-    in->strict = strict != 0;
-    in->llm = (bb_llm_mode)llm;
-    in->style = origin->style;
     return BB_OK;
 }
 
@@ -399,12 +406,9 @@ int bb_generation_submit(bb_jobs *js, const char *owner, const bb_generation *g,
         job_arg_free(j);
         return BB_ENOMEM;
     }
-    snprintf(j->request_id, sizeof(j->request_id), "%s", g->request_id);
+    origin_now(g, &j->origin);
     j->g.in.body = j->body;
-    j->g.request_id = j->request_id;
-    j->traced = bb_trace_current() != NULL;
-    if (j->traced)
-        j->trace = *bb_trace_current();
+    j->g.request_id = j->origin.request_id;
     j->g.tarball = false;
     /* Nobody is there to watch its progress. */
     j->g.opts.on_stage = NULL;

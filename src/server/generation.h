@@ -66,13 +66,12 @@ int bb_generation_submit(bb_jobs *js, const char *owner, const bb_generation *g,
 int bb_generation_job(const bb_generation *g, const bb_trace_ctx *parent, const bb_job_ctx *ctx,
                       bb_job_result *res) BB_WUR;
 
-/* Where a job kept in Redis came from: the submitting request's id and
- * trace, so its spans and model calls join that trace on any replica. */
+/* Where a job came from: the submitting request's id and trace, so its
+ * spans and model calls join that trace, on any replica with Redis. */
 typedef struct bb_job_origin {
     char request_id[160];
     bb_trace_ctx trace;
-    bool traced;       /* false: the request had no trace context */
-    const char *style; /* "classic" or "sa2" (static); NULL: classic */
+    bool traced; /* false: the request had no trace context */
 } bb_job_origin;
 
 /* A generation's input as one string a job kept in Redis carries (the

@@ -591,15 +591,8 @@ static int generate_main(int argc, char **argv, const char **accept)
     bb_output *o = NULL;
     bb_manifest *prev = NULL;
     res.rc = load_previous(&a, dir, &diags, &prev);
-    if (!res.rc && !keep_style(&a, dir, prev)) {
-        bb_manifest_free(prev);
-        bb_diags_free(&diags);
-        bb_buf_free(&res.diff);
-        bb_buf_free(&res.advice);
-        bb_free(bytes);
-        bb_free(dir);
-        return BB_EXIT_USAGE;
-    }
+    if (!res.rc && !keep_style(&a, dir, prev))
+        res.rc = BB_EUSAGE;
     review_ctx rctx = {prev, dir};
     if (!res.rc && prev) {
         a.p.reviewed = reviewed_before;

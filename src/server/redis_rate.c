@@ -47,11 +47,10 @@ static bb_redis_script script = {
 };
 
 /* Requests one replica may still let through without asking Redis, or
- * (full) the news that a rule has no room left: counts only go up within
- * a window, so it stays full until the window ends. */
+ * (granted 0) the news that a rule has no room left: counts only go up
+ * within a window, so it stays full until the window ends. */
 typedef struct lease {
     char key[LEASE_KEY_MAX]; /* "" : none */
-    bool full;
     unsigned granted, used;
     unsigned counts[MAX_RULES]; /* before the grant */
     double ends;                /* on bb_clock_seconds(): before any window ends */
@@ -127,14 +126,14 @@ static bool take_leased(bb_redis_rate *rr, const char *key, size_t n, unsigned *
     double now = bb_clock_seconds();
     pthread_mutex_lock(&rr->lock);
     lease *l = slot_of(rr, key);
-    bool ok = strcmp(l->key, key) == 0 && (l->full || l->used < l->granted) && now < l->ends;
+    bool ok = strcmp(l->key, key) == 0 && (!l->granted || l->used < l->granted) && now < l->ends;
     if (ok) {
         for (size_t i = 0; i < n; i++)
             counts[i] = l->counts[i] + l->used;
         unsigned secs = (unsigned)(l->ends - now) + 1;
         for (size_t i = 0; i < n; i++)
             left[i] = secs;
-        l->used += !l->full;
+        l->used += l->granted != 0;
     }
     pthread_mutex_unlock(&rr->lock);
     return ok;
@@ -156,7 +155,7 @@ static void keep_lease(bb_redis_rate *rr, const char *key, size_t n, unsigned gr
     double now = bb_clock_seconds(), ends = now + shortest - 1;
     pthread_mutex_lock(&rr->lock);
     lease *l = slot_of(rr, key);
-    if (granted && strcmp(l->key, key) == 0 && !l->full && l->used < l->granted && now < l->ends) {
+    if (granted && strcmp(l->key, key) == 0 && l->used < l->granted && now < l->ends) {
         /* Another thread's grant is not used up: both are kept, or the
          * requests counted for it would be lost. */
         l->granted += granted;
@@ -164,9 +163,8 @@ static void keep_lease(bb_redis_rate *rr, const char *key, size_t n, unsigned gr
         l->ends = ends < l->ends ? ends : l->ends;
     } else {
         snprintf(l->key, sizeof(l->key), "%s", key);
-        l->full = granted == 0;
         l->granted = granted;
-        l->used = !l->full; /* this request */
+        l->used = granted != 0; /* this request */
         memcpy(l->counts, counts, n * sizeof(*counts));
         l->ends = ends;
     }

@@ -192,16 +192,23 @@ static void run_one(const char *path, const validate_opts *o, file_result *r)
         r->exit_code = BB_EXIT_INTERNAL;
         return;
     }
-    if (is_json_schema(r->data, len)) {
-        r->skipped = true;
-        return;
-    }
     rc = bb_pipeline_validate(r->name, r->data, len, &o->limits, &r->diags, &r->schema);
     bb_diags_sort(&r->diags);
-    if (rc == BB_ENOMEM)
+    if (rc == BB_ENOMEM) {
         r->exit_code = BB_EXIT_INTERNAL;
-    else if (rc || bb_diags_has_errors(&r->diags))
+    } else if (rc || bb_diags_has_errors(&r->diags)) {
+        /* Only a document that is not a schema for backbone is looked at
+         * again: the check parses the whole text a second time. */
+        if (is_json_schema(r->data, len)) {
+            bb_schema_free(r->schema);
+            r->schema = NULL;
+            bb_diags_free(&r->diags);
+            bb_diags_init(&r->diags, r->name, r->data, len);
+            r->skipped = true;
+            return;
+        }
         r->exit_code = BB_EXIT_INVALID;
+    }
 }
 
 static void free_result(file_result *r)

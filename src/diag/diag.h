@@ -90,6 +90,7 @@ void bb_diags_sort(bb_diags *d);
  *         |               ^~~~~~~
  *      = help: hint
  * followed by a summary line. Colour is used only when color is true.
+ * All of it reaches out in one write. BB_OK, BB_ENOMEM or BB_EIO.
  */
 int bb_diags_print(bb_diags *d, FILE *out, bool color);
 

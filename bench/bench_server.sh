@@ -60,11 +60,15 @@ echo "  target >= 2000 req/s, 0 errors: $(verdict "$rps_gn" 2000 "$errs_gn")"
 echo "  peak RSS of the server: $(peak_rss $pid)"
 echo "  server CPU per generate: $(awk -v t="$((ticks1 - ticks0))" -v n="$requests_total" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.3f ms", 1000 * t / hz / n; else print "n/a" }') (user + system over $requests_total requests)"
 # Where a generation's time goes, from the server's own stage histograms.
+# The stage is read from its own label: others (instance) come before it.
 curl -s "http://127.0.0.1:$port/metrics" | awk '
-    /^backbone_pipeline_stage_duration_seconds_sum/ { split($1, a, "\""); sum[a[2]] = $2 }
-    /^backbone_pipeline_stage_duration_seconds_count/ { split($1, a, "\""); cnt[a[2]] = $2 }
+    function stage(s) { sub(/.*stage="/, "", s); sub(/".*/, "", s); return s }
+    /^backbone_pipeline_stage_duration_seconds_sum/ { sum[stage($1)] = $2 }
+    /^backbone_pipeline_stage_duration_seconds_count/ { cnt[stage($1)] = $2 }
     END { line = "  pipeline stage means:"
-          for (st in sum) if (cnt[st] > 0) line = line sprintf(" %s %.3f ms", st, 1000 * sum[st] / cnt[st])
+          n = split("validator architect advisor generator reviewer", order, " ")
+          for (i = 1; i <= n; i++) { st = order[i]
+              if (cnt[st] > 0) line = line sprintf(" %s %.3f ms", st, 1000 * sum[st] / cnt[st]) }
           print line }'
 kill "$pid"; wait "$pid" || true
 

@@ -265,6 +265,19 @@ static int accept_edits(emit_ctx *c)
     return rc;
 }
 
+/* The acceptance of a file backbone no longer generates (its table went)
+ * is forgotten: the manifest does not keep it for ever. */
+static void forget_gone_acceptances(emit_ctx *c)
+{
+    cJSON *accepted = cJSON_GetObjectItemCaseSensitive(c->next->root, "accepted");
+    for (cJSON *e = accepted ? accepted->child : NULL, *after; e; e = after) {
+        after = e->next; /* forgetting the last one removes "accepted" */
+        long i = find_file(c, e->string);
+        if (i < 0 || c->files[i].user)
+            bb_manifest_forget(c->next, e->string);
+    }
+}
+
 /*
  * The files written for the user once (plan entries "user": true) go into
  * the new manifest's "user_files". One the old manifest lists that this run
@@ -1015,6 +1028,8 @@ int bb_emit_tree(const char *dir, bb_file *files, size_t n, const bb_manifest *p
         rc = check_target(&c);
     if (!rc)
         rc = accept_edits(&c);
+    if (!rc && !opts->check)
+        forget_gone_acceptances(&c);
     if (!rc)
         rc = classify(&c);
     if (!rc)

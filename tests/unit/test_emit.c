@@ -6,6 +6,7 @@
 #include "output/emit.h"
 #include "output/manifest.h"
 
+#include <cJSON.h>
 #include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -466,6 +467,27 @@ static void an_accepted_edit_is_left_alone_until_its_version_changes(void **stat
     assert_true(has_code(&f->diags, "BB0841"));
 }
 
+/* When a file whose edit was accepted is no longer generated, the edit
+ * stays as a file of the user's and the manifest forgets the acceptance. */
+static void the_acceptance_of_a_file_no_longer_generated_is_forgotten(void **state)
+{
+    fixture *f = *state;
+    const char *accept[] = {"app/main.py"};
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){0}), BB_OK);
+    write_out(f, "app/main.py", "print('mine')\n");
+    assert_int_equal(emit(f, v1, 3, (bb_emit_opts){.accept = accept, .n_accept = 1}), BB_OK);
+    assert_int_equal(emit(f, v1 + 1, 2, (bb_emit_opts){0}), BB_OK);
+    assert_true(has_code(&f->diags, "BB0735")); /* kept as a file of the user's */
+    char *main_py = read_out(f, "app/main.py");
+    assert_string_equal(main_py, "print('mine')\n");
+    free(main_py);
+    bb_manifest *m;
+    assert_int_equal(bb_manifest_load(f->out, &f->diags, &m), BB_OK);
+    assert_null(bb_manifest_accepted(m, "app/main.py"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(m->root, "accepted"));
+    bb_manifest_free(m);
+}
+
 /* A file written once for the user that a later run no longer writes (its
  * table is gone) is reported on every run while it is there, never removed. */
 static void an_unused_file_of_the_user_is_reported_until_it_is_gone(void **state)
@@ -577,6 +599,7 @@ int main(void)
         T(check_passes_on_a_tree_that_is_up_to_date),
         T(check_reports_a_deleted_user_file_and_a_deleted_manifest),
         T(an_accepted_edit_is_left_alone_until_its_version_changes),
+        T(the_acceptance_of_a_file_no_longer_generated_is_forgotten),
         T(an_unused_file_of_the_user_is_reported_until_it_is_gone),
         T(check_lists_added_changed_and_removed_files_and_writes_nothing),
         T(check_of_a_missing_directory_lists_every_file_as_added),

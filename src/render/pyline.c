@@ -970,8 +970,8 @@ static int left_hand_split(fmt *f, const line *ln, linevec *out)
     }
     if (matching < 0)
         return CANNOT;
-    if (stage == 1)
-        body_end = n;
+    if (stage != 2) /* the body runs to the end, or (every pair empty) is empty */
+        body_end = stage == 1 ? n : head_end;
     r.opening = matching;
     if ((rc = build_split_line(f, ln->lv, head_end, ln, matching, HEAD, &r.head)) ||
         (rc = build_split_line(f, ln->lv + head_end, body_end - head_end, ln, matching, BODY,

@@ -218,6 +218,11 @@ static void def_signatures_split_at_their_parameters(void **state)
           "\"On\", \"Forever\"]:\n    pass\n",
           "def f() -> (\n    Set[\"Muy\", \"Long\", \"Annotation\", \"That\", \"Goes\", \"On\", "
           "\"And\", \"On\", \"Forever\"]\n):\n    pass\n");
+    /* no bracket with contents: nothing to split at, the line stays */
+    check("def a_very_long_function_name_that_goes_on_and_on_and_on_and_on_and_on_and_on_and_on_"
+          "and_ok():\n    pass\n",
+          "def a_very_long_function_name_that_goes_on_and_on_and_on_and_on_and_on_and_on_and_on_"
+          "and_ok():\n    pass\n");
 }
 
 static void decorators_split_like_calls(void **state)

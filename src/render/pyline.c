@@ -118,11 +118,11 @@ static void mark(fmt *f, line *ln, uint32_t pos)
             ln->invis[ln->ninvis++] = li;
     }
     ln->bt_prev = (int32_t)pos;
-    if ((f->lv[li].kw == KW_LAMBDA)) {
+    if (f->lv[li].kw == KW_LAMBDA) {
         ln->bt_depth++;
         ln->lambda_depths[ln->nlambda++] = ln->bt_depth;
     }
-    if ((f->lv[li].kw == KW_FOR)) {
+    if (f->lv[li].kw == KW_FOR) {
         ln->bt_depth++;
         ln->for_depths[ln->nfor++] = ln->bt_depth;
     }

@@ -318,7 +318,7 @@ static bool parens_removable(const fmt *f, size_t o, bool remove_around_comma)
     size_t first = next_code(f, o + 1, c);
     if (first == c)
         return false; /* () */
-    if ((f->tv[first].kw == KW_YIELD))
+    if (f->tv[first].kw == KW_YIELD)
         return false;
     for (size_t i = o + 1; i < c; i++)
         if (f->tv[i].type == LT_COLONEQUAL)
@@ -443,7 +443,7 @@ void bb__pyline_mark_invisible_parens(fmt *f)
         return;
     if ((f->tv[s].kw == KW_RETURN) || (f->tv[s].kw == KW_DEL)) {
         wrap_child(f, s + 1, n, false, 0);
-    } else if ((f->tv[s].kw == KW_ASSERT)) {
+    } else if (f->tv[s].kw == KW_ASSERT) {
         size_t k = find_top(f, s + 1, n, p_comma);
         wrap_child(f, s + 1, k, false, 0);
         if (k < n)
@@ -451,20 +451,20 @@ void bb__pyline_mark_invisible_parens(fmt *f)
     } else if ((f->tv[s].kw == KW_IF) || (f->tv[s].kw == KW_ELIF) || (f->tv[s].kw == KW_WHILE)) {
         if ((c = block_colon(f, s, n)) != SIZE_MAX && find_top(f, s + 1, n, p_colon) == c)
             wrap_child(f, s + 1, c, false, 0);
-    } else if ((f->tv[s].kw == KW_FOR)) {
+    } else if (f->tv[s].kw == KW_FOR) {
         size_t k = find_top(f, s + 1, n, p_in);
         if ((c = block_colon(f, s, n)) != SIZE_MAX && k < c) {
             wrap_child(f, s + 1, k, true, 0);
             wrap_child(f, k + 1, c, false, 0);
         }
-    } else if ((f->tv[s].kw == KW_EXCEPT)) {
+    } else if (f->tv[s].kw == KW_EXCEPT) {
         size_t k = find_top(f, s + 1, n, p_as_or_colon);
         wrap_child(f, s + 1, k, false, 0);
-    } else if ((f->tv[s].kw == KW_DEF)) {
+    } else if (f->tv[s].kw == KW_DEF) {
         size_t k = find_top(f, s + 1, n, p_rarrow);
         if (k < n && (c = block_colon(f, k, n)) != SIZE_MAX)
             wrap_child(f, k + 1, c, false, W_RETANN);
-    } else if ((f->tv[s].kw == KW_FROM)) {
+    } else if (f->tv[s].kw == KW_FROM) {
         size_t k = find_top(f, s + 1, n, p_import), e = n;
         while (e > k && f->tv[e - 1].type == LT_COMMENT)
             e--;
@@ -671,30 +671,30 @@ void bb__pyline_classify_leaves(fmt *f, bool import_stmt)
             if (prev >= 0 && f->lv[prev].type == LT_STRING)
                 l->bprio = STRING_PRIORITY;
         } else if (l->type == LT_NAME) {
-            if ((l->kw == KW_FOR)) {
+            if (l->kw == KW_FOR) {
                 if (depth && prev >= 0 && !(f->lv[prev].kw == KW_ASYNC)) {
                     l->bprio = COMPREHENSION_PRIORITY;
                     comp[depth] = true;
                 }
                 if (nfor < MAX_NEST + 1)
                     fors[nfor++] = (int32_t)depth;
-            } else if ((l->kw == KW_ASYNC)) {
+            } else if (l->kw == KW_ASYNC) {
                 if (depth && i + 1 < (int32_t)f->nl && (f->lv[i + 1].kw == KW_FOR))
                     l->bprio = COMPREHENSION_PRIORITY;
-            } else if ((l->kw == KW_IN)) {
+            } else if (l->kw == KW_IN) {
                 if (nfor && fors[nfor - 1] == (int32_t)depth)
                     nfor--; /* the `in` of a for: not a comparison */
                 else if (!(prev >= 0 && (f->lv[prev].kw == KW_NOT)))
                     l->bprio = COMPARATOR_PRIORITY;
-            } else if ((l->kw == KW_IF)) {
+            } else if (l->kw == KW_IF) {
                 if (prev >= 0)
                     l->bprio = depth && comp[depth] ? COMPREHENSION_PRIORITY : TERNARY_PRIORITY;
-            } else if ((l->kw == KW_ELSE)) {
+            } else if (l->kw == KW_ELSE) {
                 if (prev >= 0)
                     l->bprio = TERNARY_PRIORITY;
-            } else if ((l->kw == KW_IS)) {
+            } else if (l->kw == KW_IS) {
                 l->bprio = COMPARATOR_PRIORITY;
-            } else if ((l->kw == KW_NOT)) {
+            } else if (l->kw == KW_NOT) {
                 if (i + 1 < (int32_t)f->nl && (f->lv[i + 1].kw == KW_IN) &&
                     !(prev >= 0 && (f->lv[prev].kw == KW_IS)))
                     l->bprio = COMPARATOR_PRIORITY;

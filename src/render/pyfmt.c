@@ -1280,6 +1280,10 @@ static int isort_pass(const char *t, size_t n, const char *const *first_party, u
             goto done;
         pos = rest = p;
     }
+    if (rest == start) { /* not one import isort would read: left as it is */
+        rc = bb_buf_append(out, t, n);
+        goto done;
+    }
     while (rest < n && blank_line(t, rest, line_end(t, n, rest)))
         rest = line_end(t, n, rest);
     if ((rc = bb_buf_append(out, t, start)) || (rc = put_imports(out, &is, ll)))

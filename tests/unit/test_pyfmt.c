@@ -362,6 +362,14 @@ static void imports_are_merged_sorted_and_sectioned(void **state)
           "class A:\n    pass\n");
 }
 
+/* An import line isort cannot read is left where it is, with the blank
+ * lines it had: formatting the output again changes nothing. */
+static void an_unreadable_import_block_is_left_alone(void **state)
+{
+    (void)state;
+    check("\"\"\"Doc.\"\"\"\n\nfrom x import a=b\n", "\"\"\"Doc.\"\"\"\n\nfrom x import a=b\n");
+}
+
 static void import_names_order_by_type(void **state)
 {
     (void)state;
@@ -947,6 +955,7 @@ int main(void)
         cmocka_unit_test(comments_before_a_dedent_stay_in_their_block),
         cmocka_unit_test(imports_are_merged_sorted_and_sectioned),
         cmocka_unit_test(import_names_order_by_type),
+        cmocka_unit_test(an_unreadable_import_block_is_left_alone),
         cmocka_unit_test(long_from_import_goes_in_parentheses),
         cmocka_unit_test(lines_after_imports),
         cmocka_unit_test(first_party_option),

@@ -90,14 +90,15 @@ typedef struct scan {
     bool multi;       /* spans several physical lines */
     bool backslash;   /* has a backslash continuation */
     bool comma_close; /* a comma right before a closing bracket */
+    bool semi;        /* a `;` outside brackets: several simple statements */
 } scan;
 
 /* The bytes scan_stmt stops at; it skips every other one in a tight loop. */
-enum { C_PLAIN, C_QUOTE, C_OPEN, C_CLOSE, C_HASH, C_NL, C_BSLASH, C_COMMA };
+enum { C_PLAIN, C_QUOTE, C_OPEN, C_CLOSE, C_HASH, C_NL, C_BSLASH, C_COMMA, C_SEMI };
 static const unsigned char cclass[256] = {
-    ['"'] = C_QUOTE, ['\''] = C_QUOTE, ['('] = C_OPEN,    ['['] = C_OPEN,
-    ['{'] = C_OPEN,  [')'] = C_CLOSE,  [']'] = C_CLOSE,   ['}'] = C_CLOSE,
-    ['#'] = C_HASH,  ['\n'] = C_NL,    ['\\'] = C_BSLASH, [','] = C_COMMA,
+    ['"'] = C_QUOTE,   ['\''] = C_QUOTE, ['('] = C_OPEN,  ['['] = C_OPEN, ['{'] = C_OPEN,
+    [')'] = C_CLOSE,   [']'] = C_CLOSE,  ['}'] = C_CLOSE, ['#'] = C_HASH, ['\n'] = C_NL,
+    ['\\'] = C_BSLASH, [','] = C_COMMA,  [';'] = C_SEMI,
 };
 
 static bool is_blank(char c)
@@ -186,6 +187,9 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
             sc->multi = true;
             i++;
             continue;
+        case C_SEMI:
+            sc->semi |= !depth;
+            break;
         default: /* a comma */
             break;
         }
@@ -613,6 +617,163 @@ static int flush_comments(fmt *f, bb_buf *pending_comments, size_t col)
     return BB_OK;
 }
 
+/* ---- one statement a line ------------------------------------------------- */
+
+/*
+ * Black writes each simple statement on a line of its own: `a; b` becomes
+ * two lines (a `;` at the end goes), and the body of a compound statement
+ * written on its header's line (`if x: y`, `class Config: extra = "forbid"`)
+ * goes on the lines below it, one level deeper. A body of `...` alone after
+ * `def` or `class` stays: Black 23 splits it and Black 24 joins it back.
+ */
+#define MAX_PIECES 64
+
+typedef struct piece {
+    size_t start, end; /* the statement's code */
+    int deeper;        /* 1: the body of the header before it */
+} piece;
+
+static const char *const block_words[] = {"if",     "elif",    "else", "for", "while", "try",
+                                          "except", "finally", "with", "def", "class", "async"};
+
+static bool opens_block_word(const char *s, size_t n)
+{
+    size_t w = word_len(s, n);
+    for (size_t k = 0; k < sizeof(block_words) / sizeof(block_words[0]); k++)
+        if (word_is(s, w, block_words[k]))
+            return true;
+    return false;
+}
+
+static size_t skip_blanks(const char *s, size_t i, size_t end)
+{
+    while (i < end && is_blank(s[i]))
+        i++;
+    return i;
+}
+
+/* The code between a and b, blanks trimmed, as a piece (none when empty). */
+static int add_piece(fmt *f, piece *v, size_t *n, size_t a, size_t b, int deeper)
+{
+    a = skip_blanks(f->src, a, b);
+    while (b > a && is_blank(f->src[b - 1]))
+        b--;
+    if (a == b)
+        return BB_OK;
+    if (*n == MAX_PIECES)
+        return fail_at(f, a, "more simple statements on one line than backbone splits");
+    v[(*n)++] = (piece){a, b, deeper};
+    return BB_OK;
+}
+
+/* Whether the body after a def's or class's colon is `...` alone. */
+static bool dummy_body(const fmt *f, const scan *sc, size_t colon)
+{
+    size_t w = word_len(f->src + sc->start, sc->code_end - sc->start);
+    size_t b = skip_blanks(f->src, colon + 1, sc->code_end);
+    return (word_is(f->src + sc->start, w, "def") || word_is(f->src + sc->start, w, "class") ||
+            word_is(f->src + sc->start, w, "async")) &&
+           sc->code_end - b == 3 && !memcmp(f->src + b, "...", 3);
+}
+
+/*
+ * The statements of the logical line sc: where the colon that ends a
+ * compound statement's header falls (outside brackets, not taken by a
+ * lambda, not `:=`), and where each `;` outside brackets, strings and
+ * comments does. Only the line's first statement can be a header.
+ */
+static int split_statements(fmt *f, const scan *sc, piece *v, size_t *n, bool *ends_with_semi)
+{
+    const char *s = f->src;
+    size_t i = sc->start, from = sc->start, depth = 0, lambdas = 0;
+    bool header = opens_block_word(s + i, sc->code_end - i);
+    int deeper = 0;
+    *n = 0;
+    while (i < sc->code_end) {
+        char c = s[i];
+        if (c == '"' || c == '\'') {
+            bool nl = false;
+            i = bb_pyline_string_end(s, sc->code_end, i, &nl);
+            continue;
+        }
+        if (c == '#') { /* a comment inside brackets */
+            const char *e = memchr(s + i, '\n', sc->code_end - i);
+            i = e ? (size_t)(e - s) : sc->code_end;
+            continue;
+        }
+        if (bb_pyline_is_name_byte((unsigned char)c)) {
+            size_t w = word_len(s + i, sc->code_end - i);
+            lambdas += !depth && word_is(s + i, w, "lambda");
+            i += w;
+            continue;
+        }
+        if (c == '(' || c == '[' || c == '{')
+            depth++;
+        else if ((c == ')' || c == ']' || c == '}') && depth)
+            depth--;
+        else if (c == ':' && !depth && i + 1 < sc->code_end && s[i + 1] == '=')
+            i++;
+        else if (c == ':' && !depth && lambdas)
+            lambdas--;
+        else if (c == ':' && !depth && header) {
+            header = false;
+            if (skip_blanks(s, i + 1, sc->code_end) == sc->code_end || dummy_body(f, sc, i))
+                break;
+            int rc = add_piece(f, v, n, from, i + 1, 0);
+            if (rc)
+                return rc;
+            from = i + 1;
+            deeper = 1;
+        } else if (c == ';' && !depth) {
+            int rc = add_piece(f, v, n, from, i, deeper);
+            if (rc)
+                return rc;
+            from = i + 1;
+        }
+        i++;
+    }
+    *ends_with_semi = from > sc->start && s[from - 1] == ';' &&
+                      skip_blanks(s, from, sc->code_end) == sc->code_end;
+    return add_piece(f, v, n, from, sc->code_end, deeper);
+}
+
+/* Emits the logical line sc at depth, one statement a line. */
+static int emit_statements(fmt *f, const scan *sc, int depth, int blank)
+{
+    piece v[MAX_PIECES];
+    size_t n = 0;
+    int rc = BB_OK;
+    lineinfo li;
+    bool semi_last = false;
+    bool split = !sc->backslash &&
+                 (sc->semi || opens_block_word(f->src + sc->start, sc->code_end - sc->start));
+    if (split && (rc = split_statements(f, sc, v, &n, &semi_last)))
+        return rc;
+    if (n <= 1 && !(n == 1 && (v[0].start != sc->start || v[0].end != sc->code_end))) {
+        stmt_info(f, sc, depth, &li);
+        if ((rc = begin_line(f, &li, blank)))
+            return rc;
+        return emit_stmt(f, sc, li.depth);
+    }
+    for (size_t k = 0; k < n && !rc; k++) {
+        scan one = *sc;
+        one.start = v[k].start;
+        one.code_end = v[k].end;
+        /* A trailing comment stays with the last statement; after a last
+         * `;`, it is a line of its own. */
+        if (k + 1 < n || semi_last)
+            one.cmt = SIZE_MAX;
+        stmt_info(f, &one, depth + v[k].deeper, &li);
+        if (!(rc = begin_line(f, &li, k ? 0 : blank)))
+            rc = emit_stmt(f, &one, li.depth);
+    }
+    if (!rc && semi_last && sc->cmt != SIZE_MAX) {
+        pending p = {sc->cmt, sc->cmt_end, 0, 0};
+        rc = emit_comment(f, &p, depth + v[n - 1].deeper);
+    }
+    return rc;
+}
+
 static int set_indent(fmt *f, size_t col)
 {
     const size_t *ind = ITEMS(&f->indents, size_t);
@@ -664,13 +825,10 @@ static int black_pass(fmt *f)
         }
         {
             scan sc;
-            lineinfo li;
             if ((rc = scan_stmt(f, i, &sc)))
                 break;
-            if ((rc = flush_comments(f, &pending_comments, col)) || (rc = set_indent(f, col)))
-                break;
-            stmt_info(f, &sc, (int)COUNT(&f->indents, size_t) - 1, &li);
-            if ((rc = begin_line(f, &li, blank)) || (rc = emit_stmt(f, &sc, li.depth)))
+            if ((rc = flush_comments(f, &pending_comments, col)) || (rc = set_indent(f, col)) ||
+                (rc = emit_statements(f, &sc, (int)COUNT(&f->indents, size_t) - 1, blank)))
                 break;
             blank = 0;
             pos = sc.next;

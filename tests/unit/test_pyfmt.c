@@ -333,6 +333,30 @@ static void blank_lines_follow_black(void **state)
         "def i():\n    pass\n");
 }
 
+/* Each simple statement on a line of its own, as Black writes them (the
+ * expected texts are Black 23.1's). */
+static void one_statement_a_line(void **state)
+{
+    (void)state;
+    check("import sys; import os\nx = 1;\n", "import os\nimport sys\n\nx = 1\n");
+    check("a(); b();  # c\nz = 1\n", "a()\nb()\n# c\nz = 1\n");
+    check("class Config: extra = \"forbid\"\n", "class Config:\n    extra = \"forbid\"\n");
+    check("try: import foo\nexcept ImportError: foo = None\n",
+          "try:\n    import foo\nexcept ImportError:\n    foo = None\n");
+    check("while x: a(); b()  # c\n", "while x:\n    a()\n    b()  # c\n");
+    check("@dec\ndef f(): return 1\nclass B: x: int = 1\n",
+          "@dec\ndef f():\n    return 1\n\n\nclass B:\n    x: int = 1\n");
+    /* Colons and semicolons that end nothing: a lambda's, a walrus, a
+     * slice, a dict, inside strings and comments. */
+    check("f = lambda x: x; g = {1: 2}[1:]\n", "f = lambda x: x\ng = {1: 2}[1:]\n");
+    check("if (y := f()) and g(lambda: 1): h(\"a;b: c\")\n",
+          "if (y := f()) and g(lambda: 1):\n    h(\"a;b: c\")\n");
+    check("def f(a,  # no: ; here\n      b): return a\n",
+          "def f(a, b):  # no: ; here\n    return a\n");
+    /* A body of `...` alone: Black 23 splits it, Black 24 joins it back. */
+    check("class A: ...\n", "class A: ...\n");
+}
+
 static void module_docstring_keeps_its_blank_line(void **state)
 {
     (void)state;
@@ -951,6 +975,7 @@ int main(void)
         cmocka_unit_test(strings_and_comments_are_not_touched),
         cmocka_unit_test(comments_in_split_lines_follow_their_leaf),
         cmocka_unit_test(blank_lines_follow_black),
+        cmocka_unit_test(one_statement_a_line),
         cmocka_unit_test(module_docstring_keeps_its_blank_line),
         cmocka_unit_test(comments_before_a_dedent_stay_in_their_block),
         cmocka_unit_test(imports_are_merged_sorted_and_sectioned),

@@ -633,16 +633,28 @@ typedef struct piece {
     int deeper;        /* 1: the body of the header before it */
 } piece;
 
-static const char *const block_words[] = {"if",     "elif",    "else", "for", "while", "try",
-                                          "except", "finally", "with", "def", "class", "async"};
-
+/* Whether s starts with a keyword that opens a block (if, elif, else, for,
+ * while, try, except, finally, with, def, class, async). Asked of most
+ * statements, so by length first. */
 static bool opens_block_word(const char *s, size_t n)
 {
     size_t w = word_len(s, n);
-    for (size_t k = 0; k < sizeof(block_words) / sizeof(block_words[0]); k++)
-        if (word_is(s, w, block_words[k]))
-            return true;
-    return false;
+    switch (w) {
+    case 2:
+        return !memcmp(s, "if", 2);
+    case 3:
+        return !memcmp(s, "for", 3) || !memcmp(s, "try", 3) || !memcmp(s, "def", 3);
+    case 4:
+        return !memcmp(s, "elif", 4) || !memcmp(s, "else", 4) || !memcmp(s, "with", 4);
+    case 5:
+        return !memcmp(s, "while", 5) || !memcmp(s, "class", 5) || !memcmp(s, "async", 5);
+    case 6:
+        return !memcmp(s, "except", 6);
+    case 7:
+        return !memcmp(s, "finally", 7);
+    default:
+        return false;
+    }
 }
 
 static size_t skip_blanks(const char *s, size_t i, size_t end)
@@ -745,8 +757,11 @@ static int emit_statements(fmt *f, const scan *sc, int depth, int blank)
     int rc = BB_OK;
     lineinfo li;
     bool semi_last = false;
+    /* A header that ends with its colon (nearly every one) has no body on
+     * its line. */
     bool split = !sc->backslash &&
-                 (sc->semi || opens_block_word(f->src + sc->start, sc->code_end - sc->start));
+                 (sc->semi || (f->src[sc->code_end - 1] != ':' &&
+                               opens_block_word(f->src + sc->start, sc->code_end - sc->start)));
     if (split && (rc = split_statements(f, sc, v, &n, &semi_last)))
         return rc;
     if (n <= 1 && !(n == 1 && (v[0].start != sc->start || v[0].end != sc->code_end))) {

@@ -1189,12 +1189,13 @@ static int parse_from(isort *is, icur *c)
         iskip(c, true);
     }
     for (;;) {
-        span name, alias = none;
+        span name, alias = none, stmt_cmt = c->cmt;
         if (paren && c->i < c->n && c->s[c->i] == ')') {
             c->i++;
             iskip(c, false);
             break;
         }
+        c->cmt = none;
         if (c->i < c->n && c->s[c->i] == '*') {
             name.s = c->s + c->i++;
             name.n = 1;
@@ -1208,11 +1209,20 @@ static int parse_from(isort *is, icur *c)
             return CANNOT;
         if ((rc = add_import(is, mod, name, alias, none)))
             return rc;
-        if (c->i < c->n && c->s[c->i] == ',') {
+        bool comma = c->i < c->n && c->s[c->i] == ',';
+        if (comma) {
             c->i++;
             iskip(c, paren);
-            continue;
         }
+        /* In parentheses, a comment on a name's line is that name's (isort
+         * keeps the name on a line of its own with it). */
+        if (paren && c->cmt.s && !memchr(name.s, '\n', (size_t)(c->cmt.s - name.s)))
+            is->v[is->n - 1].cmt = c->cmt;
+        else if (!stmt_cmt.s)
+            stmt_cmt = c->cmt;
+        c->cmt = stmt_cmt;
+        if (comma)
+            continue;
         if (!paren)
             break;
         if (!(c->i < c->n && c->s[c->i] == ')'))
@@ -1220,7 +1230,8 @@ static int parse_from(isort *is, icur *c)
     }
     /* a comment stays with the names of its statement */
     for (size_t k = first; c->cmt.s && k < is->n; k++)
-        is->v[k].cmt = c->cmt;
+        if (!is->v[k].cmt.s)
+            is->v[k].cmt = c->cmt;
     return BB_OK;
 }
 

@@ -406,6 +406,18 @@ static void import_names_order_by_type(void **state)
           "import os\nimport sys\n\nimport sqlalchemy as sa\n\nimport app.models  # noqa: F401\n");
 }
 
+/* In a parenthesized import, a comment on a name's line is that name's:
+ * isort keeps it on a line of its own with it (a `# noqa` stays where it
+ * was put). A comment after the parenthesis is the statement's. */
+static void a_comment_in_an_import_list_stays_with_its_name(void **state)
+{
+    (void)state;
+    check("from x import (\n    b,\n    a,  # c\n    z,  # d\n    y,\n)\n",
+          "from x import a  # c\nfrom x import z  # d\nfrom x import b, y\n");
+    check("from app.models import (  # noqa: F401\n    post,\n    user,\n)\n",
+          "from app.models import post, user  # noqa: F401\n");
+}
+
 static void long_from_import_goes_in_parentheses(void **state)
 {
     (void)state;
@@ -980,6 +992,7 @@ int main(void)
         cmocka_unit_test(comments_before_a_dedent_stay_in_their_block),
         cmocka_unit_test(imports_are_merged_sorted_and_sectioned),
         cmocka_unit_test(import_names_order_by_type),
+        cmocka_unit_test(a_comment_in_an_import_list_stays_with_its_name),
         cmocka_unit_test(an_unreadable_import_block_is_left_alone),
         cmocka_unit_test(long_from_import_goes_in_parentheses),
         cmocka_unit_test(lines_after_imports),

@@ -13,6 +13,7 @@
 
 #include "render/pyimports.h"
 #include "render/pyline.h"
+#include "render/pystring.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,7 +48,8 @@ typedef struct fmt {
     size_t slc_off;
     int slc_before, slc_prev_after;
     bool slc_prev_is_class, slc_prev_opens_block, slc_has_prev;
-    bb_buf indents; /* size_t: the indentation stack */
+    bb_buf indents;    /* size_t: the indentation stack */
+    bool wants_normal; /* a string literal Black would write otherwise */
 } fmt;
 
 static bool word_is(const char *s, size_t n, const char *w)
@@ -145,6 +147,7 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
             i = bb_pyline_string_end(s, n, i, &nl);
             if (i == SIZE_MAX)
                 return fail_at(f, q, "unterminated string literal");
+            f->wants_normal = f->wants_normal || bb_pystring_wants_normal(s, q, i);
             sc->multi |= nl;
             last_sig = s[i - 1];
             continue;
@@ -854,33 +857,53 @@ static int black_pass(fmt *f)
 
 static const char *const default_first_party[] = {"alembic", "app", "tests", NULL};
 
-int bb_pyfmt_format(const char *path, const char *src, size_t len, const bb_pyfmt_opts *o,
-                    bb_buf *out, bb_diags *diags)
+/* One Black pass over src into mid; *wants_normal tells whether a literal
+ * may read otherwise once normalized (render/pystring). */
+static int black_over(const char *path, const char *src, size_t len, unsigned ll, bb_diags *diags,
+                      bb_buf *mid, bool *wants_normal)
 {
     fmt f;
-    bb_buf mid;
     int rc;
     memset(&f, 0, sizeof(f));
     f.path = path ? path : "<python>";
     f.src = src;
     f.len = len;
-    f.ll = o && o->line_length ? o->line_length : BB_PYFMT_LINE;
+    f.ll = ll;
     f.diags = diags;
     if (!(f.engine = bb_pyline_new(f.ll)))
         return BB_ENOMEM;
-    bb_buf_init(&mid, out->max);
-    bb_buf_init(&f.prev_defs, out->max);
-    bb_buf_init(&f.indents, out->max);
-    f.out = &mid;
+    bb_buf_init(&f.prev_defs, mid->max);
+    bb_buf_init(&f.indents, mid->max);
+    f.out = mid;
     bb_pyline_set_versions(f.engine, detect_features, &f);
     rc = black_pass(&f);
-    if (!rc)
-        rc = bb_pyimports_sort(bb_buf_str(&mid), mid.len,
-                               o && o->first_party ? o->first_party : default_first_party, f.ll,
-                               out);
+    *wants_normal = f.wants_normal;
     bb_pyline_free(f.engine);
-    bb_buf_free(&mid);
     bb_buf_free(&f.prev_defs);
     bb_buf_free(&f.indents);
+    return rc;
+}
+
+int bb_pyfmt_format(const char *path, const char *src, size_t len, const bb_pyfmt_opts *o,
+                    bb_buf *out, bb_diags *diags)
+{
+    unsigned ll = o && o->line_length ? o->line_length : BB_PYFMT_LINE;
+    bool wants_normal = false;
+    bb_buf mid, normal;
+    bb_buf_init(&mid, out->max);
+    bb_buf_init(&normal, out->max);
+    int rc = black_over(path, src, len, ll, diags, &mid, &wants_normal);
+    /* Normalized literals have other widths: a text they change is laid
+     * out again. The built-in templates' never is. */
+    if (!rc && wants_normal && !(rc = bb_pystring_normalize(src, len, &normal)) &&
+        (normal.len != len || (len && memcmp(normal.data, src, len)))) {
+        bb_buf_reset(&mid);
+        rc = black_over(path, bb_buf_str(&normal), normal.len, ll, diags, &mid, &wants_normal);
+    }
+    if (!rc)
+        rc = bb_pyimports_sort(bb_buf_str(&mid), mid.len,
+                               o && o->first_party ? o->first_party : default_first_party, ll, out);
+    bb_buf_free(&mid);
+    bb_buf_free(&normal);
     return rc;
 }

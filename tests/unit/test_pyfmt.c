@@ -287,6 +287,31 @@ static void line_length_option(void **state)
 
 /* ---- strings and comments ------------------------------------------------ */
 
+/* String literals as Black normalizes them (the expected texts are Black
+ * 23.1's): prefixes, double quotes unless they cost more backslashes,
+ * needless escapes gone; a raw string or an f-string whose fields would
+ * need a backslash keeps its quotes; comments are not touched. */
+static void string_literals_are_normalized(void **state)
+{
+    (void)state;
+    check("x = 'a'\n", "x = \"a\"\n");
+    check("x = 'it\\'s'\n", "x = \"it's\"\n");
+    check("x = 'say \"hi\"'\n", "x = 'say \"hi\"'\n");
+    check("x = \"say \\\"hi\\\"\"\n", "x = 'say \"hi\"'\n");
+    check("x = u'a' + B'b' + F'{c}' + br'd'\n", "x = \"a\" + b\"b\" + f\"{c}\" + rb\"d\"\n");
+    check("x = r'a\"b'\n", "x = r'a\"b'\n");
+    check("x = f'{a[\"k\"]}'\n", "x = f'{a[\"k\"]}'\n");
+    check("x = '''doc'''\n", "x = \"\"\"doc\"\"\"\n");
+    check("x = '''a\"'''\n", "x = '''a\"'''\n");
+    check("x = 'a\\\\'\n", "x = \"a\\\\\"\n");
+    check("x = {'a': 'b'}['a']  # 'c'\n", "x = {\"a\": \"b\"}[\"a\"]  # 'c'\n");
+    /* one backslash less: 89 columns become 88, and the line fits */
+    check("call_with_a_long_name(first_argument_value, 'it\\'s a string that makes this line "
+          "longxx')\n",
+          "call_with_a_long_name(first_argument_value, \"it's a string that makes this line "
+          "longxx\")\n");
+}
+
 static void strings_and_comments_are_not_touched(void **state)
 {
     (void)state;
@@ -304,7 +329,7 @@ static void strings_and_comments_are_not_touched(void **state)
           "    return 1\n",
           "def f():\n    \"\"\"Docstring with trailing spaces   \n\n\n    and ( [ { '\n    \"\"\"\n"
           "    return 1\n");
-    check("x = f(\"a, b)\", c='#')  # (\n", "x = f(\"a, b)\", c='#')  # (\n");
+    check("x = f(\"a, b)\", c='#')  # (\n", "x = f(\"a, b)\", c=\"#\")  # (\n");
 }
 
 static void comments_in_split_lines_follow_their_leaf(void **state)
@@ -985,6 +1010,7 @@ int main(void)
         cmocka_unit_test(trailing_comma_after_star_args_follows_target_versions),
         cmocka_unit_test(line_length_option),
         cmocka_unit_test(strings_and_comments_are_not_touched),
+        cmocka_unit_test(string_literals_are_normalized),
         cmocka_unit_test(comments_in_split_lines_follow_their_leaf),
         cmocka_unit_test(blank_lines_follow_black),
         cmocka_unit_test(one_statement_a_line),

@@ -13,6 +13,7 @@
 #include "llm/llm.h"
 #include "llm/llm_schema.h"
 #include "pipeline/advisor.h"
+#include "plan/architect.h"
 #include "json/jsoncheck.h"
 
 #include <cJSON.h>
@@ -70,11 +71,16 @@ static void check_answer(const char *text)
             size_t n = 0;
             if (bb_advisor_check_proposals(s, v, &d, &accepted) == BB_OK &&
                 bb_advisor_apply_schema(s, accepted, &n) == BB_OK) {
-                cJSON *plan = cJSON_Parse("{\"models\":[{\"table\":\"items\",\"columns\":"
-                                          "[{\"name\":\"name\"}]}]}");
-                if (plan && bb_advisor_apply_plan(plan, accepted, "openai", "m") != BB_OK)
-                    d.n_errors++;
-                cJSON_Delete(plan);
+                /* the accepted advice planned, and recorded in the plan */
+                bb_plan_advice advice;
+                bb_plan *plan = NULL;
+                if (bb_advisor_decisions(accepted, &advice) == BB_OK) {
+                    if (bb_architect_plan(s, &advice, &d, &plan) == BB_OK &&
+                        bb_advisor_apply_plan(plan, &advice, "openai", "m") != BB_OK)
+                        d.n_errors++;
+                    bb_plan_free(plan);
+                    bb_advisor_decisions_free(&advice);
+                }
             }
             cJSON_Delete(accepted);
         }

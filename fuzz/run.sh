@@ -11,8 +11,10 @@ mkdir -p "$out"
 CC=${FUZZ_CC:-clang-14}
 pkgs="libcjson libpcre2-8 zlib"
 # libcurl, libmicrohttpd and hiredis: headers only, loaded on first use
-# (base/dynlib.c), as in the Makefile's PKGS_DLOPEN.
-cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Ibuild/release/gen $(pkg-config --cflags $pkgs libcurl libmicrohttpd hiredis)"
+# (base/dynlib.c), as in the Makefile's PKGS_DLOPEN. Warnings are errors,
+# as in the main build: a target that no longer matches an interface it
+# calls must not build.
+cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Isrc -Ibuild/release/gen $(pkg-config --cflags $pkgs libcurl libmicrohttpd hiredis)"
 libs="$(pkg-config --libs $pkgs) -lpthread -lm -ldl"
 make -s build/release/gen/embedded_templates.c >/dev/null
 src=$(ls src/*/*.c | grep -v '^src/cli/main.c$')

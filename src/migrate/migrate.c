@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/file.h"
 #include "front/normalize.h"
+#include "front/schema.h"
 #include "migrate/diff.h"
 #include "migrate/normview.h"
 #include "migrate/ops.h"
@@ -44,6 +45,29 @@ static int diff_both_ways(const bb_normview *old_v, const bb_normview *new_v, bo
     return rc;
 }
 
+/*
+ * A column's type goes into the revision as Python (sa.<Type>()): a type
+ * no schema can have comes from an edited migration record, and is
+ * refused before it can write code there.
+ */
+static int known_types(const bb_normview *v, bb_diags *diags)
+{
+    for (int t = 0; t < v->n_tables; t++)
+        for (int k = 0; k < v->tables[t].n_cols; k++) {
+            const bb_normview_col *c = &v->tables[t].cols[k];
+            if (c->type && bb_col_type_from_name(c->type) == BB_TYPE_UNKNOWN) {
+                (void)bb_diag_add(diags, BB_ERROR, "BB0829", NULL, BB_NO_OFFSET,
+                                  "restore " BB_MANIFEST_PATH " from version control",
+                                  "the manifest's migration record is unreadable: column "
+                                  "%s.%s has the type '%s', which no schema has",
+                                  v->tables[t].id.name ? v->tables[t].id.name : "?",
+                                  c->id.name ? c->id.name : "?", c->type);
+                return BB_EINVAL;
+            }
+        }
+    return BB_OK;
+}
+
 int bb_migrate_revision(const cJSON *old_norm, const cJSON *new_norm, const bb_schema *locate_in,
                         const bb_migrate_opts *opts, bb_diags *diags, bb_revision *out)
 {
@@ -70,6 +94,11 @@ int bb_migrate_revision(const cJSON *old_norm, const cJSON *new_norm, const bb_s
     }
     if (rc)
         return rc;
+    if ((rc = known_types(&old_v, diags)) || (rc = known_types(&new_v, diags))) {
+        bb_normview_free(&old_v);
+        bb_normview_free(&new_v);
+        return rc;
+    }
     bb_ops up, down;
     bb_ops_init(&up, OPS_MAX);
     bb_ops_init(&down, OPS_MAX);

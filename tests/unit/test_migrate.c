@@ -1126,6 +1126,32 @@ static void generate_hook_rejects_a_recorded_path_outside_versions(void **state)
     bb_schema_free(s);
 }
 
+/* A recorded schema whose column type no schema can have (the manifest
+ * was edited) is refused: the type would go into the revision as code. */
+static void a_recorded_type_no_schema_has_is_refused(void **state)
+{
+    (void)state;
+    cJSON *fresh = norm_of(SCHEMA("", "", ""), NULL);
+    cJSON *recorded = cJSON_Duplicate(fresh, 1);
+    cJSON *col = cJSON_GetArrayItem(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(recorded, "tables"), 0), "columns"),
+        0);
+    cJSON_ReplaceItemInObjectCaseSensitive(col, "type",
+                                           cJSON_CreateString("Integer(); import os  #"));
+    bb_diags d;
+    bb_diags_init(&d, "t", NULL, 0);
+    bb_revision rev;
+    assert_int_equal(bb_migrate_revision(recorded, fresh, NULL, NULL, &d, &rev), BB_EINVAL);
+    assert_true(has_code(&d, "BB0829"));
+    assert_non_null(strstr(d.items[0].message, "'Integer(); import os  #'"));
+    assert_null(rev.text);
+    bb_revision_free(&rev);
+    bb_diags_free(&d);
+    cJSON_Delete(recorded);
+    cJSON_Delete(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1168,6 +1194,7 @@ int main(void)
         cmocka_unit_test(generate_hook_adds_one_revision_after_the_recorded_ones),
         cmocka_unit_test(generate_hook_follows_the_head_of_the_versions_folder),
         cmocka_unit_test(generate_hook_rejects_a_recorded_path_outside_versions),
+        cmocka_unit_test(a_recorded_type_no_schema_has_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

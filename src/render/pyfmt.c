@@ -762,12 +762,8 @@ static int emit_statements(fmt *f, const scan *sc, int depth, int blank)
                                opens_block_word(f->src + sc->start, sc->code_end - sc->start)));
     if (split && (rc = split_statements(f, sc, v, &n, &semi_last)))
         return rc;
-    if (n <= 1 && !(n == 1 && (v[0].start != sc->start || v[0].end != sc->code_end))) {
-        stmt_info(f, sc, depth, &li);
-        if ((rc = begin_line(f, &li, blank)))
-            return rc;
-        return emit_stmt(f, sc, li.depth);
-    }
+    if (n == 0) /* one statement: the line as it is */
+        v[n++] = (piece){sc->start, sc->code_end, 0};
     for (size_t k = 0; k < n && !rc; k++) {
         scan one = *sc;
         one.start = v[k].start;

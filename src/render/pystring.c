@@ -111,25 +111,32 @@ static bool fields_hold_backslash(const char *s, size_t n)
 }
 
 /* The literal: prefix p[0..np), then the quoted text q[0..nq). */
-static int put_string(bb_buf *out, const char *p, size_t np, const char *q, size_t nq)
+/* The prefix p[0..np) as normalize_string_prefix writes it: F and B lower
+ * case, no u, r first. */
+static int put_prefix(bb_buf *out, const char *p, size_t np, bool *raw, bool *fstring)
 {
-    bool raw = false, fstring = false;
     char pre[2];
-    size_t npre = 0;
-    int rc = BB_OK;
-    for (size_t k = 0; k < np && npre < 2; k++) {
+    size_t n = 0;
+    *raw = *fstring = false;
+    for (size_t k = 0; k < np && n < 2; k++) {
         char c = p[k] == 'F' ? 'f' : p[k] == 'B' ? 'b' : p[k];
-        raw |= (c | 0x20) == 'r';
-        fstring |= c == 'f';
+        *raw |= (c | 0x20) == 'r';
+        *fstring |= c == 'f';
         if (c != 'u' && c != 'U')
-            pre[npre++] = c;
+            pre[n++] = c;
     }
-    if (npre == 2 && (pre[0] | 0x20) != 'r') { /* "r" first: rb, rf */
+    if (n == 2 && (pre[0] | 0x20) != 'r') {
         char t = pre[0];
         pre[0] = pre[1];
         pre[1] = t;
     }
-    rc = bb_buf_append(out, pre, npre);
+    return bb_buf_append(out, pre, n);
+}
+
+static int put_string(bb_buf *out, const char *p, size_t np, const char *q, size_t nq)
+{
+    bool raw, fstring;
+    int rc = put_prefix(out, p, np, &raw, &fstring);
     if (rc || (nq >= 6 && !memcmp(q, "\"\"\"", 3)))
         return rc ? rc : bb_buf_append(out, q, nq);
     const char *orig = nq >= 6 && !memcmp(q, "'''", 3) ? "'''" : q[0] == '"' ? "\"" : "'";
@@ -149,19 +156,19 @@ static int put_string(bb_buf *out, const char *p, size_t np, const char *q, size
         keep = count_of(body, n, fresh) != count_of(body, n, esc);
         rc = bb_buf_append(&b3, body, n);
     } else if (!(rc = requote(&b1, body, n, fresh, false))) {
-        body = b1.data ? b1.data : ""; /* needless escapes go even if the quotes stay */
+        body = bb_buf_str(&b1); /* needless escapes go even if the quotes stay */
         n = b1.len;
         if (!(rc = requote(&b2, body, n, orig, false)))
-            rc = requote(&b3, b2.data ? b2.data : "", b2.len, fresh, true);
+            rc = requote(&b3, bb_buf_str(&b2), b2.len, fresh, true);
     }
     if (!rc && !keep && fstring)
-        keep = fields_hold_backslash(b3.data ? b3.data : "", b3.len);
+        keep = fields_hold_backslash(bb_buf_str(&b3), b3.len);
     if (!rc && !keep && k == 3 && b3.len && b3.data[b3.len - 1] == '"') {
         b3.len--;
         rc = bb_buf_puts(&b3, "\\\"");
     }
     if (!rc && !keep) {
-        size_t was = count_of(body, n, "\\"), now = count_of(b3.data ? b3.data : "", b3.len, "\\");
+        size_t was = count_of(body, n, "\\"), now = count_of(bb_buf_str(&b3), b3.len, "\\");
         keep = now > was || (now == was && orig[0] == '"');
     }
     if (!rc) {

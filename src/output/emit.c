@@ -265,17 +265,14 @@ static int accept_edits(emit_ctx *c)
     return rc;
 }
 
-/* The acceptance of a file backbone no longer generates (its table went)
- * is forgotten: the manifest does not keep it for ever. */
-static void forget_gone_acceptances(emit_ctx *c)
+/* Whether an acceptance of path means nothing any more: backbone no
+ * longer generates the file (its table went), so the manifest forgets it
+ * rather than keep it for ever. */
+static bool no_longer_generated(void *ctx, const char *path)
 {
-    cJSON *accepted = cJSON_GetObjectItemCaseSensitive(c->next->root, "accepted");
-    for (cJSON *e = accepted ? accepted->child : NULL, *after; e; e = after) {
-        after = e->next; /* forgetting the last one removes "accepted" */
-        long i = find_file(c, e->string);
-        if (i < 0 || c->files[i].user)
-            bb_manifest_forget(c->next, e->string);
-    }
+    emit_ctx *c = ctx;
+    long i = find_file(c, path);
+    return i < 0 || c->files[i].user;
 }
 
 /*
@@ -1029,7 +1026,7 @@ int bb_emit_tree(const char *dir, bb_file *files, size_t n, const bb_manifest *p
     if (!rc)
         rc = accept_edits(&c);
     if (!rc && !opts->check)
-        forget_gone_acceptances(&c);
+        bb_manifest_forget_if(next, no_longer_generated, &c);
     if (!rc)
         rc = classify(&c);
     if (!rc)

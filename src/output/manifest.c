@@ -190,6 +190,16 @@ void bb_manifest_forget(bb_manifest *m, const char *path)
         cJSON_DeleteItemFromObjectCaseSensitive(m->root, "accepted");
 }
 
+void bb_manifest_forget_if(bb_manifest *m, bool (*gone)(void *ctx, const char *path), void *ctx)
+{
+    cJSON *accepted = cJSON_GetObjectItemCaseSensitive(m->root, "accepted");
+    for (cJSON *e = accepted ? accepted->child : NULL, *after; e; e = after) {
+        after = e->next; /* forgetting the last one removes "accepted" */
+        if (gone(ctx, e->string))
+            bb_manifest_forget(m, e->string);
+    }
+}
+
 int bb_manifest_accept(bb_manifest *m, const char *path, const char *hex)
 {
     cJSON *accepted = cJSON_GetObjectItemCaseSensitive(m->root, "accepted");

@@ -74,6 +74,10 @@ int bb_manifest_accept(bb_manifest *m, const char *path, const char *hex) BB_WUR
 /* Forgets the acceptance of an edit of path (allocates nothing). */
 void bb_manifest_forget(bb_manifest *m, const char *path);
 
+/* Forgets every acceptance whose path gone(ctx, path) says is no longer
+ * one to keep (allocates nothing). */
+void bb_manifest_forget_if(bb_manifest *m, bool (*gone)(void *ctx, const char *path), void *ctx);
+
 /* The "user_files" array (borrowed; NULL when the manifest has none). */
 const cJSON *bb_manifest_user_files(const bb_manifest *m);
 

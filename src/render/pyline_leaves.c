@@ -755,6 +755,10 @@ int bb__pyline_build_leaves(fmt *f, anchor *trail, size_t *ntrail, size_t maxtra
         }
         sp |= pending_space;
         pending_space = false;
+        /* A wrapped child follows a keyword, `=`, `->` or `in`, which Black
+         * always spaces from it: `return(x)` becomes `return x`. */
+        if ((t->wrap & W_OPEN) || ((t->wrap & W_HIDE) && is_open(t->type)))
+            sp = true;
         if (t->wrap & W_OPEN) {
             if (bb__pyline_push_leaf(f, invisible, 0, LT_LPAR, sp,
                                      (uint16_t)(F_INVIS | ((t->wrap & W_RETANN) ? F_RETANN : 0)),

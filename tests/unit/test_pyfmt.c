@@ -201,6 +201,20 @@ static void optional_parentheses(void **state)
           "eeeeeeeeeeeeeeeeee\n)\n");
 }
 
+/* Parens made invisible after a keyword written against them keep the
+ * words apart: `return(x)` must not become `returnx`. Black's output. */
+static void redundant_parens_after_a_keyword_leave_a_space(void **state)
+{
+    (void)state;
+    check("def f():\n    return(\n        value\n    )\n", "def f():\n    return value\n");
+    check("if(\n    value\n):\n    pass\n", "if value:\n    pass\n");
+    check("while(\n    value\n):\n    pass\n", "while value:\n    pass\n");
+    check("assert(\n    value\n)\n", "assert value\n");
+    check("del(\n    value\n)\n", "del value\n");
+    check("for x in(\n    value\n):\n    pass\n", "for x in value:\n    pass\n");
+    check("x =((\n    value\n))\n", "x = value\n");
+}
+
 static void def_signatures_split_at_their_parameters(void **state)
 {
     (void)state;
@@ -1003,6 +1017,7 @@ int main(void)
         cmocka_unit_test(magic_trailing_comma_explodes),
         cmocka_unit_test(nested_brackets_split_recursively),
         cmocka_unit_test(optional_parentheses),
+        cmocka_unit_test(redundant_parens_after_a_keyword_leave_a_space),
         cmocka_unit_test(def_signatures_split_at_their_parameters),
         cmocka_unit_test(decorators_split_like_calls),
         cmocka_unit_test(displays_explode_one_item_per_line),

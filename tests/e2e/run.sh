@@ -34,6 +34,8 @@
 #                      (dockerfile.py builds and starts it without Docker)
 #   E2E_MARIADB=0      without the tests of "mysql" projects on MariaDB (with
 #                      both stacks); MariaDB is then only started and reached
+#   E2E_JOBS=N         projects checked at once (default: the number of CPUs);
+#                      each project's report is printed whole when it ends
 set -u
 
 : "${BACKBONE:?set BACKBONE to the backbone binary}"
@@ -51,6 +53,7 @@ passed=0
 failed=0
 not_applicable=0
 failures=""
+step_log="$work/step.log"
 
 cleanup() {
     pg_stop
@@ -110,14 +113,14 @@ missing() {
 step() {
     name=$1
     shift
-    if "$@" >"$work/step.log" 2>&1; then
+    if "$@" >"$step_log" 2>&1; then
         passed=$((passed + 1))
         echo "  ok    $name"
     else
         failed=$((failed + 1))
         failures="$failures $name"
         echo "  FAIL  $name"
-        sed 's/^/        /' "$work/step.log" | tail -40
+        sed 's/^/        /' "$step_log" | tail -40
     fi
 }
 
@@ -199,7 +202,11 @@ d13_ci() {
     url=$(ci_database "$1" "$2") || return 1
     [ -d "$work/mypy-d13" ] && cp -r "$work/mypy-d13" "$1/.mypy_cache"
     d13_run "$1" CI_DATABASE_URL="$url" sh scripts/ci.sh || return 1
-    [ -d "$work/mypy-d13" ] || cp -r "$1/.mypy_cache" "$work/mypy-d13"
+    # Projects run at once: the first to finish fills the shared cache,
+    # whole or not at all.
+    [ -d "$work/mypy-d13" ] && return 0
+    cp -r "$1/.mypy_cache" "$1/.mypy_cache.shared" &&
+        { mv -T "$1/.mypy_cache.shared" "$work/mypy-d13" 2>/dev/null || rm -rf "$1/.mypy_cache.shared"; }
 }
 
 # d13_container OUT NAME: the Dockerfile built and its command started in the
@@ -353,14 +360,62 @@ fi
 py2=$(find_pydantic2) || py2=""
 [ -n "$py2" ] || echo "e2e: no Python with Pydantic 2 found: the Pydantic 2 import check is not run"
 
-n=0
-for schema in $schemas; do
-    n=$((n + 1))
+# Projects are checked at once, E2E_JOBS at a time: a job takes a token
+# from a pipe before it starts and gives it back when it ends. Each job
+# keeps its report and its counts in files of its own; the report is
+# printed whole when the job ends, and the counts are added up at the end.
+mkdir -p "$work/jobs"
+mkfifo "$work/jobs/tokens"
+exec 3<>"$work/jobs/tokens"
+max_jobs=${E2E_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$max_jobs" -ge 1 ] 2>/dev/null || max_jobs=1
+i=0
+while [ $i -lt "$max_jobs" ]; do echo >&3; i=$((i + 1)); done
+job_n=0
+job_pids=""
+
+# job CMD...: runs CMD in the background as a job of its own.
+job() {
+    job_n=$((job_n + 1))
+    read -r _ <&3
+    (
+        j="$work/jobs/$job_n"
+        passed=0 failed=0 not_applicable=0 failures=""
+        step_log="$j.step"
+        "$@" >"$j.log" 2>&1
+        echo "$passed $failed $not_applicable$failures" >"$j.tally"
+        flock "$work/jobs/print.lock" cat "$j.log"
+        echo >&3
+    ) &
+    job_pids="$job_pids $!"
+}
+
+# wait_jobs: waits for every job and adds its counts to the totals; a job
+# that left no counts (killed) is a failure.
+wait_jobs() {
+    for pid in $job_pids; do wait "$pid"; done
+    k=0
+    while [ $k -lt "$job_n" ]; do
+        k=$((k + 1))
+        if read -r p f na rest <"$work/jobs/$k.tally" 2>/dev/null; then
+            passed=$((passed + p))
+            failed=$((failed + f))
+            not_applicable=$((not_applicable + na))
+            failures="$failures${rest:+ $rest}"
+        else
+            missing "job $k" "it ended without its counts"
+        fi
+    done
+}
+
+# project_job SCHEMA N: one example schema's project, every check.
+project_job() {
+    schema=$1 n=$2
     base=$(basename "$schema" .json)
     out="$work/out/$n-$base"
     echo "== $base ($schema)"
     step "$base: generate" "$BACKBONE" generate -q --no-python "$schema" -o "$out"
-    [ -d "$out/app" ] || continue
+    [ -d "$out/app" ] || return 0
     mysql=0
     says_mysql "$schema" && mysql=1
     pg=1
@@ -369,6 +424,20 @@ for schema in $schemas; do
     if [ -n "$py2" ]; then
         step "$base: schemas under Pydantic 2" import_schemas "$out" "$py2"
     fi
+}
+
+# migrations_job: the evolution of schemas/evolution (its own PostgreSQL).
+migrations_job() {
+    echo "== migrations"
+    step "migrations: schemas/evolution on SQLite and PostgreSQL" sh "$here/migrations.sh"
+}
+
+# The longest job first.
+job migrations_job
+n=0
+for schema in $schemas; do
+    n=$((n + 1))
+    job project_job "$schema" "$n"
 done
 
 # generate_advised SCHEMA OUT: `generate --llm advise` against the fake model
@@ -394,14 +463,19 @@ generate_advised() {
         grep -q 'examples=\["Blue mug"\]' "$2/app/schemas/products.py"
 }
 
-if [ $# -eq 0 ]; then
-    n=$((n + 1))
-    out="$work/out/$n-advised"
+# advised_job N: schemas/shop.json generated with a (fake) model's advice.
+advised_job() {
+    out="$work/out/$1-advised"
     echo "== shop, advised by a (fake) model"
     step "advised: generate" generate_advised "$root/schemas/shop.json" "$out"
     if [ -d "$out/app" ]; then
-        check_project advised "$out" "$n" 0
+        check_project advised "$out" "$1" 0
     fi
+}
+
+if [ $# -eq 0 ]; then
+    n=$((n + 1))
+    job advised_job "$n"
 fi
 
 # check_sa2 LABEL OUT N: a project of `--style sa2` needs SQLAlchemy 2.0, so
@@ -437,17 +511,25 @@ else
         sa2_schemas="$sa2_schemas $f"
     done
 fi
-for schema in $sa2_schemas; do
-    n=$((n + 1))
+
+# sa2_job SCHEMA N: the schema's project in the SQLAlchemy 2.0 style.
+sa2_job() {
+    schema=$1 n=$2
     base=$(basename "$schema" .json)
     out="$work/out/$n-$base-sa2"
     echo "== $base, --style sa2 ($schema)"
     step "$base (sa2): generate" "$BACKBONE" generate -q --no-python --style sa2 "$schema" -o "$out"
     pg=1
     pg_names_fit "$schema" || pg=0
-    [ -d "$out/app" ] && check_sa2 "$base (sa2)" "$out" "$n" "$pg"
+    [ -d "$out/app" ] || return 0
+    check_sa2 "$base (sa2)" "$out" "$n" "$pg"
+}
+
+for schema in $sa2_schemas; do
+    n=$((n + 1))
+    job sa2_job "$schema" "$n"
 done
 
-step "migrations: schemas/evolution on SQLite and PostgreSQL" sh "$here/migrations.sh"
+wait_jobs
 echo "e2e: $passed passed, $failed failed, $not_applicable not applicable"
 [ "$failed" -eq 0 ] || { echo "e2e: failed:$failures"; exit 1; }

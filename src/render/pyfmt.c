@@ -50,6 +50,12 @@ typedef struct fmt {
     bool slc_prev_is_class, slc_prev_opens_block, slc_has_prev;
     bb_buf indents;    /* size_t: the indentation stack */
     bool wants_normal; /* a string literal Black would write otherwise */
+    /* the import statements seen: for render/pyimports, which then reads
+     * the top block only, every block, or nothing */
+    int statements;
+    bool past_top;      /* a statement other than an import or docstring seen */
+    bool imports;       /* an import statement seen */
+    bool later_imports; /* one past the top block, or indented */
 } fmt;
 
 static bool word_is(const char *s, size_t n, const char *w)
@@ -476,6 +482,21 @@ static size_t word_len(const char *s, size_t n)
     return k;
 }
 
+/* Notes the statement at s[i] (its indent col) for the import pass. */
+static void census(fmt *f, size_t i, size_t col)
+{
+    const char *s = f->src + i;
+    size_t n = f->len - i, w = word_len(s, n);
+    if (word_is(s, w, "import") || word_is(s, w, "from")) {
+        f->imports = true;
+        f->later_imports |= col > 0 || f->past_top;
+    } else if (f->statements > 0 || w == n || !(s[w] == '"' || s[w] == '\'') ||
+               (w && !bb_pyline_is_string_prefix(s, w))) {
+        f->past_top = true; /* anything but a docstring */
+    }
+    f->statements++;
+}
+
 static void stmt_info(const fmt *f, const scan *sc, int depth, lineinfo *li)
 {
     const char *s = f->src + sc->start;
@@ -836,6 +857,7 @@ static int black_pass(fmt *f)
             scan sc;
             if ((rc = scan_stmt(f, i, &sc)))
                 break;
+            census(f, i, col);
             if ((rc = flush_comments(f, &pending_comments, col)) || (rc = set_indent(f, col)) ||
                 (rc = emit_statements(f, &sc, (int)COUNT(&f->indents, size_t) - 1, blank)))
                 break;
@@ -853,10 +875,16 @@ static int black_pass(fmt *f)
 
 static const char *const default_first_party[] = {"alembic", "app", "tests", NULL};
 
-/* One Black pass over src into mid; *wants_normal tells whether a literal
- * may read otherwise once normalized (render/pystring). */
+/* What the Black pass saw that decides the steps after it. */
+typedef struct notes {
+    bool wants_normal;  /* a literal may read otherwise normalized (render/pystring) */
+    bool imports;       /* an import statement */
+    bool later_imports; /* one that is not in the block at the top */
+} notes;
+
+/* One Black pass over src into mid. */
 static int black_over(const char *path, const char *src, size_t len, unsigned ll, bb_diags *diags,
-                      bb_buf *mid, bool *wants_normal)
+                      bb_buf *mid, notes *seen)
 {
     fmt f;
     int rc;
@@ -873,7 +901,9 @@ static int black_over(const char *path, const char *src, size_t len, unsigned ll
     f.out = mid;
     bb_pyline_set_versions(f.engine, detect_features, &f);
     rc = black_pass(&f);
-    *wants_normal = f.wants_normal;
+    seen->wants_normal = f.wants_normal;
+    seen->imports = f.imports;
+    seen->later_imports = f.later_imports;
     bb_pyline_free(f.engine);
     bb_buf_free(&f.prev_defs);
     bb_buf_free(&f.indents);
@@ -884,21 +914,24 @@ int bb_pyfmt_format(const char *path, const char *src, size_t len, const bb_pyfm
                     bb_buf *out, bb_diags *diags)
 {
     unsigned ll = o && o->line_length ? o->line_length : BB_PYFMT_LINE;
-    bool wants_normal = false;
+    notes seen = {false, false, false};
     bb_buf mid, normal;
     bb_buf_init(&mid, out->max);
     bb_buf_init(&normal, out->max);
-    int rc = black_over(path, src, len, ll, diags, &mid, &wants_normal);
+    int rc = black_over(path, src, len, ll, diags, &mid, &seen);
     /* Normalized literals have other widths: a text they change is laid
      * out again. The built-in templates' never is. */
-    if (!rc && wants_normal && !(rc = bb_pystring_normalize(src, len, &normal)) &&
+    if (!rc && seen.wants_normal && !(rc = bb_pystring_normalize(src, len, &normal)) &&
         (normal.len != len || (len && memcmp(normal.data, src, len)))) {
         bb_buf_reset(&mid);
-        rc = black_over(path, bb_buf_str(&normal), normal.len, ll, diags, &mid, &wants_normal);
+        rc = black_over(path, bb_buf_str(&normal), normal.len, ll, diags, &mid, &seen);
     }
-    if (!rc)
+    if (!rc && !seen.imports)
+        rc = bb_buf_append(out, mid.data, mid.len);
+    else if (!rc)
         rc = bb_pyimports_sort(bb_buf_str(&mid), mid.len,
-                               o && o->first_party ? o->first_party : default_first_party, ll, out);
+                               o && o->first_party ? o->first_party : default_first_party, ll,
+                               seen.later_imports, out);
     bb_buf_free(&mid);
     bb_buf_free(&normal);
     return rc;

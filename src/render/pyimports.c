@@ -324,9 +324,9 @@ static int parse_import_names(isort *is, icur *c)
         }
         break;
     }
-    /* a comment stays on the last line the statement becomes */
+    /* a comment stays with the module written first, as in isort */
     if (c->cmt.s && is->n > first)
-        is->v[is->n - 1].cmt = c->cmt;
+        is->v[first].cmt = c->cmt;
     return BB_OK;
 }
 
@@ -550,37 +550,6 @@ static bool is_import_line(const char *s, size_t n, size_t pos)
     return starts_word(s + pos, n - pos, "import") || starts_word(s + pos, n - pos, "from");
 }
 
-/* Where the import block starts: after blank lines, comments and a module
- * docstring. SIZE_MAX when the first statement is no import. */
-static size_t import_block_start(const char *s, size_t n)
-{
-    size_t pos = 0;
-    bool docstring_allowed = true;
-    while (pos < n) {
-        size_t e = line_end(s, n, pos), q = pos;
-        if (blank_line(s, pos, e) || s[pos] == '#') {
-            pos = e;
-            continue;
-        }
-        if (is_import_line(s, n, pos))
-            return pos;
-        while (q < n && q - pos < 2 && bb_pyline_is_name_byte((unsigned char)s[q]))
-            q++;
-        if (docstring_allowed && q < n && (s[q] == '"' || s[q] == '\'') &&
-            (q == pos || bb_pyline_is_string_prefix(s + pos, q - pos))) {
-            bool nl = false;
-            size_t end = bb_pyline_string_end(s, n, q, &nl);
-            if (end == SIZE_MAX)
-                return SIZE_MAX;
-            docstring_allowed = false;
-            pos = line_end(s, n, end);
-            continue;
-        }
-        return SIZE_MAX;
-    }
-    return SIZE_MAX;
-}
-
 /* isort's lines_after_imports: two before a def, class or decorator (past
  * comments), else one. */
 static int lines_after_imports(const char *t, size_t n, size_t rest)
@@ -594,43 +563,159 @@ static int lines_after_imports(const char *t, size_t n, size_t rest)
     return 1;
 }
 
-/* The isort pass: t (the Black pass's output) into out. */
-int bb_pyimports_sort(const char *t, size_t n, const char *const *first_party, unsigned ll,
-                      bb_buf *out)
+/* The offset after the logical line that starts at pos: strings, brackets,
+ * comments and backslash continuations are followed. */
+static size_t statement_end(const char *s, size_t n, size_t pos)
 {
-    isort is = {first_party, NULL, 0, {NULL, 0, 0, 0}};
-    size_t start = import_block_start(t, n), pos, rest;
-    int rc = BB_OK;
-    if (start == SIZE_MAX)
-        return bb_buf_append(out, t, n);
-    bb_buf_init(&is.all, out->max);
-    pos = rest = start;
+    size_t depth = 0;
     while (pos < n) {
-        size_t e = line_end(t, n, pos), p = pos;
-        if (blank_line(t, pos, e)) {
+        switch (s[pos]) {
+        case '"':
+        case '\'': {
+            bool nl = false;
+            size_t e = bb_pyline_string_end(s, n, pos, &nl);
+            if (e == SIZE_MAX)
+                return n;
             pos = e;
+            break;
+        }
+        case '#': {
+            const char *e = memchr(s + pos, '\n', n - pos);
+            pos = e ? (size_t)(e - s) : n;
+            break;
+        }
+        case '\\':
+            pos += pos + 1 < n && s[pos + 1] == '\n' ? 2 : 1;
+            break;
+        case '\n':
+            if (!depth)
+                return pos + 1;
+            pos++;
+            break;
+        case '(':
+        case '[':
+        case '{':
+            depth++;
+            pos++;
+            break;
+        case ')':
+        case ']':
+        case '}':
+            depth -= depth > 0;
+            pos++;
+            break;
+        default:
+            pos++;
+        }
+    }
+    return n;
+}
+
+/* The spaces that indent the line at pos. */
+static size_t indent_of(const char *s, size_t n, size_t pos)
+{
+    size_t k = pos;
+    while (k < n && s[k] == ' ')
+        k++;
+    return k - pos;
+}
+
+/* The sorted imports, each line indented by ind spaces (lines between
+ * sections stay empty). */
+static int put_indented(bb_buf *out, isort *is, size_t ind, unsigned ll)
+{
+    bb_buf b;
+    int rc;
+    if (!ind)
+        return put_imports(out, is, ll);
+    bb_buf_init(&b, out->max);
+    rc = put_imports(&b, is, ll > ind ? ll - (unsigned)ind : 1);
+    for (size_t p = 0; !rc && p < b.len;) {
+        size_t e = line_end(b.data, b.len, p);
+        if (e - p > 1)
+            rc = bb_buf_fill(out, ' ', ind);
+        if (!rc)
+            rc = bb_buf_append(out, b.data + p, e - p);
+        p = e;
+    }
+    bb_buf_free(&b);
+    return rc;
+}
+
+/*
+ * The block of imports whose first line starts at t[pos], indented by ind:
+ * the import statements at that indent, blank lines between them allowed.
+ * Appends it sorted to out; *next is where the text after it starts. A
+ * block at the top level is followed by isort's lines_after_imports (its
+ * blank lines replaced); an indented one by what followed it. CANNOT when
+ * its first statement is not one isort would read.
+ */
+static int sort_block(isort *is, const char *t, size_t n, size_t pos, size_t ind, unsigned ll,
+                      bb_buf *out, size_t *next)
+{
+    size_t p = pos, rest = pos;
+    int rc;
+    is->n = 0;
+    is->all.len = 0;
+    while (p < n) {
+        size_t e = line_end(t, n, p), q = p + ind;
+        if (blank_line(t, p, e)) {
+            p = e;
             continue;
         }
-        if (!is_import_line(t, n, pos))
+        if (indent_of(t, n, p) != ind || !is_import_line(t, n, q))
             break;
-        rc = parse_import(&is, t, n, &p);
-        if (rc == CANNOT)
+        if ((rc = parse_import(is, t, n, &q)) == CANNOT)
             break;
         if (rc)
-            goto done;
-        pos = rest = p;
+            return rc;
+        p = rest = q;
     }
-    if (rest == start) { /* not one import isort would read: left as it is */
-        rc = bb_buf_append(out, t, n);
-        goto done;
+    if (rest == pos)
+        return CANNOT;
+    if ((rc = put_indented(out, is, ind, ll)))
+        return rc;
+    if (!ind) {
+        while (rest < n && blank_line(t, rest, line_end(t, n, rest)))
+            rest = line_end(t, n, rest);
+        if (rest < n)
+            rc = bb_buf_fill(out, '\n', (size_t)lines_after_imports(t, n, rest));
     }
-    while (rest < n && blank_line(t, rest, line_end(t, n, rest)))
-        rest = line_end(t, n, rest);
-    if ((rc = bb_buf_append(out, t, start)) || (rc = put_imports(out, &is, ll)))
-        goto done;
-    if (rest < n && !(rc = bb_buf_fill(out, '\n', (size_t)lines_after_imports(t, n, rest))))
-        rc = bb_buf_append(out, t + rest, n - rest);
-done:
+    *next = rest;
+    return rc;
+}
+
+/* The isort pass: t (the Black pass's output) into out. Every block of
+ * imports is sorted where it stands, as isort 5 sorts them: the one at the
+ * top, later ones, and those inside a def, class, if or try. */
+int bb_pyimports_sort(const char *t, size_t n, const char *const *first_party, unsigned ll,
+                      bool every_block, bb_buf *out)
+{
+    isort is = {first_party, NULL, 0, {NULL, 0, 0, 0}};
+    size_t pos = 0, copied = 0;
+    int rc = BB_OK;
+    bool first_done = false;
+    bb_buf_init(&is.all, out->max);
+    while (!rc && pos < n && (every_block || !first_done)) {
+        size_t ind = indent_of(t, n, pos), next;
+        if (!is_import_line(t, n, pos + ind)) {
+            pos = statement_end(t, n, pos);
+            continue;
+        }
+        if ((rc = bb_buf_append(out, t + copied, pos - copied)))
+            break;
+        rc = sort_block(&is, t, n, pos, ind, ll, out, &next);
+        if (rc == CANNOT) { /* the statement stays as it is */
+            next = statement_end(t, n, pos);
+            rc = bb_buf_append(out, t + pos, next - pos);
+        }
+        if (rc)
+            break;
+        pos = copied = next;
+        first_done = true;
+    }
+    if (!rc)
+        rc = bb_buf_append(out, t + copied, n - copied);
     bb_buf_free(&is.all);
-    return rc == CANNOT ? BB_OK : rc;
+    return rc;
 }

@@ -477,6 +477,28 @@ static void lines_after_imports(void **state)
           "import os\n\n\n# about f\ndef f():\n    pass\n");
 }
 
+/* Every block of imports is sorted where it stands, as isort 5 does: in an
+ * `if`, in a def, later in the file. A string holding import lines is not
+ * one. The expected text is Black's and then isort's. */
+static void every_import_block_is_sorted(void **state)
+{
+    (void)state;
+    check(
+        "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from app.models.tags import "
+        "Tag\n    import sqlalchemy as sa\n    from app.models.orders import Order\n    import "
+        "os\nx = 1\n\n\ndef f():\n    import sys\n    import abc\n\n    return 1\n\n\nTEXT = "
+        "\"\"\"\nimport zzz\nimport aaa\n\"\"\"\nimport sys, abc  # two\ny = 2\n",
+        "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import os\n\n    import "
+        "sqlalchemy as sa\n\n    from app.models.orders import Order\n    from app.models.tags "
+        "import Tag\nx = 1\n\n\ndef f():\n    import abc\n    import sys\n\n    return 1\n\n\n"
+        "TEXT = \"\"\"\nimport zzz\nimport aaa\n\"\"\"\nimport abc\nimport sys  # two\n\ny = 2\n");
+    /* an indented import over the limit with its indent is wrapped */
+    check("if x:\n    from app.models.something_long import AlphaClassName, BetaClassName, "
+          "GammaClassNameXYZW\n",
+          "if x:\n    from app.models.something_long import (\n        AlphaClassName,\n        "
+          "BetaClassName,\n        GammaClassNameXYZW,\n    )\n");
+}
+
 static void first_party_option(void **state)
 {
     (void)state;
@@ -1035,6 +1057,7 @@ int main(void)
         cmocka_unit_test(import_names_order_by_type),
         cmocka_unit_test(a_comment_in_an_import_list_stays_with_its_name),
         cmocka_unit_test(an_unreadable_import_block_is_left_alone),
+        cmocka_unit_test(every_import_block_is_sorted),
         cmocka_unit_test(long_from_import_goes_in_parentheses),
         cmocka_unit_test(lines_after_imports),
         cmocka_unit_test(first_party_option),

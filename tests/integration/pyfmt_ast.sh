@@ -2,8 +2,9 @@
 # pyfmt_ast.sh - the Python formatting pass never changes a program, and a
 # second pass changes nothing. The Python files of three generated projects
 # are rewritten by tests/integration/pyfmt/perturb.py (lines joined,
-# brackets exploded, parentheses against keywords, doubled parentheses,
-# single quotes) and go through the pass as templates of the user's
+# brackets exploded, with comments or without, parentheses against
+# keywords, doubled parentheses, single quotes, blank lines removed or
+# tripled) and go through the pass as templates of the user's
 # (`generate --templates`, one file in each template that makes one file).
 # Each output must parse to the same program as its input (Python's ast),
 # come back unchanged from a second pass, and, for the rewrites that space

@@ -11,6 +11,7 @@
 KIND is one of:
   join      every statement spread over lines inside brackets on one line
   explode   a line break after every opening bracket and comma in brackets
+  comment   the same, with a comment before each of those line breaks
   keyword   `return x`, `if x:`, `while x:`, `assert x` and `for a in x:`
             written `return(x)`, `if(x):`, ... against their keyword
   parens    the value of every plain assignment in doubled parentheses
@@ -140,10 +141,10 @@ def join(stmt, toks, source, starts):
     return rebuild(stmt, source, starts, join_gap)
 
 
-def explode(stmt, toks, source, starts):
+def explode(stmt, toks, source, starts, note=""):
     if has_inner_comment(stmt) or not any(t.string in OPEN for t in toks):
         return None
-    indent = "\n" + " " * (toks[0].start[1] + 4)
+    indent = note + "\n" + " " * (toks[0].start[1] + 4)
     depth = 0
     out = []
     for i, tok in enumerate(toks):
@@ -161,6 +162,10 @@ def explode(stmt, toks, source, starts):
         elif tok.type == tokenize.OP and tok.string in CLOSE:
             depth -= 1
     return "".join(out)
+
+
+def comment(stmt, toks, source, starts):
+    return explode(stmt, toks, source, starts, note="  # note")
 
 
 def top_level_comma(toks, start, stop):
@@ -281,8 +286,25 @@ def is_between(lines, number, starts):
     return k in starts or k > len(lines)
 
 
-KINDS = ["join", "explode", "keyword+explode", "parens", "quotes", "squeeze", "spread"]
-CHANGES = {"join": join, "explode": explode, "keyword": keyword, "parens": parens}
+KINDS = [
+    "join",
+    "explode",
+    "comment",
+    "keyword+explode",
+    "parens",
+    "quotes",
+    "squeeze",
+    "spread",
+]
+
+
+CHANGES = {
+    "join": join,
+    "explode": explode,
+    "comment": comment,
+    "keyword": keyword,
+    "parens": parens,
+}
 
 
 def rewrite(text, kinds):

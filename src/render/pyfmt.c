@@ -100,6 +100,7 @@ typedef struct scan {
     bool backslash;   /* has a backslash continuation */
     bool comma_close; /* a comma right before a closing bracket */
     bool semi;        /* a `;` outside brackets: several simple statements */
+    bool child_paren; /* `(` after `=` or a keyword: parens Black may drop */
 } scan;
 
 /* The bytes scan_stmt stops at; it skips every other one in a tight loop. */
@@ -118,6 +119,34 @@ static bool is_blank(char c)
 static char closer_of(char c)
 {
     return c == '(' ? ')' : c == '[' ? ']' : '}';
+}
+
+/*
+ * Whether the `(` at s[i] opens the child of an assignment or a keyword
+ * (`x = (`, `return (`, `if (`, `for (`, `in (`): parentheses Black's
+ * normalize_invisible_parens may drop, so the statement is not copied as
+ * it stands even when it fits.
+ */
+static bool opens_child(const char *s, size_t start, size_t i)
+{
+    static const char *const words[] = {"return", "if",     "elif", "while",
+                                        "for",    "assert", "del",  "in"};
+    size_t k = i, w = 0;
+    while (k > start && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+        k--;
+    if (k == start)
+        return false;
+    if (s[k - 1] == '=')
+        return k - 1 == start || !strchr("=!<>:", s[k - 2]);
+    while (w < k - start && bb_pyline_is_name_byte((unsigned char)s[k - 1 - w]))
+        w++;
+    if (!w || (k - w > start &&
+               (bb_pyline_is_name_byte((unsigned char)s[k - w - 1]) || s[k - w - 1] == '.')))
+        return false;
+    for (size_t j = 0; j < sizeof(words) / sizeof(words[0]); j++)
+        if (word_is(s + k - w, w, words[j]))
+            return true;
+    return false;
 }
 
 /* Scans the logical line starting at its first code byte `start`. */
@@ -161,6 +190,8 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
         case C_OPEN:
             if (depth == MAX_NEST)
                 return fail_at(f, i, "brackets nested too deeply");
+            if (!depth && s[i] == '(' && !sc->child_paren)
+                sc->child_paren = opens_child(s, start, i);
             opens[depth++] = i;
             break;
         case C_CLOSE:
@@ -583,7 +614,7 @@ static int emit_stmt(fmt *f, const scan *sc, int depth)
     if (sc->backslash)
         return emit_verbatim(f, sc, depth);
     /* code points are counted only when the bytes do not fit */
-    if (!sc->multi && !sc->comma_close &&
+    if (!sc->multi && !sc->comma_close && !sc->child_paren &&
         (stmt_width(f, sc, depth, true) <= f->ll || stmt_width(f, sc, depth, false) <= f->ll))
         return emit_fast(f, sc, depth);
     return emit_slow(f, sc, depth);

@@ -215,6 +215,19 @@ static void redundant_parens_after_a_keyword_leave_a_space(void **state)
     check("x =((\n    value\n))\n", "x = value\n");
 }
 
+/* A line that fits loses the parentheses Black drops too; those that make
+ * a tuple, or sit where Black keeps them, stay. Black's output. */
+static void redundant_parens_go_on_a_line_that_fits(void **state)
+{
+    (void)state;
+    check("def f():\n    return(a)\n\n\nif (x):\n    pass\nwhile (y and x):\n    pass\nx = (1)\n"
+          "x += (2)\ny = (a, b)\nfor k in (\"a\",):\n    pass\nfor (k) in (b):\n    pass\n"
+          "assert(x), \"m\"\ndel (a)\nz = not (x)\nprint((1))\n",
+          "def f():\n    return a\n\n\nif x:\n    pass\nwhile y and x:\n    pass\nx = 1\nx += 2\n"
+          "y = (a, b)\nfor k in (\"a\",):\n    pass\nfor k in b:\n    pass\nassert x, \"m\"\n"
+          "del a\nz = not (x)\nprint((1))\n");
+}
+
 static void def_signatures_split_at_their_parameters(void **state)
 {
     (void)state;
@@ -1040,6 +1053,7 @@ int main(void)
         cmocka_unit_test(nested_brackets_split_recursively),
         cmocka_unit_test(optional_parentheses),
         cmocka_unit_test(redundant_parens_after_a_keyword_leave_a_space),
+        cmocka_unit_test(redundant_parens_go_on_a_line_that_fits),
         cmocka_unit_test(def_signatures_split_at_their_parameters),
         cmocka_unit_test(decorators_split_like_calls),
         cmocka_unit_test(displays_explode_one_item_per_line),

@@ -290,6 +290,7 @@ KINDS = [
     "join",
     "explode",
     "comment",
+    "keyword",
     "keyword+explode",
     "parens",
     "quotes",

@@ -53,9 +53,11 @@ typedef struct fmt {
     /* the import statements seen: for render/pyimports, which then reads
      * the top block only, every block, or nothing */
     int statements;
-    bool past_top;      /* a statement other than an import or docstring seen */
-    bool imports;       /* an import statement seen */
-    bool later_imports; /* one past the top block, or indented */
+    bool past_top;         /* a statement other than an import or docstring seen */
+    bool imports;          /* an import statement seen */
+    bool later_imports;    /* one past the top block, or indented */
+    bool after_header;     /* the last statement opened a block: a docstring may come */
+    bool after_module_doc; /* the last line is the file's first, a docstring */
 } fmt;
 
 static bool word_is(const char *s, size_t n, const char *w)
@@ -452,6 +454,12 @@ static int empty_lines(fmt *f, const lineinfo *cur, int before_src, int *before,
     }
     if (cur->is_decorator || cur->is_def || cur->is_class)
         return class_or_def(f, cur, b, before);
+    /* Black 24 on: one blank line after the module's docstring (Black 23
+     * keeps what was written, so one suits both) */
+    if (f->after_module_doc) {
+        *before = 1;
+        return BB_OK;
+    }
     if (f->have_prev && f->prev.is_import && !cur->is_import && cur->depth == f->prev.depth) {
         *before = b ? b : 1;
         return BB_OK;
@@ -496,6 +504,7 @@ static int begin_line(fmt *f, const lineinfo *cur, int before_src)
     } else if (!cur->is_decorator || before) {
         f->slc_set = false;
     }
+    f->after_module_doc = !f->have_prev && cur->is_triple_quoted && !cur->depth;
     f->prev = *cur;
     f->have_prev = true;
     f->prev_after = after;
@@ -584,6 +593,165 @@ static int emit_verbatim(fmt *f, const scan *sc, int depth)
         (rc = bb_buf_append(f->out, f->src + sc->start, end - sc->start)))
         return rc;
     return bb_buf_putc(f->out, '\n');
+}
+
+/* ---- docstrings ----------------------------------------------------------- */
+
+static bool is_space_byte(char c)
+{
+    return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\r' || c == '\n';
+}
+
+/* s[a..b) without the whitespace at either end. */
+static void strip_span(const char *s, size_t *a, size_t *b)
+{
+    while (*a < *b && is_space_byte(s[*a]))
+        (*a)++;
+    while (*b > *a && is_space_byte(s[*b - 1]))
+        (*b)--;
+}
+
+/* A backslash, blanks, then a line break: Black leaves such a docstring. */
+static bool has_backslash_newline(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        size_t k = i + 1;
+        while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\f' || s[k] == '\r'))
+            k++;
+        if (k < n && s[k] == '\n')
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The body of a multi-line docstring as Black's fix_docstring writes it
+ * into out: the first line stripped, the others without their common
+ * indentation and trailing blanks, indented for the block (a last line
+ * kept even when empty, other empty lines emptied). BB_EINVAL when a tab
+ * indents a line (left as it is).
+ */
+static int fix_docstring(const char *s, size_t n, size_t indent, bb_buf *out)
+{
+    size_t common = SIZE_MAX, a = 0, b, e;
+    const char *nl = memchr(s, '\n', n);
+    size_t first_end = nl ? (size_t)(nl - s) : n;
+    int rc;
+    for (size_t p = first_end + 1; p <= n && nl; p = e + 1) {
+        const char *q = memchr(s + p, '\n', n - p);
+        size_t k = p;
+        e = q ? (size_t)(q - s) : n;
+        for (; k < e && is_space_byte(s[k]); k++)
+            if (s[k] == '\t')
+                return BB_EINVAL;
+        if (k < e && k - p < common) /* a line that is not blank */
+            common = k - p;
+        if (!q)
+            break;
+    }
+    b = first_end;
+    strip_span(s, &a, &b);
+    if ((rc = bb_buf_append(out, s + a, b - a)) || common == SIZE_MAX)
+        return rc;
+    for (size_t p = first_end + 1; !rc && p <= n; p = e + 1) {
+        const char *q = memchr(s + p, '\n', n - p);
+        e = q ? (size_t)(q - s) : n;
+        size_t from = p + common < e ? p + common : e, to = e;
+        while (to > from && is_space_byte(s[to - 1]))
+            to--;
+        rc = bb_buf_putc(out, '\n');
+        if (!rc && (to > from || !q))
+            rc = bb_buf_fill(out, ' ', indent);
+        if (!rc)
+            rc = bb_buf_append(out, s + from, to - from);
+        if (!q)
+            break;
+    }
+    return rc;
+}
+
+/*
+ * A docstring (a string alone as the first statement of the file or of a
+ * block) as Black writes it (linegen.visit_STRING): its text stripped, or
+ * re-indented when it spans lines, padded where it would touch a quote,
+ * its closing quotes on a line of their own when the last line is full.
+ * *done false: not one Black rewrites, for the caller to emit.
+ */
+static int emit_docstring(fmt *f, const scan *sc, int depth, bool *done)
+{
+    const char *s = f->src + sc->start;
+    size_t n = sc->code_end - sc->start, p = 0, ql, indent = (size_t)4 * (size_t)depth;
+    bool nl = false, backslash = false;
+    *done = false;
+    while (p < n && p < 2 && strchr("rRuU", s[p]))
+        p++;
+    if (p >= n || (s[p] != '"' && s[p] != '\'') || bb_pyline_string_end(s, n, p, &nl) != n)
+        return BB_OK;
+    char q = s[p];
+    ql = n - p >= 6 && s[p + 1] == q && s[p + 2] == q ? 3 : 1;
+    if (n - p < 2 * ql || has_backslash_newline(s, n))
+        return BB_OK;
+    const char *body = s + p + ql;
+    size_t blen = n - p - 2 * ql;
+    /* most are one line already as Black writes them */
+    if (blen && !memchr(body, '\n', blen) && !is_space_byte(body[0]) &&
+        !is_space_byte(body[blen - 1]) && body[0] != q && body[blen - 1] != q &&
+        body[blen - 1] != '\\')
+        return BB_OK;
+    bb_buf doc;
+    bb_buf_init(&doc, f->out->max);
+    int rc = BB_OK;
+    if (ql == 3 && memchr(body, '\n', blen)) {
+        rc = fix_docstring(body, blen, indent, &doc);
+    } else {
+        size_t a = 0, b = blen;
+        strip_span(body, &a, &b);
+        rc = bb_buf_append(&doc, body + a, b - a);
+    }
+    if (rc) {
+        bb_buf_free(&doc);
+        return rc == BB_EINVAL ? BB_OK : rc;
+    }
+    if (doc.len) {
+        size_t k = 0;
+        while (k < doc.len && doc.data[doc.len - 1 - k] == '\\')
+            k++;
+        backslash = k % 2 == 1;
+        if (doc.data[0] == q && !(rc = bb_buf_reserve(&doc, 1))) {
+            memmove(doc.data + 1, doc.data, doc.len + 1);
+            doc.data[0] = ' ';
+            doc.len++;
+        }
+        if (!rc && (doc.data[doc.len - 1] == q || backslash))
+            rc = bb_buf_putc(&doc, ' ');
+    } else if (blen) {
+        rc = bb_buf_putc(&doc, ' ');
+    }
+    const char *last = doc.len ? memrchr(doc.data, '\n', doc.len) : NULL;
+    size_t last_len = last ? bb_pyline_width(last + 1, (size_t)(doc.data + doc.len - last - 1)) : 0;
+    bool own_line = ql == 3 && last && last_len + 3 > f->ll && indent + 3 <= f->ll && !backslash;
+    size_t cmt = sc->cmt != SIZE_MAX ? sc->cmt_end - sc->cmt : 0;
+    if (!rc)
+        rc = put_indent(f, depth);
+    if (!rc)
+        rc = bb_buf_append(f->out, s, p);
+    if (!rc)
+        rc = bb_buf_fill(f->out, q, ql);
+    if (!rc)
+        rc = bb_buf_append(f->out, doc.data ? doc.data : "", doc.len);
+    if (!rc && own_line && !(rc = bb_buf_putc(f->out, '\n')))
+        rc = bb_buf_fill(f->out, ' ', indent);
+    if (!rc)
+        rc = bb_buf_fill(f->out, q, ql);
+    if (!rc && cmt && !(rc = bb_buf_fill(f->out, ' ', 2)))
+        rc = bb_buf_append(f->out, f->src + sc->cmt, cmt);
+    if (!rc)
+        rc = bb_buf_putc(f->out, '\n');
+    bb_buf_free(&doc);
+    *done = !rc;
+    return rc;
 }
 
 /* A statement through Black's transforms (render/pyline). */
@@ -825,7 +993,14 @@ static int emit_statements(fmt *f, const scan *sc, int depth, int blank)
         if (k + 1 < n || semi_last)
             one.cmt = SIZE_MAX;
         stmt_info(f, &one, depth + v[k].deeper, &li);
-        if (!(rc = begin_line(f, &li, k ? 0 : blank)))
+        bool doc = n == 1 && !sc->backslash && (f->after_header || f->statements == 1);
+        f->after_header = li.opens_block;
+        if ((rc = begin_line(f, &li, k ? 0 : blank)))
+            break;
+        bool done = false;
+        if (doc && (rc = emit_docstring(f, &one, li.depth, &done)))
+            break;
+        if (!done)
             rc = emit_stmt(f, &one, li.depth);
     }
     if (!rc && semi_last && sc->cmt != SIZE_MAX) {

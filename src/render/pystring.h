@@ -6,8 +6,9 @@
  * (normalize_string_quotes). Built-in templates write every literal that
  * way already; a template of the user's may not.
  *
- * Docstrings have their quotes normalized like any string; their text is
- * not re-indented or stripped. Numeric literals are left as written.
+ * Docstrings have their quotes normalized like any string here; the Black
+ * pass (render/pyfmt) strips and re-indents their text. Numeric literals
+ * are left as written.
  */
 #ifndef BB_PYSTRING_H
 #define BB_PYSTRING_H

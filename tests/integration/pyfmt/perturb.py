@@ -16,6 +16,8 @@ KIND is one of:
             written `return(x)`, `if(x):`, ... against their keyword
   parens    the value of every plain assignment in doubled parentheses
   quotes    double-quoted strings without quotes or escapes in single quotes
+  docstring the docstrings of indented blocks with blanks inside their
+            quotes and at their lines' ends, later lines indented further
   squeeze   no blank line between statements
   spread    three blank lines before every statement
 Kinds joined by "+" are applied in turn: "keyword+explode".
@@ -246,6 +248,32 @@ def quotes(source):
     return source
 
 
+def docstrings(source):
+    starts = offsets(source)
+    toks = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    edits = []
+    for i, tok in enumerate(toks):
+        if tok.type != tokenize.STRING or not tok.string.startswith('"""'):
+            continue
+        k = i - 1
+        while k >= 0 and toks[k].type in (tokenize.NL, tokenize.COMMENT):
+            k -= 1
+        if (
+            k < 0
+            or toks[k].type != tokenize.INDENT
+            or toks[i + 1].type != tokenize.NEWLINE
+        ):
+            continue
+        lines = tok.string[3:-3].split("\n")
+        lines[1:] = ["  " + line if line.strip() else line for line in lines[1:]]
+        a = at(starts, tok.start)
+        text = '"""  ' + "   \n".join(lines) + '  """'
+        edits.append((a, a + len(tok.string), text))
+    for a, b, text in reversed(edits):
+        source = source[:a] + text + source[b:]
+    return source
+
+
 def statement_lines(source):
     """The numbers of the lines where a statement, or a comment of its own
     line before one, starts."""
@@ -264,17 +292,35 @@ def statement_lines(source):
 
 
 def blank_lines(source, count):
-    """Every run of blank lines between statements made count long."""
+    """Every run of blank lines between statements made count long, but
+    the one after a module docstring: Black 23 keeps it as written, Black
+    24 on makes it one line, so the pass writes one."""
     starts = statement_lines(source)
     lines = source.splitlines(keepends=True)
     out = []
+    keep = after_module_docstring(source)
     for number, line in enumerate(lines, 1):
         if not line.strip() and is_between(lines, number, starts):
+            if number == keep:
+                out.append(line)
+                keep += 1
             continue
-        if number in starts and number > 1:
+        if number in starts and number > 1 and number != keep:
             out.extend(["\n"] * count)
         out.append(line)
     return "".join(out)
+
+
+def after_module_docstring(source):
+    """The number of the line after the module docstring, 0 without one."""
+    first = next(tokenize.generate_tokens(io.StringIO(source).readline), None)
+    if (
+        first is None
+        or first.type != tokenize.STRING
+        or not first.string.startswith('"""')
+    ):
+        return 0
+    return first.end[0] + 1
 
 
 def is_between(lines, number, starts):
@@ -294,6 +340,7 @@ KINDS = [
     "keyword+explode",
     "parens",
     "quotes",
+    "docstring",
     "squeeze",
     "spread",
 ]
@@ -312,6 +359,8 @@ def rewrite(text, kinds):
     for kind in kinds.split("+"):
         if kind == "quotes":
             text = quotes(text)
+        elif kind == "docstring":
+            text = docstrings(text)
         elif kind in ("squeeze", "spread"):
             text = blank_lines(text, 0 if kind == "squeeze" else 3)
         else:
@@ -338,8 +387,19 @@ def rewrite_all(files, out):
 
 
 def program(path):
+    """The program in path, its docstrings compared as Black compares them:
+    each line stripped, blank lines at either end dropped."""
     with open(path) as f:
-        return ast.dump(ast.parse(f.read()))
+        tree = ast.parse(f.read())
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            lines = node.value.value.splitlines()
+            node.value.value = "\n".join(line.strip() for line in lines).strip()
+    return ast.dump(tree)
 
 
 def same_all(inputs, a, b):

@@ -103,6 +103,7 @@ typedef struct scan {
     bool comma_close; /* a comma right before a closing bracket */
     bool semi;        /* a `;` outside brackets: several simple statements */
     bool child_paren; /* `(` after `=` or a keyword: parens Black may drop */
+    bool spacing;     /* blanks at a bracket or comma that Black sets otherwise */
 } scan;
 
 /* The bytes scan_stmt stops at; it skips every other one in a tight loop. */
@@ -151,6 +152,22 @@ static bool opens_child(const char *s, size_t start, size_t i)
     return false;
 }
 
+/*
+ * Whether the blanks after the comma at s[i] are not Black's: none before
+ * a closing bracket, one before anything else on the line.
+ */
+static bool comma_spaced_otherwise(const char *s, size_t n, size_t i)
+{
+    size_t k = i + 1;
+    while (k < n && is_blank(s[k]))
+        k++;
+    if (k == n || s[k] == '\n' || s[k] == '#')
+        return false;
+    if (cclass[(unsigned char)s[k]] == C_CLOSE)
+        return k > i + 1;
+    return k != i + 2 || s[i + 1] != ' ';
+}
+
 /* Scans the logical line starting at its first code byte `start`. */
 static int scan_stmt(fmt *f, size_t start, scan *sc)
 {
@@ -194,6 +211,7 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
                 return fail_at(f, i, "brackets nested too deeply");
             if (!depth && s[i] == '(' && !sc->child_paren)
                 sc->child_paren = opens_child(s, start, i);
+            sc->spacing |= i + 1 < n && is_blank(s[i + 1]);
             opens[depth++] = i;
             break;
         case C_CLOSE:
@@ -203,6 +221,7 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
                 return fail_at(f, i, "closing bracket does not match the opening one");
             depth--;
             sc->comma_close |= last_sig == ',';
+            sc->spacing |= is_blank(s[i - 1]);
             break;
         case C_HASH: {
             const char *e = memchr(s + i, '\n', n - i);
@@ -234,6 +253,8 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
             sc->semi |= !depth;
             break;
         default: /* a comma */
+            sc->spacing |= i > start && is_blank(s[i - 1]);
+            sc->spacing |= comma_spaced_otherwise(s, n, i);
             break;
         }
         last_sig = s[i];
@@ -782,7 +803,7 @@ static int emit_stmt(fmt *f, const scan *sc, int depth)
     if (sc->backslash)
         return emit_verbatim(f, sc, depth);
     /* code points are counted only when the bytes do not fit */
-    if (!sc->multi && !sc->comma_close && !sc->child_paren &&
+    if (!sc->multi && !sc->comma_close && !sc->child_paren && !sc->spacing &&
         (stmt_width(f, sc, depth, true) <= f->ll || stmt_width(f, sc, depth, false) <= f->ll))
         return emit_fast(f, sc, depth);
     return emit_slow(f, sc, depth);

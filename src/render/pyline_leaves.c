@@ -526,16 +526,22 @@ static int push_comment(fmt *f, const char *s, size_t n)
     return BB_OK;
 }
 
-/* The space before a token in the joined statement: as written on its own
- * line; across a line break as Black would put it. */
+/* The space before a token in the joined statement: none before a closing
+ * bracket or a comma or after an opening bracket, one after a comma (as
+ * Black's whitespace() always sets them); else as written on its own line,
+ * and across a line break as Black would put it. */
 static bool join_space(const fmt *f, size_t i)
 {
     const rtok *t = &f->tv[i];
     size_t p = i;
     if (i == 0)
         return false;
-    if (!t->nl_before)
-        return t->ws_before;
+    if (!t->nl_before) {
+        int prev = f->tv[i - 1].type;
+        if (is_close(t->type) || t->type == LT_COMMA || is_open(prev))
+            return false;
+        return prev == LT_COMMA || t->ws_before;
+    }
     while (p > 0 && f->tv[p - 1].type == LT_COMMENT)
         p--;
     if (p == 0)

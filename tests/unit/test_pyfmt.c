@@ -228,6 +228,18 @@ static void redundant_parens_go_on_a_line_that_fits(void **state)
           "del a\nz = not (x)\nprint((1))\n");
 }
 
+/* The blanks Black's whitespace() always sets: none inside brackets or
+ * before a comma, one after a comma. Black's output. */
+static void brackets_and_commas_are_spaced_as_black_does(void **state)
+{
+    (void)state;
+    check("x = f( a ,b )\ny = [1,2,3]\nz = { \"a\": g( ) }\nt = (1, )\n",
+          "x = f(a, b)\ny = [1, 2, 3]\nz = {\"a\": g()}\nt = (1,)\n");
+    check("x = f(\n    a ,b\n)\n", "x = f(a, b)\n");
+    /* a comment after a comma keeps its two blanks */
+    check("x = [\n    1,  # one\n    2,\n]\n", "x = [\n    1,  # one\n    2,\n]\n");
+}
+
 static void def_signatures_split_at_their_parameters(void **state)
 {
     (void)state;
@@ -1086,6 +1098,7 @@ int main(void)
         cmocka_unit_test(optional_parentheses),
         cmocka_unit_test(redundant_parens_after_a_keyword_leave_a_space),
         cmocka_unit_test(redundant_parens_go_on_a_line_that_fits),
+        cmocka_unit_test(brackets_and_commas_are_spaced_as_black_does),
         cmocka_unit_test(def_signatures_split_at_their_parameters),
         cmocka_unit_test(decorators_split_like_calls),
         cmocka_unit_test(displays_explode_one_item_per_line),

@@ -15,6 +15,8 @@ KIND is one of:
   keyword   `return x`, `if x:`, `while x:`, `assert x` and `for a in x:`
             written `return(x)`, `if(x):`, ... against their keyword
   parens    the value of every plain assignment in doubled parentheses
+  spacing   one-line statements written `f( a ,b )`: blanks inside brackets
+            and before commas, none after them
   quotes    double-quoted strings without quotes or escapes in single quotes
   docstring the docstrings of indented blocks with blanks inside their
             quotes and at their lines' ends, later lines indented further
@@ -215,6 +217,20 @@ def wrap_after(toks, source, starts, word, end):
     return text[:head] + "(" + text[inner_a:inner_b] + ")" + text[inner_b:]
 
 
+def spacing_gap(prev, tok, between):
+    if prev.string in OPEN or tok.string in CLOSE or tok.string == ",":
+        return " "
+    if prev.string == ",":
+        return ""
+    return between
+
+
+def spacing(stmt, toks, source, starts):
+    if has_inner_comment(stmt) or toks[0].start[0] != toks[-1].end[0]:
+        return None
+    return rebuild(stmt, source, starts, spacing_gap)
+
+
 def parens(stmt, toks, source, starts):
     if has_inner_comment(stmt) or toks[0].start[0] != toks[-1].end[0]:
         return None
@@ -339,6 +355,7 @@ KINDS = [
     "keyword",
     "keyword+explode",
     "parens",
+    "spacing",
     "quotes",
     "docstring",
     "squeeze",
@@ -352,6 +369,7 @@ CHANGES = {
     "comment": comment,
     "keyword": keyword,
     "parens": parens,
+    "spacing": spacing,
 }
 
 

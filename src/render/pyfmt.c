@@ -48,15 +48,10 @@ typedef struct fmt {
     size_t slc_off;
     int slc_before, slc_prev_after;
     bool slc_prev_is_class, slc_prev_opens_block, slc_has_prev;
-    bb_buf indents;    /* size_t: the indentation stack */
-    bool wants_normal; /* a string literal Black would write otherwise */
-    /* the import statements seen: for render/pyimports, which then reads
-     * the top block only, every block, or nothing */
-    int statements;
-    bool past_top;         /* a statement other than an import or docstring seen */
-    bool imports;          /* an import statement seen */
-    bool later_imports;    /* one past the top block, or indented */
-    bool after_header;     /* the last statement opened a block: a docstring may come */
+    bb_buf indents;        /* size_t: the indentation stack */
+    bool wants_normal;     /* a string literal Black would write otherwise */
+    bb_buf *import_at;     /* size_t: where each import statement's line starts in out */
+    bool block_start;      /* the next statement is the file's or a block's first */
     bool after_module_doc; /* the last line is the file's first, a docstring */
 } fmt;
 
@@ -543,21 +538,6 @@ static size_t word_len(const char *s, size_t n)
     return k;
 }
 
-/* Notes the statement at s[i] (its indent col) for the import pass. */
-static void census(fmt *f, size_t i, size_t col)
-{
-    const char *s = f->src + i;
-    size_t n = f->len - i, w = word_len(s, n);
-    if (word_is(s, w, "import") || word_is(s, w, "from")) {
-        f->imports = true;
-        f->later_imports |= col > 0 || f->past_top;
-    } else if (f->statements > 0 || w == n || !(s[w] == '"' || s[w] == '\'') ||
-               (w && !bb_pyline_is_string_prefix(s, w))) {
-        f->past_top = true; /* anything but a docstring */
-    }
-    f->statements++;
-}
-
 static void stmt_info(const fmt *f, const scan *sc, int depth, lineinfo *li)
 {
     const char *s = f->src + sc->start;
@@ -1014,9 +994,12 @@ static int emit_statements(fmt *f, const scan *sc, int depth, int blank)
         if (k + 1 < n || semi_last)
             one.cmt = SIZE_MAX;
         stmt_info(f, &one, depth + v[k].deeper, &li);
-        bool doc = n == 1 && !sc->backslash && (f->after_header || f->statements == 1);
-        f->after_header = li.opens_block;
+        bool doc = n == 1 && !sc->backslash && f->block_start;
+        f->block_start = li.opens_block;
         if ((rc = begin_line(f, &li, k ? 0 : blank)))
+            break;
+        /* the import pass reads the statements found here, not the text */
+        if (li.is_import && (rc = bb_buf_append(f->import_at, &f->out->len, sizeof(f->out->len))))
             break;
         bool done = false;
         if (doc && (rc = emit_docstring(f, &one, li.depth, &done)))
@@ -1084,7 +1067,6 @@ static int black_pass(fmt *f)
             scan sc;
             if ((rc = scan_stmt(f, i, &sc)))
                 break;
-            census(f, i, col);
             if ((rc = flush_comments(f, &pending_comments, col)) || (rc = set_indent(f, col)) ||
                 (rc = emit_statements(f, &sc, (int)COUNT(&f->indents, size_t) - 1, blank)))
                 break;
@@ -1102,16 +1084,11 @@ static int black_pass(fmt *f)
 
 static const char *const default_first_party[] = {"alembic", "app", "tests", NULL};
 
-/* What the Black pass saw that decides the steps after it. */
-typedef struct notes {
-    bool wants_normal;  /* a literal may read otherwise normalized (render/pystring) */
-    bool imports;       /* an import statement */
-    bool later_imports; /* one that is not in the block at the top */
-} notes;
-
-/* One Black pass over src into mid. */
+/* One Black pass over src into mid; *wants_normal tells whether a literal
+ * may read otherwise once normalized (render/pystring); import_at gets
+ * where the import statements start in mid. */
 static int black_over(const char *path, const char *src, size_t len, unsigned ll, bb_diags *diags,
-                      bb_buf *mid, notes *seen)
+                      bb_buf *mid, bool *wants_normal, bb_buf *import_at)
 {
     fmt f;
     int rc;
@@ -1126,11 +1103,12 @@ static int black_over(const char *path, const char *src, size_t len, unsigned ll
     bb_buf_init(&f.prev_defs, mid->max);
     bb_buf_init(&f.indents, mid->max);
     f.out = mid;
+    f.import_at = import_at;
+    f.block_start = true; /* a docstring may open the file */
+    bb_buf_reset(import_at);
     bb_pyline_set_versions(f.engine, detect_features, &f);
     rc = black_pass(&f);
-    seen->wants_normal = f.wants_normal;
-    seen->imports = f.imports;
-    seen->later_imports = f.later_imports;
+    *wants_normal = f.wants_normal;
     bb_pyline_free(f.engine);
     bb_buf_free(&f.prev_defs);
     bb_buf_free(&f.indents);
@@ -1141,25 +1119,26 @@ int bb_pyfmt_format(const char *path, const char *src, size_t len, const bb_pyfm
                     bb_buf *out, bb_diags *diags)
 {
     unsigned ll = o && o->line_length ? o->line_length : BB_PYFMT_LINE;
-    notes seen = {false, false, false};
-    bb_buf mid, normal;
+    bool wants_normal = false;
+    bb_buf mid, normal, import_at;
     bb_buf_init(&mid, out->max);
     bb_buf_init(&normal, out->max);
-    int rc = black_over(path, src, len, ll, diags, &mid, &seen);
+    bb_buf_init(&import_at, out->max);
+    int rc = black_over(path, src, len, ll, diags, &mid, &wants_normal, &import_at);
     /* Normalized literals have other widths: a text they change is laid
      * out again. The built-in templates' never is. */
-    if (!rc && seen.wants_normal && !(rc = bb_pystring_normalize(src, len, &normal)) &&
+    if (!rc && wants_normal && !(rc = bb_pystring_normalize(src, len, &normal)) &&
         (normal.len != len || (len && memcmp(normal.data, src, len)))) {
         bb_buf_reset(&mid);
-        rc = black_over(path, bb_buf_str(&normal), normal.len, ll, diags, &mid, &seen);
+        rc = black_over(path, bb_buf_str(&normal), normal.len, ll, diags, &mid, &wants_normal,
+                        &import_at);
     }
-    if (!rc && !seen.imports)
-        rc = bb_buf_append(out, mid.data, mid.len);
-    else if (!rc)
-        rc = bb_pyimports_sort(bb_buf_str(&mid), mid.len,
-                               o && o->first_party ? o->first_party : default_first_party, ll,
-                               seen.later_imports, out);
+    if (!rc)
+        rc = bb_pyimports_sort(
+            bb_buf_str(&mid), mid.len, o && o->first_party ? o->first_party : default_first_party,
+            ll, (const size_t *)(void *)import_at.data, import_at.len / sizeof(size_t), out);
     bb_buf_free(&mid);
     bb_buf_free(&normal);
+    bb_buf_free(&import_at);
     return rc;
 }

@@ -563,54 +563,6 @@ static int lines_after_imports(const char *t, size_t n, size_t rest)
     return 1;
 }
 
-/* The offset after the logical line that starts at pos: strings, brackets,
- * comments and backslash continuations are followed. */
-static size_t statement_end(const char *s, size_t n, size_t pos)
-{
-    size_t depth = 0;
-    while (pos < n) {
-        switch (s[pos]) {
-        case '"':
-        case '\'': {
-            bool nl = false;
-            size_t e = bb_pyline_string_end(s, n, pos, &nl);
-            if (e == SIZE_MAX)
-                return n;
-            pos = e;
-            break;
-        }
-        case '#': {
-            const char *e = memchr(s + pos, '\n', n - pos);
-            pos = e ? (size_t)(e - s) : n;
-            break;
-        }
-        case '\\':
-            pos += pos + 1 < n && s[pos + 1] == '\n' ? 2 : 1;
-            break;
-        case '\n':
-            if (!depth)
-                return pos + 1;
-            pos++;
-            break;
-        case '(':
-        case '[':
-        case '{':
-            depth++;
-            pos++;
-            break;
-        case ')':
-        case ']':
-        case '}':
-            depth -= depth > 0;
-            pos++;
-            break;
-        default:
-            pos++;
-        }
-    }
-    return n;
-}
-
 /* The spaces that indent the line at pos. */
 static size_t indent_of(const char *s, size_t n, size_t pos)
 {
@@ -689,30 +641,24 @@ static int sort_block(isort *is, const char *t, size_t n, size_t pos, size_t ind
  * imports is sorted where it stands, as isort 5 sorts them: the one at the
  * top, later ones, and those inside a def, class, if or try. */
 int bb_pyimports_sort(const char *t, size_t n, const char *const *first_party, unsigned ll,
-                      bool every_block, bb_buf *out)
+                      const size_t *import_at, size_t n_import_at, bb_buf *out)
 {
     isort is = {first_party, NULL, 0, {NULL, 0, 0, 0}};
-    size_t pos = 0, copied = 0;
+    size_t copied = 0;
     int rc = BB_OK;
-    bool first_done = false;
     bb_buf_init(&is.all, out->max);
-    while (!rc && pos < n && (every_block || !first_done)) {
-        size_t ind = indent_of(t, n, pos), next;
-        if (!is_import_line(t, n, pos + ind)) {
-            pos = statement_end(t, n, pos);
-            continue;
-        }
+    for (size_t k = 0; !rc && k < n_import_at; k++) {
+        size_t pos = import_at[k], next;
+        if (pos < copied)
+            continue; /* in a block sorted already */
         if ((rc = bb_buf_append(out, t + copied, pos - copied)))
             break;
-        rc = sort_block(&is, t, n, pos, ind, ll, out, &next);
-        if (rc == CANNOT) { /* the statement stays as it is */
-            next = statement_end(t, n, pos);
-            rc = bb_buf_append(out, t + pos, next - pos);
-        }
-        if (rc)
-            break;
-        pos = copied = next;
-        first_done = true;
+        copied = pos;
+        rc = sort_block(&is, t, n, pos, indent_of(t, n, pos), ll, out, &next);
+        if (rc == CANNOT) /* the statement stays as it is */
+            rc = BB_OK;
+        else if (!rc)
+            copied = next;
     }
     if (!rc)
         rc = bb_buf_append(out, t + copied, n - copied);

@@ -20,17 +20,18 @@
 
 #include "base/buf.h"
 
-#include <stdbool.h>
 #include <stddef.h>
 
 /*
  * Appends text[0..len) to out with its import blocks sorted. first_party
  * is the NULL-terminated list of first-party module roots; line_length
- * the limit (88 for Black). every_block false reads the first block only:
- * the caller knows there is no other (reading the whole text costs).
- * BB_OK, BB_ENOMEM or BB_ELIMIT (out's cap).
+ * the limit (88 for Black). import_at holds, in ascending order, the
+ * offsets of the lines where import statements start (the Black pass
+ * knows them; the text is not read for them again). BB_OK, BB_ENOMEM or
+ * BB_ELIMIT (out's cap).
  */
 int bb_pyimports_sort(const char *text, size_t len, const char *const *first_party,
-                      unsigned line_length, bool every_block, bb_buf *out) BB_WUR;
+                      unsigned line_length, const size_t *import_at, size_t n_import_at,
+                      bb_buf *out) BB_WUR;
 
 #endif

@@ -97,8 +97,9 @@ typedef struct scan {
     bool backslash;   /* has a backslash continuation */
     bool comma_close; /* a comma right before a closing bracket */
     bool semi;        /* a `;` outside brackets: several simple statements */
-    bool child_paren; /* `(` after `=` or a keyword: parens Black may drop */
-    bool spacing;     /* blanks at a bracket or comma that Black sets otherwise */
+    /* Black writes it otherwise even when it fits: parentheses after `=`
+     * or a keyword it may drop, blanks at brackets or commas it sets */
+    bool reform;
 } scan;
 
 /* The bytes scan_stmt stops at; it skips every other one in a tight loop. */
@@ -204,9 +205,9 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
         case C_OPEN:
             if (depth == MAX_NEST)
                 return fail_at(f, i, "brackets nested too deeply");
-            if (!depth && s[i] == '(' && !sc->child_paren)
-                sc->child_paren = opens_child(s, start, i);
-            sc->spacing |= i + 1 < n && is_blank(s[i + 1]);
+            sc->reform |= i + 1 < n && is_blank(s[i + 1]);
+            if (!depth && s[i] == '(' && !sc->reform)
+                sc->reform = opens_child(s, start, i);
             opens[depth++] = i;
             break;
         case C_CLOSE:
@@ -216,7 +217,7 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
                 return fail_at(f, i, "closing bracket does not match the opening one");
             depth--;
             sc->comma_close |= last_sig == ',';
-            sc->spacing |= is_blank(s[i - 1]);
+            sc->reform |= is_blank(s[i - 1]);
             break;
         case C_HASH: {
             const char *e = memchr(s + i, '\n', n - i);
@@ -248,8 +249,7 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
             sc->semi |= !depth;
             break;
         default: /* a comma */
-            sc->spacing |= i > start && is_blank(s[i - 1]);
-            sc->spacing |= comma_spaced_otherwise(s, n, i);
+            sc->reform |= (i > start && is_blank(s[i - 1])) || comma_spaced_otherwise(s, n, i);
             break;
         }
         last_sig = s[i];
@@ -565,11 +565,11 @@ static int put_indent(fmt *f, int depth)
     return bb_buf_fill(f->out, ' ', (size_t)4 * (size_t)depth);
 }
 
-/* A statement copied as it is: re-indented, its trailing comment two
- * spaces after the code. */
-static int emit_fast(fmt *f, const scan *sc, int depth)
+/* The line of the code text[0..code) at depth, with sc's trailing comment
+ * two spaces after it. */
+static int put_line(fmt *f, const char *text, size_t code, const scan *sc, int depth)
 {
-    size_t indent = (size_t)4 * (size_t)depth, code = sc->code_end - sc->start;
+    size_t indent = (size_t)4 * (size_t)depth;
     size_t cmt = sc->cmt != SIZE_MAX ? sc->cmt_end - sc->cmt : 0;
     size_t gap = cmt && code ? 2 : 0;
     char *p;
@@ -577,12 +577,19 @@ static int emit_fast(fmt *f, const scan *sc, int depth)
     if (rc)
         return rc;
     memset(p, ' ', indent);
-    memcpy(p + indent, f->src + sc->start, code);
+    memcpy(p + indent, text, code);
     memset(p + indent + code, ' ', gap);
     if (cmt)
         memcpy(p + indent + code + gap, f->src + sc->cmt, cmt);
     p[indent + code + gap + cmt] = '\n';
     return BB_OK;
+}
+
+/* A statement copied as it is: re-indented, its trailing comment two
+ * spaces after the code. */
+static int emit_fast(fmt *f, const scan *sc, int depth)
+{
+    return put_line(f, f->src + sc->start, sc->code_end - sc->start, sc, depth);
 }
 
 /* A statement with backslash continuations: Black keeps those lines. */
@@ -673,6 +680,17 @@ static int fix_docstring(const char *s, size_t n, size_t indent, bb_buf *out)
     return rc;
 }
 
+/* The text of a docstring: fix_docstring's when it spans lines (of a
+ * triple-quoted literal), else stripped. */
+static int docstring_text(const char *body, size_t n, bool triple, size_t indent, bb_buf *out)
+{
+    size_t a = 0, b = n;
+    if (triple && memchr(body, '\n', n))
+        return fix_docstring(body, n, indent, out);
+    strip_span(body, &a, &b);
+    return bb_buf_append(out, body + a, b - a);
+}
+
 /*
  * A docstring (a string alone as the first statement of the file or of a
  * block) as Black writes it (linegen.visit_STRING): its text stripped, or
@@ -684,7 +702,7 @@ static int emit_docstring(fmt *f, const scan *sc, int depth, bool *done)
 {
     const char *s = f->src + sc->start;
     size_t n = sc->code_end - sc->start, p = 0, ql, indent = (size_t)4 * (size_t)depth;
-    bool nl = false, backslash = false;
+    bool nl = false;
     *done = false;
     while (p < n && p < 2 && strchr("rRuU", s[p]))
         p++;
@@ -703,53 +721,39 @@ static int emit_docstring(fmt *f, const scan *sc, int depth, bool *done)
         return BB_OK;
     bb_buf doc;
     bb_buf_init(&doc, f->out->max);
-    int rc = BB_OK;
-    if (ql == 3 && memchr(body, '\n', blen)) {
-        rc = fix_docstring(body, blen, indent, &doc);
-    } else {
-        size_t a = 0, b = blen;
-        strip_span(body, &a, &b);
-        rc = bb_buf_append(&doc, body + a, b - a);
-    }
+    int rc = docstring_text(body, blen, ql == 3, indent, &doc);
     if (rc) {
         bb_buf_free(&doc);
         return rc == BB_EINVAL ? BB_OK : rc;
     }
-    if (doc.len) {
-        size_t k = 0;
-        while (k < doc.len && doc.data[doc.len - 1 - k] == '\\')
-            k++;
-        backslash = k % 2 == 1;
-        if (doc.data[0] == q && !(rc = bb_buf_reserve(&doc, 1))) {
-            memmove(doc.data + 1, doc.data, doc.len + 1);
-            doc.data[0] = ' ';
-            doc.len++;
-        }
-        if (!rc && (doc.data[doc.len - 1] == q || backslash))
-            rc = bb_buf_putc(&doc, ' ');
-    } else if (blen) {
-        rc = bb_buf_putc(&doc, ' ');
-    }
+    /* a blank where the text would touch a quote or escape the closing one */
+    size_t k = 0;
+    while (k < doc.len && doc.data[doc.len - 1 - k] == '\\')
+        k++;
+    bool backslash = k % 2 == 1, pad_front = doc.len && doc.data[0] == q;
+    bool pad_end = doc.len ? doc.data[doc.len - 1] == q || backslash : blen > 0;
     const char *last = doc.len ? memrchr(doc.data, '\n', doc.len) : NULL;
-    size_t last_len = last ? bb_pyline_width(last + 1, (size_t)(doc.data + doc.len - last - 1)) : 0;
+    size_t last_len =
+        last ? bb_pyline_width(last + 1, (size_t)(doc.data + doc.len - last - 1)) + pad_end : 0;
     bool own_line = ql == 3 && last && last_len + 3 > f->ll && indent + 3 <= f->ll && !backslash;
-    size_t cmt = sc->cmt != SIZE_MAX ? sc->cmt_end - sc->cmt : 0;
+    bb_buf lit; /* the literal as Black writes it */
+    bb_buf_init(&lit, f->out->max);
+    rc = bb_buf_append(&lit, s, p);
     if (!rc)
-        rc = put_indent(f, depth);
+        rc = bb_buf_fill(&lit, q, ql);
     if (!rc)
-        rc = bb_buf_append(f->out, s, p);
+        rc = bb_buf_fill(&lit, ' ', pad_front);
     if (!rc)
-        rc = bb_buf_fill(f->out, q, ql);
+        rc = bb_buf_append(&lit, doc.data ? doc.data : "", doc.len);
     if (!rc)
-        rc = bb_buf_append(f->out, doc.data ? doc.data : "", doc.len);
-    if (!rc && own_line && !(rc = bb_buf_putc(f->out, '\n')))
-        rc = bb_buf_fill(f->out, ' ', indent);
+        rc = bb_buf_fill(&lit, ' ', pad_end);
+    if (!rc && own_line && !(rc = bb_buf_putc(&lit, '\n')))
+        rc = bb_buf_fill(&lit, ' ', indent);
     if (!rc)
-        rc = bb_buf_fill(f->out, q, ql);
-    if (!rc && cmt && !(rc = bb_buf_fill(f->out, ' ', 2)))
-        rc = bb_buf_append(f->out, f->src + sc->cmt, cmt);
+        rc = bb_buf_fill(&lit, q, ql);
     if (!rc)
-        rc = bb_buf_putc(f->out, '\n');
+        rc = put_line(f, lit.data, lit.len, sc, depth);
+    bb_buf_free(&lit);
     bb_buf_free(&doc);
     *done = !rc;
     return rc;
@@ -783,7 +787,7 @@ static int emit_stmt(fmt *f, const scan *sc, int depth)
     if (sc->backslash)
         return emit_verbatim(f, sc, depth);
     /* code points are counted only when the bytes do not fit */
-    if (!sc->multi && !sc->comma_close && !sc->child_paren && !sc->spacing &&
+    if (!sc->multi && !sc->comma_close && !sc->reform &&
         (stmt_width(f, sc, depth, true) <= f->ll || stmt_width(f, sc, depth, false) <= f->ll))
         return emit_fast(f, sc, depth);
     return emit_slow(f, sc, depth);

@@ -110,7 +110,6 @@ static bool fields_hold_backslash(const char *s, size_t n)
     return false;
 }
 
-/* The literal: prefix p[0..np), then the quoted text q[0..nq). */
 /* The prefix p[0..np) as normalize_string_prefix writes it: F and B lower
  * case, no u, r first. */
 static int put_prefix(bb_buf *out, const char *p, size_t np, bool *raw, bool *fstring)
@@ -133,6 +132,7 @@ static int put_prefix(bb_buf *out, const char *p, size_t np, bool *raw, bool *fs
     return bb_buf_append(out, pre, n);
 }
 
+/* The literal: prefix p[0..np), then the quoted text q[0..nq). */
 static int put_string(bb_buf *out, const char *p, size_t np, const char *q, size_t nq)
 {
     bool raw, fstring;

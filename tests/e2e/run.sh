@@ -379,13 +379,14 @@ job() {
     job_n=$((job_n + 1))
     read -r _ <&3
     (
+        # the token goes back however the job ends, or the others wait for ever
+        trap 'echo >&3' EXIT
         j="$work/jobs/$job_n"
         passed=0 failed=0 not_applicable=0 failures=""
         step_log="$j.step"
         "$@" >"$j.log" 2>&1
         echo "$passed $failed $not_applicable$failures" >"$j.tally"
         flock "$work/jobs/print.lock" cat "$j.log"
-        echo >&3
     ) &
     job_pids="$job_pids $!"
 }

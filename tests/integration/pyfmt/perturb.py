@@ -97,9 +97,18 @@ def has_inner_comment(stmt):
     return False
 
 
+def apply_edits(source, edits):
+    """source with each (start, end, text) of edits, in order and apart,
+    put in place of source[start:end]."""
+    for a, b, text in reversed(edits):
+        source = source[:a] + text + source[b:]
+    return source
+
+
 def rebuild(stmt, source, starts, gap):
-    """The statement's code written again: between two tokens, what gap()
-    gives, or the source's own text when they are on one line."""
+    """The statement's code written again: between two tokens, what
+    gap(prev, tok, between) gives, between being the source's text when
+    they share a line (else None)."""
     toks = code_tokens(stmt)
     out = []
     for i, tok in enumerate(toks):
@@ -124,9 +133,7 @@ def replace_statements(source, change):
             continue
         first, last = toks[0], toks[-1]
         edits.append((at(starts, first.start), at(starts, last.end), text))
-    for a, b, text in reversed(edits):
-        source = source[:a] + text + source[b:]
-    return source
+    return apply_edits(source, edits)
 
 
 def join_gap(prev, tok, between):
@@ -259,9 +266,7 @@ def quotes(source):
             continue
         a = at(starts, tok.start)
         edits.append((a, a + len(s), "'" + body + "'"))
-    for a, b, text in reversed(edits):
-        source = source[:a] + text + source[b:]
-    return source
+    return apply_edits(source, edits)
 
 
 def docstrings(source):
@@ -285,9 +290,7 @@ def docstrings(source):
         a = at(starts, tok.start)
         text = '"""  ' + "   \n".join(lines) + '  """'
         edits.append((a, a + len(tok.string), text))
-    for a, b, text in reversed(edits):
-        source = source[:a] + text + source[b:]
-    return source
+    return apply_edits(source, edits)
 
 
 def statement_lines(source):

@@ -11,6 +11,7 @@
  */
 #include "base/clock.h"
 #include "base/file.h"
+#include "base/parallel.h"
 #include "cli/cli.h"
 
 #include "base/bb.h"
@@ -403,6 +404,7 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
                            .diff = a->diff ? &res->diff : NULL,
                            .no_sync = a->no_sync,
                            .locked = true,
+                           .jobs = a->p.jobs,
                            .accept = a->accept,
                            .n_accept = a->n_accept};
         rc = bb_emit_tree(dir, files, n, prev, next, &eo, diags, &res->emit);
@@ -553,6 +555,7 @@ static int generate_main(int argc, char **argv, const char **accept)
     memset(&a, 0, sizeof(a));
     a.accept = accept;
     bb_pipeline_opts_default(&a.p);
+    a.p.jobs = bb_parallel_cpus(); /* the service keeps 1: its workers are the threads */
     int rc = parse_args(argc, argv, &a);
     if (rc == BB_ENOTFOUND) {
         usage(stdout);

@@ -102,6 +102,17 @@ int bb_diag_addv(bb_diags *d, bb_severity sev, const char *code, const char *poi
     return BB_OK;
 }
 
+int bb_diags_append(bb_diags *to, const bb_diags *from)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        const bb_diag *x = &from->items[i];
+        if (bb_diag_add(to, x->severity, x->code, x->pointer, x->offset, x->hint, "%s",
+                        x->message) == BB_ENOMEM)
+            return BB_ENOMEM;
+    }
+    return BB_OK;
+}
+
 int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *pointer, size_t offset,
                 const char *hint, const char *fmt, ...)
 {

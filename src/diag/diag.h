@@ -71,6 +71,10 @@ int bb_diag_add(bb_diags *d, bb_severity sev, const char *code, const char *poin
 int bb_diag_addv(bb_diags *d, bb_severity sev, const char *code, const char *pointer, size_t offset,
                  const char *hint, const char *fmt, va_list ap);
 
+/* Adds every diagnostic stored in `from` to `to`, in order, as
+ * bb_diag_add() would (to's --strict applies). BB_OK or BB_ENOMEM. */
+int bb_diags_append(bb_diags *to, const bb_diags *from) BB_WUR;
+
 /* True when the context holds at least one error. */
 bool bb_diags_has_errors(const bb_diags *d);
 

@@ -11,6 +11,7 @@
 #include "output/emit.h"
 
 #include "base/file.h"
+#include "base/parallel.h"
 #include "output/diff.h"
 
 #include <cJSON.h>
@@ -454,45 +455,25 @@ static int make_parents(emit_ctx *c, const char *root, const char *rel)
  */
 typedef struct flush_job {
     const int *fds;
-    size_t n, next;
-    int err; /* the first errno, 0 when all went well */
-    pthread_mutex_t lock;
+    int *errs; /* each fsync()'s errno, 0 when it went well */
 } flush_job;
 
-static void *flush_worker(void *arg)
+static void flush_one(void *ctx, size_t i)
 {
-    flush_job *j = arg;
-    for (;;) {
-        pthread_mutex_lock(&j->lock);
-        size_t i = j->next++;
-        pthread_mutex_unlock(&j->lock);
-        if (i >= j->n)
-            return NULL;
-        if (fsync(j->fds[i]) != 0) {
-            int e = errno;
-            pthread_mutex_lock(&j->lock);
-            if (!j->err)
-                j->err = e;
-            pthread_mutex_unlock(&j->lock);
-        }
-    }
+    flush_job *j = ctx;
+    j->errs[i] = fsync(j->fds[i]) != 0 ? errno : 0;
 }
 
 /* fsync()s n descriptors (closing none); 0 or the first errno. */
 static int flush_fds(const int *fds, size_t n)
 {
-    flush_job j = {.fds = fds, .n = n};
-    pthread_mutex_init(&j.lock, NULL);
-    pthread_t threads[SYNC_THREADS];
-    size_t started = 0;
-    while (started < SYNC_THREADS && started + 1 < n &&
-           pthread_create(&threads[started], NULL, flush_worker, &j) == 0)
-        started++;
-    flush_worker(&j); /* this thread helps, and works alone when none started */
-    for (size_t t = 0; t < started; t++)
-        pthread_join(threads[t], NULL);
-    pthread_mutex_destroy(&j.lock);
-    return j.err;
+    int errs[SYNC_BATCH];
+    flush_job j = {fds, errs};
+    bb_parallel_for(n, SYNC_THREADS, flush_one, &j);
+    for (size_t i = 0; i < n; i++)
+        if (errs[i])
+            return errs[i];
+    return 0;
 }
 
 /* Flushes and closes the written files still open. */
@@ -509,16 +490,42 @@ static int flush_written(emit_ctx *c)
     return io_error(c, "flush the files of", c->tmp);
 }
 
-/* A file was written through fd: closed, or with flushing on, kept open
- * for flush_written() with its writeback started. */
-static int written(emit_ctx *c, int fd, const char *path)
+/* Creates path (it must not exist yet) with data: 0, or the errno of the
+ * step that failed, named in *what. With sync the file stays open in *fd,
+ * its writeback started; else it is closed. Runs on any thread. */
+static int put_file(const char *path, const char *data, size_t len, bool sync, int *fd,
+                    const char **what)
 {
-    if (c->opts->no_sync) {
-        if (close(fd) != 0)
-            return io_error(c, "write", path);
-        return BB_OK;
+    size_t n = strlen(path);
+    mode_t mode = n > 3 && strcmp(path + n - 3, ".sh") == 0 ? 0755 : 0644;
+    *fd = -1;
+    *what = "create";
+    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (out < 0)
+        return errno;
+    *what = "write";
+    if (bb_file_write_all(out, data, len)) {
+        int err = errno;
+        close(out);
+        return err;
     }
-    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint: fsync() decides */
+    if (!sync)
+        return close(out) != 0 ? errno : 0;
+    (void)sync_file_range(out, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint: fsync() decides */
+    *fd = out;
+    return 0;
+}
+
+/* Reports put_file()'s outcome; a file kept open joins the ones that
+ * flush_written() flushes. */
+static int put_done(emit_ctx *c, int err, const char *what, const char *path, int fd)
+{
+    if (err) {
+        errno = err;
+        return io_error(c, what, path);
+    }
+    if (fd < 0)
+        return BB_OK;
     c->unsynced[c->n_unsynced++] = fd;
     return c->n_unsynced == SYNC_BATCH ? flush_written(c) : BB_OK;
 }
@@ -532,18 +539,10 @@ static int write_file(emit_ctx *c, const char *root, const char *rel, const char
     int rc = make_parents(c, root, rel);
     if (rc)
         return rc;
-    size_t n = strlen(rel);
-    mode_t mode = n > 3 && strcmp(rel + n - 3, ".sh") == 0 ? 0755 : 0644;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0)
-        return io_error(c, "create", path);
-    rc = bb_file_write_all(fd, data, len);
-    if (rc) {
-        rc = io_error(c, "write", path);
-        close(fd);
-        return rc;
-    }
-    return written(c, fd, path);
+    int fd;
+    const char *what;
+    int err = put_file(path, data, len, !c->opts->no_sync, &fd, &what);
+    return put_done(c, err, what, path, fd);
 }
 
 /* The parent directory of dir and dir's last part, for the temporary name. */
@@ -887,6 +886,60 @@ static int write_manifest(emit_ctx *c)
     return rc;
 }
 
+/* Files of the new tree are written WRITE_CHUNK at a time on up to
+ * opts->jobs threads, and hashed there for the manifest; what happened to
+ * each is reported in path order. */
+#define WRITE_CHUNK 64
+
+typedef struct write_slot {
+    bb_file *f;
+    char path[EMIT_PATH_MAX];
+    int err, fd;
+    const char *what;
+} write_slot;
+
+typedef struct write_work {
+    write_slot *slots;
+    bool sync;
+} write_work;
+
+static void write_one(void *ctx, size_t k)
+{
+    write_work *w = ctx;
+    write_slot *s = &w->slots[k];
+    s->err = put_file(s->path, s->f->data, s->f->len, w->sync, &s->fd, &s->what);
+    if (!s->f->user)
+        (void)bb_file_sha256(s->f); /* kept in the file */
+}
+
+static int write_chunk(emit_ctx *c, write_slot *slots, size_t n)
+{
+    write_work w = {slots, !c->opts->no_sync};
+    bb_parallel_for(n, c->opts->jobs, write_one, &w);
+    int rc = BB_OK;
+    for (size_t k = 0; k < n; k++)
+        if (!rc)
+            rc = put_done(c, slots[k].err, slots[k].what, slots[k].path, slots[k].fd);
+        else if (slots[k].fd >= 0)
+            close(slots[k].fd);
+    return rc;
+}
+
+/* Queues file f for writing at rel in the new tree, its folders made. */
+static int stage_file(emit_ctx *c, bb_file *f, const char *rel, write_slot *slots, size_t *n)
+{
+    write_slot *s = &slots[*n];
+    s->f = f;
+    int rc = join(s->path, c->tmp, rel);
+    if (!rc)
+        rc = make_parents(c, c->tmp, rel);
+    if (!rc && ++*n == WRITE_CHUNK) {
+        rc = write_chunk(c, slots, *n);
+        *n = 0;
+    }
+    return rc;
+}
+
 /* Pass 2: the new tree beside the target: every file when the target is
  * new, else only the files that change, and the manifest. */
 static int build_tree(emit_ctx *c)
@@ -894,12 +947,16 @@ static int build_tree(emit_ctx *c)
     int rc = make_temp_dir(c);
     if (rc)
         return rc;
+    write_slot *slots = bb_malloc(WRITE_CHUNK * sizeof(*slots));
+    size_t n_slots = 0;
+    if (!slots)
+        return BB_ENOMEM;
     for (size_t k = 0; k < c->n && !rc; k++) {
         size_t i = c->order[k];
         bb_file *f = &c->files[i];
         char rel[EMIT_PATH_MAX];
         if (staged(c, i, rel)) {
-            rc = write_file(c, c->tmp, rel, f->data, f->len);
+            rc = stage_file(c, f, rel, slots, &n_slots);
             if (c->state[i] == ST_EDITED)
                 c->report->n_merged++;
             else
@@ -907,7 +964,13 @@ static int build_tree(emit_ctx *c)
         } else if (f->user || c->state[i] == ST_EDITED || c->state[i] == ST_ACCEPTED) {
             c->report->n_kept++;
         }
-        if (!rc && !f->user)
+    }
+    if (!rc && n_slots)
+        rc = write_chunk(c, slots, n_slots);
+    bb_free(slots);
+    for (size_t k = 0; k < c->n && !rc; k++) {
+        bb_file *f = &c->files[c->order[k]];
+        if (!f->user)
             rc = bb_manifest_set(c->next, f->path, bb_file_sha256(f));
     }
     if (!rc)

@@ -58,12 +58,13 @@
 #include <stddef.h>
 
 typedef struct bb_emit_opts {
-    bool force;   /* accept a non-empty directory backbone did not generate */
-    bool merge;   /* write <path>.new beside files the user edited */
-    bool check;   /* write nothing; report what differs */
-    bb_buf *diff; /* with check: unified diffs are appended here (or NULL) */
-    bool no_sync; /* skip flushing the new tree to disk (throwaway output) */
-    bool locked;  /* the caller holds bb_emit_lock(dir); else the run takes it */
+    bool force;    /* accept a non-empty directory backbone did not generate */
+    bool merge;    /* write <path>.new beside files the user edited */
+    bool check;    /* write nothing; report what differs */
+    bb_buf *diff;  /* with check: unified diffs are appended here (or NULL) */
+    bool no_sync;  /* skip flushing the new tree to disk (throwaway output) */
+    bool locked;   /* the caller holds bb_emit_lock(dir); else the run takes it */
+    unsigned jobs; /* threads that write and hash the files; 0 or 1: the caller's */
     /* Generated files whose edits on disk become the user's (generate
      * --accept): recorded in the manifest against the version generated
      * now, and left as they are while that version stays the same. */

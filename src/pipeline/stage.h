@@ -49,6 +49,9 @@ typedef struct bb_pipeline_opts {
      * all from the environment); borrowed. */
     const bb_llm_options *llm_options;
     size_t max_output_bytes; /* cap on all rendered files together */
+    /* Threads that format and review the files (base/parallel.h); 0 or 1:
+     * the caller's only. The output is the same for any number. */
+    unsigned jobs;
     /* The Python the reviewer parses generated code with: NULL picks
      * /usr/bin/python3 (else /usr/local/bin/python3), "" uses only the built-in
      * check. */

@@ -66,7 +66,7 @@ static int generator_run(bb_pipeline_state *st)
 {
     bb_output *o = st->out;
     int rc = bb_generator_render(o->plan, st->opts->templates_dir, st->opts->max_output_bytes,
-                                 st->diags, &o->files, &o->n_files);
+                                 st->opts->jobs, st->diags, &o->files, &o->n_files);
     if (!rc)
         o->n_lines = count_lines(o->files, o->n_files);
     return rc;
@@ -97,8 +97,9 @@ static void blame_templates(bb_diags *d, size_t first, const char *templates_dir
 static int review(bb_pipeline_state *st, bb_diags *d)
 {
     size_t first = d->n;
-    int rc = bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python,
-                               st->opts->reviewed, st->opts->reviewed_ctx, st->filename, d);
+    int rc =
+        bb_reviewer_check(st->out->files, st->out->n_files, st->opts->python, st->opts->reviewed,
+                          st->opts->reviewed_ctx, st->filename, st->opts->jobs, d);
     if (st->opts->templates_dir)
         blame_templates(d, first, st->opts->templates_dir);
     return rc;
@@ -169,23 +170,11 @@ static int without_advice(bb_pipeline_state *st)
         rc = bb_advisor_plan(o->schema, NULL, &quiet, &o->plan);
     if (!rc)
         rc = bb_generator_render(o->plan, st->opts->templates_dir, st->opts->max_output_bytes,
-                                 &quiet, &o->files, &o->n_files);
+                                 st->opts->jobs, &quiet, &o->files, &o->n_files);
     bb_diags_free(&quiet);
     if (!rc)
         o->n_lines = count_lines(o->files, o->n_files);
     return rc;
-}
-
-/* Copies every diagnostic of from into to. */
-static int copy_diags(bb_diags *to, const bb_diags *from)
-{
-    for (size_t i = 0; i < from->n; i++) {
-        const bb_diag *x = &from->items[i];
-        if (bb_diag_add(to, x->severity, x->code, x->pointer, x->offset, x->hint, "%s",
-                        x->message) == BB_ENOMEM)
-            return BB_ENOMEM;
-    }
-    return BB_OK;
 }
 
 /*
@@ -202,7 +191,7 @@ static int reviewer_run(bb_pipeline_state *st)
     bb_diags_init(&first, st->diags->filename, st->diags->src, st->diags->src_len);
     int rc = review(st, &first);
     if (rc != BB_EINVAL || !first.n_errors) {
-        int copied = copy_diags(st->diags, &first);
+        int copied = bb_diags_append(st->diags, &first);
         bb_diags_free(&first);
         return rc ? rc : copied;
     }

@@ -2,6 +2,7 @@
 #include "render/generator.h"
 
 #include "base/file.h"
+#include "base/parallel.h"
 #include "render/embedded.h"
 #include "render/mustache.h"
 #include "render/mustache_plan.h"
@@ -274,28 +275,64 @@ static bool is_python(const char *path)
 /*
  * Templates write each statement on one line and one import per line; the
  * formatting pass wraps and sorts them as Black and isort would. The
- * formatted text replaces the rendered one in *out.
+ * formatted text replaces the rendered one in *text. Runs on any thread:
+ * it reads only its own file and reports into its own diags.
  */
-static int format_python(gen_ctx *g, const char *path, bb_buf *out)
+static int format_python(const char *templates_dir, size_t cap, const char *path, bb_buf *text,
+                         bb_diags *diags)
 {
     bb_buf fmt;
-    bb_buf_init(&fmt, g->budget);
-    int rc = bb_pyfmt_format(path, bb_buf_str(out), out->len, NULL, &fmt, g->diags);
-    if (rc == BB_EINVAL && g->templates_dir)
-        bb_diag_add(g->diags, BB_NOTE, "BB0747", NULL, BB_NO_OFFSET, NULL,
+    bb_buf_init(&fmt, cap);
+    int rc = bb_pyfmt_format(path, bb_buf_str(text), text->len, NULL, &fmt, diags);
+    if (rc == BB_EINVAL && templates_dir)
+        bb_diag_add(diags, BB_NOTE, "BB0747", NULL, BB_NO_OFFSET, NULL,
                     "%s was rendered with the templates of %s: check the overrides it uses", path,
-                    g->templates_dir);
+                    templates_dir);
     if (rc) {
         bb_buf_free(&fmt);
         return rc;
     }
-    bb_buf_free(out);
-    *out = fmt;
+    bb_buf_free(text);
+    *text = fmt;
     return BB_OK;
 }
 
-/* Renders plan.files[index] into *f. */
-static int render_entry(gen_ctx *g, const bb_plan_file *entry, size_t index, bb_file *f)
+/* One file of the plan on its way out: rendered in plan order, then, for a
+ * .py file, formatted on whichever thread takes it once it is rendered. */
+typedef struct pending {
+    const char *path; /* the plan's; NULL when the file was not rendered */
+    bb_buf text;
+    int rc;
+    bool python;
+    bb_diags diags; /* the formatting's, merged in plan order */
+} pending;
+
+typedef struct format_work {
+    const gen_ctx *g;
+    pending *p;
+} format_work;
+
+static void format_one(void *ctx, size_t i)
+{
+    format_work *w = ctx;
+    pending *p = &w->p[i];
+    if (p->python && p->path && !p->rc)
+        p->rc = format_python(w->g->templates_dir, w->g->max_output_bytes, p->path, &p->text,
+                              &p->diags);
+}
+
+static void report_over_cap(gen_ctx *g, const char *path)
+{
+    /* Said once: every file after this one is over the cap too. */
+    bb_diag_add(g->diags, BB_ERROR, "BB0722", NULL, BB_NO_OFFSET,
+                "raise the cap (--max-output) if the schema really is that large",
+                "the generated files exceed the output cap of %zu bytes; '%s' is the first "
+                "file past it",
+                g->max_output_bytes, path);
+}
+
+/* Renders plan.files[index] into *p. */
+static int render_entry(gen_ctx *g, const bb_plan_file *entry, size_t index, pending *p)
 {
     char pointer[64];
     snprintf(pointer, sizeof(pointer), "/files/%zu", index);
@@ -309,28 +346,40 @@ static int render_entry(gen_ctx *g, const bb_plan_file *entry, size_t index, bb_
                     "refusing to generate a file outside the output directory: '%s'", entry->path);
         return BB_EINVAL;
     }
-    bb_buf out;
-    bb_buf_init(&out, g->budget);
-    int rc = render_template(g, entry->template, entry->model, pointer, &out);
-    if (rc == BB_ELIMIT) {
-        /* Said once: every file after this one is over the cap too. */
-        bb_diag_add(g->diags, BB_ERROR, "BB0722", NULL, BB_NO_OFFSET,
-                    "raise the cap (--max-output) if the schema really is that large",
-                    "the generated files exceed the output cap of %zu bytes; '%s' is the first "
-                    "file past it",
-                    g->max_output_bytes, entry->path);
-        bb_buf_free(&out);
-        return BB_ELIMIT;
-    }
-    if (!rc && is_python(entry->path))
-        rc = format_python(g, entry->path, &out);
+    bb_buf_init(&p->text, g->budget);
+    int rc = render_template(g, entry->template, entry->model, pointer, &p->text);
+    if (rc == BB_ELIMIT)
+        report_over_cap(g, entry->path);
     if (rc) {
-        bb_buf_free(&out);
+        bb_buf_free(&p->text);
         return rc;
     }
-    g->budget -= out.len;
-    f->path = bb_strdup(entry->path);
-    f->data = bb_buf_take(&out, &f->len);
+    g->budget -= p->text.len;
+    p->path = entry->path;
+    p->python = is_python(entry->path);
+    if (p->python)
+        bb_diags_init(&p->diags, g->diags->filename, g->diags->src, g->diags->src_len);
+    return BB_OK;
+}
+
+/* Moves a rendered and formatted file into *f, its diagnostics into the
+ * run's; *total counts the bytes so far against the cap. */
+static int finish_entry(gen_ctx *g, pending *p, size_t *total, bb_file *f, bool *over)
+{
+    int rc = p->python ? bb_diags_append(g->diags, &p->diags) : BB_OK;
+    if (!rc)
+        rc = p->rc;
+    if ((!rc && p->text.len > g->max_output_bytes - *total) || rc == BB_ELIMIT || *over) {
+        if (!*over)
+            report_over_cap(g, p->path);
+        *over = true;
+        return BB_ELIMIT;
+    }
+    if (rc)
+        return rc;
+    *total += p->text.len;
+    f->path = bb_strdup(p->path);
+    f->data = bb_buf_take(&p->text, &f->len);
     if (f->data) {
         /* The buffer grew by doubling: give the unused half back, since
          * every file of the project stays in memory until it is written. */
@@ -338,19 +387,49 @@ static int render_entry(gen_ctx *g, const bb_plan_file *entry, size_t index, bb_
         if (fit)
             f->data = fit;
     }
-    f->user = entry->user;
     return f->path && f->data ? BB_OK : BB_ENOMEM;
 }
 
+/* Moves every rendered and formatted file into out in plan order. */
+static int finish_files(gen_ctx *g, pending *p, size_t n, bb_file *out)
+{
+    int rc = BB_OK;
+    size_t total = 0;
+    bool over = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!p[i].path)
+            continue;
+        out[i].user = g->plan->files.v[i].user;
+        int r = finish_entry(g, &p[i], &total, &out[i], &over);
+        if (r && (!rc || r == BB_ENOMEM || r == BB_ELIMIT))
+            rc = r;
+    }
+    return rc;
+}
+
+static void pending_free(pending *p, size_t n)
+{
+    for (size_t i = 0; p && i < n; i++) {
+        bb_buf_free(&p[i].text);
+        if (p[i].python)
+            bb_diags_free(&p[i].diags);
+    }
+    bb_free(p);
+}
+
 int bb_generator_render(const bb_plan *plan, const char *templates_dir, size_t max_output_bytes,
-                        bb_diags *diags, bb_file **files, size_t *n_files)
+                        unsigned jobs, bb_diags *diags, bb_file **files, size_t *n_files)
 {
     *files = NULL;
     *n_files = 0;
     size_t n = plan->files.n;
     bb_file *out = bb_calloc(n ? n : 1, sizeof(*out));
-    if (!out)
+    pending *p = bb_calloc(n ? n : 1, sizeof(*p));
+    if (!out || !p) {
+        bb_free(out);
+        bb_free(p);
         return BB_ENOMEM;
+    }
     gen_ctx g = {.plan = plan,
                  .templates_dir = templates_dir,
                  .max_output_bytes = max_output_bytes,
@@ -358,11 +437,23 @@ int bb_generator_render(const bb_plan *plan, const char *templates_dir, size_t m
                  .budget = max_output_bytes};
     bb_mustache_plan_init(&g.data);
     int rc = templates_dir ? bb_mustache_set_new(load_template, &g, &g.set) : embedded_set(&g.set);
+    /* Other threads format the .py files while this one renders the next. */
+    format_work w = {.g = &g, .p = p};
+    bb_parallel formatting;
+    bb_parallel_start(&formatting, jobs, format_one, &w);
     for (size_t i = 0; i < n && rc != BB_ENOMEM && rc != BB_ELIMIT; i++) {
-        int r = render_entry(&g, &plan->files.v[i], i, &out[i]);
+        int r = render_entry(&g, &plan->files.v[i], i, &p[i]);
+        if (r && (!rc || r == BB_ENOMEM || r == BB_ELIMIT))
+            rc = r;
+        bb_parallel_ready(&formatting, i + 1);
+    }
+    bb_parallel_finish(&formatting, n);
+    if (rc != BB_ENOMEM && rc != BB_ELIMIT) {
+        int r = finish_files(&g, p, n, out);
         if (r && (!rc || r == BB_ENOMEM || r == BB_ELIMIT))
             rc = r;
     }
+    pending_free(p, n);
     if (rc == BB_ELIMIT)
         rc = BB_EINVAL; /* reported (BB0722) */
     bb_mustache_plan_free(&g.data);

@@ -33,9 +33,11 @@
 #include <stddef.h>
 
 /* templates_dir NULL: the embedded templates only; max_output_bytes caps
- * all rendered files together. */
+ * all rendered files together. Files are rendered in plan order on the
+ * caller's thread and formatted on up to `jobs` threads (base/parallel.h);
+ * files and diagnostics are the same for any number. */
 int bb_generator_render(const bb_plan *plan, const char *templates_dir, size_t max_output_bytes,
-                        bb_diags *diags, bb_file **files, size_t *n_files) BB_WUR;
+                        unsigned jobs, bb_diags *diags, bb_file **files, size_t *n_files) BB_WUR;
 
 void bb_generator_free(bb_file *files, size_t n_files);
 

@@ -3,6 +3,7 @@
 #include "review/reviewer.h"
 
 #include "base/file.h"
+#include "base/parallel.h"
 #include "base/sha256.h"
 #include "front/patterns.h"
 
@@ -786,8 +787,55 @@ static int python_result(compile_job *job, const char *schema_name, bb_diags *di
  * compile (neither reviewed before nor in the record of compiled files) go
  * to Python first, so it starts and compiles while the scan runs.
  */
+/* One file's scan, or its built-in syntax check, on any thread: into its
+ * own diagnostics. */
+typedef struct check_work {
+    const bb_file *files;
+    bool tokens; /* the syntax check of .py files instead of the scan */
+    const char *schema_name;
+    bb_diags *diags;
+    int *rc;
+} check_work;
+
+static void check_one(void *ctx, size_t i)
+{
+    check_work *w = ctx;
+    const bb_file *f = &w->files[i];
+    if (!w->tokens)
+        w->rc[i] = bb_reviewer_scan(f->path, f->data, f->len, w->schema_name, &w->diags[i]);
+    else if (ends_with(f->path, ".py"))
+        w->rc[i] = bb_reviewer_check_tokens(f->path, f->data, f->len, w->schema_name, &w->diags[i]);
+}
+
+/* Scans (or checks the syntax of) every file on up to `jobs` threads; the
+ * findings reach diags in file order. BB_ENOMEM first, else the last
+ * failure. */
+static int check_files(const bb_file *files, size_t n, bool tokens, unsigned jobs,
+                       const char *schema_name, bb_diags *diags)
+{
+    bb_diags *each = bb_calloc(n ? n : 1, sizeof(*each));
+    int *rcs = bb_calloc(n ? n : 1, sizeof(*rcs));
+    int rc = each && rcs ? BB_OK : BB_ENOMEM;
+    if (!rc) {
+        for (size_t i = 0; i < n; i++)
+            bb_diags_init(&each[i], diags->filename, diags->src, diags->src_len);
+        check_work w = {files, tokens, schema_name, each, rcs};
+        bb_parallel_for(n, jobs, check_one, &w);
+    }
+    for (size_t i = 0; i < n && each && rcs; i++) {
+        if (bb_diags_append(diags, &each[i]) == BB_ENOMEM || rcs[i] == BB_ENOMEM)
+            rc = BB_ENOMEM;
+        else if (rcs[i] && rc != BB_ENOMEM)
+            rc = rcs[i];
+        bb_diags_free(&each[i]);
+    }
+    bb_free(each);
+    bb_free(rcs);
+    return rc;
+}
+
 int bb_reviewer_check(bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
-                      void *reviewed_ctx, const char *schema_name, bb_diags *diags)
+                      void *reviewed_ctx, const char *schema_name, unsigned jobs, bb_diags *diags)
 {
     const char *py = bb_reviewer_python(python);
     bool *need = bb_calloc(n ? n : 1, sizeof(*need));
@@ -802,12 +850,7 @@ int bb_reviewer_check(bb_file *files, size_t n, const char *python, bb_reviewed_
     compile_job job;
     int started = py && to_compile ? start_python(py, files, n, need, &job) : BB_ENOTFOUND;
 
-    int rc = BB_OK;
-    for (size_t i = 0; i < n && rc != BB_ENOMEM; i++) {
-        int r = bb_reviewer_scan(files[i].path, files[i].data, files[i].len, schema_name, diags);
-        if (r)
-            rc = r;
-    }
+    int rc = check_files(files, n, false, jobs, schema_name, diags);
     int r = BB_OK; /* with Python and nothing to compile: every file passed before */
     if (started == BB_OK)
         r = python_result(&job, schema_name, diags);
@@ -823,12 +866,7 @@ int bb_reviewer_check(bb_file *files, size_t n, const char *python, bb_reviewed_
         if (py)
             bb_diag_add(diags, BB_NOTE, "BB0746", NULL, BB_NO_OFFSET, NULL,
                         "%s could not compile the generated code; used the built-in check", py);
-        r = BB_OK;
-        for (size_t i = 0; i < n; i++)
-            if (ends_with(files[i].path, ".py") &&
-                bb_reviewer_check_tokens(files[i].path, files[i].data, files[i].len, schema_name,
-                                         diags))
-                r = BB_EINVAL;
+        r = check_files(files, n, true, jobs, schema_name, diags);
     }
     return r ? r : rc;
 }

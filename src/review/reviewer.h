@@ -37,9 +37,11 @@ typedef bool (*bb_reviewed_fn)(void *ctx, bb_file *f);
  * hashes are computed here when the record of compiled files needs them,
  * and kept in the files (bb_file_sha256()) for the steps after. `python` and
  * `reviewed` (may be NULL) as in bb_pipeline_opts; `schema_name` names the
- * input in messages. */
+ * input in messages. The scans and the built-in check run on up to `jobs`
+ * threads (base/parallel.h); the findings come in file order. */
 int bb_reviewer_check(bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
-                      void *reviewed_ctx, const char *schema_name, bb_diags *diags) BB_WUR;
+                      void *reviewed_ctx, const char *schema_name, unsigned jobs,
+                      bb_diags *diags) BB_WUR;
 
 /* The built-in syntax check of one Python file (BB0741 on failure). */
 int bb_reviewer_check_tokens(const char *path, const char *data, size_t len,

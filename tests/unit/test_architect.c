@@ -92,7 +92,7 @@ static project make(const char *name, const char *src, size_t len, const char *d
     if (dec)
         assert_int_equal(bb_advisor_decisions(dec, &advice), BB_OK);
     assert_int_equal(bb_architect_plan(s, dec ? &advice : NULL, &d, &plan), BB_OK);
-    assert_int_equal(bb_generator_render(plan, NULL, (size_t)64 << 20, &d, &p.files, &p.n_files),
+    assert_int_equal(bb_generator_render(plan, NULL, (size_t)64 << 20, 1, &d, &p.files, &p.n_files),
                      BB_OK);
     bb_buf b;
     bb_buf_init(&b, (size_t)1 << 30);

@@ -1,11 +1,15 @@
-/* test_core.c - the capped buffer, the arena and the diagnostics context. */
+/* test_core.c - the capped buffer, the arena, the diagnostics context and
+ * the parallel loop. */
 #include "testutil.h"
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/parallel.h"
 #include "diag/diag.h"
 
 #include <cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static void buf_refuses_to_grow_past_its_cap(void **state)
@@ -196,10 +200,87 @@ static void pointer_tokens_are_escaped(void **state)
     bb_buf_free(&b);
 }
 
+typedef struct {
+    atomic_int done[300];
+    pthread_t caller;
+    size_t order[300];
+    atomic_size_t n_order;
+    atomic_bool elsewhere; /* an item ran on another thread than the caller's */
+} items;
+
+static void count_item(void *ctx, size_t i)
+{
+    items *it = ctx;
+    atomic_fetch_add(&it->done[i], 1);
+    it->order[atomic_fetch_add(&it->n_order, 1)] = i;
+    if (!pthread_equal(pthread_self(), it->caller))
+        atomic_store(&it->elsewhere, true);
+}
+
+static void parallel_does_each_item_exactly_once(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 2, 7, 300};
+    for (unsigned jobs = 0; jobs <= 12; jobs++)
+        for (size_t k = 0; k < 5; k++) {
+            items *it = calloc(1, sizeof(*it));
+            it->caller = pthread_self();
+            bb_parallel_for(sizes[k], jobs, count_item, it);
+            for (size_t i = 0; i < 300; i++)
+                assert_int_equal(atomic_load(&it->done[i]), i < sizes[k] ? 1 : 0);
+            if (jobs <= 1) { /* on the caller's thread, in order */
+                assert_false(atomic_load(&it->elsewhere));
+                for (size_t i = 0; i < sizes[k]; i++)
+                    assert_int_equal(it->order[i], i);
+            }
+            free(it);
+        }
+    assert_true(bb_parallel_cpus() >= 1);
+}
+
+typedef struct {
+    atomic_int produced[200]; /* set by the producer before it says ready */
+    atomic_int done[200];
+    atomic_int early; /* items taken before they were ready */
+} stream;
+
+static void consume_item(void *ctx, size_t i)
+{
+    stream *st = ctx;
+    if (!atomic_load(&st->produced[i]))
+        atomic_fetch_add(&st->early, 1);
+    atomic_fetch_add(&st->done[i], 1);
+}
+
+/* Items made ready one by one while the helpers run: none is taken early,
+ * each is done once, and finish() leaves nothing undone. */
+static void parallel_takes_items_as_they_become_ready(void **state)
+{
+    (void)state;
+    for (unsigned jobs = 1; jobs <= 4; jobs++) {
+        stream *st = calloc(1, sizeof(*st));
+        bb_parallel p;
+        bb_parallel_start(&p, jobs, consume_item, st);
+        for (size_t i = 0; i < 150; i++) { /* the last 50 come with finish() */
+            atomic_store(&st->produced[i], 1);
+            bb_parallel_ready(&p, i + 1);
+        }
+        for (size_t i = 150; i < 200; i++)
+            atomic_store(&st->produced[i], 1);
+        bb_parallel_finish(&p, 200);
+        assert_int_equal(atomic_load(&st->early), 0);
+        for (size_t i = 0; i < 200; i++)
+            assert_int_equal(atomic_load(&st->done[i]), 1);
+        free(st);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_refuses_to_grow_past_its_cap),
+        cmocka_unit_test(parallel_does_each_item_exactly_once),
+        cmocka_unit_test(parallel_takes_items_as_they_become_ready),
         cmocka_unit_test(buf_printf_appends_formatted_text),
         cmocka_unit_test(buf_printf_writes_in_place_or_grows),
         cmocka_unit_test(buf_extend_gives_room_to_write),

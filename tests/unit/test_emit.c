@@ -131,6 +131,40 @@ static void writes_a_fresh_tree_and_its_manifest(void **state)
     assert_int_equal(entries_in_root(f), 1); /* no temporary folder left */
 }
 
+/* Written on four threads, in chunks: every file with its own bytes and
+ * mode, every hash in the manifest, nothing left beside the tree. */
+static void writes_a_large_tree_on_several_threads(void **state)
+{
+    fixture *f = *state;
+    enum { N = 150 };
+    bb_file files[N];
+    char paths[N][32], texts[N][32];
+    memset(files, 0, sizeof(files));
+    for (size_t i = 0; i < N; i++) {
+        snprintf(paths[i], sizeof(paths[i]), "d%zu/f%03zu.%s", i % 7, i, i % 10 ? "py" : "sh");
+        snprintf(texts[i], sizeof(texts[i]), "file %zu\n", i);
+        files[i] = (bb_file){.path = paths[i], .data = texts[i], .len = strlen(texts[i])};
+    }
+    assert_int_equal(emit(f, files, N, (bb_emit_opts){.jobs = 4}), BB_OK);
+    assert_int_equal(f->report.n_written, N);
+    bb_manifest *m;
+    assert_int_equal(bb_manifest_load(f->out, &f->diags, &m), BB_OK);
+    for (size_t i = 0; i < N; i++) {
+        char *text = read_out(f, paths[i]);
+        assert_string_equal(text, texts[i]);
+        free(text);
+        char hex[65], path[512];
+        assert_int_equal(bb_sha256_hex(texts[i], strlen(texts[i]), hex), BB_OK);
+        assert_string_equal(bb_manifest_hash(m, paths[i]), hex);
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", f->out, paths[i]);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, i % 10 ? 0644 : 0755);
+    }
+    bb_manifest_free(m);
+    assert_int_equal(entries_in_root(f), 1);
+}
+
 /* A hash the file carries is the one used: each file is hashed once, by
  * whichever step needs it first (the reviewer, usually). */
 static void the_manifest_takes_the_hash_a_file_carries(void **state)
@@ -577,6 +611,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(writes_a_fresh_tree_and_its_manifest),
+        T(writes_a_large_tree_on_several_threads),
         T(the_manifest_takes_the_hash_a_file_carries),
         T(a_flushed_tree_larger_than_one_batch_is_complete),
         T(regenerates_inside_the_folder_it_keeps),

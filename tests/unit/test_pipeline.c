@@ -93,8 +93,8 @@ static void add_file(bb_plan *p, const char *path, const char *tpl, int model, b
 /* Renders plan's files (the plan is freed). */
 static int render_plan(fixture *f, bb_plan *plan)
 {
-    int rc = bb_generator_render(plan, f->opts.templates_dir, f->opts.max_output_bytes, &f->diags,
-                                 &f->files, &f->n_files);
+    int rc = bb_generator_render(plan, f->opts.templates_dir, f->opts.max_output_bytes,
+                                 f->opts.jobs, &f->diags, &f->files, &f->n_files);
     bb_plan_free(plan);
     return rc;
 }
@@ -237,6 +237,58 @@ static void output_is_capped(void **state)
     assert_string_equal(f->diags.items[0].pointer, "");
 }
 
+/* The cap is on the formatted files: checked in plan order after the
+ * threads, it names the same file whatever their number. */
+static void output_is_capped_on_any_number_of_threads(void **state)
+{
+    fixture *f = *state;
+    f->opts.jobs = 3;
+    put_template(f, "t.mustache", "x = 1\n");
+    f->opts.max_output_bytes = 15;
+    bb_plan *plan = small_plan();
+    add_file(plan, "a.py", "t", -1, false);
+    add_file(plan, "b.py", "t", -1, false);
+    add_file(plan, "c.py", "t", -1, false);
+    add_file(plan, "d.py", "t", -1, false);
+    assert_int_equal(render_plan(f, plan), BB_EINVAL);
+    assert_int_equal(f->diags.n, 1);
+    assert_string_equal(f->diags.items[0].code, "BB0722");
+    assert_non_null(strstr(f->diags.items[0].message, "'c.py' is the first file past it"));
+}
+
+/* Python a template breaks is reported file by file in plan order, with
+ * the same messages, whether one thread formats the files or four do. */
+static void format_errors_come_in_plan_order_on_any_number_of_threads(void **state)
+{
+    fixture *f = *state;
+    put_template(f, "ok.mustache", "x = 1\n");
+    put_template(f, "bad.mustache", "x = (1\n");
+    static const char *paths[] = {"a.py", "b.py", "c.py", "d.py", "e.py", "f.py", "g.py"};
+    bb_diags one;
+    bb_diags_init(&one, "schema.json", NULL, 0);
+    for (unsigned jobs = 1; jobs <= 4; jobs += 3) {
+        bb_plan *plan = small_plan();
+        for (size_t i = 0; i < 7; i++)
+            add_file(plan, paths[i], i % 3 ? "bad" : "ok", -1, false);
+        f->opts.jobs = jobs;
+        assert_int_equal(render_plan(f, plan), BB_EINVAL);
+        if (jobs == 1) {
+            assert_int_equal(bb_diags_append(&one, &f->diags), BB_OK);
+            bb_diags_free(&f->diags);
+            bb_diags_init(&f->diags, "schema.json", NULL, 0);
+        }
+    }
+    assert_true(one.n_errors >= 4);
+    assert_int_equal(f->diags.n, one.n);
+    for (size_t i = 0; i < one.n; i++) {
+        assert_string_equal(f->diags.items[i].code, one.items[i].code);
+        assert_string_equal(f->diags.items[i].message, one.items[i].message);
+    }
+    /* b.py comes before c.py, e.py and f.py */
+    assert_non_null(strstr(one.items[0].message, "b.py"));
+    bb_diags_free(&one);
+}
+
 static void json_pointers_resolve_with_escapes(void **state)
 {
     (void)state;
@@ -323,6 +375,7 @@ static void a_valid_schema_runs_every_stage_deterministically(void **state)
     bb_diags d2;
     bb_diags_init(&d2, "blog.json", bytes, len);
     run_output(bytes, len, &f->opts, &f->diags, &a);
+    f->opts.jobs = 4; /* the same files on four threads */
     run_output(bytes, len, &f->opts, &d2, &b);
     assert_int_equal(a->n_stages, 5);
     static const char *names[] = {"validator", "architect", "advisor", "generator", "reviewer"};
@@ -471,6 +524,9 @@ int main(void)
         T(a_template_name_outside_the_template_folder_is_refused),
         T(a_file_without_a_template_is_reported),
         T(output_is_capped),
+        cmocka_unit_test_setup_teardown(output_is_capped_on_any_number_of_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(format_errors_come_in_plan_order_on_any_number_of_threads,
+                                        setup, teardown),
         cmocka_unit_test(json_pointers_resolve_with_escapes),
         T(an_invalid_schema_stops_after_the_validator),
         T(validate_runs_the_architects_checks),

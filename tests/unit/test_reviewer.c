@@ -154,7 +154,7 @@ static void review_with_python_reports_a_file_that_does_not_parse(void **state)
     };
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(files, 3, NULL, NULL, NULL, "blog.json", &d), BB_EINVAL);
+    assert_int_equal(bb_reviewer_check(files, 3, NULL, NULL, NULL, "blog.json", 1, &d), BB_EINVAL);
     assert_int_equal(d.n_errors, 1);
     assert_string_equal(d.items[0].code, "BB0740");
     assert_non_null(strstr(d.items[0].message, "app/bad.py"));
@@ -171,7 +171,7 @@ static void review_without_python_falls_back_to_the_builtin_check(void **state)
     };
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(files, 2, "", NULL, NULL, "blog.json", &d), BB_EINVAL);
+    assert_int_equal(bb_reviewer_check(files, 2, "", NULL, NULL, "blog.json", 1, &d), BB_EINVAL);
     assert_int_equal(d.n_errors, 1);
     assert_string_equal(d.items[0].code, "BB0741");
     bb_diags_free(&d);
@@ -183,7 +183,7 @@ static void a_python_that_cannot_compile_falls_back_with_a_note(void **state)
     bb_file files[] = {{.path = "app/bad.py", .data = "x = [1,\n", .len = 8}};
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(files, 1, "/bin/false", NULL, NULL, "blog.json", &d),
+    assert_int_equal(bb_reviewer_check(files, 1, "/bin/false", NULL, NULL, "blog.json", 1, &d),
                      BB_EINVAL);
     assert_true(has_code(&d, "BB0746"));
     assert_true(has_code(&d, "BB0741"));
@@ -210,7 +210,7 @@ static void a_large_project_is_split_between_pythons_and_findings_are_kept(void 
     files[3] = (bb_file){.path = paths[3], .data = "x = [\n", .len = 6};
     bb_diags d;
     bb_diags_init(&d, "big.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(files, N, NULL, NULL, NULL, "big.json", &d), BB_EINVAL);
+    assert_int_equal(bb_reviewer_check(files, N, NULL, NULL, NULL, "big.json", 1, &d), BB_EINVAL);
     assert_int_equal(d.n_errors, 2);
     assert_true(has_code(&d, "BB0740"));
     bool saw3 = false, saw53 = false;
@@ -372,21 +372,22 @@ static void the_record_spares_python_the_files_it_compiled_before(void **state)
     bb_file bad[] = {{.path = "app/bad.py", .data = "def f(:\n", .len = 8}};
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(good, 3, python, NULL, NULL, "blog.json", &d), BB_OK);
+    assert_int_equal(bb_reviewer_check(good, 3, python, NULL, NULL, "blog.json", 1, &d), BB_OK);
     assert_int_equal(count_starts(dir), 1);
     /* The same bytes again: nothing for Python to do. */
-    assert_int_equal(bb_reviewer_check(good, 3, python, NULL, NULL, "blog.json", &d), BB_OK);
+    assert_int_equal(bb_reviewer_check(good, 3, python, NULL, NULL, "blog.json", 1, &d), BB_OK);
     assert_int_equal(count_starts(dir), 1);
     /* A file that does not parse is never recorded: it fails every time. */
     for (int i = 0; i < 2; i++)
-        assert_int_equal(bb_reviewer_check(bad, 1, python, NULL, NULL, "blog.json", &d), BB_EINVAL);
+        assert_int_equal(bb_reviewer_check(bad, 1, python, NULL, NULL, "blog.json", 1, &d),
+                         BB_EINVAL);
     assert_int_equal(count_starts(dir), 3);
     assert_int_equal(d.n_errors, 2);
     assert_false(has_code(&d, "BB0746"));
     /* Another Python compiles everything again. */
     bb_diags_free(&d);
     bb_diags_init(&d, "blog.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(good, 3, NULL, NULL, NULL, "blog.json", &d), BB_OK);
+    assert_int_equal(bb_reviewer_check(good, 3, NULL, NULL, NULL, "blog.json", 1, &d), BB_OK);
     assert_int_equal(d.n, 0);
     bb_reviewer_use_cache(NULL);
     bb_diags_free(&d);
@@ -415,7 +416,7 @@ static void an_unreadable_record_only_costs_compiles(void **state)
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
     for (int i = 0; i < 2; i++)
-        assert_int_equal(bb_reviewer_check(good, 1, python, NULL, NULL, "blog.json", &d), BB_OK);
+        assert_int_equal(bb_reviewer_check(good, 1, python, NULL, NULL, "blog.json", 1, &d), BB_OK);
     assert_int_equal(count_starts(dir), 2);
     assert_int_equal(d.n, 0);
     bb_reviewer_use_cache(NULL);
@@ -434,7 +435,7 @@ static void review_passes_clean_files(void **state)
     };
     bb_diags d;
     bb_diags_init(&d, "blog.json", NULL, 0);
-    assert_int_equal(bb_reviewer_check(files, 2, NULL, NULL, NULL, "blog.json", &d), BB_OK);
+    assert_int_equal(bb_reviewer_check(files, 2, NULL, NULL, NULL, "blog.json", 1, &d), BB_OK);
     assert_int_equal(d.n_errors, 0);
     bb_diags_free(&d);
 }

@@ -29,6 +29,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,92 @@ static void show_progress(void *ctx, const bb_stage_report *r)
 }
 
 /*
+ * The migrations, computed on a thread of their own while the pipeline
+ * renders, from the schema the validator passed and the manifest read
+ * before the pipeline. Under the lock, write_project() takes that result
+ * only when the manifest is still the one it was computed from; when
+ * another run wrote in between, it computes them again.
+ */
+typedef struct early_migrations {
+    const gen_args *a;
+    const char *dir;
+    const bb_manifest *prev; /* as read before the pipeline */
+    const bb_diags *like;    /* the run's diagnostics: their source and --strict */
+    bool progress;
+    bool eligible; /* more than one CPU, no model advice */
+    pthread_t thread;
+    bool started, joined, taken;
+    const bb_schema *schema;
+    bb_diags diags;
+    bb_migrate_result mig;
+    int rc;
+} early_migrations;
+
+static void *compute_early(void *arg)
+{
+    early_migrations *e = arg;
+    bb_migrate_opts mo = {.allow_destructive = e->a->allow_destructive};
+    e->rc = bb_migrate_generate(e->schema, e->dir, e->prev ? e->prev->root : NULL, &mo, &e->diags,
+                                &e->mig);
+    return NULL;
+}
+
+/* The pipeline's stage hook: progress, and the migrations' start once the
+ * schema is valid. */
+static void stage_done(void *ctx, const bb_stage_report *r)
+{
+    early_migrations *e = ctx;
+    if (e->progress)
+        show_progress(NULL, r);
+    if (e->eligible && !e->started && r->schema && !r->n_errors &&
+        strcmp(r->name, "validator") == 0) {
+        e->schema = r->schema;
+        bb_diags_init(&e->diags, e->like->filename, e->like->src, e->like->src_len);
+        e->diags.warnings_as_errors = e->a->p.strict;
+        memset(&e->mig, 0, sizeof(e->mig));
+        e->started = pthread_create(&e->thread, NULL, compute_early, e) == 0;
+        if (!e->started)
+            bb_diags_free(&e->diags);
+    }
+}
+
+static void join_early(early_migrations *e)
+{
+    if (e->started && !e->joined)
+        pthread_join(e->thread, NULL);
+    e->joined = true;
+}
+
+/* Frees what the thread made, unless write_project() took it. */
+static void end_early(early_migrations *e)
+{
+    join_early(e);
+    if (e->started && !e->taken) {
+        bb_migrate_result_free(&e->mig);
+        bb_diags_free(&e->diags);
+    }
+}
+
+/* The early result into *mig and diags, when it was computed from the
+ * manifest that is there now; BB_ENOTFOUND when it cannot be used. */
+static int take_early(early_migrations *e, const bb_manifest *prev, bb_diags *diags,
+                      bb_migrate_result *mig)
+{
+    if (!e || !e->started)
+        return BB_ENOTFOUND;
+    join_early(e);
+    bool same =
+        (!prev && !e->prev) || (prev && e->prev && cJSON_Compare(prev->root, e->prev->root, true));
+    if (!same)
+        return BB_ENOTFOUND;
+    e->taken = true;
+    *mig = e->mig;
+    int rc = bb_diags_append(diags, &e->diags);
+    bb_diags_free(&e->diags);
+    return rc ? rc : e->rc;
+}
+
+/*
  * The migrations hook: the Alembic revision files of the project (recorded
  * ones as they are on disk, plus a new one when the schema changed) join the
  * generated files, and the manifest records the normalized schema and the
@@ -295,10 +382,13 @@ static void show_progress(void *ctx, const bb_stage_report *r)
  */
 static int add_migrations(const gen_args *a, const char *dir, const bb_output *o,
                           const bb_manifest *prev, bb_manifest *next, bb_diags *diags,
-                          bb_migrate_result *mig)
+                          early_migrations *early, bb_migrate_result *mig)
 {
-    bb_migrate_opts mo = {.allow_destructive = a->allow_destructive};
-    int rc = bb_migrate_generate(o->schema, dir, prev ? prev->root : NULL, &mo, diags, mig);
+    int rc = take_early(early, prev, diags, mig);
+    if (rc == BB_ENOTFOUND) {
+        bb_migrate_opts mo = {.allow_destructive = a->allow_destructive};
+        rc = bb_migrate_generate(o->schema, dir, prev ? prev->root : NULL, &mo, diags, mig);
+    }
     if (rc)
         return rc;
     bb_manifest_adopt(next, "schema", &mig->schema);
@@ -374,7 +464,7 @@ static bool reviewed_before(void *ctx, bb_file *f)
  * wrote. --check only reads, and takes no lock.
  */
 static int write_project(const gen_args *a, const char *dir, const bb_output *o, bb_diags *diags,
-                         run_result *res)
+                         early_migrations *early, run_result *res)
 {
     bb_manifest *prev = NULL, *next = NULL;
     bb_migrate_result mig;
@@ -394,7 +484,7 @@ static int write_project(const gen_args *a, const char *dir, const bb_output *o,
     if (!rc)
         rc = bb_manifest_set_style(next, o->style);
     if (!rc)
-        rc = add_migrations(a, dir, o, prev, next, diags, &mig);
+        rc = add_migrations(a, dir, o, prev, next, diags, early, &mig);
     if (!rc)
         rc = collect_files(o, &mig, &files, &n);
     if (!rc) {
@@ -582,9 +672,6 @@ static int generate_main(int argc, char **argv, const char **accept)
     const char *term = getenv("TERM");
     bool progress = !a.json && !a.sarif && !a.quiet && isatty(fileno(stderr)) &&
                     !(term && strcmp(term, "dumb") == 0);
-    if (progress)
-        a.p.on_stage = show_progress;
-
     bb_diags diags;
     bb_diags_init(&diags, a.schema, bytes, len);
     run_result res;
@@ -606,6 +693,14 @@ static int generate_main(int argc, char **argv, const char **accept)
     char cache_dir[4096];
     if (bb_reviewer_default_cache_dir(cache_dir, sizeof(cache_dir)))
         bb_reviewer_use_cache(cache_dir);
+    early_migrations early = {.a = &a,
+                              .dir = dir,
+                              .prev = prev,
+                              .like = &diags,
+                              .progress = progress,
+                              .eligible = a.p.jobs > 1 && a.p.llm == BB_LLM_OFF};
+    a.p.on_stage = stage_done;
+    a.p.on_stage_ctx = &early;
     if (!res.rc) {
         res.rc = bb_pipeline_run(a.schema, bytes, len, &a.p, &diags, &o);
         if (res.rc && o && o->n_stages)
@@ -619,8 +714,9 @@ static int generate_main(int argc, char **argv, const char **accept)
         diags.warnings_as_errors = a.p.strict;
         if (progress)
             fprintf(stderr, "\r\033[K  %s %s ...", a.check ? "comparing with" : "writing", dir);
-        res.rc = write_project(&a, dir, o, &diags, &res);
+        res.rc = write_project(&a, dir, o, &diags, &early, &res);
     }
+    end_early(&early);
     if (progress)
         fputs("\r\033[K", stderr);
     if (!res.rc && o->advice && !a.json && !a.sarif &&

@@ -40,6 +40,7 @@ static int run_stage(const bb_stage *stage, bb_pipeline_state *st, bb_stage_repo
     int rc = stage->run(st);
     bb_trace_leave(previous);
     r->name = stage->name;
+    r->schema = st->out->schema;
     r->seconds = bb_clock_seconds() - start;
     r->n_errors = st->diags->n_errors - errors;
     r->n_warnings = st->diags->n_warnings - warnings;

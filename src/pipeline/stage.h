@@ -65,6 +65,10 @@ typedef struct bb_pipeline_opts {
 
 typedef struct bb_stage_report {
     const char *name; /* "validator", "architect", "generator", "reviewer" */
+    /* The validated schema, once the validator has passed (else NULL): read
+     * only, and it stays until the output is freed unless the model's
+     * advice is dropped (opts->llm on), which validates the input again. */
+    const bb_schema *schema;
     double seconds;
     size_t n_errors, n_warnings;
     bool ran;

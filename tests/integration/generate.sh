@@ -207,6 +207,28 @@ ok "--templates and --python must name what exists; a missing value is said so"
 diff -r "$T/b" "$T/e" >/dev/null || fail "generating from / gives another tree"
 ok "the binary works from any folder"
 
+# "N revisions, H heads, all recorded" of the project in folder $1: the
+# revision files, the ones no other names as its parent, and whether the
+# manifest records exactly those.
+revisions_of() {
+    python3 - "$1" <<'PYEOF'
+import json, os, re, sys
+versions = os.path.join(sys.argv[1], "alembic", "versions")
+ids, downs = set(), set()
+for name in os.listdir(versions):
+    if name.endswith(".py"):
+        text = open(os.path.join(versions, name)).read()
+        ids.add(re.search(r'^revision = "(\w+)"', text, re.M).group(1))
+        down = re.search(r'^down_revision = "(\w+)"', text, re.M)
+        if down:
+            downs.add(down.group(1))
+manifest = json.load(open(os.path.join(sys.argv[1], ".backbone", "manifest.json")))
+recorded = {r["id"] for r in manifest["revisions"]}
+print("%d revisions, %d heads, %s" % (len(ids), len(ids - downs),
+      "all recorded" if recorded == ids else "not all recorded"))
+PYEOF
+}
+
 # --- runs into one folder take turns ----------------------------------------------------------
 "$BB" generate "$SCHEMA" -o "$T/conc" -q
 for i in 1 2 3; do
@@ -218,7 +240,44 @@ for i in 1 2 3; do
     wait "$p2" || fail "concurrent run 2: $(cat "$T/c2")"
 done
 ls "$T" | grep -q "conc.tmp-" && fail "a temporary tree was left behind"
+# Each run's revision follows the one the run before it wrote (a run
+# computes its migrations early, from the manifest it read first, and must
+# compute them again when another run wrote in between): one chain with
+# one head, which a further run extends.
+"$BB" generate "$SCHEMA" -o "$T/conc" -q --no-python --allow-destructive >"$T/c3" 2>&1 ||
+    fail "a run after the concurrent ones: $(cat "$T/c3")"
+case $(revisions_of "$T/conc") in
+*", 1 heads, all recorded") ;;
+*) fail "the revisions of the concurrent runs: $(revisions_of "$T/conc")" ;;
+esac
 ok "concurrent runs into one folder take turns without false edits"
+
+# --- migrations computed early are computed again when another run wrote first --------------------
+# A run computes its migrations while it renders, from the manifest it read
+# first. Here another run's tree (one revision further) lands while this
+# run waits for the folder's lock: the run must build on that revision.
+mkdir -p "$T/race" "$T/ahead"
+"$BB" generate "$SCHEMA" -o "$T/race/p" -q --no-python
+"$BB" generate "$SCHEMA" -o "$T/ahead/p" -q --no-python
+"$BB" generate "$T/changed.json" -o "$T/ahead/p" -q --no-python --allow-destructive
+exec 9<"$T/race"
+flock 9
+"$BB" generate "$SCHEMA" -o "$T/race/p" -q --no-python --allow-destructive >"$T/race.out" 2>&1 &
+pid=$!
+i=0
+until grep -q -- "-> FLOCK  *ADVISORY  *WRITE $pid " /proc/locks; do
+    i=$((i + 1))
+    [ $i -le 400 ] || fail "the run never waited for the folder's lock"
+    sleep 0.05
+done
+rm -rf "$T/race/p"
+cp -a "$T/ahead/p" "$T/race/p"
+flock -u 9
+exec 9<&-
+wait "$pid" || fail "the run that waited: $(cat "$T/race.out")"
+got=$(revisions_of "$T/race/p")
+[ "$got" = "3 revisions, 1 heads, all recorded" ] || fail "after the other run's tree: $got"
+ok "migrations computed early are computed again when another run wrote meanwhile"
 
 # --- every example passes the review, with Python and with the built-in check ------------------
 for s in schemas/*.json ../shared/compat/backbone-ai/examples/*.json; do

@@ -73,9 +73,10 @@ static int generator_run(bb_pipeline_state *st)
 }
 
 /*
- * With --templates, Python that does not compile comes from the user's
- * templates as likely as from backbone: the reviewer's findings (BB0740,
- * BB0741) say so instead of calling it a bug in backbone.
+ * With --templates, what the reviewer finds (Python that does not compile,
+ * BB0740 and BB0741; eval, pickle, shell calls or secrets, BB0742 to
+ * BB0745) comes from the user's templates as likely as from backbone: the
+ * findings say so instead of calling it a bug in backbone.
  */
 static void blame_templates(bb_diags *d, size_t first, const char *templates_dir)
 {
@@ -84,7 +85,7 @@ static void blame_templates(bb_diags *d, size_t first, const char *templates_dir
              "the file was rendered with the templates of %s: check the overrides it uses",
              templates_dir);
     for (size_t i = first; i < d->n; i++) {
-        if (strcmp(d->items[i].code, "BB0740") && strcmp(d->items[i].code, "BB0741"))
+        if (strncmp(d->items[i].code, "BB074", 5) || d->items[i].code[5] > '5')
             continue;
         char *h = bb_strdup(hint);
         if (!h)

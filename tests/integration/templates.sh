@@ -94,4 +94,12 @@ grep -q "BB074[01]" "$T/err" && grep -q "rendered with the templates of $T/bad" 
     { cat "$T/err" >&2; fail "Python that does not compile does not point at the templates"; }
 grep -q "bug in backbone" "$T/err" && fail "an override's Python is called a bug in backbone"
 ok "Python an override makes wrong is blamed on the templates, not on backbone"
+printf 'import os\n\nos.system("ls")\n' >"$T/bad/app/main.py.mustache"
+rm "$T/bad/app/models/model.py.mustache"
+run generate "$SCHEMA" -o "$T/bad-out" --templates "$T/bad" --no-python
+expect_rc 1 "a template that writes a shell call"
+grep -q "BB0744" "$T/err" && grep -q "rendered with the templates of $T/bad" "$T/err" ||
+    { cat "$T/err" >&2; fail "a shell call an override writes does not point at the templates"; }
+grep -q "bug in backbone" "$T/err" && fail "an override's shell call is called a bug in backbone"
+ok "what the security scan finds in an override's output is blamed on the templates"
 echo "templates.sh: $n checks passed"

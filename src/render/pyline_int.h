@@ -18,9 +18,10 @@
 #define CANNOT 1
 #define MAX_NEST BB_PYLINE_MAX_NEST
 /* Memory one statement's lines may use; the arena is emptied between
- * statements once it holds more than ARENA_KEEP. */
+ * statements once it holds more than ARENA_KEEP. Kept small: the formatter
+ * of each thread holds up to that much garbage at the peak of a run. */
 #define STMT_MAX ((size_t)64 << 20)
-#define ARENA_KEEP ((size_t)1 << 20)
+#define ARENA_KEEP ((size_t)32 << 10)
 
 /* ---- tokens and leaves --------------------------------------------------- */
 

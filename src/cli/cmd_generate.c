@@ -310,12 +310,18 @@ typedef struct early_migrations {
     int rc;
 } early_migrations;
 
+/* The migrations of schema into dir, whose manifest is prev (may be NULL). */
+static int migrate(const gen_args *a, const bb_schema *schema, const char *dir,
+                   const bb_manifest *prev, bb_diags *diags, bb_migrate_result *mig)
+{
+    bb_migrate_opts mo = {.allow_destructive = a->allow_destructive};
+    return bb_migrate_generate(schema, dir, prev ? prev->root : NULL, &mo, diags, mig);
+}
+
 static void *compute_early(void *arg)
 {
     early_migrations *e = arg;
-    bb_migrate_opts mo = {.allow_destructive = e->a->allow_destructive};
-    e->rc = bb_migrate_generate(e->schema, e->dir, e->prev ? e->prev->root : NULL, &mo, &e->diags,
-                                &e->mig);
+    e->rc = migrate(e->a, e->schema, e->dir, e->prev, &e->diags, &e->mig);
     return NULL;
 }
 
@@ -331,7 +337,6 @@ static void stage_done(void *ctx, const bb_stage_report *r)
         e->schema = r->schema;
         bb_diags_init(&e->diags, e->like->filename, e->like->src, e->like->src_len);
         e->diags.warnings_as_errors = e->a->p.strict;
-        memset(&e->mig, 0, sizeof(e->mig));
         e->started = pthread_create(&e->thread, NULL, compute_early, e) == 0;
         if (!e->started)
             bb_diags_free(&e->diags);
@@ -385,10 +390,8 @@ static int add_migrations(const gen_args *a, const char *dir, const bb_output *o
                           early_migrations *early, bb_migrate_result *mig)
 {
     int rc = take_early(early, prev, diags, mig);
-    if (rc == BB_ENOTFOUND) {
-        bb_migrate_opts mo = {.allow_destructive = a->allow_destructive};
-        rc = bb_migrate_generate(o->schema, dir, prev ? prev->root : NULL, &mo, diags, mig);
-    }
+    if (rc == BB_ENOTFOUND)
+        rc = migrate(a, o->schema, dir, prev, diags, mig);
     if (rc)
         return rc;
     bb_manifest_adopt(next, "schema", &mig->schema);

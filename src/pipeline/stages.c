@@ -85,7 +85,8 @@ static void blame_templates(bb_diags *d, size_t first, const char *templates_dir
              "the file was rendered with the templates of %s: check the overrides it uses",
              templates_dir);
     for (size_t i = first; i < d->n; i++) {
-        if (strncmp(d->items[i].code, "BB074", 5) || d->items[i].code[5] > '5')
+        const char *code = d->items[i].code;
+        if (strcmp(code, "BB0740") < 0 || strcmp(code, "BB0745") > 0)
             continue;
         char *h = bb_strdup(hint);
         if (!h)

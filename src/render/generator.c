@@ -17,6 +17,8 @@
 #define TEMPLATE_NAME_MAX 512
 #define BUILTIN_PREFIX "builtin:"
 
+typedef struct pending pending;
+
 typedef struct gen_ctx {
     const bb_plan *plan;
     const char *templates_dir; /* NULL: embedded templates only */
@@ -29,6 +31,7 @@ typedef struct gen_ctx {
     size_t budget;          /* output bytes still allowed */
     bb_mustache_plan data;  /* the plan as template data */
     bb_mustache_error last; /* the last error reported: reported once */
+    pending *pending;       /* each plan file on its way out */
 } gen_ctx;
 
 /* ---- templates ------------------------------------------------------------- */
@@ -299,26 +302,21 @@ static int format_python(const char *templates_dir, size_t cap, const char *path
 
 /* One file of the plan on its way out: rendered in plan order, then, for a
  * .py file, formatted on whichever thread takes it once it is rendered. */
-typedef struct pending {
+struct pending {
     const char *path; /* the plan's; NULL when the file was not rendered */
     bb_buf text;
     int rc;
-    bool python;
     bb_diags diags; /* the formatting's, merged in plan order */
-} pending;
+};
 
-typedef struct format_work {
-    const gen_ctx *g;
-    pending *p;
-} format_work;
-
+/* Reads only what no thread writes while files render: the options and
+ * its own file. */
 static void format_one(void *ctx, size_t i)
 {
-    format_work *w = ctx;
-    pending *p = &w->p[i];
-    if (p->python && p->path && !p->rc)
-        p->rc = format_python(w->g->templates_dir, w->g->max_output_bytes, p->path, &p->text,
-                              &p->diags);
+    const gen_ctx *g = ctx;
+    pending *p = &g->pending[i];
+    if (p->path && !p->rc && is_python(p->path))
+        p->rc = format_python(g->templates_dir, g->max_output_bytes, p->path, &p->text, &p->diags);
 }
 
 static void report_over_cap(gen_ctx *g, const char *path)
@@ -356,9 +354,7 @@ static int render_entry(gen_ctx *g, const bb_plan_file *entry, size_t index, pen
     }
     g->budget -= p->text.len;
     p->path = entry->path;
-    p->python = is_python(entry->path);
-    if (p->python)
-        bb_diags_init(&p->diags, g->diags->filename, g->diags->src, g->diags->src_len);
+    bb_diags_init(&p->diags, g->diags->filename, g->diags->src, g->diags->src_len);
     return BB_OK;
 }
 
@@ -366,7 +362,7 @@ static int render_entry(gen_ctx *g, const bb_plan_file *entry, size_t index, pen
  * run's; *total counts the bytes so far against the cap. */
 static int finish_entry(gen_ctx *g, pending *p, size_t *total, bb_file *f, bool *over)
 {
-    int rc = p->python ? bb_diags_append(g->diags, &p->diags) : BB_OK;
+    int rc = bb_diags_append(g->diags, &p->diags);
     if (!rc)
         rc = p->rc;
     if ((!rc && p->text.len > g->max_output_bytes - *total) || rc == BB_ELIMIT || *over) {
@@ -411,8 +407,7 @@ static void pending_free(pending *p, size_t n)
 {
     for (size_t i = 0; p && i < n; i++) {
         bb_buf_free(&p[i].text);
-        if (p[i].python)
-            bb_diags_free(&p[i].diags);
+        bb_diags_free(&p[i].diags); /* zeroed when the file was not rendered */
     }
     bb_free(p);
 }
@@ -434,13 +429,13 @@ int bb_generator_render(const bb_plan *plan, const char *templates_dir, size_t m
                  .templates_dir = templates_dir,
                  .max_output_bytes = max_output_bytes,
                  .diags = diags,
-                 .budget = max_output_bytes};
+                 .budget = max_output_bytes,
+                 .pending = p};
     bb_mustache_plan_init(&g.data);
     int rc = templates_dir ? bb_mustache_set_new(load_template, &g, &g.set) : embedded_set(&g.set);
     /* Other threads format the .py files while this one renders the next. */
-    format_work w = {.g = &g, .p = p};
     bb_parallel formatting;
-    bb_parallel_start(&formatting, jobs, format_one, &w);
+    bb_parallel_start(&formatting, jobs, format_one, &g);
     for (size_t i = 0; i < n && rc != BB_ENOMEM && rc != BB_ELIMIT; i++) {
         int r = render_entry(&g, &plan->files.v[i], i, &p[i]);
         if (r && (!rc || r == BB_ENOMEM || r == BB_ELIMIT))

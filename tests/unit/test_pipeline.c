@@ -218,23 +218,33 @@ static void a_file_without_a_template_is_reported(void **state)
     assert_true(has_code(&f->diags, "BB0723"));
 }
 
-static void output_is_capped(void **state)
+/* Renders a, b, c and d (with suffix ext) of template text under a cap of
+ * 15 bytes on `jobs` threads: refused, with BB0722 as the only message. */
+static void render_four_capped(fixture *f, const char *text, const char *ext, unsigned jobs)
 {
-    fixture *f = *state;
-    put_template(f, "t.mustache", "0123456789");
+    put_template(f, "t.mustache", text);
     f->opts.max_output_bytes = 15;
+    f->opts.jobs = jobs;
+    static const char *names[] = {"a", "b", "c", "d"};
+    static char paths[4][8];
     bb_plan *plan = small_plan();
-    add_file(plan, "a", "t", -1, false);
-    add_file(plan, "b", "t", -1, false);
-    add_file(plan, "c", "t", -1, false);
-    add_file(plan, "d", "t", -1, false);
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(paths[i], sizeof(paths[i]), "%s%s", names[i], ext);
+        add_file(plan, paths[i], "t", -1, false);
+    }
     assert_int_equal(render_plan(f, plan), BB_EINVAL);
     assert_true(has_code(&f->diags, "BB0722"));
     /* Once, naming the first file past the cap; the files after it are
      * over it as well and say nothing new. */
     assert_int_equal(f->diags.n, 1);
-    assert_non_null(strstr(f->diags.items[0].message, "'b' is the first file past it"));
     assert_string_equal(f->diags.items[0].pointer, "");
+}
+
+static void output_is_capped(void **state)
+{
+    fixture *f = *state;
+    render_four_capped(f, "0123456789", "", 1);
+    assert_non_null(strstr(f->diags.items[0].message, "'b' is the first file past it"));
 }
 
 /* The cap is on the formatted files: checked in plan order after the
@@ -242,16 +252,7 @@ static void output_is_capped(void **state)
 static void output_is_capped_on_any_number_of_threads(void **state)
 {
     fixture *f = *state;
-    f->opts.jobs = 3;
-    put_template(f, "t.mustache", "x = 1\n");
-    f->opts.max_output_bytes = 15;
-    bb_plan *plan = small_plan();
-    add_file(plan, "a.py", "t", -1, false);
-    add_file(plan, "b.py", "t", -1, false);
-    add_file(plan, "c.py", "t", -1, false);
-    add_file(plan, "d.py", "t", -1, false);
-    assert_int_equal(render_plan(f, plan), BB_EINVAL);
-    assert_int_equal(f->diags.n, 1);
+    render_four_capped(f, "x = 1\n", ".py", 3);
     assert_string_equal(f->diags.items[0].code, "BB0722");
     assert_non_null(strstr(f->diags.items[0].message, "'c.py' is the first file past it"));
 }

@@ -1,6 +1,11 @@
 #include "base/parallel.h"
 
+#include <errno.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* The next item to do, waiting for one to become ready; false when every
  * item is taken. */
@@ -75,11 +80,85 @@ void bb_parallel_for(size_t n, unsigned jobs, bb_parallel_fn fn, void *ctx)
     bb_parallel_finish(&p, n);
 }
 
+unsigned bb_parallel_quota_cpus(const char *cpu_max)
+{
+    char *end;
+    if (!cpu_max || strncmp(cpu_max, "max", 3) == 0)
+        return 0;
+    errno = 0;
+    long long quota = strtoll(cpu_max, &end, 10);
+    if (errno || end == cpu_max || *end != ' ' || quota <= 0)
+        return 0;
+    const char *p = end + 1;
+    long long period = strtoll(p, &end, 10);
+    if (errno || end == p || period <= 0)
+        return 0;
+    long long n = quota / period + (quota % period != 0); /* 1.5 CPUs: two threads */
+    return n > 4096 ? 4096 : (unsigned)n;
+}
+
+/* The first line of a small file, NUL-terminated; false when unreadable. */
+static bool read_line(const char *path, char *line, size_t cap)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    bool ok = fgets(line, (int)cap, f) != NULL;
+    fclose(f);
+    return ok;
+}
+
+unsigned bb_parallel_cgroup_cpus(const char *root, const char *group)
+{
+    char dir[4200], path[4300], text[128];
+    unsigned least = 0;
+    size_t root_len = strlen(root);
+    if ((size_t)snprintf(dir, sizeof(dir), "%s%s", root, strcmp(group, "/") ? group : "") >=
+        sizeof(dir))
+        return 0;
+    for (;;) {
+        snprintf(path, sizeof(path), "%s/cpu.max", dir);
+        unsigned n = read_line(path, text, sizeof(text)) ? bb_parallel_quota_cpus(text) : 0;
+        if (n && (!least || n < least))
+            least = n;
+        char *slash = strrchr(dir, '/');
+        if (!slash || (size_t)(slash - dir) < root_len)
+            break;
+        *slash = '\0'; /* the group above */
+    }
+    return least;
+}
+
+/* The CPU quota of this process's cgroup (v2, else v1's at the mount's
+ * root, as a container sees it); 0 when there is none. */
+static unsigned cgroup_quota_cpus(void)
+{
+    char line[4096], quota[64], period[64], text[160];
+    if (read_line("/proc/self/cgroup", line, sizeof(line)) && strncmp(line, "0::/", 4) == 0) {
+        line[strcspn(line, "\n")] = '\0';
+        return bb_parallel_cgroup_cpus("/sys/fs/cgroup", line + 3);
+    }
+    if (read_line("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", quota, sizeof(quota)) &&
+        read_line("/sys/fs/cgroup/cpu/cpu.cfs_period_us", period, sizeof(period))) {
+        quota[strcspn(quota, "\n")] = '\0';
+        snprintf(text, sizeof(text), "%s %s", quota, period);
+        return bb_parallel_quota_cpus(text);
+    }
+    return 0;
+}
+
 unsigned bb_parallel_cpus(void)
 {
+    static atomic_uint known;
+    unsigned n = atomic_load(&known);
+    if (n)
+        return n;
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
-        return 1;
-    int n = CPU_COUNT(&set);
-    return n > 0 ? (unsigned)n : 1;
+    int mask = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
+    n = mask > 0 ? (unsigned)mask : 1;
+    unsigned quota = cgroup_quota_cpus();
+    if (quota && quota < n)
+        n = quota;
+    atomic_store(&known, n);
+    return n;
 }

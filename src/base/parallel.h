@@ -51,7 +51,18 @@ void bb_parallel_finish(bb_parallel *p, size_t n);
 
 void bb_parallel_for(size_t n, unsigned jobs, bb_parallel_fn fn, void *ctx);
 
-/* The CPUs this process may run on (its affinity mask), at least 1. */
+/* The CPUs this process may use, at least 1: those of its affinity mask,
+ * or fewer when its cgroup has a CPU quota (a container run with
+ * --cpus=2 on a larger machine). Read once, then remembered. */
 unsigned bb_parallel_cpus(void);
+
+/* The CPUs a cgroup v2 cpu.max text allows ("150000 100000": 2, rounded
+ * up), 0 for "max" (no quota) or text it cannot read. */
+unsigned bb_parallel_quota_cpus(const char *cpu_max);
+
+/* The smallest quota in the cpu.max files of cgroup v2's `group` (a path
+ * such as "/system.slice/ci.service", from /proc/self/cgroup) and of every
+ * group above it, up to the hierarchy mounted at root; 0 when none has one. */
+unsigned bb_parallel_cgroup_cpus(const char *root, const char *group);
 
 #endif

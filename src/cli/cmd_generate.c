@@ -88,6 +88,9 @@ static void usage(FILE *out)
                  "  --no-sync              do not flush the new tree to disk before the\n"
                  "                         rename (faster; for throwaway output)\n"
                  "  --max-output BYTES     cap on the generated files (default 64M)\n"
+                 "  -j, --jobs N           threads that format, check and write the files,\n"
+                 "                         and Pythons that compile them (default: one per\n"
+                 "                         CPU the process may use; the output is the same)\n"
                  "  -q, --quiet            print errors only\n"
                  "  -h, --help             this help\n"
                  "\n"
@@ -110,6 +113,22 @@ static int parse_bytes(const char *s, size_t *out)
     return BB_OK;
 }
 
+/* The number of --jobs: 1 to MAX_JOBS. */
+#define MAX_JOBS 256
+
+static int parse_jobs(const char *s, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || *s < '0' || *s > '9')
+        return BB_EUSAGE;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v == 0 || v > MAX_JOBS)
+        return BB_EUSAGE;
+    *out = (unsigned)v;
+    return BB_OK;
+}
+
 /* An --accept path as a path inside the project: "DIR/app/main.py" and
  * "./app/main.py" are "app/main.py". */
 static const char *inside_output(const char *dir, const char *path)
@@ -127,8 +146,9 @@ static const char *inside_output(const char *dir, const char *path)
 /* Whether option s is one of generate's own that take a value. */
 static bool takes_value(const char *s)
 {
-    static const char *const valued[] = {"-o",           "--output", "--templates", "--python",
-                                         "--max-output", "--format", "--accept"};
+    static const char *const valued[] = {"-o",       "--output",     "--templates",
+                                         "--python", "--max-output", "--format",
+                                         "--accept", "-j",           "--jobs"};
     for (size_t i = 0; i < sizeof(valued) / sizeof(valued[0]); i++)
         if (!strcmp(s, valued[i]))
             return true;
@@ -209,6 +229,12 @@ static int parse_args(int argc, char **argv, gen_args *a)
         else if (strcmp(s, "--max-output") == 0 && value) {
             if (parse_bytes(argv[++i], &a->p.max_output_bytes)) {
                 bb_cli_error("generate: --max-output wants a size such as 64M");
+                return BB_EUSAGE;
+            }
+        } else if ((strcmp(s, "-j") == 0 || strcmp(s, "--jobs") == 0) && value) {
+            if (parse_jobs(argv[++i], &a->p.jobs)) {
+                bb_cli_error("generate: %s wants a number of threads from 1 to %d, not '%s'", s,
+                             MAX_JOBS, argv[i]);
                 return BB_EUSAGE;
             }
         } else if (strcmp(s, "--format") == 0 && value) {

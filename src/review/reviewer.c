@@ -666,20 +666,20 @@ typedef struct compile_job {
 
 /*
  * Starts Python over the files marked in need, their sources on its
- * standard input. A large project is split between up to one process per
- * CPU (each file to the least loaded one). SIGPIPE is blocked while
+ * standard input. A large project is split between up to `jobs` processes
+ * (0: one per CPU), each file to the least loaded one. SIGPIPE is blocked while
  * writing, so a Python that dies early gives EPIPE here instead of killing
  * the caller. BB_EIO when no Python could be started.
  */
 static int start_python(const char *python, const bb_file *files, size_t n, const bool *need,
-                        compile_job *job)
+                        unsigned jobs, compile_job *job)
 {
     size_t total = 0, count = 0;
     for (size_t i = 0; i < n; i++)
         if (need[i])
             total += files[i].len, count++;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t k = total < REVIEW_SPLIT_BYTES || cpus < 2 ? 1 : (size_t)cpus;
+    size_t cpus = jobs ? jobs : bb_parallel_cpus();
+    size_t k = total < REVIEW_SPLIT_BYTES ? 1 : cpus;
     if (k > REVIEW_MAX_WORKERS)
         k = REVIEW_MAX_WORKERS;
     if (k > count)
@@ -848,7 +848,7 @@ int bb_reviewer_check(bb_file *files, size_t n, const char *python, bb_reviewed_
         to_compile += need[i];
     }
     compile_job job;
-    int started = py && to_compile ? start_python(py, files, n, need, &job) : BB_ENOTFOUND;
+    int started = py && to_compile ? start_python(py, files, n, need, jobs, &job) : BB_ENOTFOUND;
 
     int rc = check_files(files, n, false, jobs, schema_name, diags);
     int r = BB_OK; /* with Python and nothing to compile: every file passed before */

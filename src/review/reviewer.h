@@ -38,7 +38,9 @@ typedef bool (*bb_reviewed_fn)(void *ctx, bb_file *f);
  * and kept in the files (bb_file_sha256()) for the steps after. `python` and
  * `reviewed` (may be NULL) as in bb_pipeline_opts; `schema_name` names the
  * input in messages. The scans and the built-in check run on up to `jobs`
- * threads (base/parallel.h); the findings come in file order. */
+ * threads (base/parallel.h); the findings come in file order. A large
+ * project is compiled by up to `jobs` Pythons at once, or one per CPU when
+ * jobs is 0. */
 int bb_reviewer_check(bb_file *files, size_t n, const char *python, bb_reviewed_fn reviewed,
                       void *reviewed_ctx, const char *schema_name, unsigned jobs,
                       bb_diags *diags) BB_WUR;

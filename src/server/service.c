@@ -3,6 +3,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "base/parallel.h"
 #include "server/log.h"
 #include "server/redis_rate.h"
 
@@ -49,8 +50,8 @@ void bb_service_config_default(bb_service_config *c)
 
 static unsigned cpu_count(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+    unsigned n = bb_parallel_cpus();
+    return n > 64 ? 64 : n;
 }
 
 static void set_rule(bb_rate_rule *r, const char *name, unsigned limit, unsigned window)

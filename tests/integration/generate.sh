@@ -202,6 +202,24 @@ expect_rc 2 "an unknown option"
 grep -q "unknown option '--bogus'" "$T/err" || fail "unknown option message: $(cat "$T/err")"
 ok "--templates and --python must name what exists; a missing value is said so"
 
+# --- --jobs: any number of threads gives the same tree -----------------------------------------
+for j in 1 3; do
+    rm -rf "$T/j$j"
+    run generate "$SCHEMA" -o "$T/j$j" --jobs "$j"
+    expect_rc 0 "--jobs $j"
+    diff -r "$T/b" "$T/j$j" >/dev/null || fail "--jobs $j gives another tree"
+done
+(taskset -c 0 "$BB" generate "$SCHEMA" -o "$T/j0" -q) || fail "generate on one CPU failed"
+diff -r "$T/b" "$T/j0" >/dev/null || fail "generate on one CPU gives another tree"
+for bad in 0 x 257 -3; do
+    run generate "$SCHEMA" -o "$T/x" -j "$bad"
+    expect_rc 2 "-j $bad"
+    grep -q "generate: -j wants a number of threads from 1 to 256, not '$bad'" "$T/err" ||
+        fail "-j $bad message: $(cat "$T/err")"
+done
+[ ! -e "$T/x" ] || fail "something was generated despite a bad -j"
+ok "--jobs 1, --jobs 3 and one CPU give the same tree; -j 0, x, 257 and -3 are refused"
+
 # --- from another folder: templates are embedded --------------------------------------------------
 (cd / && "$BB" generate "$SCHEMA" -o "$T/e" -q) || fail "generate from / failed"
 diff -r "$T/b" "$T/e" >/dev/null || fail "generating from / gives another tree"

@@ -10,7 +10,10 @@
 #include <cJSON.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void buf_refuses_to_grow_past_its_cap(void **state)
 {
@@ -238,6 +241,62 @@ static void parallel_does_each_item_exactly_once(void **state)
     assert_true(bb_parallel_cpus() >= 1);
 }
 
+/* cgroup v2's cpu.max: a quota of 1.5 CPUs is two threads, none is 0. */
+static void parallel_reads_a_cpu_quota(void **state)
+{
+    (void)state;
+    assert_int_equal(bb_parallel_quota_cpus("max 100000\n"), 0);
+    assert_int_equal(bb_parallel_quota_cpus("100000 100000\n"), 1);
+    assert_int_equal(bb_parallel_quota_cpus("150000 100000\n"), 2);
+    assert_int_equal(bb_parallel_quota_cpus("50000 100000"), 1);
+    assert_int_equal(bb_parallel_quota_cpus("400000 100000"), 4);
+    assert_int_equal(bb_parallel_quota_cpus("-1 100000"), 0); /* cgroup v1: no quota */
+    assert_int_equal(bb_parallel_quota_cpus("200000 0"), 0);
+    assert_int_equal(bb_parallel_quota_cpus(""), 0);
+    assert_int_equal(bb_parallel_quota_cpus("lots"), 0);
+    assert_int_equal(bb_parallel_quota_cpus(NULL), 0);
+    assert_int_equal(bb_parallel_quota_cpus("99999999999999999999 100000"), 0);
+    assert_int_equal(bb_parallel_quota_cpus("900000000000 1"), 4096);
+}
+
+static void put_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The smallest quota of a group and the groups above it, up to the root. */
+static void parallel_reads_the_quota_of_the_group_and_above(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/bb-cgroup-XXXXXX", path[256];
+    assert_non_null(mkdtemp(root));
+    snprintf(path, sizeof(path), "%s/ci.slice", root);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/ci.slice/job.scope", root);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(bb_parallel_cgroup_cpus(root, "/ci.slice/job.scope"), 0);
+    snprintf(path, sizeof(path), "%s/ci.slice/job.scope/cpu.max", root);
+    put_text(path, "max 100000\n");
+    assert_int_equal(bb_parallel_cgroup_cpus(root, "/ci.slice/job.scope"), 0);
+    snprintf(path, sizeof(path), "%s/ci.slice/cpu.max", root);
+    put_text(path, "300000 100000\n");
+    assert_int_equal(bb_parallel_cgroup_cpus(root, "/ci.slice/job.scope"), 3);
+    snprintf(path, sizeof(path), "%s/cpu.max", root);
+    put_text(path, "200000 100000\n");
+    assert_int_equal(bb_parallel_cgroup_cpus(root, "/ci.slice/job.scope"), 2);
+    assert_int_equal(bb_parallel_cgroup_cpus(root, "/"), 2);
+    assert_int_equal(bb_parallel_cgroup_cpus(root, "/other"), 2); /* no folder: the root's */
+    snprintf(path, sizeof(path), "%s/ci.slice/job.scope/cpu.max", root);
+    put_text(path, "100000 100000\n");
+    assert_int_equal(bb_parallel_cgroup_cpus(root, "/ci.slice/job.scope"), 1);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 typedef struct {
     atomic_int produced[200]; /* set by the producer before it says ready */
     atomic_int done[200];
@@ -281,6 +340,8 @@ int main(void)
         cmocka_unit_test(buf_refuses_to_grow_past_its_cap),
         cmocka_unit_test(parallel_does_each_item_exactly_once),
         cmocka_unit_test(parallel_takes_items_as_they_become_ready),
+        cmocka_unit_test(parallel_reads_a_cpu_quota),
+        cmocka_unit_test(parallel_reads_the_quota_of_the_group_and_above),
         cmocka_unit_test(buf_printf_appends_formatted_text),
         cmocka_unit_test(buf_printf_writes_in_place_or_grows),
         cmocka_unit_test(buf_extend_gives_room_to_write),

@@ -14,6 +14,7 @@
 #  - --no-python (built-in check only);
 #  - --no-python --no-sync, which does what cp -r does (no flush) and so
 #    compares with it like for like.
+# and the last on one thread (-j 1), as on a machine with one CPU.
 # CPU is user + system time. Peak RSS is that of the process tree: in the
 # cold run it is a Python compiler's.
 set -eu
@@ -110,7 +111,7 @@ PREP="rm -rf $T/out"
 $G # fills the record
 # shellcheck disable=SC2086
 echo "generate (warm: compiled before)|$(mean_ms "$G")|$(peak_kib $G)" >>"$T/rows"
-for flags in "--no-python" "--no-python --no-sync"; do
+for flags in "--no-python" "--no-python --no-sync" "--no-python --no-sync -j 1"; do
     # shellcheck disable=SC2086
     echo "generate $flags|$(mean_ms "$G $flags")|$(peak_kib $G $flags)" >>"$T/rows"
 done

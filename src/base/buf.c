@@ -97,11 +97,6 @@ static int put_digits(bb_buf *b, unsigned long long u, bool neg)
     return bb_buf_append(b, tmp + i, sizeof(tmp) - i);
 }
 
-int bb_buf_put_uint(bb_buf *b, unsigned long long v)
-{
-    return put_digits(b, v, false);
-}
-
 int bb_buf_put_int(bb_buf *b, long long v)
 {
     /* Through unsigned, so LLONG_MIN negates without overflow. */

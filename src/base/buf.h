@@ -30,9 +30,8 @@ int bb_buf_printf(bb_buf *b, const char *fmt, ...) BB_PRINTF(2, 3) BB_WUR;
 int bb_buf_vprintf(bb_buf *b, const char *fmt, va_list ap) BB_WUR;
 /* n copies of c (an indent), without printf's "%*s". */
 int bb_buf_fill(bb_buf *b, char c, size_t n) BB_WUR;
-/* v in decimal, as "%lld" and "%llu" print it, without printf. */
+/* v in decimal, as "%lld" prints it, without printf. */
 int bb_buf_put_int(bb_buf *b, long long v) BB_WUR;
-int bb_buf_put_uint(bb_buf *b, unsigned long long v) BB_WUR;
 /* Makes sure n more bytes fit without another allocation. */
 int bb_buf_reserve(bb_buf *b, size_t n) BB_WUR;
 /* Adds n bytes for the caller to write at *at (a piece of known size made

@@ -22,9 +22,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Black's line length. */
-#define BB_PY_LINE 88
-
 /*
  * A Python string literal with the value s: "..." unless s holds more double
  * than single quotes. Backslashes and the quote are escaped; newline, tab and

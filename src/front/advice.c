@@ -26,12 +26,6 @@ void bb_advice_list_free(bb_advice_list *l)
     l->n = l->cap = 0;
 }
 
-bool bb_advice_is_plan_kind(const char *kind)
-{
-    return strcmp(kind, "docstring") != 0 && strcmp(kind, "index") != 0 &&
-           strcmp(kind, "filterable") != 0;
-}
-
 static bb_advice_fault fault(char *why, size_t cap, bb_advice_fault f, const char *fmt,
                              const char *a, const char *b)
 {

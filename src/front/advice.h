@@ -63,10 +63,6 @@ bb_advice_fault bb_advice_check(const bb_schema *s, const bb_table *t, const bb_
  * filterable columns); *changed tells whether it changed anything. */
 int bb_advice_apply_schema(bb_schema *s, bb_table *t, const bb_advice *a, bool *changed) BB_WUR;
 
-/* True for the kinds the architect applies (route_path, searchable,
- * sortable, default_sort, example), false for those applied to the schema. */
-bool bb_advice_is_plan_kind(const char *kind);
-
 /*
  * The front end's step for kept advice: checks every table's "advice" in
  * file order (a misfit is a BB0920 error at its entry) and applies the

@@ -251,16 +251,6 @@ bool bb_ident_is_orm_reserved(const char *name)
     return word_flags(name) & W_ORM;
 }
 
-bool bb_ident_shadows_type(const char *name)
-{
-    return word_flags(name) & W_SHADOW;
-}
-
-bool bb_ident_is_generated_import(const char *name)
-{
-    return word_flags(name) & W_IMPORT;
-}
-
 static unsigned db_flag(bb_db_type db)
 {
     switch (db) {

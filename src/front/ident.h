@@ -61,8 +61,6 @@ bool bb_ident_is_python_keyword(const char *name);
 bool bb_ident_is_soft_keyword(const char *name);
 bool bb_ident_is_sql_reserved(bb_db_type db, const char *name); /* case-insensitive */
 bool bb_ident_is_orm_reserved(const char *name);
-bool bb_ident_shadows_type(const char *name);
-bool bb_ident_is_generated_import(const char *name);
 /* The longest table or column name the database accepts; 0 means no limit. */
 size_t bb_ident_max_len(bb_db_type db);
 

@@ -653,16 +653,6 @@ int bb_redis_jobs_start(bb_redis *r, const bb_redis_jobs_config *c, bb_redis_job
     return BB_OK;
 }
 
-size_t bb_redis_jobs_running(bb_redis_jobs *rj)
-{
-    size_t n = 0;
-    pthread_mutex_lock(&rj->lock);
-    for (unsigned i = 0; i < rj->cfg.slots; i++)
-        n += rj->slots[i].used && !rj->slots[i].ended;
-    pthread_mutex_unlock(&rj->lock);
-    return n;
-}
-
 size_t bb_redis_jobs_stop(bb_redis_jobs *rj, double deadline)
 {
     if (!atomic_exchange(&rj->stopping, true))

@@ -76,9 +76,6 @@ int bb_redis_jobs_status_json(bb_redis_jobs *rj, const char *id, const char *own
 int bb_redis_jobs_cancel(bb_redis_jobs *rj, const char *id, const char *owner,
                          bool *forgotten) BB_WUR;
 
-/* Jobs this replica is running now. */
-size_t bb_redis_jobs_running(bb_redis_jobs *rj);
-
 /*
  * Stops taking jobs, stops the running ones and hands them back to the
  * stream, where another replica takes them at once; waits for them until

@@ -31,16 +31,6 @@ const char *bb_req_param(const bb_req *r)
     return r->param;
 }
 
-const char *bb_req_id(const bb_req *r)
-{
-    return r->id;
-}
-
-const char *bb_req_identity(const bb_req *r)
-{
-    return r->identity;
-}
-
 void bb_req_count(bb_req *r, bb_metric_id id, const char *outcome)
 {
     const char *l[1] = {outcome};

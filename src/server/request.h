@@ -87,11 +87,8 @@ struct bb_req {
 const char *bb_req_body(const bb_req *r, size_t *len);
 /* A request header (case-insensitive name), NULL when absent. */
 const char *bb_req_header(const bb_req *r, const char *name);
-const char *bb_req_id(const bb_req *r);
 /* The segment matched by the route's "{name}", or NULL. */
 const char *bb_req_param(const bb_req *r);
-/* "key:NAME", "jwt:SUB" or "ip:ADDR". */
-const char *bb_req_identity(const bb_req *r);
 
 /* Answers with body (bb_malloc'd; the request takes it). */
 void bb_req_reply(bb_req *r, int status, const char *content_type, char *body, size_t len);

@@ -359,48 +359,54 @@ const char **bb_arch_enum_members(bb_arch *a, int ti, int ci)
     return a->t[ti].members[ci];
 }
 
+/*
+ * Per storage type: the Python type of a column's values and the
+ * SQLAlchemy type, each with the module it is imported from (NULL: a
+ * builtin). sa_expr is the expression when it is not the name itself. The
+ * types whose expression depends on the column (lengths, time zones,
+ * enums, ...) have their own cases in bb_arch_sa_type().
+ */
+typedef struct type_names {
+    const char *py, *py_module;
+    const char *sa, *sa_module, *sa_expr;
+} type_names;
+
+static const type_names by_type[] = {
+    [BB_TYPE_INTEGER] = {"int", NULL, "Integer", "sqlalchemy", NULL},
+    [BB_TYPE_BIGINTEGER] = {"int", NULL, "BigInteger", "sqlalchemy", NULL},
+    [BB_TYPE_SMALLINTEGER] = {"int", NULL, "SmallInteger", "sqlalchemy", NULL},
+    [BB_TYPE_STRING] = {"str", NULL, "String", "sqlalchemy", NULL},
+    [BB_TYPE_TEXT] = {"str", NULL, "Text", "sqlalchemy", NULL},
+    [BB_TYPE_BOOLEAN] = {"bool", NULL, "Boolean", "sqlalchemy", NULL},
+    [BB_TYPE_DATETIME] = {"datetime", "datetime", "DateTime", "sqlalchemy", NULL},
+    [BB_TYPE_DATE] = {"date", "datetime", "Date", "sqlalchemy", NULL},
+    [BB_TYPE_TIME] = {"time", "datetime", "Time", "sqlalchemy", NULL},
+    [BB_TYPE_NUMERIC] = {"Decimal", "decimal", "Numeric", "sqlalchemy", NULL},
+    [BB_TYPE_FLOAT] = {"float", NULL, "Float", "sqlalchemy", NULL},
+    [BB_TYPE_ENUM] = {NULL, "app.enums", "Enum", "sqlalchemy", NULL},
+    [BB_TYPE_JSON] = {"Any", "typing", "JSON", "sqlalchemy", NULL},
+    [BB_TYPE_UUID] = {"UUID", "uuid", "GUID", "app.core.types", "GUID()"},
+    [BB_TYPE_LARGEBINARY] = {"bytes", NULL, "LargeBinary", "sqlalchemy", NULL},
+    [BB_TYPE_INTERVAL] = {"timedelta", "datetime", "Interval", "sqlalchemy", NULL},
+};
+
+/* The names of type t; a type without its own (none is stored) is an
+ * integer's. */
+static const type_names *names_of(bb_col_type t)
+{
+    bool known = (size_t)t < sizeof(by_type) / sizeof(by_type[0]) && by_type[t].sa;
+    return &by_type[known ? t : BB_TYPE_INTEGER];
+}
+
 /* The Python type of a column's values, importing what it needs. */
 const char *bb_arch_py_type(bb_arch *a, int ti, int ci, bb_plan_imports *im)
 {
-    switch (bb_arch_type_of(a, &a->s->tables[ti].columns[ci])) {
-    case BB_TYPE_STRING:
-    case BB_TYPE_TEXT:
-        return "str";
-    case BB_TYPE_BOOLEAN:
-        return "bool";
-    case BB_TYPE_DATETIME:
-        bb_arch_import(a, im, "datetime", "datetime");
-        return "datetime";
-    case BB_TYPE_DATE:
-        bb_arch_import(a, im, "datetime", "date");
-        return "date";
-    case BB_TYPE_TIME:
-        bb_arch_import(a, im, "datetime", "time");
-        return "time";
-    case BB_TYPE_INTERVAL:
-        bb_arch_import(a, im, "datetime", "timedelta");
-        return "timedelta";
-    case BB_TYPE_NUMERIC:
-        bb_arch_import(a, im, "decimal", "Decimal");
-        return "Decimal";
-    case BB_TYPE_FLOAT:
-        return "float";
-    case BB_TYPE_ENUM: {
-        const char *cls = bb_arch_enum_class(a, ti, ci);
-        bb_arch_import(a, im, "app.enums", cls);
-        return cls;
-    }
-    case BB_TYPE_JSON:
-        bb_arch_import(a, im, "typing", "Any");
-        return "Any";
-    case BB_TYPE_UUID:
-        bb_arch_import(a, im, "uuid", "UUID");
-        return "UUID";
-    case BB_TYPE_LARGEBINARY:
-        return "bytes";
-    default:
-        return "int";
-    }
+    bb_col_type t = bb_arch_type_of(a, &a->s->tables[ti].columns[ci]);
+    const type_names *n = names_of(t);
+    const char *name = t == BB_TYPE_ENUM ? bb_arch_enum_class(a, ti, ci) : n->py;
+    if (n->py_module)
+        bb_arch_import(a, im, n->py_module, name);
+    return name;
 }
 
 /* The type a request takes for an integer column: int bounded by the range
@@ -431,47 +437,28 @@ const char *bb_arch_sa_type(bb_arch *a, int ti, int ci, bb_plan_imports *im)
 {
     const bb_column *c = &a->s->tables[ti].columns[ci];
     const bb_column *st = bb_arch_storage(a, c);
-    switch (bb_arch_type_of(a, c)) {
+    bb_col_type t = bb_arch_type_of(a, c);
+    const type_names *n = names_of(t);
+    bb_arch_import(a, im, n->sa_module, n->sa);
+    switch (t) {
     case BB_TYPE_BIGINTEGER:
-    case BB_TYPE_SMALLINTEGER: {
-        const char *name =
-            bb_arch_type_of(a, c) == BB_TYPE_BIGINTEGER ? "BigInteger" : "SmallInteger";
-        bb_arch_import(a, im, "sqlalchemy", name);
+    case BB_TYPE_SMALLINTEGER:
         /* SQLite autoincrements only an INTEGER PRIMARY KEY. */
         if (bb_arch_generated_pk(a, ti, ci)) {
             bb_arch_import(a, im, "sqlalchemy", "Integer");
-            return bb_arch_fmt(a, "%s().with_variant(Integer, \"sqlite\")", name);
+            return bb_arch_fmt(a, "%s().with_variant(Integer, \"sqlite\")", n->sa);
         }
-        return name;
-    }
+        return n->sa;
     case BB_TYPE_STRING:
-        bb_arch_import(a, im, "sqlalchemy", "String");
         return st->length > 0 ? bb_arch_fmt(a, "String(%d)", st->length) : "String";
-    case BB_TYPE_TEXT:
-        bb_arch_import(a, im, "sqlalchemy", "Text");
-        return "Text";
-    case BB_TYPE_BOOLEAN:
-        bb_arch_import(a, im, "sqlalchemy", "Boolean");
-        return "Boolean";
     case BB_TYPE_DATETIME:
-        bb_arch_import(a, im, "sqlalchemy", "DateTime");
         return st->timezone ? "DateTime(timezone=True)" : "DateTime";
-    case BB_TYPE_DATE:
-        bb_arch_import(a, im, "sqlalchemy", "Date");
-        return "Date";
-    case BB_TYPE_TIME:
-        bb_arch_import(a, im, "sqlalchemy", "Time");
-        return "Time";
     case BB_TYPE_NUMERIC:
-        bb_arch_import(a, im, "sqlalchemy", "Numeric");
         if (st->precision > 0 && st->scale >= 0)
             return bb_arch_fmt(a, "Numeric(%d, %d)", st->precision, st->scale);
         if (st->precision > 0)
             return bb_arch_fmt(a, "Numeric(%d)", st->precision);
         return "Numeric";
-    case BB_TYPE_FLOAT:
-        bb_arch_import(a, im, "sqlalchemy", "Float");
-        return "Float";
     case BB_TYPE_ENUM: {
         const bb_column *src = bb_arch_enum_source(a, ti, ci);
         const char *cls = bb_arch_enum_class(a, ti, ci);
@@ -479,27 +466,13 @@ const char *bb_arch_sa_type(bb_arch *a, int ti, int ci, bb_plan_imports *im)
         int sci;
         if (src != c)
             sti = bb_arch_fk_target(a, c, &sci);
-        bb_arch_import(a, im, "sqlalchemy", "Enum");
         bb_arch_import(a, im, "app.enums", cls);
         bb_arch_import(a, im, "app.enums", "enum_values");
         return bb_arch_fmt(a, "Enum(%s, name=\"%s_%s\", values_callable=enum_values)", cls,
                            a->s->tables[sti].table_name, src->name);
     }
-    case BB_TYPE_JSON:
-        bb_arch_import(a, im, "sqlalchemy", "JSON");
-        return "JSON";
-    case BB_TYPE_UUID:
-        bb_arch_import(a, im, "app.core.types", "GUID");
-        return "GUID()";
-    case BB_TYPE_LARGEBINARY:
-        bb_arch_import(a, im, "sqlalchemy", "LargeBinary");
-        return "LargeBinary";
-    case BB_TYPE_INTERVAL:
-        bb_arch_import(a, im, "sqlalchemy", "Interval");
-        return "Interval";
     default:
-        bb_arch_import(a, im, "sqlalchemy", "Integer");
-        return "Integer";
+        return n->sa_expr ? n->sa_expr : n->sa;
     }
 }
 

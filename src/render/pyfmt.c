@@ -55,10 +55,8 @@ typedef struct fmt {
     bool after_module_doc; /* the last line is the file's first, a docstring */
 } fmt;
 
-static bool word_is(const char *s, size_t n, const char *w)
-{
-    return n > 0 && s[0] == w[0] && strlen(w) == n && !memcmp(s, w, n);
-}
+/* Whether s[0..n) is the word `lit` (a string literal). */
+#define word_is(s, n, lit) ((n) == sizeof(lit) - 1 && !memcmp((s), (lit), sizeof(lit) - 1))
 
 /* The arrays of the pass live in bb_bufs: n items of type T. */
 #define ITEMS(b, T) ((T *)(void *)(b)->data)
@@ -103,11 +101,26 @@ typedef struct scan {
 } scan;
 
 /* The bytes scan_stmt stops at; it skips every other one in a tight loop. */
-enum { C_PLAIN, C_QUOTE, C_OPEN, C_CLOSE, C_HASH, C_NL, C_BSLASH, C_COMMA, C_SEMI };
+enum {
+    C_PLAIN,
+    C_QUOTE,
+    C_OPEN,
+    C_CLOSE,
+    C_HASH,
+    C_NL,
+    C_BSLASH,
+    C_COMMA,
+    C_SEMI,
+    C_COLON,
+    C_OPER
+};
 static const unsigned char cclass[256] = {
-    ['"'] = C_QUOTE,   ['\''] = C_QUOTE, ['('] = C_OPEN,  ['['] = C_OPEN, ['{'] = C_OPEN,
-    [')'] = C_CLOSE,   [']'] = C_CLOSE,  ['}'] = C_CLOSE, ['#'] = C_HASH, ['\n'] = C_NL,
-    ['\\'] = C_BSLASH, [','] = C_COMMA,  [';'] = C_SEMI,
+    ['"'] = C_QUOTE,   ['\''] = C_QUOTE, ['('] = C_OPEN,  ['['] = C_OPEN,  ['{'] = C_OPEN,
+    [')'] = C_CLOSE,   [']'] = C_CLOSE,  ['}'] = C_CLOSE, ['#'] = C_HASH,  ['\n'] = C_NL,
+    ['\\'] = C_BSLASH, [','] = C_COMMA,  [';'] = C_SEMI,  [':'] = C_COLON, ['='] = C_OPER,
+    ['<'] = C_OPER,    ['>'] = C_OPER,   ['!'] = C_OPER,  ['+'] = C_OPER,  ['-'] = C_OPER,
+    ['*'] = C_OPER,    ['/'] = C_OPER,   ['%'] = C_OPER,  ['&'] = C_OPER,  ['|'] = C_OPER,
+    ['^'] = C_OPER,    ['@'] = C_OPER,   ['~'] = C_OPER,
 };
 
 static bool is_blank(char c)
@@ -128,8 +141,6 @@ static char closer_of(char c)
  */
 static bool opens_child(const char *s, size_t start, size_t i)
 {
-    static const char *const words[] = {"return", "if",     "elif", "while",
-                                        "for",    "assert", "del",  "in"};
     size_t k = i, w = 0;
     while (k > start && (s[k - 1] == ' ' || s[k - 1] == '\t'))
         k--;
@@ -142,18 +153,21 @@ static bool opens_child(const char *s, size_t start, size_t i)
     if (!w || (k - w > start &&
                (bb_pyline_is_name_byte((unsigned char)s[k - w - 1]) || s[k - w - 1] == '.')))
         return false;
-    for (size_t j = 0; j < sizeof(words) / sizeof(words[0]); j++)
-        if (word_is(s + k - w, w, words[j]))
-            return true;
-    return false;
+    const char *x = s + k - w;
+    return word_is(x, w, "return") || word_is(x, w, "if") || word_is(x, w, "elif") ||
+           word_is(x, w, "while") || word_is(x, w, "for") || word_is(x, w, "assert") ||
+           word_is(x, w, "del") || word_is(x, w, "in");
 }
 
 /*
- * Whether the blanks after the comma at s[i] are not Black's: none before
- * a closing bracket, one before anything else on the line.
+ * Whether the blanks before or after the comma or colon at s[i] are not
+ * Black's: none before it; after it none before a closing bracket, one
+ * before anything else on the line.
  */
-static bool comma_spaced_otherwise(const char *s, size_t n, size_t i)
+static bool punct_spaced_otherwise(const char *s, size_t n, size_t start, size_t i)
 {
+    if (i > start && is_blank(s[i - 1]))
+        return true;
     size_t k = i + 1;
     while (k < n && is_blank(s[k]))
         k++;
@@ -164,12 +178,66 @@ static bool comma_spaced_otherwise(const char *s, size_t n, size_t i)
     return k != i + 2 || s[i + 1] != ' ';
 }
 
+/* The length of the operator at s[i]: `**=` is one, `-` another. */
+static size_t operator_len(const char *s, size_t n, size_t i)
+{
+    char c = s[i], d = i + 1 < n ? s[i + 1] : 0, e = i + 2 < n ? s[i + 2] : 0;
+    if ((c == '*' || c == '/' || c == '<' || c == '>') && d == c)
+        return e == '=' ? 3 : 2; /* ** // << >> and their augmented forms */
+    return d == '=' || (c == '-' && d == '>') ? 2 : 1;
+}
+
+/* Whether the byte c ends an operand (so an operator after it is binary);
+ * a keyword looks like one here, which only costs the slow path. */
+static bool ends_operand(unsigned char c)
+{
+    return bb_pyline_is_name_byte(c) || c >= 0x80 || c == ')' || c == ']' || c == '}' || c == '"' ||
+           c == '\'' || c == '.';
+}
+
+/* One blank before s[i] and one after s[e - 1], as Black spaces them. */
+static bool spaced(const char *s, size_t n, size_t start, size_t i, size_t e)
+{
+    return i > start && s[i - 1] == ' ' && (i - 1 == start || !is_blank(s[i - 2])) && e + 1 < n &&
+           s[e] == ' ' && !is_blank(s[e + 1]);
+}
+
+/*
+ * Whether the blanks around the operator s[i..e) are not Black's (render/
+ * pyline sets them): one on each side of an assignment, a comparison,
+ * `->` and a binary operator, none around a keyword argument's `=` (one
+ * around an annotated parameter's default) and none after a unary
+ * operator. `**` between operands is left as written (Black hugs simple
+ * operands only), and so is anything the scan cannot tell apart cheaply.
+ */
+static bool operator_spaced_otherwise(const char *s, size_t n, size_t start, size_t i, size_t e,
+                                      size_t depth, bool annotated, bool assigned, char last_sig)
+{
+    char c = s[i];
+    if (e - i == 1 && c == '=') {
+        /* A lambda's parameters take no blanks (`f = lambda x=1: x`): the
+         * slow path tells them apart. */
+        if (depth == 0 || annotated)
+            return !spaced(s, n, start, i, e) ||
+                   ((depth || assigned) && memmem(s + start, i - start, "lambda", 6));
+        return i == start || is_blank(s[i - 1]) || e == n || is_blank(s[e]);
+    }
+    bool arithmetic = s[e - 1] != '=' && c != '<' && c != '>' && c != '!' &&
+                      !(c == '-' && e - i == 2) && !((c == '<' || c == '>') && e - i == 2);
+    if (!arithmetic || (c != '~' && ends_operand((unsigned char)last_sig)))
+        return !(arithmetic && c == '*' && e - i == 2) && !spaced(s, n, start, i, e);
+    return e == n || is_blank(s[e]); /* unary: -x, *args, @decorator */
+}
+
 /* Scans the logical line starting at its first code byte `start`. */
 static int scan_stmt(fmt *f, size_t start, scan *sc)
 {
     const char *s = f->src;
     size_t n = f->len, i = start, opens[MAX_NEST];
     size_t depth = 0;
+    bool annotated[MAX_NEST + 1]; /* a `:` since the last `,` or bracket at each depth */
+    bool assigned = false;        /* an `=` at depth 0 before */
+    annotated[0] = false;
     char last_sig = 0; /* the last byte that is not blank, outside comments */
     memset(sc, 0, sizeof(*sc));
     sc->start = start;
@@ -209,6 +277,7 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
             if (!depth && s[i] == '(' && !sc->reform)
                 sc->reform = opens_child(s, start, i);
             opens[depth++] = i;
+            annotated[depth] = false;
             break;
         case C_CLOSE:
             if (!depth)
@@ -217,7 +286,9 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
                 return fail_at(f, i, "closing bracket does not match the opening one");
             depth--;
             sc->comma_close |= last_sig == ',';
-            sc->reform |= is_blank(s[i - 1]);
+            /* `(x)as f`: Black sets a blank before the keyword */
+            sc->reform |= is_blank(s[i - 1]) ||
+                          (i + 1 < n && bb_pyline_is_name_byte((unsigned char)s[i + 1]));
             break;
         case C_HASH: {
             const char *e = memchr(s + i, '\n', n - i);
@@ -248,8 +319,31 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
         case C_SEMI:
             sc->semi |= !depth;
             break;
+        case C_COLON:
+            if (i + 1 < n && s[i + 1] == '=') { /* := is left as written */
+                last_sig = '=';
+                i += 2;
+                continue;
+            }
+            annotated[depth] = true;
+            /* a slice's blanks are left as written (a lambda's are not) */
+            if (!depth || s[opens[depth - 1]] != '[' ||
+                memmem(s + opens[depth - 1], i - opens[depth - 1], "lambda", 6))
+                sc->reform = sc->reform || punct_spaced_otherwise(s, n, start, i);
+            break;
+        case C_OPER: {
+            size_t e = i + operator_len(s, n, i);
+            sc->reform =
+                sc->reform || operator_spaced_otherwise(s, n, start, i, e, depth, annotated[depth],
+                                                        assigned, last_sig);
+            assigned |= !depth && e - i == 1 && s[i] == '=';
+            last_sig = s[e - 1];
+            i = e;
+            continue;
+        }
         default: /* a comma */
-            sc->reform |= (i > start && is_blank(s[i - 1])) || comma_spaced_otherwise(s, n, i);
+            annotated[depth] = false;
+            sc->reform = sc->reform || punct_spaced_otherwise(s, n, start, i);
             break;
         }
         last_sig = s[i];

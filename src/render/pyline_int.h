@@ -189,6 +189,7 @@ typedef struct rtok {
     uint8_t ws_before; /* blanks before it on its line */
     uint8_t wrap;      /* W_* marks from the statement analysis */
     uint8_t kw;        /* KW_* */
+    uint8_t spacing;   /* OP_* of an operator (build_leaves) */
     int32_t match;
 } rtok;
 

@@ -526,31 +526,142 @@ static int push_comment(fmt *f, const char *s, size_t n)
     return BB_OK;
 }
 
-/* The space before a token in the joined statement: none before a closing
- * bracket or a comma or after an opening bracket, one after a comma (as
- * Black's whitespace() always sets them); else as written on its own line,
- * and across a line break as Black would put it. */
+/* ---- blanks around operators ---------------------------------------------- */
+
+/* Whether token i (a name) is `match` or `case` opening a block: a soft
+ * keyword, not an operand. */
+static bool soft_keyword(const fmt *f, size_t i)
+{
+    const rtok *t = &f->tv[i];
+    const char *s = f->src + t->off;
+    return i == 0 && f->tv[f->nt - 1].type == LT_COLON &&
+           ((t->len == 5 && !memcmp(s, "match", 5)) || (t->len == 4 && !memcmp(s, "case", 4)));
+}
+
+/* Whether token i ends an operand, so that an operator after it is binary. */
+static bool token_ends_operand(const fmt *f, size_t i)
+{
+    const rtok *t = &f->tv[i];
+    if (t->type == LT_NAME)
+        return t->kw == KW_NONE && !soft_keyword(f, i);
+    return t->type == LT_NUMBER || t->type == LT_STRING || t->type == LT_ELLIPSIS ||
+           is_close(t->type);
+}
+
+/* The code token before token i (comments skipped), or -1. */
+static int64_t code_before(const fmt *f, size_t i)
+{
+    while (i > 0 && f->tv[i - 1].type == LT_COMMENT)
+        i--;
+    return (int64_t)i - 1;
+}
+
+/* How Black spaces an operator token (rtok.spacing). */
+enum { OP_NONE, OP_SPACED, OP_HUGGED, OP_UNARY, OP_AS_WRITTEN, OP_COLON };
+
+/* What the operator spacing needs of each bracket level. */
+typedef struct level {
+    int open;           /* LT_LPAR, LT_LSQB, LT_LBRACE; 0 for the statement */
+    bool annotated;     /* a `:` since the level's last `,` */
+    bool lambda_params; /* in a lambda's parameters (its `:` not reached) */
+} level;
+
+/*
+ * Sets rtok.spacing of every operator, as Black's whitespace() tells them
+ * apart: an assignment's `=` is spaced, and an annotated parameter's
+ * default; a keyword argument's, a plain parameter's and a lambda
+ * parameter's are hugged. A `:` is a dict's, an annotation's, a lambda's
+ * or a block's (OP_COLON), or a slice's, whose blanks depend on how
+ * complex the slice is (left as written). An arithmetic operator is binary
+ * after an operand, else unary; `**` between operands is left as written
+ * (Black hugs simple operands only).
+ */
+static void set_operator_spacing(fmt *f)
+{
+    level lv[BB_PYLINE_MAX_NEST + 1];
+    size_t depth = 0;
+    lv[0] = (level){0, false, false};
+    for (size_t i = 0; i < f->nt; i++) {
+        rtok *t = &f->tv[i];
+        level *l = &lv[depth];
+        int64_t p;
+        t->spacing = OP_NONE;
+        switch (t->type) {
+        case LT_COMPARE:
+        case LT_RARROW:
+        case LT_AUGASSIGN:
+            t->spacing = OP_SPACED;
+            break;
+        case LT_EQUAL:
+            t->spacing = !l->lambda_params && (depth == 0 || l->annotated) ? OP_SPACED : OP_HUGGED;
+            break;
+        case LT_COLON:
+            t->spacing = l->open == LT_LSQB && !l->lambda_params ? OP_AS_WRITTEN : OP_COLON;
+            l->annotated = true;
+            l->lambda_params = false;
+            break;
+        case LT_COMMA:
+            l->annotated = false;
+            break;
+        case LT_OP:
+        case LT_STAR:
+        case LT_SLASH:
+        case LT_AT:
+        case LT_DOUBLESTAR:
+            p = code_before(f, i);
+            if (p < 0 || !token_ends_operand(f, (size_t)p) || f->src[t->off] == '~')
+                t->spacing = OP_UNARY; /* -x, *args, **kwargs, @decorator, ~x */
+            else
+                t->spacing = t->type == LT_DOUBLESTAR ? OP_AS_WRITTEN : OP_SPACED;
+            break;
+        default:
+            if (t->kw == KW_LAMBDA)
+                l->lambda_params = true;
+            else if (is_open(t->type) && depth < BB_PYLINE_MAX_NEST)
+                lv[++depth] = (level){t->type, false, false};
+            else if (is_close(t->type) && depth > 0)
+                depth--;
+            break;
+        }
+    }
+}
+
+/*
+ * The space before a token in the joined statement, as Black's
+ * whitespace() sets it: none before a closing bracket or a comma or after
+ * an opening bracket, one after a comma; one on each side of an
+ * assignment, a comparison, `->` and a binary operator, none around a
+ * keyword argument's `=` and after a unary operator, one between a keyword
+ * and a unary operator, none before a colon and one after it (a slice's
+ * are left as written), one around a keyword (but next to a bracket).
+ * Else as written on its own line, and across a line break as Black would
+ * put it.
+ */
 static bool join_space(const fmt *f, size_t i)
 {
     const rtok *t = &f->tv[i];
-    size_t p = i;
-    if (i == 0)
+    int64_t p = code_before(f, i);
+    if (p < 0)
         return false;
-    if (!t->nl_before) {
-        int prev = f->tv[i - 1].type;
-        if (is_close(t->type) || t->type == LT_COMMA || is_open(prev))
-            return false;
+    int prev = f->tv[p].type;
+    if (is_close(t->type) || t->type == LT_COMMA || is_open(prev))
+        return false;
+    int here = t->spacing, before = f->tv[p].spacing;
+    if (here == OP_COLON)
+        return false;
+    if (here == OP_SPACED || before == OP_SPACED || before == OP_COLON)
+        return true;
+    if (here == OP_HUGGED || before == OP_HUGGED || before == OP_UNARY)
+        return false;
+    if (here == OP_UNARY && prev == LT_NAME) /* after a keyword: `return -1`, `import *` */
+        return true;
+    /* around a keyword: `open(x) as f`, `return "x"` */
+    if (t->kw != KW_NONE || (f->tv[p].kw != KW_NONE &&
+                             (t->type == LT_NAME || t->type == LT_NUMBER || t->type == LT_STRING)))
+        return true;
+    if (!t->nl_before)
         return prev == LT_COMMA || t->ws_before;
-    }
-    while (p > 0 && f->tv[p - 1].type == LT_COMMENT)
-        p--;
-    if (p == 0)
-        return false;
-    if (is_open(f->tv[p - 1].type) || is_close(t->type) || t->type == LT_COMMA)
-        return false;
-    if (t->type == LT_DOT && is_close(f->tv[p - 1].type))
-        return false;
-    return true;
+    return !(t->type == LT_DOT && is_close(prev));
 }
 
 /* Whether a leaf ends an operand (so a following +, -, * is binary). */
@@ -734,6 +845,7 @@ int bb__pyline_build_leaves(fmt *f, anchor *trail, size_t *ntrail, size_t maxtra
     f->nl = 0;
     f->nc = 0;
     *ntrail = 0;
+    set_operator_spacing(f);
     for (size_t i = 0; i < n; i++) {
         rtok *t = &f->tv[i];
         const char *s = f->src + t->off;

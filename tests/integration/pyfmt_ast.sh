@@ -25,7 +25,7 @@ app/core/auth.py app/core/config.py app/core/database.py app/enums.py app/main.p
 scripts/check_migrations.py tests/__init__.py tests/conftest.py tests/factories.py"
 SCHEMA=schemas/blog.json
 # The kinds whose output must also be Black's (their spacing is Black's).
-AS_BLACK="join explode keyword keyword+explode parens spacing quotes docstring squeeze spread"
+AS_BLACK="join explode keyword keyword+explode parens spacing tight wide quotes docstring squeeze spread"
 
 # --- the inputs: every distinct .py file of three projects, rewritten -----------------
 for p in "shop.json" "shop.json --style sa2" "../tests/e2e/edge_cases.json"; do

@@ -487,7 +487,8 @@ static void imports_are_merged_sorted_and_sectioned(void **state)
 static void an_unreadable_import_block_is_left_alone(void **state)
 {
     (void)state;
-    check("\"\"\"Doc.\"\"\"\n\nfrom x import a=b\n", "\"\"\"Doc.\"\"\"\n\nfrom x import a=b\n");
+    /* (not a=b: the Black pass sets the blanks around an `=`) */
+    check("\"\"\"Doc.\"\"\"\n\nfrom x import a b\n", "\"\"\"Doc.\"\"\"\n\nfrom x import a b\n");
 }
 
 static void import_names_order_by_type(void **state)

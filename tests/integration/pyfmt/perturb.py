@@ -17,6 +17,11 @@ KIND is one of:
   parens    the value of every plain assignment in doubled parentheses
   spacing   one-line statements written `f( a ,b )`: blanks inside brackets
             and before commas, none after them
+  tight     one-line statements written `x=a+b`, `f(a:int=1)->int:`: no
+            blanks around operators, `=`, `->` and colons (slices and `**`
+            left alone)
+  wide      the same written `x  =  a  +  b`, `f(a  =  1)`, `-  1`,
+            `x  :  int`: two blanks around them and after unary operators
   quotes    double-quoted strings without quotes or escapes in single quotes
   docstring the docstrings of indented blocks with blanks inside their
             quotes and at their lines' ends, later lines indented further
@@ -30,6 +35,7 @@ line break there is where the comment ends.
 
 import ast
 import io
+import keyword as keyword_module
 import sys
 import tokenize
 
@@ -238,6 +244,70 @@ def spacing(stmt, toks, source, starts):
     return rebuild(stmt, source, starts, spacing_gap)
 
 
+# Operators whose blanks Black always sets (`**` it hugs between simple
+# operands only, and slices' colons depend on their operands: left alone).
+SPACED = {"=", "==", "!=", "<", ">", "<=", ">=", "->", "+=", "-=", "*=", "/=", "//="}
+SPACED |= {"%=", "&=", "|=", "^=", "@=", "**=", "<<=", ">>="}
+ARITHMETIC = {"+", "-", "*", "/", "//", "%", "&", "|", "^", "@", "<<", ">>", "~"}
+
+
+def ends_operand(tok, first):
+    """Whether an operator after tok is binary."""
+    if tok.type == tokenize.NAME:
+        soft = first and tok.string in ("match", "case")
+        return not keyword_module.iskeyword(tok.string) and not soft
+    return tok.type in (tokenize.NUMBER, tokenize.STRING) or tok.string in (*CLOSE, "...")
+
+
+def operator_roles(toks):
+    """Each token's role: "spaced" (an assignment, a comparison, a binary
+    operator, a colon), "unary", or None; None for the whole statement when
+    it holds a slice or `**`."""
+    roles, stack = [], []
+    for i, tok in enumerate(toks):
+        s = tok.string
+        role = None
+        if tok.type == tokenize.OP:
+            if s == "**" or (s == ":" and stack and stack[-1] == "["):
+                return None
+            if s in SPACED or s == ":":
+                role = "spaced"
+            elif s in ARITHMETIC:
+                binary = i and s != "~" and ends_operand(toks[i - 1], i == 1)
+                role = "spaced" if binary else "unary"
+            if s in OPEN:
+                stack.append(s)
+            elif s in CLOSE and stack:
+                stack.pop()
+        roles.append(role)
+    return roles
+
+
+def operators(stmt, toks, source, starts, blanks):
+    if has_inner_comment(stmt) or toks[0].start[0] != toks[-1].end[0]:
+        return None
+    roles = operator_roles(toks)
+    if roles is None or not any(roles):
+        return None
+    out = [toks[0].string]
+    for i in range(1, len(toks)):
+        gap = between(source, starts, toks[i - 1], toks[i])
+        if roles[i] == "spaced" or roles[i - 1] in ("spaced", "unary"):
+            gap = blanks
+        elif roles[i] == "unary" and toks[i - 1].type == tokenize.NAME and not blanks:
+            gap = ""  # `return-1`, `import*`
+        out.append(gap + toks[i].string)
+    return "".join(out)
+
+
+def tight(stmt, toks, source, starts):
+    return operators(stmt, toks, source, starts, "")
+
+
+def wide(stmt, toks, source, starts):
+    return operators(stmt, toks, source, starts, "  ")
+
+
 def parens(stmt, toks, source, starts):
     if has_inner_comment(stmt) or toks[0].start[0] != toks[-1].end[0]:
         return None
@@ -359,6 +429,8 @@ KINDS = [
     "keyword+explode",
     "parens",
     "spacing",
+    "tight",
+    "wide",
     "quotes",
     "docstring",
     "squeeze",
@@ -373,6 +445,8 @@ CHANGES = {
     "keyword": keyword,
     "parens": parens,
     "spacing": spacing,
+    "tight": tight,
+    "wide": wide,
 }
 
 

@@ -207,8 +207,8 @@ static bool spaced(const char *s, size_t n, size_t start, size_t i, size_t e)
  * pyline sets them): one on each side of an assignment, a comparison,
  * `->` and a binary operator, none around a keyword argument's `=` (one
  * around an annotated parameter's default) and none after a unary
- * operator. `**` between operands is left as written (Black hugs simple
- * operands only), and so is anything the scan cannot tell apart cheaply.
+ * operator. Anything the scan cannot tell apart cheaply goes to the slow
+ * path.
  */
 static bool operator_spaced_otherwise(const char *s, size_t n, size_t start, size_t i, size_t e,
                                       size_t depth, bool annotated, bool assigned, char last_sig)
@@ -224,8 +224,10 @@ static bool operator_spaced_otherwise(const char *s, size_t n, size_t start, siz
     }
     bool arithmetic = s[e - 1] != '=' && c != '<' && c != '>' && c != '!' &&
                       !(c == '-' && e - i == 2) && !((c == '<' || c == '>') && e - i == 2);
+    /* `**` between operands: Black hugs simple ones, and puts a power
+     * after a unary operator in parentheses; the slow path does both */
     if (!arithmetic || (c != '~' && ends_operand((unsigned char)last_sig)))
-        return !(arithmetic && c == '*' && e - i == 2) && !spaced(s, n, start, i, e);
+        return (arithmetic && c == '*' && e - i == 2) || !spaced(s, n, start, i, e);
     return e == n || is_blank(s[e]); /* unary: -x, *args, @decorator */
 }
 
@@ -326,10 +328,12 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
                 continue;
             }
             annotated[depth] = true;
-            /* a slice's blanks are left as written (a lambda's are not) */
+            /* a slice's blanks depend on its items: the slow path sets them */
             if (!depth || s[opens[depth - 1]] != '[' ||
                 memmem(s + opens[depth - 1], i - opens[depth - 1], "lambda", 6))
                 sc->reform = sc->reform || punct_spaced_otherwise(s, n, start, i);
+            else
+                sc->reform = true;
             break;
         case C_OPER: {
             size_t e = i + operator_len(s, n, i);

@@ -190,15 +190,17 @@ typedef struct rtok {
     uint8_t wrap;      /* W_* marks from the statement analysis */
     uint8_t kw;        /* KW_* */
     uint8_t spacing;   /* OP_* of an operator (build_leaves) */
+    uint8_t closes;    /* visible ) to insert after it (W_VOPEN's) */
     int32_t match;
 } rtok;
 
 enum {
-    W_OPEN = 1,   /* insert an invisible ( before */
-    W_CLOSE = 2,  /* insert an invisible ) after */
-    W_HIDE = 4,   /* a paren made invisible */
-    W_DROP = 8,   /* a redundant paren removed */
-    W_RETANN = 16 /* the invisible parens of a return annotation */
+    W_OPEN = 1,    /* insert an invisible ( before */
+    W_CLOSE = 2,   /* insert an invisible ) after */
+    W_HIDE = 4,    /* a paren made invisible */
+    W_DROP = 8,    /* a redundant paren removed */
+    W_RETANN = 16, /* the invisible parens of a return annotation */
+    W_VOPEN = 32   /* insert a visible ( before: -x ** 2 is -(x**2) */
 };
 
 struct bb_pyline {

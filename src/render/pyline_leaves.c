@@ -196,6 +196,7 @@ static int push_tok(fmt *f, size_t off, size_t len, int type, bool nl, bool ws)
     t->wrap = 0;
     t->kw = type == LT_NAME ? keyword_of(f->src + off, len) : KW_NONE;
     t->match = -1;
+    t->closes = 0;
     return BB_OK;
 }
 
@@ -557,14 +558,162 @@ static int64_t code_before(const fmt *f, size_t i)
 }
 
 /* How Black spaces an operator token (rtok.spacing). */
-enum { OP_NONE, OP_SPACED, OP_HUGGED, OP_UNARY, OP_AS_WRITTEN, OP_COLON };
+enum { OP_NONE, OP_SPACED, OP_HUGGED, OP_UNARY, OP_AS_WRITTEN, OP_COLON, OP_SLICE, OP_SLICE_WIDE };
 
 /* What the operator spacing needs of each bracket level. */
 typedef struct level {
     int open;           /* LT_LPAR, LT_LSQB, LT_LBRACE; 0 for the statement */
     bool annotated;     /* a `:` since the level's last `,` */
     bool lambda_params; /* in a lambda's parameters (its `:` not reached) */
+    bool subscript;     /* `x[...]`, not a list */
+    bool complex;       /* the subscript's current item is not trivial */
 } level;
+
+static bool is_factor_op(const fmt *f, const rtok *t)
+{
+    char c = f->src[t->off];
+    return t->type == LT_OP && t->len == 1 && (c == '-' || c == '+' || c == '~');
+}
+
+/* The end of a subscript item starting at token a: the next `,` at its
+ * level, or its closing bracket. */
+static size_t item_end(const fmt *f, size_t a)
+{
+    size_t j = a;
+    while (j < f->nt && f->tv[j].type != LT_COMMA && !is_close(f->tv[j].type))
+        j = is_open(f->tv[j].type) && f->tv[j].match > (int32_t)j ? (size_t)f->tv[j].match + 1
+                                                                  : j + 1;
+    return j;
+}
+
+/*
+ * Black's is_complex_subscript: whether the subscript item tokens a..b
+ * holds more than names, numbers, strings and unary operators: an
+ * attribute, a call or an index, an operator with two operands, a
+ * comparison or a boolean, a conditional, a lambda, a star or a walrus.
+ */
+static bool complex_item(const fmt *f, size_t a, size_t b)
+{
+    for (size_t j = a; j < b; j++) {
+        const rtok *t = &f->tv[j];
+        bool after_operand = j > a && token_ends_operand(f, j - 1);
+        switch (t->type) {
+        case LT_DOT:
+        case LT_STAR:
+        case LT_DOUBLESTAR:
+        case LT_COLONEQUAL:
+        case LT_COMPARE:
+            return true;
+        case LT_LPAR:
+        case LT_LSQB:
+            if (after_operand)
+                return true;
+            break;
+        case LT_OP:
+        case LT_SLASH:
+        case LT_AT:
+            if (after_operand && f->src[t->off] != '~') /* binary */
+                return true;
+            break;
+        case LT_NAME:
+            if (t->kw == KW_AND || t->kw == KW_OR || t->kw == KW_NOT || t->kw == KW_IF ||
+                t->kw == KW_LAMBDA || t->kw == KW_IN || t->kw == KW_IS || t->kw == KW_AWAIT)
+                return true;
+            break;
+        default:
+            break;
+        }
+    }
+    return false;
+}
+
+/* Black's hug_power_op: an operand of ** is simple when it is a name or a
+ * number (the exponent may have a unary operator) with only attribute
+ * lookups next to it, away from the operator. A bracket ends the lookup
+ * as not simple on the operator's side: the parentheses parenthesize_power
+ * inserts count too. */
+static bool simple_lookup(const fmt *f, int64_t k, int step)
+{
+    for (; k >= 0 && (size_t)k < f->nt; k += step) {
+        const rtok *t = &f->tv[k];
+        if (step < 0 ? t->type == LT_RPAR || t->type == LT_RSQB || t->closes
+                     : t->type == LT_LPAR || t->type == LT_LSQB || (t->wrap & W_VOPEN))
+            return false;
+        if ((t->type != LT_NAME && t->type != LT_DOT) || t->kw == KW_FOR)
+            return true;
+        if (step < 0 ? (t->wrap & W_VOPEN) : t->closes)
+            return true; /* the inserted bracket ends it */
+    }
+    return true;
+}
+
+static bool hugs_power(const fmt *f, size_t i)
+{
+    int64_t b = code_before(f, i);
+    size_t e = i + 1;
+    if (b < 0 || e >= f->nt || (f->tv[b].type != LT_NAME && f->tv[b].type != LT_NUMBER) ||
+        !simple_lookup(f, b, -1))
+        return false;
+    if (is_factor_op(f, &f->tv[e]))
+        e++;
+    return e < f->nt && (f->tv[e].type == LT_NAME || f->tv[e].type == LT_NUMBER) &&
+           simple_lookup(f, (int64_t)e, 1);
+}
+
+/* The last token of the atom at token j (a name, a number, strings, `...`
+ * or a bracket), or -1. */
+static int64_t atom_end(const fmt *f, size_t j)
+{
+    const rtok *t = &f->tv[j];
+    if (is_open(t->type))
+        return t->match;
+    if (t->type == LT_STRING) {
+        while (j + 1 < f->nt && f->tv[j + 1].type == LT_STRING)
+            j++;
+        return (int64_t)j;
+    }
+    bool name = t->type == LT_NAME && t->kw == KW_NONE;
+    return name || t->type == LT_NUMBER || t->type == LT_ELLIPSIS ? (int64_t)j : -1;
+}
+
+/* The last token of the factor starting at token j (unary operators, an
+ * atom, its trailers, then `** factor`), or -1. */
+static int64_t factor_end(const fmt *f, size_t j)
+{
+    while (j < f->nt && is_factor_op(f, &f->tv[j]))
+        j++;
+    if (j >= f->nt)
+        return -1;
+    int64_t e = atom_end(f, j);
+    while (e >= 0 && (size_t)e + 1 < f->nt) {
+        const rtok *n = &f->tv[e + 1];
+        if (n->type == LT_DOT && (size_t)e + 2 < f->nt && f->tv[e + 2].type == LT_NAME)
+            e += 2;
+        else if ((n->type == LT_LPAR || n->type == LT_LSQB) && n->match > e + 1)
+            e = n->match;
+        else if (n->type == LT_DOUBLESTAR && (size_t)e + 2 < f->nt)
+            return factor_end(f, (size_t)e + 2);
+        else
+            break;
+    }
+    return e;
+}
+
+/* Black's visit_factor: a unary operator before `atom ** factor` gets
+ * that power in parentheses (`-x ** 2` is `-(x**2)`). */
+static void parenthesize_power(fmt *f, size_t u)
+{
+    if (u + 1 >= f->nt)
+        return;
+    int64_t a = atom_end(f, u + 1);
+    if (a < 0 || (size_t)a + 2 >= f->nt || f->tv[a + 1].type != LT_DOUBLESTAR)
+        return;
+    int64_t e = factor_end(f, (size_t)a + 2);
+    if (e < 0)
+        return;
+    f->tv[u + 1].wrap |= W_VOPEN;
+    f->tv[e].closes++;
+}
 
 /*
  * Sets rtok.spacing of every operator, as Black's whitespace() tells them
@@ -580,7 +729,7 @@ static void set_operator_spacing(fmt *f)
 {
     level lv[BB_PYLINE_MAX_NEST + 1];
     size_t depth = 0;
-    lv[0] = (level){0, false, false};
+    lv[0] = (level){0, false, false, false, false};
     for (size_t i = 0; i < f->nt; i++) {
         rtok *t = &f->tv[i];
         level *l = &lv[depth];
@@ -596,12 +745,19 @@ static void set_operator_spacing(fmt *f)
             t->spacing = !l->lambda_params && (depth == 0 || l->annotated) ? OP_SPACED : OP_HUGGED;
             break;
         case LT_COLON:
-            t->spacing = l->open == LT_LSQB && !l->lambda_params ? OP_AS_WRITTEN : OP_COLON;
+            if (l->open != LT_LSQB || l->lambda_params)
+                t->spacing = OP_COLON;
+            else if (l->subscript)
+                t->spacing = l->complex ? OP_SLICE_WIDE : OP_SLICE;
+            else
+                t->spacing = OP_AS_WRITTEN;
             l->annotated = true;
             l->lambda_params = false;
             break;
         case LT_COMMA:
             l->annotated = false;
+            if (l->subscript)
+                l->complex = complex_item(f, i + 1, item_end(f, i + 1));
             break;
         case LT_OP:
         case LT_STAR:
@@ -609,21 +765,32 @@ static void set_operator_spacing(fmt *f)
         case LT_AT:
         case LT_DOUBLESTAR:
             p = code_before(f, i);
-            if (p < 0 || !token_ends_operand(f, (size_t)p) || f->src[t->off] == '~')
+            if (p < 0 || !token_ends_operand(f, (size_t)p) || f->src[t->off] == '~') {
                 t->spacing = OP_UNARY; /* -x, *args, **kwargs, @decorator, ~x */
-            else
-                t->spacing = t->type == LT_DOUBLESTAR ? OP_AS_WRITTEN : OP_SPACED;
+                if (is_factor_op(f, t))
+                    parenthesize_power(f, i);
+            } else {
+                t->spacing = OP_SPACED;
+            }
             break;
         default:
-            if (t->kw == KW_LAMBDA)
+            if (t->kw == KW_LAMBDA) {
                 l->lambda_params = true;
-            else if (is_open(t->type) && depth < BB_PYLINE_MAX_NEST)
-                lv[++depth] = (level){t->type, false, false};
-            else if (is_close(t->type) && depth > 0)
+            } else if (is_open(t->type) && depth < BB_PYLINE_MAX_NEST) {
+                p = code_before(f, i);
+                bool sub = t->type == LT_LSQB && p >= 0 && token_ends_operand(f, (size_t)p);
+                lv[++depth] = (level){t->type, false, false, sub,
+                                      sub && complex_item(f, i + 1, item_end(f, i + 1))};
+            } else if (is_close(t->type) && depth > 0) {
                 depth--;
+            }
             break;
         }
     }
+    /* once every power after a unary operator has its parentheses */
+    for (size_t i = 0; i < f->nt; i++)
+        if (f->tv[i].type == LT_DOUBLESTAR && f->tv[i].spacing == OP_SPACED && hugs_power(f, i))
+            f->tv[i].spacing = OP_HUGGED;
 }
 
 /*
@@ -647,6 +814,12 @@ static bool join_space(const fmt *f, size_t i)
     if (is_close(t->type) || t->type == LT_COMMA || is_open(prev))
         return false;
     int here = t->spacing, before = f->tv[p].spacing;
+    /* a slice's colon: none around it, or one when the item is complex
+     * (`x[a:b]`, `x[a + 1 :]`), none between two (`x[::2]`) */
+    if (here == OP_SLICE || here == OP_SLICE_WIDE)
+        return prev == LT_COMMA || (here == OP_SLICE_WIDE && prev != LT_COLON);
+    if (before == OP_SLICE || before == OP_SLICE_WIDE)
+        return before == OP_SLICE_WIDE;
     if (here == OP_COLON)
         return false;
     if (here == OP_SPACED || before == OP_SPACED || before == OP_COLON)
@@ -884,6 +1057,11 @@ int bb__pyline_build_leaves(fmt *f, anchor *trail, size_t *ntrail, size_t maxtra
                 return BB_ENOMEM;
             sp = false;
         }
+        if (t->wrap & W_VOPEN) {
+            if (bb__pyline_push_leaf(f, "(", 1, LT_LPAR, sp, 0, KW_NONE))
+                return BB_ENOMEM;
+            sp = false;
+        }
         if (t->wrap & W_HIDE) {
             if (bb__pyline_push_leaf(f, invisible, 0, t->type, sp,
                                      (uint16_t)(F_INVIS | ((t->wrap & W_RETANN) ? F_RETANN : 0)),
@@ -894,6 +1072,9 @@ int bb__pyline_build_leaves(fmt *f, anchor *trail, size_t *ntrail, size_t maxtra
                 return BB_ENOMEM;
             string_flags(&f->lv[f->nl - 1]);
         }
+        for (uint8_t k = 0; k < t->closes; k++)
+            if (bb__pyline_push_leaf(f, ")", 1, LT_RPAR, false, 0, KW_NONE))
+                return BB_ENOMEM;
         if (t->wrap & W_CLOSE) {
             if (bb__pyline_push_leaf(f, invisible, 0, LT_RPAR, false,
                                      (uint16_t)(F_INVIS | ((t->wrap & W_RETANN) ? F_RETANN : 0)),

@@ -1083,6 +1083,70 @@ static void random_statements_come_out_as_black_prints_them(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Blanks around operators, `=`, `->`, colons, slices, powers and keywords,
+ * written every which way, come out as Black sets them. */
+static const char operators_src[] =
+    "import os\n"
+    "from os import*\n"
+    "@ property\n"
+    "def f(a:int=1, *args:Any, b: str='x', **kw:Any)->Dict[str,int]:\n"
+    "    x=lambda k=1,*a,**b:k+1\n"
+    "    y = [lambda q :q, lambda:-1]\n"
+    "    z={**kw, \"b\":-1, 'c':~a}\n"
+    "    w = f(*args, ** kw)\n"
+    "    if not -a<=b!=c:\n"
+    "        return-1\n"
+    "    elif a is-1 and b in-args:\n"
+    "        return x if y else-z\n"
+    "    v:int=-1\n"
+    "    v+=1;v-=2\n"
+    "    s = \"%s\"%v\n"
+    "    t = a|b&c^d<<1>>2\n"
+    "    u = a//b%c@d\n"
+    "    print(*args, sep = \"\", end=\"\")\n"
+    "    with open(x)as fh:pass\n"
+    "    return {k:v for k , v in kw.items()}\n"
+    "x = a[1 : 2]\n"
+    "x = a[b+1:]\n"
+    "x = a[:b+1]\n"
+    "x = a[b.c:d]\n"
+    "x = a[f(b):]\n"
+    "x = a[1:-1]\n"
+    "x = a[:: f(2)]\n"
+    "x = a[lo+1 : hi+1 : step]\n"
+    "x = a[1:2, ::3]\n"
+    "x = a[b+1:, c]\n"
+    "x = a[lambda:0]\n"
+    "y = 2 ** 8\n"
+    "y = a.b ** c.d\n"
+    "y = f(x)**2\n"
+    "y = x ** -y\n"
+    "y = -x ** 2\n"
+    "y = -x.y ** 2\n"
+    "y = 5 ** ~4\n"
+    "y = x[1] ** 2\n"
+    "y = [i ** 2 for i in range(3)]\n"
+    "z = -a ** -b ** c\n"
+    "class A(B, metaclass = M):\n"
+    "    x:int=1\n";
+
+static void operators_come_out_as_black_spaces_them(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/black", X_OK) || access("/usr/bin/isort", X_OK)) {
+        print_message("skipped: /usr/bin/black or /usr/bin/isort is not installed\n");
+        skip();
+    }
+    size_t len = sizeof(operators_src) - 1;
+    char *want = tool_output("/usr/bin/black -q --fast -l 88 - | /usr/bin/isort -q --profile "
+                             "black -",
+                             operators_src, len);
+    assert_non_null(want);
+    assert_true(strlen(want) > 0);
+    assert_true(same_after_format("operators.py", want, strlen(want), operators_src, len));
+    bb_free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1128,6 +1192,7 @@ int main(void)
         cmocka_unit_test(allocation_failures_are_clean),
         cmocka_unit_test(generated_files_are_fixed_points),
         cmocka_unit_test(random_statements_come_out_as_black_prints_them),
+        cmocka_unit_test(operators_come_out_as_black_spaces_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

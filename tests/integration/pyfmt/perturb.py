@@ -17,11 +17,12 @@ KIND is one of:
   parens    the value of every plain assignment in doubled parentheses
   spacing   one-line statements written `f( a ,b )`: blanks inside brackets
             and before commas, none after them
-  tight     one-line statements written `x=a+b`, `f(a:int=1)->int:`: no
-            blanks around operators, `=`, `->` and colons (slices and `**`
-            left alone)
+  tight     one-line statements written `x=a+b`, `f(a:int=1)->int:`,
+            `x[a+1:]`, `2**8`: no blanks around operators, `=`, `->` and
+            colons
   wide      the same written `x  =  a  +  b`, `f(a  =  1)`, `-  1`,
-            `x  :  int`: two blanks around them and after unary operators
+            `x  :  int`, `x[a  :  b]`: two blanks around them and after
+            unary operators
   quotes    double-quoted strings without quotes or escapes in single quotes
   docstring the docstrings of indented blocks with blanks inside their
             quotes and at their lines' ends, later lines indented further
@@ -244,11 +245,10 @@ def spacing(stmt, toks, source, starts):
     return rebuild(stmt, source, starts, spacing_gap)
 
 
-# Operators whose blanks Black always sets (`**` it hugs between simple
-# operands only, and slices' colons depend on their operands: left alone).
+# Operators whose blanks Black sets.
 SPACED = {"=", "==", "!=", "<", ">", "<=", ">=", "->", "+=", "-=", "*=", "/=", "//="}
 SPACED |= {"%=", "&=", "|=", "^=", "@=", "**=", "<<=", ">>="}
-ARITHMETIC = {"+", "-", "*", "/", "//", "%", "&", "|", "^", "@", "<<", ">>", "~"}
+ARITHMETIC = {"+", "-", "*", "/", "//", "%", "&", "|", "^", "@", "<<", ">>", "~", "**"}
 
 
 def ends_operand(tok, first):
@@ -261,24 +261,16 @@ def ends_operand(tok, first):
 
 def operator_roles(toks):
     """Each token's role: "spaced" (an assignment, a comparison, a binary
-    operator, a colon), "unary", or None; None for the whole statement when
-    it holds a slice or `**`."""
-    roles, stack = [], []
+    operator, a colon), "unary", or None."""
+    roles = []
     for i, tok in enumerate(toks):
         s = tok.string
         role = None
-        if tok.type == tokenize.OP:
-            if s == "**" or (s == ":" and stack and stack[-1] == "["):
-                return None
-            if s in SPACED or s == ":":
-                role = "spaced"
-            elif s in ARITHMETIC:
-                binary = i and s != "~" and ends_operand(toks[i - 1], i == 1)
-                role = "spaced" if binary else "unary"
-            if s in OPEN:
-                stack.append(s)
-            elif s in CLOSE and stack:
-                stack.pop()
+        if tok.type == tokenize.OP and (s in SPACED or s == ":"):
+            role = "spaced"
+        elif tok.type == tokenize.OP and s in ARITHMETIC:
+            binary = i and s != "~" and ends_operand(toks[i - 1], i == 1)
+            role = "spaced" if binary else "unary"
         roles.append(role)
     return roles
 
@@ -287,7 +279,7 @@ def operators(stmt, toks, source, starts, blanks):
     if has_inner_comment(stmt) or toks[0].start[0] != toks[-1].end[0]:
         return None
     roles = operator_roles(toks)
-    if roles is None or not any(roles):
+    if not any(roles):
         return None
     out = [toks[0].string]
     for i in range(1, len(toks)):

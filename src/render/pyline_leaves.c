@@ -709,7 +709,8 @@ static void parenthesize_power(fmt *f, size_t u)
     if (a < 0 || (size_t)a + 2 >= f->nt || f->tv[a + 1].type != LT_DOUBLESTAR)
         return;
     int64_t e = factor_end(f, (size_t)a + 2);
-    if (e < 0)
+    /* a removed paren at either end has no leaf to stand beside */
+    if (e < 0 || ((f->tv[u + 1].wrap | f->tv[e].wrap) & W_DROP) || f->tv[e].closes == UINT8_MAX)
         return;
     f->tv[u + 1].wrap |= W_VOPEN;
     f->tv[e].closes++;
@@ -720,10 +721,10 @@ static void parenthesize_power(fmt *f, size_t u)
  * apart: an assignment's `=` is spaced, and an annotated parameter's
  * default; a keyword argument's, a plain parameter's and a lambda
  * parameter's are hugged. A `:` is a dict's, an annotation's, a lambda's
- * or a block's (OP_COLON), or a slice's, whose blanks depend on how
- * complex the slice is (left as written). An arithmetic operator is binary
- * after an operand, else unary; `**` between operands is left as written
- * (Black hugs simple operands only).
+ * or a block's (OP_COLON), or a slice's, spaced when its subscript item
+ * is complex. An arithmetic operator is binary after an operand, else
+ * unary; `**` between simple operands is hugged. A unary operator before a
+ * power gets the power in parentheses.
  */
 static void set_operator_spacing(fmt *f)
 {
@@ -800,7 +801,7 @@ static void set_operator_spacing(fmt *f)
  * assignment, a comparison, `->` and a binary operator, none around a
  * keyword argument's `=` and after a unary operator, one between a keyword
  * and a unary operator, none before a colon and one after it (a slice's
- * are left as written), one around a keyword (but next to a bracket).
+ * as its item calls for), one around a keyword (but next to a bracket).
  * Else as written on its own line, and across a line break as Black would
  * put it.
  */

@@ -231,6 +231,38 @@ static bool operator_spaced_otherwise(const char *s, size_t n, size_t start, siz
     return e == n || is_blank(s[e]); /* unary: -x, *args, @decorator */
 }
 
+/* Whether s[0..n) holds two blanks in a row, eight bytes a step (the
+ * windows overlap by one, so a pair across two of them is seen). */
+static bool has_double_blank(const char *s, size_t n)
+{
+    const uint64_t blanks = 0x2020202020202020u, low7 = 0x7F7F7F7F7F7F7F7Fu;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 7) {
+        uint64_t w, m;
+        memcpy(&w, s + i, 8);
+        m = w ^ blanks;                         /* a blank is a zero byte */
+        m = ~(((m & low7) + low7) | m) & ~low7; /* bit 7 of each zero byte */
+        if (m & (m << 8))
+            return true;
+    }
+    for (; i + 1 < n; i++)
+        if (s[i] == ' ' && s[i + 1] == ' ')
+            return true;
+    return false;
+}
+
+/* Whether the string literal s[q..e) (q: its opening quote) touches a
+ * word, as in `return"x"` or `"a"if b`: Black sets a blank there. */
+static bool string_touches_word(const char *s, size_t n, size_t start, size_t q, size_t e)
+{
+    size_t w = 0;
+    while (q - w > start && bb_pyline_is_name_byte((unsigned char)s[q - w - 1]))
+        w++;
+    if (w && !(w <= 2 && bb_pyline_is_string_prefix(s + q - w, w)))
+        return true;
+    return e < n && bb_pyline_is_name_byte((unsigned char)s[e]);
+}
+
 /* Scans the logical line starting at its first code byte `start`. */
 static int scan_stmt(fmt *f, size_t start, scan *sc)
 {
@@ -269,6 +301,7 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
                 return fail_at(f, q, "unterminated string literal");
             f->wants_normal = f->wants_normal || bb_pystring_wants_normal(s, q, i);
             sc->multi |= nl;
+            sc->reform = sc->reform || string_touches_word(s, n, start, q, i);
             last_sig = s[i - 1];
             continue;
         }
@@ -361,6 +394,8 @@ done:
             e--;
         sc->code_end = e;
     }
+    /* Black writes one blank between tokens, never two */
+    sc->reform = sc->reform || has_double_blank(s + start, sc->code_end - start);
     sc->next = i < n ? i + 1 : n;
     return BB_OK;
 }

@@ -251,6 +251,37 @@ static bool has_double_blank(const char *s, size_t n)
     return false;
 }
 
+/* Whether a keyword ends right before s[i] (`in(1, 2)`, `except(E, F)`):
+ * Black sets a blank between a keyword and a bracket. A name of up to six
+ * bytes is looked up; a longer one is never a keyword that takes one. */
+static bool keyword_before(const char *s, size_t start, size_t i)
+{
+    size_t w = 0;
+    while (w < 7 && i - w > start && bb_pyline_is_name_byte((unsigned char)s[i - w - 1]))
+        w++;
+    if (w < 2 || w > 6 ||
+        (i - w > start &&
+         (bb_pyline_is_name_byte((unsigned char)s[i - w - 1]) || s[i - w - 1] == '.')))
+        return false;
+    const char *x = s + i - w;
+    switch (w) {
+    case 2:
+        return word_is(x, w, "in") || word_is(x, w, "if") || word_is(x, w, "or") ||
+               word_is(x, w, "is");
+    case 3:
+        return word_is(x, w, "not") || word_is(x, w, "and") || word_is(x, w, "for") ||
+               word_is(x, w, "del");
+    case 4:
+        return word_is(x, w, "else") || word_is(x, w, "elif") || word_is(x, w, "with");
+    case 5:
+        return word_is(x, w, "yield") || word_is(x, w, "await") || word_is(x, w, "while") ||
+               word_is(x, w, "raise");
+    default:
+        return word_is(x, w, "except") || word_is(x, w, "return") || word_is(x, w, "import") ||
+               word_is(x, w, "assert");
+    }
+}
+
 /* Whether the string literal s[q..e) (q: its opening quote) touches a
  * word, as in `return"x"` or `"a"if b`: Black sets a blank there. */
 static bool string_touches_word(const char *s, size_t n, size_t start, size_t q, size_t e)
@@ -308,7 +339,7 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
         case C_OPEN:
             if (depth == MAX_NEST)
                 return fail_at(f, i, "brackets nested too deeply");
-            sc->reform |= i + 1 < n && is_blank(s[i + 1]);
+            sc->reform |= (i + 1 < n && is_blank(s[i + 1])) || keyword_before(s, start, i);
             if (!depth && s[i] == '(' && !sc->reform)
                 sc->reform = opens_child(s, start, i);
             opens[depth++] = i;

@@ -801,7 +801,8 @@ static void set_operator_spacing(fmt *f)
  * assignment, a comparison, `->` and a binary operator, none around a
  * keyword argument's `=` and after a unary operator, one between a keyword
  * and a unary operator, none before a colon and one after it (a slice's
- * as its item calls for), one around a keyword (but next to a bracket).
+ * as its item calls for), one around a keyword (but after an opening
+ * bracket or before a closing one).
  * Else as written on its own line, and across a line break as Black would
  * put it.
  */
@@ -829,9 +830,10 @@ static bool join_space(const fmt *f, size_t i)
         return false;
     if (here == OP_UNARY && prev == LT_NAME) /* after a keyword: `return -1`, `import *` */
         return true;
-    /* around a keyword: `open(x) as f`, `return "x"` */
-    if (t->kw != KW_NONE || (f->tv[p].kw != KW_NONE &&
-                             (t->type == LT_NAME || t->type == LT_NUMBER || t->type == LT_STRING)))
+    /* around a keyword: `open(x) as f`, `return "x"`, `not (x)` */
+    if (t->kw != KW_NONE ||
+        (f->tv[p].kw != KW_NONE &&
+         (t->type == LT_NAME || t->type == LT_NUMBER || t->type == LT_STRING || is_open(t->type))))
         return true;
     if (!t->nl_before)
         return prev == LT_COMMA || t->ws_before;

@@ -15,7 +15,9 @@ uint32_t bb_pyline_width(const char *s, size_t n)
     uint64_t w;
     for (; i + 8 <= n; i += 8) {
         memcpy(&w, s + i, 8);
-        cont += (size_t)__builtin_popcountll(w & ~(w << 1) & 0x8080808080808080u);
+        /* the marks, one a byte, summed by a multiply (no popcount call) */
+        w = (w & ~(w << 1) & 0x8080808080808080u) >> 7;
+        cont += (size_t)((w * 0x0101010101010101u) >> 56);
     }
     for (; i < n; i++)
         cont += ((unsigned char)s[i] & 0xC0) == 0x80;
@@ -185,7 +187,7 @@ static int operator_at(const char *s, size_t n, size_t *len)
 static int push_tok(fmt *f, size_t off, size_t len, int type, bool nl, bool ws)
 {
     rtok *t;
-    if (bb_grow((void **)&f->tv, &f->capt, f->nt + 1, sizeof(rtok)))
+    if (f->nt == f->capt && bb_grow((void **)&f->tv, &f->capt, f->nt + 1, sizeof(rtok)))
         return BB_ENOMEM;
     t = &f->tv[f->nt++];
     t->off = (uint32_t)off;
@@ -499,7 +501,7 @@ int bb__pyline_push_leaf(fmt *f, const char *s, size_t n, int type, bool space, 
                          uint8_t kw)
 {
     leaf *l;
-    if (bb_grow((void **)&f->lv, &f->capl, f->nl + 1, sizeof(leaf)))
+    if (f->nl == f->capl && bb_grow((void **)&f->lv, &f->capl, f->nl + 1, sizeof(leaf)))
         return BB_ENOMEM;
     l = &f->lv[f->nl++];
     l->s = s;

@@ -84,8 +84,7 @@ int bb_cli_llm_option(bb_pipeline_opts *opts, bb_llm_options *store, int argc, c
     return k;
 }
 
-/* Parses a positive count with an optional K/M/G (binary) suffix. */
-static int parse_count(const char *s, size_t *out)
+int bb_cli_count(const char *s, size_t *out)
 {
     if (!s || *s < '0' || *s > '9')
         return BB_EUSAGE;
@@ -132,7 +131,7 @@ int bb_cli_limit_option(struct bb_limits *l, const char *name, const char *value
     size_t *field = limit_field(l, name);
     if (!field)
         return 0;
-    if (parse_count(value, field)) {
+    if (bb_cli_count(value, field)) {
         bb_cli_error("%s takes a positive count, e.g. %s 100 (sizes may end in K, M or G)", name,
                      name);
         return -1;

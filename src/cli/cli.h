@@ -11,6 +11,8 @@
 #ifndef BB_CLI_H
 #define BB_CLI_H
 
+#include "base/bb.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -49,6 +51,10 @@ struct bb_limits;
  * (after printing why) when value is not a valid count.
  */
 int bb_cli_limit_option(struct bb_limits *l, const char *name, const char *value);
+
+/* A positive count with an optional K, M or G (binary) suffix ("64M"):
+ * BB_OK and *out, or BB_EUSAGE (*out untouched). */
+int bb_cli_count(const char *s, size_t *out) BB_WUR;
 
 struct bb_output;
 struct bb_buf;

@@ -98,36 +98,8 @@ static void usage(FILE *out)
                  "            differences found, 2 usage or I/O error, 3 internal error\n");
 }
 
-static int parse_bytes(const char *s, size_t *out)
-{
-    char *end;
-    errno = 0;
-    if (!s || *s < '0' || *s > '9')
-        return BB_EUSAGE;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : 0;
-    end += shift != 0;
-    if (errno || *end || v == 0 || v > (SIZE_MAX >> 1) >> shift)
-        return BB_EUSAGE;
-    *out = (size_t)(v << shift);
-    return BB_OK;
-}
-
-/* The number of --jobs: 1 to MAX_JOBS. */
+/* The most --jobs a run takes. */
 #define MAX_JOBS 256
-
-static int parse_jobs(const char *s, unsigned *out)
-{
-    char *end;
-    errno = 0;
-    if (!s || *s < '0' || *s > '9')
-        return BB_EUSAGE;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v == 0 || v > MAX_JOBS)
-        return BB_EUSAGE;
-    *out = (unsigned)v;
-    return BB_OK;
-}
 
 /* An --accept path as a path inside the project: "DIR/app/main.py" and
  * "./app/main.py" are "app/main.py". */
@@ -227,16 +199,18 @@ static int parse_args(int argc, char **argv, gen_args *a)
         } else if (strcmp(s, "--python") == 0 && value)
             a->p.python = argv[++i];
         else if (strcmp(s, "--max-output") == 0 && value) {
-            if (parse_bytes(argv[++i], &a->p.max_output_bytes)) {
+            if (bb_cli_count(argv[++i], &a->p.max_output_bytes)) {
                 bb_cli_error("generate: --max-output wants a size such as 64M");
                 return BB_EUSAGE;
             }
         } else if ((strcmp(s, "-j") == 0 || strcmp(s, "--jobs") == 0) && value) {
-            if (parse_jobs(argv[++i], &a->p.jobs)) {
+            size_t jobs = 0;
+            if (bb_cli_count(argv[++i], &jobs) || jobs > MAX_JOBS) {
                 bb_cli_error("generate: %s wants a number of threads from 1 to %d, not '%s'", s,
                              MAX_JOBS, argv[i]);
                 return BB_EUSAGE;
             }
+            a->p.jobs = (unsigned)jobs;
         } else if (strcmp(s, "--format") == 0 && value) {
             const char *f = argv[++i];
             if (strcmp(f, "json") != 0 && strcmp(f, "human") != 0 && strcmp(f, "sarif") != 0) {

@@ -191,8 +191,8 @@ static size_t operator_len(const char *s, size_t n, size_t i)
  * a keyword looks like one here, which only costs the slow path. */
 static bool ends_operand(unsigned char c)
 {
-    return bb_pyline_is_name_byte(c) || c >= 0x80 || c == ')' || c == ']' || c == '}' || c == '"' ||
-           c == '\'' || c == '.';
+    return bb_pyline_is_name_byte(c) || c == ')' || c == ']' || c == '}' || c == '"' || c == '\'' ||
+           c == '.';
 }
 
 /* One blank before s[i] and one after s[e - 1], as Black spaces them. */
@@ -222,8 +222,9 @@ static bool operator_spaced_otherwise(const char *s, size_t n, size_t start, siz
                    ((depth || assigned) && memmem(s + start, i - start, "lambda", 6));
         return i == start || is_blank(s[i - 1]) || e == n || is_blank(s[e]);
     }
-    bool arithmetic = s[e - 1] != '=' && c != '<' && c != '>' && c != '!' &&
-                      !(c == '-' && e - i == 2) && !((c == '<' || c == '>') && e - i == 2);
+    /* not an assignment, a comparison or `->`: those are spaced always */
+    bool arithmetic = s[e - 1] != '=' && c != '!' && !(c == '-' && e - i == 2) &&
+                      !((c == '<' || c == '>') && e - i == 1);
     /* `**` between operands: Black hugs simple ones, and puts a power
      * after a unary operator in parentheses; the slow path does both */
     if (!arithmetic || (c != '~' && ends_operand((unsigned char)last_sig)))
@@ -252,34 +253,15 @@ static bool has_double_blank(const char *s, size_t n)
 }
 
 /* Whether a keyword ends right before s[i] (`in(1, 2)`, `except(E, F)`):
- * Black sets a blank between a keyword and a bracket. A name of up to six
- * bytes is looked up; a longer one is never a keyword that takes one. */
+ * Black sets a blank between a keyword and a bracket. No keyword is
+ * longer than eight bytes: a longer name is not looked up. */
 static bool keyword_before(const char *s, size_t start, size_t i)
 {
     size_t w = 0;
-    while (w < 7 && i - w > start && bb_pyline_is_name_byte((unsigned char)s[i - w - 1]))
+    while (w < 9 && i - w > start && bb_pyline_is_name_byte((unsigned char)s[i - w - 1]))
         w++;
-    if (w < 2 || w > 6 ||
-        (i - w > start &&
-         (bb_pyline_is_name_byte((unsigned char)s[i - w - 1]) || s[i - w - 1] == '.')))
-        return false;
-    const char *x = s + i - w;
-    switch (w) {
-    case 2:
-        return word_is(x, w, "in") || word_is(x, w, "if") || word_is(x, w, "or") ||
-               word_is(x, w, "is");
-    case 3:
-        return word_is(x, w, "not") || word_is(x, w, "and") || word_is(x, w, "for") ||
-               word_is(x, w, "del");
-    case 4:
-        return word_is(x, w, "else") || word_is(x, w, "elif") || word_is(x, w, "with");
-    case 5:
-        return word_is(x, w, "yield") || word_is(x, w, "await") || word_is(x, w, "while") ||
-               word_is(x, w, "raise");
-    default:
-        return word_is(x, w, "except") || word_is(x, w, "return") || word_is(x, w, "import") ||
-               word_is(x, w, "assert");
-    }
+    return w >= 2 && w <= 8 && (i - w == start || s[i - w - 1] != '.') &&
+           bb_pyline_is_keyword(s + i - w, w);
 }
 
 /* Whether the string literal s[q..e) (q: its opening quote) touches a

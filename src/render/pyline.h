@@ -75,6 +75,9 @@ static inline bool bb_pyline_is_name_byte(unsigned char c)
     return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c >= 0x80;
 }
+/* Whether s[0..n) is one of Python's keywords (not None, True, False or a
+ * soft keyword). */
+bool bb_pyline_is_keyword(const char *s, size_t n);
 /* Whether s[0..n) is a string prefix: r, b, u, f or a pair of them. */
 bool bb_pyline_is_string_prefix(const char *s, size_t n);
 /* Columns of s[0..n) as Black counts them (code points). */

@@ -44,6 +44,11 @@ static uint8_t keyword_of(const char *s, size_t n)
     return KW_NONE;
 }
 
+bool bb_pyline_is_keyword(const char *s, size_t n)
+{
+    return keyword_of(s, n) != KW_NONE;
+}
+
 size_t bb_pyline_string_end(const char *s, size_t n, size_t i, bool *nl)
 {
     /* the bytes the loop below acts on: the others are skipped in a run */
@@ -541,14 +546,19 @@ static bool soft_keyword(const fmt *f, size_t i)
            ((t->len == 5 && !memcmp(s, "match", 5)) || (t->len == 4 && !memcmp(s, "case", 4)));
 }
 
-/* Whether token i ends an operand, so that an operator after it is binary. */
+/* Whether a token or leaf of this type and keyword ends an operand, so
+ * that a +, -, * or ** after it is binary. */
+static bool operand_end(int type, uint8_t kw)
+{
+    if (type == LT_NAME)
+        return kw == KW_NONE;
+    return type == LT_NUMBER || type == LT_STRING || type == LT_ELLIPSIS || is_close(type);
+}
+
+/* operand_end() of token i, `match` and `case` opening a block excepted. */
 static bool token_ends_operand(const fmt *f, size_t i)
 {
-    const rtok *t = &f->tv[i];
-    if (t->type == LT_NAME)
-        return t->kw == KW_NONE && !soft_keyword(f, i);
-    return t->type == LT_NUMBER || t->type == LT_STRING || t->type == LT_ELLIPSIS ||
-           is_close(t->type);
+    return operand_end(f->tv[i].type, f->tv[i].kw) && !soft_keyword(f, i);
 }
 
 /* The code token before token i (comments skipped), or -1. */
@@ -842,17 +852,10 @@ static bool join_space(const fmt *f, size_t i)
     return !(t->type == LT_DOT && is_close(prev));
 }
 
-/* Whether a leaf ends an operand (so a following +, -, * is binary). */
+/* operand_end() of leaf i (none before the first). */
 static bool ends_operand(const fmt *f, int32_t i)
 {
-    const leaf *l;
-    if (i < 0)
-        return false;
-    l = &f->lv[i];
-    if (l->type == LT_NAME)
-        return l->kw == KW_NONE;
-    return l->type == LT_NUMBER || l->type == LT_STRING || is_close(l->type) ||
-           l->type == LT_ELLIPSIS;
+    return i >= 0 && operand_end(f->lv[i].type, f->lv[i].kw);
 }
 
 static uint8_t math_priority(const leaf *l)

@@ -259,39 +259,34 @@ static void parallel_reads_a_cpu_quota(void **state)
     assert_int_equal(bb_parallel_quota_cpus("900000000000 1"), 4096);
 }
 
-static void put_text(const char *path, const char *text)
+/* root/rel as a path (tests' paths are short). */
+static const char *under(const char *root, const char *rel)
 {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    static char path[256];
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    return path;
 }
 
 /* The smallest quota of a group and the groups above it, up to the root. */
 static void parallel_reads_the_quota_of_the_group_and_above(void **state)
 {
     (void)state;
-    char root[] = "/tmp/bb-cgroup-XXXXXX", path[256];
+    char root[] = "/tmp/bb-cgroup-XXXXXX";
+    const char *job = "/ci.slice/job.scope";
     assert_non_null(mkdtemp(root));
-    snprintf(path, sizeof(path), "%s/ci.slice", root);
-    assert_int_equal(mkdir(path, 0700), 0);
-    snprintf(path, sizeof(path), "%s/ci.slice/job.scope", root);
-    assert_int_equal(mkdir(path, 0700), 0);
-    assert_int_equal(bb_parallel_cgroup_cpus(root, "/ci.slice/job.scope"), 0);
-    snprintf(path, sizeof(path), "%s/ci.slice/job.scope/cpu.max", root);
-    put_text(path, "max 100000\n");
-    assert_int_equal(bb_parallel_cgroup_cpus(root, "/ci.slice/job.scope"), 0);
-    snprintf(path, sizeof(path), "%s/ci.slice/cpu.max", root);
-    put_text(path, "300000 100000\n");
-    assert_int_equal(bb_parallel_cgroup_cpus(root, "/ci.slice/job.scope"), 3);
-    snprintf(path, sizeof(path), "%s/cpu.max", root);
-    put_text(path, "200000 100000\n");
-    assert_int_equal(bb_parallel_cgroup_cpus(root, "/ci.slice/job.scope"), 2);
+    assert_int_equal(mkdir(under(root, "ci.slice"), 0700), 0);
+    assert_int_equal(mkdir(under(root, "ci.slice/job.scope"), 0700), 0);
+    assert_int_equal(bb_parallel_cgroup_cpus(root, job), 0);
+    tu_write_file(under(root, "ci.slice/job.scope/cpu.max"), "max 100000\n");
+    assert_int_equal(bb_parallel_cgroup_cpus(root, job), 0);
+    tu_write_file(under(root, "ci.slice/cpu.max"), "300000 100000\n");
+    assert_int_equal(bb_parallel_cgroup_cpus(root, job), 3);
+    tu_write_file(under(root, "cpu.max"), "200000 100000\n");
+    assert_int_equal(bb_parallel_cgroup_cpus(root, job), 2);
     assert_int_equal(bb_parallel_cgroup_cpus(root, "/"), 2);
     assert_int_equal(bb_parallel_cgroup_cpus(root, "/other"), 2); /* no folder: the root's */
-    snprintf(path, sizeof(path), "%s/ci.slice/job.scope/cpu.max", root);
-    put_text(path, "100000 100000\n");
-    assert_int_equal(bb_parallel_cgroup_cpus(root, "/ci.slice/job.scope"), 1);
+    tu_write_file(under(root, "ci.slice/job.scope/cpu.max"), "100000 100000\n");
+    assert_int_equal(bb_parallel_cgroup_cpus(root, job), 1);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
     assert_int_equal(system(cmd), 0);

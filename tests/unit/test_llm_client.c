@@ -31,14 +31,6 @@ typedef struct fake {
     char base_url[64];
 } fake;
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* Starts the fake with a script (JSON text) and waits for its port. */
 static void fake_start(fake *fk, const char *script)
 {
@@ -49,7 +41,7 @@ static void fake_start(fake *fk, const char *script)
     snprintf(script_path, sizeof(script_path), "%s/script.json", fk->dir);
     snprintf(port_path, sizeof(port_path), "%s/port", fk->dir);
     snprintf(fk->log, sizeof(fk->log), "%s/log.jsonl", fk->dir);
-    write_text(script_path, script);
+    tu_write_file(script_path, script);
     fk->pid = fork();
     assert_true(fk->pid >= 0);
     if (fk->pid == 0) {

@@ -934,14 +934,6 @@ static void the_revision_template_is_no_project_file(void **state)
 
 /* ---- the generate hook ---- */
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static void generate_hook_adds_one_revision_after_the_recorded_ones(void **state)
 {
     (void)state;
@@ -967,7 +959,7 @@ static void generate_hook_adds_one_revision_after_the_recorded_ones(void **state
     mkdir(path, 0700);
     snprintf(path, sizeof(path), "%s/%s", dir, r1.files[0].path);
     /* The user edits the recorded revision: it is carried over as edited. */
-    write_text(path, "# edited by the user\n");
+    tu_write_file(path, "# edited by the user\n");
     cJSON *manifest = cJSON_CreateObject();
     cJSON_AddItemToObject(manifest, "schema", r1.schema);
     cJSON_AddItemToObject(manifest, "revisions", r1.revisions);
@@ -992,7 +984,7 @@ static void generate_hook_adds_one_revision_after_the_recorded_ones(void **state
     cJSON_ReplaceItemInObject(manifest, "revisions", r2.revisions);
     r2.schema = r2.revisions = NULL;
     snprintf(path, sizeof(path), "%s/%s", dir, r2.files[1].path);
-    write_text(path, r2.files[1].data);
+    tu_write_file(path, r2.files[1].data);
     bb_migrate_result r3;
     assert_int_equal(bb_migrate_generate(s2, dir, manifest, NULL, &d, &r3), BB_OK);
     assert_int_equal(r3.n_files, 2);
@@ -1029,7 +1021,7 @@ static void write_hand_revision(const char *dir, const char *id, const char *dow
              "\"\"\"by hand\n\nRevision ID: %s\n\"\"\"\nfrom alembic import op\n\n"
              "revision: str = '%s'\ndown_revision = %s\nbranch_labels = None\n",
              id, id, down);
-    write_text(path, text);
+    tu_write_file(path, text);
 }
 
 /*
@@ -1061,7 +1053,7 @@ static void generate_hook_follows_the_head_of_the_versions_folder(void **state)
     bb_migrate_result r1, r2, r3, r4;
     assert_int_equal(bb_migrate_generate(s1, dir, NULL, NULL, &d, &r1), BB_OK);
     snprintf(path, sizeof(path), "%s/%s", dir, r1.files[0].path);
-    write_text(path, r1.files[0].data);
+    tu_write_file(path, r1.files[0].data);
     char first[BB_REVISION_ID_LEN + 1];
     snprintf(first, sizeof(first), "%s", cJSON_GetArrayItem(r1.revisions, 0)->child->valuestring);
     cJSON *manifest = cJSON_CreateObject();
@@ -1082,7 +1074,7 @@ static void generate_hook_follows_the_head_of_the_versions_folder(void **state)
 
     /* The record names a parent it does not hold: still one history. */
     snprintf(path, sizeof(path), "%s/%s", dir, r2.files[1].path);
-    write_text(path, r2.files[1].data);
+    tu_write_file(path, r2.files[1].data);
     cJSON_ReplaceItemInObject(manifest, "schema", r2.schema);
     cJSON_ReplaceItemInObject(manifest, "revisions", r2.revisions);
     r2.schema = r2.revisions = NULL;

@@ -36,6 +36,15 @@ static inline char *tu_read_file(const char *path, size_t *len)
     return p;
 }
 
+/* Writes text to path (created or emptied); fails the test if it cannot. */
+static inline void tu_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* The folder of shared test data: $BACKBONE_SHARED or ../shared. */
 static inline const char *tu_shared_dir(void)
 {

@@ -112,7 +112,8 @@ enum {
     C_COMMA,
     C_SEMI,
     C_COLON,
-    C_OPER
+    C_OPER,
+    C_DIGIT
 };
 static const unsigned char cclass[256] = {
     ['"'] = C_QUOTE,   ['\''] = C_QUOTE, ['('] = C_OPEN,  ['['] = C_OPEN,  ['{'] = C_OPEN,
@@ -120,7 +121,9 @@ static const unsigned char cclass[256] = {
     ['\\'] = C_BSLASH, [','] = C_COMMA,  [';'] = C_SEMI,  [':'] = C_COLON, ['='] = C_OPER,
     ['<'] = C_OPER,    ['>'] = C_OPER,   ['!'] = C_OPER,  ['+'] = C_OPER,  ['-'] = C_OPER,
     ['*'] = C_OPER,    ['/'] = C_OPER,   ['%'] = C_OPER,  ['&'] = C_OPER,  ['|'] = C_OPER,
-    ['^'] = C_OPER,    ['@'] = C_OPER,   ['~'] = C_OPER,
+    ['^'] = C_OPER,    ['@'] = C_OPER,   ['~'] = C_OPER,  ['0'] = C_DIGIT, ['1'] = C_DIGIT,
+    ['2'] = C_DIGIT,   ['3'] = C_DIGIT,  ['4'] = C_DIGIT, ['5'] = C_DIGIT, ['6'] = C_DIGIT,
+    ['7'] = C_DIGIT,   ['8'] = C_DIGIT,  ['9'] = C_DIGIT,
 };
 
 static bool is_blank(char c)
@@ -381,6 +384,18 @@ static int scan_stmt(fmt *f, size_t start, scan *sc)
             else
                 sc->reform = true;
             break;
+        case C_DIGIT:
+            if (i > start && bb_pyline_is_name_byte((unsigned char)s[i - 1])) {
+                while (i < n && bb_pyline_is_name_byte((unsigned char)s[i]))
+                    i++; /* a name's digits */
+            } else {
+                size_t e = bb_pyline_number_end(s, n, i);
+                sc->reform = sc->reform || (i > start && s[i - 1] == '.') ||
+                             !bb_pyline_number_is_normal(s + i, e - i);
+                i = e;
+            }
+            last_sig = s[i - 1];
+            continue;
         case C_OPER: {
             size_t e = i + operator_len(s, n, i);
             sc->reform =

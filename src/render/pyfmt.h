@@ -15,14 +15,18 @@
  *   - the import block at the top of the file is merged, de-duplicated,
  *     sectioned (future, standard library, third party, first party) and
  *     sorted as isort does, long `from` imports in parentheses;
+ *   - blanks between tokens are Black's (around operators, `=`, `->`,
+ *     colons and keywords; none inside brackets or before commas), and
+ *     numbers are written as Black writes them (0xFF, 1e5, 1.0, 0.5);
  *   - blank lines follow Black's rules (two around top-level definitions,
  *     none at the start of a block or the file, at most two at the top
  *     level and one inside a block); trailing whitespace is stripped and the
  *     file ends with exactly one newline.
  *
  * The contents of strings (docstrings included) and comments are never
- * changed. Lines that fit and have no magic trailing comma are copied as
- * they are (re-indented by four spaces a level), in one linear pass.
+ * changed. Lines that fit, have no magic trailing comma and are already
+ * spaced as Black spaces them are copied as they are (re-indented by four
+ * spaces a level), in one linear pass.
  */
 #ifndef BB_PYFMT_H
 #define BB_PYFMT_H

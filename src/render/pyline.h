@@ -80,6 +80,17 @@ static inline bool bb_pyline_is_name_byte(unsigned char c)
 bool bb_pyline_is_keyword(const char *s, size_t n);
 /* Whether s[0..n) is a string prefix: r, b, u, f or a pair of them. */
 bool bb_pyline_is_string_prefix(const char *s, size_t n);
+/* The offset after the number literal that starts at s[i] (a digit, or a
+ * dot before one). */
+size_t bb_pyline_number_end(const char *s, size_t n, size_t i);
+/* The number literal s[0..n) as Black writes it (normalize_numeric_literal)
+ * into out, which has room for n + 2 bytes; returns its length. Letters
+ * are lower-cased, a hex literal's digits upper-cased (0xFF), a float's
+ * missing digit written (1. is 1.0, .5 is 0.5) and an exponent's + dropped
+ * (1E+5 is 1e5). */
+size_t bb_pyline_number(const char *s, size_t n, char *out);
+/* Whether Black writes the number literal s[0..n) as it is. */
+bool bb_pyline_number_is_normal(const char *s, size_t n);
 /* Columns of s[0..n) as Black counts them (code points). */
 uint32_t bb_pyline_width(const char *s, size_t n);
 

@@ -83,6 +83,76 @@ size_t bb_pyline_string_end(const char *s, size_t n, size_t i, bool *nl)
     return SIZE_MAX;
 }
 
+size_t bb_pyline_number_end(const char *s, size_t n, size_t i)
+{
+    bool hex = s[i] == '0' && i + 1 < n && (s[i + 1] | 0x20) == 'x';
+    while (i < n && (bb_pyline_is_name_byte((unsigned char)s[i]) || s[i] == '.' ||
+                     ((s[i] == '+' || s[i] == '-') && (s[i - 1] | 0x20) == 'e' && !hex)))
+        i++;
+    return i;
+}
+
+/* Inserts a 0 at out[at], moving out[at..*k) up by one. */
+static void insert_zero(char *out, size_t *k, size_t at)
+{
+    memmove(out + at + 1, out + at, *k - at);
+    out[at] = '0';
+    (*k)++;
+}
+
+/* Black's format_float_or_int_string over out[0..end): 1. is 1.0, .5 is
+ * 0.5. */
+static void write_float_digits(char *out, size_t *k, size_t end)
+{
+    const char *dot = memchr(out, '.', end);
+    if (!dot)
+        return;
+    size_t at = (size_t)(dot - out);
+    if (at + 1 == end)
+        insert_zero(out, k, end);
+    if (at == 0)
+        insert_zero(out, k, 0);
+}
+
+size_t bb_pyline_number(const char *s, size_t n, char *out)
+{
+    size_t k = n;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] | 0x20 : s[i]);
+    if (n >= 2 && out[0] == '0' && (out[1] == 'o' || out[1] == 'b'))
+        return k;
+    if (n >= 2 && out[0] == '0' && out[1] == 'x') {
+        for (size_t i = 2; i < n; i++)
+            out[i] = (char)(out[i] >= 'a' && out[i] <= 'z' ? out[i] & ~0x20 : out[i]);
+        return k;
+    }
+    const char *e = memchr(out, 'e', n);
+    if (e) {
+        size_t at = (size_t)(e - out);
+        if (at + 1 < k && out[at + 1] == '+') {
+            memmove(out + at + 1, out + at + 2, k - at - 2);
+            k--;
+        }
+        write_float_digits(out, &k, at);
+    } else {
+        write_float_digits(out, &k, n && out[n - 1] == 'j' ? n - 1 : n);
+    }
+    return k;
+}
+
+bool bb_pyline_number_is_normal(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+        i++;
+    if (i == n)
+        return true; /* a decimal integer, the common case */
+    char normal[64];
+    if (n + 2 > sizeof(normal))
+        return false;
+    return bb_pyline_number(s, n, normal) == n && !memcmp(normal, s, n);
+}
+
 /* ---- lexing a statement into raw tokens ---------------------------------- */
 
 /* Whether s[0..n) is a string prefix (r, b, u, f and their pairs). */
@@ -249,10 +319,7 @@ int bb__pyline_lex(fmt *f, size_t a, size_t b)
             type = LT_STRING;
         } else if ((c >= '0' && c <= '9') ||
                    (c == '.' && i + 1 < b && s[i + 1] >= '0' && s[i + 1] <= '9')) {
-            while (i < b && (bb_pyline_is_name_byte((unsigned char)s[i]) || s[i] == '.' ||
-                             ((s[i] == '+' || s[i] == '-') && (s[i - 1] | 0x20) == 'e' &&
-                              !(s[st] == '0' && i > st + 1 && (s[st + 1] | 0x20) == 'x'))))
-                i++;
+            i = bb_pyline_number_end(s, b, i);
             type = LT_NUMBER;
         } else if (bb_pyline_is_name_byte(c)) {
             while (i < b && bb_pyline_is_name_byte((unsigned char)s[i]))
@@ -1011,6 +1078,20 @@ static void string_flags(leaf *l)
         l->flags |= F_MULTILINE;
 }
 
+/* A token's leaf; a number as Black writes it (its text in the arena when
+ * that differs). */
+static int push_text(fmt *f, const char *s, const rtok *t, bool sp)
+{
+    if (t->type == LT_NUMBER && !bb_pyline_number_is_normal(s, t->len)) {
+        char *normal = bb_arena_alloc_bytes(&f->arena, t->len + 2);
+        if (!normal)
+            return BB_ENOMEM;
+        return bb__pyline_push_leaf(f, normal, bb_pyline_number(s, t->len, normal), t->type, sp, 0,
+                                    t->kw);
+    }
+    return bb__pyline_push_leaf(f, s, t->len, t->type, sp, 0, t->kw);
+}
+
 /*
  * Turns the statement's tokens into leaves: invisible parens inserted,
  * redundant ones hidden or dropped, spaces as Black's whitespace() gives
@@ -1076,7 +1157,7 @@ int bb__pyline_build_leaves(fmt *f, anchor *trail, size_t *ntrail, size_t maxtra
                                      KW_NONE))
                 return BB_ENOMEM;
         } else {
-            if (bb__pyline_push_leaf(f, s, t->len, t->type, sp, 0, t->kw))
+            if (push_text(f, s, t, sp))
                 return BB_ENOMEM;
             string_flags(&f->lv[f->nl - 1]);
         }

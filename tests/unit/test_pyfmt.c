@@ -1141,21 +1141,46 @@ static const char operators_src[] =
     "class A(B, metaclass = M):\n"
     "    x:int=1\n";
 
-static void operators_come_out_as_black_spaces_them(void **state)
+/* src formatted by the pass is what black and isort make of it. */
+static void comes_out_as_black_writes_it(const char *name, const char *src, size_t len)
 {
-    (void)state;
     if (access("/usr/bin/black", X_OK) || access("/usr/bin/isort", X_OK)) {
         print_message("skipped: /usr/bin/black or /usr/bin/isort is not installed\n");
         skip();
     }
-    size_t len = sizeof(operators_src) - 1;
     char *want = tool_output("/usr/bin/black -q --fast -l 88 - | /usr/bin/isort -q --profile "
                              "black -",
-                             operators_src, len);
+                             src, len);
     assert_non_null(want);
     assert_true(strlen(want) > 0);
-    assert_true(same_after_format("operators.py", want, strlen(want), operators_src, len));
+    assert_true(same_after_format(name, want, strlen(want), src, len));
     bb_free(want);
+}
+
+static void operators_come_out_as_black_spaces_them(void **state)
+{
+    (void)state;
+    comes_out_as_black_writes_it("operators.py", operators_src, sizeof(operators_src) - 1);
+}
+
+/* Number literals Black writes otherwise, on lines that fit and on lines the
+ * normal form makes too long. */
+static const char numbers_src[] =
+    "a = 0XFF + 0xabc_def + 0B101 + 0O17\n"
+    "b = 1E5 + 1e+5 + 1.E-3 + 1.5e10 + 1e-5\n"
+    "c = 1. + .5 + 10J + 1.J + 1.5j\n"
+    "d = [1., .25, 3, 1_000_000, 0x_1f]\n"
+    "e = table_01.v2 + abc1 * 2 - x[1:2]\n"
+    "f = some_function_name(argument_number_one, argument_number_two, .5, 1.)\n"
+    "g = call(first_argument_value, second_argument_value, third_argument_1, .5)\n";
+
+static void numbers_come_out_as_black_writes_them(void **state)
+{
+    (void)state;
+    const char *want = "x = 0xFF + 1e5 + 1.0 + 0.5 + 1.0j\n",
+               *in = "x = 0XfF + 1E+5 + 1. + .5 + 1.J\n";
+    assert_true(same_after_format("n.py", want, strlen(want), in, strlen(in)));
+    comes_out_as_black_writes_it("numbers.py", numbers_src, sizeof(numbers_src) - 1);
 }
 
 int main(void)
@@ -1204,6 +1229,7 @@ int main(void)
         cmocka_unit_test(generated_files_are_fixed_points),
         cmocka_unit_test(random_statements_come_out_as_black_prints_them),
         cmocka_unit_test(operators_come_out_as_black_spaces_them),
+        cmocka_unit_test(numbers_come_out_as_black_writes_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

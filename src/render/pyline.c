@@ -1183,6 +1183,11 @@ static bool all_ascii(const char *s, size_t n)
     return !(acc & 0x8080808080808080u);
 }
 
+const char *bb_pyline_refusal(const bb_pyline *p)
+{
+    return p->why ? p->why : "not Python";
+}
+
 int bb_pyline_format(bb_pyline *f, bb_buf *out, const char *s, size_t n, int indent, bool item)
 {
     size_t ntrail = 0, t = 0;

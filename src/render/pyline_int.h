@@ -221,7 +221,8 @@ struct bb_pyline {
     comment *cv;
     size_t nc, capc;
     bb_arena arena;
-    bb_buf s2; /* scratch rendering */
+    bb_buf s2;       /* scratch rendering */
+    const char *why; /* static: why the last statement was refused */
 };
 
 typedef struct bb_pyline fmt;

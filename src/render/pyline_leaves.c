@@ -279,14 +279,25 @@ static int push_tok(fmt *f, size_t off, size_t len, int type, bool nl, bool ws)
 
 /* The tokens of the (already scanned, valid) statement s[a..b). Comments
  * are tokens of type LT_COMMENT. */
+/* BB_EINVAL, saying why (bb_pyline_refusal). */
+static int refuse(fmt *f, const char *why)
+{
+    f->why = why;
+    return BB_EINVAL;
+}
+
 int bb__pyline_lex(fmt *f, size_t a, size_t b)
 {
     const char *s = f->src;
     size_t i = a;
     bool nl = false, ws = false;
     int32_t stack[MAX_NEST];
+    /* a `for` waiting for its `in`, a `lambda` for its `:`, at each depth:
+     * Black's bracket depths count on them */
+    uint16_t fors[MAX_NEST + 1], lambdas[MAX_NEST + 1];
     size_t depth = 0;
     f->nt = 0;
+    fors[0] = lambdas[0] = 0;
     while (i < b) {
         unsigned char c = (unsigned char)s[i];
         size_t st = i;
@@ -339,17 +350,31 @@ int bb__pyline_lex(fmt *f, size_t a, size_t b)
         }
         if (push_tok(f, st, i - st, type, nl, ws))
             return BB_ENOMEM;
+        const rtok *t = &f->tv[f->nt - 1];
         if (is_open(type)) {
             if (depth == MAX_NEST)
-                return BB_EINVAL;
+                return refuse(f, "brackets nested too deeply");
             stack[depth++] = (int32_t)(f->nt - 1);
+            fors[depth] = lambdas[depth] = 0;
         } else if (is_close(type) && depth) {
+            if (fors[depth] || lambdas[depth])
+                return refuse(f, fors[depth] ? "`for` without `in`" : "`lambda` without `:`");
             int32_t o = stack[--depth];
             f->tv[o].match = (int32_t)(f->nt - 1);
             f->tv[f->nt - 1].match = o;
+        } else if (t->kw == KW_FOR) {
+            fors[depth]++;
+        } else if (t->kw == KW_IN && fors[depth]) {
+            fors[depth]--;
+        } else if (t->kw == KW_LAMBDA) {
+            lambdas[depth]++;
+        } else if (type == LT_COLON && lambdas[depth]) {
+            lambdas[depth]--;
         }
         nl = ws = false;
     }
+    if (fors[0] || lambdas[0])
+        return refuse(f, fors[0] ? "`for` without `in`" : "`lambda` without `:`");
     return BB_OK;
 }
 

@@ -576,6 +576,9 @@ static void unreadable_python_is_reported_with_position(void **state)
     check_error("x = f(a,\n  b\n", "t.py:1:6:", "never closed");
     check_error("x = f(a]\n", "t.py:1:8:", "does not match the opening");
     check_error("x = a)\n", "t.py:1:6:", "does not match any opening");
+    /* the split needs them: Black's bracket depths count on them */
+    check_error("x = 1\ny = ((a for)\n# c\n(b))\n", "t.py:2:1:", "`for` without `in`");
+    check_error("y = f(lambda\n# c\n, b)\n", "t.py:1:1:", "`lambda` without `:`");
 }
 
 static void brackets_nested_too_deeply_are_refused(void **state)

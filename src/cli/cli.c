@@ -126,6 +126,21 @@ static size_t *limit_field(bb_limits *l, const char *name)
     return NULL;
 }
 
+int bb_cli_limit_arg(struct bb_limits *l, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i], *eq = strchr(a, '=');
+    char name[32];
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+    if (strncmp(a, "--max-", 6) != 0 || n >= sizeof(name))
+        return 0;
+    memcpy(name, a, n);
+    name[n] = '\0';
+    if (!limit_field(l, name))
+        return 0;
+    const char *value = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+    return bb_cli_limit_option(l, name, value);
+}
+
 int bb_cli_limit_option(struct bb_limits *l, const char *name, const char *value)
 {
     size_t *field = limit_field(l, name);

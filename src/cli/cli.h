@@ -52,6 +52,10 @@ struct bb_limits;
  */
 int bb_cli_limit_option(struct bb_limits *l, const char *name, const char *value);
 
+/* The same for the argument at argv[*i], as `--max-tables 60` (which
+ * advances *i past the value) or `--max-tables=60`. */
+int bb_cli_limit_arg(struct bb_limits *l, int argc, char **argv, int *i);
+
 /* A positive count with an optional K, M or G (binary) suffix ("64M"):
  * BB_OK and *out, or BB_EUSAGE (*out untouched). */
 int bb_cli_count(const char *s, size_t *out) BB_WUR;

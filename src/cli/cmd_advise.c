@@ -39,6 +39,9 @@ static void usage(FILE *out)
                  "  --strict              treat warnings as errors\n"
                  "  --llm-provider, --llm-model, --llm-base-url, --llm-cache,\n"
                  "  --llm-max-tokens, --llm-deadline   the model (docs/llm.md)\n"
+                 "  --max-tables N        more tables than the default 50 (and --max-columns,\n"
+                 "                        --max-relationships, --max-string-length,\n"
+                 "                        --max-depth, --max-input-bytes: docs/cli.md)\n"
                  "  -h, --help            this help\n"
                  "\n"
                  "exit codes: 0 printed, 1 invalid schema, 2 usage or I/O error,\n"
@@ -56,6 +59,8 @@ static int parse(advise_args *a, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         int llm = bb_cli_llm_option(&a->opts, &a->llm, argc, argv, &i);
+        if (llm == 0)
+            llm = bb_cli_limit_arg(&a->opts.limits, argc, argv, &i);
         if (llm < 0)
             return BB_EXIT_USAGE;
         if (llm > 0)

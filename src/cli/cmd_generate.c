@@ -88,6 +88,9 @@ static void usage(FILE *out)
                  "  --no-sync              do not flush the new tree to disk before the\n"
                  "                         rename (faster; for throwaway output)\n"
                  "  --max-output BYTES     cap on the generated files (default 64M)\n"
+                 "  --max-tables N         more tables than the default 50 (and --max-columns,\n"
+                 "                         --max-relationships, --max-string-length,\n"
+                 "                         --max-depth, --max-input-bytes: docs/cli.md)\n"
                  "  -j, --jobs N           threads that format, check and write the files,\n"
                  "                         and Pythons that compile them (default: one per\n"
                  "                         CPU the process may use; the output is the same)\n"
@@ -158,6 +161,12 @@ static int parse_args(int argc, char **argv, gen_args *a)
         int llm = bb_cli_llm_option(&a->p, &a->llm, argc, argv, &i);
         if (llm != 0) {
             if (llm < 0)
+                return BB_EUSAGE;
+            continue;
+        }
+        int limit = bb_cli_limit_arg(&a->p.limits, argc, argv, &i);
+        if (limit != 0) {
+            if (limit < 0)
                 return BB_EUSAGE;
             continue;
         }

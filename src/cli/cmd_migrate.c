@@ -36,6 +36,7 @@ typedef struct migrate_args {
     const char *old_path, *new_path, *output;
     bb_migrate_opts opts;
     diag_format format;
+    bb_limits limits; /* of a schema file read */
 } migrate_args;
 
 /* One side of the comparison, as read from its file. */
@@ -71,6 +72,9 @@ static void usage(FILE *out)
                  "  -m, --message TEXT     the revision message (default: from the changes)\n"
                  "  -o, --output FILE      write the revision to FILE instead of stdout\n"
                  "  --format human|json|sarif  how diagnostics are printed (default human)\n"
+                 "  --max-tables N         more tables than the default 50 (and --max-columns,\n"
+                 "                         --max-relationships, --max-string-length,\n"
+                 "                         --max-depth, --max-input-bytes: docs/cli.md)\n"
                  "  -h, --help             this help\n"
                  "\n"
                  "exit codes: 0 revision written (or nothing to migrate), 1 invalid schema or\n"
@@ -83,6 +87,11 @@ static int parse_args(int argc, char **argv, migrate_args *a)
     const char *pos[2];
     int n_pos = 0;
     for (int i = 1; i < argc; i++) {
+        int limit = bb_cli_limit_arg(&a->limits, argc, argv, &i);
+        if (limit < 0)
+            return BB_EXIT_USAGE;
+        if (limit > 0)
+            continue;
         const char *s = argv[i];
         bool has_value = i + 1 < argc;
         if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)
@@ -182,12 +191,11 @@ static int find_head(side *sd, const char *arg)
  * Reads one side: a normalized schema, a manifest (or the project folder
  * holding it), or a schema to load.
  */
-static int load_side(side *sd, const char *path)
+static int load_side(side *sd, const char *path, const bb_limits *limits)
 {
     const char *arg = path;
     memset(sd, 0, sizeof(*sd));
     sd->path = path;
-    bb_limits limits = bb_limits_default();
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         int n =
@@ -198,7 +206,7 @@ static int load_side(side *sd, const char *path)
         }
         path = sd->path = sd->manifest_path;
     }
-    int rc = bb_file_read(path, limits.max_input_bytes, &sd->data, &sd->len);
+    int rc = bb_file_read(path, limits->max_input_bytes, &sd->data, &sd->len);
     bb_diags_init(&sd->diags, strcmp(path, "-") == 0 ? "<stdin>" : path, sd->data, sd->len);
     if (rc == BB_EIO || rc == BB_ELIMIT) {
         bb_cli_error("migrate: cannot read '%s': %s", path,
@@ -218,7 +226,7 @@ static int load_side(side *sd, const char *path)
         sd->norm = (cJSON *)recorded;
         return find_head(sd, arg);
     }
-    rc = bb_frontend(sd->diags.filename, sd->data, sd->len, &limits, &sd->diags, &sd->schema);
+    rc = bb_frontend(sd->diags.filename, sd->data, sd->len, limits, &sd->diags, &sd->schema);
     if (rc == BB_ENOMEM)
         return BB_EXIT_INTERNAL;
     if (rc || bb_diags_has_errors(&sd->diags))
@@ -296,6 +304,7 @@ int bb_cmd_migrate(int argc, char **argv)
 {
     migrate_args a;
     memset(&a, 0, sizeof(a));
+    a.limits = bb_limits_default();
     int code = parse_args(argc, argv, &a);
     if (code == -1) {
         usage(stdout);
@@ -304,8 +313,8 @@ int bb_cmd_migrate(int argc, char **argv)
     if (code)
         return code;
     side sides[2];
-    int c0 = load_side(&sides[0], a.old_path);
-    int c1 = load_side(&sides[1], a.new_path);
+    int c0 = load_side(&sides[0], a.old_path, &a.limits);
+    int c1 = load_side(&sides[1], a.new_path, &a.limits);
     code = c0 > c1 ? c0 : c1;
     bb_revision rev;
     memset(&rev, 0, sizeof(rev));

@@ -35,6 +35,9 @@ static void usage(FILE *out)
                  "                        plan document the templates are rendered from\n"
                  "  --strict              treat warnings as errors\n"
                  "  --llm off|advise      let a language model advise (docs/llm.md)\n"
+                 "  --max-tables N        more tables than the default 50 (and --max-columns,\n"
+                 "                        --max-relationships, --max-string-length,\n"
+                 "                        --max-depth, --max-input-bytes: docs/cli.md)\n"
                  "  -h, --help            this help\n"
                  "\n"
                  "exit codes: 0 printed, 1 invalid schema, 2 usage or I/O error,\n"
@@ -146,6 +149,8 @@ int bb_cmd_plan(int argc, char **argv)
     opts.stop_after_plan = true;
     for (int i = 1; i < argc; i++) {
         int llm = bb_cli_llm_option(&opts, &llm_options, argc, argv, &i);
+        if (llm == 0)
+            llm = bb_cli_limit_arg(&opts.limits, argc, argv, &i);
         if (llm < 0)
             return BB_EXIT_USAGE;
         if (llm > 0)

@@ -47,6 +47,9 @@ static void serve_usage(FILE *out)
           "  --workers N               generation workers (default: one per CPU)\n"
           "  --queue N                 generations waiting at most (default 64)\n"
           "  --max-body BYTES          request body limit (default 10485760)\n"
+          "  --max-tables N            tables in a request's schema (default 50; and\n"
+          "                            --max-columns, --max-relationships,\n"
+          "                            --max-string-length, --max-depth: docs/cli.md)\n"
           "  --max-connections N       connections at once (default 1024)\n"
           "  --max-per-ip N            connections per client address (default 256)\n"
           "  --timeout S               idle connection timeout (default 30)\n"
@@ -257,6 +260,15 @@ static int parse_args(int argc, char **argv, serve_args *a)
             i++;
         }
         if (handled)
+            continue;
+        if (strncmp(opt, "--max-input-bytes", 17) == 0) {
+            bb_cli_error("serve: a request's schema is capped by --max-body");
+            return BB_EXIT_USAGE;
+        }
+        int limit = bb_cli_limit_arg(&a->cfg.schema_limits, argc, argv, &i);
+        if (limit < 0)
+            return BB_EXIT_USAGE;
+        if (limit > 0)
             continue;
         const char **str = strcmp(opt, "--host") == 0              ? &a->cfg.host
                            : strcmp(opt, "--api-keys-file") == 0   ? &a->keys_file

@@ -30,7 +30,7 @@ void bb_api_validate(bb_req *r)
     bb_input in;
     if (!bb_input_read(r, BB_M_VALIDATIONS, &in))
         return;
-    bb_limits limits = bb_limits_default();
+    bb_limits limits = r->svc->cfg.schema_limits;
     limits.max_input_bytes = r->svc->cfg.max_body;
     bb_diags d;
     bb_diags_init(&d, "<request>", in.body + in.schema_at, in.schema_len);
@@ -195,6 +195,7 @@ static void generation_settings(bb_service *s, bb_generation *g)
     g->max_answer = c->max_output;
     g->metrics = s->metrics;
     bb_pipeline_opts_default(&g->opts);
+    g->opts.limits = c->schema_limits;
     g->opts.limits.max_input_bytes = c->max_body;
     g->opts.templates_dir = c->templates_dir;
     g->opts.max_output_bytes = c->max_output;

@@ -20,6 +20,7 @@ void bb_service_config_default(bb_service_config *c)
     c->host = "127.0.0.1";
     c->port = 8000;
     c->max_body = 10 * 1024 * 1024;
+    c->schema_limits = bb_limits_default();
     c->max_output = 64 * 1024 * 1024;
     c->max_connections = 1024;
     c->max_per_ip = 256;

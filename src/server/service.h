@@ -13,6 +13,7 @@
 #define BB_SERVICE_H
 
 #include "base/bb.h"
+#include "front/schema.h"
 #include "server/auth.h"
 #include "server/jobs.h"
 #include "server/metrics.h"
@@ -45,6 +46,8 @@ typedef struct bb_service_config {
     size_t n_trusted_proxies;
 
     size_t max_body;          /* bytes; 10 MiB */
+    bb_limits schema_limits;  /* of a request's schema (bb_limits_default); its
+                                 bytes are capped by max_body */
     size_t max_output;        /* bytes of generated files together; 64 MiB */
     unsigned max_connections; /* 1024 */
     unsigned max_per_ip;      /* 256 */

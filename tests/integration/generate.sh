@@ -344,4 +344,28 @@ expect_rc 2 "a style the manifest names but backbone lacks"
 grep -q "says the style is 'sa3'.*--style" "$T/err" || fail "no clear error for an unknown kept style: $(cat "$T/err")"
 ok "a tree keeps its --style when generated again; an explicit --style switches it"
 
+# --- the input limits: every command that reads a schema takes the --max-* options -----------------
+$PY - "$T/many.json" <<'PYEOF'
+import json, sys
+tables = [{"table_name": "t%03d" % i, "class_name": "T%03d" % i,
+           "columns": [{"name": "id", "type": "Integer", "primary_key": True}]} for i in range(51)]
+json.dump({"project_name": "many", "db_type": "sqlite", "description": "51 tables",
+           "schema": tables}, open(sys.argv[1], "w"))
+PYEOF
+run generate "$T/many.json" -o "$T/many" -q --no-python
+expect_rc 1 "51 tables under the default limit"
+grep -q "BB0603" "$T/err" && grep -q "raise the limit with --max-tables" "$T/err" || fail "no BB0603 naming --max-tables: $(cat "$T/err")"
+run generate "$T/many.json" -o "$T/many" -q --no-python --max-tables 60
+expect_rc 0 "generate --max-tables 60"
+[ -f "$T/many/app/models/t050.py" ] || fail "the 51st table was not generated"
+run plan "$T/many.json" --max-tables=60
+expect_rc 0 "plan --max-tables=60"
+run advise "$T/many.json" --max-tables 51
+expect_rc 0 "advise --max-tables 51"
+run migrate "$T/many.json" "$T/many.json" --max-tables 60
+expect_rc 0 "migrate --max-tables 60"
+run generate "$T/many.json" -o "$T/many" --max-tables 0
+expect_rc 2 "--max-tables 0"
+ok "generate, plan, advise and migrate take the --max-* limits that BB06xx names"
+
 echo "generate.sh: $n checks passed"

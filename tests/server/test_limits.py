@@ -1,4 +1,5 @@
 """Limits: body size, content type, malformed JSON, routing, rate limits."""
+import json
 import socket
 import time
 
@@ -250,3 +251,28 @@ def test_forwarded_for_counts_only_behind_a_trusted_proxy(fresh_server):
     assert [first[0], again[0], other[0], spoofed[0]] == [200, 429, 200, 429]
     rec = proxied.wait_log(lambda r: r.get("request_id") == first[1])
     assert rec["identity"] == "ip:203.0.113.7"
+
+
+def tables(n):
+    """A schema of n small tables."""
+    return json.dumps({
+        "project_name": "many", "db_type": "sqlite", "description": "many tables",
+        "schema": [{"table_name": "t%03d" % i, "class_name": "T%03d" % i,
+                    "columns": [{"name": "id", "type": "Integer", "primary_key": True}]}
+                   for i in range(n)]}).encode()
+
+
+def test_schema_limits_are_the_operators_to_raise(fresh_server):
+    body = tables(51)
+    default = fresh_server(args=HIGH_LIMITS)
+    raised = fresh_server(args=[*HIGH_LIMITS, "--max-tables", "60"])
+    with default.client() as c:
+        refused = post(c, "/api/v1/validate", body, default.auth())
+    with raised.client() as c:
+        accepted = post(c, "/api/v1/validate", body, raised.auth())
+        generated = post(c, "/api/v1/generate", body, raised.auth())
+    assert refused.status_code == 422, refused.text
+    assert "BB0603" in {d["code"] for d in refused.json()["diagnostics"]}
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["valid"] is True
+    assert generated.status_code == 200, generated.text[:500]

@@ -924,8 +924,7 @@ static int emit_docstring(fmt *f, const scan *sc, int depth, bool *done)
 static int emit_slow(fmt *f, const scan *sc, int depth)
 {
     size_t end = sc->cmt != SIZE_MAX ? sc->cmt_end : sc->code_end;
-    int rc =
-        bb_pyline_format(f->engine, f->out, f->src + sc->start, end - sc->start, 4 * depth, false);
+    int rc = bb_pyline_format(f->engine, f->out, f->src + sc->start, end - sc->start, 4 * depth);
     return rc == BB_EINVAL ? fail_at(f, sc->start, bb_pyline_refusal(f->engine)) : rc;
 }
 

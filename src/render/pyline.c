@@ -1188,7 +1188,7 @@ const char *bb_pyline_refusal(const bb_pyline *p)
     return p->why ? p->why : "not Python";
 }
 
-int bb_pyline_format(bb_pyline *f, bb_buf *out, const char *s, size_t n, int indent, bool item)
+int bb_pyline_format(bb_pyline *f, bb_buf *out, const char *s, size_t n, int indent)
 {
     size_t ntrail = 0, t = 0;
     anchor *trail;
@@ -1208,8 +1208,7 @@ int bb_pyline_format(bb_pyline *f, bb_buf *out, const char *s, size_t n, int ind
     f->ascii = all_ascii(s, n);
     if ((rc = bb__pyline_lex(f, 0, n)))
         return rc;
-    if (!item)
-        bb__pyline_mark_invisible_parens(f);
+    bb__pyline_mark_invisible_parens(f);
     trail = bb_arena_alloc_bytes(&f->arena, (f->nt + 1) * sizeof(anchor));
     if (!trail)
         return BB_ENOMEM;
@@ -1217,7 +1216,7 @@ int bb_pyline_format(bb_pyline *f, bb_buf *out, const char *s, size_t n, int ind
         return rc;
     import_stmt = f->nl > 0 && ((f->lv[0].kw == KW_IMPORT) || (f->lv[0].kw == KW_FROM));
     bb__pyline_classify_leaves(f, import_stmt);
-    if (!(ln = line_new(f, f->nl + 1, indent / 4, item)))
+    if (!(ln = line_new(f, f->nl + 1, indent / 4, false)))
         return BB_ENOMEM;
     for (size_t k = 0; k < f->nl; k++) {
         line_append(f, ln, (int32_t)k, true);

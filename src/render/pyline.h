@@ -53,17 +53,15 @@ typedef void (*bb_pyline_versions_fn)(void *ctx, bool *in_calls, bool *in_defs);
 void bb_pyline_set_versions(bb_pyline *p, bb_pyline_versions_fn fn, void *ctx);
 
 /*
- * Appends s[0..n), one logical line of valid Python (a statement, or with
- * `item` one item of an exploded bracket ending in its comma; no trailing
- * comment outside brackets unless part of s), at indent spaces, split as
+ * Appends s[0..n), one logical line of valid Python (a statement; no
+ * trailing comment outside brackets unless part of s), at indent spaces, split as
  * Black splits it; every line it becomes ends with a newline. Returns
  * BB_OK, BB_ENOMEM, BB_ELIMIT (out's cap), or BB_EINVAL when s is not
  * Python this can format: brackets nested deeper than BB_PYLINE_MAX_NEST,
  * a `for` without its `in`, a `lambda` without its `:` (bb_pyline_refusal
  * says which).
  */
-int bb_pyline_format(bb_pyline *p, bb_buf *out, const char *s, size_t n, int indent,
-                     bool item) BB_WUR;
+int bb_pyline_format(bb_pyline *p, bb_buf *out, const char *s, size_t n, int indent) BB_WUR;
 /* Why the last bb_pyline_format() returned BB_EINVAL: a static message. */
 const char *bb_pyline_refusal(const bb_pyline *p);
 

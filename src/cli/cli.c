@@ -74,14 +74,15 @@ int bb_cli_main(int argc, char **argv)
     return BB_EXIT_USAGE;
 }
 
-int bb_cli_llm_option(bb_pipeline_opts *opts, bb_llm_options *store, int argc, char **argv, int *i)
+int bb_cli_pipeline_option(bb_pipeline_opts *opts, bb_llm_options *store, int argc, char **argv,
+                           int *i)
 {
     int k = bb_llm_parse_option(store, argc, argv, i);
     if (k > 0) {
         opts->llm = store->mode ? BB_LLM_ADVISE : BB_LLM_OFF;
         opts->llm_options = store;
     }
-    return k;
+    return k ? k : bb_cli_limit_arg(&opts->limits, argc, argv, i);
 }
 
 int bb_cli_count(const char *s, size_t *out)

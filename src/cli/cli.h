@@ -33,13 +33,15 @@ struct bb_pipeline_opts;
 struct bb_llm_options;
 
 /*
- * Parses the LLM option at argv[*i], if it is one (bb_llm_parse_option),
- * into *store, and points opts at it: opts->llm from --llm, opts->llm_options
- * at store. Returns 1 when consumed, 0 when not an LLM option, -1 on a bad
- * value (message printed).
+ * Parses the option at argv[*i] when it is one that every command running
+ * the pipeline takes: an LLM option (bb_llm_parse_option) into *store, with
+ * opts->llm from --llm and opts->llm_options pointed at store; or an input
+ * limit (bb_cli_limit_arg) into opts->limits. Returns 1 when consumed (*i
+ * past its value), 0 when it is neither, -1 on a bad value (message
+ * printed).
  */
-int bb_cli_llm_option(struct bb_pipeline_opts *opts, struct bb_llm_options *store, int argc,
-                      char **argv, int *i);
+int bb_cli_pipeline_option(struct bb_pipeline_opts *opts, struct bb_llm_options *store, int argc,
+                           char **argv, int *i);
 
 struct bb_limits;
 

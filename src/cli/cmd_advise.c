@@ -58,12 +58,10 @@ typedef struct advise_args {
 static int parse(advise_args *a, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
-        int llm = bb_cli_llm_option(&a->opts, &a->llm, argc, argv, &i);
-        if (llm == 0)
-            llm = bb_cli_limit_arg(&a->opts.limits, argc, argv, &i);
-        if (llm < 0)
+        int shared = bb_cli_pipeline_option(&a->opts, &a->llm, argc, argv, &i);
+        if (shared < 0)
             return BB_EXIT_USAGE;
-        if (llm > 0)
+        if (shared > 0)
             continue;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);

@@ -158,15 +158,9 @@ static int check_paths(const gen_args *a)
 static int parse_args(int argc, char **argv, gen_args *a)
 {
     for (int i = 1; i < argc; i++) {
-        int llm = bb_cli_llm_option(&a->p, &a->llm, argc, argv, &i);
-        if (llm != 0) {
-            if (llm < 0)
-                return BB_EUSAGE;
-            continue;
-        }
-        int limit = bb_cli_limit_arg(&a->p.limits, argc, argv, &i);
-        if (limit != 0) {
-            if (limit < 0)
+        int shared = bb_cli_pipeline_option(&a->p, &a->llm, argc, argv, &i);
+        if (shared != 0) {
+            if (shared < 0)
                 return BB_EUSAGE;
             continue;
         }

@@ -148,12 +148,10 @@ int bb_cmd_plan(int argc, char **argv)
     bb_pipeline_opts_default(&opts);
     opts.stop_after_plan = true;
     for (int i = 1; i < argc; i++) {
-        int llm = bb_cli_llm_option(&opts, &llm_options, argc, argv, &i);
-        if (llm == 0)
-            llm = bb_cli_limit_arg(&opts.limits, argc, argv, &i);
-        if (llm < 0)
+        int shared = bb_cli_pipeline_option(&opts, &llm_options, argc, argv, &i);
+        if (shared < 0)
             return BB_EXIT_USAGE;
-        if (llm > 0)
+        if (shared > 0)
             continue;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);

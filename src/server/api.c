@@ -30,14 +30,12 @@ void bb_api_validate(bb_req *r)
     bb_input in;
     if (!bb_input_read(r, BB_M_VALIDATIONS, &in))
         return;
-    bb_limits limits = r->svc->cfg.schema_limits;
-    limits.max_input_bytes = r->svc->cfg.max_body;
     bb_diags d;
     bb_diags_init(&d, "<request>", in.body + in.schema_at, in.schema_len);
     d.warnings_as_errors = in.strict;
     bb_schema *s = NULL;
-    int rc =
-        bb_pipeline_validate("<request>", in.body + in.schema_at, in.schema_len, &limits, &d, &s);
+    int rc = bb_pipeline_validate("<request>", in.body + in.schema_at, in.schema_len,
+                                  &r->svc->cfg.schema_limits, &d, &s);
     bb_input_rebase_diags(&in, &d);
     if (rc == BB_ENOMEM) {
         bb_req_reply_error(r, 503, "unavailable", "out of memory");
@@ -196,7 +194,6 @@ static void generation_settings(bb_service *s, bb_generation *g)
     g->metrics = s->metrics;
     bb_pipeline_opts_default(&g->opts);
     g->opts.limits = c->schema_limits;
-    g->opts.limits.max_input_bytes = c->max_body;
     g->opts.templates_dir = c->templates_dir;
     g->opts.max_output_bytes = c->max_output;
     /* The reviewer's Python compile costs a process per request: the

@@ -85,6 +85,9 @@ static void fill(bb_service *s, const bb_service_config *c, const bb_route *rout
         s->cfg.threads = cpu_count();
     if (!s->cfg.workers)
         s->cfg.workers = cpu_count();
+    if (!s->cfg.schema_limits.max_tables)
+        s->cfg.schema_limits = bb_limits_default();
+    s->cfg.schema_limits.max_input_bytes = s->cfg.max_body; /* the schema is the body */
     unsigned w = s->cfg.rate_window ? s->cfg.rate_window : 60;
     set_rule(&s->rule_public, "public", c->rate_public, w);
     set_rule(&s->rule_authenticated, "authenticated", c->rate_authenticated, w);

@@ -47,7 +47,7 @@ typedef struct bb_service_config {
 
     size_t max_body;          /* bytes; 10 MiB */
     bb_limits schema_limits;  /* of a request's schema (bb_limits_default); its
-                                 bytes are capped by max_body */
+                                 max_input_bytes is max_body's */
     size_t max_output;        /* bytes of generated files together; 64 MiB */
     unsigned max_connections; /* 1024 */
     unsigned max_per_ip;      /* 256 */

@@ -53,9 +53,9 @@ typedef void (*bb_pyline_versions_fn)(void *ctx, bool *in_calls, bool *in_defs);
 void bb_pyline_set_versions(bb_pyline *p, bb_pyline_versions_fn fn, void *ctx);
 
 /*
- * Appends s[0..n), one logical line of valid Python (a statement; no
- * trailing comment outside brackets unless part of s), at indent spaces, split as
- * Black splits it; every line it becomes ends with a newline. Returns
+ * Appends s[0..n), one statement of Python (no trailing comment outside
+ * brackets unless part of s), at indent spaces, split as Black splits it;
+ * every line it becomes ends with a newline. Returns
  * BB_OK, BB_ENOMEM, BB_ELIMIT (out's cap), or BB_EINVAL when s is not
  * Python this can format: brackets nested deeper than BB_PYLINE_MAX_NEST,
  * a `for` without its `in`, a `lambda` without its `:` (bb_pyline_refusal

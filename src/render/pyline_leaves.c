@@ -277,8 +277,6 @@ static int push_tok(fmt *f, size_t off, size_t len, int type, bool nl, bool ws)
     return BB_OK;
 }
 
-/* The tokens of the (already scanned, valid) statement s[a..b). Comments
- * are tokens of type LT_COMMENT. */
 /* BB_EINVAL, saying why (bb_pyline_refusal). */
 static int refuse(fmt *f, const char *why)
 {
@@ -286,14 +284,25 @@ static int refuse(fmt *f, const char *why)
     return BB_EINVAL;
 }
 
+/* BB_OK, or the refusal of a `for` still waiting for its `in` or a
+ * `lambda` for its `:` where their bracket (or the statement) ends: Black's
+ * bracket depths count on both. */
+static int check_closed(fmt *f, uint16_t fors, uint16_t lambdas)
+{
+    if (fors)
+        return refuse(f, "`for` without `in`");
+    return lambdas ? refuse(f, "`lambda` without `:`") : BB_OK;
+}
+
+/* The tokens of the (already scanned) statement s[a..b). Comments are
+ * tokens of type LT_COMMENT. */
 int bb__pyline_lex(fmt *f, size_t a, size_t b)
 {
     const char *s = f->src;
     size_t i = a;
     bool nl = false, ws = false;
     int32_t stack[MAX_NEST];
-    /* a `for` waiting for its `in`, a `lambda` for its `:`, at each depth:
-     * Black's bracket depths count on them */
+    /* the `for`s waiting for their `in`, the `lambda`s for their `:` */
     uint16_t fors[MAX_NEST + 1], lambdas[MAX_NEST + 1];
     size_t depth = 0;
     f->nt = 0;
@@ -357,8 +366,9 @@ int bb__pyline_lex(fmt *f, size_t a, size_t b)
             stack[depth++] = (int32_t)(f->nt - 1);
             fors[depth] = lambdas[depth] = 0;
         } else if (is_close(type) && depth) {
-            if (fors[depth] || lambdas[depth])
-                return refuse(f, fors[depth] ? "`for` without `in`" : "`lambda` without `:`");
+            int rc = check_closed(f, fors[depth], lambdas[depth]);
+            if (rc)
+                return rc;
             int32_t o = stack[--depth];
             f->tv[o].match = (int32_t)(f->nt - 1);
             f->tv[f->nt - 1].match = o;
@@ -373,9 +383,7 @@ int bb__pyline_lex(fmt *f, size_t a, size_t b)
         }
         nl = ws = false;
     }
-    if (fors[0] || lambdas[0])
-        return refuse(f, fors[0] ? "`for` without `in`" : "`lambda` without `:`");
-    return BB_OK;
+    return check_closed(f, fors[0], lambdas[0]);
 }
 
 /* ---- the statement's invisible parentheses ------------------------------- */
